@@ -1,0 +1,47 @@
+"""The store: one DuckDB file holding datasets, labels with their history, and judge runs.
+
+Every public function takes the database path first and opens a short-lived connection,
+so the app and the CLI can share one file. Nothing here calls a model.
+"""
+
+from ._datasets import dataset_scale, dataset_stats, list_datasets
+from ._db import connect, schema_version, transaction
+from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedError
+from ._labels import current_label, label_history, record_review, undo_last_review
+from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
+from ._runs import (
+    JUDGMENT_COLUMNS,
+    create_run,
+    finish_run,
+    get_run,
+    judged_pair_ids,
+    list_runs,
+    record_judgments,
+)
+
+__all__ = [
+    "DOCUMENT_FIELDS",
+    "ImportFormatError",
+    "JUDGMENT_COLUMNS",
+    "NotFoundError",
+    "StoreError",
+    "StoreLockedError",
+    "connect",
+    "create_run",
+    "current_label",
+    "dataset_scale",
+    "dataset_stats",
+    "finish_run",
+    "get_run",
+    "judged_pair_ids",
+    "label_history",
+    "list_datasets",
+    "list_runs",
+    "pairs_for_judging",
+    "record_judgments",
+    "record_review",
+    "run_labels",
+    "schema_version",
+    "transaction",
+    "undo_last_review",
+]

@@ -1,0 +1,178 @@
+"""Human labels as an append-only event log.
+
+Imported gold labels are events with source `import`; a reviewer's correction, an "unsure"
+mark or a note is a `review` event; undo appends a `revert` event naming the event it cancels.
+Nothing is updated in place, so every label has its history. `current_labels` is a cache of
+what the log says, rewritten for the touched pairs inside the same transaction as the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ._db import connect, transaction
+from ._errors import NotFoundError, StoreError
+
+_REFRESH = """
+INSERT OR REPLACE INTO current_labels
+WITH ev AS (
+    SELECT * FROM label_events WHERE pair_id IN (SELECT pair_id FROM _touched)
+), live AS (
+    SELECT * FROM ev
+    WHERE source <> 'revert'
+      AND event_id NOT IN (SELECT reverts FROM ev WHERE source = 'revert')
+)
+SELECT
+    live.pair_id,
+    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL),
+    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL AND source = 'import'),
+    arg_max(source, event_id) FILTER (WHERE grade IS NOT NULL),
+    max(event_id) FILTER (WHERE grade IS NOT NULL),
+    coalesce(arg_max(unsure, event_id), false),
+    arg_max(note, event_id) FILTER (WHERE note IS NOT NULL),
+    any_value(changed.at)
+FROM live
+JOIN (
+    SELECT pair_id, max(created_at) AS at FROM ev
+    WHERE grade IS NOT NULL OR source = 'revert' GROUP BY pair_id
+) AS changed USING (pair_id)
+GROUP BY live.pair_id
+"""
+
+
+def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[int] | str) -> None:
+    """Recompute `current_labels` for `pair_ids` (a list, or the name of a relation with `pair_id`)."""
+    source = pair_ids if isinstance(pair_ids, str) else None
+    con.execute("CREATE OR REPLACE TEMP TABLE _touched (pair_id BIGINT)")
+    if source is None:
+        con.executemany("INSERT INTO _touched VALUES (?)", [[int(p)] for p in pair_ids])
+    else:
+        con.execute(f"INSERT INTO _touched SELECT DISTINCT pair_id FROM {source}")
+    con.execute(_REFRESH)
+    con.execute("DROP TABLE _touched")
+
+
+def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    """Append `import` events from `relation` (pair_id, grade, author) where they change something.
+
+    A pair whose newest import event by the same author already has this grade gets no new
+    event, so importing the same file twice is a no-op. Returns the number of new events.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _new_labels AS
+        SELECT n.pair_id, n.grade, n.author FROM {relation} AS n
+        LEFT JOIN (
+            SELECT pair_id, author, arg_max(grade, event_id) AS grade
+            FROM label_events
+            WHERE source = 'import' AND pair_id IN (SELECT pair_id FROM {relation})
+            GROUP BY pair_id, author
+        ) AS old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
+        WHERE old.grade IS DISTINCT FROM n.grade
+        """
+    )
+    count = con.execute("SELECT count(*) FROM _new_labels").fetchone()[0]
+    if count:
+        con.execute(
+            "INSERT INTO label_events (pair_id, grade, source, author) "
+            "SELECT pair_id, grade, 'import', author FROM _new_labels ORDER BY pair_id"
+        )
+        refresh_current_labels(con, "_new_labels")
+    con.execute("DROP TABLE _new_labels")
+    return int(count)
+
+
+def _check_grade(con: duckdb.DuckDBPyConnection, pair_id: int, grade: int | None) -> None:
+    row = con.execute(
+        "SELECT d.grades FROM pairs p JOIN datasets d USING (dataset) WHERE p.pair_id = ?",
+        [pair_id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"pair {pair_id} does not exist")
+    if grade is not None and grade not in row[0]:
+        raise StoreError(f"grade {grade} is not on this dataset's scale {row[0]}")
+
+
+def record_review(
+    db: str | Path,
+    pair_id: int,
+    *,
+    author: str,
+    grade: int | None = None,
+    unsure: bool = False,
+    note: str | None = None,
+) -> int:
+    """Append a reviewer's event: a new grade, an "unsure" mark, a note, or several at once.
+
+    A `grade` of None keeps the current grade (a note or an unsure mark alone). Returns the
+    new event's id.
+    """
+    if grade is None and not unsure and not note:
+        raise StoreError("a review needs a grade, an unsure mark or a note")
+    with connect(db) as con, transaction(con):
+        _check_grade(con, pair_id, grade)
+        event_id = con.execute(
+            "INSERT INTO label_events (pair_id, grade, source, author, note, unsure) "
+            "VALUES (?, ?, 'review', ?, ?, ?) RETURNING event_id",
+            [pair_id, grade, author, note, unsure],
+        ).fetchone()[0]
+        refresh_current_labels(con, [pair_id])
+    return int(event_id)
+
+
+def undo_last_review(db: str | Path, pair_id: int, *, author: str) -> int | None:
+    """Revert the newest review event of `pair_id` that is still in force.
+
+    Appends a `revert` event and returns its id, or None when there is no review to undo
+    (imported labels are never reverted: they are the record of what the dataset said).
+    """
+    with connect(db) as con, transaction(con):
+        row = con.execute(
+            """
+            SELECT max(event_id) FROM label_events
+            WHERE pair_id = ? AND source = 'review'
+              AND event_id NOT IN (
+                  SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert')
+            """,
+            [pair_id, pair_id],
+        ).fetchone()
+        if row[0] is None:
+            return None
+        event_id = con.execute(
+            "INSERT INTO label_events (pair_id, source, author, reverts) "
+            "VALUES (?, 'revert', ?, ?) RETURNING event_id",
+            [pair_id, author, row[0]],
+        ).fetchone()[0]
+        refresh_current_labels(con, [pair_id])
+    return int(event_id)
+
+
+def label_history(db: str | Path, pair_id: int) -> list[dict[str, Any]]:
+    """Every label event of `pair_id`, oldest first, each with `reverted` (True if undone)."""
+    with connect(db) as con:
+        cursor = con.execute(
+            """
+            SELECT e.event_id, e.grade, e.source, e.author, e.note, e.unsure, e.created_at,
+                   e.reverts, e.event_id IN (
+                       SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert'
+                   ) AS reverted
+            FROM label_events AS e WHERE e.pair_id = ? ORDER BY e.event_id
+            """,
+            [pair_id, pair_id],
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def current_label(db: str | Path, pair_id: int) -> dict[str, Any] | None:
+    """The label in force for `pair_id` (grade, original_grade, source, unsure, note), or None."""
+    with connect(db) as con:
+        cursor = con.execute("SELECT * FROM current_labels WHERE pair_id = ?", [pair_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row))

@@ -1,0 +1,92 @@
+"""Pairs joined with their query and document text, and runs joined with the human labels.
+
+Documents keep WANDS's columns under generic names (title, doc_class, category,
+description); the judge and the exporters read them under the names prompt templates use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._db import connect
+
+# Template field name -> documents column.
+DOCUMENT_FIELDS = {
+    "product_name": "title",
+    "product_class": "doc_class",
+    "category_hierarchy": "category",
+    "product_description": "description",
+}
+
+_PAIR_TEXT = f"""
+    SELECT p.pair_id, p.dataset, p.query_id, p.doc_id, p.split, q.query, q.query_class,
+           {", ".join(f"coalesce(d.{col}, '') AS {name}" for name, col in DOCUMENT_FIELDS.items())},
+           d.fields
+    FROM pairs p
+    JOIN queries q USING (dataset, query_id)
+    JOIN documents d USING (dataset, doc_id)
+"""
+
+
+def _with_extra_fields(row: dict[str, Any]) -> dict[str, Any]:
+    extra = json.loads(row.pop("fields") or "{}")
+    for key, value in extra.items():
+        row.setdefault(key, "" if value is None else str(value))
+    row["query_class"] = row["query_class"] or ""
+    return row
+
+
+def pairs_for_judging(
+    db: str | Path,
+    dataset: str,
+    *,
+    split: str | None = None,
+    pair_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The pairs of `dataset` (optionally one split, or just `pair_ids`) with every text field
+    a prompt template can name, ordered by query so a judge can reuse the shared prefix."""
+    where = ["p.dataset = $dataset"]
+    params: dict[str, Any] = {"dataset": dataset}
+    if split is not None:
+        where.append("p.split = $split")
+        params["split"] = split
+    if pair_ids is not None:
+        where.append("list_contains($pair_ids, p.pair_id)")
+        params["pair_ids"] = [int(p) for p in pair_ids]
+    with connect(db) as con:
+        cursor = con.execute(
+            f"{_PAIR_TEXT} WHERE {' AND '.join(where)} ORDER BY p.query_id, p.pair_id", params
+        )
+        names = [c[0] for c in cursor.description]
+        return [_with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()]
+
+
+def run_labels(db: str | Path, run_id: int) -> pd.DataFrame:
+    """One row per pair judged in `run_id` that has a current human label.
+
+    Columns: pair_id, query_id, query_class, split, human, judge (NA when the judge failed or
+    gave no grade), probs, expected_grade, confidence, parse_status, stale (the label or the
+    document changed after the judgment was made). This is the frame the metrics take.
+    """
+    with connect(db) as con:
+        return con.execute(
+            """
+            SELECT j.pair_id, p.query_id, q.query_class, p.split,
+                   c.grade AS human, j.grade AS judge, j.probs, j.expected_grade,
+                   j.confidence, j.parse_status,
+                   (c.changed_at > j.created_at OR d.updated_at > j.created_at) AS stale
+            FROM judgments j
+            JOIN pairs p USING (pair_id)
+            JOIN queries q USING (dataset, query_id)
+            JOIN documents d USING (dataset, doc_id)
+            JOIN current_labels c USING (pair_id)
+            WHERE j.run_id = ? AND c.grade IS NOT NULL
+            ORDER BY p.query_id, j.pair_id
+            """,
+            [run_id],
+        ).df()

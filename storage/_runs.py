@@ -1,0 +1,134 @@
+"""Judge runs and their judgments: provenance in, results recorded one batch at a time.
+
+The judge room never sees the database; it hands each result to a callback, and the caller
+passes those records here. A judgment is keyed by (run_id, pair_id), so resuming a run
+replaces what failed and skips what it already has.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._db import connect, transaction
+from ._errors import NotFoundError
+
+JUDGMENT_COLUMNS = (
+    "pair_id", "grade", "probs", "expected_grade", "confidence", "raw_output",
+    "parse_status", "error", "latency_ms", "prompt_tokens", "completion_tokens",
+)
+RUN_STATUSES = ("running", "done", "cancelled", "failed", "imported")
+
+
+def create_run(
+    db: str | Path,
+    *,
+    name: str,
+    dataset: str,
+    backend: str,
+    model: str,
+    prompt_template: str,
+    prompt_sha256: str,
+    scale: Sequence[int],
+    model_sha256: str | None = None,
+    split: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    status: str = "running",
+) -> int:
+    """Record a new judge run with its provenance; returns its run_id."""
+    with connect(db) as con:
+        if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
+            raise NotFoundError(f"no dataset named {dataset!r}")
+        row = con.execute(
+            """
+            INSERT INTO judge_runs (name, dataset, split, backend, model, model_sha256,
+                prompt_template, prompt_sha256, scale, params, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id
+            """,
+            [name, dataset, split, backend, model, model_sha256, prompt_template,
+             prompt_sha256, list(scale), json.dumps(dict(params or {})), status],
+        ).fetchone()
+    return int(row[0])
+
+
+def record_judgments(db: str | Path, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
+    """Write judgment records (keys: JUDGMENT_COLUMNS) for `run_id`, replacing earlier ones."""
+    frame = pd.DataFrame([{k: r.get(k) for k in JUDGMENT_COLUMNS} for r in records],
+                         columns=list(JUDGMENT_COLUMNS))
+    if frame.empty:
+        return 0
+    frame = frame.drop_duplicates("pair_id", keep="last")
+    frame["probs"] = frame["probs"].map(lambda p: None if p is None else [float(x) for x in p])
+    with connect(db) as con, transaction(con):
+        con.register("_records", frame)
+        con.execute(
+            f"""
+            INSERT OR REPLACE INTO judgments (run_id, {", ".join(JUDGMENT_COLUMNS)}, created_at)
+            SELECT ?, pair_id::BIGINT, grade::INTEGER, probs::FLOAT[], expected_grade::DOUBLE,
+                   confidence::DOUBLE, raw_output::VARCHAR, parse_status::VARCHAR,
+                   error::VARCHAR, latency_ms::DOUBLE, prompt_tokens::INTEGER,
+                   completion_tokens::INTEGER, current_timestamp
+            FROM _records
+            """,
+            [run_id],
+        )
+        con.unregister("_records")
+    return len(frame)
+
+
+def judged_pair_ids(db: str | Path, run_id: int) -> set[int]:
+    """Pairs `run_id` has a result for; failed pairs (parse_status 'error') are left out so a
+    resumed run tries them again."""
+    with connect(db) as con:
+        rows = con.execute(
+            "SELECT pair_id FROM judgments WHERE run_id = ? AND parse_status <> 'error'", [run_id]
+        ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def finish_run(db: str | Path, run_id: int, status: str) -> None:
+    """Mark `run_id` as done, cancelled or failed (or back to running on resume)."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
+    with connect(db) as con:
+        con.execute(
+            "UPDATE judge_runs SET status = ?, "
+            "finished_at = CASE WHEN ? = 'running' THEN NULL ELSE current_timestamp END "
+            "WHERE run_id = ?",
+            [status, status, run_id],
+        )
+
+
+def get_run(db: str | Path, run_id: int) -> dict[str, Any]:
+    """One run's provenance and status, with `params` decoded."""
+    with connect(db) as con:
+        cursor = con.execute("SELECT * FROM judge_runs WHERE run_id = ?", [run_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no judge run {run_id}")
+        run = dict(zip([d[0] for d in cursor.description], row))
+    run["params"] = json.loads(run["params"] or "{}")
+    return run
+
+
+def list_runs(db: str | Path, dataset: str | None = None) -> pd.DataFrame:
+    """Runs, newest first, with their counts of judged, failed and unparsed pairs."""
+    with connect(db) as con:
+        return con.execute(
+            """
+            SELECT r.run_id, r.name, r.dataset, r.split, r.backend, r.model, r.status,
+                   left(r.prompt_sha256, 12) AS prompt_sha, left(r.model_sha256, 12) AS model_sha,
+                   r.started_at, r.finished_at,
+                   count(j.pair_id) FILTER (WHERE j.grade IS NOT NULL) AS judged,
+                   count(j.pair_id) FILTER (WHERE j.parse_status = 'error') AS failed,
+                   count(j.pair_id) FILTER (WHERE j.parse_status = 'unparsed') AS unparsed
+            FROM judge_runs r LEFT JOIN judgments j USING (run_id)
+            WHERE $dataset IS NULL OR r.dataset = $dataset
+            GROUP BY ALL ORDER BY r.run_id DESC
+            """,
+            {"dataset": dataset},
+        ).df()

@@ -1,0 +1,108 @@
+"""The DuckDB schema as an ordered list of migrations.
+
+Each migration is applied once, in order, inside one transaction, and the version it brings
+the file to is written to `meta`. A new column or table is a new migration appended here;
+released migrations are never edited, so every existing file can be brought forward.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the data model of DESIGN.md.
+    """
+    CREATE TABLE datasets (
+        dataset      VARCHAR PRIMARY KEY,
+        grades       INTEGER[] NOT NULL,
+        grade_names  VARCHAR[] NOT NULL,
+        source       VARCHAR,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE queries (
+        dataset      VARCHAR NOT NULL,
+        query_id     VARCHAR NOT NULL,
+        query        VARCHAR NOT NULL,
+        query_class  VARCHAR,
+        PRIMARY KEY (dataset, query_id)
+    );
+    CREATE TABLE documents (
+        dataset      VARCHAR NOT NULL,
+        doc_id       VARCHAR NOT NULL,
+        title        VARCHAR,
+        doc_class    VARCHAR,
+        category     VARCHAR,
+        description  VARCHAR,
+        fields       JSON,
+        updated_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, doc_id)
+    );
+    CREATE SEQUENCE pair_id_seq START 1;
+    CREATE TABLE pairs (
+        pair_id      BIGINT PRIMARY KEY DEFAULT nextval('pair_id_seq'),
+        dataset      VARCHAR NOT NULL,
+        query_id     VARCHAR NOT NULL,
+        doc_id       VARCHAR NOT NULL,
+        split        VARCHAR CHECK (split IN ('train', 'validation', 'benchmark')),
+        UNIQUE (dataset, query_id, doc_id)
+    );
+    CREATE SEQUENCE event_id_seq START 1;
+    CREATE TABLE label_events (
+        event_id     BIGINT PRIMARY KEY DEFAULT nextval('event_id_seq'),
+        pair_id      BIGINT NOT NULL,
+        grade        INTEGER,
+        source       VARCHAR NOT NULL CHECK (source IN ('import', 'review', 'revert')),
+        author       VARCHAR,
+        note         VARCHAR,
+        unsure       BOOLEAN NOT NULL DEFAULT false,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        reverts      BIGINT
+    );
+    CREATE INDEX label_events_pair ON label_events (pair_id);
+    -- A cache of what label_events says, rewritten for the touched pairs in the same
+    -- transaction as every event, so screens over a million judgments need no aggregation.
+    CREATE TABLE current_labels (
+        pair_id         BIGINT PRIMARY KEY,
+        grade           INTEGER,
+        original_grade  INTEGER,
+        source          VARCHAR,
+        event_id        BIGINT,
+        unsure          BOOLEAN NOT NULL,
+        note            VARCHAR,
+        changed_at      TIMESTAMP
+    );
+    CREATE SEQUENCE run_id_seq START 1;
+    CREATE TABLE judge_runs (
+        run_id           BIGINT PRIMARY KEY DEFAULT nextval('run_id_seq'),
+        name             VARCHAR NOT NULL,
+        dataset          VARCHAR NOT NULL,
+        split            VARCHAR,
+        backend          VARCHAR NOT NULL,
+        model            VARCHAR NOT NULL,
+        model_sha256     VARCHAR,
+        prompt_template  VARCHAR NOT NULL,
+        prompt_sha256    VARCHAR NOT NULL,
+        scale            INTEGER[] NOT NULL,
+        params           JSON,
+        status           VARCHAR NOT NULL DEFAULT 'running',
+        started_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        finished_at      TIMESTAMP
+    );
+    CREATE TABLE judgments (
+        run_id             BIGINT NOT NULL,
+        pair_id            BIGINT NOT NULL,
+        grade              INTEGER,
+        probs              FLOAT[],
+        expected_grade     DOUBLE,
+        confidence         DOUBLE,
+        raw_output         VARCHAR,
+        parse_status       VARCHAR NOT NULL,
+        error              VARCHAR,
+        latency_ms         DOUBLE,
+        prompt_tokens      INTEGER,
+        completion_tokens  INTEGER,
+        created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (run_id, pair_id)
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
