@@ -1,0 +1,96 @@
+"""Judge-versus-human metrics: pure functions over grade arrays and confusion matrices.
+
+No I/O: storage builds the arrays, pages and the CLI show the results. Grades are integers
+on a scale passed as ``labels`` (``[0, 1, 2]`` for WANDS Irrelevant/Partial/Exact, ``[0, 1,
+2, 3]``, ``[1, 2, 3, 4, 5]``). A confusion matrix has rows for the human grade and columns
+for the judge grade; every metric takes a stack of them, shape (..., k, k), so one matrix,
+one per query and B bootstrap draws are scored by the same code.
+
+From the frame of a run (columns ``pair_id, query_id, query_class, human, judge, probs,
+expected_grade``; ``judge`` is NA for pairs not judged or not parsed)::
+
+    import numpy as np
+    import metrics
+
+    labels = [0, 1, 2]
+    judged = frame[frame.judge.notna()]
+    human, judge = judged.human.to_numpy(int), judged.judge.to_numpy(int)
+
+    C = metrics.confusion_matrix(human, judge, labels)
+    metrics.summarize(C, labels)           # {"accuracy": ..., "kappa_quadratic": ..., ...}
+    metrics.row_shares(C)                   # [2, 1]: share of Exact judged Partial
+
+    query_ids, per_query = metrics.per_query_confusions(human, judge, judged.query_id, labels)
+    metrics.bootstrap_intervals(per_query, labels)   # estimate, low, high per metric
+    metrics.breakdown(human, judge, judged.query_id, labels)        # worst queries first
+    metrics.breakdown(human, judge, judged.query_class, labels, query_ids=judged.query_id)
+
+    scored = judged[judged.probs.notna()]
+    probs = np.vstack(scored.probs)          # (n, k), column g = labels[g]
+    metrics.expected_calibration_error(probs, scored.human, labels)
+    metrics.cross_validated_thresholds(
+        scored.expected_grade, scored.human, scored.query_id, labels, y_pred=scored.judge
+    )
+
+Two runs on the same pairs: keep the pairs both judged, build ``per_query_confusions`` for
+each from the same query ids and pass both to `paired_bootstrap`. Bad input raises
+`MetricsInputError` (a `ValueError`) with a message that says how to fix it. Undefined values
+(an empty group, kappa when both raters used one grade) are NaN, never a warning.
+"""
+
+from ._agreement import RaterAgreement, rater_agreement
+from ._bootstrap import bootstrap_intervals, paired_bootstrap
+from ._breakdown import breakdown
+from ._calibration import (
+    brier_score,
+    expected_calibration_error,
+    expected_grade,
+    reliability_table,
+)
+from ._confusion import confusion_matrix, per_query_confusions
+from ._exceptions import MetricsInputError
+from ._scores import (
+    accuracy,
+    cohen_kappa,
+    macro_f1,
+    mean_absolute_error,
+    precision_recall_f1,
+    row_shares,
+    severe_error_rate,
+    summarize,
+)
+from ._thresholds import (
+    ThresholdValidation,
+    apply_thresholds,
+    cross_validated_thresholds,
+    tune_thresholds,
+)
+from ._transitions import transition_table
+
+__all__ = [
+    "MetricsInputError",
+    "RaterAgreement",
+    "ThresholdValidation",
+    "accuracy",
+    "apply_thresholds",
+    "bootstrap_intervals",
+    "breakdown",
+    "brier_score",
+    "cohen_kappa",
+    "confusion_matrix",
+    "cross_validated_thresholds",
+    "expected_calibration_error",
+    "expected_grade",
+    "macro_f1",
+    "mean_absolute_error",
+    "paired_bootstrap",
+    "per_query_confusions",
+    "precision_recall_f1",
+    "rater_agreement",
+    "reliability_table",
+    "row_shares",
+    "severe_error_rate",
+    "summarize",
+    "transition_table",
+    "tune_thresholds",
+]
