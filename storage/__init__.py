@@ -4,6 +4,19 @@ Every public function takes the database path first and opens a short-lived conn
 so the app and the CLI can share one file. Nothing here calls a model.
 """
 
+from ._browse import (
+    CellPage,
+    PairFilters,
+    cell_pair_ids,
+    confusion_cell_pairs,
+    confusion_counts,
+    data_version,
+    label_distribution,
+    pair_choices,
+    query_classes,
+    review_card,
+    stale_pair_ids,
+)
 from ._datasets import dataset_scale, dataset_stats, list_datasets
 from ._db import connect, schema_version, transaction
 from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedError
@@ -20,6 +33,17 @@ from ._runs import (
 )
 
 __all__ = [
+    "CellPage",
+    "PairFilters",
+    "cell_pair_ids",
+    "confusion_cell_pairs",
+    "confusion_counts",
+    "data_version",
+    "label_distribution",
+    "pair_choices",
+    "query_classes",
+    "review_card",
+    "stale_pair_ids",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
     "JUDGMENT_COLUMNS",

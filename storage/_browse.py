@@ -1,0 +1,328 @@
+"""The queries the review dashboard pages need: a run's confusion counts, one cell's pairs a
+page at a time, the review card of one pair, and small counts for the Overview.
+
+Everything is computed in DuckDB and only a page of rows crosses into Python, so the screens
+stay fast with a million judgments in the store (see bench/ui_latency.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from ._db import connect
+from ._errors import NotFoundError, StoreError
+from ._labels import label_history
+
+# A judgment is stale when the pair's current label or its document changed after it was made.
+_STALE = "(c.changed_at > j.created_at OR d.updated_at > j.created_at)"
+
+# Joins to add to judgments x current_labels, each only when a column of it is used: with a
+# million judgments the narrow join is several times faster than joining the text for all.
+_JOINS = {
+    "p": "JOIN pairs p USING (pair_id)",
+    "q": "JOIN queries q ON q.dataset = p.dataset AND q.query_id = p.query_id",
+    "d": "JOIN documents d ON d.dataset = p.dataset AND d.doc_id = p.doc_id",
+}
+
+
+def _run_pairs(tables: set[str]) -> str:
+    """FROM + WHERE over the judged, labelled pairs of $run_id, joining `tables` (aliases)."""
+    if tables & {"q", "d"}:
+        tables = tables | {"p"}
+    joins = "".join(f" {_JOINS[t]}" for t in _JOINS if t in tables)
+    return (
+        f"FROM judgments j JOIN current_labels c USING (pair_id){joins} "
+        "WHERE j.run_id = $run_id AND c.grade IS NOT NULL AND j.grade IS NOT NULL"
+    )
+
+
+# Sort key -> (column, the join it needs).
+SORT_COLUMNS = {
+    "confidence": ("j.confidence", set()),
+    "query": ("q.query", {"q"}),
+    "product_name": ("d.title", {"d"}),
+    "pair_id": ("j.pair_id", set()),
+}
+SortKey = Literal["confidence", "query", "product_name", "pair_id"]
+
+
+@dataclass(frozen=True)
+class PairFilters:
+    """Filters over a run's judged pairs; None means "any". Hashable, so a cache can key on it."""
+
+    query_class: str | None = None
+    split: str | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    stale: bool | None = None
+
+    def sql(self) -> tuple[str, dict[str, Any], set[str]]:
+        """The AND-ed conditions over the run-pairs join, their parameters, the joins they need."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        tables: set[str] = set()
+        if self.query_class is not None:
+            clauses.append("q.query_class = $query_class")
+            params["query_class"] = self.query_class
+            tables.add("q")
+        if self.split is not None:
+            clauses.append("p.split = $split")
+            params["split"] = self.split
+            tables.add("p")
+        if self.min_confidence is not None:
+            clauses.append("j.confidence >= $min_confidence")
+            params["min_confidence"] = float(self.min_confidence)
+        if self.max_confidence is not None:
+            clauses.append("j.confidence <= $max_confidence")
+            params["max_confidence"] = float(self.max_confidence)
+        if self.stale is not None:
+            clauses.append(f"{_STALE} = $stale")
+            params["stale"] = self.stale
+            tables.add("d")
+        return "".join(f" AND {c}" for c in clauses), params, tables
+
+
+NO_FILTERS = PairFilters()
+
+
+@dataclass(frozen=True)
+class CellPage:
+    """One page of a confusion cell's pairs and the number of pairs in the whole cell."""
+
+    rows: pd.DataFrame
+    total: int
+
+
+def _run_scale(con: Any, run_id: int) -> list[int]:
+    row = con.execute("SELECT scale FROM judge_runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no judge run {run_id}")
+    return list(row[0])
+
+
+def confusion_counts(
+    db: str | Path, run_id: int, *, filters: PairFilters = NO_FILTERS
+) -> pd.DataFrame:
+    """Pairs of `run_id` per (human grade, judge grade): a k x k frame over the run's scale,
+    rows human, columns judge. Pairs without a human label or a judge grade are left out."""
+    where, params, tables = filters.sql()
+    with connect(db) as con:
+        scale = _run_scale(con, run_id)
+        cells = con.execute(
+            f"SELECT c.grade AS human, j.grade AS judge, count(*) AS pairs "
+            f"{_run_pairs(tables)}{where} "
+            "GROUP BY ALL",
+            {"run_id": run_id, **params},
+        ).fetchall()
+    matrix = pd.DataFrame(0, index=pd.Index(scale, name="human"),
+                          columns=pd.Index(scale, name="judge"), dtype="int64")
+    for human, judge, pairs in cells:
+        if human in matrix.index and judge in matrix.columns:
+            matrix.loc[human, judge] = pairs
+    return matrix
+
+
+def _cell_where(human: int | None, judge: int | None, disagreeing: bool) -> tuple[str, dict]:
+    clauses, params = [], {}
+    if human is not None:
+        clauses.append("c.grade = $human")
+        params["human"] = int(human)
+    if judge is not None:
+        clauses.append("j.grade = $judge")
+        params["judge"] = int(judge)
+    if disagreeing:
+        clauses.append("c.grade <> j.grade")
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def confusion_cell_pairs(
+    db: str | Path,
+    run_id: int,
+    *,
+    human: int,
+    judge: int,
+    filters: PairFilters = NO_FILTERS,
+    sort: SortKey = "confidence",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> CellPage:
+    """One page of the pairs humans graded `human` and the judge graded `judge` in `run_id`.
+
+    Columns: pair_id, query, query_class, product_name, product_class, split, human, judge,
+    confidence, stale. Sorted by `sort` (ties by pair_id), `limit` rows from `offset`.
+    """
+    if sort not in SORT_COLUMNS:
+        raise StoreError(f"sort must be one of {sorted(SORT_COLUMNS)}, got {sort!r}")
+    cell, cell_params = _cell_where(human, judge, disagreeing=False)
+    where, params, tables = filters.sql()
+    params = {"run_id": run_id, **cell_params, **params}
+    order, order_tables = SORT_COLUMNS[sort]
+    direction = "DESC" if descending else "ASC"
+    with connect(db) as con:
+        total = con.execute(
+            f"SELECT count(*) {_run_pairs(tables)}{cell}{where}", params
+        ).fetchone()[0]
+        # Pick the page's pair ids on the narrow join, then fetch the text for those rows only.
+        rows = con.execute(
+            f"""
+            WITH page AS (
+                SELECT j.pair_id {_run_pairs(tables | order_tables)}{cell}{where}
+                ORDER BY {order} {direction} NULLS LAST, j.pair_id
+                LIMIT $limit OFFSET $offset
+            )
+            SELECT j.pair_id, q.query, q.query_class, d.title AS product_name,
+                   d.doc_class AS product_class, p.split, c.grade AS human, j.grade AS judge,
+                   j.confidence, {_STALE} AS stale
+            FROM page
+            JOIN judgments j ON j.run_id = $run_id AND j.pair_id = page.pair_id
+            JOIN current_labels c ON c.pair_id = page.pair_id
+            JOIN pairs p ON p.pair_id = page.pair_id
+            {_JOINS["q"]} {_JOINS["d"]}
+            ORDER BY {order} {direction} NULLS LAST, j.pair_id
+            """,
+            {**params, "limit": int(limit), "offset": int(offset)},
+        ).df()
+    return CellPage(rows=rows, total=int(total))
+
+
+def cell_pair_ids(
+    db: str | Path,
+    run_id: int,
+    *,
+    human: int | None = None,
+    judge: int | None = None,
+    filters: PairFilters = NO_FILTERS,
+    disagreeing: bool = False,
+) -> list[int]:
+    """The pair ids of a confusion cell (None: any grade on that side), or of every pair where
+    human and judge disagree, most confident judgments first: the order of a review queue."""
+    cell, cell_params = _cell_where(human, judge, disagreeing)
+    where, params, tables = filters.sql()
+    with connect(db) as con:
+        rows = con.execute(
+            f"SELECT j.pair_id {_run_pairs(tables)}{cell}{where} "
+            "ORDER BY j.confidence DESC NULLS LAST, j.pair_id",
+            {"run_id": run_id, **cell_params, **params},
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def stale_pair_ids(db: str | Path, run_id: int) -> list[int]:
+    """Pairs whose judgment in `run_id` predates a change to their label or document."""
+    return cell_pair_ids(db, run_id, filters=PairFilters(stale=True))
+
+
+def review_card(db: str | Path, pair_id: int, run_id: int | None = None) -> dict[str, Any]:
+    """Everything the review card shows for one pair.
+
+    Keys: pair_id, dataset, split, query_id, query, query_class, doc_id, product_name,
+    product_class, category_hierarchy, product_description, extra_fields (the document's other
+    columns), grades, grade_names, label (the current label or None), history (every label
+    event, oldest first), judgment (the judgment in `run_id` with `stale`, or None).
+    """
+    with connect(db) as con:
+        cursor = con.execute(
+            """
+            SELECT p.pair_id, p.dataset, p.split, p.query_id, q.query, q.query_class, p.doc_id,
+                   d.title AS product_name, d.doc_class AS product_class,
+                   d.category AS category_hierarchy, d.description AS product_description,
+                   d.fields, d.updated_at, s.grades, s.grade_names
+            FROM pairs p
+            JOIN datasets s USING (dataset)
+            LEFT JOIN queries q ON q.dataset = p.dataset AND q.query_id = p.query_id
+            LEFT JOIN documents d ON d.dataset = p.dataset AND d.doc_id = p.doc_id
+            WHERE p.pair_id = ?
+            """,
+            [pair_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"pair {pair_id} does not exist")
+        card = dict(zip([c[0] for c in cursor.description], row))
+        cursor = con.execute("SELECT * FROM current_labels WHERE pair_id = ?", [pair_id])
+        label = cursor.fetchone()
+        card["label"] = dict(zip([c[0] for c in cursor.description], label)) if label else None
+        card["judgment"] = None
+        if run_id is not None:
+            cursor = con.execute(
+                "SELECT * EXCLUDE (run_id) FROM judgments WHERE run_id = ? AND pair_id = ?",
+                [run_id, pair_id],
+            )
+            judged = cursor.fetchone()
+            if judged is not None:
+                judgment = dict(zip([c[0] for c in cursor.description], judged))
+                changed = card["label"]["changed_at"] if card["label"] else None
+                judgment["stale"] = bool(
+                    (changed is not None and changed > judgment["created_at"])
+                    or (card["updated_at"] is not None
+                        and card["updated_at"] > judgment["created_at"])
+                )
+                card["judgment"] = judgment
+    card["extra_fields"] = json.loads(card.pop("fields") or "{}")
+    card["grades"], card["grade_names"] = list(card["grades"]), list(card["grade_names"])
+    card["history"] = label_history(db, pair_id)
+    return card
+
+
+def label_distribution(db: str | Path, dataset: str) -> pd.DataFrame:
+    """Pairs of `dataset` per split ('unassigned' when none) and current grade (None: no
+    label): columns split, grade, pairs."""
+    with connect(db) as con:
+        return con.execute(
+            """
+            SELECT coalesce(p.split, 'unassigned') AS split, c.grade, count(*) AS pairs
+            FROM pairs p LEFT JOIN current_labels c USING (pair_id)
+            WHERE p.dataset = ? GROUP BY ALL ORDER BY split, grade
+            """,
+            [dataset],
+        ).df()
+
+
+def query_classes(db: str | Path, dataset: str) -> list[str]:
+    """The distinct query classes of `dataset`, sorted, for a filter's choices."""
+    with connect(db) as con:
+        rows = con.execute(
+            "SELECT DISTINCT query_class FROM queries "
+            "WHERE dataset = ? AND query_class IS NOT NULL ORDER BY 1",
+            [dataset],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def pair_choices(db: str | Path, dataset: str, *, limit: int = 50) -> pd.DataFrame:
+    """The first `limit` pairs of `dataset` by query (pair_id, query, product_name), to pick
+    one for a prompt preview without loading the dataset."""
+    with connect(db) as con:
+        return con.execute(
+            """
+            SELECT p.pair_id, q.query, d.title AS product_name
+            FROM pairs p
+            JOIN queries q USING (dataset, query_id)
+            JOIN documents d USING (dataset, doc_id)
+            WHERE p.dataset = ? ORDER BY p.query_id, p.pair_id LIMIT ?
+            """,
+            [dataset, int(limit)],
+        ).df()
+
+
+def data_version(db: str | Path) -> tuple[Any, ...]:
+    """A value that changes whenever labels, judgments or documents change, from any process:
+    the key that keeps cached frames of the dashboard fresh."""
+    with connect(db) as con:
+        return tuple(
+            con.execute(
+                """
+                SELECT (SELECT max(event_id) FROM label_events),
+                       (SELECT max(created_at) FROM judgments),
+                       (SELECT count(*) FROM judgments),
+                       (SELECT max(updated_at) FROM documents),
+                       (SELECT max(run_id) FROM judge_runs)
+                """
+            ).fetchone()
+        )
