@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._confusion import count_pairs
 from ._exceptions import MetricsInputError
 from ._scores import cohen_kappa
-from ._validate import check_labels, check_same_length, encode, factorize
+from ._validate import check_labels, check_same_length, encode, factorize, plain
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ def rater_agreement(
         counts = count_pairs(grid[both, a], grid[both, b], common, 1, scale.size)
         rows.append(
             {
-                "rater_a": names[a],
-                "rater_b": names[b],
+                "rater_a": plain(names[a]),
+                "rater_b": plain(names[b]),
                 "kind": "human-human" if is_human[a] and is_human[b] else "judge-human",
                 "n_pairs": int(both.sum()),
                 "kappa_quadratic": float(cohen_kappa(counts[0])),
@@ -125,8 +125,8 @@ def _grade_grid(
     if np.any(counts > 1):
         row = first[np.argmax(counts > 1)]
         raise MetricsInputError(
-            f"pair {pairs[pair_codes[row]]!r} has {counts.max()} grades from rater "
-            f"{names[rater_codes[row]]!r}; pass one current grade per rater and pair"
+            f"pair {plain(pairs[pair_codes[row]])!r} has {counts.max()} grades from rater "
+            f"{plain(names[rater_codes[row]])!r}; pass one current grade per rater and pair"
         )
     grid = np.full((pairs.size, names.size), -1, dtype=np.intp)
     grid[pair_codes, rater_codes] = grade_positions

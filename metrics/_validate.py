@@ -47,7 +47,7 @@ def encode(grades: ArrayLike, scale: NDArray[np.int64], name: str) -> NDArray[np
     if foreign.any():
         first = int(np.argmax(foreign))
         raise MetricsInputError(
-            f"{name}[{first}] = {values[first]!r} is not a grade on the scale "
+            f"{name}[{first}] = {plain(values[first])!r} is not a grade on the scale "
             f"{scale.tolist()}; pass the dataset's scale as labels"
         )
     return index
@@ -88,3 +88,8 @@ def factorize(keys: ArrayLike, name: str) -> tuple[NDArray[np.intp], NDArray[np.
             f"{name} has missing values; every pair needs one"
         )
     return codes, np.asarray(uniques)
+
+
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages read 'p1', not np.str_('p1')."""
+    return value.item() if isinstance(value, np.generic) else value
