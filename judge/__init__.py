@@ -1,0 +1,59 @@
+"""The judge: grades (query, product) pairs with a local GGUF model or a remote endpoint.
+
+It knows nothing of storage: ``run_judge`` takes pairs (plain mappings) and settings, and
+hands each ``Judgment`` to a callback; the caller records it. ``settings.provenance()`` is
+what to record per run.
+
+    from judge import JudgeSettings, run_judge
+    summary = run_judge(pairs, JudgeSettings(n_threads=2), on_result=print)
+"""
+
+from ._backend import JudgeBackend, PromptItem
+from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
+from ._model import default_model_path, file_sha256
+from ._parsing import parse_grade
+from ._results import Judgment, ParseStatus, Progress, RunSummary
+from ._runner import load_backend, run_judge
+from ._settings import Backend, Endpoint, JudgeSettings, Mode
+from ._templates import (
+    DEFAULT_TEMPLATE,
+    TemplateInfo,
+    answer_prefix,
+    list_templates,
+    load_template,
+    logprob_prompt,
+    placeholders,
+    render_prompt,
+    validate_template,
+)
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "Backend",
+    "Endpoint",
+    "JudgeBackend",
+    "JudgeBackendError",
+    "JudgeError",
+    "JudgeSettings",
+    "Judgment",
+    "Mode",
+    "ParseStatus",
+    "Progress",
+    "PromptItem",
+    "RunSummary",
+    "SettingsError",
+    "TemplateError",
+    "TemplateInfo",
+    "answer_prefix",
+    "default_model_path",
+    "file_sha256",
+    "list_templates",
+    "load_backend",
+    "load_template",
+    "logprob_prompt",
+    "parse_grade",
+    "placeholders",
+    "render_prompt",
+    "run_judge",
+    "validate_template",
+]

@@ -1,0 +1,198 @@
+"""In-process llama.cpp backend: logprob scoring with KV-cache prefix reuse, or grammar-bound
+generation.
+
+Relies on llama-cpp-python 0.3.x internals (pinned in requirements, guarded by
+tests/test_judge_llama.py): ``Llama.eval`` keeps no logits unless ``logits_all`` is on, so
+the last token's logits are read from the context right after ``eval``; and ``eval`` drops
+the KV cache past ``n_tokens``, so setting ``n_tokens`` to the common prefix length reuses
+the cache for that prefix.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from llama_cpp import Llama, LlamaGrammar
+
+from ._backend import PromptItem
+from ._exceptions import JudgeBackendError
+from ._grammar import answer_grammar
+from ._parsing import distribution_from_logits, parse_grade
+from ._results import Judgment, ms_since
+from ._settings import JudgeSettings, Mode
+from ._templates import answer_prefix, with_answer_prefix
+
+__all__ = ["LlamaBackend"]
+
+
+class LlamaBackend:
+    """A GGUF model loaded in this process. One run at a time uses it (a lock guards it)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int,
+        n_threads: int | None,
+        n_gpu_layers: int,
+        seed: int,
+    ) -> None:
+        if not Path(model_path).is_file():
+            raise JudgeBackendError(
+                f"model file {model_path} does not exist: give the path of a .gguf file"
+            )
+        self.model_path = Path(model_path)
+        self.llm = Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_gpu_layers=n_gpu_layers,
+            seed=seed,
+            verbose=False,
+        )
+        self.evaluated_tokens = 0
+        """Prompt tokens actually evaluated in logprob mode, not reused from the KV cache."""
+        self._lock = threading.Lock()
+
+    def judge(
+        self,
+        items: Sequence[PromptItem],
+        settings: JudgeSettings,
+        *,
+        emit: Callable[[Judgment], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Judge items one at a time in the given order, so neighbours share the KV cache."""
+        prefix = answer_prefix(settings.template)
+        with self._lock:
+            if settings.mode is Mode.LOGPROBS:
+                grade_ids = self.grade_token_ids(prefix, settings.scale)
+                judge_one: Callable[[PromptItem], Judgment] = functools.partial(
+                    self._score, prefix=prefix, grade_ids=grade_ids, settings=settings
+                )
+            else:
+                judge_one = functools.partial(
+                    self._generate,
+                    prefix=prefix,
+                    grammar=self._grammar(prefix, settings),
+                    settings=settings,
+                )
+            for item in items:
+                if cancel.is_set():
+                    return
+                started = time.perf_counter()
+                try:
+                    judgment = judge_one(item)
+                except JudgeBackendError as exc:
+                    judgment = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
+                emit(judgment)
+
+    def close(self) -> None:
+        """Free the model now rather than at garbage collection."""
+        self.llm.close()
+
+    def grade_token_ids(self, prefix: str, scale: Sequence[int]) -> list[int]:
+        """The token id of each grade right after the answer prefix, in scale order.
+
+        Raises when the tokenizer merges the prefix's trailing space with the digit (as
+        " 2") or splits a digit, since then no single token stands for a grade.
+        """
+        head = self._tokenize("\n" + prefix, bos=False)
+        ids = []
+        for grade in scale:
+            full = self._tokenize(f"\n{prefix}{grade}", bos=False)
+            if full[: len(head)] != head or len(full) != len(head) + 1:
+                pieces = [self.llm.detokenize([t]).decode("utf-8", "replace") for t in full]
+                raise JudgeBackendError(
+                    f"this model's tokenizer splits '{prefix}{grade}' as {pieces}, so the "
+                    "grade is not one token after the answer prefix: use mode='generate' "
+                    "for this model"
+                )
+            ids.append(full[-1])
+        return ids
+
+    def next_token_logits(self, tokens: Sequence[int]) -> np.ndarray:
+        """Logits of the token after ``tokens``, re-evaluating only what the cache lacks."""
+        llm = self.llm
+        reusable = min(llm.n_tokens, len(tokens) - 1)  # at least one token refreshes the logits
+        cached = llm.input_ids[:reusable]
+        mismatch = np.flatnonzero(cached != np.asarray(tokens[:reusable]))
+        common = int(mismatch[0]) if mismatch.size else reusable
+        llm.n_tokens = common
+        llm.eval(tokens[common:])
+        self.evaluated_tokens += len(tokens) - common
+        return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+
+    def _score(
+        self, item: PromptItem, prefix: str, grade_ids: list[int], settings: JudgeSettings
+    ) -> Judgment:
+        started = time.perf_counter()
+        tokens = self._tokenize(with_answer_prefix(item.prompt, prefix), bos=True)
+        self._check_fits(item, len(tokens), settings.n_ctx)
+        logits = self.next_token_logits(tokens)
+        dist = distribution_from_logits(logits[grade_ids].tolist(), settings.scale)
+        # The most likely token over the whole vocabulary shows when the model would not
+        # have answered with a grade at all.
+        top_token = self.llm.detokenize([int(np.argmax(logits))]).decode("utf-8", "replace")
+        return Judgment.scored(
+            item.pair_id,
+            dist,
+            raw_output=top_token,
+            latency_ms=ms_since(started),
+            prompt_tokens=len(tokens),
+            completion_tokens=0,
+        )
+
+    def _generate(
+        self, item: PromptItem, prefix: str, grammar: LlamaGrammar, settings: JudgeSettings
+    ) -> Judgment:
+        started = time.perf_counter()
+        n_prompt = len(self._tokenize(item.prompt, bos=True))
+        self._check_fits(item, n_prompt + settings.max_tokens, settings.n_ctx)
+        out = self.llm.create_completion(
+            item.prompt,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            seed=settings.seed,
+            grammar=grammar,
+        )
+        text = out["choices"][0]["text"]
+        return Judgment.parsed(
+            item.pair_id,
+            parse_grade(text, settings.scale, prefix),
+            raw_output=text,
+            latency_ms=ms_since(started),
+            prompt_tokens=out["usage"]["prompt_tokens"],
+            completion_tokens=out["usage"]["completion_tokens"],
+        )
+
+    def _grammar(self, prefix: str, settings: JudgeSettings) -> LlamaGrammar:
+        # Room for the answer line ("\n" + prefix + digit) and one spare token; the rest of
+        # max_tokens may go to reasoning, one ASCII character per token at worst.
+        answer_tokens = len(self._tokenize(f"\n{prefix}{settings.scale[-1]}", bos=False)) + 1
+        budget = settings.max_tokens - answer_tokens
+        if budget < 0:
+            raise JudgeBackendError(
+                f"max_tokens={settings.max_tokens} leaves no room for the answer "
+                f"'{prefix}N': raise it to at least {answer_tokens}"
+            )
+        return LlamaGrammar.from_string(answer_grammar(prefix, settings.scale, budget))
+
+    def _tokenize(self, text: str, *, bos: bool) -> list[int]:
+        # special=True so a template may carry the model's chat markup, as create_completion
+        # tokenizes it.
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=bos, special=True)
+
+    @staticmethod
+    def _check_fits(item: PromptItem, n_tokens: int, n_ctx: int) -> None:
+        if n_tokens > n_ctx:
+            raise JudgeBackendError(
+                f"pair {item.pair_id} needs {n_tokens} tokens (prompt and answer) but n_ctx "
+                f"is {n_ctx}: raise n_ctx or shorten the template or the product description"
+            )

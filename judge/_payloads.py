@@ -1,0 +1,190 @@
+"""Pure request builders and response readers for the remote APIs; no network here.
+
+Four flavours: OpenAI-compatible ``/chat/completions`` and ``/completions``, Ollama
+``/api/chat`` and ``/api/generate``. The raw-text flavours (completions, generate) send the
+exact prompt; in logprob mode they send it up to the answer prefix and ask for one token with
+its top alternatives. Chat flavours send the prompt as the user message and, in logprob mode,
+ask for top alternatives at every generated token; the reader then finds the grade position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._exceptions import JudgeBackendError
+from ._settings import Backend, Endpoint, JudgeSettings, Mode
+from ._templates import with_answer_prefix
+
+__all__ = [
+    "RemoteAnswer",
+    "RemoteRequest",
+    "build_request",
+    "grade_alternatives",
+    "read_answer",
+]
+
+# OpenAI's upper limit for top_logprobs; enough to hold every grade of a 0-9 scale.
+TOP_LOGPROBS = 20
+
+TokenAlternatives = tuple[str, dict[str, float]]
+"""A generated token and its top alternatives, token text -> logprob."""
+
+
+@dataclass(frozen=True)
+class RemoteRequest:
+    """A POST to send: path under the base URL and the JSON body."""
+
+    path: str
+    body: dict[str, Any]
+    answer_prefix_sent: bool = False
+    """True when the prompt already ends with the answer prefix (raw-text logprob mode)."""
+
+
+@dataclass(frozen=True)
+class RemoteAnswer:
+    """What a response says, whatever the API flavour."""
+
+    text: str
+    tokens: list[TokenAlternatives] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def build_request(settings: JudgeSettings, prompt: str, answer_prefix: str) -> RemoteRequest:
+    """The request that asks the configured remote model to judge one rendered prompt."""
+    logprobs = settings.mode is Mode.LOGPROBS
+    raw_text = settings.endpoint is Endpoint.COMPLETIONS
+    text = with_answer_prefix(prompt, answer_prefix) if logprobs and raw_text else prompt
+    # One token is the grade when the prompt ends with the answer prefix.
+    max_tokens = 1 if logprobs and raw_text else settings.max_tokens
+    if settings.backend is Backend.OLLAMA:
+        body = _ollama_body(settings, text, max_tokens, raw_text, logprobs)
+        path = "/api/generate" if raw_text else "/api/chat"
+    else:
+        body = _openai_body(settings, text, max_tokens, raw_text, logprobs)
+        path = "/completions" if raw_text else "/chat/completions"
+    return RemoteRequest(path, body, answer_prefix_sent=logprobs and raw_text)
+
+
+def _openai_body(
+    settings: JudgeSettings, text: str, max_tokens: int, raw_text: bool, logprobs: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": settings.model,
+        "max_tokens": max_tokens,
+        "temperature": settings.temperature,
+        "seed": settings.seed,
+    }
+    if raw_text:
+        body["prompt"] = text
+        if logprobs:
+            body["logprobs"] = TOP_LOGPROBS
+    else:
+        body["messages"] = [{"role": "user", "content": text}]
+        if logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = TOP_LOGPROBS
+    return body
+
+
+def _ollama_body(
+    settings: JudgeSettings, text: str, max_tokens: int, raw_text: bool, logprobs: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": settings.model,
+        "stream": False,
+        "options": {
+            "temperature": settings.temperature,
+            "seed": settings.seed,
+            "num_predict": max_tokens,
+            "num_ctx": settings.n_ctx,
+        },
+    }
+    if raw_text:
+        body["prompt"] = text
+        body["raw"] = True
+    else:
+        body["messages"] = [{"role": "user", "content": text}]
+    if logprobs:
+        body["logprobs"] = True
+        body["top_logprobs"] = TOP_LOGPROBS
+    return body
+
+
+def read_answer(settings: JudgeSettings, body: Any) -> RemoteAnswer:
+    """Read a decoded JSON response; JudgeBackendError if it lacks the expected fields."""
+    try:
+        if settings.backend is Backend.OLLAMA:
+            return _read_ollama(body, settings.endpoint)
+        if settings.endpoint is Endpoint.COMPLETIONS:
+            return _read_openai_completions(body)
+        return _read_openai_chat(body)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise JudgeBackendError(
+            f"the response has no usable answer ({type(exc).__name__}: {exc}): check that "
+            f"base_url points at a {settings.backend.value} API with the '{settings.endpoint}' "
+            "endpoint",
+            body=str(body),
+        ) from None
+
+
+def _read_openai_chat(body: dict[str, Any]) -> RemoteAnswer:
+    choice = body["choices"][0]
+    content = choice["message"]["content"]
+    if not isinstance(content, str):
+        raise TypeError("message content is not text")
+    entries = (choice.get("logprobs") or {}).get("content") or []
+    tokens = [(e["token"], _alternatives(e.get("top_logprobs") or [])) for e in entries]
+    return RemoteAnswer(content, tokens, *_openai_usage(body))
+
+
+def _read_openai_completions(body: dict[str, Any]) -> RemoteAnswer:
+    choice = body["choices"][0]
+    text = choice["text"]
+    if not isinstance(text, str):
+        raise TypeError("completion text is not text")
+    logprobs = choice.get("logprobs") or {}
+    tops = logprobs.get("top_logprobs") or []
+    tokens = [
+        (token, {k: float(v) for k, v in (top or {}).items()})
+        for token, top in zip(logprobs.get("tokens") or [], tops)
+    ]
+    return RemoteAnswer(text, tokens, *_openai_usage(body))
+
+
+def _read_ollama(body: dict[str, Any], endpoint: Endpoint) -> RemoteAnswer:
+    text = body["response"] if endpoint is Endpoint.COMPLETIONS else body["message"]["content"]
+    if not isinstance(text, str):
+        raise TypeError("answer is not text")
+    entries = body.get("logprobs") or []
+    tokens = [(e["token"], _alternatives(e.get("top_logprobs") or [])) for e in entries]
+    return RemoteAnswer(text, tokens, body.get("prompt_eval_count"), body.get("eval_count"))
+
+
+def _alternatives(top: Sequence[dict[str, Any]]) -> dict[str, float]:
+    return {entry["token"]: float(entry["logprob"]) for entry in top}
+
+
+def _openai_usage(body: dict[str, Any]) -> tuple[int | None, int | None]:
+    usage = body.get("usage") or {}
+    return usage.get("prompt_tokens"), usage.get("completion_tokens")
+
+
+def grade_alternatives(
+    tokens: Sequence[TokenAlternatives], answer_prefix: str, preceding: str = ""
+) -> dict[str, float] | None:
+    """The top alternatives at the last grade position: a digit token right after the prefix.
+
+    ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode).
+    None when the output never puts a digit after the prefix.
+    """
+    marker = answer_prefix.strip()
+    text = preceding
+    found = None
+    for token, alternatives in tokens:
+        if text.rstrip().endswith(marker) and token.strip().isdigit():
+            found = alternatives
+        text += token
+    return found

@@ -1,0 +1,109 @@
+"""What a run hands back: one Judgment per pair, Progress while it runs, a RunSummary at the end."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._exceptions import JudgeBackendError
+from ._parsing import GradeDistribution, ParsedGrade
+
+__all__ = ["Judgment", "ParseStatus", "Progress", "RunSummary", "ms_since"]
+
+ParseStatus = Literal["logprobs", "strict", "fallback", "unparsed", "error"]
+"""How the grade was obtained. "unparsed" (the model answered, out of format or scale) is final;
+"error" (no answer from the backend) is retried when the run is resumed."""
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """The judge's verdict on one pair, in the shape of a ``judgments`` row."""
+
+    pair_id: int
+    grade: int | None
+    probs: list[float] | None
+    expected_grade: float | None
+    confidence: float | None
+    raw_output: str
+    parse_status: ParseStatus
+    error: str | None
+    latency_ms: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+    def as_record(self) -> dict[str, Any]:
+        """The judgment as a plain dict, keyed by the ``judgments`` column names."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def scored(
+        cls,
+        pair_id: int,
+        dist: GradeDistribution,
+        *,
+        raw_output: str,
+        latency_ms: float,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> Judgment:
+        """A judgment read from the next-token distribution over the grades."""
+        return cls(
+            pair_id, dist.grade, list(dist.probs), dist.expected_grade, dist.confidence,
+            raw_output, "logprobs", None, latency_ms, prompt_tokens, completion_tokens,
+        )
+
+    @classmethod
+    def parsed(
+        cls,
+        pair_id: int,
+        parsed: ParsedGrade,
+        *,
+        raw_output: str,
+        latency_ms: float,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> Judgment:
+        """A judgment read from generated text; ``error`` says why when it is unparsed."""
+        return cls(
+            pair_id, parsed.grade, None, None, None,
+            raw_output, parsed.status, parsed.reason, latency_ms, prompt_tokens, completion_tokens,
+        )
+
+    @classmethod
+    def failed(cls, pair_id: int, exc: JudgeBackendError, *, latency_ms: float) -> Judgment:
+        """A judgment for a pair the backend could not answer; the raw output or body is kept."""
+        raw = exc.raw_output if exc.raw_output is not None else (exc.body or "")
+        return cls(pair_id, None, None, None, None, raw, "error", str(exc), latency_ms, None, None)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands. ``total`` counts the pairs to judge in this run (resumed pairs excluded);
+    ``failures`` counts errors and unparsed answers so far."""
+
+    done: int
+    total: int
+    pairs_per_s: float
+    eta_s: float | None
+    failures: int
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How a run ended. ``total`` counts every pair given, ``skipped`` those judged before."""
+
+    total: int
+    skipped: int
+    judged: int
+    errors: int
+    unparsed: int
+    cancelled: bool
+    elapsed_s: float
+    pairs_per_s: float
+
+
+def ms_since(started: float) -> float:
+    """Milliseconds since a ``time.perf_counter()`` reading, for ``Judgment.latency_ms``."""
+    return (time.perf_counter() - started) * 1000.0

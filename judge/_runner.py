@@ -1,0 +1,144 @@
+"""The run loop: order pairs, skip what is judged, hand each judgment on, report progress."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from ._backend import JudgeBackend, PromptItem
+from ._exceptions import JudgeError, SettingsError
+from ._results import Judgment, Progress, RunSummary
+from ._settings import Backend, JudgeSettings
+from ._templates import placeholders, render_prompt, validate_template
+
+__all__ = ["load_backend", "run_judge"]
+
+
+def load_backend(settings: JudgeSettings, api_key: str | None = None) -> JudgeBackend:
+    """Build the backend the settings name; for llama_cpp this loads the model (seconds).
+
+    The app keeps the result in ``st.cache_resource`` and passes it to ``run_judge``, so a
+    model is loaded once, not once per run. The API key, when not given, is read from the
+    environment variable named by ``settings.api_key_env``.
+    """
+    if settings.backend is Backend.LLAMA_CPP:
+        from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
+
+        return LlamaBackend(
+            settings.model_path(),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            n_gpu_layers=settings.n_gpu_layers,
+            seed=settings.seed,
+        )
+    from ._remote import RemoteBackend
+
+    if api_key is None and settings.api_key_env:
+        api_key = os.environ.get(settings.api_key_env)
+        if not api_key:
+            raise SettingsError(
+                f"environment variable {settings.api_key_env} is not set: export it, or "
+                "enter the API key in the app"
+            )
+    return RemoteBackend(api_key=api_key)
+
+
+def run_judge(
+    pairs: Iterable[Mapping[str, Any]],
+    settings: JudgeSettings,
+    *,
+    on_result: Callable[[Judgment], None],
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    skip_pair_ids: Collection[int] = (),
+    backend: JudgeBackend | None = None,
+    api_key: str | None = None,
+) -> RunSummary:
+    """Judge every pair not in ``skip_pair_ids`` and hand each judgment to ``on_result``.
+
+    Pairs are judged grouped by ``query_id`` (stable order otherwise), so consecutive prompts
+    share the instructions and query as a prefix that llama.cpp keeps in its KV cache. A pair
+    the backend fails on is handed on with parse_status "error", never dropped; to resume a
+    run, pass the ids of its judgments whose status is not "error" as ``skip_pair_ids``.
+    Setting ``cancel`` stops the run between pairs (remote requests in flight are dropped);
+    the summary then says ``cancelled=True``. The template is checked against the pairs'
+    fields before any model call.
+    """
+    pairs = list(pairs)
+    skip = set(skip_pair_ids)
+    seen: set[int] = set()
+    for pair in pairs:
+        if pair["pair_id"] in seen:
+            raise JudgeError(
+                f"pair_id {pair['pair_id']} is given twice: each pair is judged once"
+            )
+        seen.add(pair["pair_id"])
+    todo = sorted(
+        (p for p in pairs if p["pair_id"] not in skip), key=lambda p: str(p["query_id"])
+    )
+    # With nothing left to judge there are no fields to check placeholders against.
+    fields = set.intersection(*map(set, todo)) if todo else placeholders(settings.template)
+    validate_template(settings.template, settings.scale, fields)
+    items = [PromptItem(p["pair_id"], render_prompt(settings.template, p)) for p in todo]
+
+    cancel = cancel or threading.Event()
+    tally = _Tally(len(items), on_result, on_progress)
+    if items:
+        own_backend = backend is None
+        backend = backend or load_backend(settings, api_key=api_key)
+        try:
+            backend.judge(items, settings, emit=tally.emit, cancel=cancel)
+        finally:
+            if own_backend:
+                backend.close()
+    elapsed = tally.elapsed_s()
+    return RunSummary(
+        total=len(pairs),
+        skipped=len(pairs) - len(items),
+        judged=tally.done,
+        errors=tally.errors,
+        unparsed=tally.unparsed,
+        cancelled=tally.done < len(items) and cancel.is_set(),
+        elapsed_s=elapsed,
+        pairs_per_s=tally.done / elapsed if elapsed > 0 else 0.0,
+    )
+
+
+class _Tally:
+    """Counts judgments as they arrive and turns the counts into Progress."""
+
+    def __init__(
+        self,
+        total: int,
+        on_result: Callable[[Judgment], None],
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.total = total
+        self.done = self.errors = self.unparsed = 0
+        self._on_result = on_result
+        self._on_progress = on_progress
+        self._started = time.perf_counter()
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self._started
+
+    def emit(self, judgment: Judgment) -> None:
+        self._on_result(judgment)
+        self.done += 1
+        self.errors += judgment.parse_status == "error"
+        self.unparsed += judgment.parse_status == "unparsed"
+        if self._on_progress is not None:
+            elapsed = self.elapsed_s()
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            self._on_progress(
+                Progress(
+                    done=self.done,
+                    total=self.total,
+                    pairs_per_s=rate,
+                    eta_s=(self.total - self.done) / rate if rate > 0 else None,
+                    failures=self.errors + self.unparsed,
+                )
+            )

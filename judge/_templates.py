@@ -1,0 +1,177 @@
+"""Prompt templates: plain text with named ``{placeholders}``, checked before a run.
+
+A template is the exact text the model reads, ending where the model starts to answer. Its
+instructions must name the answer format, ``SCORE: N`` or Prometheus' ``[RESULT] N``: that
+answer prefix is what logprob scoring appends before reading the grade token, and what the
+parser looks for in generated text.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import TemplateError
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "TemplateInfo",
+    "answer_prefix",
+    "check_scale",
+    "list_templates",
+    "load_template",
+    "logprob_prompt",
+    "placeholders",
+    "render_prompt",
+    "validate_template",
+    "with_answer_prefix",
+]
+
+_TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+# Checked in order: a Prometheus rubric also says "score" in its prose, so [RESULT] wins.
+_ANSWER_PREFIXES = ("[RESULT] ", "SCORE: ")
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A template shipped with the judge, with the scale its instructions describe."""
+
+    name: str
+    scale: tuple[int, ...]
+    description: str
+
+
+_SHIPPED = (
+    TemplateInfo(
+        "wands",
+        (0, 1, 2),
+        "The seed's WANDS format: instruction, product fields, answer SCORE: N on 0-2.",
+    ),
+    TemplateInfo(
+        "reasoning_0_3",
+        (0, 1, 2, 3),
+        "judgement-ai's scale: 2-3 sentences of reasoning, then SCORE: N on 0-3.",
+    ),
+    TemplateInfo(
+        "prometheus_1_5",
+        (1, 2, 3, 4, 5),
+        "Prometheus-style absolute rubric: feedback, then [RESULT] N on 1-5.",
+    ),
+)
+
+DEFAULT_TEMPLATE = "wands"
+
+
+def list_templates() -> list[TemplateInfo]:
+    """The shipped templates, the default first."""
+    return list(_SHIPPED)
+
+
+def load_template(name: str) -> str:
+    """The text of a shipped template, by name (see ``list_templates``)."""
+    if name not in {info.name for info in _SHIPPED}:
+        choices = ", ".join(info.name for info in _SHIPPED)
+        raise TemplateError(f"unknown template {name!r}: choose one of {choices}")
+    return (_TEMPLATE_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def check_scale(scale: Collection[int]) -> None:
+    """Raise TemplateError unless the scale is ascending distinct single digits.
+
+    Single digits because logprob scoring reads one token per grade, and every tokenizer we
+    know splits numbers into single-digit tokens.
+    """
+    grades = list(scale)
+    if not grades:
+        raise TemplateError("the scale is empty: give the grades, for example (0, 1, 2)")
+    if not all(isinstance(g, int) and 0 <= g <= 9 for g in grades):
+        raise TemplateError(
+            f"scale {tuple(grades)} has a grade outside 0-9: each grade must be one digit"
+        )
+    if grades != sorted(set(grades)):
+        raise TemplateError(f"scale {tuple(grades)} must list distinct grades in ascending order")
+
+
+@functools.lru_cache(maxsize=64)
+def placeholders(template: str) -> tuple[str, ...]:
+    """The distinct placeholder names of a template, in order of first use."""
+    names: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(
+            f"template braces do not match ({exc}): write a literal brace as {{{{ or }}}}"
+        ) from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise TemplateError(
+                f"placeholder {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}} is not a plain field name: "
+                "write placeholders as {field_name}"
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def answer_prefix(template: str) -> str:
+    """The answer prefix the template's instructions ask for: ``"SCORE: "`` or ``"[RESULT] "``."""
+    for prefix in _ANSWER_PREFIXES:
+        if prefix.strip() in template:
+            return prefix
+    raise TemplateError(
+        "the template never states the answer format: add an instruction such as "
+        "'Answer with exactly one line: SCORE: N' (or '[RESULT] N' for a Prometheus rubric)"
+    )
+
+
+def validate_template(
+    text: str, scale: Collection[int], available_fields: Collection[str]
+) -> None:
+    """Raise TemplateError if the template cannot be used on pairs with these fields."""
+    check_scale(scale)
+    for name in placeholders(text):
+        if name not in available_fields:
+            known = ", ".join(sorted(available_fields)) or "(none)"
+            raise TemplateError(
+                f"unknown placeholder {{{name}}}: the pairs have the fields {known}"
+            )
+    answer_prefix(text)
+
+
+def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
+    """The exact prompt the model reads for one pair; no model call.
+
+    Missing values (None) render as empty text, so a product without a description still
+    gets its ``Product description:`` line.
+    """
+    values: dict[str, str] = {}
+    for name in placeholders(template):
+        if name not in pair:
+            raise TemplateError(
+                f"pair {pair.get('pair_id')!r} has no field {name!r} used by the template"
+            )
+        value = pair[name]
+        values[name] = "" if value is None else str(value)
+    return template.format_map(values)
+
+
+def with_answer_prefix(prompt: str, prefix: str) -> str:
+    """The prompt followed by the answer prefix on a line of its own."""
+    separator = "" if prompt.endswith("\n") or not prompt else "\n"
+    return f"{prompt}{separator}{prefix}"
+
+
+def logprob_prompt(template: str, pair: Mapping[str, Any]) -> str:
+    """The text evaluated for logprob scoring: the prompt up to and including the answer prefix.
+
+    Ends with the prefix's trailing space, so the next token is the bare grade digit.
+    """
+    return with_answer_prefix(render_prompt(template, pair), answer_prefix(template))
