@@ -20,6 +20,9 @@ from ._browse import (
 from ._datasets import dataset_scale, dataset_stats, list_datasets
 from ._db import connect, schema_version, transaction
 from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedError
+from ._export import ExportResult, export_paths, export_training
+from ._export_curate import Curation
+from ._export_select import SELECTION_KINDS, Selection
 from ._labels import current_label, label_history, record_review, undo_last_review
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._runs import (
@@ -31,8 +34,21 @@ from ._runs import (
     list_runs,
     record_judgments,
 )
+from ._training_formats import TRAINING_FORMATS, TrainingFormat
+from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
 
 __all__ = [
+    "Curation",
+    "ExportResult",
+    "SELECTION_KINDS",
+    "Selection",
+    "TRAINING_FORMATS",
+    "TrainingFormat",
+    "ValidationProblem",
+    "ValidationReport",
+    "export_paths",
+    "export_training",
+    "validate_training_file",
     "CellPage",
     "PairFilters",
     "cell_pair_ids",

@@ -1,0 +1,121 @@
+"""Export 233k pairs in the instruction format, against DuckDB's own COPY of the same columns.
+
+Builds a store the size of full WANDS (233,448 labelled pairs) by replicating the bundled
+sample with new ids in SQL, so the number measures the exporter and nothing of the importer.
+The baseline is `COPY (SELECT <the record's columns>) TO ... (FORMAT JSON)` in the same run,
+on the same file system: the exporter's extra work is selection, curation, fsync and sha256.
+Target: the export takes at most 2x the COPY time.
+
+    python bench/export_scale.py [--pairs 233448] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import storage  # noqa: E402
+from storage._export import _INSTRUCTION_COLUMNS  # noqa: E402
+from storage._labels import append_import_labels  # noqa: E402
+from storage._training_formats import ANSWER_PREFIX, instruction_text  # noqa: E402
+
+SAMPLE = ROOT / "sample_data"
+TARGET_RATIO = 2.0
+
+
+def _csv(name: str) -> str:
+    return f"read_csv('{SAMPLE / name}', delim='\t', header=true, all_varchar=true, quote='')"
+
+
+def build_store(db: Path, pairs: int) -> None:
+    """The sample's queries, products and labels copied as often as `pairs` needs, each copy
+    with its own ids (`<id>-<copy>`), labelled as imported gold labels."""
+    with storage.connect(db) as con, storage.transaction(con):
+        labels = con.execute(f"SELECT count(*) FROM {_csv('label.csv')}").fetchone()[0]
+        copies = -(-pairs // labels)
+        con.execute(
+            "INSERT INTO datasets (dataset, grades, grade_names, source) "
+            "VALUES ('wands', [0, 1, 2], ['Irrelevant', 'Partial', 'Exact'], 'bench')"
+        )
+        con.execute(f"CREATE TEMP TABLE copies AS SELECT range AS k FROM range({copies})")
+        con.execute(
+            f"INSERT INTO queries SELECT 'wands', query_id || '-' || k, query, query_class "
+            f"FROM {_csv('query.csv')}, copies"
+        )
+        con.execute(
+            "INSERT INTO documents (dataset, doc_id, title, doc_class, category, description) "
+            "SELECT 'wands', product_id || '-' || k, product_name, product_class, "
+            f"\"category hierarchy\", product_description FROM {_csv('product.csv')}, copies"
+        )
+        con.execute(
+            "CREATE TEMP TABLE bench_labels AS "
+            "SELECT query_id || '-' || k AS query_id, product_id || '-' || k AS doc_id, "
+            "list_position(['Irrelevant', 'Partial', 'Exact'], label) - 1 AS grade "
+            f"FROM {_csv('label.csv')}, copies ORDER BY k, query_id, doc_id LIMIT {pairs}"
+        )
+        con.execute(
+            "INSERT INTO pairs (dataset, query_id, doc_id) "
+            "SELECT 'wands', query_id, doc_id FROM bench_labels"
+        )
+        con.execute(
+            "CREATE TEMP TABLE bench_events AS SELECT p.pair_id, l.grade, 'bench' AS author "
+            "FROM bench_labels l JOIN pairs p USING (query_id, doc_id)"
+        )
+        append_import_labels(con, "bench_events")
+
+
+def time_copy(db: Path, out: Path) -> float:
+    """DuckDB alone: the instruction record's columns for every labelled pair, to JSON."""
+    with storage.connect(db) as con:
+        grades, names = con.execute("SELECT grades, grade_names FROM datasets").fetchone()
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _chosen AS SELECT pair_id, grade, "
+            "NULL::INTEGER AS judge_grade, 'train' AS part, pair_id AS position "
+            "FROM current_labels WHERE grade IS NOT NULL"
+        )
+        start = time.perf_counter()
+        con.execute(
+            f"COPY ({_INSTRUCTION_COLUMNS}) TO '{out}' (FORMAT JSON)",
+            {"part": "train", "instruction": instruction_text(grades, names),
+             "prefix": ANSWER_PREFIX},
+        )
+        return time.perf_counter() - start
+
+
+def time_export(db: Path, out: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = storage.export_training(db, out)
+    return time.perf_counter() - start, result.manifest["counts"]["exported"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=233_448)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bench.duckdb"
+        start = time.perf_counter()
+        build_store(db, args.pairs)
+        print(f"built a store of {args.pairs} labelled pairs in {time.perf_counter() - start:.1f} s")
+        copy_s = min(time_copy(db, Path(folder) / "copy.json") for _ in range(args.repeat))
+        runs = [time_export(db, Path(folder) / "train.jsonl") for _ in range(args.repeat)]
+        export_s, rows = min(runs)
+        size_mb = (Path(folder) / "train.jsonl").stat().st_size / 1e6
+    ratio = export_s / copy_s
+    print(f"export_training (instruction): {rows} rows, {size_mb:.0f} MB in {export_s:.2f} s, "
+          f"{rows / export_s:,.0f} rows/s")
+    print(f"DuckDB COPY ... (FORMAT JSON) of the same columns: {copy_s:.2f} s, "
+          f"{rows / copy_s:,.0f} rows/s")
+    print(f"ratio export / COPY: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x, best of {args.repeat})")
+    return 0 if ratio <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

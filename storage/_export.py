@@ -1,0 +1,291 @@
+"""Export curated, labelled pairs as fine-tuning JSONL with a manifest beside the files.
+
+Selection, curation and writing happen in one read transaction, so the files and the
+manifest describe one snapshot of the labels. The instruction format is written by DuckDB
+itself (COPY ... FORMAT JSON of the record's columns), which produces exactly the lines of
+`jsonl_line(instruction_record(...))` at the speed of DuckDB's writer; chat and preference
+records need a prompt rendered in Python and are written from batches of rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ._db import connect, transaction
+from ._errors import StoreError
+from ._export_curate import Curated, Curation, curate, label_counts
+from ._export_files import atomic_path, file_sha256
+from ._export_select import Selection, resolve_dataset, selected_pairs
+from ._pairs import _PAIR_TEXT, _with_extra_fields
+from ._training_formats import (
+    ANSWER_PREFIX,
+    INPUT_FIELDS,
+    SYSTEM_PROMPT,
+    TRAINING_FORMATS,
+    RenderPrompt,
+    TrainingFormat,
+    chat_record,
+    instruction_record,
+    instruction_text,
+    jsonl_line,
+    preference_record,
+)
+
+_BATCH = 5_000
+PARTS = ("train", "validation")
+
+# The curated pairs joined with their text, one part at a time, in export order.
+_CHOSEN_TEXT = f"""
+    SELECT t.*, c.grade, c.judge_grade
+    FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
+    WHERE c.part = $part
+    ORDER BY c.position
+"""
+
+# The instruction record as columns; COPY's JSON writer turns each row into the record.
+_INSTRUCTION_COLUMNS = f"""
+    SELECT query_id, doc_id AS product_id, $instruction AS instruction,
+           {{{", ".join(f"'{name}': {name}" for name in INPUT_FIELDS)}}} AS input,
+           $prefix || grade AS output
+    FROM ({_CHOSEN_TEXT})
+"""
+
+
+def export_paths(out: str | Path) -> dict[str, Path]:
+    """Where an export to `out` writes: `out` (train), `<stem>.validation<suffix>`, and
+    `<stem>.manifest.json`."""
+    out = Path(out)
+    return {
+        "train": out,
+        "validation": out.with_name(f"{out.stem}.validation{out.suffix}"),
+        "manifest": out.with_name(f"{out.stem}.manifest.json"),
+    }
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The files an export wrote and the manifest it wrote beside them."""
+
+    files: tuple[Path, ...]
+    manifest_path: Path
+    manifest: dict[str, Any]
+
+    def summary(self) -> str:
+        """A few lines for a terminal: rows and labels per file, what was dropped and why."""
+        m = self.manifest
+        lines = [
+            f"{m['format']} export of {m['counts']['exported']} pairs "
+            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}"
+        ]
+        lines += [
+            f"  {f['name']}: {f['rows']} rows, {f['queries']} queries, labels {f['labels']}, "
+            f"sha256 {f['sha256'][:12]}"
+            for f in m["files"]
+        ]
+        lines.append(f"  dropped: {m['counts']['dropped']}")
+        lines.append(f"  manifest: {self.manifest_path}")
+        return "\n".join(lines)
+
+
+PartWriter = Callable[[duckdb.DuckDBPyConnection, str, Path], None]
+
+
+def chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str, Any]]:
+    """The registered `_chosen` pairs of `part` with every text field, in export order."""
+    cursor = con.execute(_CHOSEN_TEXT, {"part": part})
+    names = [c[0] for c in cursor.description]
+    while batch := cursor.fetchmany(_BATCH):
+        for row in batch:
+            yield _with_extra_fields(dict(zip(names, row)))
+
+
+def _record_writer(make_record: Callable[[dict[str, Any]], dict[str, Any]]) -> PartWriter:
+    def write(con: duckdb.DuckDBPyConnection, part: str, path: Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.writelines(jsonl_line(make_record(pair)) for pair in chosen_pairs(con, part))
+
+    return write
+
+
+def _instruction_writer(instruction: str) -> PartWriter:
+    def write(con: duckdb.DuckDBPyConnection, part: str, path: Path) -> None:
+        quoted = str(path).replace("'", "''")
+        con.execute(
+            f"COPY ({_INSTRUCTION_COLUMNS}) TO '{quoted}' (FORMAT JSON)",
+            {"part": part, "instruction": instruction, "prefix": ANSWER_PREFIX},
+        )
+
+    return write
+
+
+def _part_writer(
+    format: TrainingFormat,
+    instruction: str,
+    render_prompt: RenderPrompt | None,
+    system_prompt: str,
+) -> PartWriter:
+    if format == "instruction":
+        return _instruction_writer(instruction)
+    if render_prompt is None:
+        raise StoreError(f"the {format} format needs a prompt template to render the pairs")
+    if format == "chat":
+        return _record_writer(
+            lambda pair: chat_record(
+                pair, pair["grade"], render_prompt=render_prompt, system=system_prompt
+            )
+        )
+    return _record_writer(
+        lambda pair: preference_record(
+            pair, pair["grade"], pair["judge_grade"], render_prompt=render_prompt
+        )
+    )
+
+
+def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any] | None:
+    if run_id is None:
+        return None
+    cursor = con.execute(
+        "SELECT run_id, name, backend, model, model_sha256, prompt_template, prompt_sha256, "
+        "started_at, finished_at FROM judge_runs WHERE run_id = ?",
+        [run_id],
+    )
+    run = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in run.items()}
+
+
+def _by_grade(counts: Mapping[int, int]) -> dict[str, int]:
+    return {str(g): n for g, n in counts.items()}
+
+
+def _check_request(selection: Selection, format: TrainingFormat) -> None:
+    if format not in TRAINING_FORMATS:
+        raise StoreError(f"format {format!r}: choose one of {TRAINING_FORMATS}")
+    if selection.split == "benchmark":
+        raise StoreError(
+            "the benchmark split is held out to measure judges and is never exported as "
+            "training data: select the train or validation split, or no split"
+        )
+    if format == "preference" and selection.kind != "judge_wrong":
+        raise StoreError(
+            "the preference format needs the judge's wrong answer as `rejected`: "
+            "select judge_wrong with a run"
+        )
+
+
+def export_training(
+    db: str | Path,
+    out: str | Path,
+    *,
+    selection: Selection = Selection(),
+    format: TrainingFormat = "instruction",
+    curation: Curation = Curation(),
+    render_prompt: RenderPrompt | None = None,
+    prompt_name: str | None = None,
+    system_prompt: str = SYSTEM_PROMPT,
+) -> ExportResult:
+    """Write the selected, curated pairs to `out` (and a validation file when
+    `curation.validation_share` > 0) in `format`, then the manifest beside them.
+
+    `render_prompt` turns a pair's fields into the user prompt (chat, preference); pass the
+    judge's renderer bound to a template, and its name as `prompt_name` for the manifest.
+    Benchmark pairs are never exported: asking for the benchmark split is an error, and
+    benchmark pairs met otherwise are dropped and counted in the manifest.
+    """
+    _check_request(selection, format)
+    paths = export_paths(out)
+    with connect(db) as con, transaction(con):
+        snapshot_at = datetime.now(UTC)
+        dataset, grades, names = resolve_dataset(con, selection)
+        selected = selected_pairs(con, selection, dataset)
+        curated = curate(selected, curation, grades)
+        if curated.rows.empty:
+            raise StoreError(
+                f"nothing to export: {len(selected)} pairs selected, dropped {curated.dropped}"
+            )
+        write = _part_writer(
+            format, instruction_text(grades, names), render_prompt, system_prompt
+        )
+        con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
+        files = []
+        for part in PARTS:
+            rows = curated.rows[curated.rows["part"] == part]
+            if rows.empty:
+                continue
+            with atomic_path(paths[part]) as temporary:
+                write(con, part, temporary)
+            files.append(_file_entry(paths[part], part, rows, grades))
+        con.unregister("_chosen")
+        source_run = _source_run(con, selection.run_id)
+    manifest = _manifest(
+        format=format, dataset=dataset, grades=grades, names=names, selection=selection,
+        curation=curation, prompt_name=prompt_name, source_run=source_run,
+        snapshot_at=snapshot_at, selected=len(selected), curated=curated, files=files,
+    )
+    with atomic_path(paths["manifest"]) as temporary:
+        temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return ExportResult(
+        tuple(paths[f["part"]] for f in files), paths["manifest"], manifest
+    )
+
+
+def _file_entry(path: Path, part: str, rows: Any, grades: list[int]) -> dict[str, Any]:
+    return {
+        "name": path.name,
+        "part": part,
+        "rows": len(rows),
+        "queries": int(rows["query_id"].nunique()),
+        "labels": _by_grade(label_counts(rows["grade"], grades)),
+        "sha256": file_sha256(path),
+    }
+
+
+def _manifest(
+    *,
+    format: TrainingFormat,
+    dataset: str,
+    grades: list[int],
+    names: list[str],
+    selection: Selection,
+    curation: Curation,
+    prompt_name: str | None,
+    source_run: dict[str, Any] | None,
+    snapshot_at: datetime,
+    selected: int,
+    curated: Curated,
+    files: list[dict[str, Any]],
+) -> dict[str, Any]:
+    newest = curated.rows["labelled_at"].max()
+    rebalance = curation.rebalance
+    return {
+        "format": format,
+        "dataset": dataset,
+        "scale": dict(zip(map(str, grades), names)),
+        "selection": dataclasses.asdict(selection),
+        "curation": {
+            **dataclasses.asdict(curation),
+            "rebalance": None if rebalance is None else _by_grade(rebalance),
+        },
+        "prompt_template": prompt_name,
+        "source_run": source_run,
+        "label_snapshot_at": snapshot_at.isoformat(),
+        "newest_label_at": newest.isoformat(),
+        "counts": {
+            "selected": selected,
+            "dropped": {
+                **curated.dropped,
+                "rebalance": _by_grade(curated.dropped["rebalance"]),
+            },
+            "exported": len(curated.rows),
+        },
+        "labels_before_rebalance": _by_grade(curated.labels_before_rebalance),
+        "labels_after_rebalance": _by_grade(curated.labels_after_rebalance),
+        "files": files,
+    }

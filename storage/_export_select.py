@@ -1,0 +1,119 @@
+"""Which labelled pairs a training export starts from, as a value the manifest can record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from ._errors import NotFoundError, StoreError
+
+SelectionKind = Literal["labelled", "corrected", "judge_wrong"]
+SELECTION_KINDS: tuple[SelectionKind, ...] = ("labelled", "corrected", "judge_wrong")
+SPLITS = ("train", "validation", "benchmark")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """Pairs with a current human label, narrowed by kind and filters.
+
+    kind: `labelled` (every labelled pair), `corrected` (a reviewer changed the imported
+    grade), `judge_wrong` (run `run_id` gave a grade other than the current label; `cell`
+    = (human grade, judge grade) keeps one confusion cell). `split` and `query_classes`
+    narrow any kind. `dataset` None means the run's dataset, or the store's only dataset.
+    """
+
+    kind: SelectionKind = "labelled"
+    dataset: str | None = None
+    run_id: int | None = None
+    cell: tuple[int, int] | None = None
+    split: str | None = None
+    query_classes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in SELECTION_KINDS:
+            raise StoreError(f"selection kind {self.kind!r}: choose one of {SELECTION_KINDS}")
+        if (self.kind == "judge_wrong") != (self.run_id is not None):
+            raise StoreError("a run is needed for, and only for, the judge_wrong selection")
+        if self.cell is not None and (self.kind != "judge_wrong" or self.cell[0] == self.cell[1]):
+            raise StoreError(
+                f"confusion cell {self.cell}: a cell narrows judge_wrong and needs "
+                "two different grades (human, judge)"
+            )
+        if self.split is not None and self.split not in SPLITS:
+            raise StoreError(f"split {self.split!r}: choose one of {SPLITS}")
+
+
+def resolve_dataset(
+    con: duckdb.DuckDBPyConnection, selection: Selection
+) -> tuple[str, list[int], list[str]]:
+    """The dataset the selection reads (named, the run's, or the store's only one), with
+    its grades and their names."""
+    dataset = _dataset_name(con, selection)
+    grades, names = con.execute(
+        "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
+    ).fetchone()
+    return dataset, list(grades), list(names)
+
+
+def _dataset_name(con: duckdb.DuckDBPyConnection, selection: Selection) -> str:
+    if selection.run_id is not None:
+        row = con.execute(
+            "SELECT dataset FROM judge_runs WHERE run_id = ?", [selection.run_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no judge run {selection.run_id}")
+        if selection.dataset not in (None, row[0]):
+            raise StoreError(
+                f"run {selection.run_id} judged dataset {row[0]!r}, not {selection.dataset!r}"
+            )
+        return str(row[0])
+    names = [r[0] for r in con.execute("SELECT dataset FROM datasets ORDER BY 1").fetchall()]
+    if selection.dataset is not None:
+        if selection.dataset not in names:
+            raise NotFoundError(f"no dataset named {selection.dataset!r}")
+        return selection.dataset
+    if len(names) != 1:
+        raise StoreError(
+            f"the store has {len(names)} datasets ({', '.join(names) or 'none'}): name one"
+        )
+    return str(names[0])
+
+
+def selected_pairs(con: duckdb.DuckDBPyConnection, selection: Selection, dataset: str) -> pd.DataFrame:
+    """The selection's pairs ordered by query: pair_id, query_id, doc_id, query, split,
+    grade (the current label), judge_grade (NA unless a run is selected), labelled_at."""
+    where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]
+    params: dict[str, Any] = {"dataset": dataset}
+    judged = ""
+    if selection.kind == "corrected":
+        where.append("c.source = 'review' AND c.grade <> c.original_grade")
+    if selection.run_id is not None:
+        judged = "JOIN judgments j ON j.pair_id = p.pair_id AND j.run_id = $run_id"
+        where.append("j.grade IS NOT NULL AND j.grade <> c.grade")
+        params["run_id"] = selection.run_id
+    if selection.cell is not None:
+        where.append("c.grade = $human AND j.grade = $judge")
+        params["human"], params["judge"] = selection.cell
+    if selection.split is not None:
+        where.append("p.split = $split")
+        params["split"] = selection.split
+    if selection.query_classes:
+        where.append("list_contains($classes, q.query_class)")
+        params["classes"] = list(selection.query_classes)
+    return con.execute(
+        f"""
+        SELECT p.pair_id, p.query_id, p.doc_id, q.query, p.split, c.grade,
+               {"j.grade" if judged else "NULL::INTEGER"} AS judge_grade,
+               c.changed_at AS labelled_at
+        FROM pairs p
+        JOIN queries q USING (dataset, query_id)
+        JOIN current_labels c USING (pair_id)
+        {judged}
+        WHERE {" AND ".join(where)}
+        ORDER BY p.query_id, p.pair_id
+        """,
+        params,
+    ).df()
