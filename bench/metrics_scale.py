@@ -19,7 +19,7 @@ import numpy as np
 from sklearn import metrics as sk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import metrics  # noqa: E402
+import metrics
 
 N_PAIRS, N_QUERIES, N_CLASSES = 233_000, 480, 40
 N_BOOT, N_BASELINE_DRAWS = 1000, 50
@@ -106,10 +106,8 @@ def main() -> None:
             metrics.brier_score(probs, human, LABELS),
             metrics.reliability_table(probs, human, LABELS),
         ),
-        "thresholds cross-validated over 5 query folds": lambda: (
-            metrics.cross_validated_thresholds(
-                data["expected"], human, query_ids, LABELS, y_pred=judge
-            )
+        "thresholds cross-validated over 5 query folds": lambda: metrics.cross_validated_thresholds(
+            data["expected"], human, query_ids, LABELS, y_pred=judge
         ),
         "transition table": lambda: metrics.transition_table(human, judge, LABELS),
     }

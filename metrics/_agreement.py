@@ -65,8 +65,8 @@ def rater_agreement(
     ...     ["ann", "bob", "judge"] * 3,
     ...     [2, 2, 2, 0, 1, 0, 1, 1, 1],
     ...     [0, 1, 2], judge="judge")
-    >>> result.pairwise[["rater_a", "rater_b", "kind"]].values.tolist()
-    [['ann', 'bob', 'human-human'], ['ann', 'judge', 'judge-human'], ['bob', 'judge', 'judge-human']]
+    >>> result.pairwise[["rater_a", "rater_b", "kappa_quadratic"]].round(3).values.tolist()
+    [['ann', 'bob', 0.667], ['ann', 'judge', 1.0], ['bob', 'judge', 0.667]]
     >>> result.n_pairs, round(result.human_human_kappa, 3), round(result.judge_human_kappa, 3)
     (3, 0.667, 0.833)
     """

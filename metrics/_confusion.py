@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import check_labels, check_same_length, encode, factorize
+from ._validate import check_labels, check_same_length, encode_pairs, factorize
 
 
 def confusion_matrix(
@@ -38,9 +38,7 @@ def confusion_matrix(
     [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
     """
     scale = check_labels(labels)
-    true = encode(y_true, scale, "y_true")
-    pred = encode(y_pred, scale, "y_pred")
-    check_same_length(true, pred)
+    true, pred = encode_pairs(y_true, y_pred, scale)
     return count_pairs(true, pred, np.zeros_like(true), 1, scale.size)[0]
 
 
@@ -71,10 +69,9 @@ def grouped_confusions(
 ) -> tuple[NDArray[np.generic], NDArray[np.int64]]:
     """Sorted distinct groups and the (n_groups, k, k) stack of their confusion matrices."""
     scale = check_labels(labels)
-    true = encode(y_true, scale, "y_true")
-    pred = encode(y_pred, scale, "y_pred")
+    true, pred = encode_pairs(y_true, y_pred, scale)
     codes, keys = factorize(groups, name)
-    check_same_length(true, pred, codes)
+    check_same_length(true, codes)
     return keys, count_pairs(true, pred, codes, keys.size, scale.size)
 
 

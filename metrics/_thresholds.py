@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._confusion import count_pairs
 from ._exceptions import MetricsInputError
 from ._scores import cohen_kappa
-from ._validate import check_labels, check_same_length, encode, factorize
+from ._validate import check_labels, check_same_length, encode, encode_pairs, factorize
 
 
 def _expected(expected: ArrayLike) -> NDArray[np.float64]:
@@ -180,10 +180,9 @@ def cross_validated_thresholds(
     """
     scale = check_labels(labels)
     values = _expected(expected)
-    true = encode(y_true, scale, "y_true")
-    argmax = encode(y_pred, scale, "y_pred")
+    true, argmax = encode_pairs(y_true, y_pred, scale)
     query_codes, queries = factorize(query_ids, "query_ids")
-    check_same_length(values, true, argmax, query_codes)
+    check_same_length(values, true, query_codes)
     folds_of_queries = fold_of_query(queries.size, n_folds, seed)
     folds = folds_of_queries[query_codes]
     tuned = np.empty_like(true)

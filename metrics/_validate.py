@@ -53,6 +53,15 @@ def encode(grades: ArrayLike, scale: NDArray[np.int64], name: str) -> NDArray[np
     return index
 
 
+def encode_pairs(
+    y_true: ArrayLike, y_pred: ArrayLike, scale: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Positions of the human and the judge grades of the same pairs."""
+    true, pred = encode(y_true, scale, "y_true"), encode(y_pred, scale, "y_pred")
+    check_same_length(true, pred)
+    return true, pred
+
+
 def check_same_length(*arrays: NDArray[np.generic]) -> None:
     """Refuse arrays that do not describe the same rows."""
     lengths = {len(array) for array in arrays}
@@ -62,7 +71,9 @@ def check_same_length(*arrays: NDArray[np.generic]) -> None:
         )
 
 
-def as_confusion(confusion: ArrayLike, scale: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+def as_confusion(
+    confusion: ArrayLike, scale: NDArray[np.int64] | None = None
+) -> NDArray[np.float64]:
     """Return `confusion` as floats of shape (..., k, k), k >= 2, counts non-negative."""
     matrix = np.asarray(confusion, dtype=np.float64)
     if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2] or matrix.shape[-1] < 2:
@@ -84,9 +95,7 @@ def factorize(keys: ArrayLike, name: str) -> tuple[NDArray[np.intp], NDArray[np.
     """Codes 0..G-1 per row and the sorted distinct keys (query ids, raters, classes)."""
     codes, uniques = pd.factorize(np.asarray(keys), sort=True)
     if np.any(codes < 0):
-        raise MetricsInputError(
-            f"{name} has missing values; every pair needs one"
-        )
+        raise MetricsInputError(f"{name} has missing values; every pair needs one")
     return codes, np.asarray(uniques)
 
 

@@ -23,7 +23,9 @@ def long_table(seed: int) -> pd.DataFrame:
     rows = []
     for rater, noise in (("ann", 0.2), ("bob", 0.3), ("cy", 0.4), ("judge", 0.5)):
         graded = np.arange(80) if rater == "judge" else np.flatnonzero(rng.random(80) < 0.6)
-        grades = np.where(rng.random(graded.size) < noise, rng.choice(LABELS, graded.size), truth[graded])
+        grades = np.where(
+            rng.random(graded.size) < noise, rng.choice(LABELS, graded.size), truth[graded]
+        )
         rows.append(pd.DataFrame({"pair_id": graded, "rater": rater, "grade": grades}))
     return pd.concat(rows, ignore_index=True)
 

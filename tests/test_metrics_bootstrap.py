@@ -30,7 +30,10 @@ def test_vectorised_draws_equal_a_naive_loop_over_rows() -> None:
     for b, counts in enumerate(weights):
         # The draw as rows: each query's pairs repeated as often as the query was drawn.
         rows = np.concatenate(
-            [np.tile(np.flatnonzero(query_ids == q), c) for q, c in zip(queries, counts)]
+            [
+                np.tile(np.flatnonzero(query_ids == q), c)
+                for q, c in zip(queries, counts, strict=True)
+            ]
         )
         y_true, y_pred = human[rows], judge[rows]
         recall = sk.recall_score(y_true, y_pred, labels=LABELS, average=None, zero_division=0)

@@ -76,7 +76,10 @@ def test_probabilities_must_be_distributions_over_the_scale() -> None:
 
 def test_apply_thresholds_gives_ties_the_higher_grade() -> None:
     assert metrics.apply_thresholds([0.49, 0.5, 1.5, 2.0], [0.5, 1.5], LABELS).tolist() == [
-        0, 1, 2, 2,
+        0,
+        1,
+        2,
+        2,
     ]
     with pytest.raises(metrics.MetricsInputError, match="2 increasing cut points"):
         metrics.apply_thresholds([1.0], [1.5, 0.5], LABELS)
@@ -133,7 +136,7 @@ def test_cross_validation_holds_out_whole_queries() -> None:
     assert result.kappa_argmax == pytest.approx(kappa(human, judge))
     # The pooled tuned kappa is the kappa of every pair graded by its own fold's thresholds.
     held_out_grades = np.empty_like(human)
-    for fold, cuts in zip(result.folds.fold, result.folds.thresholds):
+    for fold, cuts in zip(result.folds.fold, result.folds.thresholds, strict=True):
         rows = result.fold_of_pair == fold
         held_out_grades[rows] = metrics.apply_thresholds(expected[rows], cuts, LABELS)
     assert result.kappa_tuned == pytest.approx(kappa(human, held_out_grades))
@@ -145,7 +148,7 @@ def test_a_folds_thresholds_never_see_its_held_out_pairs() -> None:
     result = metrics.cross_validated_thresholds(
         expected, human, query_ids, LABELS, y_pred=judge, n_folds=4, seed=5
     )
-    for fold, cuts in zip(result.folds.fold, result.folds.thresholds):
+    for fold, cuts in zip(result.folds.fold, result.folds.thresholds, strict=True):
         training = result.fold_of_pair != fold
         retuned = metrics.tune_thresholds(expected[training], human[training], LABELS)
         assert tuple(retuned.tolist()) == cuts
@@ -164,7 +167,9 @@ def test_a_folds_thresholds_never_see_its_held_out_pairs() -> None:
 
 
 def test_cross_validation_needs_enough_queries() -> None:
-    with pytest.raises(metrics.MetricsInputError, match=r"between 2 and the number of queries \(2\)"):
+    with pytest.raises(
+        metrics.MetricsInputError, match=r"between 2 and the number of queries \(2\)"
+    ):
         metrics.cross_validated_thresholds(
             [0.1, 1.9], [0, 2], ["a", "b"], LABELS, y_pred=[0, 2], n_folds=5
         )

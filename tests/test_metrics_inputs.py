@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +12,11 @@ from metrics import MetricsInputError
 @pytest.mark.parametrize(
     ("y_true", "y_pred", "message"),
     [
-        ([0, 1, 7], [0, 1, 1], r"y_true\[2\] = 7 is not a grade on the scale \[0, 1, 2\]; pass the dataset"),
+        (
+            [0, 1, 7],
+            [0, 1, 1],
+            r"y_true\[2\] = 7 is not a grade on the scale \[0, 1, 2\]; pass the dataset",
+        ),
         ([0, 1, 2], [0, 1.5, 1], r"y_pred\[1\] = 1.5 is not a grade"),
         ([0, 1, 2], [0, None, 1], r"y_pred has 1 missing grades \(first at position 1\); drop"),
         ([0, 1], [0, 1, 1], r"one entry per pair; got lengths \[2, 3\]"),

@@ -63,16 +63,12 @@ def test_matches_sklearn(scale: list[int], y_true: np.ndarray, y_pred: np.ndarra
         sk.mean_absolute_error(y_true, y_pred)
     )
     for weights in ("quadratic", "linear", None):
-        assert_close(
-            metrics.cohen_kappa(C, weights), sklearn_kappa(y_true, y_pred, scale, weights)
-        )
+        assert_close(metrics.cohen_kappa(C, weights), sklearn_kappa(y_true, y_pred, scale, weights))
     # sklearn's macro average over labels= counts a grade nobody used as zero_division.
     for zero_division in (0.0, 1.0, np.nan):
         assert_close(
             metrics.macro_f1(C, zero_division=zero_division),
-            sk.f1_score(
-                y_true, y_pred, labels=scale, average="macro", zero_division=zero_division
-            ),
+            sk.f1_score(y_true, y_pred, labels=scale, average="macro", zero_division=zero_division),
         )
         ours = metrics.precision_recall_f1(C, zero_division=zero_division)
         theirs = sk.precision_recall_fscore_support(
@@ -110,8 +106,16 @@ def test_stacked_matrices_score_like_one_at_a_time() -> None:
 
 
 def test_summarize_names_are_stable() -> None:
-    scores = metrics.summarize(metrics.confusion_matrix([1, 5], [1, 4], [1, 2, 3, 4, 5]), [1, 2, 3, 4, 5])
-    assert list(scores)[:5] == ["accuracy", "macro_f1", "kappa_quadratic", "mae", "severe_error_rate"]
+    scores = metrics.summarize(
+        metrics.confusion_matrix([1, 5], [1, 4], [1, 2, 3, 4, 5]), [1, 2, 3, 4, 5]
+    )
+    assert list(scores)[:5] == [
+        "accuracy",
+        "macro_f1",
+        "kappa_quadratic",
+        "mae",
+        "severe_error_rate",
+    ]
     assert {f"recall_{g}" for g in range(1, 6)} <= set(scores)
     assert {f"precision_{g}" for g in range(1, 6)} <= set(scores)
     assert all(type(value) is float for value in scores.values())
