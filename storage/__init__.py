@@ -23,7 +23,15 @@ from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedEr
 from ._export import ExportResult, export_paths, export_training
 from ._export_curate import Curation
 from ._export_select import SELECTION_KINDS, Selection
-from ._labels import current_label, label_history, record_review, undo_last_review
+from ._import_batch import WANDS_SCALE, ImportSummary, Scale
+from ._import_wands import import_wands
+from ._labels import (
+    current_label,
+    label_history,
+    rater_labels,
+    record_review,
+    undo_last_review,
+)
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._runs import (
     JUDGMENT_COLUMNS,
@@ -33,6 +41,7 @@ from ._runs import (
     judged_pair_ids,
     list_runs,
     record_judgments,
+    run_judgments,
 )
 from ._training_formats import TRAINING_FORMATS, TrainingFormat
 from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
@@ -62,10 +71,13 @@ __all__ = [
     "stale_pair_ids",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
+    "ImportSummary",
     "JUDGMENT_COLUMNS",
     "NotFoundError",
+    "Scale",
     "StoreError",
     "StoreLockedError",
+    "WANDS_SCALE",
     "connect",
     "create_run",
     "current_label",
@@ -73,13 +85,16 @@ __all__ = [
     "dataset_stats",
     "finish_run",
     "get_run",
+    "import_wands",
     "judged_pair_ids",
     "label_history",
     "list_datasets",
     "list_runs",
     "pairs_for_judging",
     "record_judgments",
+    "rater_labels",
     "record_review",
+    "run_judgments",
     "run_labels",
     "schema_version",
     "transaction",

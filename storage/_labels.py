@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from ._db import connect, transaction
 from ._errors import NotFoundError, StoreError
@@ -176,3 +177,21 @@ def current_label(db: str | Path, pair_id: int) -> dict[str, Any] | None:
         if row is None:
             return None
         return dict(zip([d[0] for d in cursor.description], row))
+
+
+def rater_labels(db: str | Path, dataset: str) -> pd.DataFrame:
+    """Each named annotator's imported grade per pair of `dataset` (pair_id, author, grade).
+
+    Datasets labelled by several people carry one import event per annotator; these are the
+    grades human-human agreement is computed from. Unnamed imports are left out.
+    """
+    with connect(db) as con:
+        return con.execute(
+            """
+            SELECT e.pair_id, e.author, arg_max(e.grade, e.event_id) AS grade
+            FROM label_events e JOIN pairs p USING (pair_id)
+            WHERE p.dataset = ? AND e.source = 'import' AND e.author IS NOT NULL
+            GROUP BY e.pair_id, e.author ORDER BY e.pair_id, e.author
+            """,
+            [dataset],
+        ).df()

@@ -90,6 +90,21 @@ def judged_pair_ids(db: str | Path, run_id: int) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def run_judgments(
+    db: str | Path, run_id: int, pair_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The judgments of `run_id` (all, or for `pair_ids`) as records keyed by pair_id."""
+    with connect(db) as con:
+        cursor = con.execute(
+            f"SELECT {', '.join(JUDGMENT_COLUMNS)}, created_at FROM judgments "
+            "WHERE run_id = $run AND ($pairs IS NULL OR list_contains($pairs, pair_id))",
+            {"run": run_id, "pairs": None if pair_ids is None else [int(p) for p in pair_ids]},
+        )
+        names = [c[0] for c in cursor.description]
+        records = [dict(zip(names, row)) for row in cursor.fetchall()]
+    return {int(r["pair_id"]): r for r in records}
+
+
 def finish_run(db: str | Path, run_id: int, status: str) -> None:
     """Mark `run_id` as done, cancelled or failed (or back to running on resume)."""
     if status not in RUN_STATUSES:

@@ -1,0 +1,239 @@
+"""Judge stored pairs and record every judgment: the judge room meets the store here.
+
+The judge knows nothing of DuckDB and the store calls no model; these functions read the
+pairs from the store, hand them to `judge.run_judge`, and write each judgment back in small
+batches, so a killed run loses at most one batch and resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import judge
+import storage
+
+_FLUSH_EVERY = 32
+_FLUSH_AFTER_S = 2.0
+
+ProgressCallback = Callable[[judge.Progress], None]
+
+
+@dataclass(frozen=True)
+class JudgeOutcome:
+    """The run a judging call wrote to, and how the judge loop ended."""
+
+    run_id: int
+    summary: judge.RunSummary
+
+
+@dataclass(frozen=True)
+class Rejudged:
+    """One pair judged again: its grade and probabilities before and after."""
+
+    pair_id: int
+    old_grade: int | None
+    new_grade: int | None
+    old_probs: list[float] | None
+    new_probs: list[float] | None
+
+
+class _Recorder:
+    """Collects judgments from the judge loop and writes them to the store in batches."""
+
+    def __init__(self, db: str | Path, run_id: int) -> None:
+        self._db, self._run_id = db, run_id
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._flushed_at = time.monotonic()
+        self.judgments: list[judge.Judgment] = []
+
+    def __call__(self, judgment: judge.Judgment) -> None:
+        with self._lock:
+            self.judgments.append(judgment)
+            self._pending.append(judgment.as_record())
+            due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
+            if len(self._pending) >= _FLUSH_EVERY or due:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            storage.record_judgments(self._db, self._run_id, self._pending)
+            self._pending = []
+        self._flushed_at = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush()
+
+
+def _judge_into_run(
+    db: str | Path,
+    run_id: int,
+    pairs: Sequence[Mapping[str, Any]],
+    settings: judge.JudgeSettings,
+    *,
+    skip: set[int],
+    backend: judge.JudgeBackend | None,
+    api_key: str | None,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    keep_status: str | None = None,
+) -> tuple[judge.RunSummary, list[judge.Judgment]]:
+    """Judge `pairs` into `run_id`; the run ends done, cancelled or failed, or, when
+    `keep_status` is given (judging a few pairs again), goes back to that status."""
+    recorder = _Recorder(db, run_id)
+    status = keep_status or "failed"
+    try:
+        summary = judge.run_judge(
+            pairs, settings, on_result=recorder, on_progress=on_progress, cancel=cancel,
+            skip_pair_ids=skip, backend=backend, api_key=api_key,
+        )
+        if keep_status is None:
+            status = "cancelled" if summary.cancelled else "done"
+        return summary, recorder.judgments
+    finally:
+        recorder.close()
+        storage.finish_run(db, run_id, status)
+
+
+def judge_dataset(
+    db: str | Path,
+    *,
+    dataset: str,
+    settings: judge.JudgeSettings,
+    split: str | None = None,
+    pair_ids: Sequence[int] | None = None,
+    name: str | None = None,
+    backend: judge.JudgeBackend | None = None,
+    api_key: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> JudgeOutcome:
+    """Start a new run over `dataset` (one split, or just `pair_ids`) and judge every pair."""
+    grades, _ = storage.dataset_scale(db, dataset)
+    if list(settings.scale) != grades:
+        raise judge.SettingsError(
+            f"the template grades on {list(settings.scale)} but dataset {dataset!r} uses "
+            f"{grades}; pick a template on the dataset's scale"
+        )
+    pairs = storage.pairs_for_judging(db, dataset, split=split, pair_ids=pair_ids)
+    if not pairs:
+        raise storage.NotFoundError(
+            f"dataset {dataset!r} has no pairs" + (f" in split {split!r}" if split else "")
+        )
+    judge.validate_template(settings.template, settings.scale, pairs[0].keys())
+    provenance = settings.provenance()
+    # The scope is stored with the run so that a resume judges the same pairs.
+    provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
+    run_id = storage.create_run(
+        db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
+        **provenance,
+    )
+    summary, _ = _judge_into_run(
+        db, run_id, pairs, settings, skip=set(), backend=backend, api_key=api_key,
+        on_progress=on_progress, cancel=cancel,
+    )
+    return JudgeOutcome(run_id, summary)
+
+
+def _default_name(provenance: Mapping[str, Any], split: str | None) -> str:
+    model = Path(str(provenance["model"])).name
+    return f"{model} · {provenance['prompt_sha256'][:8]}" + (f" · {split}" if split else "")
+
+
+def settings_for_run(db: str | Path, run_id: int) -> judge.JudgeSettings:
+    """The judge settings a stored run was made with, to resume it or judge pairs again."""
+    run = storage.get_run(db, run_id)
+    fields = {f.name for f in dataclasses.fields(judge.JudgeSettings)}
+    params = {k: v for k, v in run["params"].items() if k in fields}
+    if run["backend"] not in {b.value for b in judge.Backend}:
+        raise judge.SettingsError(
+            f"run {run_id} was imported from {run['backend']}; it cannot be judged again here. "
+            "Start a new run on the Runs page or with `cli.py judge`."
+        )
+    return judge.JudgeSettings(
+        backend=run["backend"], model=run["model"], template=run["prompt_template"],
+        scale=tuple(run["scale"]), **params,
+    )
+
+
+def _check_model_unchanged(db: str | Path, run_id: int, settings: judge.JudgeSettings) -> None:
+    expected = storage.get_run(db, run_id)["model_sha256"]
+    if expected and settings.backend is judge.Backend.LLAMA_CPP:
+        actual = judge.file_sha256(settings.model_path())
+        if actual != expected:
+            raise judge.SettingsError(
+                f"run {run_id} was judged with a model file whose sha256 is {expected[:12]}…, "
+                f"but {settings.model_path()} is now {actual[:12]}…; start a new run instead"
+            )
+
+
+def _run_pairs(db: str | Path, run_id: int, pair_ids: Sequence[int] | None) -> list[dict[str, Any]]:
+    """The run's pairs: the named ones (whatever split they are in now), else its whole scope."""
+    run = storage.get_run(db, run_id)
+    split = run["split"] if pair_ids is None else None
+    return storage.pairs_for_judging(db, run["dataset"], split=split, pair_ids=pair_ids)
+
+
+def resume_run(
+    db: str | Path,
+    run_id: int,
+    *,
+    backend: judge.JudgeBackend | None = None,
+    api_key: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> JudgeOutcome:
+    """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
+    settings = settings_for_run(db, run_id)
+    _check_model_unchanged(db, run_id, settings)
+    run = storage.get_run(db, run_id)
+    judged = storage.judged_pair_ids(db, run_id)
+    pairs = _run_pairs(db, run_id, run["params"].get("pair_ids"))
+    storage.finish_run(db, run_id, "running")
+    summary, _ = _judge_into_run(
+        db, run_id, pairs, settings, skip=judged, backend=backend, api_key=api_key,
+        on_progress=on_progress, cancel=cancel,
+    )
+    return JudgeOutcome(run_id, summary)
+
+
+def rejudge_pairs(
+    db: str | Path,
+    run_id: int,
+    pair_ids: Sequence[int],
+    *,
+    backend: judge.JudgeBackend | None = None,
+    api_key: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Rejudged]:
+    """Judge `pair_ids` again under `run_id`'s own settings, replacing their judgments.
+
+    Used after a relabel or a text fix made a judgment stale. Returns old and new grade per
+    pair so the reviewer sees what changed.
+    """
+    settings = settings_for_run(db, run_id)
+    _check_model_unchanged(db, run_id, settings)
+    before = storage.run_judgments(db, run_id, pair_ids)
+    _, judgments = _judge_into_run(
+        db, run_id, _run_pairs(db, run_id, pair_ids), settings, skip=set(), backend=backend,
+        api_key=api_key, on_progress=on_progress, cancel=cancel,
+        keep_status=storage.get_run(db, run_id)["status"],
+    )
+    return [
+        Rejudged(
+            j.pair_id,
+            before.get(j.pair_id, {}).get("grade"),
+            j.grade,
+            before.get(j.pair_id, {}).get("probs"),
+            j.probs,
+        )
+        for j in judgments
+    ]

@@ -1,0 +1,176 @@
+"""Reports on stored runs: the store's frames fed through the pure metric functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import metrics
+import storage
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How well a run's grade probabilities match the human grades, and what tuned
+    thresholds on the expected grade would change, measured on held-out queries only."""
+
+    ece: float
+    brier: float
+    reliability: pd.DataFrame
+    thresholds: metrics.ThresholdValidation | None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Judge-versus-human metrics of one run, with 95% query-bootstrap intervals."""
+
+    run_id: int
+    grades: list[int]
+    grade_names: list[str]
+    metrics: pd.DataFrame
+    """Columns metric, value, low, high; names as `metrics.summarize` gives them."""
+    confusion: np.ndarray
+    """k x k counts: rows human grade, columns judge grade, in scale order."""
+    per_query: pd.DataFrame
+    per_class: pd.DataFrame
+    calibration: Calibration | None
+    agreement: metrics.RaterAgreement | None
+    n_pairs: int
+    """Labelled pairs the judge graded: what the metrics are computed on."""
+    n_unjudged: int
+    """Labelled pairs of the run with no grade (backend error or unparsed answer)."""
+    n_stale: int
+
+    @property
+    def row_shares(self) -> np.ndarray:
+        """Share of each human grade judged as each grade ("57% of Exact judged Partial")."""
+        return metrics.row_shares(self.confusion)
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Paired differences between two runs on the pairs both graded."""
+
+    run_a: int
+    run_b: int
+    differences: pd.DataFrame
+    """Columns metric, a, b, difference (b - a), low, high, excludes_zero."""
+    disagreements: pd.DataFrame
+    """Pairs the two runs grade differently: pair_id, query_id, human, judge_a, judge_b."""
+    n_pairs: int
+
+
+_MIN_QUERIES_FOR_THRESHOLDS = 5
+
+
+def _graded(frame: pd.DataFrame) -> pd.DataFrame:
+    graded = frame[frame["judge"].notna()].copy()
+    graded["judge"] = graded["judge"].astype(int)
+    graded["human"] = graded["human"].astype(int)
+    return graded
+
+
+def _calibration(graded: pd.DataFrame, grades: list[int], seed: int) -> Calibration | None:
+    scored = graded[graded["probs"].notna()]
+    if scored.empty:
+        return None
+    probs = np.vstack(scored["probs"].to_numpy()).astype(float)
+    probs /= probs.sum(axis=1, keepdims=True)  # float32 storage: renormalise exactly
+    thresholds = None
+    if scored["query_id"].nunique() >= _MIN_QUERIES_FOR_THRESHOLDS:
+        thresholds = metrics.cross_validated_thresholds(
+            metrics.expected_grade(probs, grades), scored["human"], scored["query_id"], grades,
+            y_pred=scored["judge"], seed=seed,
+        )
+    return Calibration(
+        ece=metrics.expected_calibration_error(probs, scored["human"], grades),
+        brier=metrics.brier_score(probs, scored["human"], grades),
+        reliability=metrics.reliability_table(probs, scored["human"], grades),
+        thresholds=thresholds,
+    )
+
+
+def _agreement(db: str | Path, dataset: str, graded: pd.DataFrame, grades: list[int]):
+    raters = storage.rater_labels(db, dataset)
+    if raters["author"].nunique() < 2:
+        return None
+    judged = pd.DataFrame({"pair_id": graded["pair_id"], "author": "judge", "grade": graded["judge"]})
+    both = pd.concat([raters[raters["pair_id"].isin(graded["pair_id"])], judged])
+    return metrics.rater_agreement(
+        both["pair_id"], both["author"], both["grade"], grades, judge="judge"
+    )
+
+
+def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0) -> RunReport:
+    """Metrics of `run_id` against the current human labels, with bootstrap intervals."""
+    run = storage.get_run(db, run_id)
+    grades, names = storage.dataset_scale(db, run["dataset"])
+    frame = storage.run_labels(db, run_id)
+    graded = _graded(frame)
+    human, judged = graded["human"].to_numpy(), graded["judge"].to_numpy()
+    if graded.empty:
+        table = pd.DataFrame(columns=["metric", "value", "low", "high"])
+        per_query = per_class = pd.DataFrame()
+    else:
+        _, per_query_c = metrics.per_query_confusions(human, judged, graded["query_id"], grades)
+        table = (
+            metrics.bootstrap_intervals(per_query_c, grades, n_boot=n_boot, seed=seed)
+            .rename(columns={"estimate": "value"})
+            .rename_axis("metric")
+            .reset_index()
+        )
+        per_query = metrics.breakdown(human, judged, graded["query_id"], grades)
+        per_class = metrics.breakdown(
+            human, judged, graded["query_class"].fillna(""), grades, query_ids=graded["query_id"]
+        )
+    return RunReport(
+        run_id=run_id,
+        grades=grades,
+        grade_names=names,
+        metrics=table,
+        confusion=metrics.confusion_matrix(human, judged, grades),
+        per_query=per_query,
+        per_class=per_class,
+        calibration=_calibration(graded, grades, seed),
+        agreement=None if graded.empty else _agreement(db, run["dataset"], graded, grades),
+        n_pairs=len(graded),
+        n_unjudged=len(frame) - len(graded),
+        n_stale=int(frame["stale"].sum()),
+    )
+
+
+def compare_runs(
+    db: str | Path, run_a: int, run_b: int, *, n_boot: int = 1000, seed: int = 0
+) -> RunComparison:
+    """Paired bootstrap of run B minus run A over the pairs both runs graded."""
+    dataset_a, dataset_b = (storage.get_run(db, r)["dataset"] for r in (run_a, run_b))
+    if dataset_a != dataset_b:
+        raise storage.StoreError(
+            f"runs {run_a} and {run_b} judge different datasets ({dataset_a}, {dataset_b})"
+        )
+    grades, _ = storage.dataset_scale(db, dataset_a)
+    a, b = (_graded(storage.run_labels(db, r)) for r in (run_a, run_b))
+    both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
+    columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
+    if both.empty:
+        differences = pd.DataFrame(columns=columns)
+    else:
+        human = both["human"].to_numpy()
+        _, per_query_a = metrics.per_query_confusions(human, both["judge_a"], both["query_id"], grades)
+        _, per_query_b = metrics.per_query_confusions(human, both["judge_b"], both["query_id"], grades)
+        differences = (
+            metrics.paired_bootstrap(per_query_a, per_query_b, grades, n_boot=n_boot, seed=seed)
+            .rename_axis("metric")
+            .reset_index()[columns]
+        )
+    disagree = both[both["judge_a"] != both["judge_b"]]
+    return RunComparison(
+        run_a=run_a,
+        run_b=run_b,
+        differences=differences,
+        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]].reset_index(drop=True),
+        n_pairs=len(both),
+    )
