@@ -1,0 +1,132 @@
+"""A misbehaving OpenAI/Ollama-style server on 127.0.0.1 for the remote judge tests.
+
+Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
+
+- ``ok<N>``: answer ``SCORE: N`` (with logprobs when asked, N most likely);
+- ``503x2``: HTTP 503 twice, then answer 1;
+- ``429``: HTTP 429 with ``Retry-After: 1`` once, then answer 1;
+- ``hang``: send nothing until the client gives up;
+- ``slow``: answer 1 after ``slow_s`` seconds;
+- ``malformed``: HTTP 200 with a body that is not JSON;
+- ``chatty``: answer text with no grade in it;
+- ``401``: HTTP 401 always.
+
+The server counts requests per pair, the most requests in flight at once, and the
+Authorization headers it saw.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FaultServer:
+    """Start with ``with FaultServer() as server:``; ``server.url`` is the API root."""
+
+    def __init__(self, slow_s: float = 0.2) -> None:
+        self.slow_s = slow_s
+        self.requests: collections.Counter[int] = collections.Counter()
+        self.auth_headers: list[str | None] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def __enter__(self) -> FaultServer:
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def respond(self, path: str, request: dict[str, Any], headers: Any) -> tuple[int, dict[str, str], bytes]:
+        text = json.dumps(request)
+        match = re.search(r"pair=(\d+) fault=(\w+)", text)
+        if match is None:
+            return 400, {}, b'{"error": "no pair=<id> fault=<kind> in the prompt"}'
+        pair_id, fault = int(match.group(1)), match.group(2)
+        with self._lock:
+            self.requests[pair_id] += 1
+            seen = self.requests[pair_id]
+            self.auth_headers.append(headers.get("Authorization"))
+        if fault == "503x2" and seen <= 2:
+            return 503, {}, b'{"error": "overloaded"}'
+        if fault == "429" and seen == 1:
+            return 429, {"Retry-After": "1"}, b'{"error": "rate limited"}'
+        if fault == "401":
+            return 401, {}, b'{"error": "invalid api key"}'
+        if fault == "hang":
+            self._stop.wait(10)
+            return 503, {}, b""
+        if fault == "slow":
+            time.sleep(self.slow_s)
+        if fault == "malformed":
+            return 200, {}, b'{"choices": [{"message": {"content": "SCORE: 1"'
+        grade = int(fault[2:]) if fault.startswith("ok") else 1
+        content = "I would rather not say." if fault == "chatty" else f"SCORE: {grade}"
+        return 200, {}, json.dumps(_answer(path, request, content, grade)).encode()
+
+
+def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dict[str, Any]:
+    if path.startswith("/api/"):
+        return {"message": {"role": "assistant", "content": content}, "prompt_eval_count": 50, "eval_count": 4}
+    body: dict[str, Any] = {
+        "choices": [{"message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 4},
+    }
+    if request.get("logprobs"):
+        # Grade N gets 0.7, the others share the rest, as a server's top_logprobs would say.
+        top = [{"token": str(g), "logprob": math.log(0.7 if g == grade else 0.1)} for g in range(4)]
+        body["choices"][0]["logprobs"] = {
+            "content": [
+                {"token": "SCORE", "logprob": 0.0, "top_logprobs": []},
+                {"token": ":", "logprob": 0.0, "top_logprobs": []},
+                {"token": " ", "logprob": 0.0, "top_logprobs": []},
+                {"token": str(grade), "logprob": math.log(0.7), "top_logprobs": top},
+            ]
+        }
+    return body
+
+
+def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            request = json.loads(self.rfile.read(length))
+            with server._lock:
+                server._in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server._in_flight)
+            try:
+                status, headers, body = server.respond(self.path, request, self.headers)
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+    return Handler
