@@ -24,6 +24,10 @@ from ._export import ExportResult, export_paths, export_training
 from ._export_curate import Curation
 from ._export_select import SELECTION_KINDS, Selection
 from ._import_batch import WANDS_SCALE, ImportSummary, Scale
+from ._import_instruction import import_instruction_jsonl
+from ._import_judgement_ai import import_judgement_ai
+from ._import_table import ColumnMap, import_table, parse_label_map, query_id_for
+from ._import_trec import import_trec
 from ._import_wands import import_wands
 from ._labels import (
     current_label,
@@ -42,6 +46,17 @@ from ._runs import (
     list_runs,
     record_judgments,
     run_judgments,
+)
+from ._sample import SAMPLE_DATASET, bootstrap_sample
+from ._splits import (
+    BenchmarkRecipe,
+    SplitPlan,
+    SplitReport,
+    TrainingRecipe,
+    plan_benchmark,
+    plan_training,
+    split_benchmark,
+    split_training,
 )
 from ._training_formats import TRAINING_FORMATS, TrainingFormat
 from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
@@ -69,15 +84,22 @@ __all__ = [
     "query_classes",
     "review_card",
     "stale_pair_ids",
+    "BenchmarkRecipe",
+    "ColumnMap",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
     "ImportSummary",
     "JUDGMENT_COLUMNS",
     "NotFoundError",
+    "SAMPLE_DATASET",
     "Scale",
+    "SplitPlan",
+    "SplitReport",
     "StoreError",
     "StoreLockedError",
+    "TrainingRecipe",
     "WANDS_SCALE",
+    "bootstrap_sample",
     "connect",
     "create_run",
     "current_label",
@@ -85,18 +107,28 @@ __all__ = [
     "dataset_stats",
     "finish_run",
     "get_run",
+    "import_instruction_jsonl",
+    "import_judgement_ai",
+    "import_table",
+    "import_trec",
     "import_wands",
     "judged_pair_ids",
     "label_history",
     "list_datasets",
     "list_runs",
     "pairs_for_judging",
+    "parse_label_map",
+    "plan_benchmark",
+    "plan_training",
+    "query_id_for",
     "record_judgments",
     "rater_labels",
     "record_review",
     "run_judgments",
     "run_labels",
     "schema_version",
+    "split_benchmark",
+    "split_training",
     "transaction",
     "undo_last_review",
 ]

@@ -26,7 +26,9 @@ def ensure_dataset(
     """Create `dataset` with its scale, or check that an existing one has the same scale."""
     if len(grades) != len(grade_names):
         raise StoreError("every grade needs a name")
-    row = con.execute("SELECT grades FROM datasets WHERE dataset = ?", [dataset]).fetchone()
+    # fetchall, not fetchone: DuckDB 2 refuses `register` after a half-read result.
+    rows = con.execute("SELECT grades FROM datasets WHERE dataset = ?", [dataset]).fetchall()
+    row = rows[0] if rows else None
     if row is None:
         con.execute(
             "INSERT INTO datasets (dataset, grades, grade_names, source) VALUES (?, ?, ?, ?)",

@@ -1,0 +1,88 @@
+"""Import a WANDS-sized folder and compare with a plain pandas read of the same files.
+
+Builds 480 queries, about 43k products and 233k labels by replicating the bundled sample
+with new ids, times `import_wands` into a fresh DuckDB file, and prints rows per second and
+the ratio against `pandas.read_csv` of the three files measured in the same run.
+Target: the import costs at most 3x the pandas read alone.
+
+    .venv/bin/python bench/import_scale.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storage import import_wands  # noqa: E402
+
+SAMPLE = ROOT / "sample_data"
+PRODUCTS = 42_994
+LABELS = 233_448
+TARGET_RATIO = 3.0
+
+
+def build_folder(folder: Path) -> None:
+    """WANDS-sized copies of the sample files: products and labels get new ids."""
+    read = lambda name: pd.read_csv(SAMPLE / name, sep="\t", dtype=str, keep_default_na=False)  # noqa: E731
+    queries, products, labels = read("query.csv"), read("product.csv"), read("label.csv")
+    queries.to_csv(folder / "query.csv", sep="\t", index=False)
+
+    copies = products.iloc[np.arange(PRODUCTS) % len(products)].reset_index(drop=True)
+    copies["product_id"] = np.arange(PRODUCTS).astype(str)
+    copies.to_csv(folder / "product.csv", sep="\t", index=False)
+
+    # Label i pairs product i mod PRODUCTS with a query chosen so that no pair repeats.
+    i = np.arange(LABELS)
+    query_ids = queries["query_id"].to_numpy()
+    query_at = (i + (i // PRODUCTS) * 439) % len(query_ids)
+    pd.DataFrame({
+        "id": i.astype(str),
+        "query_id": query_ids[query_at],
+        "product_id": (i % PRODUCTS).astype(str),
+        "label": labels["label"].to_numpy()[i % len(labels)],
+    }).to_csv(folder / "label.csv", sep="\t", index=False)
+
+
+def pandas_read(folder: Path) -> float:
+    start = time.perf_counter()
+    for name in ("query.csv", "product.csv", "label.csv"):
+        pd.read_csv(folder / name, sep="\t")
+    return time.perf_counter() - start
+
+
+def timed_import(folder: Path, db: Path) -> tuple[float, object]:
+    start = time.perf_counter()
+    summary = import_wands(db, folder, dataset="wands-scale")
+    return time.perf_counter() - start, summary
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "wands"
+        folder.mkdir()
+        build_folder(folder)
+        size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+        baseline = min(pandas_read(folder) for _ in range(3))
+        seconds, summary = timed_import(folder, Path(tmp) / "fresh.duckdb")
+        again, _ = timed_import(folder, Path(tmp) / "fresh.duckdb")
+    rows = summary.queries + summary.documents + summary.pairs
+    ratio = seconds / baseline
+    print(f"folder: {size_mb:.1f} MB; {summary}")
+    print(f"pandas read_csv of the 3 files: {baseline:.2f} s")
+    print(f"import into a fresh DuckDB file: {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
+    print(f"re-import of the same folder (no changes): {again:.2f} s")
+    print(f"ratio import / pandas read: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): "
+          f"{'ok' if ratio <= TARGET_RATIO else 'MISSED'}")
+    return 0 if ratio <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

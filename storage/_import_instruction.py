@@ -1,0 +1,83 @@
+"""The seed's instruction-tuning JSONL, so an exported training file can be read back.
+
+One object a line: {"query_id", "product_id", "instruction", "input": {"query",
+"product_name", "product_class", "category_hierarchy", "product_description"},
+"output": "SCORE: N"}. The instruction text is not stored: it belongs to the prompt, not
+to the pair.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_read import SourceTable, as_text, read_jsonl
+
+_INPUT_FIELDS = {
+    "query": "query",
+    "product_name": "title",
+    "product_class": "doc_class",
+    "category_hierarchy": "category",
+    "product_description": "description",
+}
+_OUTPUT = re.compile(r"\s*SCORE:\s*(-?\d+)\s*")
+
+
+def import_instruction_jsonl(
+    db: str | Path,
+    path: str | Path,
+    *,
+    dataset: str,
+    scale: Scale = WANDS_SCALE,
+    author: str | None = None,
+) -> ImportSummary:
+    """Import an instruction-tuning JSONL file (the seed's format) as `dataset`."""
+    path = Path(path)
+    records, lines = read_jsonl(path)
+    table = SourceTable(path, pd.DataFrame(index=range(len(records))),
+                        lambda row: lines[row] if 0 <= row < len(lines) else None)
+    flat = pd.DataFrame([_flatten(table, i, record, scale) for i, record in enumerate(records)],
+                        columns=["query_id", "doc_id", "grade", *_INPUT_FIELDS.values()])
+    flat["row"] = range(len(flat))
+    flat["query_class"] = ""
+    names = {"doc_id": "product_id", "grade": "output",
+             **{ours: f"input.{theirs}" for theirs, ours in _INPUT_FIELDS.items()}}
+    batch = ImportBatch(
+        dataset=dataset,
+        source=f"instruction JSONL {path.name}",
+        scale=scale,
+        queries=Part(table, flat[["query_id", "query", "query_class", "row"]], names, noun="query"),
+        documents=Part(table, flat[["doc_id", "title", "doc_class", "category", "description", "row"]],
+                       names, noun="product"),
+        labels=Part(table, flat[["query_id", "doc_id", "grade", "row"]].astype({"grade": "Int64"}),
+                    names, noun="product"),
+        author=author,
+    )
+    return import_batch(db, batch)
+
+
+def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale) -> list[Any]:
+    """One line as [query_id, doc_id, grade, query, title, class, category, description]."""
+    for key in ("query_id", "product_id", "input", "output"):
+        if key not in record:
+            raise table.error(row, key, f"missing key {key!r}")
+    given = record["input"]
+    if not isinstance(given, dict):
+        raise table.error(
+            row, "input", "expected an object with query, product_name, product_class, "
+            f"category_hierarchy and product_description, got {type(given).__name__}",
+        )
+    if "query" not in given:
+        raise table.error(row, "input.query", "missing key 'query'")
+    match = _OUTPUT.fullmatch(str(record["output"]))
+    if match is None:
+        allowed = ", ".join(f"'SCORE: {g}'" for g in scale.grades)
+        raise table.error(row, "output", f"expected one of {allowed}, got {record['output']!r}")
+    return [
+        as_text(record["query_id"]).strip(), as_text(record["product_id"]).strip(),
+        int(match.group(1)), *(as_text(given.get(key)) for key in _INPUT_FIELDS),
+    ]

@@ -1,0 +1,266 @@
+"""Reading import files into string tables that remember where each row came from.
+
+Every reader returns a `SourceTable`: all values as text ('' for missing), so importers
+validate one representation, plus a way back from a row to its line in the file, so every
+error can name the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pa_parquet
+
+from ._errors import ImportFormatError
+
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
+}
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """Rows of one file as text, with the line each row starts on (None for Parquet)."""
+
+    path: Path
+    frame: pd.DataFrame
+    line_of: Callable[[int], int | None]
+    has_header: bool = False
+
+    def error(self, row: int | None, column: str | None, message: str) -> ImportFormatError:
+        """An error at `row` (position in `frame`) and `column`, as the user sees the file."""
+        line = None if row is None else self.line_of(row)
+        if row is not None and line is None:
+            message = f"row {row + 1}: {message}"
+        return ImportFormatError(self.path, message, line=line, column=column)
+
+    def header_error(self, message: str) -> ImportFormatError:
+        return ImportFormatError(self.path, message, line=1 if self.has_header else None)
+
+    def require(self, columns: Sequence[str]) -> None:
+        """Fail on the header when a column the importer needs is missing."""
+        missing = [c for c in columns if c not in self.frame.columns]
+        if missing:
+            have = ", ".join(self.frame.columns) or "nothing"
+            raise self.header_error(
+                f"missing column {', '.join(repr(c) for c in missing)} (the file has: {have})"
+            )
+
+
+def first_row(mask: pd.Series | np.ndarray) -> int | None:
+    """Position of the first True in `mask`, or None."""
+    hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return int(hits[0]) if len(hits) else None
+
+
+def table_format(path: Path, format: str | None = None) -> str:
+    """The format named, or the one the file extension implies."""
+    if format is not None:
+        if format not in TABLE_FORMATS:
+            raise ImportFormatError(path, f"unknown format {format!r}; use one of {TABLE_FORMATS}")
+        return format
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise ImportFormatError(
+            path, f"cannot tell the format from the extension {path.suffix!r}; "
+            f"name it (one of {', '.join(TABLE_FORMATS)})"
+        )
+    return found
+
+
+def read_table(path: str | Path, format: str | None = None) -> SourceTable:
+    """Read a CSV, TSV, JSONL or Parquet file with a header into a `SourceTable`."""
+    path = Path(path)
+    _require_file(path)
+    kind = table_format(path, format)
+    if kind == "parquet":
+        return _read_parquet(path)
+    if kind == "jsonl":
+        records, lines = read_jsonl(path)
+        return jsonl_table(path, records, lines)
+    return read_delimited(path, "," if kind == "csv" else "\t")
+
+
+def read_delimited(path: str | Path, delimiter: str) -> SourceTable:
+    """A delimited file with a header line, quoted as pandas and WANDS quote (a field may be
+    wrapped in double quotes; a quote inside an unquoted field is an ordinary character)."""
+    path = Path(path)
+    _require_file(path)
+    header = _header(path, delimiter)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise _locate_parse_error(path, delimiter, len(header), error) from None
+    frame = table.to_pandas()
+    return SourceTable(path, frame, _csv_lines(path, delimiter, len(frame)), has_header=True)
+
+
+def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """One JSON object a line (blank lines skipped), with the line number of each."""
+    path = Path(path)
+    _require_file(path)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    with _open_text(path) as handle:
+        for number, text in _numbered(path, handle):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ImportFormatError(
+                    path, f"invalid JSON at character {error.colno}: {error.msg}", line=number
+                ) from None
+            if not isinstance(record, dict):
+                raise ImportFormatError(
+                    path, f"expected a JSON object, got {type(record).__name__}", line=number
+                )
+            records.append(record)
+            lines.append(number)
+    return records, lines
+
+
+def jsonl_table(path: Path, records: list[dict[str, Any]], lines: list[int]) -> SourceTable:
+    """JSONL records as text columns; nested values stay JSON text."""
+    frame = pd.DataFrame.from_records(records)
+    for column in frame.columns:
+        frame[column] = frame[column].map(as_text).astype(str)
+    return SourceTable(path, frame, _known_lines(lines))
+
+
+def as_text(value: Any) -> str:
+    """A JSON or Parquet value as the text importers compare and store."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def line_table(path: Path, rows: list[list[str]], lines: list[int], columns: Sequence[str]) -> SourceTable:
+    """Rows split by an importer's own reader (TREC files), with their line numbers."""
+    frame = pd.DataFrame(rows, columns=list(columns), dtype=str)
+    return SourceTable(path, frame, _known_lines(lines))
+
+
+def text_lines(path: str | Path) -> list[tuple[int, str]]:
+    """Every line of a text file without its newline, numbered from 1."""
+    path = Path(path)
+    _require_file(path)
+    with _open_text(path) as handle:
+        return [(n, text.rstrip("\r\n")) for n, text in _numbered(path, handle)]
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise ImportFormatError(path, f"no such file: {path}")
+
+
+def _open_text(path: Path):
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def _numbered(path: Path, handle) -> Any:
+    number = 0
+    try:
+        for number, text in enumerate(handle, start=1):
+            yield number, text
+    except UnicodeDecodeError as error:
+        raise ImportFormatError(
+            path, f"not UTF-8 text ({error.reason})", line=number + 1
+        ) from None
+
+
+def _header(path: Path, delimiter: str) -> list[str]:
+    with _open_text(path) as handle:
+        rows = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(rows)
+        except StopIteration:
+            raise ImportFormatError(path, "the file is empty; expected a header line", line=1) from None
+        except UnicodeDecodeError as error:
+            raise ImportFormatError(path, f"not UTF-8 text ({error.reason})", line=1) from None
+    names = [name.strip() for name in header]
+    duplicate = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if duplicate is not None:
+        raise ImportFormatError(path, f"the header names column {duplicate!r} twice", line=1)
+    if "" in names:
+        raise ImportFormatError(
+            path, f"the header has an empty column name (column {names.index('') + 1})", line=1
+        )
+    return names
+
+
+def _records(path: Path, delimiter: str) -> Any:
+    """(start line, fields) of every record after the header, read as pandas would."""
+    with _open_text(path) as handle:
+        rows = csv.reader(handle, delimiter=delimiter)
+        end = 0
+        try:
+            for fields in rows:
+                start, end = end + 1, rows.line_num
+                if start > 1 and fields:  # blank lines are skipped, as Arrow skips them
+                    yield start, fields
+        except UnicodeDecodeError as error:
+            raise ImportFormatError(path, f"not UTF-8 text ({error.reason})", line=end + 1) from None
+
+
+def _locate_parse_error(path: Path, delimiter: str, width: int, error: Exception) -> ImportFormatError:
+    # Arrow does not say which line broke; find it (only on this failure path) with the
+    # csv module, which splits records the same way.
+    for line, fields in _records(path, delimiter):
+        if fields and len(fields) != width:
+            return ImportFormatError(
+                path, f"expected {width} fields as in the header, got {len(fields)}", line=line
+            )
+    return ImportFormatError(path, f"cannot read the file: {error}")
+
+
+def _csv_lines(path: Path, delimiter: str, rows: int) -> Callable[[int], int | None]:
+    # Row n starts on line n + 2 unless a quoted value spans lines; the exact number is
+    # worked out only when an error needs it.
+    def line_of(row: int) -> int | None:
+        for number, (line, _) in enumerate(_records(path, delimiter)):
+            if number == row:
+                return line
+        return row + 2 if row < rows else None
+
+    return line_of
+
+
+def _known_lines(lines: Sequence[int]) -> Callable[[int], int | None]:
+    return lambda row: int(lines[row]) if 0 <= row < len(lines) else None
+
+
+def _read_parquet(path: Path) -> SourceTable:
+    try:
+        table = pa_parquet.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ImportFormatError(path, f"not a readable Parquet file: {error}") from None
+    frame = pd.DataFrame(
+        {name: [as_text(v) for v in table.column(name).to_pylist()] for name in table.column_names},
+        dtype=str,
+    )
+    return SourceTable(path, frame, lambda row: None)

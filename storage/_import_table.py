@@ -1,0 +1,167 @@
+"""Any table of labelled pairs (CSV, TSV, JSONL, Parquet), one pair a row, read through a
+column mapping: which column holds the query, the document id, the document fields, the label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from ._errors import StoreError
+from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_read import SourceTable, first_row, read_table
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnMap:
+    """Which column of the file holds what; only `query` and `doc_id` are required.
+
+    Without `query_id`, a stable id is derived from the query text, so re-importing the
+    same file (or another file with the same queries) finds the same queries. Columns not
+    named here are kept in each document's `fields`.
+    """
+
+    query: str
+    doc_id: str
+    query_id: str | None = None
+    query_class: str | None = None
+    title: str | None = None
+    doc_class: str | None = None
+    category: str | None = None
+    description: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ColumnMap:
+        """'query=search_term,doc_id=product_uid,label=relevance' (our name = their column)."""
+        known = {f.name for f in fields(cls)}
+        mapping: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            ours, sep, theirs = part.partition("=")
+            if not sep or ours.strip() not in known or not theirs.strip():
+                raise StoreError(
+                    f"bad column mapping {part!r}: use name=column with name one of "
+                    f"{', '.join(sorted(known))}"
+                )
+            mapping[ours.strip()] = theirs.strip()
+        missing = {"query", "doc_id"} - mapping.keys()
+        if missing:
+            raise StoreError(f"the column mapping needs {' and '.join(sorted(missing))}=COLUMN")
+        return cls(**mapping)
+
+    def named(self) -> dict[str, str]:
+        """Our name -> the file's column, for the names that are set."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def query_id_for(text: str) -> str:
+    """A stable id for a query that came without one: a digest of its text."""
+    return "q" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_label_map(text: str) -> dict[str, int]:
+    """'Exact=2,Partial=1,Irrelevant=0' as a label -> grade mapping."""
+    mapping: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        label, sep, grade = part.rpartition("=")
+        try:
+            mapping[label.strip()] = int(grade)
+        except ValueError:
+            raise StoreError(f"bad label mapping {part!r}: use label=grade, e.g. Exact=2") from None
+        if not sep or not label.strip():
+            raise StoreError(f"bad label mapping {part!r}: use label=grade, e.g. Exact=2")
+    return mapping
+
+
+def import_table(
+    db: str | Path,
+    path: str | Path,
+    *,
+    dataset: str,
+    columns: ColumnMap,
+    labels: Mapping[str, int] | None = None,
+    scale: Scale = WANDS_SCALE,
+    format: str | None = None,
+    author: str | None = None,
+) -> ImportSummary:
+    """Import a table of pairs as `dataset`, its grades on `scale`.
+
+    `labels` maps the label column's values to grades; without it a label may be a grade
+    name of the scale or the grade itself as a number. Without a label column the pairs are
+    imported unlabelled (ready to be judged). `format` is csv, tsv, jsonl or parquet, by
+    default taken from the extension.
+    """
+    table = read_table(path, format)
+    return import_batch(db, table_batch(table, dataset=dataset, columns=columns,
+                                        labels=labels, scale=scale, author=author))
+
+
+def table_batch(
+    table: SourceTable,
+    *,
+    dataset: str,
+    columns: ColumnMap,
+    labels: Mapping[str, int] | None,
+    scale: Scale,
+    author: str | None,
+) -> ImportBatch:
+    """A table of pairs as an `ImportBatch`."""
+    named = columns.named()
+    table.require(list(named.values()))
+    frame = table.frame
+    text = {ours: frame[theirs] for ours, theirs in named.items()}
+    blank = pd.Series("", index=frame.index, dtype=str)
+    rows = pd.Series(range(len(frame)), index=frame.index)
+    query_ids = (
+        text["query_id"].str.strip() if "query_id" in text
+        else frame[columns.query].map(query_id_for).astype(str)
+    )
+    queries = pd.DataFrame({
+        "query_id": query_ids, "query": text["query"],
+        "query_class": text.get("query_class", blank), "row": rows,
+    })
+    extra = tuple(c for c in frame.columns if c not in named.values())
+    documents = pd.DataFrame({
+        "doc_id": text["doc_id"].str.strip(),
+        **{name: text.get(name, blank) for name in ("title", "doc_class", "category", "description")},
+        **{name: frame[name] for name in extra},
+        "row": rows,
+    })
+    pairs = pd.DataFrame({
+        "query_id": query_ids, "doc_id": documents["doc_id"],
+        "grade": _grades(table, columns.label, labels, scale), "row": rows,
+    })
+    reverse = {ours: theirs for ours, theirs in named.items()}
+    return ImportBatch(
+        dataset=dataset,
+        source=f"table {table.path.name}",
+        scale=scale,
+        queries=Part(table, queries, reverse, noun="query"),
+        documents=Part(table, documents, reverse, noun="document"),
+        labels=Part(table, pairs, {**reverse, "grade": columns.label or "label"}, noun="document"),
+        extra_fields=extra,
+        author=author,
+    )
+
+
+def _grades(
+    table: SourceTable, column: str | None, labels: Mapping[str, int] | None, scale: Scale
+) -> pd.Series:
+    """The label column as grades (NA where empty), or an error at the first unknown label."""
+    if column is None:
+        return pd.Series(pd.NA, index=table.frame.index, dtype="Int64")
+    values = table.frame[column].str.strip()
+    if labels is None:
+        labels = {**dict(zip(scale.names, scale.grades)), **{str(g): g for g in scale.grades}}
+    grades = values.map(dict(labels)).astype("Int64")
+    unknown = first_row(grades.isna() & (values != ""))
+    if unknown is not None:
+        raise table.error(
+            unknown, column,
+            f"expected one of {', '.join(labels)}, got {table.frame[column].iloc[unknown]!r}",
+        )
+    return grades

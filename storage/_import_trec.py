@@ -1,0 +1,151 @@
+"""TREC relevance judgments: a qrels file (`qid 0 docid grade`) with a topics file for the
+query text and, optionally, a documents file for the document text.
+
+Topics: a TSV `qid<TAB>text`, or the classic SGML-like `<top><num>...<title>...</top>`.
+Documents: a TSV `docid<TAB>text` or JSONL with `docid` (or `doc_id`), `text` and an
+optional `title`. Without a documents file the documents are created as bare ids.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ._errors import ImportFormatError
+from ._import_batch import ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
+
+QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
+_TOP = re.compile(r"<top>(.*?)</top>", re.DOTALL | re.IGNORECASE)
+_NUM = re.compile(r"<num>\s*(?:Number:)?\s*(\S+)", re.IGNORECASE)
+_TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<\w+>|$)", re.DOTALL | re.IGNORECASE)
+
+
+def import_trec(
+    db: str | Path,
+    qrels: str | Path,
+    *,
+    topics: str | Path,
+    dataset: str,
+    documents: str | Path | None = None,
+    scale: Scale | None = None,
+    author: str | None = None,
+) -> ImportSummary:
+    """Import TREC qrels as `dataset`; the scale is `scale` or the qrels' min..max grade."""
+    judged = _read_qrels(Path(qrels))
+    grades = pd.to_numeric(judged.frame["relevance"]).astype("Int64")
+    if scale is None:
+        scale = Scale.numeric(int(grades.min()), int(grades.max())) if len(grades) else Scale.numeric(0, 1)
+    labels = pd.DataFrame({
+        "query_id": judged.frame["qid"], "doc_id": judged.frame["docid"], "grade": grades,
+        "row": range(len(grades)),
+    })
+    query_table = _read_topics(Path(topics))
+    queries = pd.DataFrame({
+        "query_id": query_table.frame["qid"], "query": query_table.frame["text"],
+        "query_class": "", "row": range(len(query_table.frame)),
+    })
+    if documents is None:
+        ids = labels["doc_id"].drop_duplicates()
+        docs = pd.DataFrame({"doc_id": ids, **{c: "" for c in ("title", "doc_class", "category", "description")},
+                             "row": labels["row"][ids.index]}).reset_index(drop=True)
+        doc_part = Part(judged, docs, {"doc_id": "docid"}, noun="document")
+    else:
+        doc_part = _read_documents(Path(documents))
+    batch = ImportBatch(
+        dataset=dataset,
+        source=f"TREC qrels {Path(qrels).name}",
+        scale=scale,
+        queries=Part(query_table, queries, {"query_id": "qid", "query": "text"}, unique=True, noun="topic"),
+        documents=doc_part,
+        labels=Part(judged, labels, {"query_id": "qid", "doc_id": "docid", "grade": "relevance"},
+                    noun="document"),
+        stub_documents=documents is None,
+        author=author,
+    )
+    return import_batch(db, batch)
+
+
+def _read_qrels(path: Path) -> SourceTable:
+    rows, lines = [], []
+    for number, text in text_lines(path):
+        fields = text.split()
+        if not fields:
+            continue
+        if len(fields) != 4:
+            raise ImportFormatError(
+                path, f"expected 4 fields (qid iteration docid relevance), got {len(fields)}",
+                line=number,
+            )
+        rows.append(fields)
+        lines.append(number)
+    table = line_table(path, rows, lines, QRELS_COLUMNS)
+    bad = first_row(~table.frame["relevance"].str.fullmatch(r"-?\d+"))
+    if bad is not None:
+        raise table.error(bad, "relevance", f"expected an integer grade, got {table.frame['relevance'].iloc[bad]!r}")
+    return table
+
+
+def _read_topics(path: Path) -> SourceTable:
+    numbered = text_lines(path)
+    if any("<top>" in text.lower() for _, text in numbered):
+        return _read_classic_topics(path, "\n".join(text for _, text in numbered))
+    rows, lines = [], []
+    for number, text in numbered:
+        if not text.strip():
+            continue
+        qid, tab, query = text.partition("\t")
+        if not tab:
+            raise ImportFormatError(path, "expected qid<TAB>query text, found no tab", line=number)
+        rows.append([qid.strip(), query.strip()])
+        lines.append(number)
+    return line_table(path, rows, lines, ("qid", "text"))
+
+
+def _read_classic_topics(path: Path, text: str) -> SourceTable:
+    rows, lines = [], []
+    for block in _TOP.finditer(text):
+        line = text.count("\n", 0, block.start()) + 1
+        num, title = _NUM.search(block.group(1)), _TITLE.search(block.group(1))
+        if num is None or title is None:
+            tag = "<num>" if num is None else "<title>"
+            raise ImportFormatError(path, f"topic without {tag}", line=line, column=tag)
+        rows.append([num.group(1), " ".join(title.group(1).split())])
+        lines.append(line)
+    if not rows:
+        raise ImportFormatError(path, "no <top> ... </top> topic found")
+    return line_table(path, rows, lines, ("qid", "text"))
+
+
+def _read_documents(path: Path) -> Part:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        records, lines = read_jsonl(path)
+        key = "docid"
+        rows = []
+        for record, line in zip(records, lines):
+            key = "docid" if "docid" in record else "doc_id"
+            if key not in record or "text" not in record:
+                raise ImportFormatError(path, "expected keys docid (or doc_id) and text", line=line)
+            rows.append([as_text(record[key]).strip(), as_text(record.get("title")), as_text(record["text"])])
+        table = line_table(path, rows, lines, (key, "title", "text"))
+        names = {"doc_id": key, "description": "text"}
+    else:
+        rows, lines = [], []
+        for number, text in text_lines(path):
+            if not text.strip():
+                continue
+            docid, tab, body = text.partition("\t")
+            if not tab:
+                raise ImportFormatError(path, "expected docid<TAB>text, found no tab", line=number)
+            rows.append([docid.strip(), "", body])
+            lines.append(number)
+        table = line_table(path, rows, lines, ("docid", "title", "text"))
+        names = {"doc_id": "docid", "description": "text"}
+    frame = table.frame
+    docs = pd.DataFrame({
+        "doc_id": frame.iloc[:, 0], "title": frame["title"], "doc_class": "", "category": "",
+        "description": frame["text"], "row": range(len(frame)),
+    })
+    return Part(table, docs, names, unique=True, noun="document")

@@ -1,0 +1,237 @@
+"""Splits by query: the seed's benchmark and training recipes.
+
+A query's pairs are in at most one split, so nothing the judge is trained on shares a query
+with what it is measured on. Pairs a recipe does not pick keep split NULL ("unassigned"):
+the unpicked pairs of a benchmark query are not training data either, because the training
+recipe only draws from queries that have no benchmark pair.
+
+The sampling is pure functions over a frame of (pair_id, query_id, grade); `split_benchmark`
+and `split_training` read the pairs and write `pairs.split` in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._db import connect, transaction
+from ._errors import NotFoundError, StoreError
+
+SPLITS = ("train", "validation", "benchmark")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkRecipe:
+    """N held-out queries x M pairs each, with at least `min_per_label` of every grade a
+    query has (the seed: 50 queries x 10 products, at least 2 Exact, 2 Partial, 2 Irrelevant).
+
+    Queries that have `min_per_label` of every grade of the scale and at least `per_query`
+    labelled pairs are picked first, so the benchmark can tell all grades apart; others
+    fill in only when there are too few of those.
+    """
+
+    queries: int = 50
+    per_query: int = 10
+    min_per_label: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingRecipe:
+    """From the queries with no benchmark pair: at most `cap_per_query` pairs per query
+    (None: all), optionally rebalanced to `label_shares` (grade -> share; grades left out
+    get none) by dropping pairs of over-represented grades, then `validation_share` of the
+    queries set aside as validation."""
+
+    cap_per_query: int | None = 12
+    label_shares: Mapping[int, float] | None = None
+    validation_share: float = 0.1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    """What a recipe produced: per split its queries, pairs and pairs per grade, and how
+    many labelled pairs were left out for each reason."""
+
+    splits: Mapping[str, Mapping[str, Any]]
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [
+            f"{name}: {s['queries']} queries, {s['pairs']} pairs, labels "
+            + ", ".join(f"{g}: {n}" for g, n in s["labels"].items())
+            for name, s in self.splits.items()
+        ]
+        lines += [f"left out: {n} pairs ({reason})" for reason, n in self.dropped.items()]
+        return "\n".join([*lines, *self.notes])
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Pair -> split assignments (only the assigned pairs) and the report."""
+
+    assignments: pd.DataFrame
+    report: SplitReport
+
+
+def plan_benchmark(pairs: pd.DataFrame, recipe: BenchmarkRecipe, grades: Sequence[int]) -> SplitPlan:
+    """Pick the benchmark from `pairs` (pair_id, query_id, grade; grade NA = unlabelled)."""
+    if recipe.queries < 1 or recipe.per_query < 1 or recipe.min_per_label < 0:
+        raise StoreError("a benchmark needs at least 1 query and 1 pair per query")
+    rng = np.random.default_rng(recipe.seed)
+    labelled = _labelled(pairs)
+    counts = pd.crosstab(labelled["query_id"], labelled["grade"]).reindex(columns=list(grades), fill_value=0)
+    complete = (counts >= recipe.min_per_label).all(axis=1) & (counts.sum(axis=1) >= recipe.per_query)
+    full = counts.sum(axis=1) >= recipe.per_query
+    tiers = [counts.index[complete], counts.index[~complete & full], counts.index[~full]]
+    order = np.concatenate([rng.permutation(np.asarray(tier, dtype=object)) for tier in tiers])
+    chosen = set(order[: recipe.queries])
+    notes = []
+    if int(complete.sum()) < recipe.queries:
+        notes.append(
+            f"only {int(complete.sum())} queries have {recipe.min_per_label} pairs of every grade "
+            f"and {recipe.per_query} labelled pairs; {min(len(order), recipe.queries)} picked"
+        )
+
+    picked = labelled[labelled["query_id"].isin(chosen)].copy()
+    picked["key"] = rng.random(len(picked))
+    picked = picked.sort_values(["query_id", "key"], kind="stable")
+    # Round-robin over grades first (the label minimums), then the rest in random order.
+    picked["rank"] = picked.groupby(["query_id", "grade"]).cumcount()
+    picked["extra"] = picked["rank"] >= recipe.min_per_label
+    picked = picked.sort_values(["query_id", "extra", "rank", "key"], kind="stable")
+    picked = picked[picked.groupby("query_id").cumcount() < recipe.per_query]
+    assignments = pd.DataFrame({"pair_id": picked["pair_id"].to_numpy(), "split": "benchmark"})
+    left = len(labelled[labelled["query_id"].isin(chosen)]) - len(picked)
+    return SplitPlan(assignments, _report(pairs, assignments, grades,
+                                          {"not picked from benchmark queries": left}, notes))
+
+
+def plan_training(pairs: pd.DataFrame, recipe: TrainingRecipe, grades: Sequence[int]) -> SplitPlan:
+    """Train and validation splits from `pairs` (already without benchmark queries)."""
+    if not 0 <= recipe.validation_share < 1:
+        raise StoreError(f"the validation share must be in [0, 1), got {recipe.validation_share}")
+    rng = np.random.default_rng(recipe.seed)
+    kept = _labelled(pairs).copy()
+    kept["key"] = rng.random(len(kept))
+    kept = kept.sort_values(["query_id", "key"], kind="stable")
+    dropped: dict[str, int] = {}
+    if recipe.cap_per_query is not None:
+        over = kept.groupby("query_id").cumcount() >= recipe.cap_per_query
+        dropped[f"over the cap of {recipe.cap_per_query} per query"] = int(over.sum())
+        kept = kept[~over]
+    if recipe.label_shares:
+        before = len(kept)
+        kept = _rebalance(kept, recipe.label_shares)
+        dropped["rebalancing to the target label shares"] = before - len(kept)
+
+    queries = np.asarray(sorted(kept["query_id"].unique()), dtype=object)
+    shuffled = rng.permutation(queries)
+    held = int(round(recipe.validation_share * len(queries)))
+    if recipe.validation_share > 0 and len(queries) > 1:
+        held = max(held, 1)
+    validation = set(shuffled[:held])
+    assignments = pd.DataFrame({
+        "pair_id": kept["pair_id"].to_numpy(),
+        "split": np.where(kept["query_id"].isin(validation), "validation", "train"),
+    })
+    return SplitPlan(assignments, _report(pairs, assignments, grades, dropped, ()))
+
+
+def _labelled(pairs: pd.DataFrame) -> pd.DataFrame:
+    frame = pairs[pairs["grade"].notna()][["pair_id", "query_id", "grade"]]
+    return frame.astype({"grade": "int64"}).sort_values(["query_id", "pair_id"], kind="stable")
+
+
+def _rebalance(kept: pd.DataFrame, shares: Mapping[int, float]) -> pd.DataFrame:
+    """Drop random pairs of over-represented grades until the grades match `shares`."""
+    total = sum(shares.values())
+    if total <= 0 or any(s < 0 for s in shares.values()):
+        raise StoreError("label shares must be non-negative and not all zero")
+    target = {int(g): s / total for g, s in shares.items() if s > 0}
+    counts = kept["grade"].value_counts()
+    size = min(counts.get(g, 0) / share for g, share in target.items())
+    keep_n = {g: int(np.floor(share * size + 1e-9)) for g, share in target.items()}
+    # The random key makes "which pairs" random; cumcount in key order takes the first k.
+    rank = kept.sort_values("key", kind="stable").groupby("grade").cumcount().reindex(kept.index)
+    limit = kept["grade"].map(keep_n).fillna(0)
+    return kept[rank < limit]
+
+
+def _report(
+    pairs: pd.DataFrame, assignments: pd.DataFrame, grades: Sequence[int],
+    dropped: Mapping[str, int], notes: Sequence[str],
+) -> SplitReport:
+    joined = assignments.merge(pairs[["pair_id", "query_id", "grade"]], on="pair_id")
+    splits = {}
+    for name in SPLITS:
+        part = joined[joined["split"] == name]
+        if len(part):
+            counts = part["grade"].value_counts()
+            splits[name] = {
+                "queries": int(part["query_id"].nunique()),
+                "pairs": len(part),
+                "labels": {int(g): int(counts.get(g, 0)) for g in grades},
+            }
+    return SplitReport(splits, {k: v for k, v in dropped.items() if v}, tuple(notes))
+
+
+def split_benchmark(db: str | Path, dataset: str, recipe: BenchmarkRecipe = BenchmarkRecipe()) -> SplitReport:
+    """Pick the benchmark of `dataset` anew. Every earlier split of the dataset is cleared,
+    since the training split depends on which queries are held out."""
+    with connect(db) as con, transaction(con):
+        pairs, grades = _read(con, dataset)
+        plan = plan_benchmark(pairs, recipe, grades)
+        con.execute("UPDATE pairs SET split = NULL WHERE dataset = ? AND split IS NOT NULL", [dataset])
+        _write(con, dataset, plan.assignments)
+    return plan.report
+
+
+def split_training(db: str | Path, dataset: str, recipe: TrainingRecipe = TrainingRecipe()) -> SplitReport:
+    """Make the train and validation splits of `dataset` anew from the queries that have
+    no benchmark pair; the benchmark is left as it is."""
+    with connect(db) as con, transaction(con):
+        pairs, grades = _read(con, dataset)
+        held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
+        plan = plan_training(pairs[~pairs["query_id"].isin(held_out)], recipe, grades)
+        con.execute(
+            "UPDATE pairs SET split = NULL WHERE dataset = ? AND split IN ('train', 'validation')",
+            [dataset],
+        )
+        _write(con, dataset, plan.assignments)
+    return plan.report
+
+
+def _read(con: Any, dataset: str) -> tuple[pd.DataFrame, list[int]]:
+    rows = con.execute("SELECT grades FROM datasets WHERE dataset = ?", [dataset]).fetchall()
+    if not rows:
+        raise NotFoundError(f"no dataset named {dataset!r}")
+    pairs = con.execute(
+        "SELECT p.pair_id, p.query_id, c.grade, p.split FROM pairs p "
+        "LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ? ORDER BY p.pair_id",
+        [dataset],
+    ).df()
+    return pairs.astype({"grade": "Int64"}), list(rows[0][0])
+
+
+def _write(con: Any, dataset: str, assignments: pd.DataFrame) -> None:
+    con.register("_split_assignments", assignments)
+    con.execute(
+        "UPDATE pairs SET split = a.split FROM _split_assignments a WHERE pairs.pair_id = a.pair_id"
+    )
+    con.unregister("_split_assignments")
+    # The invariant every consumer relies on; a violation would be a bug here, so fail loudly.
+    mixed = con.execute(
+        "SELECT query_id FROM pairs WHERE dataset = ? AND split IS NOT NULL "
+        "GROUP BY query_id HAVING count(DISTINCT split) > 1 LIMIT 1",
+        [dataset],
+    ).fetchall()
+    if mixed:
+        raise StoreError(f"query {mixed[0][0]!r} would be in two splits; nothing was changed")
