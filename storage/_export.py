@@ -229,10 +229,12 @@ def export_training(
         curation=curation, prompt_name=prompt_name, source_run=source_run,
         snapshot_at=snapshot_at, selected=len(selected), curated=curated, files=files,
     )
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     with atomic_path(paths["manifest"]) as temporary:
-        temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        temporary.write_text(text, "utf-8")
+    # Returned as read back from its text, so callers see exactly what the file says.
     return ExportResult(
-        tuple(paths[f["part"]] for f in files), paths["manifest"], manifest
+        tuple(paths[f["part"]] for f in files), paths["manifest"], json.loads(text)
     )
 
 

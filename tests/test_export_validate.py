@@ -1,0 +1,130 @@
+"""validate_training_file: each of the seed's rules, reported on the line that breaks it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from storage import validate_training_file
+from storage._training_formats import chat_record, instruction_record, jsonl_line, preference_record
+
+
+def pair(query_id="1", doc_id="10"):
+    return {
+        "query_id": query_id, "doc_id": doc_id, "query": "oak desk", "product_name": "desk",
+        "product_class": "Desks", "category_hierarchy": "Furniture / Desks",
+        "product_description": "a desk",
+    }
+
+
+def instruction(query_id="1", doc_id="10", grade=2):
+    return instruction_record(pair(query_id, doc_id), grade, instruction="Grade it.")
+
+
+def write(path, *records):
+    path.write_text(
+        "".join(r if isinstance(r, str) else jsonl_line(r) for r in records), "utf-8"
+    )
+    return path
+
+
+def problems(report):
+    return [(p.line, p.field) for p in report.problems]
+
+
+def test_a_clean_file_has_no_problems(tmp_path):
+    report = validate_training_file(write(tmp_path / "t.jsonl", instruction(), instruction("2")))
+    assert report.ok and report.rows == 2 and report.format == "instruction"
+    assert str(report).endswith("no problems")
+
+
+def test_every_problem_is_listed_with_its_line_and_field(tmp_path):
+    no_output = instruction("2")
+    del no_output["output"]
+    bad_input = instruction("3")
+    bad_input["input"]["product_name"] = 12
+    path = write(
+        tmp_path / "t.jsonl",
+        instruction("1"),
+        no_output,
+        bad_input,
+        {**instruction("4"), "output": "SCORE: 3"},
+        {**instruction("5"), "output": "Exact"},
+        "{not json\n",
+        instruction("1"),
+        "[1, 2]\n",
+        {**instruction("6"), "input": "flat text"},
+        {k: v for k, v in instruction("7").items() if k != "query_id"},
+        {**instruction("8"), "instruction": ""},
+    )
+    report = validate_training_file(path)
+    assert problems(report) == [
+        (2, "output"),
+        (3, "input.product_name"),
+        (4, "output"),
+        (5, "output"),
+        (6, None),
+        (7, "product_id"),
+        (8, None),
+        (9, "input"),
+        (10, "query_id"),
+        (11, "instruction"),
+    ]
+    messages = [p.message for p in report.problems]
+    assert messages[0] == "required field is missing"
+    assert messages[2] == "'SCORE: 3' is not one of ['SCORE: 0', 'SCORE: 1', 'SCORE: 2']"
+    assert messages[5] == "duplicate of line 1: query 1, product 10"
+    assert "line 7, field product_id: duplicate of line 1" in str(report)
+
+
+def test_the_scale_decides_the_allowed_answers(tmp_path):
+    path = write(tmp_path / "t.jsonl", {**instruction(), "output": "SCORE: 3"})
+    assert validate_training_file(path, grades=(0, 1, 2, 3)).ok
+    assert problems(validate_training_file(path)) == [(1, "output")]
+
+
+def test_numeric_ids_name_the_same_query_as_text(tmp_path):
+    path = write(tmp_path / "t.jsonl", {**instruction(), "query_id": 1, "product_id": 10},
+                 instruction())
+    assert problems(validate_training_file(path)) == [(2, "product_id")]
+
+
+def test_query_overlap_between_two_files_names_both_lines(tmp_path):
+    train = write(tmp_path / "train.jsonl", instruction("1"), instruction("2"), instruction("3", "11"))
+    other = write(tmp_path / "validation.jsonl", instruction("4"), instruction("3", "12"))
+    report = validate_training_file(train, other)
+    assert problems(report) == [(3, "query_id")]
+    assert report.problems[0].message == "query 3 is also in validation.jsonl line 2"
+
+
+def test_chat_rules(tmp_path):
+    good = chat_record(pair(), 1, render_prompt=lambda p: "prompt")
+    wrong_role = json.loads(json.dumps(good))
+    wrong_role["query_id"] = "9"
+    wrong_role["messages"][0]["role"] = "user"
+    bad_answer = json.loads(json.dumps(chat_record(pair("2"), 1, render_prompt=lambda p: "x")))
+    bad_answer["messages"][2]["content"] = "SCORE: 1 because"
+    short = {**chat_record(pair("3"), 1, render_prompt=lambda p: "x")}
+    short["messages"] = short["messages"][:2]
+    report = validate_training_file(write(tmp_path / "c.jsonl", good, wrong_role, bad_answer, short))
+    assert report.format == "chat"
+    assert problems(report) == [
+        (2, "messages[0].role"), (3, "messages[2].content"), (4, "messages"),
+    ]
+
+
+def test_preference_rules(tmp_path):
+    good = preference_record(pair(), 2, 1, render_prompt=lambda p: "prompt")
+    same = {**preference_record(pair("2"), 2, 1, render_prompt=lambda p: "x"), "rejected": "SCORE: 2"}
+    no_prompt = {k: v for k, v in preference_record(pair("3"), 0, 2, render_prompt=lambda p: "x").items()
+                 if k != "prompt"}
+    report = validate_training_file(write(tmp_path / "p.jsonl", good, same, no_prompt))
+    assert report.format == "preference"
+    assert problems(report) == [(2, "rejected"), (3, "prompt")]
+
+
+@pytest.mark.parametrize("content", ["", "\n"])
+def test_an_empty_line_is_a_problem_but_an_empty_file_is_not(tmp_path, content):
+    report = validate_training_file(write(tmp_path / "t.jsonl", content))
+    assert problems(report) == ([(1, None)] if content else [])
