@@ -7,10 +7,14 @@ Errors a user can fix print as one line on stderr with exit code 2, never a trac
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import jobs
+import judge
 import storage
 from judge import JudgeError
 
@@ -45,12 +49,176 @@ def _subcommand(
         name, help=summary, description=summary, epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.set_defaults(run=run)
+    sub.set_defaults(handler=run)
     return sub
 
 
 # Each entry adds one subcommand; commands live below, one block each.
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+def _dataset_of(args: argparse.Namespace) -> str:
+    """The dataset the user named, or the only one in the store."""
+    if args.dataset:
+        return args.dataset
+    names = [d["dataset"] for d in storage.list_datasets(args.db)]
+    if len(names) != 1:
+        raise storage.StoreError(
+            f"the store holds {len(names)} datasets ({', '.join(names) or 'none'}): "
+            "name one with --dataset"
+        )
+    return names[0]
+
+
+def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
+    if args.template_file:
+        return args.template_file.read_text(encoding="utf-8"), tuple(args.scale or (0, 1, 2))
+    info = {t.name: t for t in judge.list_templates()}.get(args.template)
+    if info is None:
+        raise JudgeError(
+            f"no template named {args.template!r}; choose one of {', '.join(t.name for t in judge.list_templates())} "
+            "or pass --template-file"
+        )
+    return judge.load_template(info.name), info.scale
+
+
+def _print_progress(progress: judge.Progress) -> None:
+    width = 30
+    filled = width * progress.done // max(progress.total, 1)
+    eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
+        f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
+        end="", file=sys.stderr, flush=True,
+    )
+
+
+def _judge(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        outcome = jobs.resume_run(args.db, args.resume, on_progress=_print_progress)
+    else:
+        template, scale = _template_text(args)
+        settings = judge.JudgeSettings(
+            backend=args.backend, model=args.model, base_url=args.base_url,
+            api_key_env=args.api_key_env, template=template, mode=args.mode, scale=scale,
+            n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
+            concurrency=args.concurrency, endpoint=args.endpoint,
+        )
+        dataset = _dataset_of(args)
+        pair_ids = None
+        if args.limit:
+            pairs = storage.pairs_for_judging(args.db, dataset, split=args.split)
+            pair_ids = [p["pair_id"] for p in pairs[: args.limit]]
+        outcome = jobs.judge_dataset(
+            args.db, dataset=dataset, settings=settings, split=args.split, pair_ids=pair_ids,
+            name=args.name, on_progress=_print_progress,
+        )
+    summary = outcome.summary
+    print(file=sys.stderr)
+    state = "cancelled" if summary.cancelled else "finished"
+    print(
+        f"run {outcome.run_id} {state}: {summary.judged} judged, {summary.skipped} already done, "
+        f"{summary.errors} errors, {summary.unparsed} unparsed, "
+        f"{summary.pairs_per_s:.2f} pairs/s over {summary.elapsed_s:.1f} s"
+    )
+    if summary.errors:
+        print(f"resume with: python cli.py judge --resume {outcome.run_id}")
+    print(f"metrics:     python cli.py metrics {outcome.run_id}")
+    return 0
+
+
+def _add_judge(commands: argparse._SubParsersAction) -> None:
+    sub = _subcommand(
+        commands, "judge",
+        "Judge the pairs of a dataset (or one split) with an LLM and record every judgment "
+        "as a run. The default is the bundled GGUF model in-process, scoring from the "
+        "next-token distribution; --backend openai|ollama calls a remote endpoint.",
+        "python cli.py judge --split benchmark --template wands --n-gpu-layers -1",
+        _judge,
+    )
+    sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
+    sub.add_argument("--split", choices=["train", "validation", "benchmark"])
+    sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
+    sub.add_argument("--name", help="a name for the run")
+    sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
+                     help="a shipped template: " + ", ".join(t.name for t in judge.list_templates()))
+    sub.add_argument("--template-file", type=Path, help="your own template file instead")
+    sub.add_argument("--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)")
+    sub.add_argument("--backend", default="llama_cpp", choices=[b.value for b in judge.Backend])
+    sub.add_argument("--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name")
+    sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
+    sub.add_argument("--api-key-env", help="environment variable holding the API key")
+    sub.add_argument("--endpoint", default="chat", choices=[e.value for e in judge.Endpoint])
+    sub.add_argument("--mode", default="logprobs", choices=[m.value for m in judge.Mode])
+    sub.add_argument("--ctx", type=int, default=2048, help="context size (tokens)")
+    sub.add_argument("--threads", type=int, help="CPU threads (default: llama.cpp's choice)")
+    sub.add_argument("--n-gpu-layers", type=int, default=0,
+                     help="layers to offload to Metal/CUDA (-1: all); needs a GPU build")
+    sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
+    sub.add_argument("--resume", type=int, metavar="RUN_ID",
+                     help="judge what RUN_ID has not judged yet (and its failures), same settings")
+
+
+def _format_interval(row: Any) -> str:
+    return f"{row.value:8.3f}  [{row.low:.3f}, {row.high:.3f}]"
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    if args.vs is not None:
+        comparison = jobs.compare_runs(args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed)
+        if args.json:
+            print(json.dumps({
+                "run_a": comparison.run_a, "run_b": comparison.run_b,
+                "pairs": comparison.n_pairs,
+                "differences": comparison.differences.to_dict(orient="records"),
+                "disagreements": len(comparison.disagreements),
+            }, indent=2, default=float))
+            return 0
+        print(f"run {args.run} minus run {args.vs} on {comparison.n_pairs} pairs both graded "
+              f"({len(comparison.disagreements)} graded differently); 95% query-bootstrap intervals")
+        for row in comparison.differences.itertuples():
+            mark = "*" if row.excludes_zero else " "
+            print(f"  {row.metric:<20} {row.a:7.3f} -> {row.b:7.3f}  "
+                  f"diff {row.difference:+.3f} [{row.low:+.3f}, {row.high:+.3f}] {mark}")
+        print("  * the interval excludes 0")
+        return 0
+    report = jobs.run_report(args.db, args.run, n_boot=args.n_boot, seed=args.seed)
+    if args.json:
+        print(json.dumps({
+            "run_id": report.run_id, "pairs": report.n_pairs, "unjudged": report.n_unjudged,
+            "stale": report.n_stale, "grades": report.grades, "grade_names": report.grade_names,
+            "metrics": report.metrics.to_dict(orient="records"),
+            "confusion": report.confusion.tolist(),
+        }, indent=2, default=float))
+        return 0
+    print(f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
+          f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals")
+    for row in report.metrics.itertuples():
+        print(f"  {row.metric:<20}{_format_interval(row)}")
+    names = report.grade_names
+    print("confusion (rows human, columns judge):")
+    print("  " + " " * 12 + "".join(f"{n[:10]:>11}" for n in names))
+    for name, counts in zip(names, report.confusion):
+        print(f"  {name[:12]:<12}" + "".join(f"{int(c):>11}" for c in counts))
+    return 0
+
+
+def _add_metrics(commands: argparse._SubParsersAction) -> None:
+    sub = _subcommand(
+        commands, "metrics",
+        "Judge-versus-human metrics of a run (accuracy, macro-F1, quadratic kappa, MAE, "
+        "severe error rate, per-class precision and recall) with 95%% intervals from a "
+        "bootstrap over queries; with --vs, the paired difference between two runs.",
+        "python cli.py metrics 3 --vs 2",
+        _metrics,
+    )
+    sub.add_argument("run", type=int, help="run id (see the Runs page or `stats`)")
+    sub.add_argument("--vs", type=int, metavar="RUN", help="compare with this earlier run")
+    sub.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+_COMMANDS += [_add_judge, _add_metrics]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.db.resolve() == DEFAULT_DB:
             storage.bootstrap_sample(args.db)
-        return args.run(args)
+        return args.handler(args)
     except (storage.StoreError, JudgeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
