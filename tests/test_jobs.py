@@ -1,0 +1,145 @@
+"""jobs: judging stored pairs into runs, resuming, re-judging, and reports over the store."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cli
+import jobs
+import judge
+import storage
+
+DATASET = "wands-sample"
+
+
+def _fake_run(db: Path, grade_of, *, name: str = "fake") -> int:
+    """A run whose judgments are `grade_of(pair)`, with peaked probabilities."""
+    run_id = storage.create_run(
+        db, name=name, dataset=DATASET, backend="llama_cpp", model="m.gguf",
+        prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
+    )
+    records = []
+    for pair in storage.pairs_for_judging(db, DATASET):
+        grade = grade_of(pair)
+        probs = [0.1, 0.1, 0.1]
+        probs[grade] = 0.8
+        records.append({"pair_id": pair["pair_id"], "grade": grade, "probs": probs,
+                        "expected_grade": float(np.dot(probs, [0, 1, 2])),
+                        "confidence": 0.8, "parse_status": "logprobs", "raw_output": str(grade)})
+    storage.record_judgments(db, run_id, records)
+    storage.finish_run(db, run_id, "done")
+    return run_id
+
+
+def _always(grade: int):
+    return lambda pair: grade
+
+
+def test_run_report_matches_metrics_on_the_stored_labels(sample_db: Path) -> None:
+    run_id = _fake_run(sample_db, _always(1))
+    report = jobs.run_report(sample_db, run_id, n_boot=200)
+    # The sample has 67 Irrelevant, 81 Partial, 26 Exact: a judge that always says Partial
+    # gets 81 right, and its only severe errors are none (it never says 0 or 2).
+    assert report.n_pairs == 174 and report.n_unjudged == 0 and report.n_stale == 0
+    assert report.confusion.tolist() == [[0, 67, 0], [0, 81, 0], [0, 26, 0]]
+    values = report.metrics.set_index("metric")["value"]
+    assert values["accuracy"] == pytest.approx(81 / 174)
+    assert values["severe_error_rate"] == 0.0
+    assert values["recall_1"] == 1.0
+    assert (report.metrics["low"] <= report.metrics["value"] + 1e-12).all()
+    assert (report.metrics["value"] <= report.metrics["high"] + 1e-12).all()
+    assert report.row_shares[2].tolist() == [0.0, 1.0, 0.0]
+    assert report.calibration is not None and report.calibration.thresholds is not None
+
+
+def test_a_review_makes_the_judgment_stale_and_changes_the_metrics(sample_db: Path) -> None:
+    run_id = _fake_run(sample_db, _always(1))
+    exact = next(
+        p for p in storage.pairs_for_judging(sample_db, DATASET)
+        if storage.current_label(sample_db, p["pair_id"])["grade"] == 2
+    )
+    storage.record_review(sample_db, exact["pair_id"], author="ana", grade=1)
+    report = jobs.run_report(sample_db, run_id, n_boot=50)
+    assert report.n_stale == 1
+    assert report.confusion[1, 1] == 82 and report.confusion[2, 1] == 25
+
+
+def test_compare_runs_gives_paired_differences(sample_db: Path) -> None:
+    partial = _fake_run(sample_db, _always(1), name="partial")
+    truth = {p["pair_id"]: storage.current_label(sample_db, p["pair_id"])["grade"]
+             for p in storage.pairs_for_judging(sample_db, DATASET)}
+    perfect = _fake_run(sample_db, lambda pair: truth[pair["pair_id"]], name="perfect")
+    comparison = jobs.compare_runs(sample_db, partial, perfect, n_boot=200)
+    row = comparison.differences.set_index("metric").loc["accuracy"]
+    assert row["difference"] == pytest.approx(1 - 81 / 174)
+    assert bool(row["excludes_zero"])
+    assert len(comparison.disagreements) == 67 + 26
+
+
+def test_cli_metrics_prints_intervals_and_json(sample_db: Path, capsys) -> None:
+    run_id = _fake_run(sample_db, _always(1))
+    assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--n-boot", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "0.466" in out and "Exact" in out
+    assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "50"]) == 0
+    assert '"confusion": [' in capsys.readouterr().out
+    assert cli.main(["--db", str(sample_db), "metrics", "999"]) == 2
+    assert capsys.readouterr().err == "error: no judge run 999\n"
+
+
+def test_an_imported_run_cannot_be_judged_again(sample_db: Path) -> None:
+    run_id = storage.create_run(
+        sample_db, name="ext", dataset=DATASET, backend="judgement-ai", model="gpt",
+        prompt_template="", prompt_sha256="", scale=[0, 1, 2], status="imported",
+    )
+    with pytest.raises(judge.SettingsError, match="imported from judgement-ai"):
+        jobs.settings_for_run(sample_db, run_id)
+
+
+@pytest.fixture(scope="module")
+def llama_backend():
+    settings = judge.JudgeSettings(n_threads=2)
+    backend = judge.load_backend(settings)
+    yield backend
+    backend.close()
+
+
+@pytest.mark.model
+def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_backend) -> None:
+    settings = judge.JudgeSettings(n_threads=2)
+    pair_ids = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:6]
+    outcome = jobs.judge_dataset(
+        sample_db, dataset=DATASET, settings=settings, pair_ids=pair_ids, backend=llama_backend
+    )
+    run = storage.get_run(sample_db, outcome.run_id)
+    assert run["status"] == "done"
+    assert run["model_sha256"] == hashlib.sha256(Path(run["model"]).read_bytes()).hexdigest()
+    assert run["prompt_sha256"] == hashlib.sha256(settings.template.encode()).hexdigest()
+    judged = storage.run_judgments(sample_db, outcome.run_id)
+    assert sorted(judged) == sorted(pair_ids)
+    for record in judged.values():
+        assert math.isclose(sum(record["probs"]), 1.0, rel_tol=1e-5)
+        assert record["grade"] == int(np.argmax(record["probs"]))
+
+    # Two pairs failed (as a crashed backend would leave them): resume judges those only.
+    failed = pair_ids[:2]
+    storage.record_judgments(sample_db, outcome.run_id, [
+        {"pair_id": p, "grade": None, "parse_status": "error", "error": "boom", "raw_output": ""}
+        for p in failed
+    ])
+    resumed = jobs.resume_run(sample_db, outcome.run_id, backend=llama_backend)
+    assert (resumed.summary.judged, resumed.summary.skipped) == (2, 4)
+    after = storage.run_judgments(sample_db, outcome.run_id)
+    assert {p: after[p]["grade"] for p in pair_ids} == {p: judged[p]["grade"] for p in pair_ids}
+
+    rejudged = jobs.rejudge_pairs(sample_db, outcome.run_id, pair_ids[2:4], backend=llama_backend)
+    assert [r.pair_id for r in rejudged] == pair_ids[2:4]
+    for r in rejudged:  # logprob scoring is deterministic: the same grade again
+        assert r.old_grade == r.new_grade == judged[r.pair_id]["grade"]
+        np.testing.assert_allclose(r.old_probs, r.new_probs, rtol=1e-4)
+    assert storage.get_run(sample_db, outcome.run_id)["status"] == "done"
