@@ -1,0 +1,48 @@
+"""A judge run in a background thread, so the page stays usable while it judges.
+
+The thread never touches Streamlit: it only writes the latest Progress, the outcome or the
+error onto this object, which the page's `st.fragment(run_every=...)` reads. Cancelling sets
+the threading.Event that the judge checks between pairs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BackgroundRun:
+    label: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Any = None
+    outcome: Any = None
+    error: str | None = None
+    reported: bool = False
+    _thread: threading.Thread | None = None
+
+    def start(self, work: Callable[..., Any]) -> BackgroundRun:
+        """Run `work(on_progress=..., cancel=...)` in a daemon thread."""
+
+        def target() -> None:
+            try:
+                self.outcome = work(on_progress=self._set_progress, cancel=self.cancel)
+            except Exception as error:  # shown on the page; the run's status says the rest
+                self.error = f"{type(error).__name__}: {error}"
+
+        self._thread = threading.Thread(target=target, name=f"judge: {self.label}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _set_progress(self, progress: Any) -> None:
+        self.progress = progress
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

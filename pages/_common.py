@@ -1,0 +1,153 @@
+"""Helpers every page shares: the database, the active dataset and run, cached loaders.
+
+The sidebar (app.py) owns the `dataset` and `run_id` selectboxes; pages read them through
+`active_dataset` / `active_run` and change them through `select_run`. Cached frames are keyed
+by `storage.data_version`, which changes whenever labels, judgments or documents change, from
+this app or from the CLI in another process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import jobs
+import judge
+import storage
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DB = REPO / "data" / "workbench.duckdb"
+NO_RUN = "No judge run yet: start one on the Runs page."
+_PENDING_RUN = "_pending_run_id"
+
+
+def db_path() -> Path:
+    """The store file: $WORKBENCH_DB, or data/workbench.duckdb in the repository."""
+    return Path(os.environ.get("WORKBENCH_DB") or DEFAULT_DB).resolve()
+
+
+@st.cache_resource(show_spinner="Opening the store (the first start imports the WANDS sample)…")
+def _opened(path: str) -> str:
+    storage.bootstrap_sample(path)
+    return path
+
+
+def database() -> str:
+    """The store's path, with the bundled sample imported on the first start."""
+    return _opened(str(db_path()))
+
+
+def version(db: str) -> tuple[Any, ...]:
+    """The cache key for frames derived from the store."""
+    return storage.data_version(db)
+
+
+def active_dataset() -> str | None:
+    return st.session_state.get("dataset")
+
+
+def active_run() -> int | None:
+    return st.session_state.get("run_id")
+
+
+def select_run(run_id: int) -> None:
+    """Make `run_id` the active run from the next rerun on (the sidebar widget already exists)."""
+    st.session_state[_PENDING_RUN] = int(run_id)
+
+
+def take_pending_run() -> int | None:
+    """The run `select_run` asked for, once; app.py applies it before drawing the selectbox."""
+    return st.session_state.pop(_PENDING_RUN, None)
+
+
+def require_dataset() -> str:
+    dataset = active_dataset()
+    if dataset is None:
+        st.info("The store has no dataset yet: import one on the Data page.")
+        st.stop()
+    return dataset
+
+
+def require_run() -> int:
+    run_id = active_run()
+    if run_id is None:
+        st.info(NO_RUN)
+        st.stop()
+    return run_id
+
+
+def grade_names(db: str, run_id: int) -> dict[int, str]:
+    """Grade -> name on the scale of the run's dataset."""
+    grades, names = storage.dataset_scale(db, storage.get_run(db, run_id)["dataset"])
+    return dict(zip(grades, names))
+
+
+@st.cache_data(show_spinner="Computing metrics with bootstrap intervals…", max_entries=64)
+def run_report(db: str, run_id: int, data_version: tuple[Any, ...]) -> jobs.RunReport:
+    return jobs.run_report(db, run_id)
+
+
+@st.cache_data(show_spinner="Comparing runs…", max_entries=16)
+def compare_runs(db: str, run_a: int, run_b: int, data_version: tuple[Any, ...]) -> jobs.RunComparison:
+    return jobs.compare_runs(db, run_a, run_b)
+
+
+@st.cache_data(max_entries=64)
+def confusion_counts(db: str, run_id: int, filters: storage.PairFilters, data_version: tuple[Any, ...]):
+    return storage.confusion_counts(db, run_id, filters=filters)
+
+
+class _OneAtATime:
+    """A shared in-process model used by one caller at a time: a llama.cpp context is not
+    thread-safe, and a background run and a re-judge click may both want it."""
+
+    def __init__(self, backend: judge.JudgeBackend) -> None:
+        self._backend = backend
+        self._lock = threading.Lock()
+
+    def judge(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._backend.judge(*args, **kwargs)
+
+    def close(self) -> None:
+        """The cache owns the model; callers must not close it."""
+
+
+@st.cache_resource(show_spinner="Loading the judge model…", max_entries=2)
+def _local_model(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int,
+                 seed: int) -> _OneAtATime:
+    settings = judge.JudgeSettings(model=path, n_ctx=n_ctx, n_threads=n_threads,
+                                   n_gpu_layers=n_gpu_layers, seed=seed)
+    return _OneAtATime(judge.load_backend(settings))
+
+
+def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
+    """The model to hand to jobs: for llama_cpp the one loaded once per process (shared by
+    every session); for a remote endpoint None, so jobs builds a client with the session's key."""
+    if settings.backend is not judge.Backend.LLAMA_CPP:
+        return None
+    return _local_model(str(settings.model_path()), settings.n_ctx, settings.n_threads,
+                        settings.n_gpu_layers, settings.seed)
+
+
+def run_label(run: dict[str, Any] | Any) -> str:
+    """How a run is named in selectboxes: '#3 my run (model.gguf)'."""
+    return f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
+
+
+def dataset_summary(stats: dict[str, Any]) -> None:
+    """A dataset's counts as metrics, then its labels and its splits as small tables."""
+    labels = (("Queries", "queries"), ("Products", "documents"), ("Pairs", "pairs"),
+              ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"))
+    for col, (label, key) in zip(st.columns(len(labels)), labels):
+        col.metric(label, f"{stats[key]:,}")
+    left, right = st.columns(2)
+    left.dataframe(pd.DataFrame({"grade": stats["grades"], "label": stats["grade_names"],
+                                 "pairs": [stats["labels"][g] for g in stats["grades"]]}),
+                   hide_index=True)
+    right.dataframe(pd.DataFrame(stats["splits"]).T.rename_axis("split"))

@@ -1,0 +1,114 @@
+"""The seed blog's figures in Plotly, from run reports: pure functions from frames to figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+HEADLINE = {"accuracy": "Accuracy", "macro_f1": "Macro-F1", "kappa_quadratic": "Quadratic kappa"}
+
+
+def _whiskers(frame: pd.DataFrame) -> dict:
+    return dict(type="data", symmetric=False, array=frame["high"] - frame["value"],
+                arrayminus=frame["value"] - frame["low"])
+
+
+def metric_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
+    """Accuracy, macro-F1 and kappa per run, bars with their 95% interval as whiskers."""
+    fig = go.Figure()
+    for run, metrics in metrics_by_run.items():
+        rows = metrics.set_index("metric").loc[list(HEADLINE)].reset_index()
+        fig.add_bar(name=run, x=[HEADLINE[m] for m in rows["metric"]], y=rows["value"],
+                    error_y=_whiskers(rows))
+    fig.update_layout(barmode="group", title="Agreement with human labels (95% intervals)",
+                      yaxis_title="score", legend_title="run")
+    return fig
+
+
+def severe_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
+    """Severe error rate per run (Exact judged Irrelevant or the reverse); lower is better."""
+    rows = pd.DataFrame([m.set_index("metric").loc["severe_error_rate"]
+                         for m in metrics_by_run.values()])
+    fig = go.Figure(go.Bar(x=list(metrics_by_run), y=rows["value"], error_y=_whiskers(rows)))
+    fig.update_layout(title="Severe error rate (lower is better)", yaxis_tickformat=".1%",
+                      xaxis_title="run")
+    return fig
+
+
+def kappa_vs_severe(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
+    """One point per run: better judges sit towards the top left."""
+    fig = go.Figure()
+    for run, metrics in metrics_by_run.items():
+        m = metrics.set_index("metric")
+        kappa, severe = m.loc[["kappa_quadratic"]], m.loc[["severe_error_rate"]]
+        fig.add_scatter(name=run, mode="markers+text", text=[run], textposition="top center",
+                        x=severe["value"], y=kappa["value"], marker_size=12,
+                        error_x=_whiskers(severe), error_y=_whiskers(kappa))
+    fig.update_layout(title="Kappa vs severe error rate", xaxis_title="severe error rate",
+                      yaxis_title="quadratic kappa", xaxis_tickformat=".1%", showlegend=False)
+    return fig
+
+
+def recall_bars(metrics_by_run: Mapping[str, pd.DataFrame], names: Mapping[int, str]) -> go.Figure:
+    """Recall by human label per run: of the pairs humans gave a grade, the share the judge gave."""
+    fig = go.Figure()
+    for run, metrics in metrics_by_run.items():
+        rows = metrics.set_index("metric").loc[[f"recall_{g}" for g in names]].reset_index()
+        fig.add_bar(name=run, x=list(names.values()), y=rows["value"], error_y=_whiskers(rows))
+    fig.update_layout(barmode="group", title="Recall by human label", yaxis_tickformat=".0%",
+                      legend_title="run")
+    return fig
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+
+
+def _heatmap(counts: np.ndarray, names: Sequence[str]) -> go.Heatmap:
+    shares = _shares(counts)
+    text = [[f"{int(c)}<br>{s:.0%}" for c, s in zip(row, srow)]
+            for row, srow in zip(counts, shares)]
+    return go.Heatmap(z=shares, x=list(names), y=list(names), text=text,
+                      texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+                      showscale=False, hovertemplate="human %{y}, judge %{x}: %{text}"
+                      "<extra></extra>")
+
+
+def confusion_heatmap(counts: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
+    """Counts and row shares, rows human (top: the lowest grade), columns judge."""
+    fig = go.Figure(_heatmap(counts, names))
+    fig.update_layout(title=title, xaxis_title="judge", yaxis_title="human",
+                      yaxis_autorange="reversed", xaxis_side="top", height=360)
+    return fig
+
+
+def confusion_grid(confusions: Mapping[str, np.ndarray], names: Sequence[str]) -> go.Figure:
+    """The confusion matrices of several runs side by side, as the seed's figures 10-12."""
+    fig = make_subplots(rows=1, cols=len(confusions), subplot_titles=list(confusions),
+                        horizontal_spacing=0.08)
+    for col, counts in enumerate(confusions.values(), start=1):
+        fig.add_trace(_heatmap(counts, names), row=1, col=col)
+        fig.update_yaxes(autorange="reversed", row=1, col=col)
+        fig.update_xaxes(title_text="judge", side="bottom", row=1, col=col)
+    fig.update_yaxes(title_text="human", row=1, col=1)
+    fig.update_layout(title="Confusion matrices (counts and row shares)", height=380)
+    return fig
+
+
+def label_distribution(frame: pd.DataFrame, names: Mapping[int, str]) -> go.Figure:
+    """Pairs per split and current human label, stacked (the seed's figures 1 and 3)."""
+    fig = go.Figure()
+    for grade, name in names.items():
+        rows = frame[frame["grade"] == grade]
+        fig.add_bar(name=name, x=rows["split"], y=rows["pairs"])
+    unlabelled = frame[frame["grade"].isna()]
+    if len(unlabelled):
+        fig.add_bar(name="no label", x=unlabelled["split"], y=unlabelled["pairs"])
+    fig.update_layout(barmode="stack", title="Label distribution by split",
+                      yaxis_title="pairs", legend_title="human label")
+    return fig

@@ -1,0 +1,102 @@
+"""Data: import labelled pairs (upload or a path on this machine), the active dataset's
+counts, and query-level splits."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+import storage
+from pages import _common as common
+
+db = common.database()
+st.title("Data")
+
+
+def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None:
+    """The chosen file(s): uploaded (kept in a temporary folder under their own names) or
+    typed as a path. None until the user gave them."""
+    source = st.segmented_control(f"{label}: from", ["upload", "path"], default="upload",
+                                  required=True, key=f"{key}-source")
+    if source == "path":
+        text = st.text_input(f"{label} path", key=f"{key}-path")
+        return [Path(text).expanduser()] if text else None
+    uploads = st.file_uploader(label, key=f"{key}-upload", accept_multiple_files=multiple)
+    uploads = uploads if multiple else [uploads] if uploads else []
+    if not uploads:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="workbench-import-"))
+    for upload in uploads:
+        (folder / Path(upload.name).name).write_bytes(upload.getvalue())
+    return [folder / Path(u.name).name for u in uploads]
+
+
+def _wands() -> Callable[[str], storage.ImportSummary] | None:
+    files = _files("WANDS folder (or its query.csv, product.csv, label.csv)", "wands",
+                   multiple=True)
+    if not files:
+        return None
+    folder = files[0] if files[0].is_dir() else files[0].parent
+    return lambda dataset: storage.import_wands(db, folder, dataset=dataset)
+
+
+def _table() -> Callable[[str], storage.ImportSummary] | None:
+    files = _files("Table (CSV, TSV, JSONL or Parquet)", "table")
+    columns = st.text_input("Column mapping (our name=your column)", key="table-columns",
+                            placeholder="query=search_term,doc_id=product_uid,"
+                                        "title=product_name,label=relevance")
+    labels = st.text_input("Label mapping (optional)", key="table-labels",
+                           placeholder="Exact=2,Partial=1,Irrelevant=0")
+    if not files or not columns:
+        return None
+    return lambda dataset: storage.import_table(
+        db, files[0], dataset=dataset, columns=storage.ColumnMap.parse(columns),
+        labels=storage.parse_label_map(labels) if labels else None)
+
+
+def _instruction() -> Callable[[str], storage.ImportSummary] | None:
+    files = _files("Instruction-tuning JSONL", "instruction")
+    if not files:
+        return None
+    return lambda dataset: storage.import_instruction_jsonl(db, files[0], dataset=dataset)
+
+
+def _trec() -> Callable[[str], storage.ImportSummary] | None:
+    qrels = _files("TREC qrels", "qrels")
+    topics = _files("Topics (query text)", "topics")
+    if not qrels or not topics:
+        return None
+    return lambda dataset: storage.import_trec(db, qrels[0], topics=topics[0], dataset=dataset)
+
+
+FORMATS = {"WANDS folder": _wands, "CSV / TSV / JSONL / Parquet": _table,
+           "instruction JSONL (the seed's export)": _instruction, "TREC qrels": _trec}
+
+
+def import_section() -> None:
+    kind = st.selectbox("Format", list(FORMATS), key="import-format")
+    importer = FORMATS[kind]()
+    dataset = st.text_input("Dataset name", key="import-dataset",
+                            value=common.active_dataset() or "wands")
+    if not st.button("Import", type="primary", key="import", disabled=importer is None):
+        return
+    try:
+        summary = importer(dataset)
+    except (storage.StoreError, OSError) as error:
+        st.error(str(error))
+        return
+    st.success(str(summary))
+
+
+dataset = common.active_dataset()
+stats_tab, import_tab = st.tabs(["Dataset", "Import"])
+with import_tab:
+    import_section()
+with stats_tab:
+    if dataset is None:
+        st.info("No dataset yet: import one.")
+    else:
+        common.dataset_summary(storage.dataset_stats(db, dataset))

@@ -1,0 +1,229 @@
+"""Runs: start a judge run (scope, template with a live preview, backend) in the background
+with progress, cancel and resume; list the runs with their headline metrics; compare two."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import jobs
+import judge
+import storage
+from pages import _common as common
+from pages._background import BackgroundRun
+
+JOB = "judge-job"
+WHOLE = "whole dataset"
+HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "macro-F1",
+            "severe_error_rate": "severe"}
+
+db = common.database()
+dataset = common.require_dataset()
+grades, grade_names = storage.dataset_scale(db, dataset)
+st.title("Runs")
+
+
+@st.cache_resource(show_spinner="Finding the bundled model…")
+def _default_model() -> str:
+    return str(judge.default_model_path())
+
+
+def _template_editor() -> str:
+    infos = {info.name: info for info in judge.list_templates()}
+    name = st.selectbox("Template", list(infos), key="run-template")
+    info = infos[name]
+    st.caption(info.description)
+    if tuple(info.scale) != tuple(grades):
+        st.warning(f"This template grades on {info.scale}, the dataset on {tuple(grades)}.")
+    return st.text_area("Prompt template", value=judge.load_template(name), height=260,
+                        key=f"template-text-{name}")
+
+
+def _preview(template: str) -> bool:
+    """Render the exact prompt for a chosen pair; False when the template cannot be used."""
+    choices = storage.pair_choices(db, dataset)
+    labels = dict(zip(choices["pair_id"], choices["query"] + " — " + choices["product_name"]))
+    pair_id = st.selectbox("Preview on pair", list(labels), format_func=lambda p: labels[p],
+                           key="preview-pair")
+    if pair_id is None:
+        return False
+    pair = storage.pairs_for_judging(db, dataset, pair_ids=[pair_id])[0]
+    try:
+        judge.validate_template(template, grades, pair.keys())
+        st.code(judge.render_prompt(template, pair), language=None, wrap_lines=True)
+    except judge.TemplateError as error:
+        st.error(str(error))
+        return False
+    return True
+
+
+def _backend_settings() -> tuple[dict, str | None]:
+    """The backend's settings fields, and the API key (kept in this session only)."""
+    backend = st.segmented_control("Backend", [b.value for b in judge.Backend],
+                                   default=judge.Backend.LLAMA_CPP.value, required=True,
+                                   key="run-backend")
+    mode = st.segmented_control("Scoring", [m.value for m in judge.Mode],
+                                default=judge.Mode.LOGPROBS.value, required=True,
+                                key="run-mode")
+    if backend == judge.Backend.LLAMA_CPP:
+        c1, c2 = st.columns([3, 1])
+        model = c1.text_input("GGUF model path", value=_default_model(), key="run-model")
+        layers = c2.number_input("GPU offload layers", -1, 999, 0, key="run-gpu-layers",
+                                 help="-1 offloads every layer (Metal/CUDA builds only)")
+        return {"backend": backend, "mode": mode, "model": model, "n_gpu_layers": layers}, None
+    c1, c2 = st.columns(2)
+    base_url = c1.text_input("Endpoint base URL", key="run-base-url",
+                             placeholder="empty: the backend's default")
+    model = c2.text_input("Model name", key="run-remote-model")
+    c3, c4, c5 = st.columns(3)
+    api_key = c3.text_input("API key (this session only, never stored)", type="password",
+                            key="api-key")
+    endpoint = c4.selectbox("API", [e.value for e in judge.Endpoint], key="run-endpoint")
+    concurrency = c5.number_input("Concurrent requests", 1, 64, 4, key="run-concurrency")
+    return {"backend": backend, "mode": mode, "model": model, "base_url": base_url or None,
+            "endpoint": endpoint, "concurrency": concurrency}, api_key or None
+
+
+def _start(work, label: str) -> None:
+    st.session_state[JOB] = BackgroundRun(label).start(work)
+    st.rerun()
+
+
+def start_section() -> None:
+    job = st.session_state.get(JOB)
+    stats = storage.dataset_stats(db, dataset)
+    scopes = [WHOLE, *(s for s in stats["splits"] if s != "unassigned")]
+    c1, c2 = st.columns(2)
+    scope = c1.selectbox("Pairs to judge", scopes, key="run-scope",
+                         format_func=lambda s: s if s == WHOLE
+                         else f"{s} split ({stats['splits'][s]['pairs']:,} pairs)")
+    name = c2.text_input("Run name", key="run-name", placeholder="empty: named after the model")
+    left, right = st.columns(2)
+    with left:
+        template = _template_editor()
+    with right:
+        usable = _preview(template)
+    fields, api_key = _backend_settings()
+    if not st.button("Start judging", type="primary", key="start-run",
+                     disabled=not usable or (job is not None and job.running)):
+        return
+    try:
+        settings = judge.JudgeSettings(template=template, scale=tuple(grades), **fields)
+        backend = common.backend_for(settings)
+    except judge.JudgeError as error:
+        st.error(str(error))
+        return
+    split = None if scope == WHOLE else scope
+    _start(lambda **kw: jobs.judge_dataset(db, dataset=dataset, settings=settings, split=split,
+                                           name=name or None, backend=backend,
+                                           api_key=api_key, **kw),
+           f"judging {dataset} ({scope})")
+
+
+def resume_section(runs) -> None:
+    unfinished = runs[runs["status"] != "done"]
+    if unfinished.empty:
+        st.caption("Every run of this dataset is finished.")
+        return
+    labels = {r["run_id"]: f"{common.run_label(r)}: {r['status']}, {r['judged']:,} judged"
+              for r in unfinished.to_dict("records")}
+    run_id = st.selectbox("Unfinished run", list(labels), format_func=labels.get,
+                          key="resume-run")
+    settings = jobs.settings_for_run(db, run_id)
+    api_key = None
+    if settings.backend is not judge.Backend.LLAMA_CPP:
+        api_key = st.text_input("API key (this session only)", type="password",
+                                key="resume-api-key") or None
+    job = st.session_state.get(JOB)
+    if st.button("Resume", key="resume", disabled=job is not None and job.running):
+        backend = common.backend_for(settings)
+        _start(lambda **kw: jobs.resume_run(db, run_id, backend=backend, api_key=api_key, **kw),
+               f"resuming run #{run_id}")
+
+
+def _report_progress(job: BackgroundRun) -> None:
+    p = job.progress
+    if job.running:
+        if p is None:
+            st.progress(0.0, text=f"{job.label}: loading…")
+        else:
+            eta = f", about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
+            st.progress(p.done / max(p.total, 1),
+                        text=f"{job.label}: {p.done:,}/{p.total:,} pairs, "
+                             f"{p.pairs_per_s:.1f} pairs/s{eta}, {p.failures} failures")
+        st.button("Cancel", key="cancel-run", on_click=job.cancel.set)
+    elif job.error:
+        st.error(f"{job.label} failed: {job.error}")
+    else:
+        s = job.outcome.summary
+        verb = "cancelled" if s.cancelled else "finished"
+        st.success(f"{job.label} {verb}: run #{job.outcome.run_id}, {s.judged:,} judged, "
+                   f"{s.skipped:,} skipped, {s.errors} errors, {s.unparsed} unparsed, "
+                   f"{s.pairs_per_s:.1f} pairs/s.")
+
+
+@st.fragment(run_every=1.0)
+def progress_panel(job: BackgroundRun) -> None:
+    _report_progress(job)
+    if not job.running:
+        job.reported = True
+        if job.outcome is not None:
+            common.select_run(job.outcome.run_id)
+        st.rerun()
+
+
+def runs_table(runs) -> None:
+    version = common.version(db)
+    table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
+                  "judged", "failed", "unparsed", "started_at"]].copy()
+    table["model"] = table["model"].map(lambda m: str(m).rsplit("/", 1)[-1])
+    for metric, column in HEADLINE.items():
+        table[column] = [
+            common.run_report(db, int(r), version).metrics.set_index("metric")
+            .loc[metric, "value"] for r in runs["run_id"]
+        ]
+    st.dataframe(table, hide_index=True, column_config={
+        "prompt_sha": st.column_config.TextColumn("template sha256"),
+        **{c: st.column_config.NumberColumn(format="%.3f") for c in HEADLINE.values()},
+    })
+
+
+def compare_section(runs) -> None:
+    if len(runs) < 2:
+        st.caption("Two runs of this dataset are needed for a comparison.")
+        return
+    labels = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")}
+    ids = list(labels)
+    c1, c2 = st.columns(2)
+    run_a = c1.selectbox("Run A", ids, index=1, format_func=labels.get, key="compare-a")
+    run_b = c2.selectbox("Run B", ids, index=0, format_func=labels.get, key="compare-b")
+    if run_a == run_b:
+        st.info("Pick two different runs.")
+        return
+    comparison = common.compare_runs(db, run_a, run_b, common.version(db))
+    st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
+    st.dataframe(comparison.differences, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="%.3f")
+        for c in ("a", "b", "difference", "low", "high")})
+    st.caption(f"{len(comparison.disagreements):,} pairs where the two runs disagree")
+    st.dataframe(comparison.disagreements.head(500), hide_index=True)
+
+
+job = st.session_state.get(JOB)
+if job is not None and not job.reported:
+    progress_panel(job)
+elif job is not None:
+    _report_progress(job)
+
+runs = storage.list_runs(db, dataset)
+start_tab, runs_tab, compare_tab = st.tabs(["Start a run", "Runs", "Compare two runs"])
+with start_tab:
+    start_section()
+    st.subheader("Resume")
+    resume_section(runs)
+with runs_tab:
+    if runs.empty:
+        st.info(common.NO_RUN)
+    else:
+        runs_table(runs)
+with compare_tab:
+    compare_section(runs)

@@ -1,0 +1,51 @@
+"""A store for the app's tests: the bundled WANDS sample and one judged run.
+
+The run carries the real provenance of the bundled default model (so re-judging it calls the
+real model), but its judgments are written directly: a fixed pattern that agrees with the
+human label on most pairs and puts a known share of human Exact pairs in the judge Partial
+cell, so the confusion browser always has that cell to open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import judge
+import storage
+
+REPO = Path(__file__).resolve().parent.parent
+DATASET = "wands-sample"
+EXACT, PARTIAL = 2, 1
+
+
+def judged_grade(pair_id: int, human: int) -> int:
+    """The fixture judge: right on two pairs in three, one grade lower on the third."""
+    if pair_id % 3 == 0:
+        return max(human - 1, 0) if human else 1
+    return human
+
+
+def build_store(db: Path, *, n_pairs: int | None = None) -> int:
+    """Import the sample into `db` and add a judged run (over the first `n_pairs` pairs by
+    query, or all); returns the run id."""
+    storage.bootstrap_sample(db)
+    pairs = storage.pairs_for_judging(db, DATASET)[:n_pairs]
+    settings = judge.JudgeSettings(n_threads=2)
+    run_id = storage.create_run(db, name="fixture run", dataset=DATASET, status="done",
+                                **settings.provenance())
+    with storage.connect(db) as con:
+        humans = dict(con.execute("SELECT pair_id, grade FROM current_labels").fetchall())
+    records = []
+    for pair in pairs:
+        human = humans[pair["pair_id"]]
+        grade = judged_grade(pair["pair_id"], human)
+        probs = [0.1, 0.1, 0.1]
+        probs[grade] = 0.8
+        records.append({
+            "pair_id": pair["pair_id"], "grade": grade, "probs": probs,
+            "expected_grade": sum(g * p for g, p in enumerate(probs)),
+            "confidence": 0.5 + (pair["pair_id"] % 50) / 100, "raw_output": f"SCORE: {grade}",
+            "parse_status": "logprobs", "latency_ms": 10.0,
+        })
+    storage.record_judgments(db, run_id, records)
+    return run_id
