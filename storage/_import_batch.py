@@ -115,6 +115,7 @@ class ImportBatch:
     extra_fields: tuple[str, ...] = ()
     stub_documents: bool = False
     author: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,8 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         differs = next(c for c in content if same[c].iloc[0] != same[c].iloc[1])
         raise part.error(
             later, differs,
-            f"{part.noun} {value!r} has {differs} {same[differs].iloc[1]!r} here but "
+            f"{part.noun} {value!r} has {part.columns.get(differs, differs)} "
+            f"{same[differs].iloc[1]!r} here but "
             f"{same[differs].iloc[0]!r} on {part.line_text(earlier)}; a {part.noun} must "
             "read the same on every row",
         )
@@ -303,6 +305,7 @@ def write_batch(
         updated_documents=updated,
         label_events=events,
         skipped=skipped,
+        notes=batch.notes,
     )
 
 

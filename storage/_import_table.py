@@ -124,7 +124,9 @@ def table_batch(
         "query_id": query_ids, "query": text["query"],
         "query_class": text.get("query_class", blank), "row": rows,
     })
-    extra = tuple(c for c in frame.columns if c not in named.values())
+    unnamed = [c for c in frame.columns if c not in named.values()]
+    varies = _varies_per_document(frame, columns.doc_id, unnamed)
+    extra = tuple(c for c in unnamed if c not in varies)
     documents = pd.DataFrame({
         "doc_id": text["doc_id"].str.strip(),
         **{name: text.get(name, blank) for name in ("title", "doc_class", "category", "description")},
@@ -145,7 +147,17 @@ def table_batch(
         labels=Part(table, pairs, {**reverse, "grade": columns.label or "label"}, noun="document"),
         extra_fields=extra,
         author=author,
+        notes=(f"left out column(s) {', '.join(varies)}: they differ between rows of the same "
+               "document, so they describe pairs, not documents",) if varies else (),
     )
+
+
+def _varies_per_document(frame: pd.DataFrame, doc_id: str, names: list[str]) -> list[str]:
+    """The columns whose value is not the same on every row of a document."""
+    if not names:
+        return []
+    counts = frame.groupby(frame[doc_id].str.strip())[names].nunique()
+    return [name for name in names if (counts[name] > 1).any()]
 
 
 def _grades(

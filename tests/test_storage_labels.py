@@ -1,0 +1,73 @@
+"""Label history as an append-only log: relabel, undo, unsure marks and notes, re-import."""
+
+from __future__ import annotations
+
+import pytest
+
+import storage
+from conftest import SAMPLE_FOLDER
+
+
+@pytest.fixture
+def pair(sample_db):
+    """(db, pair_id) of an imported pair labelled Partial (query 3, product 104)."""
+    with storage.connect(sample_db) as con:
+        pair_id = con.execute(
+            "SELECT pair_id FROM pairs WHERE query_id = '3' AND doc_id = '104'"
+        ).fetchall()[0][0]
+    return sample_db, pair_id
+
+
+def grades(db, pair_id):
+    return [(e["source"], e["grade"], e["reverted"]) for e in storage.label_history(db, pair_id)]
+
+
+def test_imported_label_is_current(pair):
+    db, pair_id = pair
+    label = storage.current_label(db, pair_id)
+    assert (label["grade"], label["original_grade"], label["source"]) == (1, 1, "import")
+    assert grades(db, pair_id) == [("import", 1, False)]
+
+
+def test_relabel_then_undo_returns_to_the_import(pair):
+    db, pair_id = pair
+    storage.record_review(db, pair_id, author="ana", grade=2)
+    storage.record_review(db, pair_id, author="ana", grade=0)
+    assert storage.current_label(db, pair_id)["grade"] == 0
+    storage.undo_last_review(db, pair_id, author="ana")
+    assert storage.current_label(db, pair_id)["grade"] == 2
+    storage.undo_last_review(db, pair_id, author="ana")
+    label = storage.current_label(db, pair_id)
+    assert (label["grade"], label["source"], label["original_grade"]) == (1, "import", 1)
+    assert grades(db, pair_id) == [
+        ("import", 1, False), ("review", 2, True), ("review", 0, True),
+        ("revert", None, False), ("revert", None, False),
+    ]
+    assert storage.undo_last_review(db, pair_id, author="ana") is None  # imports are never undone
+
+
+def test_unsure_mark_and_note_keep_the_grade(pair):
+    db, pair_id = pair
+    storage.record_review(db, pair_id, author="ana", unsure=True, note="is a pillow case a pillow?")
+    label = storage.current_label(db, pair_id)
+    assert (label["grade"], label["unsure"], label["note"]) == (1, True, "is a pillow case a pillow?")
+    storage.record_review(db, pair_id, author="ana", grade=2)
+    label = storage.current_label(db, pair_id)
+    assert (label["grade"], label["unsure"], label["note"]) == (2, False, "is a pillow case a pillow?")
+
+
+def test_review_survives_reimport_of_the_same_file(pair):
+    db, pair_id = pair
+    storage.record_review(db, pair_id, author="ana", grade=2)
+    storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
+    assert storage.current_label(db, pair_id)["grade"] == 2
+    assert len(storage.label_history(db, pair_id)) == 2
+
+
+def test_off_scale_grade_and_empty_review_are_refused(pair):
+    db, pair_id = pair
+    with pytest.raises(storage.StoreError, match="not on this dataset's scale"):
+        storage.record_review(db, pair_id, author="ana", grade=3)
+    with pytest.raises(storage.StoreError, match="needs a grade"):
+        storage.record_review(db, pair_id, author="ana")
+    assert grades(db, pair_id) == [("import", 1, False)]
