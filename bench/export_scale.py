@@ -103,7 +103,8 @@ def main() -> int:
         db = Path(folder) / "bench.duckdb"
         start = time.perf_counter()
         build_store(db, args.pairs)
-        print(f"built a store of {args.pairs} labelled pairs in {time.perf_counter() - start:.1f} s")
+        built_s = time.perf_counter() - start
+        print(f"built a store of {args.pairs} labelled pairs in {built_s:.1f} s")
         copy_s = min(time_copy(db, Path(folder) / "copy.json") for _ in range(args.repeat))
         runs = [time_export(db, Path(folder) / "train.jsonl") for _ in range(args.repeat)]
         export_s, rows = min(runs)
@@ -113,7 +114,8 @@ def main() -> int:
           f"{rows / export_s:,.0f} rows/s")
     print(f"DuckDB COPY ... (FORMAT JSON) of the same columns: {copy_s:.2f} s, "
           f"{rows / copy_s:,.0f} rows/s")
-    print(f"ratio export / COPY: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x, best of {args.repeat})")
+    print(f"ratio export / COPY: {ratio:.2f}x "
+          f"(target <= {TARGET_RATIO:.0f}x, best of {args.repeat})")
     return 0 if ratio <= TARGET_RATIO else 1
 
 

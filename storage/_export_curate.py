@@ -39,10 +39,9 @@ class Curation:
             raise StoreError(f"cap per query must be at least 1, got {self.cap_per_query}")
         if self.rebalance is not None:
             shares = dict(self.rebalance)
-            if any(s < 0 for s in shares.values()) or abs(sum(shares.values()) - 1) > _SHARE_TOLERANCE:
-                raise StoreError(
-                    f"rebalance shares {shares} must be non-negative and sum to 1"
-                )
+            total = sum(shares.values())
+            if any(s < 0 for s in shares.values()) or abs(total - 1) > _SHARE_TOLERANCE:
+                raise StoreError(f"rebalance shares {shares} must be non-negative and sum to 1")
         if not 0 <= self.validation_share < 1:
             raise StoreError(
                 f"validation share must be at least 0 and below 1, got {self.validation_share}"
@@ -77,7 +76,9 @@ def apportion(total: int, shares: Mapping[int, float]) -> dict[int, int]:
     return parts
 
 
-def _rebalance(rows: pd.DataFrame, shares: Mapping[int, float], scale: Sequence[int]) -> pd.DataFrame:
+def _rebalance(
+    rows: pd.DataFrame, shares: Mapping[int, float], scale: Sequence[int]
+) -> pd.DataFrame:
     targets = {g: float(shares.get(g, 0.0)) for g in scale}
     counts = label_counts(rows["grade"], scale)
     missing = [g for g, s in targets.items() if s > 0 and counts[g] == 0]

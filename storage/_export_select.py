@@ -82,7 +82,9 @@ def _dataset_name(con: duckdb.DuckDBPyConnection, selection: Selection) -> str:
     return str(names[0])
 
 
-def selected_pairs(con: duckdb.DuckDBPyConnection, selection: Selection, dataset: str) -> pd.DataFrame:
+def selected_pairs(
+    con: duckdb.DuckDBPyConnection, selection: Selection, dataset: str
+) -> pd.DataFrame:
     """The selection's pairs ordered by query: pair_id, query_id, doc_id, query, split,
     grade (the current label), judge_grade (NA unless a run is selected), labelled_at."""
     where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]

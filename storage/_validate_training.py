@@ -199,7 +199,9 @@ def validate_training_file(
         theirs = _first_lines(other_seen)
         name = Path(other).name
         report.problems.extend(
-            ValidationProblem(number, "query_id", f"query {query} is also in {name} line {theirs[query]}")
+            ValidationProblem(
+                number, "query_id", f"query {query} is also in {name} line {theirs[query]}"
+            )
             for query, number in _first_lines(seen).items()
             if query in theirs
         )

@@ -12,19 +12,11 @@ import pytest
 import storage
 from storage._training_formats import instruction_record, instruction_text, jsonl_line
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 TRICKY = 'say "hi" \\ to\nthe next line\t→ café 日本 😀 \x01 end'
 
 
 def render(pair):
     return f"Query: {pair['query']}\nProduct: {pair['product_name']}\n{pair['product_description']}"
-
-
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "store.duckdb"
-    storage.import_wands(path, SAMPLE)
-    return path
 
 
 def _labels(db):
@@ -35,7 +27,8 @@ def _labels(db):
 def _pair_ids(db):
     with storage.connect(db) as con:
         return {
-            (q, d): p for p, q, d in con.execute("SELECT pair_id, query_id, doc_id FROM pairs").fetchall()
+            (q, d): p
+            for p, q, d in con.execute("SELECT pair_id, query_id, doc_id FROM pairs").fetchall()
         }
 
 
@@ -46,8 +39,8 @@ def _lines(path):
 def _judge(db, wrong_every=2):
     """A run that gets every `wrong_every`-th pair wrong by one grade (mod 3)."""
     run = storage.create_run(
-        db, name="test", dataset="wands", backend="fake", model="fake", prompt_template="wands",
-        prompt_sha256="0" * 64, scale=[0, 1, 2],
+        db, name="test", dataset=storage.SAMPLE_DATASET, backend="fake", model="fake",
+        prompt_template="wands", prompt_sha256="0" * 64, scale=[0, 1, 2],
     )
     storage.record_judgments(db, run, [
         {"pair_id": p, "grade": (g + 1) % 3 if p % wrong_every == 0 else g, "parse_status": "ok"}
@@ -60,10 +53,12 @@ def _judge(db, wrong_every=2):
     ("format", "selection"),
     [("instruction", None), ("chat", None), ("preference", "judge_wrong")],
 )
-def test_each_format_parses_line_by_line_and_validates(db, tmp_path, format, selection):
-    chosen = storage.Selection(kind="judge_wrong", run_id=_judge(db)) if selection else storage.Selection()
+def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, format, selection):
+    chosen = storage.Selection(kind=selection, run_id=_judge(sample_db)) if selection else (
+        storage.Selection()
+    )
     result = storage.export_training(
-        db, tmp_path / "out" / f"{format}.jsonl", format=format, selection=chosen,
+        sample_db, tmp_path / "out" / f"{format}.jsonl", format=format, selection=chosen,
         render_prompt=render, curation=storage.Curation(validation_share=0.2),
     )
     train, validation = result.files
@@ -73,18 +68,18 @@ def test_each_format_parses_line_by_line_and_validates(db, tmp_path, format, sel
     assert storage.validate_training_file(validation, train).ok
 
 
-def test_instruction_fast_path_writes_what_the_formatter_defines(db, tmp_path):
-    with storage.connect(db) as con:
+def test_instruction_fast_path_writes_what_the_formatter_defines(sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
         con.execute("UPDATE queries SET query = ? WHERE query_id = '3'", [TRICKY])
-    result = storage.export_training(db, tmp_path / "train.jsonl")
-    labels = _labels(db)
-    grades, names = storage.dataset_scale(db, "wands")
+    result = storage.export_training(sample_db, tmp_path / "train.jsonl")
+    labels = _labels(sample_db)
+    grades, names = storage.dataset_scale(sample_db, storage.SAMPLE_DATASET)
     expected = "".join(
         jsonl_line(instruction_record(
             pair, labels[pair["pair_id"]], instruction=instruction_text(grades, names)
         ))
-        for pair in storage.pairs_for_judging(db, "wands")
+        for pair in storage.pairs_for_judging(sample_db, storage.SAMPLE_DATASET)
     )
     assert result.files[0].read_bytes() == expected.encode("utf-8")
     (row,) = [r for r in _lines(result.files[0]) if r["product_id"] == "104"]
@@ -92,18 +87,19 @@ def test_instruction_fast_path_writes_what_the_formatter_defines(db, tmp_path):
     assert row["input"]["query"] == TRICKY
 
 
-def test_chat_keeps_text_byte_for_byte(db, tmp_path):
-    with storage.connect(db) as con:
+def test_chat_keeps_text_byte_for_byte(sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
         con.execute("UPDATE documents SET title = ? WHERE doc_id = '104'", [TRICKY])
-    result = storage.export_training(db, tmp_path / "chat.jsonl", format="chat", render_prompt=render)
+    result = storage.export_training(sample_db, tmp_path / "chat.jsonl", format="chat",
+                                     render_prompt=render)
     users = [r["messages"][1]["content"] for r in _lines(result.files[0])]
     assert sum(f"Product: {TRICKY}\n" in u for u in users) == 1
 
 
-def test_manifest_records_files_checksums_and_provenance(db, tmp_path):
-    run = _judge(db)
+def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
+    run = _judge(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
-    result = storage.export_training(db, tmp_path / "pref.jsonl", format="preference",
+    result = storage.export_training(sample_db, tmp_path / "pref.jsonl", format="preference",
                                      selection=selection, render_prompt=render,
                                      prompt_name="wands")
     manifest = json.loads(result.manifest_path.read_text("utf-8"))
@@ -123,28 +119,28 @@ def test_manifest_records_files_checksums_and_provenance(db, tmp_path):
     assert {(r["chosen"], r["rejected"]) for r in rows} == {("SCORE: 2", "SCORE: 0")}
 
 
-def test_corrected_labels_are_exported_not_the_original_ones(db, tmp_path):
-    ids = _pair_ids(db)
-    labels = _labels(db)
+def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path):
+    ids = _pair_ids(sample_db)
+    labels = _labels(sample_db)
     corrections = {pair: (labels[pair] + 1) % 3 for pair in list(ids.values())[:5]}
     for pair, grade in corrections.items():
-        storage.record_review(db, pair, author="reviewer", grade=grade)
+        storage.record_review(sample_db, pair, author="reviewer", grade=grade)
     # A note alone is a review event but not a correction.
-    storage.record_review(db, list(ids.values())[6], author="reviewer", note="looked fine")
-    result = storage.export_training(db, tmp_path / "fixed.jsonl",
+    storage.record_review(sample_db, list(ids.values())[6], author="reviewer", note="looked fine")
+    result = storage.export_training(sample_db, tmp_path / "fixed.jsonl",
                                      selection=storage.Selection(kind="corrected"))
     rows = _lines(result.files[0])
     exported = {ids[(r["query_id"], r["product_id"])]: r["output"] for r in rows}
     assert exported == {pair: f"SCORE: {grade}" for pair, grade in corrections.items()}
-    everything = _lines(storage.export_training(db, tmp_path / "all.jsonl").files[0])
+    everything = _lines(storage.export_training(sample_db, tmp_path / "all.jsonl").files[0])
     assert {ids[(r["query_id"], r["product_id"])]: r["output"] for r in everything}.items() >= (
         exported.items()
     )
 
 
-def test_no_query_crosses_train_and_validation(db, tmp_path):
+def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
     result = storage.export_training(
-        db, tmp_path / "train.jsonl", curation=storage.Curation(validation_share=0.3, seed=4)
+        sample_db, tmp_path / "train.jsonl", curation=storage.Curation(validation_share=0.3, seed=4)
     )
     train, validation = (_lines(path) for path in result.files)
     assert validation and train
@@ -152,19 +148,22 @@ def test_no_query_crosses_train_and_validation(db, tmp_path):
     assert result.files[1].name == "train.validation.jsonl"
 
 
-def test_split_is_seeded(db, tmp_path):
+def test_split_is_seeded(sample_db, tmp_path):
     curation = storage.Curation(validation_share=0.3, seed=9)
-    first = storage.export_training(db, tmp_path / "a.jsonl", curation=curation)
-    second = storage.export_training(db, tmp_path / "b.jsonl", curation=curation)
+    first = storage.export_training(sample_db, tmp_path / "a.jsonl", curation=curation)
+    second = storage.export_training(sample_db, tmp_path / "b.jsonl", curation=curation)
     assert [f["sha256"] for f in first.manifest["files"]] == [
         f["sha256"] for f in second.manifest["files"]
     ]
 
 
-@pytest.mark.parametrize("shares", [{0: 0.3, 1: 0.4, 2: 0.3}, {0: 0.5, 2: 0.5}, {0: 0.2, 1: 0.2, 2: 0.6}])
-def test_rebalancing_hits_target_shares_within_one_row(db, tmp_path, shares):
+@pytest.mark.parametrize(
+    "shares", [{0: 0.3, 1: 0.4, 2: 0.3}, {0: 0.5, 2: 0.5}, {0: 0.2, 1: 0.2, 2: 0.6}]
+)
+def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shares):
     result = storage.export_training(
-        db, tmp_path / "balanced.jsonl", curation=storage.Curation(rebalance=shares, cap_per_query=6)
+        sample_db, tmp_path / "balanced.jsonl",
+        curation=storage.Curation(rebalance=shares, cap_per_query=6),
     )
     counts = Counter(r["output"] for r in _lines(result.files[0]))
     total = sum(counts.values())
@@ -176,47 +175,49 @@ def test_rebalancing_hits_target_shares_within_one_row(db, tmp_path, shares):
     assert manifest["counts"]["dropped"]["rebalance"] == {g: before[g] - after[g] for g in before}
 
 
-def test_cap_per_query(db, tmp_path):
-    result = storage.export_training(db, tmp_path / "capped.jsonl",
+def test_cap_per_query(sample_db, tmp_path):
+    result = storage.export_training(sample_db, tmp_path / "capped.jsonl",
                                      curation=storage.Curation(cap_per_query=2))
     per_query = Counter(r["query_id"] for r in _lines(result.files[0]))
     assert max(per_query.values()) == 2
     assert result.manifest["counts"]["dropped"]["cap_per_query"] == 174 - sum(per_query.values())
 
 
-def test_benchmark_split_is_never_exported_as_training(db, tmp_path):
-    with storage.connect(db) as con:
+def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
         con.execute("UPDATE pairs SET split = 'benchmark' WHERE query_id IN ('3', '9', '14')")
         con.execute("UPDATE pairs SET split = 'train' WHERE split IS NULL")
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     with pytest.raises(storage.StoreError, match="benchmark split is held out"):
-        storage.export_training(db, tmp_path / "bench.jsonl",
+        storage.export_training(sample_db, tmp_path / "bench.jsonl",
                                 selection=storage.Selection(split="benchmark"))
     assert not (tmp_path / "bench.jsonl").exists()
-    result = storage.export_training(db, tmp_path / "all.jsonl")
+    result = storage.export_training(sample_db, tmp_path / "all.jsonl")
     assert result.manifest["counts"]["dropped"]["benchmark"] == held_out
     assert not {"3", "9", "14"} & {r["query_id"] for r in _lines(result.files[0])}
-    train_only = storage.export_training(db, tmp_path / "train.jsonl",
+    train_only = storage.export_training(sample_db, tmp_path / "train.jsonl",
                                          selection=storage.Selection(split="train"))
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
 
-def test_query_class_filter(db, tmp_path):
-    with storage.connect(db) as con:
+def test_query_class_filter(sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
         queries = {q for (q,) in con.execute(
             "SELECT query_id FROM queries WHERE query_class = 'Accent Chairs'").fetchall()}
     selection = storage.Selection(query_classes=("Accent Chairs",))
-    rows = _lines(storage.export_training(db, tmp_path / "c.jsonl", selection=selection).files[0])
+    result = storage.export_training(sample_db, tmp_path / "c.jsonl", selection=selection)
+    rows = _lines(result.files[0])
     assert rows and {r["query_id"] for r in rows} <= queries
 
 
-def test_judge_wrong_exports_only_the_judges_mistakes(db, tmp_path):
-    run = _judge(db, wrong_every=3)
-    ids = _pair_ids(db)
+def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
+    run = _judge(sample_db, wrong_every=3)
+    ids = _pair_ids(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run)
-    rows = _lines(storage.export_training(db, tmp_path / "wrong.jsonl", selection=selection).files[0])
+    result = storage.export_training(sample_db, tmp_path / "wrong.jsonl", selection=selection)
+    rows = _lines(result.files[0])
     assert rows and all(ids[(r["query_id"], r["product_id"])] % 3 == 0 for r in rows)
-    assert len(rows) == sum(1 for p in _labels(db) if p % 3 == 0)
+    assert len(rows) == sum(1 for p in _labels(sample_db) if p % 3 == 0)
 
 
 @pytest.mark.parametrize(
@@ -229,9 +230,9 @@ def test_judge_wrong_exports_only_the_judges_mistakes(db, tmp_path):
         ({"selection": storage.Selection(dataset="other")}, "no dataset named 'other'"),
     ],
 )
-def test_export_errors_say_what_to_do(db, tmp_path, kwargs, message):
+def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
-        storage.export_training(db, tmp_path / "x.jsonl", **kwargs)
+        storage.export_training(sample_db, tmp_path / "x.jsonl", **kwargs)
     assert list(tmp_path.glob("x*")) == []
 
 
@@ -256,7 +257,7 @@ def test_curation_checks_its_options(kwargs, message):
         storage.Curation(**kwargs)
 
 
-def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(db, tmp_path, monkeypatch):
+def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_path, monkeypatch):
     out = tmp_path / "chat.jsonl"
     out.write_text("the previous export\n", "utf-8")
     calls = []
@@ -268,20 +269,20 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(db, tmp_path, m
         return render(pair)
 
     with pytest.raises(RuntimeError, match="disk on fire"):
-        storage.export_training(db, out, format="chat", render_prompt=failing_render)
+        storage.export_training(sample_db, out, format="chat", render_prompt=failing_render)
     assert out.read_text("utf-8") == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.jsonl", "store.duckdb"]
 
 
-def test_instruction_export_reimports_with_the_same_labels(db, tmp_path):
-    with storage.connect(db) as con:
+def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
-    ids = _pair_ids(db)
-    storage.record_review(db, ids[("3", "104")], author="r", grade=2)
-    exported = storage.export_training(db, tmp_path / "train.jsonl").files[0]
+    ids = _pair_ids(sample_db)
+    storage.record_review(sample_db, ids[("3", "104")], author="r", grade=2)
+    exported = storage.export_training(sample_db, tmp_path / "train.jsonl").files[0]
     copy = tmp_path / "copy.duckdb"
-    storage.import_instruction_jsonl(copy, exported, dataset="wands")
-    assert _labels_and_text(copy) == _labels_and_text(db)
+    storage.import_instruction_jsonl(copy, exported, dataset=storage.SAMPLE_DATASET)
+    assert _labels_and_text(copy) == _labels_and_text(sample_db)
     assert _labels_and_text(copy)[("3", "104")] == (2, TRICKY)
 
 

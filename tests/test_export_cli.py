@@ -3,56 +3,50 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import cli
 import storage
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
-
-
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "store.duckdb"
-    storage.import_wands(path, SAMPLE)
-    return path
 
 
 def run(db, *argv):
     return cli.main(["--db", str(db), *argv])
 
 
-def test_export_then_validate_is_clean(db, tmp_path, capsys):
+def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
     out = tmp_path / "out" / "train.jsonl"
-    assert run(db, "export", "--out", str(out), "--cap-per-query", "3",
+    assert run(sample_db, "export", "--out", str(out), "--cap-per-query", "3",
                "--rebalance", "0=0.3,1=0.4,2=0.3", "--validation-share", "0.2") == 0
     printed = capsys.readouterr().out
     assert printed.startswith("instruction export of ")
     assert "train.validation.jsonl:" in printed and "train.manifest.json" in printed
-    assert run(db, "validate", str(out), "--against", str(out.with_name("train.validation.jsonl"))) == 0
+    validation = out.with_name("train.validation.jsonl")
+    assert run(sample_db, "validate", str(out), "--against", str(validation)) == 0
     assert capsys.readouterr().out.endswith("no problems\n")
 
 
-def test_chat_export_renders_the_named_template(db, tmp_path, capsys):
+def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
     out = tmp_path / "chat.jsonl"
-    assert run(db, "export", "--format", "chat", "--template", "wands", "--out", str(out)) == 0
+    assert run(sample_db, "export", "--format", "chat", "--template", "wands",
+               "--out", str(out)) == 0
     first = json.loads(out.read_text("utf-8").splitlines()[0])
     assert first["messages"][1]["content"].startswith("Given a search query")
     manifest = json.loads((tmp_path / "chat.manifest.json").read_text("utf-8"))
     assert manifest["prompt_template"] == "wands"
 
 
-def test_judge_failures_of_one_cell_as_preference_pairs(db, tmp_path, capsys):
-    labels = {p: storage.current_label(db, p)["grade"] for p in range(1, 175)}
-    run_id = storage.create_run(db, name="t", dataset="wands", backend="fake", model="fake",
-                                prompt_template="wands", prompt_sha256="0", scale=[0, 1, 2])
-    storage.record_judgments(db, run_id, [
+def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, capsys):
+    labels = {p: storage.current_label(sample_db, p)["grade"] for p in range(1, 175)}
+    run_id = storage.create_run(sample_db, name="t", dataset=storage.SAMPLE_DATASET,
+                                backend="fake", model="fake", prompt_template="wands",
+                                prompt_sha256="0", scale=[0, 1, 2])
+    storage.record_judgments(sample_db, run_id, [
         {"pair_id": p, "grade": 1 if g == 2 else g, "parse_status": "ok"} for p, g in labels.items()
     ])
     out = tmp_path / "pref.jsonl"
-    assert run(db, "export", "--format", "preference", "--run", str(run_id), "--cell", "2,1",
+    assert run(sample_db, "export", "--format", "preference", "--run", str(run_id), "--cell", "2,1",
                "--out", str(out)) == 0
     rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert len(rows) == sum(g == 2 for g in labels.values())
@@ -64,7 +58,8 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path, capsys):
     good = {"query_id": "1", "product_id": "2", "instruction": "x", "output": "SCORE: 1",
             "input": {k: "t" for k in ("query", "product_name", "product_class",
                                         "category_hierarchy", "product_description")}}
-    path.write_text("\n".join(json.dumps(r) for r in [good, {**good, "product_id": "3", "output": "SCORE: 7"}, good]) + "\n")
+    rows = [good, {**good, "product_id": "3", "output": "SCORE: 7"}, good]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert run(tmp_path / "unused.duckdb", "validate", str(path)) == 2
     printed = capsys.readouterr().out
     assert "3 rows, format instruction, 2 problems:" in printed
@@ -72,8 +67,9 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path, capsys):
     assert "line 3, field product_id: duplicate of line 1" in printed
 
 
-def test_export_errors_are_one_line_with_exit_code_2(db, tmp_path, capsys):
-    assert run(db, "export", "--select", "corrected", "--out", str(tmp_path / "t.jsonl")) == 2
+def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys):
+    out = tmp_path / "t.jsonl"
+    assert run(sample_db, "export", "--select", "corrected", "--out", str(out)) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: nothing to export: 0 pairs selected") and err.count("\n") == 1
 
@@ -84,9 +80,9 @@ def test_export_errors_are_one_line_with_exit_code_2(db, tmp_path, capsys):
      (["--cell", "2"], "expected HUMAN,JUDGE grades"),
      (["--split", "benchmark"], "invalid choice: 'benchmark'")],
 )
-def test_bad_arguments_are_usage_errors(db, tmp_path, capsys, argv, message):
+def test_bad_arguments_are_usage_errors(sample_db, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exit:
-        run(db, "export", "--out", str(tmp_path / "t.jsonl"), *argv)
+        run(sample_db, "export", "--out", str(tmp_path / "t.jsonl"), *argv)
     assert exit.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -95,4 +91,5 @@ def test_bad_arguments_are_usage_errors(db, tmp_path, capsys, argv, message):
 def test_help_ends_with_an_example(tmp_path, command, capsys):
     with pytest.raises(SystemExit):
         run(tmp_path / "unused.duckdb", command, "--help")
-    assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("example: python cli.py " + command)
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last.startswith(f"example: python cli.py {command}")

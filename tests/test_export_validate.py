@@ -91,7 +91,8 @@ def test_numeric_ids_name_the_same_query_as_text(tmp_path):
 
 
 def test_query_overlap_between_two_files_names_both_lines(tmp_path):
-    train = write(tmp_path / "train.jsonl", instruction("1"), instruction("2"), instruction("3", "11"))
+    train = write(tmp_path / "train.jsonl",
+                  instruction("1"), instruction("2"), instruction("3", "11"))
     other = write(tmp_path / "validation.jsonl", instruction("4"), instruction("3", "12"))
     report = validate_training_file(train, other)
     assert problems(report) == [(3, "query_id")]
@@ -107,7 +108,8 @@ def test_chat_rules(tmp_path):
     bad_answer["messages"][2]["content"] = "SCORE: 1 because"
     short = {**chat_record(pair("3"), 1, render_prompt=lambda p: "x")}
     short["messages"] = short["messages"][:2]
-    report = validate_training_file(write(tmp_path / "c.jsonl", good, wrong_role, bad_answer, short))
+    path = write(tmp_path / "c.jsonl", good, wrong_role, bad_answer, short)
+    report = validate_training_file(path)
     assert report.format == "chat"
     assert problems(report) == [
         (2, "messages[0].role"), (3, "messages[2].content"), (4, "messages"),
@@ -116,9 +118,9 @@ def test_chat_rules(tmp_path):
 
 def test_preference_rules(tmp_path):
     good = preference_record(pair(), 2, 1, render_prompt=lambda p: "prompt")
-    same = {**preference_record(pair("2"), 2, 1, render_prompt=lambda p: "x"), "rejected": "SCORE: 2"}
-    no_prompt = {k: v for k, v in preference_record(pair("3"), 0, 2, render_prompt=lambda p: "x").items()
-                 if k != "prompt"}
+    same = {**preference_record(pair("2"), 2, 1, render_prompt=str), "rejected": "SCORE: 2"}
+    no_prompt = preference_record(pair("3"), 0, 2, render_prompt=str)
+    del no_prompt["prompt"]
     report = validate_training_file(write(tmp_path / "p.jsonl", good, same, no_prompt))
     assert report.format == "preference"
     assert problems(report) == [(2, "rejected"), (3, "prompt")]
