@@ -45,7 +45,7 @@ def import_judgement_ai(
         con.execute(
             """
             INSERT OR REPLACE INTO judgments (run_id, pair_id, grade, raw_output, parse_status, created_at)
-            SELECT ?, pair_id, grade::INTEGER, reasoning, 'strict', current_timestamp
+            SELECT ?, pair_id, score::INTEGER, reasoning, 'strict', current_timestamp
             FROM _imported_judgments
             """,
             [run_id],
