@@ -1,0 +1,123 @@
+"""Export: turn labelled pairs (all, corrected, or the active run's failures) into curated
+fine-tuning JSONL with a manifest, preview the first lines and download the files."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from pathlib import Path
+
+import streamlit as st
+
+import judge
+import storage
+from pages import _common as common
+
+PREVIEW_LINES = 5
+ANY = "any"
+EVERY_CELL = "every wrong cell"
+KINDS = {
+    "All labelled pairs": "labelled",
+    "Pairs a reviewer corrected": "corrected",
+    "The active run's failures (judge grade differs from the label)": "judge_wrong",
+}
+FORMATS = {
+    "instruction (the seed's: instruction, input, output)": "instruction",
+    "chat (system, user, assistant messages)": "chat",
+    "preference / DPO (prompt, chosen, rejected)": "preference",
+}
+
+db = common.database()
+dataset = common.require_dataset()
+grades, names = storage.dataset_scale(db, dataset)
+grade_name = dict(zip(grades, names))
+
+st.title("Export training data")
+st.caption("Benchmark pairs are never exported: they are held out to measure judges.")
+
+st.subheader("Pairs")
+kind = KINDS[st.radio("Select", list(KINDS), key="export-kind")]
+run_id, cell = None, None
+if kind == "judge_wrong":
+    run_id = common.require_run()
+    st.caption(f"Run {common.run_label(storage.get_run(db, run_id))}")
+    cells = [EVERY_CELL, *((h, j) for h in grades for j in grades if h != j)]
+    chosen_cell = st.selectbox(
+        "Confusion cell", cells, key="export-cell",
+        format_func=lambda c: c if c == EVERY_CELL
+        else f"human {grade_name[c[0]]}, judged {grade_name[c[1]]}",
+    )
+    cell = None if chosen_cell == EVERY_CELL else chosen_cell
+left, right = st.columns(2)
+split = left.selectbox("Split", [ANY, "train", "validation"], key="export-split")
+query_classes = right.multiselect("Query classes (none: all)",
+                                  storage.query_classes(db, dataset), key="export-classes")
+
+st.subheader("Format")
+format = FORMATS[st.radio("Format", list(FORMATS), key="export-format",
+                          label_visibility="collapsed")]
+template_name = None
+if format != "instruction":
+    template_name = st.selectbox("Prompt template for the user message",
+                                 [t.name for t in judge.list_templates()], key="export-template")
+
+st.subheader("Curation")
+c1, c2, c3 = st.columns(3)
+cap = c1.number_input("Cap per query (0: none)", min_value=0, value=0, key="export-cap")
+validation_share = c2.slider("Validation share of queries", 0.0, 0.5, 0.0, step=0.05,
+                             key="export-validation")
+seed = c3.number_input("Seed", min_value=0, value=0, key="export-seed")
+rebalance = None
+if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
+    columns = st.columns(len(grades))
+    rebalance = {
+        g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2), step=0.05,
+                            key=f"export-share-{g}")
+        for col, g, name in zip(columns, grades, names)
+    }
+file_name = st.text_input("File name", "train.jsonl", key="export-name")
+folder = Path(db).parent / "exports"
+st.caption(f"Written to {folder}; a validation file and the manifest go beside it.")
+
+if st.button("Export", type="primary", key="export-run"):
+    try:
+        result = storage.export_training(
+            db, folder / Path(file_name or "train.jsonl").name,
+            selection=storage.Selection(
+                kind=kind, dataset=dataset, run_id=run_id, cell=cell,
+                split=None if split == ANY else split, query_classes=tuple(query_classes),
+            ),
+            format=format,
+            curation=storage.Curation(
+                cap_per_query=int(cap) or None, rebalance=rebalance,
+                validation_share=validation_share, seed=int(seed),
+            ),
+            render_prompt=template_name and functools.partial(
+                judge.render_prompt, judge.load_template(template_name)
+            ),
+            prompt_name=template_name,
+        )
+    except storage.StoreError as error:
+        st.error(str(error))
+        st.stop()
+    st.session_state["export-result"] = result
+
+result: storage.ExportResult | None = st.session_state.get("export-result")
+if result is None:
+    st.stop()
+
+st.subheader("Result")
+st.text(result.summary())
+for path in (*result.files, result.manifest_path):
+    if not path.exists():
+        st.warning(f"{path} is gone: export again.")
+        continue
+    st.download_button(f"Download {path.name}", path.read_bytes(), file_name=path.name,
+                       mime="application/json", key=f"download-{path.name}")
+for path in result.files:
+    with open(path, encoding="utf-8") as file:
+        head = "".join(itertools.islice(file, PREVIEW_LINES))
+    st.caption(f"First lines of {path.name}")
+    st.code(head, language="json", wrap_lines=True)
+st.caption("Manifest")
+st.json(result.manifest, expanded=False)

@@ -1,0 +1,54 @@
+"""The Export page through AppTest: choose pairs, format and curation, export, read the result."""
+
+from __future__ import annotations
+
+import json
+
+from test_app import click, judged_store, open_app, store  # noqa: F401  (fixtures)
+
+
+def _export(at):
+    at = click(at, "export-run")
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_export_the_sample_with_a_validation_split(store):
+    db, _ = store
+    at = open_app("export")
+    at.slider(key="export-validation").set_value(0.2).run()
+    at.number_input(key="export-cap").set_value(3).run()
+    at = _export(at)
+    folder = db.parent / "exports"
+    train, validation = folder / "train.jsonl", folder / "train.validation.jsonl"
+    assert train.exists() and validation.exists()
+    manifest = json.loads((folder / "train.manifest.json").read_text("utf-8"))
+    assert manifest["counts"]["dropped"]["benchmark"] > 0  # the fixture's benchmark split
+    assert any("instruction export of" in t.value for t in at.main.text)
+    previews = [c.value for c in at.code]
+    assert previews[0] == "\n".join(train.read_text("utf-8").splitlines()[:5])
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download train.jsonl", "Download train.validation.jsonl",
+                      "Download train.manifest.json"]
+
+
+def test_preference_pairs_from_one_cell_of_the_active_run(store):
+    db, run_id = store
+    at = open_app("export")
+    at.radio(key="export-kind").set_value(
+        "The active run's failures (judge grade differs from the label)").run()
+    at.selectbox(key="export-cell").set_value((2, 1)).run()
+    at.radio(key="export-format").set_value("preference / DPO (prompt, chosen, rejected)").run()
+    at.text_input(key="export-name").set_value("dpo.jsonl").run()
+    at = _export(at)
+    lines = (db.parent / "exports" / "dpo.jsonl").read_text("utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert rows and {(r["chosen"], r["rejected"]) for r in rows} == {("SCORE: 2", "SCORE: 1")}
+    assert rows[0]["prompt"].startswith("Given a search query")
+
+
+def test_an_impossible_export_says_why(store):
+    at = open_app("export")
+    at.radio(key="export-kind").set_value("Pairs a reviewer corrected").run()
+    at = click(at, "export-run")
+    assert at.error[0].value.startswith("nothing to export: 0 pairs selected")
