@@ -176,11 +176,10 @@ def runs_table(runs) -> None:
     table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
                   "judged", "failed", "unparsed", "started_at"]].copy()
     table["model"] = table["model"].map(lambda m: str(m).rsplit("/", 1)[-1])
+    values = [common.run_report(db, int(r), version).metrics.set_index("metric")["value"]
+              for r in runs["run_id"]]
     for metric, column in HEADLINE.items():
-        table[column] = [
-            common.run_report(db, int(r), version).metrics.set_index("metric")
-            .loc[metric, "value"] for r in runs["run_id"]
-        ]
+        table[column] = [v.get(metric, float("nan")) for v in values]
     st.dataframe(table, hide_index=True, column_config={
         "prompt_sha": st.column_config.TextColumn("template sha256"),
         **{c: st.column_config.NumberColumn(format="%.3f") for c in HEADLINE.values()},

@@ -1,0 +1,209 @@
+"""The app through streamlit.testing.v1.AppTest, on the WANDS sample in a temporary store.
+
+AppTest runs app.py through a one-line launcher in a temporary folder: with a `pages/` folder
+next to the main script, AppTest (Streamlit 1.67) re-detects the old pages-folder mode on
+every run and stops running app.py after the first, so the sidebar would vanish. The running
+server only does that on its first run, and app.py's st.navigation switches it off.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import storage
+from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store
+
+LAUNCHER = f"""
+import runpy, sys
+sys.path.insert(0, {str(REPO)!r})
+runpy.run_path({str(REPO / "app.py")!r})
+"""
+PAGES = ("overview", "confusion", "review", "runs", "data", "export")
+
+
+@pytest.fixture(scope="module")
+def judged_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    db = tmp_path_factory.mktemp("store") / "judged.duckdb"
+    run_id = build_store(db)
+    # A small benchmark split (the two queries with fewest pairs), so a real run stays short.
+    with storage.connect(db) as con:
+        con.execute(
+            "UPDATE pairs SET split = 'benchmark' WHERE query_id IN (SELECT query_id FROM pairs "
+            "GROUP BY query_id ORDER BY count(*), query_id LIMIT 2)"
+        )
+    return db, run_id
+
+
+@pytest.fixture
+def store(judged_store, tmp_path, monkeypatch) -> tuple[Path, int]:
+    """A fresh copy of the judged store for each test, named by WORKBENCH_DB."""
+    db = tmp_path / "app.duckdb"
+    shutil.copy(judged_store[0], db)
+    monkeypatch.setenv("WORKBENCH_DB", str(db))
+    return db, judged_store[1]
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_string(LAUNCHER, default_timeout=120).run()
+    if page is not None:
+        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_every_page_renders_on_the_sample(store):
+    at = open_app()
+    assert at.sidebar.selectbox(key="dataset").value == DATASET
+    assert at.sidebar.selectbox(key="run_id").value == store[1]
+    for page in PAGES:
+        if (REPO / "pages" / f"{page}.py").exists():
+            at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+            assert not at.exception, (page, at.exception)
+            assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_pages_say_how_to_start_when_there_is_no_run(tmp_path, monkeypatch):
+    db = tmp_path / "fresh.duckdb"
+    monkeypatch.setenv("WORKBENCH_DB", str(db))
+    at = open_app()  # the first start imports the bundled sample by itself
+    assert at.title[0].value == f"Overview: {DATASET}"
+    assert storage.dataset_stats(db, DATASET)["pairs"] > 0
+    for page in ("confusion", "review"):
+        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        assert not at.exception
+        assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
+
+
+def test_overview_shows_the_run_metrics_with_intervals(store):
+    at = open_app("overview")
+    table = at.dataframe[-1].value
+    assert {"metric", "value", "low", "high"} <= set(table.columns)
+    kappa = table.set_index("metric").loc["kappa_quadratic"]
+    assert kappa["low"] <= kappa["value"] <= kappa["high"]
+
+
+def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
+    db, run_id = store
+    expected = int(storage.confusion_counts(db, run_id).loc[EXACT, PARTIAL])
+    assert expected > 0
+    at = click(open_app("confusion"), f"cell-{EXACT}-{PARTIAL}")
+    rows = at.dataframe[0].value
+    assert len(rows) == min(expected, 50)
+    assert set(rows["human"]) == {"Exact"} and set(rows["judge"]) == {"Partial"}
+    first = int(rows["pair_id"].iloc[0])
+    at.selectbox(key="cell-pair").select(first).run()
+    click(at, "open-pair")
+    assert at.title[0].value == "Review queue"
+    assert "Exact × judge Partial" in at.caption[0].value
+    assert f"{expected:,} pairs" in at.caption[0].value
+
+
+def test_cell_filters_narrow_the_matrix(store):
+    at = open_app("confusion")
+    at.selectbox(key="filter-split").select("benchmark").run()
+    assert not at.exception
+    shown = sum(int(b.label.split(" ")[0].replace(",", "")) for b in at.button
+                if b.key and b.key.startswith("cell-"))
+    assert 0 < shown < 174
+
+
+def test_relabel_unsure_note_and_undo_write_label_events(store):
+    db, _ = store
+    at = open_app("review")
+    queue = at.session_state["review-queue"]
+    first, second = queue.pair_ids[:2]
+    original = storage.current_label(db, first)["grade"]
+    new_grade = (original + 1) % 3
+
+    at.text_input(key=f"note-{first}").input("brand mismatch").run()
+    click(at, f"grade-{first}-{new_grade}")
+    events = storage.label_history(db, first)
+    assert (events[-1]["source"], events[-1]["grade"], events[-1]["author"],
+            events[-1]["note"]) == ("review", new_grade, "reviewer", "brand mismatch")
+    assert storage.current_label(db, first)["grade"] == new_grade
+    assert at.session_state["review-queue"].pair_id == second  # moved on
+
+    click(at, f"unsure-{second}")
+    assert storage.current_label(db, second)["unsure"] is True
+
+    click(at, "undo")  # undoes the unsure mark on the second pair and goes back to it
+    assert storage.current_label(db, second)["unsure"] is False
+    click(at, "undo")  # then the relabel of the first
+    assert storage.current_label(db, first)["grade"] == original
+    assert at.session_state["review-queue"].pair_id == first
+    assert [e["source"] for e in storage.label_history(db, first)][-2:] == ["review", "revert"]
+
+
+def test_runs_page_lists_and_compares_runs(store):
+    db, run_id = store
+    second = build_store(db)  # a second run over the same pairs, to compare with
+    at = open_app("runs")
+    assert set(at.dataframe[0].value["run_id"]) == {run_id, second}
+    assert not at.exception
+
+
+@pytest.mark.model
+def test_rejudge_the_current_pair_with_the_real_model(store):
+    db, run_id = store
+    at = open_app("review")
+    pair_id = at.session_state["review-queue"].pair_id
+    before = storage.review_card(db, pair_id, run_id)["judgment"]
+    click(at, f"rejudge-{pair_id}")
+    after = storage.review_card(db, pair_id, run_id)["judgment"]
+    assert after["created_at"] > before["created_at"]
+    assert after["parse_status"] == "logprobs"
+    assert abs(sum(after["probs"]) - 1.0) < 1e-3
+    shown = at.dataframe[-1].value
+    assert shown["pair"].tolist() == [pair_id]
+    assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
+
+
+@pytest.mark.model
+def test_start_a_run_in_the_background_on_a_split(store):
+    db, _ = store
+    at = open_app("runs")
+    at.selectbox(key="run-scope").select("benchmark").run()
+    click(at, "start-run")
+    job = at.session_state["judge-job"]
+    job.wait(timeout=300)
+    assert not job.running and job.error is None, job.error
+    at.run()  # the progress fragment reports the end and selects the new run
+    at.run()
+    assert not at.exception
+    run_id = job.outcome.run_id
+    assert at.sidebar.selectbox(key="run_id").value == run_id
+    assert storage.get_run(db, run_id)["status"] == "done"
+    benchmark = storage.dataset_stats(db, DATASET)["splits"]["benchmark"]["pairs"]
+    assert len(storage.run_labels(db, run_id)) == benchmark
+
+
+def test_cancel_stops_a_background_run(store, monkeypatch):
+    """Cancel sets the event the job checks; a slow stand-in job shows it is honoured."""
+    import jobs
+
+    def slow_job(db, *, on_progress, cancel, **_):
+        while not cancel.wait(0.05):
+            pass
+        raise RuntimeError("cancelled by the user")
+
+    monkeypatch.setattr(jobs, "judge_dataset", slow_job)
+    at = open_app("runs")
+    at.segmented_control(key="run-backend").set_value("ollama").run()  # no model to load
+    at.text_input(key="run-remote-model").input("any-model").run()
+    click(at, "start-run")
+    job = at.session_state["judge-job"]
+    assert job.running
+    at.run()
+    click(at, "cancel-run")
+    job.wait(timeout=10)
+    assert not job.running and "cancelled" in job.error
