@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from ._db import connect, transaction
 from ._errors import StoreError
@@ -218,6 +219,8 @@ def export_training(
         for part in PARTS:
             rows = curated.rows[curated.rows["part"] == part]
             if rows.empty:
+                # An earlier export's file under this name would pass for part of this one.
+                paths[part].unlink(missing_ok=True)
                 continue
             with atomic_path(paths[part]) as temporary:
                 write(con, part, temporary)
@@ -238,7 +241,7 @@ def export_training(
     )
 
 
-def _file_entry(path: Path, part: str, rows: Any, grades: list[int]) -> dict[str, Any]:
+def _file_entry(path: Path, part: str, rows: pd.DataFrame, grades: list[int]) -> dict[str, Any]:
     return {
         "name": path.name,
         "part": part,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._errors import NotFoundError
 from ._training_formats import INPUT_FIELDS, TrainingFormat, answer
 
 _CHAT_ROLES = ("system", "user", "assistant")
@@ -136,45 +137,59 @@ def _key(value: Any) -> str | None:
     return str(value)
 
 
+def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """One line as a JSON object, or None and why not."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return None, f"not UTF-8 text: byte {error.start + 1} is {raw[error.start]:#04x}"
+    except json.JSONDecodeError as error:
+        return None, f"not valid JSON: {error.msg} at column {error.colno}"
+    if not isinstance(record, dict):
+        return None, "must be a JSON object"
+    return record, None
+
+
+def _ids(record: dict[str, Any], found: Found) -> tuple[str, str] | None:
+    ids = [_key(record.get(key)) for key in ("query_id", "product_id")]
+    found += [
+        (key, "required id (text or integer) is missing")
+        for key, value in zip(("query_id", "product_id"), ids)
+        if value is None
+    ]
+    return None if None in ids else (ids[0], ids[1])
+
+
 def _read(
     path: Path, grades: Sequence[int]
 ) -> tuple[ValidationReport, dict[tuple[str, str], int]]:
     """The file's report and the first line of each (query_id, product_id)."""
+    if not path.is_file():
+        raise NotFoundError(f"no such file: {path}")
     allowed = {answer(g) for g in grades}
     problems: list[ValidationProblem] = []
     format: TrainingFormat | None = None
     seen: dict[tuple[str, str], int] = {}
     rows = 0
-    with open(path, encoding="utf-8", newline="") as file:
-        for number, line in enumerate(file, start=1):
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, start=1):
             rows += 1
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                message = f"not valid JSON: {error.msg} at column {error.colno}"
-                problems.append(ValidationProblem(number, None, message))
-                continue
-            if not isinstance(record, dict):
-                problems.append(ValidationProblem(number, None, "must be a JSON object"))
+            record, why = _parse(raw)
+            if record is None:
+                problems.append(ValidationProblem(number, None, why))
                 continue
             format = format or _detect_format(record)
             found: Found = []
-            ids = []
-            for key in ("query_id", "product_id"):
-                ids.append(_key(record.get(key)))
-                if ids[-1] is None:
-                    found.append((key, "required id (text or integer) is missing"))
+            pair = _ids(record, found)
             _CHECKS[format](record, allowed, found)
+            if pair in seen:
+                found.append((
+                    "product_id",
+                    f"duplicate of line {seen[pair]}: query {pair[0]}, product {pair[1]}",
+                ))
+            elif pair is not None:
+                seen[pair] = number
             problems += [ValidationProblem(number, name, message) for name, message in found]
-            if None not in ids:
-                pair = (ids[0], ids[1])
-                if pair in seen:
-                    problems.append(ValidationProblem(
-                        number, "product_id",
-                        f"duplicate of line {seen[pair]}: query {pair[0]}, product {pair[1]}",
-                    ))
-                else:
-                    seen[pair] = number
     return ValidationReport(path, format, rows, problems), seen
 
 

@@ -148,6 +148,14 @@ def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
     assert result.files[1].name == "train.validation.jsonl"
 
 
+def test_exporting_again_without_a_split_removes_the_old_validation_file(sample_db, tmp_path):
+    out = tmp_path / "train.jsonl"
+    storage.export_training(sample_db, out, curation=storage.Curation(validation_share=0.2))
+    result = storage.export_training(sample_db, out)
+    assert result.files == (out,)
+    assert sorted(p.name for p in tmp_path.glob("train*")) == ["train.jsonl", "train.manifest.json"]
+
+
 def test_split_is_seeded(sample_db, tmp_path):
     curation = storage.Curation(validation_share=0.3, seed=9)
     first = storage.export_training(sample_db, tmp_path / "a.jsonl", curation=curation)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from storage import validate_training_file
+from storage import NotFoundError, validate_training_file
 from storage._training_formats import chat_record, instruction_record, jsonl_line, preference_record
 
 
@@ -130,3 +130,17 @@ def test_preference_rules(tmp_path):
 def test_an_empty_line_is_a_problem_but_an_empty_file_is_not(tmp_path, content):
     report = validate_training_file(write(tmp_path / "t.jsonl", content))
     assert problems(report) == ([(1, None)] if content else [])
+
+
+def test_bytes_that_are_not_utf8_are_a_problem_on_their_line(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(jsonl_line(instruction()).encode() + b'{"query_id": "\xff"}\n')
+    report = validate_training_file(path)
+    assert [(p.line, p.message) for p in report.problems] == [
+        (2, "not UTF-8 text: byte 15 is 0xff")
+    ]
+
+
+def test_a_missing_file_is_an_error_not_a_report(tmp_path):
+    with pytest.raises(NotFoundError, match="no such file: .*missing.jsonl"):
+        validate_training_file(tmp_path / "missing.jsonl")
