@@ -43,12 +43,11 @@ from ._training_formats import (
 _BATCH = 5_000
 PARTS = ("train", "validation")
 
-# The curated pairs joined with their text, one part at a time, in export order.
+# The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
-    SELECT t.*, c.grade, c.judge_grade
+    SELECT t.*, c.grade, c.judge_grade, c.position
     FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
     WHERE c.part = $part
-    ORDER BY c.position
 """
 
 # The instruction record as columns; COPY's JSON writer turns each row into the record.
@@ -57,6 +56,7 @@ _INSTRUCTION_COLUMNS = f"""
            {{{", ".join(f"'{name}': {name}" for name in INPUT_FIELDS)}}} AS input,
            $prefix || grade AS output
     FROM ({_CHOSEN_TEXT})
+    ORDER BY position
 """
 
 
@@ -101,7 +101,7 @@ PartWriter = Callable[[duckdb.DuckDBPyConnection, str, Path], None]
 
 def chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str, Any]]:
     """The registered `_chosen` pairs of `part` with every text field, in export order."""
-    cursor = con.execute(_CHOSEN_TEXT, {"part": part})
+    cursor = con.execute(f"{_CHOSEN_TEXT} ORDER BY position", {"part": part})
     names = [c[0] for c in cursor.description]
     while batch := cursor.fetchmany(_BATCH):
         for row in batch:
