@@ -12,7 +12,15 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import StoreError
-from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_batch import (
+    WANDS_SCALE,
+    ImportBatch,
+    ImportSummary,
+    Part,
+    Scale,
+    grades_of,
+    import_batch,
+)
 from ._import_read import SourceTable, first_row, read_table
 
 
@@ -169,7 +177,7 @@ def _grades(
     values = table.frame[column].str.strip()
     if labels is None:
         labels = {**dict(zip(scale.names, scale.grades)), **{str(g): g for g in scale.grades}}
-    grades = values.map(dict(labels)).astype("Int64")
+    grades = grades_of(values, labels)
     unknown = first_row(grades.isna() & (values != ""))
     if unknown is not None:
         raise table.error(

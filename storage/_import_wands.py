@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import ImportFormatError
-from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, import_batch
+from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, grades_of, import_batch
 from ._import_read import SourceTable, first_row, read_delimited
 
 WANDS_FILES = ("query.csv", "product.csv", "label.csv")
@@ -97,7 +97,7 @@ def _products(table: SourceTable) -> Part:
 def _labels(table: SourceTable) -> Part:
     table.require(["query_id", "product_id", "label"])
     frame = table.frame
-    grades = frame["label"].str.strip().map(WANDS_LABELS)
+    grades = grades_of(frame["label"].str.strip(), WANDS_LABELS)
     unknown = first_row(grades.isna())
     if unknown is not None:
         raise table.error(
@@ -107,7 +107,7 @@ def _labels(table: SourceTable) -> Part:
     labels = pd.DataFrame({
         "query_id": frame["query_id"].str.strip(),
         "doc_id": frame["product_id"].str.strip(),
-        "grade": grades.astype("Int64"),
+        "grade": grades,
         "row": range(len(frame)),
     })
     return Part(table, labels, {"doc_id": "product_id", "grade": "label"}, noun="product")
