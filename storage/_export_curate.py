@@ -91,8 +91,9 @@ def _rebalance(
     # so rounding a part up never asks for more rows than the grade has.
     total = min(math.floor(counts[g] / s + _SHARE_TOLERANCE) for g, s in targets.items() if s > 0)
     parts = apportion(total, targets)
-    keep = rows["_rank_in_grade"] < rows["grade"].map(parts)
-    return rows[keep]
+    # Each grade keeps the rows with its smallest random keys: a seeded sample.
+    rank_in_grade = rows.groupby("grade")["_random"].rank(method="first")
+    return rows[rank_in_grade <= rows["grade"].map(parts)]
 
 
 def _validation_queries(queries: np.ndarray, share: float, rng: np.random.Generator) -> set[Any]:
@@ -130,14 +131,11 @@ def curate(selected: pd.DataFrame, curation: Curation, scale: Sequence[int]) -> 
 
     before = label_counts(rows["grade"], scale)
     if curation.rebalance is not None:
-        rows = rows.assign(
-            _rank_in_grade=rows.groupby("grade")["_random"].rank(method="first") - 1
-        )
         rows = _rebalance(rows, curation.rebalance, scale)
     after = label_counts(rows["grade"], scale)
     dropped["rebalance"] = {g: before[g] - after[g] for g in scale}
 
     validation = _validation_queries(rows["query"].unique(), curation.validation_share, rng)
     part = np.where(rows["query"].isin(validation), "validation", "train")
-    rows = rows.assign(part=part).drop(columns=["_random", "_rank_in_grade"], errors="ignore")
+    rows = rows.assign(part=part).drop(columns="_random")
     return Curated(rows.reset_index(drop=True), dropped, before, after)
