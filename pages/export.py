@@ -92,7 +92,7 @@ if st.button("Export", type="primary", key="export-run"):
                 cap_per_query=int(cap) or None, rebalance=rebalance,
                 validation_share=validation_share, seed=int(seed),
             ),
-            render_prompt=template_name and functools.partial(
+            render_prompt=None if template_name is None else functools.partial(
                 judge.render_prompt, judge.load_template(template_name)
             ),
             prompt_name=template_name,
