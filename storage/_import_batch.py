@@ -10,7 +10,7 @@ file changes nothing and the same file imported twice changes nothing the second
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -131,7 +131,7 @@ class ImportSummary:
     label_events: int = 0
     skipped: int = 0
     run_id: int | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         text = (

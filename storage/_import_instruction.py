@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
-from ._import_read import SourceTable, as_text, read_jsonl
+from ._import_read import SourceTable, as_text, known_lines, read_jsonl
 
 _INPUT_FIELDS = {
     "query": "query",
@@ -38,8 +38,7 @@ def import_instruction_jsonl(
     """Import an instruction-tuning JSONL file (the seed's format) as `dataset`."""
     path = Path(path)
     records, lines = read_jsonl(path)
-    table = SourceTable(path, pd.DataFrame(index=range(len(records))),
-                        lambda row: lines[row] if 0 <= row < len(lines) else None)
+    table = SourceTable(path, pd.DataFrame(index=range(len(records))), known_lines(lines))
     flat = pd.DataFrame([_flatten(table, i, record, scale) for i, record in enumerate(records)],
                         columns=["query_id", "doc_id", "grade", *_INPUT_FIELDS.values()])
     flat["row"] = range(len(flat))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -143,7 +143,7 @@ def jsonl_table(path: Path, records: list[dict[str, Any]], lines: list[int]) -> 
     frame = pd.DataFrame.from_records(records)
     for column in frame.columns:
         frame[column] = frame[column].map(as_text).astype(str)
-    return SourceTable(path, frame, _known_lines(lines))
+    return SourceTable(path, frame, known_lines(lines))
 
 
 def as_text(value: Any) -> str:
@@ -162,7 +162,7 @@ def as_text(value: Any) -> str:
 def line_table(path: Path, rows: list[list[str]], lines: list[int], columns: Sequence[str]) -> SourceTable:
     """Rows split by an importer's own reader (TREC files), with their line numbers."""
     frame = pd.DataFrame(rows, columns=list(columns), dtype=str)
-    return SourceTable(path, frame, _known_lines(lines))
+    return SourceTable(path, frame, known_lines(lines))
 
 
 def text_lines(path: str | Path) -> list[tuple[int, str]]:
@@ -178,11 +178,11 @@ def _require_file(path: Path) -> None:
         raise ImportFormatError(path, f"no such file: {path}")
 
 
-def _open_text(path: Path):
+def _open_text(path: Path) -> IO[str]:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def _numbered(path: Path, handle) -> Any:
+def _numbered(path: Path, handle: IO[str]) -> Iterator[tuple[int, str]]:
     number = 0
     try:
         for number, text in enumerate(handle, start=1):
@@ -213,7 +213,7 @@ def _header(path: Path, delimiter: str) -> list[str]:
     return names
 
 
-def _records(path: Path, delimiter: str) -> Any:
+def _records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(start line, fields) of every record after the header, read as pandas would."""
     with _open_text(path) as handle:
         rows = csv.reader(handle, delimiter=delimiter)
@@ -250,7 +250,8 @@ def _csv_lines(path: Path, delimiter: str, rows: int) -> Callable[[int], int | N
     return line_of
 
 
-def _known_lines(lines: Sequence[int]) -> Callable[[int], int | None]:
+def known_lines(lines: Sequence[int]) -> Callable[[int], int | None]:
+    """Row -> line for rows whose lines the reader recorded."""
     return lambda row: int(lines[row]) if 0 <= row < len(lines) else None
 
 

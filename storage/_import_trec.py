@@ -122,15 +122,12 @@ def _read_classic_topics(path: Path, text: str) -> SourceTable:
 def _read_documents(path: Path) -> Part:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         records, lines = read_jsonl(path)
-        key = "docid"
         rows = []
         for record, line in zip(records, lines):
-            key = "docid" if "docid" in record else "doc_id"
-            if key not in record or "text" not in record:
+            docid = record.get("docid", record.get("doc_id"))
+            if docid is None or "text" not in record:
                 raise ImportFormatError(path, "expected keys docid (or doc_id) and text", line=line)
-            rows.append([as_text(record[key]).strip(), as_text(record.get("title")), as_text(record["text"])])
-        table = line_table(path, rows, lines, (key, "title", "text"))
-        names = {"doc_id": key, "description": "text"}
+            rows.append([as_text(docid).strip(), as_text(record.get("title")), as_text(record["text"])])
     else:
         rows, lines = [], []
         for number, text in text_lines(path):
@@ -141,11 +138,10 @@ def _read_documents(path: Path) -> Part:
                 raise ImportFormatError(path, "expected docid<TAB>text, found no tab", line=number)
             rows.append([docid.strip(), "", body])
             lines.append(number)
-        table = line_table(path, rows, lines, ("docid", "title", "text"))
-        names = {"doc_id": "docid", "description": "text"}
+    table = line_table(path, rows, lines, ("docid", "title", "text"))
     frame = table.frame
     docs = pd.DataFrame({
-        "doc_id": frame.iloc[:, 0], "title": frame["title"], "doc_class": "", "category": "",
+        "doc_id": frame["docid"], "title": frame["title"], "doc_class": "", "category": "",
         "description": frame["text"], "row": range(len(frame)),
     })
-    return Part(table, docs, names, unique=True, noun="document")
+    return Part(table, docs, {"doc_id": "docid", "description": "text"}, unique=True, noun="document")
