@@ -183,14 +183,23 @@ def _open_text(path: Path) -> IO[str]:
 
 
 def _numbered(path: Path, handle: IO[str]) -> Iterator[tuple[int, str]]:
-    number = 0
     try:
-        for number, text in enumerate(handle, start=1):
-            yield number, text
+        yield from enumerate(handle, start=1)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+
+
+def _not_utf8(path: Path) -> ImportFormatError:
+    # A text stream decodes in chunks, so its error cannot say where; the bytes can.
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportFormatError(
-            path, f"not UTF-8 text ({error.reason})", line=number + 1
-        ) from None
+        line = data.count(b"\n", 0, error.start) + 1
+        return ImportFormatError(
+            path, f"not UTF-8 text (byte {data[error.start]:#04x}); save the file as UTF-8", line=line
+        )
+    return ImportFormatError(path, "not UTF-8 text; save the file as UTF-8")
 
 
 def _header(path: Path, delimiter: str) -> list[str]:
@@ -200,8 +209,8 @@ def _header(path: Path, delimiter: str) -> list[str]:
             header = next(rows)
         except StopIteration:
             raise ImportFormatError(path, "the file is empty; expected a header line", line=1) from None
-        except UnicodeDecodeError as error:
-            raise ImportFormatError(path, f"not UTF-8 text ({error.reason})", line=1) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
     names = [name.strip() for name in header]
     duplicate = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if duplicate is not None:
@@ -223,8 +232,10 @@ def _records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
                 start, end = end + 1, rows.line_num
                 if start > 1 and fields:  # blank lines are skipped, as Arrow skips them
                     yield start, fields
-        except UnicodeDecodeError as error:
-            raise ImportFormatError(path, f"not UTF-8 text ({error.reason})", line=end + 1) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
+        except csv.Error as error:
+            raise ImportFormatError(path, f"cannot split the line into fields: {error}", line=end + 1) from None
 
 
 def _locate_parse_error(path: Path, delimiter: str, width: int, error: Exception) -> ImportFormatError:

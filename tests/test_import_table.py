@@ -148,3 +148,14 @@ def test_mapping_text_errors():
         storage.ColumnMap.parse("query=q,doc_id=d,colour=c")
     with pytest.raises(storage.StoreError, match="bad label mapping 'Exact'"):
         storage.parse_label_map("Exact")
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_text_that_is_not_utf8_names_its_line(db, tmp_path, kind):
+    path = write(tmp_path, kind)
+    data = path.read_bytes().split(b"\n")
+    data[2] = data[2].replace(b"e", "\u00e9".encode("latin-1"), 1)
+    path.write_bytes(b"\n".join(data))
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_table(db, path, dataset="t", columns=COLUMNS)
+    assert str(caught.value) == f"pairs.{kind} line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
