@@ -14,8 +14,17 @@ import storage
 from pages import _common as common
 
 HERE = Path(__file__).resolve().parent
+PAGES = (  # file in pages/, title, Material icon
+    ("overview", "Overview", "monitoring"),
+    ("confusion", "Confusion browser", "grid_on"),
+    ("review", "Review queue", "rate_review"),
+    ("runs", "Runs", "play_circle"),
+    ("data", "Data", "database"),
+    ("export", "Export", "download"),
+)
 
-st.set_page_config(page_title="Relevance judge workbench", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="Relevance judge workbench", page_icon=":material/balance:",
+                   layout="wide")
 
 
 def _keep_valid(key: str, options: list, pending: object = None) -> None:
@@ -48,15 +57,8 @@ def sidebar(db: str) -> None:
 def main() -> None:
     db = common.database()
     sidebar(db)
-    pages = [
-        st.Page(HERE / "pages/overview.py", title="Overview", icon="📊", default=True),
-        st.Page(HERE / "pages/confusion.py", title="Confusion browser", icon="🔲"),
-        st.Page(HERE / "pages/review.py", title="Review queue", icon="✍️"),
-        st.Page(HERE / "pages/runs.py", title="Runs", icon="🏃"),
-        st.Page(HERE / "pages/data.py", title="Data", icon="🗂️"),
-    ]
-    if (HERE / "pages/export.py").exists():  # the export room's page, while it is being written
-        pages.append(st.Page(HERE / "pages/export.py", title="Export", icon="📤"))
+    pages = [st.Page(HERE / "pages" / f"{name}.py", title=title, icon=f":material/{icon}:",
+                     default=name == "overview") for name, title, icon in PAGES]
     st.navigation(pages).run()
 
 
