@@ -16,6 +16,7 @@ from typing import Any
 
 import jobs
 import judge
+import metrics
 import storage
 from judge import JudgeError
 
@@ -522,8 +523,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db.resolve() == DEFAULT_DB:
             storage.bootstrap_sample(args.db)
         return args.handler(args)
-    except (storage.StoreError, JudgeError) as error:
+    except (storage.StoreError, JudgeError, metrics.MetricsInputError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file named on the command line that cannot be read or written
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
