@@ -14,6 +14,14 @@ from pages import _common as common
 
 db = common.database()
 st.title("Data")
+if done := st.session_state.pop("data-done", None):
+    st.success(done)
+
+
+def _done(message: str) -> None:
+    """Show `message` after a full rerun, so the sidebar and the counts show the change."""
+    st.session_state["data-done"] = message
+    st.rerun()
 
 
 def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None:
@@ -88,15 +96,57 @@ def import_section() -> None:
     except (storage.StoreError, OSError) as error:
         st.error(str(error))
         return
-    st.success(str(summary))
+    _done(str(summary))
+
+
+def _report(make_split: Callable[[], storage.SplitReport]) -> None:
+    try:
+        report = make_split()
+    except storage.StoreError as error:
+        st.error(str(error))
+        return
+    _done(f"Splits made.\n\n{report}")
+
+
+def splits_section(dataset: str) -> None:
+    """The seed's two recipes; both assign whole queries, never single pairs."""
+    st.subheader("Benchmark: held-out queries")
+    c1, c2, c3, c4 = st.columns(4)
+    queries = c1.number_input("Queries", 1, 10_000, 50, key="bench-queries")
+    per_query = c2.number_input("Pairs per query", 1, 1_000, 10, key="bench-per-query")
+    minimum = c3.number_input("At least, of each label", 0, 100, 2, key="bench-min")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="bench-seed")
+    if st.button("Pick the benchmark (clears the dataset's splits)", key="split-benchmark"):
+        _report(lambda: storage.split_benchmark(db, dataset, storage.BenchmarkRecipe(
+            queries=queries, per_query=per_query, min_per_label=minimum, seed=seed)))
+
+    st.subheader("Training and validation: the other queries")
+    grades, names = storage.dataset_scale(db, dataset)
+    c1, c2, c3 = st.columns(3)
+    cap = c1.number_input("Cap per query (0: none)", 0, 10_000, 12, key="train-cap")
+    validation = c2.number_input("Validation share of queries", 0.0, 0.9, 0.1, step=0.05,
+                                 key="train-validation")
+    train_seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train-seed")
+    shares = None
+    if st.toggle("Rebalance to target label shares", key="train-rebalance"):
+        columns = st.columns(len(grades))
+        shares = {g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2),
+                                      step=0.05, key=f"train-share-{g}")
+                  for col, g, name in zip(columns, grades, names)}
+    if st.button("Make train and validation splits", key="split-training"):
+        _report(lambda: storage.split_training(db, dataset, storage.TrainingRecipe(
+            cap_per_query=cap or None, label_shares=shares, validation_share=validation,
+            seed=train_seed)))
 
 
 dataset = common.active_dataset()
-stats_tab, import_tab = st.tabs(["Dataset", "Import"])
+stats_tab, splits_tab, import_tab = st.tabs(["Dataset", "Splits", "Import"])
 with import_tab:
     import_section()
+if dataset is None:
+    stats_tab.info("No dataset yet: import one.")
+    st.stop()
 with stats_tab:
-    if dataset is None:
-        st.info("No dataset yet: import one.")
-    else:
-        common.dataset_summary(storage.dataset_stats(db, dataset))
+    common.dataset_summary(storage.dataset_stats(db, dataset))
+with splits_tab:
+    splits_section(dataset)

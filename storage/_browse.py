@@ -312,8 +312,8 @@ def pair_choices(db: str | Path, dataset: str, *, limit: int = 50) -> pd.DataFra
 
 
 def data_version(db: str | Path) -> tuple[Any, ...]:
-    """A value that changes whenever labels, judgments or documents change, from any process:
-    the key that keeps cached frames of the dashboard fresh."""
+    """A value that changes whenever labels, judgments, documents or splits change, from any
+    process: the key that keeps cached frames of the dashboard fresh."""
     with connect(db) as con:
         return tuple(
             con.execute(
@@ -322,7 +322,8 @@ def data_version(db: str | Path) -> tuple[Any, ...]:
                        (SELECT max(created_at) FROM judgments),
                        (SELECT count(*) FROM judgments),
                        (SELECT max(updated_at) FROM documents),
-                       (SELECT max(run_id) FROM judge_runs)
+                       (SELECT max(run_id) FROM judge_runs),
+                       (SELECT sum(hash(pair_id, split)) FROM pairs)
                 """
             ).fetchone()
         )

@@ -206,3 +206,14 @@ def test_cancel_stops_a_background_run(store, monkeypatch):
     click(at, "cancel-run")
     job.wait(timeout=10)
     assert not job.running and "cancelled" in job.error
+
+
+def test_data_page_picks_a_benchmark_by_query(store):
+    db, _ = store
+    at = open_app("data")
+    at.number_input(key="bench-queries").set_value(3).run()
+    at.number_input(key="bench-per-query").set_value(2).run()
+    click(at, "split-benchmark")
+    assert "Splits made." in at.success[0].value
+    splits = storage.dataset_stats(db, DATASET)["splits"]
+    assert splits["benchmark"]["queries"] == 3
