@@ -43,12 +43,14 @@ def build_folder(folder: Path) -> None:
     i = np.arange(LABELS)
     query_ids = queries["query_id"].to_numpy()
     query_at = (i + (i // PRODUCTS) * 439) % len(query_ids)
-    pd.DataFrame({
-        "id": i.astype(str),
-        "query_id": query_ids[query_at],
-        "product_id": (i % PRODUCTS).astype(str),
-        "label": labels["label"].to_numpy()[i % len(labels)],
-    }).to_csv(folder / "label.csv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "id": i.astype(str),
+            "query_id": query_ids[query_at],
+            "product_id": (i % PRODUCTS).astype(str),
+            "label": labels["label"].to_numpy()[i % len(labels)],
+        }
+    ).to_csv(folder / "label.csv", sep="\t", index=False)
 
 
 def pandas_read(folder: Path) -> float:
@@ -79,8 +81,10 @@ def main() -> int:
     print(f"pandas read_csv of the 3 files: {baseline:.2f} s")
     print(f"import into a fresh DuckDB file: {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
     print(f"re-import of the same folder (no changes): {again:.2f} s")
-    print(f"ratio import / pandas read: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): "
-          f"{'ok' if ratio <= TARGET_RATIO else 'MISSED'}")
+    print(
+        f"ratio import / pandas read: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): "
+        f"{'ok' if ratio <= TARGET_RATIO else 'MISSED'}"
+    )
     return 0
 
 

@@ -28,6 +28,8 @@ from ._labels import append_import_labels
 QUERY_COLUMNS = ("query_id", "query", "query_class")
 DOCUMENT_COLUMNS = ("doc_id", "title", "doc_class", "category", "description")
 LABEL_COLUMNS = ("query_id", "doc_id", "grade")
+# Each normalised row's position in its source file's frame; named so no file column clashes.
+ROW = "_source_row"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ class Scale:
         if not self.grades or len(self.grades) != len(self.names):
             raise StoreError("a scale needs at least one grade and one name per grade")
         if list(self.grades) != sorted(set(self.grades)):
-            raise StoreError(f"scale grades must be distinct and ascending, got {list(self.grades)}")
+            raise StoreError(
+                f"scale grades must be distinct and ascending, got {list(self.grades)}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> Scale:
@@ -50,7 +54,9 @@ class Scale:
         try:
             grades = [int(grade) for grade, _, _ in pairs]
         except ValueError:
-            raise StoreError(f"a scale is grade=name pairs like 0=Irrelevant,1=Partial; got {text!r}") from None
+            raise StoreError(
+                f"a scale is grade=name pairs like 0=Irrelevant,1=Partial; got {text!r}"
+            ) from None
         order = np.argsort(grades)
         return cls(
             tuple(grades[i] for i in order),
@@ -87,11 +93,11 @@ class Part:
 
     def error(self, position: int, column: str, message: str) -> Exception:
         return self.source.error(
-            int(self.frame["row"].iloc[position]), self.columns.get(column, column), message
+            int(self.frame[ROW].iloc[position]), self.columns.get(column, column), message
         )
 
     def line_text(self, position: int) -> str:
-        row = int(self.frame["row"].iloc[position])
+        row = int(self.frame[ROW].iloc[position])
         line = self.source.line_of(row)
         return f"line {line}" if line is not None else f"row {row + 1}"
 
@@ -150,7 +156,9 @@ def grades_of(values: pd.Series, labels: Mapping[str, int]) -> pd.Series:
     keys = pa.array(list(labels), type=pa.string())
     found = pc.index_in(pa.array(values, type=pa.string()), value_set=keys)
     grades = pa.array(list(labels.values()), type=pa.int64()).take(found)
-    return pd.Series(grades.to_pandas(types_mapper=pd.ArrowDtype), index=values.index).astype("Int64")
+    return pd.Series(grades.to_pandas(types_mapper=pd.ArrowDtype), index=values.index).astype(
+        "Int64"
+    )
 
 
 def import_batch(db: str | Path, batch: ImportBatch) -> ImportSummary:
@@ -185,7 +193,7 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
     """One row per `key`: identical repeats collapse; a repeat that differs is an error."""
     _check_filled(part, (key, *required))
     frame = part.frame
-    content = [c for c in frame.columns if c != "row"]
+    content = [c for c in frame.columns if c != ROW]
     repeated = frame.duplicated(key, keep=False).to_numpy()
     if not repeated.any():
         return frame
@@ -193,7 +201,8 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         position = first_row(frame.duplicated(key, keep="first"))
         earlier = first_row(frame[key] == frame[key].iloc[position])
         raise part.error(
-            position, key,
+            position,
+            key,
             f"duplicate {part.columns.get(key, key)} {frame[key].iloc[position]!r} "
             f"(first on {part.line_text(earlier)})",
         )
@@ -205,7 +214,8 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         later, earlier = (frame.index.get_loc(i) for i in same.index[[1, 0]])
         differs = next(c for c in content if same[c].iloc[0] != same[c].iloc[1])
         raise part.error(
-            later, differs,
+            later,
+            differs,
             f"{part.noun} {value!r} has {part.columns.get(differs, differs)} "
             f"{same[differs].iloc[1]!r} here but "
             f"{same[differs].iloc[0]!r} on {part.line_text(earlier)}; a {part.noun} must "
@@ -221,14 +231,17 @@ def _check_references(labels: Part, key: str, target: Part, known: pd.Series) ->
     missing = first_row(~_isin(labels.frame[key], known))
     if missing is not None:
         raise labels.error(
-            missing, key,
+            missing,
+            key,
             f"{target.noun} {labels.frame[key].iloc[missing]!r} is not in {target.source.path.name}",
         )
 
 
 def _isin(values: pd.Series, known: pd.Series) -> np.ndarray:
     # Arrow's set lookup: pandas' isin walks Arrow-backed strings one by one in Python.
-    found = pc.is_in(pa.array(values, type=pa.string()), value_set=pa.array(known, type=pa.string()))
+    found = pc.is_in(
+        pa.array(values, type=pa.string()), value_set=pa.array(known, type=pa.string())
+    )
     return found.to_numpy(zero_copy_only=False)
 
 
@@ -238,7 +251,8 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
     off_scale = first_row(frame["grade"].notna() & ~frame["grade"].isin(scale.grades))
     if off_scale is not None:
         raise part.error(
-            off_scale, "grade",
+            off_scale,
+            "grade",
             f"grade {frame['grade'].iloc[off_scale]} is not on the scale ({scale.describe()})",
         )
     frame = frame.drop_duplicates(["query_id", "doc_id", "grade"])
@@ -247,7 +261,8 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
         query, doc = frame["query_id"].iloc[conflict], frame["doc_id"].iloc[conflict]
         earlier = first_row((frame["query_id"] == query) & (frame["doc_id"] == doc))
         raise part.error(
-            conflict, "grade",
+            conflict,
+            "grade",
             f"the pair (query {query!r}, {part.noun} {doc!r}) has grade "
             f"{frame['grade'].iloc[conflict]} here but {frame['grade'].iloc[earlier]} on "
             f"{part.line_text(earlier)}",
@@ -265,7 +280,10 @@ def write_batch(
 ) -> ImportSummary:
     """Upsert checked frames into the store (the caller holds the transaction)."""
     ensure_dataset(
-        con, batch.dataset, grades=batch.scale.grades, grade_names=batch.scale.names,
+        con,
+        batch.dataset,
+        grades=batch.scale.grades,
+        grade_names=batch.scale.names,
         source=batch.source,
     )
     params = {"dataset": batch.dataset}
@@ -317,7 +335,9 @@ def write_batch(
     )
 
 
-def _write_documents(con: duckdb.DuckDBPyConnection, batch: ImportBatch, documents: pd.DataFrame) -> int:
+def _write_documents(
+    con: duckdb.DuckDBPyConnection, batch: ImportBatch, documents: pd.DataFrame
+) -> int:
     """Insert new documents and update changed ones (bumping `updated_at`, which marks
     judgments of the old text stale); returns how many existing documents changed."""
     params = {"dataset": batch.dataset}
@@ -335,7 +355,9 @@ def _write_documents(con: duckdb.DuckDBPyConnection, batch: ImportBatch, documen
     )
     fields = (
         f"nullif(to_json(map_from_entries(list_filter([{entries}], lambda e: e.v <> '')))"
-        "::VARCHAR, '{}')::JSON" if entries else "NULL::JSON"
+        "::VARCHAR, '{}')::JSON"
+        if entries
+        else "NULL::JSON"
     )
     con.execute(
         f"""

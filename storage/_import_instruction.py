@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_batch import ROW, WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
 from ._import_read import SourceTable, as_text, known_lines, read_jsonl
 
 _INPUT_FIELDS = {
@@ -39,21 +39,34 @@ def import_instruction_jsonl(
     path = Path(path)
     records, lines = read_jsonl(path)
     table = SourceTable(path, pd.DataFrame(index=range(len(records))), known_lines(lines))
-    flat = pd.DataFrame([_flatten(table, i, record, scale) for i, record in enumerate(records)],
-                        columns=["query_id", "doc_id", "grade", *_INPUT_FIELDS.values()])
-    flat["row"] = range(len(flat))
+    flat = pd.DataFrame(
+        [_flatten(table, i, record, scale) for i, record in enumerate(records)],
+        columns=["query_id", "doc_id", "grade", *_INPUT_FIELDS.values()],
+    )
+    flat[ROW] = range(len(flat))
     flat["query_class"] = ""
-    names = {"doc_id": "product_id", "grade": "output",
-             **{ours: f"input.{theirs}" for theirs, ours in _INPUT_FIELDS.items()}}
+    names = {
+        "doc_id": "product_id",
+        "grade": "output",
+        **{ours: f"input.{theirs}" for theirs, ours in _INPUT_FIELDS.items()},
+    }
     batch = ImportBatch(
         dataset=dataset,
         source=f"instruction JSONL {path.name}",
         scale=scale,
-        queries=Part(table, flat[["query_id", "query", "query_class", "row"]], names, noun="query"),
-        documents=Part(table, flat[["doc_id", "title", "doc_class", "category", "description", "row"]],
-                       names, noun="product"),
-        labels=Part(table, flat[["query_id", "doc_id", "grade", "row"]].astype({"grade": "Int64"}),
-                    names, noun="product"),
+        queries=Part(table, flat[["query_id", "query", "query_class", ROW]], names, noun="query"),
+        documents=Part(
+            table,
+            flat[["doc_id", "title", "doc_class", "category", "description", ROW]],
+            names,
+            noun="product",
+        ),
+        labels=Part(
+            table,
+            flat[["query_id", "doc_id", "grade", ROW]].astype({"grade": "Int64"}),
+            names,
+            noun="product",
+        ),
         author=author,
     )
     return import_batch(db, batch)
@@ -67,7 +80,9 @@ def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale)
     given = record["input"]
     if not isinstance(given, dict):
         raise table.error(
-            row, "input", "expected an object with query, product_name, product_class, "
+            row,
+            "input",
+            "expected an object with query, product_name, product_class, "
             f"category_hierarchy and product_description, got {type(given).__name__}",
         )
     if "query" not in given:
@@ -77,6 +92,8 @@ def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale)
         allowed = ", ".join(f"'SCORE: {g}'" for g in scale.grades)
         raise table.error(row, "output", f"expected one of {allowed}, got {record['output']!r}")
     return [
-        as_text(record["query_id"]).strip(), as_text(record["product_id"]).strip(),
-        int(match.group(1)), *(as_text(given.get(key)) for key in _INPUT_FIELDS),
+        as_text(record["query_id"]).strip(),
+        as_text(record["product_id"]).strip(),
+        int(match.group(1)),
+        *(as_text(given.get(key)) for key in _INPUT_FIELDS),
     ]

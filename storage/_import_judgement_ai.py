@@ -39,8 +39,9 @@ def import_judgement_ai(
     with connect(db) as con, transaction(con):
         grades = _dataset_grades(con, dataset)
         judged = _match_pairs(con, path, dataset, items, grades)
-        run_id = _run_for(con, dataset, name or path.stem, model, grades,
-                          {"file": path.name, "sha256": digest})
+        run_id = _run_for(
+            con, dataset, name or path.stem, model, grades, {"file": path.name, "sha256": digest}
+        )
         con.register("_imported_judgments", judged)
         con.execute(
             """
@@ -52,8 +53,11 @@ def import_judgement_ai(
         )
         con.unregister("_imported_judgments")
     return ImportSummary(
-        dataset=dataset, queries=int(judged["query"].nunique()), documents=int(judged["doc_id"].nunique()),
-        pairs=len(judged), run_id=run_id,
+        dataset=dataset,
+        queries=int(judged["query"].nunique()),
+        documents=int(judged["doc_id"].nunique()),
+        pairs=len(judged),
+        run_id=run_id,
     )
 
 
@@ -69,22 +73,33 @@ def _read_items(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         raise ImportFormatError(path, f"not UTF-8 text ({error.reason})") from None
     if not isinstance(items, list):
-        raise ImportFormatError(path, f"expected a JSON list of results, got {type(items).__name__}")
+        raise ImportFormatError(
+            path, f"expected a JSON list of results, got {type(items).__name__}"
+        )
     rows = [_item(path, index, item) for index, item in enumerate(items)]
     return pd.DataFrame(rows, columns=["index", "query", "doc_id", "score", "reasoning"])
 
 
 def _item(path: Path, index: int, item: Any) -> list[Any]:
     if not isinstance(item, dict):
-        raise ImportFormatError(path, f"item {index}: expected an object, got {type(item).__name__}")
+        raise ImportFormatError(
+            path, f"item {index}: expected an object, got {type(item).__name__}"
+        )
     for key in ("query", "doc_id", "score"):
         if key not in item:
             raise ImportFormatError(path, f"item {index}: missing key {key!r}", column=key)
     score = item["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or float(score) != int(score):
-        raise ImportFormatError(path, f"item {index}: expected an integer score, got {score!r}", column="score")
-    return [index, as_text(item["query"]), as_text(item["doc_id"]).strip(), int(score),
-            as_text(item.get("reasoning")) or None]
+        raise ImportFormatError(
+            path, f"item {index}: expected an integer score, got {score!r}", column="score"
+        )
+    return [
+        index,
+        as_text(item["query"]),
+        as_text(item["doc_id"]).strip(),
+        int(score),
+        as_text(item.get("reasoning")) or None,
+    ]
 
 
 def _dataset_grades(con: duckdb.DuckDBPyConnection, dataset: str) -> list[int]:
@@ -102,8 +117,10 @@ def _match_pairs(
     if len(off_scale):
         first = off_scale.iloc[0]
         raise ImportFormatError(
-            path, f"item {first['index']}: score {first['score']} is not on the scale of "
-            f"{dataset!r} ({', '.join(map(str, grades))})", column="score",
+            path,
+            f"item {first['index']}: score {first['score']} is not on the scale of "
+            f"{dataset!r} ({', '.join(map(str, grades))})",
+            column="score",
         )
     pairs = con.execute(
         "SELECT p.pair_id, q.query, p.doc_id FROM pairs p JOIN queries q USING (dataset, query_id) "
@@ -115,28 +132,35 @@ def _match_pairs(
     if len(ambiguous):
         first = ambiguous.iloc[0]
         raise ImportFormatError(
-            path, f"item {first['index']}: query {first['query']!r} with doc_id "
+            path,
+            f"item {first['index']}: query {first['query']!r} with doc_id "
             f"{first['doc_id']!r} matches several pairs (the query text has several query ids)",
         )
     unknown = matched[matched["pair_id"].isna()]
     if len(unknown):
         first = unknown.iloc[0]
         raise ImportFormatError(
-            path, f"item {first['index']}: no pair (query {first['query']!r}, doc_id "
+            path,
+            f"item {first['index']}: no pair (query {first['query']!r}, doc_id "
             f"{first['doc_id']!r}) in dataset {dataset!r}",
         )
     repeated = matched[matched.duplicated("pair_id", keep="first")]
     if len(repeated):
         first = repeated.iloc[0]
         raise ImportFormatError(
-            path, f"item {first['index']}: the pair (query {first['query']!r}, doc_id "
+            path,
+            f"item {first['index']}: the pair (query {first['query']!r}, doc_id "
             f"{first['doc_id']!r}) is judged twice in this file",
         )
     return matched.astype({"pair_id": "int64"})
 
 
 def _run_for(
-    con: duckdb.DuckDBPyConnection, dataset: str, name: str, model: str, grades: list[int],
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    name: str,
+    model: str,
+    grades: list[int],
     params: dict[str, str],
 ) -> int:
     """The run this file was imported as before, or a new one."""
@@ -148,12 +172,21 @@ def _run_for(
     if rows:
         return int(rows[0][0])
     # No prompt is known for an imported run: the template is empty and hashed as such.
-    return int(con.execute(
-        """
+    return int(
+        con.execute(
+            """
         INSERT INTO judge_runs (name, dataset, backend, model, prompt_template, prompt_sha256,
             scale, params, status, finished_at)
         VALUES (?, ?, ?, ?, '', ?, ?, ?, 'imported', current_timestamp) RETURNING run_id
         """,
-        [name, dataset, BACKEND, model, hashlib.sha256(b"").hexdigest(), grades,
-         json.dumps(params)],
-    ).fetchall()[0][0])
+            [
+                name,
+                dataset,
+                BACKEND,
+                model,
+                hashlib.sha256(b"").hexdigest(),
+                grades,
+                json.dumps(params),
+            ],
+        ).fetchall()[0][0]
+    )

@@ -24,8 +24,14 @@ from ._errors import ImportFormatError
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _EXTENSIONS = {
-    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".txt": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -73,8 +79,9 @@ def table_format(path: Path, format: str | None = None) -> str:
     found = _EXTENSIONS.get(path.suffix.lower())
     if found is None:
         raise ImportFormatError(
-            path, f"cannot tell the format from the extension {path.suffix!r}; "
-            f"name it (one of {', '.join(TABLE_FORMATS)})"
+            path,
+            f"cannot tell the format from the extension {path.suffix!r}; "
+            f"name it (one of {', '.join(TABLE_FORMATS)})",
         )
     return found
 
@@ -159,7 +166,9 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def line_table(path: Path, rows: list[list[str]], lines: list[int], columns: Sequence[str]) -> SourceTable:
+def line_table(
+    path: Path, rows: list[list[str]], lines: list[int], columns: Sequence[str]
+) -> SourceTable:
     """Rows split by an importer's own reader (TREC files), with their line numbers."""
     frame = pd.DataFrame(rows, columns=list(columns), dtype=str)
     return SourceTable(path, frame, known_lines(lines))
@@ -197,7 +206,9 @@ def _not_utf8(path: Path) -> ImportFormatError:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         return ImportFormatError(
-            path, f"not UTF-8 text (byte {data[error.start]:#04x}); save the file as UTF-8", line=line
+            path,
+            f"not UTF-8 text (byte {data[error.start]:#04x}); save the file as UTF-8",
+            line=line,
         )
     return ImportFormatError(path, "not UTF-8 text; save the file as UTF-8")
 
@@ -208,7 +219,9 @@ def _header(path: Path, delimiter: str) -> list[str]:
         try:
             header = next(rows)
         except StopIteration:
-            raise ImportFormatError(path, "the file is empty; expected a header line", line=1) from None
+            raise ImportFormatError(
+                path, "the file is empty; expected a header line", line=1
+            ) from None
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
     names = [name.strip() for name in header]
@@ -235,10 +248,14 @@ def _records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
         except csv.Error as error:
-            raise ImportFormatError(path, f"cannot split the line into fields: {error}", line=end + 1) from None
+            raise ImportFormatError(
+                path, f"cannot split the line into fields: {error}", line=end + 1
+            ) from None
 
 
-def _locate_parse_error(path: Path, delimiter: str, width: int, error: Exception) -> ImportFormatError:
+def _locate_parse_error(
+    path: Path, delimiter: str, width: int, error: Exception
+) -> ImportFormatError:
     # Arrow does not say which line broke; find it (only on this failure path) with the
     # csv module, which splits records the same way.
     for line, fields in _records(path, delimiter):

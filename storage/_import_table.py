@@ -13,6 +13,7 @@ import pandas as pd
 
 from ._errors import StoreError
 from ._import_batch import (
+    ROW,
     WANDS_SCALE,
     ImportBatch,
     ImportSummary,
@@ -104,8 +105,12 @@ def import_table(
     default taken from the extension.
     """
     table = read_table(path, format)
-    return import_batch(db, table_batch(table, dataset=dataset, columns=columns,
-                                        labels=labels, scale=scale, author=author))
+    return import_batch(
+        db,
+        table_batch(
+            table, dataset=dataset, columns=columns, labels=labels, scale=scale, author=author
+        ),
+    )
 
 
 def table_batch(
@@ -125,26 +130,40 @@ def table_batch(
     blank = pd.Series("", index=frame.index, dtype=str)
     rows = pd.Series(range(len(frame)), index=frame.index)
     query_ids = (
-        text["query_id"].str.strip() if "query_id" in text
+        text["query_id"].str.strip()
+        if "query_id" in text
         else frame[columns.query].map(query_id_for).astype(str)
     )
-    queries = pd.DataFrame({
-        "query_id": query_ids, "query": text["query"],
-        "query_class": text.get("query_class", blank), "row": rows,
-    })
+    queries = pd.DataFrame(
+        {
+            "query_id": query_ids,
+            "query": text["query"],
+            "query_class": text.get("query_class", blank),
+            ROW: rows,
+        }
+    )
     unnamed = [c for c in frame.columns if c not in named.values()]
     varies = _varies_per_document(frame, columns.doc_id, unnamed)
     extra = tuple(c for c in unnamed if c not in varies)
-    documents = pd.DataFrame({
-        "doc_id": text["doc_id"].str.strip(),
-        **{name: text.get(name, blank) for name in ("title", "doc_class", "category", "description")},
-        **{name: frame[name] for name in extra},
-        "row": rows,
-    })
-    pairs = pd.DataFrame({
-        "query_id": query_ids, "doc_id": documents["doc_id"],
-        "grade": _grades(table, columns.label, labels, scale), "row": rows,
-    })
+    documents = pd.DataFrame(
+        {
+            "doc_id": text["doc_id"].str.strip(),
+            **{
+                name: text.get(name, blank)
+                for name in ("title", "doc_class", "category", "description")
+            },
+            **{name: frame[name] for name in extra},
+            ROW: rows,
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "query_id": query_ids,
+            "doc_id": documents["doc_id"],
+            "grade": _grades(table, columns.label, labels, scale),
+            ROW: rows,
+        }
+    )
     reverse = {ours: theirs for ours, theirs in named.items()}
     return ImportBatch(
         dataset=dataset,
@@ -155,8 +174,12 @@ def table_batch(
         labels=Part(table, pairs, {**reverse, "grade": columns.label or "label"}, noun="document"),
         extra_fields=extra,
         author=author,
-        notes=(f"left out column(s) {', '.join(varies)}: they differ between rows of the same "
-               "document, so they describe pairs, not documents",) if varies else (),
+        notes=(
+            f"left out column(s) {', '.join(varies)}: they differ between rows of the same "
+            "document, so they describe pairs, not documents",
+        )
+        if varies
+        else (),
     )
 
 
@@ -181,7 +204,8 @@ def _grades(
     unknown = first_row(grades.isna() & (values != ""))
     if unknown is not None:
         raise table.error(
-            unknown, column,
+            unknown,
+            column,
             f"expected one of {', '.join(labels)}, got {table.frame[column].iloc[unknown]!r}",
         )
     return grades

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import ImportFormatError
-from ._import_batch import ImportBatch, ImportSummary, Part, Scale, import_batch
+from ._import_batch import ROW, ImportBatch, ImportSummary, Part, Scale, import_batch
 from ._import_read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
 
 QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
@@ -37,20 +37,37 @@ def import_trec(
     judged = _read_qrels(Path(qrels))
     grades = pd.to_numeric(judged.frame["relevance"]).astype("Int64")
     if scale is None:
-        scale = Scale.numeric(int(grades.min()), int(grades.max())) if len(grades) else Scale.numeric(0, 1)
-    labels = pd.DataFrame({
-        "query_id": judged.frame["qid"], "doc_id": judged.frame["docid"], "grade": grades,
-        "row": range(len(grades)),
-    })
+        scale = (
+            Scale.numeric(int(grades.min()), int(grades.max()))
+            if len(grades)
+            else Scale.numeric(0, 1)
+        )
+    labels = pd.DataFrame(
+        {
+            "query_id": judged.frame["qid"],
+            "doc_id": judged.frame["docid"],
+            "grade": grades,
+            ROW: range(len(grades)),
+        }
+    )
     query_table = _read_topics(Path(topics))
-    queries = pd.DataFrame({
-        "query_id": query_table.frame["qid"], "query": query_table.frame["text"],
-        "query_class": "", "row": range(len(query_table.frame)),
-    })
+    queries = pd.DataFrame(
+        {
+            "query_id": query_table.frame["qid"],
+            "query": query_table.frame["text"],
+            "query_class": "",
+            ROW: range(len(query_table.frame)),
+        }
+    )
     if documents is None:
         ids = labels["doc_id"].drop_duplicates()
-        docs = pd.DataFrame({"doc_id": ids, **{c: "" for c in ("title", "doc_class", "category", "description")},
-                             "row": labels["row"][ids.index]}).reset_index(drop=True)
+        docs = pd.DataFrame(
+            {
+                "doc_id": ids,
+                **{c: "" for c in ("title", "doc_class", "category", "description")},
+                ROW: labels[ROW][ids.index],
+            }
+        ).reset_index(drop=True)
         doc_part = Part(judged, docs, {"doc_id": "docid"}, noun="document")
     else:
         doc_part = _read_documents(Path(documents))
@@ -58,10 +75,16 @@ def import_trec(
         dataset=dataset,
         source=f"TREC qrels {Path(qrels).name}",
         scale=scale,
-        queries=Part(query_table, queries, {"query_id": "qid", "query": "text"}, unique=True, noun="topic"),
+        queries=Part(
+            query_table, queries, {"query_id": "qid", "query": "text"}, unique=True, noun="topic"
+        ),
         documents=doc_part,
-        labels=Part(judged, labels, {"query_id": "qid", "doc_id": "docid", "grade": "relevance"},
-                    noun="document"),
+        labels=Part(
+            judged,
+            labels,
+            {"query_id": "qid", "doc_id": "docid", "grade": "relevance"},
+            noun="document",
+        ),
         stub_documents=documents is None,
         author=author,
     )
@@ -76,7 +99,8 @@ def _read_qrels(path: Path) -> SourceTable:
             continue
         if len(fields) != 4:
             raise ImportFormatError(
-                path, f"expected 4 fields (qid iteration docid relevance), got {len(fields)}",
+                path,
+                f"expected 4 fields (qid iteration docid relevance), got {len(fields)}",
                 line=number,
             )
         rows.append(fields)
@@ -84,7 +108,11 @@ def _read_qrels(path: Path) -> SourceTable:
     table = line_table(path, rows, lines, QRELS_COLUMNS)
     bad = first_row(~table.frame["relevance"].str.fullmatch(r"-?\d+"))
     if bad is not None:
-        raise table.error(bad, "relevance", f"expected an integer grade, got {table.frame['relevance'].iloc[bad]!r}")
+        raise table.error(
+            bad,
+            "relevance",
+            f"expected an integer grade, got {table.frame['relevance'].iloc[bad]!r}",
+        )
     return table
 
 
@@ -127,7 +155,9 @@ def _read_documents(path: Path) -> Part:
             docid = record.get("docid", record.get("doc_id"))
             if docid is None or "text" not in record:
                 raise ImportFormatError(path, "expected keys docid (or doc_id) and text", line=line)
-            rows.append([as_text(docid).strip(), as_text(record.get("title")), as_text(record["text"])])
+            rows.append(
+                [as_text(docid).strip(), as_text(record.get("title")), as_text(record["text"])]
+            )
     else:
         rows, lines = [], []
         for number, text in text_lines(path):
@@ -140,8 +170,16 @@ def _read_documents(path: Path) -> Part:
             lines.append(number)
     table = line_table(path, rows, lines, ("docid", "title", "text"))
     frame = table.frame
-    docs = pd.DataFrame({
-        "doc_id": frame["docid"], "title": frame["title"], "doc_class": "", "category": "",
-        "description": frame["text"], "row": range(len(frame)),
-    })
-    return Part(table, docs, {"doc_id": "docid", "description": "text"}, unique=True, noun="document")
+    docs = pd.DataFrame(
+        {
+            "doc_id": frame["docid"],
+            "title": frame["title"],
+            "doc_class": "",
+            "category": "",
+            "description": frame["text"],
+            ROW: range(len(frame)),
+        }
+    )
+    return Part(
+        table, docs, {"doc_id": "docid", "description": "text"}, unique=True, noun="document"
+    )

@@ -11,7 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import ImportFormatError
-from ._import_batch import WANDS_SCALE, ImportBatch, ImportSummary, Part, grades_of, import_batch
+from ._import_batch import (
+    ROW,
+    WANDS_SCALE,
+    ImportBatch,
+    ImportSummary,
+    Part,
+    grades_of,
+    import_batch,
+)
 from ._import_read import SourceTable, first_row, read_delimited
 
 WANDS_FILES = ("query.csv", "product.csv", "label.csv")
@@ -34,6 +42,7 @@ def import_wands(
 
     Grades: Irrelevant 0, Partial 1, Exact 2. Product columns beyond name, class, category
     hierarchy and description (features, ratings, ...) are kept in each document's `fields`.
+    The `id` column of label.csv is not kept: a pair is known by its query and product.
     """
     return import_batch(db, read_wands(folder, dataset=dataset, author=author))
 
@@ -53,7 +62,7 @@ def read_wands(folder: str | Path, *, dataset: str, author: str | None = None) -
         queries=_queries(query_file),
         documents=_products(product_file),
         labels=_labels(label_file),
-        extra_fields=tuple(c for c in product_file.frame.columns if c not in _products_map(product_file)),
+        extra_fields=_extra_columns(product_file),
         author=author,
     )
 
@@ -61,37 +70,44 @@ def read_wands(folder: str | Path, *, dataset: str, author: str | None = None) -
 def _queries(table: SourceTable) -> Part:
     table.require(["query_id", "query"])
     frame = table.frame
-    queries = pd.DataFrame({
-        "query_id": frame["query_id"].str.strip(),
-        "query": frame["query"],
-        "query_class": frame["query_class"] if "query_class" in frame else "",
-        "row": range(len(frame)),
-    })
+    queries = pd.DataFrame(
+        {
+            "query_id": frame["query_id"].str.strip(),
+            "query": frame["query"],
+            "query_class": frame["query_class"] if "query_class" in frame else "",
+            ROW: range(len(frame)),
+        }
+    )
     return Part(table, queries, {}, unique=True, noun="query")
 
 
-def _products_map(table: SourceTable) -> dict[str, str]:
+def _product_columns(table: SourceTable) -> dict[str, str]:
+    """WANDS column -> documents column, for the header this file has."""
     # Some copies of WANDS spell the header `category_hierarchy`.
-    if "category hierarchy" not in table.frame.columns and "category_hierarchy" in table.frame.columns:
-        return {**{k: v for k, v in _PRODUCT_COLUMNS.items() if k != "category hierarchy"},
-                "category_hierarchy": "category"}
-    return _PRODUCT_COLUMNS
+    spelled = "category_hierarchy" if "category_hierarchy" in table.frame.columns else None
+    if spelled is None or "category hierarchy" in table.frame.columns:
+        return _PRODUCT_COLUMNS
+    return {**_PRODUCT_COLUMNS, spelled: _PRODUCT_COLUMNS["category hierarchy"]}
+
+
+def _extra_columns(table: SourceTable) -> tuple[str, ...]:
+    known = _product_columns(table)
+    return tuple(c for c in table.frame.columns if c not in known)
 
 
 def _products(table: SourceTable) -> Part:
-    mapping = _products_map(table)
     table.require(["product_id"])
     frame = table.frame
-    documents = pd.DataFrame({
-        ours: frame[theirs].str.strip() if ours == "doc_id" else frame[theirs] if theirs in frame else ""
-        for theirs, ours in mapping.items()
-    })
-    for column in frame.columns:
-        if column not in mapping:
-            documents[column] = frame[column]
-    documents["row"] = range(len(frame))
-    return Part(table, documents, {ours: theirs for theirs, ours in mapping.items()},
-                unique=True, noun="product")
+    mapping = {theirs: ours for theirs, ours in _product_columns(table).items() if theirs in frame}
+    documents = pd.DataFrame({ours: frame[theirs] for theirs, ours in mapping.items()})
+    for column in ("title", "doc_class", "category", "description"):
+        documents[column] = documents.get(column, "")
+    documents["doc_id"] = documents["doc_id"].str.strip()
+    for column in _extra_columns(table):
+        documents[column] = frame[column]
+    documents[ROW] = range(len(frame))
+    columns = {ours: theirs for theirs, ours in mapping.items()}
+    return Part(table, documents, columns, unique=True, noun="product")
 
 
 def _labels(table: SourceTable) -> Part:
@@ -100,14 +116,15 @@ def _labels(table: SourceTable) -> Part:
     grades = grades_of(frame["label"].str.strip(), WANDS_LABELS)
     unknown = first_row(grades.isna())
     if unknown is not None:
-        raise table.error(
-            unknown, "label",
-            f"expected one of {', '.join(reversed(WANDS_LABELS))}, got {frame['label'].iloc[unknown]!r}",
-        )
-    labels = pd.DataFrame({
-        "query_id": frame["query_id"].str.strip(),
-        "doc_id": frame["product_id"].str.strip(),
-        "grade": grades,
-        "row": range(len(frame)),
-    })
+        expected = ", ".join(reversed(WANDS_LABELS))
+        got = frame["label"].iloc[unknown]
+        raise table.error(unknown, "label", f"expected one of {expected}, got {got!r}")
+    labels = pd.DataFrame(
+        {
+            "query_id": frame["query_id"].str.strip(),
+            "doc_id": frame["product_id"].str.strip(),
+            "grade": grades,
+            ROW: range(len(frame)),
+        }
+    )
     return Part(table, labels, {"doc_id": "product_id", "grade": "label"}, noun="product")

@@ -81,14 +81,20 @@ class SplitPlan:
     report: SplitReport
 
 
-def plan_benchmark(pairs: pd.DataFrame, recipe: BenchmarkRecipe, grades: Sequence[int]) -> SplitPlan:
+def plan_benchmark(
+    pairs: pd.DataFrame, recipe: BenchmarkRecipe, grades: Sequence[int]
+) -> SplitPlan:
     """Pick the benchmark from `pairs` (pair_id, query_id, grade; grade NA = unlabelled)."""
     if recipe.queries < 1 or recipe.per_query < 1 or recipe.min_per_label < 0:
         raise StoreError("a benchmark needs at least 1 query and 1 pair per query")
     rng = np.random.default_rng(recipe.seed)
     labelled = _labelled(pairs)
-    counts = pd.crosstab(labelled["query_id"], labelled["grade"]).reindex(columns=list(grades), fill_value=0)
-    complete = (counts >= recipe.min_per_label).all(axis=1) & (counts.sum(axis=1) >= recipe.per_query)
+    counts = pd.crosstab(labelled["query_id"], labelled["grade"]).reindex(
+        columns=list(grades), fill_value=0
+    )
+    complete = (counts >= recipe.min_per_label).all(axis=1) & (
+        counts.sum(axis=1) >= recipe.per_query
+    )
     full = counts.sum(axis=1) >= recipe.per_query
     tiers = [counts.index[complete], counts.index[~complete & full], counts.index[~full]]
     order = np.concatenate([rng.permutation(np.asarray(tier, dtype=object)) for tier in tiers])
@@ -110,8 +116,10 @@ def plan_benchmark(pairs: pd.DataFrame, recipe: BenchmarkRecipe, grades: Sequenc
     picked = picked[picked.groupby("query_id").cumcount() < recipe.per_query]
     assignments = pd.DataFrame({"pair_id": picked["pair_id"].to_numpy(), "split": "benchmark"})
     left = len(labelled[labelled["query_id"].isin(chosen)]) - len(picked)
-    return SplitPlan(assignments, _report(pairs, assignments, grades,
-                                          {"not picked from benchmark queries": left}, notes))
+    return SplitPlan(
+        assignments,
+        _report(pairs, assignments, grades, {"not picked from benchmark queries": left}, notes),
+    )
 
 
 def plan_training(pairs: pd.DataFrame, recipe: TrainingRecipe, grades: Sequence[int]) -> SplitPlan:
@@ -138,10 +146,12 @@ def plan_training(pairs: pd.DataFrame, recipe: TrainingRecipe, grades: Sequence[
     if recipe.validation_share > 0 and len(queries) > 1:
         held = max(held, 1)
     validation = set(shuffled[:held])
-    assignments = pd.DataFrame({
-        "pair_id": kept["pair_id"].to_numpy(),
-        "split": np.where(kept["query_id"].isin(validation), "validation", "train"),
-    })
+    assignments = pd.DataFrame(
+        {
+            "pair_id": kept["pair_id"].to_numpy(),
+            "split": np.where(kept["query_id"].isin(validation), "validation", "train"),
+        }
+    )
     return SplitPlan(assignments, _report(pairs, assignments, grades, dropped, ()))
 
 
@@ -166,8 +176,11 @@ def _rebalance(kept: pd.DataFrame, shares: Mapping[int, float]) -> pd.DataFrame:
 
 
 def _report(
-    pairs: pd.DataFrame, assignments: pd.DataFrame, grades: Sequence[int],
-    dropped: Mapping[str, int], notes: Sequence[str],
+    pairs: pd.DataFrame,
+    assignments: pd.DataFrame,
+    grades: Sequence[int],
+    dropped: Mapping[str, int],
+    notes: Sequence[str],
 ) -> SplitReport:
     joined = assignments.merge(pairs[["pair_id", "query_id", "grade"]], on="pair_id")
     splits = {}
@@ -183,18 +196,24 @@ def _report(
     return SplitReport(splits, {k: v for k, v in dropped.items() if v}, tuple(notes))
 
 
-def split_benchmark(db: str | Path, dataset: str, recipe: BenchmarkRecipe = BenchmarkRecipe()) -> SplitReport:
+def split_benchmark(
+    db: str | Path, dataset: str, recipe: BenchmarkRecipe = BenchmarkRecipe()
+) -> SplitReport:
     """Pick the benchmark of `dataset` anew. Every earlier split of the dataset is cleared,
     since the training split depends on which queries are held out."""
     with connect(db) as con, transaction(con):
         pairs, grades = _read(con, dataset)
         plan = plan_benchmark(pairs, recipe, grades)
-        con.execute("UPDATE pairs SET split = NULL WHERE dataset = ? AND split IS NOT NULL", [dataset])
+        con.execute(
+            "UPDATE pairs SET split = NULL WHERE dataset = ? AND split IS NOT NULL", [dataset]
+        )
         _write(con, dataset, plan.assignments)
     return plan.report
 
 
-def split_training(db: str | Path, dataset: str, recipe: TrainingRecipe = TrainingRecipe()) -> SplitReport:
+def split_training(
+    db: str | Path, dataset: str, recipe: TrainingRecipe = TrainingRecipe()
+) -> SplitReport:
     """Make the train and validation splits of `dataset` anew from the queries that have
     no benchmark pair; the benchmark is left as it is."""
     with connect(db) as con, transaction(con):

@@ -11,8 +11,16 @@ import storage
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDER = REPO / "sample_data"
-STORE_TABLES = ("datasets", "queries", "documents", "pairs", "label_events", "current_labels",
-                "judge_runs", "judgments")
+STORE_TABLES = (
+    "datasets",
+    "queries",
+    "documents",
+    "pairs",
+    "label_events",
+    "current_labels",
+    "judge_runs",
+    "judgments",
+)
 
 
 @pytest.fixture

@@ -17,10 +17,14 @@ def run(capsys, *argv):
 
 
 def test_import_split_stats(capsys, db):
-    code, out, _ = run(capsys, "--db", db, "import", "wands", SAMPLE_FOLDER, "--dataset", "wands-sample")
+    code, out, _ = run(
+        capsys, "--db", db, "import", "wands", SAMPLE_FOLDER, "--dataset", "wands-sample"
+    )
     assert code == 0
-    assert out.strip() == ("wands-sample: 480 queries, 174 documents, 174 pairs (174 new), 0 documents "
-                           "changed, 174 new label events, 0 rows skipped")
+    assert out.strip() == (
+        "wands-sample: 480 queries, 174 documents, 174 pairs (174 new), 0 documents "
+        "changed, 174 new label events, 0 rows skipped"
+    )
     code, out, _ = run(capsys, "--db", db, "split", "benchmark", "--queries", 4, "--per-query", 5)
     assert code == 0 and out.startswith("benchmark: 4 queries, 20 pairs")
     code, out, _ = run(capsys, "--db", db, "split", "train", "--cap", 3, "--validation", 0.2)
@@ -36,21 +40,56 @@ def test_import_split_stats(capsys, db):
 def test_table_trec_instruction_and_judgement_ai_forms(capsys, db, tmp_path):
     table = tmp_path / "pairs.tsv"
     table.write_text("q\tpid\trel\noak desk\td1\tgood\noak desk\td2\tbad\n")
-    code, out, err = run(capsys, "--db", db, "import", "table", table, "--dataset", "t",
-                         "--map", "query=q,doc_id=pid,label=rel", "--labels", "good=1,bad=0", "--scale", "0=bad,1=good")
+    code, out, err = run(
+        capsys,
+        "--db",
+        db,
+        "import",
+        "table",
+        table,
+        "--dataset",
+        "t",
+        "--map",
+        "query=q,doc_id=pid,label=rel",
+        "--labels",
+        "good=1,bad=0",
+        "--scale",
+        "0=bad,1=good",
+    )
     assert (code, err) == (0, "") and "2 new label events" in out
     (tmp_path / "qrels").write_text("1 0 a 1\n1 0 b 0\n")
     (tmp_path / "topics").write_text("1\toak desk\n")
-    code, out, _ = run(capsys, "--db", db, "import", "trec", tmp_path / "qrels", "--topics", tmp_path / "topics",
-                       "--dataset", "r")
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "import",
+        "trec",
+        tmp_path / "qrels",
+        "--topics",
+        tmp_path / "topics",
+        "--dataset",
+        "r",
+    )
     assert code == 0 and out.startswith("r: 1 queries, 2 documents, 2 pairs")
-    line = {"query_id": 1, "product_id": 2, "instruction": "i", "output": "SCORE: 1",
-            "input": {"query": "oak desk", "product_name": "desk"}}
+    line = {
+        "query_id": 1,
+        "product_id": 2,
+        "instruction": "i",
+        "output": "SCORE: 1",
+        "input": {"query": "oak desk", "product_name": "desk"},
+    }
     (tmp_path / "train.jsonl").write_text(json.dumps(line) + "\n")
-    code, out, _ = run(capsys, "--db", db, "import", "instruction", tmp_path / "train.jsonl", "--dataset", "i")
+    code, out, _ = run(
+        capsys, "--db", db, "import", "instruction", tmp_path / "train.jsonl", "--dataset", "i"
+    )
     assert code == 0 and "1 new label events" in out
-    (tmp_path / "results.json").write_text(json.dumps([{"query": "oak desk", "doc_id": "d1", "score": 1}]))
-    code, out, _ = run(capsys, "--db", db, "import", "judgement-ai", tmp_path / "results.json", "--dataset", "t")
+    (tmp_path / "results.json").write_text(
+        json.dumps([{"query": "oak desk", "doc_id": "d1", "score": 1}])
+    )
+    code, out, _ = run(
+        capsys, "--db", db, "import", "judgement-ai", tmp_path / "results.json", "--dataset", "t"
+    )
     assert code == 0 and out.strip().endswith("judge run 1")
 
 
@@ -61,27 +100,49 @@ def test_bad_file_is_one_line_and_exit_code_2(capsys, db, wands_copy):
     label.write_text("\n".join(lines))
     code, out, err = run(capsys, "--db", db, "import", "wands", wands_copy)
     assert (code, out) == (2, "")
-    assert err == ("error: label.csv line 14, column label: expected one of Exact, Partial, "
-                   "Irrelevant, got 'Exakt'\n")
+    assert err == (
+        "error: label.csv line 14, column label: expected one of Exact, Partial, "
+        "Irrelevant, got 'Exakt'\n"
+    )
     assert run(capsys, "--db", db, "stats")[1] == (
         "the store is empty: import a dataset with `python cli.py import`\n"
     )
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["import", "table", "x.csv", "--dataset", "t", "--map", "query=q"], "error: the column mapping needs doc_id=COLUMN\n"),
-    (["split", "benchmark"], "error: the store holds 0 datasets (none): name one with --dataset\n"),
-    (["stats", "--dataset", "nope"], "error: no dataset named 'nope'\n"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["import", "table", "x.csv", "--dataset", "t", "--map", "query=q"],
+            "error: the column mapping needs doc_id=COLUMN\n",
+        ),
+        (
+            ["split", "benchmark"],
+            "error: the store holds 0 datasets (none): name one with --dataset\n",
+        ),
+        (["stats", "--dataset", "nope"], "error: no dataset named 'nope'\n"),
+    ],
+)
 def test_user_errors(capsys, db, argv, message):
     code, _, err = run(capsys, "--db", db, *argv)
     assert (code, err) == (2, message)
 
 
-@pytest.mark.parametrize("argv", [
-    ["import"], ["import", "wands"], ["import", "table"], ["import", "instruction"], ["import", "trec"],
-    ["import", "judgement-ai"], ["split"], ["split", "benchmark"], ["split", "train"], ["stats"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["import"],
+        ["import", "wands"],
+        ["import", "table"],
+        ["import", "instruction"],
+        ["import", "trec"],
+        ["import", "judgement-ai"],
+        ["split"],
+        ["split", "benchmark"],
+        ["split", "train"],
+        ["stats"],
+    ],
+)
 def test_help_ends_with_an_example(capsys, argv):
     with pytest.raises(SystemExit) as done:
         cli.main([*argv, "--help"])

@@ -37,7 +37,9 @@ def second(**changes):
 
 
 def test_reads_the_seed_example(db, tmp_path):
-    summary = storage.import_instruction_jsonl(db, write(tmp_path, [RECORD, second()]), dataset="seed")
+    summary = storage.import_instruction_jsonl(
+        db, write(tmp_path, [RECORD, second()]), dataset="seed"
+    )
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (1, 2, 2, 2)
     with storage.connect(db) as con:
         row = con.execute(
@@ -57,19 +59,29 @@ def test_round_trip_through_the_export_shape_is_idempotent(db, tmp_path):
 
 
 BROKEN = [
-    ([RECORD, second(output="SCORE 2")],
-     "train.jsonl line 2, column output: expected one of 'SCORE: 0', 'SCORE: 1', 'SCORE: 2', got 'SCORE 2'"),
-    ([RECORD, second(output="SCORE: 3")],
-     "train.jsonl line 2, column output: grade 3 is not on the scale (0=Irrelevant, 1=Partial, 2=Exact)"),
-    ([RECORD, {k: v for k, v in RECORD.items() if k != "product_id"}],
-     "train.jsonl line 2, column product_id: missing key 'product_id'"),
-    ([RECORD, second(input="Query: x")],
-     "train.jsonl line 2, column input: expected an object with query, product_name, product_class, "
-     "category_hierarchy and product_description, got str"),
+    (
+        [RECORD, second(output="SCORE 2")],
+        "train.jsonl line 2, column output: expected one of 'SCORE: 0', 'SCORE: 1', 'SCORE: 2', got 'SCORE 2'",
+    ),
+    (
+        [RECORD, second(output="SCORE: 3")],
+        "train.jsonl line 2, column output: grade 3 is not on the scale (0=Irrelevant, 1=Partial, 2=Exact)",
+    ),
+    (
+        [RECORD, {k: v for k, v in RECORD.items() if k != "product_id"}],
+        "train.jsonl line 2, column product_id: missing key 'product_id'",
+    ),
+    (
+        [RECORD, second(input="Query: x")],
+        "train.jsonl line 2, column input: expected an object with query, product_name, product_class, "
+        "category_hierarchy and product_description, got str",
+    ),
     ([RECORD, second(query_id="")], "train.jsonl line 2, column query_id: empty query_id"),
-    ([RECORD, second(input={**RECORD["input"], "query": "other"})],
-     "train.jsonl line 2, column input.query: query '15' has input.query 'other' here but "
-     "'black 5 drawer dresser by guilford' on line 1; a query must read the same on every row"),
+    (
+        [RECORD, second(input={**RECORD["input"], "query": "other"})],
+        "train.jsonl line 2, column input.query: query '15' has input.query 'other' here but "
+        "'black 5 drawer dresser by guilford' on line 1; a query must read the same on every row",
+    ),
 ]
 
 

@@ -14,13 +14,16 @@ def sample_pairs(db, n):
     with storage.connect(db) as con:
         return con.execute(
             "SELECT q.query, p.doc_id, c.grade FROM pairs p JOIN queries q USING (dataset, query_id) "
-            "JOIN current_labels c USING (pair_id) ORDER BY p.pair_id LIMIT ?", [n]
+            "JOIN current_labels c USING (pair_id) ORDER BY p.pair_id LIMIT ?",
+            [n],
         ).fetchall()
 
 
 def results(db, n=5):
-    return [{"query": q, "doc_id": d, "score": g, "reasoning": f"because {i}", "rank": i + 1}
-            for i, (q, d, g) in enumerate(sample_pairs(db, n))]
+    return [
+        {"query": q, "doc_id": d, "score": g, "reasoning": f"because {i}", "rank": i + 1}
+        for i, (q, d, g) in enumerate(sample_pairs(db, n))
+    ]
 
 
 def write(tmp_path, items):
@@ -31,14 +34,22 @@ def write(tmp_path, items):
 
 def test_results_become_an_imported_run(sample_db, tmp_path):
     items = results(sample_db)
-    summary = storage.import_judgement_ai(sample_db, write(tmp_path, items), dataset="wands-sample",
-                                          model="gpt-5.5")
+    summary = storage.import_judgement_ai(
+        sample_db, write(tmp_path, items), dataset="wands-sample", model="gpt-5.5"
+    )
     run = storage.get_run(sample_db, summary.run_id)
-    assert (run["backend"], run["status"], run["model"], run["name"]) == ("judgement-ai", "imported", "gpt-5.5", "results")
+    assert (run["backend"], run["status"], run["model"], run["name"]) == (
+        "judgement-ai",
+        "imported",
+        "gpt-5.5",
+        "results",
+    )
     frame = storage.run_labels(sample_db, summary.run_id)
     assert len(frame) == 5 and (frame["judge"] == frame["human"]).all()
     with storage.connect(sample_db) as con:
-        rows = con.execute("SELECT raw_output, parse_status FROM judgments ORDER BY pair_id").fetchall()
+        rows = con.execute(
+            "SELECT raw_output, parse_status FROM judgments ORDER BY pair_id"
+        ).fetchall()
     assert rows[0] == ("because 0", "strict")
 
 
@@ -67,13 +78,23 @@ def test_unknown_pair_names_the_item_and_changes_nothing(sample_db, tmp_path):
     assert store_snapshot(sample_db) == before
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda items: items[1].update(score=3),
-     "results.json, column score: item 1: score 3 is not on the scale of 'wands-sample' (0, 1, 2)"),
-    (lambda items: items[2].pop("score"), "results.json, column score: item 2: missing key 'score'"),
-    (lambda items: items[0].update(score="high"),
-     "results.json, column score: item 0: expected an integer score, got 'high'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda items: items[1].update(score=3),
+            "results.json, column score: item 1: score 3 is not on the scale of 'wands-sample' (0, 1, 2)",
+        ),
+        (
+            lambda items: items[2].pop("score"),
+            "results.json, column score: item 2: missing key 'score'",
+        ),
+        (
+            lambda items: items[0].update(score="high"),
+            "results.json, column score: item 0: expected an integer score, got 'high'",
+        ),
+    ],
+)
 def test_bad_items(sample_db, tmp_path, change, message):
     items = results(sample_db)
     change(items)

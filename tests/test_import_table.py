@@ -11,12 +11,42 @@ import storage
 from conftest import store_snapshot
 
 ROWS = [
-    {"search": "oak desk", "pid": "d1", "name": "oak writing desk", "kind": "Desks", "rel": "Exact", "color": "brown"},
-    {"search": "oak desk", "pid": "d2", "name": "pine bed", "kind": "Beds", "rel": "Irrelevant", "color": ""},
-    {"search": "blue lamp", "pid": "d3", "name": "blue table lamp", "kind": "Lamps", "rel": "Partial", "color": "blue"},
-    {"search": "blue lamp", "pid": "d1", "name": "oak writing desk", "kind": "Desks", "rel": "Irrelevant", "color": "brown"},
+    {
+        "search": "oak desk",
+        "pid": "d1",
+        "name": "oak writing desk",
+        "kind": "Desks",
+        "rel": "Exact",
+        "color": "brown",
+    },
+    {
+        "search": "oak desk",
+        "pid": "d2",
+        "name": "pine bed",
+        "kind": "Beds",
+        "rel": "Irrelevant",
+        "color": "",
+    },
+    {
+        "search": "blue lamp",
+        "pid": "d3",
+        "name": "blue table lamp",
+        "kind": "Lamps",
+        "rel": "Partial",
+        "color": "blue",
+    },
+    {
+        "search": "blue lamp",
+        "pid": "d1",
+        "name": "oak writing desk",
+        "kind": "Desks",
+        "rel": "Irrelevant",
+        "color": "brown",
+    },
 ]
-COLUMNS = storage.ColumnMap(query="search", doc_id="pid", title="name", doc_class="kind", label="rel")
+COLUMNS = storage.ColumnMap(
+    query="search", doc_id="pid", title="name", doc_class="kind", label="rel"
+)
 
 
 def write(tmp_path, kind, rows=ROWS):
@@ -38,7 +68,9 @@ def test_each_format_imports_the_same_store(db, tmp_path, kind):
     summary = storage.import_table(db, write(tmp_path, kind), dataset="t", columns=COLUMNS)
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (2, 3, 4, 4)
     with storage.connect(db) as con:
-        docs = con.execute("SELECT doc_id, title, doc_class, fields FROM documents ORDER BY doc_id").fetchall()
+        docs = con.execute(
+            "SELECT doc_id, title, doc_class, fields FROM documents ORDER BY doc_id"
+        ).fetchall()
         labels = con.execute(
             "SELECT q.query, p.doc_id, c.grade FROM pairs p JOIN queries q USING (dataset, query_id) "
             "JOIN current_labels c USING (pair_id) ORDER BY 1, 2"
@@ -47,7 +79,12 @@ def test_each_format_imports_the_same_store(db, tmp_path, kind):
     assert docs[0][:3] == ("d1", "oak writing desk", "Desks")
     assert json.loads(docs[0][3]) == {"color": "brown"}
     assert docs[1][3] is None  # an empty extra value is not stored
-    assert labels == [("blue lamp", "d1", 0), ("blue lamp", "d3", 1), ("oak desk", "d1", 2), ("oak desk", "d2", 0)]
+    assert labels == [
+        ("blue lamp", "d1", 0),
+        ("blue lamp", "d3", 1),
+        ("oak desk", "d1", 2),
+        ("oak desk", "d2", 0),
+    ]
     assert query_ids == {storage.query_id_for("oak desk"), storage.query_id_for("blue lamp")}
 
 
@@ -60,49 +97,100 @@ def test_reimport_is_idempotent_and_a_changed_label_is_one_event(db, tmp_path):
     assert store_snapshot(db) == before
     changed = [dict(r) for r in ROWS]
     changed[1]["rel"] = "Partial"
-    summary = storage.import_table(db, write(tmp_path, "csv", changed), dataset="t", columns=COLUMNS)
+    summary = storage.import_table(
+        db, write(tmp_path, "csv", changed), dataset="t", columns=COLUMNS
+    )
     assert summary.label_events == 1
 
 
 def test_label_mapping_scale_and_query_ids(db, tmp_path):
-    rows = [{"qid": "7", "q": "red rug", "doc": "r1", "score": "4"},
-            {"qid": "7", "q": "red rug", "doc": "r2", "score": "1"}]
+    rows = [
+        {"qid": "7", "q": "red rug", "doc": "r1", "score": "4"},
+        {"qid": "7", "q": "red rug", "doc": "r2", "score": "1"},
+    ]
     path = write(tmp_path, "csv", rows)
     scale = storage.Scale.parse("1=bad,2=fair,3=good,4=great,5=perfect")
-    storage.import_table(db, path, dataset="likert", scale=scale,
-                         columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"))
-    assert storage.dataset_scale(db, "likert") == ([1, 2, 3, 4, 5], ["bad", "fair", "good", "great", "perfect"])
-    storage.import_table(db, path, dataset="mapped", labels=storage.parse_label_map("4=2,1=0"),
-                         columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"))
+    storage.import_table(
+        db,
+        path,
+        dataset="likert",
+        scale=scale,
+        columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
+    )
+    assert storage.dataset_scale(db, "likert") == (
+        [1, 2, 3, 4, 5],
+        ["bad", "fair", "good", "great", "perfect"],
+    )
+    storage.import_table(
+        db,
+        path,
+        dataset="mapped",
+        labels=storage.parse_label_map("4=2,1=0"),
+        columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
+    )
     assert storage.dataset_stats(db, "mapped")["labels"] == {0: 1, 1: 0, 2: 1}
 
 
 def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
-    summary = storage.import_table(db, write(tmp_path, "csv"), dataset="t",
-                                   columns=storage.ColumnMap(query="search", doc_id="pid"))
+    summary = storage.import_table(
+        db,
+        write(tmp_path, "csv"),
+        dataset="t",
+        columns=storage.ColumnMap(query="search", doc_id="pid"),
+    )
     assert (summary.pairs, summary.label_events) == (4, 0)
-    assert summary.notes == ("left out column(s) rel: they differ between rows of the same document, "
-                             "so they describe pairs, not documents",)
+    assert summary.notes == (
+        "left out column(s) rel: they differ between rows of the same document, "
+        "so they describe pairs, not documents",
+    )
     assert storage.dataset_stats(db, "t")["labelled_pairs"] == 0
 
 
 def test_identical_repeated_rows_are_skipped(db, tmp_path):
-    summary = storage.import_table(db, write(tmp_path, "csv", ROWS + ROWS[:1]), dataset="t", columns=COLUMNS)
+    summary = storage.import_table(
+        db, write(tmp_path, "csv", ROWS + ROWS[:1]), dataset="t", columns=COLUMNS
+    )
     assert (summary.pairs, summary.skipped) == (4, 1)
 
 
 BROKEN = [  # format, row changed (0-based), column, new value, exact error
-    ("csv", 1, "rel", "Exakt", "pairs.csv line 3, column rel: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'"),
+    (
+        "csv",
+        1,
+        "rel",
+        "Exakt",
+        "pairs.csv line 3, column rel: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'",
+    ),
     ("csv", 2, "pid", "", "pairs.csv line 4, column pid: empty pid"),
-    ("tsv", 3, "name", "desk", "pairs.tsv line 5, column name: document 'd1' has name 'desk' here but "
-     "'oak writing desk' on line 2; a document must read the same on every row"),
-    ("jsonl", 2, "rel", "Exakt", "pairs.jsonl line 3, column rel: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'"),
-    ("parquet", 0, "rel", "Exakt", "pairs.parquet, column rel: row 1: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'"),
+    (
+        "tsv",
+        3,
+        "name",
+        "desk",
+        "pairs.tsv line 5, column name: document 'd1' has name 'desk' here but "
+        "'oak writing desk' on line 2; a document must read the same on every row",
+    ),
+    (
+        "jsonl",
+        2,
+        "rel",
+        "Exakt",
+        "pairs.jsonl line 3, column rel: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'",
+    ),
+    (
+        "parquet",
+        0,
+        "rel",
+        "Exakt",
+        "pairs.parquet, column rel: row 1: expected one of Irrelevant, Partial, Exact, 0, 1, 2, got 'Exakt'",
+    ),
 ]
 
 
 @pytest.mark.parametrize("kind, row, column, value, message", BROKEN)
-def test_broken_rows_name_file_line_column_and_change_nothing(db, tmp_path, kind, row, column, value, message):
+def test_broken_rows_name_file_line_column_and_change_nothing(
+    db, tmp_path, kind, row, column, value, message
+):
     storage.import_table(db, write(tmp_path, "csv"), dataset="t", columns=COLUMNS)
     before = store_snapshot(db)
     rows = [dict(r) for r in ROWS]
@@ -126,18 +214,35 @@ def test_one_pair_with_two_grades(db, tmp_path):
 def test_wrong_field_count_and_missing_column(db, tmp_path):
     path = tmp_path / "pairs.csv"
     path.write_text("search,pid,rel\noak desk,d1,Exact\noak desk,d2,Partial,extra\n")
-    with pytest.raises(storage.ImportFormatError, match=r"^pairs.csv line 3: expected 3 fields as in the header, got 4$"):
-        storage.import_table(db, path, dataset="t", columns=storage.ColumnMap(query="search", doc_id="pid", label="rel"))
+    with pytest.raises(
+        storage.ImportFormatError,
+        match=r"^pairs.csv line 3: expected 3 fields as in the header, got 4$",
+    ):
+        storage.import_table(
+            db,
+            path,
+            dataset="t",
+            columns=storage.ColumnMap(query="search", doc_id="pid", label="rel"),
+        )
     path.write_text("search,pid,rel\noak desk,d1,Exact\n")
-    with pytest.raises(storage.ImportFormatError, match=r"^pairs.csv line 1: missing column 'name'"):
-        storage.import_table(db, path, dataset="t", columns=storage.ColumnMap(query="search", doc_id="pid", title="name"))
+    with pytest.raises(
+        storage.ImportFormatError, match=r"^pairs.csv line 1: missing column 'name'"
+    ):
+        storage.import_table(
+            db,
+            path,
+            dataset="t",
+            columns=storage.ColumnMap(query="search", doc_id="pid", title="name"),
+        )
 
 
 def test_bad_json_line(db, tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"search": "a", "pid": "1"}\n\n{"search": "b", "pid": 2,}\n')
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_table(db, path, dataset="t", columns=storage.ColumnMap(query="search", doc_id="pid"))
+        storage.import_table(
+            db, path, dataset="t", columns=storage.ColumnMap(query="search", doc_id="pid")
+        )
     assert str(caught.value).startswith("pairs.jsonl line 3: invalid JSON at character 26")
 
 
@@ -158,4 +263,7 @@ def test_text_that_is_not_utf8_names_its_line(db, tmp_path, kind):
     path.write_bytes(b"\n".join(data))
     with pytest.raises(storage.ImportFormatError) as caught:
         storage.import_table(db, path, dataset="t", columns=COLUMNS)
-    assert str(caught.value) == f"pairs.{kind} line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    assert (
+        str(caught.value)
+        == f"pairs.{kind} line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    )

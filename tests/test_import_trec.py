@@ -32,57 +32,118 @@ Relevant documents discuss polio.
 @pytest.fixture
 def files(tmp_path):
     paths = {}
-    for name, text in {"qrels.txt": QRELS, "topics.tsv": TOPICS_TSV, "topics.txt": TOPICS_CLASSIC,
-                       "docs.tsv": "FT911-3\tcrime rings and polio\nFT911-7\tweather\nLA0101-9\tiron lung\n"}.items():
+    for name, text in {
+        "qrels.txt": QRELS,
+        "topics.tsv": TOPICS_TSV,
+        "topics.txt": TOPICS_CLASSIC,
+        "docs.tsv": "FT911-3\tcrime rings and polio\nFT911-7\tweather\nLA0101-9\tiron lung\n",
+    }.items():
         paths[name] = tmp_path / name
         paths[name].write_text(text)
     paths["docs.jsonl"] = tmp_path / "docs.jsonl"
-    paths["docs.jsonl"].write_text("".join(json.dumps({"docid": d, "title": "t " + d, "text": d.lower()}) + "\n"
-                                           for d in ("FT911-3", "FT911-7", "LA0101-9")))
+    paths["docs.jsonl"].write_text(
+        "".join(
+            json.dumps({"docid": d, "title": "t " + d, "text": d.lower()}) + "\n"
+            for d in ("FT911-3", "FT911-7", "LA0101-9")
+        )
+    )
     return paths
 
 
 def test_qrels_with_tsv_topics_infers_the_scale(db, files):
-    summary = storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust")
+    summary = storage.import_trec(
+        db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
+    )
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (2, 3, 4, 4)
     assert storage.dataset_scale(db, "robust") == ([0, 1, 2, 3], ["0", "1", "2", "3"])
     with storage.connect(db) as con:
-        assert con.execute("SELECT title, description FROM documents WHERE doc_id = 'FT911-3'").fetchall() == [(None, None)]
+        assert con.execute(
+            "SELECT title, description FROM documents WHERE doc_id = 'FT911-3'"
+        ).fetchall() == [(None, None)]
 
 
 def test_classic_topics_read_the_same_queries(db, files):
     storage.import_trec(db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust")
     with storage.connect(db) as con:
         queries = con.execute("SELECT query_id, query FROM queries ORDER BY 1").fetchall()
-    assert queries == [("301", "International Organized Crime"), ("302", "Poliomyelitis and Post-Polio")]
+    assert queries == [
+        ("301", "International Organized Crime"),
+        ("302", "Poliomyelitis and Post-Polio"),
+    ]
 
 
 @pytest.mark.parametrize("docs", ["docs.tsv", "docs.jsonl"])
 def test_documents_file_fills_the_text(db, files, docs):
-    storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], documents=files[docs],
-                        dataset="robust", scale=storage.Scale.parse("0=no,1=some,2=yes,3=perfect"))
+    storage.import_trec(
+        db,
+        files["qrels.txt"],
+        topics=files["topics.tsv"],
+        documents=files[docs],
+        dataset="robust",
+        scale=storage.Scale.parse("0=no,1=some,2=yes,3=perfect"),
+    )
     with storage.connect(db) as con:
-        text = con.execute("SELECT description FROM documents WHERE doc_id = 'LA0101-9'").fetchall()[0][0]
+        text = con.execute(
+            "SELECT description FROM documents WHERE doc_id = 'LA0101-9'"
+        ).fetchall()[0][0]
     assert text.lower() == "iron lung" or text == "la0101-9"
     assert storage.dataset_scale(db, "robust")[1] == ["no", "some", "yes", "perfect"]
 
 
 def test_documents_added_later_fill_the_stubs_and_reimport_is_idempotent(db, files):
     storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust")
-    storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], documents=files["docs.tsv"], dataset="robust")
+    storage.import_trec(
+        db,
+        files["qrels.txt"],
+        topics=files["topics.tsv"],
+        documents=files["docs.tsv"],
+        dataset="robust",
+    )
     before = store_snapshot(db)
-    again = storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust")
+    again = storage.import_trec(
+        db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
+    )
     assert (again.new_pairs, again.label_events) == (0, 0)
     assert store_snapshot(db) == before  # stubs never overwrite stored text
 
 
 BROKEN = [
-    ("qrels.txt", "301 0 FT911-7 0\n", "301 0 FT911-7\n", "qrels.txt line 2: expected 4 fields (qid iteration docid relevance), got 3"),
-    ("qrels.txt", "301 0 FT911-7 0\n", "301 0 FT911-7 high\n", "qrels.txt line 2, column relevance: expected an integer grade, got 'high'"),
-    ("qrels.txt", "302 0 LA0101-9 3\n", "303 0 LA0101-9 3\n", "qrels.txt line 5, column qid: topic '303' is not in topics.tsv"),
-    ("qrels.txt", "302 0 LA0101-9 3\n", "301 0 FT911-3 1\n", "qrels.txt line 5, column relevance: the pair (query '301', document 'FT911-3') has grade 1 here but 2 on line 1"),
-    ("topics.tsv", "302\tpolio", "302 polio", "topics.tsv line 2: expected qid<TAB>query text, found no tab"),
-    ("topics.tsv", "302\tpolio", "301\tpolio", "topics.tsv line 2, column qid: duplicate qid '301' (first on line 1)"),
+    (
+        "qrels.txt",
+        "301 0 FT911-7 0\n",
+        "301 0 FT911-7\n",
+        "qrels.txt line 2: expected 4 fields (qid iteration docid relevance), got 3",
+    ),
+    (
+        "qrels.txt",
+        "301 0 FT911-7 0\n",
+        "301 0 FT911-7 high\n",
+        "qrels.txt line 2, column relevance: expected an integer grade, got 'high'",
+    ),
+    (
+        "qrels.txt",
+        "302 0 LA0101-9 3\n",
+        "303 0 LA0101-9 3\n",
+        "qrels.txt line 5, column qid: topic '303' is not in topics.tsv",
+    ),
+    (
+        "qrels.txt",
+        "302 0 LA0101-9 3\n",
+        "301 0 FT911-3 1\n",
+        "qrels.txt line 5, column relevance: the pair (query '301', document 'FT911-3') has grade 1 here but 2 on line 1",
+    ),
+    (
+        "topics.tsv",
+        "302\tpolio",
+        "302 polio",
+        "topics.tsv line 2: expected qid<TAB>query text, found no tab",
+    ),
+    (
+        "topics.tsv",
+        "302\tpolio",
+        "301\tpolio",
+        "topics.tsv line 2, column qid: duplicate qid '301' (first on line 1)",
+    ),
 ]
 
 
@@ -94,21 +155,36 @@ def test_broken_files_name_file_line_column_and_change_nothing(db, files, name, 
     assert old in text
     files[name].write_text(text.replace(old, new, 1))
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust",
-                            scale=storage.Scale.numeric(0, 3))
+        storage.import_trec(
+            db,
+            files["qrels.txt"],
+            topics=files["topics.tsv"],
+            dataset="robust",
+            scale=storage.Scale.numeric(0, 3),
+        )
     assert str(caught.value) == message
     assert store_snapshot(db) == before
 
 
 def test_grade_off_a_given_scale(db, files):
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust",
-                            scale=storage.Scale.numeric(0, 2))
-    assert str(caught.value) == "qrels.txt line 5, column relevance: grade 3 is not on the scale (0=0, 1=1, 2=2)"
+        storage.import_trec(
+            db,
+            files["qrels.txt"],
+            topics=files["topics.tsv"],
+            dataset="robust",
+            scale=storage.Scale.numeric(0, 2),
+        )
+    assert (
+        str(caught.value)
+        == "qrels.txt line 5, column relevance: grade 3 is not on the scale (0=0, 1=1, 2=2)"
+    )
 
 
 def test_classic_topic_without_a_title(db, files):
-    files["topics.txt"].write_text(TOPICS_CLASSIC.replace("<title> Poliomyelitis and", "<ttl> Poliomyelitis and"))
+    files["topics.txt"].write_text(
+        TOPICS_CLASSIC.replace("<title> Poliomyelitis and", "<ttl> Poliomyelitis and")
+    )
     with pytest.raises(storage.ImportFormatError) as caught:
         storage.import_trec(db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust")
     assert str(caught.value) == "topics.txt line 9, column <title>: topic without <title>"

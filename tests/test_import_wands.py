@@ -21,7 +21,11 @@ def edit_line(path: Path, line: int, old: str, new: str) -> None:
 def test_sample_imports_every_row(sample_db):
     stats = storage.dataset_stats(sample_db, "wands-sample")
     assert (stats["queries"], stats["documents"], stats["pairs"]) == (480, 174, 174)
-    assert stats["labels"] == {0: 67, 1: 81, 2: 26}  # SOURCE.md: Irrelevant 67, Partial 81, Exact 26
+    assert stats["labels"] == {
+        0: 67,
+        1: 81,
+        2: 26,
+    }  # SOURCE.md: Irrelevant 67, Partial 81, Exact 26
 
 
 def test_product_columns_land_where_the_prompt_reads_them(sample_db):
@@ -59,14 +63,16 @@ def test_changed_label_appends_one_event(sample_db, wands_copy):
 
 def test_changed_text_bumps_updated_at_and_keeps_extra_fields(sample_db, wands_copy):
     with storage.connect(sample_db) as con:
-        before = con.execute("SELECT updated_at FROM documents WHERE doc_id = '104'").fetchall()[0][0]
+        before = con.execute("SELECT updated_at FROM documents WHERE doc_id = '104'").fetchall()[0][
+            0
+        ]
     edit_line(wands_copy / "product.csv", 3, "pillow case\t", "pillowcase\t")
     text = (wands_copy / "product.csv").read_text(encoding="utf-8")
     (wands_copy / "product.csv").write_text(
         text.replace("pillowcase\tSheets And Sheet Sets", "pillowcase\tSheets And Sheet Sets", 1),
         encoding="utf-8",
     )
-    edit_line(wands_copy / "product.csv", 3, "\t\t\t\t", '\tcolor : white|size : queen\t12\t4.5\t')
+    edit_line(wands_copy / "product.csv", 3, "\t\t\t\t", "\tcolor : white|size : queen\t12\t4.5\t")
     summary = storage.import_wands(sample_db, wands_copy, dataset="wands-sample")
     assert summary.updated_documents == 1
     with storage.connect(sample_db) as con:
@@ -75,7 +81,9 @@ def test_changed_text_bumps_updated_at_and_keeps_extra_fields(sample_db, wands_c
         ).fetchall()[0]
     assert title == "melville bamboo feel 1800 thread count pillowcase"
     assert json.loads(fields) == {
-        "product_features": "color : white|size : queen", "rating_count": "12", "average_rating": "4.5",
+        "product_features": "color : white|size : queen",
+        "rating_count": "12",
+        "average_rating": "4.5",
     }
     assert after > before
 
@@ -83,39 +91,97 @@ def test_changed_text_bumps_updated_at_and_keeps_extra_fields(sample_db, wands_c
 def test_quotes_and_tabs_inside_quoted_fields(db, wands_copy):
     # Real WANDS descriptions carry quotes (12 '' wide, "queen" size); a quote inside a field
     # is an ordinary character, a field wrapped in quotes may hold a tab.
-    edit_line(wands_copy / "product.csv", 3, "this manufacturer adds", 'this "queen" manufacturer adds')
-    edit_line(wands_copy / "product.csv", _find_line(wands_copy / "product.csv", "492\t"),
-              "\tAccent Chairs\t", '\t"Accent\tChairs"\t')
+    edit_line(
+        wands_copy / "product.csv", 3, "this manufacturer adds", 'this "queen" manufacturer adds'
+    )
+    edit_line(
+        wands_copy / "product.csv",
+        _find_line(wands_copy / "product.csv", "492\t"),
+        "\tAccent Chairs\t",
+        '\t"Accent\tChairs"\t',
+    )
     storage.import_wands(db, wands_copy, dataset="w")
     with storage.connect(db) as con:
-        rows = dict(con.execute(
-            "SELECT doc_id, description || ' | ' || doc_class FROM documents WHERE doc_id IN ('104', '492')"
-        ).fetchall())
+        rows = dict(
+            con.execute(
+                "SELECT doc_id, description || ' | ' || doc_class FROM documents WHERE doc_id IN ('104', '492')"
+            ).fetchall()
+        )
     assert rows["104"].startswith('this "queen" manufacturer adds')
     assert rows["492"].endswith("| Accent\tChairs")
 
 
 BROKEN = [  # file, a text that finds the line, old, new, the exact error ({line} filled in)
-    ("label.csv", "\tExact", "Exact", "Exakt",
-     "label.csv line {line}, column label: expected one of Exact, Partial, Irrelevant, got 'Exakt'"),
-    ("label.csv", "\t24420\t", "\t24420\t", "\t99999\t",
-     "label.csv line {line}, column product_id: product '99999' is not in product.csv"),
-    ("label.csv", "\t9\t24420\t", "\t9\t", "\t99999\t",
-     "label.csv line {line}, column query_id: query '99999' is not in query.csv"),
-    ("label.csv", "\t9\t24420\t", "\t9\t24420\tExact", "\t9\t24420\t",
-     "label.csv line {line}, column label: expected one of Exact, Partial, Irrelevant, got ''"),
-    ("label.csv", "id\tquery_id", "label", "grade",
-     "label.csv line 1: missing column 'label' (the file has: id, query_id, product_id, grade)"),
-    ("product.csv", "73\thann", "\tDesks\t", "\tDesks\textra\t",
-     "product.csv line {line}: expected 9 fields as in the header, got 10"),
-    ("product.csv", "73\thann", "\tDesks\t", "\t",
-     "product.csv line {line}: expected 9 fields as in the header, got 8"),
-    ("product.csv", "492\t", "492\t", "104\t",
-     "product.csv line {line}, column product_id: duplicate product_id '104' (first on line 3)"),
-    ("query.csv", "3\tturquoise", "3\tturquoise", "\tturquoise",
-     "query.csv line {line}, column query_id: empty query_id"),
-    ("query.csv", "3\tturquoise", "3\tturquoise", "2\tturquoise",
-     "query.csv line {line}, column query_id: duplicate query_id '2' (first on line 4)"),
+    (
+        "label.csv",
+        "\tExact",
+        "Exact",
+        "Exakt",
+        "label.csv line {line}, column label: expected one of Exact, Partial, Irrelevant, got 'Exakt'",
+    ),
+    (
+        "label.csv",
+        "\t24420\t",
+        "\t24420\t",
+        "\t99999\t",
+        "label.csv line {line}, column product_id: product '99999' is not in product.csv",
+    ),
+    (
+        "label.csv",
+        "\t9\t24420\t",
+        "\t9\t",
+        "\t99999\t",
+        "label.csv line {line}, column query_id: query '99999' is not in query.csv",
+    ),
+    (
+        "label.csv",
+        "\t9\t24420\t",
+        "\t9\t24420\tExact",
+        "\t9\t24420\t",
+        "label.csv line {line}, column label: expected one of Exact, Partial, Irrelevant, got ''",
+    ),
+    (
+        "label.csv",
+        "id\tquery_id",
+        "label",
+        "grade",
+        "label.csv line 1: missing column 'label' (the file has: id, query_id, product_id, grade)",
+    ),
+    (
+        "product.csv",
+        "73\thann",
+        "\tDesks\t",
+        "\tDesks\textra\t",
+        "product.csv line {line}: expected 9 fields as in the header, got 10",
+    ),
+    (
+        "product.csv",
+        "73\thann",
+        "\tDesks\t",
+        "\t",
+        "product.csv line {line}: expected 9 fields as in the header, got 8",
+    ),
+    (
+        "product.csv",
+        "492\t",
+        "492\t",
+        "104\t",
+        "product.csv line {line}, column product_id: duplicate product_id '104' (first on line 3)",
+    ),
+    (
+        "query.csv",
+        "3\tturquoise",
+        "3\tturquoise",
+        "\tturquoise",
+        "query.csv line {line}, column query_id: empty query_id",
+    ),
+    (
+        "query.csv",
+        "3\tturquoise",
+        "3\tturquoise",
+        "2\tturquoise",
+        "query.csv line {line}, column query_id: duplicate query_id '2' (first on line 4)",
+    ),
 ]
 
 
@@ -151,3 +217,14 @@ def test_bootstrap_imports_once(db):
     assert [d["dataset"] for d in storage.list_datasets(db)] == ["wands-sample"]
     assert storage.bootstrap_sample(db) is False
     assert storage.dataset_stats(db, "wands-sample")["pairs"] == 174
+
+
+def test_header_spelled_category_underscore_hierarchy(db, wands_copy):
+    product = wands_copy / "product.csv"
+    product.write_text(
+        product.read_text().replace("\tcategory hierarchy\t", "\tcategory_hierarchy\t", 1)
+    )
+    storage.import_wands(db, wands_copy, dataset="w")
+    with storage.connect(db) as con:
+        rows = con.execute("SELECT category, fields FROM documents WHERE doc_id = '104'").fetchall()
+    assert rows == [("Bed & Bath / Bedding / Sheets & Pillowcases", None)]

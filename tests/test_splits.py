@@ -21,7 +21,9 @@ def synthetic_pairs(queries=120, seed=7):
             rows.append((pair_id, f"q{q:03d}", int(rng.choice(GRADES, p=[0.26, 0.63, 0.11]))))
             pair_id += 1
     frame = pd.DataFrame(rows, columns=["pair_id", "query_id", "grade"]).astype({"grade": "Int64"})
-    frame.loc[frame.sample(frac=0.02, random_state=1).index, "grade"] = pd.NA  # a few unlabelled pairs
+    frame.loc[frame.sample(frac=0.02, random_state=1).index, "grade"] = (
+        pd.NA
+    )  # a few unlabelled pairs
     return frame
 
 
@@ -32,12 +34,19 @@ def splits_by_query(pairs, assignments):
 
 def test_benchmark_has_n_queries_m_pairs_and_label_minimums():
     pairs = synthetic_pairs()
-    plan = storage.plan_benchmark(pairs, BenchmarkRecipe(queries=20, per_query=10, min_per_label=2), GRADES)
+    plan = storage.plan_benchmark(
+        pairs, BenchmarkRecipe(queries=20, per_query=10, min_per_label=2), GRADES
+    )
     picked = plan.assignments.merge(pairs, on="pair_id")
     assert picked["query_id"].nunique() == 20
     assert (picked.groupby("query_id").size() == 10).all()
     available = pairs.dropna().groupby(["query_id", "grade"]).size().unstack(fill_value=0)
-    taken = picked.groupby(["query_id", "grade"]).size().unstack(fill_value=0).reindex(columns=GRADES, fill_value=0)
+    taken = (
+        picked.groupby(["query_id", "grade"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=GRADES, fill_value=0)
+    )
     for query, row in taken.iterrows():
         for grade in GRADES:
             assert row[grade] >= min(2, available.loc[query].get(grade, 0))
@@ -50,20 +59,26 @@ def test_benchmark_is_reproducible_and_the_seed_matters():
     first = storage.plan_benchmark(pairs, recipe, GRADES).assignments
     shuffled = pairs.sample(frac=1, random_state=0)
     assert first.equals(storage.plan_benchmark(shuffled, recipe, GRADES).assignments)
-    other = storage.plan_benchmark(pairs, BenchmarkRecipe(queries=15, per_query=8, seed=4), GRADES).assignments
+    other = storage.plan_benchmark(
+        pairs, BenchmarkRecipe(queries=15, per_query=8, seed=4), GRADES
+    ).assignments
     assert set(other["pair_id"]) != set(first["pair_id"])
 
 
 def test_benchmark_prefers_queries_with_every_grade():
     pairs = synthetic_pairs()
-    plan = storage.plan_benchmark(pairs, BenchmarkRecipe(queries=10, per_query=6, min_per_label=2), GRADES)
+    plan = storage.plan_benchmark(
+        pairs, BenchmarkRecipe(queries=10, per_query=6, min_per_label=2), GRADES
+    )
     picked = plan.assignments.merge(pairs, on="pair_id")
     assert (picked.groupby("query_id")["grade"].nunique() == 3).all()
 
 
 def test_training_caps_rebalances_and_holds_out_whole_queries():
     pairs = synthetic_pairs()
-    recipe = TrainingRecipe(cap_per_query=12, label_shares={0: 0.3, 1: 0.45, 2: 0.25}, validation_share=0.2, seed=1)
+    recipe = TrainingRecipe(
+        cap_per_query=12, label_shares={0: 0.3, 1: 0.45, 2: 0.25}, validation_share=0.2, seed=1
+    )
     plan = storage.plan_training(pairs, recipe, GRADES)
     joined = plan.assignments.merge(pairs, on="pair_id")
     assert (joined.groupby("query_id").size() <= 12).all()
@@ -73,7 +88,10 @@ def test_training_caps_rebalances_and_holds_out_whole_queries():
     queries = joined.groupby("split")["query_id"].nunique()
     assert queries["validation"] == round(0.2 * joined["query_id"].nunique())
     report = plan.report
-    assert set(report.dropped) == {"over the cap of 12 per query", "rebalancing to the target label shares"}
+    assert set(report.dropped) == {
+        "over the cap of 12 per query",
+        "rebalancing to the target label shares",
+    }
     assert report.splits["train"]["pairs"] + report.splits["validation"]["pairs"] == len(joined)
     assert plan.assignments.equals(storage.plan_training(pairs, recipe, GRADES).assignments)
 
@@ -83,23 +101,35 @@ def split_db(db):
     """A store with a synthetic dataset large enough for both recipes."""
     pairs = synthetic_pairs(queries=80)
     table = db.parent / "pairs.csv"
-    pd.DataFrame({
-        "qid": pairs["query_id"], "query": "text of " + pairs["query_id"],
-        "doc": "d" + pairs["pair_id"].astype(str), "label": pairs["grade"].astype("string").fillna(""),
-    }).to_csv(table, index=False)
-    storage.import_table(db, table, dataset="syn",
-                         columns=storage.ColumnMap(query="query", query_id="qid", doc_id="doc", label="label"))
+    pd.DataFrame(
+        {
+            "qid": pairs["query_id"],
+            "query": "text of " + pairs["query_id"],
+            "doc": "d" + pairs["pair_id"].astype(str),
+            "label": pairs["grade"].astype("string").fillna(""),
+        }
+    ).to_csv(table, index=False)
+    storage.import_table(
+        db,
+        table,
+        dataset="syn",
+        columns=storage.ColumnMap(query="query", query_id="qid", doc_id="doc", label="label"),
+    )
     return db
 
 
 def store_splits(db):
     with storage.connect(db) as con:
-        return con.execute("SELECT pair_id, query_id, split FROM pairs WHERE dataset = 'syn' ORDER BY pair_id").df()
+        return con.execute(
+            "SELECT pair_id, query_id, split FROM pairs WHERE dataset = 'syn' ORDER BY pair_id"
+        ).df()
 
 
 def test_store_recipes_never_put_a_query_in_two_splits(split_db):
     bench = storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8))
-    train = storage.split_training(split_db, "syn", TrainingRecipe(cap_per_query=10, validation_share=0.25))
+    train = storage.split_training(
+        split_db, "syn", TrainingRecipe(cap_per_query=10, validation_share=0.25)
+    )
     frame = store_splits(split_db)
     assert (frame.dropna().groupby("query_id")["split"].nunique() == 1).all()
     benchmark_queries = set(frame.loc[frame["split"] == "benchmark", "query_id"])
@@ -125,7 +155,9 @@ def test_store_split_is_reproducible_and_training_keeps_the_benchmark(split_db):
 
 
 def test_benchmark_on_the_sample_and_errors(sample_db):
-    report = storage.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe(queries=5, per_query=4))
+    report = storage.split_benchmark(
+        sample_db, "wands-sample", BenchmarkRecipe(queries=5, per_query=4)
+    )
     assert report.splits["benchmark"]["queries"] == 5
     assert str(report).startswith("benchmark: 5 queries, 20 pairs, labels 0: ")
     with pytest.raises(storage.NotFoundError):

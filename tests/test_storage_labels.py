@@ -40,8 +40,11 @@ def test_relabel_then_undo_returns_to_the_import(pair):
     label = storage.current_label(db, pair_id)
     assert (label["grade"], label["source"], label["original_grade"]) == (1, "import", 1)
     assert grades(db, pair_id) == [
-        ("import", 1, False), ("review", 2, True), ("review", 0, True),
-        ("revert", None, False), ("revert", None, False),
+        ("import", 1, False),
+        ("review", 2, True),
+        ("review", 0, True),
+        ("revert", None, False),
+        ("revert", None, False),
     ]
     assert storage.undo_last_review(db, pair_id, author="ana") is None  # imports are never undone
 
@@ -50,10 +53,18 @@ def test_unsure_mark_and_note_keep_the_grade(pair):
     db, pair_id = pair
     storage.record_review(db, pair_id, author="ana", unsure=True, note="is a pillow case a pillow?")
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["unsure"], label["note"]) == (1, True, "is a pillow case a pillow?")
+    assert (label["grade"], label["unsure"], label["note"]) == (
+        1,
+        True,
+        "is a pillow case a pillow?",
+    )
     storage.record_review(db, pair_id, author="ana", grade=2)
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["unsure"], label["note"]) == (2, False, "is a pillow case a pillow?")
+    assert (label["grade"], label["unsure"], label["note"]) == (
+        2,
+        False,
+        "is a pillow case a pillow?",
+    )
 
 
 def test_review_survives_reimport_of_the_same_file(pair):
