@@ -1,9 +1,9 @@
 """The one path every importer feeds: normalised rows, checked, then written in bulk.
 
 An importer turns its file(s) into an `ImportBatch` (queries, documents, labelled pairs,
-each remembering its source file and rows). `write_batch` checks what no format may break
+each remembering its source file and rows). `check_batch` finds what no format may break
 (empty or duplicate ids, labels pointing at nothing, grades off the scale) before a single
-statement runs, then upserts everything with set-based SQL inside one transaction, so a bad
+statement runs; `write_batch` then upserts everything with set-based SQL inside one transaction, so a bad
 file changes nothing and the same file imported twice changes nothing the second time.
 """
 
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ._datasets import WANDS_GRADE_NAMES, WANDS_GRADES, ensure_dataset
 from ._db import connect, transaction
-from ._errors import StoreError
+from ._errors import ImportFormatError, StoreError
 from ._import_read import SourceTable, first_row
 from ._labels import append_import_labels
 
@@ -77,7 +77,7 @@ WANDS_SCALE = Scale(WANDS_GRADES, WANDS_GRADE_NAMES)
 
 @dataclass(frozen=True)
 class Part:
-    """Normalised rows of one kind, each with `row`, its position in `source.frame`.
+    """Normalised rows of one kind, each with its position in `source.frame` (column ROW).
 
     `columns` maps a normalised column to the name the file uses, for error messages.
     `unique` is True for files with one row per entity (WANDS product.csv, a topics file),
@@ -91,7 +91,7 @@ class Part:
     unique: bool = False
     noun: str = "row"
 
-    def error(self, position: int, column: str, message: str) -> Exception:
+    def error(self, position: int, column: str, message: str) -> ImportFormatError:
         return self.source.error(
             int(self.frame[ROW].iloc[position]), self.columns.get(column, column), message
         )
