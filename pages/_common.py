@@ -135,8 +135,10 @@ def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
                         settings.n_gpu_layers, settings.seed)
 
 
-def run_label(run: dict[str, Any] | Any) -> str:
-    """How a run is named in selectboxes: '#3 my run (model.gguf)'."""
+def run_label(run: dict[str, Any], *, short: bool = False) -> str:
+    """How a run is named: '#3 my run (model.gguf)', or '#3 my run' in figure legends."""
+    if short:
+        return f"#{run['run_id']} {run['name'][:24]}"
     return f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
 
 

@@ -35,7 +35,7 @@ def severe_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
                          for m in metrics_by_run.values()])
     fig = go.Figure(go.Bar(x=list(metrics_by_run), y=rows["value"], error_y=_whiskers(rows)))
     fig.update_layout(title="Severe error rate (lower is better)", yaxis_tickformat=".1%",
-                      xaxis_title="run")
+                      yaxis_rangemode="tozero", xaxis_title="run", xaxis_type="category")
     return fig
 
 
@@ -49,7 +49,8 @@ def kappa_vs_severe(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
                         x=severe["value"], y=kappa["value"], marker_size=12,
                         error_x=_whiskers(severe), error_y=_whiskers(kappa))
     fig.update_layout(title="Kappa vs severe error rate", xaxis_title="severe error rate",
-                      yaxis_title="quadratic kappa", xaxis_tickformat=".1%", showlegend=False)
+                      yaxis_title="quadratic kappa", xaxis_tickformat=".1%",
+                      xaxis_rangemode="tozero", showlegend=False)
     return fig
 
 

@@ -40,7 +40,8 @@ st.dataframe(
 )
 
 runs = storage.list_runs(db, dataset).head(MAX_RUNS)
-reports = {f"#{r}": common.run_report(db, int(r), version) for r in runs["run_id"]}
+reports = {common.run_label(r, short=True): common.run_report(db, int(r["run_id"]), version)
+           for r in runs.to_dict("records")}
 metrics_by_run = {name: rep.metrics for name, rep in reports.items() if rep.n_pairs}
 if not metrics_by_run:
     st.stop()

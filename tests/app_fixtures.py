@@ -18,27 +18,28 @@ DATASET = "wands-sample"
 EXACT, PARTIAL = 2, 1
 
 
-def judged_grade(pair_id: int, human: int) -> int:
-    """The fixture judge: right on two pairs in three, one grade lower on the third."""
-    if pair_id % 3 == 0:
+def judged_grade(pair_id: int, human: int, every: int = 3) -> int:
+    """The fixture judge: one grade lower (Irrelevant: Partial) on every `every`-th pair,
+    right on the others."""
+    if pair_id % every == 0:
         return max(human - 1, 0) if human else 1
     return human
 
 
-def build_store(db: Path, *, n_pairs: int | None = None) -> int:
-    """Import the sample into `db` and add a judged run (over the first `n_pairs` pairs by
-    query, or all); returns the run id."""
+def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
+    """Import the sample into `db` (unless it is there) and add a run that judged every pair
+    with `judged_grade(..., every)`; returns the run id."""
     storage.bootstrap_sample(db)
-    pairs = storage.pairs_for_judging(db, DATASET)[:n_pairs]
+    pairs = storage.pairs_for_judging(db, DATASET)
     settings = judge.JudgeSettings(n_threads=2)
-    run_id = storage.create_run(db, name="fixture run", dataset=DATASET, status="done",
+    run_id = storage.create_run(db, name=name, dataset=DATASET, status="done",
                                 **settings.provenance())
     with storage.connect(db) as con:
         humans = dict(con.execute("SELECT pair_id, grade FROM current_labels").fetchall())
     records = []
     for pair in pairs:
         human = humans[pair["pair_id"]]
-        grade = judged_grade(pair["pair_id"], human)
+        grade = judged_grade(pair["pair_id"], human, every)
         probs = [0.1, 0.1, 0.1]
         probs[grade] = 0.8
         records.append({

@@ -145,10 +145,12 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
 
 def test_runs_page_lists_and_compares_runs(store):
     db, run_id = store
-    second = build_store(db)  # a second run over the same pairs, to compare with
+    second = build_store(db, every=4, name="second run")  # to compare with
     at = open_app("runs")
     assert set(at.dataframe[0].value["run_id"]) == {run_id, second}
-    assert not at.exception
+    differences = at.dataframe[1].value.set_index("metric")
+    assert differences.loc["accuracy", "difference"] > 0  # the second run errs less often
+    assert len(at.dataframe[2].value) > 0  # pairs where the two runs disagree
 
 
 @pytest.mark.model

@@ -61,6 +61,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
     tmp = tmp_path_factory.mktemp("served")
     db = tmp / "browser.duckdb"
+    build_store(db, every=4, name="earlier run")  # a second run for the cross-run figures
     run_id = build_store(db)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -90,7 +91,7 @@ def browser_page(served):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = browser.new_page(viewport={"width": 1440, "height": 2000})
         page.set_default_timeout(WAIT_MS)
         yield page
         browser.close()
