@@ -9,6 +9,7 @@ this app or from the CLI in another process.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,12 @@ def dataset_summary(stats: dict[str, Any]) -> None:
                                  "pairs": [stats["labels"][g] for g in stats["grades"]]}),
                    hide_index=True)
     right.dataframe(pd.DataFrame(stats["splits"]).T.rename_axis("split"))
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: object) -> str:
+    """`text` from a dataset, a model or a user, escaped so that Streamlit's markdown (titles,
+    captions, messages) shows it literally instead of formatting it."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))

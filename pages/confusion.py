@@ -25,7 +25,7 @@ names = common.grade_names(db, run_id)
 version = common.version(db)
 
 st.title("Confusion browser")
-st.caption(f"Run {common.run_label(storage.get_run(db, run_id))}: rows are the human label, "
+st.caption(f"Run {common.md(common.run_label(storage.get_run(db, run_id)))}: rows are the human label, "
            "columns the judge's grade. Click a cell to read its pairs.")
 
 with st.expander("Filters", expanded=False):
@@ -60,10 +60,10 @@ with matrix:
     header = st.columns(len(grades) + 1)
     header[0].markdown("**human ↓ / judge →**")
     for col, grade in zip(header[1:], grades):
-        col.markdown(f"**{names[grade]}**")
+        col.markdown(f"**{common.md(names[grade])}**")
     for human in grades:
         row = st.columns(len(grades) + 1)
-        row[0].markdown(f"**{names[human]}**")
+        row[0].markdown(f"**{common.md(names[human])}**")
         total = int(counts.loc[human].sum())
         for col, judge in zip(row[1:], grades):
             n = int(counts.loc[human, judge])
@@ -82,7 +82,7 @@ if cell is None:
     st.stop()
 
 _, human, judge = cell
-st.subheader(f"Human {names[human]} × judge {names[judge]}")
+st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
 s1, s2, _ = st.columns([2, 1, 3])
 sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort")
 descending = s2.toggle("Descending", value=True, key="cell-descending")

@@ -15,12 +15,14 @@ from pages import _common as common
 db = common.database()
 st.title("Data")
 if done := st.session_state.pop("data-done", None):
-    st.success(done)
+    st.success(done[0])
+    st.text(done[1])
 
 
-def _done(message: str) -> None:
-    """Show `message` after a full rerun, so the sidebar and the counts show the change."""
-    st.session_state["data-done"] = message
+def _done(message: str, details: object) -> None:
+    """Show `message` and `details` (as plain text) after a full rerun, so that the sidebar
+    and the counts show the change."""
+    st.session_state["data-done"] = (message, str(details))
     st.rerun()
 
 
@@ -94,18 +96,18 @@ def import_section() -> None:
     try:
         summary = importer(dataset)
     except (storage.StoreError, OSError) as error:
-        st.error(str(error))
+        st.error(common.md(error))
         return
-    _done(str(summary))
+    _done("Imported.", summary)
 
 
 def _report(make_split: Callable[[], storage.SplitReport]) -> None:
     try:
         report = make_split()
     except storage.StoreError as error:
-        st.error(str(error))
+        st.error(common.md(error))
         return
-    _done(f"Splits made.\n\n{report}")
+    _done("Splits made.", report)
 
 
 def splits_section(dataset: str) -> None:

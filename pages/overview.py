@@ -16,7 +16,7 @@ dataset = common.require_dataset()
 stats = storage.dataset_stats(db, dataset)
 names = dict(zip(stats["grades"], stats["grade_names"]))
 
-st.title(f"Overview: {dataset}")
+st.title(f"Overview: {common.md(dataset)}")
 common.dataset_summary(stats)
 st.plotly_chart(figures.label_distribution(storage.label_distribution(db, dataset), names),
                 key="label-distribution")
@@ -29,7 +29,7 @@ if run_id is None:
 version = common.version(db)
 report = common.run_report(db, run_id, version)
 run = storage.get_run(db, run_id)
-st.header(f"Run {common.run_label(run)}")
+st.header(f"Run {common.md(common.run_label(run))}")
 st.caption(f"{report.n_pairs:,} judged pairs with a human label; {report.n_unjudged:,} without "
            "a judge grade. Intervals: 95% bootstrap over queries.")
 st.dataframe(

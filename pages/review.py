@@ -24,7 +24,8 @@ if review is None or review.run_id != run_id:
     review = queue.current()
 
 st.title("Review queue")
-st.caption(f"Run {common.run_label(storage.get_run(db, run_id))}: {review.title}, "
+st.caption(f"Run {common.md(common.run_label(storage.get_run(db, run_id)))}: "
+           f"{common.md(review.title)}, "
            f"{len(review.pair_ids):,} pairs.")
 author = st.text_input("Reviewer", value="reviewer", key="reviewer")
 if not review.pair_ids:
@@ -64,7 +65,7 @@ def _undo() -> None:
 
 
 def _show_pair(card: dict) -> None:
-    st.subheader(card["query"] or "")
+    st.subheader(common.md(card["query"] or ""))
     _text_field("Query class", card["query_class"])
     _text_field("Product name", card["product_name"])
     _text_field("Product class", card["product_class"])
@@ -72,8 +73,8 @@ def _show_pair(card: dict) -> None:
     _text_field("Product description", card["product_description"])
     for key, value in card["extra_fields"].items():
         _text_field(key, value)
-    st.caption(f"pair {card['pair_id']} · query {card['query_id']} · product {card['doc_id']} · "
-               f"split {card['split'] or 'unassigned'}")
+    st.caption(common.md(f"pair {card['pair_id']} · query {card['query_id']} · "
+                         f"product {card['doc_id']} · split {card['split'] or 'unassigned'}"))
 
 
 def _show_labels(card: dict) -> None:
@@ -100,12 +101,12 @@ def _show_judgment(judgment: dict | None) -> None:
     if judgment["stale"]:
         st.warning("stale: the label or the product changed after this judgment")
     for grade, p in zip(names, judgment["probs"] or []):
-        st.progress(min(max(float(p), 0.0), 1.0), text=f"{names[grade]}: {p:.1%}")
+        st.progress(min(max(float(p), 0.0), 1.0), text=common.md(f"{names[grade]}: {p:.1%}"))
     if judgment["expected_grade"] is not None:
         st.caption(f"expected grade {judgment['expected_grade']:.2f} · "
                    f"confidence {judgment['confidence']:.2f}")
     if judgment["error"]:
-        st.error(judgment["error"])
+        st.error(common.md(judgment["error"]))
     st.caption("Raw model output")
     st.code(judgment["raw_output"] or "", language=None, wrap_lines=True)
 
@@ -113,7 +114,7 @@ def _show_judgment(judgment: dict | None) -> None:
 def _actions(pair_id: int) -> None:
     buttons = st.columns(len(names) + 2)
     for i, (col, (grade, name)) in enumerate(zip(buttons, names.items()), start=1):
-        col.button(name, key=f"grade-{pair_id}-{grade}", shortcut=str(i), width="stretch",
+        col.button(common.md(name), key=f"grade-{pair_id}-{grade}", shortcut=str(i), width="stretch",
                    on_click=_review, args=(pair_id,), kwargs={"grade": grade})
     buttons[-2].button("Unsure", key=f"unsure-{pair_id}", shortcut="U", width="stretch",
                        on_click=_review, args=(pair_id,), kwargs={"unsure": True})
@@ -136,7 +137,7 @@ def _rejudge(pair_ids: list[int]) -> None:
                                      api_key=st.session_state.get("api-key") or None,
                                      on_progress=progress)
     except Exception as error:  # a model or endpoint failure: show it, keep the page
-        st.error(f"re-judging failed: {error}")
+        st.error(common.md(f"re-judging failed: {error}"))
         return
     st.session_state["rejudged"] = pd.DataFrame(
         {"pair": [r.pair_id for r in results],

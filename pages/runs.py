@@ -51,7 +51,7 @@ def _preview(template: str) -> bool:
         judge.validate_template(template, grades, pair.keys())
         st.code(judge.render_prompt(template, pair), language=None, wrap_lines=True)
     except judge.TemplateError as error:
-        st.error(str(error))
+        st.error(common.md(error))
         return False
     return True
 
@@ -110,7 +110,7 @@ def start_section() -> None:
         settings = judge.JudgeSettings(template=template, scale=tuple(grades), **fields)
         backend = common.backend_for(settings)
     except judge.JudgeError as error:
-        st.error(str(error))
+        st.error(common.md(error))
         return
     split = None if scope == WHOLE else scope
     _start(lambda **kw: jobs.judge_dataset(db, dataset=dataset, settings=settings, split=split,
@@ -144,21 +144,22 @@ def _report_progress(job: BackgroundRun) -> None:
     p = job.progress
     if job.running:
         if p is None:
-            st.progress(0.0, text=f"{job.label}: loading…")
+            st.progress(0.0, text=common.md(f"{job.label}: loading…"))
         else:
             eta = f", about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
             st.progress(p.done / max(p.total, 1),
-                        text=f"{job.label}: {p.done:,}/{p.total:,} pairs, "
-                             f"{p.pairs_per_s:.1f} pairs/s{eta}, {p.failures} failures")
+                        text=common.md(f"{job.label}: {p.done:,}/{p.total:,} pairs, "
+                                       f"{p.pairs_per_s:.1f} pairs/s{eta}, "
+                                       f"{p.failures} failures"))
         st.button("Cancel", key="cancel-run", on_click=job.cancel.set)
     elif job.error:
-        st.error(f"{job.label} failed: {job.error}")
+        st.error(common.md(f"{job.label} failed: {job.error}"))
     else:
         s = job.outcome.summary
         verb = "cancelled" if s.cancelled else "finished"
-        st.success(f"{job.label} {verb}: run #{job.outcome.run_id}, {s.judged:,} judged, "
-                   f"{s.skipped:,} skipped, {s.errors} errors, {s.unparsed} unparsed, "
-                   f"{s.pairs_per_s:.1f} pairs/s.")
+        st.success(common.md(f"{job.label} {verb}: run #{job.outcome.run_id}, "
+                             f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
+                             f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s."))
 
 
 @st.fragment(run_every=1.0)
@@ -214,7 +215,7 @@ elif job is not None:
     _report_progress(job)
 
 runs = storage.list_runs(db, dataset)
-start_tab, runs_tab, compare_tab = st.tabs(["Start a run", "Runs", "Compare two runs"])
+runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"])
 with start_tab:
     start_section()
     st.subheader("Resume")
