@@ -136,7 +136,7 @@ def _rejudge(pair_ids: list[int]) -> None:
         results = jobs.rejudge_pairs(db, run_id, pair_ids, backend=common.backend_for(settings),
                                      api_key=st.session_state.get("api-key") or None,
                                      on_progress=progress)
-    except Exception as error:  # a model or endpoint failure: show it, keep the page
+    except (judge.JudgeError, storage.StoreError) as error:
         st.error(common.md(f"re-judging failed: {error}"))
         return
     st.session_state["rejudged"] = pd.DataFrame(
@@ -145,6 +145,7 @@ def _rejudge(pair_ids: list[int]) -> None:
          "new grade": [_grade_name(r.new_grade) for r in results],
          "changed": [r.old_grade != r.new_grade for r in results]}
     )
+    st.rerun()  # redraw the card, the counts and the stale list with the new judgments
 
 
 def _rejudge_controls(pair_id: int) -> None:

@@ -168,6 +168,11 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
 
+    click(at, f"grade-{pair_id}-0")  # a relabel makes the judgment stale
+    assert storage.stale_pair_ids(db, run_id) == [pair_id]
+    click(at, "rejudge-stale")
+    assert storage.stale_pair_ids(db, run_id) == []
+
 
 @pytest.mark.model
 def test_start_a_run_in_the_background_on_a_split(store):
