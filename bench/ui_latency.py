@@ -168,9 +168,10 @@ def main() -> None:
             lambda: storage.confusion_cell_pairs(db, run_id, human=HUMAN, judge=JUDGE),
             args.repeat,
         )
-        t_load, _ = timed(lambda: load_run_into_pandas(db, run_id), max(1, args.repeat // 2))
-        t_pd_matrix, pd_matrix = timed(lambda: pandas_confusion(db, run_id), max(1, args.repeat // 2))
-        t_pd_page, pd_page = timed(lambda: pandas_cell_page(db, run_id), max(1, args.repeat // 2))
+        slow = max(1, args.repeat // 2)
+        t_load, _ = timed(lambda: load_run_into_pandas(db, run_id), slow)
+        t_pd_matrix, pd_matrix = timed(lambda: pandas_confusion(db, run_id), slow)
+        t_pd_page, pd_page = timed(lambda: pandas_cell_page(db, run_id), slow)
 
     assert int(matrix.to_numpy().sum()) == args.pairs
     assert (matrix.to_numpy() == pd_matrix.to_numpy()).all(), "the two paths disagree"

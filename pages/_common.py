@@ -2,8 +2,8 @@
 
 The sidebar (app.py) owns the `dataset` and `run_id` selectboxes; pages read them through
 `active_dataset` / `active_run` and change them through `select_run`. Cached frames are keyed
-by `storage.data_version`, which changes whenever labels, judgments or documents change, from
-this app or from the CLI in another process.
+by `storage.data_version`, which changes whenever labels, judgments, documents or splits
+change, from this app or from the CLI in another process.
 """
 
 from __future__ import annotations
@@ -41,11 +41,6 @@ def _opened(path: str) -> str:
 def database() -> str:
     """The store's path, with the bundled sample imported on the first start."""
     return _opened(str(db_path()))
-
-
-def version(db: str) -> tuple[Any, ...]:
-    """The cache key for frames derived from the store."""
-    return storage.data_version(db)
 
 
 def active_dataset() -> str | None:
@@ -94,26 +89,38 @@ def run_report(db: str, run_id: int, data_version: tuple[Any, ...]) -> jobs.RunR
 
 
 @st.cache_data(show_spinner="Comparing runs…", max_entries=16)
-def compare_runs(db: str, run_a: int, run_b: int, data_version: tuple[Any, ...]) -> jobs.RunComparison:
+def compare_runs(db: str, run_a: int, run_b: int,
+                 data_version: tuple[Any, ...]) -> jobs.RunComparison:
     return jobs.compare_runs(db, run_a, run_b)
 
 
 @st.cache_data(max_entries=64)
-def confusion_counts(db: str, run_id: int, filters: storage.PairFilters, data_version: tuple[Any, ...]):
+def confusion_counts(db: str, run_id: int, filters: storage.PairFilters,
+                     data_version: tuple[Any, ...]) -> pd.DataFrame:
     return storage.confusion_counts(db, run_id, filters=filters)
 
 
 class _OneAtATime:
     """A shared in-process model used by one caller at a time: a llama.cpp context is not
-    thread-safe, and a background run and a re-judge click may both want it."""
+    thread-safe, and a background run and a re-judge click may both want it. The second
+    caller gets an error that says so instead of a frozen page."""
+
+    WAIT_S = 2.0
 
     def __init__(self, backend: judge.JudgeBackend) -> None:
         self._backend = backend
         self._lock = threading.Lock()
 
     def judge(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
+        if not self._lock.acquire(timeout=self.WAIT_S):
+            raise judge.JudgeError(
+                "the model is busy with another run in this app: wait for it to finish "
+                "(Runs page) or cancel it, then try again"
+            )
+        try:
             return self._backend.judge(*args, **kwargs)
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """The cache owns the model; callers must not close it."""
@@ -141,6 +148,11 @@ def run_label(run: dict[str, Any], *, short: bool = False) -> str:
     if short:
         return f"#{run['run_id']} {run['name'][:24]}"
     return f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
+
+
+def run_title(db: str, run_id: int) -> str:
+    """The run's label, escaped for a title or caption."""
+    return md(run_label(storage.get_run(db, run_id)))
 
 
 def dataset_summary(stats: dict[str, Any]) -> None:

@@ -22,11 +22,11 @@ db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
 names = common.grade_names(db, run_id)
-version = common.version(db)
+version = storage.data_version(db)
 
 st.title("Confusion browser")
-st.caption(f"Run {common.md(common.run_label(storage.get_run(db, run_id)))}: rows are the human label, "
-           "columns the judge's grade. Click a cell to read its pairs.")
+st.caption(f"Run {common.run_title(db, run_id)}: rows are the human label, columns the "
+           "judge's grade. Click a cell to read its pairs.")
 
 with st.expander("Filters", expanded=False):
     c1, c2, c3, c4 = st.columns(4)

@@ -26,10 +26,9 @@ if run_id is None:
     st.info(common.NO_RUN)
     st.stop()
 
-version = common.version(db)
+version = storage.data_version(db)
 report = common.run_report(db, run_id, version)
-run = storage.get_run(db, run_id)
-st.header(f"Run {common.md(common.run_label(run))}")
+st.header(f"Run {common.run_title(db, run_id)}")
 st.caption(f"{report.n_pairs:,} judged pairs with a human label; {report.n_unjudged:,} without "
            "a judge grade. Intervals: 95% bootstrap over queries.")
 st.dataframe(

@@ -24,7 +24,7 @@ if review is None or review.run_id != run_id:
     review = queue.current()
 
 st.title("Review queue")
-st.caption(f"Run {common.md(common.run_label(storage.get_run(db, run_id)))}: "
+st.caption(f"Run {common.run_title(db, run_id)}: "
            f"{common.md(review.title)}, "
            f"{len(review.pair_ids):,} pairs.")
 author = st.text_input("Reviewer", value="reviewer", key="reviewer")
@@ -114,8 +114,8 @@ def _show_judgment(judgment: dict | None) -> None:
 def _actions(pair_id: int) -> None:
     buttons = st.columns(len(names) + 2)
     for i, (col, (grade, name)) in enumerate(zip(buttons, names.items()), start=1):
-        col.button(common.md(name), key=f"grade-{pair_id}-{grade}", shortcut=str(i), width="stretch",
-                   on_click=_review, args=(pair_id,), kwargs={"grade": grade})
+        col.button(common.md(name), key=f"grade-{pair_id}-{grade}", shortcut=str(i),
+                   width="stretch", on_click=_review, args=(pair_id,), kwargs={"grade": grade})
     buttons[-2].button("Unsure", key=f"unsure-{pair_id}", shortcut="U", width="stretch",
                        on_click=_review, args=(pair_id,), kwargs={"unsure": True})
     buttons[-1].button("Undo", key="undo", shortcut="Z", width="stretch", on_click=_undo)

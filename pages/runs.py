@@ -173,7 +173,7 @@ def progress_panel(job: BackgroundRun) -> None:
 
 
 def runs_table(runs) -> None:
-    version = common.version(db)
+    version = storage.data_version(db)
     table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
                   "judged", "failed", "unparsed", "started_at"]].copy()
     table["model"] = table["model"].map(lambda m: str(m).rsplit("/", 1)[-1])
@@ -199,7 +199,7 @@ def compare_section(runs) -> None:
     if run_a == run_b:
         st.info("Pick two different runs.")
         return
-    comparison = common.compare_runs(db, run_a, run_b, common.version(db))
+    comparison = common.compare_runs(db, run_a, run_b, storage.data_version(db))
     st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
     st.dataframe(comparison.differences, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.3f")
