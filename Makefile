@@ -7,11 +7,25 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
+# llama-cpp-python compiles llama.cpp. A native build (-march=native) on a CPU with AMX
+# (Intel Sapphire Rapids and later) turns on AMX kernels that crash on the default model's
+# Q4_K weights, so x86-64 builds name their vector extensions instead; AVX2 keeps the build
+# portable across such machines. Override for a GPU: make run LLAMA_CMAKE_ARGS=-DGGML_CUDA=on
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_CMAKE_ARGS ?=
+endif
+
 .PHONY: setup run test bench browser
 
+# --no-cache-dir for llama-cpp-python: pip's wheel cache ignores CMAKE_ARGS and would reuse
+# a wheel built with other flags.
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --no-cache-dir \
+		"$$(grep -E '^llama-cpp-python' requirements.txt)"
 	$(PY) -m pip install -r requirements-dev.txt
 	touch $(STAMP)
 
