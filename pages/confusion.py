@@ -86,10 +86,9 @@ st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
 s1, s2, _ = st.columns([2, 1, 3])
 sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort")
 descending = s2.toggle("Descending", value=True, key="cell-descending")
-if st.session_state.get("cell-view") != (cell, filters, sort, descending):
-    st.session_state["cell-view"] = (cell, filters, sort, descending)
-    st.session_state["cell-page"] = 1
-page_no = st.session_state.get("cell-page", 1)
+# One pager per view: a new cell, filter or order starts again on page 1.
+pager = f"cell-page-{hash((cell, filters, sort, descending))}"
+page_no = st.session_state.get(pager, 1)
 page = storage.confusion_cell_pairs(db, run_id, human=human, judge=judge, filters=filters,
                                     sort=SORTS[sort], descending=descending,
                                     offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -108,7 +107,7 @@ st.dataframe(
         "stale": st.column_config.CheckboxColumn("stale"),
     },
 )
-st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key="cell-page")
+st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
 st.caption(f"{page.total:,} pairs, {PAGE_SIZE} a page.")
 
 pair_ids = page.rows["pair_id"].tolist()
