@@ -13,6 +13,7 @@ from pages._background import BackgroundRun
 
 JOB = "judge-job"
 WHOLE = "whole dataset"
+DISAGREEMENTS_SHOWN = 500
 HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "macro-F1",
             "severe_error_rate": "severe"}
 
@@ -204,8 +205,14 @@ def compare_section(runs) -> None:
     st.dataframe(comparison.differences, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.3f")
         for c in ("a", "b", "difference", "low", "high")})
-    st.caption(f"{len(comparison.disagreements):,} pairs where the two runs disagree")
-    st.dataframe(comparison.disagreements.head(500), hide_index=True)
+    disagreements = comparison.disagreements.head(DISAGREEMENTS_SHOWN)
+    names = dict(zip(grades, grade_names))
+    st.caption(f"{len(comparison.disagreements):,} pairs where the two runs disagree"
+               + (f" (the first {DISAGREEMENTS_SHOWN} shown)"
+                  if len(comparison.disagreements) > DISAGREEMENTS_SHOWN else ""))
+    st.dataframe(disagreements.assign(**{c: disagreements[c].map(names)
+                                         for c in ("human", "judge_a", "judge_b")}),
+                 hide_index=True)
 
 
 job = st.session_state.get(JOB)

@@ -150,7 +150,9 @@ def test_runs_page_lists_and_compares_runs(store):
     assert set(at.dataframe[0].value["run_id"]) == {run_id, second}
     differences = at.dataframe[1].value.set_index("metric")
     assert differences.loc["accuracy", "difference"] > 0  # the second run errs less often
-    assert len(at.dataframe[2].value) > 0  # pairs where the two runs disagree
+    disagreements = at.dataframe[2].value  # pairs where the two runs disagree
+    assert len(disagreements) > 0
+    assert set(disagreements["judge_a"]) <= {"Irrelevant", "Partial", "Exact"}
 
 
 @pytest.mark.model
