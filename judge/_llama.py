@@ -20,11 +20,11 @@ import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 
 from ._backend import PromptItem
-from ._exceptions import JudgeBackendError
+from ._exceptions import JudgeBackendError, SettingsError
 from ._grammar import answer_grammar
 from ._parsing import distribution_from_logits, parse_grade
 from ._results import Judgment, ms_since
-from ._settings import JudgeSettings, Mode
+from ._settings import Backend, JudgeSettings, Mode
 from ._templates import answer_prefix, with_answer_prefix
 
 __all__ = ["LlamaBackend"]
@@ -46,7 +46,7 @@ class LlamaBackend:
             raise JudgeBackendError(
                 f"model file {model_path} does not exist: give the path of a .gguf file"
             )
-        self.model_path = Path(model_path)
+        self.model_path = Path(model_path).resolve()
         self.llm = Llama(
             model_path=str(model_path),
             n_ctx=n_ctx,
@@ -69,6 +69,13 @@ class LlamaBackend:
         cancel: threading.Event,
     ) -> None:
         """Judge items one at a time in the given order, so neighbours share the KV cache."""
+        local = settings.backend is Backend.LLAMA_CPP
+        if not local or settings.model_path().resolve() != self.model_path:
+            raise SettingsError(
+                f"this backend holds {self.model_path} but the settings name "
+                f"{settings.backend.value} {settings.model or 'default model'}: build the "
+                "backend for these settings with load_backend(settings)"
+            )
         prefix = answer_prefix(settings.template)
         with self._lock:
             if settings.mode is Mode.LOGPROBS:
@@ -134,7 +141,7 @@ class LlamaBackend:
     ) -> Judgment:
         started = time.perf_counter()
         tokens = self._tokenize(with_answer_prefix(item.prompt, prefix), bos=True)
-        self._check_fits(item, len(tokens), settings.n_ctx)
+        self._check_fits(item, len(tokens))
         logits = self.next_token_logits(tokens)
         dist = distribution_from_logits(logits[grade_ids].tolist(), settings.scale)
         # The most likely token over the whole vocabulary shows when the model would not
@@ -154,7 +161,7 @@ class LlamaBackend:
     ) -> Judgment:
         started = time.perf_counter()
         n_prompt = len(self._tokenize(item.prompt, bos=True))
-        self._check_fits(item, n_prompt + settings.max_tokens, settings.n_ctx)
+        self._check_fits(item, n_prompt + settings.max_tokens)
         out = self.llm.create_completion(
             item.prompt,
             max_tokens=settings.max_tokens,
@@ -189,8 +196,9 @@ class LlamaBackend:
         # tokenizes it.
         return self.llm.tokenize(text.encode("utf-8"), add_bos=bos, special=True)
 
-    @staticmethod
-    def _check_fits(item: PromptItem, n_tokens: int, n_ctx: int) -> None:
+    def _check_fits(self, item: PromptItem, n_tokens: int) -> None:
+        # The loaded context decides, not settings.n_ctx: a reused backend keeps its own.
+        n_ctx = self.llm.n_ctx()
         if n_tokens > n_ctx:
             raise JudgeBackendError(
                 f"pair {item.pair_id} needs {n_tokens} tokens (prompt and answer) but n_ctx "

@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 
 from ._backend import PromptItem
-from ._exceptions import JudgeBackendError
+from ._exceptions import JudgeBackendError, SettingsError
 from ._parsing import distribution_from_top_logprobs, parse_grade
 from ._payloads import RemoteRequest, build_request, grade_alternatives, read_answer
 from ._results import Judgment, ms_since
-from ._settings import JudgeSettings, Mode
+from ._settings import Backend, JudgeSettings, Mode
 from ._templates import answer_prefix
 
 __all__ = ["RemoteBackend"]
@@ -61,6 +61,11 @@ class RemoteBackend:
         cancel: threading.Event,
     ) -> None:
         """Judge items with up to ``settings.concurrency`` requests in flight."""
+        if settings.backend is Backend.LLAMA_CPP:
+            raise SettingsError(
+                "a remote backend cannot judge with backend='llama_cpp' settings: build the "
+                "backend for these settings with load_backend(settings)"
+            )
         asyncio.run(self._judge(iter(items), settings, emit, cancel))
 
     def close(self) -> None:

@@ -1,10 +1,20 @@
-"""Pairs for judge tests: built by hand, or read from the WANDS sample with no storage."""
+"""Helpers for the judge tests and bench: pairs (by hand, or from the WANDS sample with no
+storage) and llama-cpp-python's server on the bundled model."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -50,3 +60,44 @@ def sample_pairs(limit: int | None = None) -> list[dict[str, Any]]:
             }
         )
     return pairs
+
+
+@contextlib.contextmanager
+def llama_server(model: Path, *, n_ctx: int = 2048, n_threads: int = 2) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on a free 127.0.0.1 port; yields the
+    API root (``.../v1``) once ``/v1/models`` answers, and stops the server after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+        "--n_threads_batch", str(n_threads),
+    ]
+    # A file, not a pipe: the server logs every request and a full pipe would stall it.
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    root = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"llama_cpp.server exited: {log.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{root}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("llama_cpp.server did not answer /v1/models within 120 s")
+            time.sleep(0.2)
+        yield root
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()

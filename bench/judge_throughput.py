@@ -1,0 +1,124 @@
+"""Judge throughput on the WANDS sample, each figure against a baseline measured in this run.
+
+(a) pairs/s of the in-process logprob judge against a judgement-ai-style baseline: the same
+    model behind llama-cpp-python's server, one request at a time, 2-3 sentences of reasoning
+    then ``SCORE: N`` (the reasoning_0_3 template), parsed. Target: at least 5x.
+(b) prompt tokens/s the judge evaluates (tokens reused from the KV cache not counted) against
+    llama.cpp evaluating the same number of the same tokens as one long sequence. Target: at
+    least 0.9x.
+(c) pairs/s of the remote backend at concurrency 16 against a local server that answers
+    after a fixed delay, relative to the ideal 16 / delay. Target: at least 0.8x.
+
+Run: ``.venv/bin/python bench/judge_throughput.py`` (about two minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from judge_fault_server import FaultServer  # noqa: E402
+from judge_fixtures import llama_server, make_pair, sample_pairs  # noqa: E402
+
+from judge import JudgeSettings, default_model_path, load_backend, load_template, run_judge  # noqa: E402
+from judge._templates import logprob_prompt  # noqa: E402
+
+
+def timed_run(pairs, settings, **kwargs):
+    """Judge the pairs; the judgments and the wall time."""
+    results = []
+    started = time.perf_counter()
+    run_judge(pairs, settings, on_result=results.append, **kwargs)
+    return results, time.perf_counter() - started
+
+
+def long_batch_tokens_per_s(backend, texts: list[str], n_tokens: int) -> float:
+    """llama.cpp's prompt evaluation speed on the prompts' tokens laid end to end, in
+    context-sized sequences from an empty cache, ``n_tokens`` tokens in all."""
+    llm = backend.llm
+    stream: list[int] = []
+    for text in texts:
+        stream += llm.tokenize(text.encode(), add_bos=not stream, special=True)
+    stream = (stream * (n_tokens // len(stream) + 1))[:n_tokens]
+    n_ctx = llm.n_ctx()
+    started = time.perf_counter()
+    for start in range(0, len(stream), n_ctx):
+        llm.n_tokens = 0
+        llm.eval(stream[start : start + n_ctx])
+    elapsed = time.perf_counter() - started
+    llm.n_tokens = 0
+    return n_tokens / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline-pairs", type=int, default=8)
+    parser.add_argument("--baseline-max-tokens", type=int, default=128,
+                        help="cap on the baseline's reasoning; judgement-ai sets none")
+    parser.add_argument("--delay", type=float, default=0.25, help="fixed server delay for (c)")
+    args = parser.parse_args()
+
+    pairs = sample_pairs()
+    settings = JudgeSettings(n_threads=2, n_ctx=2048)
+    backend = load_backend(settings)
+    timed_run(pairs[:4], settings, backend=backend)  # page the weights in
+    backend.llm.n_tokens = 0
+
+    evaluated_before = backend.evaluated_tokens
+    judged, judge_s = timed_run(pairs, settings, backend=backend)
+    evaluated = backend.evaluated_tokens - evaluated_before
+    prompt_tokens = sum(j.prompt_tokens for j in judged)
+    judge_pps = len(judged) / judge_s
+    texts = [logprob_prompt(settings.template, p) for p in pairs]
+    llama_tps = long_batch_tokens_per_s(backend, texts, evaluated)
+    backend.close()
+
+    with llama_server(default_model_path()) as url:
+        baseline_settings = JudgeSettings(
+            backend="openai", model="default", base_url=url, template=load_template("reasoning_0_3"),
+            scale=(0, 1, 2, 3), mode="generate", concurrency=1,
+            max_tokens=args.baseline_max_tokens, timeout_s=600,
+        )
+        timed_run(pairs[:1], baseline_settings)  # the server loads lazily
+        baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
+    baseline_pps = len(baseline) / baseline_s
+    statuses = {s: sum(j.parse_status == s for j in baseline) for s in ("strict", "fallback", "unparsed", "error")}
+
+    concurrency = 16
+    with FaultServer(slow_s=args.delay) as server:
+        remote = JudgeSettings(
+            backend="openai", model="delay", base_url=server.url, mode="generate",
+            template="{product_name} SCORE: N", concurrency=concurrency,
+        )
+        delayed = [make_pair(i, product_name=f"pair={i} fault=slow") for i in range(10 * concurrency)]
+        remote_results, remote_s = timed_run(delayed, remote)
+    remote_pps = len(remote_results) / remote_s
+    ideal_pps = concurrency / args.delay
+
+    print(f"judge throughput, WANDS sample ({len(pairs)} pairs), {default_model_path().name}, 2 threads")
+    print(
+        f"(a) in-process logprob judge {judge_pps:.2f} pairs/s | baseline: llama_cpp.server, one "
+        f"request at a time, reasoning then SCORE (max_tokens={args.baseline_max_tokens}), "
+        f"{len(baseline)} pairs {baseline_pps:.3f} pairs/s, parsed {statuses} | "
+        f"ratio {judge_pps / baseline_pps:.1f}x (target >= 5x)"
+    )
+    print(
+        f"(b) judge evaluated {evaluated} of {prompt_tokens} prompt tokens (the rest reused from "
+        f"the KV cache): {evaluated / judge_s:.0f} tokens/s | llama.cpp, same tokens as one long "
+        f"sequence: {llama_tps:.0f} tokens/s | ratio {evaluated / judge_s / llama_tps:.2f}x "
+        f"(target >= 0.9x); prompt tokens covered per second {prompt_tokens / judge_s:.0f}"
+    )
+    print(
+        f"(c) remote backend, concurrency {concurrency}, server delay {args.delay}s: "
+        f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
+        f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

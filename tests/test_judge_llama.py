@@ -1,0 +1,159 @@
+"""The in-process llama.cpp judge on the real bundled model.
+
+These tests also pin the llama-cpp-python 0.3.x internals the backend relies on: logits
+read from the context right after ``eval``, and prefix reuse by lowering ``n_tokens``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+from judge_fixtures import sample_pairs
+
+from judge import JudgeSettings, SettingsError, load_backend, load_template, run_judge
+from judge._templates import logprob_prompt
+
+pytestmark = pytest.mark.model
+
+SETTINGS = JudgeSettings(n_threads=2, n_ctx=2048)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    loaded = load_backend(SETTINGS)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    # The first sample rows: several products for the same query, so prefixes are shared.
+    return sample_pairs(limit=8)
+
+
+def judge(pairs, settings, backend, **kwargs):
+    results = []
+    summary = run_judge(pairs, settings, on_result=results.append, backend=backend, **kwargs)
+    return summary, {j.pair_id: j for j in results}
+
+
+def cold_scores(backend, pairs, settings):
+    """Each pair scored from an empty KV cache."""
+    out = {}
+    for pair in pairs:
+        backend.llm.n_tokens = 0
+        _, judged = judge([pair], settings, backend)
+        out.update(judged)
+    return out
+
+
+def test_grades_are_bare_digit_tokens(backend):
+    for prefix, scale in (("SCORE: ", (0, 1, 2)), ("[RESULT] ", (1, 2, 3, 4, 5))):
+        ids = backend.grade_token_ids(prefix, scale)
+        assert [backend.llm.detokenize([i]).decode() for i in ids] == [str(g) for g in scale]
+
+
+def test_logprob_scores_sum_to_one_and_repeat_exactly(backend, pairs):
+    summary, first = judge(pairs, SETTINGS, backend)
+    assert (summary.judged, summary.errors, summary.unparsed) == (len(pairs), 0, 0)
+    for judgment in first.values():
+        assert judgment.parse_status == "logprobs"
+        assert len(judgment.probs) == 3
+        assert sum(judgment.probs) == pytest.approx(1.0, abs=1e-9)
+        assert judgment.grade == int(np.argmax(judgment.probs))
+        assert judgment.confidence == max(judgment.probs)
+        assert judgment.expected_grade == pytest.approx(sum(g * p for g, p in enumerate(judgment.probs)))
+        assert judgment.prompt_tokens > 100 and judgment.completion_tokens == 0
+        assert judgment.raw_output  # the most likely next token, whatever it is
+
+    _, second = judge(pairs, SETTINGS, backend)
+    for pair_id, judgment in first.items():
+        again = second[pair_id]
+        assert again.grade == judgment.grade
+        assert again.probs == pytest.approx(judgment.probs, abs=1e-5)
+
+
+def test_prefix_reuse_gives_the_scores_of_cold_evaluation(backend, pairs):
+    backend.llm.n_tokens = 0
+    before = backend.evaluated_tokens
+    _, warm = judge(pairs, SETTINGS, backend)
+    evaluated_warm = backend.evaluated_tokens - before
+    before = backend.evaluated_tokens
+    cold = cold_scores(backend, pairs, SETTINGS)
+    evaluated_cold = backend.evaluated_tokens - before
+
+    assert evaluated_cold == sum(j.prompt_tokens for j in cold.values())
+    assert evaluated_warm < 0.7 * evaluated_cold, "the shared prefix was evaluated again"
+    for pair_id, judgment in warm.items():
+        assert judgment.grade == cold[pair_id].grade
+        assert judgment.probs == pytest.approx(cold[pair_id].probs, abs=1e-4)
+
+
+def test_llama_internals_the_backend_relies_on(backend, pairs):
+    """After scoring, the context holds exactly the prompt, and its logits are the last row."""
+    text = logprob_prompt(SETTINGS.template, pairs[0])
+    tokens = backend.llm.tokenize(text.encode(), add_bos=True, special=True)
+    backend.llm.n_tokens = 0
+    cold = backend.next_token_logits(tokens).copy()
+    assert backend.llm.n_tokens == len(tokens)
+    assert list(backend.llm.input_ids[: len(tokens)]) == tokens
+    assert cold.shape == (backend.llm.n_vocab(),)
+
+    # Keep all but the last 5 tokens: eval must drop the KV cache past n_tokens itself.
+    backend.llm.n_tokens = len(tokens) - 5
+    backend.llm.eval(tokens[-5:])
+    warm = np.ctypeslib.as_array(backend.llm._ctx.get_logits_ith(-1), shape=cold.shape)
+    np.testing.assert_allclose(warm, cold, atol=1e-3)
+    assert backend.llm.scores.shape[0] == backend.llm.n_batch  # no per-token logits kept
+
+
+@pytest.mark.parametrize("template", ["wands", "reasoning_0_3", "prometheus_1_5"])
+def test_generation_with_the_grammar_always_gives_a_valid_grade(backend, pairs, template):
+    scale = {"wands": (0, 1, 2), "reasoning_0_3": (0, 1, 2, 3), "prometheus_1_5": (1, 2, 3, 4, 5)}
+    settings = dataclasses.replace(
+        SETTINGS, mode="generate", template=load_template(template), scale=scale[template], max_tokens=32
+    )
+    summary, judged = judge(pairs[:3], settings, backend)
+    assert summary.judged == 3
+    for judgment in judged.values():
+        assert judgment.parse_status == "strict", judgment.raw_output
+        assert judgment.grade in scale[template]
+        assert judgment.completion_tokens <= 32
+
+
+@pytest.mark.parametrize(("temperature", "max_tokens"), [(1.5, 16), (0.0, 5)])
+def test_generation_stays_valid_when_sampling_hot_or_with_no_room_to_reason(backend, pairs, temperature, max_tokens):
+    settings = dataclasses.replace(SETTINGS, mode="generate", temperature=temperature, max_tokens=max_tokens)
+    _, judged = judge(pairs[:3], settings, backend)
+    assert all(j.parse_status == "strict" and j.grade in (0, 1, 2) for j in judged.values())
+
+
+def test_prompt_longer_than_the_context_is_an_error_not_a_crash(backend, pairs):
+    long = dict(pairs[0], pair_id=999, product_description="oak desk " * 2000)
+    summary, judged = judge([long, pairs[1]], SETTINGS, backend)
+    assert summary.errors == 1
+    assert judged[999].parse_status == "error" and judged[999].grade is None
+    assert "but n_ctx is 2048: raise n_ctx or shorten" in judged[999].error
+    assert judged[pairs[1]["pair_id"]].parse_status == "logprobs"
+
+
+def test_cancel_stops_between_pairs(backend, pairs):
+    cancel = threading.Event()
+    seen = []
+
+    def record(judgment):
+        seen.append(judgment)
+        cancel.set()
+
+    summary = run_judge(pairs, SETTINGS, on_result=record, backend=backend, cancel=cancel)
+    assert summary.cancelled and summary.judged == 1 and len(seen) == 1
+
+
+def test_backend_refuses_settings_for_another_model(backend, pairs, tmp_path):
+    other = dataclasses.replace(SETTINGS, model=str(tmp_path / "other.gguf"))
+    with pytest.raises(SettingsError, match="load_backend\\(settings\\)"):
+        judge(pairs[:1], other, backend)
+
