@@ -55,6 +55,7 @@ def sidebar(db: str) -> None:
 
 
 def main() -> None:
+    common.mark_shell()
     db = common.database()
     sidebar(db)
     pages = [st.Page(HERE / "pages" / f"{name}.py", title=title, icon=f":material/{icon}:",

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO / "data" / "workbench.duckdb"
 NO_RUN = "No judge run yet: start one on the Runs page."
 _PENDING_RUN = "_pending_run_id"
+_SHELL = "_shell_ran"
 
 
 def db_path() -> Path:
@@ -38,8 +39,21 @@ def _opened(path: str) -> str:
     return path
 
 
+def mark_shell() -> None:
+    """Called by app.py on every run, before any page."""
+    st.session_state[_SHELL] = True
+
+
 def database() -> str:
-    """The store's path, with the bundled sample imported on the first start."""
+    """The store's path, with the bundled sample imported on the first start.
+
+    A page that runs without app.py around it is sent to app.py. That happens once per
+    server process: with a `pages/` folder next to it, Streamlit treats the first script run
+    in the old pages-folder mode (until app.py's st.navigation switches that off), so a first
+    request for /confusion would run pages/confusion.py alone, with no sidebar.
+    """
+    if not st.session_state.get(_SHELL):
+        st.switch_page(str(REPO / "app.py"))
     return _opened(str(db_path()))
 
 
