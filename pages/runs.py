@@ -3,6 +3,8 @@ with progress, cancel and resume; list the runs with their headline metrics; com
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import jobs
@@ -177,15 +179,18 @@ def runs_table(runs) -> None:
     version = storage.data_version(db)
     table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
                   "judged", "failed", "unparsed", "started_at"]].copy()
-    table["model"] = table["model"].map(lambda m: str(m).rsplit("/", 1)[-1])
+    table["model"] = table["model"].map(lambda m: Path(str(m)).name)
     values = [common.run_report(db, int(r), version).metrics.set_index("metric")["value"]
               for r in runs["run_id"]]
     for metric, column in HEADLINE.items():
         table[column] = [v.get(metric, float("nan")) for v in values]
-    st.dataframe(table, hide_index=True, column_config={
-        "prompt_sha": st.column_config.TextColumn("template sha256"),
-        **{c: st.column_config.NumberColumn(format="%.3f") for c in HEADLINE.values()},
-    })
+    first = ["run_id", "name", *HEADLINE.values()]
+    st.dataframe(table, hide_index=True, column_order=[*first, *table.columns.drop(first)],
+                 column_config={
+                     "prompt_sha": st.column_config.TextColumn("template sha256"),
+                     **{c: st.column_config.NumberColumn(format="%.3f")
+                        for c in HEADLINE.values()},
+                 })
 
 
 def compare_section(runs) -> None:
