@@ -226,3 +226,21 @@ def test_data_page_picks_a_benchmark_by_query(store):
     assert "Splits made." in at.success[0].value
     splits = storage.dataset_stats(db, DATASET)["splits"]
     assert splits["benchmark"]["queries"] == 3
+
+
+def test_data_page_imports_a_csv_by_path(store, tmp_path):
+    db, _ = store
+    table = tmp_path / "pairs.csv"
+    table.write_text("search_term,product_uid,product_name,relevance\n"
+                     "red sofa,p1,Red velvet sofa,Exact\nred sofa,p2,Blue armchair,Irrelevant\n")
+    at = open_app("data")
+    at.selectbox(key="import-format").select("CSV / TSV / JSONL / Parquet").run()
+    at.segmented_control(key="table-source").set_value("path").run()
+    at.text_input(key="table-path").input(str(table)).run()
+    at.text_input(key="table-columns").input(
+        "query=search_term,doc_id=product_uid,title=product_name,label=relevance").run()
+    at.text_input(key="import-dataset").input("csv-test").run()
+    click(at, "import")
+    assert at.success[0].value == "Imported."
+    assert storage.dataset_stats(db, "csv-test")["labels"] == {0: 1, 1: 0, 2: 1}
+    assert "csv-test" in at.sidebar.selectbox(key="dataset").options
