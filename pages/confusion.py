@@ -31,11 +31,14 @@ st.caption(f"Run {common.run_title(db, run_id)}: rows are the human label, colum
 with st.expander("Filters", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
     query_class = c1.selectbox("Query class", [ANY, *storage.query_classes(db, dataset)],
-                               key="filter-class")
-    split = c2.selectbox("Split", [ANY, "train", "validation", "benchmark"], key="filter-split")
+                               key="filter-class",
+                               persist_state="session")
+    split = c2.selectbox("Split", [ANY, "train", "validation", "benchmark"], key="filter-split",
+                         persist_state="session")
     low, high = c3.slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), step=0.05,
-                          key="filter-confidence")
-    stale = c4.selectbox("Stale judgments", list(STALE), key="filter-stale")
+                          key="filter-confidence", persist_state="session")
+    stale = c4.selectbox("Stale judgments", list(STALE), key="filter-stale",
+                         persist_state="session")
 filters = storage.PairFilters(
     query_class=None if query_class == ANY else query_class,
     split=None if split == ANY else split,
@@ -72,7 +75,7 @@ with matrix:
             col.button(f"{n:,}{share}", key=f"cell-{human}-{judge}", width="stretch",
                        type="primary" if selected else "secondary", disabled=n == 0,
                        on_click=_open_cell, args=(human, judge),
-                       help=f"human {names[human]}, judge {names[judge]}")
+                       help=common.md(f"human {names[human]}, judge {names[judge]}"))
 with heat:
     st.plotly_chart(figures.confusion_heatmap(counts.to_numpy(), list(names.values())),
                     key="confusion-heatmap")
@@ -84,10 +87,11 @@ if cell is None:
 _, human, judge = cell
 st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
 s1, s2, _ = st.columns([2, 1, 3])
-sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort")
-descending = s2.toggle("Descending", value=True, key="cell-descending")
-# One pager per view: a new cell, filter or order starts again on page 1.
-pager = f"cell-page-{hash((cell, filters, sort, descending))}"
+sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
+descending = s2.toggle("Descending", value=True, key="cell-descending",
+                       persist_state="session")
+# One pager per view: a new cell, filter, order or change to the data starts on page 1.
+pager = f"cell-page-{hash((cell, filters, sort, descending, version))}"
 page_no = st.session_state.get(pager, 1)
 page = storage.confusion_cell_pairs(db, run_id, human=human, judge=judge, filters=filters,
                                     sort=SORTS[sort], descending=descending,
@@ -115,10 +119,9 @@ labels = dict(zip(pair_ids, page.rows["query"] + " — " + page.rows["product_na
 o1, o2, o3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 chosen = o1.selectbox("Pair", pair_ids, format_func=lambda p: f"{p}: {labels[p]}",
                       key="cell-pair")
-title = f"human {names[human]} × judge {names[judge]}"
-if o2.button("Open this pair", key="open-pair", type="primary"):
-    queue.open_queue(run_id, storage.cell_pair_ids(db, run_id, human=human, judge=judge,
-                                                   filters=filters), title, start=chosen)
-if o3.button(f"Review all {page.total:,}", key="review-cell"):
-    queue.open_queue(run_id, storage.cell_pair_ids(db, run_id, human=human, judge=judge,
-                                                   filters=filters), title)
+open_pair = o2.button("Open this pair", key="open-pair", type="primary")
+if open_pair or o3.button(f"Review all {page.total:,}", key="review-cell"):
+    queue.open_queue(run_id,
+                     storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
+                     f"human {names[human]} × judge {names[judge]}",
+                     start=chosen if open_pair else None)

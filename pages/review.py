@@ -27,7 +27,7 @@ st.title("Review queue")
 st.caption(f"Run {common.run_title(db, run_id)}: "
            f"{common.md(review.title)}, "
            f"{len(review.pair_ids):,} pairs.")
-author = st.text_input("Reviewer", value="reviewer", key="reviewer")
+author = st.text_input("Reviewer", value="reviewer", key="reviewer", persist_state="session")
 if not review.pair_ids:
     st.info("Nothing to review here: pick a cell on the Confusion browser page.")
     st.stop()
@@ -175,7 +175,7 @@ def review_card() -> None:
     nav[2].progress((review.position + 1) / len(review.pair_ids),
                     text=f"pair {review.position + 1} of {len(review.pair_ids):,}")
     if error := st.session_state.pop("review-error", None):
-        st.error(error)
+        st.error(common.md(error))
     card = storage.review_card(db, pair_id, run_id)
     with st.container(border=True):
         pair_col, label_col, judge_col = st.columns([3, 2, 2])

@@ -124,11 +124,12 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     original = storage.current_label(db, first)["grade"]
     new_grade = (original + 1) % 3
 
+    at.text_input(key="reviewer").input("ana").run()
     at.text_input(key=f"note-{first}").input("brand mismatch").run()
     click(at, f"grade-{first}-{new_grade}")
     events = storage.label_history(db, first)
     assert (events[-1]["source"], events[-1]["grade"], events[-1]["author"],
-            events[-1]["note"]) == ("review", new_grade, "reviewer", "brand mismatch")
+            events[-1]["note"]) == ("review", new_grade, "ana", "brand mismatch")
     assert storage.current_label(db, first)["grade"] == new_grade
     assert at.session_state["review-queue"].pair_id == second  # moved on
 
@@ -141,6 +142,10 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     assert storage.current_label(db, first)["grade"] == original
     assert at.session_state["review-queue"].pair_id == first
     assert [e["source"] for e in storage.label_history(db, first)][-2:] == ["review", "revert"]
+
+    at.switch_page(str(REPO / "pages" / "confusion.py")).run()
+    at.switch_page(str(REPO / "pages" / "review.py")).run()
+    assert at.text_input(key="reviewer").value == "ana"  # kept for the session
 
 
 def test_runs_page_lists_and_compares_runs(store):
