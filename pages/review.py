@@ -124,8 +124,7 @@ def _actions(pair_id: int) -> None:
     save.button("Save note", key=f"save-note-{pair_id}", on_click=_save_note, args=(pair_id,))
 
 
-def _rejudge(pair_ids: list[int]) -> None:
-    settings = jobs.settings_for_run(db, run_id)
+def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
     bar = st.progress(0.0, text=f"re-judging {len(pair_ids)} pairs…")
 
     def progress(p) -> None:
@@ -150,15 +149,18 @@ def _rejudge(pair_ids: list[int]) -> None:
 
 def _rejudge_controls(pair_id: int) -> None:
     st.divider()
+    if settings is None:
+        st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
+        return
     stale = storage.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
-        _rejudge([pair_id])
+        _rejudge(settings, [pair_id])
     if c2.button(f"Re-judge the queue ({len(review.pair_ids):,})", key="rejudge-queue"):
-        _rejudge(review.pair_ids)
+        _rejudge(settings, review.pair_ids)
     if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale",
                  disabled=not stale):
-        _rejudge(stale)
+        _rejudge(settings, stale)
     if "rejudged" in st.session_state:
         st.caption("Last re-judge: old and new grade")
         st.dataframe(st.session_state["rejudged"], hide_index=True)
@@ -189,7 +191,11 @@ def review_card() -> None:
     _rejudge_controls(pair_id)
 
 
-if jobs.settings_for_run(db, run_id).backend is not judge.Backend.LLAMA_CPP:
+try:
+    settings, unjudgeable = jobs.settings_for_run(db, run_id), None
+except judge.JudgeError as error:  # a run imported from another tool
+    settings, unjudgeable = None, error
+if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
     st.text_input("API key for this run's endpoint (kept for this session only)",
                   type="password", key="api-key")
 review_card()

@@ -15,6 +15,7 @@ from pages._background import BackgroundRun
 
 JOB = "judge-job"
 WHOLE = "whole dataset"
+RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 DISAGREEMENTS_SHOWN = 500
 HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "macro-F1",
             "severe_error_rate": "severe"}
@@ -123,7 +124,7 @@ def start_section() -> None:
 
 
 def resume_section(runs) -> None:
-    unfinished = runs[runs["status"] != "done"]
+    unfinished = runs[runs["status"].isin(RESUMABLE)]
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return
@@ -138,7 +139,11 @@ def resume_section(runs) -> None:
                                 key="resume-api-key") or None
     job = st.session_state.get(JOB)
     if st.button("Resume", key="resume", disabled=job is not None and job.running):
-        backend = common.backend_for(settings)
+        try:
+            backend = common.backend_for(settings)
+        except judge.JudgeError as error:
+            st.error(common.md(error))
+            return
         _start(lambda **kw: jobs.resume_run(db, run_id, backend=backend, api_key=api_key, **kw),
                f"resuming run #{run_id}")
 

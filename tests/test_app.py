@@ -249,3 +249,21 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
     assert at.success[0].value == "Imported."
     assert storage.dataset_stats(db, "csv-test")["labels"] == {0: 1, 1: 0, 2: 1}
     assert "csv-test" in at.sidebar.selectbox(key="dataset").options
+
+
+def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store):
+    db, _ = store
+    run_id = storage.create_run(db, name="judgement-ai file", dataset=DATASET,
+                                backend="judgement-ai", model="gpt-x", prompt_template="",
+                                prompt_sha256="", scale=[0, 1, 2], status="imported")
+    pairs = storage.cell_pair_ids(db, 1)[:5]
+    storage.record_judgments(db, run_id, [
+        {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
+        for p in pairs])
+    at = open_app()
+    at.sidebar.selectbox(key="run_id").select(run_id).run()
+    for page in ("overview", "confusion", "review", "runs"):
+        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        assert not at.exception, (page, at.exception)
+    at.switch_page(str(REPO / "pages" / "review.py")).run()
+    assert any("cannot be judged again here" in c.value for c in at.caption)
