@@ -2,7 +2,8 @@
 
 The app is served by `streamlit run app.py` on 127.0.0.1 with a temporary store holding the
 WANDS sample and a judged run. The walk opens the confusion browser, clicks the human Exact x
-judge Partial cell, opens a pair, relabels it, and checks the label event in DuckDB.
+judge Partial cell, opens a pair, relabels it with a click and the next one with a keyboard
+shortcut, and checks the label events in DuckDB.
 Screenshots of every page go to test-output/screenshots/.
 """
 
@@ -118,6 +119,22 @@ def _click(page, key: str) -> None:
     _settle(page)
 
 
+def _card_pair_id(page) -> int:
+    """The pair the review card shows, from its caption 'pair 12 · query ...'."""
+    caption = page.get_by_text(re.compile(r"^pair \d+ · query")).first.inner_text()
+    return int(re.match(r"pair (\d+)", caption).group(1))
+
+
+def _newest_event(db: Path, pair_id: int, wait_s: float = 30.0) -> tuple[str, int | None]:
+    """(source, grade) of the pair's newest label event, once a review event has arrived."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        newest = storage.label_history(db, pair_id)[-1]
+        if newest["source"] == "review" or time.monotonic() > deadline:
+            return newest["source"], newest["grade"]
+        time.sleep(0.5)
+
+
 def _shoot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -139,20 +156,20 @@ def test_relabel_a_pair_from_the_exact_partial_cell(served, browser_page):
 
     _click(page, "open-pair")
     page.get_by_role("heading", name="Review queue").wait_for()
-    caption = page.get_by_text(re.compile(r"^pair \d+ · query")).first.inner_text()
-    pair_id = int(re.match(r"pair (\d+)", caption).group(1))
+    pair_id = _card_pair_id(page)
     assert storage.current_label(db, pair_id)["grade"] == EXACT
     _shoot(page, "review")
 
     _click(page, f"grade-{pair_id}-0")  # relabel as Irrelevant
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        events = storage.label_history(db, pair_id)
-        if events[-1]["source"] == "review":
-            break
-        time.sleep(0.5)
-    assert (events[-1]["source"], events[-1]["grade"]) == ("review", 0)
+    assert _newest_event(db, pair_id) == ("review", 0)
     assert storage.current_label(db, pair_id)["grade"] == 0
+
+    # The card moved on to the next pair; grade it from the keyboard: 2 is Partial.
+    next_id = _card_pair_id(page)
+    assert next_id != pair_id
+    page.keyboard.press("2")
+    _settle(page)
+    assert _newest_event(db, next_id) == ("review", PARTIAL)
 
 
 def test_screenshot_every_page(served, browser_page):
