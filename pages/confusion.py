@@ -104,6 +104,8 @@ rows = page.rows.assign(human=page.rows["human"].map(names), judge=page.rows["ju
 st.dataframe(
     rows,
     hide_index=True,
+    column_order=["pair_id", "query", "product_name", "confidence", "stale", "query_class",
+                  "product_class", "split", "human", "judge"],
     column_config={
         "pair_id": st.column_config.NumberColumn("pair", format="%d"),
         "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0,
