@@ -96,8 +96,14 @@ class LlamaBackend:
                 started = time.perf_counter()
                 try:
                     judgment = judge_one(item)
-                except JudgeBackendError as exc:
-                    judgment = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
+                except (JudgeBackendError, RuntimeError, ValueError) as exc:
+                    # llama.cpp raises RuntimeError/ValueError on a failed decode; after one,
+                    # the KV cache is not trusted for the next prompt.
+                    self.llm.n_tokens = 0
+                    failure = exc if isinstance(exc, JudgeBackendError) else JudgeBackendError(
+                        f"llama.cpp failed on pair {item.pair_id}: {exc}"
+                    )
+                    judgment = Judgment.failed(item.pair_id, failure, latency_ms=ms_since(started))
                 emit(judgment)
 
     def close(self) -> None:

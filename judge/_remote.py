@@ -45,11 +45,9 @@ class RemoteBackend:
         self,
         *,
         api_key: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         backoff_s: float = 0.5,
     ) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._transport = transport
         self._backoff_s = backoff_s
 
     def judge(
@@ -84,7 +82,6 @@ class RemoteBackend:
             headers=self._headers,
             timeout=settings.timeout_s,
             limits=limits,
-            transport=self._transport,
         ) as client:
 
             async def worker() -> None:
@@ -94,16 +91,22 @@ class RemoteBackend:
                         return
                     emit(await self._judge_one(client, item, settings))
 
-            workers = asyncio.gather(*(worker() for _ in range(settings.concurrency)))
-            watcher = asyncio.ensure_future(_wait_for(cancel))
-            await asyncio.wait([workers, watcher], return_when=asyncio.FIRST_COMPLETED)
-            # On cancel, requests in flight are dropped: their pairs stay unjudged and are
-            # judged when the run resumes.
-            workers.cancel()
-            watcher.cancel()
-            await asyncio.gather(workers, watcher, return_exceptions=True)
-            if not workers.cancelled() and workers.exception() is not None:
-                raise workers.exception()  # an emit callback failed: the caller must know
+            tasks = [asyncio.create_task(worker()) for _ in range(settings.concurrency)]
+            try:
+                pending = set(tasks)
+                while pending and not cancel.is_set():
+                    # A short poll, since threading.Event has no awaitable form.
+                    done, pending = await asyncio.wait(
+                        pending, timeout=0.05, return_when=asyncio.FIRST_EXCEPTION
+                    )
+                    for task in done:
+                        task.result()  # an emit callback failed: the caller must know
+            finally:
+                # On cancel, requests in flight are dropped: their pairs stay unjudged and
+                # are judged when the run resumes.
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _judge_one(
         self, client: httpx.AsyncClient, item: PromptItem, settings: JudgeSettings
@@ -212,9 +215,3 @@ def _retry_after_s(value: str | None) -> float | None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - datetime.now(UTC)).total_seconds()
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER_S)
-
-
-async def _wait_for(event: threading.Event) -> None:
-    # threading.Event has no awaitable form; a short poll keeps cancel latency low.
-    while not event.is_set():
-        await asyncio.sleep(0.05)

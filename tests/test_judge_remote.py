@@ -14,7 +14,8 @@ import pytest
 from judge_fault_server import FaultServer
 from judge_fixtures import make_pair
 
-from judge import JudgeSettings, load_backend, run_judge
+from judge import JudgeSettings, run_judge
+from judge._remote import RemoteBackend
 
 TEMPLATE = "Grade the product. Answer with SCORE: N\nQuery: {query}\nProduct: {product_name}\n"
 
@@ -95,8 +96,7 @@ def test_unreachable_server_is_an_error_per_pair():
     with FaultServer() as gone:
         url = gone.url
     settings = JudgeSettings(backend="openai", model="m", base_url=url, template=TEMPLATE, max_retries=1)
-    backend = load_backend(settings)
-    backend._backoff_s = 0.01
+    backend = RemoteBackend(backoff_s=0.01)
     summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], settings, backend=backend)
     assert summary.errors == 2
     assert "cannot reach" in results[1].error and "gave up after 2 attempts" in results[1].error
