@@ -8,6 +8,7 @@ server only does that on its first run, and app.py's st.navigation switches it o
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -83,12 +84,18 @@ def test_pages_say_how_to_start_when_there_is_no_run(tmp_path, monkeypatch):
         assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
 
 
-def test_overview_shows_the_run_metrics_with_intervals(store):
+def test_overview_shows_the_run_metrics_with_intervals_and_the_figures(store):
+    build_store(store[0], every=4, name="second run")
     at = open_app("overview")
     table = at.dataframe[-1].value
     assert {"metric", "value", "low", "high"} <= set(table.columns)
     kappa = table.set_index("metric").loc["kappa_quadratic"]
     assert kappa["low"] <= kappa["value"] <= kappa["high"]
+    # Label distribution, then the seed's figures: metric bars, severe errors, kappa against
+    # severe errors, recall by label, and the two runs' confusion matrices side by side.
+    charts = at.get("plotly_chart")
+    assert len(charts) == 6
+    assert len(json.loads(charts[-1].proto.spec)["data"]) == 2
 
 
 def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
