@@ -134,3 +134,19 @@ def test_overview_counts(built):
     assert set(distribution["split"]) == {"train", "benchmark"}
     assert "Accent Chairs" in storage.query_classes(db, DATASET)
     assert len(storage.pair_choices(db, DATASET, limit=5)) == 5
+
+
+def test_an_edited_product_makes_its_judgments_stale(store):
+    db, run_id = store
+    pair_id = storage.cell_pair_ids(db, run_id)[0]
+    with storage.connect(db) as con:
+        con.execute(
+            "UPDATE documents SET updated_at = current_timestamp + INTERVAL 1 SECOND "
+            "WHERE (dataset, doc_id) = (SELECT (dataset, doc_id) FROM pairs WHERE pair_id = ?)",
+            [pair_id])
+    frame = _frame(db, run_id)
+    expected = sorted(frame.loc[frame["stale"], "pair_id"])
+    assert pair_id in expected
+    assert sorted(storage.stale_pair_ids(db, run_id)) == expected
+    fresh = storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=False))
+    assert int(fresh.to_numpy().sum()) == len(frame) - len(expected)
