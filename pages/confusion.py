@@ -58,6 +58,9 @@ def _open_cell(human: int, judge: int) -> None:
     st.session_state["cell"] = (run_id, human, judge)
 
 
+# The cells are buttons next to a display-only heatmap: st.plotly_chart's on_select returns an
+# empty selection for go.Heatmap (streamlit/streamlit#8760), and buttons are easy to drive
+# from AppTest and Playwright.
 matrix, heat = st.columns([3, 2])
 with matrix:
     header = st.columns(len(grades) + 1)

@@ -3,7 +3,8 @@
 AppTest runs app.py through a one-line launcher in a temporary folder: with a `pages/` folder
 next to the main script, AppTest (Streamlit 1.67) re-detects the old pages-folder mode on
 every run and stops running app.py after the first, so the sidebar would vanish. The running
-server only does that on its first run, and app.py's st.navigation switches it off.
+server only does that on its first run (pages/_common.database() sends such a run to app.py)
+and app.py's st.navigation switches it off.
 """
 
 from __future__ import annotations
