@@ -55,8 +55,7 @@ def _subcommand(
     return sub
 
 
-# Each entry adds one subcommand; commands live below, one block each.
-_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+# Commands live below, one block each; _COMMANDS lists them in the order of the loop.
 
 def _dataset_of(args: argparse.Namespace) -> str:
     """The dataset the user named, or the only one in the store."""
@@ -220,9 +219,6 @@ def _add_metrics(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-_COMMANDS += [_add_judge, _add_metrics]
-
-
 def _grade_shares(text: str) -> dict[int, float]:
     """`0=0.3,1=0.4,2=0.3` as {grade: share}."""
     try:
@@ -322,9 +318,6 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
                      help="a file that must share no query with FILE (e.g. the validation file)")
     sub.add_argument("--scale", type=int, nargs="+", default=[0, 1, 2],
                      help="the allowed grades (default 0 1 2)")
-
-
-_COMMANDS += [_add_export, _add_validate]
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -514,7 +507,9 @@ def _add_stats(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-_COMMANDS += [_add_import, _add_split, _add_stats]
+_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_import, _add_split, _add_stats, _add_judge, _add_metrics, _add_export, _add_validate,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
