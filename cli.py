@@ -178,7 +178,7 @@ def _metrics(args: argparse.Namespace) -> int:
               f"({len(comparison.disagreements)} graded differently); 95% query-bootstrap intervals")
         for row in comparison.differences.itertuples():
             mark = "*" if row.excludes_zero else " "
-            print(f"  {row.metric:<20} {row.a:7.3f} -> {row.b:7.3f}  "
+            print(f"  {row.label:<20} {row.a:7.3f} -> {row.b:7.3f}  "
                   f"diff {row.difference:+.3f} [{row.low:+.3f}, {row.high:+.3f}] {mark}")
         print("  * the interval excludes 0")
         return 0
@@ -194,7 +194,7 @@ def _metrics(args: argparse.Namespace) -> int:
     print(f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
           f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals")
     for row in report.metrics.itertuples():
-        print(f"  {row.metric:<20}{_format_interval(row)}")
+        print(f"  {row.label:<20}{_format_interval(row)}")
     names = report.grade_names
     print("confusion (rows human, columns judge):")
     print("  " + " " * 12 + "".join(f"{n[:10]:>11}" for n in names))

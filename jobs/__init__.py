@@ -5,7 +5,14 @@ them here, so neither holds logic the other would need.
 """
 
 from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
-from ._reports import Calibration, RunComparison, RunReport, compare_runs, run_report
+from ._reports import (
+    Calibration,
+    RunComparison,
+    RunReport,
+    compare_runs,
+    metric_label,
+    run_report,
+)
 
 __all__ = [
     "Calibration",
@@ -15,6 +22,7 @@ __all__ = [
     "RunReport",
     "compare_runs",
     "judge_dataset",
+    "metric_label",
     "rejudge_pairs",
     "resume_run",
     "run_report",

@@ -31,7 +31,7 @@ class RunReport:
     grades: list[int]
     grade_names: list[str]
     metrics: pd.DataFrame
-    """Columns metric, value, low, high; names as `metrics.summarize` gives them."""
+    """Columns metric (as `metrics.summarize` names it), label (for people), value, low, high."""
     confusion: np.ndarray
     """k x k counts: rows human grade, columns judge grade, in scale order."""
     per_query: pd.DataFrame
@@ -57,13 +57,35 @@ class RunComparison:
     run_a: int
     run_b: int
     differences: pd.DataFrame
-    """Columns metric, a, b, difference (b - a), low, high, excludes_zero."""
+    """Columns metric, label, a, b, difference (b - a), low, high, excludes_zero."""
     disagreements: pd.DataFrame
     """Pairs the two runs grade differently: pair_id, query_id, human, judge_a, judge_b."""
     n_pairs: int
 
 
 _MIN_QUERIES_FOR_THRESHOLDS = 5
+_HEADLINE_LABELS = {
+    "accuracy": "Accuracy",
+    "macro_f1": "Macro-F1",
+    "kappa_quadratic": "Quadratic kappa",
+    "mae": "MAE",
+    "severe_error_rate": "Severe error rate",
+}
+_PER_GRADE_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
+
+
+def metric_label(metric: str, grades: list[int], grade_names: list[str]) -> str:
+    """How a person reads a metric's name: `recall_2` on WANDS is "Recall Exact"."""
+    if metric in _HEADLINE_LABELS:
+        return _HEADLINE_LABELS[metric]
+    kind, _, grade = metric.rpartition("_")
+    names = dict(zip(map(str, grades), grade_names))
+    return f"{_PER_GRADE_LABELS.get(kind, kind)} {names.get(grade, grade)}"
+
+
+def _labelled(table: pd.DataFrame, grades: list[int], grade_names: list[str]) -> pd.DataFrame:
+    labels = [metric_label(m, grades, grade_names) for m in table["metric"]]
+    return table.assign(label=labels)[["metric", "label", *table.columns.drop("metric")]]
 
 
 def _graded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +152,7 @@ def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0
         run_id=run_id,
         grades=grades,
         grade_names=names,
-        metrics=table,
+        metrics=_labelled(table, grades, names),
         confusion=metrics.confusion_matrix(human, judged, grades),
         per_query=per_query,
         per_class=per_class,
@@ -151,7 +173,7 @@ def compare_runs(
         raise storage.StoreError(
             f"runs {run_a} and {run_b} judge different datasets ({dataset_a}, {dataset_b})"
         )
-    grades, _ = storage.dataset_scale(db, dataset_a)
+    grades, names = storage.dataset_scale(db, dataset_a)
     a, b = (_graded(storage.run_labels(db, r)) for r in (run_a, run_b))
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
@@ -170,7 +192,7 @@ def compare_runs(
     return RunComparison(
         run_a=run_a,
         run_b=run_b,
-        differences=differences,
+        differences=_labelled(differences, grades, names),
         disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]].reset_index(drop=True),
         n_pairs=len(both),
     )

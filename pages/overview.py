@@ -35,8 +35,9 @@ st.caption(f"{report.n_pairs:,} judged pairs with a human label, {report.n_stale
 st.dataframe(
     report.metrics,
     hide_index=True,
-    column_config={c: st.column_config.NumberColumn(format="%.3f")
-                   for c in ("value", "low", "high")},
+    column_order=("label", "value", "low", "high"),
+    column_config={"label": "metric", **{c: st.column_config.NumberColumn(format="%.3f")
+                                         for c in ("value", "low", "high")}},
 )
 
 runs = storage.list_runs(db, dataset).head(MAX_RUNS)

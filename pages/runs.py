@@ -212,9 +212,11 @@ def compare_section(runs) -> None:
         return
     comparison = common.compare_runs(db, run_a, run_b, storage.data_version(db))
     st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
-    st.dataframe(comparison.differences, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format="%.3f")
-        for c in ("a", "b", "difference", "low", "high")})
+    st.dataframe(
+        comparison.differences, hide_index=True,
+        column_order=("label", "a", "b", "difference", "low", "high", "excludes_zero"),
+        column_config={"label": "metric", **{c: st.column_config.NumberColumn(format="%.3f")
+                                             for c in ("a", "b", "difference", "low", "high")}})
     disagreements = comparison.disagreements.head(DISAGREEMENTS_SHOWN)
     names = dict(zip(grades, grade_names))
     st.caption(f"{len(comparison.disagreements):,} pairs where the two runs disagree"

@@ -85,7 +85,7 @@ def test_cli_metrics_prints_intervals_and_json(sample_db: Path, capsys) -> None:
     run_id = _fake_run(sample_db, _always(1))
     assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--n-boot", "50"]) == 0
     out = capsys.readouterr().out
-    assert "accuracy" in out and "0.466" in out and "Exact" in out
+    assert "Accuracy" in out and "0.466" in out and "Recall Exact" in out
     assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "50"]) == 0
     assert '"confusion": [' in capsys.readouterr().out
     assert cli.main(["--db", str(sample_db), "metrics", "999"]) == 2
