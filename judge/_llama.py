@@ -3,19 +3,23 @@ generation.
 
 Relies on llama-cpp-python 0.3.x internals (pinned in requirements, guarded by
 tests/test_judge_llama.py): ``Llama.eval`` keeps no logits unless ``logits_all`` is on, so
-the last token's logits are read from the context right after ``eval``; and ``eval`` drops
-the KV cache past ``n_tokens``, so setting ``n_tokens`` to the common prefix length reuses
-the cache for that prefix.
+the last token's logits are read from the context right after ``eval``; ``eval`` drops the
+KV cache past ``n_tokens``, so setting ``n_tokens`` to the common prefix length reuses the
+cache for that prefix; and ``Llama()`` reads ``llama_model_default_params`` while loading,
+which is how the weights are kept out of llama.cpp's repacked buffers (see
+``_plain_weight_buffers``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import llama_cpp.llama_cpp as llama_lib
 import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 
@@ -28,6 +32,11 @@ from ._settings import Backend, JudgeSettings, Mode
 from ._templates import answer_prefix, with_answer_prefix
 
 __all__ = ["LlamaBackend"]
+
+# llama.cpp computes batches of fewer than 8 tokens by other kernel paths, whose results
+# differ (by up to 0.9 in a logit on the default model) from the same tokens inside a larger
+# batch; re-evaluating at least this many tokens keeps warm scores equal to cold ones.
+_MIN_BATCH = 8
 
 
 class LlamaBackend:
@@ -47,15 +56,16 @@ class LlamaBackend:
                 f"model file {model_path} does not exist: give the path of a .gguf file"
             )
         self.model_path = Path(model_path).resolve()
-        self.llm = Llama(
-            model_path=str(model_path),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_threads_batch=n_threads,
-            n_gpu_layers=n_gpu_layers,
-            seed=seed,
-            verbose=False,
-        )
+        with _plain_weight_buffers():
+            self.llm = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=seed,
+                verbose=False,
+            )
         self.evaluated_tokens = 0
         """Prompt tokens actually evaluated in logprob mode, not reused from the KV cache."""
         self._lock = threading.Lock()
@@ -133,7 +143,7 @@ class LlamaBackend:
     def next_token_logits(self, tokens: Sequence[int]) -> np.ndarray:
         """Logits of the token after ``tokens``, re-evaluating only what the cache lacks."""
         llm = self.llm
-        reusable = min(llm.n_tokens, len(tokens) - 1)  # at least one token refreshes the logits
+        reusable = max(0, min(llm.n_tokens, len(tokens) - _MIN_BATCH))
         cached = llm.input_ids[:reusable]
         mismatch = np.flatnonzero(cached != np.asarray(tokens[:reusable]))
         common = int(mismatch[0]) if mismatch.size else reusable
@@ -185,16 +195,18 @@ class LlamaBackend:
             completion_tokens=out["usage"]["completion_tokens"],
         )
 
-    def _grammar(self, prefix: str, settings: JudgeSettings) -> LlamaGrammar:
-        # Room for the answer line ("\n" + prefix + digit) and one spare token; the rest of
-        # max_tokens may go to reasoning, one ASCII character per token at worst.
-        answer_tokens = len(self._tokenize(f"\n{prefix}{settings.scale[-1]}", bos=False)) + 1
-        budget = settings.max_tokens - answer_tokens
-        if budget < 0:
+    @staticmethod
+    def _grammar(prefix: str, settings: JudgeSettings) -> LlamaGrammar:
+        # Under a grammar the model may spell even the answer line with one token per
+        # character, so room is counted in characters: the answer line, a separator, and
+        # reasoning in what is left (ASCII only, so never more tokens than characters).
+        answer_chars = len(prefix) + 1
+        if settings.max_tokens < answer_chars:
             raise JudgeBackendError(
-                f"max_tokens={settings.max_tokens} leaves no room for the answer "
-                f"'{prefix}N': raise it to at least {answer_tokens}"
+                f"max_tokens={settings.max_tokens} may not leave room for the answer "
+                f"'{prefix}N': raise it to at least {answer_chars}"
             )
+        budget = settings.max_tokens - answer_chars - 1
         return LlamaGrammar.from_string(answer_grammar(prefix, settings.scale, budget))
 
     def _tokenize(self, text: str, *, bos: bool) -> list[int]:
@@ -210,3 +222,32 @@ class LlamaBackend:
                 f"pair {item.pair_id} needs {n_tokens} tokens (prompt and answer) but n_ctx "
                 f"is {n_ctx}: raise n_ctx or shorten the template or the product description"
             )
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_weight_buffers() -> Iterator[None]:
+    """While a model loads, keep its CPU weights out of llama.cpp's "extra" buffer types.
+
+    Those repack the weights for kernels (REPACK, AMX) whose results depend on how many tokens
+    a batch has, at many sizes, so a prompt scored after a reused prefix got different grade
+    probabilities (by up to 0.02 on the default model) than the same prompt scored cold, and the AMX kernels crash on Q4_K weights (ggml-org/llama.cpp#20824). Plain
+    buffers make a pair's score independent of the pair before it, at no measured cost in
+    speed on the default model. ``Llama()`` has no argument for ``use_extra_bufts``, so the
+    default model parameters it starts from are swapped for the duration of the load.
+    """
+    default_params = llama_lib.llama_model_default_params
+
+    def plain_params() -> llama_lib.llama_model_params:
+        params = default_params()
+        params.use_extra_bufts = False
+        return params
+
+    with _LOAD_LOCK:
+        llama_lib.llama_model_default_params = plain_params
+        try:
+            yield
+        finally:
+            llama_lib.llama_model_default_params = default_params
