@@ -38,7 +38,7 @@ class FaultServer:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
@@ -104,9 +104,18 @@ def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dic
     return body
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when 16 clients connect at once, and the
+    # kernel retries them a second later.
+    request_queue_size = 128
+
+
 def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate writes; with Nagle's algorithm on, the body
+        # waits for the client's delayed ACK (about 40 ms) on every response.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length", 0))
