@@ -58,8 +58,12 @@ def long_batch_tokens_per_s(backend, texts: list[str], n_tokens: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-pairs", type=int, default=8)
-    parser.add_argument("--baseline-max-tokens", type=int, default=128,
-                        help="cap on the baseline's reasoning; judgement-ai sets none")
+    parser.add_argument(
+        "--baseline-max-tokens",
+        type=int,
+        default=128,
+        help="cap on the baseline's reasoning; judgement-ai sets none",
+    )
     parser.add_argument("--delay", type=float, default=0.25, help="fixed server delay for (c)")
     args = parser.parse_args()
 
@@ -80,27 +84,43 @@ def main() -> None:
 
     with llama_server(default_model_path()) as url:
         baseline_settings = JudgeSettings(
-            backend="openai", model="default", base_url=url, template=load_template("reasoning_0_3"),
-            scale=(0, 1, 2, 3), mode="generate", concurrency=1,
-            max_tokens=args.baseline_max_tokens, timeout_s=600,
+            backend="openai",
+            model="default",
+            base_url=url,
+            template=load_template("reasoning_0_3"),
+            scale=(0, 1, 2, 3),
+            mode="generate",
+            concurrency=1,
+            max_tokens=args.baseline_max_tokens,
+            timeout_s=600,
         )
         timed_run(pairs[:1], baseline_settings)  # the server loads lazily
         baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
     baseline_pps = len(baseline) / baseline_s
-    statuses = {s: sum(j.parse_status == s for j in baseline) for s in ("strict", "fallback", "unparsed", "error")}
+    statuses = {
+        s: sum(j.parse_status == s for j in baseline)
+        for s in ("strict", "fallback", "unparsed", "error")
+    }
 
     concurrency = 16
     with FaultServer(slow_s=args.delay) as server:
         remote = JudgeSettings(
-            backend="openai", model="delay", base_url=server.url, mode="generate",
-            template="{product_name} SCORE: N", concurrency=concurrency,
+            backend="openai",
+            model="delay",
+            base_url=server.url,
+            mode="generate",
+            template="{product_name} SCORE: N",
+            concurrency=concurrency,
         )
-        delayed = [make_pair(i, product_name=f"pair={i} fault=slow") for i in range(10 * concurrency)]
+        delayed = [
+            make_pair(i, product_name=f"pair={i} fault=slow") for i in range(10 * concurrency)
+        ]
         remote_results, remote_s = timed_run(delayed, remote)
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
 
-    print(f"judge throughput, WANDS sample ({len(pairs)} pairs), {default_model_path().name}, 2 threads")
+    model = default_model_path().name
+    print(f"judge throughput, WANDS sample ({len(pairs)} pairs), {model}, 2 threads")
     print(
         f"(a) in-process logprob judge {judge_pps:.2f} pairs/s | baseline: llama_cpp.server, one "
         f"request at a time, reasoning then SCORE (max_tokens={args.baseline_max_tokens}), "

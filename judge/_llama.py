@@ -110,8 +110,10 @@ class LlamaBackend:
                     # llama.cpp raises RuntimeError/ValueError on a failed decode; after one,
                     # the KV cache is not trusted for the next prompt.
                     self.llm.n_tokens = 0
-                    failure = exc if isinstance(exc, JudgeBackendError) else JudgeBackendError(
-                        f"llama.cpp failed on pair {item.pair_id}: {exc}"
+                    failure = (
+                        exc
+                        if isinstance(exc, JudgeBackendError)
+                        else JudgeBackendError(f"llama.cpp failed on pair {item.pair_id}: {exc}")
                     )
                     judgment = Judgment.failed(item.pair_id, failure, latency_ms=ms_since(started))
                 emit(judgment)
@@ -232,11 +234,12 @@ def _plain_weight_buffers() -> Iterator[None]:
     """While a model loads, keep its CPU weights out of llama.cpp's "extra" buffer types.
 
     Those repack the weights for kernels (REPACK, AMX) whose results depend on how many tokens
-    a batch has, at many sizes, so a prompt scored after a reused prefix got different grade
-    probabilities (by up to 0.02 on the default model) than the same prompt scored cold, and the AMX kernels crash on Q4_K weights (ggml-org/llama.cpp#20824). Plain
-    buffers make a pair's score independent of the pair before it, at no measured cost in
-    speed on the default model. ``Llama()`` has no argument for ``use_extra_bufts``, so the
-    default model parameters it starts from are swapped for the duration of the load.
+    a batch has, at many sizes: a prompt scored after a reused prefix got grade probabilities
+    up to 0.02 away from the same prompt scored cold. The AMX kernels also crash on Q4_K
+    weights (ggml-org/llama.cpp#20824). Plain buffers make a pair's score independent of the
+    pair before it, at no measured cost in speed on the default model. ``Llama()`` has no
+    argument for ``use_extra_bufts``, so the default model parameters it starts from are
+    swapped for the duration of the load.
     """
     default_params = llama_lib.llama_model_default_params
 

@@ -69,12 +69,12 @@ def parse_grade(text: str, scale: Sequence[int], answer_prefix: str = "SCORE: ")
     bare = _BARE.fullmatch(stripped)
     if bare:
         return _in_scale(int(bare.group(1)), "fallback", scale)
-    return ParsedGrade(
-        None, "unparsed", f"no '{answer_prefix}N' answer found in the model output"
-    )
+    return ParsedGrade(None, "unparsed", f"no '{answer_prefix}N' answer found in the model output")
 
 
-def _in_scale(grade: int, status: Literal["strict", "fallback"], scale: Sequence[int]) -> ParsedGrade:
+def _in_scale(
+    grade: int, status: Literal["strict", "fallback"], scale: Sequence[int]
+) -> ParsedGrade:
     if grade in scale:
         return ParsedGrade(grade, status)
     return ParsedGrade(None, "unparsed", f"answer {grade} is outside the scale {tuple(scale)}")

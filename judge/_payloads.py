@@ -149,7 +149,7 @@ def _read_openai_completions(body: dict[str, Any]) -> RemoteAnswer:
     tops = logprobs.get("top_logprobs") or []
     tokens = [
         (token, {k: float(v) for k, v in (top or {}).items()})
-        for token, top in zip(logprobs.get("tokens") or [], tops)
+        for token, top in zip(logprobs.get("tokens") or [], tops, strict=False)
     ]
     return RemoteAnswer(text, tokens, *_openai_usage(body))
 

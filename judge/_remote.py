@@ -128,9 +128,7 @@ class RemoteBackend:
             alternatives = grade_alternatives(answer.tokens, prefix, preceding)
             dist = distribution_from_top_logprobs(alternatives or {}, settings.scale)
             if dist is not None:
-                return Judgment.scored(
-                    item.pair_id, dist, latency_ms=ms_since(started), **usage
-                )
+                return Judgment.scored(item.pair_id, dist, latency_ms=ms_since(started), **usage)
         parsed = parse_grade(preceding + answer.text, settings.scale, prefix)
         return Judgment.parsed(item.pair_id, parsed, latency_ms=ms_since(started), **usage)
 

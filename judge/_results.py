@@ -50,8 +50,17 @@ class Judgment:
     ) -> Judgment:
         """A judgment read from the next-token distribution over the grades."""
         return cls(
-            pair_id, dist.grade, list(dist.probs), dist.expected_grade, dist.confidence,
-            raw_output, "logprobs", None, latency_ms, prompt_tokens, completion_tokens,
+            pair_id,
+            dist.grade,
+            list(dist.probs),
+            dist.expected_grade,
+            dist.confidence,
+            raw_output,
+            "logprobs",
+            None,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
         )
 
     @classmethod
@@ -67,8 +76,17 @@ class Judgment:
     ) -> Judgment:
         """A judgment read from generated text; ``error`` says why when it is unparsed."""
         return cls(
-            pair_id, parsed.grade, None, None, None,
-            raw_output, parsed.status, parsed.reason, latency_ms, prompt_tokens, completion_tokens,
+            pair_id,
+            parsed.grade,
+            None,
+            None,
+            None,
+            raw_output,
+            parsed.status,
+            parsed.reason,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
         )
 
     @classmethod

@@ -72,13 +72,9 @@ def run_judge(
     seen: set[int] = set()
     for pair in pairs:
         if pair["pair_id"] in seen:
-            raise JudgeError(
-                f"pair_id {pair['pair_id']} is given twice: each pair is judged once"
-            )
+            raise JudgeError(f"pair_id {pair['pair_id']} is given twice: each pair is judged once")
         seen.add(pair["pair_id"])
-    todo = sorted(
-        (p for p in pairs if p["pair_id"] not in skip), key=lambda p: str(p["query_id"])
-    )
+    todo = sorted((p for p in pairs if p["pair_id"] not in skip), key=lambda p: str(p["query_id"]))
     # With nothing left to judge there are no fields to check placeholders against.
     fields = set.intersection(*map(set, todo)) if todo else placeholders(settings.template)
     validate_template(settings.template, settings.scale, fields)

@@ -132,9 +132,7 @@ def answer_prefix(template: str) -> str:
     )
 
 
-def validate_template(
-    text: str, scale: Collection[int], available_fields: Collection[str]
-) -> None:
+def validate_template(text: str, scale: Collection[int], available_fields: Collection[str]) -> None:
     """Raise TemplateError if the template cannot be used on pairs with these fields."""
     check_scale(scale)
     for name in placeholders(text):

@@ -21,6 +21,7 @@ import collections
 import json
 import math
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +56,9 @@ class FaultServer:
         with self._lock:
             self.requests.clear()
 
-    def respond(self, path: str, request: dict[str, Any], headers: Any) -> tuple[int, dict[str, str], bytes]:
+    def respond(
+        self, path: str, request: dict[str, Any], headers: Any
+    ) -> tuple[int, dict[str, str], bytes]:
         text = json.dumps(request)
         match = re.search(r"pair=(\d+) fault=(\w+)", text)
         if match is None:
@@ -85,7 +88,11 @@ class FaultServer:
 
 def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dict[str, Any]:
     if path.startswith("/api/"):
-        return {"message": {"role": "assistant", "content": content}, "prompt_eval_count": 50, "eval_count": 4}
+        return {
+            "message": {"role": "assistant", "content": content},
+            "prompt_eval_count": 50,
+            "eval_count": 4,
+        }
     body: dict[str, Any] = {
         "choices": [{"message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 50, "completion_tokens": 4},
@@ -109,6 +116,11 @@ class _Server(ThreadingHTTPServer):
     # kernel retries them a second later.
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up on a hanging request has closed its socket: expected here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -117,7 +129,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         # waits for the client's delayed ACK (about 40 ms) on every response.
         disable_nagle_algorithm = True
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length))
             with server._lock:

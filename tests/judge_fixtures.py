@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -69,35 +69,36 @@ def llama_server(model: Path, *, n_ctx: int = 2048, n_threads: int = 2) -> Itera
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
-        "--n_threads_batch", str(n_threads),
-    ]
-    # A file, not a pipe: the server logs every request and a full pipe would stall it.
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
+    command += ["--n_threads", str(n_threads), "--n_threads_batch", str(n_threads)]
     root = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama_cpp.server exited: {log.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{root}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not answer /v1/models within 120 s")
-            time.sleep(0.2)
-        yield root
-    finally:
-        server.terminate()
+    # A file, not a pipe: the server logs every request and a full pipe would stall it.
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            _wait_until_up(server, log, root)
+            yield root
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_until_up(server: subprocess.Popen, log: IO[bytes], root: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if server.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"llama_cpp.server exited: {log.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{root}/models", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("llama_cpp.server did not answer /v1/models within 120 s")
+        time.sleep(0.2)

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from judge_fixtures import sample_pairs
 
-from judge import JudgeBackendError, JudgeSettings, SettingsError, load_backend, load_template, run_judge
+from judge import (
+    JudgeBackendError,
+    JudgeSettings,
+    SettingsError,
+    load_backend,
+    load_template,
+    run_judge,
+)
 from judge._templates import logprob_prompt
 
 pytestmark = pytest.mark.model
@@ -69,7 +76,9 @@ def test_logprob_scores_sum_to_one_and_repeat_exactly(backend, pairs):
         assert sum(judgment.probs) == pytest.approx(1.0, abs=1e-9)
         assert judgment.grade == int(np.argmax(judgment.probs))
         assert judgment.confidence == max(judgment.probs)
-        assert judgment.expected_grade == pytest.approx(sum(g * p for g, p in enumerate(judgment.probs)))
+        assert judgment.expected_grade == pytest.approx(
+            sum(g * p for g, p in enumerate(judgment.probs))
+        )
         assert judgment.prompt_tokens > 100 and judgment.completion_tokens == 0
         assert judgment.raw_output  # the most likely next token, whatever it is
 
@@ -126,7 +135,11 @@ def test_llama_internals_the_backend_relies_on(backend, pairs):
 def test_generation_with_the_grammar_always_gives_a_valid_grade(backend, pairs, template):
     scale = {"wands": (0, 1, 2), "reasoning_0_3": (0, 1, 2, 3), "prometheus_1_5": (1, 2, 3, 4, 5)}
     settings = dataclasses.replace(
-        SETTINGS, mode="generate", template=load_template(template), scale=scale[template], max_tokens=32
+        SETTINGS,
+        mode="generate",
+        template=load_template(template),
+        scale=scale[template],
+        max_tokens=32,
     )
     summary, judged = judge(pairs[:3], settings, backend)
     assert summary.judged == 3
@@ -137,15 +150,22 @@ def test_generation_with_the_grammar_always_gives_a_valid_grade(backend, pairs, 
 
 
 @pytest.mark.parametrize(("temperature", "max_tokens"), [(1.5, 16), (0.0, 8)])
-def test_generation_stays_valid_when_sampling_hot_or_with_no_room_to_reason(backend, pairs, temperature, max_tokens):
-    settings = dataclasses.replace(SETTINGS, mode="generate", temperature=temperature, max_tokens=max_tokens)
+def test_generation_stays_valid_when_sampling_hot_or_with_no_room_to_reason(
+    backend, pairs, temperature, max_tokens
+):
+    settings = dataclasses.replace(
+        SETTINGS, mode="generate", temperature=temperature, max_tokens=max_tokens
+    )
     _, judged = judge(pairs[:3], settings, backend)
     assert all(j.parse_status == "strict" and j.grade in (0, 1, 2) for j in judged.values())
 
 
 def test_max_tokens_too_small_for_the_answer_is_refused_up_front(backend, pairs):
     settings = dataclasses.replace(SETTINGS, mode="generate", max_tokens=7)
-    with pytest.raises(JudgeBackendError, match="max_tokens=7 may not leave room for the answer 'SCORE: N': raise it to at least 8"):
+    with pytest.raises(
+        JudgeBackendError,
+        match="max_tokens=7 may not leave room for the answer 'SCORE: N': raise it to at least 8",
+    ):
         judge(pairs[:1], settings, backend)
 
 
@@ -174,4 +194,3 @@ def test_backend_refuses_settings_for_another_model(backend, pairs, tmp_path):
     other = dataclasses.replace(SETTINGS, model=str(tmp_path / "other.gguf"))
     with pytest.raises(SettingsError, match="load_backend\\(settings\\)"):
         judge(pairs[:1], other, backend)
-

@@ -100,4 +100,7 @@ def test_grammar_text():
         'grade ::= "0" | "1" | "2"\n'
         "reasoning ::= [ -~\\n]{1,40}\n"
     )
-    assert answer_grammar("[RESULT] ", (1, 2), 0) == 'root ::= "[RESULT] " grade\ngrade ::= "1" | "2"\n'
+    assert (
+        answer_grammar("[RESULT] ", (1, 2), 0)
+        == 'root ::= "[RESULT] " grade\ngrade ::= "1" | "2"\n'
+    )

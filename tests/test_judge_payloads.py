@@ -78,12 +78,24 @@ def test_read_openai_chat_with_logprobs():
                 "message": {"role": "assistant", "content": "SCORE: 2"},
                 "logprobs": {
                     "content": [
-                        {"token": "SCORE", "logprob": -0.1, "top_logprobs": [{"token": "SCORE", "logprob": -0.1}]},
-                        {"token": ":", "logprob": 0.0, "top_logprobs": [{"token": ":", "logprob": 0.0}]},
-                        {"token": " 2", "logprob": -0.4, "top_logprobs": [
-                            {"token": " 2", "logprob": math.log(0.6)},
-                            {"token": " 1", "logprob": math.log(0.3)},
-                        ]},
+                        {
+                            "token": "SCORE",
+                            "logprob": -0.1,
+                            "top_logprobs": [{"token": "SCORE", "logprob": -0.1}],
+                        },
+                        {
+                            "token": ":",
+                            "logprob": 0.0,
+                            "top_logprobs": [{"token": ":", "logprob": 0.0}],
+                        },
+                        {
+                            "token": " 2",
+                            "logprob": -0.4,
+                            "top_logprobs": [
+                                {"token": " 2", "logprob": math.log(0.6)},
+                                {"token": " 1", "logprob": math.log(0.3)},
+                            ],
+                        },
                     ]
                 },
             }
@@ -92,27 +104,42 @@ def test_read_openai_chat_with_logprobs():
     }
     answer = read_answer(settings(), body)
     assert (answer.text, answer.prompt_tokens, answer.completion_tokens) == ("SCORE: 2", 40, 3)
-    assert grade_alternatives(answer.tokens, "SCORE: ") == {" 2": math.log(0.6), " 1": math.log(0.3)}
+    assert grade_alternatives(answer.tokens, "SCORE: ") == {
+        " 2": math.log(0.6),
+        " 1": math.log(0.3),
+    }
 
 
 def test_read_openai_completions_with_logprobs():
     body = {
-        "choices": [{"text": "1", "logprobs": {"tokens": ["1"], "top_logprobs": [{"1": -0.2, "0": -1.9}]}}],
+        "choices": [
+            {"text": "1", "logprobs": {"tokens": ["1"], "top_logprobs": [{"1": -0.2, "0": -1.9}]}}
+        ],
         "usage": {"prompt_tokens": 41, "completion_tokens": 1},
     }
     answer = read_answer(settings(endpoint="completions"), body)
     assert answer.text == "1"
-    assert grade_alternatives(answer.tokens, "SCORE: ", preceding="SCORE: ") == {"1": -0.2, "0": -1.9}
+    assert grade_alternatives(answer.tokens, "SCORE: ", preceding="SCORE: ") == {
+        "1": -0.2,
+        "0": -1.9,
+    }
     assert grade_alternatives(answer.tokens, "SCORE: ") is None
 
 
 def test_read_ollama_chat_and_generate():
     chat = {"message": {"content": "SCORE: 0"}, "prompt_eval_count": 30, "eval_count": 4}
     answer = read_answer(settings(backend="ollama"), chat)
-    assert (answer.text, answer.tokens, answer.prompt_tokens, answer.completion_tokens) == ("SCORE: 0", [], 30, 4)
+    assert (answer.text, answer.tokens, answer.prompt_tokens, answer.completion_tokens) == (
+        "SCORE: 0",
+        [],
+        30,
+        4,
+    )
     generate = {
         "response": "2",
-        "logprobs": [{"token": "2", "logprob": -0.1, "top_logprobs": [{"token": "2", "logprob": -0.1}]}],
+        "logprobs": [
+            {"token": "2", "logprob": -0.1, "top_logprobs": [{"token": "2", "logprob": -0.1}]}
+        ],
     }
     answer = read_answer(settings(backend="ollama", endpoint="completions"), generate)
     assert answer.tokens == [("2", {"2": -0.1})]
@@ -120,8 +147,17 @@ def test_read_ollama_chat_and_generate():
 
 
 def test_grade_alternatives_takes_the_last_grade_position():
-    tokens = [("SCORE", {}), (":", {}), (" ", {}), ("1", {"1": -1.0}), ("\n", {}),
-              ("SCORE", {}), (":", {}), (" ", {}), ("2", {"2": -0.5})]
+    tokens = [
+        ("SCORE", {}),
+        (":", {}),
+        (" ", {}),
+        ("1", {"1": -1.0}),
+        ("\n", {}),
+        ("SCORE", {}),
+        (":", {}),
+        (" ", {}),
+        ("2", {"2": -0.5}),
+    ]
     assert grade_alternatives(tokens, "SCORE: ") == {"2": -0.5}
     assert grade_alternatives([("The", {}), (" 2", {})], "SCORE: ") is None
 

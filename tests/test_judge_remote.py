@@ -40,7 +40,9 @@ def remote(server: FaultServer, **overrides) -> JudgeSettings:
 
 def judge_all(pairs, settings, **kwargs):
     results = {}
-    summary = run_judge(pairs, settings, on_result=lambda j: results.setdefault(j.pair_id, j), **kwargs)
+    summary = run_judge(
+        pairs, settings, on_result=lambda j: results.setdefault(j.pair_id, j), **kwargs
+    )
     return summary, results
 
 
@@ -95,7 +97,9 @@ def test_client_errors_are_not_retried_and_say_what_to_check(server, monkeypatch
 def test_unreachable_server_is_an_error_per_pair():
     with FaultServer() as gone:
         url = gone.url
-    settings = JudgeSettings(backend="openai", model="m", base_url=url, template=TEMPLATE, max_retries=1)
+    settings = JudgeSettings(
+        backend="openai", model="m", base_url=url, template=TEMPLATE, max_retries=1
+    )
     backend = RemoteBackend(backoff_s=0.01)
     summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], settings, backend=backend)
     assert summary.errors == 2
@@ -116,8 +120,12 @@ def test_chat_logprobs_give_a_distribution(server):
 
 def test_ollama_chat_over_http(server):
     settings = remote(server, backend="ollama")
-    summary, results = judge_all([pair(1, "ok2")], settings)
-    assert (results[1].grade, results[1].parse_status, results[1].prompt_tokens) == (2, "strict", 50)
+    _, results = judge_all([pair(1, "ok2")], settings)
+    assert (results[1].grade, results[1].parse_status, results[1].prompt_tokens) == (
+        2,
+        "strict",
+        50,
+    )
 
 
 def test_concurrency_limit_is_respected(server):
@@ -164,16 +172,25 @@ with open(sys.argv[3], "a") as out:
 def test_killed_run_resumes_without_judging_a_pair_twice(tmp_path: Path):
     with FaultServer(slow_s=0.3) as server:
         pairs = [pair(i, "slow", query_id=f"q{i % 4}") for i in range(10)]
-        settings = {"backend": "openai", "model": "m", "base_url": server.url,
-                    "template": TEMPLATE, "mode": "generate", "concurrency": 2}
+        settings = {
+            "backend": "openai",
+            "model": "m",
+            "base_url": server.url,
+            "template": TEMPLATE,
+            "mode": "generate",
+            "concurrency": 2,
+        }
         results = tmp_path / "judgments.jsonl"
         repo = Path(__file__).resolve().parent.parent
         child = subprocess.Popen(
             [sys.executable, "-c", _RUNNER, json.dumps(settings), json.dumps(pairs), str(results)],
-            cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)},
+            cwd=repo,
+            env={**os.environ, "PYTHONPATH": str(repo)},
         )
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not results.exists() or len(results.read_text().splitlines()) < 4):
+        while time.monotonic() < deadline and (
+            not results.exists() or len(results.read_text().splitlines()) < 4
+        ):
             time.sleep(0.02)
         child.kill()
         child.wait()

@@ -22,8 +22,14 @@ def server():
 
 
 def settings(server, **overrides):
-    base = {"backend": "openai", "model": "m", "base_url": server.url, "template": TEMPLATE,
-            "mode": "generate", "concurrency": 1}
+    base = {
+        "backend": "openai",
+        "model": "m",
+        "base_url": server.url,
+        "template": TEMPLATE,
+        "mode": "generate",
+        "concurrency": 1,
+    }
     return JudgeSettings(**(base | overrides))
 
 
@@ -37,8 +43,13 @@ def test_pairs_are_judged_grouped_by_query_in_stable_order(server):
 def test_progress_reports_counts_rate_and_eta(server):
     pairs = [pair(1), pair(2, fault="chatty"), pair(3), pair(4)]
     reports = []
-    summary = run_judge(pairs, settings(server), on_result=lambda j: None, on_progress=reports.append,
-                        skip_pair_ids={4})
+    summary = run_judge(
+        pairs,
+        settings(server),
+        on_result=lambda j: None,
+        on_progress=reports.append,
+        skip_pair_ids={4},
+    )
     assert [(p.done, p.total, p.failures) for p in reports] == [(1, 3, 0), (2, 3, 1), (3, 3, 1)]
     assert all(p.pairs_per_s > 0 for p in reports)
     assert reports[-1].eta_s == 0
@@ -67,7 +78,9 @@ def test_duplicate_pair_ids_are_refused(server):
 
 
 def test_nothing_left_to_judge_needs_no_backend():
-    unreachable = JudgeSettings(backend="openai", model="m", base_url="http://127.0.0.1:9/v1", template=TEMPLATE)
+    unreachable = JudgeSettings(
+        backend="openai", model="m", base_url="http://127.0.0.1:9/v1", template=TEMPLATE
+    )
     summary = run_judge([pair(1)], unreachable, on_result=lambda j: None, skip_pair_ids=[1])
     assert (summary.total, summary.skipped, summary.judged) == (1, 1, 0)
 
@@ -83,9 +96,20 @@ def test_a_failing_callback_stops_the_run_and_is_raised(server):
 
 def test_as_record_has_exactly_the_judgments_columns(server):
     records = []
-    run_judge([pair(1, fault="ok2")], settings(server), on_result=lambda j: records.append(j.as_record()))
+    run_judge(
+        [pair(1, fault="ok2")], settings(server), on_result=lambda j: records.append(j.as_record())
+    )
     assert list(records[0]) == [
-        "pair_id", "grade", "probs", "expected_grade", "confidence", "raw_output", "parse_status",
-        "error", "latency_ms", "prompt_tokens", "completion_tokens",
+        "pair_id",
+        "grade",
+        "probs",
+        "expected_grade",
+        "confidence",
+        "raw_output",
+        "parse_status",
+        "error",
+        "latency_ms",
+        "prompt_tokens",
+        "completion_tokens",
     ]
     assert records[0]["grade"] == 2 and records[0]["parse_status"] == "strict"

@@ -29,7 +29,13 @@ def judge(pairs, settings, **kwargs):
 
 
 def test_completions_logprobs_match_the_in_process_judge(server_url, pairs):
-    remote = JudgeSettings(backend="openai", model="default", base_url=server_url, endpoint="completions", timeout_s=120)
+    remote = JudgeSettings(
+        backend="openai",
+        model="default",
+        base_url=server_url,
+        endpoint="completions",
+        timeout_s=120,
+    )
     summary, served = judge(pairs, remote)
     assert (summary.judged, summary.errors) == (len(pairs), 0)
 
@@ -52,7 +58,12 @@ def test_completions_logprobs_match_the_in_process_judge(server_url, pairs):
 
 def test_chat_generation_keeps_raw_text_and_token_counts(server_url, pairs):
     remote = JudgeSettings(
-        backend="openai", model="default", base_url=server_url, mode="generate", max_tokens=24, timeout_s=120
+        backend="openai",
+        model="default",
+        base_url=server_url,
+        mode="generate",
+        max_tokens=24,
+        timeout_s=120,
     )
     summary, served = judge(pairs[:2], remote)
     assert (summary.judged, summary.errors) == (2, 0)

@@ -23,7 +23,9 @@ def test_strings_become_enums_and_lists_tuples():
     assert settings.backend is Backend.OLLAMA and settings.mode is Mode.GENERATE
     assert settings.scale == (1, 2, 3)
     assert settings.base_url == "http://127.0.0.1:11434"
-    assert hash(settings) == hash(JudgeSettings(backend="ollama", model="m", mode="generate", scale=(1, 2, 3)))
+    assert hash(settings) == hash(
+        JudgeSettings(backend="ollama", model="m", mode="generate", scale=(1, 2, 3))
+    )
 
 
 def test_settings_are_keyword_only_and_frozen():
@@ -36,7 +38,11 @@ def test_settings_are_keyword_only_and_frozen():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"backend": "vllm"}, SettingsError, "backend 'vllm' is not one of llama_cpp, openai, ollama"),
+        (
+            {"backend": "vllm"},
+            SettingsError,
+            "backend 'vllm' is not one of llama_cpp, openai, ollama",
+        ),
         ({"mode": "sample"}, SettingsError, "mode 'sample' is not one of logprobs, generate"),
         ({"backend": "openai"}, SettingsError, "backend openai needs a model name"),
         ({"concurrency": 0}, SettingsError, "concurrency must be at least 1, got 0"),
@@ -51,7 +57,10 @@ def test_bad_settings(kwargs, error, message):
 def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
     monkeypatch.setenv("JUDGE_TEST_KEY", "sk-secret-123")
     settings = JudgeSettings(
-        backend="openai", model="gpt-x", base_url="http://127.0.0.1:9/v1", api_key_env="JUDGE_TEST_KEY"
+        backend="openai",
+        model="gpt-x",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="JUDGE_TEST_KEY",
     )
     record = settings.provenance()
     assert record["backend"] == "openai" and record["model"] == "gpt-x"
@@ -60,8 +69,19 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
     assert record["scale"] == [0, 1, 2]
     assert record["params"]["api_key_env"] == "JUDGE_TEST_KEY"
     assert set(record["params"]) == {
-        "base_url", "api_key_env", "mode", "n_ctx", "n_threads", "n_gpu_layers", "concurrency",
-        "timeout_s", "max_retries", "max_tokens", "temperature", "seed", "endpoint",
+        "base_url",
+        "api_key_env",
+        "mode",
+        "n_ctx",
+        "n_threads",
+        "n_gpu_layers",
+        "concurrency",
+        "timeout_s",
+        "max_retries",
+        "max_tokens",
+        "temperature",
+        "seed",
+        "endpoint",
     }
     assert "sk-secret-123" not in json.dumps(record)
 

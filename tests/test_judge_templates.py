@@ -47,7 +47,10 @@ def test_render_is_exact_and_keeps_braces_in_values():
 
 
 def test_render_missing_value_is_empty_text():
-    assert render_prompt("D: {product_description}|SCORE:", make_pair(1, product_description=None)) == "D: |SCORE:"
+    assert (
+        render_prompt("D: {product_description}|SCORE:", make_pair(1, product_description=None))
+        == "D: |SCORE:"
+    )
 
 
 def test_wands_render_shows_every_field():
@@ -72,12 +75,19 @@ def test_extra_document_fields_are_placeholders():
 
 
 def test_unknown_placeholder_is_named_with_the_known_fields():
-    with pytest.raises(TemplateError, match=r"unknown placeholder \{colour\}: the pairs have the fields category_hierarchy"):
+    with pytest.raises(
+        TemplateError,
+        match=r"unknown placeholder \{colour\}: the pairs have the fields category_hierarchy",
+    ):
         validate_template("{query} {colour} SCORE: N", (0, 1, 2), WANDS_FIELDS)
 
 
 def test_missing_answer_format_says_how_to_fix():
-    with pytest.raises(TemplateError, match="never states the answer format: add an instruction such as 'Answer with exactly one line: SCORE: N'"):
+    with pytest.raises(
+        TemplateError,
+        match="never states the answer format: add an instruction such as "
+        "'Answer with exactly one line: SCORE: N'",
+    ):
         validate_template("Rate {query}.", (0, 1, 2), WANDS_FIELDS)
 
 
@@ -98,7 +108,10 @@ def test_malformed_placeholders(template, message):
 
 
 def test_literal_braces_are_escaped_by_doubling():
-    assert render_prompt('{{"score": N}} {query} SCORE:', make_pair(1)) == '{"score": N} query q1 SCORE:'
+    assert (
+        render_prompt('{{"score": N}} {query} SCORE:', make_pair(1))
+        == '{"score": N} query q1 SCORE:'
+    )
 
 
 @pytest.mark.parametrize(
