@@ -9,6 +9,7 @@ file changes nothing and the same file imported twice changes nothing the second
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ DOCUMENT_COLUMNS = ("doc_id", "title", "doc_class", "category", "description")
 LABEL_COLUMNS = ("query_id", "doc_id", "grade")
 # Each normalised row's position in its source file's frame; named so no file column clashes.
 ROW = "_source_row"
+# Imports in one process run one at a time (see `_check_pairs_unique`); other processes are
+# kept out by DuckDB's file lock.
+_IMPORT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def grades_of(values: pd.Series, labels: Mapping[str, int]) -> pd.Series:
 def import_batch(db: str | Path, batch: ImportBatch) -> ImportSummary:
     """Check `batch`, then write it to `db` in one transaction."""
     queries, documents, labels, skipped = check_batch(batch)
-    with connect(db) as con, transaction(con):
+    with _IMPORT_LOCK, connect(db) as con, transaction(con):
         return write_batch(con, batch, queries, documents, labels, skipped)
 
 
@@ -299,27 +303,33 @@ def write_batch(
     )
     updated = _write_documents(con, batch, documents)
     con.register("_import_labels", labels[list(LABEL_COLUMNS)])
-    new_pairs = con.execute(
-        """
-        INSERT INTO pairs (dataset, query_id, doc_id)
-        SELECT $dataset, l.query_id, l.doc_id FROM _import_labels l
-        ANTI JOIN (SELECT query_id, doc_id FROM pairs WHERE dataset = $dataset) p
-            ON p.query_id = l.query_id AND p.doc_id = l.doc_id
-        """,
-        params,
-    ).fetchall()[0][0]
+    # Each label's pair: the stored one, or a new id from the sequence.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _import_grades AS
-        SELECT p.pair_id, l.grade::INTEGER AS grade, $author::VARCHAR AS author
-        FROM _import_labels l JOIN pairs p
-            ON p.dataset = $dataset AND p.query_id = l.query_id AND p.doc_id = l.doc_id
-        WHERE l.grade IS NOT NULL
+        CREATE OR REPLACE TEMP TABLE _import_pairs AS
+        SELECT CASE WHEN p.pair_id IS NULL THEN nextval('pair_id_seq') ELSE p.pair_id END
+                   AS pair_id,
+               p.pair_id IS NULL AS new, l.query_id, l.doc_id, l.grade::INTEGER AS grade,
+               $author::VARCHAR AS author
+        FROM _import_labels l
+        LEFT JOIN (SELECT pair_id, query_id, doc_id FROM pairs WHERE dataset = $dataset) p
+            ON p.query_id = l.query_id AND p.doc_id = l.doc_id
         """,
         {**params, "author": batch.author},
     )
-    events = append_import_labels(con, "_import_grades")
-    con.execute("DROP TABLE _import_grades")
+    new_pairs = con.execute(
+        """
+        INSERT INTO pairs (pair_id, dataset, query_id, doc_id)
+        SELECT pair_id, $dataset, query_id, doc_id FROM _import_pairs WHERE new
+        """,
+        params,
+    ).fetchall()[0][0]
+    if new_pairs:
+        _check_pairs_unique(con, batch.dataset)
+    events = append_import_labels(
+        con, "(SELECT pair_id, grade, author FROM _import_pairs WHERE grade IS NOT NULL)"
+    )
+    con.execute("DROP TABLE _import_pairs")
     for name in ("_import_queries", "_import_documents", "_import_labels"):
         con.unregister(name)
     return ImportSummary(
@@ -333,6 +343,29 @@ def write_batch(
         skipped=skipped,
         notes=batch.notes,
     )
+
+
+def _check_pairs_unique(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """One pair per (query, document) in `dataset`, checked inside the import transaction.
+
+    The schema has no UNIQUE index on (dataset, query_id, doc_id): on a WANDS-sized import
+    that index cost about 0.25 s (its inserts and its merge at COMMIT), the largest single
+    step, and no query looks pairs up by those columns. The importer is the only writer of
+    `pairs`, its labels are distinct per pair (`check_batch`) and new pairs are only those
+    the left join found no stored pair for; this check proves the result (about 0.01 s),
+    and `import_batch` holds `_IMPORT_LOCK` so two imports in one process cannot both add
+    the same pair (another process cannot open the file meanwhile).
+    """
+    row = con.execute(
+        "SELECT query_id, doc_id FROM pairs WHERE dataset = ? "
+        "GROUP BY query_id, doc_id HAVING count(*) > 1 LIMIT 1",
+        [dataset],
+    ).fetchone()
+    if row is not None:
+        raise StoreError(
+            f"dataset {dataset!r} would hold the pair (query {row[0]!r}, document {row[1]!r}) "
+            "twice; nothing was imported"
+        )
 
 
 def _write_documents(
@@ -359,14 +392,25 @@ def _write_documents(
         if entries
         else "NULL::JSON"
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _import_docs AS
-        SELECT doc_id, nullif(title, '') AS title, nullif(doc_class, '') AS doc_class,
-               nullif(category, '') AS category, nullif(description, '') AS description,
-               {fields} AS fields
-        FROM _import_documents
+    columns = f"""
+        doc_id, nullif(title, '') AS title, nullif(doc_class, '') AS doc_class,
+        nullif(category, '') AS category, nullif(description, '') AS description,
+        {fields} AS fields
         """
+    stored = con.execute("SELECT count(*) FROM documents WHERE dataset = $dataset", params)
+    if stored.fetchone()[0] == 0:
+        # A dataset's first import: every document is new.
+        con.execute(
+            f"""
+            INSERT INTO documents
+                (dataset, doc_id, title, doc_class, category, description, fields)
+            SELECT $dataset, {columns} FROM _import_documents
+            """,
+            params,
+        )
+        return 0
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _import_docs AS SELECT {columns} FROM _import_documents"
     )
     # A plain INSERT of the new documents and an UPDATE of the changed ones: several times
     # faster than INSERT ... ON CONFLICT DO UPDATE on tens of thousands of rows.

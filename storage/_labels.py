@@ -62,27 +62,54 @@ def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
 
     A pair whose newest import event by the same author already has this grade gets no new
     event, so importing the same file twice is a no-op. Returns the number of new events.
+
+    `current_labels` is written directly for a pair that had no event before and gets one
+    graded event now (what `refresh_current_labels` would compute from that single event);
+    every other touched pair goes through the general refresh.
     """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _new_labels AS
-        SELECT n.pair_id, n.grade, n.author FROM {relation} AS n
-        LEFT JOIN (
-            SELECT pair_id, author, arg_max(grade, event_id) AS grade
-            FROM label_events
-            WHERE source = 'import' AND pair_id IN (SELECT pair_id FROM {relation})
-            GROUP BY pair_id, author
-        ) AS old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
+        WITH history AS (
+            SELECT pair_id, author, source, grade, event_id FROM label_events
+            WHERE pair_id IN (SELECT pair_id FROM {relation})
+        ), old AS (
+            SELECT pair_id, author, arg_max(grade, event_id) AS grade FROM history
+            WHERE source = 'import' GROUP BY pair_id, author
+        ), seen AS (
+            SELECT DISTINCT pair_id FROM history
+        ), repeated AS (
+            SELECT pair_id FROM {relation} GROUP BY pair_id HAVING count(*) > 1
+        )
+        SELECT nextval('event_id_seq') AS event_id, n.pair_id, n.grade, n.author,
+               n.grade IS NOT NULL AND seen.pair_id IS NULL AND repeated.pair_id IS NULL
+                   AS direct,
+               current_timestamp::TIMESTAMP AS created_at
+        FROM {relation} AS n
+        LEFT JOIN old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
+        LEFT JOIN seen ON seen.pair_id = n.pair_id
+        LEFT JOIN repeated ON repeated.pair_id = n.pair_id
         WHERE old.grade IS DISTINCT FROM n.grade
         """
     )
-    count = con.execute("SELECT count(*) FROM _new_labels").fetchone()[0]
+    count, general = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT direct) FROM _new_labels"
+    ).fetchone()
     if count:
         con.execute(
-            "INSERT INTO label_events (pair_id, grade, source, author) "
-            "SELECT pair_id, grade, 'import', author FROM _new_labels ORDER BY pair_id"
+            "INSERT INTO label_events (event_id, pair_id, grade, source, author, created_at) "
+            "SELECT event_id, pair_id, grade, 'import', author, created_at FROM _new_labels"
         )
-        refresh_current_labels(con, "_new_labels")
+        con.execute(
+            """
+            INSERT INTO current_labels
+                (pair_id, grade, original_grade, source, event_id, unsure, note, changed_at)
+            SELECT pair_id, grade, grade, 'import', event_id, false, NULL, created_at
+            FROM _new_labels WHERE direct
+            """
+        )
+    if general:
+        refresh_current_labels(con, "(SELECT pair_id FROM _new_labels WHERE NOT direct)")
     con.execute("DROP TABLE _new_labels")
     return int(count)
 
