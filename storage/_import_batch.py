@@ -259,6 +259,8 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
             "grade",
             f"grade {frame['grade'].iloc[off_scale]} is not on the scale ({scale.describe()})",
         )
+    if not frame.duplicated(["query_id", "doc_id"]).any():
+        return frame  # the usual case: one row per pair, nothing to collapse
     frame = frame.drop_duplicates(["query_id", "doc_id", "grade"])
     conflict = first_row(frame.duplicated(["query_id", "doc_id"], keep="first"))
     if conflict is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +111,9 @@ def read_delimited(path: str | Path, delimiter: str) -> SourceTable:
         table = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=_has_quotes(path)
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=False
             ),
@@ -118,6 +122,17 @@ def read_delimited(path: str | Path, delimiter: str) -> SourceTable:
         raise _locate_parse_error(path, delimiter, len(header), error) from None
     frame = table.to_pandas()
     return SourceTable(path, frame, _csv_lines(path, delimiter, len(frame)), has_header=True)
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file has a double quote anywhere. A newline can only be part of a value
+    inside quotes, and Arrow splits a file without them into blocks about twice as fast when
+    told so (0.04 s -> 0.015 s on a WANDS-sized label.csv)."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(b'"') != -1
 
 
 def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
