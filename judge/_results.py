@@ -50,17 +50,17 @@ class Judgment:
     ) -> Judgment:
         """A judgment read from the next-token distribution over the grades."""
         return cls(
-            pair_id,
-            dist.grade,
-            list(dist.probs),
-            dist.expected_grade,
-            dist.confidence,
-            raw_output,
-            "logprobs",
-            None,
-            latency_ms,
-            prompt_tokens,
-            completion_tokens,
+            pair_id=pair_id,
+            grade=dist.grade,
+            probs=list(dist.probs),
+            expected_grade=dist.expected_grade,
+            confidence=dist.confidence,
+            raw_output=raw_output,
+            parse_status="logprobs",
+            error=None,
+            latency_ms=latency_ms,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
         )
 
     @classmethod
@@ -76,30 +76,45 @@ class Judgment:
     ) -> Judgment:
         """A judgment read from generated text; ``error`` says why when it is unparsed."""
         return cls(
-            pair_id,
-            parsed.grade,
-            None,
-            None,
-            None,
-            raw_output,
-            parsed.status,
-            parsed.reason,
-            latency_ms,
-            prompt_tokens,
-            completion_tokens,
+            pair_id=pair_id,
+            grade=parsed.grade,
+            probs=None,
+            expected_grade=None,
+            confidence=None,
+            raw_output=raw_output,
+            parse_status=parsed.status,
+            error=parsed.reason,
+            latency_ms=latency_ms,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
         )
 
     @classmethod
     def failed(cls, pair_id: int, exc: JudgeBackendError, *, latency_ms: float) -> Judgment:
         """A judgment for a pair the backend could not answer; the raw output or body is kept."""
         raw = exc.raw_output if exc.raw_output is not None else (exc.body or "")
-        return cls(pair_id, None, None, None, None, raw, "error", str(exc), latency_ms, None, None)
+        return cls(
+            pair_id=pair_id,
+            grade=None,
+            probs=None,
+            expected_grade=None,
+            confidence=None,
+            raw_output=raw,
+            parse_status="error",
+            error=str(exc),
+            latency_ms=latency_ms,
+            prompt_tokens=None,
+            completion_tokens=None,
+        )
 
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a run stands. ``total`` counts the pairs to judge in this run (resumed pairs excluded);
-    ``failures`` counts errors and unparsed answers so far."""
+    """Where a run stands.
+
+    ``total`` counts the pairs to judge in this run (pairs skipped on resume excluded);
+    ``failures`` counts errors and unparsed answers so far.
+    """
 
     done: int
     total: int
