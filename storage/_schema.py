@@ -59,7 +59,8 @@ MIGRATIONS: list[str] = [
         created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
         reverts      BIGINT
     );
-    CREATE INDEX label_events_pair ON label_events (pair_id);
+    -- No index on label_events (pair_id): on a WANDS-sized store (233k events) it made a
+    -- lookup of one pair's events 0.5 ms instead of 0.6 ms, against ~0.04 s per import.
     -- A cache of what label_events says, rewritten for the touched pairs in the same
     -- transaction as every event, so screens over a million judgments need no aggregation.
     CREATE TABLE current_labels (
