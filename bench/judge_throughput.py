@@ -9,7 +9,7 @@
 (c) pairs/s of the remote backend at concurrency 16 against a local server that answers
     after a fixed delay, relative to the ideal 16 / delay. Target: at least 0.8x.
 
-Run: ``.venv/bin/python bench/judge_throughput.py`` (about two minutes on 2 cores).
+Run: ``.venv/bin/python bench/judge_throughput.py`` (about three minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def main() -> None:
         help="cap on the baseline's reasoning; judgement-ai sets none",
     )
     parser.add_argument("--delay", type=float, default=0.25, help="fixed server delay for (c)")
+    parser.add_argument("--turns", type=int, default=2, help="turns of (a) and (b), best kept")
     args = parser.parse_args()
 
     pairs = sample_pairs()
@@ -73,13 +74,19 @@ def main() -> None:
     timed_run(pairs[:4], settings, backend=backend)  # page the weights in
     backend.llm.n_tokens = 0
 
-    evaluated_before = backend.evaluated_tokens
-    judged, judge_s = timed_run(pairs, settings, backend=backend)
-    evaluated = backend.evaluated_tokens - evaluated_before
+    # The machine is shared: the judge and llama.cpp's long-sequence speed are measured in
+    # turns, and each keeps its best turn, so both see the same quiet moments.
+    texts = [logprob_prompt(settings.template, p) for p in pairs]
+    judge_s = llama_tps = 0.0
+    for turn in range(args.turns):
+        backend.llm.n_tokens = 0
+        evaluated_before = backend.evaluated_tokens
+        judged, seconds = timed_run(pairs, settings, backend=backend)
+        evaluated = backend.evaluated_tokens - evaluated_before
+        judge_s = seconds if turn == 0 else min(judge_s, seconds)
+        llama_tps = max(llama_tps, long_batch_tokens_per_s(backend, texts, evaluated))
     prompt_tokens = sum(j.prompt_tokens for j in judged)
     judge_pps = len(judged) / judge_s
-    texts = [logprob_prompt(settings.template, p) for p in pairs]
-    llama_tps = long_batch_tokens_per_s(backend, texts, evaluated)
     backend.close()
 
     with llama_server(default_model_path()) as url:
