@@ -7,6 +7,7 @@ read from the context right after ``eval``, and prefix reuse by lowering ``n_tok
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 
 import numpy as np
@@ -17,10 +18,12 @@ from judge import (
     JudgeBackendError,
     JudgeSettings,
     SettingsError,
+    default_model_path,
     load_backend,
     load_template,
     run_judge,
 )
+from judge._model import _sha256
 from judge._templates import logprob_prompt
 
 pytestmark = pytest.mark.model
@@ -194,3 +197,13 @@ def test_backend_refuses_settings_for_another_model(backend, pairs, tmp_path):
     other = dataclasses.replace(SETTINGS, model=str(tmp_path / "other.gguf"))
     with pytest.raises(SettingsError, match="load_backend\\(settings\\)"):
         judge(pairs[:1], other, backend)
+
+
+def test_default_model_provenance_hashes_the_file_once():
+    path = default_model_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    record = JudgeSettings().provenance()
+    assert record["model"] == str(path) and record["model_sha256"] == digest
+    hits = _sha256.cache_info().hits
+    assert JudgeSettings().provenance()["model_sha256"] == digest
+    assert _sha256.cache_info().hits == hits + 1  # cached, not hashed again

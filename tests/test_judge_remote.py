@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from judge_fault_server import FaultServer
 from judge_fixtures import make_pair
 
 from judge import JudgeSettings, run_judge
-from judge._remote import RemoteBackend
+from judge._remote import RemoteBackend, _retry_after_s
 
 TEMPLATE = "Grade the product. Answer with SCORE: N\nQuery: {query}\nProduct: {product_name}\n"
 
@@ -202,3 +204,32 @@ def test_killed_run_resumes_without_judging_a_pair_twice(tmp_path: Path):
         assert summary.judged == 10 - len(recorded)
         assert sorted(recorded + list(rest)) == list(range(10))  # every pair once, none twice
         assert not set(server.requests) & set(recorded)  # the resumed run asked nothing twice
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("-2", 0.0),
+        ("86400", 300.0),  # capped: a day's wait is not honoured in full
+        ("soon", None),
+    ],
+)
+def test_retry_after_header(header, seconds):
+    assert _retry_after_s(header) == seconds
+
+
+def test_retry_after_as_an_http_date():
+    later = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 28 <= _retry_after_s(later) <= 30
+
+
+def test_backoff_grows_with_jitter():
+    backend = RemoteBackend(backoff_s=1.0)
+    for attempt, (low, high) in enumerate([(0.5, 1.0), (1.0, 2.0), (2.0, 4.0)]):
+        delays = {backend._backoff(attempt) for _ in range(50)}
+        assert all(low <= d <= high for d in delays)
+        assert len(delays) > 1  # jittered
+    assert backend._backoff(20) <= 30.0
