@@ -34,8 +34,10 @@ from ._templates import answer_prefix, with_answer_prefix
 __all__ = ["LlamaBackend"]
 
 # llama.cpp computes batches of fewer than 8 tokens by other kernel paths, whose results
-# differ (by up to 0.9 in a logit on the default model) from the same tokens inside a larger
-# batch; re-evaluating at least this many tokens keeps warm scores equal to cold ones.
+# differ (by up to 0.9 in a logit on the default model, AVX2 and AVX-512 builds alike) from
+# the same tokens inside a larger batch; re-evaluating at least this many tokens keeps warm
+# scores equal to cold ones. Prompts over n_batch (512) tokens are evaluated in chunks whose
+# last one may be short, so for them equality is close, not guaranteed bit for bit.
 _MIN_BATCH = 8
 
 
