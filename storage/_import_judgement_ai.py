@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,49 +110,49 @@ def _dataset_grades(con: duckdb.DuckDBPyConnection, dataset: str) -> list[int]:
     return list(rows[0][0])
 
 
+def _refuse_first(
+    path: Path,
+    bad: pd.DataFrame,
+    *,
+    reason: Callable[[pd.Series], str],
+    column: str | None = None,
+) -> None:
+    """Raise for the first item of `bad` (if any), naming its index in the file's list."""
+    if len(bad):
+        item = bad.iloc[0]
+        raise ImportFormatError(path, f"item {item['index']}: {reason(item)}", column=column)
+
+
 def _match_pairs(
     con: duckdb.DuckDBPyConnection, path: Path, dataset: str, items: pd.DataFrame, grades: list[int]
 ) -> pd.DataFrame:
     """Each item with its pair_id, or an error naming the first item that matches none."""
-    off_scale = items[~items["score"].isin(grades)]
-    if len(off_scale):
-        first = off_scale.iloc[0]
-        raise ImportFormatError(
-            path,
-            f"item {first['index']}: score {first['score']} is not on the scale of "
-            f"{dataset!r} ({', '.join(map(str, grades))})",
-            column="score",
-        )
+    _refuse_first(
+        path, items[~items["score"].isin(grades)], column="score",
+        reason=lambda item: f"score {item['score']} is not on the scale of {dataset!r} "
+        f"({', '.join(map(str, grades))})",
+    )
     pairs = con.execute(
         "SELECT p.pair_id, q.query, p.doc_id FROM pairs p JOIN queries q USING (dataset, query_id) "
         "WHERE p.dataset = ?",
         [dataset],
     ).df()
     matched = items.merge(pairs, on=["query", "doc_id"], how="left")
-    ambiguous = matched[matched["index"].duplicated()]
-    if len(ambiguous):
-        first = ambiguous.iloc[0]
-        raise ImportFormatError(
-            path,
-            f"item {first['index']}: query {first['query']!r} with doc_id "
-            f"{first['doc_id']!r} matches several pairs (the query text has several query ids)",
-        )
-    unknown = matched[matched["pair_id"].isna()]
-    if len(unknown):
-        first = unknown.iloc[0]
-        raise ImportFormatError(
-            path,
-            f"item {first['index']}: no pair (query {first['query']!r}, doc_id "
-            f"{first['doc_id']!r}) in dataset {dataset!r}",
-        )
-    repeated = matched[matched.duplicated("pair_id", keep="first")]
-    if len(repeated):
-        first = repeated.iloc[0]
-        raise ImportFormatError(
-            path,
-            f"item {first['index']}: the pair (query {first['query']!r}, doc_id "
-            f"{first['doc_id']!r}) is judged twice in this file",
-        )
+    _refuse_first(
+        path, matched[matched["index"].duplicated()],
+        reason=lambda item: f"query {item['query']!r} with doc_id {item['doc_id']!r} matches "
+        "several pairs (the query text has several query ids)",
+    )
+    _refuse_first(
+        path, matched[matched["pair_id"].isna()],
+        reason=lambda item: f"no pair (query {item['query']!r}, doc_id {item['doc_id']!r}) "
+        f"in dataset {dataset!r}",
+    )
+    _refuse_first(
+        path, matched[matched.duplicated("pair_id", keep="first")],
+        reason=lambda item: f"the pair (query {item['query']!r}, doc_id {item['doc_id']!r}) "
+        "is judged twice in this file",
+    )
     return matched.astype({"pair_id": "int64"})
 
 
