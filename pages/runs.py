@@ -241,7 +241,7 @@ with start_tab:
     resume_section(runs)
 with runs_tab:
     if runs.empty:
-        st.info(common.NO_RUN)
+        st.info("No judge run yet: start one in the “Start a run” tab.")
     else:
         runs_table(runs)
 with compare_tab:
