@@ -149,12 +149,16 @@ def _default_name(provenance: Mapping[str, Any], split: str | None) -> str:
 
 def settings_for_run(db: str | Path, run_id: int) -> judge.JudgeSettings:
     """The judge settings a stored run was made with, to resume it or judge pairs again."""
-    run = storage.get_run(db, run_id)
+    return _settings_of(storage.get_run(db, run_id))
+
+
+def _settings_of(run: Mapping[str, Any]) -> judge.JudgeSettings:
+    """`settings_for_run` on a run record already read from the store."""
     fields = {f.name for f in dataclasses.fields(judge.JudgeSettings)}
     params = {k: v for k, v in run["params"].items() if k in fields}
     if run["backend"] not in {b.value for b in judge.Backend}:
         raise judge.SettingsError(
-            f"run {run_id} was imported from {run['backend']}; it cannot be judged again here. "
+            f"run {run['run_id']} was imported from {run['backend']}; it cannot be judged again here. "
             "Start a new run on the Runs page or with `cli.py judge`."
         )
     return judge.JudgeSettings(
@@ -163,8 +167,8 @@ def settings_for_run(db: str | Path, run_id: int) -> judge.JudgeSettings:
     )
 
 
-def _check_model_unchanged(db: str | Path, run_id: int, settings: judge.JudgeSettings) -> None:
-    expected = storage.get_run(db, run_id)["model_sha256"]
+def _check_model_unchanged(run: Mapping[str, Any], settings: judge.JudgeSettings) -> None:
+    run_id, expected = run["run_id"], run["model_sha256"]
     if expected and settings.backend is judge.Backend.LLAMA_CPP:
         actual = judge.file_sha256(settings.model_path())
         if actual != expected:
@@ -174,9 +178,10 @@ def _check_model_unchanged(db: str | Path, run_id: int, settings: judge.JudgeSet
             )
 
 
-def _run_pairs(db: str | Path, run_id: int, pair_ids: Sequence[int] | None) -> list[dict[str, Any]]:
+def _run_pairs(
+    db: str | Path, run: Mapping[str, Any], pair_ids: Sequence[int] | None
+) -> list[dict[str, Any]]:
     """The run's pairs: the named ones (whatever split they are in now), else its whole scope."""
-    run = storage.get_run(db, run_id)
     split = run["split"] if pair_ids is None else None
     return storage.pairs_for_judging(db, run["dataset"], split=split, pair_ids=pair_ids)
 
@@ -191,11 +196,11 @@ def resume_run(
     cancel: threading.Event | None = None,
 ) -> JudgeOutcome:
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
-    settings = settings_for_run(db, run_id)
-    _check_model_unchanged(db, run_id, settings)
     run = storage.get_run(db, run_id)
+    settings = _settings_of(run)
+    _check_model_unchanged(run, settings)
     judged = storage.judged_pair_ids(db, run_id)
-    pairs = _run_pairs(db, run_id, run["params"].get("pair_ids"))
+    pairs = _run_pairs(db, run, run["params"].get("pair_ids"))
     storage.finish_run(db, run_id, "running")
     summary, _ = _judge_into_run(
         db, run_id, pairs, settings, skip=judged, backend=backend, api_key=api_key,
@@ -219,13 +224,13 @@ def rejudge_pairs(
     Used after a relabel or a text fix made a judgment stale. Returns old and new grade per
     pair so the reviewer sees what changed.
     """
-    settings = settings_for_run(db, run_id)
-    _check_model_unchanged(db, run_id, settings)
+    run = storage.get_run(db, run_id)
+    settings = _settings_of(run)
+    _check_model_unchanged(run, settings)
     before = storage.run_judgments(db, run_id, pair_ids)
     _, judgments = _judge_into_run(
-        db, run_id, _run_pairs(db, run_id, pair_ids), settings, skip=set(), backend=backend,
-        api_key=api_key, on_progress=on_progress, cancel=cancel,
-        keep_status=storage.get_run(db, run_id)["status"],
+        db, run_id, _run_pairs(db, run, pair_ids), settings, skip=set(), backend=backend,
+        api_key=api_key, on_progress=on_progress, cancel=cancel, keep_status=run["status"],
     )
     return [
         Rejudged(
