@@ -180,8 +180,7 @@ def progress_panel(job: BackgroundRun) -> None:
         st.rerun()
 
 
-def runs_table(runs) -> None:
-    version = storage.data_version(db)
+def runs_table(runs, version) -> None:
     table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
                   "judged", "failed", "unparsed", "started_at"]].copy()
     table["model"] = table["model"].map(lambda m: Path(str(m)).name)
@@ -198,7 +197,7 @@ def runs_table(runs) -> None:
                  })
 
 
-def compare_section(runs) -> None:
+def compare_section(runs, version) -> None:
     if len(runs) < 2:
         st.caption("Two runs of this dataset are needed for a comparison.")
         return
@@ -210,7 +209,7 @@ def compare_section(runs) -> None:
     if run_a == run_b:
         st.info("Pick two different runs.")
         return
-    comparison = common.compare_runs(db, run_a, run_b, storage.data_version(db))
+    comparison = common.compare_runs(db, run_a, run_b, version)
     st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
     st.dataframe(
         comparison.differences, hide_index=True,
@@ -234,6 +233,8 @@ elif job is not None:
     _report_progress(job)
 
 runs = storage.list_runs(db, dataset)
+# The cache key of the reports in the table and of the comparison, read once per render.
+version = None if runs.empty else storage.data_version(db)
 runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"])
 with start_tab:
     start_section()
@@ -243,6 +244,6 @@ with runs_tab:
     if runs.empty:
         st.info("No judge run yet: start one in the “Start a run” tab.")
     else:
-        runs_table(runs)
+        runs_table(runs, version)
 with compare_tab:
-    compare_section(runs)
+    compare_section(runs, version)
