@@ -182,6 +182,15 @@ def dataset_summary(stats: dict[str, Any]) -> None:
     right.dataframe(pd.DataFrame(stats["splits"]).T.rename_axis("split"))
 
 
+def label_share_inputs(grades: list[int], names: list[str], key: str) -> dict[int, float]:
+    """One target-share input per grade, side by side, equal shares by default: the label
+    rebalancing of a training split or an export."""
+    columns = st.columns(len(grades))
+    return {g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2),
+                                step=0.05, key=f"{key}-share-{g}")
+            for col, g, name in zip(columns, grades, names)}
+
+
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

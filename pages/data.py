@@ -131,10 +131,7 @@ def splits_section(dataset: str) -> None:
     train_seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train-seed")
     shares = None
     if st.toggle("Rebalance to target label shares", key="train-rebalance"):
-        columns = st.columns(len(grades))
-        shares = {g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2),
-                                      step=0.05, key=f"train-share-{g}")
-                  for col, g, name in zip(columns, grades, names)}
+        shares = common.label_share_inputs(grades, names, "train")
     if st.button("Make train and validation splits", key="split-training"):
         _report(lambda: storage.split_training(db, dataset, storage.TrainingRecipe(
             cap_per_query=cap or None, label_shares=shares, validation_share=validation,

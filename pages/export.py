@@ -69,12 +69,7 @@ validation_share = c2.slider("Validation share of queries", 0.0, 0.5, 0.0, step=
 seed = c3.number_input("Seed", min_value=0, value=0, key="export-seed")
 rebalance = None
 if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
-    columns = st.columns(len(grades))
-    rebalance = {
-        g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2), step=0.05,
-                            key=f"export-share-{g}")
-        for col, g, name in zip(columns, grades, names)
-    }
+    rebalance = common.label_share_inputs(grades, names, "export")
 file_name = st.text_input("File name", "train.jsonl", key="export-name")
 folder = Path(db).parent / "exports"
 st.caption(f"Written to {folder}; a validation file and the manifest go beside it.")
