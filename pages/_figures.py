@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-HEADLINE = {"accuracy": "Accuracy", "macro_f1": "Macro-F1", "kappa_quadratic": "Quadratic kappa"}
+HEADLINE = ("accuracy", "macro_f1", "kappa_quadratic")  # bars named by the reports' `label`
 
 
 def _whiskers(frame: pd.DataFrame) -> dict:
@@ -22,8 +22,7 @@ def metric_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
     fig = go.Figure()
     for run, metrics in metrics_by_run.items():
         rows = metrics.set_index("metric").loc[list(HEADLINE)].reset_index()
-        fig.add_bar(name=run, x=[HEADLINE[m] for m in rows["metric"]], y=rows["value"],
-                    error_y=_whiskers(rows))
+        fig.add_bar(name=run, x=list(rows["label"]), y=rows["value"], error_y=_whiskers(rows))
     fig.update_layout(barmode="group", title="Agreement with human labels (95% intervals)",
                       yaxis_title="score", legend_title="run")
     return fig
