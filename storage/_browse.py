@@ -17,10 +17,9 @@ import pandas as pd
 from ._db import connect
 from ._errors import NotFoundError, StoreError
 from ._labels import label_history
+from ._pairs import _STALE
 
-# A judgment is stale when the pair's current label or its document changed after it was made.
-_STALE = "(c.changed_at > j.created_at OR d.updated_at > j.created_at)"
-# The same test when filtering a whole run: only documents edited after the run's first
+# The stale test (`_STALE`) when filtering a whole run: only documents edited after the run's first
 # judgment can make one stale, so the join is with those few instead of every document.
 _STALE_IN_RUN = "(c.changed_at > j.created_at OR coalesce(r.updated_at > j.created_at, false))"
 

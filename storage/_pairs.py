@@ -23,6 +23,10 @@ DOCUMENT_FIELDS = {
     "product_description": "description",
 }
 
+# A judgment is stale when the pair's current label or its document changed after it was made
+# (over judgments j, current_labels c and documents d).
+_STALE = "(c.changed_at > j.created_at OR d.updated_at > j.created_at)"
+
 _PAIR_TEXT = f"""
     SELECT p.pair_id, p.dataset, p.query_id, p.doc_id, p.split, q.query, q.query_class,
            {", ".join(f"coalesce(d.{col}, '') AS {name}" for name, col in DOCUMENT_FIELDS.items())},
@@ -75,11 +79,10 @@ def run_labels(db: str | Path, run_id: int) -> pd.DataFrame:
     """
     with connect(db) as con:
         return con.execute(
-            """
+            f"""
             SELECT j.pair_id, p.query_id, q.query_class, p.split,
                    c.grade AS human, j.grade AS judge, j.probs, j.expected_grade,
-                   j.confidence, j.parse_status,
-                   (c.changed_at > j.created_at OR d.updated_at > j.created_at) AS stale
+                   j.confidence, j.parse_status, {_STALE} AS stale
             FROM judgments j
             JOIN pairs p USING (pair_id)
             JOIN queries q USING (dataset, query_id)
