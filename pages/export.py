@@ -72,7 +72,7 @@ if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
     rebalance = common.label_share_inputs(grades, names, "export")
 file_name = st.text_input("File name", "train.jsonl", key="export-name")
 folder = Path(db).parent / "exports"
-st.caption(f"Written to {folder}; a validation file and the manifest go beside it.")
+st.caption(f"Written to {common.md(folder)}; a validation file and the manifest go beside it.")
 
 if st.button("Export", type="primary", key="export-run"):
     try:
@@ -105,14 +105,14 @@ st.subheader("Result")
 st.text(result.summary())
 for path in (*result.files, result.manifest_path):
     if not path.exists():
-        st.warning(f"{path} is gone: export again.")
+        st.warning(f"{common.md(path)} is gone: export again.")
         continue
     st.download_button(f"Download {path.name}", path.read_bytes(), file_name=path.name,
                        mime="application/json", key=f"download-{path.name}")
 for path in result.files:
     with open(path, encoding="utf-8") as file:
         head = "".join(itertools.islice(file, PREVIEW_LINES))
-    st.caption(f"First lines of {path.name}")
+    st.caption(f"First lines of {common.md(path.name)}")
     st.code(head, language="json", wrap_lines=True)
 st.caption("Manifest")
 st.json(result.manifest, expanded=False)
