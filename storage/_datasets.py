@@ -60,9 +60,13 @@ def list_datasets(db: str | Path) -> list[dict[str, Any]]:
 def dataset_scale(db: str | Path, dataset: str) -> tuple[list[int], list[str]]:
     """The grades of `dataset` and their names, in scale order."""
     with connect(db) as con:
-        row = con.execute(
-            "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
-        ).fetchone()
+        return _scale(con, dataset)
+
+
+def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[list[int], list[str]]:
+    row = con.execute(
+        "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
+    ).fetchone()
     if row is None:
         raise NotFoundError(f"no dataset named {dataset!r}")
     return list(row[0]), list(row[1])
@@ -71,8 +75,8 @@ def dataset_scale(db: str | Path, dataset: str) -> tuple[list[int], list[str]]:
 def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
     """Counts for `dataset`: queries, documents, pairs, labelled pairs, reviews, and
     `labels` (grade -> pairs with that current label) and `splits` (split -> queries, pairs)."""
-    grades, names = dataset_scale(db, dataset)
     with connect(db) as con:
+        grades, names = _scale(con, dataset)
         counts = con.execute(
             """
             SELECT
