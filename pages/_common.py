@@ -91,9 +91,9 @@ def require_run() -> int:
     return run_id
 
 
-def grade_names(db: str, run_id: int) -> dict[int, str]:
-    """Grade -> name on the scale of the run's dataset."""
-    grades, names = storage.dataset_scale(db, storage.get_run(db, run_id)["dataset"])
+def grade_names(db: str, run: dict[str, Any]) -> dict[int, str]:
+    """Grade -> name on the scale of the run's dataset (`run` as `storage.get_run` reads it)."""
+    grades, names = storage.dataset_scale(db, run["dataset"])
     return dict(zip(grades, names))
 
 
@@ -164,9 +164,9 @@ def run_label(run: dict[str, Any], *, short: bool = False) -> str:
     return f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
 
 
-def run_title(db: str, run_id: int) -> str:
+def run_title(run: dict[str, Any]) -> str:
     """The run's label, escaped for a title or caption."""
-    return md(run_label(storage.get_run(db, run_id)))
+    return md(run_label(run))
 
 
 def dataset_summary(stats: dict[str, Any]) -> None:

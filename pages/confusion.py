@@ -21,11 +21,12 @@ SORTS = {"judge confidence": "confidence", "query": "query", "product name": "pr
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-names = common.grade_names(db, run_id)
+run = storage.get_run(db, run_id)
+names = common.grade_names(db, run)
 version = storage.data_version(db)
 
 st.title("Confusion browser")
-st.caption(f"Run {common.run_title(db, run_id)}: rows are the human label, columns the "
+st.caption(f"Run {common.run_title(run)}: rows are the human label, columns the "
            "judge's grade. Click a cell to read its pairs.")
 
 with st.expander("Filters", expanded=False):

@@ -28,7 +28,7 @@ if run_id is None:
 
 version = storage.data_version(db)
 report = common.run_report(db, run_id, version)
-st.header(f"Run {common.run_title(db, run_id)}")
+st.header(f"Run {common.run_title(storage.get_run(db, run_id))}")
 st.caption(f"{report.n_pairs:,} judged pairs with a human label, {report.n_stale:,} of them "
            f"stale (relabelled or edited since); {report.n_unjudged:,} without a judge grade. "
            "Intervals: 95% bootstrap over queries.")

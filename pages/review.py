@@ -15,7 +15,8 @@ from pages import _queue as queue
 
 db = common.database()
 run_id = common.require_run()
-names = common.grade_names(db, run_id)
+run = storage.get_run(db, run_id)
+names = common.grade_names(db, run)
 
 review = queue.current()
 if review is None or review.run_id != run_id:
@@ -24,7 +25,7 @@ if review is None or review.run_id != run_id:
     review = queue.current()
 
 st.title("Review queue")
-st.caption(f"Run {common.run_title(db, run_id)}: "
+st.caption(f"Run {common.run_title(run)}: "
            f"{common.md(review.title)}, "
            f"{len(review.pair_ids):,} pairs.")
 author = st.text_input("Reviewer", value="reviewer", key="reviewer", persist_state="session")
