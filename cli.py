@@ -104,14 +104,9 @@ def _judge(args: argparse.Namespace) -> int:
             n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
             concurrency=args.concurrency, endpoint=args.endpoint,
         )
-        dataset = _dataset_of(args)
-        pair_ids = None
-        if args.limit:
-            pairs = storage.pairs_for_judging(args.db, dataset, split=args.split)
-            pair_ids = [p["pair_id"] for p in pairs[: args.limit]]
         outcome = jobs.judge_dataset(
-            args.db, dataset=dataset, settings=settings, split=args.split, pair_ids=pair_ids,
-            name=args.name, on_progress=_print_progress,
+            args.db, dataset=_dataset_of(args), settings=settings, split=args.split,
+            limit=args.limit, name=args.name, on_progress=_print_progress,
         )
     summary = outcome.summary
     print(file=sys.stderr)

@@ -109,13 +109,15 @@ def judge_dataset(
     settings: judge.JudgeSettings,
     split: str | None = None,
     pair_ids: Sequence[int] | None = None,
+    limit: int | None = None,
     name: str | None = None,
     backend: judge.JudgeBackend | None = None,
     api_key: str | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> JudgeOutcome:
-    """Start a new run over `dataset` (one split, or just `pair_ids`) and judge every pair."""
+    """Start a new run over `dataset` (one split, or just `pair_ids`, or the first `limit`
+    pairs by query) and judge every pair."""
     grades, _ = storage.dataset_scale(db, dataset)
     if list(settings.scale) != grades:
         raise judge.SettingsError(
@@ -123,6 +125,9 @@ def judge_dataset(
             f"{grades}; pick a template on the dataset's scale"
         )
     pairs = storage.pairs_for_judging(db, dataset, split=split, pair_ids=pair_ids)
+    if limit is not None:
+        pairs = pairs[:limit]
+        pair_ids = [p["pair_id"] for p in pairs]
     if not pairs:
         raise storage.NotFoundError(
             f"dataset {dataset!r} has no pairs" + (f" in split {split!r}" if split else "")

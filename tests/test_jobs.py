@@ -143,3 +143,19 @@ def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_bac
         assert r.old_grade == r.new_grade == judged[r.pair_id]["grade"]
         np.testing.assert_allclose(r.old_probs, r.new_probs, rtol=1e-4)
     assert storage.get_run(sample_db, outcome.run_id)["status"] == "done"
+
+
+@pytest.mark.model
+def test_cli_judge_limit_then_resume(sample_db: Path, capsys) -> None:
+    base = ["--db", str(sample_db), "judge"]
+    assert cli.main([*base, "--limit", "4", "--threads", "2", "--name", "smoke"]) == 0
+    captured = capsys.readouterr()
+    assert "run 1 finished: 4 judged, 0 already done, 0 errors, 0 unparsed" in captured.out
+    assert "4/4" in captured.err  # the progress bar reached the end
+    first_four = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:4]
+    assert sorted(storage.run_judgments(sample_db, 1)) == sorted(first_four)
+    assert storage.get_run(sample_db, 1)["name"] == "smoke"
+    assert cli.main([*base, "--resume", "1"]) == 0
+    assert "run 1 finished: 0 judged, 4 already done" in capsys.readouterr().out
+    assert cli.main([*base, "--template", "nope"]) == 2
+    assert "no template named 'nope'" in capsys.readouterr().err
