@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from processes import free_port, stop
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -66,9 +66,7 @@ def sample_pairs(limit: int | None = None) -> list[dict[str, Any]]:
 def llama_server(model: Path, *, n_ctx: int = 2048, n_threads: int = 2) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server on a free 127.0.0.1 port; yields the
     API root (``.../v1``) once ``/v1/models`` answers, and stops the server after."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
     command += ["--n_threads", str(n_threads), "--n_threads_batch", str(n_threads)]
@@ -80,12 +78,7 @@ def llama_server(model: Path, *, n_ctx: int = 2048, n_threads: int = 2) -> Itera
             _wait_until_up(server, log, root)
             yield root
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout_s=10)
 
 
 def _wait_until_up(server: subprocess.Popen, log: IO[bytes], root: str) -> None:

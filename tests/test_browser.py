@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 import storage
 from app_fixtures import EXACT, PARTIAL, REPO, build_store
+from processes import free_port, stop
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +33,6 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 WAIT_MS = 60_000  # Streamlit's websocket and first script run on a busy 2-core machine
 PAGES = {"Overview": "overview", "Confusion browser": "confusion", "Review queue": "review",
          "Runs": "runs", "Data": "data", "Export": "export"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 90.0) -> None:
@@ -64,7 +58,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     db = tmp / "browser.duckdb"
     build_store(db, every=4, name="earlier run")  # a second run for the cross-run figures
     run_id = build_store(db)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
     server = subprocess.Popen(
@@ -78,11 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         _wait_healthy(url, server)
         yield url, db, run_id
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout_s=20)
         log.close()
 
 
