@@ -31,7 +31,7 @@ DOCUMENT_COLUMNS = ("doc_id", "title", "doc_class", "category", "description")
 LABEL_COLUMNS = ("query_id", "doc_id", "grade")
 # Each normalised row's position in its source file's frame; named so no file column clashes.
 ROW = "_source_row"
-# Imports in one process run one at a time (see `_check_pairs_unique`); other processes are
+# Imports in one process run one at a time (see `_check_unique`); other processes are
 # kept out by DuckDB's file lock.
 _IMPORT_LOCK = threading.Lock()
 
@@ -304,6 +304,7 @@ def write_batch(
         params,
     )
     updated = _write_documents(con, batch, documents)
+    _check_unique(con, "documents", batch.dataset, ("doc_id",), "the document")
     con.register("_import_labels", labels[list(LABEL_COLUMNS)])
     # Each label's pair: the stored one, or a new id from the sequence.
     con.execute(
@@ -327,7 +328,7 @@ def write_batch(
         params,
     ).fetchall()[0][0]
     if new_pairs:
-        _check_pairs_unique(con, batch.dataset)
+        _check_unique(con, "pairs", batch.dataset, ("query_id", "doc_id"), "the pair")
     events = append_import_labels(
         con, "(SELECT pair_id, grade, author FROM _import_pairs WHERE grade IS NOT NULL)"
     )
@@ -347,26 +348,28 @@ def write_batch(
     )
 
 
-def _check_pairs_unique(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
-    """One pair per (query, document) in `dataset`, checked inside the import transaction.
+def _check_unique(
+    con: duckdb.DuckDBPyConnection, table: str, dataset: str, key: Sequence[str], noun: str
+) -> None:
+    """One row of `table` per `key` in `dataset`, checked inside the import transaction.
 
-    The schema has no UNIQUE index on (dataset, query_id, doc_id): on a WANDS-sized import
-    that index cost about 0.25 s (its inserts and its merge at COMMIT), the largest single
-    step, and no query looks pairs up by those columns. The importer is the only writer of
-    `pairs`, its labels are distinct per pair (`check_batch`) and new pairs are only those
-    the left join found no stored pair for; this check proves the result (about 0.01 s),
-    and `import_batch` holds `_IMPORT_LOCK` so two imports in one process cannot both add
-    the same pair (another process cannot open the file meanwhile).
+    `documents` and `pairs` have no index (schema migration 2): on a WANDS-sized import the
+    unique indexes cost more than any other step (their inserts and their merge at COMMIT).
+    The importer is the only writer of both, its rows are distinct per key (`check_batch`),
+    and it inserts only the keys a join found no stored row for; this check proves the result
+    (about 0.01 s for 233k pairs), and `import_batch` holds `_IMPORT_LOCK` so two imports in
+    one process cannot both add the same key (another process cannot open the file meanwhile).
     """
+    columns = ", ".join(key)
     row = con.execute(
-        "SELECT query_id, doc_id FROM pairs WHERE dataset = ? "
-        "GROUP BY query_id, doc_id HAVING count(*) > 1 LIMIT 1",
+        f"SELECT {columns} FROM {table} WHERE dataset = ? "
+        f"GROUP BY {columns} HAVING count(*) > 1 LIMIT 1",
         [dataset],
     ).fetchone()
     if row is not None:
+        what = ", ".join(f"{name} {value!r}" for name, value in zip(key, row))
         raise StoreError(
-            f"dataset {dataset!r} would hold the pair (query {row[0]!r}, document {row[1]!r}) "
-            "twice; nothing was imported"
+            f"dataset {dataset!r} would hold {noun} ({what}) twice; nothing was imported"
         )
 
 
@@ -380,7 +383,7 @@ def _write_documents(
         con.register("_import_documents", documents[["doc_id"]])
         con.execute(
             "INSERT INTO documents (dataset, doc_id) SELECT $dataset, doc_id FROM _import_documents "
-            "ON CONFLICT DO NOTHING",
+            "ANTI JOIN (SELECT doc_id FROM documents WHERE dataset = $dataset) USING (doc_id)",
             params,
         )
         return 0

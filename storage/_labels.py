@@ -18,8 +18,10 @@ import pandas as pd
 from ._db import connect, transaction
 from ._errors import NotFoundError, StoreError
 
+# current_labels has no index (schema migration 2): the refresh deletes the touched pairs'
+# rows and inserts them again, which keeps one row per pair.
 _REFRESH = """
-INSERT OR REPLACE INTO current_labels
+INSERT INTO current_labels
 WITH ev AS (
     SELECT * FROM label_events WHERE pair_id IN (SELECT pair_id FROM _touched)
 ), live AS (
@@ -53,6 +55,7 @@ def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[in
         con.executemany("INSERT INTO _touched VALUES (?)", [[int(p)] for p in pair_ids])
     else:
         con.execute(f"INSERT INTO _touched SELECT DISTINCT pair_id FROM {source}")
+    con.execute("DELETE FROM current_labels WHERE pair_id IN (SELECT pair_id FROM _touched)")
     con.execute(_REFRESH)
     con.execute("DROP TABLE _touched")
 

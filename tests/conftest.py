@@ -51,3 +51,18 @@ def store_snapshot(db: Path) -> dict[str, list[tuple]]:
             table: sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             for table in STORE_TABLES
         }
+
+
+def assert_label_cache_is_a_rebuild(db: Path) -> int:
+    """Assert that current_labels equals a from-scratch refresh over every event; its rows."""
+    from storage._labels import refresh_current_labels
+
+    with storage.connect(db) as con:
+        cached = con.execute("SELECT * FROM current_labels ORDER BY pair_id").df()
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM current_labels")
+        refresh_current_labels(con, "label_events")
+        rebuilt = con.execute("SELECT * FROM current_labels ORDER BY pair_id").df()
+        con.execute("ROLLBACK")
+    assert cached.equals(rebuilt)
+    return len(cached)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import storage
-from conftest import SAMPLE_FOLDER
+from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild
 
 
 @pytest.fixture
@@ -84,37 +84,22 @@ def test_off_scale_grade_and_empty_review_are_refused(pair):
     assert grades(db, pair_id) == [("import", 1, False)]
 
 
-def _cache_matches_full_refresh(db) -> int:
-    """Assert that current_labels equals a from-scratch refresh over every event."""
-    from storage._labels import refresh_current_labels
-
-    with storage.connect(db) as con:
-        cached = con.execute("SELECT * FROM current_labels ORDER BY pair_id").df()
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM current_labels")
-        refresh_current_labels(con, "label_events")
-        rebuilt = con.execute("SELECT * FROM current_labels ORDER BY pair_id").df()
-        con.execute("ROLLBACK")
-    assert cached.equals(rebuilt)
-    return len(cached)
-
-
 def test_import_fast_path_equals_the_general_refresh(pair, wands_copy):
     """The importer writes first labels straight into current_labels; whatever happens
     after (reviews, undo, a second annotator, changed labels), the cache equals a rebuild."""
     db, pair_id = pair
-    assert _cache_matches_full_refresh(db) == 174
+    assert assert_label_cache_is_a_rebuild(db) == 174
     storage.record_review(db, pair_id, author="ana", grade=0)
     storage.record_review(db, pair_id + 1, author="ana", note="check", unsure=True)
     storage.record_review(db, pair_id + 2, author="ana", grade=2)
     storage.undo_last_review(db, pair_id + 2, author="ana")
-    _cache_matches_full_refresh(db)
+    assert_label_cache_is_a_rebuild(db)
     storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample", author="bob")
-    _cache_matches_full_refresh(db)
+    assert_label_cache_is_a_rebuild(db)
     label = wands_copy / "label.csv"
     lines = label.read_text().splitlines()
     lines[1:21] = [line.rsplit("\t", 1)[0] + "\tExact" for line in lines[1:21]]
     label.write_text("\n".join(lines) + "\n")
     storage.import_wands(db, wands_copy, dataset="wands-sample")
     storage.import_wands(db, wands_copy, dataset="second")
-    assert _cache_matches_full_refresh(db) == 2 * 174
+    assert assert_label_cache_is_a_rebuild(db) == 2 * 174
