@@ -158,6 +158,70 @@ def _format_interval(row: Any) -> str:
     return f"{row.value:8.3f}  [{row.low:.3f}, {row.high:.3f}]"
 
 
+def _calibration_json(calibration: jobs.Calibration | None) -> dict[str, Any] | None:
+    if calibration is None:
+        return None
+    thresholds = calibration.thresholds
+    return {
+        "pairs": calibration.n_pairs, "queries": calibration.n_queries,
+        "ece": calibration.ece, "brier": calibration.brier,
+        "reliability": calibration.reliability.to_dict(orient="records"),
+        "held_out_thresholds": None if thresholds is None else {
+            "kappa_argmax": thresholds.kappa_argmax, "kappa_tuned": thresholds.kappa_tuned,
+            "folds": thresholds.folds.to_dict(orient="records"),
+        },
+    }
+
+
+def _agreement_json(agreement: metrics.RaterAgreement | None) -> dict[str, Any] | None:
+    if agreement is None:
+        return None
+    return {
+        "pairs": agreement.n_pairs, "human_human_kappa": agreement.human_human_kappa,
+        "judge_human_kappa": agreement.judge_human_kappa,
+        "pairwise": agreement.pairwise.to_dict(orient="records"),
+    }
+
+
+def _print_calibration(calibration: jobs.Calibration | None) -> None:
+    """ECE, Brier, the reliability bins and the held-out thresholds, as the Overview shows them."""
+    if calibration is None:
+        print("calibration: none (no grade probabilities in this run: generation mode, or an "
+              "endpoint without logprobs)")
+        return
+    print(f"calibration, on {calibration.n_pairs} graded pairs with probabilities "
+          f"from {calibration.n_queries} queries:")
+    print(f"  {'Expected calibration error':<28}{calibration.ece:8.3f}")
+    print(f"  {'Brier score':<28}{calibration.brier:8.3f}")
+    print("  reliability:  confidence      pairs  mean confidence  share right")
+    for row in calibration.reliability.itertuples():
+        print(f"  {'':14}({row.bin_low:.1f}, {row.bin_high:.1f}]  {row.count:>9}  "
+              f"{row.confidence:15.3f}  {row.accuracy:11.3f}")
+    result = calibration.thresholds
+    if result is None:
+        print(f"tuned thresholds: not tuned (needs {jobs.MIN_QUERIES_FOR_THRESHOLDS} queries "
+              f"with probabilities, this run has {calibration.n_queries})")
+        return
+    print(f"tuned thresholds on the expected grade, {len(result.folds)}-fold cross-validation "
+          "over queries (kappa on held-out queries only):")
+    print(f"  {'Quadratic kappa, argmax':<28}{result.kappa_argmax:8.3f}")
+    print(f"  {'Quadratic kappa, tuned':<28}{result.kappa_tuned:8.3f}")
+
+
+def _print_agreement(agreement: metrics.RaterAgreement | None) -> None:
+    """Human-human next to judge-human kappa, then each pair of raters."""
+    if agreement is None:
+        print("rater agreement: none (the dataset has fewer than two named annotators)")
+        return
+    print(f"rater agreement, quadratic kappa on {agreement.n_pairs} pairs graded by two or "
+          "more annotators:")
+    print(f"  {'Human-human kappa':<28}{agreement.human_human_kappa:8.3f}")
+    print(f"  {'Judge-human kappa':<28}{agreement.judge_human_kappa:8.3f}")
+    for row in agreement.pairwise.itertuples():
+        print(f"  {row.rater_a} vs {row.rater_b}: {row.kappa_quadratic:.3f} "
+              f"on {row.n_pairs} pairs")
+
+
 def _metrics(args: argparse.Namespace) -> int:
     if args.vs is not None:
         comparison = jobs.compare_runs(args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed)
@@ -184,6 +248,8 @@ def _metrics(args: argparse.Namespace) -> int:
             "stale": report.n_stale, "grades": report.grades, "grade_names": report.grade_names,
             "metrics": report.metrics.to_dict(orient="records"),
             "confusion": report.confusion.tolist(),
+            "calibration": _calibration_json(report.calibration),
+            "agreement": _agreement_json(report.agreement),
         }, indent=2, default=float))
         return 0
     print(f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
@@ -195,6 +261,9 @@ def _metrics(args: argparse.Namespace) -> int:
     print("  " + " " * 12 + "".join(f"{n[:10]:>11}" for n in names))
     for name, counts in zip(names, report.confusion):
         print(f"  {name[:12]:<12}" + "".join(f"{int(c):>11}" for c in counts))
+    if report.n_pairs:
+        _print_calibration(report.calibration)
+        _print_agreement(report.agreement)
     return 0
 
 

@@ -6,6 +6,7 @@ them here, so neither holds logic the other would need.
 
 from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
 from ._reports import (
+    MIN_QUERIES_FOR_THRESHOLDS,
     Calibration,
     RunComparison,
     RunReport,
@@ -15,6 +16,7 @@ from ._reports import (
 )
 
 __all__ = [
+    "MIN_QUERIES_FOR_THRESHOLDS",
     "Calibration",
     "JudgeOutcome",
     "Rejudged",

@@ -20,7 +20,14 @@ class Calibration:
     ece: float
     brier: float
     reliability: pd.DataFrame
+    """The bins ECE sums over, one row per non-empty bin: bin_low, bin_high, count,
+    confidence (mean top probability), accuracy (share whose top grade is the human's)."""
     thresholds: metrics.ThresholdValidation | None
+    """None with fewer than `MIN_QUERIES_FOR_THRESHOLDS` queries: too few folds to hold out."""
+    n_pairs: int
+    """Graded pairs with probabilities: what every number here is computed on."""
+    n_queries: int
+    """Queries those pairs come from: the units the threshold folds hold out."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class RunComparison:
     n_pairs: int
 
 
-_MIN_QUERIES_FOR_THRESHOLDS = 5
+MIN_QUERIES_FOR_THRESHOLDS = 5
 _HEADLINE_LABELS = {
     "accuracy": "Accuracy",
     "macro_f1": "Macro-F1",
@@ -102,7 +109,8 @@ def _calibration(graded: pd.DataFrame, grades: list[int], seed: int) -> Calibrat
     probs = np.vstack(scored["probs"].to_numpy()).astype(float)
     probs /= probs.sum(axis=1, keepdims=True)  # float32 storage: renormalise exactly
     thresholds = None
-    if scored["query_id"].nunique() >= _MIN_QUERIES_FOR_THRESHOLDS:
+    n_queries = scored["query_id"].nunique()
+    if n_queries >= MIN_QUERIES_FOR_THRESHOLDS:
         thresholds = metrics.cross_validated_thresholds(
             metrics.expected_grade(probs, grades), scored["human"], scored["query_id"], grades,
             y_pred=scored["judge"], seed=seed,
@@ -110,12 +118,34 @@ def _calibration(graded: pd.DataFrame, grades: list[int], seed: int) -> Calibrat
     return Calibration(
         ece=metrics.expected_calibration_error(probs, scored["human"], grades),
         brier=metrics.brier_score(probs, scored["human"], grades),
-        reliability=metrics.reliability_table(probs, scored["human"], grades),
+        reliability=_confidence_reliability(probs, scored["human"].to_numpy(), grades),
         thresholds=thresholds,
+        n_pairs=len(scored),
+        n_queries=n_queries,
     )
 
 
-def _agreement(db: str | Path, dataset: str, graded: pd.DataFrame, grades: list[int]):
+def _confidence_reliability(
+    probs: np.ndarray, human: np.ndarray, grades: list[int]
+) -> pd.DataFrame:
+    """The judge's confidence (its top probability) binned against how often its top grade
+    is the human's: the diagram that explains ECE. It is the reliability table of the binary
+    outcome "the judge is right" at probability `confidence`, so `metrics.reliability_table`
+    bins it exactly as `metrics.expected_calibration_error` does."""
+    confidence = probs.max(axis=1)
+    right = (np.asarray(grades)[probs.argmax(axis=1)] == human).astype(int)
+    table = metrics.reliability_table(np.column_stack([1 - confidence, confidence]), right, [0, 1])
+    return (
+        table[table["grade"] == 1]
+        .drop(columns=["grade", "bin"])
+        .rename(columns={"mean_predicted": "confidence", "observed_frequency": "accuracy"})
+        .reset_index(drop=True)
+    )
+
+
+def _agreement(
+    db: str | Path, dataset: str, graded: pd.DataFrame, grades: list[int]
+) -> metrics.RaterAgreement | None:
     raters = storage.rater_labels(db, dataset)
     if raters["author"].nunique() < 2:
         return None

@@ -112,3 +112,24 @@ def label_distribution(frame: pd.DataFrame, names: Mapping[int, str]) -> go.Figu
     fig.update_layout(barmode="stack", title="Label distribution by split",
                       yaxis_title="pairs", legend_title="human label")
     return fig
+
+
+def reliability_diagram(reliability: pd.DataFrame) -> go.Figure:
+    """The judge's confidence against how often it is right, one point per confidence bin
+    (labelled with its pair count), and the diagonal a calibrated judge would sit on.
+    `reliability` is `jobs.Calibration.reliability`; ECE is the count-weighted mean gap."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated",
+                    line=dict(dash="dash", color="grey"), hoverinfo="skip")
+    fig.add_scatter(
+        x=reliability["confidence"], y=reliability["accuracy"], mode="lines+markers+text",
+        name="judge", text=[f"n={c:,}" for c in reliability["count"]],
+        textposition="top center", customdata=reliability[["bin_low", "bin_high", "count"]],
+        hovertemplate="confidence (%{customdata[0]:.1f}, %{customdata[1]:.1f}]: "
+        "%{customdata[2]:,} pairs, mean %{x:.3f}, right %{y:.1%}<extra></extra>",
+    )
+    fig.update_layout(title="Reliability: confidence vs accuracy", xaxis_title="judge confidence "
+                      "(top grade probability)", yaxis_title="share judged right",
+                      xaxis_range=[0, 1.02], yaxis_range=[0, 1.08], yaxis_tickformat=".0%",
+                      height=380, legend_title="")
+    return fig

@@ -9,15 +9,20 @@ and app.py's st.navigation switches it off.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.metrics import cohen_kappa_score
 from streamlit.testing.v1 import AppTest
 
+import cli
 import storage
 from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store
+from conftest import SAMPLE_FOLDER
 
 LAUNCHER = f"""
 import runpy, sys
@@ -85,18 +90,138 @@ def test_pages_say_how_to_start_when_there_is_no_run(tmp_path, monkeypatch):
         assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
 
 
+def _frame_with(at: AppTest, column: str):
+    """The one dataframe on the page that has `column`."""
+    [frame] = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+def _chart(at: AppTest, key: str) -> dict:
+    [chart] = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    return json.loads(chart.proto.spec)
+
+
+def _array(value: list | dict) -> list:
+    """A figure's data array as plotly serialises it: a list, or numpy's bytes in base64."""
+    if isinstance(value, list):
+        return value
+    return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+
+
+def _metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
 def test_overview_shows_the_run_metrics_with_intervals_and_the_figures(store):
     build_store(store[0], every=4, name="second run")
     at = open_app("overview")
-    table = at.dataframe[-1].value
+    table = _frame_with(at, "low")
     assert {"metric", "value", "low", "high"} <= set(table.columns)
     kappa = table.set_index("metric").loc["kappa_quadratic"]
     assert kappa["low"] <= kappa["value"] <= kappa["high"]
-    # Label distribution, then the seed's figures: metric bars, severe errors, kappa against
-    # severe errors, recall by label, and the two runs' confusion matrices side by side.
+    # Label distribution, the active run's reliability diagram, then the seed's figures:
+    # metric bars, severe errors, kappa against severe errors, recall by label, and the two
+    # runs' confusion matrices side by side.
     charts = at.get("plotly_chart")
-    assert len(charts) == 6
+    assert len(charts) == 7
     assert len(json.loads(charts[-1].proto.spec)["data"]) == 2
+
+
+def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(store):
+    """The fixture judge puts 0.8 on its grade and is wrong on every third pair id: one
+    confidence bin, (0.7, 0.8], with all 174 pairs and 2/3 of them right. So ECE is
+    |2/3 - 0.8|, and the Brier score is 0.1² + 0.1² + 0.2² = 0.06 on a right pair and
+    0.9² + 0.8² + 0.1² = 1.46 on a wrong one: 2/3 * 0.06 + 1/3 * 1.46 = 0.527."""
+    at = open_app("overview")
+    shown = _metric_values(at)
+    assert shown["Expected calibration error (ECE)"] == f"{0.8 - 116 / 174:.3f}" == "0.133"
+    assert shown["Brier score"] == f"{116 / 174 * 0.06 + 58 / 174 * 1.46:.3f}" == "0.527"
+    judge = next(t for t in _chart(at, "reliability")["data"] if t["name"] == "judge")
+    assert _array(judge["x"]) == [pytest.approx(0.8)]
+    assert _array(judge["y"]) == [pytest.approx(116 / 174)]
+    assert judge["text"] == ["n=174"]
+
+    # The judge's own grades are the argmax of its probabilities; every pair is scored once,
+    # in the fold that held its query out, so the argmax kappa is the run's quadratic kappa.
+    kappa = _frame_with(at, "low").set_index("metric").loc["kappa_quadratic", "value"]
+    assert shown["Quadratic kappa, judge's grade (argmax)"] == f"{kappa:.3f}"
+    assert "Quadratic kappa, tuned thresholds (held out)" in shown
+    folds = _frame_with(at, "kappa_tuned")
+    assert folds["n_pairs"].sum() == 174 and folds["n_queries"].sum() == 36
+    assert any("never saw its query" in c.value for c in at.caption)
+    assert any(c.value.startswith("No rater agreement: this dataset has fewer than two named")
+               for c in at.caption)
+
+
+def test_overview_says_why_thresholds_are_not_tuned_on_two_queries(store):
+    db, _ = store
+    run_id = storage.create_run(db, name="benchmark only", dataset=DATASET, backend="llama_cpp",
+                                model="m.gguf", prompt_template="t", prompt_sha256="s",
+                                scale=[0, 1, 2], status="done")
+    storage.record_judgments(db, run_id, [
+        {"pair_id": p["pair_id"], "grade": 1, "probs": [0.2, 0.7, 0.1], "expected_grade": 0.9,
+         "confidence": 0.7, "parse_status": "logprobs", "raw_output": "1"}
+        for p in storage.pairs_for_judging(db, DATASET, split="benchmark")])
+    at = open_app()
+    at.sidebar.selectbox(key="run_id").select(run_id).run()
+    assert not at.exception, at.exception
+    assert "Expected calibration error (ECE)" in _metric_values(at)
+    assert ("Not tuned: cross-validation over queries needs at least 5 queries with "
+            "probabilities; this run has 2.") in [c.value for c in at.caption]
+
+
+def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
+    """Ann gives the sample's labels, Bob the same but Exact on its first 20 rows: the page
+    shows human-human kappa (Ann vs Bob) and judge-human kappa (the mean of judge vs Ann and
+    judge vs Bob), each as scikit-learn computes it on all 174 pairs."""
+    db, run_id = store
+    storage.import_wands(db, SAMPLE_FOLDER, dataset=DATASET, author="ann")
+    label = wands_copy / "label.csv"
+    lines = label.read_text().splitlines()
+    lines[1:21] = [line.rsplit("\t", 1)[0] + "\tExact" for line in lines[1:21]]
+    label.write_text("\n".join(lines) + "\n")
+    storage.import_wands(db, wands_copy, dataset=DATASET, author="bob")
+
+    raters = storage.rater_labels(db, DATASET).pivot(index="pair_id", columns="author",
+                                                     values="grade")
+    judged = storage.run_labels(db, run_id).set_index("pair_id")["judge"].reindex(raters.index)
+    human = cohen_kappa_score(raters["ann"], raters["bob"], weights="quadratic")
+    judge = (cohen_kappa_score(raters["ann"], judged, weights="quadratic")
+             + cohen_kappa_score(raters["bob"], judged, weights="quadratic")) / 2
+    assert human < 1  # Bob's 20 changed rows are not all Exact already
+
+    at = open_app("overview")
+    shown = _metric_values(at)
+    assert shown["Human-human kappa"] == f"{human:.3f}"
+    assert shown["Judge-human kappa"] == f"{judge:.3f}"
+    pairwise = _frame_with(at, "rater_b")
+    assert pairwise[["rater_a", "rater_b", "n_pairs"]].values.tolist() == [
+        ["ann", "bob", 174], ["ann", "judge", 174], ["bob", "judge", 174]]
+    assert any("174 pairs graded by two or more annotators" in c.value for c in at.caption)
+
+
+def test_cli_metrics_prints_the_numbers_the_overview_shows(store, capsys):
+    db, run_id = store
+    shown = _metric_values(open_app("overview"))
+    assert cli.main(["--db", str(db), "metrics", str(run_id), "--n-boot", "50"]) == 0
+    out = capsys.readouterr().out
+    assert f"  Expected calibration error     {shown['Expected calibration error (ECE)']}\n" in out
+    assert f"  Brier score                    {shown['Brier score']}\n" in out
+    assert "(0.7, 0.8]        174            0.800        0.667\n" in out
+    assert "5-fold cross-validation over queries (kappa on held-out queries only)" in out
+    argmax = shown["Quadratic kappa, judge's grade (argmax)"]
+    assert f"  Quadratic kappa, argmax        {argmax}\n" in out
+    assert "rater agreement: none (the dataset has fewer than two named annotators)" in out
+
+    assert cli.main(["--db", str(db), "metrics", str(run_id), "--n-boot", "50", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    calibration = report["calibration"]
+    assert (calibration["pairs"], calibration["queries"]) == (174, 36)
+    assert f"{calibration['ece']:.3f}" == shown["Expected calibration error (ECE)"]
+    assert [r["count"] for r in calibration["reliability"]] == [174]
+    folds = calibration["held_out_thresholds"]["folds"]
+    assert sum(f["n_pairs"] for f in folds) == 174 and len(folds) == 5
+    assert report["agreement"] is None
 
 
 def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
@@ -273,5 +398,9 @@ def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store)
     for page in ("overview", "confusion", "review", "runs"):
         at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
         assert not at.exception, (page, at.exception)
+        if page == "overview":  # grades without probabilities: no calibration to show
+            assert "No calibration: none of this run's grades comes with probabilities" in [
+                c.value.split(" (")[0] for c in at.caption]
+            assert not any(c.proto.id.endswith("reliability") for c in at.get("plotly_chart"))
     at.switch_page(str(REPO / "pages" / "review.py")).run()
     assert any("cannot be judged again here" in c.value for c in at.caption)
