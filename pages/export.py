@@ -93,7 +93,7 @@ if st.button("Export", type="primary", key="export-run"):
             prompt_name=template_name,
         )
     except storage.StoreError as error:
-        st.error(str(error))
+        st.error(common.md(error))  # it can quote file names, dataset names and user text
         st.stop()
     st.session_state["export-result"] = result
 

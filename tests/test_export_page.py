@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
+
+import storage
+from app_fixtures import DATASET
+from pages._common import md
 from test_app import click, judged_store, open_app, store  # noqa: F401  (fixtures)
 
 
@@ -47,8 +53,18 @@ def test_preference_pairs_from_one_cell_of_the_active_run(store):
     assert rows[0]["prompt"].startswith("Given a search query")
 
 
-def test_an_impossible_export_says_why(store):
+def test_an_impossible_export_says_why_in_escaped_markdown(store):
+    """The store's message can quote file names, dataset names and the user's choices; the
+    page shows it escaped, so markdown characters appear as written instead of formatting."""
+    db, _ = store
+    with pytest.raises(storage.StoreError) as raised:
+        storage.export_training(db, db.parent / "unused.jsonl",
+                                selection=storage.Selection(kind="corrected", dataset=DATASET))
+    message = str(raised.value)
+    assert message.startswith("nothing to export: 0 pairs selected")
     at = open_app("export")
     at.radio(key="export-kind").set_value("Pairs a reviewer corrected").run()
     at = click(at, "export-run")
-    assert at.error[0].value.startswith("nothing to export: 0 pairs selected")
+    assert [e.value for e in at.error] == [md(message)]
+    assert at.error[0].value.startswith(r"nothing to export\: 0 pairs selected")
+    assert re.sub(r"\\(.)", r"\1", at.error[0].value) == message  # escaping only adds "\"
