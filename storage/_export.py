@@ -22,7 +22,8 @@ import pandas as pd
 
 from ._db import connect, transaction
 from ._errors import StoreError
-from ._export_curate import Curated, Curation, curate, label_counts
+from ._curate import PARTS, label_counts
+from ._export_curate import CuratedExport, Curation, curate_export
 from ._export_files import atomic_path, file_sha256
 from ._export_select import Selection, resolve_dataset, selected_pairs
 from ._pairs import _PAIR_TEXT, _with_extra_fields
@@ -41,7 +42,6 @@ from ._training_formats import (
 )
 
 _BATCH = 5_000
-PARTS = ("train", "validation")
 
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
@@ -197,8 +197,8 @@ def export_training(
 
     `render_prompt` turns a pair's fields into the user prompt (chat, preference); pass the
     judge's renderer bound to a template, and its name as `prompt_name` for the manifest.
-    Benchmark pairs are never exported: asking for the benchmark split is an error, and
-    benchmark pairs met otherwise are dropped and counted in the manifest.
+    Benchmark queries are never exported: asking for the benchmark split is an error, and
+    pairs of a benchmark query met otherwise are dropped and counted in the manifest.
     """
     _check_request(selection, format)
     paths = export_paths(out)
@@ -206,7 +206,7 @@ def export_training(
         snapshot_at = datetime.now(UTC)
         dataset, grades, names = resolve_dataset(con, selection)
         selected = selected_pairs(con, selection, dataset)
-        curated = curate(selected, curation, grades)
+        curated = curate_export(selected, curation, grades)
         if curated.rows.empty:
             raise StoreError(
                 f"nothing to export: {len(selected)} pairs selected, dropped {curated.dropped}"
@@ -264,7 +264,7 @@ def _manifest(
     source_run: dict[str, Any] | None,
     snapshot_at: datetime,
     selected: int,
-    curated: Curated,
+    curated: CuratedExport,
     files: list[dict[str, Any]],
 ) -> dict[str, Any]:
     newest = curated.rows["labelled_at"].max()

@@ -9,10 +9,10 @@ import duckdb
 import pandas as pd
 
 from ._errors import NotFoundError, StoreError
+from ._splits import SPLITS
 
 SelectionKind = Literal["labelled", "corrected", "judge_wrong"]
 SELECTION_KINDS: tuple[SelectionKind, ...] = ("labelled", "corrected", "judge_wrong")
-SPLITS = ("train", "validation", "benchmark")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +86,8 @@ def selected_pairs(
     con: duckdb.DuckDBPyConnection, selection: Selection, dataset: str
 ) -> pd.DataFrame:
     """The selection's pairs ordered by query: pair_id, query_id, doc_id, query, split,
-    grade (the current label), judge_grade (NA unless a run is selected), labelled_at."""
+    benchmark_query (the query has a benchmark pair), grade (the current label),
+    judge_grade (NA unless a run is selected), labelled_at."""
     where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]
     params: dict[str, Any] = {"dataset": dataset}
     judged = ""
@@ -107,7 +108,11 @@ def selected_pairs(
         params["classes"] = list(selection.query_classes)
     return con.execute(
         f"""
-        SELECT p.pair_id, p.query_id, p.doc_id, q.query, p.split, c.grade,
+        SELECT p.pair_id, p.query_id, p.doc_id, q.query, p.split,
+               p.query_id IN (
+                   SELECT query_id FROM pairs WHERE dataset = $dataset AND split = 'benchmark'
+               ) AS benchmark_query,
+               c.grade,
                {"j.grade" if judged else "NULL::INTEGER"} AS judge_grade,
                c.changed_at AS labelled_at
         FROM pairs p

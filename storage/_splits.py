@@ -5,8 +5,10 @@ with what it is measured on. Pairs a recipe does not pick keep split NULL ("unas
 the unpicked pairs of a benchmark query are not training data either, because the training
 recipe only draws from queries that have no benchmark pair.
 
-The sampling is pure functions over a frame of (pair_id, query_id, grade); `split_benchmark`
-and `split_training` read the pairs and write `pairs.split` in one transaction.
+The sampling is pure functions over a frame of (pair_id, query_id, grade); the training
+recipe is the curation rules of `_curate`, which the export applies too, so a training split
+and an export with the same options and seed pick the same pairs. `split_benchmark` and
+`split_training` read the pairs and write `pairs.split` in one transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._curate import CurationRules, curate
 from ._db import connect, transaction
 from ._errors import NotFoundError, StoreError
 
@@ -42,16 +45,14 @@ class BenchmarkRecipe:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainingRecipe:
-    """From the queries with no benchmark pair: at most `cap_per_query` pairs per query
-    (None: all), optionally rebalanced to `label_shares` (grade -> share; grades left out
-    get none) by dropping pairs of over-represented grades, then `validation_share` of the
-    queries set aside as validation."""
+class TrainingRecipe(CurationRules):
+    """The seed's training recipe: the shared curation rules (`CurationRules`: a cap per
+    query, optional rebalancing to `label_shares`, `validation_share` of the queries as
+    validation) with the seed's defaults, 12 pairs per query and 10% validation. It draws
+    only from the queries with no benchmark pair."""
 
     cap_per_query: int | None = 12
-    label_shares: Mapping[int, float] | None = None
     validation_share: float = 0.1
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,56 +124,22 @@ def plan_benchmark(
 
 
 def plan_training(pairs: pd.DataFrame, recipe: TrainingRecipe, grades: Sequence[int]) -> SplitPlan:
-    """Train and validation splits from `pairs` (already without benchmark queries)."""
-    if not 0 <= recipe.validation_share < 1:
-        raise StoreError(f"the validation share must be in [0, 1), got {recipe.validation_share}")
-    rng = np.random.default_rng(recipe.seed)
-    kept = _labelled(pairs).copy()
-    kept["key"] = rng.random(len(kept))
-    kept = kept.sort_values(["query_id", "key"], kind="stable")
-    dropped: dict[str, int] = {}
-    if recipe.cap_per_query is not None:
-        over = kept.groupby("query_id").cumcount() >= recipe.cap_per_query
-        dropped[f"over the cap of {recipe.cap_per_query} per query"] = int(over.sum())
-        kept = kept[~over]
-    if recipe.label_shares:
-        before = len(kept)
-        kept = _rebalance(kept, recipe.label_shares)
-        dropped["rebalancing to the target label shares"] = before - len(kept)
-
-    queries = np.asarray(sorted(kept["query_id"].unique()), dtype=object)
-    shuffled = rng.permutation(queries)
-    held = int(round(recipe.validation_share * len(queries)))
-    if recipe.validation_share > 0 and len(queries) > 1:
-        held = max(held, 1)
-    validation = set(shuffled[:held])
+    """Train and validation splits of the labelled pairs in `pairs` (already without
+    benchmark queries), by the same rules and seed as an export with these options."""
+    curated = curate(_labelled(pairs), recipe, grades)
     assignments = pd.DataFrame(
-        {
-            "pair_id": kept["pair_id"].to_numpy(),
-            "split": np.where(kept["query_id"].isin(validation), "validation", "train"),
-        }
+        {"pair_id": curated.rows["pair_id"].to_numpy(), "split": curated.rows["part"].to_numpy()}
     )
+    dropped = {
+        f"over the cap of {recipe.cap_per_query} per query": curated.over_cap,
+        "rebalancing to the target label shares": sum(curated.dropped_by_rebalancing().values()),
+    }
     return SplitPlan(assignments, _report(pairs, assignments, grades, dropped, ()))
 
 
 def _labelled(pairs: pd.DataFrame) -> pd.DataFrame:
     frame = pairs[pairs["grade"].notna()][["pair_id", "query_id", "grade"]]
     return frame.astype({"grade": "int64"}).sort_values(["query_id", "pair_id"], kind="stable")
-
-
-def _rebalance(kept: pd.DataFrame, shares: Mapping[int, float]) -> pd.DataFrame:
-    """Drop random pairs of over-represented grades until the grades match `shares`."""
-    total = sum(shares.values())
-    if total <= 0 or any(s < 0 for s in shares.values()):
-        raise StoreError("label shares must be non-negative and not all zero")
-    target = {int(g): s / total for g, s in shares.items() if s > 0}
-    counts = kept["grade"].value_counts()
-    size = min(counts.get(g, 0) / share for g, share in target.items())
-    keep_n = {g: int(np.floor(share * size + 1e-9)) for g, share in target.items()}
-    # The random key makes "which pairs" random; cumcount in key order takes the first k.
-    rank = kept.sort_values("key", kind="stable").groupby("grade").cumcount().reindex(kept.index)
-    limit = kept["grade"].map(keep_n).fillna(0)
-    return kept[rank < limit]
 
 
 def _report(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -145,6 +146,8 @@ def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
     train, validation = (_lines(path) for path in result.files)
     assert validation and train
     assert not {r["query_id"] for r in train} & {r["query_id"] for r in validation}
+    queries = len({r["query_id"] for r in train + validation})
+    assert len({r["query_id"] for r in validation}) == math.floor(0.3 * queries + 0.5)
     assert result.files[1].name == "train.validation.jsonl"
 
 
@@ -208,6 +211,25 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
 
+def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_path):
+    """A benchmark query's pairs the benchmark did not pick stay unassigned; they are still
+    that query's pairs, so the export leaves them out as the training split recipe does."""
+    storage.split_benchmark(sample_db, storage.SAMPLE_DATASET,
+                            storage.BenchmarkRecipe(queries=3, per_query=2))
+    with storage.connect(sample_db) as con:
+        held_out = {q for (q,) in con.execute(
+            "SELECT DISTINCT query_id FROM pairs WHERE split = 'benchmark'").fetchall()}
+        pairs = con.execute(
+            "SELECT count(*) FROM pairs WHERE query_id IN (SELECT unnest($q::VARCHAR[]))",
+            {"q": sorted(held_out)},
+        ).fetchone()[0]
+    assert len(held_out) == 3 and pairs > 6
+    result = storage.export_training(sample_db, tmp_path / "all.jsonl")
+    assert not held_out & {r["query_id"] for r in _lines(result.files[0])}
+    assert result.manifest["counts"]["dropped"]["benchmark"] == pairs
+    assert result.manifest["counts"]["exported"] == 174 - pairs
+
+
 def test_query_class_filter(sample_db, tmp_path):
     with storage.connect(sample_db) as con:
         queries = {q for (q,) in con.execute(
@@ -257,12 +279,37 @@ def test_selection_checks_its_options(kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"cap_per_query": 0}, "at least 1"), ({"rebalance": {0: 0.5, 1: 0.6}}, "sum to 1"),
-     ({"validation_share": 1.0}, "below 1")],
+    [({"cap_per_query": 0}, "at least 1"), ({"rebalance": {0: -0.5, 1: 1.5}}, "non-negative"),
+     ({"rebalance": {0: 0, 1: 0}}, "all zero"), ({"validation_share": 1.0}, "below 1")],
 )
 def test_curation_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
         storage.Curation(**kwargs)
+
+
+def test_rebalance_shares_are_weights(sample_db, tmp_path):
+    """0.5/0.6 (summing to 1.1), 5/6 and 0.33 each (the Export page's default) are accepted:
+    shares are normalised, so equal ratios write the same file."""
+    def export(name, shares):
+        curation = storage.Curation(rebalance=shares, cap_per_query=6, seed=2)
+        return storage.export_training(sample_db, tmp_path / name, curation=curation)
+
+    first, second = export("a.jsonl", {0: 0.5, 1: 0.6}), export("b.jsonl", {0: 5, 1: 6})
+    assert first.files[0].read_bytes() == second.files[0].read_bytes()
+    assert first.manifest["labels_after_rebalance"]["2"] == 0
+    thirds = export("c.jsonl", {0: 0.33, 1: 0.33, 2: 0.33}).manifest["labels_after_rebalance"]
+    assert max(thirds.values()) - min(thirds.values()) <= 1
+
+
+def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path):
+    selection = storage.Selection(kind="judge_wrong", run_id=_judge(sample_db), cell=(2, 0))
+    with pytest.raises(storage.StoreError, match="no pairs have grade 0, which the target"):
+        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=selection,
+                                curation=storage.Curation(rebalance={0: 1, 2: 1}))
+    with pytest.raises(storage.StoreError, match="grade 3, which is not on the dataset's scale"):
+        storage.export_training(sample_db, tmp_path / "x.jsonl",
+                                curation=storage.Curation(rebalance={0: 1, 3: 1}))
+    assert list(tmp_path.glob("x*")) == []
 
 
 def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from storage._export_curate import apportion
+from storage._curate import apportion
 from storage._training_formats import (
     answer,
     chat_record,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import storage
 from storage import BenchmarkRecipe, TrainingRecipe
+from storage._export_curate import curate_export
 
 GRADES = [0, 1, 2]
 
@@ -86,7 +90,8 @@ def test_training_caps_rebalances_and_holds_out_whole_queries():
     shares = joined["grade"].value_counts(normalize=True)
     assert shares[0] == pytest.approx(0.3, abs=0.01) and shares[2] == pytest.approx(0.25, abs=0.01)
     queries = joined.groupby("split")["query_id"].nunique()
-    assert queries["validation"] == round(0.2 * joined["query_id"].nunique())
+    # 0.2 of the kept queries, rounded half up (0.2 * n is never a tie here).
+    assert queries["validation"] == math.floor(0.2 * joined["query_id"].nunique() + 0.5)
     report = plan.report
     assert set(report.dropped) == {
         "over the cap of 12 per query",
@@ -94,6 +99,42 @@ def test_training_caps_rebalances_and_holds_out_whole_queries():
     }
     assert report.splits["train"]["pairs"] + report.splits["validation"]["pairs"] == len(joined)
     assert plan.assignments.equals(storage.plan_training(pairs, recipe, GRADES).assignments)
+
+
+def as_selected(pairs):
+    """`pairs` as the export selects them: labelled, with product and query text, and no
+    benchmark query."""
+    frame = pairs.dropna().astype({"grade": "int64"})
+    return frame.assign(
+        doc_id="d" + frame["pair_id"].astype(str), query="text of " + frame["query_id"],
+        split=None, benchmark_query=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cap", "shares", "validation", "seed"),
+    [(12, None, 0.1, 0), (5, {0: 0.3, 1: 0.45, 2: 0.25}, 0.2, 1), (None, {0: 1, 2: 1}, 0.5, 7)],
+)
+def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, validation, seed):
+    pairs = synthetic_pairs()
+    plan = storage.plan_training(pairs, TrainingRecipe(
+        cap_per_query=cap, label_shares=shares, validation_share=validation, seed=seed,
+    ), GRADES)
+    exported = curate_export(as_selected(pairs), storage.Curation(
+        cap_per_query=cap, rebalance=shares, validation_share=validation, seed=seed,
+    ), GRADES)
+    assert plan.assignments.equals(
+        exported.rows[["pair_id", "part"]].rename(columns={"part": "split"})
+    )
+    rebalanced = sum(exported.dropped["rebalance"].values())
+    assert plan.report.dropped == {
+        reason: n
+        for reason, n in {
+            f"over the cap of {cap} per query": exported.dropped["cap_per_query"],
+            "rebalancing to the target label shares": rebalanced,
+        }.items()
+        if n
+    }
 
 
 @pytest.fixture
@@ -164,3 +205,25 @@ def test_benchmark_on_the_sample_and_errors(sample_db):
         storage.split_benchmark(sample_db, "nope")
     with pytest.raises(storage.StoreError, match="validation share"):
         storage.split_training(sample_db, "wands-sample", TrainingRecipe(validation_share=1.5))
+
+
+def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_path):
+    """Both read the store: the export leaves out the benchmark queries as the split does."""
+    storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8))
+    options = {"cap_per_query": 7, "validation_share": 0.25, "seed": 3}
+    shares = {0: 0.3, 1: 0.4, 2: 0.3}
+    storage.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
+    result = storage.export_training(
+        split_db, tmp_path / "train.jsonl", curation=storage.Curation(**options, rebalance=shares)
+    )
+    with storage.connect(split_db) as con:
+        stored = set(con.execute(
+            "SELECT query_id, doc_id, split FROM pairs "
+            "WHERE dataset = 'syn' AND split IN ('train', 'validation')"
+        ).fetchall())
+    exported = {
+        (row["query_id"], row["product_id"], part)
+        for path, part in zip(result.files, ("train", "validation"))
+        for row in map(json.loads, path.read_text("utf-8").splitlines())
+    }
+    assert exported == stored
