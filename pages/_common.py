@@ -26,6 +26,7 @@ DEFAULT_DB = REPO / "data" / "workbench.duckdb"
 NO_RUN = "No judge run yet: start one on the Runs page."
 _PENDING_RUN = "_pending_run_id"
 _SHELL = "_shell_ran"
+_RUN_LISTS = "_run_lists"
 
 
 def db_path() -> Path:
@@ -42,6 +43,19 @@ def _opened(path: str) -> str:
 def mark_shell() -> None:
     """Called by app.py on every run, before any page."""
     st.session_state[_SHELL] = True
+    st.session_state[_RUN_LISTS] = {}  # a new script run reads the run list afresh
+
+
+def run_list(db: str, dataset: str) -> pd.DataFrame:
+    """`storage.list_runs(db, dataset)`, read once per script run, so that the sidebar and
+    the page can share one read (each opens a store connection, 10-20 ms). A run started or
+    finished later in the same script run shows from the next rerun on; a fragment, which
+    reruns without app.py, would see the last full run's list, so it calls
+    `storage.list_runs` itself."""
+    lists = st.session_state.setdefault(_RUN_LISTS, {})
+    if (db, dataset) not in lists:
+        lists[(db, dataset)] = storage.list_runs(db, dataset)
+    return lists[(db, dataset)]
 
 
 def database() -> str:

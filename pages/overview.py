@@ -123,8 +123,9 @@ if run_id is None:
     st.stop()
 
 version = storage.data_version(db)
+runs = common.run_list(db, dataset)
 report = common.run_report(db, run_id, version)
-st.header(f"Run {common.run_title(storage.get_run(db, run_id))}")
+st.header(f"Run {common.run_title(runs[runs['run_id'] == run_id].iloc[0].to_dict())}")
 st.caption(f"{report.n_pairs:,} judged pairs with a human label, {report.n_stale:,} of them "
            f"stale (relabelled or edited since); {report.n_unjudged:,} without a judge grade. "
            "Intervals: 95% bootstrap over queries.")
@@ -141,7 +142,7 @@ if report.n_pairs:
 
 reports = {common.run_label(r, short=True):
            report if r["run_id"] == run_id else common.run_report(db, int(r["run_id"]), version)
-           for r in storage.list_runs(db, dataset).head(MAX_RUNS).to_dict("records")}
+           for r in runs.head(MAX_RUNS).to_dict("records")}
 metrics_by_run = {name: rep.metrics for name, rep in reports.items() if rep.n_pairs}
 if not metrics_by_run:
     st.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +199,28 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     assert pairwise[["rater_a", "rater_b", "n_pairs"]].values.tolist() == [
         ["ann", "bob", 174], ["ann", "judge", 174], ["bob", "judge", 174]]
     assert any("174 pairs graded by two or more annotators" in c.value for c in at.caption)
+
+
+def test_overview_reads_the_run_list_once_per_render_and_sees_a_new_run(store, monkeypatch):
+    db, _ = store
+    calls: Counter[str] = Counter()
+    for name in ("list_runs", "get_run"):
+        def counted(*args, _real=getattr(storage, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(storage, name, counted)
+    at = open_app("overview")
+    calls.clear()
+    at.run()
+    # The sidebar (app.py) reads the list, the page reads it once more through
+    # common.run_list and takes the active run's record from it instead of a get_run.
+    assert calls == {"list_runs": 2}
+    assert "Runs with graded pairs among this dataset's newest 6: 1." in [c.value for c in at.caption]
+
+    build_store(db, every=4, name="second run")  # between renders, as from the CLI
+    at.run()
+    assert not at.exception, at.exception
+    assert "Runs with graded pairs among this dataset's newest 6: 2." in [c.value for c in at.caption]
 
 
 def test_cli_metrics_prints_the_numbers_the_overview_shows(store, capsys):
