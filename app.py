@@ -45,7 +45,7 @@ def sidebar(db: str) -> None:
         _keep_valid("dataset", datasets)
         st.selectbox("Active dataset", datasets, key="dataset",
                      placeholder="no dataset yet: import one on the Data page")
-        runs = (storage.list_runs(db, common.active_dataset())
+        runs = (common.run_list(db, common.active_dataset())
                 if common.active_dataset() else None)
         records = [] if runs is None else runs.to_dict("records")
         labels = {r["run_id"]: common.run_label(r) for r in records}

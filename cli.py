@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 import jobs
 import judge
@@ -222,16 +225,37 @@ def _print_agreement(agreement: metrics.RaterAgreement | None) -> None:
               f"on {row.n_pairs} pairs")
 
 
+def _json_ready(value: Any) -> Any:
+    """`value` with NumPy scalars as Python numbers and undefined numbers (NaN, inf) as None."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def _print_json(value: Any) -> None:
+    """Strict JSON on stdout: an undefined metric (kappa of one grade, say) is null, since a
+    bare NaN is not JSON and strict parsers reject the whole document."""
+    print(json.dumps(_json_ready(value), indent=2, allow_nan=False))
+
+
 def _metrics(args: argparse.Namespace) -> int:
     if args.vs is not None:
         comparison = jobs.compare_runs(args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed)
         if args.json:
-            print(json.dumps({
+            _print_json({
                 "run_a": comparison.run_a, "run_b": comparison.run_b,
                 "pairs": comparison.n_pairs,
                 "differences": comparison.differences.to_dict(orient="records"),
                 "disagreements": len(comparison.disagreements),
-            }, indent=2, default=float))
+            })
             return 0
         print(f"run {args.run} minus run {args.vs} on {comparison.n_pairs} pairs both graded "
               f"({len(comparison.disagreements)} graded differently); 95% query-bootstrap intervals")
@@ -243,14 +267,14 @@ def _metrics(args: argparse.Namespace) -> int:
         return 0
     report = jobs.run_report(args.db, args.run, n_boot=args.n_boot, seed=args.seed)
     if args.json:
-        print(json.dumps({
+        _print_json({
             "run_id": report.run_id, "pairs": report.n_pairs, "unjudged": report.n_unjudged,
             "stale": report.n_stale, "grades": report.grades, "grade_names": report.grade_names,
             "metrics": report.metrics.to_dict(orient="records"),
             "confusion": report.confusion.tolist(),
             "calibration": _calibration_json(report.calibration),
             "agreement": _agreement_json(report.agreement),
-        }, indent=2, default=float))
+        })
         return 0
     print(f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
           f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals")
@@ -317,7 +341,7 @@ def _export(args: argparse.Namespace) -> int:
         query_classes=tuple(args.query_class),
     )
     curation = storage.Curation(
-        cap_per_query=args.cap_per_query, rebalance=args.rebalance,
+        cap_per_query=args.cap_per_query or None, rebalance=args.rebalance,
         validation_share=args.validation_share, seed=args.seed,
     )
     result = storage.export_training(
@@ -350,9 +374,10 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--split", choices=["train", "validation"], help="only this split")
     sub.add_argument("--query-class", action="append", default=[], metavar="CLASS",
                      help="only queries of this class (repeat for several)")
-    sub.add_argument("--cap-per-query", type=int, metavar="N")
+    sub.add_argument("--cap-per-query", type=int, metavar="N",
+                     help="pairs per query at most (0 or absent: no cap)")
     sub.add_argument("--rebalance", type=_grade_shares, metavar="G=SHARE,...",
-                     help="target label shares, e.g. 0=0.3,1=0.4,2=0.3")
+                     help="target label shares as weights, e.g. 0=0.3,1=0.4,2=0.3 or 0=3,1=4,2=3")
     sub.add_argument("--validation-share", type=float, default=0.0,
                      help="share of queries written to the validation file (default 0)")
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
@@ -531,7 +556,8 @@ def _add_split(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     train.add_argument("--cap", type=int, default=12, help="pairs per query at most (0: no cap; default 12)")
     train.add_argument("--shares", type=_grade_shares, metavar="G=SHARE,...",
-                       help="target label shares, e.g. 0=0.3,1=0.45,2=0.25 (default: as they come)")
+                       help="target label shares as weights, e.g. 0=0.3,1=0.45,2=0.25 "
+                       "(default: as they come)")
     train.add_argument("--validation", type=float, default=0.1, help="share of queries for validation (default 0.1)")
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(splitter=lambda a: storage.split_training(a.db, _dataset_of(a), storage.TrainingRecipe(
@@ -543,12 +569,13 @@ def _stats(args: argparse.Namespace) -> int:
     names = [args.dataset] if args.dataset else [d["dataset"] for d in storage.list_datasets(args.db)]
     stats = [storage.dataset_stats(args.db, name) for name in names]
     if args.json:
-        print(json.dumps(stats, indent=2))
+        _print_json(stats)
         return 0
     if not stats:
         print("the store is empty: import a dataset with `python cli.py import`")
     for s in stats:
-        print(f"{s['dataset']}: {s['queries']} queries, {s['documents']} documents, {s['pairs']} pairs, "
+        print(f"{s['dataset']}: {s['queries']} queries ({s['queries_with_pairs']} with pairs), "
+              f"{s['documents']} documents, {s['pairs']} pairs, "
               f"{s['labelled_pairs']} labelled, {s['reviewed_pairs']} corrected in review")
         total = max(sum(s["labels"].values()), 1)
         for grade, name in zip(s["grades"], s["grade_names"]):

@@ -185,10 +185,13 @@ def run_title(run: dict[str, Any]) -> str:
 
 def dataset_summary(stats: dict[str, Any]) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
-    labels = (("Queries", "queries"), ("Products", "documents"), ("Pairs", "pairs"),
-              ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"))
+    labels = (("Queries with pairs", "queries_with_pairs"), ("Products", "documents"),
+              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"))
     for col, (label, key) in zip(st.columns(len(labels)), labels):
         col.metric(label, f"{stats[key]:,}")
+    if stats["queries"] != stats["queries_with_pairs"]:
+        st.caption(f"The dataset lists {stats['queries']:,} queries; "
+                   f"{stats['queries'] - stats['queries_with_pairs']:,} of them have no pairs.")
     left, right = st.columns(2)
     left.dataframe(pd.DataFrame({"grade": stats["grades"], "label": stats["grade_names"],
                                  "pairs": [stats["labels"][g] for g in stats["grades"]]}),
@@ -201,7 +204,8 @@ def label_share_inputs(grades: list[int], names: list[str], key: str) -> dict[in
     rebalancing of a training split or an export."""
     columns = st.columns(len(grades))
     return {g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2),
-                                step=0.05, key=f"{key}-share-{g}")
+                                step=0.05, key=f"{key}-share-{g}",
+                                help="a weight: the shares are scaled to add up to 1")
             for col, g, name in zip(columns, grades, names)}
 
 

@@ -232,7 +232,7 @@ if job is not None and not job.reported:
 elif job is not None:
     _report_progress(job)
 
-runs = storage.list_runs(db, dataset)
+runs = common.run_list(db, dataset)
 # The cache key of the reports in the table and of the comparison, read once per render.
 version = None if runs.empty else storage.data_version(db)
 runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"])

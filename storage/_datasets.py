@@ -73,8 +73,10 @@ def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[list[int], lis
 
 
 def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
-    """Counts for `dataset`: queries, documents, pairs, labelled pairs, reviews, and
-    `labels` (grade -> pairs with that current label) and `splits` (split -> queries, pairs)."""
+    """Counts for `dataset`: queries (and `queries_with_pairs`, since a dataset may list
+    queries nobody labelled: WANDS's query.csv has 480, its sample labels 36 of them),
+    documents, pairs, labelled pairs, reviews, and `labels` (grade -> pairs with that
+    current label) and `splits` (split -> queries, pairs)."""
     with connect(db) as con:
         grades, names = _scale(con, dataset)
         counts = con.execute(
@@ -86,7 +88,8 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
                 (SELECT count(*) FROM pairs p JOIN current_labels c USING (pair_id)
                  WHERE p.dataset = $d AND c.grade IS NOT NULL),
                 (SELECT count(*) FROM pairs p JOIN current_labels c USING (pair_id)
-                 WHERE p.dataset = $d AND c.source = 'review')
+                 WHERE p.dataset = $d AND c.source = 'review'),
+                (SELECT count(DISTINCT query_id) FROM pairs WHERE dataset = $d)
             """,
             {"d": dataset},
         ).fetchone()
@@ -110,6 +113,7 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
         "grades": grades,
         "grade_names": names,
         "queries": counts[0],
+        "queries_with_pairs": counts[5],
         "documents": counts[1],
         "pairs": counts[2],
         "labelled_pairs": counts[3],

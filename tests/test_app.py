@@ -128,6 +128,13 @@ def test_overview_shows_the_run_metrics_with_intervals_and_the_figures(store):
     assert len(json.loads(charts[-1].proto.spec)["data"]) == 2
 
 
+def test_overview_counts_the_queries_that_have_pairs(store):
+    at = open_app("overview")
+    shown = _metric_values(at)
+    assert (shown["Queries with pairs"], shown["Pairs"], shown["Labelled"]) == ("36", "174", "174")
+    assert "The dataset lists 480 queries; 444 of them have no pairs." in [c.value for c in at.caption]
+
+
 def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(store):
     """The fixture judge puts 0.8 on its grade and is wrong on every third pair id: one
     confidence bin, (0.7, 0.8], with all 174 pairs and 2/3 of them right. So ECE is
@@ -212,9 +219,9 @@ def test_overview_reads_the_run_list_once_per_render_and_sees_a_new_run(store, m
     at = open_app("overview")
     calls.clear()
     at.run()
-    # The sidebar (app.py) reads the list, the page reads it once more through
-    # common.run_list and takes the active run's record from it instead of a get_run.
-    assert calls == {"list_runs": 2}
+    # The sidebar (app.py) reads the list through common.run_list, the page shares that read
+    # and takes the active run's record from it instead of a get_run.
+    assert calls == {"list_runs": 1}
     assert "Runs with graded pairs among this dataset's newest 6: 1." in [c.value for c in at.caption]
 
     build_store(db, every=4, name="second run")  # between renders, as from the CLI

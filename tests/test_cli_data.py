@@ -34,6 +34,7 @@ def test_import_split_stats(capsys, db):
     assert stats["labels"] == {"0": 67, "1": 81, "2": 26}
     assert stats["splits"]["benchmark"] == {"queries": 4, "pairs": 20}
     code, out, _ = run(capsys, "--db", db, "stats")
+    assert out.startswith("wands-sample: 480 queries (36 with pairs), 174 documents, 174 pairs")
     assert "  2 Exact              26   14.9%" in out
 
 

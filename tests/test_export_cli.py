@@ -27,6 +27,14 @@ def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
     assert capsys.readouterr().out.endswith("no problems\n")
 
 
+def test_cap_of_zero_means_no_cap_as_in_split_and_the_page(sample_db, tmp_path, capsys):
+    uncapped, zero = tmp_path / "all.jsonl", tmp_path / "zero.jsonl"
+    assert run(sample_db, "export", "--out", str(uncapped)) == 0
+    assert run(sample_db, "export", "--out", str(zero), "--cap-per-query", "0") == 0
+    assert zero.read_bytes() == uncapped.read_bytes()
+    assert len(zero.read_text("utf-8").splitlines()) == 174
+
+
 def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
     out = tmp_path / "chat.jsonl"
     assert run(sample_db, "export", "--format", "chat", "--template", "wands",

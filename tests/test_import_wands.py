@@ -21,6 +21,7 @@ def edit_line(path: Path, line: int, old: str, new: str) -> None:
 def test_sample_imports_every_row(sample_db):
     stats = storage.dataset_stats(sample_db, "wands-sample")
     assert (stats["queries"], stats["documents"], stats["pairs"]) == (480, 174, 174)
+    assert stats["queries_with_pairs"] == 36
     assert stats["labels"] == {
         0: 67,
         1: 81,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -90,6 +91,27 @@ def test_cli_metrics_prints_intervals_and_json(sample_db: Path, capsys) -> None:
     assert '"confusion": [' in capsys.readouterr().out
     assert cli.main(["--db", str(sample_db), "metrics", "999"]) == 2
     assert capsys.readouterr().err == "error: no judge run 999\n"
+
+
+def test_cli_metrics_json_is_strict_with_undefined_metrics(sample_db: Path, capsys) -> None:
+    """A run of one pair, judged Partial as its human did, has no defined kappa (no chance
+    disagreement to compare with): --json says null, not a bare NaN."""
+    run_id = storage.create_run(
+        sample_db, name="one pair", dataset=DATASET, backend="llama_cpp", model="m.gguf",
+        prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
+    )
+    storage.record_judgments(sample_db, run_id, [
+        {"pair_id": 1, "grade": 1, "probs": [0.1, 0.8, 0.1], "parse_status": "logprobs"}])
+    assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "20"]) == 0
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    report = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    metric = {row["metric"]: row for row in report["metrics"]}
+    assert metric["kappa_quadratic"]["value"] is None
+    assert metric["accuracy"]["value"] == 1.0
+    assert report["confusion"] == [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
 
 
 def test_an_imported_run_cannot_be_judged_again(sample_db: Path) -> None:
