@@ -58,6 +58,9 @@ class LlamaBackend:
                 f"model file {model_path} does not exist: give the path of a .gguf file"
             )
         self.model_path = Path(model_path).resolve()
+        self.loaded_with = {"n_ctx": n_ctx, "n_threads": n_threads,
+                            "n_gpu_layers": n_gpu_layers, "seed": seed}
+        """The load parameters; a run whose settings differ needs its own backend."""
         with _plain_weight_buffers():
             self.llm = Llama(
                 model_path=str(model_path),
@@ -81,13 +84,7 @@ class LlamaBackend:
         cancel: threading.Event,
     ) -> None:
         """Judge items one at a time in the given order, so neighbours share the KV cache."""
-        local = settings.backend is Backend.LLAMA_CPP
-        if not local or settings.model_path().resolve() != self.model_path:
-            raise SettingsError(
-                f"this backend holds {self.model_path} but the settings name "
-                f"{settings.backend.value} {settings.model or 'default model'}: build the "
-                "backend for these settings with load_backend(settings)"
-            )
+        self._check_settings(settings)
         prefix = answer_prefix(settings.template)
         with self._lock:
             if settings.mode is Mode.LOGPROBS:
@@ -119,6 +116,25 @@ class LlamaBackend:
                     )
                     judgment = Judgment.failed(item.pair_id, failure, latency_ms=ms_since(started))
                 emit(judgment)
+
+    def _check_settings(self, settings: JudgeSettings) -> None:
+        """Refuse settings this model was not loaded with: the run's recorded provenance
+        would claim a context size, offload or seed the judgments were not made with."""
+        local = settings.backend is Backend.LLAMA_CPP
+        if not local or settings.model_path().resolve() != self.model_path:
+            raise SettingsError(
+                f"this backend holds {self.model_path} but the settings name "
+                f"{settings.backend.value} {settings.model or 'default model'}: build the "
+                "backend for these settings with load_backend(settings)"
+            )
+        differ = [f"{name} {getattr(settings, name)} (loaded with {value})"
+                  for name, value in self.loaded_with.items() if getattr(settings, name) != value]
+        if differ:
+            raise SettingsError(
+                f"this backend was loaded with other parameters than the settings name: "
+                f"{', '.join(differ)}; build the backend for these settings with "
+                "load_backend(settings)"
+            )
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""

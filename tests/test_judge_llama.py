@@ -199,6 +199,13 @@ def test_backend_refuses_settings_for_another_model(backend, pairs, tmp_path):
         judge(pairs[:1], other, backend)
 
 
+def test_backend_refuses_settings_it_was_not_loaded_with(backend, pairs):
+    """A run must not record a context size or seed its judgments were not made with."""
+    other = dataclasses.replace(SETTINGS, n_ctx=4096, seed=7)
+    with pytest.raises(SettingsError, match=r"n_ctx 4096 \(loaded with 2048\), seed 7 "):
+        judge(pairs[:1], other, backend)
+
+
 def test_default_model_provenance_hashes_the_file_once():
     path = default_model_path()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
