@@ -91,7 +91,7 @@ def build(db: Path, n_pairs: int) -> int:
         ).fetchone()[0]
         # The judge agrees with the human about 60% of the time, like the seed's fine-tune.
         con.execute(
-            f"""
+            """
             INSERT INTO judgments (run_id, pair_id, grade, probs, expected_grade, confidence,
                                    raw_output, parse_status, latency_ms)
             SELECT $run, l.pair_id, g, [0.2, 0.3, 0.5]::FLOAT[], 1.3,

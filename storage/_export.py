@@ -35,7 +35,6 @@ from ._training_formats import (
     RenderPrompt,
     TrainingFormat,
     chat_record,
-    instruction_record,
     instruction_text,
     jsonl_line,
     preference_record,

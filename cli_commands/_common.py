@@ -1,0 +1,72 @@
+"""What the commands share: a subcommand whose --help ends with an example, the dataset a
+command works on, strict JSON on stdout, and the grade=share argument type."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import storage
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def subcommand(
+    commands: argparse._SubParsersAction, name: str, summary: str, example: str, run: Command
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does and ends with an example."""
+    sub = commands.add_parser(
+        name, help=summary, description=summary, epilog=f"example: {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(handler=run)
+    return sub
+
+
+def dataset_of(args: argparse.Namespace) -> str:
+    """The dataset the user named, or the only one in the store."""
+    if args.dataset:
+        return args.dataset
+    names = [d["dataset"] for d in storage.list_datasets(args.db)]
+    if len(names) != 1:
+        raise storage.StoreError(
+            f"the store holds {len(names)} datasets ({', '.join(names) or 'none'}): "
+            "name one with --dataset"
+        )
+    return names[0]
+
+
+def _json_ready(value: Any) -> Any:
+    """`value` with NumPy scalars as Python numbers and undefined numbers (NaN, inf) as None."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Strict JSON on stdout: an undefined metric (kappa of one grade, say) is null, since a
+    bare NaN is not JSON and strict parsers reject the whole document."""
+    print(json.dumps(_json_ready(value), indent=2, allow_nan=False))
+
+
+def grade_shares(text: str) -> dict[int, float]:
+    """`0=0.3,1=0.4,2=0.3` as {grade: share}."""
+    try:
+        return {int(g): float(s) for g, s in (item.split("=") for item in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected grade=share pairs like 0=0.3,1=0.4,2=0.3, got {text!r}"
+        ) from None

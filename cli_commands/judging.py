@@ -1,0 +1,97 @@
+"""`cli.py judge`: judge a dataset's pairs into a new run, or resume one, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jobs
+import judge
+from judge import JudgeError
+
+from ._common import dataset_of, subcommand
+
+
+def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
+    if args.template_file:
+        return args.template_file.read_text(encoding="utf-8"), tuple(args.scale or (0, 1, 2))
+    info = {t.name: t for t in judge.list_templates()}.get(args.template)
+    if info is None:
+        raise JudgeError(
+            f"no template named {args.template!r}; choose one of {', '.join(t.name for t in judge.list_templates())} "
+            "or pass --template-file"
+        )
+    return judge.load_template(info.name), info.scale
+
+
+def _print_progress(progress: judge.Progress) -> None:
+    width = 30
+    filled = width * progress.done // max(progress.total, 1)
+    eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
+        f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
+        end="", file=sys.stderr, flush=True,
+    )
+
+
+def _judge(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        outcome = jobs.resume_run(args.db, args.resume, on_progress=_print_progress)
+    else:
+        template, scale = _template_text(args)
+        settings = judge.JudgeSettings(
+            backend=args.backend, model=args.model, base_url=args.base_url,
+            api_key_env=args.api_key_env, template=template, mode=args.mode, scale=scale,
+            n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
+            concurrency=args.concurrency, endpoint=args.endpoint,
+        )
+        outcome = jobs.judge_dataset(
+            args.db, dataset=dataset_of(args), settings=settings, split=args.split,
+            limit=args.limit, name=args.name, on_progress=_print_progress,
+        )
+    summary = outcome.summary
+    print(file=sys.stderr)
+    state = "cancelled" if summary.cancelled else "finished"
+    print(
+        f"run {outcome.run_id} {state}: {summary.judged} judged, {summary.skipped} already done, "
+        f"{summary.errors} errors, {summary.unparsed} unparsed, "
+        f"{summary.pairs_per_s:.2f} pairs/s over {summary.elapsed_s:.1f} s"
+    )
+    if summary.errors:
+        print(f"resume with: python cli.py judge --resume {outcome.run_id}")
+    print(f"metrics:     python cli.py metrics {outcome.run_id}")
+    return 0
+
+
+def add_judge(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands, "judge",
+        "Judge the pairs of a dataset (or one split) with an LLM and record every judgment "
+        "as a run. The default is the bundled GGUF model in-process, scoring from the "
+        "next-token distribution; --backend openai|ollama calls a remote endpoint.",
+        "python cli.py judge --split benchmark --template wands --n-gpu-layers -1",
+        _judge,
+    )
+    sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
+    sub.add_argument("--split", choices=["train", "validation", "benchmark"])
+    sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
+    sub.add_argument("--name", help="a name for the run")
+    sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
+                     help="a shipped template: " + ", ".join(t.name for t in judge.list_templates()))
+    sub.add_argument("--template-file", type=Path, help="your own template file instead")
+    sub.add_argument("--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)")
+    sub.add_argument("--backend", default="llama_cpp", choices=[b.value for b in judge.Backend])
+    sub.add_argument("--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name")
+    sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
+    sub.add_argument("--api-key-env", help="environment variable holding the API key")
+    sub.add_argument("--endpoint", default="chat", choices=[e.value for e in judge.Endpoint])
+    sub.add_argument("--mode", default="logprobs", choices=[m.value for m in judge.Mode])
+    sub.add_argument("--ctx", type=int, default=2048, help="context size (tokens)")
+    sub.add_argument("--threads", type=int, help="CPU threads (default: llama.cpp's choice)")
+    sub.add_argument("--n-gpu-layers", type=int, default=0,
+                     help="layers to offload to Metal/CUDA (-1: all); needs a GPU build")
+    sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
+    sub.add_argument("--resume", type=int, metavar="RUN_ID",
+                     help="judge what RUN_ID has not judged yet (and its failures), same settings")

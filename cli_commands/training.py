@@ -1,0 +1,104 @@
+"""`cli.py export` and `cli.py validate`: curated fine-tuning JSONL out, and checked."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+import judge
+import storage
+
+from ._common import grade_shares, subcommand
+
+
+def _confusion_cell(text: str) -> tuple[int, int]:
+    """`2,1` as (human grade 2, judge grade 1)."""
+    try:
+        human, judged = (int(g) for g in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected HUMAN,JUDGE grades like 2,1, got {text!r}"
+        ) from None
+    return human, judged
+
+
+def _export(args: argparse.Namespace) -> int:
+    render_prompt, prompt_name = None, None
+    if args.format != "instruction":
+        prompt_name = str(args.template_file or args.template)
+        template = (args.template_file.read_text(encoding="utf-8") if args.template_file
+                    else judge.load_template(args.template))
+        render_prompt = functools.partial(judge.render_prompt, template)
+    selection = storage.Selection(
+        kind=args.select or ("judge_wrong" if args.run is not None else "labelled"),
+        dataset=args.dataset, run_id=args.run, cell=args.cell, split=args.split,
+        query_classes=tuple(args.query_class),
+    )
+    curation = storage.Curation(
+        cap_per_query=args.cap_per_query or None, rebalance=args.rebalance,
+        validation_share=args.validation_share, seed=args.seed,
+    )
+    result = storage.export_training(
+        args.db, args.out, selection=selection, format=args.format, curation=curation,
+        render_prompt=render_prompt, prompt_name=prompt_name,
+    )
+    print(result.summary())
+    return 0
+
+
+def add_export(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands, "export",
+        "Write labelled pairs as fine-tuning JSONL (instruction, chat or preference), curated "
+        "(cap per query, label rebalancing, a train/validation split by query), with a "
+        "manifest beside the files. Benchmark pairs are never exported.",
+        "python cli.py export --format instruction --select corrected --out out/train.jsonl "
+        "--cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 --validation-share 0.1",
+        _export,
+    )
+    sub.add_argument("--out", type=Path, required=True,
+                     help="training file; the validation file and manifest go beside it")
+    sub.add_argument("--format", default="instruction", choices=storage.TRAINING_FORMATS)
+    sub.add_argument("--select", choices=storage.SELECTION_KINDS,
+                     help="which labelled pairs (default: labelled, or judge_wrong with --run)")
+    sub.add_argument("--run", type=int, metavar="RUN_ID", help="the judge run for judge_wrong")
+    sub.add_argument("--cell", type=_confusion_cell, metavar="HUMAN,JUDGE",
+                     help="only this confusion cell of --run, e.g. 2,1: human Exact judged Partial")
+    sub.add_argument("--dataset", help="dataset name (default: the run's, or the only one)")
+    sub.add_argument("--split", choices=["train", "validation"], help="only this split")
+    sub.add_argument("--query-class", action="append", default=[], metavar="CLASS",
+                     help="only queries of this class (repeat for several)")
+    sub.add_argument("--cap-per-query", type=int, metavar="N",
+                     help="pairs per query at most (0 or absent: no cap)")
+    sub.add_argument("--rebalance", type=grade_shares, metavar="G=SHARE,...",
+                     help="target label shares as weights, e.g. 0=0.3,1=0.4,2=0.3 or 0=3,1=4,2=3")
+    sub.add_argument("--validation-share", type=float, default=0.0,
+                     help="share of queries written to the validation file (default 0)")
+    sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
+    sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
+                     help="prompt template for chat and preference: "
+                     + ", ".join(t.name for t in judge.list_templates()))
+    sub.add_argument("--template-file", type=Path, help="your own template file instead")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    report = storage.validate_training_file(args.file, args.against, grades=args.scale)
+    print(report)
+    return 0 if report.ok else 2
+
+
+def add_validate(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands, "validate",
+        "Check a fine-tuning JSONL file: required fields, answers only SCORE: N of the scale, "
+        "no duplicate (query_id, product_id), and with --against no query in both files. "
+        "Lists every problem with its line; exit code 2 if there is any.",
+        "python cli.py validate out/train.jsonl --against out/train.validation.jsonl",
+        _validate,
+    )
+    sub.add_argument("file", type=Path)
+    sub.add_argument("--against", type=Path, metavar="OTHER",
+                     help="a file that must share no query with FILE (e.g. the validation file)")
+    sub.add_argument("--scale", type=int, nargs="+", default=[0, 1, 2],
+                     help="the allowed grades (default 0 1 2)")
