@@ -1,10 +1,19 @@
-"""Operations that span rooms: judge stored pairs and record the results; report on runs.
+"""Operations that span rooms: judge stored pairs and record the results; report on runs
+and on the progress of runs that another process is judging.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
 from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
+from ._progress import (
+    RATE_WINDOW_S,
+    STALLED_AFTER_S,
+    RunProgress,
+    progress_of,
+    run_progress,
+    running_progress,
+)
 from ._reports import (
     MIN_QUERIES_FOR_THRESHOLDS,
     Calibration,
@@ -17,16 +26,22 @@ from ._reports import (
 
 __all__ = [
     "MIN_QUERIES_FOR_THRESHOLDS",
+    "RATE_WINDOW_S",
+    "STALLED_AFTER_S",
     "Calibration",
     "JudgeOutcome",
     "Rejudged",
     "RunComparison",
+    "RunProgress",
     "RunReport",
     "compare_runs",
     "judge_dataset",
     "metric_label",
+    "progress_of",
     "rejudge_pairs",
     "resume_run",
+    "run_progress",
     "run_report",
+    "running_progress",
     "settings_for_run",
 ]

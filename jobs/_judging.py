@@ -22,6 +22,9 @@ _FLUSH_EVERY = 32
 _FLUSH_AFTER_S = 2.0
 
 ProgressCallback = Callable[[judge.Progress], None]
+# Told the run_id once the run is recorded as running, before any pair is judged, so a caller
+# that judges in another thread knows which stored run is its own.
+RunCallback = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def judge_dataset(
     api_key: str | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    on_run: RunCallback | None = None,
 ) -> JudgeOutcome:
     """Start a new run over `dataset` (one split, or just `pair_ids`, or the first `limit`
     pairs by query) and judge every pair."""
@@ -140,6 +144,8 @@ def judge_dataset(
         db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
         **provenance,
     )
+    if on_run is not None:
+        on_run(run_id)
     summary, _ = _judge_into_run(
         db, run_id, pairs, settings, skip=set(), backend=backend, api_key=api_key,
         on_progress=on_progress, cancel=cancel,
@@ -199,6 +205,7 @@ def resume_run(
     api_key: str | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    on_run: RunCallback | None = None,
 ) -> JudgeOutcome:
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
     run = storage.get_run(db, run_id)
@@ -207,6 +214,8 @@ def resume_run(
     judged = storage.judged_pair_ids(db, run_id)
     pairs = _run_pairs(db, run, run["params"].get("pair_ids"))
     storage.finish_run(db, run_id, "running")
+    if on_run is not None:
+        on_run(run_id)
     summary, _ = _judge_into_run(
         db, run_id, pairs, settings, skip=judged, backend=backend, api_key=api_key,
         on_progress=on_progress, cancel=cancel,

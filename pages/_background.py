@@ -1,8 +1,8 @@
 """A judge run in a background thread, so the page stays usable while it judges.
 
-The thread never touches Streamlit: it only writes the latest Progress, the outcome or the
-error onto this object, which the page's `st.fragment(run_every=...)` reads. Cancelling sets
-the threading.Event that the judge checks between pairs.
+The thread never touches Streamlit: it only writes the stored run's id, the latest Progress,
+the outcome or the error onto this object, which the page's `st.fragment(run_every=...)`
+reads. Cancelling sets the threading.Event that the judge checks between pairs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 class BackgroundRun:
     label: str
     cancel: threading.Event = field(default_factory=threading.Event)
+    run_id: int | None = None  # known once the job has recorded its run
     progress: Any = None
     outcome: Any = None
     error: str | None = None
@@ -24,11 +25,12 @@ class BackgroundRun:
     _thread: threading.Thread | None = None
 
     def start(self, work: Callable[..., Any]) -> BackgroundRun:
-        """Run `work(on_progress=..., cancel=...)` in a daemon thread."""
+        """Run `work(on_progress=..., cancel=..., on_run=...)` in a daemon thread."""
 
         def target() -> None:
             try:
-                self.outcome = work(on_progress=self._set_progress, cancel=self.cancel)
+                self.outcome = work(on_progress=self._set_progress, cancel=self.cancel,
+                                    on_run=self._set_run_id)
             except Exception as error:  # shown on the page; the run's status says the rest
                 self.error = f"{type(error).__name__}: {error}"
 
@@ -38,6 +40,9 @@ class BackgroundRun:
 
     def _set_progress(self, progress: Any) -> None:
         self.progress = progress
+
+    def _set_run_id(self, run_id: int) -> None:
+        self.run_id = run_id
 
     @property
     def running(self) -> bool:

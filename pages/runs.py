@@ -1,5 +1,6 @@
 """Runs: start a judge run (scope, template with a live preview, backend) in the background
-with progress, cancel and resume; list the runs with their headline metrics; compare two."""
+with progress, cancel and resume; follow the runs another process judges; list the runs with
+their headline metrics; compare two."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ JOB = "judge-job"
 WHOLE = "whole dataset"
 RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 DISAGREEMENTS_SHOWN = 500
+OTHERS_EVERY_S = 2.0  # how often the progress of runs judged elsewhere is read from the store
 HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "macro-F1",
             "severe_error_rate": "severe"}
 
@@ -180,6 +182,63 @@ def progress_panel(job: BackgroundRun) -> None:
         st.rerun()
 
 
+def _own_run_id() -> int | None:
+    """The run this session's background job is judging, if any: its own panel shows it."""
+    job = st.session_state.get(JOB)
+    return job.run_id if job is not None and job.running else None
+
+
+def _duration(seconds: float) -> str:
+    """'45 s', '12 min', '3.5 h': a span at the precision a reader wants."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _stored_progress_text(p: jobs.RunProgress) -> str:
+    """A run judged elsewhere, in one line: counts, speed and time left, silence, failures."""
+    parts = [f"{p.done:,}/{p.planned:,} pairs"]
+    if p.last_at is None:
+        parts.append(f"no judgment yet, started {_duration(p.idle_s)} ago")
+    else:
+        if not p.stalled:  # a stopped run's old speed and time left would mislead
+            parts.append("measuring the speed" if p.pairs_per_s is None
+                         else f"{p.pairs_per_s:.1f} pairs/s, about {_duration(p.eta_s)} left")
+        parts.append(f"last judgment {_duration(p.idle_s)} ago")
+    failures = p.failed + p.unparsed
+    if failures:
+        parts.append(f"{failures:,} failure" + ("s" if failures > 1 else ""))
+    return ", ".join(parts)
+
+
+def _stalled_hint(label: str, p: jobs.RunProgress) -> str:
+    """What a silent run's reader should know: it may be dead, and how to finish it."""
+    silence = (f"no judgment since it started {_duration(p.idle_s)} ago" if p.last_at is None
+               else f"no judgment for {_duration(p.idle_s)}")
+    return (f"{label}: {silence}. The process judging it may have stopped (a killed CLI or a "
+            "crashed server leaves its run “running”). If so, resume it under Resume in the "
+            "“Start a run” tab: a resume skips the pairs already judged.")
+
+
+@st.fragment(run_every=OTHERS_EVERY_S)
+def others_progress(labels: dict[int, str]) -> None:
+    """Progress of this dataset's running runs that another process judges (the CLI, another
+    browser session), `labels` by run id. It reads the store on every tick, since a fragment
+    reruns without the page; when one of them ends or another starts, the whole page reruns
+    so that the table and the resume choices follow."""
+    own = _own_run_id()
+    progress = [p for p in jobs.running_progress(db, dataset) if p.run_id != own]
+    if [p.run_id for p in progress] != list(labels):
+        st.rerun()
+    for p in progress:
+        label = labels[p.run_id]
+        st.progress(p.fraction, text=common.md(f"{label}: {_stored_progress_text(p)}"))
+        if p.stalled:
+            st.warning(common.md(_stalled_hint(label, p)))
+
+
 def runs_table(runs, version) -> None:
     table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
                   "judged", "failed", "unparsed", "started_at"]].copy()
@@ -233,6 +292,10 @@ elif job is not None:
     _report_progress(job)
 
 runs = common.run_list(db, dataset)
+others = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")
+          if r["status"] == "running" and r["run_id"] != _own_run_id()}
+if others:
+    others_progress(others)
 # The cache key of the reports in the table and of the comparison, read once per render.
 version = None if runs.empty else storage.data_version(db)
 runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"])

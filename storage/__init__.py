@@ -39,6 +39,7 @@ from ._labels import (
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._runs import (
     JUDGMENT_COLUMNS,
+    RunTally,
     create_run,
     finish_run,
     get_run,
@@ -46,6 +47,7 @@ from ._runs import (
     list_runs,
     record_judgments,
     run_judgments,
+    run_tallies,
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._splits import (
@@ -91,6 +93,7 @@ __all__ = [
     "ImportSummary",
     "JUDGMENT_COLUMNS",
     "NotFoundError",
+    "RunTally",
     "SAMPLE_DATASET",
     "Scale",
     "SplitPlan",
@@ -126,6 +129,7 @@ __all__ = [
     "record_review",
     "run_judgments",
     "run_labels",
+    "run_tallies",
     "schema_version",
     "split_benchmark",
     "split_training",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,103 @@ def list_runs(db: str | Path, dataset: str | None = None) -> pd.DataFrame:
             """,
             {"dataset": dataset},
         ).df()
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """What the store knows of a run's progress, read without the process that judges it.
+
+    ``planned`` counts the pairs in the run's scope as a resume would judge them: the pairs
+    named in ``params["pair_ids"]``, else every pair of its dataset (or of its split).
+    ``done`` counts the pairs with a result; ``judged`` those with a grade, ``failed`` the
+    errors, ``unparsed`` the answers without a grade. Times are the store's own clock
+    (``read_at`` is its ``current_timestamp`` when this was read), so they compare with each
+    other whatever clock or time zone the reader has. Judgments are written in batches that
+    share one ``created_at``: ``recent_from`` is the oldest batch time within the rate window
+    before ``last_at``, and ``recent_done`` counts the judgments written after it (those
+    written at ``recent_from`` were made before it, so they are left out of a rate).
+    """
+
+    run_id: int
+    status: str
+    started_at: datetime
+    read_at: datetime
+    planned: int
+    done: int
+    judged: int
+    failed: int
+    unparsed: int
+    first_at: datetime | None
+    last_at: datetime | None
+    recent_from: datetime | None
+    recent_done: int
+
+
+_RUN_TALLIES = """
+    WITH runs AS (
+        SELECT run_id, status, started_at, dataset, split,
+               CAST(json_extract(params, '$.pair_ids') AS BIGINT[]) AS pair_ids
+        FROM judge_runs
+        WHERE ($run_ids IS NULL OR list_contains($run_ids, run_id))
+          AND ($dataset IS NULL OR dataset = $dataset)
+          AND ($status IS NULL OR status = $status)
+    ),
+    planned AS (  -- the scope as jobs._run_pairs reads it: named pairs, else dataset or split
+        SELECT r.run_id, count(p.pair_id) AS planned
+        FROM runs r LEFT JOIN pairs p ON p.dataset = r.dataset AND CASE
+            WHEN r.pair_ids IS NOT NULL THEN list_contains(r.pair_ids, p.pair_id)
+            ELSE r.split IS NULL OR p.split = r.split END
+        GROUP BY r.run_id
+    ),
+    run_judgments AS (
+        SELECT j.run_id, j.grade, j.parse_status, j.created_at,
+               max(j.created_at) OVER (PARTITION BY j.run_id) AS last_at
+        FROM judgments j SEMI JOIN runs USING (run_id)
+    ),
+    recent AS (
+        SELECT run_id, min(created_at) AS recent_from
+        FROM run_judgments
+        WHERE created_at >= last_at - to_microseconds($window_us)
+        GROUP BY run_id
+    ),
+    counts AS (
+        SELECT j.run_id, count(*) AS done,
+               count(*) FILTER (WHERE j.grade IS NOT NULL) AS judged,
+               count(*) FILTER (WHERE j.parse_status = 'error') AS failed,
+               count(*) FILTER (WHERE j.parse_status = 'unparsed') AS unparsed,
+               min(j.created_at) AS first_at, max(j.created_at) AS last_at,
+               any_value(r.recent_from) AS recent_from,
+               count(*) FILTER (WHERE j.created_at > r.recent_from) AS recent_done
+        FROM run_judgments j JOIN recent r USING (run_id)
+        GROUP BY j.run_id
+    )
+    SELECT r.run_id, r.status, r.started_at, current_timestamp::TIMESTAMP AS read_at,
+           p.planned, coalesce(c.done, 0) AS done, coalesce(c.judged, 0) AS judged,
+           coalesce(c.failed, 0) AS failed, coalesce(c.unparsed, 0) AS unparsed,
+           c.first_at, c.last_at, c.recent_from, coalesce(c.recent_done, 0) AS recent_done
+    FROM runs r JOIN planned p USING (run_id) LEFT JOIN counts c USING (run_id)
+    ORDER BY r.run_id DESC
+"""
+
+
+def run_tallies(
+    db: str | Path,
+    *,
+    run_ids: Sequence[int] | None = None,
+    dataset: str | None = None,
+    status: str | None = None,
+    window_s: float,
+) -> list[RunTally]:
+    """The progress facts of the runs matching every filter given (run ids, dataset,
+    status), newest first, in one store call, so a page polling its running runs stays cheap.
+
+    `window_s` is how far back from a run's newest judgment its recent batches reach.
+    """
+    params = {
+        "run_ids": None if run_ids is None else [int(r) for r in run_ids],
+        "dataset": dataset, "status": status, "window_us": int(window_s * 1e6),
+    }
+    with connect(db) as con:
+        cursor = con.execute(_RUN_TALLIES, params)
+        names = [c[0] for c in cursor.description]
+        return [RunTally(**dict(zip(names, row))) for row in cursor.fetchall()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -363,26 +364,119 @@ def test_start_a_run_in_the_background_on_a_split(store):
     assert len(storage.run_labels(db, run_id)) == benchmark
 
 
+def _start_stand_in_job(monkeypatch, work) -> AppTest:
+    """The Runs page with `work` started in place of jobs.judge_dataset, on a remote backend
+    so that no model is loaded."""
+    import jobs
+
+    monkeypatch.setattr(jobs, "judge_dataset", work)
+    at = open_app("runs")
+    at.segmented_control(key="run-backend").set_value("ollama").run()
+    at.text_input(key="run-remote-model").input("any-model").run()
+    return click(at, "start-run")
+
+
 def test_cancel_stops_a_background_run(store, monkeypatch):
     """Cancel sets the event the job checks; a slow stand-in job shows it is honoured."""
-    import jobs
 
     def slow_job(db, *, on_progress, cancel, **_):
         while not cancel.wait(0.05):
             pass
         raise RuntimeError("cancelled by the user")
 
-    monkeypatch.setattr(jobs, "judge_dataset", slow_job)
-    at = open_app("runs")
-    at.segmented_control(key="run-backend").set_value("ollama").run()  # no model to load
-    at.text_input(key="run-remote-model").input("any-model").run()
-    click(at, "start-run")
+    at = _start_stand_in_job(monkeypatch, slow_job)
     job = at.session_state["judge-job"]
     assert job.running
     at.run()
     click(at, "cancel-run")
     job.wait(timeout=10)
     assert not job.running and "cancelled" in job.error
+
+
+def _plain(text: str) -> str:
+    """Text as shown, without the markdown escapes common.md adds."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _outside_run(db: Path, name: str, pair_ids: list[int] | None = None) -> int:
+    """A running run as the CLI or another session records it."""
+    return storage.create_run(db, name=name, dataset=DATASET, backend="ollama", model="m.gguf",
+                              prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
+                              params={"pair_ids": pair_ids})
+
+
+def _judged_ago(db: Path, run_id: int, pair_ids: list[int], seconds: float,
+                status: str = "logprobs") -> None:
+    """Record judgments of `pair_ids` as one batch written `seconds` ago by the store's clock."""
+    storage.record_judgments(db, run_id, [
+        {"pair_id": p, "grade": 1 if status == "logprobs" else None, "parse_status": status}
+        for p in pair_ids])
+    with storage.connect(db) as con:
+        con.execute("UPDATE judgments SET created_at = current_timestamp::TIMESTAMP - "
+                    "to_microseconds(?) WHERE run_id = ? AND list_contains(?, pair_id)",
+                    [int(seconds * 1e6), run_id, pair_ids])
+
+
+def test_runs_page_follows_runs_judged_outside_the_session(store):
+    db, _ = store
+    pairs = [p["pair_id"] for p in storage.pairs_for_judging(db, DATASET)]
+    live = _outside_run(db, "cli run")  # the whole dataset: 174 pairs
+    _judged_ago(db, live, pairs[:2], 30)
+    _judged_ago(db, live, pairs[2:5], 20)
+    _judged_ago(db, live, pairs[5:6], 10, status="error")
+    stopped = _outside_run(db, "killed run", pair_ids=pairs[10:15])
+    _judged_ago(db, stopped, pairs[10:12], 600)
+    silent = _outside_run(db, "never judged")
+    with storage.connect(db) as con:
+        con.execute("UPDATE judge_runs SET started_at = current_timestamp::TIMESTAMP - "
+                    "INTERVAL 3 HOUR WHERE run_id = ?", [silent])
+
+    at = open_app("runs")
+    bars = {int(t.split()[0][1:]): t for t in (_plain(p.text) for p in at.progress)}
+    assert set(bars) == {live, stopped, silent}
+    # 4 judgments written in the 20 s after the oldest recent batch: 0.2 pairs/s, so the
+    # 168 pairs left take 840 s.
+    shown = re.fullmatch(r"#\d+ cli run \(m\.gguf\): 6/174 pairs, 0\.2 pairs/s, about 14 min "
+                         r"left, last judgment (\d+) s ago, 1 failure", bars[live])
+    assert shown and 10 <= int(shown[1]) < 60, bars[live]
+    assert bars[stopped].endswith(": 2/5 pairs, last judgment 10 min ago")
+    assert bars[silent].endswith(": 0/174 pairs, no judgment yet, started 3.0 h ago")
+    warnings = [_plain(w.value) for w in at.warning]
+    assert len(warnings) == 2
+    assert warnings[0].startswith(f"#{silent} never judged (m.gguf): no judgment since it "
+                                  "started 3.0 h ago. The process judging it may have stopped")
+    assert warnings[1].startswith(f"#{stopped} killed run (m.gguf): no judgment for 10 min.")
+    assert "resume it under Resume in the “Start a run” tab" in warnings[1]
+
+    storage.finish_run(db, live, "done")  # the CLI finishes: its bar goes, its row says so
+    at.run()
+    assert not at.exception, at.exception
+    assert {int(_plain(p.text).split()[0][1:]) for p in at.progress} == {stopped, silent}
+    table = at.dataframe[0].value.set_index("run_id")
+    assert table.loc[live, "status"] == "done" and table.loc[live, "judged"] == 5
+
+
+def test_the_sessions_own_run_shows_once(store, monkeypatch):
+    """A run this session judges has its own panel (with cancel), not a second bar."""
+
+    def recording_job(db, *, on_progress, cancel, on_run, **_):
+        on_run(_outside_run(db, "own run"))
+        cancel.wait(30)
+        raise RuntimeError("cancelled by the user")
+
+    at = _start_stand_in_job(monkeypatch, recording_job)
+    job = at.session_state["judge-job"]
+    for _ in range(100):  # until the thread has recorded its run
+        if job.run_id is not None:
+            break
+        job.wait(0.05)
+    assert job.run_id is not None
+    at.run()
+    shown = [_plain(p.text) for p in at.progress]
+    assert shown == [f"judging {DATASET} (whole dataset): loading…"]
+    click(at, "cancel-run")
+    job.wait(timeout=10)
+    assert not job.running
 
 
 def test_data_page_picks_a_benchmark_by_query(store):

@@ -1,0 +1,84 @@
+"""A stored run's progress, read from the store alone: for runs judged by another process.
+
+A run started from the CLI or from another browser session has no progress callback here;
+what it has written is enough: how many of its planned pairs have a result, when the newest
+batch landed, and how fast the recent batches came. A run whose process died keeps status
+"running" forever, so a long silence is reported as a run that may have stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import storage
+
+RATE_WINDOW_S = 60.0  # the speed is measured over the batches of the newest minute
+STALLED_AFTER_S = 120.0  # a batch is written at least every few seconds while pairs are judged
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a stored run stands, as far as its judgments tell.
+
+    ``done`` counts the planned pairs with a result (``failed`` and ``unparsed`` among them).
+    ``pairs_per_s`` and ``eta_s`` are None until two batches within ``RATE_WINDOW_S`` give a
+    speed. ``idle_s`` is the time since the newest judgment, or since the start when there
+    is none; ``stalled`` says a running run has been silent for ``STALLED_AFTER_S`` or more.
+    """
+
+    run_id: int
+    status: str
+    planned: int
+    done: int
+    judged: int
+    failed: int
+    unparsed: int
+    started_at: datetime
+    first_at: datetime | None
+    last_at: datetime | None
+    pairs_per_s: float | None
+    eta_s: float | None
+    idle_s: float
+    stalled: bool
+
+    @property
+    def fraction(self) -> float:
+        """Share of the planned pairs done, in [0, 1] (a progress bar's value)."""
+        return min(self.done / self.planned, 1.0) if self.planned else 0.0
+
+
+def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProgress:
+    """Turn a run's stored tally into speed, time left and silence, as seen at `now` (by
+    default the store's clock when the tally was read, the clock its times were written by)."""
+    now = now or tally.read_at
+    rate = None
+    if tally.recent_done and tally.last_at is not None and tally.recent_from is not None:
+        rate = tally.recent_done / (tally.last_at - tally.recent_from).total_seconds()
+    remaining = max(tally.planned - tally.done, 0)
+    idle_s = max((now - (tally.last_at or tally.started_at)).total_seconds(), 0.0)
+    return RunProgress(
+        run_id=tally.run_id, status=tally.status, planned=tally.planned, done=tally.done,
+        judged=tally.judged, failed=tally.failed, unparsed=tally.unparsed,
+        started_at=tally.started_at, first_at=tally.first_at, last_at=tally.last_at,
+        pairs_per_s=rate, eta_s=None if rate is None else remaining / rate, idle_s=idle_s,
+        stalled=tally.status == "running" and idle_s >= STALLED_AFTER_S,
+    )
+
+
+def run_progress(db: str | Path, run_id: int, *, now: datetime | None = None) -> RunProgress:
+    """One stored run's progress, whatever process judges it (or judged it)."""
+    tallies = storage.run_tallies(db, run_ids=[run_id], window_s=RATE_WINDOW_S)
+    if not tallies:
+        raise storage.NotFoundError(f"no judge run {run_id}")
+    return progress_of(tallies[0], now)
+
+
+def running_progress(
+    db: str | Path, dataset: str, *, now: datetime | None = None
+) -> list[RunProgress]:
+    """The progress of every run of `dataset` whose status is "running", newest first, in
+    one store call: what the Runs page polls every few seconds."""
+    tallies = storage.run_tallies(db, dataset=dataset, status="running", window_s=RATE_WINDOW_S)
+    return [progress_of(t, now) for t in tallies]
