@@ -24,8 +24,8 @@ class RunProgress:
 
     ``done`` counts the planned pairs with a result (``failed`` and ``unparsed`` among them).
     ``pairs_per_s`` and ``eta_s`` are None until two batches within ``RATE_WINDOW_S`` give a
-    speed. ``idle_s`` is the time since the newest judgment, or since the start when there
-    is none; ``stalled`` says a running run has been silent for ``STALLED_AFTER_S`` or more.
+    speed. ``idle_s`` is the time since the newest judgment or resume, or since the start
+    when there is neither; ``stalled`` says a running run has been silent for ``STALLED_AFTER_S`` or more.
     """
 
     run_id: int
@@ -57,7 +57,11 @@ def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProg
     if tally.recent_done and tally.last_at is not None and tally.recent_from is not None:
         rate = tally.recent_done / (tally.last_at - tally.recent_from).total_seconds()
     remaining = max(tally.planned - tally.done, 0)
-    idle_s = max((now - (tally.last_at or tally.started_at)).total_seconds(), 0.0)
+    # Silence counts from the newest sign of life: a judgment, or a resume (the judgments
+    # before a resume say nothing about the process now judging).
+    alive_at = max((t for t in (tally.last_at, tally.resumed_at) if t is not None),
+                   default=tally.started_at)
+    idle_s = max((now - alive_at).total_seconds(), 0.0)
     return RunProgress(
         run_id=tally.run_id, status=tally.status, planned=tally.planned, done=tally.done,
         judged=tally.judged, failed=tally.failed, unparsed=tally.unparsed,

@@ -108,15 +108,20 @@ def run_judgments(
 
 
 def finish_run(db: str | Path, run_id: int, status: str) -> None:
-    """Mark `run_id` as done, cancelled or failed (or back to running on resume)."""
+    """Mark `run_id` as done, cancelled or failed, or back to running on resume (which
+    records `resumed_at`)."""
     if status not in RUN_STATUSES:
         raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
     with connect(db) as con:
         con.execute(
-            "UPDATE judge_runs SET status = ?, "
-            "finished_at = CASE WHEN ? = 'running' THEN NULL ELSE current_timestamp END "
-            "WHERE run_id = ?",
-            [status, status, run_id],
+            """
+            UPDATE judge_runs SET status = $status,
+                finished_at = CASE WHEN $status = 'running' THEN NULL ELSE current_timestamp END,
+                resumed_at = CASE WHEN $status = 'running' THEN current_timestamp
+                                  ELSE resumed_at END
+            WHERE run_id = $run_id
+            """,
+            {"status": status, "run_id": run_id},
         )
 
 
@@ -158,7 +163,8 @@ class RunTally:
     ``planned`` counts the pairs in the run's scope as a resume would judge them: the pairs
     named in ``params["pair_ids"]``, else every pair of its dataset (or of its split).
     ``done`` counts the pairs with a result; ``judged`` those with a grade, ``failed`` the
-    errors, ``unparsed`` the answers without a grade. Times are the store's own clock
+    errors, ``unparsed`` the answers without a grade. ``resumed_at`` is the last time the
+    run was set back to running, if ever. Times are the store's own clock
     (``read_at`` is its ``current_timestamp`` when this was read), so they compare with each
     other whatever clock or time zone the reader has. Judgments are written in batches that
     share one ``created_at``: ``recent_from`` is the oldest batch time within the rate window
@@ -169,6 +175,7 @@ class RunTally:
     run_id: int
     status: str
     started_at: datetime
+    resumed_at: datetime | None
     read_at: datetime
     planned: int
     done: int
@@ -183,7 +190,7 @@ class RunTally:
 
 _RUN_TALLIES = """
     WITH runs AS (
-        SELECT run_id, status, started_at, dataset, split,
+        SELECT run_id, status, started_at, resumed_at, dataset, split,
                CAST(json_extract(params, '$.pair_ids') AS BIGINT[]) AS pair_ids
         FROM judge_runs
         WHERE ($run_ids IS NULL OR list_contains($run_ids, run_id))
@@ -219,7 +226,8 @@ _RUN_TALLIES = """
         FROM run_judgments j JOIN recent r USING (run_id)
         GROUP BY j.run_id
     )
-    SELECT r.run_id, r.status, r.started_at, current_timestamp::TIMESTAMP AS read_at,
+    SELECT r.run_id, r.status, r.started_at, r.resumed_at,
+           current_timestamp::TIMESTAMP AS read_at,
            p.planned, coalesce(c.done, 0) AS done, coalesce(c.judged, 0) AS judged,
            coalesce(c.failed, 0) AS failed, coalesce(c.unparsed, 0) AS unparsed,
            c.first_at, c.last_at, c.recent_from, coalesce(c.recent_done, 0) AS recent_done

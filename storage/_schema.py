@@ -173,6 +173,11 @@ MIGRATIONS: list[str] = [
     DROP TABLE current_labels;
     ALTER TABLE current_labels_v2 RENAME TO current_labels;
     """,
+    # 3: when a run was last set back to running (a resume), so the Runs page measures a
+    # resumed run's silence from the resume, not from judgments made before it.
+    """
+    ALTER TABLE judge_runs ADD COLUMN resumed_at TIMESTAMP;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

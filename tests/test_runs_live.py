@@ -101,6 +101,33 @@ def test_a_pair_ids_run_counts_the_named_pairs_whatever_their_split(sample_db: P
     assert progress.idle_s == pytest.approx(3.0)
 
 
+def test_a_resumed_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
+    """A stalled run set back to running (as resume_run does) is alive again: judgments made
+    before the resume say nothing about the process judging it now."""
+    run_id = _run(sample_db)
+    _set_started(sample_db, run_id, T0 - timedelta(hours=2))
+    _batch(sample_db, run_id, [1, 2, 3], T0 - timedelta(hours=1))
+    storage.finish_run(sample_db, run_id, "failed")
+    storage.finish_run(sample_db, run_id, "running")
+    with storage.connect(sample_db) as con:
+        con.execute("UPDATE judge_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
+    assert storage.get_run(sample_db, run_id)["finished_at"] is None
+
+    progress = jobs.run_progress(sample_db, run_id, now=T0 + timedelta(seconds=30))
+    assert (progress.done, progress.idle_s, progress.stalled) == (3, 30.0, False)
+    assert jobs.run_progress(sample_db, run_id, now=T0 + timedelta(minutes=2)).stalled
+
+
+def test_resume_records_when_it_set_the_run_running(sample_db: Path) -> None:
+    run_id = _run(sample_db, status="failed")
+    assert storage.get_run(sample_db, run_id)["resumed_at"] is None
+    storage.finish_run(sample_db, run_id, "running")
+    resumed = storage.get_run(sample_db, run_id)["resumed_at"]
+    assert resumed is not None and resumed >= storage.get_run(sample_db, run_id)["started_at"]
+    storage.finish_run(sample_db, run_id, "done")
+    assert storage.get_run(sample_db, run_id)["resumed_at"] == resumed
+
+
 def test_running_progress_lists_the_running_runs_of_a_dataset(sample_db: Path) -> None:
     whole = _run(sample_db)
     _set_started(sample_db, whole, T0)

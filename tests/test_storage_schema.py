@@ -41,7 +41,7 @@ def version_1_db(db, monkeypatch):
 
 def test_version_1_store_migrates_with_every_row_kept(version_1_db):
     db, before = version_1_db
-    assert storage.schema_version(db) == len(MIGRATIONS) == 2
+    assert storage.schema_version(db) == len(MIGRATIONS) == 3
     assert store_snapshot(db) == before
     assert not set(INDEX_FREE) & primary_keys(db)
     assert {"queries", "datasets", "judgments"} <= primary_keys(db)
