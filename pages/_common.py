@@ -58,6 +58,13 @@ def run_list(db: str, dataset: str) -> pd.DataFrame:
     return lists[(db, dataset)]
 
 
+def run_record(db: str, dataset: str, run_id: int) -> dict[str, Any]:
+    """The active run's row of `run_list` (name, dataset, model, status, counts): the page
+    shares the sidebar's read instead of a `storage.get_run` of its own."""
+    runs = run_list(db, dataset)
+    return runs[runs["run_id"] == run_id].iloc[0].to_dict()
+
+
 def database() -> str:
     """The store's path, with the bundled sample imported on the first start.
 
@@ -105,9 +112,9 @@ def require_run() -> int:
     return run_id
 
 
-def grade_names(db: str, run: dict[str, Any]) -> dict[int, str]:
-    """Grade -> name on the scale of the run's dataset (`run` as `storage.get_run` reads it)."""
-    grades, names = storage.dataset_scale(db, run["dataset"])
+def grade_names(db: str, dataset: str) -> dict[int, str]:
+    """Grade -> name on the scale of `dataset`."""
+    grades, names = storage.dataset_scale(db, dataset)
     return dict(zip(grades, names))
 
 

@@ -21,8 +21,8 @@ SORTS = {"judge confidence": "confidence", "query": "query", "product name": "pr
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
-names = common.grade_names(db, run)
+run = common.run_record(db, dataset, run_id)
+names = common.grade_names(db, dataset)
 version = storage.data_version(db)
 
 st.title("Confusion browser")

@@ -40,7 +40,7 @@ kind = KINDS[st.radio("Select", list(KINDS), key="export-kind")]
 run_id, cell = None, None
 if kind == "judge_wrong":
     run_id = common.require_run()
-    st.caption(f"Run {common.run_title(storage.get_run(db, run_id))}")
+    st.caption(f"Run {common.run_title(common.run_record(db, dataset, run_id))}")
     cells = [EVERY_CELL, *((h, j) for h in grades for j in grades if h != j)]
     chosen_cell = st.selectbox(
         "Confusion cell", cells, key="export-cell",

@@ -14,9 +14,10 @@ from pages import _common as common
 from pages import _queue as queue
 
 db = common.database()
+dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
-names = common.grade_names(db, run)
+run = common.run_record(db, dataset, run_id)
+names = common.grade_names(db, dataset)
 
 review = queue.current()
 if review is None or review.run_id != run_id:

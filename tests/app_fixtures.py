@@ -1,4 +1,5 @@
-"""A store for the app's tests: the bundled WANDS sample and one judged run.
+"""A store for the app's tests (the bundled WANDS sample and one judged run), and the app
+opened and clicked through AppTest.
 
 The run carries the real provenance of the bundled default model (so re-judging it calls the
 real model), but its judgments are written directly: a fixed pattern that agrees with the
@@ -9,6 +10,8 @@ cell, so the confusion browser always has that cell to open.
 from __future__ import annotations
 
 from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
 
 import judge
 import storage
@@ -50,3 +53,27 @@ def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
         })
     storage.record_judgments(db, run_id, records)
     return run_id
+
+
+# The app as `streamlit run app.py` starts it, with the repository importable.
+LAUNCHER = f"""
+import runpy, sys
+sys.path.insert(0, {str(REPO)!r})
+runpy.run_path({str(REPO / "app.py")!r})
+"""
+
+
+def open_app(page: str | None = None) -> AppTest:
+    """The app run once through app.py, then on `page` when one is named."""
+    at = AppTest.from_string(LAUNCHER, default_timeout=120).run()
+    if page is not None:
+        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    """Click the button `key` and rerun; the run must raise nothing."""
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at

@@ -1,4 +1,5 @@
-"""Shared fixtures: real DuckDB files in tmp_path, the bundled WANDS sample, store snapshots."""
+"""Shared fixtures: real DuckDB files in tmp_path, the bundled WANDS sample, store snapshots,
+and the judged store the app's tests open."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import storage
+from app_fixtures import build_store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDER = REPO / "sample_data"
@@ -66,3 +68,26 @@ def assert_label_cache_is_a_rebuild(db: Path) -> int:
         con.execute("ROLLBACK")
     assert cached.equals(rebuilt)
     return len(cached)
+
+
+@pytest.fixture(scope="module")
+def judged_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The sample with one judged run (app_fixtures.build_store), made once per test module."""
+    db = tmp_path_factory.mktemp("store") / "judged.duckdb"
+    run_id = build_store(db)
+    # A small benchmark split (the two queries with fewest pairs), so a real run stays short.
+    with storage.connect(db) as con:
+        con.execute(
+            "UPDATE pairs SET split = 'benchmark' WHERE query_id IN (SELECT query_id FROM pairs "
+            "GROUP BY query_id ORDER BY count(*), query_id LIMIT 2)"
+        )
+    return db, run_id
+
+
+@pytest.fixture
+def store(judged_store, tmp_path, monkeypatch) -> tuple[Path, int]:
+    """A fresh copy of the judged store for each test, named by WORKBENCH_DB."""
+    db = tmp_path / "app.duckdb"
+    shutil.copy(judged_store[0], db)
+    monkeypatch.setenv("WORKBENCH_DB", str(db))
+    return db, judged_store[1]

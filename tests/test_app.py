@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,51 +23,10 @@ from streamlit.testing.v1 import AppTest
 
 import cli
 import storage
-from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store
+from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app
 from conftest import SAMPLE_FOLDER
 
-LAUNCHER = f"""
-import runpy, sys
-sys.path.insert(0, {str(REPO)!r})
-runpy.run_path({str(REPO / "app.py")!r})
-"""
 PAGES = ("overview", "confusion", "review", "runs", "data", "export")
-
-
-@pytest.fixture(scope="module")
-def judged_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    db = tmp_path_factory.mktemp("store") / "judged.duckdb"
-    run_id = build_store(db)
-    # A small benchmark split (the two queries with fewest pairs), so a real run stays short.
-    with storage.connect(db) as con:
-        con.execute(
-            "UPDATE pairs SET split = 'benchmark' WHERE query_id IN (SELECT query_id FROM pairs "
-            "GROUP BY query_id ORDER BY count(*), query_id LIMIT 2)"
-        )
-    return db, run_id
-
-
-@pytest.fixture
-def store(judged_store, tmp_path, monkeypatch) -> tuple[Path, int]:
-    """A fresh copy of the judged store for each test, named by WORKBENCH_DB."""
-    db = tmp_path / "app.duckdb"
-    shutil.copy(judged_store[0], db)
-    monkeypatch.setenv("WORKBENCH_DB", str(db))
-    return db, judged_store[1]
-
-
-def open_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_string(LAUNCHER, default_timeout=120).run()
-    if page is not None:
-        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_every_page_renders_on_the_sample(store):
@@ -209,20 +168,44 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     assert any("174 pairs graded by two or more annotators" in c.value for c in at.caption)
 
 
-def test_overview_reads_the_run_list_once_per_render_and_sees_a_new_run(store, monkeypatch):
-    db, _ = store
+def _count_run_reads(monkeypatch) -> Counter[str]:
+    """Counts of the store calls that read runs, from now on; a call made by page code
+    (app.py or pages/) is also counted under "<name> by a page"."""
     calls: Counter[str] = Counter()
+    page_code = (str(REPO / "pages"), str(REPO / "app.py"))
     for name in ("list_runs", "get_run"):
         def counted(*args, _real=getattr(storage, name), _name=name, **kwargs):
             calls[_name] += 1
+            if sys._getframe(1).f_code.co_filename.startswith(page_code):
+                calls[f"{_name} by a page"] += 1
             return _real(*args, **kwargs)
         monkeypatch.setattr(storage, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("page", ["confusion", "review"])
+def test_run_pages_take_the_run_from_the_sidebars_read(store, monkeypatch, page):
+    _, run_id = store
+    calls = _count_run_reads(monkeypatch)
+    at = open_app(page)
+    calls.clear()
+    at.run()
+    assert not at.exception, at.exception
+    # One read of the run list, the sidebar's; the page names its run from that read instead
+    # of a get_run of its own (the jobs it calls may still read their run).
+    assert (calls["list_runs"], calls["get_run by a page"]) == (1, 0)
+    assert any(c.value.startswith(f"Run \\#{run_id} fixture run") for c in at.caption)
+
+
+def test_overview_reads_the_run_list_once_per_render_and_sees_a_new_run(store, monkeypatch):
+    db, _ = store
+    calls = _count_run_reads(monkeypatch)
     at = open_app("overview")
     calls.clear()
     at.run()
     # The sidebar (app.py) reads the list through common.run_list, the page shares that read
     # and takes the active run's record from it instead of a get_run.
-    assert calls == {"list_runs": 1}
+    assert (calls["list_runs"], calls["get_run"]) == (1, 0)
     assert "Runs with graded pairs among this dataset's newest 6: 1." in [c.value for c in at.caption]
 
     build_store(db, every=4, name="second run")  # between renders, as from the CLI

@@ -8,9 +8,8 @@ import re
 import pytest
 
 import storage
-from app_fixtures import DATASET
+from app_fixtures import DATASET, click, open_app
 from pages._common import md
-from test_app import click, judged_store, open_app, store  # noqa: F401  (fixtures)
 
 
 def _export(at):
