@@ -86,10 +86,14 @@ def _judge_into_run(
     api_key: str | None,
     on_progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    on_run: RunCallback | None = None,
     keep_status: str | None = None,
 ) -> tuple[judge.RunSummary, list[judge.Judgment]]:
-    """Judge `pairs` into `run_id`; the run ends done, cancelled or failed, or, when
-    `keep_status` is given (judging a few pairs again), goes back to that status."""
+    """Judge `pairs` into `run_id` (told to `on_run` before the first pair); the run ends
+    done, cancelled or failed, or, when `keep_status` is given (judging a few pairs again),
+    goes back to that status."""
+    if on_run is not None:
+        on_run(run_id)
     recorder = _Recorder(db, run_id)
     status = keep_status or "failed"
     try:
@@ -144,11 +148,9 @@ def judge_dataset(
         db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
         **provenance,
     )
-    if on_run is not None:
-        on_run(run_id)
     summary, _ = _judge_into_run(
         db, run_id, pairs, settings, skip=set(), backend=backend, api_key=api_key,
-        on_progress=on_progress, cancel=cancel,
+        on_progress=on_progress, cancel=cancel, on_run=on_run,
     )
     return JudgeOutcome(run_id, summary)
 
@@ -214,11 +216,9 @@ def resume_run(
     judged = storage.judged_pair_ids(db, run_id)
     pairs = _run_pairs(db, run, run["params"].get("pair_ids"))
     storage.finish_run(db, run_id, "running")
-    if on_run is not None:
-        on_run(run_id)
     summary, _ = _judge_into_run(
         db, run_id, pairs, settings, skip=judged, backend=backend, api_key=api_key,
-        on_progress=on_progress, cancel=cancel,
+        on_progress=on_progress, cancel=cancel, on_run=on_run,
     )
     return JudgeOutcome(run_id, summary)
 
