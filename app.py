@@ -2,6 +2,9 @@
 
     streamlit run app.py            # opens on the bundled WANDS sample, no setup
     WORKBENCH_DB=/path/to/file.duckdb streamlit run app.py
+
+The selection (dataset, run, cell, pair) is kept in `views/_selection.py` and in the URL, so
+every page, a reload and a shared link show the same view.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 import storage
-from pages import _common as common
+from views import _common as common
+from views import _selection as selection
 
 HERE = Path(__file__).resolve().parent
-PAGES = (  # file in pages/, title, Material icon
+PAGES = (  # file in views/, title, Material icon
     ("overview", "Overview", "monitoring"),
     ("confusion", "Confusion browser", "grid_on"),
     ("review", "Review queue", "rate_review"),
@@ -27,38 +31,41 @@ st.set_page_config(page_title="Relevance judge workbench", page_icon=":material/
                    layout="wide")
 
 
-def _keep_valid(key: str, options: list, pending: object = None) -> None:
-    """Drop a stale selection (a run of another dataset) before its selectbox is drawn."""
-    if pending is not None:
-        st.session_state[key] = pending
-    if options and st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-    if not options:
-        st.session_state.pop(key, None)
+def _pick_dataset() -> None:
+    selection.set_dataset(st.session_state["sidebar-dataset"])
+
+
+def _pick_run() -> None:
+    selection.set_run(st.session_state["sidebar-run"])
 
 
 def sidebar(db: str) -> None:
+    datasets = [d["dataset"] for d in storage.list_datasets(db)]
+    warning = selection.resolve(datasets, lambda name: storage.list_runs(db, name))
+    chosen = selection.current()
     with st.sidebar:
         st.caption("Database")
         st.text(db)
-        datasets = [d["dataset"] for d in storage.list_datasets(db)]
-        _keep_valid("dataset", datasets)
-        st.selectbox("Active dataset", datasets, key="dataset",
+        if warning:
+            st.warning(common.md(f"{warning}: showing what this store has instead."))
+        # The widgets show the selection; they do not own it (see views/_selection.py).
+        st.session_state["sidebar-dataset"] = chosen.dataset
+        st.selectbox("Active dataset", datasets, key="sidebar-dataset", on_change=_pick_dataset,
                      placeholder="no dataset yet: import one on the Data page")
-        runs = (common.run_list(db, common.active_dataset())
-                if common.active_dataset() else None)
-        records = [] if runs is None else runs.to_dict("records")
-        labels = {r["run_id"]: common.run_label(r) for r in records}
-        _keep_valid("run_id", list(labels), common.take_pending_run())
-        st.selectbox("Active run", list(labels), key="run_id", format_func=labels.get,
+        runs = ([] if chosen.dataset is None
+                else storage.list_runs(db, chosen.dataset).to_dict("records"))
+        labels = {r["run_id"]: common.run_label(r, status=True) for r in runs}
+        st.session_state["sidebar-run"] = chosen.run_id
+        st.selectbox("Active run", list(labels), key="sidebar-run", format_func=labels.get,
+                     on_change=_pick_run, index=None,
                      placeholder="no run yet: start one on the Runs page")
 
 
 def main() -> None:
-    common.mark_shell()
     db = common.database()
     sidebar(db)
-    pages = [st.Page(HERE / "pages" / f"{name}.py", title=title, icon=f":material/{icon}:",
+    selection.publish()
+    pages = [st.Page(HERE / "views" / f"{name}.py", title=title, icon=f":material/{icon}:",
                      default=name == "overview") for name, title, icon in PAGES]
     st.navigation(pages).run()
 

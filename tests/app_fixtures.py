@@ -67,7 +67,7 @@ def open_app(page: str | None = None) -> AppTest:
     """The app run once through app.py, then on `page` when one is named."""
     at = AppTest.from_string(LAUNCHER, default_timeout=120).run()
     if page is not None:
-        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        at.switch_page(str(REPO / "views" / f"{page}.py")).run()
     assert not at.exception, at.exception
     return at
 

@@ -34,7 +34,7 @@ def test_every_page_renders_on_the_sample(store):
     assert at.sidebar.selectbox(key="dataset").value == DATASET
     assert at.sidebar.selectbox(key="run_id").value == store[1]
     for page in PAGES:
-        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception, (page, at.exception)
         assert not at.error, (page, [e.value for e in at.error])
 
@@ -46,7 +46,7 @@ def test_pages_say_how_to_start_when_there_is_no_run(tmp_path, monkeypatch):
     assert at.title[0].value == r"Overview: wands\-sample"  # escaped markdown
     assert storage.dataset_stats(db, DATASET)["pairs"] > 0
     for page in ("confusion", "review"):
-        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception
         assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
 
@@ -172,7 +172,7 @@ def _count_run_reads(monkeypatch) -> Counter[str]:
     """Counts of the store calls that read runs, from now on; a call made by page code
     (app.py or pages/) is also counted under "<name> by a page"."""
     calls: Counter[str] = Counter()
-    page_code = (str(REPO / "pages"), str(REPO / "app.py"))
+    page_code = (str(REPO / "views"), str(REPO / "app.py"))
     for name in ("list_runs", "get_run"):
         def counted(*args, _real=getattr(storage, name), _name=name, **kwargs):
             calls[_name] += 1
@@ -290,8 +290,8 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     assert at.session_state["review-queue"].pair_id == first
     assert [e["source"] for e in storage.label_history(db, first)][-2:] == ["review", "revert"]
 
-    at.switch_page(str(REPO / "pages" / "confusion.py")).run()
-    at.switch_page(str(REPO / "pages" / "review.py")).run()
+    at.switch_page(str(REPO / "views" / "confusion.py")).run()
+    at.switch_page(str(REPO / "views" / "review.py")).run()
     assert at.text_input(key="reviewer").value == "ana"  # kept for the session
 
 
@@ -503,11 +503,11 @@ def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store)
     at = open_app()
     at.sidebar.selectbox(key="run_id").select(run_id).run()
     for page in ("overview", "confusion", "review", "runs"):
-        at.switch_page(str(REPO / "pages" / f"{page}.py")).run()
+        at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception, (page, at.exception)
         if page == "overview":  # grades without probabilities: no calibration to show
             assert "No calibration: none of this run's grades comes with probabilities" in [
                 c.value.split(" (")[0] for c in at.caption]
             assert not any(c.proto.id.endswith("reliability") for c in at.get("plotly_chart"))
-    at.switch_page(str(REPO / "pages" / "review.py")).run()
+    at.switch_page(str(REPO / "views" / "review.py")).run()
     assert any("cannot be judged again here" in c.value for c in at.caption)

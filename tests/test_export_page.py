@@ -9,7 +9,7 @@ import pytest
 
 import storage
 from app_fixtures import DATASET, click, open_app
-from pages._common import md
+from views._common import md
 
 
 def _export(at):

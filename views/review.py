@@ -10,8 +10,8 @@ import streamlit as st
 import jobs
 import judge
 import storage
-from pages import _common as common
-from pages import _queue as queue
+from views import _common as common
+from views import _queue as queue
 
 db = common.database()
 dataset = common.require_dataset()

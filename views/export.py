@@ -11,7 +11,7 @@ import streamlit as st
 
 import judge
 import storage
-from pages import _common as common
+from views import _common as common
 
 PREVIEW_LINES = 5
 ANY = "any"

@@ -11,8 +11,8 @@ import streamlit as st
 import jobs
 import judge
 import storage
-from pages import _common as common
-from pages._background import BackgroundRun
+from views import _common as common
+from views._background import BackgroundRun
 
 JOB = "judge-job"
 WHOLE = "whole dataset"

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 import storage
-from pages import _common as common
+from views import _common as common
 
 db = common.database()
 st.title("Data")

@@ -8,9 +8,9 @@ import math
 import streamlit as st
 
 import storage
-from pages import _common as common
-from pages import _figures as figures
-from pages import _queue as queue
+from views import _common as common
+from views import _figures as figures
+from views import _queue as queue
 
 PAGE_SIZE = 50
 ANY = "any"

@@ -1,9 +1,9 @@
 """Helpers every page shares: the database, the active dataset and run, cached loaders.
 
-The sidebar (app.py) owns the `dataset` and `run_id` selectboxes; pages read them through
-`active_dataset` / `active_run` and change them through `select_run`. Cached frames are keyed
-by `storage.data_version`, which changes whenever labels, judgments, documents or splits
-change, from this app or from the CLI in another process.
+The active dataset and run come from the selection (views/_selection.py), which the sidebar
+shows and the URL mirrors. Cached frames are keyed by `storage.data_version`, which changes
+whenever labels, judgments, documents or splits change, from this app or from the CLI in
+another process.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ import streamlit as st
 import jobs
 import judge
 import storage
+from views import _selection as selection
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO / "data" / "workbench.duckdb"
 NO_RUN = "No judge run yet: start one on the Runs page."
-_PENDING_RUN = "_pending_run_id"
-_SHELL = "_shell_ran"
-_RUN_LISTS = "_run_lists"
 
 
 def db_path() -> Path:
@@ -40,60 +38,22 @@ def _opened(path: str) -> str:
     return path
 
 
-def mark_shell() -> None:
-    """Called by app.py on every run, before any page."""
-    st.session_state[_SHELL] = True
-    st.session_state[_RUN_LISTS] = {}  # a new script run reads the run list afresh
-
-
-def run_list(db: str, dataset: str) -> pd.DataFrame:
-    """`storage.list_runs(db, dataset)`, read once per script run, so that the sidebar and
-    the page can share one read (each opens a store connection, 10-20 ms). A run started or
-    finished later in the same script run shows from the next rerun on; a fragment, which
-    reruns without app.py, would see the last full run's list, so it calls
-    `storage.list_runs` itself."""
-    lists = st.session_state.setdefault(_RUN_LISTS, {})
-    if (db, dataset) not in lists:
-        lists[(db, dataset)] = storage.list_runs(db, dataset)
-    return lists[(db, dataset)]
-
-
-def run_record(db: str, dataset: str, run_id: int) -> dict[str, Any]:
-    """The active run's row of `run_list` (name, dataset, model, status, counts): the page
-    shares the sidebar's read instead of a `storage.get_run` of its own."""
-    runs = run_list(db, dataset)
-    return runs[runs["run_id"] == run_id].iloc[0].to_dict()
-
-
 def database() -> str:
-    """The store's path, with the bundled sample imported on the first start.
-
-    A page that runs without app.py around it is sent to app.py. That happens once per
-    server process: with a `pages/` folder next to it, Streamlit treats the first script run
-    in the old pages-folder mode (until app.py's st.navigation switches that off), so a first
-    request for /confusion would run pages/confusion.py alone, with no sidebar.
-    """
-    if not st.session_state.get(_SHELL):
-        st.switch_page(str(REPO / "app.py"))
-    return _opened(str(db_path()))
+    """The store's path, with the bundled sample imported on the first start; a store that
+    cannot be opened stops the page with one message saying what to do."""
+    try:
+        return _opened(str(db_path()))
+    except storage.StoreError as error:
+        st.error(md(error))
+        st.stop()
 
 
 def active_dataset() -> str | None:
-    return st.session_state.get("dataset")
+    return selection.current().dataset
 
 
 def active_run() -> int | None:
-    return st.session_state.get("run_id")
-
-
-def select_run(run_id: int) -> None:
-    """Make `run_id` the active run from the next rerun on (the sidebar widget already exists)."""
-    st.session_state[_PENDING_RUN] = int(run_id)
-
-
-def take_pending_run() -> int | None:
-    """The run `select_run` asked for, once; app.py applies it before drawing the selectbox."""
-    return st.session_state.pop(_PENDING_RUN, None)
+    return selection.current().run_id
 
 
 def require_dataset() -> str:
@@ -178,11 +138,15 @@ def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
                         settings.n_gpu_layers, settings.seed)
 
 
-def run_label(run: dict[str, Any], *, short: bool = False) -> str:
-    """How a run is named: '#3 my run (model.gguf)', or '#3 my run' in figure legends."""
+def run_label(run: dict[str, Any], *, short: bool = False, status: bool = False) -> str:
+    """How a run is named: '#3 my run (model.gguf)', '#3 my run' in figure legends, and
+    with `status` its state when it is not finished ('#3 my run (model.gguf) · cancelled')."""
     if short:
         return f"#{run['run_id']} {run['name'][:24]}"
-    return f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
+    label = f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
+    if status and run.get("status") != selection.FINISHED:
+        label += f" · {run['status']}"
+    return label
 
 
 def run_title(run: dict[str, Any]) -> str:

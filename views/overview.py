@@ -11,8 +11,8 @@ import streamlit as st
 import jobs
 import metrics
 import storage
-from pages import _common as common
-from pages import _figures as figures
+from views import _common as common
+from views import _figures as figures
 
 MAX_RUNS = 6  # runs in the cross-run figures, newest first
 
