@@ -55,21 +55,21 @@ def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
     return run_id
 
 
-# The app as `streamlit run app.py` starts it, with the repository importable.
-LAUNCHER = f"""
-import runpy, sys
-sys.path.insert(0, {str(REPO)!r})
-runpy.run_path({str(REPO / "app.py")!r})
-"""
-
-
-def open_app(page: str | None = None) -> AppTest:
-    """The app run once through app.py, then on `page` when one is named."""
-    at = AppTest.from_string(LAUNCHER, default_timeout=120).run()
+def open_app(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    """The app run once through app.py (with `query` as the URL's query parameters, as a
+    link opens it), then on `page` when one is named."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params.update(query or {})
+    at.run()
     if page is not None:
         at.switch_page(str(REPO / "views" / f"{page}.py")).run()
     assert not at.exception, at.exception
     return at
+
+
+def owned(at: AppTest) -> dict:
+    """The active dataset's state of the session (views/_selection.owned)."""
+    return at.session_state["_owned"][1]
 
 
 def click(at: AppTest, key: str) -> AppTest:

@@ -1,19 +1,10 @@
-"""The app through streamlit.testing.v1.AppTest, on the WANDS sample in a temporary store.
-
-AppTest runs app.py through a one-line launcher in a temporary folder: with a `pages/` folder
-next to the main script, AppTest (Streamlit 1.67) re-detects the old pages-folder mode on
-every run and stops running app.py after the first, so the sidebar would vanish. The running
-server only does that on its first run (pages/_common.database() sends such a run to app.py)
-and app.py's st.navigation switches it off.
-"""
+"""The app through streamlit.testing.v1.AppTest, on the WANDS sample in a temporary store."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
-import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import cli
 import storage
-from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app
+from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app, owned
 from conftest import SAMPLE_FOLDER
 
 PAGES = ("overview", "confusion", "review", "runs", "data", "export")
@@ -31,8 +22,8 @@ PAGES = ("overview", "confusion", "review", "runs", "data", "export")
 
 def test_every_page_renders_on_the_sample(store):
     at = open_app()
-    assert at.sidebar.selectbox(key="dataset").value == DATASET
-    assert at.sidebar.selectbox(key="run_id").value == store[1]
+    assert at.sidebar.selectbox(key="sidebar-dataset").value == DATASET
+    assert at.sidebar.selectbox(key="sidebar-run").value == store[1]
     for page in PAGES:
         at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception, (page, at.exception)
@@ -131,7 +122,7 @@ def test_overview_says_why_thresholds_are_not_tuned_on_two_queries(store):
          "confidence": 0.7, "parse_status": "logprobs", "raw_output": "1"}
         for p in storage.pairs_for_judging(db, DATASET, split="benchmark")])
     at = open_app()
-    at.sidebar.selectbox(key="run_id").select(run_id).run()
+    at.sidebar.selectbox(key="sidebar-run").select(run_id).run()
     assert not at.exception, at.exception
     assert "Expected calibration error (ECE)" in _metric_values(at)
     assert ("Not tuned: cross-validation over queries needs at least 5 queries with "
@@ -168,52 +159,6 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     assert any("174 pairs graded by two or more annotators" in c.value for c in at.caption)
 
 
-def _count_run_reads(monkeypatch) -> Counter[str]:
-    """Counts of the store calls that read runs, from now on; a call made by page code
-    (app.py or pages/) is also counted under "<name> by a page"."""
-    calls: Counter[str] = Counter()
-    page_code = (str(REPO / "views"), str(REPO / "app.py"))
-    for name in ("list_runs", "get_run"):
-        def counted(*args, _real=getattr(storage, name), _name=name, **kwargs):
-            calls[_name] += 1
-            if sys._getframe(1).f_code.co_filename.startswith(page_code):
-                calls[f"{_name} by a page"] += 1
-            return _real(*args, **kwargs)
-        monkeypatch.setattr(storage, name, counted)
-    return calls
-
-
-@pytest.mark.parametrize("page", ["confusion", "review"])
-def test_run_pages_take_the_run_from_the_sidebars_read(store, monkeypatch, page):
-    _, run_id = store
-    calls = _count_run_reads(monkeypatch)
-    at = open_app(page)
-    calls.clear()
-    at.run()
-    assert not at.exception, at.exception
-    # One read of the run list, the sidebar's; the page names its run from that read instead
-    # of a get_run of its own (the jobs it calls may still read their run).
-    assert (calls["list_runs"], calls["get_run by a page"]) == (1, 0)
-    assert any(c.value.startswith(f"Run \\#{run_id} fixture run") for c in at.caption)
-
-
-def test_overview_reads_the_run_list_once_per_render_and_sees_a_new_run(store, monkeypatch):
-    db, _ = store
-    calls = _count_run_reads(monkeypatch)
-    at = open_app("overview")
-    calls.clear()
-    at.run()
-    # The sidebar (app.py) reads the list through common.run_list, the page shares that read
-    # and takes the active run's record from it instead of a get_run.
-    assert (calls["list_runs"], calls["get_run"]) == (1, 0)
-    assert "Runs with graded pairs among this dataset's newest 6: 1." in [c.value for c in at.caption]
-
-    build_store(db, every=4, name="second run")  # between renders, as from the CLI
-    at.run()
-    assert not at.exception, at.exception
-    assert "Runs with graded pairs among this dataset's newest 6: 2." in [c.value for c in at.caption]
-
-
 def test_cli_metrics_prints_the_numbers_the_overview_shows(store, capsys):
     db, run_id = store
     shown = _metric_values(open_app("overview"))
@@ -246,17 +191,18 @@ def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
     rows = at.dataframe[0].value
     assert len(rows) == min(expected, 50)
     assert set(rows["human"]) == {"Exact"} and set(rows["judge"]) == {"Partial"}
-    first = int(rows["pair_id"].iloc[0])
-    at.selectbox(key="cell-pair").select(first).run()
-    click(at, "open-pair")
+    click(at, "review-cell")
     assert at.title[0].value == "Review queue"
+    assert owned(at)["queue"].pair_ids == storage.cell_pair_ids(db, run_id, human=EXACT,
+                                                                judge=PARTIAL)
+    assert at.query_params["queue"] == [f"cell:{EXACT}_{PARTIAL}"]
     assert "Exact × judge Partial" in at.caption[0].value
     assert f"{expected:,} pairs" in at.caption[0].value
 
 
 def test_cell_filters_narrow_the_matrix(store):
     at = open_app("confusion")
-    at.selectbox(key="filter-split").select("benchmark").run()
+    at.selectbox(key=f"filter-split-{DATASET}").select("benchmark").run()
     assert not at.exception
     shown = sum(int(b.label.split(" ")[0].replace(",", "")) for b in at.button
                 if b.key and b.key.startswith("cell-"))
@@ -266,7 +212,7 @@ def test_cell_filters_narrow_the_matrix(store):
 def test_relabel_unsure_note_and_undo_write_label_events(store):
     db, _ = store
     at = open_app("review")
-    queue = at.session_state["review-queue"]
+    queue = owned(at)["queue"]
     first, second = queue.pair_ids[:2]
     original = storage.current_label(db, first)["grade"]
     new_grade = (original + 1) % 3
@@ -278,7 +224,7 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     assert (events[-1]["source"], events[-1]["grade"], events[-1]["author"],
             events[-1]["note"]) == ("review", new_grade, "ana", "brand mismatch")
     assert storage.current_label(db, first)["grade"] == new_grade
-    assert at.session_state["review-queue"].pair_id == second  # moved on
+    assert owned(at)["queue"].pair_id == second  # moved on
 
     click(at, f"unsure-{second}")
     assert storage.current_label(db, second)["unsure"] is True
@@ -287,7 +233,7 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     assert storage.current_label(db, second)["unsure"] is False
     click(at, "undo")  # then the relabel of the first
     assert storage.current_label(db, first)["grade"] == original
-    assert at.session_state["review-queue"].pair_id == first
+    assert owned(at)["queue"].pair_id == first
     assert [e["source"] for e in storage.label_history(db, first)][-2:] == ["review", "revert"]
 
     at.switch_page(str(REPO / "views" / "confusion.py")).run()
@@ -300,9 +246,10 @@ def test_runs_page_lists_and_compares_runs(store):
     second = build_store(db, every=4, name="second run")  # to compare with
     at = open_app("runs")
     assert set(at.dataframe[0].value["run_id"]) == {run_id, second}
-    differences = at.dataframe[1].value.set_index("metric")
+    at = open_app("runs", query={"runs-tab": "Compare two runs"})
+    differences = at.dataframe[0].value.set_index("metric")
     assert differences.loc["accuracy", "difference"] > 0  # the second run errs less often
-    disagreements = at.dataframe[2].value  # pairs where the two runs disagree
+    disagreements = at.dataframe[1].value  # pairs where the two runs disagree
     assert len(disagreements) > 0
     assert set(disagreements["judge_a"]) <= {"Irrelevant", "Partial", "Exact"}
 
@@ -311,7 +258,7 @@ def test_runs_page_lists_and_compares_runs(store):
 def test_rejudge_the_current_pair_with_the_real_model(store):
     db, run_id = store
     at = open_app("review")
-    pair_id = at.session_state["review-queue"].pair_id
+    pair_id = owned(at)["queue"].pair_id
     before = storage.review_card(db, pair_id, run_id)["judgment"]
     click(at, f"rejudge-{pair_id}")
     after = storage.review_card(db, pair_id, run_id)["judgment"]
@@ -331,17 +278,17 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
 @pytest.mark.model
 def test_start_a_run_in_the_background_on_a_split(store):
     db, _ = store
-    at = open_app("runs")
+    at = open_app("runs", query={"runs-tab": "Start a run"})
     at.selectbox(key="run-scope").select("benchmark").run()
     click(at, "start-run")
-    job = at.session_state["judge-job"]
+    job = at.session_state["judge-jobs"][DATASET]
     job.wait(timeout=300)
     assert not job.running and job.error is None, job.error
     at.run()  # the progress fragment reports the end and selects the new run
     at.run()
     assert not at.exception
     run_id = job.outcome.run_id
-    assert at.sidebar.selectbox(key="run_id").value == run_id
+    assert at.sidebar.selectbox(key="sidebar-run").value == run_id
     assert storage.get_run(db, run_id)["status"] == "done"
     benchmark = storage.dataset_stats(db, DATASET)["splits"]["benchmark"]["pairs"]
     assert len(storage.run_labels(db, run_id)) == benchmark
@@ -353,7 +300,7 @@ def _start_stand_in_job(monkeypatch, work) -> AppTest:
     import jobs
 
     monkeypatch.setattr(jobs, "judge_dataset", work)
-    at = open_app("runs")
+    at = open_app("runs", query={"runs-tab": "Start a run"})
     at.segmented_control(key="run-backend").set_value("ollama").run()
     at.text_input(key="run-remote-model").input("any-model").run()
     return click(at, "start-run")
@@ -368,7 +315,7 @@ def test_cancel_stops_a_background_run(store, monkeypatch):
         raise RuntimeError("cancelled by the user")
 
     at = _start_stand_in_job(monkeypatch, slow_job)
-    job = at.session_state["judge-job"]
+    job = at.session_state["judge-jobs"][DATASET]
     assert job.running
     at.run()
     click(at, "cancel-run")
@@ -448,7 +395,7 @@ def test_the_sessions_own_run_shows_once(store, monkeypatch):
         raise RuntimeError("cancelled by the user")
 
     at = _start_stand_in_job(monkeypatch, recording_job)
-    job = at.session_state["judge-job"]
+    job = at.session_state["judge-jobs"][DATASET]
     for _ in range(100):  # until the thread has recorded its run
         if job.run_id is not None:
             break
@@ -464,7 +411,7 @@ def test_the_sessions_own_run_shows_once(store, monkeypatch):
 
 def test_data_page_picks_a_benchmark_by_query(store):
     db, _ = store
-    at = open_app("data")
+    at = open_app("data", query={"data-tab": "Splits"})
     at.number_input(key="bench-queries").set_value(3).run()
     at.number_input(key="bench-per-query").set_value(2).run()
     click(at, "split-benchmark")
@@ -478,7 +425,7 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
     table = tmp_path / "pairs.csv"
     table.write_text("search_term,product_uid,product_name,relevance\n"
                      "red sofa,p1,Red velvet sofa,Exact\nred sofa,p2,Blue armchair,Irrelevant\n")
-    at = open_app("data")
+    at = open_app("data", query={"data-tab": "Import"})
     at.selectbox(key="import-format").select("CSV / TSV / JSONL / Parquet").run()
     at.segmented_control(key="table-source").set_value("path").run()
     at.text_input(key="table-path").input(str(table)).run()
@@ -486,9 +433,11 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
         "query=search_term,doc_id=product_uid,title=product_name,label=relevance").run()
     at.text_input(key="import-dataset").input("csv-test").run()
     click(at, "import")
-    assert at.success[0].value == "Imported."
+    assert at.success[0].value == "Imported into “csv\\-test”, now the active dataset\\."
     assert storage.dataset_stats(db, "csv-test")["labels"] == {0: 1, 1: 0, 2: 1}
-    assert "csv-test" in at.sidebar.selectbox(key="dataset").options
+    assert at.sidebar.selectbox(key="sidebar-dataset").value == "csv-test"
+    assert at.sidebar.selectbox(key="sidebar-run").value is None  # the new dataset's: none
+    assert at.query_params["dataset"] == ["csv-test"]
 
 
 def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store):
@@ -501,7 +450,7 @@ def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store)
         {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
         for p in pairs])
     at = open_app()
-    at.sidebar.selectbox(key="run_id").select(run_id).run()
+    at.sidebar.selectbox(key="sidebar-run").select(run_id).run()
     for page in ("overview", "confusion", "review", "runs"):
         at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception, (page, at.exception)

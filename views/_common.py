@@ -187,3 +187,13 @@ def md(text: object) -> str:
     """`text` from a dataset, a model or a user, escaped so that Streamlit's markdown (titles,
     captions, messages) shows it literally instead of formatting it."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
+def plural(n: int, noun: str, plural_noun: str | None = None) -> str:
+    """'1 query', '2 queries', '1,204 pairs': a count with its noun in the right number."""
+    if n == 1:
+        return f"1 {noun}"
+    if plural_noun is None:
+        plural_noun = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" \
+            else noun + "s"
+    return f"{n:,} {plural_noun}"

@@ -1,5 +1,6 @@
-"""The review queue's state in st.session_state: which pairs, where the cursor is, and the
-pairs reviewed in this session (newest last) so Undo can go back to them."""
+"""The review queue: which pairs, where the cursor is, and the pairs reviewed here (newest
+last) so Undo can go back to them. It belongs to the active dataset (`selection.owned`), and
+its kind and cursor are in the selection, so a reload rebuilds it from the URL."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from pathlib import Path
 
 import streamlit as st
 
-QUEUE = "review-queue"
+from views import _selection as selection
+from views._selection import Queue
+
+_KEY = "queue"
 REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
 
 
 @dataclass
 class ReviewQueue:
     run_id: int
+    queue: Queue
     pair_ids: list[int]
     title: str
     position: int = 0
@@ -27,6 +32,14 @@ class ReviewQueue:
     def move(self, step: int) -> None:
         if self.pair_ids:
             self.position = min(max(self.position + step, 0), len(self.pair_ids) - 1)
+        selection.update(pair_id=self.pair_id)
+
+    def go_to(self, pair_id: int) -> None:
+        """Put the cursor on `pair_id`, adding it at the front when the queue lacks it."""
+        if pair_id not in self.pair_ids:
+            self.pair_ids.insert(0, pair_id)
+        self.position = self.pair_ids.index(pair_id)
+        selection.update(pair_id=pair_id)
 
     def reviewed_current(self) -> None:
         """Remember the current pair for Undo, and step to the next one."""
@@ -40,20 +53,27 @@ class ReviewQueue:
             pair_id = self.reviewed.pop()
             if pair_id in self.pair_ids:
                 self.position = self.pair_ids.index(pair_id)
+                selection.update(pair_id=pair_id)
             return pair_id
         return self.pair_id
 
 
 def current() -> ReviewQueue | None:
-    return st.session_state.get(QUEUE)
+    return selection.owned().get(_KEY)
 
 
-def set_queue(run_id: int, pair_ids: list[int], title: str, start: int | None = None) -> None:
+def set_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
+              start: int | None = None) -> ReviewQueue:
     position = pair_ids.index(start) if start in pair_ids else 0
-    st.session_state[QUEUE] = ReviewQueue(run_id, list(pair_ids), title, position)
+    review = ReviewQueue(run_id, queue, list(pair_ids), title, position)
+    selection.owned()[_KEY] = review
+    selection.update(queue=queue, pair_id=review.pair_id)
+    return review
 
 
-def open_queue(run_id: int, pair_ids: list[int], title: str, start: int | None = None) -> None:
+def open_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
+               start: int | None = None) -> None:
     """Review exactly `pair_ids` (from `start`), on the Review queue page."""
-    set_queue(run_id, pair_ids, title, start)
+    set_queue(run_id, queue, pair_ids, title, start)
+    selection.publish()
     st.switch_page(REVIEW_PAGE)

@@ -1,133 +1,253 @@
 """Confusion browser: the human x judge matrix of the active run; a click on a cell lists its
-pairs a page at a time, sortable and filterable, and opens them in the review queue."""
+pairs a page at a time, sortable and filterable, and a click on a row opens the pair in the
+review queue. Two more tabs find pairs another way: every product of one query with its human
+and judge grades side by side, and a text search over the whole dataset."""
 
 from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 import storage
 from views import _common as common
 from views import _figures as figures
-from views import _queue as queue
+from views import _queue as review_queue
+from views import _selection as selection
+from views._selection import Queue
 
 PAGE_SIZE = 50
 ANY = "any"
+TRISTATE = {ANY: None, "yes": True, "no": False}
 STALE = {ANY: None, "stale only": True, "fresh only": False}
 SORTS = {"judge confidence": "confidence", "query": "query", "product name": "product_name",
          "pair id": "pair_id"}
+TABS = ["Matrix", "By query", "Search"]
 
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = common.run_record(db, dataset, run_id)
+run = storage.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 version = storage.data_version(db)
+chosen = selection.current()
 
 st.title("Confusion browser")
 st.caption(f"Run {common.run_title(run)}: rows are the human label, columns the "
-           "judge's grade. Click a cell to read its pairs.")
+           "judge's grade. Click a cell to read its pairs, and a row to review that pair.")
 
-with st.expander("Filters", expanded=False):
-    c1, c2, c3, c4 = st.columns(4)
-    query_class = c1.selectbox("Query class", [ANY, *storage.query_classes(db, dataset)],
-                               key="filter-class",
-                               persist_state="session")
-    split = c2.selectbox("Split", [ANY, "train", "validation", "benchmark"], key="filter-split",
-                         persist_state="session")
-    low, high = c3.slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), step=0.05,
-                          key="filter-confidence", persist_state="session")
-    stale = c4.selectbox("Stale judgments", list(STALE), key="filter-stale",
-                         persist_state="session")
-filters = storage.PairFilters(
-    query_class=None if query_class == ANY else query_class,
-    split=None if split == ANY else split,
-    min_confidence=None if low <= 0.0 else low,
-    max_confidence=None if high >= 1.0 else high,
-    stale=STALE[stale],
-)
 
-counts = common.confusion_counts(db, run_id, filters, version)
-grades = list(counts.index)
-cell = st.session_state.get("cell")
-if cell is not None and cell[0] != run_id:
-    cell = None
+def _set_search() -> None:
+    selection.update(search=st.session_state["search-text"].strip())
+
+
+def filters_form() -> storage.PairFilters:
+    """The filters over the run's pairs; the search text is part of the selection (and URL)."""
+    st.session_state["search-text"] = chosen.search
+    st.text_input("Search query and product text", key="search-text", on_change=_set_search,
+                  placeholder="words from the query, the product name or its description")
+    # Keys carry the dataset: a reviewer or query class of one dataset means nothing in another.
+    with st.expander("Filters", expanded=False):
+        c1, c2, c3, c4 = st.columns(4)
+        query_class = c1.selectbox("Query class", [ANY, *storage.query_classes(db, dataset)],
+                                   key=f"filter-class-{dataset}", persist_state="session")
+        split = c2.selectbox("Split", [ANY, "train", "validation", "benchmark"],
+                             key=f"filter-split-{dataset}", persist_state="session")
+        low, high = c3.slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), step=0.05,
+                              key=f"filter-confidence-{dataset}", persist_state="session")
+        stale = c4.selectbox("Stale judgments", list(STALE), key=f"filter-stale-{dataset}",
+                             persist_state="session",
+                             help="stale: the label or the product changed after the judgment")
+        c5, c6, c7, c8 = st.columns(4)
+        reviewed = c5.selectbox("Reviewed", list(TRISTATE), key=f"filter-reviewed-{dataset}",
+                                persist_state="session",
+                                help="a reviewer graded the pair (and did not undo it)")
+        unsure = c6.selectbox("Marked unsure", list(TRISTATE), key=f"filter-unsure-{dataset}",
+                              persist_state="session")
+        note = c7.selectbox("Has a note", list(TRISTATE), key=f"filter-note-{dataset}",
+                            persist_state="session")
+        reviewer = c8.selectbox("Reviewer", [ANY, *storage.reviewers(db, dataset)],
+                                key=f"filter-reviewer-{dataset}", persist_state="session")
+    return storage.PairFilters(
+        query_class=None if query_class == ANY else query_class,
+        split=None if split == ANY else split,
+        min_confidence=None if low <= 0.0 else low,
+        max_confidence=None if high >= 1.0 else high,
+        stale=STALE[stale],
+        text=chosen.search or None,
+        reviewed=TRISTATE[reviewed],
+        unsure=TRISTATE[unsure],
+        has_note=TRISTATE[note],
+        reviewer=None if reviewer == ANY else reviewer,
+    )
 
 
 def _open_cell(human: int, judge: int) -> None:
-    st.session_state["cell"] = (run_id, human, judge)
+    selection.update(cell=(human, judge))
 
 
-# The cells are buttons next to a display-only heatmap: st.plotly_chart's on_select returns an
-# empty selection for go.Heatmap (streamlit/streamlit#8760), and buttons are easy to drive
-# from AppTest and Playwright.
-matrix, heat = st.columns([3, 2])
-with matrix:
-    header = st.columns(len(grades) + 1)
-    header[0].markdown("**human ↓ / judge →**")
-    for col, grade in zip(header[1:], grades):
-        col.markdown(f"**{common.md(names[grade])}**")
-    for human in grades:
-        row = st.columns(len(grades) + 1)
-        row[0].markdown(f"**{common.md(names[human])}**")
-        total = int(counts.loc[human].sum())
-        for col, judge in zip(row[1:], grades):
-            n = int(counts.loc[human, judge])
-            share = f" ({n / total:.0%})" if total else ""
-            selected = cell is not None and cell[1:] == (human, judge)
-            col.button(f"{n:,}{share}", key=f"cell-{human}-{judge}", width="stretch",
-                       type="primary" if selected else "secondary", disabled=n == 0,
-                       on_click=_open_cell, args=(human, judge),
-                       help=common.md(f"human {names[human]}, judge {names[judge]}"))
-with heat:
-    st.plotly_chart(figures.confusion_heatmap(counts.to_numpy(), list(names.values())),
-                    key="confusion-heatmap")
+def _with_names(rows: pd.DataFrame) -> pd.DataFrame:
+    """Grades by name, never bare numbers."""
+    return rows.assign(**{c: rows[c].map(names) for c in ("human", "judge") if c in rows})
 
-if cell is None:
-    st.info("Pick a cell to list its pairs.")
-    st.stop()
 
-_, human, judge = cell
-st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
-s1, s2, _ = st.columns([2, 1, 3])
-sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
-descending = s2.toggle("Descending", value=True, key="cell-descending",
-                       persist_state="session")
-# One pager per view: a new cell, filter, order or change to the data starts on page 1.
-pager = f"cell-page-{hash((cell, filters, sort, descending, version))}"
-page_no = st.session_state.get(pager, 1)
-page = storage.confusion_cell_pairs(db, run_id, human=human, judge=judge, filters=filters,
-                                    sort=SORTS[sort], descending=descending,
-                                    offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-if page.total == 0:
-    st.info("No pairs in this cell with these filters.")
-    st.stop()
+PAIR_COLUMNS = {
+    "pair_id": st.column_config.NumberColumn("pair", format="%d", width="small"),
+    "query": st.column_config.TextColumn("query", width="medium"),
+    "product_name": st.column_config.TextColumn("product", width="large"),
+    "human": st.column_config.TextColumn("human", width="small"),
+    "judge": st.column_config.TextColumn("judge", width="small"),
+    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
+                                                  format="%.2f", width="small"),
+    "stale": st.column_config.CheckboxColumn("stale", width="small"),
+    "split": st.column_config.TextColumn("split", width="small"),
+}
 
-rows = page.rows.assign(human=page.rows["human"].map(names), judge=page.rows["judge"].map(names))
-st.dataframe(
-    rows,
-    hide_index=True,
-    column_order=["pair_id", "query", "product_name", "confidence", "stale", "query_class",
-                  "product_class", "split", "human", "judge"],
-    column_config={
-        "pair_id": st.column_config.NumberColumn("pair", format="%d"),
-        "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0,
-                                                      max_value=1.0, format="%.2f"),
-        "stale": st.column_config.CheckboxColumn("stale"),
-    },
-)
-st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
-st.caption(f"{page.total:,} pairs, {PAGE_SIZE} a page.")
 
-pair_ids = page.rows["pair_id"].tolist()
-labels = dict(zip(pair_ids, page.rows["query"] + " — " + page.rows["product_name"].fillna("")))
-o1, o2, o3 = st.columns([3, 1, 1], vertical_alignment="bottom")
-chosen = o1.selectbox("Pair", pair_ids, format_func=lambda p: f"{p}: {labels[p]}",
-                      key="cell-pair")
-open_pair = o2.button("Open this pair", key="open-pair", type="primary")
-if open_pair or o3.button(f"Review all {page.total:,}", key="review-cell"):
-    queue.open_queue(run_id,
-                     storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
-                     f"human {names[human]} × judge {names[judge]}",
-                     start=chosen if open_pair else None)
+def pair_table(rows: pd.DataFrame, key: str, columns: list[str]) -> int | None:
+    """The rows as a table, one row selectable: the pair id the user clicked, or None."""
+    event = st.dataframe(_with_names(rows), hide_index=True, key=key, on_select="rerun",
+                         selection_mode="single-row", column_order=columns,
+                         column_config=PAIR_COLUMNS)
+    picked = event.selection.rows
+    return int(rows["pair_id"].iloc[picked[0]]) if picked else None
+
+
+def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int], title: str) -> None:
+    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page."""
+    review_queue.open_queue(run_id, queue, pair_ids, title, start=pair_id)
+
+
+def matrix_tab(filters: storage.PairFilters) -> None:
+    counts = common.confusion_counts(db, run_id, filters, version)
+    grades = list(counts.index)
+    cell = chosen.cell if chosen.cell is not None and set(chosen.cell) <= set(grades) else None
+    matrix, heat = st.columns([3, 2])
+    with matrix:
+        header = st.columns(len(grades) + 1)
+        header[0].markdown("**human ↓ / judge →**")
+        for col, grade in zip(header[1:], grades):
+            col.markdown(f"**{common.md(names[grade])}**")
+        for human in grades:
+            row = st.columns(len(grades) + 1)
+            row[0].markdown(f"**{common.md(names[human])}**")
+            total = int(counts.loc[human].sum())
+            for col, judge in zip(row[1:], grades):
+                n = int(counts.loc[human, judge])
+                share = f" ({n / total:.0%})" if total else ""
+                col.button(f"{n:,}{share}", key=f"cell-{human}-{judge}", width="stretch",
+                           type="primary" if cell == (human, judge) else "secondary",
+                           disabled=n == 0, on_click=_open_cell, args=(human, judge),
+                           help=common.md(f"human {names[human]}, judge {names[judge]}"))
+    with heat:
+        st.plotly_chart(figures.confusion_heatmap(counts.to_numpy(), list(names.values())),
+                        key="confusion-heatmap")
+    if cell is None:
+        st.info("Pick a cell to list its pairs.")
+        return
+    cell_section(cell, filters)
+
+
+def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
+    human, judge = cell
+    title = f"human {names[human]} × judge {names[judge]}"
+    st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
+    s1, s2, _ = st.columns([2, 1, 3])
+    sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
+    descending = s2.toggle("Descending", value=True, key="cell-descending",
+                           persist_state="session")
+    # One pager per view: a new cell, filter, order or change to the data starts on page 1.
+    pager = f"cell-page-{hash((run_id, cell, filters, sort, descending, version))}"
+    page_no = st.session_state.get(pager, 1)
+    page = storage.confusion_cell_pairs(db, run_id, human=human, judge=judge, filters=filters,
+                                        sort=SORTS[sort], descending=descending,
+                                        offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    if page.total == 0:
+        st.info("No pairs in this cell with these filters.")
+        return
+    picked = pair_table(page.rows, f"cell-table-{pager}",
+                        ["pair_id", "query", "product_name", "human", "judge", "confidence",
+                         "stale", "split"])
+    st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
+    st.caption(f"{common.plural(page.total, 'pair')}, {PAGE_SIZE} a page. "
+               "Click a row to review it.")
+    queue = Queue("cell", selection.format_cell(cell))
+    if picked is not None:
+        open_in_review(queue, picked, storage.cell_pair_ids(
+            db, run_id, human=human, judge=judge, filters=filters), title)
+    if st.button(f"Review all {page.total:,}", key="review-cell", type="primary"):
+        open_in_review(queue, None, storage.cell_pair_ids(
+            db, run_id, human=human, judge=judge, filters=filters), title)
+
+
+def _pick_query() -> None:
+    selection.update(query_id=st.session_state["query-pick"])
+
+
+def query_tab() -> None:
+    choices = storage.query_choices(db, dataset)
+    if choices.empty:
+        st.info("This dataset has no queries with pairs.")
+        return
+    labels = dict(zip(choices["query_id"],
+                      choices["query"] + " (" + choices["pairs"].map(
+                          lambda n: common.plural(n, "product")) + ")"))
+    if chosen.query_id in labels:
+        st.session_state["query-pick"] = chosen.query_id
+    st.selectbox("Query", list(labels), format_func=labels.get, key="query-pick", index=None,
+                 on_change=_pick_query, placeholder="type to find a query")
+    if chosen.query_id not in labels:
+        st.info("Pick a query to see all its products with their human and judge grades.")
+        return
+    rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
+    st.caption(f"Every product of this query: the human label and run "
+               f"{common.run_title(run)}'s grade side by side. Click a row to review it.")
+    picked = pair_table(rows, f"query-table-{chosen.query_id}",
+                        ["pair_id", "product_name", "human", "judge", "confidence", "stale",
+                         "split"])
+    if picked is not None:
+        open_in_review(Queue("query", chosen.query_id), picked, rows["pair_id"].tolist(),
+                       f"the products of query “{labels[chosen.query_id]}”")
+
+
+def search_tab() -> None:
+    if not chosen.search:
+        st.info("Type words in the search box above to find pairs anywhere in the dataset, "
+                "judged or not.")
+        return
+    pager = f"search-page-{hash((chosen.search, run_id, version))}"
+    page_no = st.session_state.get(pager, 1)
+    text_only = storage.PairFilters(text=chosen.search)
+    page = storage.search_pairs(db, dataset, run_id=run_id, filters=text_only,
+                                offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    if page.total == 0:
+        st.info("No pair's query or product text contains this.")
+        return
+    picked = pair_table(page.rows, f"search-table-{pager}",
+                        ["pair_id", "query", "product_name", "human", "judge", "confidence",
+                         "split"])
+    st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
+    st.caption(f"{common.plural(page.total, 'pair')} contain “{common.md(chosen.search)}”. "
+               "Click a row to review it.")
+    queue = Queue("search", chosen.search)
+    title = f"pairs containing “{chosen.search}”"
+    if picked is not None:
+        open_in_review(queue, picked, storage.search_pair_ids(
+            db, dataset, run_id=run_id, filters=text_only), title)
+    if st.button(f"Review all {page.total:,}", key="review-search"):
+        open_in_review(queue, None, storage.search_pair_ids(
+            db, dataset, run_id=run_id, filters=text_only), title)
+
+
+filters = filters_form()
+matrix, by_query, search = st.tabs(TABS, key="confusion-tab", bind="query-params")
+if matrix.open:
+    with matrix:
+        matrix_tab(filters)
+if by_query.open:
+    with by_query:
+        query_tab()
+if search.open:
+    with search:
+        search_tab()

@@ -11,18 +11,22 @@ import streamlit as st
 
 import storage
 from views import _common as common
+from views import _selection as selection
 
 db = common.database()
 st.title("Data")
-if done := st.session_state.pop("data-done", None):
-    st.success(done[0])
-    st.text(done[1])
+if done := selection.owned().pop("data-done", None):
+    st.success(common.md(done[0]))
+    if done[1]:
+        st.text(done[1])
 
 
-def _done(message: str, details: object) -> None:
+def _done(message: str, details: object = "", *, dataset: str | None = None) -> None:
     """Show `message` and `details` (as plain text) after a full rerun, so that the sidebar
-    and the counts show the change."""
-    st.session_state["data-done"] = (message, str(details))
+    and the counts show the change; `dataset` becomes the active one first."""
+    if dataset is not None:
+        selection.set_dataset(dataset)
+    selection.owned()["data-done"] = (message, str(details))
     st.rerun()
 
 
@@ -89,16 +93,34 @@ FORMATS = {"WANDS folder": _wands, "CSV / TSV / JSONL / Parquet": _table,
 def import_section() -> None:
     kind = st.selectbox("Format", list(FORMATS), key="import-format")
     importer = FORMATS[kind]()
+    existing = [d["dataset"] for d in storage.list_datasets(db)]
     dataset = st.text_input("Dataset name", key="import-dataset",
-                            value=common.active_dataset() or "wands")
-    if not st.button("Import", type="primary", key="import", disabled=importer is None):
+                            placeholder="a new name, or an existing dataset to add to").strip()
+    if dataset in existing:
+        st.caption(f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
+                   "are kept, changed labels become new label events).")
+    if not st.button("Import", type="primary", key="import",
+                     disabled=importer is None or not dataset):
         return
     try:
         summary = importer(dataset)
     except (storage.StoreError, OSError) as error:
         st.error(common.md(error))
         return
-    _done("Imported.", summary)
+    _done(f"Imported into “{dataset}”, now the active dataset.", summary, dataset=dataset)
+
+
+def _guard(recipe: storage.BenchmarkRecipe | storage.TrainingRecipe, key: str) -> bool:
+    """True when the split may go ahead: at once, or after the user confirms the warnings
+    (a split that takes most of the queries, or leaves nothing to train on)."""
+    try:
+        warnings = storage.split_warnings(db, dataset, recipe)
+    except storage.StoreError as error:
+        st.error(common.md(error))
+        return False
+    for warning in warnings:
+        st.warning(common.md(warning))
+    return not warnings or st.checkbox("Split anyway", key=f"{key}-anyway")
 
 
 def _report(make_split: Callable[[], storage.SplitReport]) -> None:
@@ -118,9 +140,12 @@ def splits_section(dataset: str) -> None:
     per_query = c2.number_input("Pairs per query", 1, 1_000, 10, key="bench-per-query")
     minimum = c3.number_input("At least, of each label", 0, 100, 2, key="bench-min")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="bench-seed")
-    if st.button("Pick the benchmark (clears the dataset's splits)", key="split-benchmark"):
-        _report(lambda: storage.split_benchmark(db, dataset, storage.BenchmarkRecipe(
-            queries=queries, per_query=per_query, min_per_label=minimum, seed=seed)))
+    recipe = storage.BenchmarkRecipe(queries=queries, per_query=per_query,
+                                     min_per_label=minimum, seed=seed)
+    allowed = _guard(recipe, "split-benchmark")
+    if st.button("Pick the benchmark (clears the dataset's splits)", key="split-benchmark",
+                 disabled=not allowed):
+        _report(lambda: storage.split_benchmark(db, dataset, recipe))
 
     st.subheader("Training and validation: the other queries")
     grades, names = storage.dataset_scale(db, dataset)
@@ -132,20 +157,71 @@ def splits_section(dataset: str) -> None:
     shares = None
     if st.toggle("Rebalance to target label shares", key="train-rebalance"):
         shares = common.label_share_inputs(grades, names, "train")
-    if st.button("Make train and validation splits", key="split-training"):
-        _report(lambda: storage.split_training(db, dataset, storage.TrainingRecipe(
-            cap_per_query=cap or None, label_shares=shares, validation_share=validation,
-            seed=train_seed)))
+    recipe = storage.TrainingRecipe(cap_per_query=cap or None, label_shares=shares,
+                                    validation_share=validation, seed=train_seed)
+    allowed = _guard(recipe, "split-training")
+    if st.button("Make train and validation splits", key="split-training",
+                 disabled=not allowed):
+        _report(lambda: storage.split_training(db, dataset, recipe))
+
+
+def manage_section(dataset: str) -> None:
+    """Rename or delete the active dataset; a delete says what goes and asks first."""
+    st.subheader("Rename or delete")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("New name", key=f"rename-dataset-{dataset}").strip()
+    if c2.button("Rename", key="rename-dataset", disabled=not name):
+        try:
+            storage.rename_dataset(db, dataset, name)
+        except storage.StoreError as error:
+            st.error(common.md(error))
+            return
+        _done(f"“{dataset}” renamed to “{name}”.", dataset=name)
+    footprint = storage.dataset_footprint(db, dataset)
+    goes = ", ".join(common.plural(n, noun) for n, noun in (
+        (footprint.pairs, "pair"), (footprint.label_events, "label event"),
+        (footprint.runs, "run"), (footprint.judgments, "judgment")))
+    sure = st.checkbox(f"Delete “{common.md(dataset)}” with its {goes}",
+                       key=f"delete-dataset-sure-{dataset}")
+    if st.button("Delete dataset", key="delete-dataset", disabled=not sure):
+        try:
+            storage.delete_dataset(db, dataset)
+        except storage.StoreError as error:
+            st.error(common.md(error))
+            return
+        selection.set_dataset(None)
+        _done(f"“{dataset}” deleted: {goes}.")
+
+
+def check_section() -> None:
+    """Read the whole store and verify its invariants; nothing is changed."""
+    st.subheader("Check the store")
+    if not st.button("Check every table", key="check-store"):
+        return
+    with st.spinner("Reading every table…"):
+        report = storage.check_store(db)
+    if report.ok:
+        st.success("The store is consistent: every table read, every invariant holds.")
+        return
+    st.error(f"{common.plural(len(report.problems), 'problem')} found; nothing was changed.")
+    st.text("\n".join(str(problem) for problem in report.problems))
 
 
 dataset = common.active_dataset()
-stats_tab, splits_tab, import_tab = st.tabs(["Dataset", "Splits", "Import"])
-with import_tab:
-    import_section()
+stats_tab, splits_tab, import_tab = st.tabs(["Dataset", "Splits", "Import"], key="data-tab",
+                                            bind="query-params")
+if import_tab.open:
+    with import_tab:
+        import_section()
 if dataset is None:
-    stats_tab.info("No dataset yet: import one.")
+    if not import_tab.open:
+        st.info("No dataset yet: import one in the Import tab.")
     st.stop()
-with stats_tab:
-    common.dataset_summary(storage.dataset_stats(db, dataset))
-with splits_tab:
-    splits_section(dataset)
+if stats_tab.open:
+    with stats_tab:
+        common.dataset_summary(storage.dataset_stats(db, dataset))
+        manage_section(dataset)
+        check_section()
+if splits_tab.open:
+    with splits_tab:
+        splits_section(dataset)

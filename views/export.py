@@ -11,14 +11,18 @@ import streamlit as st
 
 import judge
 import storage
+import pandas as pd
+
 from views import _common as common
+from views import _selection as selection
 
 PREVIEW_LINES = 5
 ANY = "any"
 EVERY_CELL = "every wrong cell"
 KINDS = {
     "All labelled pairs": "labelled",
-    "Pairs a reviewer corrected": "corrected",
+    "Reviewed pairs (a reviewer graded them: confirmed or corrected)": "reviewed",
+    "Corrected pairs (a reviewer changed the imported grade)": "corrected",
     "The active run's failures (judge grade differs from the label)": "judge_wrong",
 }
 FORMATS = {
@@ -40,7 +44,7 @@ kind = KINDS[st.radio("Select", list(KINDS), key="export-kind")]
 run_id, cell = None, None
 if kind == "judge_wrong":
     run_id = common.require_run()
-    st.caption(f"Run {common.run_title(common.run_record(db, dataset, run_id))}")
+    st.caption(f"Run {common.run_title(storage.get_run(db, run_id))}")
     cells = [EVERY_CELL, *((h, j) for h in grades for j in grades if h != j)]
     chosen_cell = st.selectbox(
         "Confusion cell", cells, key="export-cell",
@@ -74,14 +78,16 @@ file_name = st.text_input("File name", "train.jsonl", key="export-name")
 folder = Path(db).parent / "exports"
 st.caption(f"Written to {common.md(folder)}; a validation file and the manifest go beside it.")
 
+chosen = storage.Selection(kind=kind, dataset=dataset, run_id=run_id, cell=cell,
+                           split=None if split == ANY else split,
+                           query_classes=tuple(query_classes))
+st.caption(f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before "
+           "curation.")
 if st.button("Export", type="primary", key="export-run"):
     try:
         result = storage.export_training(
             db, folder / Path(file_name or "train.jsonl").name,
-            selection=storage.Selection(
-                kind=kind, dataset=dataset, run_id=run_id, cell=cell,
-                split=None if split == ANY else split, query_classes=tuple(query_classes),
-            ),
+            selection=chosen,
             format=format,
             curation=storage.Curation(
                 cap_per_query=int(cap) or None, rebalance=rebalance,
@@ -95,14 +101,32 @@ if st.button("Export", type="primary", key="export-run"):
     except storage.StoreError as error:
         st.error(common.md(error))  # it can quote file names, dataset names and user text
         st.stop()
-    st.session_state["export-result"] = result
+    selection.owned()["export-result"] = result
 
-result: storage.ExportResult | None = st.session_state.get("export-result")
+result: storage.ExportResult | None = selection.owned().get("export-result")
 if result is None:
     st.stop()
 
+
+def _labels(counts: dict) -> str:
+    """'Exact 12, Partial 3': a file's labels by name."""
+    return ", ".join(f"{grade_name.get(int(g), g)} {n:,}" for g, n in counts.items())
+
+
 st.subheader("Result")
-st.text(result.summary())
+manifest = result.manifest
+st.success(f"{common.plural(manifest['counts']['exported'], 'pair')} exported in the "
+           f"{manifest['format']} format (of "
+           f"{common.plural(manifest['counts']['selected'], 'pair')} selected).")
+st.dataframe(pd.DataFrame([{"file": f["name"], "pairs": f["rows"], "queries": f["queries"],
+                            "labels": _labels(f["labels"]), "sha256": f["sha256"][:12]}
+                           for f in manifest["files"]]), hide_index=True)
+dropped = {reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
+           for reason, n in manifest["counts"]["dropped"].items()}
+dropped = {reason: n for reason, n in dropped.items() if n}
+if dropped:
+    st.caption("Left out: " + "; ".join(f"{common.plural(n, 'pair')} ({common.md(reason)})"
+                                         for reason, n in dropped.items()))
 for path in (*result.files, result.manifest_path):
     if not path.exists():
         st.warning(f"{common.md(path)} is gone: export again.")

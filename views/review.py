@@ -12,32 +12,99 @@ import judge
 import storage
 from views import _common as common
 from views import _queue as queue
+from views import _selection as selection
+from views._selection import Queue
+
+LONG_TEXT = 600  # characters of a field shown before "show all"
 
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = common.run_record(db, dataset, run_id)
+run = storage.get_run(db, run_id)
 names = common.grade_names(db, dataset)
+chosen = selection.current()
+
+
+def _build(spec: Queue) -> tuple[list[int], str]:
+    """The pair ids and title of the queue `spec` over the active run."""
+    if spec.kind == "cell":
+        human, judge = selection.parse_cell(spec.value)
+        return (storage.cell_pair_ids(db, run_id, human=human, judge=judge),
+                f"human {names.get(human, human)} × judge {names.get(judge, judge)}")
+    if spec.kind == "search":
+        return (storage.search_pair_ids(db, dataset, run_id=run_id,
+                                        filters=storage.PairFilters(text=spec.value)),
+                f"pairs containing “{spec.value}”")
+    if spec.kind == "query":
+        rows = storage.query_pairs(db, dataset, spec.value, run_id=run_id)
+        return rows["pair_id"].tolist(), f"the products of query {spec.value}"
+    return (storage.cell_pair_ids(db, run_id, disagreeing=True),
+            "every pair where the judge disagrees with the human label")
+
+
+def _in_dataset(pair_id: int) -> bool:
+    try:
+        return storage.pair_dataset(db, pair_id) == dataset
+    except storage.NotFoundError:
+        return False
+
 
 review = queue.current()
-if review is None or review.run_id != run_id:
-    queue.set_queue(run_id, storage.cell_pair_ids(db, run_id, disagreeing=True),
-                    "every pair where the judge disagrees with the human label")
-    review = queue.current()
+if review is None or review.run_id != run_id or review.queue != chosen.queue:
+    review = queue.set_queue(run_id, chosen.queue, *_build(chosen.queue), start=chosen.pair_id)
+if chosen.pair_id is not None and chosen.pair_id != review.pair_id:
+    if _in_dataset(chosen.pair_id):  # a link or a jump to a pair outside the queue
+        review.go_to(chosen.pair_id)
+    else:
+        st.warning(f"Pair {chosen.pair_id} is not in the dataset “{common.md(dataset)}”.")
+        selection.update(pair_id=review.pair_id)
+selection.publish()
 
 st.title("Review queue")
 st.caption(f"Run {common.run_title(run)}: "
-           f"{common.md(review.title)}, "
-           f"{len(review.pair_ids):,} pairs.")
-author = st.text_input("Reviewer", value="reviewer", key="reviewer", persist_state="session")
+           f"{common.md(review.title)}, {common.plural(len(review.pair_ids), 'pair')}.")
+
+
+def _search() -> None:
+    text = st.session_state["review-search"].strip()
+    selection.update(queue=Queue("search", text) if text else Queue(), pair_id=None)
+
+
+def _jump() -> None:
+    pair_id = st.session_state["jump-pair"]
+    if pair_id is None:
+        return
+    if _in_dataset(int(pair_id)):
+        selection.update(pair_id=int(pair_id))
+    else:
+        st.session_state["review-error"] = (f"pair {int(pair_id)} is not a pair of the "
+                                            f"dataset “{dataset}”")
+
+
+find, jump, author_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+st.session_state["review-search"] = chosen.queue.value if chosen.queue.kind == "search" else ""
+find.text_input("Find pairs (query or product text): the queue becomes the results",
+                key="review-search", on_change=_search)
+jump.number_input("Jump to pair id", min_value=1, step=1, value=None, key="jump-pair",
+                  on_change=_jump)
+author = author_col.text_input("Reviewer", value="reviewer", key="reviewer",
+                               persist_state="session")
 if not review.pair_ids:
-    st.info("Nothing to review here: pick a cell on the Confusion browser page.")
+    st.info("Nothing to review here: pick a cell on the Confusion browser page, or search.")
     st.stop()
 
 
 def _text_field(label: str, value: object) -> None:
+    """A field as plain text; a long one (a 12,000-character description) is cut with its
+    full text one click away, so the grade buttons stay in view."""
     st.caption(label)
-    st.text("" if value is None or pd.isna(value) else str(value))
+    text = "" if value is None or pd.isna(value) else str(value)
+    if len(text) <= LONG_TEXT:
+        st.text(text)
+        return
+    st.text(text[:LONG_TEXT].rstrip() + " …")
+    with st.expander(f"Show all {len(text):,} characters"):
+        st.text(text)
 
 
 def _grade_name(grade: object) -> str:
@@ -90,8 +157,21 @@ def _show_labels(card: dict) -> None:
     history = pd.DataFrame(card["history"])
     if len(history):
         history["grade"] = history["grade"].map(_grade_name)
-        st.dataframe(history[["event_id", "created_at", "source", "author", "grade", "unsure",
-                              "note", "reverted"]], hide_index=True)
+        st.caption("History, newest first")
+        st.dataframe(history.iloc[::-1], hide_index=True,
+                     column_order=["grade", "author", "source", "note", "unsure", "reverted",
+                                   "created_at", "event_id"],
+                     column_config={
+                         "grade": st.column_config.TextColumn("grade", width="small"),
+                         "author": st.column_config.TextColumn("by", width="small"),
+                         "source": st.column_config.TextColumn("source", width="small"),
+                         "note": st.column_config.TextColumn("note", width="medium"),
+                         "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
+                         "reverted": st.column_config.CheckboxColumn("undone", width="small"),
+                         "created_at": st.column_config.DatetimeColumn(
+                             "when", format="YYYY-MM-DD HH:mm", width="small"),
+                         "event_id": st.column_config.NumberColumn("event", width="small"),
+                     })
 
 
 def _show_judgment(judgment: dict | None) -> None:
@@ -140,7 +220,7 @@ def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
     except (judge.JudgeError, storage.StoreError) as error:
         st.error(common.md(f"re-judging failed: {error}"))
         return
-    st.session_state["rejudged"] = pd.DataFrame(
+    selection.owned()["rejudged"] = pd.DataFrame(
         {"pair": [r.pair_id for r in results],
          "old grade": [_grade_name(r.old_grade) for r in results],
          "new grade": [_grade_name(r.new_grade) for r in results],
@@ -163,14 +243,16 @@ def _rejudge_controls(pair_id: int) -> None:
     if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale",
                  disabled=not stale):
         _rejudge(settings, stale)
-    if "rejudged" in st.session_state:
+    rejudged = selection.owned().get("rejudged")
+    if rejudged is not None:
         st.caption("Last re-judge: old and new grade")
-        st.dataframe(st.session_state["rejudged"], hide_index=True)
+        st.dataframe(rejudged, hide_index=True)
 
 
 @st.fragment
 def review_card() -> None:
     pair_id = review.pair_id
+    selection.publish()  # a fragment rerun skips app.py: keep the URL on the card shown
     nav = st.columns([1, 1, 4], vertical_alignment="center")
     nav[0].button("◀ Previous", key="previous", on_click=review.move, args=(-1,),
                   shortcut="Left", disabled=review.position == 0)

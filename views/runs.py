@@ -12,9 +12,10 @@ import jobs
 import judge
 import storage
 from views import _common as common
+from views import _selection as selection
 from views._background import BackgroundRun
 
-JOB = "judge-job"
+JOBS = "judge-jobs"  # dataset -> its BackgroundRun: a job's banner shows on its dataset only
 WHOLE = "whole dataset"
 RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 DISAGREEMENTS_SHOWN = 500
@@ -26,6 +27,8 @@ db = common.database()
 dataset = common.require_dataset()
 grades, grade_names = storage.dataset_scale(db, dataset)
 st.title("Runs")
+if done := selection.owned().pop("runs-done", None):
+    st.success(common.md(done))
 
 
 @st.cache_resource(show_spinner="Finding the bundled model…")
@@ -89,13 +92,27 @@ def _backend_settings() -> tuple[dict, str | None]:
             "endpoint": endpoint, "concurrency": concurrency}, api_key or None
 
 
+def _jobs() -> dict[str, BackgroundRun]:
+    return st.session_state.setdefault(JOBS, {})
+
+
+def _busy() -> str | None:
+    """Why no run can start now: one in-process model judges one run at a time per session."""
+    running = [name for name, job in _jobs().items() if job.running]
+    if not running:
+        return None
+    if running[0] == dataset:
+        return "a run of this dataset is judging: wait for it or cancel it"
+    return "another dataset's run is judging in this session: wait for it or cancel it there"
+
+
 def _start(work, label: str) -> None:
-    st.session_state[JOB] = BackgroundRun(label).start(work)
+    _jobs()[dataset] = BackgroundRun(label).start(work)
     st.rerun()
 
 
 def start_section() -> None:
-    job = st.session_state.get(JOB)
+    busy = _busy()
     stats = storage.dataset_stats(db, dataset)
     scopes = [WHOLE, *(s for s in stats["splits"] if s != "unassigned")]
     c1, c2 = st.columns(2)
@@ -109,8 +126,10 @@ def start_section() -> None:
     with right:
         usable = _preview(template)
     fields, api_key = _backend_settings()
+    if busy:
+        st.caption(busy)
     if not st.button("Start judging", type="primary", key="start-run",
-                     disabled=not usable or (job is not None and job.running)):
+                     disabled=not usable or busy is not None):
         return
     try:
         settings = judge.JudgeSettings(template=template, scale=tuple(grades), **fields)
@@ -139,8 +158,7 @@ def resume_section(runs) -> None:
     if settings.backend is not judge.Backend.LLAMA_CPP:
         api_key = st.text_input("API key (this session only)", type="password",
                                 key="resume-api-key") or None
-    job = st.session_state.get(JOB)
-    if st.button("Resume", key="resume", disabled=job is not None and job.running):
+    if st.button("Resume", key="resume", disabled=_busy() is not None):
         try:
             backend = common.backend_for(settings)
         except judge.JudgeError as error:
@@ -177,14 +195,15 @@ def progress_panel(job: BackgroundRun) -> None:
     _report_progress(job)
     if not job.running:
         job.reported = True
-        if job.outcome is not None:
-            common.select_run(job.outcome.run_id)
+        # A finished run becomes the active one; a cancelled or failed part-run does not.
+        if job.outcome is not None and not job.outcome.summary.cancelled:
+            selection.set_run(job.outcome.run_id)
         st.rerun()
 
 
 def _own_run_id() -> int | None:
     """The run this session's background job is judging, if any: its own panel shows it."""
-    job = st.session_state.get(JOB)
+    job = _jobs().get(dataset)
     return job.run_id if job is not None and job.running else None
 
 
@@ -247,13 +266,48 @@ def runs_table(runs, version) -> None:
               for r in runs["run_id"]]
     for metric, column in HEADLINE.items():
         table[column] = [v.get(metric, float("nan")) for v in values]
-    first = ["run_id", "name", *HEADLINE.values()]
+    first = ["run_id", "name", "status", "judged", "failed", "unparsed", *HEADLINE.values()]
     st.dataframe(table, hide_index=True, column_order=[*first, *table.columns.drop(first)],
                  column_config={
+                     "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
+                     "name": st.column_config.TextColumn("name", width="medium"),
+                     "status": st.column_config.TextColumn("status", width="small"),
+                     **{c: st.column_config.NumberColumn(c, format="%d", width="small")
+                        for c in ("judged", "failed", "unparsed")},
                      "prompt_sha": st.column_config.TextColumn("template sha256"),
-                     **{c: st.column_config.NumberColumn(format="%.3f")
+                     **{c: st.column_config.NumberColumn(format="%.3f", width="small")
                         for c in HEADLINE.values()},
                  })
+
+
+def manage_section(runs) -> None:
+    """Rename or delete a run of this dataset; a delete says what goes and asks first."""
+    with st.expander("Rename or delete a run"):
+        labels = {r["run_id"]: common.run_label(r, status=True) for r in runs.to_dict("records")}
+        run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="manage-run")
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        name = c1.text_input("New name", key=f"rename-run-{run_id}")
+        if c2.button("Rename", key="rename-run", disabled=not name.strip()):
+            _act(lambda: storage.rename_run(db, run_id, name.strip()),
+                 f"Run #{run_id} renamed to “{name.strip()}”.")
+        judgments = storage.run_footprint(db, run_id).judgments
+        sure = st.checkbox(f"Delete run #{run_id} and its {common.plural(judgments, 'judgment')}"
+                           " (labels are kept)", key=f"delete-run-sure-{run_id}")
+        if st.button("Delete run", key="delete-run", disabled=not sure or _own_run_id() == run_id):
+            if selection.current().run_id == run_id:
+                selection.set_run(None)
+            _act(lambda: storage.delete_run(db, run_id), f"Run #{run_id} deleted.")
+
+
+def _act(change, message: str) -> None:
+    """Make a store change, then rerun with `message` shown, or show why it failed."""
+    try:
+        change()
+    except storage.StoreError as error:
+        st.error(common.md(error))
+        return
+    selection.owned()["runs-done"] = message
+    st.rerun()
 
 
 def compare_section(runs, version) -> None:
@@ -285,28 +339,33 @@ def compare_section(runs, version) -> None:
                  hide_index=True)
 
 
-job = st.session_state.get(JOB)
+job = _jobs().get(dataset)
 if job is not None and not job.reported:
     progress_panel(job)
 elif job is not None:
     _report_progress(job)
 
-runs = common.run_list(db, dataset)
+runs = storage.list_runs(db, dataset)
 others = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")
           if r["status"] == "running" and r["run_id"] != _own_run_id()}
 if others:
     others_progress(others)
 # The cache key of the reports in the table and of the comparison, read once per render.
 version = None if runs.empty else storage.data_version(db)
-runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"])
-with start_tab:
-    start_section()
-    st.subheader("Resume")
-    resume_section(runs)
-with runs_tab:
-    if runs.empty:
-        st.info("No judge run yet: start one in the “Start a run” tab.")
-    else:
-        runs_table(runs, version)
-with compare_tab:
-    compare_section(runs, version)
+runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"],
+                                           key="runs-tab", bind="query-params")
+if start_tab.open:
+    with start_tab:
+        start_section()
+        st.subheader("Resume")
+        resume_section(runs)
+if runs_tab.open:
+    with runs_tab:
+        if runs.empty:
+            st.info("No judge run yet: start one in the “Start a run” tab.")
+        else:
+            runs_table(runs, version)
+            manage_section(runs)
+if compare_tab.open:
+    with compare_tab:
+        compare_section(runs, version)
