@@ -79,7 +79,8 @@ class RunReport:
         kind, grade = zip(*(m.rsplit("_", 1) for m in rows["metric"]))
         wide = rows.assign(kind=kind, grade=np.asarray(grade, dtype=int)).pivot(
             index="grade", columns="kind", values=["value", "low", "high"])
-        wide.columns = [kind if stat == "value" else f"{kind}_{stat}" for stat, kind in wide.columns]
+        wide.columns = [kind if stat == "value" else f"{kind}_{stat}"
+                        for stat, kind in wide.columns]
         wide = wide.reindex(self.grades).rename_axis("grade").reset_index()
         return wide.assign(name=self.grade_names)[columns]
 
@@ -281,12 +282,7 @@ def compare_runs(
     db: str | Path, run_a: int, run_b: int, *, n_boot: int = 1000, seed: int = 0
 ) -> RunComparison:
     """Paired bootstrap of run B minus run A over the pairs both runs graded."""
-    dataset_a, dataset_b = (storage.get_run(db, r)["dataset"] for r in (run_a, run_b))
-    if dataset_a != dataset_b:
-        raise storage.StoreError(
-            f"runs {run_a} and {run_b} judge different datasets ({dataset_a}, {dataset_b})"
-        )
-    grades, names = storage.dataset_scale(db, dataset_a)
+    grades, names = storage.dataset_scale(db, _dataset_of(db, [run_a, run_b]))
     a, b = (_graded(storage.run_labels(db, r)) for r in (run_a, run_b))
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
