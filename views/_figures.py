@@ -114,10 +114,11 @@ def confusion_grid(confusions: Mapping[str, np.ndarray], names: Sequence[str]) -
     for position, counts in enumerate(confusions.values()):
         row, col = divmod(position, n_cols)
         fig.add_trace(_heatmap(counts, names), row=row + 1, col=col + 1)
-        fig.update_yaxes(autorange="reversed", row=row + 1, col=col + 1)
         fig.update_xaxes(title_text="judge", side="bottom", row=row + 1, col=col + 1)
-        if col == 0:
-            fig.update_yaxes(title_text="human", row=row + 1, col=1)
+        # Every matrix has the same rows: they are named once, left of each row of the grid,
+        # where the names cannot run into the matrix to their left.
+        fig.update_yaxes(autorange="reversed", showticklabels=col == 0,
+                         title_text="human" if col == 0 else None, row=row + 1, col=col + 1)
     fig.update_layout(title="Confusion matrices (counts and row shares)", height=80 + 300 * n_rows)
     return fig
 

@@ -82,12 +82,12 @@ def thresholds_section(calibration: jobs.Calibration, grade_names: list[str]) ->
         column_order=("fold", "n_queries", "n_pairs", "thresholds", "kappa_argmax", "kappa_tuned"),
         column_config={
             "fold": st.column_config.NumberColumn("fold", width="small"),
-            "n_queries": st.column_config.NumberColumn("held-out queries", width="small"),
-            "n_pairs": st.column_config.NumberColumn("held-out pairs", width="small"),
+            "n_queries": "held-out queries",
+            "n_pairs": "held-out pairs",
             "thresholds": st.column_config.TextColumn(
-                "grade by expected grade (tuned on the other folds)", width="large",
-                help="Where the expected grade is cut: a pair whose expected grade lies "
-                     "between two cut points gets the grade between them."),
+                "grade by expected grade",
+                help="Cut points tuned on the other folds: a pair whose expected grade lies "
+                     "between two cut points gets the grade written between them."),
             "kappa_argmax": st.column_config.NumberColumn("kappa, judge's grade",
                                                           format=NUMBER),
             "kappa_tuned": st.column_config.NumberColumn("kappa, tuned", format=NUMBER),
