@@ -19,9 +19,11 @@ from ._reports import (
     Calibration,
     RunComparison,
     RunReport,
+    SharedReports,
     compare_runs,
     metric_label,
     run_report,
+    shared_pair_reports,
 )
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "RunComparison",
     "RunProgress",
     "RunReport",
+    "SharedReports",
     "compare_runs",
     "judge_dataset",
     "metric_label",
@@ -44,4 +47,5 @@ __all__ = [
     "run_report",
     "running_progress",
     "settings_for_run",
+    "shared_pair_reports",
 ]

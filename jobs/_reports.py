@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,33 @@ class RunReport:
         """Share of each human grade judged as each grade ("57% of Exact judged Partial")."""
         return metrics.row_shares(self.confusion)
 
+    @property
+    def headline(self) -> pd.DataFrame:
+        """The rows of `metrics` that score the whole matrix: accuracy, macro-F1, quadratic
+        kappa, MAE, severe error rate."""
+        return self.metrics[self.metrics["metric"].isin(_HEADLINE_LABELS)].reset_index(drop=True)
+
+    @property
+    def per_grade(self) -> pd.DataFrame:
+        """Precision, recall and F1 of each grade, one row per grade in scale order.
+
+        Columns grade, name, then for each of precision, recall and f1 its value and its
+        interval (`recall`, `recall_low`, `recall_high`): the rows of `metrics` not in
+        `headline`, turned so that one grade reads along one line.
+        """
+        columns = ["grade", "name"] + [f"{kind}{stat}" for kind in _PER_GRADE_LABELS
+                                       for stat in ("", "_low", "_high")]
+        rows = self.metrics[~self.metrics["metric"].isin(_HEADLINE_LABELS)]
+        if rows.empty:
+            return pd.DataFrame(columns=columns)
+        kind, grade = zip(*(m.rsplit("_", 1) for m in rows["metric"]))
+        wide = rows.assign(kind=kind, grade=np.asarray(grade, dtype=int)).pivot(
+            index="grade", columns="kind", values=["value", "low", "high"])
+        wide.columns = [kind if stat == "value" else f"{kind}_{stat}"
+                        for stat, kind in wide.columns]
+        wide = wide.reindex(self.grades).rename_axis("grade").reset_index()
+        return wide.assign(name=self.grade_names)[columns]
+
 
 @dataclass(frozen=True)
 class RunComparison:
@@ -68,6 +96,21 @@ class RunComparison:
     disagreements: pd.DataFrame
     """Pairs the two runs grade differently: pair_id, query_id, human, judge_a, judge_b."""
     n_pairs: int
+
+
+@dataclass(frozen=True)
+class SharedReports:
+    """Several runs on common ground: each run's report restricted to the labelled pairs
+    that every one of the runs graded, so the runs are compared on the same pairs."""
+
+    reports: dict[int, RunReport]
+    """Run id -> its report on the shared pairs, in the order the runs were asked for."""
+    graded: dict[int, int]
+    """Run id -> labelled pairs the run graded in all: what it is compared on when alone."""
+    n_pairs: int
+    """Pairs every run graded (and humans labelled); 0 when the runs share none."""
+    n_queries: int
+    """Queries those pairs come from."""
 
 
 MIN_QUERIES_FOR_THRESHOLDS = 5
@@ -156,11 +199,12 @@ def _agreement(
     )
 
 
-def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0) -> RunReport:
-    """Metrics of `run_id` against the current human labels, with bootstrap intervals."""
-    run = storage.get_run(db, run_id)
-    grades, names = storage.dataset_scale(db, run["dataset"])
-    frame = storage.run_labels(db, run_id)
+def _report(
+    db: str | Path, run_id: int, dataset: str, frame: pd.DataFrame, *, n_boot: int, seed: int
+) -> RunReport:
+    """The report of `run_id` on the rows of `frame` (`storage.run_labels`, or a subset of
+    it): every number, the counts included, comes from exactly those rows."""
+    grades, names = storage.dataset_scale(db, dataset)
     graded = _graded(frame)
     human, judged = graded["human"].to_numpy(), graded["judge"].to_numpy()
     if graded.empty:
@@ -187,10 +231,50 @@ def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0
         per_query=per_query,
         per_class=per_class,
         calibration=_calibration(graded, grades, seed),
-        agreement=None if graded.empty else _agreement(db, run["dataset"], graded, grades),
+        agreement=None if graded.empty else _agreement(db, dataset, graded, grades),
         n_pairs=len(graded),
         n_unjudged=len(frame) - len(graded),
         n_stale=int(frame["stale"].sum()),
+    )
+
+
+def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0) -> RunReport:
+    """Metrics of `run_id` against the current human labels, with bootstrap intervals."""
+    dataset = storage.get_run(db, run_id)["dataset"]
+    return _report(db, run_id, dataset, storage.run_labels(db, run_id), n_boot=n_boot, seed=seed)
+
+
+def _dataset_of(db: str | Path, run_ids: list[int]) -> str:
+    """The one dataset `run_ids` judge; runs of two datasets share no pair to compare on."""
+    datasets = {r: storage.get_run(db, r)["dataset"] for r in run_ids}
+    if len(set(datasets.values())) > 1:
+        named = ", ".join(f"#{r} {d}" for r, d in datasets.items())
+        raise storage.StoreError(f"runs of different datasets cannot be compared ({named})")
+    return next(iter(datasets.values()))
+
+
+def shared_pair_reports(
+    db: str | Path, run_ids: Sequence[int], *, n_boot: int = 1000, seed: int = 0
+) -> SharedReports:
+    """The reports of `run_ids` (at least one, of one dataset), each restricted to the
+    labelled pairs that every one of them graded. Differences between these reports are
+    differences between the judges: each run's own report also differs by the pairs it
+    happened to judge (a split, a cancelled run). The bootstrap draws the same queries for
+    every run (one seed, the same query ids), so their intervals are comparable."""
+    run_ids = list(dict.fromkeys(run_ids))
+    if not run_ids:
+        raise ValueError("shared_pair_reports needs at least one run")
+    dataset = _dataset_of(db, run_ids)
+    frames = {r: storage.run_labels(db, r) for r in run_ids}
+    graded = {r: set(frame.loc[frame["judge"].notna(), "pair_id"]) for r, frame in frames.items()}
+    shared = set.intersection(*graded.values())
+    restricted = {r: frame[frame["pair_id"].isin(shared)] for r, frame in frames.items()}
+    return SharedReports(
+        reports={r: _report(db, r, dataset, frame, n_boot=n_boot, seed=seed)
+                 for r, frame in restricted.items()},
+        graded={r: len(pairs) for r, pairs in graded.items()},
+        n_pairs=len(shared),
+        n_queries=restricted[run_ids[0]]["query_id"].nunique(),
     )
 
 
@@ -198,12 +282,7 @@ def compare_runs(
     db: str | Path, run_a: int, run_b: int, *, n_boot: int = 1000, seed: int = 0
 ) -> RunComparison:
     """Paired bootstrap of run B minus run A over the pairs both runs graded."""
-    dataset_a, dataset_b = (storage.get_run(db, r)["dataset"] for r in (run_a, run_b))
-    if dataset_a != dataset_b:
-        raise storage.StoreError(
-            f"runs {run_a} and {run_b} judge different datasets ({dataset_a}, {dataset_b})"
-        )
-    grades, names = storage.dataset_scale(db, dataset_a)
+    grades, names = storage.dataset_scale(db, _dataset_of(db, [run_a, run_b]))
     a, b = (_graded(storage.run_labels(db, r)) for r in (run_a, run_b))
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
