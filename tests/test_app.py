@@ -98,7 +98,6 @@ def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(
     judge = next(t for t in _chart(at, "reliability")["data"] if t["name"] == "judge")
     assert _array(judge["x"]) == [pytest.approx(0.8)]
     assert _array(judge["y"]) == [pytest.approx(116 / 174)]
-    assert judge["text"] == ["n=174"]
 
     # The judge's own grades are the argmax of its probabilities; every pair is scored once,
     # in the fold that held its query out, so the argmax kappa is the run's quadratic kappa.
