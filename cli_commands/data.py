@@ -4,11 +4,13 @@ and what a dataset holds."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import storage
 
 from ._common import dataset_of, grade_shares, print_json, subcommand
+from .manage import ask_for_yes
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -115,7 +117,13 @@ def add_import(commands: argparse._SubParsersAction) -> None:
 
 
 def _split(args: argparse.Namespace) -> int:
-    print(args.splitter(args))
+    dataset, recipe = dataset_of(args), args.recipe_of(args)
+    warnings = storage.split_warnings(args.db, dataset, recipe)
+    if warnings and not args.yes:
+        return ask_for_yes("; ".join(warnings))
+    print(args.split_with(args.db, dataset, recipe))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -124,7 +132,9 @@ def add_split(commands: argparse._SubParsersAction) -> None:
         commands, "split",
         "Assign pairs to splits, always by query (a query is never in two splits): "
         "`benchmark` holds out N queries x M pairs with every grade represented, `train` "
-        "splits the remaining queries into train and validation.",
+        "splits the remaining queries into train and validation. A split that would hold "
+        "out more than half of the labelled queries, or leave a split empty, is refused "
+        "with the reason unless --yes is given.",
         "python cli.py split benchmark --queries 50 --per-query 10 --seed 0",
         _split,
     )
@@ -143,9 +153,10 @@ def add_split(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--per-query", type=int, default=10, help="pairs per query (default 10)")
     bench.add_argument("--min-per-label", type=int, default=2, help="at least this many of each grade (default 2)")
     bench.add_argument("--seed", type=int, default=0)
-    bench.set_defaults(splitter=lambda a: storage.split_benchmark(a.db, dataset_of(a), storage.BenchmarkRecipe(
+    bench.add_argument("--yes", action="store_true", help="split even when warned")
+    bench.set_defaults(split_with=storage.split_benchmark, recipe_of=lambda a: storage.BenchmarkRecipe(
         queries=a.queries, per_query=a.per_query, min_per_label=a.min_per_label, seed=a.seed,
-    )))
+    ))
 
     train = subcommand(
         recipes, "train",
@@ -162,9 +173,10 @@ def add_split(commands: argparse._SubParsersAction) -> None:
                        "(default: as they come)")
     train.add_argument("--validation", type=float, default=0.1, help="share of queries for validation (default 0.1)")
     train.add_argument("--seed", type=int, default=0)
-    train.set_defaults(splitter=lambda a: storage.split_training(a.db, dataset_of(a), storage.TrainingRecipe(
+    train.add_argument("--yes", action="store_true", help="split even when warned")
+    train.set_defaults(split_with=storage.split_training, recipe_of=lambda a: storage.TrainingRecipe(
         cap_per_query=a.cap or None, label_shares=a.shares, validation_share=a.validation, seed=a.seed,
-    )))
+    ))
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -178,7 +190,8 @@ def _stats(args: argparse.Namespace) -> int:
     for s in stats:
         print(f"{s['dataset']}: {s['queries']} queries ({s['queries_with_pairs']} with pairs), "
               f"{s['documents']} documents, {s['pairs']} pairs, "
-              f"{s['labelled_pairs']} labelled, {s['reviewed_pairs']} corrected in review")
+              f"{s['labelled_pairs']} labelled, {s['reviewed_pairs']} reviewed "
+              f"({s['confirmed_pairs']} confirmed, {s['corrected_pairs']} corrected)")
         total = max(sum(s["labels"].values()), 1)
         for grade, name in zip(s["grades"], s["grade_names"]):
             count = s["labels"][grade]
@@ -191,8 +204,9 @@ def _stats(args: argparse.Namespace) -> int:
 def add_stats(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands, "stats",
-        "Show each dataset's counts (queries, documents, pairs, labelled and corrected "
-        "pairs), its label distribution and its splits.",
+        "Show each dataset's counts (queries, documents, pairs, labelled pairs, and reviewed "
+        "pairs: a review in force; of those, confirmed: the imported grade kept; corrected: "
+        "the imported grade changed), its label distribution and its splits.",
         "python cli.py stats --dataset wands-sample --json",
         _stats,
     )

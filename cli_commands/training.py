@@ -61,7 +61,9 @@ def add_export(commands: argparse._SubParsersAction) -> None:
                      help="training file; the validation file and manifest go beside it")
     sub.add_argument("--format", default="instruction", choices=storage.TRAINING_FORMATS)
     sub.add_argument("--select", choices=storage.SELECTION_KINDS,
-                     help="which labelled pairs (default: labelled, or judge_wrong with --run)")
+                     help="which labelled pairs: labelled (all), reviewed (a review in force), "
+                     "corrected (a review changed the imported grade), judge_wrong (--run graded "
+                     "them otherwise); default: labelled, or judge_wrong with --run")
     sub.add_argument("--run", type=int, metavar="RUN_ID", help="the judge run for judge_wrong")
     sub.add_argument("--cell", type=_confusion_cell, metavar="HUMAN,JUDGE",
                      help="only this confusion cell of --run, e.g. 2,1: human Exact judged Partial")

@@ -22,7 +22,7 @@ from ._db import connect, schema_version, transaction
 from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedError
 from ._export import ExportResult, export_paths, export_training
 from ._export_curate import Curation
-from ._export_select import SELECTION_KINDS, Selection
+from ._export_select import SELECTION_KINDS, Selection, selection_count
 from ._import_batch import WANDS_SCALE, ImportSummary, Scale
 from ._import_instruction import import_instruction_jsonl
 from ._import_judgement_ai import import_judgement_ai
@@ -36,7 +36,17 @@ from ._labels import (
     record_review,
     undo_last_review,
 )
+from ._manage import (
+    Footprint,
+    dataset_footprint,
+    delete_dataset,
+    delete_run,
+    rename_dataset,
+    rename_run,
+    run_footprint,
+)
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
+from ._reviewed import reviewers
 from ._runs import (
     JUDGMENT_COLUMNS,
     RunTally,
@@ -50,6 +60,8 @@ from ._runs import (
     run_tallies,
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
+from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
+from ._split_warnings import split_warnings
 from ._splits import (
     BenchmarkRecipe,
     SplitPlan,
@@ -86,6 +98,21 @@ __all__ = [
     "query_classes",
     "review_card",
     "stale_pair_ids",
+    "pair_dataset",
+    "query_choices",
+    "query_pairs",
+    "reviewers",
+    "search_pair_ids",
+    "search_pairs",
+    "Footprint",
+    "dataset_footprint",
+    "delete_dataset",
+    "delete_run",
+    "rename_dataset",
+    "rename_run",
+    "run_footprint",
+    "selection_count",
+    "split_warnings",
     "BenchmarkRecipe",
     "ColumnMap",
     "DOCUMENT_FIELDS",

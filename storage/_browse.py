@@ -18,6 +18,7 @@ from ._db import connect
 from ._errors import NotFoundError, StoreError
 from ._labels import label_history
 from ._pairs import _STALE
+from ._reviewed import review_condition, reviewed_by
 
 # The stale test (`_STALE`) when filtering a whole run: only documents edited after the run's first
 # judgment can make one stale, so the join is with those few instead of every document.
@@ -56,18 +57,48 @@ SORT_COLUMNS = {
 SortKey = Literal["confidence", "query", "product_name", "pair_id"]
 
 
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern (escape character backslash) that matches `text` literally anywhere:
+    a user's `50%` or `a_b` is text to find, not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# The text search: the query, the product title or its description contains the text.
+_TEXT_MATCH = " OR ".join(
+    f"{column} ILIKE $text ESCAPE '\\'" for column in ("q.query", "d.title", "d.description")
+)
+
+
 @dataclass(frozen=True)
 class PairFilters:
-    """Filters over a run's judged pairs; None means "any". Hashable, so a cache can key on it."""
+    """Filters over pairs; None means "any". Hashable, so a cache can key on it.
+
+    text: the query, product title or description contains it (case-insensitive, literal).
+    unsure / has_note: the current label is marked unsure / has a note.
+    reviewer: the pair has a review event in force by this author.
+    reviewed: the pair is reviewed (True) or not yet (False), as `_reviewed` defines it.
+    min/max_confidence, stale: the judgment in the run (so they need a run).
+    """
 
     query_class: str | None = None
     split: str | None = None
     min_confidence: float | None = None
     max_confidence: float | None = None
     stale: bool | None = None
+    text: str | None = None
+    unsure: bool | None = None
+    has_note: bool | None = None
+    reviewer: str | None = None
+    reviewed: bool | None = None
 
-    def sql(self) -> tuple[str, dict[str, Any], set[str]]:
-        """The AND-ed conditions over the run-pairs join, their parameters, the joins they need."""
+    def needs_run(self) -> bool:
+        """Whether a filter reads the run's judgment."""
+        return (self.min_confidence, self.max_confidence, self.stale) != (None, None, None)
+
+    def sql(self, pair_id: str = "j.pair_id") -> tuple[str, dict[str, Any], set[str]]:
+        """The AND-ed conditions over pairs `p`, current labels `c` and judgments `j` (whose
+        pair id is the column `pair_id`), their parameters, and the joins they need."""
         clauses: list[str] = []
         params: dict[str, Any] = {}
         tables: set[str] = set()
@@ -89,6 +120,22 @@ class PairFilters:
             clauses.append(f"{_STALE_IN_RUN} = $stale")
             params["stale"] = self.stale
             tables.add("r")
+        if self.text is not None and self.text.strip():
+            clauses.append(f"({_TEXT_MATCH})")
+            params["text"] = contains_pattern(self.text.strip())
+            tables |= {"q", "d"}
+        if self.unsure is not None:
+            clauses.append("coalesce(c.unsure, false) = $unsure")
+            params["unsure"] = self.unsure
+        if self.has_note is not None:
+            clauses.append("(coalesce(c.note, '') <> '') = $has_note")
+            params["has_note"] = self.has_note
+        if self.reviewer is not None:
+            clauses.append(reviewed_by(pair_id, "reviewer"))
+            params["reviewer"] = self.reviewer
+        if self.reviewed is not None:
+            clauses.append(f"{review_condition('reviewed', pair_id)} = $reviewed")
+            params["reviewed"] = self.reviewed
         return "".join(f" AND {c}" for c in clauses), params, tables
 
 

@@ -10,6 +10,7 @@ import duckdb
 
 from ._db import connect
 from ._errors import NotFoundError, StoreError
+from ._reviewed import review_condition
 
 WANDS_GRADES = (0, 1, 2)
 WANDS_GRADE_NAMES = ("Irrelevant", "Partial", "Exact")
@@ -75,8 +76,9 @@ def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[list[int], lis
 def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
     """Counts for `dataset`: queries (and `queries_with_pairs`, since a dataset may list
     queries nobody labelled: WANDS's query.csv has 480, its sample labels 36 of them),
-    documents, pairs, labelled pairs, reviews, and `labels` (grade -> pairs with that
-    current label) and `splits` (split -> queries, pairs)."""
+    documents, pairs, labelled pairs, the reviewed, confirmed and corrected pairs (the words
+    of `_reviewed`), and `labels` (grade -> pairs with that current label) and `splits`
+    (split -> queries, pairs)."""
     with connect(db) as con:
         grades, names = _scale(con, dataset)
         counts = con.execute(
@@ -87,11 +89,18 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
                 (SELECT count(*) FROM pairs WHERE dataset = $d),
                 (SELECT count(*) FROM pairs p JOIN current_labels c USING (pair_id)
                  WHERE p.dataset = $d AND c.grade IS NOT NULL),
-                (SELECT count(*) FROM pairs p JOIN current_labels c USING (pair_id)
-                 WHERE p.dataset = $d AND c.source = 'review'),
                 (SELECT count(DISTINCT query_id) FROM pairs WHERE dataset = $d)
             """,
             {"d": dataset},
+        ).fetchone()
+        reviewed, confirmed, corrected = con.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE {review_condition("reviewed")}),
+                   count(*) FILTER (WHERE {review_condition("confirmed")}),
+                   count(*) FILTER (WHERE {review_condition("corrected")})
+            FROM pairs p LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ?
+            """,
+            [dataset],
         ).fetchone()
         labels = dict(
             con.execute(
@@ -113,11 +122,13 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
         "grades": grades,
         "grade_names": names,
         "queries": counts[0],
-        "queries_with_pairs": counts[5],
+        "queries_with_pairs": counts[4],
         "documents": counts[1],
         "pairs": counts[2],
         "labelled_pairs": counts[3],
-        "reviewed_pairs": counts[4],
+        "reviewed_pairs": reviewed,
+        "confirmed_pairs": confirmed,
+        "corrected_pairs": corrected,
         "labels": {grade: int(labels.get(grade, 0)) for grade in grades},
         "splits": splits,
     }

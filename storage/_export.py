@@ -25,7 +25,12 @@ from ._errors import StoreError
 from ._curate import PARTS, label_counts
 from ._export_curate import CuratedExport, Curation, curate_export
 from ._export_files import atomic_path, file_sha256
-from ._export_select import Selection, resolve_dataset, selected_pairs
+from ._export_select import (
+    Selection,
+    resolve_dataset,
+    selected_pairs,
+    why_nothing_selected,
+)
 from ._pairs import _PAIR_TEXT, _with_extra_fields
 from ._training_formats import (
     ANSWER_PREFIX,
@@ -206,10 +211,11 @@ def export_training(
         dataset, grades, names = resolve_dataset(con, selection)
         selected = selected_pairs(con, selection, dataset)
         curated = curate_export(selected, curation, grades)
+        if selected.empty:
+            reason = why_nothing_selected(con, selection, dataset, dict(zip(grades, names)))
+            raise StoreError(f"nothing to export: {reason}")
         if curated.rows.empty:
-            raise StoreError(
-                f"nothing to export: {len(selected)} pairs selected, dropped {curated.dropped}"
-            )
+            raise StoreError(f"nothing to export: {_why_all_dropped(len(selected), curated.dropped)}")
         write = _part_writer(
             format, instruction_text(grades, names), render_prompt, system_prompt
         )
@@ -237,6 +243,24 @@ def export_training(
     # Returned as read back from its text, so callers see exactly what the file says.
     return ExportResult(
         tuple(paths[f["part"]] for f in files), paths["manifest"], json.loads(text)
+    )
+
+
+def _why_all_dropped(selected: int, dropped: Mapping[str, Any]) -> str:
+    """Why curation left none of `selected` pairs, from the counts of what each rule dropped."""
+    if dropped["benchmark"] == selected:
+        return (
+            f"every selected query is in the benchmark split, which exports never include "
+            f"({selected} pairs): make the benchmark smaller or select other pairs"
+        )
+    reasons = {
+        "belong to benchmark queries": dropped["benchmark"],
+        "repeat a (query, product) pair": dropped["duplicates"],
+        "are over the cap per query": dropped["cap_per_query"],
+        "were dropped to rebalance the labels": sum(dropped["rebalance"].values()),
+    }
+    return f"all {selected} selected pairs were left out: " + ", ".join(
+        f"{n} {why}" for why, n in reasons.items() if n
     )
 
 

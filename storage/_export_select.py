@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 
+from ._db import connect
 from ._errors import NotFoundError, StoreError
+from ._reviewed import review_condition
 from ._splits import SPLITS
 
-SelectionKind = Literal["labelled", "corrected", "judge_wrong"]
-SELECTION_KINDS: tuple[SelectionKind, ...] = ("labelled", "corrected", "judge_wrong")
+SelectionKind = Literal["labelled", "reviewed", "corrected", "judge_wrong"]
+SELECTION_KINDS: tuple[SelectionKind, ...] = ("labelled", "reviewed", "corrected", "judge_wrong")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Selection:
     """Pairs with a current human label, narrowed by kind and filters.
 
-    kind: `labelled` (every labelled pair), `corrected` (a reviewer changed the imported
-    grade), `judge_wrong` (run `run_id` gave a grade other than the current label; `cell`
-    = (human grade, judge grade) keeps one confusion cell). `split` and `query_classes`
+    kind: `labelled` (every labelled pair), `reviewed` or `corrected` (the words of
+    `_reviewed`: a review in force; a review changed the imported grade), `judge_wrong`
+    (run `run_id` gave a grade other than the current label; `cell` = (human grade, judge
+    grade) keeps one confusion cell). `split` and `query_classes`
     narrow any kind. `dataset` None means the run's dataset, or the store's only dataset.
     """
 
@@ -44,6 +50,16 @@ class Selection:
             )
         if self.split is not None and self.split not in SPLITS:
             raise StoreError(f"split {self.split!r}: choose one of {SPLITS}")
+
+
+def selection_count(db: str | Path, selection: Selection) -> int:
+    """The pairs `selection` picks that an export may write: those of queries outside the
+    benchmark, before the curation's duplicates, cap and rebalancing. A page shows it
+    before the export is made."""
+    with connect(db) as con:
+        dataset, _, _ = resolve_dataset(con, selection)
+        selected = selected_pairs(con, selection, dataset)
+    return int((~selected["benchmark_query"].astype(bool)).sum())
 
 
 def resolve_dataset(
@@ -91,8 +107,8 @@ def selected_pairs(
     where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]
     params: dict[str, Any] = {"dataset": dataset}
     judged = ""
-    if selection.kind == "corrected":
-        where.append("c.source = 'review' AND c.grade <> c.original_grade")
+    if selection.kind in ("reviewed", "corrected"):
+        where.append(review_condition(selection.kind))
     if selection.run_id is not None:
         judged = "JOIN judgments j ON j.pair_id = p.pair_id AND j.run_id = $run_id"
         where.append("j.grade IS NOT NULL AND j.grade <> c.grade")
@@ -124,3 +140,44 @@ def selected_pairs(
         """,
         params,
     ).df()
+
+
+# Why a kind selects nothing in the whole dataset, in words a user can act on.
+_NONE_OF_KIND = {
+    "labelled": "dataset {dataset!r} has no labelled pair: import a file with labels, or grade "
+                "pairs in review",
+    "reviewed": "no pair is reviewed yet: a pair is reviewed when a reviewer graded it, marked "
+                "it unsure or left a note (review some pairs, or select `labelled`)",
+    "corrected": "no pair is corrected yet: a pair is corrected when a review changed its "
+                 "imported grade (review some pairs, or select `reviewed`)",
+    "judge_wrong": "run {run_id} graded no labelled pair differently from the humans, so it "
+                   "has no wrong answer to export (select `labelled`, or another run)",
+}
+_KIND_PAIRS = {
+    "labelled": "labelled pair{s}",
+    "reviewed": "reviewed pair{s}",
+    "corrected": "corrected pair{s}",
+    "judge_wrong": "pair{s} run {run_id} got wrong",
+}
+
+
+def why_nothing_selected(
+    con: duckdb.DuckDBPyConnection, selection: Selection, dataset: str, names: Mapping[int, str]
+) -> str:
+    """Why `selection` picks no pair of `dataset` (`names`: grade -> name): its kind picks
+    none at all, or its narrowing (cell, split, query classes) leaves none of those."""
+    facts = {"dataset": dataset, "run_id": selection.run_id}
+    broad = dataclasses.replace(selection, cell=None, split=None, query_classes=())
+    picked = len(selected_pairs(con, broad, dataset))
+    if picked == 0:
+        return _NONE_OF_KIND[selection.kind].format(**facts)
+    narrowing = []
+    if selection.cell is not None:
+        human, judge = (names.get(g, str(g)) for g in selection.cell)
+        narrowing.append(f"is in the cell human {human}, judge {judge}")
+    if selection.split is not None:
+        narrowing.append(f"is in the {selection.split} split")
+    if selection.query_classes:
+        narrowing.append("has the query class " + " or ".join(map(repr, selection.query_classes)))
+    pairs = _KIND_PAIRS[selection.kind].format(s="" if picked == 1 else "s", **facts)
+    return f"of the {picked} {pairs}, none {' and '.join(narrowing)}"

@@ -169,8 +169,7 @@ def split_benchmark(
     """Pick the benchmark of `dataset` anew. Every earlier split of the dataset is cleared,
     since the training split depends on which queries are held out."""
     with connect(db) as con, transaction(con):
-        pairs, grades = _read(con, dataset)
-        plan = plan_benchmark(pairs, recipe, grades)
+        plan = plan_split(*_read(con, dataset), recipe)
         con.execute(
             "UPDATE pairs SET split = NULL WHERE dataset = ? AND split IS NOT NULL", [dataset]
         )
@@ -184,15 +183,32 @@ def split_training(
     """Make the train and validation splits of `dataset` anew from the queries that have
     no benchmark pair; the benchmark is left as it is."""
     with connect(db) as con, transaction(con):
-        pairs, grades = _read(con, dataset)
-        held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
-        plan = plan_training(pairs[~pairs["query_id"].isin(held_out)], recipe, grades)
+        plan = plan_split(*_read(con, dataset), recipe)
         con.execute(
             "UPDATE pairs SET split = NULL WHERE dataset = ? AND split IN ('train', 'validation')",
             [dataset],
         )
         _write(con, dataset, plan.assignments)
     return plan.report
+
+
+def plan_split(
+    pairs: pd.DataFrame, grades: Sequence[int], recipe: BenchmarkRecipe | TrainingRecipe
+) -> SplitPlan:
+    """What `recipe` would assign over a dataset's `pairs` (pair_id, query_id, grade, split
+    as stored): a benchmark from every query, or training splits from the queries that
+    have no benchmark pair."""
+    if isinstance(recipe, BenchmarkRecipe):
+        return plan_benchmark(pairs, recipe, grades)
+    held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
+    return plan_training(pairs[~pairs["query_id"].isin(held_out)], recipe, grades)
+
+
+def read_split_input(db: str | Path, dataset: str) -> tuple[pd.DataFrame, list[int]]:
+    """The pairs of `dataset` with their current grade and split, and its grades: what
+    `plan_split` takes."""
+    with connect(db) as con:
+        return _read(con, dataset)
 
 
 def _read(con: Any, dataset: str) -> tuple[pd.DataFrame, list[int]]:

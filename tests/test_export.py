@@ -256,7 +256,8 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
         ({"format": "preference"}, "select judge_wrong with a run"),
         ({"format": "chat", "render_prompt": None}, "needs a prompt template"),
         ({"format": "yaml"}, "choose one of"),
-        ({"selection": storage.Selection(split="validation")}, "nothing to export: 0 pairs"),
+        ({"selection": storage.Selection(split="validation")},
+         "nothing to export: of the 174 labelled pairs, none is in the validation split"),
         ({"selection": storage.Selection(dataset="other")}, "no dataset named 'other'"),
     ],
 )
@@ -349,3 +350,76 @@ def _labels_and_text(db):
             "JOIN current_labels c USING (pair_id) JOIN documents d USING (dataset, doc_id)"
         ).fetchall()
     return {(q, d): (grade, text) for q, d, grade, text in rows}
+
+
+def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
+    ids = sorted(_labels(sample_db))
+    labels = _labels(sample_db)
+    storage.record_review(sample_db, ids[0], author="r", grade=(labels[ids[0]] + 1) % 3)
+    storage.record_review(sample_db, ids[1], author="r", note="grade is right")
+    storage.record_review(sample_db, ids[2], author="r", grade=labels[ids[2]])
+    storage.record_review(sample_db, ids[3], author="r", grade=(labels[ids[3]] + 1) % 3)
+    storage.undo_last_review(sample_db, ids[3], author="r")
+    for kind, expected in (("reviewed", ids[:3]), ("corrected", ids[:1])):
+        selection = storage.Selection(kind=kind)
+        assert storage.selection_count(sample_db, selection) == len(expected)
+        result = storage.export_training(sample_db, tmp_path / f"{kind}.jsonl", selection=selection)
+        assert result.manifest["counts"]["exported"] == len(expected)
+
+
+def test_selection_count_leaves_out_benchmark_queries(sample_db):
+    storage.split_benchmark(sample_db, storage.SAMPLE_DATASET,
+                            storage.BenchmarkRecipe(queries=3, per_query=2))
+    with storage.connect(sample_db) as con:
+        held = con.execute("SELECT count(*) FROM pairs WHERE query_id IN "
+                           "(SELECT query_id FROM pairs WHERE split = 'benchmark')").fetchone()[0]
+    assert storage.selection_count(sample_db, storage.Selection()) == 174 - held
+    run = _judge(sample_db, wrong_every=3)
+    wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
+    assert 0 < wrong < 174 - held
+
+
+def _all_in_benchmark(db):
+    storage.split_benchmark(db, storage.SAMPLE_DATASET,
+                            storage.BenchmarkRecipe(queries=100, per_query=1))
+
+
+@pytest.mark.parametrize(
+    ("setup", "selection", "message"),
+    [
+        (None, {"kind": "reviewed"},
+         "no pair is reviewed yet: a pair is reviewed when a reviewer graded it, marked it "
+         "unsure or left a note (review some pairs, or select `labelled`)"),
+        (None, {"kind": "corrected"},
+         "no pair is corrected yet: a pair is corrected when a review changed its imported "
+         "grade (review some pairs, or select `reviewed`)"),
+        (None, {"split": "train", "query_classes": ("Accent Chairs",)},
+         "of the 174 labelled pairs, none is in the train split and has the query class "
+         "'Accent Chairs'"),
+        (_all_in_benchmark, {},
+         "every selected query is in the benchmark split, which exports never include "
+         "(174 pairs): make the benchmark smaller or select other pairs"),
+    ],
+)
+def test_an_empty_export_says_why(sample_db, tmp_path, setup, selection, message):
+    if setup:
+        setup(sample_db)
+    with pytest.raises(storage.StoreError) as error:
+        storage.export_training(sample_db, tmp_path / "x.jsonl",
+                                selection=storage.Selection(**selection))
+    assert str(error.value) == f"nothing to export: {message}"
+
+
+def test_an_empty_judge_wrong_export_names_the_run_and_the_cell(sample_db, tmp_path):
+    run = _judge(sample_db, wrong_every=10**9)  # only pair ids divisible by 1e9: none here
+    selection = storage.Selection(kind="judge_wrong", run_id=run)
+    with pytest.raises(storage.StoreError, match=f"run {run} graded no labelled pair "
+                       "differently from the humans"):
+        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=selection)
+    run = _judge(sample_db, wrong_every=2)  # wrong by +1: human Exact is judged Irrelevant
+    cell = storage.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
+    with pytest.raises(storage.StoreError) as error:
+        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=cell)
+    wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
+    assert str(error.value) == (f"nothing to export: of the {wrong} pairs run {run} got wrong, "
+                                "none is in the cell human Irrelevant, judge Exact")

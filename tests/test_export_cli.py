@@ -79,7 +79,10 @@ def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys
     out = tmp_path / "t.jsonl"
     assert run(sample_db, "export", "--select", "corrected", "--out", str(out)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: nothing to export: 0 pairs selected") and err.count("\n") == 1
+    assert err == (
+        "error: nothing to export: no pair is corrected yet: a pair is corrected when a review "
+        "changed its imported grade (review some pairs, or select `reviewed`)\n"
+    )
 
 
 @pytest.mark.parametrize(

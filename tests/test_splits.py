@@ -227,3 +227,50 @@ def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_pa
         for row in map(json.loads, path.read_text("utf-8").splitlines())
     }
     assert exported == stored
+
+
+def _warnings(db, recipe):
+    return storage.split_warnings(db, "wands-sample", recipe)
+
+
+def test_split_warnings_say_what_a_benchmark_would_take(sample_db):
+    before = storage.dataset_stats(sample_db, "wands-sample")["splits"]
+    assert _warnings(sample_db, BenchmarkRecipe(queries=18)) == []
+    assert _warnings(sample_db, BenchmarkRecipe(queries=19)) == [
+        "the benchmark would take 19 of 36 labelled queries (53%), more than half, "
+        "leaving 17 queries to train on"
+    ]
+    assert _warnings(sample_db, BenchmarkRecipe(queries=35)) == [
+        "the benchmark would take 35 of 36 labelled queries (97%), more than half, "
+        "leaving 1 query to train on"
+    ]
+    assert _warnings(sample_db, BenchmarkRecipe()) == [
+        "the benchmark would take 36 of 36 labelled queries (100%), more than half, "
+        "leaving none to train on"
+    ]
+    # Computed from the plan without writing it.
+    assert storage.dataset_stats(sample_db, "wands-sample")["splits"] == before
+
+
+def test_split_warnings_say_when_a_training_split_would_be_empty(sample_db, db, tmp_path):
+    assert _warnings(sample_db, TrainingRecipe()) == []
+    storage.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe(queries=35))
+    assert _warnings(sample_db, TrainingRecipe()) == [
+        "the validation split would have no pairs: 1 query outside the benchmark cannot be "
+        "split into train and validation"
+    ]
+    assert _warnings(sample_db, TrainingRecipe(validation_share=0)) == []
+    storage.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe())
+    assert _warnings(sample_db, TrainingRecipe()) == [
+        "the training split would have no pairs: every labelled query is in the benchmark "
+        "(make the benchmark smaller)"
+    ]
+    table = tmp_path / "unlabelled.tsv"
+    table.write_text("q\tpid\noak desk\td1\n")
+    storage.import_table(db, table, dataset="bare",
+                         columns=storage.ColumnMap.parse("query=q,doc_id=pid"))
+    assert storage.split_warnings(db, "bare", BenchmarkRecipe()) == [
+        "the benchmark would have no pairs: the dataset has no labelled pair"
+    ]
+    with pytest.raises(storage.NotFoundError, match="no dataset named 'nope'"):
+        storage.split_warnings(db, "nope", BenchmarkRecipe())

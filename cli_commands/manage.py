@@ -1,0 +1,128 @@
+"""`cli.py datasets` and `cli.py runs`: list, rename and delete what the store holds.
+
+A delete asks first: without --yes it prints what would go and exits 2, so a script that
+forgets the flag changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import storage
+
+from ._common import print_json, subcommand
+
+
+def ask_for_yes(what: str) -> int:
+    """Refuse an action that needs confirmation: say what it would do, exit code 2."""
+    print(f"error: {what}; run again with --yes to go ahead", file=sys.stderr)
+    return 2
+
+
+def _list_datasets(args: argparse.Namespace) -> int:
+    datasets = storage.list_datasets(args.db)
+    if args.json:
+        print_json([{k: d[k] for k in ("dataset", "grade_names", "queries", "documents", "pairs")}
+                    for d in datasets])
+        return 0
+    if not datasets:
+        print("the store is empty: import a dataset with `python cli.py import`")
+    for d in datasets:
+        counts = storage.Footprint(queries=d["queries"], documents=d["documents"], pairs=d["pairs"])
+        print(f"{d['dataset']}: {counts}")
+    return 0
+
+
+def _rename_dataset(args: argparse.Namespace) -> int:
+    storage.rename_dataset(args.db, args.old, args.new)
+    print(f"renamed dataset {args.old!r} to {args.new.strip()!r}")
+    return 0
+
+
+def _delete_dataset(args: argparse.Namespace) -> int:
+    if not args.yes:
+        footprint = storage.dataset_footprint(args.db, args.name)
+        return ask_for_yes(f"deleting dataset {args.name!r} removes {footprint}")
+    print(f"deleted dataset {args.name!r}: {storage.delete_dataset(args.db, args.name)}")
+    return 0
+
+
+def add_datasets(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands, "datasets",
+        "List the datasets of the store with their queries, documents and pairs; rename or "
+        "delete one.",
+        "python cli.py datasets rename wands-sample sample",
+        _list_datasets,
+    )
+    sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION")
+    rename = subcommand(
+        actions, "rename",
+        "Rename a dataset; its queries, pairs, labels and runs follow.",
+        "python cli.py datasets rename wands-sample sample", _rename_dataset,
+    )
+    rename.add_argument("old")
+    rename.add_argument("new")
+    delete = subcommand(
+        actions, "delete",
+        "Delete a dataset and everything of it (queries, documents, pairs, label history, "
+        "judge runs and their judgments) in one transaction. Without --yes, print what "
+        "would go and change nothing.",
+        "python cli.py datasets delete old-import --yes", _delete_dataset,
+    )
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="delete without asking")
+
+
+def _list_runs(args: argparse.Namespace) -> int:
+    runs = storage.list_runs(args.db, args.dataset)
+    if runs.empty:
+        print("no judge run yet: start one with `python cli.py judge`")
+    for run in runs.itertuples():
+        print(f"#{run.run_id} {run.name} ({run.dataset}, {run.status}): {run.judged} judged, "
+              f"{run.failed} failed, model {Path(str(run.model)).name}")
+    return 0
+
+
+def _rename_run(args: argparse.Namespace) -> int:
+    storage.rename_run(args.db, args.run_id, args.name)
+    print(f"renamed run #{args.run_id} to {args.name.strip()!r}")
+    return 0
+
+
+def _delete_run(args: argparse.Namespace) -> int:
+    if not args.yes:
+        footprint = storage.run_footprint(args.db, args.run_id)
+        return ask_for_yes(f"deleting run #{args.run_id} removes {footprint}")
+    removed = storage.delete_run(args.db, args.run_id)
+    print(f"deleted run #{args.run_id}: {storage.Footprint(runs=1, judgments=removed)}")
+    return 0
+
+
+def add_runs(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands, "runs",
+        "List the judge runs, newest first, with their status and counts; rename or "
+        "delete one.",
+        "python cli.py runs --dataset wands-sample",
+        _list_runs,
+    )
+    sub.add_argument("--dataset", help="only this dataset's runs (default: every dataset's)")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION")
+    rename = subcommand(
+        actions, "rename", "Rename a judge run.",
+        "python cli.py runs rename 3 'gemma few-shot'", _rename_run,
+    )
+    rename.add_argument("run_id", type=int, metavar="RUN_ID")
+    rename.add_argument("name")
+    delete = subcommand(
+        actions, "delete",
+        "Delete a judge run and its judgments in one transaction; the labels stay. "
+        "Without --yes, print what would go and change nothing.",
+        "python cli.py runs delete 3 --yes", _delete_run,
+    )
+    delete.add_argument("run_id", type=int, metavar="RUN_ID")
+    delete.add_argument("--yes", action="store_true", help="delete without asking")

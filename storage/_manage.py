@@ -1,0 +1,149 @@
+"""Renaming and deleting datasets and judge runs, each in one transaction.
+
+A dataset owns its queries, documents and pairs (rows that name it), and through its pairs
+their label events, current labels and judgments; it also owns its judge runs. A delete
+removes all of it or, on any failure, nothing. What a delete removes is counted first
+(`dataset_footprint`, `run_footprint`) so a user can confirm it knowing what goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import duckdb
+
+from ._db import connect, transaction
+from ._errors import NotFoundError, StoreError
+
+# The tables that name a dataset: renaming one renames it in each.
+_NAMED_BY_DATASET = ("datasets", "queries", "documents", "pairs", "judge_runs")
+
+# What a dataset delete removes, children first, each statement over the dataset `$dataset`.
+# Judgments go by run and by pair, so none can be left pointing at a deleted pair or run.
+_DATASET_PAIRS = "SELECT pair_id FROM pairs WHERE dataset = $dataset"
+_DATASET_RUNS = "SELECT run_id FROM judge_runs WHERE dataset = $dataset"
+_DATASET_ROWS = {
+    "judgments": f"run_id IN ({_DATASET_RUNS}) OR pair_id IN ({_DATASET_PAIRS})",
+    "judge_runs": "dataset = $dataset",
+    "current_labels": f"pair_id IN ({_DATASET_PAIRS})",
+    "label_events": f"pair_id IN ({_DATASET_PAIRS})",
+    "pairs": "dataset = $dataset",
+    "documents": "dataset = $dataset",
+    "queries": "dataset = $dataset",
+    "datasets": "dataset = $dataset",
+}
+_RUN_ROWS = {"judgments": "run_id = $run_id", "judge_runs": "run_id = $run_id"}
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """How many rows of each kind a delete removes (or removed)."""
+
+    queries: int = 0
+    documents: int = 0
+    pairs: int = 0
+    label_events: int = 0
+    runs: int = 0
+    judgments: int = 0
+
+    def __str__(self) -> str:
+        """The non-zero counts in words, e.g. "3 queries, 1 judge run, 20 judgments"."""
+        nouns = {"queries": ("query", "queries"), "label_events": ("label event", "label events"),
+                 "runs": ("judge run", "judge runs")}
+        parts = []
+        for f in fields(self):
+            n = getattr(self, f.name)
+            one, many = nouns.get(f.name, (f.name[:-1], f.name))
+            if n:
+                parts.append(f"{n:,} {one if n == 1 else many}")
+        return ", ".join(parts) or "nothing"
+
+
+def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> Footprint:
+    counts = {
+        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
+        for table, where in rows.items()
+    }
+    return Footprint(
+        queries=counts.get("queries", 0), documents=counts.get("documents", 0),
+        pairs=counts.get("pairs", 0), label_events=counts.get("label_events", 0),
+        runs=counts["judge_runs"], judgments=counts["judgments"],
+    )
+
+
+def _delete(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> None:
+    for table, where in rows.items():
+        con.execute(f"DELETE FROM {table} WHERE {where}", params)
+
+
+def _check_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    if not con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchall():
+        raise NotFoundError(f"no dataset named {dataset!r}")
+
+
+def _check_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    if not con.execute("SELECT 1 FROM judge_runs WHERE run_id = ?", [run_id]).fetchall():
+        raise NotFoundError(f"no judge run {run_id}")
+
+
+def _new_name(name: str, what: str) -> str:
+    if not name.strip():
+        raise StoreError(f"a {what} needs a name: give a non-empty one")
+    return name.strip()
+
+
+def rename_dataset(db: str | Path, old: str, new: str) -> None:
+    """Give dataset `old` the name `new` everywhere it is named (its queries, documents,
+    pairs and runs follow). Refuses an empty name or one another dataset has."""
+    new = _new_name(new, "dataset")
+    with connect(db) as con, transaction(con):
+        _check_dataset(con, old)
+        if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [new]).fetchall():
+            raise StoreError(f"a dataset named {new!r} already exists: choose another name")
+        for table in _NAMED_BY_DATASET:
+            con.execute(f"UPDATE {table} SET dataset = $new WHERE dataset = $old",
+                        {"old": old, "new": new})
+
+
+def dataset_footprint(db: str | Path, dataset: str) -> Footprint:
+    """What `delete_dataset` would remove: the dataset's queries, documents, pairs, label
+    events (with their current labels), judge runs and judgments."""
+    with connect(db) as con:
+        _check_dataset(con, dataset)
+        return _count(con, _DATASET_ROWS, {"dataset": dataset})
+
+
+def delete_dataset(db: str | Path, dataset: str) -> Footprint:
+    """Remove `dataset` and everything of it, all or nothing; returns what was removed."""
+    with connect(db) as con, transaction(con):
+        _check_dataset(con, dataset)
+        footprint = _count(con, _DATASET_ROWS, {"dataset": dataset})
+        _delete(con, _DATASET_ROWS, {"dataset": dataset})
+    return footprint
+
+
+def rename_run(db: str | Path, run_id: int, name: str) -> None:
+    """Give judge run `run_id` the name `name` (not empty; names need not be unique, the
+    run id is what identifies a run)."""
+    name = _new_name(name, "judge run")
+    with connect(db) as con, transaction(con):
+        _check_run(con, run_id)
+        con.execute("UPDATE judge_runs SET name = ? WHERE run_id = ?", [name, run_id])
+
+
+def run_footprint(db: str | Path, run_id: int) -> Footprint:
+    """What `delete_run` would remove: the run and its judgments (labels stay)."""
+    with connect(db) as con:
+        _check_run(con, run_id)
+        return _count(con, _RUN_ROWS, {"run_id": run_id})
+
+
+def delete_run(db: str | Path, run_id: int) -> int:
+    """Remove judge run `run_id` and its judgments, all or nothing; returns the number of
+    judgments removed."""
+    with connect(db) as con, transaction(con):
+        _check_run(con, run_id)
+        footprint = _count(con, _RUN_ROWS, {"run_id": run_id})
+        _delete(con, _RUN_ROWS, {"run_id": run_id})
+    return footprint.judgments
