@@ -194,7 +194,7 @@ def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
     assert at.title[0].value == "Review queue"
     assert owned(at)["queue"].pair_ids == storage.cell_pair_ids(db, run_id, human=EXACT,
                                                                 judge=PARTIAL)
-    assert at.query_params["queue"] == [f"cell:{EXACT}_{PARTIAL}"]
+    assert at.query_params["queue"] == f"cell:{EXACT}_{PARTIAL}"
     assert "Exact × judge Partial" in at.caption[0].value
     assert f"{expected:,} pairs" in at.caption[0].value
 
@@ -436,7 +436,7 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
     assert storage.dataset_stats(db, "csv-test")["labels"] == {0: 1, 1: 0, 2: 1}
     assert at.sidebar.selectbox(key="sidebar-dataset").value == "csv-test"
     assert at.sidebar.selectbox(key="sidebar-run").value is None  # the new dataset's: none
-    assert at.query_params["dataset"] == ["csv-test"]
+    assert at.query_params["dataset"] == "csv-test"
 
 
 def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store):
