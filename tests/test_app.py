@@ -414,7 +414,7 @@ def test_data_page_picks_a_benchmark_by_query(store):
     at.number_input(key="bench-queries").set_value(3).run()
     at.number_input(key="bench-per-query").set_value(2).run()
     click(at, "split-benchmark")
-    assert "Splits made." in at.success[0].value
+    assert "Splits made\\." in at.success[0].value
     splits = storage.dataset_stats(db, DATASET)["splits"]
     assert splits["benchmark"]["queries"] == 3
 

@@ -53,7 +53,7 @@ def test_a_link_to_something_gone_says_so_and_shows_what_there_is(store):
     at = open_app(query={"dataset": "deleted-long-ago", "run": "99"})
     assert at.sidebar.selectbox(key="sidebar-dataset").value == DATASET
     assert [w.value for w in at.sidebar.warning] == [
-        "There is no dataset named “deleted\\-long\\-ago” in this store: showing what this "
+        "There is no dataset named “deleted\\-long\\-ago” in this store\\: showing what this "
         "store has instead\\."]
     assert at.query_params["dataset"] == DATASET
 
@@ -68,7 +68,8 @@ def test_changing_the_dataset_drops_what_belonged_to_the_old_one(store, tmp_path
     at.sidebar.selectbox(key="sidebar-dataset").select(OTHER).run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="sidebar-run").value is None
-    assert at.session_state["_owned"][0] == OTHER and "queue" not in owned(at)
+    box = at.session_state["_owned"] if "_owned" in at.session_state else None
+    assert box is None or (box[0] == OTHER and "queue" not in box[1])
     assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
     assert set(at.query_params) <= {"dataset"}
     for page in ("overview", "confusion", "review", "runs", "data", "export"):
@@ -101,7 +102,7 @@ def test_the_tab_stays_after_a_split(store):
     at.number_input(key="bench-queries").set_value(3).run()
     click(at, "split-benchmark")
     assert at.session_state["data-tab"] == "Splits"
-    assert any("Splits made." in s.value for s in at.success)
+    assert any("Splits made\\." in s.value for s in at.success)
 
 
 def test_a_split_that_takes_most_queries_asks_first(store):

@@ -138,9 +138,10 @@ def resolve(datasets: list[str], runs_of: Any) -> str | None:
     newest first. Returns a warning for the user when the URL named something that is gone."""
     s = current()
     warning = None
-    if s.dataset not in datasets:
-        if s.dataset is not None:
-            warning = f"There is no dataset named “{s.dataset}” in this store"
+    if s.dataset is None:  # a first start, or a link that names no dataset
+        s = replace(s, dataset=datasets[0] if datasets else None)
+    elif s.dataset not in datasets:  # what the rest of the selection named is gone with it
+        warning = f"There is no dataset named “{s.dataset}” in this store"
         s = Selection(dataset=datasets[0] if datasets else None)
     if s.dataset is None:
         _set(s)
@@ -171,6 +172,7 @@ def set_dataset(dataset: str | None) -> None:
     """Make `dataset` active; its run is chosen by `resolve` on the next script run."""
     if dataset != current().dataset:
         _set(Selection(dataset=dataset))
+        st.session_state.pop(_OWNED, None)
 
 
 def set_run(run_id: int | None) -> None:

@@ -49,14 +49,15 @@ def _in_dataset(pair_id: int) -> bool:
         return False
 
 
+wanted = chosen.pair_id  # from a link, a jump, or the queue's own cursor
 review = queue.current()
 if review is None or review.run_id != run_id or review.queue != chosen.queue:
-    review = queue.set_queue(run_id, chosen.queue, *_build(chosen.queue), start=chosen.pair_id)
-if chosen.pair_id is not None and chosen.pair_id != review.pair_id:
-    if _in_dataset(chosen.pair_id):  # a link or a jump to a pair outside the queue
-        review.go_to(chosen.pair_id)
+    review = queue.set_queue(run_id, chosen.queue, *_build(chosen.queue), start=wanted)
+if wanted is not None and wanted != review.pair_id:
+    if _in_dataset(wanted):  # a link or a jump to a pair outside the queue
+        review.go_to(wanted)
     else:
-        st.warning(f"Pair {chosen.pair_id} is not in the dataset “{common.md(dataset)}”.")
+        st.warning(f"Pair {wanted} is not in the dataset “{common.md(dataset)}”.")
         selection.update(pair_id=review.pair_id)
 selection.publish()
 
