@@ -85,11 +85,18 @@ def new_page(browser, width: int = 1280, height: int = 1600):
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished the script run the last action started and has
-    dropped the elements of the previous run (they stay on screen, marked stale, meanwhile)."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    page.wait_for_function("!document.querySelector(\"[data-stale='true']\")")
+    """Wait until Streamlit has finished the script runs the last action started (a button
+    that calls st.rerun starts a second one) and has dropped the elements of the previous
+    run (they stay on screen, marked stale, meanwhile)."""
+    for _ in range(2):
+        page.wait_for_timeout(250)
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        page.wait_for_function("!document.querySelector(\"[data-stale='true']\")")
+
+
+def see(page, text: str, timeout_ms: float = WAIT_MS) -> None:
+    """Wait until `text` is on screen (a substring of some element's text)."""
+    page.get_by_text(text).first.wait_for(timeout=timeout_ms)
 
 
 def goto(page, url: str) -> None:
@@ -126,7 +133,7 @@ def fill(page, key: str, text: str) -> None:
 
 def choose(page, key: str, option: str) -> None:
     """Pick `option` (its shown text, exactly) in the selectbox with widget key `key`."""
-    page.locator(f".st-key-{key} [data-baseweb='select']").first.click()
+    page.locator(f".st-key-{key} button[aria-label='Open']").first.click()
     page.get_by_role("option", name=option, exact=True).first.click()
     settle(page)
 
@@ -165,10 +172,9 @@ def body_text(page) -> str:
 
 
 def sidebar_value(page, label: str) -> str:
-    """The shown value of the sidebar selectbox labelled `label`."""
-    box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']",
-                       has_text=label).first
-    return box.locator("[data-baseweb='select']").inner_text().strip()
+    """The shown value of the sidebar selectbox labelled `label` ("" when none is chosen)."""
+    return page.locator("[data-testid='stSidebar'] [role='combobox']"
+                        f"[aria-label='{label}']").first.input_value()
 
 
 def card_pair_id(page) -> int:

@@ -33,6 +33,7 @@ from browser import (
     launch,
     new_page,
     open_page,
+    see,
     segment,
     serve,
     settle,
@@ -117,9 +118,11 @@ def test_import_makes_the_new_dataset_active(app):
     assert page.locator(".st-key-import-dataset input").input_value() == ""  # no default
     fill(page, "import-dataset", DATASET)
     click(page, "import")
-    assert f"Imported into “{DATASET}”, now the active dataset." in body_text(page)
+    see(page, f"Imported into “{DATASET}”, now the active dataset.")
     assert sidebar_value(page, "Active dataset") == DATASET
-    assert sidebar_value(page, "Active run") == "no run yet: start one on the Runs page"
+    assert sidebar_value(page, "Active run") == ""
+    assert "no run yet: start one on the Runs page" in page.locator(
+        "[data-testid='stSidebar']").inner_html()
     # The tab stays where the user is after the import's rerun.
     assert page.get_by_role("tab", name="Import").get_attribute("aria-selected") == "true"
     assert storage.dataset_stats(db, DATASET)["pairs"] == n
@@ -132,13 +135,13 @@ def test_split_and_judge_the_benchmark_with_the_bundled_model(app):
     fill(page, "bench-queries", "2")
     fill(page, "bench-per-query", "6")
     click(page, "split-benchmark")
-    assert "Splits made." in body_text(page)
+    see(page, "Splits made.")
     assert page.get_by_role("tab", name="Splits").get_attribute("aria-selected") == "true"
     assert _rows(db, "SELECT count(DISTINCT query_id), count(*) FROM pairs "
                      "WHERE dataset = ? AND split = 'benchmark'", DATASET) == [(2, 12)]
 
     open_page(page, "Runs")
-    assert "No judge run yet" in body_text(page)
+    see(page, "No judge run yet")
     assert SAMPLE_RUN not in body_text(page)
     tab(page, "Start a run")
     choose(page, "run-scope", "benchmark split (12 pairs)")
@@ -222,7 +225,7 @@ def test_long_and_hostile_text_is_shown_as_text(app):
                                   "'sku-0-1'", DATASET)
     fill(page, "jump-pair", str(long_pair))
     assert card_pair_id(page) == long_pair
-    assert "Show all 12,800 characters" in body_text(page)
+    see(page, "Show all 12,800 characters")
     grade_button = page.locator(f".st-key-grade-{long_pair}-2 button:visible").first
     assert grade_button.bounding_box()["y"] < 2000  # the grade buttons stay near the top
     fill(page, "jump-pair", str(hostile_pair))
@@ -244,8 +247,7 @@ def test_export_and_validate(app):
     _, db, _, page, _ = app
     open_page(page, "Export")
     click(page, "export-run")
-    text = body_text(page)
-    assert "24 pairs exported in the instruction format" in text  # benchmark pairs held out
+    see(page, "24 pairs exported in the instruction format")  # benchmark pairs held out
     exported = db.parent / "exports" / "train.jsonl"
     assert len(exported.read_text().splitlines()) == 24
     assert cli.main(["--db", str(db), "validate", str(exported)]) == 0
@@ -300,7 +302,7 @@ def test_deleting_the_dataset_removes_it_everywhere(app):
     tab(page, "Dataset")
     check(page, f"delete-dataset-sure-{DATASET}")
     click(page, "delete-dataset")
-    assert f"“{DATASET}” deleted" in body_text(page)
+    see(page, f"“{DATASET}” deleted")
     assert sidebar_value(page, "Active dataset") == SAMPLE
     for table in ("datasets", "queries", "documents", "pairs", "judge_runs"):
         assert _rows(db, f"SELECT count(*) FROM {table} WHERE dataset = ?", DATASET) == [(0,)]
