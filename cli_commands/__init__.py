@@ -1,14 +1,14 @@
 """The subcommands of `cli.py`, one module per group; `COMMANDS` adds them to the parser in
-the order of the loop: data in, judge, measure, training data out."""
+the order of the loop: data in, judge, measure, training data out; then the store's check."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from . import data, judging, report, training
+from . import check, data, judging, report, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import, data.add_split, data.add_stats, judging.add_judge, report.add_metrics,
-    training.add_export, training.add_validate,
+    training.add_export, training.add_validate, check.add_check,
 ]
