@@ -105,9 +105,12 @@ def _stdout_closed() -> int:
     Python's documentation advises, stdout is pointed at /dev/null, so the interpreter's
     last flush at exit does not fail a second time."""
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        stdout = sys.stdout.fileno()
     except (OSError, ValueError):
-        pass  # stdout is no file (captured by a test): nothing of it is flushed at exit
+        return CLOSED_PIPE_EXIT  # stdout is no file (captured by a test): nothing to redirect
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout)
+    os.close(devnull)
     return CLOSED_PIPE_EXIT
 
 
