@@ -16,18 +16,21 @@ _EXCERPT_LIMIT = 60
 def shorten(text: str, limit: int) -> str:
     """`text` on one line and at most `limit` characters, cut in the middle with an ellipsis
     so both its start and its end still show."""
-    text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return _cut(" ".join(line.strip() for line in text.splitlines() if line.strip()), limit)
+
+
+def excerpt(value: object) -> str:
+    """`value` quoted as `repr` quotes it, its middle cut out when it is long."""
+    if isinstance(value, str):
+        return repr(_cut(value, _EXCERPT_LIMIT))
+    return _cut(repr(value), _EXCERPT_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = (limit - 1) * 2 // 3
     return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
-
-
-def excerpt(value: object) -> str:
-    """`value` quoted as `repr` quotes it, shortened to a readable excerpt."""
-    if isinstance(value, str):
-        return repr(shorten(value, _EXCERPT_LIMIT))
-    return shorten(repr(value), _EXCERPT_LIMIT)
 
 
 class StoreError(Exception):
