@@ -231,7 +231,8 @@ def check_store(db: str | Path) -> CheckReport:
     with connect(path, read_only=True) as con:
         rows: dict[str, int] = {}
         problems: list[CheckProblem] = []
-        present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        present = {name for (name,) in tables}
         if not present:
             raise StoreOpenError(path, "an empty DuckDB file, no store yet", "nothing to check")
         for table in TABLES:
@@ -265,5 +266,6 @@ def _broken(con: duckdb.DuckDBPyConnection, rule: _Rule) -> list[CheckProblem]:
         return [CheckProblem(rule.table, f"cannot be checked ({shorten(str(error), 160)})")]
     problems = [CheckProblem(rule.table, rule.text.format_map(row)) for row in found]
     if found and found[0]["_total"] > len(found):
-        problems.append(CheckProblem(rule.table, f"… and {found[0]['_total'] - len(found)} more like these"))
+        more = found[0]["_total"] - len(found)
+        problems.append(CheckProblem(rule.table, f"… and {more} more like these"))
     return problems

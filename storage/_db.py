@@ -114,7 +114,8 @@ def connect(
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: a failure inside rolls back every statement, so a bad file changes nothing."""
+    """All or nothing: a failure inside rolls back every statement, so a bad file changes
+    nothing."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
@@ -240,7 +241,8 @@ def _version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                 path,
                 f"a DuckDB file but not a workbench store (it holds {shorten(', '.join(names), 80)}"
                 " and no schema version)",
-                "nothing was written to it; choose another file, or a new file name to start a store",
+                "nothing was written to it; choose another file, or a new file name to start "
+                "a store",
             )
         return 0
     version = int(row[0]) if str(row[0]).isdigit() else -1
@@ -263,7 +265,9 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     for number, ddl in enumerate(MIGRATIONS[version:], start=version + 1):
         try:
             with transaction(con):
-                con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+                )
                 con.execute(ddl)
                 con.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(number)]

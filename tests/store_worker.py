@@ -1,11 +1,11 @@
 """A separate process that uses a store, for the tests and the bench of fair waiting.
 
-    python tests/store_worker.py DB relabel N AUTHOR  relabel N times (pairs 1, 2, ...), printing
-                                                      each acknowledged event id, then the worst wait
-    python tests/store_worker.py DB read N            read a current label N times, then the worst wait
-    python tests/store_worker.py DB hold              hold a connection until a line on stdin
-    python tests/store_worker.py DB note AUTHOR       say "ready", wait for a line on stdin, then add
-                                                      a note to pair 1, saying "waiting" if it must
+    store_worker.py DB relabel N AUTHOR   relabel N times (pairs 1, 2, ...), printing each
+                                          acknowledged event id, then the longest relabel
+    store_worker.py DB read N             read a current label N times, then the longest read
+    store_worker.py DB hold               hold a connection until a line on stdin
+    store_worker.py DB note AUTHOR        say "ready", wait for a line on stdin, then add a
+                                          note to pair 1, saying whom it waits for if it must
 
 Every line is flushed at once, so the parent can follow along.
 """

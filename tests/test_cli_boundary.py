@@ -105,7 +105,9 @@ def default_db(tmp_path, monkeypatch) -> Path:
     return path
 
 
-def test_the_store_is_the_flag_then_the_variable_then_the_default(capsys, tmp_path, default_db, monkeypatch):
+def test_the_store_is_the_flag_then_the_variable_then_the_default(
+    capsys, tmp_path, default_db, monkeypatch
+):
     chosen = tmp_path / "chosen.duckdb"
     named = tmp_path / "named.duckdb"
     code, out, err = run(capsys, "stats")

@@ -31,10 +31,6 @@ def import_table(db, path):
     return storage.import_table(db, path, dataset="t", columns=MAP)
 
 
-def import_trec(db, qrels, topics):
-    return storage.import_trec(db, qrels, topics=topics, dataset="r")
-
-
 def header_only_wands(db, tmp_path):
     folder = wands_with(tmp_path, "label.csv", "id\tquery_id\tproduct_id\tlabel\n")
     return folder / "label.csv", lambda: storage.import_wands(db, folder, dataset="w")
@@ -75,16 +71,20 @@ def empty_instruction_file(db, tmp_path):
     return path, lambda: storage.import_instruction_jsonl(db, path, dataset="i")
 
 
+def trec_files(db, tmp_path, qrels, topics):
+    (tmp_path / "qrels.txt").write_text(qrels)
+    (tmp_path / "topics.tsv").write_text(topics)
+    return lambda: storage.import_trec(
+        db, tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv", dataset="r"
+    )
+
+
 def empty_qrels(db, tmp_path):
-    (tmp_path / "topics.tsv").write_text("1\toak desk\n")
-    (tmp_path / "qrels.txt").write_text("")
-    return tmp_path / "qrels.txt", lambda: import_trec(db, tmp_path / "qrels.txt", tmp_path / "topics.tsv")
+    return tmp_path / "qrels.txt", trec_files(db, tmp_path, "", "1\toak desk\n")
 
 
 def empty_topics(db, tmp_path):
-    (tmp_path / "topics.tsv").write_text("\n")
-    (tmp_path / "qrels.txt").write_text("1 0 a 1\n")
-    return tmp_path / "topics.tsv", lambda: import_trec(db, tmp_path / "qrels.txt", tmp_path / "topics.tsv")
+    return tmp_path / "topics.tsv", trec_files(db, tmp_path, "1 0 a 1\n", "\n")
 
 
 def empty_judgement_ai_list(db, tmp_path):
@@ -136,9 +136,10 @@ def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_pa
         "for a missing value"
     )
     instruction = tmp_path / "train.jsonl"
+    description = float(number.replace("Infinity", "inf"))
     instruction.write_text(json.dumps({
         "query_id": 1, "product_id": 2, "instruction": "i", "output": "SCORE: 1",
-        "input": {"query": "oak desk", "product_description": float(number.replace("Infinity", "inf"))},
+        "input": {"query": "oak desk", "product_description": description},
     }) + "\n")
     with pytest.raises(storage.ImportFormatError, match=(
         rf"^train.jsonl line 1, column input.product_description: {number} is not a number"
@@ -186,4 +187,6 @@ def test_a_long_value_is_shortened_in_the_message(db, tmp_path):
         import_table(db, wide)
     message = str(refused.value)
     assert len(message) <= storage.MESSAGE_LIMIT and "…" in message
-    assert message.startswith("wide.csv line 1: missing column 'q', 'd', 'rel' (the file has: column_0")
+    assert message.startswith(
+        "wide.csv line 1: missing column 'q', 'd', 'rel' (the file has: column_0"
+    )

@@ -16,7 +16,9 @@ def judged_db(sample_db):
     storage.record_review(sample_db, 1, author="ana", grade=0, note="not a match")
     storage.record_review(sample_db, 2, author="ana", grade=2)
     storage.undo_last_review(sample_db, 2, author="ana")
-    storage.split_benchmark(sample_db, "wands-sample", storage.BenchmarkRecipe(queries=3, per_query=4))
+    storage.split_benchmark(
+        sample_db, "wands-sample", storage.BenchmarkRecipe(queries=3, per_query=4)
+    )
     run_id = storage.create_run(
         sample_db, name="r", dataset="wands-sample", backend="baseline", model="m",
         prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
@@ -34,7 +36,8 @@ def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
     assert report.rows["label_events"] == 177 and report.rows["judgments"] == 20
     assert cli.main(["--db", str(judged_db), "check"]) == 0
     out = capsys.readouterr().out
-    assert out == f"store.duckdb: no problems in 9 tables ({sum(report.rows.values()):,} rows read)\n"
+    rows = sum(report.rows.values())
+    assert out == f"store.duckdb: no problems in 9 tables ({rows:,} rows read)\n"
     assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
     assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
 
@@ -43,12 +46,14 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
     execute(
         judged_db,
         "INSERT INTO current_labels SELECT * FROM current_labels WHERE pair_id = 3",
-        "INSERT INTO judgments (run_id, pair_id, grade, parse_status) VALUES (1, 99999, 1, 'strict')",
+        "INSERT INTO judgments (run_id, pair_id, grade, parse_status) "
+        "VALUES (1, 99999, 1, 'strict')",
         "UPDATE label_events SET grade = 7 WHERE pair_id = 5",
         "UPDATE judgments SET grade = 9 WHERE pair_id = 6",
         "UPDATE current_labels SET note = 'edited' WHERE pair_id = 8",
         "UPDATE pairs SET split = 'train' WHERE pair_id = (SELECT min(pair_id) FROM pairs "
-        "WHERE query_id IN (SELECT query_id FROM pairs WHERE split = 'benchmark') AND split IS NULL)",
+        "WHERE query_id IN (SELECT query_id FROM pairs WHERE split = 'benchmark') "
+        "AND split IS NULL)",
         "DELETE FROM documents WHERE doc_id = (SELECT doc_id FROM pairs WHERE pair_id = 10)",
     )
     before = judged_db.read_bytes()
@@ -87,5 +92,7 @@ def test_many_problems_of_one_kind_are_counted_not_listed(judged_db):
             "SELECT 1, pair_id, 5, 'strict' FROM pairs WHERE pair_id BETWEEN 21 AND 30")
     problems = [str(p) for p in storage.check_store(judged_db).problems]
     assert len(problems) == 21
-    assert problems[0] == "judgments: run 1, pair 1: grade 5 is not on the scale of 'wands-sample' [0, 1, 2]"
+    assert problems[0] == (
+        "judgments: run 1, pair 1: grade 5 is not on the scale of 'wands-sample' [0, 1, 2]"
+    )
     assert problems[-1] == "judgments: … and 5 more like these"

@@ -72,4 +72,6 @@ def test_damage_met_after_opening_is_a_store_error(sample_db):
     assert str(failed.value).startswith(
         f"{sample_db}: the store could not be read or written (Corrupt database file: "
     )
-    assert str(failed.value).endswith("; if it is damaged, `python cli.py check` lists what is wrong")
+    assert str(failed.value).endswith(
+        "; if it is damaged, `python cli.py check` lists what is wrong"
+    )

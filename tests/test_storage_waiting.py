@@ -59,7 +59,9 @@ def test_five_processes_relabelling_at_once_lose_no_acknowledged_event(sample_db
     for process in writers:
         out, err = process.communicate()
         assert process.returncode == 0, err
-        acknowledged += [int(line.split()[1]) for line in out.splitlines() if line.startswith("event")]
+        acknowledged += [
+            int(line.split()[1]) for line in out.splitlines() if line.startswith("event")
+        ]
     assert len(acknowledged) == 60
     with storage.connect(sample_db) as con:
         stored = {row[0] for row in con.execute(
