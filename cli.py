@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def store_path(flag: Path | None) -> tuple[Path, str | None]:
+def _store_path(flag: Path | None) -> tuple[Path, str | None]:
     """The store file: --db, else $WORKBENCH_DB, else the default; and, when the user did
     not name it on the command line, where it came from."""
     if flag is not None:
@@ -64,12 +64,13 @@ def store_path(flag: Path | None) -> tuple[Path, str | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        args.db, origin = store_path(args.db)
+        args.db, origin = _store_path(args.db)
         if origin is not None:  # on stderr, so that --json output stays clean
             print(f"store: {args.db.resolve()} ({origin})", file=sys.stderr)
-        if args.db.resolve() == DEFAULT_DB and not getattr(args, "read_only", False):
-            storage.bootstrap_sample(args.db)
-        code = args.handler(args)
+        with storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)):
+            if args.db.resolve() == DEFAULT_DB and not getattr(args, "read_only", False):
+                storage.bootstrap_sample(args.db)
+            code = args.handler(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the boundary
         return code
     except BrokenPipeError:

@@ -340,11 +340,13 @@ class _Turn:
         time.sleep(delay)
 
     def _make_queue(self) -> bool:
+        if fcntl is None:
+            return False
         try:
             self.queue.mkdir(exist_ok=True)
         except OSError:
             return False  # a folder this process cannot write: DuckDB's retries alone
-        return fcntl is not None
+        return True
 
     def _line_up(self) -> None:
         if fcntl is None:

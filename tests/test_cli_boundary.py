@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,21 @@ def test_check_never_creates_the_default_store(capsys, default_db):
         f"error: {default_db}: no such file; check the path",
     ]
     assert not default_db.parent.exists()
+
+
+def test_a_command_that_waits_says_for_whom(capsys, sample_db):
+    holder = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "store_worker.py"), str(sample_db), "hold"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        release = threading.Timer(1.0, holder.communicate, kwargs={"input": "\n"})
+        release.start()
+        code, out, err = run(capsys, "--db", sample_db, "stats")
+        release.join()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 0 and out.startswith("wands-sample: ")
+    assert err == f"waiting for pid {holder.pid} to finish with store.duckdb…\n"

@@ -52,15 +52,21 @@ def test_an_empty_duckdb_file_becomes_a_store(tmp_path):
     assert storage.schema_version(path) == 3
 
 
-def test_a_store_with_a_pending_log_of_its_own_is_opened_whole(tmp_path, sample_db):
+def test_a_store_with_a_pending_log_of_its_own_is_opened_whole(sample_db):
+    """Killed after a commit, before its connection closed: the write is in the log only,
+    and the store's first open (read-only, to look) must not refuse or lose it."""
     code = (
-        "import os, sys; sys.path.insert(0, sys.argv[2]); import storage; "
-        "storage.record_review(sys.argv[1], 1, author='ana', grade=0); os._exit(0)"
+        "import os, sys; sys.path.insert(0, sys.argv[2]); import storage\n"
+        "with storage.connect(sys.argv[1]) as con:\n"
+        "    con.execute(\"INSERT INTO label_events (pair_id, grade, source, author) "
+        "VALUES (1, 0, 'review', 'ana')\")\n"
+        "    os._exit(0)\n"
     )
     subprocess.run(
         [sys.executable, "-c", code, str(sample_db), str(Path(__file__).parents[1])], check=True
     )
-    assert storage.current_label(sample_db, 1)["grade"] == 0
+    assert sample_db.with_name(sample_db.name + ".wal").exists()
+    assert [e["author"] for e in storage.label_history(sample_db, 1)] == [None, "ana"]
 
 
 def test_damage_met_after_opening_is_a_store_error(sample_db):
