@@ -1,14 +1,17 @@
 """Headless workbench: the same operations as the app, over the same library functions.
 
 Every command parses its arguments, calls one library function and prints the result
-(`cli_commands/`, one module per group). Errors a user can fix print as one line on stderr
-with exit code 2, never a traceback.
+(`cli_commands/`, one module per group). This file holds the one error boundary: anything
+that goes wrong prints as one line on stderr (exit code 2 for what a user can fix, 1 for a
+fault of the workbench itself), never a traceback unless `--debug` asks for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +21,12 @@ from cli_commands import COMMANDS
 from judge import JudgeError
 
 DEFAULT_DB = Path(__file__).resolve().parent / "data" / "workbench.duckdb"
+DB_VARIABLE = "WORKBENCH_DB"
+# What a user can cause or meet and fix: a bad file, a bad store, a missing model, a dead
+# endpoint, a full disk.
+USER_ERRORS = (storage.StoreError, JudgeError, metrics.MetricsInputError, OSError)
+# 128 + SIGPIPE: what a shell reports for a program whose reader went away (`| head`).
+CLOSED_PIPE_EXIT = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,9 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: python cli.py stats",
     )
     parser.add_argument(
-        "--db", type=Path, default=DEFAULT_DB,
-        help=f"DuckDB file (default: {DEFAULT_DB.relative_to(DEFAULT_DB.parents[1])}; "
-        "created with the bundled sample data on first use)",
+        "--db", type=Path,
+        help=f"DuckDB file (default: ${DB_VARIABLE}, else "
+        f"{DEFAULT_DB.relative_to(DEFAULT_DB.parents[1])}, which is created with the bundled "
+        "sample data on first use)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the traceback too"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
@@ -38,21 +51,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _store_path(flag: Path | None) -> tuple[Path, str | None]:
+    """The store file: --db, else $WORKBENCH_DB, else the default; and, when the user did
+    not name it on the command line, where it came from."""
+    if flag is not None:
+        return flag, None
+    if os.environ.get(DB_VARIABLE):
+        return Path(os.environ[DB_VARIABLE]), f"from ${DB_VARIABLE}"
+    return DEFAULT_DB, "the default"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.db.resolve() == DEFAULT_DB:
-            storage.bootstrap_sample(args.db)
-        return args.handler(args)
-    except (storage.StoreError, JudgeError, metrics.MetricsInputError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:  # a file named on the command line that cannot be read or written
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
-        return 2
+        args.db, origin = _store_path(args.db)
+        if origin is not None:  # on stderr, so that --json output stays clean
+            print(f"store: {args.db.resolve()} ({origin})", file=sys.stderr)
+        with storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)):
+            if args.db.resolve() == DEFAULT_DB and not getattr(args, "read_only", False):
+                storage.bootstrap_sample(args.db)
+            code = args.handler(args)
+        sys.stdout.flush()  # a reader that went away shows here, inside the boundary
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(error, USER_ERRORS):
+            print(f"error: {_one_line(error)}", file=sys.stderr)
+            return 2
+        print(
+            f"error: the workbench failed ({type(error).__name__}: {_one_line(error)}); "
+            "run again with --debug for the traceback and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        # A file named on the command line that cannot be read or written.
+        text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    else:
+        text = str(error)
+    return storage.shorten(text, storage.MESSAGE_LIMIT)
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`cli.py metrics 1 --json | head`): end quietly. As
+    Python's documentation advises, stdout is pointed at /dev/null, so the interpreter's
+    last flush at exit does not fail a second time."""
+    try:
+        stdout = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return CLOSED_PIPE_EXIT  # stdout is no file (captured by a test): nothing to redirect
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout)
+    os.close(devnull)
+    return CLOSED_PIPE_EXIT
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """The subcommands of `cli.py`, one module per group; `COMMANDS` adds them to the parser in
-the order of the loop: data in, judge, measure, training data out, then managing what the
-store holds."""
+the order of the loop: data in, judge, measure, training data out; then managing what the
+store holds, and checking it."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from . import data, judging, manage, report, training
+from . import check, data, judging, manage, report, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import, data.add_split, data.add_stats, judging.add_judge, report.add_metrics,
     training.add_export, training.add_validate, manage.add_datasets, manage.add_runs,
+    check.add_check,
 ]

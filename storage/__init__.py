@@ -17,9 +17,19 @@ from ._browse import (
     review_card,
     stale_pair_ids,
 )
+from ._check import CheckProblem, CheckReport, check_store
 from ._datasets import dataset_scale, dataset_stats, list_datasets
-from ._db import connect, schema_version, transaction
-from ._errors import ImportFormatError, NotFoundError, StoreError, StoreLockedError
+from ._db import StoreWait, connect, on_store_wait, schema_version, transaction
+from ._errors import (
+    MESSAGE_LIMIT,
+    ImportFormatError,
+    NotFoundError,
+    StoreError,
+    StoreIOError,
+    StoreLockedError,
+    StoreOpenError,
+    shorten,
+)
 from ._export import ExportResult, export_paths, export_training
 from ._export_curate import Curation
 from ._export_select import SELECTION_KINDS, Selection, selection_count
@@ -114,11 +124,14 @@ __all__ = [
     "selection_count",
     "split_warnings",
     "BenchmarkRecipe",
+    "CheckProblem",
+    "CheckReport",
     "ColumnMap",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
     "ImportSummary",
     "JUDGMENT_COLUMNS",
+    "MESSAGE_LIMIT",
     "NotFoundError",
     "RunTally",
     "SAMPLE_DATASET",
@@ -126,10 +139,14 @@ __all__ = [
     "SplitPlan",
     "SplitReport",
     "StoreError",
+    "StoreIOError",
     "StoreLockedError",
+    "StoreOpenError",
+    "StoreWait",
     "TrainingRecipe",
     "WANDS_SCALE",
     "bootstrap_sample",
+    "check_store",
     "connect",
     "create_run",
     "current_label",
@@ -146,6 +163,7 @@ __all__ = [
     "label_history",
     "list_datasets",
     "list_runs",
+    "on_store_wait",
     "pairs_for_judging",
     "parse_label_map",
     "plan_benchmark",
@@ -158,6 +176,7 @@ __all__ = [
     "run_labels",
     "run_tallies",
     "schema_version",
+    "shorten",
     "split_benchmark",
     "split_training",
     "transaction",

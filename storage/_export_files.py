@@ -2,14 +2,16 @@
 
 A writer fills a temporary file in the target's directory (same file system, so the rename
 is atomic); only when it finishes is the file flushed to disk and renamed over the target.
-A crash or an exception midway leaves the old file, or none, never half a new one.
+A crash or an exception midway leaves the old file, or none, never half a new one. The
+temporary file is made with the mode any new file of the user gets (0666 less their umask),
+not `tempfile`'s private 0600, so every export format is as readable as the user's other files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +31,24 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _new_file_beside(target: Path) -> Path:
+    """A new empty file, named like no other, next to `target`, created as `open` creates
+    files (the umask applies)."""
+    while True:
+        name = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return name
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target` to write; on success it replaces `target`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    temporary = Path(name)
+    temporary = _new_file_beside(target)
     try:
         yield temporary
         with open(temporary, "rb+") as written:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ._datasets import WANDS_GRADE_NAMES, WANDS_GRADES, ensure_dataset
 from ._db import connect, transaction
-from ._errors import ImportFormatError, StoreError
+from ._errors import ImportFormatError, StoreError, excerpt
 from ._import_read import SourceTable, first_row
 from ._labels import append_import_labels
 
@@ -207,7 +207,7 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         raise part.error(
             position,
             key,
-            f"duplicate {part.columns.get(key, key)} {frame[key].iloc[position]!r} "
+            f"duplicate {part.columns.get(key, key)} {excerpt(frame[key].iloc[position])} "
             f"(first on {part.line_text(earlier)})",
         )
     distinct = frame.drop_duplicates(content)
@@ -220,9 +220,9 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         raise part.error(
             later,
             differs,
-            f"{part.noun} {value!r} has {part.columns.get(differs, differs)} "
-            f"{same[differs].iloc[1]!r} here but "
-            f"{same[differs].iloc[0]!r} on {part.line_text(earlier)}; a {part.noun} must "
+            f"{part.noun} {excerpt(value)} has {part.columns.get(differs, differs)} "
+            f"{excerpt(same[differs].iloc[1])} here but "
+            f"{excerpt(same[differs].iloc[0])} on {part.line_text(earlier)}; a {part.noun} must "
             "read the same on every row",
         )
     return distinct
@@ -237,7 +237,8 @@ def _check_references(labels: Part, key: str, target: Part, known: pd.Series) ->
         raise labels.error(
             missing,
             key,
-            f"{target.noun} {labels.frame[key].iloc[missing]!r} is not in {target.source.path.name}",
+            f"{target.noun} {excerpt(labels.frame[key].iloc[missing])} is not in "
+            f"{target.source.path.name}",
         )
 
 
@@ -269,7 +270,7 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
         raise part.error(
             conflict,
             "grade",
-            f"the pair (query {query!r}, {part.noun} {doc!r}) has grade "
+            f"the pair (query {excerpt(query)}, {part.noun} {excerpt(doc)}) has grade "
             f"{frame['grade'].iloc[conflict]} here but {frame['grade'].iloc[earlier]} on "
             f"{part.line_text(earlier)}",
         )
@@ -367,7 +368,7 @@ def _check_unique(
         [dataset],
     ).fetchone()
     if row is not None:
-        what = ", ".join(f"{name} {value!r}" for name, value in zip(key, row))
+        what = ", ".join(f"{name} {excerpt(value)}" for name, value in zip(key, row))
         raise StoreError(
             f"dataset {dataset!r} would hold {noun} ({what}) twice; nothing was imported"
         )

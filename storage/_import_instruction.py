@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._errors import excerpt
 from ._import_batch import ROW, WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
 from ._import_read import SourceTable, as_text, known_lines, read_jsonl
 
@@ -90,7 +91,9 @@ def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale)
     match = _OUTPUT.fullmatch(str(record["output"]))
     if match is None:
         allowed = ", ".join(f"'SCORE: {g}'" for g in scale.grades)
-        raise table.error(row, "output", f"expected one of {allowed}, got {record['output']!r}")
+        raise table.error(
+            row, "output", f"expected one of {allowed}, got {excerpt(record['output'])}"
+        )
     return [
         as_text(record["query_id"]).strip(),
         as_text(record["product_id"]).strip(),

@@ -18,9 +18,9 @@ import duckdb
 import pandas as pd
 
 from ._db import connect, transaction
-from ._errors import ImportFormatError, NotFoundError
+from ._errors import ImportFormatError, NotFoundError, excerpt
 from ._import_batch import ImportSummary
-from ._import_read import as_text
+from ._import_read import as_text, no_rows, refuse_non_finite
 
 BACKEND = "judgement-ai"
 
@@ -77,6 +77,8 @@ def _read_items(path: Path) -> pd.DataFrame:
         raise ImportFormatError(
             path, f"expected a JSON list of results, got {type(items).__name__}"
         )
+    if not items:
+        raise no_rows(path)
     rows = [_item(path, index, item) for index, item in enumerate(items)]
     return pd.DataFrame(rows, columns=["index", "query", "doc_id", "score", "reasoning"])
 
@@ -86,13 +88,14 @@ def _item(path: Path, index: int, item: Any) -> list[Any]:
         raise ImportFormatError(
             path, f"item {index}: expected an object, got {type(item).__name__}"
         )
+    refuse_non_finite(path, item, where=f"item {index}: ")
     for key in ("query", "doc_id", "score"):
         if key not in item:
             raise ImportFormatError(path, f"item {index}: missing key {key!r}", column=key)
     score = item["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or float(score) != int(score):
         raise ImportFormatError(
-            path, f"item {index}: expected an integer score, got {score!r}", column="score"
+            path, f"item {index}: expected an integer score, got {excerpt(score)}", column="score"
         )
     return [
         index,
@@ -123,6 +126,10 @@ def _refuse_first(
         raise ImportFormatError(path, f"item {item['index']}: {reason(item)}", column=column)
 
 
+def _pair(item: pd.Series) -> str:
+    return f"(query {excerpt(item['query'])}, doc_id {excerpt(item['doc_id'])})"
+
+
 def _match_pairs(
     con: duckdb.DuckDBPyConnection, path: Path, dataset: str, items: pd.DataFrame, grades: list[int]
 ) -> pd.DataFrame:
@@ -140,18 +147,16 @@ def _match_pairs(
     matched = items.merge(pairs, on=["query", "doc_id"], how="left")
     _refuse_first(
         path, matched[matched["index"].duplicated()],
-        reason=lambda item: f"query {item['query']!r} with doc_id {item['doc_id']!r} matches "
-        "several pairs (the query text has several query ids)",
+        reason=lambda item: f"{_pair(item)} matches several pairs (the query text has several "
+        "query ids)",
     )
     _refuse_first(
         path, matched[matched["pair_id"].isna()],
-        reason=lambda item: f"no pair (query {item['query']!r}, doc_id {item['doc_id']!r}) "
-        f"in dataset {dataset!r}",
+        reason=lambda item: f"no pair {_pair(item)} in dataset {dataset!r}",
     )
     _refuse_first(
         path, matched[matched.duplicated("pair_id", keep="first")],
-        reason=lambda item: f"the pair (query {item['query']!r}, doc_id {item['doc_id']!r}) "
-        "is judged twice in this file",
+        reason=lambda item: f"the pair {_pair(item)} is judged twice in this file",
     )
     return matched.astype({"pair_id": "int64"})
 

@@ -3,12 +3,20 @@
 Every reader returns a `SourceTable`: all values as text ('' for missing), so importers
 validate one representation, plus a way back from a row to its line in the file, so every
 error can name the file, the line and the column.
+
+Rules every format shares, decided here once:
+- a file with no rows (empty, blank lines only, or a header alone) is an error: an empty
+  dataset or run is never what an import was for (`no_rows`);
+- NaN and Infinity are not missing values: JSON has neither, so a JSON file holding one is
+  refused at that key (`refuse_non_finite`), and a Parquet NaN reads as the text 'NaN',
+  which no grade or id matches.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import mmap
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from ._errors import ImportFormatError
+from ._errors import ImportFormatError, excerpt, shorten
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _EXTENSIONS = {
@@ -46,6 +54,10 @@ class SourceTable:
     line_of: Callable[[int], int | None]
     has_header: bool = False
 
+    def __post_init__(self) -> None:
+        if len(self.frame) == 0:
+            raise no_rows(self.path)
+
     def error(self, row: int | None, column: str | None, message: str) -> ImportFormatError:
         """An error at `row` (position in `frame`) and `column`, as the user sees the file."""
         line = None if row is None else self.line_of(row)
@@ -60,10 +72,39 @@ class SourceTable:
         """Fail on the header when a column the importer needs is missing."""
         missing = [c for c in columns if c not in self.frame.columns]
         if missing:
-            have = ", ".join(self.frame.columns) or "nothing"
+            have = shorten(", ".join(self.frame.columns), 120)
             raise self.header_error(
-                f"missing column {', '.join(repr(c) for c in missing)} (the file has: {have})"
+                f"missing column {', '.join(excerpt(c) for c in missing)} (the file has: {have})"
             )
+
+
+def no_rows(path: Path) -> ImportFormatError:
+    """The one error for a file with nothing to import."""
+    return ImportFormatError(
+        path, "no rows: the file is empty or has only a header; an import needs at least one row"
+    )
+
+
+def refuse_non_finite(
+    path: Path, value: Any, *, line: int | None = None, where: str = "", key: str = ""
+) -> None:
+    """Raise at the first NaN or Infinity inside a parsed JSON `value` (Python's parser
+    accepts them, JSON does not), naming its key; `where` prefixes the message."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ImportFormatError(
+            path,
+            f"{where}{json.dumps(value)} is not a number JSON allows; write null for a "
+            "missing value",
+            line=line,
+            column=key or None,
+        )
+    if isinstance(value, dict):
+        for name, item in value.items():
+            inner = f"{key}.{name}" if key else name
+            refuse_non_finite(path, item, line=line, where=where, key=inner)
+    elif isinstance(value, list):
+        for item in value:
+            refuse_non_finite(path, item, line=line, where=where, key=key)
 
 
 def first_row(mask: pd.Series | np.ndarray) -> int | None:
@@ -155,25 +196,33 @@ def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
                 raise ImportFormatError(
                     path, f"expected a JSON object, got {type(record).__name__}", line=number
                 )
+            refuse_non_finite(path, record, line=number)
             records.append(record)
             lines.append(number)
     return records, lines
 
 
 def jsonl_table(path: Path, records: list[dict[str, Any]], lines: list[int]) -> SourceTable:
-    """JSONL records as text columns; nested values stay JSON text."""
-    frame = pd.DataFrame.from_records(records)
-    for column in frame.columns:
-        frame[column] = frame[column].map(as_text).astype(str)
+    """JSONL records as text columns ('' where a record lacks the key); nested values stay
+    JSON text."""
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    frame = pd.DataFrame(
+        {c: [as_text(record.get(c)) for record in records] for c in columns},
+        index=range(len(records)),
+        dtype=str,
+    )
     return SourceTable(path, frame, known_lines(lines))
 
 
 def as_text(value: Any) -> str:
-    """A JSON or Parquet value as the text importers compare and store."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """A JSON or Parquet value as the text importers compare and store: '' for null; NaN
+    and Infinity as JSON would spell them, never as missing."""
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (dict, list)):
@@ -234,15 +283,15 @@ def _header(path: Path, delimiter: str) -> list[str]:
         try:
             header = next(rows)
         except StopIteration:
-            raise ImportFormatError(
-                path, "the file is empty; expected a header line", line=1
-            ) from None
+            raise no_rows(path) from None
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
     names = [name.strip() for name in header]
     duplicate = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if duplicate is not None:
-        raise ImportFormatError(path, f"the header names column {duplicate!r} twice", line=1)
+        raise ImportFormatError(
+            path, f"the header names column {excerpt(duplicate)} twice", line=1
+        )
     if "" in names:
         raise ImportFormatError(
             path, f"the header has an empty column name (column {names.index('') + 1})", line=1
@@ -278,7 +327,7 @@ def _locate_parse_error(
             return ImportFormatError(
                 path, f"expected {width} fields as in the header, got {len(fields)}", line=line
             )
-    return ImportFormatError(path, f"cannot read the file: {error}")
+    return ImportFormatError(path, f"cannot read the file: {shorten(str(error), 160)}")
 
 
 def _csv_lines(path: Path, delimiter: str, rows: int) -> Callable[[int], int | None]:
@@ -302,7 +351,9 @@ def _read_parquet(path: Path) -> SourceTable:
     try:
         table = pa_parquet.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
-        raise ImportFormatError(path, f"not a readable Parquet file: {error}") from None
+        raise ImportFormatError(
+            path, f"not a readable Parquet file: {shorten(str(error), 160)}"
+        ) from None
     frame = pd.DataFrame(
         {name: [as_text(v) for v in table.column(name).to_pylist()] for name in table.column_names},
         dtype=str,

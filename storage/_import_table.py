@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import StoreError
+from ._errors import StoreError, excerpt
 from ._import_batch import (
     ROW,
     WANDS_SCALE,
@@ -206,6 +206,7 @@ def _grades(
         raise table.error(
             unknown,
             column,
-            f"expected one of {', '.join(labels)}, got {table.frame[column].iloc[unknown]!r}",
+            f"expected one of {', '.join(labels)}, "
+            f"got {excerpt(table.frame[column].iloc[unknown])}",
         )
     return grades

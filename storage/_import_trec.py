@@ -4,6 +4,11 @@ query text and, optionally, a documents file for the document text.
 Topics: a TSV `qid<TAB>text`, or the classic SGML-like `<top><num>...<title>...</top>`.
 Documents: a TSV `docid<TAB>text` or JSONL with `docid` (or `doc_id`), `text` and an
 optional `title`. Without a documents file the documents are created as bare ids.
+
+Without a named scale, the scale is the qrels' lowest..highest grade, inferred only within
+0..4 (TREC's graded scales): a grade outside (12, -1) is far likelier a slip than a scale
+meant, and would silently widen the scale every metric is read on, so it is an error that
+asks for the scale to be named.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import ImportFormatError
+from ._errors import ImportFormatError, excerpt
 from ._import_batch import ROW, ImportBatch, ImportSummary, Part, Scale, import_batch
 from ._import_read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
 
 QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
+INFERRED_GRADES = range(0, 5)
 _TOP = re.compile(r"<top>(.*?)</top>", re.DOTALL | re.IGNORECASE)
 _NUM = re.compile(r"<num>\s*(?:Number:)?\s*(\S+)", re.IGNORECASE)
 _TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<\w+>|$)", re.DOTALL | re.IGNORECASE)
@@ -37,11 +43,7 @@ def import_trec(
     judged = _read_qrels(Path(qrels))
     grades = pd.to_numeric(judged.frame["relevance"]).astype("Int64")
     if scale is None:
-        scale = (
-            Scale.numeric(int(grades.min()), int(grades.max()))
-            if len(grades)
-            else Scale.numeric(0, 1)
-        )
+        scale = _inferred_scale(judged, grades)
     labels = pd.DataFrame(
         {
             "query_id": judged.frame["qid"],
@@ -91,6 +93,20 @@ def import_trec(
     return import_batch(db, batch)
 
 
+def _inferred_scale(judged: SourceTable, grades: pd.Series) -> Scale:
+    outside = first_row(~grades.isin(INFERRED_GRADES))
+    if outside is not None:
+        seen = ",".join(str(g) for g in sorted(grades.unique()))
+        raise judged.error(
+            outside,
+            "relevance",
+            f"grade {grades.iloc[outside]} is outside {INFERRED_GRADES.start}.."
+            f"{INFERRED_GRADES.stop - 1}, the grades a scale is inferred from; if it is meant, "
+            f"name the scale with --scale (e.g. --scale {seen})",
+        )
+    return Scale.numeric(int(grades.min()), int(grades.max()))
+
+
 def _read_qrels(path: Path) -> SourceTable:
     rows, lines = [], []
     for number, text in text_lines(path):
@@ -111,7 +127,7 @@ def _read_qrels(path: Path) -> SourceTable:
         raise table.error(
             bad,
             "relevance",
-            f"expected an integer grade, got {table.frame['relevance'].iloc[bad]!r}",
+            f"expected an integer grade, got {excerpt(table.frame['relevance'].iloc[bad])}",
         )
     return table
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import ImportFormatError
+from ._errors import ImportFormatError, excerpt
 from ._import_batch import (
     ROW,
     WANDS_SCALE,
@@ -118,7 +118,7 @@ def _labels(table: SourceTable) -> Part:
     if unknown is not None:
         expected = ", ".join(reversed(WANDS_LABELS))
         got = frame["label"].iloc[unknown]
-        raise table.error(unknown, "label", f"expected one of {expected}, got {got!r}")
+        raise table.error(unknown, "label", f"expected one of {expected}, got {excerpt(got)}")
     labels = pd.DataFrame(
         {
             "query_id": frame["query_id"].str.strip(),

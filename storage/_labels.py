@@ -18,26 +18,27 @@ import pandas as pd
 from ._db import connect, transaction
 from ._errors import NotFoundError, StoreError
 
-# current_labels has no index (schema migration 2): the refresh deletes the touched pairs'
-# rows and inserts them again, which keeps one row per pair.
-_REFRESH = """
-INSERT INTO current_labels
-WITH ev AS (
-    SELECT * FROM label_events WHERE pair_id IN (SELECT pair_id FROM _touched)
-), live AS (
+
+def current_labels_from(events: str) -> str:
+    """A query giving the `current_labels` rows that the label events in `events` (a
+    relation of `label_events` rows, all of each pair's events) say: the rule of what a
+    pair's current label is, written once for the refresh and for the store check."""
+    return f"""
+WITH ev AS ({events}), live AS (
     SELECT * FROM ev
     WHERE source <> 'revert'
       AND event_id NOT IN (SELECT reverts FROM ev WHERE source = 'revert')
 )
 SELECT
     live.pair_id,
-    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL),
-    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL AND source = 'import'),
-    arg_max(source, event_id) FILTER (WHERE grade IS NOT NULL),
-    max(event_id) FILTER (WHERE grade IS NOT NULL),
-    coalesce(arg_max(unsure, event_id), false),
-    arg_max(note, event_id) FILTER (WHERE note IS NOT NULL),
-    any_value(changed.at)
+    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL) AS grade,
+    arg_max(grade, event_id) FILTER (WHERE grade IS NOT NULL AND source = 'import')
+        AS original_grade,
+    arg_max(source, event_id) FILTER (WHERE grade IS NOT NULL) AS source,
+    max(event_id) FILTER (WHERE grade IS NOT NULL) AS event_id,
+    coalesce(arg_max(unsure, event_id), false) AS unsure,
+    arg_max(note, event_id) FILTER (WHERE note IS NOT NULL) AS note,
+    any_value(changed.at) AS changed_at
 FROM live
 JOIN (
     SELECT pair_id, max(created_at) AS at FROM ev
@@ -45,6 +46,13 @@ JOIN (
 ) AS changed USING (pair_id)
 GROUP BY live.pair_id
 """
+
+
+# current_labels has no index (schema migration 2): the refresh deletes the touched pairs'
+# rows and inserts them again, which keeps one row per pair.
+_REFRESH = "INSERT INTO current_labels " + current_labels_from(
+    "SELECT * FROM label_events WHERE pair_id IN (SELECT pair_id FROM _touched)"
+)
 
 
 def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[int] | str) -> None:

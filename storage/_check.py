@@ -1,0 +1,271 @@
+"""A full read of a store against its rules, changing nothing: `cli.py check` and the Data
+page's check.
+
+DuckDB verifies a block's checksum when it reads the block, and everyday screens read only
+the blocks they need, so a damaged block can go unnoticed for months; reading every row of
+every table finds it. Then the rules that no index enforces (schema migration 2 dropped them
+for speed) and those no constraint can state are checked with one query each: unique keys,
+references between tables, the label cache equal to a rebuild from the label events, every
+grade on its dataset's scale, splits made per query. The store is opened read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ._db import connect
+from ._errors import StoreOpenError, shorten
+from ._labels import current_labels_from
+
+TABLES = (
+    "meta", "datasets", "queries", "documents", "pairs", "label_events", "current_labels",
+    "judge_runs", "judgments",
+)
+# The first problems of each rule are listed one a line; the rest are counted in one line.
+_SHOWN = 20
+_BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """One thing wrong in the store: the table it is in and what is wrong, in a line."""
+
+    table: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.text}"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `check_store` read (rows per readable table) and every problem it found."""
+
+    path: Path
+    rows: Mapping[str, int]
+    problems: tuple[CheckProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        found = f"{len(self.problems)} problems" if self.problems else "no problems"
+        return (f"{self.path.name}: {found} in {len(TABLES)} tables "
+                f"({sum(self.rows.values()):,} rows read)")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A query for the rows that break a rule, and the line each offending row becomes
+    (a format string over the query's columns)."""
+
+    table: str
+    query: str
+    text: str
+    reads: tuple[str, ...]
+
+
+def _unique(table: str, key: tuple[str, ...], noun: str) -> _Rule:
+    columns = ", ".join(key)
+    return _Rule(
+        table,
+        f"SELECT {columns}, count(*) AS n FROM {table} GROUP BY ALL HAVING count(*) > 1 "
+        f"ORDER BY {columns}",
+        f"{noun} appears {{n}} times; a key is unique",
+        (table,),
+    )
+
+
+_LABEL_COLUMNS = ("grade", "original_grade", "source", "event_id", "unsure", "note", "changed_at")
+_LABEL_DIFFERS = ", ".join(
+    f"CASE WHEN c.{name} IS DISTINCT FROM r.{name} THEN '{name}' END" for name in _LABEL_COLUMNS
+)
+
+
+_RULES: tuple[_Rule, ...] = (
+    _unique("datasets", ("dataset",), "dataset {dataset!r}"),
+    _unique("queries", ("dataset", "query_id"), "query {query_id!r} of {dataset!r}"),
+    _unique("documents", ("dataset", "doc_id"), "document {doc_id!r} of {dataset!r}"),
+    _unique("pairs", ("pair_id",), "pair {pair_id}"),
+    _unique("pairs", ("dataset", "query_id", "doc_id"),
+            "the pair (query {query_id!r}, document {doc_id!r}) of {dataset!r}"),
+    _unique("label_events", ("event_id",), "event {event_id}"),
+    _unique("current_labels", ("pair_id",), "the current label of pair {pair_id}"),
+    _unique("judge_runs", ("run_id",), "run {run_id}"),
+    _unique("judgments", ("run_id", "pair_id"), "the judgment of run {run_id} on pair {pair_id}"),
+    _Rule(
+        "datasets",
+        "SELECT dataset, len(grades) AS g, len(grade_names) AS n FROM datasets "
+        "WHERE len(grades) <> len(grade_names) OR len(grades) = 0 "
+        "OR grades <> list_sort(list_distinct(grades)) ORDER BY dataset",
+        "dataset {dataset!r}: its scale ({g} grades, {n} names) is not distinct ascending "
+        "grades with one name each",
+        ("datasets",),
+    ),
+    _Rule(
+        "queries",
+        "SELECT DISTINCT dataset FROM queries ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM documents ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM pairs ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM judge_runs ANTI JOIN datasets USING (dataset) "
+        "ORDER BY dataset",
+        "rows of dataset {dataset!r}, which is not in datasets",
+        ("queries", "documents", "pairs", "judge_runs", "datasets"),
+    ),
+    _Rule(
+        "pairs",
+        "SELECT pair_id, query_id FROM pairs ANTI JOIN queries USING (dataset, query_id) "
+        "ORDER BY pair_id",
+        "pair {pair_id}: query {query_id!r} does not exist",
+        ("pairs", "queries"),
+    ),
+    _Rule(
+        "pairs",
+        "SELECT pair_id, doc_id FROM pairs ANTI JOIN documents USING (dataset, doc_id) "
+        "ORDER BY pair_id",
+        "pair {pair_id}: document {doc_id!r} does not exist",
+        ("pairs", "documents"),
+    ),
+    _Rule(
+        "pairs",
+        "SELECT dataset, query_id, string_agg(DISTINCT split, ', ' ORDER BY split) AS splits "
+        "FROM pairs WHERE split IS NOT NULL GROUP BY dataset, query_id "
+        "HAVING count(DISTINCT split) > 1 ORDER BY dataset, query_id",
+        "query {query_id!r} of {dataset!r} has pairs in several splits ({splits}); a query "
+        "belongs to one split",
+        ("pairs",),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT event_id, pair_id FROM label_events ANTI JOIN pairs USING (pair_id) "
+        "ORDER BY event_id",
+        "event {event_id}: pair {pair_id} does not exist",
+        ("label_events", "pairs"),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT r.event_id, r.reverts FROM label_events r "
+        "LEFT JOIN label_events e ON e.event_id = r.reverts "
+        "WHERE r.source = 'revert' AND (e.event_id IS NULL OR e.pair_id <> r.pair_id "
+        "OR e.source <> 'review') ORDER BY r.event_id",
+        "event {event_id} reverts event {reverts}, which is not a review of the same pair",
+        ("label_events",),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT e.event_id, e.pair_id, e.grade, p.dataset, d.grades FROM label_events e "
+        "JOIN pairs p USING (pair_id) JOIN datasets d USING (dataset) "
+        "WHERE e.grade IS NOT NULL AND NOT list_contains(d.grades, e.grade) ORDER BY e.event_id",
+        "event {event_id} (pair {pair_id}): grade {grade} is not on the scale of "
+        "{dataset!r} {grades}",
+        ("label_events", "pairs", "datasets"),
+    ),
+    _Rule(
+        "current_labels",
+        f"""
+        SELECT * FROM (
+            SELECT pair_id, c.grade AS cached, r.grade AS rebuilt,
+                   CASE WHEN c.pair_id IS NULL THEN 'no cached row'
+                        WHEN r.pair_id IS NULL THEN 'no event gives it'
+                        ELSE 'differs in ' || concat_ws(', ', {_LABEL_DIFFERS}) END AS what
+            FROM (SELECT DISTINCT * FROM current_labels) c
+            FULL JOIN ({current_labels_from("SELECT * FROM label_events")}) r USING (pair_id)
+        ) WHERE what <> 'differs in ' ORDER BY pair_id
+        """,
+        "pair {pair_id}: the current label is not a rebuild of its label events ({what}; "
+        "cached grade {cached}, rebuilt {rebuilt})",
+        ("current_labels", "label_events"),
+    ),
+    _Rule(
+        "current_labels",
+        "SELECT pair_id FROM current_labels ANTI JOIN pairs USING (pair_id) ORDER BY pair_id",
+        "pair {pair_id} does not exist",
+        ("current_labels", "pairs"),
+    ),
+    _Rule(
+        "judgments",
+        "SELECT run_id, pair_id FROM judgments ANTI JOIN pairs USING (pair_id) "
+        "ORDER BY run_id, pair_id",
+        "run {run_id}, pair {pair_id}: the pair does not exist",
+        ("judgments", "pairs"),
+    ),
+    _Rule(
+        "judgments",
+        "SELECT DISTINCT run_id FROM judgments ANTI JOIN judge_runs USING (run_id) "
+        "ORDER BY run_id",
+        "judgments of run {run_id}, which does not exist",
+        ("judgments", "judge_runs"),
+    ),
+    _Rule(
+        "judgments",
+        "SELECT j.run_id, j.pair_id, p.dataset AS theirs, r.dataset AS ours FROM judgments j "
+        "JOIN pairs p USING (pair_id) JOIN judge_runs r USING (run_id) "
+        "WHERE p.dataset <> r.dataset ORDER BY j.run_id, j.pair_id",
+        "run {run_id}, pair {pair_id}: the pair is in {theirs!r}, the run is over {ours!r}",
+        ("judgments", "pairs", "judge_runs"),
+    ),
+    _Rule(
+        "judgments",
+        "SELECT j.run_id, j.pair_id, j.grade, p.dataset, d.grades FROM judgments j "
+        "JOIN pairs p USING (pair_id) JOIN datasets d USING (dataset) "
+        "WHERE j.grade IS NOT NULL AND NOT list_contains(d.grades, j.grade) "
+        "ORDER BY j.run_id, j.pair_id",
+        "run {run_id}, pair {pair_id}: grade {grade} is not on the scale of {dataset!r} {grades}",
+        ("judgments", "pairs", "datasets"),
+    ),
+)
+
+
+def check_store(db: str | Path) -> CheckReport:
+    """Read every table of the store at `db` in full and check its rules; change nothing.
+
+    Raises `StoreOpenError` when the file cannot be opened as a store at all; everything
+    found after opening (an unreadable table, a broken rule) is a `CheckProblem` in the report.
+    """
+    path = Path(db).resolve()
+    with connect(path, read_only=True) as con:
+        rows: dict[str, int] = {}
+        problems: list[CheckProblem] = []
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        present = {name for (name,) in tables}
+        if not present:
+            raise StoreOpenError(path, "an empty DuckDB file, no store yet", "nothing to check")
+        for table in TABLES:
+            if table not in present:
+                problems.append(CheckProblem(table, "the table is missing"))
+                continue
+            try:
+                rows[table] = _read_all(con, table)
+            except duckdb.Error as error:
+                problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
+        for rule in _RULES:
+            if all(table in rows for table in rule.reads):
+                problems += _broken(con, rule)
+    return CheckReport(path, rows, tuple(problems))
+
+
+def _read_all(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Read every row and column of `table` (which makes DuckDB verify every block); the rows."""
+    reader = con.sql(f"SELECT * FROM {table}").to_arrow_reader(_BATCH_ROWS)
+    return sum(batch.num_rows for batch in reader)
+
+
+def _broken(con: duckdb.DuckDBPyConnection, rule: _Rule) -> list[CheckProblem]:
+    try:
+        cursor = con.execute(
+            f"SELECT *, count(*) OVER () AS _total FROM ({rule.query}) LIMIT {_SHOWN}"
+        )
+        names = [d[0] for d in cursor.description]
+        found = [dict(zip(names, row)) for row in cursor.fetchall()]
+    except duckdb.Error as error:
+        return [CheckProblem(rule.table, f"cannot be checked ({shorten(str(error), 160)})")]
+    problems = [CheckProblem(rule.table, rule.text.format_map(row)) for row in found]
+    if found and found[0]["_total"] > len(found):
+        more = found[0]["_total"] - len(found)
+        problems.append(CheckProblem(rule.table, f"… and {more} more like these"))
+    return problems

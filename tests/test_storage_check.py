@@ -1,0 +1,98 @@
+"""`storage.check_store` and `cli.py check`: a full read of the store that names every
+broken rule, one line each, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+import cli
+import storage
+from store_damage import damage_table, execute
+
+
+@pytest.fixture
+def judged_db(sample_db):
+    """The sample with reviews, an undo, a benchmark split and a judged run."""
+    storage.record_review(sample_db, 1, author="ana", grade=0, note="not a match")
+    storage.record_review(sample_db, 2, author="ana", grade=2)
+    storage.undo_last_review(sample_db, 2, author="ana")
+    storage.split_benchmark(
+        sample_db, "wands-sample", storage.BenchmarkRecipe(queries=3, per_query=4)
+    )
+    run_id = storage.create_run(
+        sample_db, name="r", dataset="wands-sample", backend="baseline", model="m",
+        prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
+    )
+    storage.record_judgments(sample_db, run_id, [
+        {"pair_id": p, "grade": p % 3, "parse_status": "strict"} for p in range(1, 21)
+    ])
+    return sample_db
+
+
+def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
+    before, mtime = judged_db.read_bytes(), judged_db.stat().st_mtime_ns
+    report = storage.check_store(judged_db)
+    assert report.ok and report.problems == ()
+    assert report.rows["label_events"] == 177 and report.rows["judgments"] == 20
+    assert cli.main(["--db", str(judged_db), "check"]) == 0
+    out = capsys.readouterr().out
+    rows = sum(report.rows.values())
+    assert out == f"store.duckdb: no problems in 9 tables ({rows:,} rows read)\n"
+    assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
+    assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
+
+
+def test_every_damage_done_by_hand_is_named(judged_db, capsys):
+    execute(
+        judged_db,
+        "INSERT INTO current_labels SELECT * FROM current_labels WHERE pair_id = 3",
+        "INSERT INTO judgments (run_id, pair_id, grade, parse_status) "
+        "VALUES (1, 99999, 1, 'strict')",
+        "UPDATE label_events SET grade = 7 WHERE pair_id = 5",
+        "UPDATE judgments SET grade = 9 WHERE pair_id = 6",
+        "UPDATE current_labels SET note = 'edited' WHERE pair_id = 8",
+        "UPDATE pairs SET split = 'train' WHERE pair_id = (SELECT min(pair_id) FROM pairs "
+        "WHERE query_id IN (SELECT query_id FROM pairs WHERE split = 'benchmark') "
+        "AND split IS NULL)",
+        "DELETE FROM documents WHERE doc_id = (SELECT doc_id FROM pairs WHERE pair_id = 10)",
+    )
+    before = judged_db.read_bytes()
+    problems = [str(p) for p in storage.check_store(judged_db).problems]
+    assert problems == [
+        "current_labels: the current label of pair 3 appears 2 times; a key is unique",
+        "pairs: pair 10: document '42383' does not exist",
+        "pairs: query '151' of 'wands-sample' has pairs in several splits (benchmark, train); "
+        "a query belongs to one split",
+        "label_events: event 5 (pair 5): grade 7 is not on the scale of 'wands-sample' [0, 1, 2]",
+        "current_labels: pair 5: the current label is not a rebuild of its label events "
+        "(differs in grade, original_grade; cached grade 1, rebuilt 7)",
+        "current_labels: pair 8: the current label is not a rebuild of its label events "
+        "(differs in note; cached grade 0, rebuilt 0)",
+        "judgments: run 1, pair 99999: the pair does not exist",
+        "judgments: run 1, pair 6: grade 9 is not on the scale of 'wands-sample' [0, 1, 2]",
+    ]
+    assert cli.main(["--db", str(judged_db), "check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 8 problems in 9 tables")
+    assert judged_db.read_bytes() == before
+
+
+def test_a_damaged_block_is_found(judged_db, capsys):
+    damage_table(judged_db, "label_events")
+    assert cli.main(["--db", str(judged_db), "stats"]) == 0  # everyday reads miss it
+    report = storage.check_store(judged_db)
+    assert [p.table for p in report.problems] == ["label_events"]
+    assert report.problems[0].text.startswith("cannot be read (Corrupt database file: ")
+    assert "label_events" not in report.rows and report.rows["current_labels"] == 174
+
+
+def test_many_problems_of_one_kind_are_counted_not_listed(judged_db):
+    execute(judged_db, "UPDATE judgments SET grade = 5 WHERE pair_id <= 15",
+            "INSERT INTO judgments (run_id, pair_id, grade, parse_status) "
+            "SELECT 1, pair_id, 5, 'strict' FROM pairs WHERE pair_id BETWEEN 21 AND 30")
+    problems = [str(p) for p in storage.check_store(judged_db).problems]
+    assert len(problems) == 21
+    assert problems[0] == (
+        "judgments: run 1, pair 1: grade 5 is not on the scale of 'wands-sample' [0, 1, 2]"
+    )
+    assert problems[-1] == "judgments: … and 5 more like these"
