@@ -8,6 +8,10 @@ KV cache past ``n_tokens``, so setting ``n_tokens`` to the common prefix length 
 cache for that prefix; and ``Llama()`` reads ``llama_model_default_params`` while loading,
 which is how the weights are kept out of llama.cpp's repacked buffers (see
 ``_plain_weight_buffers``).
+
+llama.cpp's own log goes to the ``judge.llama`` logger at DEBUG, never to the terminal (see
+``_log_to_python``); a model file that is not a GGUF, or that llama.cpp cannot load, is a
+ModelFileError that says why.
 """
 
 from __future__ import annotations
@@ -74,11 +78,12 @@ class LlamaBackend:
                     seed=seed,
                     verbose=False,
                 )
-            except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
+            except ValueError as exc:  # llama-cpp-python's "Failed to load model ..."
                 said = "; ".join(_LOAD_ERRORS) or str(exc)
                 raise ModelFileError(
-                    f"llama.cpp cannot load {model_path} ({said}): the file is damaged, cut "
-                    "short, or of a model architecture this llama.cpp build does not know"
+                    f"llama.cpp cannot load {model_path} ({said}): check that the file is a "
+                    "whole GGUF of a model architecture this llama.cpp build knows, and that "
+                    "n_ctx and n_gpu_layers fit this machine"
                 ) from None
         self.evaluated_tokens = 0
         """Prompt tokens actually evaluated in logprob mode, not reused from the KV cache."""
