@@ -13,6 +13,10 @@ from judge import JudgeError
 from ._common import dataset_of, subcommand
 
 
+# The remote limits' defaults, shown in --help; JudgeSettings owns them.
+_REMOTE_DEFAULTS = judge.JudgeSettings()
+
+
 def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
     if args.template_file:
         return args.template_file.read_text(encoding="utf-8"), tuple(args.scale or (0, 1, 2))
@@ -25,34 +29,57 @@ def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
     return judge.load_template(info.name), info.scale
 
 
-def _print_progress(progress: judge.Progress) -> None:
-    width = 30
-    filled = width * progress.done // max(progress.total, 1)
-    eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
-    print(
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
-        f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
-        end="", file=sys.stderr, flush=True,
+class _ProgressBar:
+    """The run's progress on one stderr line, ended before anything else is printed."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, progress: judge.Progress) -> None:
+        self.shown = True
+        filled = self.WIDTH * progress.done // max(progress.total, 1)
+        eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
+        print(
+            f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {progress.done}/{progress.total} "
+            f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
+            end="", file=sys.stderr, flush=True,
+        )
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
+    template, scale = _template_text(args)
+    return judge.JudgeSettings(
+        backend=args.backend, model=args.model, base_url=args.base_url,
+        api_key_env=args.api_key_env, template=template, mode=args.mode, scale=scale,
+        n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
+        concurrency=args.concurrency, endpoint=args.endpoint, timeout_s=args.timeout,
+        max_retries=args.max_retries, max_answer_bytes=args.max_answer_bytes,
+        max_consecutive_failures=args.max_consecutive_failures,
     )
 
 
 def _judge(args: argparse.Namespace) -> int:
-    if args.resume is not None:
-        outcome = jobs.resume_run(args.db, args.resume, on_progress=_print_progress)
-    else:
-        template, scale = _template_text(args)
-        settings = judge.JudgeSettings(
-            backend=args.backend, model=args.model, base_url=args.base_url,
-            api_key_env=args.api_key_env, template=template, mode=args.mode, scale=scale,
-            n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
-            concurrency=args.concurrency, endpoint=args.endpoint,
-        )
-        outcome = jobs.judge_dataset(
-            args.db, dataset=dataset_of(args), settings=settings, split=args.split,
-            limit=args.limit, name=args.name, on_progress=_print_progress,
-        )
+    bar, runs = _ProgressBar(), []
+    try:
+        if args.resume is not None:
+            outcome = jobs.resume_run(args.db, args.resume, on_progress=bar, on_run=runs.append)
+        else:
+            outcome = jobs.judge_dataset(
+                args.db, dataset=dataset_of(args), settings=_settings(args), split=args.split,
+                limit=args.limit, name=args.name, on_progress=bar, on_run=runs.append,
+            )
+    except judge.EndpointDownError as error:
+        # The run holds what was judged; say how to go on from there.
+        raise judge.EndpointDownError(f"{error}: python cli.py judge --resume {runs[0]}") from None
+    finally:
+        bar.end()
     summary = outcome.summary
-    print(file=sys.stderr)
     state = "cancelled" if summary.cancelled else "finished"
     print(
         f"run {outcome.run_id} {state}: {summary.judged} judged, {summary.skipped} already done, "
@@ -93,5 +120,20 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--n-gpu-layers", type=int, default=0,
                      help="layers to offload to Metal/CUDA (-1: all); needs a GPU build")
     sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
+    remote = _REMOTE_DEFAULTS
+    sub.add_argument("--timeout", type=float, default=remote.timeout_s, metavar="SECONDS",
+                     help="seconds one remote request may take, retries apart "
+                     f"(default {remote.timeout_s:g})")
+    sub.add_argument("--max-retries", type=int, default=remote.max_retries,
+                     help="retries of a request that timed out or got 429/5xx "
+                     f"(default {remote.max_retries})")
+    sub.add_argument("--max-answer-bytes", type=int, default=remote.max_answer_bytes,
+                     metavar="BYTES", help="read a remote answer up to this size; the rest is "
+                     f"dropped and the judgment marked (default {remote.max_answer_bytes})")
+    sub.add_argument("--max-consecutive-failures", type=int,
+                     default=remote.max_consecutive_failures, metavar="N",
+                     help="stop the run, resumable, after N pairs in a row got no answer "
+                     f"(default {remote.max_consecutive_failures})")
     sub.add_argument("--resume", type=int, metavar="RUN_ID",
-                     help="judge what RUN_ID has not judged yet (and its failures), same settings")
+                     help="judge what RUN_ID has not judged yet (and its failures) with the "
+                     "settings it was started with; the options above apply to new runs only")

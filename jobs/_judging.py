@@ -22,8 +22,8 @@ _FLUSH_EVERY = 32
 _FLUSH_AFTER_S = 2.0
 
 ProgressCallback = Callable[[judge.Progress], None]
-# Told the run_id once the run is recorded as running, before any pair is judged, so a caller
-# that judges in another thread knows which stored run is its own.
+# Told the run_id once the run is recorded as running, before its first judgment is stored,
+# so a caller that judges in another thread knows which stored run is its own.
 RunCallback = Callable[[int], None]
 
 
@@ -47,10 +47,20 @@ class Rejudged:
 
 
 class _Recorder:
-    """Collects judgments from the judge loop and writes them to the store in batches."""
+    """Collects judgments from the judge loop and writes them to the store in batches.
 
-    def __init__(self, db: str | Path, run_id: int) -> None:
-        self._db, self._run_id = db, run_id
+    The run is opened (`open_run` creates it, or sets it back to running) when the first
+    judgment arrives, not before: a model or endpoint that cannot be set up (a file that is
+    not a GGUF, a tokenizer that splits the grades, a missing key) fails before any judgment,
+    and so leaves no run behind, nor a finished run marked running again.
+    """
+
+    def __init__(
+        self, db: str | Path, open_run: Callable[[], int], on_run: RunCallback | None
+    ) -> None:
+        self._db = db
+        self._open_run, self._on_run = open_run, on_run
+        self.run_id: int | None = None
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
@@ -58,15 +68,24 @@ class _Recorder:
 
     def __call__(self, judgment: judge.Judgment) -> None:
         with self._lock:
+            self.open()
             self.judgments.append(judgment)
             self._pending.append(judgment.as_record())
             due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
             if len(self._pending) >= _FLUSH_EVERY or due:
                 self._flush()
 
+    def open(self) -> int:
+        """The run's id, opening the run first if no judgment has done so yet."""
+        if self.run_id is None:
+            self.run_id = self._open_run()
+            if self._on_run is not None:
+                self._on_run(self.run_id)
+        return self.run_id
+
     def _flush(self) -> None:
         if self._pending:
-            storage.record_judgments(self._db, self._run_id, self._pending)
+            storage.record_judgments(self._db, self.open(), self._pending)
             self._pending = []
         self._flushed_at = time.monotonic()
 
@@ -77,7 +96,7 @@ class _Recorder:
 
 def _judge_into_run(
     db: str | Path,
-    run_id: int,
+    open_run: Callable[[], int],
     pairs: Sequence[Mapping[str, Any]],
     settings: judge.JudgeSettings,
     *,
@@ -88,13 +107,12 @@ def _judge_into_run(
     cancel: threading.Event | None,
     on_run: RunCallback | None = None,
     keep_status: str | None = None,
-) -> tuple[judge.RunSummary, list[judge.Judgment]]:
-    """Judge `pairs` into `run_id` (told to `on_run` before the first pair); the run ends
-    done, cancelled or failed, or, when `keep_status` is given (judging a few pairs again),
-    goes back to that status."""
-    if on_run is not None:
-        on_run(run_id)
-    recorder = _Recorder(db, run_id)
+) -> tuple[int, judge.RunSummary, list[judge.Judgment]]:
+    """Judge `pairs` into the run `open_run` opens at the first judgment (and tells
+    `on_run`); returns its id. The run ends done, cancelled or failed, or, when `keep_status`
+    is given (judging a few pairs again), goes back to that status. A failure before the
+    first judgment opens no run and changes nothing in the store."""
+    recorder = _Recorder(db, open_run, on_run)
     status = keep_status or "failed"
     try:
         summary = judge.run_judge(
@@ -103,10 +121,13 @@ def _judge_into_run(
         )
         if keep_status is None:
             status = "cancelled" if summary.cancelled else "done"
-        return summary, recorder.judgments
+        # Also a run that ended with no judgment (cancelled at once, or nothing left to do)
+        # is recorded, so it can be resumed or shows as done.
+        return recorder.open(), summary, recorder.judgments
     finally:
-        recorder.close()
-        storage.finish_run(db, run_id, status)
+        if recorder.run_id is not None:
+            recorder.close()
+            storage.finish_run(db, recorder.run_id, status)
 
 
 def judge_dataset(
@@ -125,7 +146,12 @@ def judge_dataset(
     on_run: RunCallback | None = None,
 ) -> JudgeOutcome:
     """Start a new run over `dataset` (one split, or just `pair_ids`, or the first `limit`
-    pairs by query) and judge every pair."""
+    pairs by query) and judge every pair.
+
+    The run is recorded with its first judgment, so settings, a model or an endpoint that
+    fail before any pair is judged raise (a JudgeError) and leave no run in the store."""
+    if limit is not None and limit < 1:
+        raise judge.SettingsError(f"limit must be a number of pairs of at least 1, got {limit}")
     grades, _ = storage.dataset_scale(db, dataset)
     if list(settings.scale) != grades:
         raise judge.SettingsError(
@@ -141,15 +167,18 @@ def judge_dataset(
             f"dataset {dataset!r} has no pairs" + (f" in split {split!r}" if split else "")
         )
     judge.validate_template(settings.template, settings.scale, pairs[0].keys())
-    provenance = settings.provenance()
-    # The scope is stored with the run so that a resume judges the same pairs.
-    provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
-    run_id = storage.create_run(
-        db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
-        **provenance,
-    )
-    summary, _ = _judge_into_run(
-        db, run_id, pairs, settings, skip=set(), backend=backend, api_key=api_key,
+
+    def create_run() -> int:
+        provenance = settings.provenance(api_key)
+        # The scope is stored with the run so that a resume judges the same pairs.
+        provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
+        return storage.create_run(
+            db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
+            **provenance,
+        )
+
+    run_id, summary, _ = _judge_into_run(
+        db, create_run, pairs, settings, skip=set(), backend=backend, api_key=api_key,
         on_progress=on_progress, cancel=cancel, on_run=on_run,
     )
     return JudgeOutcome(run_id, summary)
@@ -215,9 +244,13 @@ def resume_run(
     _check_model_unchanged(run, settings)
     judged = storage.judged_pair_ids(db, run_id)
     pairs = _run_pairs(db, run, run["params"].get("pair_ids"))
-    storage.finish_run(db, run_id, "running")
-    summary, _ = _judge_into_run(
-        db, run_id, pairs, settings, skip=judged, backend=backend, api_key=api_key,
+
+    def reopen() -> int:
+        storage.finish_run(db, run_id, "running")
+        return run_id
+
+    _, summary, _ = _judge_into_run(
+        db, reopen, pairs, settings, skip=judged, backend=backend, api_key=api_key,
         on_progress=on_progress, cancel=cancel, on_run=on_run,
     )
     return JudgeOutcome(run_id, summary)
@@ -242,9 +275,10 @@ def rejudge_pairs(
     settings = _settings_of(run)
     _check_model_unchanged(run, settings)
     before = storage.run_judgments(db, run_id, pair_ids)
-    _, judgments = _judge_into_run(
-        db, run_id, _run_pairs(db, run, pair_ids), settings, skip=set(), backend=backend,
-        api_key=api_key, on_progress=on_progress, cancel=cancel, keep_status=run["status"],
+    _, _, judgments = _judge_into_run(
+        db, lambda: run_id, _run_pairs(db, run, pair_ids), settings, skip=set(),
+        backend=backend, api_key=api_key, on_progress=on_progress, cancel=cancel,
+        keep_status=run["status"],
     )
     return [
         Rejudged(

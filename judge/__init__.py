@@ -9,7 +9,14 @@ what to record per run.
 """
 
 from ._backend import JudgeBackend, PromptItem
-from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
+from ._exceptions import (
+    EndpointDownError,
+    JudgeBackendError,
+    JudgeError,
+    ModelFileError,
+    SettingsError,
+    TemplateError,
+)
 from ._model import default_model_path, file_sha256
 from ._parsing import parse_grade
 from ._results import Judgment, ParseStatus, Progress, RunSummary
@@ -17,8 +24,10 @@ from ._runner import load_backend, run_judge
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 from ._templates import (
     DEFAULT_TEMPLATE,
+    FIELD_FENCES,
     TemplateInfo,
     answer_prefix,
+    field,
     list_templates,
     load_template,
     logprob_prompt,
@@ -31,12 +40,15 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "Backend",
     "Endpoint",
+    "EndpointDownError",
+    "FIELD_FENCES",
     "JudgeBackend",
     "JudgeBackendError",
     "JudgeError",
     "JudgeSettings",
     "Judgment",
     "Mode",
+    "ModelFileError",
     "ParseStatus",
     "Progress",
     "PromptItem",
@@ -46,6 +58,7 @@ __all__ = [
     "TemplateInfo",
     "answer_prefix",
     "default_model_path",
+    "field",
     "file_sha256",
     "list_templates",
     "load_backend",

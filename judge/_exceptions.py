@@ -6,7 +6,14 @@ line and the app can show it with ``st.error``.
 
 from __future__ import annotations
 
-__all__ = ["JudgeBackendError", "JudgeError", "SettingsError", "TemplateError"]
+__all__ = [
+    "EndpointDownError",
+    "JudgeBackendError",
+    "JudgeError",
+    "ModelFileError",
+    "SettingsError",
+    "TemplateError",
+]
 
 
 class JudgeError(Exception):
@@ -40,3 +47,19 @@ class JudgeBackendError(JudgeError):
         self.status_code = status_code
         self.body = body
         self.raw_output = raw_output
+
+
+class ModelFileError(JudgeError):
+    """A model file that cannot be loaded: missing, not a GGUF, or damaged.
+
+    Raised while the backend loads, before a run is recorded, so a bad path leaves nothing
+    behind in the store.
+    """
+
+
+class EndpointDownError(JudgeError):
+    """A remote endpoint gave no answer to several pairs in a row, so the run was stopped.
+
+    The pairs it failed on are handed on as "error" judgments and the rest are not judged,
+    so the run can be resumed once the server is back.
+    """

@@ -8,12 +8,19 @@ KV cache past ``n_tokens``, so setting ``n_tokens`` to the common prefix length 
 cache for that prefix; and ``Llama()`` reads ``llama_model_default_params`` while loading,
 which is how the weights are kept out of llama.cpp's repacked buffers (see
 ``_plain_weight_buffers``).
+
+llama.cpp's own log goes to the ``judge.llama`` logger at DEBUG, never to the terminal (see
+``_log_to_python``); a model file that is not a GGUF, or that llama.cpp cannot load, is a
+ModelFileError that says why.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import ctypes
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,8 +31,9 @@ import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 
 from ._backend import PromptItem
-from ._exceptions import JudgeBackendError, SettingsError
+from ._exceptions import JudgeBackendError, ModelFileError, SettingsError
 from ._grammar import answer_grammar
+from ._model import check_gguf
 from ._parsing import distribution_from_logits, parse_grade
 from ._results import Judgment, ms_since
 from ._settings import Backend, JudgeSettings, Mode
@@ -53,24 +61,30 @@ class LlamaBackend:
         n_gpu_layers: int,
         seed: int,
     ) -> None:
-        if not Path(model_path).is_file():
-            raise JudgeBackendError(
-                f"model file {model_path} does not exist: give the path of a .gguf file"
-            )
+        check_gguf(model_path)
         self.model_path = Path(model_path).resolve()
         self.loaded_with = {"n_ctx": n_ctx, "n_threads": n_threads,
                             "n_gpu_layers": n_gpu_layers, "seed": seed}
         """The load parameters; a run whose settings differ needs its own backend."""
         with _plain_weight_buffers():
-            self.llm = Llama(
-                model_path=str(model_path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                n_gpu_layers=n_gpu_layers,
-                seed=seed,
-                verbose=False,
-            )
+            _LOAD_ERRORS.clear()
+            try:
+                self.llm = Llama(
+                    model_path=str(model_path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_gpu_layers=n_gpu_layers,
+                    seed=seed,
+                    verbose=False,
+                )
+            except ValueError as exc:  # llama-cpp-python's "Failed to load model ..."
+                said = "; ".join(_LOAD_ERRORS) or str(exc)
+                raise ModelFileError(
+                    f"llama.cpp cannot load {model_path} ({said}): check that the file is a "
+                    "whole GGUF of a model architecture this llama.cpp build knows, and that "
+                    "n_ctx and n_gpu_layers fit this machine"
+                ) from None
         self.evaluated_tokens = 0
         """Prompt tokens actually evaluated in logprob mode, not reused from the KV cache."""
         self._lock = threading.Lock()
@@ -243,6 +257,27 @@ class LlamaBackend:
                 f"is {n_ctx}: raise n_ctx or shorten the template or the product description"
             )
 
+
+# llama.cpp writes its log through one process-wide callback. llama-cpp-python's own callback
+# reads the levels in an older order than ggml.h has now (0.3.36), so with verbose=False it
+# still prints llama.cpp's warnings to stderr, into the CLI's and the app's output. Routed
+# here instead, every line goes to the "judge.llama" logger at DEBUG, and the errors of a
+# load are kept to say why it failed.
+_LOG = logging.getLogger("judge.llama")
+_LOG_LEVEL_ERROR = 4  # ggml.h's ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5
+_LOAD_ERRORS: collections.deque[str] = collections.deque(maxlen=4)
+
+
+@llama_lib.llama_log_callback
+def _log_to_python(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    line = text.decode("utf-8", errors="replace").strip()
+    if line:
+        _LOG.debug("%s", line)
+        if level == _LOG_LEVEL_ERROR:
+            _LOAD_ERRORS.append(line)
+
+
+llama_lib.llama_log_set(_log_to_python, ctypes.c_void_p(0))
 
 _LOAD_LOCK = threading.Lock()
 

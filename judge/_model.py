@@ -6,7 +6,11 @@ import functools
 import hashlib
 from pathlib import Path
 
-__all__ = ["default_model_path", "file_sha256"]
+from ._exceptions import ModelFileError
+
+__all__ = ["check_gguf", "default_model_path", "file_sha256"]
+
+_GGUF_MAGIC = b"GGUF"
 
 
 @functools.cache
@@ -24,8 +28,36 @@ def default_model_path() -> Path:
 
 def file_sha256(path: str | Path) -> str:
     """sha256 of a file, computed once per (path, size, mtime) since GGUFs are large."""
-    stat = Path(path).stat()
-    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    try:
+        stat = Path(path).stat()
+        return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def check_gguf(path: str | Path) -> None:
+    """Raise ModelFileError unless ``path`` is a readable file that starts as a GGUF does.
+
+    Checked before llama.cpp is asked to load it, so the user reads what is wrong rather
+    than llama.cpp's own failure.
+    """
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(len(_GGUF_MAGIC))
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if magic != _GGUF_MAGIC:
+        raise ModelFileError(
+            f"{path} is not a GGUF model file (it starts with {magic!r}, not {_GGUF_MAGIC!r}): "
+            "give the path of a .gguf file, or convert the model with llama.cpp's "
+            "convert_hf_to_gguf.py"
+        )
+
+
+def _unreadable(path: str | Path, exc: OSError) -> ModelFileError:
+    return ModelFileError(
+        f"cannot read model file {path} ({exc.strerror or exc}): give the path of a .gguf file"
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -4,26 +4,37 @@
 dropped connection is retried with exponential backoff and jitter, waiting as long as a
 ``Retry-After`` header asks. Other 4xx answers and malformed bodies are not retried: sending
 the same request again would get the same answer.
+
+Three limits keep a bad server from costing much. An attempt has ``timeout_s`` from sending
+the request to the last byte of the response, however slowly the bytes trickle in. A body is
+read streamed up to ``max_answer_bytes`` and the rest is never read; a 2xx answer cut there
+is recorded as "unparsed" with what fit, since asking again would get the same answer. After
+``max_consecutive_failures`` pairs in a row that failed every retry, the run stops with
+EndpointDownError instead of waiting out every remaining pair. Whatever leaves this backend
+has the API key masked (see ``_secrets``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from ._backend import PromptItem
-from ._exceptions import JudgeBackendError, SettingsError
-from ._parsing import distribution_from_top_logprobs, parse_grade
+from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
+from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
 from ._payloads import RemoteRequest, build_request, grade_alternatives, read_answer
 from ._results import Judgment, ms_since
+from ._secrets import Redactor
 from ._settings import Backend, JudgeSettings, Mode
 from ._templates import answer_prefix
 
@@ -38,6 +49,26 @@ _HINTS = {
 }
 
 
+class _NoAnswer(JudgeBackendError):
+    """Every attempt timed out, could not connect, or got 429/5xx: the server gave no answer."""
+
+
+class _AnswerCut(JudgeBackendError):
+    """A 2xx body longer than max_answer_bytes; ``body`` holds the part that fit."""
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A response read up to the size cap."""
+
+    status: int
+    headers: httpx.Headers
+    url: str
+    text: str
+    cut_at: int | None
+    """The cap, when the body was longer and the rest was dropped; else None."""
+
+
 class RemoteBackend:
     """Judges through a remote API. Holds no connection between runs."""
 
@@ -48,6 +79,7 @@ class RemoteBackend:
         backoff_s: float = 0.5,
     ) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._redactor = Redactor.for_key(api_key)
         self._backoff_s = backoff_s
 
     def judge(
@@ -58,7 +90,11 @@ class RemoteBackend:
         emit: Callable[[Judgment], None],
         cancel: threading.Event,
     ) -> None:
-        """Judge items with up to ``settings.concurrency`` requests in flight."""
+        """Judge items with up to ``settings.concurrency`` requests in flight.
+
+        Raises EndpointDownError after ``settings.max_consecutive_failures`` pairs in a row
+        got no answer; those pairs have been emitted as errors, the rest are not judged.
+        """
         if settings.backend is Backend.LLAMA_CPP:
             raise SettingsError(
                 "a remote backend cannot judge with backend='llama_cpp' settings: build the "
@@ -77,6 +113,7 @@ class RemoteBackend:
         cancel: threading.Event,
     ) -> None:
         limits = httpx.Limits(max_connections=settings.concurrency)
+        unanswered_in_a_row = 0
         async with httpx.AsyncClient(
             base_url=settings.base_url or "",
             headers=self._headers,
@@ -85,11 +122,22 @@ class RemoteBackend:
         ) as client:
 
             async def worker() -> None:
+                nonlocal unanswered_in_a_row
                 # Workers share one iterator, so each item is taken exactly once.
                 for item in items:
                     if cancel.is_set():
                         return
-                    emit(await self._judge_one(client, item, settings))
+                    judgment, unanswered = await self._judge_one(client, item, settings)
+                    judgment = self._redactor.judgment(judgment)
+                    emit(judgment)
+                    unanswered_in_a_row = unanswered_in_a_row + 1 if unanswered else 0
+                    if unanswered_in_a_row >= settings.max_consecutive_failures:
+                        raise EndpointDownError(
+                            f"{unanswered_in_a_row} pairs in a row got no answer from "
+                            f"{self._redactor.text(settings.base_url or '')}, so the run "
+                            f"stopped (the last: {judgment.error}); check that the server "
+                            "is up, then resume the run"
+                        )
 
             tasks = [asyncio.create_task(worker()) for _ in range(settings.concurrency)]
             try:
@@ -100,7 +148,7 @@ class RemoteBackend:
                         pending, timeout=0.05, return_when=asyncio.FIRST_EXCEPTION
                     )
                     for task in done:
-                        task.result()  # an emit callback failed: the caller must know
+                        task.result()  # an emit callback failed, or the endpoint is down
             finally:
                 # On cancel, requests in flight are dropped: their pairs stay unjudged and
                 # are judged when the run resumes.
@@ -110,14 +158,22 @@ class RemoteBackend:
 
     async def _judge_one(
         self, client: httpx.AsyncClient, item: PromptItem, settings: JudgeSettings
-    ) -> Judgment:
+    ) -> tuple[Judgment, bool]:
+        """The pair's judgment, and whether the server gave no answer at all."""
         started = time.perf_counter()
         prefix = answer_prefix(settings.template)
         request = build_request(settings, item.prompt, prefix)
         try:
             answer = read_answer(settings, await self._post(client, request, settings))
+        except _AnswerCut as exc:
+            cut = ParsedGrade(None, "unparsed", str(exc))
+            return Judgment.parsed(
+                item.pair_id, cut, raw_output=exc.body or "", latency_ms=ms_since(started),
+                prompt_tokens=None, completion_tokens=None,
+            ), False
         except JudgeBackendError as exc:
-            return Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
+            failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
+            return failed, isinstance(exc, _NoAnswer)
         preceding = prefix if request.answer_prefix_sent else ""
         usage = {
             "raw_output": answer.text,
@@ -128,9 +184,10 @@ class RemoteBackend:
             alternatives = grade_alternatives(answer.tokens, prefix, preceding)
             dist = distribution_from_top_logprobs(alternatives or {}, settings.scale)
             if dist is not None:
-                return Judgment.scored(item.pair_id, dist, latency_ms=ms_since(started), **usage)
+                scored = Judgment.scored(item.pair_id, dist, latency_ms=ms_since(started), **usage)
+                return scored, False
         parsed = parse_grade(preceding + answer.text, settings.scale, prefix)
-        return Judgment.parsed(item.pair_id, parsed, latency_ms=ms_since(started), **usage)
+        return Judgment.parsed(item.pair_id, parsed, latency_ms=ms_since(started), **usage), False
 
     async def _post(
         self, client: httpx.AsyncClient, request: RemoteRequest, settings: JudgeSettings
@@ -140,8 +197,11 @@ class RemoteBackend:
         for attempt in range(attempts):
             retry_after = None
             try:
-                response = await client.post(request.path, json=request.body)
-            except httpx.TimeoutException:
+                # httpx's timeout bounds each read; this bounds the whole attempt, so a
+                # server that trickles bytes cannot hold a pair for longer.
+                async with asyncio.timeout(settings.timeout_s):
+                    reply = await _send(client, request, settings.max_answer_bytes)
+            except (TimeoutError, httpx.TimeoutException):
                 failure = JudgeBackendError(
                     f"no answer within timeout_s={settings.timeout_s}s from {settings.base_url}: "
                     "raise timeout_s or lower concurrency"
@@ -152,18 +212,17 @@ class RemoteBackend:
                     "base_url and that the server is running"
                 )
             else:
-                status = response.status_code
-                if status < 400:
-                    return _decode(response)
-                failure = _http_error(response)
-                if status != 429 and status < 500:
+                if reply.status < 400:
+                    return _decode(reply)
+                failure = _http_error(reply)
+                if reply.status != 429 and reply.status < 500:
                     raise failure
-                retry_after = _retry_after_s(response.headers.get("Retry-After"))
+                retry_after = _retry_after_s(reply.headers.get("Retry-After"))
             if attempt + 1 < attempts:
                 await asyncio.sleep(
                     retry_after if retry_after is not None else self._backoff(attempt)
                 )
-        raise JudgeBackendError(
+        raise _NoAnswer(
             f"{failure} (gave up after {attempts} attempts)",
             status_code=failure.status_code,
             body=failure.body,
@@ -176,25 +235,51 @@ class RemoteBackend:
         return delay / 2 + random.uniform(0, delay / 2)
 
 
-def _decode(response: httpx.Response) -> Any:
+async def _send(client: httpx.AsyncClient, request: RemoteRequest, cap: int) -> _Reply:
+    """POST and read the body streamed, stopping at ``cap`` bytes: a huge answer is never
+    held in memory, and closing the stream early drops the rest unread."""
+    async with client.stream("POST", request.path, json=request.body) as response:
+        kept = bytearray()
+        cut_at = None
+        async for chunk in response.aiter_bytes():
+            room = cap - len(kept)
+            if len(chunk) > room:
+                kept += chunk[:room]
+                cut_at = cap
+                break
+            kept += chunk
+    # Text the server sent may end in the middle of a character once cut.
+    text = kept.decode("utf-8", errors="replace")
+    return _Reply(response.status_code, response.headers, str(response.request.url), text, cut_at)
+
+
+def _decode(reply: _Reply) -> Any:
+    if reply.cut_at is not None:
+        raise _AnswerCut(
+            f"the answer was cut at {reply.cut_at} bytes (max_answer_bytes), the rest dropped "
+            "unread: a judge's answer is a few lines, so check what the server sends, or raise "
+            "max_answer_bytes",
+            status_code=reply.status,
+            body=reply.text,
+        )
     try:
-        return response.json()
+        return json.loads(reply.text)
     except ValueError:
         raise JudgeBackendError(
-            f"HTTP {response.status_code} with a body that is not JSON: is base_url an API "
+            f"HTTP {reply.status} with a body that is not JSON: is base_url an API "
             "root rather than a web page?",
-            status_code=response.status_code,
-            body=response.text,
+            status_code=reply.status,
+            body=reply.text,
         ) from None
 
 
-def _http_error(response: httpx.Response) -> JudgeBackendError:
-    status = response.status_code
-    hint = _HINTS.get(status, "see the response body")
+def _http_error(reply: _Reply) -> JudgeBackendError:
+    hint = _HINTS.get(reply.status, "see the response body")
+    cut = f" (cut at {reply.cut_at} bytes)" if reply.cut_at is not None else ""
     return JudgeBackendError(
-        f"HTTP {status} from {response.request.url}: {hint}; body: {response.text[:300]!r}",
-        status_code=status,
-        body=response.text,
+        f"HTTP {reply.status} from {reply.url}: {hint}; body{cut}: {reply.text[:300]!r}",
+        status_code=reply.status,
+        body=reply.text,
     )
 
 

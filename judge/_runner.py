@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ._backend import JudgeBackend, PromptItem
-from ._exceptions import JudgeError, SettingsError
+from ._exceptions import JudgeError
 from ._results import Judgment, Progress, RunSummary
 from ._settings import Backend, JudgeSettings
 from ._templates import placeholders, render_prompt, validate_template
@@ -22,7 +21,8 @@ def load_backend(settings: JudgeSettings, api_key: str | None = None) -> JudgeBa
 
     The app keeps the result in ``st.cache_resource`` and passes it to ``run_judge``, so a
     model is loaded once, not once per run. The API key, when not given, is read from the
-    environment variable named by ``settings.api_key_env``.
+    environment variable named by ``settings.api_key_env``. Raises ModelFileError for a model
+    file that is missing, not a GGUF or damaged.
     """
     if settings.backend is Backend.LLAMA_CPP:
         from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
@@ -36,14 +36,7 @@ def load_backend(settings: JudgeSettings, api_key: str | None = None) -> JudgeBa
         )
     from ._remote import RemoteBackend
 
-    if api_key is None and settings.api_key_env:
-        api_key = os.environ.get(settings.api_key_env)
-        if not api_key:
-            raise SettingsError(
-                f"environment variable {settings.api_key_env} is not set: export it, or "
-                "enter the API key in the app"
-            )
-    return RemoteBackend(api_key=api_key)
+    return RemoteBackend(api_key=settings.api_key(api_key))
 
 
 def run_judge(

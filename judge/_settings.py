@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
+from ._secrets import Redactor
 from ._templates import DEFAULT_TEMPLATE, check_scale, load_template
 
 __all__ = ["Backend", "Endpoint", "JudgeSettings", "Mode"]
@@ -50,6 +53,16 @@ _DEFAULT_BASE_URLS = {
 # Fields recorded as the run's own columns rather than inside params.
 _COLUMNS = ("backend", "model", "template", "scale")
 
+# The least value each count setting may take.
+_LEAST = {
+    "n_ctx": 1,
+    "concurrency": 1,
+    "max_tokens": 1,
+    "max_retries": 0,
+    "max_answer_bytes": 1,
+    "max_consecutive_failures": 1,
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class JudgeSettings:
@@ -74,7 +87,14 @@ class JudgeSettings:
     """Layers offloaded to the GPU (Metal/CUDA builds only); -1 offloads all of them."""
     concurrency: int = 4
     timeout_s: float = 60.0
+    """Seconds one attempt at a remote request may take, from sending it to its last byte."""
     max_retries: int = 3
+    max_answer_bytes: int = 256 * 1024
+    """A remote response body is read up to this size; the rest is dropped, unread, and the
+    judgment says the answer was cut."""
+    max_consecutive_failures: int = 8
+    """A remote run stops after this many pairs in a row got no answer (timeouts, refused
+    connections, 429/5xx after every retry); it can be resumed once the server is back."""
     max_tokens: int = 256
     temperature: float = 0.0
     seed: int = 0
@@ -97,11 +117,27 @@ class JudgeSettings:
                 )
             if self.base_url is None:
                 object.__setattr__(self, "base_url", _DEFAULT_BASE_URLS[self.backend])
-        for name in ("n_ctx", "concurrency", "max_tokens"):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.max_retries < 0 or self.timeout_s <= 0:
-            raise SettingsError("max_retries must be >= 0 and timeout_s > 0")
+        for name, least in _LEAST.items():
+            if getattr(self, name) < least:
+                raise SettingsError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        if not (0 < self.timeout_s < math.inf):
+            raise SettingsError(f"timeout_s must be a number of seconds above 0, got {self.timeout_s}")
+
+    def api_key(self, given: str | None = None) -> str | None:
+        """The API key a remote run sends: ``given``, else the value of ``api_key_env``.
+
+        None when there is no key (a local server, say). Raises SettingsError when the
+        settings name an environment variable that is not set.
+        """
+        if given is not None or not self.api_key_env:
+            return given
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise SettingsError(
+                f"environment variable {self.api_key_env} is not set: export it, or "
+                "enter the API key in the app"
+            )
+        return value
 
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
@@ -109,11 +145,16 @@ class JudgeSettings:
             raise SettingsError(f"backend {self.backend} has no local model file")
         return Path(self.model) if self.model else default_model_path()
 
-    def provenance(self) -> dict[str, Any]:
-        """What storage records for a run: model, model file and prompt fingerprints, params."""
+    def provenance(self, api_key: str | None = None) -> dict[str, Any]:
+        """What storage records for a run: model, model file and prompt fingerprints, params.
+
+        The API key (``api_key``, or the value of ``api_key_env``) is masked wherever it
+        appears in the params, such as a key pasted into ``base_url``.
+        """
         local = self.backend is Backend.LLAMA_CPP
+        redactor = Redactor.for_key(api_key or os.environ.get(self.api_key_env or "") or None)
         params = {
-            f.name: _plain(getattr(self, f.name))
+            f.name: redactor.value(_plain(getattr(self, f.name)))
             for f in dataclasses.fields(self)
             if f.name not in _COLUMNS
         }

@@ -9,7 +9,14 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``slow``: answer 1 after ``slow_s`` seconds;
 - ``malformed``: HTTP 200 with a body that is not JSON;
 - ``chatty``: answer text with no grade in it;
-- ``401``: HTTP 401 always.
+- ``401``: HTTP 401 always;
+- ``huge``: a valid answer 8 MiB long, written in 64 KiB pieces as the client reads;
+- ``trickle``: a valid answer sent one byte every 50 ms (several seconds in all);
+- ``echo``: answer 1, in a text that repeats the request's headers;
+- ``echo400``: HTTP 400 whose body repeats the request's headers.
+
+A prompt with no ``pair=<id> fault=<kind>`` acts out ``default_fault`` (counted as pair 0),
+or gets HTTP 400 when there is none; tests that judge stored pairs set it.
 
 The server counts requests per pair, the most requests in flight at once, and the
 Authorization headers it saw.
@@ -25,14 +32,18 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 
 class FaultServer:
     """Start with ``with FaultServer() as server:``; ``server.url`` is the API root."""
 
-    def __init__(self, slow_s: float = 0.2) -> None:
+    HUGE_BYTES = 8 << 20
+
+    def __init__(self, slow_s: float = 0.2, default_fault: str | None = None) -> None:
         self.slow_s = slow_s
+        self.default_fault = default_fault
         self.requests: collections.Counter[int] = collections.Counter()
         self.auth_headers: list[str | None] = []
         self.max_in_flight = 0
@@ -58,12 +69,12 @@ class FaultServer:
 
     def respond(
         self, path: str, request: dict[str, Any], headers: Any
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, dict[str, str], Body]:
         text = json.dumps(request)
         match = re.search(r"pair=(\d+) fault=(\w+)", text)
-        if match is None:
+        if match is None and self.default_fault is None:
             return 400, {}, b'{"error": "no pair=<id> fault=<kind> in the prompt"}'
-        pair_id, fault = int(match.group(1)), match.group(2)
+        pair_id, fault = (int(match.group(1)), match.group(2)) if match else (0, self.default_fault)
         with self._lock:
             self.requests[pair_id] += 1
             seen = self.requests[pair_id]
@@ -81,9 +92,38 @@ class FaultServer:
             time.sleep(self.slow_s)
         if fault == "malformed":
             return 200, {}, b'{"choices": [{"message": {"content": "SCORE: 1"'
+        echoed = json.dumps(dict(headers.items()))
+        if fault == "echo400":
+            return 400, {}, f'{{"error": "bad request", "you sent": {echoed}}}'.encode()
+        if fault == "huge":
+            return 200, {}, _huge_answer(self.HUGE_BYTES)
         grade = int(fault[2:]) if fault.startswith("ok") else 1
-        content = "I would rather not say." if fault == "chatty" else f"SCORE: {grade}"
-        return 200, {}, json.dumps(_answer(path, request, content, grade)).encode()
+        content = {"chatty": "I would rather not say.", "echo": f"You sent {echoed}. SCORE: 1"}
+        body = json.dumps(_answer(path, request, content.get(fault, f"SCORE: {grade}"), grade))
+        if fault == "trickle":
+            return 200, {}, _trickle(body.encode(), self._stop)
+        return 200, {}, body.encode()
+
+
+# A body, or its pieces to write one after another (with the total length known up front).
+Body = bytes | tuple[int, Iterator[bytes]]
+
+
+def _huge_answer(size: int) -> Body:
+    head, tail = b'{"choices": [{"message": {"content": "', b'SCORE: 1"}}]}'
+    piece = b"x" * (64 << 10)
+    count = (size - len(head) - len(tail)) // len(piece)
+    return len(head) + count * len(piece) + len(tail), iter([head, *[piece] * count, tail])
+
+
+def _trickle(body: bytes, stop: threading.Event) -> Body:
+    def pieces() -> Iterator[bytes]:
+        for byte in body:
+            if stop.wait(0.05):
+                return
+            yield bytes([byte])
+
+    return len(body), pieces()
 
 
 def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dict[str, Any]:
@@ -140,12 +180,15 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 with server._lock:
                     server._in_flight -= 1
+            length, pieces = (len(body), [body]) if isinstance(body, bytes) else body
             self.send_response(status)
             for name, value in {"Content-Type": "application/json", **headers}.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             self.end_headers()
-            self.wfile.write(body)
+            for piece in pieces:
+                self.wfile.write(piece)
+                self.wfile.flush()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean

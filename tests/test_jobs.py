@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from judge_fault_server import FaultServer
 
 import cli
 import jobs
@@ -123,6 +125,76 @@ def test_an_imported_run_cannot_be_judged_again(sample_db: Path) -> None:
         jobs.settings_for_run(sample_db, run_id)
 
 
+def test_a_model_that_cannot_load_leaves_no_run(sample_db: Path, tmp_path: Path) -> None:
+    """The app's path: judge_dataset raises the judge's one error and records nothing."""
+    for name, content in (("text.gguf", b"not a model"), ("cut.gguf", b"GGUF" + bytes(60))):
+        model = tmp_path / name
+        model.write_bytes(content)
+        with pytest.raises(judge.ModelFileError, match=str(model)):
+            jobs.judge_dataset(sample_db, dataset=DATASET, settings=judge.JudgeSettings(model=str(model)))
+    assert storage.list_runs(sample_db).empty
+
+
+def test_a_failed_resume_setup_leaves_the_run_as_it_was(sample_db: Path) -> None:
+    """Resuming with a key that is not set fails before any pair: the run stays cancelled,
+    not marked running or failed."""
+    with FaultServer(default_fault="ok1") as server:
+        settings = judge.JudgeSettings(backend="openai", model="m", base_url=server.url,
+                                       api_key_env="JUDGE_UNSET_KEY_FOR_TEST")
+        with pytest.raises(judge.SettingsError, match="JUDGE_UNSET_KEY_FOR_TEST is not set"):
+            jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=2)
+        assert storage.list_runs(sample_db).empty
+        run_id = storage.create_run(
+            sample_db, name="stopped", dataset=DATASET, split=None, status="cancelled",
+            **settings.provenance(),
+        )
+        with pytest.raises(judge.SettingsError, match="JUDGE_UNSET_KEY_FOR_TEST is not set"):
+            jobs.resume_run(sample_db, run_id)
+        assert storage.get_run(sample_db, run_id)["status"] == "cancelled"
+        assert not server.requests
+
+
+KEY = "sk-store/9d2e+41"
+
+
+def _assert_no_table_holds_the_key(db: Path) -> None:
+    with storage.connect(db) as con:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        assert {"judge_runs", "judgments"} <= set(tables)
+        for table in tables:
+            text = con.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM "{table}"').fetchall()
+            assert "sk-store" not in repr(text), table
+
+
+def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> None:
+    """A server that echoes the request headers in its answers and in its error bodies, with
+    the key also in base_url (hence in params and error messages): after judging into a real
+    DuckDB file, no table holds the key in any column."""
+    monkeypatch.setenv("JUDGE_STORE_KEY", KEY)
+    with FaultServer() as server:
+        settings = judge.JudgeSettings(
+            backend="openai", model="m", base_url=f"{server.url}/{KEY}/v1", mode="generate",
+            api_key_env="JUDGE_STORE_KEY", timeout_s=0.2, max_retries=0, concurrency=2,
+        )
+        outcomes = []
+        for fault in ("echo", "echo400", "malformed"):
+            server.default_fault = fault
+            outcomes.append(jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=3))
+        assert set(server.auth_headers) == {f"Bearer {KEY}"}
+        echoed = storage.run_judgments(sample_db, outcomes[0].run_id)
+        assert all('"Authorization": "Bearer ***"' in j["raw_output"] for j in echoed.values())
+        params = storage.get_run(sample_db, outcomes[0].run_id)["params"]
+        assert params["base_url"] == f"{server.url}/***/v1"
+        _assert_no_table_holds_the_key(sample_db)
+
+        server.default_fault = "hang"  # and a run the breaker stops
+        stopped = dataclasses.replace(settings, max_consecutive_failures=2)
+        with pytest.raises(judge.EndpointDownError) as down:
+            jobs.judge_dataset(sample_db, dataset=DATASET, settings=stopped, limit=3)
+    assert KEY not in str(down.value)
+    _assert_no_table_holds_the_key(sample_db)
+
+
 @pytest.fixture(scope="module")
 def llama_backend():
     settings = judge.JudgeSettings(n_threads=2)
@@ -181,3 +253,14 @@ def test_cli_judge_limit_then_resume(sample_db: Path, capsys) -> None:
     assert "run 1 finished: 0 judged, 4 already done" in capsys.readouterr().out
     assert cli.main([*base, "--template", "nope"]) == 2
     assert "no template named 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_a_setup_error_after_the_model_loaded_leaves_no_run(sample_db: Path, llama_backend) -> None:
+    """The backend refuses settings before its first judgment (no room for the answer line
+    here): the run is never recorded."""
+    settings = judge.JudgeSettings(n_threads=2, mode="generate", max_tokens=7)
+    with pytest.raises(judge.JudgeBackendError, match="max_tokens=7 may not leave room"):
+        jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=2,
+                           backend=llama_backend)
+    assert storage.list_runs(sample_db).empty

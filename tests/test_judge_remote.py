@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from judge_fault_server import FaultServer
 from judge_fixtures import make_pair
 
-from judge import JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeSettings, run_judge
 from judge._remote import RemoteBackend, _retry_after_s
 
 TEMPLATE = "Grade the product. Answer with SCORE: N\nQuery: {query}\nProduct: {product_name}\n"
@@ -160,7 +162,7 @@ def test_cancelled_run_resumes_without_judging_a_pair_twice(server):
 
 _RUNNER = """
 import json, sys
-from judge import JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeSettings, run_judge
 settings = JudgeSettings(**json.loads(sys.argv[1]))
 pairs = json.loads(sys.argv[2])
 with open(sys.argv[3], "a") as out:
@@ -233,3 +235,93 @@ def test_backoff_grows_with_jitter():
         assert all(low <= d <= high for d in delays)
         assert len(delays) > 1  # jittered
     assert backend._backoff(20) <= 30.0
+
+
+def test_an_8_mib_answer_is_read_up_to_the_cap_and_marked(server):
+    tracemalloc.start()
+    try:
+        summary, results = judge_all([pair(1, "huge"), pair(2, "ok2")], remote(server))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    cut = results[1]
+    assert (cut.parse_status, cut.grade) == ("unparsed", None)  # final: asking again gets the same
+    assert cut.error.startswith("the answer was cut at 262144 bytes (max_answer_bytes), the rest")
+    assert len(cut.raw_output) == 262144 and cut.raw_output.startswith('{"choices": [{"message"')
+    assert server.requests[1] == 1
+    assert results[2].grade == 2
+    assert peak < FaultServer.HUGE_BYTES / 8, "the body was held in memory"
+
+
+def test_the_answer_cap_is_a_setting(server):
+    _, results = judge_all([pair(1, "ok1"), pair(2, "echo400")], remote(server, max_answer_bytes=40))
+    assert results[1].parse_status == "unparsed" and len(results[1].raw_output) == 40
+    assert results[1].error.startswith("the answer was cut at 40 bytes")
+    # An error body is cut the same way, and the error says so.
+    assert results[2].parse_status == "error" and len(results[2].raw_output) == 40
+    assert results[2].error.startswith("HTTP 400 from ") and "body (cut at 40 bytes): " in results[2].error
+
+
+def test_an_answer_trickling_in_fails_at_the_timeout(server):
+    """Each byte comes well within timeout_s, so only a deadline on the whole attempt stops
+    a server that would take seconds to finish its answer."""
+    _, results = judge_all([pair(1, "trickle")], remote(server, max_retries=0))
+    assert results[1].parse_status == "error"
+    assert results[1].error.startswith("no answer within timeout_s=0.5s from ")
+
+
+def test_a_run_stops_after_consecutive_pairs_get_no_answer(server):
+    pairs = [pair(i, "hang") for i in range(10)]
+    seen = []
+    settings = remote(
+        server, timeout_s=0.2, max_retries=1, concurrency=1, max_consecutive_failures=3
+    )
+    with pytest.raises(EndpointDownError) as stopped:
+        run_judge(pairs, settings, on_result=seen.append, backend=RemoteBackend(backoff_s=0.01))
+    assert str(stopped.value) == (
+        f"3 pairs in a row got no answer from {server.url}, so the run stopped (the last: no "
+        f"answer within timeout_s=0.2s from {server.url}: raise timeout_s or lower "
+        "concurrency (gave up after 2 attempts)); check that the server is up, then resume "
+        "the run"
+    )
+    assert [(j.pair_id, j.parse_status) for j in seen] == [(0, "error"), (1, "error"), (2, "error")]
+    assert dict(server.requests) == {0: 2, 1: 2, 2: 2}  # the other 7 pairs were never sent
+
+
+def test_any_answer_resets_the_count_of_failures_in_a_row(server):
+    faults = ["hang", "hang", "401", "hang", "hang", "ok1", "hang", "hang"]
+    settings = remote(
+        server, timeout_s=0.2, max_retries=0, concurrency=1, max_consecutive_failures=3
+    )
+    summary, results = judge_all([pair(i, f) for i, f in enumerate(faults)], settings)
+    assert (summary.judged, summary.errors) == (8, 7)
+    assert results[5].grade == 1
+
+
+SECRET = "sk-echo/7f3a+9c"
+
+
+def test_an_echoing_server_never_gets_the_key_into_what_the_judge_hands_back(server, monkeypatch):
+    """The server repeats the request headers in an answer and in an error body, and the key
+    is also in the URL (as a gateway may take it), so it is in every error message."""
+    monkeypatch.setenv("JUDGE_FAULT_KEY", SECRET)
+    settings = remote(
+        server, base_url=f"{server.url}/{SECRET}/v1", api_key_env="JUDGE_FAULT_KEY",
+        timeout_s=0.2, max_retries=0, concurrency=1,
+    )
+    faults = ["echo", "echo400", "malformed", "hang"]
+    _, results = judge_all([pair(i, f) for i, f in enumerate(faults)], settings)
+    assert set(server.auth_headers) == {f"Bearer {SECRET}"}  # it was sent
+    assert '"Authorization": "Bearer ***"' in results[0].raw_output
+    assert results[0].grade == 1
+    assert '"Authorization": "Bearer ***"' in results[1].raw_output
+    assert f"{server.url}/***/v1/chat/completions" in results[1].error
+    assert f"{server.url}/***/v1" in results[3].error
+    handed_back = json.dumps([j.as_record() for j in results.values()])
+    assert SECRET not in handed_back and "sk-echo" not in handed_back
+
+    down = dataclasses.replace(settings, max_consecutive_failures=1)
+    with pytest.raises(EndpointDownError) as stopped:
+        run_judge([pair(9, "hang")], down, on_result=lambda j: None)
+    assert f"no answer from {server.url}/***/v1, so the run stopped" in str(stopped.value)
+    assert "sk-echo" not in str(stopped.value)

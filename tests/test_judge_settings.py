@@ -46,6 +46,16 @@ def test_settings_are_keyword_only_and_frozen():
         ({"mode": "sample"}, SettingsError, "mode 'sample' is not one of logprobs, generate"),
         ({"backend": "openai"}, SettingsError, "backend openai needs a model name"),
         ({"concurrency": 0}, SettingsError, "concurrency must be at least 1, got 0"),
+        ({"max_retries": -1}, SettingsError, "max_retries must be at least 0, got -1"),
+        ({"max_answer_bytes": 0}, SettingsError, "max_answer_bytes must be at least 1, got 0"),
+        (
+            {"max_consecutive_failures": 0},
+            SettingsError,
+            "max_consecutive_failures must be at least 1, got 0",
+        ),
+        ({"timeout_s": 0}, SettingsError, "timeout_s must be a number of seconds above 0, got 0"),
+        ({"timeout_s": float("nan")}, SettingsError, "timeout_s must be a number of seconds"),
+        ({"timeout_s": float("inf")}, SettingsError, "timeout_s must be a number of seconds"),
         ({"scale": (0, 1, 12)}, TemplateError, "outside 0-9"),
     ],
 )
@@ -78,6 +88,8 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
         "concurrency",
         "timeout_s",
         "max_retries",
+        "max_answer_bytes",
+        "max_consecutive_failures",
         "max_tokens",
         "temperature",
         "seed",
@@ -94,3 +106,36 @@ def test_local_provenance_hashes_the_model_file(tmp_path):
     assert record["model_sha256"] == hashlib.sha256(b"GGUF not really").hexdigest()
     assert record["params"]["mode"] == "logprobs"
     json.dumps(record)
+
+
+def test_remote_limits_default_to_a_few_hundred_kb_and_eight_failures():
+    settings = JudgeSettings()
+    assert (settings.max_answer_bytes, settings.max_consecutive_failures) == (256 * 1024, 8)
+
+
+def test_a_key_pasted_into_the_params_is_masked(monkeypatch):
+    """The params are stored with the run: a key in base_url (as some gateways take it) must
+    not land there, in any form it takes in a URL."""
+    monkeypatch.setenv("JUDGE_TEST_KEY", "sk-se/cret+1")
+    settings = JudgeSettings(
+        backend="openai",
+        model="gpt-x",
+        base_url="http://127.0.0.1:9/v1?key=sk-se%2Fcret%2B1&raw=sk-se/cret+1",
+        api_key_env="JUDGE_TEST_KEY",
+    )
+    params = settings.provenance()["params"]
+    assert params["base_url"] == "http://127.0.0.1:9/v1?key=***&raw=***"
+    given = JudgeSettings(backend="openai", model="m", base_url="http://h/sk-given/v1")
+    assert given.provenance(api_key="sk-given")["params"]["base_url"] == "http://h/***/v1"
+    assert given.provenance()["params"]["base_url"] == "http://h/sk-given/v1"  # no key, no mask
+
+
+def test_api_key_comes_from_the_call_or_the_environment(monkeypatch):
+    settings = JudgeSettings(backend="openai", model="m", api_key_env="JUDGE_TEST_KEY")
+    monkeypatch.delenv("JUDGE_TEST_KEY", raising=False)
+    assert settings.api_key("sk-given") == "sk-given"
+    with pytest.raises(SettingsError, match="environment variable JUDGE_TEST_KEY is not set"):
+        settings.api_key()
+    monkeypatch.setenv("JUDGE_TEST_KEY", "sk-env")
+    assert settings.api_key() == "sk-env"
+    assert JudgeSettings(backend="openai", model="m").api_key() is None

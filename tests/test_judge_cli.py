@@ -1,0 +1,93 @@
+"""`cli.py judge` on bad input and bad endpoints: one line on stderr, exit 2, and no run left
+in the store unless pairs were judged (then it can be resumed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from judge_fault_server import FaultServer
+
+import cli
+import storage
+
+
+def judge_cli(db: Path, *args: str) -> int:
+    return cli.main(["--db", str(db), "judge", *args])
+
+
+def remote_args(server: FaultServer, *extra: str) -> list[str]:
+    return ["--backend", "openai", "--model", "m", "--base-url", server.url, "--mode", "generate",
+            "--concurrency", "1", *extra]
+
+
+def error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The error the command printed; asserts it is one line of its own."""
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.count("error: ") == 1
+    line = err.splitlines()[-1]
+    assert line.startswith("error: ")
+    return line
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, not a model", r"error: .*notes\.txt is not a GGUF model file \(it starts with "
+         r"b'hell', not b'GGUF'\): give the path of a \.gguf file"),
+        (b"GGUF" + bytes(60), r"error: llama\.cpp cannot load .*notes\.txt \(gguf_init_from_"),
+    ],
+    ids=["not a gguf", "damaged gguf"],
+)
+def test_a_model_file_that_cannot_load_is_one_error_and_no_run(
+    sample_db: Path, tmp_path: Path, capsys, content: bytes, message: str
+) -> None:
+    model = tmp_path / "notes.txt"
+    model.write_bytes(content)
+    assert judge_cli(sample_db, "--model", str(model), "--limit", "2") == 2
+    assert re.match(message, error_line(capsys))
+    assert storage.list_runs(sample_db).empty
+
+
+@pytest.mark.parametrize("limit", ["-5", "0"])
+def test_a_limit_below_one_is_refused(sample_db: Path, capsys, limit: str) -> None:
+    assert judge_cli(sample_db, "--limit", limit) == 2
+    assert error_line(capsys) == f"error: limit must be a number of pairs of at least 1, got {limit}"
+    assert storage.list_runs(sample_db).empty
+
+
+def test_a_dead_endpoint_stops_the_run_which_resumes_later(sample_db: Path, capsys) -> None:
+    with FaultServer(default_fault="hang") as server:
+        limits = ["--timeout", "0.2", "--max-retries", "1", "--max-consecutive-failures", "2"]
+        assert judge_cli(sample_db, *remote_args(server, *limits, "--limit", "5")) == 2
+        assert error_line(capsys) == (
+            f"error: 2 pairs in a row got no answer from {server.url}, so the run stopped (the "
+            f"last: no answer within timeout_s=0.2s from {server.url}: raise timeout_s or lower "
+            "concurrency (gave up after 2 attempts)); check that the server is up, then resume "
+            "the run: python cli.py judge --resume 1"
+        )
+        run = storage.get_run(sample_db, 1)
+        assert run["status"] == "failed"
+        assert (run["params"]["timeout_s"], run["params"]["max_retries"]) == (0.2, 1)
+        assert run["params"]["max_consecutive_failures"] == 2
+        failed = storage.run_judgments(sample_db, 1)
+        assert [j["parse_status"] for j in failed.values()] == ["error", "error"]
+        assert sum(server.requests.values()) == 4  # two pairs, two attempts each
+
+        server.default_fault = "ok2"  # the server is back
+        assert judge_cli(sample_db, "--resume", "1") == 0
+        assert "run 1 finished: 5 judged, 0 already done, 0 errors" in capsys.readouterr().out
+    judged = storage.run_judgments(sample_db, 1)
+    assert len(judged) == 5 and {j["grade"] for j in judged.values()} == {2}
+    assert storage.get_run(sample_db, 1)["status"] == "done"
+
+
+def test_max_answer_bytes_caps_what_is_stored(sample_db: Path, capsys) -> None:
+    with FaultServer(default_fault="huge") as server:
+        args = remote_args(server, "--max-answer-bytes", "1000", "--limit", "2")
+        assert judge_cli(sample_db, *args) == 0
+    assert "2 judged, 0 already done, 0 errors, 2 unparsed" in capsys.readouterr().out
+    for record in storage.run_judgments(sample_db, 1).values():
+        assert (record["parse_status"], len(record["raw_output"])) == ("unparsed", 1000)
+        assert record["error"].startswith("the answer was cut at 1000 bytes (max_answer_bytes)")
