@@ -13,6 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+import judge
+import metrics
 import storage
 from views import _common as common
 from views import _selection as selection
@@ -61,13 +63,24 @@ def sidebar(db: str) -> None:
                      placeholder="no run yet: start one on the Runs page")
 
 
+def _show_wait(wait: storage.StoreWait) -> None:
+    st.toast(common.md(str(wait)), icon=":material/hourglass_top:")
+
+
 def main() -> None:
     db = common.database()
-    sidebar(db)
-    selection.publish()
     pages = [st.Page(HERE / "views" / f"{name}.py", title=title, icon=f":material/{icon}:",
                      default=name == "overview") for name, title, icon in PAGES]
-    st.navigation(pages).run()
+    # The app's error boundary: what a user can meet (a store another process damaged or
+    # deleted from under the page, an endpoint, a file) is one message; anything else is a
+    # bug and keeps its traceback.
+    try:
+        with storage.on_store_wait(_show_wait):
+            sidebar(db)
+            selection.publish()
+            st.navigation(pages).run()
+    except (storage.StoreError, judge.JudgeError, metrics.MetricsInputError, OSError) as error:
+        st.error(common.md(f"{error}"))
 
 
 main()

@@ -160,10 +160,9 @@ def click_table_row(page, key_prefix: str, row: int) -> None:
     grid = page.locator(f"[class*='st-key-{key_prefix}'] "
                         "[data-testid='stDataFrameResizable']").first
     grid.wait_for()
-    box = grid.bounding_box()
     row_height = 35  # Streamlit's default row height, the header has the same
-    grid.click(position={"x": min(160, box["width"] / 2),
-                         "y": row_height * (row + 1) + row_height / 2})
+    # x: the row-marker column at the grid's left edge, which selects the whole row.
+    grid.click(position={"x": 14, "y": row_height * (row + 1) + row_height / 2})
     settle(page)
 
 

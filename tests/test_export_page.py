@@ -29,7 +29,15 @@ def test_export_the_sample_with_a_validation_split(store):
     assert train.exists() and validation.exists()
     manifest = json.loads((folder / "train.manifest.json").read_text("utf-8"))
     assert manifest["counts"]["dropped"]["benchmark"] > 0  # the fixture's benchmark split
-    assert any("instruction export of" in t.value for t in at.main.text)
+    exported = manifest["counts"]["exported"]
+    assert [s.value for s in at.success] == [
+        f"{exported} pairs exported in the instruction format (of "
+        f"{manifest['counts']['selected']} pairs selected)."]
+    files = at.dataframe[0].value
+    assert files["file"].tolist() == ["train.jsonl", "train.validation.jsonl"]
+    assert files["pairs"].sum() == exported
+    assert all(re.fullmatch(r"(Irrelevant|Partial|Exact) \d+(, (Partial|Exact) \d+)*", labels)
+               for labels in files["labels"])
     previews = [c.value for c in at.code]
     assert previews[0] == "\n".join(train.read_text("utf-8").splitlines()[:5])
     labels = [b.label for b in at.get("download_button")]
@@ -60,10 +68,11 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
         storage.export_training(db, db.parent / "unused.jsonl",
                                 selection=storage.Selection(kind="corrected", dataset=DATASET))
     message = str(raised.value)
-    assert message.startswith("nothing to export: 0 pairs selected")
+    assert message.startswith("nothing to export: no pair is corrected yet")
     at = open_app("export")
-    at.radio(key="export-kind").set_value("Pairs a reviewer corrected").run()
+    at.radio(key="export-kind").set_value(
+        "Corrected pairs (a reviewer changed the imported grade)").run()
     at = click(at, "export-run")
     assert [e.value for e in at.error] == [md(message)]
-    assert at.error[0].value.startswith(r"nothing to export\: 0 pairs selected")
+    assert at.error[0].value.startswith(r"nothing to export\: no pair is corrected yet")
     assert re.sub(r"\\(.)", r"\1", at.error[0].value) == message  # escaping only adds "\"

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 import jobs
 import storage
-from app_fixtures import DATASET, LAUNCHER, REPO, open_app
+from app_fixtures import DATASET, open_app
 from conftest import SAMPLE_FOLDER
 from views import _figures as figures
 
@@ -321,10 +321,6 @@ def test_overview_shows_only_the_runs_of_the_active_dataset(store):
     seen = " ".join([*_captions(at), *(h.value for h in at.header)])
     assert "other set" not in seen
 
-    at = AppTest.from_string(LAUNCHER, default_timeout=120)
-    at.query_params["dataset"] = "other"
-    at.run()
-    at.switch_page(str(REPO / "views" / "overview.py")).run()
-    assert not at.exception, at.exception
+    at = open_app("overview", query={"dataset": "other"})
     assert at.multiselect[0].options == [f"#{other} run of the other set"]
     assert "fixture run" not in " ".join([*_captions(at), *(h.value for h in at.header)])

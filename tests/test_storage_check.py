@@ -79,7 +79,9 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
 
 def test_a_damaged_block_is_found(judged_db, capsys):
     damage_table(judged_db, "label_events")
-    assert cli.main(["--db", str(judged_db), "stats"]) == 0  # everyday reads miss it
+    # `stats` reads the label history, so it meets the damage and points at `check`.
+    assert cli.main(["--db", str(judged_db), "stats"]) == 2
+    assert "`python cli.py check` lists what is wrong" in capsys.readouterr().err
     report = storage.check_store(judged_db)
     assert [p.table for p in report.problems] == ["label_events"]
     assert report.problems[0].text.startswith("cannot be read (Corrupt database file: ")

@@ -95,7 +95,7 @@ def _with_names(rows: pd.DataFrame) -> pd.DataFrame:
 PAIR_COLUMNS = {
     "pair_id": st.column_config.NumberColumn("pair", format="%d", width="small"),
     "query": st.column_config.TextColumn("query", width="medium"),
-    "product_name": st.column_config.TextColumn("product", width="large"),
+    "product_name": st.column_config.TextColumn("product", width="medium"),
     "human": st.column_config.TextColumn("human", width="small"),
     "judge": st.column_config.TextColumn("judge", width="small"),
     "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
