@@ -154,17 +154,25 @@ def run_title(run: dict[str, Any]) -> str:
     return md(run_label(run))
 
 
+REVIEW_WORDS = {
+    "Reviewed": "a reviewer graded the pair, marked it unsure or noted it, and did not undo it",
+    "Confirmed": "reviewed, and the grade is still the imported one",
+    "Corrected": "the grade differs from the imported one",
+}
+
+
 def dataset_summary(stats: dict[str, Any]) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
     labels = (("Queries with pairs", "queries_with_pairs"), ("Products", "documents"),
-              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"))
+              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"),
+              ("Confirmed", "confirmed_pairs"), ("Corrected", "corrected_pairs"))
     for col, (label, key) in zip(st.columns(len(labels)), labels):
-        col.metric(label, f"{stats[key]:,}")
+        col.metric(label, f"{stats[key]:,}", help=REVIEW_WORDS.get(label))
     if stats["queries"] != stats["queries_with_pairs"]:
-        st.caption(f"The dataset lists {stats['queries']:,} queries; "
+        st.caption(f"The dataset lists {plural(stats['queries'], 'query')}; "
                    f"{stats['queries'] - stats['queries_with_pairs']:,} of them have no pairs.")
     left, right = st.columns(2)
-    left.dataframe(pd.DataFrame({"grade": stats["grades"], "label": stats["grade_names"],
+    left.dataframe(pd.DataFrame({"label": stats["grade_names"],
                                  "pairs": [stats["labels"][g] for g in stats["grades"]]}),
                    hide_index=True)
     right.dataframe(pd.DataFrame(stats["splits"]).T.rename_axis("split"))
