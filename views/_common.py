@@ -95,6 +95,12 @@ def confusion_counts(db: str, run_id: int, filters: storage.PairFilters,
     return storage.confusion_counts(db, run_id, filters=filters)
 
 
+@st.cache_data(max_entries=16)
+def stale_pair_ids(db: str, run_id: int, data_version: tuple[Any, ...]) -> list[int]:
+    """The run's stale pairs, listed once per change to the store (a whole-run scan)."""
+    return storage.stale_pair_ids(db, run_id)
+
+
 class _OneAtATime:
     """A shared in-process model used by one caller at a time: a llama.cpp context is not
     thread-safe, and a background run and a re-judge click may both want it. The second

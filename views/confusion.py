@@ -26,6 +26,7 @@ SORTS = {"judge confidence": "confidence", "query": "query", "product name": "pr
          "pair id": "pair_id"}
 TABS = ["Matrix", "By query", "Search"]
 
+review_queue.follow()  # a row or "Review all" clicked in the last run opened a queue
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
@@ -106,13 +107,19 @@ PAIR_COLUMNS = {
 }
 
 
-def pair_table(rows: pd.DataFrame, key: str, columns: list[str]) -> int | None:
-    """The rows as a table, one row selectable: the pair id the user clicked, or None."""
-    event = st.dataframe(_with_names(rows), hide_index=True, key=key, on_select="rerun",
-                         selection_mode="single-row", column_order=columns,
-                         column_config=PAIR_COLUMNS)
-    picked = event.selection.rows
-    return int(rows["pair_id"].iloc[picked[0]]) if picked else None
+def pair_table(rows: pd.DataFrame, key: str, columns: list[str],
+               review: Callable[[int | None], None]) -> None:
+    """The rows as a table; a click on a row calls `review` with its pair id. It runs as the
+    table's callback, before the next script run, so the page is not drawn again first."""
+
+    def picked() -> None:
+        clicked = st.session_state[key].selection.rows
+        if clicked:
+            review(int(rows["pair_id"].iloc[clicked[0]]))
+
+    st.dataframe(_with_names(rows), hide_index=True, key=key, on_select=picked,
+                 selection_mode="single-row", column_order=columns,
+                 column_config=PAIR_COLUMNS)
 
 
 def paged_pairs(name: str, view: tuple, fetch: Callable[[int, int], storage.CellPage],
@@ -126,17 +133,16 @@ def paged_pairs(name: str, view: tuple, fetch: Callable[[int, int], storage.Cell
     page = fetch((page_no - 1) * PAGE_SIZE, PAGE_SIZE)
     if page.total == 0:
         return 0
-    picked = pair_table(page.rows, f"{name}-table-{pager}", columns)
+    pair_table(page.rows, f"{name}-table-{pager}", columns, review)
     st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
-    if picked is not None:
-        review(picked)
-    if st.button(f"Review all {page.total:,}", key=f"review-{name}", type="primary"):
-        review(None)
+    st.button(f"Review all {page.total:,}", key=f"review-{name}", type="primary",
+              on_click=review, args=(None,))
     return page.total
 
 
 def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int], title: str) -> None:
-    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page."""
+    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page (a
+    callback: the page switches at the top of the next script run)."""
     review_queue.open_queue(run_id, queue, pair_ids, title, start=pair_id)
 
 
@@ -216,12 +222,11 @@ def query_tab() -> None:
     rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
     st.caption(f"Every product of this query: the human label and run "
                f"{common.run_title(run)}'s grade side by side. Click a row to review it.")
-    picked = pair_table(rows, f"query-table-{chosen.query_id}",
-                        ["pair_id", "product_name", "human", "judge", "confidence", "stale",
-                         "split"])
-    if picked is not None:
-        open_in_review(Queue("query", chosen.query_id), picked, rows["pair_id"].tolist(),
-                       f"the products of query “{labels[chosen.query_id]}”")
+    pair_table(rows, f"query-table-{chosen.query_id}",
+               ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
+               lambda pair_id: open_in_review(
+                   Queue("query", chosen.query_id), pair_id, rows["pair_id"].tolist(),
+                   f"the products of query “{labels[chosen.query_id]}”"))
 
 
 def search_tab() -> None:

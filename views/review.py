@@ -241,7 +241,7 @@ def _rejudge_controls(pair_id: int) -> None:
     if settings is None:
         st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
         return
-    stale = storage.stale_pair_ids(db, run_id)
+    stale = common.stale_pair_ids(db, run_id, storage.data_version(db))
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
         _rejudge(settings, [pair_id])
