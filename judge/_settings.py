@@ -14,7 +14,8 @@ from typing import Any
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
 from ._secrets import Redactor
-from ._templates import DEFAULT_TEMPLATE, check_scale, load_template
+from ._answers import AnswerFormat, answer_format, check_scale
+from ._templates import DEFAULT_TEMPLATE, load_template
 
 __all__ = ["Backend", "Endpoint", "JudgeSettings", "Mode"]
 
@@ -138,6 +139,10 @@ class JudgeSettings:
                 "enter the API key in the app"
             )
         return value
+
+    def answer_format(self) -> AnswerFormat:
+        """The answer line the template asks for, on this run's scale."""
+        return answer_format(self.template, self.scale)
 
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
