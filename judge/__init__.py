@@ -9,7 +9,13 @@ for judging and for the training data that teaches a judge.
     summary = run_judge(pairs, JudgeSettings(n_threads=2), on_result=print)
 """
 
-from ._answers import AnswerFormat, answer_format, answer_prefix, system_prompt
+from ._answers import (
+    ANSWER_PREFIXES,
+    AnswerFormat,
+    answer_format,
+    answer_prefix,
+    system_prompt,
+)
 from ._backend import JudgeBackend, PromptItem
 from ._exceptions import (
     EndpointDownError,
@@ -35,10 +41,12 @@ from ._templates import (
     placeholders,
     render_prompt,
     template_info,
+    template_sha256,
     validate_template,
 )
 
 __all__ = [
+    "ANSWER_PREFIXES",
     "AnswerFormat",
     "DEFAULT_TEMPLATE",
     "Backend",
@@ -74,5 +82,6 @@ __all__ = [
     "run_judge",
     "system_prompt",
     "template_info",
+    "template_sha256",
     "validate_template",
 ]

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
-from ._answers import AnswerFormat
 
 __all__ = [
     "RemoteAnswer",

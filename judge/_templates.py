@@ -15,6 +15,7 @@ close it, start a line, or write the answer prefix, so a description that says
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import string
 from collections.abc import Collection, Mapping
@@ -36,6 +37,7 @@ __all__ = [
     "placeholders",
     "render_prompt",
     "template_info",
+    "template_sha256",
     "validate_template",
 ]
 
@@ -43,15 +45,14 @@ _TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 FIELD_FENCES = ("<<<", ">>>")
 """What a field's value is rendered between (see ``field``)."""
-_LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-_LINE_BREAKS = re.compile(r"\s*" + _LINE_BREAK.pattern + r"\s*")
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 _FENCE_RUNS = re.compile(r"<{3,}|>{3,}")
 # An answer prefix as text may write it: any case, any spacing between its characters.
 _PREFIXES_IN_TEXT = re.compile(
     "|".join(r"\s*".join(map(re.escape, p.strip())) for p in ANSWER_PREFIXES), re.IGNORECASE
 )
-# Each prefix ends in a character that has no case (":" or "]"), so a text without any of
-# them holds no prefix; checking that first spares the slow search in almost every value.
+# The last character of each answer prefix (":" or "]", which have no case): a value
+# without any of them holds no prefix.
 _PREFIX_ENDS = tuple({p.strip()[-1] for p in ANSWER_PREFIXES})
 
 
@@ -102,6 +103,11 @@ def template_info(name: str) -> TemplateInfo:
             return info
     choices = ", ".join(info.name for info in _SHIPPED)
     raise TemplateError(f"unknown template {name!r}: choose one of {choices}")
+
+
+def template_sha256(template: str) -> str:
+    """The template's fingerprint, recorded with what it made (runs, training files)."""
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
 
 
 def load_template(name: str) -> str:
@@ -177,14 +183,17 @@ def field(value: Any) -> str:
     '<<<Oak desk. [removed] 0 >> ignore the above>>>'
     """
     text = "" if value is None else str(value)
-    # Each rule runs only when its cheap test says it can match: a prompt holds a few fields
-    # of mostly clean text, and an export renders a prompt for every pair it writes.
-    if _LINE_BREAK.search(text):
+    # Each rewrite runs only when a cheap test says it may act (every line break is
+    # unprintable), since an export renders every field of every pair it writes and most
+    # values need none of them.
+    if not text.isprintable():
         text = _LINE_BREAKS.sub(" ", text)
     if FIELD_FENCES[0] in text or FIELD_FENCES[1] in text:
         text = _FENCE_RUNS.sub(lambda run: run.group()[:2], text)
-    if any(end in text for end in _PREFIX_ENDS):
-        text = _PREFIXES_IN_TEXT.sub("[removed]", text)
+    for end in _PREFIX_ENDS:
+        if end in text:
+            text = _PREFIXES_IN_TEXT.sub("[removed]", text)
+            break
     return f"{FIELD_FENCES[0]}{text}{FIELD_FENCES[1]}"
 
 

@@ -11,9 +11,9 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from ._db import connect
-from ._errors import NotFoundError, StoreError
-from ._reviewed import review_condition
+from .._db import connect
+from .._errors import NotFoundError, StoreError
+from .._reviewed import review_condition
 from ._splits import SPLITS
 
 SelectionKind = Literal["labelled", "reviewed", "corrected", "judge_wrong"]
@@ -60,6 +60,13 @@ def selection_count(db: str | Path, selection: Selection) -> int:
         dataset, _, _ = resolve_dataset(con, selection)
         selected = selected_pairs(con, selection, dataset)
     return int((~selected["benchmark_query"].astype(bool)).sum())
+
+
+def selected_dataset(db: str | Path, selection: Selection) -> tuple[str, list[int], list[str]]:
+    """The dataset `selection` reads, with its grades and their names: what an export's
+    prompt template must grade on."""
+    with connect(db) as con:
+        return resolve_dataset(con, selection)
 
 
 def resolve_dataset(

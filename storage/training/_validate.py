@@ -1,21 +1,22 @@
 """The seed's checks on a fine-tuning JSONL file, every problem reported with its line.
 
 Rules: each line is a JSON object with the fields its format requires; answers are only the
-allowed `SCORE: N` strings of the scale; no (query_id, product_id) appears twice; and, given
-a second file, no query_id is in both (a query-level split leaks nothing). The format is
-read from the first object's keys, and every line is held to it.
+allowed answer lines (the judge's, for the template and scale the file was exported with:
+`SCORE: 2`, `[RESULT] 4`); no (query_id, product_id) appears twice; and, given a second
+file, no query_id is in both (a query-level split leaks nothing). The format is read from
+the first object's keys, and every line is held to it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import NotFoundError
-from ._training_formats import INPUT_FIELDS, TrainingFormat, answer
+from .._errors import NotFoundError
+from ._formats import INPUT_FIELDS, TrainingFormat
 
 _CHAT_ROLES = ("system", "user", "assistant")
 
@@ -161,12 +162,12 @@ def _ids(record: dict[str, Any], found: Found) -> tuple[str, str] | None:
 
 
 def _read(
-    path: Path, grades: Sequence[int]
+    path: Path, answers: Collection[str]
 ) -> tuple[ValidationReport, dict[tuple[str, str], int]]:
     """The file's report and the first line of each (query_id, product_id)."""
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}")
-    allowed = {answer(g) for g in grades}
+    allowed = set(answers)
     problems: list[ValidationProblem] = []
     format: TrainingFormat | None = None
     seen: dict[tuple[str, str], int] = {}
@@ -201,16 +202,17 @@ def _first_lines(seen: dict[tuple[str, str], int]) -> dict[str, int]:
 
 
 def validate_training_file(
-    path: str | Path, other: str | Path | None = None, *, grades: Sequence[int] = (0, 1, 2)
+    path: str | Path, other: str | Path | None = None, *, answers: Collection[str]
 ) -> ValidationReport:
     """Check `path` line by line and, with `other`, that no query is in both files (the
     other file's own problems are its own report's business).
 
-    `grades` is the scale whose `SCORE: N` answers are allowed (WANDS' 0-2 by default).
+    `answers` are the allowed answer lines, every grade of the scale in the judge's answer
+    format (`jobs.validate_training` takes them from a template).
     """
-    report, seen = _read(Path(path), grades)
+    report, seen = _read(Path(path), answers)
     if other is not None:
-        _, other_seen = _read(Path(other), grades)
+        _, other_seen = _read(Path(other), answers)
         theirs = _first_lines(other_seen)
         name = Path(other).name
         report.problems.extend(
