@@ -14,13 +14,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 
 from .._db import connect, transaction
-from .._errors import StoreError
+from .._errors import NotFoundError, StoreError
 from .._pairs import _PAIR_TEXT, _with_extra_fields
 from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export
@@ -34,6 +34,8 @@ from ._formats import (
     record_maker,
 )
 from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
+
+_V = TypeVar("_V")
 
 _BATCH = 5_000
 # Hundreds of megabytes go to a file in one pass; large writes spare most system calls.
@@ -71,7 +73,8 @@ class ExportResult:
         m = self.manifest
         lines = [
             f"{m['format']} export of {m['counts']['exported']} pairs "
-            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}"
+            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}, prompt "
+            f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
         lines += [
             f"  {f['name']}: {f['rows']} rows, {f['queries']} queries, labels {f['labels']}, "
@@ -107,12 +110,16 @@ def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str,
         "started_at, finished_at FROM judge_runs WHERE run_id = ?",
         [run_id],
     )
-    run = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFoundError(f"no judge run {run_id}")
+    run = dict(zip([c[0] for c in cursor.description], row))
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in run.items()}
 
 
-def _by_grade(counts: Mapping[int, int]) -> dict[str, int]:
-    return {str(g): n for g, n in counts.items()}
+def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:
+    """Keyed by grade as JSON keys are: text."""
+    return {str(g): v for g, v in values.items()}
 
 
 def _check_request(selection: Selection, format: str) -> None:

@@ -75,10 +75,12 @@ def resolve_dataset(
     """The dataset the selection reads (named, the run's, or the store's only one), with
     its grades and their names."""
     dataset = _dataset_name(con, selection)
-    grades, names = con.execute(
+    row = con.execute(
         "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
     ).fetchone()
-    return dataset, list(grades), list(names)
+    if row is None:
+        raise NotFoundError(f"no dataset named {dataset!r}")
+    return dataset, list(row[0]), list(row[1])
 
 
 def _dataset_name(con: duckdb.DuckDBPyConnection, selection: Selection) -> str:

@@ -138,27 +138,27 @@ def _key(value: Any) -> str | None:
     return str(value)
 
 
-def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """One line as a JSON object, or None and why not."""
+def _parse(raw: bytes) -> dict[str, Any] | str:
+    """One line as a JSON object, or why it is not one."""
     try:
         record = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
-        return None, f"not UTF-8 text: byte {error.start + 1} is {raw[error.start]:#04x}"
+        return f"not UTF-8 text: byte {error.start + 1} is {raw[error.start]:#04x}"
     except json.JSONDecodeError as error:
-        return None, f"not valid JSON: {error.msg} at column {error.colno}"
+        return f"not valid JSON: {error.msg} at column {error.colno}"
     if not isinstance(record, dict):
-        return None, "must be a JSON object"
-    return record, None
+        return "must be a JSON object"
+    return record
 
 
 def _ids(record: dict[str, Any], found: Found) -> tuple[str, str] | None:
-    ids = [_key(record.get(key)) for key in ("query_id", "product_id")]
+    query, product = (_key(record.get(key)) for key in ("query_id", "product_id"))
     found += [
         (key, "required id (text or integer) is missing")
-        for key, value in zip(("query_id", "product_id"), ids)
+        for key, value in (("query_id", query), ("product_id", product))
         if value is None
     ]
-    return None if None in ids else (ids[0], ids[1])
+    return None if query is None or product is None else (query, product)
 
 
 def _read(
@@ -175,9 +175,9 @@ def _read(
     with open(path, "rb") as file:
         for number, raw in enumerate(file, start=1):
             rows += 1
-            record, why = _parse(raw)
-            if record is None:
-                problems.append(ValidationProblem(number, None, why))
+            record = _parse(raw)
+            if isinstance(record, str):
+                problems.append(ValidationProblem(number, None, record))
                 continue
             format = format or _detect_format(record)
             found: Found = []
