@@ -53,7 +53,7 @@ _PREFIXES_IN_TEXT = re.compile(
 )
 # The last character of each answer prefix (":" or "]", which have no case): a value
 # without any of them holds no prefix.
-_PREFIX_ENDS = tuple({p.strip()[-1] for p in ANSWER_PREFIXES})
+_PREFIX_ENDS = tuple(sorted({p.strip()[-1] for p in ANSWER_PREFIXES}))
 
 
 @dataclass(frozen=True)
