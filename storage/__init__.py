@@ -1,7 +1,9 @@
 """The store: one DuckDB file holding datasets, labels with their history, and judge runs.
 
 Every public function takes the database path first and opens a short-lived connection,
-so the app and the CLI can share one file. Nothing here calls a model.
+so the app and the CLI can share one file. Nothing here calls a model. Training data
+(splits, curation, export formats, validation) is the sub-room `storage.training`; its
+names callers use are re-exported here.
 """
 
 from ._browse import (
@@ -30,9 +32,6 @@ from ._errors import (
     StoreOpenError,
     shorten,
 )
-from ._export import ExportResult, export_paths, export_training
-from ._export_curate import Curation
-from ._export_select import SELECTION_KINDS, Selection, selection_count
 from ._import_batch import WANDS_SCALE, ImportSummary, Scale
 from ._import_instruction import import_instruction_jsonl
 from ._import_judgement_ai import import_judgement_ai
@@ -71,19 +70,28 @@ from ._runs import (
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
-from ._split_warnings import split_warnings
-from ._splits import (
+from .training import (
+    SELECTION_KINDS,
+    TRAINING_FORMATS,
     BenchmarkRecipe,
+    Curation,
+    ExportResult,
+    Selection,
     SplitPlan,
     SplitReport,
+    TrainingFormat,
     TrainingRecipe,
+    ValidationProblem,
+    ValidationReport,
+    export_paths,
     plan_benchmark,
     plan_training,
+    selection_count,
     split_benchmark,
     split_training,
+    split_warnings,
+    validate_training_file,
 )
-from ._training_formats import TRAINING_FORMATS, TrainingFormat
-from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
 
 __all__ = [
     "Curation",
@@ -95,7 +103,6 @@ __all__ = [
     "ValidationProblem",
     "ValidationReport",
     "export_paths",
-    "export_training",
     "validate_training_file",
     "CellPage",
     "PairFilters",
