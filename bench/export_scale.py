@@ -5,7 +5,10 @@ sample with new ids in SQL, so the number measures the exporter and nothing of t
 The baseline is DuckDB writing the very records the export wrote (loaded into a table first,
 not timed) with `COPY ... (FORMAT JSON)`, in the same run, on the same file system: the
 exporter's extra work is selection, curation, rendering each pair's judge prompt, JSON in
-Python, fsync and sha256. Target: the export takes at most 2x the COPY time.
+Python, fsync and sha256. Target: the export takes at most 3x the COPY time. (It was 2x
+while the instruction records held the fields alone; each record now carries the judge's
+own rendered prompt, so a model is trained on what it is asked at inference, and rendering
+that prompt per pair in Python is the difference.)
 
     python bench/export_scale.py [--pairs 233448] [--repeat 3]
 """
@@ -28,7 +31,7 @@ import storage  # noqa: E402
 from storage._labels import append_import_labels  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"
-TARGET_RATIO = 2.0
+TARGET_RATIO = 3.0
 
 
 def _csv(name: str) -> str:
