@@ -4,14 +4,16 @@ On a temporary store holding the bundled WANDS sample (and a small dataset whose
 names tell the fault server what to act out), in one go:
 
 1. writers at once, on the same store: a CLI judge run (the bundled GGUF, logprobs)
-   SIGKILLed at random moments (one while it starts up, the others a random delay after
-   its first judgment) and resumed each time (`judge --resume ID`; a kill before the first
+   SIGKILLed at random moments (first while it starts up, then each a random delay after
+   its attempt's first judgment) and resumed each time (`judge --resume ID`; a kill before the first
    judgment leaves no run, so that attempt starts again) until done; three
    reviewer processes relabelling random pairs all along, each printing every acknowledged
    event and how long each write waited; a remote judge run against
    tests/judge_fault_server.py (503, 429 + Retry-After, hangs, a trickling body, truncated
    JSON, 8 MiB bodies, header echo in an answer and in an error) with a secret API key
-   given through --api-key-env and short --timeout / --max-retries;
+   given through --api-key-env and short --timeout / --max-retries, resumed again and
+   again (its failures retried) until the killed run is done, so five writers share the
+   store all along;
 2. 150+ malformed files across every importer (bench/_chaos_files.py), each imported
    through the CLI into a copy of the sample store, plus one valid file per importer as a
    control;
@@ -33,6 +35,7 @@ hides a traceback behind the error boundary) or a main store that `check` finds 
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures
 import dataclasses
 import functools
@@ -45,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -97,7 +101,7 @@ class Profile:
     stores: int
 
 
-FULL = Profile(kills=5, pairs=40, fault_rounds=4, malformed=None, stores=len(DAMAGES))
+FULL = Profile(kills=5, pairs=24, fault_rounds=4, malformed=None, stores=len(DAMAGES))
 QUICK = Profile(kills=2, pairs=12, fault_rounds=2, malformed=40, stores=6)
 # A kill lands this long after its attempt started (the startup kill: loading the model,
 # opening the store) or after the attempt's first judgment (the others: judging, writing).
@@ -243,10 +247,9 @@ class Kill:
 
 
 def kill_plan(kills: int, rng: random.Random) -> list[Kill]:
-    plan = [Kill(False, rng.uniform(*STARTUP_KILL_S)),
+    """The startup kill first, so that it always meets a store with no run yet."""
+    return [Kill(False, rng.uniform(*STARTUP_KILL_S)),
             *(Kill(True, rng.uniform(*RUN_KILL_S)) for _ in range(kills - 1))]
-    rng.shuffle(plan)
-    return plan
 
 
 def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.Random) -> KilledRun:
@@ -282,15 +285,21 @@ def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
     return len(kinds), sum(kind in NO_ANSWER for kind in kinds)
 
 
-def fault_run(db: Path, procs: Processes, url: str, key: str, unanswered: int) -> Outcome:
+def remote_runs(db: Path, procs: Processes, url: str, key: str, unanswered: int,
+                done: threading.Event) -> list[Outcome]:
+    """The remote run, then resumes of it (retrying its failures) until `done` is set."""
     args = ["judge", "--dataset", FAULT_DATASET, "--name", FAULT_DATASET, "--backend", "openai",
             "--model", "chaos", "--base-url", f"{url}/v1", "--api-key-env", KEY_VARIABLE,
             *REMOTE_LIMITS,
             # Above the pairs that can get no answer, so the breaker cannot end this run
             # half-way (its own tests cover it); every pair is then planned and stored.
             "--max-consecutive-failures", str(unanswered + 1)]
-    return procs.cli("remote-judge", db, args, env={**os.environ, KEY_VARIABLE: key},
-                     timeout_s=JUDGE_TIMEOUT_S)
+    env = {**os.environ, KEY_VARIABLE: key}
+    outcomes = [procs.cli("remote-judge", db, args, env=env, timeout_s=JUDGE_TIMEOUT_S)]
+    while outcomes[-1].code == 0 and not done.is_set():
+        resume = ["judge", "--resume", str(run_named(db, FAULT_DATASET))]
+        outcomes.append(procs.cli("remote-resume", db, resume, env=env, timeout_s=JUDGE_TIMEOUT_S))
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,7 @@ def start_reviewers(db: Path, procs: Processes, stop: Path, seed: int
 
 
 def review_of(author: str, outcome: Outcome) -> Review:
-    rows = [line.split() for line in outcome.out.splitlines()]
+    rows = [line.split() for line in outcome.out.splitlines() if line.strip()]
     acked = [r for r in rows if r[0] == "event"]
     return Review(
         author,
@@ -330,7 +339,7 @@ def review_of(author: str, outcome: Outcome) -> Review:
 class Writers:
     killed: KilledRun
     planned: int  # judgments the killed run and the remote run should hold
-    remote: Outcome
+    remote: list[Outcome]  # the remote run, then its resumes
     reviews: list[Review]
     seconds: float
 
@@ -341,15 +350,19 @@ def writers_at_once(db: Path, procs: Processes, profile: Profile, rng: random.Ra
     stop = procs.folder / "stop-reviewers"
     started = time.monotonic()
     reviewers = start_reviewers(db, procs, stop, rng.randrange(1 << 30))
+    done = threading.Event()
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            remote = pool.submit(fault_run, db, procs, server.url, key, unanswered)
-            killed = judge_with_kills(db, procs, profile, rng)
-            remote_outcome = remote.result()
+            remote = pool.submit(remote_runs, db, procs, server.url, key, unanswered, done)
+            try:
+                killed = judge_with_kills(db, procs, profile, rng)
+            finally:
+                done.set()
+            remote_outcomes = remote.result()
     finally:
         stop.touch()
     outcomes = [procs.finish(label, process, CLI_TIMEOUT_S) for _, label, process in reviewers]
-    return Writers(killed, profile.pairs + fault_pairs, remote_outcome,
+    return Writers(killed, profile.pairs + fault_pairs, remote_outcomes,
                    [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
                    time.monotonic() - started)
 
@@ -435,43 +448,53 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     tally.line(f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} before "
                f"its first judgment), last attempt exit {k.last.code}",
                k.last.code != 0 or k.run_id is None, "the killed run did not finish")
-    tally.line(f"remote run against the fault server: exit {w.remote.code}",
-               w.remote.code != 0, "the remote run did not finish")
+    codes = [o.code for o in w.remote]
+    tally.line(f"remote run against the fault server: started, then resumed {len(codes) - 1} "
+               f"times; exit codes {codes}", any(c != 0 for c in codes),
+               "the remote run did not finish")
     codes = [r.code for r in w.reviews]
-    tally.line(f"reviewer exit codes {codes}", any(codes), "a reviewer failed")
+    tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
     waits = [wait for r in w.reviews for wait in r.waits]
     print(f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
           f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)")
 
 
 def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> None:
-    broken = [a for a in attempts if not a.valid]
-    failed = [a for a in attempts if a.outcome.code != 0]
-    changed = [a for a in failed if a.changed]
+    """Exit codes, and the stores changed by a command that failed, hangs and CLI faults."""
+    changed = [a for a in attempts if a.changed and a.outcome.code != 0]
     hung = [a for a in attempts if a.outcome.hung]
-    print(f"{kind}: {len(attempts)} commands, exit codes "
-          f"{dict(sorted(_codes(a.outcome.code for a in attempts).items()))}")
-    tally.line(f"  stores changed by a failed command {len(changed)}"
-               + _names(changed), len(changed), f"{kind}: stores changed")
-    tally.line(f"  hung {len(hung)}" + _names(hung), len(hung), f"{kind}: hung")
     faults = [a for a in attempts if a.outcome.fault]
+    codes = collections.Counter(str(a.outcome.code) for a in attempts)
+    print(f"{kind}: {len(attempts)} commands, exit codes {dict(sorted(codes.items()))}")
+    tally.line(f"  stores changed by a failed command {len(changed)}" + _names(changed),
+               len(changed), f"{kind}: stores changed")
+    tally.line(f"  hung {len(hung)}" + _names(hung), len(hung), f"{kind}: hung")
     tally.line(f"  'the workbench failed' {len(faults)}" + _names(faults), len(faults),
                f"{kind}: CLI faults")
-    if kind.startswith("import"):
-        controls = [a for a in attempts if a.valid]
-        bad = [a for a in controls if a.outcome.code != 0]
-        tally.line(f"  controls imported {len(controls) - len(bad)}/{len(controls)}" + _names(bad),
-                   len(bad), "import controls refused")
-        not2 = [a for a in broken if a.outcome.code != 2]
-        print(f"  malformed files {len(broken)}, exit code other than 2: {len(not2)}"
-              + _names(not2))
 
 
-def _codes(codes: Iterable[int | None]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for code in codes:
-        counts[str(code)] = counts.get(str(code), 0) + 1
-    return counts
+def report_imports(attempts: Sequence[Attempt], tally: Tally) -> None:
+    report_attempts("imports", attempts, tally)
+    controls = [a for a in attempts if a.valid]
+    refused = [a for a in controls if a.outcome.code != 0]
+    tally.line(f"  controls imported {len(controls) - len(refused)}/{len(controls)}"
+               + _names(refused), len(refused), "import controls refused")
+    broken = [a for a in attempts if not a.valid]
+    per_importer = collections.Counter(re.split(r"[ .:]", a.name)[0] for a in broken)
+    not2 = [a for a in broken if a.outcome.code != 2]
+    print(f"  malformed files {len(broken)} {dict(per_importer)}, exit code other than 2: "
+          f"{len(not2)}" + _names(not2))
+
+
+def report_opens(attempts: Sequence[Attempt], tally: Tally) -> None:
+    """The common figures, then each store's exit code per command."""
+    report_attempts("opens of damaged stores", attempts, tally)
+    stores: dict[str, list[str]] = {}
+    for a in attempts:
+        store, command = a.name.rsplit(": ", 1)
+        stores.setdefault(store, []).append(f"{command} {a.outcome.code}")
+    for store, codes in stores.items():
+        print(f"    {store}: {', '.join(codes)}")
 
 
 def _names(attempts: Sequence[Attempt]) -> str:
@@ -534,13 +557,12 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
             cases = [case for case in cases if case.valid] + rng.sample(broken, profile.malformed)
         imports = in_parallel(jobs, functools.partial(
             import_one, pristine, folder / "imports", procs), enumerate(cases))
-        report_attempts("imports", imports, tally)
+        report_imports(imports, tally)
 
         names = rng.sample(sorted(DAMAGES), profile.stores)
         opens = in_parallel(jobs, lambda name: open_damaged(
             name, db, folder / "stores" / name.replace(" ", "-"), seed, procs), names)
-        report_attempts(f"opens of {len(names)} damaged stores", [a for s in opens for a in s],
-                        tally)
+        report_opens([a for store in opens for a in store], tally)
         report_logs(procs, key, db, tally)
     finally:
         procs.stop_all()
