@@ -338,7 +338,8 @@ def review_of(author: str, outcome: Outcome) -> Review:
 @dataclass(frozen=True)
 class Writers:
     killed: KilledRun
-    planned: int  # judgments the killed run and the remote run should hold
+    killed_pairs: int  # judgments the killed run should hold
+    remote_pairs: int  # and the remote run
     remote: list[Outcome]  # the remote run, then its resumes
     reviews: list[Review]
     seconds: float
@@ -362,7 +363,7 @@ def writers_at_once(db: Path, procs: Processes, profile: Profile, rng: random.Ra
     finally:
         stop.touch()
     outcomes = [procs.finish(label, process, CLI_TIMEOUT_S) for _, label, process in reviewers]
-    return Writers(killed, profile.pairs + fault_pairs, remote_outcomes,
+    return Writers(killed, profile.pairs, fault_pairs, remote_outcomes,
                    [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
                    time.monotonic() - started)
 
@@ -435,18 +436,17 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     tally.line(f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
                f"lost {len(acked - stored)} ({REVIEWERS} reviewers; writes that gave up "
                f"waiting {sum(r.gave_up for r in w.reviews)})", len(acked - stored), "events lost")
-    runs = [w.killed.run_id, run_named(db, FAULT_DATASET)]
-    held = dict(query(db, "SELECT parse_status, count(*) FROM judgments WHERE run_id IN (?, ?) "
-                          "GROUP BY 1 ORDER BY 1", runs))
-    stored = sum(held.values())
-    tally.line(f"judgments planned {w.planned}, stored {stored} {held}; lost "
-               f"{max(w.planned - stored, 0)}", w.planned != stored, "judgments lost")
+    killed, remote = (judgments_of(db, run) for run in (w.killed.run_id,
+                                                       run_named(db, FAULT_DATASET)))
+    planned, stored = w.killed_pairs + w.remote_pairs, sum(killed.values()) + sum(remote.values())
+    tally.line(f"judgments planned {planned}, stored {stored}, lost {max(planned - stored, 0)} "
+               f"(killed run {killed}, remote run {remote})", planned != stored, "judgments lost")
     twice = query(db, "SELECT count(*) FROM (SELECT run_id, pair_id FROM judgments "
                       "GROUP BY ALL HAVING count(*) > 1)")[0][0]
     tally.line(f"pairs judged twice in the store {twice}", twice, "duplicates")
     k = w.killed
-    tally.line(f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} before "
-               f"its first judgment), last attempt exit {k.last.code}",
+    tally.line(f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} while "
+               f"no run existed yet), last attempt exit {k.last.code}",
                k.last.code != 0 or k.run_id is None, "the killed run did not finish")
     codes = [o.code for o in w.remote]
     tally.line(f"remote run against the fault server: started, then resumed {len(codes) - 1} "
@@ -457,6 +457,12 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     waits = [wait for r in w.reviews for wait in r.waits]
     print(f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
           f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)")
+
+
+def judgments_of(db: Path, run_id: int | None) -> dict[str, int]:
+    """A run's stored judgments per parse status."""
+    return dict(query(db, "SELECT parse_status, count(*) FROM judgments WHERE run_id = ? "
+                          "GROUP BY 1 ORDER BY 1", [run_id]))
 
 
 def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> None:
@@ -502,15 +508,21 @@ def _names(attempts: Sequence[Attempt]) -> str:
                    for a in attempts)
 
 
-def report_logs(procs: Processes, key: str, db: Path, tally: Tally) -> None:
+def report_logs(procs: Processes, key: str, sent: int, db: Path, tally: Tally) -> None:
+    """Tracebacks in every output captured, and the key in them and in the main store."""
     texts = list(procs.texts())
     tracebacks = [name for name, text in texts if "Traceback" in text]
     tally.line(f"tracebacks seen {len(tracebacks)} in {len(texts)} outputs captured"
                + "".join(f"\n    {name}" for name in tracebacks), len(tracebacks), "tracebacks")
     in_logs = sum(text.count(key) for _, text in texts)
     in_store = key_in_store(db, key)
-    tally.line(f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, "
-               f"outputs {in_logs}", in_logs + sum(in_store.values()), "key occurrences")
+    # The echo faults send the key back: stored texts that show it masked prove it came.
+    masked = query(db, "SELECT count(*) FROM judgments WHERE contains(raw_output, '***') "
+                       "OR contains(error, '***')")[0][0]
+    tally.line(f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, outputs "
+               f"{in_logs} (the key went out in {sent} requests; echoed back, it is stored "
+               f"masked in {masked} judgments)", in_logs + sum(in_store.values()),
+               "key occurrences")
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -545,7 +557,6 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
         with FaultServer() as server:
             writers = writers_at_once(db, procs, profile, rng, server, key)
             sent = sum(h == f"Bearer {key}" for h in server.auth_headers)
-        print(f"fault server: {sum(server.requests.values())} requests, {sent} with the key")
         report_writers(db, writers, tally)
         check = procs.cli("check-main", db, ["check"])
         tally.line(f"check of the main store: exit {check.code}", check.code != 0,
@@ -563,7 +574,7 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
         opens = in_parallel(jobs, lambda name: open_damaged(
             name, db, folder / "stores" / name.replace(" ", "-"), seed, procs), names)
         report_opens([a for store in opens for a in store], tally)
-        report_logs(procs, key, db, tally)
+        report_logs(procs, key, sent, db, tally)
     finally:
         procs.stop_all()
     print(f"{time.monotonic() - started:.0f} s in all; "
