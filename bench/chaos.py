@@ -415,6 +415,24 @@ def in_parallel(jobs: int, work: Callable[[T], R], items: Iterable[T]) -> list[R
         return list(pool.map(work, items))
 
 
+def malformed_imports(pristine: Path, folder: Path, procs: Processes, profile: Profile,
+                      rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+    cases = import_cases(seed)
+    if profile.malformed is not None:
+        broken = [case for case in cases if not case.valid]
+        cases = [case for case in cases if case.valid] + rng.sample(broken, profile.malformed)
+    return in_parallel(jobs, functools.partial(import_one, pristine, folder, procs),
+                       enumerate(cases))
+
+
+def damaged_opens(judged: Path, folder: Path, procs: Processes, profile: Profile,
+                  rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+    names = rng.sample(sorted(DAMAGES), profile.stores)
+    opens = in_parallel(jobs, lambda name: open_damaged(
+        name, judged, folder / name.replace(" ", "-"), seed, procs), names)
+    return [a for store in opens for a in store]
+
+
 # -- figures -------------------------------------------------------------------------------
 
 @dataclass
@@ -562,23 +580,16 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
         tally.line(f"check of the main store: exit {check.code}", check.code != 0,
                    "the main store breaks its rules")
 
-        cases = import_cases(seed)
-        if profile.malformed is not None:
-            broken = [case for case in cases if not case.valid]
-            cases = [case for case in cases if case.valid] + rng.sample(broken, profile.malformed)
-        imports = in_parallel(jobs, functools.partial(
-            import_one, pristine, folder / "imports", procs), enumerate(cases))
-        report_imports(imports, tally)
-
-        names = rng.sample(sorted(DAMAGES), profile.stores)
-        opens = in_parallel(jobs, lambda name: open_damaged(
-            name, db, folder / "stores" / name.replace(" ", "-"), seed, procs), names)
-        report_opens([a for store in opens for a in store], tally)
+        report_imports(malformed_imports(pristine, folder / "imports", procs, profile, rng,
+                                         seed, jobs), tally)
+        report_opens(damaged_opens(db, folder / "stores", procs, profile, rng, seed, jobs),
+                     tally)
         report_logs(procs, key, sent, db, tally)
     finally:
         procs.stop_all()
     print(f"{time.monotonic() - started:.0f} s in all; "
-          + (f"FAILED: {', '.join(tally.failures)}" if tally.failures else "no loss"))
+          + (f"FAILED: {', '.join(tally.failures)}" if tally.failures
+             else "nothing lost, duplicated, changed or leaked, no traceback"))
     return 1 if tally.failures else 0
 
 
