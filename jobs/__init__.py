@@ -1,10 +1,12 @@
-"""Operations that span rooms: judge stored pairs and record the results; report on runs
-and on the progress of runs that another process is judging.
+"""Operations that span rooms: judge stored pairs and record the results; train the baseline
+judge or a stacking head on the labels and record its grades; report on runs and on the
+progress of runs that another process is judging.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
+from ._baseline import BASELINE_BACKEND, BASELINE_NAME, STACK_BACKEND, baseline_run, stack_run
 from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
 from ._progress import (
     RATE_WINDOW_S,
@@ -27,9 +29,12 @@ from ._reports import (
 )
 
 __all__ = [
+    "BASELINE_BACKEND",
+    "BASELINE_NAME",
     "MIN_QUERIES_FOR_THRESHOLDS",
     "RATE_WINDOW_S",
     "STALLED_AFTER_S",
+    "STACK_BACKEND",
     "Calibration",
     "JudgeOutcome",
     "Rejudged",
@@ -37,6 +42,7 @@ __all__ = [
     "RunProgress",
     "RunReport",
     "SharedReports",
+    "baseline_run",
     "compare_runs",
     "judge_dataset",
     "metric_label",
@@ -48,4 +54,5 @@ __all__ = [
     "running_progress",
     "settings_for_run",
     "shared_pair_reports",
+    "stack_run",
 ]
