@@ -74,7 +74,6 @@ def _record(
     description: str,
     labelled: _Labelled,
     fitted: judge.CrossFitted,
-    settings: judge.BaselineSettings,
     models_dir: Path,
     params: Mapping[str, Any],
 ) -> int:
@@ -89,7 +88,7 @@ def _record(
         prompt_sha256=hashlib.sha256(description.encode("utf-8")).hexdigest(),
         scale=list(fitted.model.grades),
         params={
-            **asdict(settings),
+            **asdict(fitted.model.settings),
             "features": list(fitted.model.feature_names),
             "label_snapshot": {
                 "last_event_id": labelled.last_event_id,
@@ -114,17 +113,19 @@ def baseline_run(
     db: str | Path,
     dataset: str,
     *,
-    settings: judge.BaselineSettings = judge.BaselineSettings(),
+    settings: judge.BaselineSettings | None = None,
     name: str | None = None,
     models_dir: str | Path | None = None,
 ) -> int:
     """Train the baseline judge on `dataset`'s current labels and record a run of it; its id.
+    `settings` default to `judge.BaselineSettings()` (5 folds, seed 0).
 
     Every pair of the dataset is graded, each by the model of its query's fold (trained on
     the other folds' labelled pairs, benchmark split left out: see `judge.cross_fit_baseline`).
     Seconds on the sample, about half a minute on a WANDS-sized dataset. Raises
     `judge.TrainingDataError` when the labels cannot train it (too few labelled queries).
     """
+    settings = settings or judge.BaselineSettings()
     grades, _ = storage.dataset_scale(db, dataset)
     labelled = _read_labelled(db, dataset)
     fitted = judge.cross_fit_baseline(
@@ -133,7 +134,7 @@ def baseline_run(
     return _record(
         db, name=name or BASELINE_NAME, dataset=dataset, backend=BASELINE_BACKEND, split=None,
         description=_description(fitted.model.feature_names), labelled=labelled,
-        fitted=fitted, settings=settings, models_dir=_models_dir(db, models_dir),
+        fitted=fitted, models_dir=_models_dir(db, models_dir),
         params={"pair_ids": None, "stacked_on": None},
     )
 
@@ -142,7 +143,7 @@ def stack_run(
     db: str | Path,
     run_id: int,
     *,
-    settings: judge.BaselineSettings = judge.BaselineSettings(),
+    settings: judge.BaselineSettings | None = None,
     name: str | None = None,
     models_dir: str | Path | None = None,
 ) -> int:
@@ -153,6 +154,7 @@ def stack_run(
     graded, in its split; its params say `stacked_on: run_id`. A run that itself learned
     from the labels (baseline, stack) is refused: its grades carry other folds' labels.
     """
+    settings = settings or judge.BaselineSettings()
     run = storage.get_run(db, run_id)
     if run["backend"] in (BASELINE_BACKEND, STACK_BACKEND):
         # Its grades of one fold came from models trained on the other folds' labels, so a
@@ -196,7 +198,7 @@ def stack_run(
         "features, logistic regression",
         dataset=dataset, backend=STACK_BACKEND, split=run["split"],
         description=_description(fitted.model.feature_names, stacked_on=run_id),
-        labelled=labelled, fitted=fitted, settings=settings,
+        labelled=labelled, fitted=fitted,
         models_dir=_models_dir(db, models_dir),
         params={"pair_ids": run["params"].get("pair_ids"), "stacked_on": run_id},
     )

@@ -31,7 +31,9 @@ _ARRAYS = ("mean", "scale", "coef", "intercept")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
 
-def save_baseline(model: BaselineModel, folder: str | Path, prefix: str = "baseline") -> tuple[Path, str]:
+def save_baseline(
+    model: BaselineModel, folder: str | Path, prefix: str = "baseline"
+) -> tuple[Path, str]:
     """Write ``model`` to ``folder/<prefix>-<sha12>.npz``; its path and the file's sha256.
 
     Written to a temporary name and renamed, so a reader never sees half a file.

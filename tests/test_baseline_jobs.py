@@ -40,7 +40,8 @@ def test_a_baseline_run_grades_every_pair_and_records_its_provenance(store: Path
     run_id = jobs.baseline_run(store, DATASET)
     run = storage.get_run(store, run_id)
     assert run["name"] == "baseline: lexical features + logistic regression (not an LLM)"
-    assert (run["backend"], run["status"], run["split"], run["scale"]) == ("baseline", "done", None, [0, 1, 2])
+    assert (run["backend"], run["status"], run["split"]) == ("baseline", "done", None)
+    assert run["scale"] == [0, 1, 2]
     model = Path(run["model"])
     assert model.parent == store.parent / "models"
     assert model.name == f"baseline-{run['model_sha256'][:12]}.npz"
@@ -61,7 +62,10 @@ def test_a_baseline_run_grades_every_pair_and_records_its_provenance(store: Path
     np.testing.assert_allclose(reloaded, np.stack([probs[p] for p in pairs["pair_id"]]), atol=1e-6)
 
 
-def kappa_line(db: Path, run_id: int, capsys: pytest.CaptureFixture[str]) -> tuple[float, float, float]:
+def kappa_line(
+    db: Path, run_id: int, capsys: pytest.CaptureFixture[str]
+) -> tuple[float, float, float]:
+    """Quadratic kappa and its 95% interval, as `cli.py metrics` prints them."""
     assert cli.main(["--db", str(db), "metrics", str(run_id)]) == 0
     line = next(l for l in capsys.readouterr().out.splitlines() if "Quadratic kappa" in l)
     value, low, high = map(float, re.findall(r"-?\d\.\d{3}", line))
@@ -96,16 +100,21 @@ def test_a_review_then_training_again_is_a_new_run_on_a_new_snapshot(store: Path
 def plant_twin_queries(folder: Path) -> None:
     """Two query ids whose texts differ only in case and spacing, on the same 12 products."""
     with open(folder / "query.csv", "a", encoding="utf-8") as handle:
-        handle.write("900\tWalnut Floating Shelf\tWall Shelves\n901\twalnut  floating shelf\tWall Shelves\n")
+        handle.write("900\tWalnut Floating Shelf\tWall Shelves\n")
+        handle.write("901\twalnut  floating shelf\tWall Shelves\n")
     products = pd.read_csv(folder / "product.csv", sep="\t", dtype=str)["product_id"][:12]
     grades = ["Irrelevant", "Partial", "Exact"] * 4
     with open(folder / "label.csv", "a", encoding="utf-8") as handle:
         for query_id, start in (("900", 10_000), ("901", 20_000)):
-            for i, (product, grade) in enumerate(zip(products, grades, strict=True)):
-                handle.write(f"{start + i}\t{query_id}\t{product}\t{grade}\n")
+            handle.writelines(
+                f"{start + i}\t{query_id}\t{product}\t{grade}\n"
+                for i, (product, grade) in enumerate(zip(products, grades, strict=True))
+            )
 
 
-def test_a_planted_twin_query_cannot_learn_from_its_twins_labels(tmp_path: Path, wands_copy: Path) -> None:
+def test_a_planted_twin_query_cannot_learn_from_its_twins_labels(
+    tmp_path: Path, wands_copy: Path
+) -> None:
     plant_twin_queries(wands_copy)
     db = tmp_path / "twins.duckdb"
     storage.import_wands(db, wands_copy, dataset="twins")
@@ -159,7 +168,9 @@ def test_a_stacking_head_over_a_run_grades_what_it_graded(store: Path, capsys) -
     stacked = jobs.stack_run(store, base)
     run = storage.get_run(store, stacked)
     assert (run["backend"], run["status"], run["params"]["stacked_on"]) == ("stack", "done", base)
-    assert run["name"] == f"stacked on run {base}: its grade probabilities + lexical features, logistic regression"
+    assert run["name"] == (
+        f"stacked on run {base}: its grade probabilities + lexical features, logistic regression"
+    )
     assert run["params"]["features"][-3:] == ["run_logp_0", "run_logp_1", "run_logp_2"]
     assert Path(run["model"]).name.startswith("stack-")
     graded = {p for p, r in storage.run_judgments(store, base).items() if r["grade"] is not None}
@@ -188,7 +199,8 @@ def test_the_cli_makes_baseline_and_stacked_runs(store: Path, capsys) -> None:
     assert capsys.readouterr().out.startswith(f"run {base + 1} finished")
     assert storage.get_run(store, base + 1)["name"] == "head"
 
-    assert cli.main(["--db", str(store), "judge", "--backend", "baseline", "--split", "benchmark"]) == 2
+    args = ["--db", str(store), "judge", "--backend", "baseline", "--split", "benchmark"]
+    assert cli.main(args) == 2
     assert capsys.readouterr().err == (
         "error: --backend baseline and --stack grade every pair, cross-fitted by query: leave "
         "out --split, --limit and --resume\n"
