@@ -45,7 +45,9 @@ def _read_labelled(db: str | Path, dataset: str) -> _Labelled:
     The labels are read between two readings of the newest event id; a review landing in
     between makes the readings differ, and the labels are read again.
     """
-    pairs = pd.DataFrame(storage.pairs_for_judging(db, dataset))
+    # Object columns: inferring pandas' string type costs seconds on 233k pairs, and the
+    # features read the texts through Arrow anyway.
+    pairs = pd.DataFrame(storage.pairs_for_judging(db, dataset), dtype=object)
     if pairs.empty:
         raise storage.NotFoundError(f"dataset {dataset!r} has no pairs: import some first")
     for _ in range(_SNAPSHOT_TRIES):

@@ -142,7 +142,7 @@ class BaselineModel:
         best = probs.argmax(axis=1)
         expected = probs @ grades
         latency_ms = (time.perf_counter() - started) * 1000.0 / max(len(probs), 1)
-        # raw_output says which fold's model graded the pair; the features are in the file.
+        # There is no answer text: raw_output says which fold's model graded the pair.
         where = [f"fold {k + 1} of {self.settings.folds}" for k in range(self.settings.folds)]
         return [
             Judgment(
