@@ -6,7 +6,14 @@ The judge knows no database and the store calls no model; the app's pages and th
 them here, so neither holds logic the other would need.
 """
 
-from ._baseline import BASELINE_BACKEND, BASELINE_NAME, STACK_BACKEND, baseline_run, stack_run
+from ._baseline import (
+    BASELINE_BACKEND,
+    BASELINE_NAME,
+    STACK_BACKEND,
+    baseline_run,
+    stack_run,
+    why_not_stackable,
+)
 from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
 from ._progress import (
     RATE_WINDOW_S,
@@ -55,4 +62,5 @@ __all__ = [
     "settings_for_run",
     "shared_pair_reports",
     "stack_run",
+    "why_not_stackable",
 ]

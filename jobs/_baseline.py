@@ -141,6 +141,24 @@ def baseline_run(
     )
 
 
+def why_not_stackable(run: Mapping[str, Any]) -> str | None:
+    """Why a stacking head cannot be trained over `run` (a record with run_id, backend and
+    status, as `storage.get_run` or a row of `storage.list_runs` gives it), or None if it can.
+
+    A run that learned from the labels is refused: its grades of one fold came from models
+    trained on the other folds' labels, so a head trained on them would carry those labels
+    back into the folds it grades. A running run is refused until it has finished.
+    """
+    if run["backend"] in (BASELINE_BACKEND, STACK_BACKEND):
+        return (
+            f"run {run['run_id']} learned from this dataset's labels ({run['backend']}): "
+            "stack on a run of an LLM judge, or on an imported run"
+        )
+    if run["status"] == "running":
+        return f"run {run['run_id']} is still running: stack on it once it has finished"
+    return None
+
+
 def stack_run(
     db: str | Path,
     run_id: int,
@@ -153,22 +171,14 @@ def stack_run(
 
     The head is the baseline model with the run's grade log-probabilities as more features
     (`judge.run_features`), cross-fitted by query the same way. It grades the pairs `run_id`
-    graded, in its split; its params say `stacked_on: run_id`. A run that itself learned
-    from the labels (baseline, stack) is refused: its grades carry other folds' labels.
+    graded, in its split; its params say `stacked_on: run_id`. Runs that `why_not_stackable`
+    refuses raise SettingsError with its reason.
     """
     settings = settings or judge.BaselineSettings()
     run = storage.get_run(db, run_id)
-    if run["backend"] in (BASELINE_BACKEND, STACK_BACKEND):
-        # Its grades of one fold came from models trained on the other folds' labels, so a
-        # head trained on them would carry those labels back into the folds it grades.
-        raise judge.SettingsError(
-            f"run {run_id} learned from this dataset's labels ({run['backend']}): stack on a "
-            "run of an LLM judge, or on an imported run"
-        )
-    if run["status"] == "running":
-        raise judge.SettingsError(
-            f"run {run_id} is still running: stack on it once it has finished"
-        )
+    refusal = why_not_stackable(run)
+    if refusal is not None:
+        raise judge.SettingsError(refusal)
     dataset = run["dataset"]
     grades, _ = storage.dataset_scale(db, dataset)
     if list(run["scale"]) != grades:

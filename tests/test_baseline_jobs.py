@@ -181,6 +181,12 @@ def test_a_stacking_head_over_a_run_grades_what_it_graded(store: Path, capsys) -
 
 def test_stacking_on_a_run_that_learned_from_the_labels_is_refused(store: Path, capsys) -> None:
     run_id = jobs.baseline_run(store, DATASET)
+    row = storage.list_runs(store).iloc[0].to_dict()  # what the Runs page holds
+    assert jobs.why_not_stackable(row) == jobs.why_not_stackable(storage.get_run(store, run_id))
+    assert jobs.why_not_stackable({"run_id": 7, "backend": "llama_cpp", "status": "running"}) == (
+        "run 7 is still running: stack on it once it has finished"
+    )
+    assert jobs.why_not_stackable({"run_id": 7, "backend": "openai", "status": "done"}) is None
     assert cli.main(["--db", str(store), "judge", "--stack", str(run_id)]) == 2
     assert capsys.readouterr().err == (
         f"error: run {run_id} learned from this dataset's labels (baseline): stack on a run of "
