@@ -120,12 +120,12 @@ def baseline_run(
     models_dir: str | Path | None = None,
 ) -> int:
     """Train the baseline judge on `dataset`'s current labels and record a run of it; its id.
-    `settings` default to `judge.BaselineSettings()` (5 folds, seed 0).
 
     Every pair of the dataset is graded, each by the model of its query's fold (trained on
     the other folds' labelled pairs, benchmark split left out: see `judge.cross_fit_baseline`).
-    Seconds on the sample, about half a minute on a WANDS-sized dataset. Raises
-    `judge.TrainingDataError` when the labels cannot train it (too few labelled queries).
+    `settings` default to `judge.BaselineSettings()`: 5 folds, seed 0. Seconds on the
+    sample. Raises `judge.TrainingDataError` when the labels cannot train it (too few
+    labelled queries, or a single grade).
     """
     settings = settings or judge.BaselineSettings()
     grades, _ = storage.dataset_scale(db, dataset)

@@ -4,8 +4,7 @@ Each pair gives one row of these features, in this order (``FEATURE_NAMES``):
 
 - ``cos_title``, ``cos_class``, ``cos_category``, ``cos_description``: TF-IDF cosine of the
   query against the product name, its class, its category hierarchy and its description;
-- ``cos_product``: the same against name, class and category read as one text (the single
-  strongest feature measured on WANDS rows);
+- ``cos_product``: the same against name, class and category read as one text;
 - ``overlap``: the share of the query's distinct terms found in name, class or category;
 - ``bm25``: BM25 of the query against name, class and category (k1 = 1.2, b = 0.75), so a
   term repeated in a short name counts for more than in a long one;
