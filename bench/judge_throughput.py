@@ -8,16 +8,25 @@
     least 0.9x.
 (c) pairs/s of the remote backend at concurrency 16 against a local server that answers
     after a fixed delay, relative to the ideal 16 / delay. Target: at least 0.8x.
+(d) the baseline judge (lexical features + logistic regression, no LLM) on a WANDS-sized
+    dataset (233k pairs, built as bench/import_scale.py builds its folder): features,
+    training with 5-fold cross-fitting by query and judging every pair, in memory, against
+    the in-process judge's pairs/s of (a). Target: under 30 s. Also timed end to end as
+    ``jobs.baseline_run`` does it, reading the pairs and labels from the store and writing
+    233k judgments back.
 
-Run: ``.venv/bin/python bench/judge_throughput.py`` (about three minutes on 2 cores).
+Run: ``.venv/bin/python bench/judge_throughput.py`` (about four minutes on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
@@ -25,8 +34,20 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from judge_fault_server import FaultServer  # noqa: E402
 from judge_fixtures import llama_server, make_pair, sample_pairs  # noqa: E402
 
-from judge import JudgeSettings, default_model_path, load_backend, load_template, run_judge  # noqa: E402
+import jobs  # noqa: E402
+import storage  # noqa: E402
+from bench.import_scale import build_folder  # noqa: E402
+from judge import (  # noqa: E402
+    JudgeSettings,
+    cross_fit_baseline,
+    default_model_path,
+    load_backend,
+    load_template,
+    run_judge,
+)
 from judge._templates import logprob_prompt  # noqa: E402
+
+LEXICAL_TARGET_S = 30.0
 
 
 def timed_run(pairs, settings, **kwargs):
@@ -53,6 +74,27 @@ def long_batch_tokens_per_s(backend, texts: list[str], n_tokens: int) -> float:
     elapsed = time.perf_counter() - started
     llm.n_tokens = 0
     return n_tokens / elapsed
+
+
+def lexical_judge_seconds() -> tuple[int, float, float]:
+    """Pairs of a WANDS-sized store, seconds the baseline takes on them in memory (features,
+    5-fold cross-fitted training, judging) and seconds of ``jobs.baseline_run`` end to end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, db = Path(tmp) / "wands", Path(tmp) / "scale.duckdb"
+        folder.mkdir()
+        build_folder(folder)
+        storage.import_wands(db, folder, dataset="wands-scale")
+        grades, _ = storage.dataset_scale(db, "wands-scale")
+        pairs = pd.DataFrame(storage.pairs_for_judging(db, "wands-scale"), dtype=object)
+        rows = storage.search_pairs(db, "wands-scale", run_id=None, limit=len(pairs)).rows
+        labels = pairs["pair_id"].map(rows.set_index("pair_id")["human"])
+        started = time.perf_counter()
+        cross_fit_baseline(pairs, labels, grades=grades)
+        in_memory = time.perf_counter() - started
+        started = time.perf_counter()
+        jobs.baseline_run(db, "wands-scale")
+        end_to_end = time.perf_counter() - started
+    return len(pairs), in_memory, end_to_end
 
 
 def main() -> None:
@@ -126,6 +168,9 @@ def main() -> None:
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
 
+    lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds()
+    lexical_pps = lexical_pairs / lexical_s
+
     model = default_model_path().name
     print(f"judge throughput, WANDS sample ({len(pairs)} pairs), {model}, 2 threads")
     print(
@@ -144,6 +189,15 @@ def main() -> None:
         f"(c) remote backend, concurrency {concurrency}, server delay {args.delay}s: "
         f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
         f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
+    )
+    print(
+        f"(d) baseline judge (lexical features + logistic regression), {lexical_pairs} pairs, "
+        f"5-fold cross-fitting: features + training + judging in memory {lexical_s:.1f} s "
+        f"(target < {LEXICAL_TARGET_S:.0f} s: "
+        f"{'ok' if lexical_s < LEXICAL_TARGET_S else 'MISSED'}), {lexical_pps:,.0f} pairs/s | "
+        f"in-process GGUF judge of (a) {judge_pps:.2f} pairs/s | ratio "
+        f"{lexical_pps / judge_pps:,.0f}x; end to end with the store (read pairs and labels, "
+        f"write the judgments) {lexical_run_s:.1f} s"
     )
 
 

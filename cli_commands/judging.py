@@ -64,7 +64,25 @@ def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
     )
 
 
+def _learned_run(args: argparse.Namespace) -> int:
+    """--backend baseline or --stack RUN: train on the labels and record a run (no LLM)."""
+    if args.split or args.limit or args.resume is not None:
+        raise JudgeError(
+            "--backend baseline and --stack grade every pair, cross-fitted by query: "
+            "leave out --split, --limit and --resume"
+        )
+    if args.stack is not None:
+        run_id = jobs.stack_run(args.db, args.stack, name=args.name)
+    else:
+        run_id = jobs.baseline_run(args.db, dataset_of(args), name=args.name)
+    print(f"run {run_id} finished: every pair graded by a model that did not learn from its query")
+    print(f"metrics:     python cli.py metrics {run_id}")
+    return 0
+
+
 def _judge(args: argparse.Namespace) -> int:
+    if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
+        return _learned_run(args)
     bar, runs = _ProgressBar(), []
     try:
         if args.resume is not None:
@@ -97,7 +115,10 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         commands, "judge",
         "Judge the pairs of a dataset (or one split) with an LLM and record every judgment "
         "as a run. The default is the bundled GGUF model in-process, scoring from the "
-        "next-token distribution; --backend openai|ollama calls a remote endpoint.",
+        "next-token distribution; --backend openai|ollama calls a remote endpoint. "
+        "--backend baseline trains lexical features + logistic regression on the labels "
+        "instead (no LLM), --stack RUN a learned head over RUN's grade probabilities; both "
+        "cross-fitted by query, so no pair is graded by a model that learned from its query.",
         "python cli.py judge --split benchmark --template wands --n-gpu-layers -1",
         _judge,
     )
@@ -109,7 +130,11 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
                      help="a shipped template: " + ", ".join(t.name for t in judge.list_templates()))
     sub.add_argument("--template-file", type=Path, help="your own template file instead")
     sub.add_argument("--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)")
-    sub.add_argument("--backend", default="llama_cpp", choices=[b.value for b in judge.Backend])
+    sub.add_argument("--backend", default="llama_cpp",
+                     choices=[b.value for b in judge.Backend] + [jobs.BASELINE_BACKEND])
+    sub.add_argument("--stack", type=int, metavar="RUN",
+                     help="train a logistic regression over RUN's grade probabilities plus "
+                     "the baseline's features, and record it as a new run")
     sub.add_argument("--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name")
     sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
     sub.add_argument("--api-key-env", help="environment variable holding the API key")

@@ -1,13 +1,29 @@
-"""Operations that span rooms: judge stored pairs and record the results; report on runs
-and on the progress of runs that another process is judging; export training data in the
-judge's own prompt and answer line, and check it.
+"""Operations that span rooms: judge stored pairs and record the results; train the baseline
+judge or a stacking head on the labels and record its grades; report on runs and on the
+progress of runs that another process is judging; export training data in the judge's own
+prompt and answer line, and check it.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
+from ._baseline import (
+    BASELINE_BACKEND,
+    BASELINE_NAME,
+    STACK_BACKEND,
+    baseline_run,
+    stack_run,
+    why_not_stackable,
+)
 from ._export import export_training, validate_training
-from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
+from ._judging import (
+    JudgeOutcome,
+    Rejudged,
+    judge_dataset,
+    rejudge_pairs,
+    resume_run,
+    settings_for_run,
+)
 from ._progress import (
     RATE_WINDOW_S,
     STALLED_AFTER_S,
@@ -29,9 +45,12 @@ from ._reports import (
 )
 
 __all__ = [
+    "BASELINE_BACKEND",
+    "BASELINE_NAME",
     "MIN_QUERIES_FOR_THRESHOLDS",
     "RATE_WINDOW_S",
     "STALLED_AFTER_S",
+    "STACK_BACKEND",
     "Calibration",
     "JudgeOutcome",
     "Rejudged",
@@ -39,6 +58,7 @@ __all__ = [
     "RunProgress",
     "RunReport",
     "SharedReports",
+    "baseline_run",
     "compare_runs",
     "export_training",
     "judge_dataset",
@@ -52,4 +72,6 @@ __all__ = [
     "settings_for_run",
     "shared_pair_reports",
     "validate_training",
+    "stack_run",
+    "why_not_stackable",
 ]

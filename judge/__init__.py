@@ -7,6 +7,11 @@ for judging and for the training data that teaches a judge.
 
     from judge import JudgeSettings, run_judge
     summary = run_judge(pairs, JudgeSettings(n_threads=2), on_result=print)
+
+The baseline judge is no LLM: lexical features and a logistic regression trained on the
+labels, cross-fitted by query so that no pair is graded by a model that learned from it
+(``cross_fit_baseline``); with a run's probabilities as ``extra`` columns
+(``run_features``) the same model is a learned head over that run.
 """
 
 from ._answers import (
@@ -17,6 +22,18 @@ from ._answers import (
     system_prompt,
 )
 from ._backend import JudgeBackend, PromptItem
+from ._baseline import (
+    HELD_OUT_SPLIT,
+    BaselineModel,
+    BaselineSettings,
+    CrossFitted,
+    cross_fit_baseline,
+    query_folds,
+    query_group,
+)
+from ._baseline_features import FEATURE_NAMES as BASELINE_FEATURES
+from ._baseline_file import load_baseline, save_baseline
+from ._baseline_stack import LOGP_FLOOR, run_features
 from ._exceptions import (
     EndpointDownError,
     JudgeBackendError,
@@ -24,6 +41,7 @@ from ._exceptions import (
     ModelFileError,
     SettingsError,
     TemplateError,
+    TrainingDataError,
 )
 from ._model import default_model_path, file_sha256
 from ._parsing import parse_grade
@@ -48,8 +66,14 @@ from ._templates import (
 __all__ = [
     "ANSWER_PREFIXES",
     "AnswerFormat",
+    "BASELINE_FEATURES",
     "DEFAULT_TEMPLATE",
+    "HELD_OUT_SPLIT",
+    "LOGP_FLOOR",
     "Backend",
+    "BaselineModel",
+    "BaselineSettings",
+    "CrossFitted",
     "Endpoint",
     "EndpointDownError",
     "FIELD_FENCES",
@@ -68,20 +92,27 @@ __all__ = [
     "TemplateError",
     "TemplateInfo",
     "answer_format",
+    "TrainingDataError",
     "answer_prefix",
+    "cross_fit_baseline",
     "default_model_path",
     "field",
     "file_sha256",
     "list_templates",
     "load_backend",
+    "load_baseline",
     "load_template",
     "logprob_prompt",
     "parse_grade",
     "placeholders",
+    "query_folds",
+    "query_group",
     "render_prompt",
+    "run_features",
     "run_judge",
     "system_prompt",
     "template_info",
     "template_sha256",
+    "save_baseline",
     "validate_template",
 ]

@@ -13,6 +13,7 @@ __all__ = [
     "ModelFileError",
     "SettingsError",
     "TemplateError",
+    "TrainingDataError",
 ]
 
 
@@ -63,3 +64,8 @@ class EndpointDownError(JudgeError):
     The pairs it failed on are handed on as "error" judgments and the rest are not judged,
     so the run can be resumed once the server is back.
     """
+
+
+class TrainingDataError(JudgeError):
+    """Labels that cannot train a learned judge (the baseline, a stacking head): too few
+    labelled queries outside the benchmark, or training folds that hold only one grade."""
