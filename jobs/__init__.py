@@ -16,6 +16,7 @@ from ._baseline import (
     why_not_stackable,
 )
 from ._export import export_training, validate_training
+from ._first_start import first_start
 from ._judging import (
     JudgeOutcome,
     Rejudged,
@@ -61,6 +62,7 @@ __all__ = [
     "baseline_run",
     "compare_runs",
     "export_training",
+    "first_start",
     "judge_dataset",
     "metric_label",
     "progress_of",

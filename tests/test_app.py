@@ -30,12 +30,26 @@ def test_every_page_renders_on_the_sample(store):
         assert not at.error, (page, [e.value for e in at.error])
 
 
-def test_pages_say_how_to_start_when_there_is_no_run(tmp_path, monkeypatch):
+def test_the_first_start_shows_a_real_matrix_from_the_baseline(tmp_path, monkeypatch):
+    """A new store gets the bundled sample and one baseline run over it, so the Confusion
+    browser has a matrix before any LLM has judged; the pages say how to start an LLM run
+    where a dataset has no run at all."""
     db = tmp_path / "fresh.duckdb"
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     at = open_app()  # the first start imports the bundled sample by itself
     assert at.title[0].value == r"Overview: wands\-sample"  # escaped markdown
     assert storage.dataset_stats(db, DATASET)["pairs"] > 0
+    [run] = storage.list_runs(db, DATASET).to_dict("records")
+    assert (run["backend"], run["status"], run["judged"]) == ("baseline", "done", 174)
+    assert at.sidebar.selectbox(key="sidebar-run").value == run["run_id"]
+    at.switch_page(str(REPO / "views" / "confusion.py")).run()
+    assert not at.exception, at.exception
+    shown = sum(int(b.label.split(" ")[0]) for b in at.button
+                if b.key and b.key.startswith("cell-"))
+    assert shown == 174
+    assert "not an LLM" in at.caption[0].value
+
+    storage.delete_run(db, run["run_id"])
     for page in ("confusion", "review"):
         at.switch_page(str(REPO / "views" / f"{page}.py")).run()
         assert not at.exception

@@ -32,9 +32,10 @@ def db_path() -> Path:
     return Path(os.environ.get("WORKBENCH_DB") or DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner="Opening the store (the first start imports the WANDS sample)…")
+@st.cache_resource(show_spinner="Opening the store (the first start imports the WANDS sample "
+                                 "and judges it with the lexical baseline)…")
 def _opened(path: str) -> str:
-    storage.bootstrap_sample(path)
+    jobs.first_start(path)
     return path
 
 
