@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from storage import connect, import_wands, transaction  # noqa: E402
-from storage._import_batch import check_batch, write_batch  # noqa: E402
-from storage._import_wands import read_wands  # noqa: E402
+from storage.importers._batch import check_batch, write_batch  # noqa: E402
+from storage.importers._wands import read_wands  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"
 PRODUCTS = 42_994

@@ -66,13 +66,14 @@ def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
 
 def _judge(args: argparse.Namespace) -> int:
     bar, runs = _ProgressBar(), []
+    control = jobs.RunControl(on_progress=bar, on_run=runs.append)
     try:
         if args.resume is not None:
-            outcome = jobs.resume_run(args.db, args.resume, on_progress=bar, on_run=runs.append)
+            outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
             outcome = jobs.judge_dataset(
                 args.db, dataset=dataset_of(args), settings=_settings(args), split=args.split,
-                limit=args.limit, name=args.name, on_progress=bar, on_run=runs.append,
+                limit=args.limit, name=args.name, control=control,
             )
     except judge.EndpointDownError as error:
         # The run holds what was judged; say how to go on from there.

@@ -5,7 +5,15 @@ The judge knows no database and the store calls no model; the app's pages and th
 them here, so neither holds logic the other would need.
 """
 
-from ._judging import JudgeOutcome, Rejudged, judge_dataset, rejudge_pairs, resume_run, settings_for_run
+from ._judging import (
+    JudgeOutcome,
+    Rejudged,
+    RunControl,
+    judge_dataset,
+    rejudge_pairs,
+    resume_run,
+    settings_for_run,
+)
 from ._progress import (
     RATE_WINDOW_S,
     STALLED_AFTER_S,
@@ -34,6 +42,7 @@ __all__ = [
     "JudgeOutcome",
     "Rejudged",
     "RunComparison",
+    "RunControl",
     "RunProgress",
     "RunReport",
     "SharedReports",

@@ -1,8 +1,16 @@
 """The store: one DuckDB file holding datasets, labels with their history, and judge runs.
 
-Every public function takes the database path first and opens a short-lived connection,
+Every public function takes the store first: the file's path, or a `Store` from
+`session(db)`, which holds one connection for a unit of work (a script rerun, a command, a
+batch of judgments) and has the same functions as methods. Inside `with session(db):`, a
+function given the same path uses the session's connection too. Connections are short-lived,
 so the app and the CLI can share one file. Nothing here calls a model.
+
+Importers (`storage.importers`) and training data are rooms of their own; what callers use
+of them is re-exported here.
 """
+
+from grade_scale import WANDS_SCALE, Scale, ScaleError
 
 from ._browse import (
     CellPage,
@@ -14,12 +22,12 @@ from ._browse import (
     label_distribution,
     pair_choices,
     query_classes,
-    review_card,
     stale_pair_ids,
 )
+from ._card import CardJudgment, ReviewCard, review_card
 from ._check import CheckProblem, CheckReport, check_store
-from ._datasets import dataset_scale, dataset_stats, list_datasets
-from ._db import StoreWait, connect, on_store_wait, schema_version, transaction
+from ._datasets import DatasetStats, SplitCounts, dataset_scale, dataset_stats, list_datasets
+from ._db import Db, connect, released, schema_version, transaction
 from ._errors import (
     MESSAGE_LIMIT,
     ImportFormatError,
@@ -33,13 +41,8 @@ from ._errors import (
 from ._export import ExportResult, export_paths, export_training
 from ._export_curate import Curation
 from ._export_select import SELECTION_KINDS, Selection, selection_count
-from ._import_batch import WANDS_SCALE, ImportSummary, Scale
-from ._import_instruction import import_instruction_jsonl
-from ._import_judgement_ai import import_judgement_ai
-from ._import_table import ColumnMap, import_table, parse_label_map, query_id_for
-from ._import_trec import import_trec
-from ._import_wands import import_wands
 from ._labels import (
+    CurrentLabel,
     current_label,
     label_history,
     rater_labels,
@@ -56,9 +59,11 @@ from ._manage import (
     run_footprint,
 )
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
+from ._queue import StoreWait, on_store_wait
 from ._reviewed import reviewers
 from ._runs import (
     JUDGMENT_COLUMNS,
+    Run,
     RunTally,
     create_run,
     finish_run,
@@ -66,6 +71,7 @@ from ._runs import (
     judged_pair_ids,
     list_runs,
     record_judgments,
+    reopen_run,
     run_judgments,
     run_tallies,
 )
@@ -82,10 +88,37 @@ from ._splits import (
     split_benchmark,
     split_training,
 )
+from ._store import Store, session
 from ._training_formats import TRAINING_FORMATS, TrainingFormat
 from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
+from ._vocab import RunStatus, Split
+from .importers import (
+    ColumnMap,
+    ImportSummary,
+    import_instruction_jsonl,
+    import_judgement_ai,
+    import_table,
+    import_trec,
+    import_wands,
+    parse_label_map,
+    query_id_for,
+)
 
 __all__ = [
+    "Db",
+    "Store",
+    "session",
+    "released",
+    "DatasetStats",
+    "CardJudgment",
+    "CurrentLabel",
+    "ReviewCard",
+    "Run",
+    "RunStatus",
+    "Split",
+    "reopen_run",
+    "SplitCounts",
+    "ScaleError",
     "Curation",
     "ExportResult",
     "SELECTION_KINDS",

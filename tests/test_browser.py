@@ -147,12 +147,12 @@ def test_relabel_a_pair_from_the_exact_partial_cell(served, browser_page):
     _click(page, "open-pair")
     page.get_by_role("heading", name="Review queue").wait_for()
     pair_id = _card_pair_id(page)
-    assert storage.current_label(db, pair_id)["grade"] == EXACT
+    assert storage.current_label(db, pair_id).grade == EXACT
     _shoot(page, "review")
 
     _click(page, f"grade-{pair_id}-0")  # relabel as Irrelevant
     assert _newest_event(db, pair_id) == ("review", 0)
-    assert storage.current_label(db, pair_id)["grade"] == 0
+    assert storage.current_label(db, pair_id).grade == 0
 
     # The card moved on to the next pair; grade it from the keyboard: 2 is Partial.
     next_id = _card_pair_id(page)

@@ -106,9 +106,9 @@ def test_a_review_makes_the_judgment_stale_and_moves_the_version(store):
     assert storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=True)
                                     ).loc[PARTIAL, PARTIAL] == 1
     card = storage.review_card(db, pair_id, run_id)
-    assert card["judgment"]["stale"] is True
-    assert card["label"]["grade"] == PARTIAL and card["label"]["note"] == "a <b>note</b>"
-    assert [e["source"] for e in card["history"]] == ["import", "review"]
+    assert card.judgment.stale is True
+    assert card.label.grade == PARTIAL and card.label.note == "a <b>note</b>"
+    assert [e["source"] for e in card.history] == ["import", "review"]
 
 
 def test_review_card_has_every_field(built):
@@ -118,10 +118,10 @@ def test_review_card_has_every_field(built):
     text = storage.pairs_for_judging(db, DATASET, pair_ids=[pair_id])[0]
     for field in ("query", "product_name", "product_class", "category_hierarchy",
                   "product_description"):
-        assert (card[field] or "") == text[field]
-    assert card["grade_names"] == ["Irrelevant", "Partial", "Exact"]
-    assert card["judgment"]["raw_output"].startswith("SCORE: ")
-    assert storage.review_card(db, pair_id)["judgment"] is None
+        assert (getattr(card, field) or "") == text[field]
+    assert card.scale.names == ("Irrelevant", "Partial", "Exact")
+    assert card.judgment.raw_output.startswith("SCORE: ")
+    assert storage.review_card(db, pair_id).judgment is None
     with pytest.raises(storage.NotFoundError):
         storage.review_card(db, 10**9)
 
@@ -130,7 +130,7 @@ def test_overview_counts(built):
     db, _ = built
     stats = storage.dataset_stats(db, DATASET)
     distribution = storage.label_distribution(db, DATASET)
-    assert distribution["pairs"].sum() == stats["pairs"]
+    assert distribution["pairs"].sum() == stats.pairs
     assert set(distribution["split"]) == {"train", "benchmark"}
     assert "Accent Chairs" in storage.query_classes(db, DATASET)
     assert len(storage.pair_choices(db, DATASET, limit=5)) == 5

@@ -75,7 +75,8 @@ def test_instruction_fast_path_writes_what_the_formatter_defines(sample_db, tmp_
         con.execute("UPDATE queries SET query = ? WHERE query_id = '3'", [TRICKY])
     result = storage.export_training(sample_db, tmp_path / "train.jsonl")
     labels = _labels(sample_db)
-    grades, names = storage.dataset_scale(sample_db, storage.SAMPLE_DATASET)
+    scale = storage.dataset_scale(sample_db, storage.SAMPLE_DATASET)
+    grades, names = list(scale.grades), list(scale.names)
     expected = "".join(
         jsonl_line(instruction_record(
             pair, labels[pair["pair_id"]], instruction=instruction_text(grades, names)
