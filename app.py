@@ -43,7 +43,7 @@ def _pick_run() -> None:
 
 def sidebar(db: str) -> None:
     datasets = [d["dataset"] for d in storage.list_datasets(db)]
-    warning = selection.resolve(datasets, lambda name: storage.list_runs(db, name))
+    warning, runs = selection.resolve(datasets, lambda name: storage.list_runs(db, name))
     chosen = selection.current()
     with st.sidebar:
         st.caption("Database")
@@ -54,9 +54,8 @@ def sidebar(db: str) -> None:
         st.session_state["sidebar-dataset"] = chosen.dataset
         st.selectbox("Active dataset", datasets, key="sidebar-dataset", on_change=_pick_dataset,
                      placeholder="no dataset yet: import one on the Data page")
-        runs = ([] if chosen.dataset is None
-                else storage.list_runs(db, chosen.dataset).to_dict("records"))
-        labels = {r["run_id"]: common.run_label(r, status=True) for r in runs}
+        labels = {r["run_id"]: common.run_label(r, status=True)
+                  for r in runs.to_dict("records")}
         st.session_state["sidebar-run"] = chosen.run_id
         st.selectbox("Active run", list(labels), key="sidebar-run", format_func=labels.get,
                      on_change=_pick_run, index=None,

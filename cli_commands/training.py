@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
+import jobs
 import judge
 import storage
 
@@ -23,25 +23,34 @@ def _confusion_cell(text: str) -> tuple[int, int]:
     return human, judged
 
 
+def _template(args: argparse.Namespace) -> dict[str, str | None]:
+    """--template or --template-file as `jobs` takes them."""
+    if args.template_file is not None:
+        return {"template_text": args.template_file.read_text(encoding="utf-8")}
+    return {"template_name": args.template}
+
+
+def _add_template(sub: argparse.ArgumentParser, what: str) -> None:
+    chosen = sub.add_mutually_exclusive_group()
+    chosen.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
+                        help=f"the judge template {what} (default {judge.DEFAULT_TEMPLATE}): "
+                        + ", ".join(t.name for t in judge.list_templates()))
+    chosen.add_argument("--template-file", type=Path, help="your own template file instead")
+
+
 def _export(args: argparse.Namespace) -> int:
-    render_prompt, prompt_name = None, None
-    if args.format != "instruction":
-        prompt_name = str(args.template_file or args.template)
-        template = (args.template_file.read_text(encoding="utf-8") if args.template_file
-                    else judge.load_template(args.template))
-        render_prompt = functools.partial(judge.render_prompt, template)
     selection = storage.Selection(
         kind=args.select or ("judge_wrong" if args.run is not None else "labelled"),
         dataset=args.dataset, run_id=args.run, cell=args.cell, split=args.split,
         query_classes=tuple(args.query_class),
     )
     curation = storage.Curation(
-        cap_per_query=args.cap_per_query or None, rebalance=args.rebalance,
+        cap_per_query=args.cap_per_query or None, label_shares=args.rebalance,
         validation_share=args.validation_share, seed=args.seed,
     )
-    result = storage.export_training(
+    result = jobs.export_training(
         args.db, args.out, selection=selection, format=args.format, curation=curation,
-        render_prompt=render_prompt, prompt_name=prompt_name,
+        **_template(args),
     )
     print(result.summary())
     return 0
@@ -52,7 +61,9 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         commands, "export",
         "Write labelled pairs as fine-tuning JSONL (instruction, chat or preference), curated "
         "(cap per query, label rebalancing, a train/validation split by query), with a "
-        "manifest beside the files. Benchmark pairs are never exported.",
+        "manifest beside the files. Every record holds the prompt the judge reads with the "
+        "template and the answer line it writes; the template must grade on the dataset's "
+        "scale. Benchmark pairs are never exported.",
         "python cli.py export --format instruction --select corrected --out out/train.jsonl "
         "--cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 --validation-share 0.1",
         _export,
@@ -78,14 +89,11 @@ def add_export(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--validation-share", type=float, default=0.0,
                      help="share of queries written to the validation file (default 0)")
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
-    sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
-                     help="prompt template for chat and preference: "
-                     + ", ".join(t.name for t in judge.list_templates()))
-    sub.add_argument("--template-file", type=Path, help="your own template file instead")
+    _add_template(sub, "whose prompt and answer line the records hold")
 
 
 def _validate(args: argparse.Namespace) -> int:
-    report = storage.validate_training_file(args.file, args.against, grades=args.scale)
+    report = jobs.validate_training(args.file, args.against, scale=args.scale, **_template(args))
     print(report)
     return 0 if report.ok else 2
 
@@ -93,14 +101,17 @@ def _validate(args: argparse.Namespace) -> int:
 def add_validate(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands, "validate",
-        "Check a fine-tuning JSONL file: required fields, answers only SCORE: N of the scale, "
-        "no duplicate (query_id, product_id), and with --against no query in both files. "
-        "Lists every problem with its line; exit code 2 if there is any.",
+        "Check a fine-tuning JSONL file: required fields, answers only the template's answer "
+        "lines on its scale (SCORE: N, [RESULT] N), no duplicate (query_id, product_id), and "
+        "with --against no query in both files. Lists every problem with its line; exit code "
+        "2 if there is any.",
         "python cli.py validate out/train.jsonl --against out/train.validation.jsonl",
         _validate,
     )
     sub.add_argument("file", type=Path)
     sub.add_argument("--against", type=Path, metavar="OTHER",
                      help="a file that must share no query with FILE (e.g. the validation file)")
-    sub.add_argument("--scale", type=int, nargs="+", default=[0, 1, 2],
-                     help="the allowed grades (default 0 1 2)")
+    _add_template(sub, "the file was exported with")
+    sub.add_argument("--scale", type=int, nargs="+",
+                     help="the allowed grades (default: the template's scale; needed with "
+                     "--template-file)")

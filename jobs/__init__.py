@@ -1,10 +1,12 @@
 """Operations that span rooms: judge stored pairs and record the results; report on runs
-and on the progress of runs that another process is judging.
+and on the progress of runs that another process is judging; export training data in the
+judge's own prompt and answer line, and check it.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
+from ._export import export_training, validate_training
 from ._judging import (
     JudgeOutcome,
     Rejudged,
@@ -47,6 +49,7 @@ __all__ = [
     "RunReport",
     "SharedReports",
     "compare_runs",
+    "export_training",
     "judge_dataset",
     "metric_label",
     "progress_of",
@@ -57,4 +60,5 @@ __all__ = [
     "running_progress",
     "settings_for_run",
     "shared_pair_reports",
+    "validate_training",
 ]

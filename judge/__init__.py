@@ -2,12 +2,20 @@
 
 It knows nothing of storage: ``run_judge`` takes pairs (plain mappings) and settings, and
 hands each ``Judgment`` to a callback; the caller records it. ``settings.provenance()`` is
-what to record per run.
+what to record per run. A template's answer line (``answer_format``) is defined here once,
+for judging and for the training data that teaches a judge.
 
     from judge import JudgeSettings, run_judge
     summary = run_judge(pairs, JudgeSettings(n_threads=2), on_result=print)
 """
 
+from ._answers import (
+    ANSWER_PREFIXES,
+    AnswerFormat,
+    answer_format,
+    answer_prefix,
+    system_prompt,
+)
 from ._backend import JudgeBackend, PromptItem
 from ._exceptions import (
     EndpointDownError,
@@ -26,17 +34,20 @@ from ._templates import (
     DEFAULT_TEMPLATE,
     FIELD_FENCES,
     TemplateInfo,
-    answer_prefix,
     field,
     list_templates,
     load_template,
     logprob_prompt,
     placeholders,
     render_prompt,
+    template_info,
+    template_sha256,
     validate_template,
 )
 
 __all__ = [
+    "ANSWER_PREFIXES",
+    "AnswerFormat",
     "DEFAULT_TEMPLATE",
     "Backend",
     "Endpoint",
@@ -56,6 +67,7 @@ __all__ = [
     "SettingsError",
     "TemplateError",
     "TemplateInfo",
+    "answer_format",
     "answer_prefix",
     "default_model_path",
     "field",
@@ -68,5 +80,8 @@ __all__ = [
     "placeholders",
     "render_prompt",
     "run_judge",
+    "system_prompt",
+    "template_info",
+    "template_sha256",
     "validate_template",
 ]

@@ -30,6 +30,7 @@ import llama_cpp.llama_cpp as llama_lib
 import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 
+from ._answers import AnswerFormat
 from ._backend import PromptItem
 from ._exceptions import JudgeBackendError, ModelFileError, SettingsError
 from ._grammar import answer_grammar
@@ -37,7 +38,6 @@ from ._model import check_gguf
 from ._parsing import distribution_from_logits, parse_grade
 from ._results import Judgment, ms_since
 from ._settings import Backend, JudgeSettings, Mode
-from ._templates import answer_prefix, with_answer_prefix
 
 __all__ = ["LlamaBackend"]
 
@@ -99,18 +99,18 @@ class LlamaBackend:
     ) -> None:
         """Judge items one at a time in the given order, so neighbours share the KV cache."""
         self._check_settings(settings)
-        prefix = answer_prefix(settings.template)
+        answer = settings.answer_format()
         with self._lock:
             if settings.mode is Mode.LOGPROBS:
-                grade_ids = self.grade_token_ids(prefix, settings.scale)
+                grade_ids = self.grade_token_ids(answer)
                 judge_one: Callable[[PromptItem], Judgment] = functools.partial(
-                    self._score, prefix=prefix, grade_ids=grade_ids, settings=settings
+                    self._score, answer=answer, grade_ids=grade_ids
                 )
             else:
                 judge_one = functools.partial(
                     self._generate,
-                    prefix=prefix,
-                    grammar=self._grammar(prefix, settings),
+                    answer=answer,
+                    grammar=self._grammar(answer, settings),
                     settings=settings,
                 )
             for item in items:
@@ -154,20 +154,20 @@ class LlamaBackend:
         """Free the model now rather than at garbage collection."""
         self.llm.close()
 
-    def grade_token_ids(self, prefix: str, scale: Sequence[int]) -> list[int]:
+    def grade_token_ids(self, answer: AnswerFormat) -> list[int]:
         """The token id of each grade right after the answer prefix, in scale order.
 
         Raises when the tokenizer merges the prefix's trailing space with the digit (as
         " 2") or splits a digit, since then no single token stands for a grade.
         """
-        head = self._tokenize("\n" + prefix, bos=False)
+        head = self._tokenize("\n" + answer.prefix, bos=False)
         ids = []
-        for grade in scale:
-            full = self._tokenize(f"\n{prefix}{grade}", bos=False)
+        for line in answer.answers:
+            full = self._tokenize("\n" + line, bos=False)
             if full[: len(head)] != head or len(full) != len(head) + 1:
                 pieces = [self.llm.detokenize([t]).decode("utf-8", "replace") for t in full]
                 raise JudgeBackendError(
-                    f"this model's tokenizer splits '{prefix}{grade}' as {pieces}, so the "
+                    f"this model's tokenizer splits '{line}' as {pieces}, so the "
                     "grade is not one token after the answer prefix: use mode='generate' "
                     "for this model"
                 )
@@ -186,14 +186,12 @@ class LlamaBackend:
         self.evaluated_tokens += len(tokens) - common
         return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
 
-    def _score(
-        self, item: PromptItem, prefix: str, grade_ids: list[int], settings: JudgeSettings
-    ) -> Judgment:
+    def _score(self, item: PromptItem, answer: AnswerFormat, grade_ids: list[int]) -> Judgment:
         started = time.perf_counter()
-        tokens = self._tokenize(with_answer_prefix(item.prompt, prefix), bos=True)
+        tokens = self._tokenize(answer.after(item.prompt), bos=True)
         self._check_fits(item, len(tokens))
         logits = self.next_token_logits(tokens)
-        dist = distribution_from_logits(logits[grade_ids].tolist(), settings.scale)
+        dist = distribution_from_logits(logits[grade_ids].tolist(), answer.scale)
         # The most likely token over the whole vocabulary shows when the model would not
         # have answered with a grade at all.
         top_token = self.llm.detokenize([int(np.argmax(logits))]).decode("utf-8", "replace")
@@ -207,7 +205,7 @@ class LlamaBackend:
         )
 
     def _generate(
-        self, item: PromptItem, prefix: str, grammar: LlamaGrammar, settings: JudgeSettings
+        self, item: PromptItem, answer: AnswerFormat, grammar: LlamaGrammar, settings: JudgeSettings
     ) -> Judgment:
         started = time.perf_counter()
         n_prompt = len(self._tokenize(item.prompt, bos=True))
@@ -222,7 +220,7 @@ class LlamaBackend:
         text = out["choices"][0]["text"]
         return Judgment.parsed(
             item.pair_id,
-            parse_grade(text, settings.scale, prefix),
+            parse_grade(text, answer),
             raw_output=text,
             latency_ms=ms_since(started),
             prompt_tokens=out["usage"]["prompt_tokens"],
@@ -230,18 +228,18 @@ class LlamaBackend:
         )
 
     @staticmethod
-    def _grammar(prefix: str, settings: JudgeSettings) -> LlamaGrammar:
+    def _grammar(answer: AnswerFormat, settings: JudgeSettings) -> LlamaGrammar:
         # Under a grammar the model may spell even the answer line with one token per
         # character, so room is counted in characters: the answer line, a separator, and
         # reasoning in what is left (ASCII only, so never more tokens than characters).
-        answer_chars = len(prefix) + 1
+        answer_chars = len(answer.prefix) + 1
         if settings.max_tokens < answer_chars:
             raise JudgeBackendError(
                 f"max_tokens={settings.max_tokens} may not leave room for the answer "
-                f"'{prefix}N': raise it to at least {answer_chars}"
+                f"'{answer.prefix}N': raise it to at least {answer_chars}"
             )
         budget = settings.max_tokens - answer_chars - 1
-        return LlamaGrammar.from_string(answer_grammar(prefix, settings.scale, budget))
+        return LlamaGrammar.from_string(answer_grammar(answer, budget))
 
     def _tokenize(self, text: str, *, bos: bool) -> list[int]:
         # special=True so a template may carry the model's chat markup, as create_completion

@@ -10,7 +10,9 @@ Generated text is read in this order, and the first rule that finds an answer de
 3. fallback, bare number: the whole output is one number (``2`` or ``2.``).
 
 A number outside the scale, a decimal, or no answer at all is "unparsed": the grade stays
-None and the raw text is kept for review. Nothing is guessed beyond these rules.
+None and the raw text is kept for review. Nothing is guessed beyond these rules. The answer
+prefix and the scale come from the template's ``AnswerFormat``, the one definition that the
+prompt, the grammar and the training exports use too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from ._answers import AnswerFormat
 
 __all__ = [
     "GradeDistribution",
@@ -54,22 +58,21 @@ class GradeDistribution:
     confidence: float
 
 
-def parse_grade(text: str, scale: Sequence[int], answer_prefix: str = "SCORE: ") -> ParsedGrade:
+def parse_grade(text: str, answer: AnswerFormat) -> ParsedGrade:
     """Read the grade from generated text by the rules in this module's docstring."""
     stripped = text.strip()
     if not stripped:
         return ParsedGrade(None, "unparsed", "the model returned no text")
-    prefix = re.escape(answer_prefix.strip())
-    strict = re.search(r"(?:^|\s)" + prefix + r" ?" + _NUMBER + r"$", stripped)
+    strict = re.search(r"(?:^|\s)" + re.escape(answer.marker) + r" ?" + _NUMBER + r"$", stripped)
     if strict:
-        return _in_scale(int(strict.group(1)), "strict", scale)
+        return _in_scale(int(strict.group(1)), "strict", answer.scale)
     keyword = list(_KEYWORD.finditer(stripped))
     if keyword:
-        return _in_scale(int(keyword[-1].group(1)), "fallback", scale)
+        return _in_scale(int(keyword[-1].group(1)), "fallback", answer.scale)
     bare = _BARE.fullmatch(stripped)
     if bare:
-        return _in_scale(int(bare.group(1)), "fallback", scale)
-    return ParsedGrade(None, "unparsed", f"no '{answer_prefix}N' answer found in the model output")
+        return _in_scale(int(bare.group(1)), "fallback", answer.scale)
+    return ParsedGrade(None, "unparsed", f"no '{answer.prefix}N' answer found in the model output")
 
 
 def _in_scale(

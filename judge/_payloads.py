@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
-from ._templates import with_answer_prefix
 
 __all__ = [
     "RemoteAnswer",
@@ -52,11 +52,11 @@ class RemoteAnswer:
     completion_tokens: int | None = None
 
 
-def build_request(settings: JudgeSettings, prompt: str, answer_prefix: str) -> RemoteRequest:
+def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) -> RemoteRequest:
     """The request that asks the configured remote model to judge one rendered prompt."""
     logprobs = settings.mode is Mode.LOGPROBS
     raw_text = settings.endpoint is Endpoint.COMPLETIONS
-    text = with_answer_prefix(prompt, answer_prefix) if logprobs and raw_text else prompt
+    text = answer.after(prompt) if logprobs and raw_text else prompt
     # One token is the grade when the prompt ends with the answer prefix.
     max_tokens = 1 if logprobs and raw_text else settings.max_tokens
     if settings.backend is Backend.OLLAMA:
@@ -173,18 +173,17 @@ def _openai_usage(body: dict[str, Any]) -> tuple[int | None, int | None]:
 
 
 def grade_alternatives(
-    tokens: Sequence[TokenAlternatives], answer_prefix: str, preceding: str = ""
+    tokens: Sequence[TokenAlternatives], answer: AnswerFormat, preceding: str = ""
 ) -> dict[str, float] | None:
     """The top alternatives at the last grade position: a digit token right after the prefix.
 
     ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode).
     None when the output never puts a digit after the prefix.
     """
-    marker = answer_prefix.strip()
     text = preceding
     found = None
     for token, alternatives in tokens:
-        if text.rstrip().endswith(marker) and token.strip().isdigit():
+        if text.rstrip().endswith(answer.marker) and token.strip().isdigit():
             found = alternatives
         text += token
     return found

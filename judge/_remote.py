@@ -36,7 +36,6 @@ from ._payloads import RemoteRequest, build_request, grade_alternatives, read_an
 from ._results import Judgment, ms_since
 from ._secrets import Redactor
 from ._settings import Backend, JudgeSettings, Mode
-from ._templates import answer_prefix
 
 __all__ = ["RemoteBackend"]
 
@@ -161,8 +160,8 @@ class RemoteBackend:
     ) -> tuple[Judgment, bool]:
         """The pair's judgment, and whether the server gave no answer at all."""
         started = time.perf_counter()
-        prefix = answer_prefix(settings.template)
-        request = build_request(settings, item.prompt, prefix)
+        answer_line = settings.answer_format()
+        request = build_request(settings, item.prompt, answer_line)
         try:
             answer = read_answer(settings, await self._post(client, request, settings))
         except _AnswerCut as exc:
@@ -174,19 +173,19 @@ class RemoteBackend:
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
             return failed, isinstance(exc, _NoAnswer)
-        preceding = prefix if request.answer_prefix_sent else ""
+        preceding = answer_line.prefix if request.answer_prefix_sent else ""
         usage = {
             "raw_output": answer.text,
             "prompt_tokens": answer.prompt_tokens,
             "completion_tokens": answer.completion_tokens,
         }
         if settings.mode is Mode.LOGPROBS:
-            alternatives = grade_alternatives(answer.tokens, prefix, preceding)
+            alternatives = grade_alternatives(answer.tokens, answer_line, preceding)
             dist = distribution_from_top_logprobs(alternatives or {}, settings.scale)
             if dist is not None:
                 scored = Judgment.scored(item.pair_id, dist, latency_ms=ms_since(started), **usage)
                 return scored, False
-        parsed = parse_grade(preceding + answer.text, settings.scale, prefix)
+        parsed = parse_grade(preceding + answer.text, answer_line)
         return Judgment.parsed(item.pair_id, parsed, latency_ms=ms_since(started), **usage), False
 
     async def _post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import os
 from dataclasses import dataclass, field
@@ -13,10 +12,11 @@ from typing import Any
 
 from grade_scale import WANDS_SCALE, Scale
 
+from ._answers import AnswerFormat, answer_format, check_scale
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
 from ._secrets import Redactor
-from ._templates import DEFAULT_TEMPLATE, check_scale, load_template
+from ._templates import DEFAULT_TEMPLATE, load_template, template_sha256
 
 __all__ = ["Backend", "Endpoint", "JudgeSettings", "Mode"]
 
@@ -143,6 +143,10 @@ class JudgeSettings:
             )
         return value
 
+    def answer_format(self) -> AnswerFormat:
+        """The answer line the template asks for, on this run's scale."""
+        return answer_format(self.template, self.scale)
+
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
         if self.backend is not Backend.LLAMA_CPP:
@@ -167,7 +171,7 @@ class JudgeSettings:
             "model": str(self.model_path()) if local else self.model,
             "model_sha256": file_sha256(self.model_path()) if local else None,
             "prompt_template": self.template,
-            "prompt_sha256": hashlib.sha256(self.template.encode("utf-8")).hexdigest(),
+            "prompt_sha256": template_sha256(self.template),
             "scale": list(self.scale),
             "params": params,
         }

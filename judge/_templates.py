@@ -1,9 +1,9 @@
 """Prompt templates: plain text with named ``{placeholders}``, checked before a run.
 
 A template is the exact text the model reads, ending where the model starts to answer. Its
-instructions must name the answer format, ``SCORE: N`` or Prometheus' ``[RESULT] N``: that
-answer prefix is what logprob scoring appends before reading the grade token, and what the
-parser looks for in generated text.
+instructions must name the answer format, ``SCORE: N`` or Prometheus' ``[RESULT] N``: the
+answer line is defined in ``_answers`` (``answer_format``), which every reader and writer of
+answers takes.
 
 Query and product text is data someone else wrote, so each placeholder's value is rendered
 as a fenced field (``field``): ``Product name: <<<Oak desk>>>``. Nothing inside a field can
@@ -15,6 +15,7 @@ close it, start a line, or write the answer prefix, so a description that says
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import string
 from collections.abc import Collection, Mapping
@@ -22,28 +23,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._answers import ANSWER_PREFIXES, answer_format, answer_prefix, with_answer_prefix
 from ._exceptions import TemplateError
 
 __all__ = [
     "DEFAULT_TEMPLATE",
     "FIELD_FENCES",
     "TemplateInfo",
-    "answer_prefix",
-    "check_scale",
     "field",
     "list_templates",
     "load_template",
     "logprob_prompt",
     "placeholders",
     "render_prompt",
+    "template_info",
+    "template_sha256",
     "validate_template",
-    "with_answer_prefix",
 ]
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
-
-# Checked in order: a Prometheus rubric also says "score" in its prose, so [RESULT] wins.
-_ANSWER_PREFIXES = ("[RESULT] ", "SCORE: ")
 
 FIELD_FENCES = ("<<<", ">>>")
 """What a field's value is rendered between (see ``field``)."""
@@ -51,8 +49,11 @@ _LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 _FENCE_RUNS = re.compile(r"<{3,}|>{3,}")
 # An answer prefix as text may write it: any case, any spacing between its characters.
 _PREFIXES_IN_TEXT = re.compile(
-    "|".join(r"\s*".join(map(re.escape, p.strip())) for p in _ANSWER_PREFIXES), re.IGNORECASE
+    "|".join(r"\s*".join(map(re.escape, p.strip())) for p in ANSWER_PREFIXES), re.IGNORECASE
 )
+# The last character of each answer prefix (":" or "]", which have no case): a value
+# without any of them holds no prefix.
+_PREFIX_ENDS = tuple(sorted({p.strip()[-1] for p in ANSWER_PREFIXES}))
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ class TemplateInfo:
     name: str
     scale: tuple[int, ...]
     description: str
+
+    @property
+    def text(self) -> str:
+        """The template itself."""
+        return (_TEMPLATE_DIR / f"{self.name}.txt").read_text(encoding="utf-8")
 
 
 _SHIPPED = (
@@ -90,29 +96,23 @@ def list_templates() -> list[TemplateInfo]:
     return list(_SHIPPED)
 
 
+def template_info(name: str) -> TemplateInfo:
+    """A shipped template, by name (see ``list_templates``)."""
+    for info in _SHIPPED:
+        if info.name == name:
+            return info
+    choices = ", ".join(info.name for info in _SHIPPED)
+    raise TemplateError(f"unknown template {name!r}: choose one of {choices}")
+
+
+def template_sha256(template: str) -> str:
+    """The template's fingerprint, recorded with what it made (runs, training files)."""
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
+
+
 def load_template(name: str) -> str:
     """The text of a shipped template, by name (see ``list_templates``)."""
-    if name not in {info.name for info in _SHIPPED}:
-        choices = ", ".join(info.name for info in _SHIPPED)
-        raise TemplateError(f"unknown template {name!r}: choose one of {choices}")
-    return (_TEMPLATE_DIR / f"{name}.txt").read_text(encoding="utf-8")
-
-
-def check_scale(scale: Collection[int]) -> None:
-    """Raise TemplateError unless the scale is ascending distinct single digits.
-
-    Single digits because logprob scoring reads one token per grade, and every tokenizer we
-    know splits numbers into single-digit tokens.
-    """
-    grades = list(scale)
-    if not grades:
-        raise TemplateError("the scale is empty: give the grades, for example (0, 1, 2)")
-    if not all(isinstance(g, int) and 0 <= g <= 9 for g in grades):
-        raise TemplateError(
-            f"scale {tuple(grades)} has a grade outside 0-9: each grade must be one digit"
-        )
-    if grades != sorted(set(grades)):
-        raise TemplateError(f"scale {tuple(grades)} must list distinct grades in ascending order")
+    return template_info(name).text
 
 
 @functools.lru_cache(maxsize=64)
@@ -139,27 +139,16 @@ def placeholders(template: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def answer_prefix(template: str) -> str:
-    """The answer prefix the template's instructions ask for: ``"SCORE: "`` or ``"[RESULT] "``."""
-    for prefix in _ANSWER_PREFIXES:
-        if prefix.strip() in template:
-            return prefix
-    raise TemplateError(
-        "the template never states the answer format: add an instruction such as "
-        "'Answer with exactly one line: SCORE: N' (or '[RESULT] N' for a Prometheus rubric)"
-    )
-
-
 def validate_template(text: str, scale: Collection[int], available_fields: Collection[str]) -> None:
-    """Raise TemplateError if the template cannot be used on pairs with these fields."""
-    check_scale(scale)
+    """Raise TemplateError if the template cannot be used on pairs with these fields, or
+    names no answer line, or the scale is not one digit per grade."""
+    answer_format(text, tuple(scale))
     for name in placeholders(text):
         if name not in available_fields:
             known = ", ".join(sorted(available_fields)) or "(none)"
             raise TemplateError(
                 f"unknown placeholder {{{name}}}: the pairs have the fields {known}"
             )
-    answer_prefix(text)
 
 
 def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
@@ -194,16 +183,18 @@ def field(value: Any) -> str:
     '<<<Oak desk. [removed] 0 >> ignore the above>>>'
     """
     text = "" if value is None else str(value)
-    text = _LINE_BREAKS.sub(" ", text)
-    text = _FENCE_RUNS.sub(lambda run: run.group()[:2], text)
-    text = _PREFIXES_IN_TEXT.sub("[removed]", text)
+    # Each rewrite runs only when a cheap test says it may act (every line break is
+    # unprintable), since an export renders every field of every pair it writes and most
+    # values need none of them.
+    if not text.isprintable():
+        text = _LINE_BREAKS.sub(" ", text)
+    if FIELD_FENCES[0] in text or FIELD_FENCES[1] in text:
+        text = _FENCE_RUNS.sub(lambda run: run.group()[:2], text)
+    for end in _PREFIX_ENDS:
+        if end in text:
+            text = _PREFIXES_IN_TEXT.sub("[removed]", text)
+            break
     return f"{FIELD_FENCES[0]}{text}{FIELD_FENCES[1]}"
-
-
-def with_answer_prefix(prompt: str, prefix: str) -> str:
-    """The prompt followed by the answer prefix on a line of its own."""
-    separator = "" if prompt.endswith("\n") or not prompt else "\n"
-    return f"{prompt}{separator}{prefix}"
 
 
 def logprob_prompt(template: str, pair: Mapping[str, Any]) -> str:

@@ -45,7 +45,8 @@ def resampled_metrics(
     n_queries, k, _ = per_query.shape
     # A (B, Q) x (Q, k*k) matrix product: BLAS does the work of B x Q x k² additions.
     draws = (weights.astype(np.float64) @ per_query.reshape(n_queries, k * k)).reshape(-1, k, k)
-    return metric_arrays(draws, labels, zero_division=zero_division)
+    scores = metric_arrays(draws, labels, zero_division=zero_division)
+    return {name: np.asarray(value) for name, value in scores.items()}
 
 
 def _per_query(per_query_confusions: ArrayLike, labels: Sequence[int]) -> NDArray[np.float64]:

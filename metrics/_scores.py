@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._exceptions import MetricsInputError
-from ._validate import as_confusion, check_labels
+from ._validate import Labels, as_confusion, check_labels
 
 Score: TypeAlias = np.float64 | NDArray[np.float64]
 Weights: TypeAlias = Literal["quadratic", "linear"] | None
@@ -30,8 +30,9 @@ def _divide(numerator: ArrayLike, denominator: ArrayLike, undefined: float) -> S
     return out[()]
 
 
-def _mean_over_grades(values: NDArray[np.float64]) -> Score:
+def _mean_over_grades(values: Score) -> Score:
     """Mean over the last axis skipping NaN (sklearn's rule for zero_division=np.nan)."""
+    values = np.asarray(values)
     defined = ~np.isnan(values)
     return _divide(np.where(defined, values, 0.0).sum(-1), defined.sum(-1), np.nan)
 
@@ -144,7 +145,7 @@ def cohen_kappa(confusion: ArrayLike, weights: Weights = "quadratic") -> Score:
     return 1.0 - _divide(observed * n, chance, np.nan)
 
 
-def mean_absolute_error(confusion: ArrayLike, labels: Sequence[int]) -> Score:
+def mean_absolute_error(confusion: ArrayLike, labels: Labels) -> Score:
     """Mean ``|human grade - judge grade|`` in grade units of `labels`.
 
     ``sum_ij C[i, j] * |labels[i] - labels[j]| / n``; equal to
@@ -192,7 +193,7 @@ def row_shares(confusion: ArrayLike) -> Score:
 
 
 def metric_arrays(
-    confusion: ArrayLike, labels: Sequence[int], *, zero_division: float = 0.0
+    confusion: ArrayLike, labels: Labels, *, zero_division: float = 0.0
 ) -> dict[str, Score]:
     """The headline metrics of `summarize`, each over the leading axes of `confusion`."""
     scale = check_labels(labels)
@@ -207,7 +208,7 @@ def metric_arrays(
     }
     for name, per_grade in (("precision", precision), ("recall", recall), ("f1", f1)):
         for position, grade in enumerate(scale.tolist()):
-            scores[f"{name}_{grade}"] = per_grade[..., position]
+            scores[f"{name}_{grade}"] = np.asarray(per_grade)[..., position]
     return scores
 
 

@@ -8,7 +8,6 @@ thresholds are tuned on some queries and scored on others.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,14 @@ from numpy.typing import ArrayLike, NDArray
 from ._confusion import count_pairs
 from ._exceptions import MetricsInputError
 from ._scores import cohen_kappa
-from ._validate import check_labels, check_same_length, encode, encode_pairs, factorize
+from ._validate import (
+    Labels,
+    check_labels,
+    check_same_length,
+    encode,
+    encode_pairs,
+    factorize,
+)
 
 
 def _expected(expected: ArrayLike) -> NDArray[np.float64]:
@@ -32,7 +38,7 @@ def _expected(expected: ArrayLike) -> NDArray[np.float64]:
 
 
 def apply_thresholds(
-    expected: ArrayLike, thresholds: ArrayLike, labels: Sequence[int]
+    expected: ArrayLike, thresholds: ArrayLike, labels: Labels
 ) -> NDArray[np.int64]:
     """Grade ``labels[g]`` where ``thresholds[g-1] <= E < thresholds[g]``.
 
@@ -59,7 +65,7 @@ def _grade_positions(values: NDArray[np.float64], cuts: NDArray[np.float64]) -> 
 def tune_thresholds(
     expected: ArrayLike,
     y_true: ArrayLike,
-    labels: Sequence[int],
+    labels: Labels,
     *,
     n_candidates: int = 100,
 ) -> NDArray[np.float64]:
@@ -158,7 +164,7 @@ def cross_validated_thresholds(
     expected: ArrayLike,
     y_true: ArrayLike,
     query_ids: ArrayLike,
-    labels: Sequence[int],
+    labels: Labels,
     *,
     y_pred: ArrayLike,
     n_folds: int = 5,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._exceptions import MetricsInputError
 
+# A grade scale as callers hold it: a list of grades, or the int array check_labels returns.
+Labels: TypeAlias = Sequence[int] | NDArray[np.integer]
 
-def check_labels(labels: Sequence[int]) -> NDArray[np.int64]:
+
+def check_labels(labels: Labels) -> NDArray[np.int64]:
     """Return the scale as an int array; it must be two or more strictly increasing integers."""
     scale = np.asarray(labels)
     if scale.ndim != 1 or scale.size < 2 or not np.issubdtype(scale.dtype, np.integer):

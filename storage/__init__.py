@@ -6,8 +6,9 @@ batch of judgments) and has the same functions as methods. Inside `with session(
 function given the same path uses the session's connection too. Connections are short-lived,
 so the app and the CLI can share one file. Nothing here calls a model.
 
-Importers (`storage.importers`) and training data are rooms of their own; what callers use
-of them is re-exported here.
+Importers (`storage.importers`) and training data (`storage.training`: splits, curation,
+export formats, validation) are rooms of their own; the names callers use are re-exported
+here.
 """
 
 from grade_scale import WANDS_SCALE, Scale, ScaleError
@@ -38,9 +39,6 @@ from ._errors import (
     StoreOpenError,
     shorten,
 )
-from ._export import ExportResult, export_paths, export_training
-from ._export_curate import Curation
-from ._export_select import SELECTION_KINDS, Selection, selection_count
 from ._labels import (
     CurrentLabel,
     current_label,
@@ -77,20 +75,7 @@ from ._runs import (
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
-from ._split_warnings import split_warnings
-from ._splits import (
-    BenchmarkRecipe,
-    SplitPlan,
-    SplitReport,
-    TrainingRecipe,
-    plan_benchmark,
-    plan_training,
-    split_benchmark,
-    split_training,
-)
 from ._store import Store, session
-from ._training_formats import TRAINING_FORMATS, TrainingFormat
-from ._validate_training import ValidationProblem, ValidationReport, validate_training_file
 from ._vocab import RunStatus, Split
 from .importers import (
     ColumnMap,
@@ -102,6 +87,28 @@ from .importers import (
     import_wands,
     parse_label_map,
     query_id_for,
+)
+from .training import (
+    SELECTION_KINDS,
+    TRAINING_FORMATS,
+    BenchmarkRecipe,
+    Curation,
+    ExportResult,
+    Selection,
+    SplitPlan,
+    SplitReport,
+    TrainingFormat,
+    TrainingRecipe,
+    ValidationProblem,
+    ValidationReport,
+    export_paths,
+    plan_benchmark,
+    plan_training,
+    selection_count,
+    split_benchmark,
+    split_training,
+    split_warnings,
+    validate_training_file,
 )
 
 __all__ = [
@@ -128,7 +135,6 @@ __all__ = [
     "ValidationProblem",
     "ValidationReport",
     "export_paths",
-    "export_training",
     "validate_training_file",
     "CellPage",
     "PairFilters",

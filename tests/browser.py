@@ -1,6 +1,7 @@
 """The served app and Debian's headless chromium, for the journey tests and the latency bench.
 
-`serve(db)` starts `streamlit run app.py` on a free port of 127.0.0.1 with `WORKBENCH_DB=db`;
+`serve(db)` starts `streamlit run app.py` on a free port of 127.0.0.1 with `WORKBENCH_DB=db`
+(`serve_script` serves any other script the same way, as the latency bench's baseline);
 `launch()` opens chromium through Playwright (it cannot download a browser here). The other
 helpers act as a user does (click a widget by its key, choose from a selectbox, press a key)
 and wait until Streamlit has finished the script run the action started.
@@ -46,17 +47,24 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 90.0) -
 @contextlib.contextmanager
 def serve(db: Path, log_path: Path) -> Iterator[str]:
     """The app served on a free port over the store `db`; yields its URL."""
+    with serve_script(REPO / "app.py", log_path, {"WORKBENCH_DB": str(db)}) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_script(script: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run script` on a free port of 127.0.0.1, from the repository (so with its
+    .streamlit/config.toml) and with `env` added to the environment; yields its URL."""
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env={**os.environ, "WORKBENCH_DB": str(db)}, stdout=log,
-            stderr=subprocess.STDOUT,
+            cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
             _wait_healthy(url, server)
@@ -156,14 +164,20 @@ def segment(page, key: str, option: str) -> None:
 
 def click_table_row(page, key_prefix: str, row: int) -> None:
     """Click data row `row` (0 is the first) of the dataframe whose widget key starts with
-    `key_prefix`: the grid is a canvas, so the click goes to the row's position."""
+    `key_prefix`, and wait for the script runs it starts."""
+    press_table_row(page, key_prefix, row)
+    settle(page)
+
+
+def press_table_row(page, key_prefix: str, row: int) -> None:
+    """Click data row `row` of the dataframe whose key starts with `key_prefix`, without
+    waiting for anything after: the grid is a canvas, so the click goes to the row's position."""
     grid = page.locator(f"[class*='st-key-{key_prefix}'] "
                         "[data-testid='stDataFrameResizable']").first
     grid.wait_for()
     row_height = 35  # Streamlit's default row height, the header has the same
     # x: the row-marker column at the grid's left edge, which selects the whole row.
     grid.click(position={"x": 14, "y": row_height * (row + 1) + row_height / 2})
-    settle(page)
 
 
 def body_text(page) -> str:

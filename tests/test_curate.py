@@ -1,4 +1,5 @@
-"""The shared curation rules (`storage._curate`): quotas, shares, the validation split."""
+"""The shared curation rules (`storage.training._curate`): quotas, shares, the validation
+split."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from test_splits import GRADES, synthetic_pairs
 
 import storage
-from storage._curate import (
-    CurationRules,
+from storage.training._curate import (
+    Curation,
     apportion,
     curate,
     rebalance_quotas,
@@ -76,19 +77,19 @@ def test_bad_weights_are_refused_by_every_way_in(weights, message):
     with pytest.raises(storage.StoreError, match=message):
         storage.TrainingRecipe(label_shares=weights)
     with pytest.raises(storage.StoreError, match=message):
-        storage.Curation(rebalance=weights)
+        storage.Curation(label_shares=weights)
 
 
 def test_a_grade_off_the_scale_is_an_error_not_ignored():
     message = r"label shares name grade 3, which is not on the dataset's scale \(0, 1, 2\)"
     with pytest.raises(storage.StoreError, match=message):
-        curate(labelled(), CurationRules(label_shares={0: 1, 3: 1}), GRADES)
+        curate(labelled(), Curation(label_shares={0: 1, 3: 1}), GRADES)
 
 
 def test_a_wanted_grade_with_no_pairs_is_an_error():
     pairs = labelled()
     with pytest.raises(storage.StoreError, match="no pairs have grade 2, which the target"):
-        curate(pairs[pairs["grade"] != 2], CurationRules(label_shares={0: 1, 2: 1}), GRADES)
+        curate(pairs[pairs["grade"] != 2], Curation(label_shares={0: 1, 2: 1}), GRADES)
 
 
 @pytest.mark.parametrize(
@@ -111,18 +112,18 @@ def test_validation_count(queries, share, expected):
 @pytest.mark.parametrize(("cap", "shares"), [(None, None), (5, None), (8, {0: 3, 1: 4, 2: 3})])
 def test_curation_is_seeded_and_independent_of_row_order(cap, shares):
     pairs = labelled()
-    rules = CurationRules(cap_per_query=cap, label_shares=shares, validation_share=0.2, seed=3)
+    rules = Curation(cap_per_query=cap, label_shares=shares, validation_share=0.2, seed=3)
     first = curate(pairs, rules, GRADES)
     shuffled = curate(pairs.sample(frac=1, random_state=5), rules, GRADES)
     pd.testing.assert_frame_equal(first.rows, shuffled.rows)
-    other = curate(pairs, CurationRules(cap_per_query=cap, label_shares=shares,
+    other = curate(pairs, Curation(cap_per_query=cap, label_shares=shares,
                                         validation_share=0.2, seed=4), GRADES)
     assert not first.rows[["pair_id", "part"]].equals(other.rows[["pair_id", "part"]])
 
 
 def test_no_query_is_in_two_parts_and_the_counts_add_up():
     pairs = labelled(queries=80)
-    rules = CurationRules(cap_per_query=6, label_shares={0: 1, 1: 1, 2: 1},
+    rules = Curation(cap_per_query=6, label_shares={0: 1, 1: 1, 2: 1},
                           validation_share=0.3, seed=1)
     curated = curate(pairs, rules, GRADES)
     rows = curated.rows

@@ -1,4 +1,6 @@
-"""The training export against a real DuckDB file holding the bundled WANDS sample."""
+"""The training export against a real DuckDB file holding the bundled WANDS sample: what is
+selected, curated, written and recorded in the manifest. That the records hold the judge's
+own prompt and answer line is tests/test_export_judge.py's business."""
 
 from __future__ import annotations
 
@@ -10,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
+import jobs
+import judge
 import storage
-from storage._training_formats import instruction_record, instruction_text, jsonl_line
+from storage.training import JudgeText, write_export
 
 TRICKY = 'say "hi" \\ to\nthe next line\t→ café 日本 😀 \x01 end'
-
-
-def render(pair):
-    return f"Query: {pair['query']}\nProduct: {pair['product_name']}\n{pair['product_description']}"
+WANDS = judge.load_template("wands")
 
 
 def _labels(db):
@@ -58,52 +59,42 @@ def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, form
     chosen = storage.Selection(kind=selection, run_id=_judge(sample_db)) if selection else (
         storage.Selection()
     )
-    result = storage.export_training(
+    result = jobs.export_training(
         sample_db, tmp_path / "out" / f"{format}.jsonl", format=format, selection=chosen,
-        render_prompt=render, curation=storage.Curation(validation_share=0.2),
+        curation=storage.Curation(validation_share=0.2),
     )
     train, validation = result.files
     rows = _lines(train) + _lines(validation)
     assert len(rows) == result.manifest["counts"]["exported"] > 0
-    assert storage.validate_training_file(train, validation).ok
-    assert storage.validate_training_file(validation, train).ok
+    assert jobs.validate_training(train, validation).ok
+    assert jobs.validate_training(validation, train).ok
 
 
-def test_instruction_fast_path_writes_what_the_formatter_defines(sample_db, tmp_path):
+def test_instruction_rows_follow_the_pairs_in_query_order(sample_db, tmp_path):
+    """One line per labelled pair, in the judge's order; `input` keeps the text as stored,
+    byte for byte, while the prompt in `instruction` fences it as the judge does."""
     with storage.connect(sample_db) as con:
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
         con.execute("UPDATE queries SET query = ? WHERE query_id = '3'", [TRICKY])
-    result = storage.export_training(sample_db, tmp_path / "train.jsonl")
+    result = jobs.export_training(sample_db, tmp_path / "train.jsonl")
     labels = _labels(sample_db)
-    scale = storage.dataset_scale(sample_db, storage.SAMPLE_DATASET)
-    grades, names = list(scale.grades), list(scale.names)
-    expected = "".join(
-        jsonl_line(instruction_record(
-            pair, labels[pair["pair_id"]], instruction=instruction_text(grades, names)
-        ))
-        for pair in storage.pairs_for_judging(sample_db, storage.SAMPLE_DATASET)
-    )
-    assert result.files[0].read_bytes() == expected.encode("utf-8")
-    (row,) = [r for r in _lines(result.files[0]) if r["product_id"] == "104"]
+    pairs = storage.pairs_for_judging(sample_db, storage.SAMPLE_DATASET)
+    rows = _lines(result.files[0])
+    assert [(r["query_id"], r["product_id"]) for r in rows] == [
+        (p["query_id"], p["doc_id"]) for p in pairs
+    ]
+    assert [r["output"] for r in rows] == [f"SCORE: {labels[p['pair_id']]}" for p in pairs]
+    (row,) = [r for r in rows if r["product_id"] == "104"]
     assert row["input"]["product_description"] == TRICKY
     assert row["input"]["query"] == TRICKY
-
-
-def test_chat_keeps_text_byte_for_byte(sample_db, tmp_path):
-    with storage.connect(sample_db) as con:
-        con.execute("UPDATE documents SET title = ? WHERE doc_id = '104'", [TRICKY])
-    result = storage.export_training(sample_db, tmp_path / "chat.jsonl", format="chat",
-                                     render_prompt=render)
-    users = [r["messages"][1]["content"] for r in _lines(result.files[0])]
-    assert sum(f"Product: {TRICKY}\n" in u for u in users) == 1
+    assert judge.field(TRICKY) in row["instruction"]
 
 
 def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     run = _judge(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
-    result = storage.export_training(sample_db, tmp_path / "pref.jsonl", format="preference",
-                                     selection=selection, render_prompt=render,
-                                     prompt_name="wands")
+    result = jobs.export_training(sample_db, tmp_path / "pref.jsonl", format="preference",
+                                  selection=selection, template_name="wands")
     manifest = json.loads(result.manifest_path.read_text("utf-8"))
     assert manifest == result.manifest
     assert result.manifest_path == tmp_path / "pref.manifest.json"
@@ -112,6 +103,7 @@ def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     assert entry["sha256"] == hashlib.sha256(result.files[0].read_bytes()).hexdigest()
     assert manifest["format"] == "preference"
     assert manifest["prompt_template"] == "wands"
+    assert manifest["prompt_sha256"] == judge.template_sha256(WANDS)
     assert manifest["selection"] == {"kind": "judge_wrong", "dataset": None, "run_id": run,
                                      "cell": [2, 0], "split": None, "query_classes": []}
     assert manifest["source_run"]["run_id"] == run
@@ -129,19 +121,19 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
         storage.record_review(sample_db, pair, author="reviewer", grade=grade)
     # A note alone is a review event but not a correction.
     storage.record_review(sample_db, list(ids.values())[6], author="reviewer", note="looked fine")
-    result = storage.export_training(sample_db, tmp_path / "fixed.jsonl",
-                                     selection=storage.Selection(kind="corrected"))
+    result = jobs.export_training(sample_db, tmp_path / "fixed.jsonl",
+                                  selection=storage.Selection(kind="corrected"))
     rows = _lines(result.files[0])
     exported = {ids[(r["query_id"], r["product_id"])]: r["output"] for r in rows}
     assert exported == {pair: f"SCORE: {grade}" for pair, grade in corrections.items()}
-    everything = _lines(storage.export_training(sample_db, tmp_path / "all.jsonl").files[0])
+    everything = _lines(jobs.export_training(sample_db, tmp_path / "all.jsonl").files[0])
     assert {ids[(r["query_id"], r["product_id"])]: r["output"] for r in everything}.items() >= (
         exported.items()
     )
 
 
 def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
-    result = storage.export_training(
+    result = jobs.export_training(
         sample_db, tmp_path / "train.jsonl", curation=storage.Curation(validation_share=0.3, seed=4)
     )
     train, validation = (_lines(path) for path in result.files)
@@ -154,16 +146,16 @@ def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
 
 def test_exporting_again_without_a_split_removes_the_old_validation_file(sample_db, tmp_path):
     out = tmp_path / "train.jsonl"
-    storage.export_training(sample_db, out, curation=storage.Curation(validation_share=0.2))
-    result = storage.export_training(sample_db, out)
+    jobs.export_training(sample_db, out, curation=storage.Curation(validation_share=0.2))
+    result = jobs.export_training(sample_db, out)
     assert result.files == (out,)
     assert sorted(p.name for p in tmp_path.glob("train*")) == ["train.jsonl", "train.manifest.json"]
 
 
 def test_split_is_seeded(sample_db, tmp_path):
     curation = storage.Curation(validation_share=0.3, seed=9)
-    first = storage.export_training(sample_db, tmp_path / "a.jsonl", curation=curation)
-    second = storage.export_training(sample_db, tmp_path / "b.jsonl", curation=curation)
+    first = jobs.export_training(sample_db, tmp_path / "a.jsonl", curation=curation)
+    second = jobs.export_training(sample_db, tmp_path / "b.jsonl", curation=curation)
     assert [f["sha256"] for f in first.manifest["files"]] == [
         f["sha256"] for f in second.manifest["files"]
     ]
@@ -173,9 +165,9 @@ def test_split_is_seeded(sample_db, tmp_path):
     "shares", [{0: 0.3, 1: 0.4, 2: 0.3}, {0: 0.5, 2: 0.5}, {0: 0.2, 1: 0.2, 2: 0.6}]
 )
 def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shares):
-    result = storage.export_training(
+    result = jobs.export_training(
         sample_db, tmp_path / "balanced.jsonl",
-        curation=storage.Curation(rebalance=shares, cap_per_query=6),
+        curation=storage.Curation(label_shares=shares, cap_per_query=6),
     )
     counts = Counter(r["output"] for r in _lines(result.files[0]))
     total = sum(counts.values())
@@ -188,8 +180,8 @@ def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shar
 
 
 def test_cap_per_query(sample_db, tmp_path):
-    result = storage.export_training(sample_db, tmp_path / "capped.jsonl",
-                                     curation=storage.Curation(cap_per_query=2))
+    result = jobs.export_training(sample_db, tmp_path / "capped.jsonl",
+                                  curation=storage.Curation(cap_per_query=2))
     per_query = Counter(r["query_id"] for r in _lines(result.files[0]))
     assert max(per_query.values()) == 2
     assert result.manifest["counts"]["dropped"]["cap_per_query"] == 174 - sum(per_query.values())
@@ -201,14 +193,14 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
         con.execute("UPDATE pairs SET split = 'train' WHERE split IS NULL")
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     with pytest.raises(storage.StoreError, match="benchmark split is held out"):
-        storage.export_training(sample_db, tmp_path / "bench.jsonl",
-                                selection=storage.Selection(split="benchmark"))
+        jobs.export_training(sample_db, tmp_path / "bench.jsonl",
+                             selection=storage.Selection(split="benchmark"))
     assert not (tmp_path / "bench.jsonl").exists()
-    result = storage.export_training(sample_db, tmp_path / "all.jsonl")
+    result = jobs.export_training(sample_db, tmp_path / "all.jsonl")
     assert result.manifest["counts"]["dropped"]["benchmark"] == held_out
     assert not {"3", "9", "14"} & {r["query_id"] for r in _lines(result.files[0])}
-    train_only = storage.export_training(sample_db, tmp_path / "train.jsonl",
-                                         selection=storage.Selection(split="train"))
+    train_only = jobs.export_training(sample_db, tmp_path / "train.jsonl",
+                                      selection=storage.Selection(split="train"))
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
 
@@ -225,7 +217,7 @@ def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_pat
             {"q": sorted(held_out)},
         ).fetchone()[0]
     assert len(held_out) == 3 and pairs > 6
-    result = storage.export_training(sample_db, tmp_path / "all.jsonl")
+    result = jobs.export_training(sample_db, tmp_path / "all.jsonl")
     assert not held_out & {r["query_id"] for r in _lines(result.files[0])}
     assert result.manifest["counts"]["dropped"]["benchmark"] == pairs
     assert result.manifest["counts"]["exported"] == 174 - pairs
@@ -236,7 +228,7 @@ def test_query_class_filter(sample_db, tmp_path):
         queries = {q for (q,) in con.execute(
             "SELECT query_id FROM queries WHERE query_class = 'Accent Chairs'").fetchall()}
     selection = storage.Selection(query_classes=("Accent Chairs",))
-    result = storage.export_training(sample_db, tmp_path / "c.jsonl", selection=selection)
+    result = jobs.export_training(sample_db, tmp_path / "c.jsonl", selection=selection)
     rows = _lines(result.files[0])
     assert rows and {r["query_id"] for r in rows} <= queries
 
@@ -245,7 +237,7 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
     run = _judge(sample_db, wrong_every=3)
     ids = _pair_ids(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run)
-    result = storage.export_training(sample_db, tmp_path / "wrong.jsonl", selection=selection)
+    result = jobs.export_training(sample_db, tmp_path / "wrong.jsonl", selection=selection)
     rows = _lines(result.files[0])
     assert rows and all(ids[(r["query_id"], r["product_id"])] % 3 == 0 for r in rows)
     assert len(rows) == sum(1 for p in _labels(sample_db) if p % 3 == 0)
@@ -255,7 +247,6 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
     ("kwargs", "message"),
     [
         ({"format": "preference"}, "select judge_wrong with a run"),
-        ({"format": "chat", "render_prompt": None}, "needs a prompt template"),
         ({"format": "yaml"}, "choose one of"),
         ({"selection": storage.Selection(split="validation")},
          "nothing to export: of the 174 labelled pairs, none is in the validation split"),
@@ -264,7 +255,7 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
 )
 def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
-        storage.export_training(sample_db, tmp_path / "x.jsonl", **kwargs)
+        jobs.export_training(sample_db, tmp_path / "x.jsonl", **kwargs)
     assert list(tmp_path.glob("x*")) == []
 
 
@@ -281,8 +272,8 @@ def test_selection_checks_its_options(kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"cap_per_query": 0}, "at least 1"), ({"rebalance": {0: -0.5, 1: 1.5}}, "non-negative"),
-     ({"rebalance": {0: 0, 1: 0}}, "all zero"), ({"validation_share": 1.0}, "below 1")],
+    [({"cap_per_query": 0}, "at least 1"), ({"label_shares": {0: -0.5, 1: 1.5}}, "non-negative"),
+     ({"label_shares": {0: 0, 1: 0}}, "all zero"), ({"validation_share": 1.0}, "below 1")],
 )
 def test_curation_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
@@ -293,8 +284,8 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
     """0.5/0.6 (summing to 1.1), 5/6 and 0.33 each (the Export page's default) are accepted:
     shares are normalised, so equal ratios write the same file."""
     def export(name, shares):
-        curation = storage.Curation(rebalance=shares, cap_per_query=6, seed=2)
-        return storage.export_training(sample_db, tmp_path / name, curation=curation)
+        curation = storage.Curation(label_shares=shares, cap_per_query=6, seed=2)
+        return jobs.export_training(sample_db, tmp_path / name, curation=curation)
 
     first, second = export("a.jsonl", {0: 0.5, 1: 0.6}), export("b.jsonl", {0: 5, 1: 6})
     assert first.files[0].read_bytes() == second.files[0].read_bytes()
@@ -306,11 +297,11 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
 def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path):
     selection = storage.Selection(kind="judge_wrong", run_id=_judge(sample_db), cell=(2, 0))
     with pytest.raises(storage.StoreError, match="no pairs have grade 0, which the target"):
-        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=selection,
-                                curation=storage.Curation(rebalance={0: 1, 2: 1}))
+        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=selection,
+                             curation=storage.Curation(label_shares={0: 1, 2: 1}))
     with pytest.raises(storage.StoreError, match="grade 3, which is not on the dataset's scale"):
-        storage.export_training(sample_db, tmp_path / "x.jsonl",
-                                curation=storage.Curation(rebalance={0: 1, 3: 1}))
+        jobs.export_training(sample_db, tmp_path / "x.jsonl",
+                             curation=storage.Curation(label_shares={0: 1, 3: 1}))
     assert list(tmp_path.glob("x*")) == []
 
 
@@ -323,10 +314,12 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_
         calls.append(pair)
         if len(calls) == 50:
             raise RuntimeError("disk on fire")
-        return render(pair)
+        return judge.render_prompt(WANDS, pair)
 
+    failing = JudgeText(render=failing_render, answer=lambda grade: f"SCORE: {grade}",
+                        system="Judge.", template_name=None, template_sha256="0" * 64)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        storage.export_training(sample_db, out, format="chat", render_prompt=failing_render)
+        write_export(sample_db, out, judge=failing, format="chat")
     assert out.read_text("utf-8") == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.jsonl", "store.duckdb"]
 
@@ -336,7 +329,7 @@ def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
     ids = _pair_ids(sample_db)
     storage.record_review(sample_db, ids[("3", "104")], author="r", grade=2)
-    exported = storage.export_training(sample_db, tmp_path / "train.jsonl").files[0]
+    exported = jobs.export_training(sample_db, tmp_path / "train.jsonl").files[0]
     copy = tmp_path / "copy.duckdb"
     storage.import_instruction_jsonl(copy, exported, dataset=storage.SAMPLE_DATASET)
     assert _labels_and_text(copy) == _labels_and_text(sample_db)
@@ -364,7 +357,7 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
     for kind, expected in (("reviewed", ids[:3]), ("corrected", ids[:1])):
         selection = storage.Selection(kind=kind)
         assert storage.selection_count(sample_db, selection) == len(expected)
-        result = storage.export_training(sample_db, tmp_path / f"{kind}.jsonl", selection=selection)
+        result = jobs.export_training(sample_db, tmp_path / f"{kind}.jsonl", selection=selection)
         assert result.manifest["counts"]["exported"] == len(expected)
 
 
@@ -406,8 +399,8 @@ def test_an_empty_export_says_why(sample_db, tmp_path, setup, selection, message
     if setup:
         setup(sample_db)
     with pytest.raises(storage.StoreError) as error:
-        storage.export_training(sample_db, tmp_path / "x.jsonl",
-                                selection=storage.Selection(**selection))
+        jobs.export_training(sample_db, tmp_path / "x.jsonl",
+                             selection=storage.Selection(**selection))
     assert str(error.value) == f"nothing to export: {message}"
 
 
@@ -416,11 +409,11 @@ def test_an_empty_judge_wrong_export_names_the_run_and_the_cell(sample_db, tmp_p
     selection = storage.Selection(kind="judge_wrong", run_id=run)
     with pytest.raises(storage.StoreError, match=f"run {run} graded no labelled pair "
                        "differently from the humans"):
-        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=selection)
+        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=selection)
     run = _judge(sample_db, wrong_every=2)  # wrong by +1: human Exact is judged Irrelevant
     cell = storage.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
     with pytest.raises(storage.StoreError) as error:
-        storage.export_training(sample_db, tmp_path / "x.jsonl", selection=cell)
+        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=cell)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
     assert str(error.value) == (f"nothing to export: of the {wrong} pairs run {run} got wrong, "
                                 "none is in the cell human Irrelevant, judge Exact")

@@ -85,6 +85,28 @@ def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys
     )
 
 
+def test_a_template_on_another_scale_is_one_line_with_exit_code_2(sample_db, tmp_path, capsys):
+    out = tmp_path / "t.jsonl"
+    assert run(sample_db, "export", "--format", "chat", "--template", "prometheus_1_5",
+               "--out", str(out)) == 2
+    assert capsys.readouterr().err == (
+        "error: template prometheus_1_5 grades 1..5, dataset wands-sample grades 0..2: pick a "
+        "template on the dataset's scale or import with --scale\n"
+    )
+    assert not out.exists()
+
+
+def test_export_and_validate_with_your_own_template_file(sample_db, tmp_path, capsys):
+    template = tmp_path / "mine.txt"
+    template.write_text("Query {query}, product {product_name}. Answer [RESULT] N.", "utf-8")
+    out = tmp_path / "mine.jsonl"
+    assert run(sample_db, "export", "--template-file", str(template), "--out", str(out)) == 0
+    assert json.loads(out.read_text("utf-8").splitlines()[0])["output"].startswith("[RESULT] ")
+    assert run(sample_db, "validate", str(out), "--template-file", str(template),
+               "--scale", "0", "1", "2") == 0
+    assert run(sample_db, "validate", str(out)) == 2  # the default template answers SCORE: N
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [(["--rebalance", "0:0.5"], "expected grade=share pairs"),

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import jobs
 import storage
 from app_fixtures import DATASET, click, open_app
 from views._common import md
@@ -65,8 +66,8 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
     page shows it escaped, so markdown characters appear as written instead of formatting."""
     db, _ = store
     with pytest.raises(storage.StoreError) as raised:
-        storage.export_training(db, db.parent / "unused.jsonl",
-                                selection=storage.Selection(kind="corrected", dataset=DATASET))
+        jobs.export_training(db, db.parent / "unused.jsonl",
+                             selection=storage.Selection(kind="corrected", dataset=DATASET))
     message = str(raised.value)
     assert message.startswith("nothing to export: no pair is corrected yet")
     at = open_app("export")
@@ -76,3 +77,17 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
     assert [e.value for e in at.error] == [md(message)]
     assert at.error[0].value.startswith(r"nothing to export\: no pair is corrected yet")
     assert re.sub(r"\\(.)", r"\1", at.error[0].value) == message  # escaping only adds "\"
+
+
+def test_a_template_on_another_scale_is_refused_with_both_scales(store):
+    db, _ = store
+    at = open_app("export")
+    assert at.selectbox(key="export-template").value == "wands"  # the dataset's scale
+    at.radio(key="export-format").set_value("chat (system, user, assistant messages)").run()
+    at.selectbox(key="export-template").set_value("prometheus_1_5").run()
+    at = click(at, "export-run")
+    assert [e.value for e in at.error] == [md(
+        f"template prometheus_1_5 grades 1..5, dataset {DATASET} grades 0..2: pick a "
+        "template on the dataset's scale or import with --scale"
+    )]
+    assert not (db.parent / "exports" / "train.jsonl").exists()

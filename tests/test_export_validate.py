@@ -6,8 +6,23 @@ import json
 
 import pytest
 
+import judge
 from storage import NotFoundError, validate_training_file
-from storage._training_formats import chat_record, instruction_record, jsonl_line, preference_record
+from storage.training import JudgeText
+from storage.training._formats import (
+    chat_record,
+    instruction_record,
+    jsonl_line,
+    preference_record,
+)
+
+SCORE = judge.AnswerFormat("SCORE: ", (0, 1, 2))
+JUDGE = JudgeText(render=lambda pair: "Grade it.", answer=SCORE.render, system="Judge.",
+                  template_name="test", template_sha256="0" * 64)
+
+
+def validate(path, other=None, answers=SCORE.answers):
+    return validate_training_file(path, other, answers=answers)
 
 
 def pair(query_id="1", doc_id="10"):
@@ -19,7 +34,7 @@ def pair(query_id="1", doc_id="10"):
 
 
 def instruction(query_id="1", doc_id="10", grade=2):
-    return instruction_record(pair(query_id, doc_id), grade, instruction="Grade it.")
+    return instruction_record(pair(query_id, doc_id), grade, JUDGE)
 
 
 def write(path, *records):
@@ -34,7 +49,7 @@ def problems(report):
 
 
 def test_a_clean_file_has_no_problems(tmp_path):
-    report = validate_training_file(write(tmp_path / "t.jsonl", instruction(), instruction("2")))
+    report = validate(write(tmp_path / "t.jsonl", instruction(), instruction("2")))
     assert report.ok and report.rows == 2 and report.format == "instruction"
     assert str(report).endswith("no problems")
 
@@ -58,7 +73,7 @@ def test_every_problem_is_listed_with_its_line_and_field(tmp_path):
         {k: v for k, v in instruction("7").items() if k != "query_id"},
         {**instruction("8"), "instruction": ""},
     )
-    report = validate_training_file(path)
+    report = validate(path)
     assert problems(report) == [
         (2, "output"),
         (3, "input.product_name"),
@@ -80,36 +95,36 @@ def test_every_problem_is_listed_with_its_line_and_field(tmp_path):
 
 def test_the_scale_decides_the_allowed_answers(tmp_path):
     path = write(tmp_path / "t.jsonl", {**instruction(), "output": "SCORE: 3"})
-    assert validate_training_file(path, grades=(0, 1, 2, 3)).ok
-    assert problems(validate_training_file(path)) == [(1, "output")]
+    assert validate(path, answers=judge.AnswerFormat("SCORE: ", (0, 1, 2, 3)).answers).ok
+    assert problems(validate(path)) == [(1, "output")]
 
 
 def test_numeric_ids_name_the_same_query_as_text(tmp_path):
     path = write(tmp_path / "t.jsonl", {**instruction(), "query_id": 1, "product_id": 10},
                  instruction())
-    assert problems(validate_training_file(path)) == [(2, "product_id")]
+    assert problems(validate(path)) == [(2, "product_id")]
 
 
 def test_query_overlap_between_two_files_names_both_lines(tmp_path):
     train = write(tmp_path / "train.jsonl",
                   instruction("1"), instruction("2"), instruction("3", "11"))
     other = write(tmp_path / "validation.jsonl", instruction("4"), instruction("3", "12"))
-    report = validate_training_file(train, other)
+    report = validate(train, other)
     assert problems(report) == [(3, "query_id")]
     assert report.problems[0].message == "query 3 is also in validation.jsonl line 2"
 
 
 def test_chat_rules(tmp_path):
-    good = chat_record(pair(), 1, render_prompt=lambda p: "prompt")
+    good = chat_record(pair(), 1, JUDGE)
     wrong_role = json.loads(json.dumps(good))
     wrong_role["query_id"] = "9"
     wrong_role["messages"][0]["role"] = "user"
-    bad_answer = json.loads(json.dumps(chat_record(pair("2"), 1, render_prompt=lambda p: "x")))
+    bad_answer = json.loads(json.dumps(chat_record(pair("2"), 1, JUDGE)))
     bad_answer["messages"][2]["content"] = "SCORE: 1 because"
-    short = {**chat_record(pair("3"), 1, render_prompt=lambda p: "x")}
+    short = {**chat_record(pair("3"), 1, JUDGE)}
     short["messages"] = short["messages"][:2]
     path = write(tmp_path / "c.jsonl", good, wrong_role, bad_answer, short)
-    report = validate_training_file(path)
+    report = validate(path)
     assert report.format == "chat"
     assert problems(report) == [
         (2, "messages[0].role"), (3, "messages[2].content"), (4, "messages"),
@@ -117,25 +132,25 @@ def test_chat_rules(tmp_path):
 
 
 def test_preference_rules(tmp_path):
-    good = preference_record(pair(), 2, 1, render_prompt=lambda p: "prompt")
-    same = {**preference_record(pair("2"), 2, 1, render_prompt=str), "rejected": "SCORE: 2"}
-    no_prompt = preference_record(pair("3"), 0, 2, render_prompt=str)
+    good = preference_record(pair(), 2, 1, JUDGE)
+    same = {**preference_record(pair("2"), 2, 1, JUDGE), "rejected": "SCORE: 2"}
+    no_prompt = preference_record(pair("3"), 0, 2, JUDGE)
     del no_prompt["prompt"]
-    report = validate_training_file(write(tmp_path / "p.jsonl", good, same, no_prompt))
+    report = validate(write(tmp_path / "p.jsonl", good, same, no_prompt))
     assert report.format == "preference"
     assert problems(report) == [(2, "rejected"), (3, "prompt")]
 
 
 @pytest.mark.parametrize("content", ["", "\n"])
 def test_an_empty_line_is_a_problem_but_an_empty_file_is_not(tmp_path, content):
-    report = validate_training_file(write(tmp_path / "t.jsonl", content))
+    report = validate(write(tmp_path / "t.jsonl", content))
     assert problems(report) == ([(1, None)] if content else [])
 
 
 def test_bytes_that_are_not_utf8_are_a_problem_on_their_line(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_bytes(jsonl_line(instruction()).encode() + b'{"query_id": "\xff"}\n')
-    report = validate_training_file(path)
+    report = validate(path)
     assert [(p.line, p.message) for p in report.problems] == [
         (2, "not UTF-8 text: byte 15 is 0xff")
     ]
@@ -143,4 +158,4 @@ def test_bytes_that_are_not_utf8_are_a_problem_on_their_line(tmp_path):
 
 def test_a_missing_file_is_an_error_not_a_report(tmp_path):
     with pytest.raises(NotFoundError, match="no such file: .*missing.jsonl"):
-        validate_training_file(tmp_path / "missing.jsonl")
+        validate(tmp_path / "missing.jsonl")

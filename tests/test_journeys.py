@@ -261,6 +261,7 @@ def test_reload_keeps_the_view_on_every_page(app):
         page.reload()
         settle(page)
         heading(page, head)
+        shoot(page, head.split()[0].lower())
         assert sidebar_value(page, "Active dataset") == DATASET, title
         assert sidebar_value(page, "Active run").startswith(f"#{_run_id(db)} journey run"), title
         if shown is not None:

@@ -16,6 +16,7 @@ import pytest
 from judge_fixtures import sample_pairs
 
 from judge import (
+    AnswerFormat,
     JudgeBackendError,
     JudgeSettings,
     SettingsError,
@@ -67,7 +68,7 @@ def cold_scores(backend, pairs, settings):
 
 def test_grades_are_bare_digit_tokens(backend):
     for prefix, scale in (("SCORE: ", (0, 1, 2)), ("[RESULT] ", (1, 2, 3, 4, 5))):
-        ids = backend.grade_token_ids(prefix, scale)
+        ids = backend.grade_token_ids(AnswerFormat(prefix, scale))
         assert [backend.llm.detokenize([i]).decode() for i in ids] == [str(g) for g in scale]
 
 

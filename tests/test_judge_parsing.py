@@ -6,11 +6,12 @@ import math
 
 import pytest
 
-from judge import parse_grade
+from judge import AnswerFormat, parse_grade
 from judge._grammar import answer_grammar
 from judge._parsing import distribution_from_logits, distribution_from_top_logprobs
 
 SCALE = (0, 1, 2)
+SCORE = AnswerFormat("SCORE: ", SCALE)
 
 
 @pytest.mark.parametrize(
@@ -37,15 +38,15 @@ SCALE = (0, 1, 2)
     ],
 )
 def test_parse_grade(text, grade, status):
-    parsed = parse_grade(text, SCALE)
+    parsed = parse_grade(text, SCORE)
     assert (parsed.grade, parsed.status) == (grade, status)
     assert (parsed.reason is None) == (status != "unparsed")
 
 
 def test_unparsed_reasons_say_what_was_wrong():
-    assert parse_grade("SCORE: 7", SCALE).reason == "answer 7 is outside the scale (0, 1, 2)"
-    assert parse_grade("maybe", SCALE).reason == "no 'SCORE: N' answer found in the model output"
-    assert parse_grade("", SCALE).reason == "the model returned no text"
+    assert parse_grade("SCORE: 7", SCORE).reason == "answer 7 is outside the scale (0, 1, 2)"
+    assert parse_grade("maybe", SCORE).reason == "no 'SCORE: N' answer found in the model output"
+    assert parse_grade("", SCORE).reason == "the model returned no text"
 
 
 @pytest.mark.parametrize(
@@ -59,7 +60,7 @@ def test_unparsed_reasons_say_what_was_wrong():
     ],
 )
 def test_parse_prometheus(text, grade, status):
-    parsed = parse_grade(text, (1, 2, 3, 4, 5), "[RESULT] ")
+    parsed = parse_grade(text, AnswerFormat("[RESULT] ", (1, 2, 3, 4, 5)))
     assert (parsed.grade, parsed.status) == (grade, status)
 
 
@@ -95,12 +96,12 @@ def test_top_logprobs_without_a_grade_token():
 
 
 def test_grammar_text():
-    assert answer_grammar("SCORE: ", SCALE, 40) == (
+    assert answer_grammar(SCORE, 40) == (
         'root ::= (reasoning [ \\n])? "SCORE: " grade\n'
         'grade ::= "0" | "1" | "2"\n'
         "reasoning ::= [ -~\\n]{1,40}\n"
     )
     assert (
-        answer_grammar("[RESULT] ", (1, 2), 0)
+        answer_grammar(AnswerFormat("[RESULT] ", (1, 2)), 0)
         == 'root ::= "[RESULT] " grade\ngrade ::= "1" | "2"\n'
     )

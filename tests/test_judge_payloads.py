@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from judge import JudgeBackendError, JudgeSettings
+from judge import AnswerFormat, JudgeBackendError, JudgeSettings
 from judge._payloads import build_request, grade_alternatives, read_answer
 
 PROMPT = "Query: desk\nProduct name: oak desk\n"
+SCORE = AnswerFormat("SCORE: ", (0, 1, 2))
 
 
 def settings(**overrides):
@@ -18,7 +19,7 @@ def settings(**overrides):
 
 
 def test_openai_chat_logprobs_request():
-    request = build_request(settings(), PROMPT, "SCORE: ")
+    request = build_request(settings(), PROMPT, SCORE)
     assert request.path == "/chat/completions"
     assert request.body == {
         "model": "m",
@@ -33,13 +34,13 @@ def test_openai_chat_logprobs_request():
 
 
 def test_openai_chat_generate_request_asks_no_logprobs():
-    body = build_request(settings(mode="generate", max_tokens=64), PROMPT, "SCORE: ").body
+    body = build_request(settings(mode="generate", max_tokens=64), PROMPT, SCORE).body
     assert body["max_tokens"] == 64
     assert "logprobs" not in body and "top_logprobs" not in body
 
 
 def test_openai_completions_logprobs_request_sends_the_answer_prefix():
-    request = build_request(settings(endpoint="completions"), PROMPT, "SCORE: ")
+    request = build_request(settings(endpoint="completions"), PROMPT, SCORE)
     assert request.path == "/completions"
     assert request.body["prompt"] == PROMPT + "SCORE: "
     assert request.body["max_tokens"] == 1
@@ -48,14 +49,14 @@ def test_openai_completions_logprobs_request_sends_the_answer_prefix():
 
 
 def test_openai_completions_generate_request_sends_the_prompt():
-    request = build_request(settings(endpoint="completions", mode="generate"), PROMPT, "SCORE: ")
+    request = build_request(settings(endpoint="completions", mode="generate"), PROMPT, SCORE)
     assert request.body["prompt"] == PROMPT
     assert "logprobs" not in request.body
 
 
 def test_ollama_requests():
     ollama = {"backend": "ollama", "base_url": None, "n_ctx": 4096}
-    chat = build_request(settings(**ollama, mode="generate"), PROMPT, "SCORE: ")
+    chat = build_request(settings(**ollama, mode="generate"), PROMPT, SCORE)
     assert chat.path == "/api/chat"
     assert chat.body == {
         "model": "m",
@@ -63,7 +64,7 @@ def test_ollama_requests():
         "options": {"temperature": 0.0, "seed": 7, "num_predict": 256, "num_ctx": 4096},
         "messages": [{"role": "user", "content": PROMPT}],
     }
-    generate = build_request(settings(**ollama, endpoint="completions"), PROMPT, "SCORE: ")
+    generate = build_request(settings(**ollama, endpoint="completions"), PROMPT, SCORE)
     assert generate.path == "/api/generate"
     assert generate.body["prompt"] == PROMPT + "SCORE: "
     assert generate.body["raw"] is True
@@ -104,7 +105,7 @@ def test_read_openai_chat_with_logprobs():
     }
     answer = read_answer(settings(), body)
     assert (answer.text, answer.prompt_tokens, answer.completion_tokens) == ("SCORE: 2", 40, 3)
-    assert grade_alternatives(answer.tokens, "SCORE: ") == {
+    assert grade_alternatives(answer.tokens, SCORE) == {
         " 2": math.log(0.6),
         " 1": math.log(0.3),
     }
@@ -119,11 +120,11 @@ def test_read_openai_completions_with_logprobs():
     }
     answer = read_answer(settings(endpoint="completions"), body)
     assert answer.text == "1"
-    assert grade_alternatives(answer.tokens, "SCORE: ", preceding="SCORE: ") == {
+    assert grade_alternatives(answer.tokens, SCORE, preceding="SCORE: ") == {
         "1": -0.2,
         "0": -1.9,
     }
-    assert grade_alternatives(answer.tokens, "SCORE: ") is None
+    assert grade_alternatives(answer.tokens, SCORE) is None
 
 
 def test_read_ollama_chat_and_generate():
@@ -158,8 +159,8 @@ def test_grade_alternatives_takes_the_last_grade_position():
         (" ", {}),
         ("2", {"2": -0.5}),
     ]
-    assert grade_alternatives(tokens, "SCORE: ") == {"2": -0.5}
-    assert grade_alternatives([("The", {}), (" 2", {})], "SCORE: ") is None
+    assert grade_alternatives(tokens, SCORE) == {"2": -0.5}
+    assert grade_alternatives([("The", {}), (" 2", {})], SCORE) is None
 
 
 @pytest.mark.parametrize(

@@ -181,3 +181,14 @@ def test_values_of_any_type_are_fields():
     assert field(12) == "<<<12>>>"
     # Glued to a word, the prefix is still removed; without its colon it is plain text.
     assert field("deskSCORE: 0, score 2") == "<<<desk[removed] 0, score 2>>>"
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [("a\tb: c", "<<<a\tb: c>>>"), ("5 < 6 > 4 [x]", "<<<5 < 6 > 4 [x]>>>"),
+     ("café 日本 😀", "<<<café 日本 😀>>>"), ("a \x85 b", "<<<a b>>>")],
+)
+def test_text_that_breaks_no_rule_is_kept_as_is(text, rendered):
+    """Tabs, single angle brackets, colons and brackets are ordinary text; only a line
+    break (of any kind), a fence run or an answer prefix is rewritten."""
+    assert field(text) == rendered

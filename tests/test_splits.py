@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import jobs
 import storage
 from storage import BenchmarkRecipe, TrainingRecipe
-from storage._export_curate import curate_export
+from storage.training._export_curate import curate_export
 
 GRADES = [0, 1, 2]
 
@@ -121,7 +122,7 @@ def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, valida
         cap_per_query=cap, label_shares=shares, validation_share=validation, seed=seed,
     ), GRADES)
     exported = curate_export(as_selected(pairs), storage.Curation(
-        cap_per_query=cap, rebalance=shares, validation_share=validation, seed=seed,
+        cap_per_query=cap, label_shares=shares, validation_share=validation, seed=seed,
     ), GRADES)
     assert plan.assignments.equals(
         exported.rows[["pair_id", "part"]].rename(columns={"part": "split"})
@@ -213,8 +214,9 @@ def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_pa
     options = {"cap_per_query": 7, "validation_share": 0.25, "seed": 3}
     shares = {0: 0.3, 1: 0.4, 2: 0.3}
     storage.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
-    result = storage.export_training(
-        split_db, tmp_path / "train.jsonl", curation=storage.Curation(**options, rebalance=shares)
+    result = jobs.export_training(
+        split_db, tmp_path / "train.jsonl",
+        curation=storage.Curation(**options, label_shares=shares),
     )
     with storage.connect(split_db) as con:
         stored = set(con.execute(

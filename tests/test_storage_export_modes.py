@@ -8,11 +8,8 @@ import stat
 
 import pytest
 
+import jobs
 import storage
-
-
-def render(pair):
-    return f"Query: {pair['query']}\nProduct: {pair['product_name']}"
 
 
 @pytest.fixture
@@ -27,8 +24,8 @@ def umask():
 @pytest.mark.parametrize("format", ["instruction", "chat"])
 def test_every_export_file_has_the_umask_mode(sample_db, tmp_path, umask, mask, mode, format):
     umask(mask)
-    result = storage.export_training(
-        sample_db, tmp_path / "out" / "train.jsonl", format=format, render_prompt=render,
+    result = jobs.export_training(
+        sample_db, tmp_path / "out" / "train.jsonl", format=format,
         curation=storage.Curation(validation_share=0.2),
     )
     written = [*result.files, result.manifest_path]

@@ -7,10 +7,13 @@ reads. Cancelling sets the threading.Event that the judge checks between pairs.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger("workbench.background")
 
 
 @dataclass
@@ -28,11 +31,15 @@ class BackgroundRun:
         """Run `work(on_progress=..., cancel=..., on_run=...)` in a daemon thread."""
 
         def target() -> None:
+            log.info("%s: started", self.label)
             try:
                 self.outcome = work(on_progress=self._set_progress, cancel=self.cancel,
                                     on_run=self._set_run_id)
-            except Exception as error:  # shown on the page; the run's status says the rest
+            except Exception as error:  # shown on the page; the traceback goes to the log
+                log.exception("%s: failed", self.label)
                 self.error = f"{type(error).__name__}: {error}"
+            else:
+                log.info("%s: ended, run %s", self.label, self.run_id)
 
         self._thread = threading.Thread(target=target, name=f"judge: {self.label}", daemon=True)
         self._thread.start()

@@ -95,6 +95,12 @@ def confusion_counts(db: str, run_id: int, filters: storage.PairFilters,
     return storage.confusion_counts(db, run_id, filters=filters)
 
 
+@st.cache_data(max_entries=16)
+def stale_pair_ids(db: str, run_id: int, data_version: tuple[Any, ...]) -> list[int]:
+    """The run's stale pairs, listed once per change to the store (a whole-run scan)."""
+    return storage.stale_pair_ids(db, run_id)
+
+
 class _OneAtATime:
     """A shared in-process model used by one caller at a time: a llama.cpp context is not
     thread-safe, and a background run and a re-judge click may both want it. The second
@@ -157,17 +163,25 @@ def run_title(run: dict[str, Any] | storage.Run) -> str:
     return md(run_label(run))
 
 
+REVIEW_WORDS = {
+    "Reviewed": "a reviewer graded the pair, marked it unsure or noted it, and did not undo it",
+    "Confirmed": "reviewed, and the grade is still the imported one",
+    "Corrected": "the grade differs from the imported one",
+}
+
+
 def dataset_summary(stats: storage.DatasetStats) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
     labels = (("Queries with pairs", "queries_with_pairs"), ("Products", "documents"),
-              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"))
+              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"),
+              ("Confirmed", "confirmed_pairs"), ("Corrected", "corrected_pairs"))
     for col, (label, key) in zip(st.columns(len(labels)), labels):
-        col.metric(label, f"{getattr(stats, key):,}")
+        col.metric(label, f"{getattr(stats, key):,}", help=REVIEW_WORDS.get(label))
     if stats.queries != stats.queries_with_pairs:
-        st.caption(f"The dataset lists {stats.queries:,} queries; "
+        st.caption(f"The dataset lists {plural(stats.queries, 'query')}; "
                    f"{stats.queries - stats.queries_with_pairs:,} of them have no pairs.")
     left, right = st.columns(2)
-    left.dataframe(pd.DataFrame({"grade": stats.scale.grades, "label": stats.scale.names,
+    left.dataframe(pd.DataFrame({"label": stats.scale.names,
                                  "pairs": [stats.labels[g] for g in stats.scale.grades]}),
                    hide_index=True)
     right.dataframe(pd.DataFrame({s: vars(c) for s, c in stats.splits.items()}).T

@@ -13,6 +13,7 @@ from views import _selection as selection
 from views._selection import Queue
 
 _KEY = "queue"
+_OPENED = "_queue-opened"
 REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
 
 
@@ -73,7 +74,13 @@ def set_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
 
 def open_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
                start: int | None = None) -> None:
-    """Review exactly `pair_ids` (from `start`), on the Review queue page."""
+    """Review exactly `pair_ids` (from `start`), on the Review queue page: a widget callback
+    calls it, and the page that drew the widget calls `follow` first thing."""
     set_queue(run_id, queue, pair_ids, title, start)
-    selection.publish()
-    st.switch_page(REVIEW_PAGE)
+    st.session_state[_OPENED] = True
+
+
+def follow() -> None:
+    """Switch to the Review queue page when a callback has just opened a queue."""
+    if st.session_state.pop(_OPENED, False):
+        st.switch_page(REVIEW_PAGE)

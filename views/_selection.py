@@ -10,6 +10,7 @@ its run, cell, queue, pair, and every page's dataset-owned state (`owned`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -132,10 +133,12 @@ def default_run(runs: pd.DataFrame) -> int | None:
     return None if judged.empty else int(judged["run_id"].iloc[0])
 
 
-def resolve(datasets: list[str], runs_of: Any) -> str | None:
+def resolve(datasets: list[str], runs_of: Callable[[str], pd.DataFrame]) -> tuple[str | None,
+                                                                                 pd.DataFrame]:
     """Make the selection valid for this store: a dataset that exists (else the first one),
     a run of that dataset (else its default run). `runs_of(dataset)` lists a dataset's runs,
-    newest first. Returns a warning for the user when the URL named something that is gone."""
+    newest first; it is called once. Returns a warning for the user when the URL named
+    something that is gone, and the active dataset's runs."""
     s = current()
     warning = None
     if s.dataset is None:  # a first start, or a link that names no dataset
@@ -145,7 +148,7 @@ def resolve(datasets: list[str], runs_of: Any) -> str | None:
         s = Selection(dataset=datasets[0] if datasets else None)
     if s.dataset is None:
         _set(s)
-        return warning
+        return warning, pd.DataFrame({"run_id": [], "status": [], "judged": []})
     runs = runs_of(s.dataset)
     if s.run_id is not None and s.run_id not in set(runs["run_id"]):
         if warning is None:
@@ -154,7 +157,7 @@ def resolve(datasets: list[str], runs_of: Any) -> str | None:
     if s.run_id is None:
         s = replace(s, run_id=default_run(runs))
     _set(s)
-    return warning
+    return warning, runs
 
 
 def owned() -> dict[str, Any]:

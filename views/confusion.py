@@ -6,6 +6,7 @@ and judge grades side by side, and a text search over the whole dataset."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +26,7 @@ SORTS = {"judge confidence": "confidence", "query": "query", "product name": "pr
          "pair id": "pair_id"}
 TABS = ["Matrix", "By query", "Search"]
 
+review_queue.follow()  # a row or "Review all" clicked in the last run opened a queue
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
@@ -105,17 +107,42 @@ PAIR_COLUMNS = {
 }
 
 
-def pair_table(rows: pd.DataFrame, key: str, columns: list[str]) -> int | None:
-    """The rows as a table, one row selectable: the pair id the user clicked, or None."""
-    event = st.dataframe(_with_names(rows), hide_index=True, key=key, on_select="rerun",
-                         selection_mode="single-row", column_order=columns,
-                         column_config=PAIR_COLUMNS)
-    picked = event.selection.rows
-    return int(rows["pair_id"].iloc[picked[0]]) if picked else None
+def pair_table(rows: pd.DataFrame, key: str, columns: list[str],
+               review: Callable[[int | None], None]) -> None:
+    """The rows as a table; a click on a row calls `review` with its pair id. It runs as the
+    table's callback, before the next script run, so the page is not drawn again first."""
+
+    def picked() -> None:
+        clicked = st.session_state[key].selection.rows
+        if clicked:
+            review(int(rows["pair_id"].iloc[clicked[0]]))
+
+    st.dataframe(_with_names(rows), hide_index=True, key=key, on_select=picked,
+                 selection_mode="single-row", column_order=columns,
+                 column_config=PAIR_COLUMNS)
+
+
+def paged_pairs(name: str, view: tuple, fetch: Callable[[int, int], storage.CellPage],
+                columns: list[str], review: Callable[[int | None], None]) -> int:
+    """One page of pairs as a table with a pager below it; a click on a row or on "Review
+    all" calls `review` (with the clicked pair id, or None). Each `view` (what is listed and
+    how) has its own pager, so a new cell, filter or order starts on page 1. Returns the
+    number of pairs in the whole view."""
+    pager = f"{name}-page-{hash(view)}"
+    page_no = st.session_state.get(pager, 1)
+    page = fetch((page_no - 1) * PAGE_SIZE, PAGE_SIZE)
+    if page.total == 0:
+        return 0
+    pair_table(page.rows, f"{name}-table-{pager}", columns, review)
+    st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
+    st.button(f"Review all {page.total:,}", key=f"review-{name}", type="primary",
+              on_click=review, args=(None,))
+    return page.total
 
 
 def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int], title: str) -> None:
-    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page."""
+    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page (a
+    callback: the page switches at the top of the next script run)."""
     review_queue.open_queue(run_id, queue, pair_ids, title, start=pair_id)
 
 
@@ -157,28 +184,20 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
     descending = s2.toggle("Descending", value=True, key="cell-descending",
                            persist_state="session")
-    # One pager per view: a new cell, filter, order or change to the data starts on page 1.
-    pager = f"cell-page-{hash((run_id, cell, filters, sort, descending, version))}"
-    page_no = st.session_state.get(pager, 1)
-    page = storage.confusion_cell_pairs(db, run_id, human=human, judge=judge, filters=filters,
-                                        sort=SORTS[sort], descending=descending,
-                                        offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    if page.total == 0:
-        st.info("No pairs in this cell with these filters.")
-        return
-    picked = pair_table(page.rows, f"cell-table-{pager}",
-                        ["pair_id", "query", "product_name", "human", "judge", "confidence",
-                         "stale", "split"])
-    st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
-    st.caption(f"{common.plural(page.total, 'pair')}, {PAGE_SIZE} a page. "
-               "Click a row to review it.")
     queue = Queue("cell", selection.format_cell(cell))
-    if picked is not None:
-        open_in_review(queue, picked, storage.cell_pair_ids(
-            db, run_id, human=human, judge=judge, filters=filters), title)
-    if st.button(f"Review all {page.total:,}", key="review-cell", type="primary"):
-        open_in_review(queue, None, storage.cell_pair_ids(
-            db, run_id, human=human, judge=judge, filters=filters), title)
+    total = paged_pairs(
+        "cell", (run_id, cell, filters, sort, descending, version),
+        lambda offset, limit: storage.confusion_cell_pairs(
+            db, run_id, human=human, judge=judge, filters=filters, sort=SORTS[sort],
+            descending=descending, offset=offset, limit=limit),
+        ["pair_id", "query", "product_name", "human", "judge", "confidence", "stale", "split"],
+        lambda pair_id: open_in_review(queue, pair_id, storage.cell_pair_ids(
+            db, run_id, human=human, judge=judge, filters=filters), title))
+    if total:
+        st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. "
+                   "Click a row to review it.")
+    else:
+        st.info("No pairs in this cell with these filters.")
 
 
 def _pick_query() -> None:
@@ -203,12 +222,11 @@ def query_tab() -> None:
     rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
     st.caption(f"Every product of this query: the human label and run "
                f"{common.run_title(run)}'s grade side by side. Click a row to review it.")
-    picked = pair_table(rows, f"query-table-{chosen.query_id}",
-                        ["pair_id", "product_name", "human", "judge", "confidence", "stale",
-                         "split"])
-    if picked is not None:
-        open_in_review(Queue("query", chosen.query_id), picked, rows["pair_id"].tolist(),
-                       f"the products of query “{labels[chosen.query_id]}”")
+    pair_table(rows, f"query-table-{chosen.query_id}",
+               ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
+               lambda pair_id: open_in_review(
+                   Queue("query", chosen.query_id), pair_id, rows["pair_id"].tolist(),
+                   f"the products of query “{labels[chosen.query_id]}”"))
 
 
 def search_tab() -> None:
@@ -216,28 +234,21 @@ def search_tab() -> None:
         st.info("Type words in the search box above to find pairs anywhere in the dataset, "
                 "judged or not.")
         return
-    pager = f"search-page-{hash((chosen.search, run_id, version))}"
-    page_no = st.session_state.get(pager, 1)
     text_only = storage.PairFilters(text=chosen.search)
-    page = storage.search_pairs(db, dataset, run_id=run_id, filters=text_only,
-                                offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    if page.total == 0:
-        st.info("No pair's query or product text contains this.")
-        return
-    picked = pair_table(page.rows, f"search-table-{pager}",
-                        ["pair_id", "query", "product_name", "human", "judge", "confidence",
-                         "split"])
-    st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
-    st.caption(f"{common.plural(page.total, 'pair')} contain “{common.md(chosen.search)}”. "
-               "Click a row to review it.")
     queue = Queue("search", chosen.search)
-    title = f"pairs containing “{chosen.search}”"
-    if picked is not None:
-        open_in_review(queue, picked, storage.search_pair_ids(
-            db, dataset, run_id=run_id, filters=text_only), title)
-    if st.button(f"Review all {page.total:,}", key="review-search"):
-        open_in_review(queue, None, storage.search_pair_ids(
-            db, dataset, run_id=run_id, filters=text_only), title)
+    total = paged_pairs(
+        "search", (chosen.search, run_id, version),
+        lambda offset, limit: storage.search_pairs(db, dataset, run_id=run_id,
+                                                   filters=text_only, offset=offset,
+                                                   limit=limit),
+        ["pair_id", "query", "product_name", "human", "judge", "confidence", "split"],
+        lambda pair_id: open_in_review(queue, pair_id, storage.search_pair_ids(
+            db, dataset, run_id=run_id, filters=text_only), f"pairs containing “{chosen.search}”"))
+    if total:
+        st.caption(f"{common.plural(total, 'pair')} contain “{common.md(chosen.search)}”. "
+                   "Click a row to review it.")
+    else:
+        st.info("No pair's query or product text contains this.")
 
 
 filters = filters_form()

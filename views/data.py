@@ -21,10 +21,13 @@ if done := selection.owned().pop("data-done", None):
         st.text(done[1])
 
 
-def _done(message: str, details: object = "", *, dataset: str | None = None) -> None:
+_SAME = object()
+
+
+def _done(message: str, details: object = "", *, dataset: object = _SAME) -> None:
     """Show `message` and `details` (as plain text) after a full rerun, so that the sidebar
-    and the counts show the change; `dataset` becomes the active one first."""
-    if dataset is not None:
+    and the counts show the change; `dataset` (a name, or None) becomes the active one first."""
+    if dataset is not _SAME:
         selection.set_dataset(dataset)
     selection.owned()["data-done"] = (message, str(details))
     st.rerun()
@@ -190,8 +193,8 @@ def manage_section(dataset: str) -> None:
         except storage.StoreError as error:
             st.error(common.md(error))
             return
-        selection.set_dataset(None)
-        _done(f"“{dataset}” deleted: {goes}.")
+        remaining = [d["dataset"] for d in storage.list_datasets(db)]
+        _done(f"“{dataset}” deleted: {goes}.", dataset=remaining[0] if remaining else None)
 
 
 def check_section() -> None:

@@ -3,15 +3,15 @@ fine-tuning JSONL with a manifest, preview the first lines and download the file
 
 from __future__ import annotations
 
-import functools
 import itertools
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
+import jobs
 import judge
 import storage
-import pandas as pd
 
 from views import _common as common
 from views import _selection as selection
@@ -61,10 +61,15 @@ query_classes = right.multiselect("Query classes (none: all)",
 st.subheader("Format")
 format = FORMATS[st.radio("Format", list(FORMATS), key="export-format",
                           label_visibility="collapsed")]
-template_name = None
-if format != "instruction":
-    template_name = st.selectbox("Prompt template for the user message",
-                                 [t.name for t in judge.list_templates()], key="export-template")
+templates = {t.name: t for t in judge.list_templates()}
+# The first template on the dataset's scale: another one is refused by the export.
+on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
+template_name = st.selectbox(
+    "Prompt template", list(templates),
+    index=list(templates).index(on_scale[0]) if on_scale else 0, key="export-template",
+)
+st.caption(common.md(f"{templates[template_name].description} Each record holds the prompt "
+                     "the judge reads with this template and the answer line it writes."))
 
 st.subheader("Curation")
 c1, c2, c3 = st.columns(3)
@@ -86,20 +91,17 @@ st.caption(f"{common.plural(storage.selection_count(db, chosen), 'pair')} select
            "curation.")
 if st.button("Export", type="primary", key="export-run"):
     try:
-        result = storage.export_training(
+        result = jobs.export_training(
             db, folder / Path(file_name or "train.jsonl").name,
             selection=chosen,
             format=format,
             curation=storage.Curation(
-                cap_per_query=int(cap) or None, rebalance=rebalance,
+                cap_per_query=int(cap) or None, label_shares=rebalance,
                 validation_share=validation_share, seed=int(seed),
             ),
-            render_prompt=None if template_name is None else functools.partial(
-                judge.render_prompt, judge.load_template(template_name)
-            ),
-            prompt_name=template_name,
+            template_name=template_name,
         )
-    except storage.StoreError as error:
+    except (storage.StoreError, judge.JudgeError) as error:
         st.error(common.md(error))  # it can quote file names, dataset names and user text
         st.stop()
     selection.owned()["export-result"] = result

@@ -98,8 +98,10 @@ if not review.pair_ids:
 def _text_field(label: str, value: object) -> None:
     """A field as plain text; a long one (a 12,000-character description) is cut with its
     full text one click away, so the grade buttons stay in view."""
-    st.caption(label)
     text = "" if value is None or pd.isna(value) else str(value)
+    if not text.strip():  # an empty field is left out rather than shown as a blank
+        return
+    st.caption(label)
     if len(text) <= LONG_TEXT:
         st.text(text)
         return
@@ -155,6 +157,10 @@ def _show_labels(card: storage.ReviewCard) -> None:
         st.warning("marked unsure")
     if label and label.note:
         _text_field("Note", label.note)
+
+
+def _show_history(card: storage.ReviewCard) -> None:
+    """Every label event of the pair, across the card's width so who, what and why show."""
     history = pd.DataFrame(card.history)
     if len(history):
         history["grade"] = history["grade"].map(_grade_name)
@@ -166,7 +172,7 @@ def _show_labels(card: storage.ReviewCard) -> None:
                          "grade": st.column_config.TextColumn("grade", width="small"),
                          "author": st.column_config.TextColumn("by", width="small"),
                          "source": st.column_config.TextColumn("source", width="small"),
-                         "note": st.column_config.TextColumn("note", width="medium"),
+                         "note": st.column_config.TextColumn("note", width="large"),
                          "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
                          "reverted": st.column_config.CheckboxColumn("undone", width="small"),
                          "created_at": st.column_config.DatetimeColumn(
@@ -235,7 +241,7 @@ def _rejudge_controls(pair_id: int) -> None:
     if settings is None:
         st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
         return
-    stale = storage.stale_pair_ids(db, run_id)
+    stale = common.stale_pair_ids(db, run_id, storage.data_version(db))
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
         _rejudge(settings, [pair_id])
@@ -272,6 +278,7 @@ def review_card() -> None:
             _show_labels(card)
         with judge_col:
             _show_judgment(card.judgment)
+        _show_history(card)
         _actions(pair_id)
     _rejudge_controls(pair_id)
 

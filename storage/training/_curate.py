@@ -1,6 +1,7 @@
 """One set of rules that turns labelled pairs into training data, shared by the training
 split recipe (`_splits`) and the JSONL export (`_export_curate`), so that the same request
-gives the same pairs in the same parts wherever it is made.
+gives the same pairs in the same parts wherever it is made. `Curation` is the one type that
+holds those rules, for both.
 
 In the seed's order: at most `cap_per_query` pairs per query (so a few large queries do not
 dominate), optional rebalancing to target label shares (by dropping pairs of
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import StoreError
+from .._errors import StoreError
 
 PARTS = ("train", "validation")
 
@@ -31,8 +32,9 @@ _EPSILON = 1e-9
 
 
 @dataclass(frozen=True, kw_only=True)
-class CurationRules:
-    """What to keep of the labelled pairs and how to split them; checked when built.
+class Curation:
+    """What to keep of the labelled pairs and how to split them; checked when built. The
+    defaults keep every pair, as they come, with no validation part.
 
     cap_per_query: keep at most this many pairs of each query (a seeded random choice);
         None keeps all.
@@ -152,25 +154,27 @@ def validation_queries(query_ids: pd.Series, share: float, rng: np.random.Genera
     return set(rng.permutation(queries)[: validation_count(len(queries), share)])
 
 
-def curate(pairs: pd.DataFrame, rules: CurationRules, scale: Sequence[int]) -> Curated:
-    """Apply `rules` to labelled `pairs` (pair_id, query_id, grade, and any other columns,
+def curate(pairs: pd.DataFrame, curation: Curation, scale: Sequence[int]) -> Curated:
+    """Apply `curation` to labelled `pairs` (pair_id, query_id, grade, and any other columns,
     which are kept). Shares are checked against `scale` before any work is done."""
-    shares = None if rules.label_shares is None else target_shares(rules.label_shares, scale)
-    rng = np.random.default_rng(rules.seed)
+    weights = curation.label_shares
+    shares = None if weights is None else target_shares(weights, scale)
+    rng = np.random.default_rng(curation.seed)
     # One random key per pair, drawn in a fixed order: the cap and the rebalancing both
     # keep the pairs with the smallest keys, so the sample is seeded and order-free.
     rows = pairs.sort_values(["query_id", "pair_id"], kind="stable")
     rows = rows.assign(_key=rng.random(len(rows)))
     capped = rows
-    if rules.cap_per_query is not None:
-        capped = rows[rows.groupby("query_id")["_key"].rank(method="first") <= rules.cap_per_query]
+    if curation.cap_per_query is not None:
+        rank_in_query = rows.groupby("query_id")["_key"].rank(method="first")
+        capped = rows[rank_in_query <= curation.cap_per_query]
     before = label_counts(capped["grade"], scale)
     kept = capped
     if shares is not None:
         quotas = rebalance_quotas(before, shares)
         rank_in_grade = capped.groupby("grade")["_key"].rank(method="first")
         kept = capped[rank_in_grade <= capped["grade"].map(quotas)]
-    validation = validation_queries(kept["query_id"], rules.validation_share, rng)
+    validation = validation_queries(kept["query_id"], curation.validation_share, rng)
     part = np.where(kept["query_id"].isin(validation), "validation", "train")
     return Curated(
         kept.assign(part=part).drop(columns="_key").reset_index(drop=True),

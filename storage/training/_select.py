@@ -11,9 +11,9 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from ._db import connect
-from ._errors import NotFoundError, StoreError
-from ._reviewed import review_condition
+from .._db import connect
+from .._errors import NotFoundError, StoreError
+from .._reviewed import review_condition
 from ._splits import SPLITS
 
 SelectionKind = Literal["labelled", "reviewed", "corrected", "judge_wrong"]
@@ -62,16 +62,25 @@ def selection_count(db: str | Path, selection: Selection) -> int:
     return int((~selected["benchmark_query"].astype(bool)).sum())
 
 
+def selected_dataset(db: str | Path, selection: Selection) -> tuple[str, list[int], list[str]]:
+    """The dataset `selection` reads, with its grades and their names: what an export's
+    prompt template must grade on."""
+    with connect(db) as con:
+        return resolve_dataset(con, selection)
+
+
 def resolve_dataset(
     con: duckdb.DuckDBPyConnection, selection: Selection
 ) -> tuple[str, list[int], list[str]]:
     """The dataset the selection reads (named, the run's, or the store's only one), with
     its grades and their names."""
     dataset = _dataset_name(con, selection)
-    grades, names = con.execute(
+    row = con.execute(
         "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
     ).fetchone()
-    return dataset, list(grades), list(names)
+    if row is None:
+        raise NotFoundError(f"no dataset named {dataset!r}")
+    return dataset, list(row[0]), list(row[1])
 
 
 def _dataset_name(con: duckdb.DuckDBPyConnection, selection: Selection) -> str:

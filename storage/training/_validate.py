@@ -1,21 +1,22 @@
 """The seed's checks on a fine-tuning JSONL file, every problem reported with its line.
 
 Rules: each line is a JSON object with the fields its format requires; answers are only the
-allowed `SCORE: N` strings of the scale; no (query_id, product_id) appears twice; and, given
-a second file, no query_id is in both (a query-level split leaks nothing). The format is
-read from the first object's keys, and every line is held to it.
+allowed answer lines (the judge's, for the template and scale the file was exported with:
+`SCORE: 2`, `[RESULT] 4`); no (query_id, product_id) appears twice; and, given a second
+file, no query_id is in both (a query-level split leaks nothing). The format is read from
+the first object's keys, and every line is held to it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import NotFoundError
-from ._training_formats import INPUT_FIELDS, TrainingFormat, answer
+from .._errors import NotFoundError
+from ._formats import INPUT_FIELDS, TrainingFormat
 
 _CHAT_ROLES = ("system", "user", "assistant")
 
@@ -137,36 +138,36 @@ def _key(value: Any) -> str | None:
     return str(value)
 
 
-def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """One line as a JSON object, or None and why not."""
+def _parse(raw: bytes) -> dict[str, Any] | str:
+    """One line as a JSON object, or why it is not one."""
     try:
         record = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
-        return None, f"not UTF-8 text: byte {error.start + 1} is {raw[error.start]:#04x}"
+        return f"not UTF-8 text: byte {error.start + 1} is {raw[error.start]:#04x}"
     except json.JSONDecodeError as error:
-        return None, f"not valid JSON: {error.msg} at column {error.colno}"
+        return f"not valid JSON: {error.msg} at column {error.colno}"
     if not isinstance(record, dict):
-        return None, "must be a JSON object"
-    return record, None
+        return "must be a JSON object"
+    return record
 
 
 def _ids(record: dict[str, Any], found: Found) -> tuple[str, str] | None:
-    ids = [_key(record.get(key)) for key in ("query_id", "product_id")]
+    query, product = (_key(record.get(key)) for key in ("query_id", "product_id"))
     found += [
         (key, "required id (text or integer) is missing")
-        for key, value in zip(("query_id", "product_id"), ids)
+        for key, value in (("query_id", query), ("product_id", product))
         if value is None
     ]
-    return None if None in ids else (ids[0], ids[1])
+    return None if query is None or product is None else (query, product)
 
 
 def _read(
-    path: Path, grades: Sequence[int]
+    path: Path, answers: Collection[str]
 ) -> tuple[ValidationReport, dict[tuple[str, str], int]]:
     """The file's report and the first line of each (query_id, product_id)."""
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}")
-    allowed = {answer(g) for g in grades}
+    allowed = set(answers)
     problems: list[ValidationProblem] = []
     format: TrainingFormat | None = None
     seen: dict[tuple[str, str], int] = {}
@@ -174,9 +175,9 @@ def _read(
     with open(path, "rb") as file:
         for number, raw in enumerate(file, start=1):
             rows += 1
-            record, why = _parse(raw)
-            if record is None:
-                problems.append(ValidationProblem(number, None, why))
+            record = _parse(raw)
+            if isinstance(record, str):
+                problems.append(ValidationProblem(number, None, record))
                 continue
             format = format or _detect_format(record)
             found: Found = []
@@ -201,16 +202,17 @@ def _first_lines(seen: dict[tuple[str, str], int]) -> dict[str, int]:
 
 
 def validate_training_file(
-    path: str | Path, other: str | Path | None = None, *, grades: Sequence[int] = (0, 1, 2)
+    path: str | Path, other: str | Path | None = None, *, answers: Collection[str]
 ) -> ValidationReport:
     """Check `path` line by line and, with `other`, that no query is in both files (the
     other file's own problems are its own report's business).
 
-    `grades` is the scale whose `SCORE: N` answers are allowed (WANDS' 0-2 by default).
+    `answers` are the allowed answer lines, every grade of the scale in the judge's answer
+    format (`jobs.validate_training` takes them from a template).
     """
-    report, seen = _read(Path(path), grades)
+    report, seen = _read(Path(path), answers)
     if other is not None:
-        _, other_seen = _read(Path(other), grades)
+        _, other_seen = _read(Path(other), answers)
         theirs = _first_lines(other_seen)
         name = Path(other).name
         report.problems.extend(

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._curate import CurationRules, curate
-from ._db import connect, transaction
-from ._errors import NotFoundError, StoreError
+from .._db import connect, transaction
+from .._errors import NotFoundError, StoreError
+from ._curate import Curation, curate
 
 SPLITS = ("train", "validation", "benchmark")
 
@@ -45,8 +45,8 @@ class BenchmarkRecipe:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainingRecipe(CurationRules):
-    """The seed's training recipe: the shared curation rules (`CurationRules`: a cap per
+class TrainingRecipe(Curation):
+    """The seed's training recipe: the shared curation rules (`Curation`: a cap per
     query, optional rebalancing to `label_shares`, `validation_share` of the queries as
     validation) with the seed's defaults, 12 pairs per query and 10% validation. It draws
     only from the queries with no benchmark pair."""

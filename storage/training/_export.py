@@ -1,66 +1,51 @@
 """Export curated, labelled pairs as fine-tuning JSONL with a manifest beside the files.
 
 Selection, curation and writing happen in one read transaction, so the files and the
-manifest describe one snapshot of the labels. The instruction format is written by DuckDB
-itself (COPY ... FORMAT JSON of the record's columns), which produces exactly the lines of
-`jsonl_line(instruction_record(...))` at the speed of DuckDB's writer; chat and preference
-records need a prompt rendered in Python and are written from batches of rows.
+manifest describe one snapshot of the labels. One writer serves every format: the chosen
+pairs come from DuckDB in batches, each becomes its record (`_formats`) with the judge's
+prompt and answer line (`JudgeText`), and the records go to the file as JSONL lines.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 
-from ._db import connect, transaction
-from ._errors import StoreError
-from ._curate import PARTS, label_counts
-from ._export_curate import CuratedExport, Curation, curate_export
-from ._export_files import atomic_path, file_sha256
-from ._export_select import (
-    Selection,
-    resolve_dataset,
-    selected_pairs,
-    why_nothing_selected,
-)
-from ._pairs import _PAIR_TEXT, _with_extra_fields
-from ._training_formats import (
-    ANSWER_PREFIX,
-    INPUT_FIELDS,
-    SYSTEM_PROMPT,
+from .._db import connect, transaction
+from .._errors import NotFoundError, StoreError
+from .._pairs import _PAIR_TEXT, _with_extra_fields
+from ._curate import PARTS, Curation, label_counts
+from ._export_curate import CuratedExport, curate_export
+from ._files import atomic_path, file_sha256
+from ._formats import (
     TRAINING_FORMATS,
-    RenderPrompt,
+    JudgeText,
+    RecordMaker,
     TrainingFormat,
-    chat_record,
-    instruction_text,
     jsonl_line,
-    preference_record,
+    record_maker,
 )
+from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
+
+_V = TypeVar("_V")
 
 _BATCH = 5_000
+# Hundreds of megabytes go to a file in one pass; large writes spare most system calls.
+_WRITE_BUFFER = 1 << 20
 
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
     SELECT t.*, c.grade, c.judge_grade, c.position
     FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
     WHERE c.part = $part
-"""
-
-# The instruction record as columns; COPY's JSON writer turns each row into the record.
-_INSTRUCTION_COLUMNS = f"""
-    SELECT query_id, doc_id AS product_id, $instruction AS instruction,
-           {{{", ".join(f"'{name}': {name}" for name in INPUT_FIELDS)}}} AS input,
-           $prefix || grade AS output
-    FROM ({_CHOSEN_TEXT})
-    ORDER BY position
 """
 
 
@@ -88,7 +73,8 @@ class ExportResult:
         m = self.manifest
         lines = [
             f"{m['format']} export of {m['counts']['exported']} pairs "
-            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}"
+            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}, prompt "
+            f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
         lines += [
             f"  {f['name']}: {f['rows']} rows, {f['queries']} queries, labels {f['labels']}, "
@@ -100,10 +86,7 @@ class ExportResult:
         return "\n".join(lines)
 
 
-PartWriter = Callable[[duckdb.DuckDBPyConnection, str, Path], None]
-
-
-def chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str, Any]]:
+def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str, Any]]:
     """The registered `_chosen` pairs of `part` with every text field, in export order."""
     cursor = con.execute(f"{_CHOSEN_TEXT} ORDER BY position", {"part": part})
     names = [c[0] for c in cursor.description]
@@ -112,46 +95,11 @@ def chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str
             yield _with_extra_fields(dict(zip(names, row)))
 
 
-def _record_writer(make_record: Callable[[dict[str, Any]], dict[str, Any]]) -> PartWriter:
-    def write(con: duckdb.DuckDBPyConnection, part: str, path: Path) -> None:
-        with open(path, "w", encoding="utf-8", newline="") as file:
-            file.writelines(jsonl_line(make_record(pair)) for pair in chosen_pairs(con, part))
-
-    return write
-
-
-def _instruction_writer(instruction: str) -> PartWriter:
-    def write(con: duckdb.DuckDBPyConnection, part: str, path: Path) -> None:
-        quoted = str(path).replace("'", "''")
-        con.execute(
-            f"COPY ({_INSTRUCTION_COLUMNS}) TO '{quoted}' (FORMAT JSON)",
-            {"part": part, "instruction": instruction, "prefix": ANSWER_PREFIX},
-        )
-
-    return write
-
-
-def _part_writer(
-    format: TrainingFormat,
-    instruction: str,
-    render_prompt: RenderPrompt | None,
-    system_prompt: str,
-) -> PartWriter:
-    if format == "instruction":
-        return _instruction_writer(instruction)
-    if render_prompt is None:
-        raise StoreError(f"the {format} format needs a prompt template to render the pairs")
-    if format == "chat":
-        return _record_writer(
-            lambda pair: chat_record(
-                pair, pair["grade"], render_prompt=render_prompt, system=system_prompt
-            )
-        )
-    return _record_writer(
-        lambda pair: preference_record(
-            pair, pair["grade"], pair["judge_grade"], render_prompt=render_prompt
-        )
-    )
+def _write_part(
+    con: duckdb.DuckDBPyConnection, part: str, path: Path, make_record: RecordMaker
+) -> None:
+    with open(path, "w", encoding="utf-8", newline="", buffering=_WRITE_BUFFER) as file:
+        file.writelines(jsonl_line(make_record(pair)) for pair in _chosen_pairs(con, part))
 
 
 def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any] | None:
@@ -162,15 +110,19 @@ def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str,
         "started_at, finished_at FROM judge_runs WHERE run_id = ?",
         [run_id],
     )
-    run = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFoundError(f"no judge run {run_id}")
+    run = dict(zip([c[0] for c in cursor.description], row))
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in run.items()}
 
 
-def _by_grade(counts: Mapping[int, int]) -> dict[str, int]:
-    return {str(g): n for g, n in counts.items()}
+def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:
+    """Keyed by grade as JSON keys are: text."""
+    return {str(g): v for g, v in values.items()}
 
 
-def _check_request(selection: Selection, format: TrainingFormat) -> None:
+def _check_request(selection: Selection, format: str) -> None:
     if format not in TRAINING_FORMATS:
         raise StoreError(f"format {format!r}: choose one of {TRAINING_FORMATS}")
     if selection.split == "benchmark":
@@ -185,24 +137,22 @@ def _check_request(selection: Selection, format: TrainingFormat) -> None:
         )
 
 
-def export_training(
+def write_export(
     db: str | Path,
     out: str | Path,
     *,
+    judge: JudgeText,
     selection: Selection = Selection(),
     format: TrainingFormat = "instruction",
     curation: Curation = Curation(),
-    render_prompt: RenderPrompt | None = None,
-    prompt_name: str | None = None,
-    system_prompt: str = SYSTEM_PROMPT,
 ) -> ExportResult:
     """Write the selected, curated pairs to `out` (and a validation file when
     `curation.validation_share` > 0) in `format`, then the manifest beside them.
 
-    `render_prompt` turns a pair's fields into the user prompt (chat, preference); pass the
-    judge's renderer bound to a template, and its name as `prompt_name` for the manifest.
-    Benchmark queries are never exported: asking for the benchmark split is an error, and
-    pairs of a benchmark query met otherwise are dropped and counted in the manifest.
+    `judge` gives each record its prompt, answer lines and system text; `jobs.export_training`
+    builds it from a judge template, after checking the template grades on the dataset's
+    scale. Benchmark queries are never exported: asking for the benchmark split is an error,
+    and pairs of a benchmark query met otherwise are dropped and counted in the manifest.
     """
     _check_request(selection, format)
     paths = export_paths(out)
@@ -215,10 +165,9 @@ def export_training(
             reason = why_nothing_selected(con, selection, dataset, dict(zip(grades, names)))
             raise StoreError(f"nothing to export: {reason}")
         if curated.rows.empty:
-            raise StoreError(f"nothing to export: {_why_all_dropped(len(selected), curated.dropped)}")
-        write = _part_writer(
-            format, instruction_text(grades, names), render_prompt, system_prompt
-        )
+            why = _why_all_dropped(len(selected), curated.dropped)
+            raise StoreError(f"nothing to export: {why}")
+        make_record = record_maker(format, judge)
         con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
         files = []
         for part in PARTS:
@@ -228,13 +177,13 @@ def export_training(
                 paths[part].unlink(missing_ok=True)
                 continue
             with atomic_path(paths[part]) as temporary:
-                write(con, part, temporary)
+                _write_part(con, part, temporary, make_record)
             files.append(_file_entry(paths[part], part, rows, grades))
         con.unregister("_chosen")
         source_run = _source_run(con, selection.run_id)
     manifest = _manifest(
         format=format, dataset=dataset, grades=grades, names=names, selection=selection,
-        curation=curation, prompt_name=prompt_name, source_run=source_run,
+        curation=curation, judge=judge, source_run=source_run,
         snapshot_at=snapshot_at, selected=len(selected), curated=curated, files=files,
     )
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -283,7 +232,7 @@ def _manifest(
     names: list[str],
     selection: Selection,
     curation: Curation,
-    prompt_name: str | None,
+    judge: JudgeText,
     source_run: dict[str, Any] | None,
     snapshot_at: datetime,
     selected: int,
@@ -291,7 +240,7 @@ def _manifest(
     files: list[dict[str, Any]],
 ) -> dict[str, Any]:
     newest = curated.rows["labelled_at"].max()
-    rebalance = curation.rebalance
+    shares = curation.label_shares
     return {
         "format": format,
         "dataset": dataset,
@@ -299,9 +248,10 @@ def _manifest(
         "selection": dataclasses.asdict(selection),
         "curation": {
             **dataclasses.asdict(curation),
-            "rebalance": None if rebalance is None else _by_grade(rebalance),
+            "label_shares": None if shares is None else _by_grade(shares),
         },
-        "prompt_template": prompt_name,
+        "prompt_template": judge.template_name,
+        "prompt_sha256": judge.template_sha256,
         "source_run": source_run,
         "label_snapshot_at": snapshot_at.isoformat(),
         "newest_label_at": newest.isoformat(),

@@ -7,38 +7,13 @@ Every dropped pair is counted under the rule that dropped it, for the manifest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from ._curate import CurationRules, curate
-
-
-@dataclass(frozen=True, kw_only=True)
-class Curation:
-    """How to turn selected pairs into a training set: the options of `CurationRules` under
-    the export's names (`rebalance` is `label_shares`: grade -> weight, normalised), with
-    no cap and no validation by default, so a plain export writes every selected pair."""
-
-    cap_per_query: int | None = None
-    rebalance: Mapping[int, float] | None = None
-    validation_share: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        # Building the rules checks the options, so a bad one fails where it is given.
-        self.rules()
-
-    def rules(self) -> CurationRules:
-        """These options as the shared rules."""
-        return CurationRules(
-            cap_per_query=self.cap_per_query,
-            label_shares=self.rebalance,
-            validation_share=self.validation_share,
-            seed=self.seed,
-        )
+from ._curate import Curation, curate
 
 
 @dataclass(frozen=True)
@@ -64,7 +39,7 @@ def curate_export(
     benchmark = selected["benchmark_query"].astype(bool)
     rows = selected[~benchmark].drop(columns="benchmark_query")
     duplicate = rows.duplicated(["query", "doc_id"])
-    curated = curate(rows[~duplicate], curation.rules(), scale)
+    curated = curate(rows[~duplicate], curation, scale)
     dropped = {
         "benchmark": int(benchmark.sum()),
         "duplicates": int(duplicate.sum()),

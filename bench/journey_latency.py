@@ -1,0 +1,386 @@
+"""How long the review loop takes in the browser on a WANDS-sized store, against an empty rerun.
+
+Builds the folder `bench/import_scale.py` builds (480 queries, about 43k products, 233k
+labels; `--labels` keeps only the first N labels, for a quick check), imports it with
+`storage.import_wands`, and writes one judge run over every labelled pair directly
+(`storage.create_run` + `storage.record_judgments`, a fixed pattern that fills every cell of
+the confusion matrix). Then it serves the app with `streamlit run` and walks Debian's
+chromium through the loop a reviewer walks, `--repeat` times after one warm-up round:
+
+  click-cell        click a confusion cell -> that cell's pair table and its count shown
+  open-pair         click the first row of the cell's table -> that pair's review card shown
+  relabel-and-next  press the judge's grade key on the card -> the next pair's card shown
+  page-switch       click the "Confusion browser" link -> that page's heading shown
+
+Each time is taken in the browser, from the pointer-down or key-down to the first animation
+frame on which the expected element (a specific heading, caption, table or widget of the new
+content) is on screen and not marked stale: no fixed sleeps. The baseline is an empty
+Streamlit rerun, measured the same way and interleaved with the loop in the same run: a script
+with one st.button and a click counter, served the same way on another port, from the click
+to the new count shown.
+
+Prints each step's median, the baseline median and their ratio. Target: every step at most
+3x the empty rerun. Exit code 0 whether the target is met or not; 1 when the app showed an
+error or never showed what a step waits for. `--profile` also prints, for the last round,
+the store calls each step made inside the served app and how long each took.
+
+    .venv/bin/python bench/journey_latency.py [--labels 20000] [--repeat 7] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
+
+import judge  # noqa: E402
+import storage  # noqa: E402
+from browser import goto, launch, new_page, press_table_row, serve_script, settle  # noqa: E402
+from import_scale import LABELS, build_folder  # noqa: E402
+
+DATASET = "wands-scale"
+NAMES = {0: "Irrelevant", 1: "Partial", 2: "Exact"}
+CELLS = ((2, 1), (1, 2))  # clicked in turn, so every click opens another cell
+PAGE_SIZE = 50  # rows of a cell's table (views/confusion.py)
+STEPS = ("click-cell", "open-pair", "relabel-and-next", "page-switch")
+TARGET_RATIO = 3.0
+STORE_LOG_ENV = "JOURNEY_BENCH_STORE_LOG"
+
+EMPTY_APP = """\
+import streamlit as st
+
+st.title("Empty rerun")
+st.session_state.setdefault("clicks", 0)
+if st.button("Rerun", key="rerun"):
+    st.session_state.clicks += 1
+st.write(f"clicks: {st.session_state.clicks}.")
+"""
+
+# The moment of the user's action, taken in the capture phase, before any handler of the app.
+MARK_ACTIONS = """() => {
+  if (window.__benchMarked) return;
+  window.__benchMarked = true;
+  for (const type of ["pointerdown", "keydown"])
+    window.addEventListener(type, () => { window.__actedAt = performance.now(); }, true);
+}"""
+
+# Once every (selector, text) names an element outside any stale container whose text starts
+# with that text: the milliseconds since the action. Polled on every animation frame.
+SHOWN = """(wanted) => {
+  if (window.__actedAt === null) return null;
+  const fresh = ([selector, text]) => [...document.querySelectorAll(selector)].some(
+    e => !e.closest("[data-stale='true']") && e.innerText.trim().startsWith(text));
+  return wanted.every(fresh) ? {ms: performance.now() - window.__actedAt} : null;
+}"""
+
+ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
+HEADING = "[data-testid='stHeading']"
+CAPTION = "[data-testid='stCaptionContainer']"
+CELL_TABLE = "[class*='st-key-cell-table'] [data-testid='stDataFrameResizable']"
+
+
+class AppError(RuntimeError):
+    """The app showed an error, or never showed what a step waits for."""
+
+
+@dataclass(frozen=True)
+class Store:
+    db: Path
+    run_id: int
+    labels: int
+
+
+# ---- the store ---------------------------------------------------------------------------
+
+def judged_grade(pair_id: int, human: int) -> int:
+    """The bench's judge: right on three pairs in five, one grade up (mod 3) on the fourth, two
+    up on the fifth, so every cell of the 3x3 matrix has pairs."""
+    return (human + max(0, pair_id % 5 - 2)) % 3
+
+
+def keep_first_labels(folder: Path, labels: int) -> None:
+    """Cut label.csv to its first `labels` rows (a smaller store with the same products)."""
+    path = folder / "label.csv"
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    frame.head(labels).to_csv(path, sep="\t", index=False)
+
+
+def judge_every_pair(db: Path) -> int:
+    """One finished run of the bundled model's provenance (so the review page offers re-judging
+    as it would for a real run) with a judgment for every labelled pair; returns its id."""
+    settings = judge.JudgeSettings(n_threads=2)
+    run_id = storage.create_run(db, name="bench run", dataset=DATASET, status="done",
+                                **settings.provenance())
+    with storage.connect(db) as con:
+        humans = con.execute(
+            "SELECT c.pair_id, c.grade FROM current_labels c JOIN pairs p USING (pair_id) "
+            "WHERE p.dataset = ? AND c.grade IS NOT NULL", [DATASET]).fetchall()
+    records = []
+    for pair_id, human in humans:
+        grade = judged_grade(pair_id, human)
+        probs = [0.1, 0.1, 0.1]
+        probs[grade] = 0.8
+        records.append({
+            "pair_id": pair_id, "grade": grade, "probs": probs,
+            "expected_grade": sum(g * p for g, p in enumerate(probs)),
+            "confidence": 0.5 + (pair_id % 50) / 100, "raw_output": f"SCORE: {grade}",
+            "parse_status": "logprobs", "latency_ms": 10.0,
+        })
+    storage.record_judgments(db, run_id, records)
+    return run_id
+
+
+def build_store(tmp: Path, labels: int) -> Store:
+    folder = tmp / "wands"
+    folder.mkdir()
+    build_folder(folder)
+    if labels < LABELS:
+        keep_first_labels(folder, labels)
+    db = tmp / "bench.duckdb"
+    summary = storage.import_wands(db, folder, dataset=DATASET)
+    return Store(db=db, run_id=judge_every_pair(db), labels=summary.pairs)
+
+
+# ---- store calls timed inside the served app (--profile) ---------------------------------
+
+def time_store_calls(log: Path) -> None:
+    """Wrap every public function of `storage` so that each call appends its name and its
+    seconds to `log`. Runs inside the served app, from the sitecustomize `--profile` writes:
+    the pages call `storage.name(...)`, so they get the wrapped functions."""
+    context_managers = {"connect", "transaction", "on_store_wait"}  # their time is the body's
+    for name in storage.__all__:
+        fn = getattr(storage, name)
+        if inspect.isfunction(fn) and name not in context_managers:
+            setattr(storage, name, _logged(fn, log))
+
+
+def _logged(fn: Callable, log: Path) -> Callable:
+    @functools.wraps(fn)
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with open(log, "a") as out:
+                out.write(f"{fn.__name__}\t{time.perf_counter() - start:.6f}\n")
+    return timed
+
+
+def connection_floor(db: Path, repeat: int) -> float:
+    """Median seconds to open and close a store connection and do nothing: what every store
+    call pays before its query (`storage.connect`: the turn, DuckDB's open, the schema check)."""
+    def once() -> float:
+        start = time.perf_counter()
+        with storage.connect(db):
+            pass
+        return time.perf_counter() - start
+    return statistics.median(once() for _ in range(repeat))
+
+
+def profile_env(tmp: Path) -> tuple[dict[str, str], Path]:
+    """The environment that makes the served app log its store calls, and the log's path."""
+    hook = tmp / "hook"
+    hook.mkdir()
+    log = tmp / "store-calls.tsv"
+    log.touch()
+    (hook / "sitecustomize.py").write_text(
+        f"import os, sys\nsys.path.insert(0, {str(BENCH)!r})\nimport journey_latency\n"
+        f"journey_latency.time_store_calls(os.environ[{STORE_LOG_ENV!r}])\n")
+    return {"PYTHONPATH": str(hook), STORE_LOG_ENV: str(log)}, log
+
+
+class StoreCalls:
+    """The store calls the app logged since the last `take` (empty when not profiling)."""
+
+    def __init__(self, log: Path | None) -> None:
+        self._log = log
+        self._offset = log.stat().st_size if log else 0
+
+    def take(self) -> list[tuple[str, float]]:
+        if self._log is None:
+            return []
+        with open(self._log) as file:
+            file.seek(self._offset)
+            lines = file.read().splitlines()
+            self._offset = file.tell()
+        return [(name, float(seconds)) for name, seconds in (line.split("\t") for line in lines)]
+
+
+# ---- the browser -------------------------------------------------------------------------
+
+def timed_action(page, act: Callable[[], None], wanted: list[tuple[str, str]]) -> float:
+    """Seconds from the action `act` starts (its pointer-down or key-down) to the first frame
+    on which every (selector, text) of `wanted` is shown fresh; then waits out the rest of
+    the script runs the action started and checks that the app shows no error."""
+    page.evaluate(MARK_ACTIONS)
+    page.evaluate("() => { window.__actedAt = null; }")
+    act()
+    try:
+        shown = page.wait_for_function(SHOWN, arg=wanted, polling="raf")
+    except PlaywrightTimeout as error:
+        raise AppError(f"never shown: {wanted}; {screen_errors(page)}") from error
+    seconds = shown.json_value()["ms"] / 1000
+    settle(page)
+    if errors := screen_errors(page):
+        raise AppError(errors)
+    return seconds
+
+
+def screen_errors(page) -> str:
+    boxes = page.locator(ERRORS)
+    return " | ".join(boxes.nth(i).inner_text() for i in range(boxes.count()))
+
+
+def button(page, key: str) -> Callable[[], None]:
+    return lambda: page.locator(f".st-key-{key} button:visible").first.click()
+
+
+def card_of(pair_id: int) -> list[tuple[str, str]]:
+    """The review card of `pair_id`, whole: its grade buttons come after its three columns."""
+    return [(f".st-key-grade-{pair_id}-0 button", "")]
+
+
+def empty_rerun(page, clicks: int) -> float:
+    """One click of the empty app's button, until it shows its new count `clicks`."""
+    return timed_action(page, button(page, "rerun"),
+                        [("[data-testid='stMarkdownContainer']", f"clicks: {clicks}.")])
+
+
+def review_round(page, store: Store, cell: tuple[int, int],
+                 calls: StoreCalls) -> dict[str, tuple[float, list]]:
+    """One walk through the loop from the Confusion browser: open `cell`, open its first pair,
+    relabel it with the judge's grade, go back. Each step's seconds and store calls."""
+    human, judged = cell
+    total = int(storage.confusion_counts(store.db, store.run_id).loc[human, judged])
+    first, following = storage.cell_pair_ids(store.db, store.run_id, human=human,
+                                              judge=judged)[:2]
+    actions = {
+        "click-cell": (button(page, f"cell-{human}-{judged}"),
+                       [(HEADING, f"Human {NAMES[human]} × judge {NAMES[judged]}"),
+                        (CELL_TABLE, ""), (CAPTION, f"{total:,} pairs, {PAGE_SIZE} a page")]),
+        "open-pair": (lambda: press_table_row(page, "cell-table", 0), card_of(first)),
+        # keys 1/2/3 are the grades in scale order: agree with the judge, the pair leaves the cell
+        "relabel-and-next": (lambda: page.keyboard.press(str(judged + 1)), card_of(following)),
+        "page-switch": (lambda: page.get_by_role("link", name="Confusion browser").first.click(),
+                        [(HEADING, "Confusion browser")]),
+    }
+    calls.take()
+    return {step: (timed_action(page, act, wanted), calls.take())
+            for step, (act, wanted) in actions.items()}
+
+
+@contextmanager
+def served(tmp: Path, store: Store, profile: bool) -> Iterator[tuple[str, str, Path | None]]:
+    """(the app's URL, the empty app's URL, the store-call log when profiling)."""
+    empty = tmp / "empty_app.py"
+    empty.write_text(EMPTY_APP)
+    env, log = profile_env(tmp) if profile else ({}, None)
+    with serve_script(ROOT / "app.py", tmp / "app.log", {"WORKBENCH_DB": str(store.db), **env}) \
+            as app_url, serve_script(empty, tmp / "empty.log", {}) as empty_url:
+        yield app_url, empty_url, log
+
+
+def measure(tmp: Path, store: Store, repeat: int, profile: bool
+            ) -> tuple[dict[str, list[float]], list[float], dict[str, list]]:
+    """Each step's seconds per round, the empty reruns' seconds, and the last round's store
+    calls per step. One warm-up round first (the first script runs import and compile)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    baseline: list[float] = []
+    last_calls: dict[str, list] = {}
+    with served(tmp, store, profile) as (app_url, empty_url, log), launch() as browser:
+        app, empty = new_page(browser), new_page(browser)
+        goto(app, f"{app_url}/confusion?dataset={DATASET}&run={store.run_id}")
+        goto(empty, empty_url)
+        calls = StoreCalls(log)
+        for n in range(repeat + 1):
+            rerun = empty_rerun(empty, clicks=n + 1)
+            walk = review_round(app, store, CELLS[n % len(CELLS)], calls)
+            if n == 0:
+                continue
+            baseline.append(rerun)
+            for step, (seconds, _) in walk.items():
+                times[step].append(seconds)
+            last_calls = {step: step_calls for step, (_, step_calls) in walk.items()}
+    return times, baseline, last_calls
+
+
+# ---- the report --------------------------------------------------------------------------
+
+def report(times: dict[str, list[float]], baseline: list[float]) -> None:
+    base = statistics.median(baseline)
+    print(f"empty Streamlit rerun: median {base * 1000:7.1f} ms "
+          f"(of {', '.join(f'{s * 1000:.0f}' for s in baseline)})")
+    met = True
+    for step in STEPS:
+        median = statistics.median(times[step])
+        ratio = median / base
+        met &= ratio <= TARGET_RATIO
+        print(f"{step:<17} median {median * 1000:7.1f} ms   {ratio:5.1f}x the empty rerun   "
+              f"(of {', '.join(f'{s * 1000:.0f}' for s in times[step])})")
+    print(f"target (every step <= {TARGET_RATIO:.0f}x the empty rerun): "
+          f"{'met' if met else 'NOT met'}")
+
+
+def report_calls(last_calls: dict[str, list], times: dict[str, list[float]],
+                 floor: float) -> None:
+    print("store calls inside the app in the last round, all the script runs each step "
+          "started (also after its new content showed):")
+    print(f"  (opening and closing a store connection alone takes {floor * 1000:.1f} ms here; "
+          "each call opens at least one)")
+    for step in STEPS:
+        by_name: dict[str, list[float]] = defaultdict(list)
+        for name, seconds in last_calls[step]:
+            by_name[name].append(seconds)
+        total = sum(sum(s) for s in by_name.values())
+        print(f"  {step}: {len(last_calls[step])} calls, {total * 1000:.0f} ms; the step took "
+              f"{times[step][-1] * 1000:.0f} ms")
+        for name, spent in sorted(by_name.items(), key=lambda item: -sum(item[1])):
+            print(f"    {name:<22} x{len(spent):<3} {sum(spent) * 1000:7.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels", type=int, default=LABELS,
+                        help="labels in the store (the first N of the WANDS-sized folder)")
+    parser.add_argument("--repeat", type=int, default=7, help="rounds of the loop timed")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the store calls of each step, timed inside the app")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        start = time.perf_counter()
+        store = build_store(tmp, args.labels)
+        counts = storage.confusion_counts(store.db, store.run_id)
+        print(f"store: {store.labels:,} labelled pairs, all judged by run #{store.run_id}, "
+              f"built in {time.perf_counter() - start:.0f} s; cells "
+              + ", ".join(f"{h}x{j} {int(counts.loc[h, j]):,}" for h, j in CELLS))
+        try:
+            times, baseline, last_calls = measure(tmp, store, args.repeat, args.profile)
+        except AppError as error:
+            print(f"the app failed: {error}")
+            print((tmp / "app.log").read_text()[-3000:])
+            return 1
+        report(times, baseline)
+        if args.profile:  # the store is still there: time its connections, the app stopped
+            report_calls(last_calls, times, connection_floor(store.db, args.repeat))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Training exports: the store's curated pairs, in the words the judge reads and answers.
+
+The store curates and writes the files but renders no prompt; the judge owns the prompt and
+the answer line but reads no store. They meet here: the template must grade on the
+dataset's scale, and every record is built from `judge.render_prompt` and the template's
+`judge.AnswerFormat`, so a judge fine-tuned on the file is asked, and answers, exactly as
+when it judges. The page and the CLI call these functions and wire nothing themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import judge
+import storage
+from storage.training import JudgeText, selected_dataset, write_export
+
+
+@dataclass(frozen=True)
+class _Template:
+    text: str
+    name: str | None
+    """None for a template given as text."""
+    scale: tuple[int, ...] | None
+    """The grades a shipped template's instructions describe; None for a template given as
+    text, whose scale only its author knows."""
+
+
+def export_training(
+    db: str | Path,
+    out: str | Path,
+    *,
+    selection: storage.Selection = storage.Selection(),
+    format: storage.TrainingFormat = "instruction",
+    curation: storage.Curation = storage.Curation(),
+    template_name: str | None = None,
+    template_text: str | None = None,
+) -> storage.ExportResult:
+    """Write the selected, curated pairs as fine-tuning JSONL in `format`, with the prompt
+    and answer line of one judge template, and the manifest beside the files.
+
+    The template is a shipped one by name (`template_name`, the default template when
+    neither is given) or your own text (`template_text`, taken to grade on the dataset's
+    scale). A shipped template whose scale differs from the dataset's is refused: its
+    prompt would ask for grades the labels do not use. Each record's prompt is
+    `judge.render_prompt(template, pair)` and each answer the template's answer line, as
+    the judge's parser reads it (see `storage.training` for the record shapes).
+    """
+    template = _template(template_name, template_text)
+    dataset, grades, _ = selected_dataset(db, selection)
+    if template.scale is not None and template.scale != tuple(grades):
+        raise judge.TemplateError(
+            f"template {template.name} grades {_span(template.scale)}, dataset {dataset} "
+            f"grades {_span(grades)}: pick a template on the dataset's scale or import with "
+            "--scale"
+        )
+    answer = judge.answer_format(template.text, grades)
+    judge_text = JudgeText(
+        render=functools.partial(judge.render_prompt, template.text),
+        answer=answer.render,
+        system=judge.system_prompt(answer),
+        template_name=template.name,
+        template_sha256=judge.template_sha256(template.text),
+    )
+    return write_export(
+        db, out, judge=judge_text, selection=selection, format=format, curation=curation
+    )
+
+
+def validate_training(
+    path: str | Path,
+    other: str | Path | None = None,
+    *,
+    template_name: str | None = None,
+    template_text: str | None = None,
+    scale: Sequence[int] | None = None,
+) -> storage.ValidationReport:
+    """Check a training file by the seed's rules (`storage.validate_training_file`), its
+    answers being the answer lines of the template it was exported with.
+
+    `scale` defaults to a shipped template's own; your own template's text needs it.
+    """
+    template = _template(template_name, template_text)
+    grades = scale if scale is not None else template.scale
+    if grades is None:
+        raise judge.TemplateError(
+            "a template given as text does not say its scale: give the grades it uses "
+            "(--scale), for example 0 1 2"
+        )
+    answers = judge.answer_format(template.text, grades).answers
+    return storage.validate_training_file(path, other, answers=answers)
+
+
+def _template(name: str | None, text: str | None) -> _Template:
+    if name is not None and text is not None:
+        raise judge.TemplateError(
+            f"both a template name ({name}) and a template's text were given: give one"
+        )
+    if text is not None:
+        return _Template(text, None, None)
+    info = judge.template_info(name or judge.DEFAULT_TEMPLATE)
+    return _Template(info.text, info.name, info.scale)
+
+
+def _span(grades: Sequence[int]) -> str:
+    """``1..5`` for a run of grades, ``0, 2, 4`` otherwise."""
+    low, high = grades[0], grades[-1]
+    if list(grades) == list(range(low, high + 1)):
+        return f"{low}..{high}"
+    return ", ".join(map(str, grades))
