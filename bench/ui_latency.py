@@ -39,9 +39,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from import_scale import build_folder  # noqa: E402
+
 import storage  # noqa: E402
 import storage._db  # noqa: E402
-from import_scale import build_folder  # noqa: E402
 
 PAIRS_PER_QUERY = 100
 HUMAN, JUDGE = 2, 1  # the cell the seed blog talks about: human Exact, judge Partial

@@ -107,15 +107,16 @@ class _Recorder:
 
     def _write(self, ending: storage.RunStatus | None = None, *, open_run: bool = False) -> None:
         with storage.session(self._db) as store:
-            if self.run_id is None and (self._pending or open_run):
-                self.run_id = self._open_run(store)
+            run_id = self.run_id
+            if run_id is None and (self._pending or open_run):
+                run_id = self.run_id = self._open_run(store)
                 if self._on_run is not None:
-                    self._on_run(self.run_id)
-            if self._pending:
-                store.record_judgments(self.run_id, self._pending)
+                    self._on_run(run_id)
+            if self._pending and run_id is not None:
+                store.record_judgments(run_id, self._pending)
                 self._pending = []
-            if ending is not None and self.run_id is not None:
-                store.finish_run(self.run_id, ending)
+            if ending is not None and run_id is not None:
+                store.finish_run(run_id, ending)
         self._flushed_at = time.monotonic()
 
 
@@ -219,7 +220,8 @@ def _settings_of(run: storage.Run) -> judge.JudgeSettings:
             "Start a new run on the Runs page or with `cli.py judge`."
         )
     return judge.JudgeSettings(
-        backend=run.backend, model=run.model, template=run.prompt_template, scale=run.scale,
+        backend=judge.Backend(run.backend), model=run.model, template=run.prompt_template,
+        scale=run.scale,
         **params,
     )
 

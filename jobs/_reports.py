@@ -55,7 +55,7 @@ class RunReport:
     @property
     def row_shares(self) -> np.ndarray:
         """Share of each human grade judged as each grade ("57% of Exact judged Partial")."""
-        return metrics.row_shares(self.confusion)
+        return np.asarray(metrics.row_shares(self.confusion))
 
     @property
     def headline(self) -> pd.DataFrame:
@@ -192,7 +192,9 @@ def _agreement(
     (`storage.rater_labels`) on the pairs the judge graded; None with fewer than two."""
     if raters["author"].nunique() < 2:
         return None
-    judged = pd.DataFrame({"pair_id": graded["pair_id"], "author": "judge", "grade": graded["judge"]})
+    judged = pd.DataFrame(
+        {"pair_id": graded["pair_id"], "author": "judge", "grade": graded["judge"]}
+    )
     both = pd.concat([raters[raters["pair_id"].isin(graded["pair_id"])], judged])
     return metrics.rater_agreement(
         both["pair_id"], both["author"], both["grade"], grades, judge="judge"
@@ -297,9 +299,9 @@ def compare_runs(
     if both.empty:
         differences = pd.DataFrame(columns=columns)
     else:
-        human = both["human"].to_numpy()
-        _, per_query_a = metrics.per_query_confusions(human, both["judge_a"], both["query_id"], grades)
-        _, per_query_b = metrics.per_query_confusions(human, both["judge_b"], both["query_id"], grades)
+        human, queries = both["human"].to_numpy(), both["query_id"]
+        _, per_query_a = metrics.per_query_confusions(human, both["judge_a"], queries, grades)
+        _, per_query_b = metrics.per_query_confusions(human, both["judge_b"], queries, grades)
         differences = (
             metrics.paired_bootstrap(per_query_a, per_query_b, grades, n_boot=n_boot, seed=seed)
             .rename_axis("metric")
@@ -310,6 +312,7 @@ def compare_runs(
         run_a=run_a,
         run_b=run_b,
         differences=_labelled(differences, scale),
-        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]].reset_index(drop=True),
+        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]]
+        .reset_index(drop=True),
         n_pairs=len(both),
     )

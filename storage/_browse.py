@@ -210,7 +210,7 @@ def confusion_cell_pairs(
     with connect(db) as con:
         total = con.execute(
             f"SELECT count(*) {_run_pairs(tables)}{cell}{where}", params
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         # Pick the page's pair ids on the narrow join, then fetch the text for those rows only.
         rows = con.execute(
             f"""
@@ -316,5 +316,5 @@ def data_version(db: Db) -> tuple[Any, ...]:
                        (SELECT max(run_id) FROM judge_runs),
                        (SELECT sum(hash(pair_id, split)) FROM pairs)
                 """
-            ).fetchone()
+            ).fetchall()[0]
         )

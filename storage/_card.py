@@ -105,4 +105,5 @@ def _judgment(con: Any, run_id: int, pair_id: int) -> CardJudgment | None:
         [run_id, pair_id],
     )
     row = cursor.fetchone()
-    return None if row is None else CardJudgment(**dict(zip([c[0] for c in cursor.description], row)))
+    names = [c[0] for c in cursor.description]
+    return None if row is None else CardJudgment(**dict(zip(names, row)))

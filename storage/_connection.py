@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -35,7 +35,9 @@ _in_transaction: set[int] = set()
 
 
 @contextmanager
-def open_connection(path: Path, read_only: bool, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_connection(
+    path: Path, read_only: bool, wait_s: float
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the checked store at `path` (from `store_path`), in turn with every
     other connection, closed when the block ends."""
     with Turn(path, wait_s) as turn:
@@ -61,10 +63,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         yield con
         con.execute("COMMIT")
     except BaseException:
-        try:
+        # A fatal error or a failed COMMIT may have ended it already; the error in flight
+        # says why.
+        with suppress(duckdb.Error):
             con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # a fatal error or the failed COMMIT already ended it; the error in flight says why
         raise
     finally:
         _in_transaction.discard(id(con))

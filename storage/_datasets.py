@@ -113,7 +113,7 @@ def dataset_stats(db: Db, dataset: str) -> DatasetStats:
                 (SELECT count(DISTINCT query_id) FROM pairs WHERE dataset = $d)
             """,
             {"d": dataset},
-        ).fetchone()
+        ).fetchall()[0]
         reviewed, confirmed, corrected = con.execute(
             f"""
             SELECT count(*) FILTER (WHERE {review_condition("reviewed")}),
@@ -122,7 +122,7 @@ def dataset_stats(db: Db, dataset: str) -> DatasetStats:
             FROM pairs p LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ?
             """,
             [dataset],
-        ).fetchone()
+        ).fetchall()[0]
         labels = dict(
             con.execute(
                 "SELECT c.grade, count(*) FROM pairs p JOIN current_labels c USING (pair_id) "

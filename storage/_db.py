@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import duckdb
 
@@ -70,7 +70,9 @@ class Session:
             raise RuntimeError(f"{self!r} has ended: open a new session")
         if self._con is None:
             opened = ExitStack()
-            self._con = opened.enter_context(open_connection(self.path, self.read_only, self._wait_s))
+            self._con = opened.enter_context(
+                open_connection(self.path, self.read_only, self._wait_s)
+            )
             self._opened = opened
         return self._con
 
@@ -157,7 +159,7 @@ def connect(
     """
     session = db if isinstance(db, Session) else ambient(db)
     if session is None:
-        path = store_path(db, read_only=read_only)
+        path = store_path(cast("str | Path", db), read_only=read_only)
         with open_connection(path, read_only, wait_s) as con, _file_errors(path):
             yield con
         return
@@ -166,10 +168,8 @@ def connect(
         with _file_errors(session.path):
             yield con
     except BaseException:
-        try:
+        with suppress(duckdb.Error):  # a connection past saving: the error in flight says why
             con.abort()
-        except duckdb.Error:
-            pass  # the connection is past saving; the error in flight says why
         raise
     # The next borrower may `register` a frame, which DuckDB refuses while a result of this
     # one is unread (after a `fetchone`): run it to its end.

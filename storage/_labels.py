@@ -132,7 +132,7 @@ def record_review(
             "INSERT INTO label_events (pair_id, grade, source, author, note, unsure) "
             "VALUES (?, ?, 'review', ?, ?, ?) RETURNING event_id",
             [pair_id, grade, author, note, unsure],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         refresh_current_labels(con, [pair_id])
     return int(event_id)
 
@@ -152,14 +152,14 @@ def undo_last_review(db: Db, pair_id: int, *, author: str) -> int | None:
                   SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert')
             """,
             [pair_id, pair_id],
-        ).fetchone()
+        ).fetchall()[0]
         if row[0] is None:
             return None
         event_id = con.execute(
             "INSERT INTO label_events (pair_id, source, author, reverts) "
             "VALUES (?, 'revert', ?, ?) RETURNING event_id",
             [pair_id, author, row[0]],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         refresh_current_labels(con, [pair_id])
     return int(event_id)
 

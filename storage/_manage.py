@@ -61,7 +61,7 @@ class Footprint:
 
 def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> Footprint:
     counts = {
-        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
+        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[0][0]
         for table, where in rows.items()
     }
     return Footprint(

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,10 +153,8 @@ class Turn:
             self._write_holder(self._number, str(os.getpid()), _process_label())
 
     def _write_holder(self, number: int, pid: str, label: str) -> None:
-        try:
+        with suppress(OSError):  # only the waiting message reads it
             (self.queue / "holder").write_text(f"{number} {pid} {label}")
-        except OSError:
-            pass  # only the waiting message reads it
 
     def _take_ticket(self) -> int:
         counter = os.open(self.queue / "next", os.O_RDWR | os.O_CREAT, 0o666)

@@ -80,7 +80,7 @@ def create_run(
             """,
             [name, dataset, split, backend, model, model_sha256, prompt_template,
              prompt_sha256, list(scale), json.dumps(dict(params or {})), status],
-        ).fetchone()
+        ).fetchall()[0]
     return int(row[0])
 
 

@@ -67,7 +67,7 @@ def search_pairs(
     with connect(db) as con:
         _check_run(con, dataset, run_id)
         source, params = _dataset_pairs(dataset, run_id, filters)
-        total = con.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+        total = con.execute(f"SELECT count(*) {source}", params).fetchall()[0][0]
         rows = con.execute(
             f"""
             SELECT p.pair_id, p.query_id, q.query, d.title AS product_name, p.split,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild, store_snapshot
+from store_damage import execute
 
 import storage
 import storage._connection
-from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild, store_snapshot
 from storage._schema import MIGRATIONS
-from store_damage import execute
 
 # The tables migration 2 left without keys, and migration 4 gave them back.
 INDEX_FREE = ("documents", "pairs", "label_events", "current_labels")
@@ -79,7 +79,8 @@ def test_repeated_refresh_keeps_one_cached_label_per_pair(sample_db):
     [
         "INSERT INTO pairs (dataset, query_id, doc_id) "
         "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1",
-        "INSERT INTO pairs (pair_id, dataset, query_id, doc_id) VALUES (1, 'wands-sample', 'q', 'd')",
+        "INSERT INTO pairs (pair_id, dataset, query_id, doc_id) "
+        "VALUES (1, 'wands-sample', 'q', 'd')",
         "INSERT INTO documents (dataset, doc_id) SELECT dataset, doc_id FROM documents LIMIT 1",
         "INSERT INTO queries SELECT * FROM queries LIMIT 1",
         "INSERT INTO datasets (dataset, grades, grade_names) VALUES ('wands-sample', [0], ['x'])",

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SAMPLE_FOLDER
 
 import cli
 import storage
 import storage._db
-from conftest import SAMPLE_FOLDER
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,10 +70,13 @@ def test_a_transaction_inside_a_session_is_still_all_or_nothing(sample_db):
     """`record_review` commits its own transaction; inside an outer one it joins it, so a
     failure later in the outer transaction undoes the review too."""
     with storage.session(sample_db) as store:
-        with pytest.raises(RuntimeError, match="after the review"):
-            with storage.connect(store) as con, storage.transaction(con):
-                store.record_review(1, author="ana", grade=0)
-                raise RuntimeError("after the review")
+        with (
+            pytest.raises(RuntimeError, match="after the review"),
+            storage.connect(store) as con,
+            storage.transaction(con),
+        ):
+            store.record_review(1, author="ana", grade=0)
+            raise RuntimeError("after the review")
         assert store.current_label(1).source == "import"
         store.record_review(1, author="ana", grade=0)  # and the session goes on
     assert storage.current_label(sample_db, 1).source == "review"

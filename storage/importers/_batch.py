@@ -157,7 +157,9 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         return frame
     if part.unique:
         position = first_row(frame.duplicated(key, keep="first"))
+        assert position is not None  # some key repeats (above)
         earlier = first_row(frame[key] == frame[key].iloc[position])
+        assert earlier is not None  # the key's first row, at worst `position` itself
         raise part.error(
             position,
             key,
@@ -221,6 +223,7 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
     if conflict is not None:
         query, doc = frame["query_id"].iloc[conflict], frame["doc_id"].iloc[conflict]
         earlier = first_row((frame["query_id"] == query) & (frame["doc_id"] == doc))
+        assert earlier is not None  # the pair's first row, at worst `conflict` itself
         raise part.error(
             conflict,
             "grade",
@@ -324,7 +327,7 @@ def _write_documents(
         {fields} AS fields
         """
     stored = con.execute("SELECT count(*) FROM documents WHERE dataset = $dataset", params)
-    if stored.fetchone()[0] == 0:
+    if stored.fetchall()[0][0] == 0:
         # A dataset's first import: every document is new.
         con.execute(
             f"""
