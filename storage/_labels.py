@@ -56,8 +56,7 @@ _REFRESH = "INSERT INTO current_labels " + current_labels_from(
 
 def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[int] | str) -> None:
     """Recompute `current_labels` for `pair_ids` (a list, or the name of a relation with
-    `pair_id`): their rows are deleted and written again from the label events, the one
-    way the cache is ever written."""
+    `pair_id`): their rows are deleted and written again from the label events."""
     source = pair_ids if isinstance(pair_ids, str) else None
     con.execute("CREATE OR REPLACE TEMP TABLE _touched (pair_id BIGINT)")
     if source is None:
@@ -70,31 +69,61 @@ def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[in
 
 
 def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    """Append `import` events from `relation` (pair_id, grade, author; one row per pair)
-    where they change something, and refresh the current labels of those pairs.
+    """Append `import` events from `relation` (pair_id, grade, author) where they change
+    something, and bring the current labels of those pairs up to date.
 
     A pair whose newest import event by the same author already has this grade gets no new
     event, so importing the same file twice is a no-op. Returns the number of new events.
+
+    A pair with no event before and one graded event now (every pair of a first import)
+    has that event as its current label, which is what `refresh_current_labels` computes
+    from it; it is written directly, since the refresh's aggregation over a WANDS-sized
+    import costs a large share of the import (`bench/import_scale.py --steps`). Every other
+    touched pair goes through the refresh.
     """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _new_labels AS
-        SELECT n.pair_id, n.grade, n.author
+        WITH history AS (
+            SELECT pair_id, author, source, grade, event_id FROM label_events
+            WHERE pair_id IN (SELECT pair_id FROM {relation})
+        ), old AS (
+            SELECT pair_id, author, arg_max(grade, event_id) AS grade FROM history
+            WHERE source = 'import' GROUP BY pair_id, author
+        ), seen AS (
+            SELECT DISTINCT pair_id FROM history
+        ), repeated AS (
+            SELECT pair_id FROM {relation} GROUP BY pair_id HAVING count(*) > 1
+        )
+        SELECT nextval('event_id_seq') AS event_id, n.pair_id, n.grade, n.author,
+               n.grade IS NOT NULL AND seen.pair_id IS NULL AND repeated.pair_id IS NULL
+                   AS first_label,
+               current_timestamp::TIMESTAMP AS created_at
         FROM {relation} AS n
-        LEFT JOIN (
-            SELECT pair_id, author, arg_max(grade, event_id) AS grade FROM label_events
-            WHERE source = 'import' AND pair_id IN (SELECT pair_id FROM {relation})
-            GROUP BY pair_id, author
-        ) AS old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
+        LEFT JOIN old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
+        LEFT JOIN seen ON seen.pair_id = n.pair_id
+        LEFT JOIN repeated ON repeated.pair_id = n.pair_id
         WHERE old.grade IS DISTINCT FROM n.grade
         """
     )
-    count = con.execute(
-        "INSERT INTO label_events (pair_id, grade, source, author) "
-        "SELECT pair_id, grade, 'import', author FROM _new_labels"
-    ).fetchall()[0][0]
+    count, others = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT first_label) FROM _new_labels"
+    ).fetchall()[0]
     if count:
-        refresh_current_labels(con, "_new_labels")
+        con.execute(
+            "INSERT INTO label_events (event_id, pair_id, grade, source, author, created_at) "
+            "SELECT event_id, pair_id, grade, 'import', author, created_at FROM _new_labels"
+        )
+        con.execute(
+            """
+            INSERT INTO current_labels
+                (pair_id, grade, original_grade, source, event_id, unsure, note, changed_at)
+            SELECT pair_id, grade, grade, 'import', event_id, false, NULL, created_at
+            FROM _new_labels WHERE first_label
+            """
+        )
+    if others:
+        refresh_current_labels(con, "(SELECT pair_id FROM _new_labels WHERE NOT first_label)")
     con.execute("DROP TABLE _new_labels")
     return int(count)
 
