@@ -8,10 +8,10 @@ from pathlib import Path
 
 import jobs
 import judge
+import storage
 from judge import JudgeError
 
 from ._common import dataset_of, subcommand
-
 
 # The remote limits' defaults, shown in --help; JudgeSettings owns them.
 _REMOTE_DEFAULTS = judge.JudgeSettings()
@@ -103,7 +103,7 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         _judge,
     )
     sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
-    sub.add_argument("--split", choices=["train", "validation", "benchmark"])
+    sub.add_argument("--split", type=storage.Split, choices=list(storage.Split))
     sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
     sub.add_argument("--name", help="a name for the run")
     sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,

@@ -183,7 +183,7 @@ def judge_dataset(
         pair_ids = [p["pair_id"] for p in pairs]
     if not pairs:
         raise storage.NotFoundError(
-            f"dataset {dataset!r} has no pairs" + (f" in split {split!r}" if split else "")
+            f"dataset {dataset!r} has no pairs" + (f" in split {str(split)!r}" if split else "")
         )
     judge.validate_template(settings.template, settings.scale, pairs[0].keys())
 

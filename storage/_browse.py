@@ -16,6 +16,7 @@ from ._db import Db, connect
 from ._errors import NotFoundError, StoreError
 from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
+from ._vocab import Split
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.
@@ -73,7 +74,7 @@ class PairFilters:
     """
 
     query_class: str | None = None
-    split: str | None = None
+    split: Split | None = None
     min_confidence: float | None = None
     max_confidence: float | None = None
     stale: bool | None = None

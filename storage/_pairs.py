@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ._db import Db, connect
+from ._vocab import Split
 
 # Template field name -> documents column.
 DOCUMENT_FIELDS = {
@@ -48,7 +49,7 @@ def pairs_for_judging(
     db: Db,
     dataset: str,
     *,
-    split: str | None = None,
+    split: Split | None = None,
     pair_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The pairs of `dataset` (optionally one split, or just `pair_ids`) with every text field

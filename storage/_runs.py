@@ -139,7 +139,7 @@ def finish_run(db: Db, run_id: int, status: RunStatus) -> None:
     through `reopen_run`, which says when."""
     if status not in ENDINGS:
         raise ValueError(
-            f"a run ends {', '.join(sorted(ENDINGS))}, not {status!r}; reopen_run resumes one"
+            f"a run ends {', '.join(sorted(ENDINGS))}, not {str(status)!r}; reopen_run resumes one"
         )
     with connect(db) as con:
         con.execute(

@@ -118,6 +118,13 @@ def test_a_resumed_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
     assert jobs.run_progress(sample_db, run_id, now=T0 + timedelta(minutes=2)).stalled
 
 
+def test_a_run_goes_back_to_running_only_by_reopening_it(sample_db: Path) -> None:
+    run_id = _run(sample_db, status="failed")
+    with pytest.raises(ValueError, match="not 'running'; reopen_run resumes one"):
+        storage.finish_run(sample_db, run_id, storage.RunStatus.RUNNING)
+    assert storage.get_run(sample_db, run_id).status is storage.RunStatus.FAILED
+
+
 def test_resume_records_when_it_set_the_run_running(sample_db: Path) -> None:
     run_id = _run(sample_db, status="failed")
     assert storage.get_run(sample_db, run_id).resumed_at is None
