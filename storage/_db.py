@@ -1,15 +1,15 @@
 """How every storage function reaches the store: `connect(db)`, where `db` is a path or a
 session.
 
-A DuckDB file has one writer process at a time, and opening it costs 10-20 ms (the file's
-catalog is read anew). So a unit of work (one app script rerun, one CLI command, one batch of
-judgments) holds one connection, a `Session`, opened at its first use and closed when the
-unit ends; a reviewer can keep labelling while the CLI judges, since neither holds the file
-for longer than a unit.
+A DuckDB file has one writer process at a time, and each open reads the file's catalog anew
+(bench/ui_latency.py part 2 measures what that costs a page). So a unit of work (one app
+script rerun, one CLI command, one batch of judgments) holds one connection, a `Session`,
+opened at its first use and closed when the unit ends; a reviewer can keep labelling while
+the CLI judges, since neither holds the file for longer than a unit.
 
 `connect(db)` lends the session's connection when `db` is a session, or when `db` is the path
 of a file this context has a session open on (the ambient session, `bind`). Otherwise it opens
-a connection for the one call, as before sessions existed. A session belongs to the thread
+a connection for the one call. A session belongs to the thread
 that opened it: a DuckDB connection is not safe to share between threads, so another thread
 (a background run) never borrows it, even from a copied context.
 """

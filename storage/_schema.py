@@ -178,11 +178,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE judge_runs ADD COLUMN resumed_at TIMESTAMP;
     """,
-    # 4: the keys back, which migration 2 dropped for about 0.2 s of a WANDS-sized import: one
-    # row per key is the store's rule, not each writer's, so the application-side checks and
-    # their lock go. A file holding a repeated key (written around the workbench) stays at
-    # version 3, and `cli.py check`, which reads it as it is, names the rows. And the one rule
-    # of staleness, as a view.
+    # 4: the keys back, which migration 2 dropped to speed up large imports: one row per key
+    # is the store's rule, not each writer's, so the application-side checks and their lock
+    # go (bench/import_scale.py measures what the keys cost an import). A file holding a
+    # repeated key (written around the workbench) stays at version 3, and `cli.py check`,
+    # which reads it as it is, names the rows. And the one rule of staleness, as a view.
     """
     CREATE TABLE documents_v4 (
         dataset      VARCHAR NOT NULL,

@@ -5,7 +5,8 @@ Each method is the storage function of the same name with the store in place of 
 (`store.confusion_counts(run_id)` is `storage.confusion_counts(store, run_id)`): one
 implementation, its signature and docstring. Inside the block, the plain functions given the
 same path use the session too (it is the context's ambient session), so code written against
-paths, such as the app's pages, joins the unit of work unchanged.
+paths, such as the app's pages, joins the unit of work unchanged. The functions of the
+training room (`storage.training`) take a store as well; they are not methods here.
 """
 
 from __future__ import annotations
