@@ -261,9 +261,9 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     before = storage.review_card(db, pair_id, run_id).judgment
     click(at, f"rejudge-{pair_id}")
     after = storage.review_card(db, pair_id, run_id).judgment
-    assert after["created_at"] > before["created_at"]
-    assert after["parse_status"] == "logprobs"
-    assert abs(sum(after["probs"]) - 1.0) < 1e-3
+    assert after.created_at > before.created_at
+    assert after.parse_status == "logprobs"
+    assert abs(sum(after.probs) - 1.0) < 1e-3
     shown = at.dataframe[-1].value
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
