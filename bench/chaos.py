@@ -1,0 +1,597 @@
+"""Attack the workbench the way real use does, all at once, and count what it lost.
+
+On a temporary store holding the bundled WANDS sample (and a small dataset whose product
+names tell the fault server what to act out), in one go:
+
+1. writers at once, on the same store: a CLI judge run (the bundled GGUF, logprobs)
+   SIGKILLed at random moments (first while it starts up, then each a random delay after
+   its attempt's first judgment) and resumed each time (`judge --resume ID`; a kill before the first
+   judgment leaves no run, so that attempt starts again) until done; three
+   reviewer processes relabelling random pairs all along, each printing every acknowledged
+   event and how long each write waited; a remote judge run against
+   tests/judge_fault_server.py (503, 429 + Retry-After, hangs, a trickling body, truncated
+   JSON, 8 MiB bodies, header echo in an answer and in an error) with a secret API key
+   given through --api-key-env and short --timeout / --max-retries, resumed again and
+   again (its failures retried) until the killed run is done, so five writers share the
+   store all along;
+2. 150+ malformed files across every importer (bench/_chaos_files.py), each imported
+   through the CLI into a copy of the sample store, plus one valid file per importer as a
+   control;
+3. 15 damaged store files (bench/_chaos_stores.py), each opened by `stats`, `metrics 1`,
+   `export`, `check` and `judge --limit 1`.
+
+It prints events acknowledged vs stored, judgments planned vs stored, pairs judged twice,
+tracebacks seen, stores changed by a failed import or open, occurrences of the API key in
+the store (every column of every table, and the file's bytes) and in every output
+captured, and the worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
+tracebacks, 0 stores changed, 0 key occurrences, worst wait under 10 s with 5 writers.
+No timing asserts: it exits 1 on any loss, duplicate, traceback, store changed, key
+occurrence, and also on a command that hung, a CLI fault ("the workbench failed", which
+hides a traceback behind the error boundary) or a main store that `check` finds broken.
+
+    .venv/bin/python bench/chaos.py [--quick] [--seed 0] [--jobs 2] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import dataclasses
+import functools
+import hashlib
+import itertools
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TypeVar
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
+
+from _chaos_files import ImportCase, import_cases  # noqa: E402
+from _chaos_stores import DAMAGES, write_damaged  # noqa: E402
+from judge_fault_server import FaultServer  # noqa: E402
+
+import storage  # noqa: E402
+
+CLI = REPO / "cli.py"
+REVIEWER = REPO / "bench" / "_chaos_reviewer.py"
+SAMPLE = storage.SAMPLE_DATASET
+KILLED_RUN = "chaos-killed"
+FAULT_DATASET = "chaos-faults"
+KEY_VARIABLE = "CHAOS_API_KEY"
+REVIEWERS = 3
+WRITERS = 1 + REVIEWERS + 1  # the killed judge run, the reviewers, the remote run
+# Each fault a fault-server pair acts out, in this order, round after round.
+FAULTS = ("ok0", "503x2", "hang", "ok1", "429", "malformed", "trickle", "ok2", "huge", "echo",
+          "echo400")
+# Faults whose every attempt times out: the pairs that feed the remote run's breaker.
+NO_ANSWER = ("hang", "trickle")
+REMOTE_LIMITS = ["--timeout", "2", "--max-retries", "2"]
+CLI_TIMEOUT_S = 180.0  # a command still running after this has hung
+JUDGE_TIMEOUT_S = 900.0
+OPEN_COMMANDS = {
+    "stats": ["stats"],
+    "metrics 1": ["metrics", "1"],
+    "export": ["export", "--dataset", SAMPLE, "--out", "{folder}/train.jsonl"],
+    "check": ["check"],
+    "judge --limit 1": ["judge", "--dataset", SAMPLE, "--limit", "1"],
+}
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Profile:
+    kills: int
+    pairs: int  # judged by the killed run
+    fault_rounds: int  # pairs of the remote run: this many of each fault
+    malformed: int | None  # malformed files imported (None: all of them); controls always
+    stores: int
+
+
+FULL = Profile(kills=5, pairs=24, fault_rounds=4, malformed=None, stores=len(DAMAGES))
+QUICK = Profile(kills=2, pairs=12, fault_rounds=2, malformed=40, stores=6)
+# A kill lands this long after its attempt started (the startup kill: loading the model,
+# opening the store) or after the attempt's first judgment (the others: judging, writing).
+STARTUP_KILL_S = (0.5, 4.0)
+RUN_KILL_S = (0.0, 8.0)
+PROGRESS = re.compile(r"\] \d+/\d+ ")  # the judge's progress bar: a pair was judged
+
+
+# -- processes and their output -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    code: int | None  # None: killed by the bench (on purpose, or because it hung)
+    hung: bool
+    out: str
+    err: str
+
+    @property
+    def fault(self) -> bool:
+        """The CLI's boundary caught something that is not a user's error."""
+        return "the workbench failed" in self.err
+
+
+class Processes:
+    """Starts the CLI and the workers with their output in files, for the scans at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[subprocess.Popen] = []
+        self._numbers = itertools.count(1)  # next() on it is atomic: threads start processes
+
+    def start(self, label: str, argv: Sequence[str], env: dict[str, str] | None = None
+              ) -> tuple[str, subprocess.Popen]:
+        label = f"{next(self._numbers):04d}-{re.sub(r'[^A-Za-z0-9.]+', '-', label)[:80]}"
+        with self._log(label, "out") as out, self._log(label, "err") as err:
+            process = subprocess.Popen([sys.executable, *argv], stdout=out, stderr=err,
+                                       env=env, cwd=REPO)
+        self.started.append(process)
+        return label, process
+
+    def _log(self, label: str, stream: str) -> IO[str]:
+        return open(self.folder / f"{label}.{stream}", "w")
+
+    def finish(self, label: str, process: subprocess.Popen, timeout_s: float) -> Outcome:
+        try:
+            code: int | None = process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill(process)
+            code = None
+        return Outcome(label, code, code is None, self._read(label, "out"), self._read(label, "err"))
+
+    def _read(self, label: str, stream: str) -> str:
+        return (self.folder / f"{label}.{stream}").read_text(errors="replace")
+
+    def wait_for(self, label: str, process: subprocess.Popen, pattern: re.Pattern[str],
+                 timeout_s: float) -> bool:
+        """Wait until `pattern` shows on the process's stderr; False if it ended first."""
+        deadline = time.monotonic() + timeout_s
+        while process.poll() is None and time.monotonic() < deadline:
+            if pattern.search(self._read(label, "err")):
+                return True
+            time.sleep(0.2)
+        return process.poll() is None
+
+    @staticmethod
+    def kill(process: subprocess.Popen) -> None:
+        process.kill()
+        process.wait()
+
+    def cli(self, label: str, db: Path, args: Sequence[str], *, env: dict[str, str] | None = None,
+            timeout_s: float = CLI_TIMEOUT_S) -> Outcome:
+        return self.finish(*self.start(label, [str(CLI), "--db", str(db), *args], env), timeout_s)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                self.kill(process)
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        for path in sorted(self.folder.iterdir()):
+            yield path.name, path.read_text(errors="replace")
+
+
+# -- the store, read by the bench ----------------------------------------------------------
+
+def query(db: Path, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    with storage.connect(db, read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def run_named(db: Path, name: str) -> int | None:
+    return query(db, "SELECT max(run_id) FROM judge_runs WHERE name = ?", [name])[0][0]
+
+
+def fingerprint(db: Path) -> tuple:
+    """What a write to the store would change: the file, its write-ahead log, its queue."""
+    def of(path: Path) -> tuple:
+        if not path.exists():
+            return (path.name, None)
+        status = path.stat()
+        return (path.name, status.st_size, status.st_mtime_ns,
+                hashlib.sha256(path.read_bytes()).hexdigest())
+
+    return of(db), of(db.with_name(db.name + ".wal")), db.with_name(db.name + ".queue").exists()
+
+
+def key_in_store(db: Path, key: str) -> dict[str, int]:
+    """Rows holding `key` per table.column (every column read as text), and in the bytes."""
+    with storage.connect(db, read_only=True) as con:
+        columns = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                              "WHERE database_name = current_database() AND NOT internal"
+                              ).fetchall()
+        found = {f"{t}.{c}": con.execute(f'SELECT count(*) FROM "{t}" WHERE contains('
+                                         f'CAST("{c}" AS VARCHAR), ?)', [key]).fetchone()[0]
+                 for t, c in columns}
+    found["file bytes"] = db.read_bytes().count(key.encode())
+    return {where: count for where, count in found.items() if count}
+
+
+# -- 1. writers at once --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KilledRun:
+    run_id: int | None
+    kills: int
+    kills_before_a_run: int  # the run was not there yet: the next attempt started afresh
+    last: Outcome
+
+
+def judge_args(run_id: int | None, pairs: int) -> list[str]:
+    if run_id is not None:
+        return ["judge", "--resume", str(run_id)]
+    return ["judge", "--dataset", SAMPLE, "--limit", str(pairs), "--name", KILLED_RUN]
+
+
+@dataclass(frozen=True)
+class Kill:
+    """SIGKILL an attempt `delay_s` after it starts or, `mid_run`, after its first judgment."""
+
+    mid_run: bool
+    delay_s: float
+
+
+def kill_plan(kills: int, rng: random.Random) -> list[Kill]:
+    """The startup kill first, so that it always meets a store with no run yet."""
+    return [Kill(False, rng.uniform(*STARTUP_KILL_S)),
+            *(Kill(True, rng.uniform(*RUN_KILL_S)) for _ in range(kills - 1))]
+
+
+def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.Random) -> KilledRun:
+    """Start (or resume) the run, SIGKILL it as planned, again, then let it finish."""
+    kills = before_a_run = 0
+    for kill in [*kill_plan(profile.kills, rng), None]:
+        run_id = run_named(db, KILLED_RUN)
+        label, process = procs.start("judge", [str(CLI), "--db", str(db),
+                                               *judge_args(run_id, profile.pairs)])
+        if kill is None:
+            break
+        if kill.mid_run and not procs.wait_for(label, process, PROGRESS, JUDGE_TIMEOUT_S):
+            break  # it finished before judging anything: nothing left to kill
+        try:
+            process.wait(kill.delay_s)
+            break  # it finished first
+        except subprocess.TimeoutExpired:
+            procs.kill(process)
+        kills += 1
+        before_a_run += run_named(db, KILLED_RUN) is None
+    last = procs.finish(label, process, JUDGE_TIMEOUT_S)
+    return KilledRun(run_named(db, KILLED_RUN), kills, before_a_run, last)
+
+
+def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
+    """Import one unlabelled pair per fault and round; (pairs, pairs that get no answer)."""
+    kinds = [kind for _ in range(rounds) for kind in FAULTS]
+    path = folder / "faults.csv"
+    path.write_text("q,d,title\n" + "".join(
+        f"chaos faults,f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, 1)))
+    storage.import_table(db, path, dataset=FAULT_DATASET,
+                         columns=storage.ColumnMap(query="q", doc_id="d", title="title"))
+    return len(kinds), sum(kind in NO_ANSWER for kind in kinds)
+
+
+def remote_runs(db: Path, procs: Processes, url: str, key: str, unanswered: int,
+                done: threading.Event) -> list[Outcome]:
+    """The remote run, then resumes of it (retrying its failures) until `done` is set."""
+    args = ["judge", "--dataset", FAULT_DATASET, "--name", FAULT_DATASET, "--backend", "openai",
+            "--model", "chaos", "--base-url", f"{url}/v1", "--api-key-env", KEY_VARIABLE,
+            *REMOTE_LIMITS,
+            # Above the pairs that can get no answer, so the breaker cannot end this run
+            # half-way (its own tests cover it); every pair is then planned and stored.
+            "--max-consecutive-failures", str(unanswered + 1)]
+    env = {**os.environ, KEY_VARIABLE: key}
+    outcomes = [procs.cli("remote-judge", db, args, env=env, timeout_s=JUDGE_TIMEOUT_S)]
+    while outcomes[-1].code == 0 and not done.is_set():
+        resume = ["judge", "--resume", str(run_named(db, FAULT_DATASET))]
+        outcomes.append(procs.cli("remote-resume", db, resume, env=env, timeout_s=JUDGE_TIMEOUT_S))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Review:
+    author: str
+    events: list[tuple[int, int, int, str]]  # (event_id, pair_id, grade, author) acknowledged
+    waits: list[float]
+    gave_up: int
+    code: int | None
+
+
+def start_reviewers(db: Path, procs: Processes, stop: Path, seed: int
+                    ) -> list[tuple[str, str, subprocess.Popen]]:
+    first, last = query(db, "SELECT min(pair_id), max(pair_id) FROM pairs WHERE dataset = ?",
+                        [SAMPLE])[0]
+    reviewers = []
+    for n in range(REVIEWERS):
+        author = f"chaos-reviewer-{n}"
+        argv = [str(REVIEWER), str(db), author, str(first), str(last), str(seed + n), str(stop)]
+        reviewers.append((author, *procs.start(author, argv)))
+    return reviewers
+
+
+def review_of(author: str, outcome: Outcome) -> Review:
+    rows = [line.split() for line in outcome.out.splitlines() if line.strip()]
+    acked = [r for r in rows if r[0] == "event"]
+    return Review(
+        author,
+        [(int(r[1]), int(r[2]), int(r[3]), author) for r in acked],
+        [float(r[-1]) for r in rows],
+        sum(r[0] == "gave-up" for r in rows),
+        outcome.code,
+    )
+
+
+@dataclass(frozen=True)
+class Writers:
+    killed: KilledRun
+    killed_pairs: int  # judgments the killed run should hold
+    remote_pairs: int  # and the remote run
+    remote: list[Outcome]  # the remote run, then its resumes
+    reviews: list[Review]
+    seconds: float
+
+
+def writers_at_once(db: Path, procs: Processes, profile: Profile, rng: random.Random,
+                    server: FaultServer, key: str) -> Writers:
+    fault_pairs, unanswered = fault_dataset(db, procs.folder, profile.fault_rounds)
+    stop = procs.folder / "stop-reviewers"
+    started = time.monotonic()
+    reviewers = start_reviewers(db, procs, stop, rng.randrange(1 << 30))
+    done = threading.Event()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            remote = pool.submit(remote_runs, db, procs, server.url, key, unanswered, done)
+            try:
+                killed = judge_with_kills(db, procs, profile, rng)
+            finally:
+                done.set()
+            remote_outcomes = remote.result()
+    finally:
+        stop.touch()
+    outcomes = [procs.finish(label, process, CLI_TIMEOUT_S) for _, label, process in reviewers]
+    return Writers(killed, profile.pairs, fault_pairs, remote_outcomes,
+                   [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
+                   time.monotonic() - started)
+
+
+# -- 2. malformed imports and 3. damaged stores --------------------------------------------
+
+@dataclass(frozen=True)
+class Attempt:
+    """One command on one input: what it printed, and whether it changed the store."""
+
+    name: str
+    valid: bool  # an input that must be taken (an import control)
+    outcome: Outcome
+    changed: bool
+
+
+def attempt(procs: Processes, name: str, db: Path, args: Sequence[str], valid: bool = False
+            ) -> Attempt:
+    before = fingerprint(db)
+    outcome = procs.cli(name, db, args)
+    return Attempt(name, valid, outcome, fingerprint(db) != before)
+
+
+def import_one(pristine: Path, folder: Path, procs: Processes, item: tuple[int, ImportCase]
+               ) -> Attempt:
+    """Import a case into its own copy of the sample store (so an accepted control changes
+    only its copy), in a folder removed afterwards."""
+    number, case = item
+    work = folder / f"case-{number:03d}"
+    work.mkdir(parents=True)
+    db = work / "store.duckdb"
+    shutil.copy2(pristine, db)
+    try:
+        return attempt(procs, case.name, db, ["import", *case.build(work)], case.valid)
+    finally:
+        shutil.rmtree(work)
+
+
+def open_damaged(name: str, judged: Path, folder: Path, seed: int, procs: Processes
+                 ) -> list[Attempt]:
+    db = write_damaged(name, judged, folder, seed)
+    return [attempt(procs, f"{name}: {command}", db,
+                    [a.format(folder=folder) for a in args])
+            for command, args in OPEN_COMMANDS.items()]
+
+
+def in_parallel(jobs: int, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(work, items))
+
+
+def malformed_imports(pristine: Path, folder: Path, procs: Processes, profile: Profile,
+                      rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+    cases = import_cases(seed)
+    if profile.malformed is not None:
+        broken = [case for case in cases if not case.valid]
+        cases = [case for case in cases if case.valid] + rng.sample(broken, profile.malformed)
+    return in_parallel(jobs, functools.partial(import_one, pristine, folder, procs),
+                       enumerate(cases))
+
+
+def damaged_opens(judged: Path, folder: Path, procs: Processes, profile: Profile,
+                  rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+    names = rng.sample(sorted(DAMAGES), profile.stores)
+    opens = in_parallel(jobs, lambda name: open_damaged(
+        name, judged, folder / name.replace(" ", "-"), seed, procs), names)
+    return [a for store in opens for a in store]
+
+
+# -- figures -------------------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    """The figures, printed as they are worked out; `failures` names what fails the run."""
+
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+    def line(self, text: str, bad: int = 0, what: str = "") -> None:
+        print(text)
+        if bad:
+            self.failures.append(what or text)
+
+
+def report_writers(db: Path, w: Writers, tally: Tally) -> None:
+    acked = {e for r in w.reviews for e in r.events}
+    stored = set(query(db, "SELECT event_id, pair_id, grade, author FROM label_events "
+                           "WHERE source = 'review'"))
+    tally.line(f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
+               f"lost {len(acked - stored)} ({REVIEWERS} reviewers; writes that gave up "
+               f"waiting {sum(r.gave_up for r in w.reviews)})", len(acked - stored), "events lost")
+    killed, remote = (judgments_of(db, run) for run in (w.killed.run_id,
+                                                       run_named(db, FAULT_DATASET)))
+    planned, stored = w.killed_pairs + w.remote_pairs, sum(killed.values()) + sum(remote.values())
+    tally.line(f"judgments planned {planned}, stored {stored}, lost {max(planned - stored, 0)} "
+               f"(killed run {killed}, remote run {remote})", planned != stored, "judgments lost")
+    twice = query(db, "SELECT count(*) FROM (SELECT run_id, pair_id FROM judgments "
+                      "GROUP BY ALL HAVING count(*) > 1)")[0][0]
+    tally.line(f"pairs judged twice in the store {twice}", twice, "duplicates")
+    k = w.killed
+    tally.line(f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} while "
+               f"no run existed yet), last attempt exit {k.last.code}",
+               k.last.code != 0 or k.run_id is None, "the killed run did not finish")
+    codes = [o.code for o in w.remote]
+    tally.line(f"remote run against the fault server: started, then resumed {len(codes) - 1} "
+               f"times; exit codes {codes}", any(c != 0 for c in codes),
+               "the remote run did not finish")
+    codes = [r.code for r in w.reviews]
+    tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
+    waits = [wait for r in w.reviews for wait in r.waits]
+    print(f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
+          f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)")
+
+
+def judgments_of(db: Path, run_id: int | None) -> dict[str, int]:
+    """A run's stored judgments per parse status."""
+    return dict(query(db, "SELECT parse_status, count(*) FROM judgments WHERE run_id = ? "
+                          "GROUP BY 1 ORDER BY 1", [run_id]))
+
+
+def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> None:
+    """Exit codes, and the stores changed by a command that failed, hangs and CLI faults."""
+    changed = [a for a in attempts if a.changed and a.outcome.code != 0]
+    hung = [a for a in attempts if a.outcome.hung]
+    faults = [a for a in attempts if a.outcome.fault]
+    codes = collections.Counter(str(a.outcome.code) for a in attempts)
+    print(f"{kind}: {len(attempts)} commands, exit codes {dict(sorted(codes.items()))}")
+    tally.line(f"  stores changed by a failed command {len(changed)}" + _names(changed),
+               len(changed), f"{kind}: stores changed")
+    tally.line(f"  hung {len(hung)}" + _names(hung), len(hung), f"{kind}: hung")
+    tally.line(f"  'the workbench failed' {len(faults)}" + _names(faults), len(faults),
+               f"{kind}: CLI faults")
+
+
+def report_imports(attempts: Sequence[Attempt], tally: Tally) -> None:
+    report_attempts("imports", attempts, tally)
+    controls = [a for a in attempts if a.valid]
+    refused = [a for a in controls if a.outcome.code != 0]
+    tally.line(f"  controls imported {len(controls) - len(refused)}/{len(controls)}"
+               + _names(refused), len(refused), "import controls refused")
+    broken = [a for a in attempts if not a.valid]
+    per_importer = collections.Counter(re.split(r"[ .:]", a.name)[0] for a in broken)
+    not2 = [a for a in broken if a.outcome.code != 2]
+    print(f"  malformed files {len(broken)} {dict(per_importer)}, exit code other than 2: "
+          f"{len(not2)}" + _names(not2))
+
+
+def report_opens(attempts: Sequence[Attempt], tally: Tally) -> None:
+    """The common figures, then each store's exit code per command."""
+    report_attempts("opens of damaged stores", attempts, tally)
+    stores: dict[str, list[str]] = {}
+    for a in attempts:
+        store, command = a.name.rsplit(": ", 1)
+        stores.setdefault(store, []).append(f"{command} {a.outcome.code}")
+    for store, codes in stores.items():
+        print(f"    {store}: {', '.join(codes)}")
+
+
+def _names(attempts: Sequence[Attempt]) -> str:
+    return "".join(f"\n    {a.name} (exit {a.outcome.code}): {a.outcome.err.strip()[-300:]}"
+                   for a in attempts)
+
+
+def report_logs(procs: Processes, key: str, sent: int, db: Path, tally: Tally) -> None:
+    """Tracebacks in every output captured, and the key in them and in the main store."""
+    texts = list(procs.texts())
+    tracebacks = [name for name, text in texts if "Traceback" in text]
+    tally.line(f"tracebacks seen {len(tracebacks)} in {len(texts)} outputs captured"
+               + "".join(f"\n    {name}" for name in tracebacks), len(tracebacks), "tracebacks")
+    in_logs = sum(text.count(key) for _, text in texts)
+    in_store = key_in_store(db, key)
+    # The echo faults send the key back: stored texts that show it masked prove it came.
+    masked = query(db, "SELECT count(*) FROM judgments WHERE contains(raw_output, '***') "
+                       "OR contains(error, '***')")[0][0]
+    tally.line(f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, outputs "
+               f"{in_logs} (the key went out in {sent} requests; echoed back, it is stored "
+               f"masked in {masked} judgments)", in_logs + sum(in_store.values()),
+               "key occurrences")
+
+
+# -- the run -------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer kills, files and stores")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2, help="imports and opens run in parallel")
+    parser.add_argument("--keep", type=Path, help="work in this new folder and keep it")
+    args = parser.parse_args()
+    profile = QUICK if args.quick else FULL
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        return chaos(args.keep, profile, args.seed, args.jobs)
+    with tempfile.TemporaryDirectory(prefix="chaos-") as folder:
+        return chaos(Path(folder), profile, args.seed, args.jobs)
+
+
+def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
+    rng = random.Random(seed)
+    key = f"sk-chaos-{rng.randbytes(16).hex()}"
+    (folder / "logs").mkdir()
+    procs = Processes(folder / "logs")
+    tally = Tally()
+    db, pristine = folder / "main" / "store.duckdb", folder / "sample.duckdb"
+    storage.bootstrap_sample(pristine)
+    db.parent.mkdir()
+    shutil.copy2(pristine, db)
+    started = time.monotonic()
+    try:
+        with FaultServer() as server:
+            writers = writers_at_once(db, procs, profile, rng, server, key)
+            sent = sum(h == f"Bearer {key}" for h in server.auth_headers)
+        report_writers(db, writers, tally)
+        check = procs.cli("check-main", db, ["check"])
+        tally.line(f"check of the main store: exit {check.code}", check.code != 0,
+                   "the main store breaks its rules")
+
+        report_imports(malformed_imports(pristine, folder / "imports", procs, profile, rng,
+                                         seed, jobs), tally)
+        report_opens(damaged_opens(db, folder / "stores", procs, profile, rng, seed, jobs),
+                     tally)
+        report_logs(procs, key, sent, db, tally)
+    finally:
+        procs.stop_all()
+    print(f"{time.monotonic() - started:.0f} s in all; "
+          + (f"FAILED: {', '.join(tally.failures)}" if tally.failures
+             else "nothing lost, duplicated, changed or leaked, no traceback"))
+    return 1 if tally.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
