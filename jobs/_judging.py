@@ -130,7 +130,7 @@ def _judge_into_run(
     skip: set[int],
     finish: bool = True,
 ) -> tuple[int, judge.RunSummary, list[judge.Judgment]]:
-    """Judge `pairs` into the run `open_run` opens with the first batch (and tell
+    """Judge `pairs` into the run `open_run` opens at the first judgment (and tell
     `control.on_run`); returns its id. The run ends done, cancelled or failed, or, without
     `finish` (judging a few pairs again), keeps its status. A failure before the first
     judgment opens no run and changes nothing in the store. While the model judges, this
