@@ -1,9 +1,9 @@
 """Headless workbench: the same operations as the app, over the same library functions.
 
 Every command parses its arguments, calls one library function and prints the result
-(`cli_commands/`, one module per group). This file holds the one error boundary: anything
-that goes wrong prints as one line on stderr (exit code 2 for what a user can fix, 1 for a
-fault of the workbench itself), never a traceback unless `--debug` asks for it.
+(`cli_commands/`, one module per group), in one store session. This file holds the one error
+boundary: anything that goes wrong prints as one line on stderr (exit code 2 for what a user
+can fix, 1 for a fault of the workbench itself), never a traceback unless `--debug` asks.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from judge import JudgeError
 
 DEFAULT_DB = Path(__file__).resolve().parent / "data" / "workbench.duckdb"
 DB_VARIABLE = "WORKBENCH_DB"
-# What a user can cause or meet and fix: a bad file, a bad store, a missing model, a dead
-# endpoint, a full disk.
-USER_ERRORS = (storage.StoreError, JudgeError, metrics.MetricsInputError, OSError)
+# What a user can cause or meet and fix: a bad file, a bad store, a bad --scale, a missing
+# model, a dead endpoint, a full disk.
+USER_ERRORS = (
+    storage.StoreError, storage.ScaleError, JudgeError, metrics.MetricsInputError, OSError,
+)
 # 128 + SIGPIPE: what a shell reports for a program whose reader went away (`| head`).
 CLOSED_PIPE_EXIT = 141
 
@@ -67,8 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.db, origin = _store_path(args.db)
         if origin is not None:  # on stderr, so that --json output stays clean
             print(f"store: {args.db.resolve()} ({origin})", file=sys.stderr)
-        with storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)):
-            if args.db.resolve() == DEFAULT_DB and not getattr(args, "read_only", False):
+        read_only = getattr(args, "read_only", False)
+        # One store session for the command: its storage calls share one connection (a job
+        # that judges lets go of it while the model works; see jobs/_judging.py).
+        with (
+            storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)),
+            storage.session(args.db, read_only=read_only),
+        ):
+            if args.db.resolve() == DEFAULT_DB and not read_only:
                 storage.bootstrap_sample(args.db)
             code = args.handler(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the boundary

@@ -1,8 +1,9 @@
-"""How fast the confusion browser answers with a million judgments in the store.
+"""How fast the pages answer: the confusion browser with a million judgments, and a page's
+store reads in one session against one connection per call.
 
-Builds a temporary DuckDB file with 1,000,000 pairs over 10,000 queries, an imported label per
-pair and one judge run that judged every pair, then times, through the storage functions the
-pages call:
+Part 1 builds a temporary DuckDB file with 1,000,000 pairs over 10,000 queries, an imported
+label per pair and one judge run that judged every pair, then times, through the storage
+functions the pages call:
   (a) the run's confusion matrix (`storage.confusion_counts`),
   (b) the first page of one cell's pairs (`storage.confusion_cell_pairs`, human Exact x judge
       Partial, most confident first),
@@ -10,12 +11,24 @@ against the path a page would take without them, measured in the same run: load 
 pandas (judgments with labels, query and product text) and crosstab / filter / sort there.
 Target: under 0.2 s each, and at least 10x faster than the pandas path.
 
-    .venv/bin/python bench/ui_latency.py [--pairs 1000000] [--repeat 5]
+Part 2 imports a WANDS-sized folder (233k labels, built as bench/import_scale.py builds it)
+with a run that judged every pair, then runs two steps of the app, each as a script rerun
+makes its store calls: "relabel and load the next card" (the grade click, the next card, the
+stale list of the re-judge buttons) and "render the Overview" (the sidebar's lists, the
+dataset's counts, the label distribution, the run list, the data version, and the reads of
+the run's report, whose cache a relabel empties). Each step runs with one connection per
+call and inside one `storage.session`, alternately in the same run; it prints the
+connections each opens and its median time. Target: at least 3x fewer connections in a
+session, and no step slower.
+
+    .venv/bin/python bench/ui_latency.py [--pairs 1000000 (0: part 2 only)] [--repeat 5]
+                                         [--steps-repeat 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -27,7 +40,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from import_scale import build_folder  # noqa: E402
+
 import storage  # noqa: E402
+import storage._db  # noqa: E402
 
 PAIRS_PER_QUERY = 100
 HUMAN, JUDGE = 2, 1  # the cell the seed blog talks about: human Exact, judge Partial
@@ -151,29 +167,137 @@ def pandas_cell_page(db: Path, run_id: int) -> pd.DataFrame:
     return cell.sort_values(["confidence", "pair_id"], ascending=[False, True]).head(50)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+def judge_everything(db: Path, dataset: str) -> int:
+    """A done run over every pair of `dataset`, judged a second after the labels; its id."""
+    run_id = storage.create_run(
+        db, name="bench run", dataset=dataset, backend="llama_cpp", model="bench.gguf",
+        prompt_template="wands", prompt_sha256="sha", scale=[0, 1, 2],
+        status=storage.RunStatus.DONE,
+    )
+    with storage.connect(db) as con:
+        con.execute(
+            """
+            INSERT INTO judgments (run_id, pair_id, grade, probs, expected_grade, confidence,
+                                   raw_output, parse_status, latency_ms, created_at)
+            SELECT $run, pair_id, g, [0.2, 0.3, 0.5]::FLOAT[], 1.3,
+                   (hash(pair_id * 31) % 1000) / 1000.0, 'SCORE: ' || g, 'logprob', 12.5,
+                   changed_at + INTERVAL 1 SECOND
+            FROM (
+                SELECT p.pair_id, c.changed_at,
+                       CASE WHEN hash(p.pair_id * 17) % 10 < 6 THEN c.grade
+                            ELSE hash(p.pair_id * 13) % 3 END AS g
+                FROM pairs p JOIN current_labels c USING (pair_id)
+                WHERE p.dataset = $dataset
+            )
+            """,
+            {"run": run_id, "dataset": dataset},
+        )
+    return run_id
 
+
+class Connections:
+    """Counts the connections the store opens (a session's, or one per call)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+        self._open = storage._db.open_connection
+
+    def __enter__(self) -> Connections:
+        def counting(*args: object) -> object:
+            self.opened += 1
+            return self._open(*args)
+
+        storage._db.open_connection = counting
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        storage._db.open_connection = self._open
+
+
+def relabel_and_next_card(db: Path, dataset: str, run_id: int, pair_id: int) -> None:
+    """The review page's calls for one grade click: the review, then the fragment rerun that
+    shows the next card and the re-judge buttons (with the stale pairs)."""
+    storage.record_review(db, pair_id, author="bench", grade=pair_id % 3)
+    storage.review_card(db, pair_id + 1, run_id)
+    storage.stale_pair_ids(db, run_id)
+
+
+def overview_reads(db: Path, dataset: str, run_id: int, pair_id: int) -> None:
+    """The Overview's store calls in one rerun: the sidebar, the dataset's counts and label
+    distribution, the run list and the data version, and the reads of the run's report."""
+    storage.list_datasets(db)
+    storage.list_runs(db, dataset)  # the selection checks the active run
+    storage.list_runs(db, dataset)  # the sidebar's run picker
+    storage.dataset_stats(db, dataset)
+    storage.label_distribution(db, dataset)
+    storage.list_runs(db, dataset)
+    storage.data_version(db)
+    storage.get_run(db, run_id)  # jobs.run_report, on a data version it has not seen
+    storage.dataset_scale(db, dataset)
+    storage.rater_labels(db, dataset)
+    storage.run_labels(db, run_id)
+
+
+def session_steps(tmp: Path, repeat: int) -> bool:
+    """Part 2: each step per call and in a session, alternately; True when on target."""
+    folder = tmp / "wands"
+    folder.mkdir()
+    build_folder(folder)
+    db = tmp / "wands.duckdb"
+    start = time.perf_counter()
+    summary = storage.import_wands(db, folder, dataset="wands-scale")
+    run_id = judge_everything(db, "wands-scale")
+    print(f"\nbuilt {summary.pairs:,} labelled pairs and a run that judged them all in "
+          f"{time.perf_counter() - start:.1f} s")
+    pairs = itertools.count(1, 7)
+    steps = {"relabel and load the next card": relabel_and_next_card,
+             "render the Overview's store reads": overview_reads}
+    ok = True
+    for name, step in steps.items():
+        times: dict[str, list[float]] = {"per call": [], "session": []}
+        opened = {"per call": 0, "session": 0}
+        for _ in range(repeat + 1):  # the first round warms up and is not counted
+            for mode in times:
+                pair_id = next(pairs)
+                with Connections() as connections:
+                    started = time.perf_counter()
+                    if mode == "session":
+                        with storage.session(db):
+                            step(db, "wands-scale", run_id, pair_id)
+                    else:
+                        step(db, "wands-scale", run_id, pair_id)
+                    times[mode].append(time.perf_counter() - started)
+                opened[mode] = connections.opened
+        per_call, session = (statistics.median(times[mode][1:]) for mode in times)
+        fewer = opened["per call"] / opened["session"]
+        ok &= fewer >= 3 and session <= per_call
+        print(f"{name:34s} per call: {opened['per call']:2d} connections {per_call:.3f} s   "
+              f"session: {opened['session']:2d} connection{'s' * (opened['session'] != 1)} "
+              f"{session:.3f} s   {fewer:.0f}x fewer connections, "
+              f"{per_call / session:.2f}x the speed")
+    print("target (>= 3x fewer connections, no step slower): " + ("met" if ok else "NOT met"))
+    return ok
+
+
+def confusion_browser(pairs: int, repeat: int) -> bool:
+    """Part 1: the confusion browser's queries against the pandas path; True when on target."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         start = time.perf_counter()
-        run_id = build(db, args.pairs)
-        print(f"built {args.pairs:,} judgments in {time.perf_counter() - start:.1f} s")
+        run_id = build(db, pairs)
+        print(f"built {pairs:,} judgments in {time.perf_counter() - start:.1f} s")
 
-        t_matrix, matrix = timed(lambda: storage.confusion_counts(db, run_id), args.repeat)
+        t_matrix, matrix = timed(lambda: storage.confusion_counts(db, run_id), repeat)
         t_page, page = timed(
             lambda: storage.confusion_cell_pairs(db, run_id, human=HUMAN, judge=JUDGE),
-            args.repeat,
+            repeat,
         )
-        slow = max(1, args.repeat // 2)
+        slow = max(1, repeat // 2)
         t_load, _ = timed(lambda: load_run_into_pandas(db, run_id), slow)
         t_pd_matrix, pd_matrix = timed(lambda: pandas_confusion(db, run_id), slow)
         t_pd_page, pd_page = timed(lambda: pandas_cell_page(db, run_id), slow)
 
-    assert int(matrix.to_numpy().sum()) == args.pairs
+    assert int(matrix.to_numpy().sum()) == pairs
     assert (matrix.to_numpy() == pd_matrix.to_numpy()).all(), "the two paths disagree"
     assert page.rows["pair_id"].tolist() == pd_page["pair_id"].tolist(), "the two pages differ"
 
@@ -189,6 +313,21 @@ def main() -> None:
         ok &= ours < 0.2 and ratio >= 10
         print(f"{name:28s} storage {ours:.3f} s   pandas {baseline:.3f} s   {ratio:5.1f}x faster")
     print("target (< 0.2 s each, >= 10x): " + ("met" if ok else "NOT met"))
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=1_000_000,
+                        help="judgments of part 1 (0: skip part 1)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--steps-repeat", type=int, default=15,
+                        help="rounds of each step of part 2 in each mode")
+    args = parser.parse_args()
+    if args.pairs:
+        confusion_browser(args.pairs, args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        session_steps(Path(tmp), args.steps_repeat)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ and what a dataset holds."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import storage
 
@@ -183,22 +185,33 @@ def _stats(args: argparse.Namespace) -> int:
     names = [args.dataset] if args.dataset else [d["dataset"] for d in storage.list_datasets(args.db)]
     stats = [storage.dataset_stats(args.db, name) for name in names]
     if args.json:
-        print_json(stats)
+        print_json([_stats_json(s) for s in stats])
         return 0
     if not stats:
         print("the store is empty: import a dataset with `python cli.py import`")
     for s in stats:
-        print(f"{s['dataset']}: {s['queries']} queries ({s['queries_with_pairs']} with pairs), "
-              f"{s['documents']} documents, {s['pairs']} pairs, "
-              f"{s['labelled_pairs']} labelled, {s['reviewed_pairs']} reviewed "
-              f"({s['confirmed_pairs']} confirmed, {s['corrected_pairs']} corrected)")
-        total = max(sum(s["labels"].values()), 1)
-        for grade, name in zip(s["grades"], s["grade_names"]):
-            count = s["labels"][grade]
+        print(f"{s.dataset}: {s.queries} queries ({s.queries_with_pairs} with pairs), "
+              f"{s.documents} documents, {s.pairs} pairs, "
+              f"{s.labelled_pairs} labelled, {s.reviewed_pairs} reviewed "
+              f"({s.confirmed_pairs} confirmed, {s.corrected_pairs} corrected)")
+        total = max(sum(s.labels.values()), 1)
+        for grade, name in zip(s.scale.grades, s.scale.names):
+            count = s.labels[grade]
             print(f"  {grade} {name:<12} {count:>8}  {100 * count / total:5.1f}%")
-        for split, counts in s["splits"].items():
-            print(f"  split {split:<11} {counts['queries']:>6} queries {counts['pairs']:>8} pairs")
+        for split, counts in s.splits.items():
+            print(f"  split {split:<11} {counts.queries:>6} queries {counts.pairs:>8} pairs")
     return 0
+
+
+def _stats_json(stats: storage.DatasetStats) -> dict[str, Any]:
+    """A dataset's counts as `stats --json` prints them: the scale as its grades and names."""
+    fields = {f.name: getattr(stats, f.name) for f in dataclasses.fields(stats)}
+    scale = fields.pop("scale")
+    return {
+        "dataset": fields.pop("dataset"), "grades": list(scale.grades),
+        "grade_names": list(scale.names), **fields,
+        "splits": {split: vars(counts) for split, counts in stats.splits.items()},
+    }
 
 
 def add_stats(commands: argparse._SubParsersAction) -> None:

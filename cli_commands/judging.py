@@ -8,10 +8,10 @@ from pathlib import Path
 
 import jobs
 import judge
+import storage
 from judge import JudgeError
 
 from ._common import dataset_of, subcommand
-
 
 # The remote limits' defaults, shown in --help; JudgeSettings owns them.
 _REMOTE_DEFAULTS = judge.JudgeSettings()
@@ -84,13 +84,14 @@ def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
         return _learned_run(args)
     bar, runs = _ProgressBar(), []
+    control = jobs.RunControl(on_progress=bar, on_run=runs.append)
     try:
         if args.resume is not None:
-            outcome = jobs.resume_run(args.db, args.resume, on_progress=bar, on_run=runs.append)
+            outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
             outcome = jobs.judge_dataset(
                 args.db, dataset=dataset_of(args), settings=_settings(args), split=args.split,
-                limit=args.limit, name=args.name, on_progress=bar, on_run=runs.append,
+                limit=args.limit, name=args.name, control=control,
             )
     except judge.EndpointDownError as error:
         # The run holds what was judged; say how to go on from there.
@@ -123,7 +124,7 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         _judge,
     )
     sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
-    sub.add_argument("--split", choices=["train", "validation", "benchmark"])
+    sub.add_argument("--split", type=storage.Split, choices=list(storage.Split))
     sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
     sub.add_argument("--name", help="a name for the run")
     sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,

@@ -103,7 +103,8 @@ def _metrics(args: argparse.Namespace) -> int:
     if args.json:
         print_json({
             "run_id": report.run_id, "pairs": report.n_pairs, "unjudged": report.n_unjudged,
-            "stale": report.n_stale, "grades": report.grades, "grade_names": report.grade_names,
+            "stale": report.n_stale, "grades": list(report.scale.grades),
+            "grade_names": list(report.scale.names),
             "metrics": report.metrics.to_dict(orient="records"),
             "confusion": report.confusion.tolist(),
             "calibration": _calibration_json(report.calibration),
@@ -114,7 +115,7 @@ def _metrics(args: argparse.Namespace) -> int:
           f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals")
     for row in report.metrics.itertuples():
         print(f"  {row.label:<20}{_format_interval(row)}")
-    names = report.grade_names
+    names = report.scale.names
     print("confusion (rows human, columns judge):")
     print("  " + " " * 12 + "".join(f"{n[:10]:>11}" for n in names))
     for name, counts in zip(names, report.confusion):

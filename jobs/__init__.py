@@ -20,6 +20,7 @@ from ._first_start import first_start
 from ._judging import (
     JudgeOutcome,
     Rejudged,
+    RunControl,
     judge_dataset,
     rejudge_pairs,
     resume_run,
@@ -56,6 +57,7 @@ __all__ = [
     "JudgeOutcome",
     "Rejudged",
     "RunComparison",
+    "RunControl",
     "RunProgress",
     "RunReport",
     "SharedReports",

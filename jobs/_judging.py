@@ -2,7 +2,9 @@
 
 The judge knows nothing of DuckDB and the store calls no model; these functions read the
 pairs from the store, hand them to `judge.run_judge`, and write each judgment back in small
-batches, so a killed run loses at most one batch and resumes where it stopped.
+batches, so a killed run loses at most one batch and resumes where it stopped. Each batch is
+one store session; between batches the job holds no connection, so a reviewer can label
+while it judges.
 """
 
 from __future__ import annotations
@@ -27,6 +29,23 @@ ProgressCallback = Callable[[judge.Progress], None]
 RunCallback = Callable[[int], None]
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunControl:
+    """How a caller steers a judging job, apart from what it judges.
+
+    `backend` is a judge already loaded (the app shares one llama.cpp model between runs);
+    None builds one from the settings. `api_key` is the remote endpoint's key, never stored.
+    `on_progress` hears the progress after each pair; setting `cancel` stops the job between
+    pairs (the run ends cancelled); `on_run` is told the run's id (see `RunCallback`).
+    """
+
+    backend: judge.JudgeBackend | None = None
+    api_key: str | None = None
+    on_progress: ProgressCallback | None = None
+    cancel: threading.Event | None = None
+    on_run: RunCallback | None = None
+
+
 @dataclass(frozen=True)
 class JudgeOutcome:
     """The run a judging call wrote to, and how the judge loop ended."""
@@ -46,18 +65,21 @@ class Rejudged:
     new_probs: list[float] | None
 
 
-class _Recorder:
-    """Collects judgments from the judge loop and writes them to the store in batches.
+# Opens the run a job writes to (creates it, or sets it back to running) and returns its id.
+OpenRun = Callable[[storage.Store], int]
 
-    The run is opened (`open_run` creates it, or sets it back to running) when the first
-    judgment arrives, not before: a model or endpoint that cannot be set up (a file that is
-    not a GGUF, a tokenizer that splits the grades, a missing key) fails before any judgment,
-    and so leaves no run behind, nor a finished run marked running again.
+
+class _Recorder:
+    """Collects judgments from the judge loop and writes them to the store in batches, each
+    batch in one store session (with the run's end, for the last one).
+
+    The run is opened (`open_run`) when the first judgment arrives, not before: a model or
+    endpoint that cannot be set up (a file that is not a GGUF, a tokenizer that splits the
+    grades, a missing key) fails before any judgment, and so leaves no run behind, nor a
+    finished run marked running again.
     """
 
-    def __init__(
-        self, db: str | Path, open_run: Callable[[], int], on_run: RunCallback | None
-    ) -> None:
+    def __init__(self, db: str | Path, open_run: OpenRun, on_run: RunCallback | None) -> None:
         self._db = db
         self._open_run, self._on_run = open_run, on_run
         self.run_id: int | None = None
@@ -68,66 +90,66 @@ class _Recorder:
 
     def __call__(self, judgment: judge.Judgment) -> None:
         with self._lock:
-            self.open()
+            if self.run_id is None:  # the first judgment: record the run, tell on_run
+                self._write(open_run=True)
             self.judgments.append(judgment)
             self._pending.append(judgment.as_record())
             due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
             if len(self._pending) >= _FLUSH_EVERY or due:
-                self._flush()
+                self._write()
 
-    def open(self) -> int:
-        """The run's id, opening the run first if no judgment has done so yet."""
-        if self.run_id is None:
-            self.run_id = self._open_run()
-            if self._on_run is not None:
-                self._on_run(self.run_id)
-        return self.run_id
-
-    def _flush(self) -> None:
-        if self._pending:
-            storage.record_judgments(self._db, self.open(), self._pending)
-            self._pending = []
-        self._flushed_at = time.monotonic()
-
-    def close(self) -> None:
+    def close(self, ending: storage.RunStatus | None, *, open_run: bool) -> None:
+        """Write what is pending and end the run with `ending` (None: leave its status).
+        `open_run` opens the run even with no judgment: a job that had nothing left to do,
+        or was cancelled at once, is still recorded, so it can be resumed or shows as done."""
         with self._lock:
-            self._flush()
+            self._write(ending, open_run=open_run)
+
+    def _write(self, ending: storage.RunStatus | None = None, *, open_run: bool = False) -> None:
+        with storage.session(self._db) as store:
+            run_id = self.run_id
+            if run_id is None and (self._pending or open_run):
+                run_id = self.run_id = self._open_run(store)
+                if self._on_run is not None:
+                    self._on_run(run_id)
+            if self._pending and run_id is not None:
+                store.record_judgments(run_id, self._pending)
+                self._pending = []
+            if ending is not None and run_id is not None:
+                store.finish_run(run_id, ending)
+        self._flushed_at = time.monotonic()
 
 
 def _judge_into_run(
     db: str | Path,
-    open_run: Callable[[], int],
+    open_run: OpenRun,
     pairs: Sequence[Mapping[str, Any]],
     settings: judge.JudgeSettings,
+    control: RunControl,
     *,
     skip: set[int],
-    backend: judge.JudgeBackend | None,
-    api_key: str | None,
-    on_progress: ProgressCallback | None,
-    cancel: threading.Event | None,
-    on_run: RunCallback | None = None,
-    keep_status: str | None = None,
+    finish: bool = True,
 ) -> tuple[int, judge.RunSummary, list[judge.Judgment]]:
-    """Judge `pairs` into the run `open_run` opens at the first judgment (and tells
-    `on_run`); returns its id. The run ends done, cancelled or failed, or, when `keep_status`
-    is given (judging a few pairs again), goes back to that status. A failure before the
-    first judgment opens no run and changes nothing in the store."""
-    recorder = _Recorder(db, open_run, on_run)
-    status = keep_status or "failed"
-    try:
-        summary = judge.run_judge(
-            pairs, settings, on_result=recorder, on_progress=on_progress, cancel=cancel,
-            skip_pair_ids=skip, backend=backend, api_key=api_key,
-        )
-        if keep_status is None:
-            status = "cancelled" if summary.cancelled else "done"
-        # Also a run that ended with no judgment (cancelled at once, or nothing left to do)
-        # is recorded, so it can be resumed or shows as done.
-        return recorder.open(), summary, recorder.judgments
-    finally:
-        if recorder.run_id is not None:
-            recorder.close()
-            storage.finish_run(db, recorder.run_id, status)
+    """Judge `pairs` into the run `open_run` opens at the first judgment (and tell
+    `control.on_run`); returns its id. The run ends done, cancelled or failed, or, without
+    `finish` (judging a few pairs again), keeps its status. A failure before the first
+    judgment opens no run and changes nothing in the store. While the model judges, this
+    context holds no connection to the store, so other processes can write between batches."""
+    recorder = _Recorder(db, open_run, control.on_run)
+    with storage.released(db):
+        try:
+            summary = judge.run_judge(
+                pairs, settings, on_result=recorder, on_progress=control.on_progress,
+                cancel=control.cancel, skip_pair_ids=skip, backend=control.backend,
+                api_key=control.api_key,
+            )
+        except BaseException:
+            recorder.close(storage.RunStatus.FAILED if finish else None, open_run=False)
+            raise
+        ending = storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE
+        recorder.close(ending if finish else None, open_run=True)
+    assert recorder.run_id is not None  # opened by the close above
+    return recorder.run_id, summary, recorder.judgments
 
 
 def judge_dataset(
@@ -135,15 +157,11 @@ def judge_dataset(
     *,
     dataset: str,
     settings: judge.JudgeSettings,
-    split: str | None = None,
+    split: storage.Split | None = None,
     pair_ids: Sequence[int] | None = None,
     limit: int | None = None,
     name: str | None = None,
-    backend: judge.JudgeBackend | None = None,
-    api_key: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    on_run: RunCallback | None = None,
+    control: RunControl = RunControl(),
 ) -> JudgeOutcome:
     """Start a new run over `dataset` (one split, or just `pair_ids`, or the first `limit`
     pairs by query) and judge every pair.
@@ -152,35 +170,33 @@ def judge_dataset(
     fail before any pair is judged raise (a JudgeError) and leave no run in the store."""
     if limit is not None and limit < 1:
         raise judge.SettingsError(f"limit must be a number of pairs of at least 1, got {limit}")
-    grades, _ = storage.dataset_scale(db, dataset)
-    if list(settings.scale) != grades:
-        raise judge.SettingsError(
-            f"the template grades on {list(settings.scale)} but dataset {dataset!r} uses "
-            f"{grades}; pick a template on the dataset's scale"
-        )
-    pairs = storage.pairs_for_judging(db, dataset, split=split, pair_ids=pair_ids)
+    with storage.session(db) as store:
+        scale = store.dataset_scale(dataset)
+        if settings.scale.grades != scale.grades:
+            raise judge.SettingsError(
+                f"the template grades on {list(settings.scale.grades)} but dataset {dataset!r} "
+                f"uses {list(scale.grades)}; pick a template on the dataset's scale"
+            )
+        pairs = store.pairs_for_judging(dataset, split=split, pair_ids=pair_ids)
     if limit is not None:
         pairs = pairs[:limit]
         pair_ids = [p["pair_id"] for p in pairs]
     if not pairs:
         raise storage.NotFoundError(
-            f"dataset {dataset!r} has no pairs" + (f" in split {split!r}" if split else "")
+            f"dataset {dataset!r} has no pairs" + (f" in split {str(split)!r}" if split else "")
         )
     judge.validate_template(settings.template, settings.scale, pairs[0].keys())
 
-    def create_run() -> int:
-        provenance = settings.provenance(api_key)
+    def create_run(store: storage.Store) -> int:
+        provenance = settings.provenance(control.api_key)
         # The scope is stored with the run so that a resume judges the same pairs.
         provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
-        return storage.create_run(
-            db, name=name or _default_name(provenance, split), dataset=dataset, split=split,
+        return store.create_run(
+            name=name or _default_name(provenance, split), dataset=dataset, split=split,
             **provenance,
         )
 
-    run_id, summary, _ = _judge_into_run(
-        db, create_run, pairs, settings, skip=set(), backend=backend, api_key=api_key,
-        on_progress=on_progress, cancel=cancel, on_run=on_run,
-    )
+    run_id, summary, _ = _judge_into_run(db, create_run, pairs, settings, control, skip=set())
     return JudgeOutcome(run_id, summary)
 
 
@@ -194,91 +210,75 @@ def settings_for_run(db: str | Path, run_id: int) -> judge.JudgeSettings:
     return _settings_of(storage.get_run(db, run_id))
 
 
-def _settings_of(run: Mapping[str, Any]) -> judge.JudgeSettings:
+def _settings_of(run: storage.Run) -> judge.JudgeSettings:
     """`settings_for_run` on a run record already read from the store."""
     fields = {f.name for f in dataclasses.fields(judge.JudgeSettings)}
-    params = {k: v for k, v in run["params"].items() if k in fields}
-    if run["backend"] not in {b.value for b in judge.Backend}:
+    params = {k: v for k, v in run.params.items() if k in fields}
+    if run.backend not in {b.value for b in judge.Backend}:
         raise judge.SettingsError(
-            f"run {run['run_id']} was imported from {run['backend']}; it cannot be judged again here. "
+            f"run {run.run_id} was imported from {run.backend}; it cannot be judged again here. "
             "Start a new run on the Runs page or with `cli.py judge`."
         )
     return judge.JudgeSettings(
-        backend=run["backend"], model=run["model"], template=run["prompt_template"],
-        scale=tuple(run["scale"]), **params,
+        backend=judge.Backend(run.backend), model=run.model, template=run.prompt_template,
+        scale=run.scale,
+        **params,
     )
 
 
-def _check_model_unchanged(run: Mapping[str, Any], settings: judge.JudgeSettings) -> None:
-    run_id, expected = run["run_id"], run["model_sha256"]
-    if expected and settings.backend is judge.Backend.LLAMA_CPP:
+def _check_model_unchanged(run: storage.Run, settings: judge.JudgeSettings) -> None:
+    if run.model_sha256 and settings.backend is judge.Backend.LLAMA_CPP:
         actual = judge.file_sha256(settings.model_path())
-        if actual != expected:
+        if actual != run.model_sha256:
             raise judge.SettingsError(
-                f"run {run_id} was judged with a model file whose sha256 is {expected[:12]}…, "
-                f"but {settings.model_path()} is now {actual[:12]}…; start a new run instead"
+                f"run {run.run_id} was judged with a model file whose sha256 is "
+                f"{run.model_sha256[:12]}…, but {settings.model_path()} is now {actual[:12]}…; "
+                "start a new run instead"
             )
 
 
 def _run_pairs(
-    db: str | Path, run: Mapping[str, Any], pair_ids: Sequence[int] | None
+    store: storage.Store, run: storage.Run, pair_ids: Sequence[int] | None
 ) -> list[dict[str, Any]]:
     """The run's pairs: the named ones (whatever split they are in now), else its whole scope."""
-    split = run["split"] if pair_ids is None else None
-    return storage.pairs_for_judging(db, run["dataset"], split=split, pair_ids=pair_ids)
+    split = run.split if pair_ids is None else None
+    return store.pairs_for_judging(run.dataset, split=split, pair_ids=pair_ids)
 
 
-def resume_run(
-    db: str | Path,
-    run_id: int,
-    *,
-    backend: judge.JudgeBackend | None = None,
-    api_key: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    on_run: RunCallback | None = None,
-) -> JudgeOutcome:
+def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl()) -> JudgeOutcome:
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
-    run = storage.get_run(db, run_id)
-    settings = _settings_of(run)
-    _check_model_unchanged(run, settings)
-    judged = storage.judged_pair_ids(db, run_id)
-    pairs = _run_pairs(db, run, run["params"].get("pair_ids"))
+    with storage.session(db) as store:
+        run = store.get_run(run_id)
+        settings = _settings_of(run)
+        _check_model_unchanged(run, settings)
+        judged = store.judged_pair_ids(run_id)
+        pairs = _run_pairs(store, run, run.params.get("pair_ids"))
 
-    def reopen() -> int:
-        storage.finish_run(db, run_id, "running")
+    def reopen(store: storage.Store) -> int:
+        store.reopen_run(run_id)
         return run_id
 
-    _, summary, _ = _judge_into_run(
-        db, reopen, pairs, settings, skip=judged, backend=backend, api_key=api_key,
-        on_progress=on_progress, cancel=cancel, on_run=on_run,
-    )
+    _, summary, _ = _judge_into_run(db, reopen, pairs, settings, control, skip=judged)
     return JudgeOutcome(run_id, summary)
 
 
 def rejudge_pairs(
-    db: str | Path,
-    run_id: int,
-    pair_ids: Sequence[int],
-    *,
-    backend: judge.JudgeBackend | None = None,
-    api_key: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
+    db: str | Path, run_id: int, pair_ids: Sequence[int], *, control: RunControl = RunControl()
 ) -> list[Rejudged]:
-    """Judge `pair_ids` again under `run_id`'s own settings, replacing their judgments.
+    """Judge `pair_ids` again under `run_id`'s own settings, replacing their judgments; the
+    run keeps its status.
 
     Used after a relabel or a text fix made a judgment stale. Returns old and new grade per
     pair so the reviewer sees what changed.
     """
-    run = storage.get_run(db, run_id)
-    settings = _settings_of(run)
-    _check_model_unchanged(run, settings)
-    before = storage.run_judgments(db, run_id, pair_ids)
+    with storage.session(db) as store:
+        run = store.get_run(run_id)
+        settings = _settings_of(run)
+        _check_model_unchanged(run, settings)
+        before = store.run_judgments(run_id, pair_ids)
+        pairs = _run_pairs(store, run, pair_ids)
     _, _, judgments = _judge_into_run(
-        db, lambda: run_id, _run_pairs(db, run, pair_ids), settings, skip=set(),
-        backend=backend, api_key=api_key, on_progress=on_progress, cancel=cancel,
-        keep_status=run["status"],
+        db, lambda store: run_id, pairs, settings, control, skip=set(), finish=False
     )
     return [
         Rejudged(

@@ -29,7 +29,7 @@ class RunProgress:
     """
 
     run_id: int
-    status: str
+    status: storage.RunStatus
     planned: int
     done: int
     judged: int
@@ -67,7 +67,7 @@ def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProg
         judged=tally.judged, failed=tally.failed, unparsed=tally.unparsed,
         started_at=tally.started_at, first_at=tally.first_at, last_at=tally.last_at,
         pairs_per_s=rate, eta_s=None if rate is None else remaining / rate, idle_s=idle_s,
-        stalled=tally.status == "running" and idle_s >= STALLED_AFTER_S,
+        stalled=tally.status is storage.RunStatus.RUNNING and idle_s >= STALLED_AFTER_S,
     )
 
 
@@ -84,5 +84,7 @@ def running_progress(
 ) -> list[RunProgress]:
     """The progress of every run of `dataset` whose status is "running", newest first, in
     one store call: what the Runs page polls every few seconds."""
-    tallies = storage.run_tallies(db, dataset=dataset, status="running", window_s=RATE_WINDOW_S)
+    tallies = storage.run_tallies(
+        db, dataset=dataset, status=storage.RunStatus.RUNNING, window_s=RATE_WINDOW_S
+    )
     return [progress_of(t, now) for t in tallies]

@@ -11,6 +11,7 @@ import pandas as pd
 
 import metrics
 import storage
+from grade_scale import Scale
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class RunReport:
     """Judge-versus-human metrics of one run, with 95% query-bootstrap intervals."""
 
     run_id: int
-    grades: list[int]
-    grade_names: list[str]
+    scale: Scale
     metrics: pd.DataFrame
     """Columns metric (as `metrics.summarize` names it), label (for people), value, low, high."""
     confusion: np.ndarray
@@ -55,7 +55,7 @@ class RunReport:
     @property
     def row_shares(self) -> np.ndarray:
         """Share of each human grade judged as each grade ("57% of Exact judged Partial")."""
-        return metrics.row_shares(self.confusion)
+        return np.asarray(metrics.row_shares(self.confusion))
 
     @property
     def headline(self) -> pd.DataFrame:
@@ -81,8 +81,8 @@ class RunReport:
             index="grade", columns="kind", values=["value", "low", "high"])
         wide.columns = [kind if stat == "value" else f"{kind}_{stat}"
                         for stat, kind in wide.columns]
-        wide = wide.reindex(self.grades).rename_axis("grade").reset_index()
-        return wide.assign(name=self.grade_names)[columns]
+        wide = wide.reindex(list(self.scale.grades)).rename_axis("grade").reset_index()
+        return wide.assign(name=list(self.scale.names))[columns]
 
 
 @dataclass(frozen=True)
@@ -124,17 +124,16 @@ _HEADLINE_LABELS = {
 _PER_GRADE_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
 
 
-def metric_label(metric: str, grades: list[int], grade_names: list[str]) -> str:
+def metric_label(metric: str, scale: Scale) -> str:
     """How a person reads a metric's name: `recall_2` on WANDS is "Recall Exact"."""
     if metric in _HEADLINE_LABELS:
         return _HEADLINE_LABELS[metric]
     kind, _, grade = metric.rpartition("_")
-    names = dict(zip(map(str, grades), grade_names))
-    return f"{_PER_GRADE_LABELS.get(kind, kind)} {names.get(grade, grade)}"
+    return f"{_PER_GRADE_LABELS.get(kind, kind)} {scale.name_of(int(grade))}"
 
 
-def _labelled(table: pd.DataFrame, grades: list[int], grade_names: list[str]) -> pd.DataFrame:
-    labels = [metric_label(m, grades, grade_names) for m in table["metric"]]
+def _labelled(table: pd.DataFrame, scale: Scale) -> pd.DataFrame:
+    labels = [metric_label(m, scale) for m in table["metric"]]
     return table.assign(label=labels)[["metric", "label", *table.columns.drop("metric")]]
 
 
@@ -187,12 +186,15 @@ def _confidence_reliability(
 
 
 def _agreement(
-    db: str | Path, dataset: str, graded: pd.DataFrame, grades: list[int]
+    raters: pd.DataFrame, graded: pd.DataFrame, grades: list[int]
 ) -> metrics.RaterAgreement | None:
-    raters = storage.rater_labels(db, dataset)
+    """Judge-human next to human-human agreement, from each named annotator's grades
+    (`storage.rater_labels`) on the pairs the judge graded; None with fewer than two."""
     if raters["author"].nunique() < 2:
         return None
-    judged = pd.DataFrame({"pair_id": graded["pair_id"], "author": "judge", "grade": graded["judge"]})
+    judged = pd.DataFrame(
+        {"pair_id": graded["pair_id"], "author": "judge", "grade": graded["judge"]}
+    )
     both = pd.concat([raters[raters["pair_id"].isin(graded["pair_id"])], judged])
     return metrics.rater_agreement(
         both["pair_id"], both["author"], both["grade"], grades, judge="judge"
@@ -200,11 +202,13 @@ def _agreement(
 
 
 def _report(
-    db: str | Path, run_id: int, dataset: str, frame: pd.DataFrame, *, n_boot: int, seed: int
+    run_id: int, scale: Scale, raters: pd.DataFrame, frame: pd.DataFrame, *, n_boot: int,
+    seed: int,
 ) -> RunReport:
     """The report of `run_id` on the rows of `frame` (`storage.run_labels`, or a subset of
-    it): every number, the counts included, comes from exactly those rows."""
-    grades, names = storage.dataset_scale(db, dataset)
+    it): every number, the counts included, comes from exactly those rows. `raters` are the
+    dataset's annotators' grades (`storage.rater_labels`)."""
+    grades = list(scale.grades)
     graded = _graded(frame)
     human, judged = graded["human"].to_numpy(), graded["judge"].to_numpy()
     if graded.empty:
@@ -224,14 +228,13 @@ def _report(
         )
     return RunReport(
         run_id=run_id,
-        grades=grades,
-        grade_names=names,
-        metrics=_labelled(table, grades, names),
+        scale=scale,
+        metrics=_labelled(table, scale),
         confusion=metrics.confusion_matrix(human, judged, grades),
         per_query=per_query,
         per_class=per_class,
         calibration=_calibration(graded, grades, seed),
-        agreement=None if graded.empty else _agreement(db, dataset, graded, grades),
+        agreement=None if graded.empty else _agreement(raters, graded, grades),
         n_pairs=len(graded),
         n_unjudged=len(frame) - len(graded),
         n_stale=int(frame["stale"].sum()),
@@ -240,13 +243,16 @@ def _report(
 
 def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0) -> RunReport:
     """Metrics of `run_id` against the current human labels, with bootstrap intervals."""
-    dataset = storage.get_run(db, run_id)["dataset"]
-    return _report(db, run_id, dataset, storage.run_labels(db, run_id), n_boot=n_boot, seed=seed)
+    with storage.session(db) as store:
+        dataset = store.get_run(run_id).dataset
+        scale, raters = store.dataset_scale(dataset), store.rater_labels(dataset)
+        frame = store.run_labels(run_id)
+    return _report(run_id, scale, raters, frame, n_boot=n_boot, seed=seed)
 
 
-def _dataset_of(db: str | Path, run_ids: list[int]) -> str:
+def _dataset_of(store: storage.Store, run_ids: list[int]) -> str:
     """The one dataset `run_ids` judge; runs of two datasets share no pair to compare on."""
-    datasets = {r: storage.get_run(db, r)["dataset"] for r in run_ids}
+    datasets = {r: store.get_run(r).dataset for r in run_ids}
     if len(set(datasets.values())) > 1:
         named = ", ".join(f"#{r} {d}" for r, d in datasets.items())
         raise storage.StoreError(f"runs of different datasets cannot be compared ({named})")
@@ -264,13 +270,15 @@ def shared_pair_reports(
     run_ids = list(dict.fromkeys(run_ids))
     if not run_ids:
         raise ValueError("shared_pair_reports needs at least one run")
-    dataset = _dataset_of(db, run_ids)
-    frames = {r: storage.run_labels(db, r) for r in run_ids}
+    with storage.session(db) as store:
+        dataset = _dataset_of(store, run_ids)
+        scale, raters = store.dataset_scale(dataset), store.rater_labels(dataset)
+        frames = {r: store.run_labels(r) for r in run_ids}
     graded = {r: set(frame.loc[frame["judge"].notna(), "pair_id"]) for r, frame in frames.items()}
     shared = set.intersection(*graded.values())
     restricted = {r: frame[frame["pair_id"].isin(shared)] for r, frame in frames.items()}
     return SharedReports(
-        reports={r: _report(db, r, dataset, frame, n_boot=n_boot, seed=seed)
+        reports={r: _report(r, scale, raters, frame, n_boot=n_boot, seed=seed)
                  for r, frame in restricted.items()},
         graded={r: len(pairs) for r, pairs in graded.items()},
         n_pairs=len(shared),
@@ -282,16 +290,18 @@ def compare_runs(
     db: str | Path, run_a: int, run_b: int, *, n_boot: int = 1000, seed: int = 0
 ) -> RunComparison:
     """Paired bootstrap of run B minus run A over the pairs both runs graded."""
-    grades, names = storage.dataset_scale(db, _dataset_of(db, [run_a, run_b]))
-    a, b = (_graded(storage.run_labels(db, r)) for r in (run_a, run_b))
+    with storage.session(db) as store:
+        scale = store.dataset_scale(_dataset_of(store, [run_a, run_b]))
+        a, b = (_graded(store.run_labels(r)) for r in (run_a, run_b))
+    grades = list(scale.grades)
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
     if both.empty:
         differences = pd.DataFrame(columns=columns)
     else:
-        human = both["human"].to_numpy()
-        _, per_query_a = metrics.per_query_confusions(human, both["judge_a"], both["query_id"], grades)
-        _, per_query_b = metrics.per_query_confusions(human, both["judge_b"], both["query_id"], grades)
+        human, queries = both["human"].to_numpy(), both["query_id"]
+        _, per_query_a = metrics.per_query_confusions(human, both["judge_a"], queries, grades)
+        _, per_query_b = metrics.per_query_confusions(human, both["judge_b"], queries, grades)
         differences = (
             metrics.paired_bootstrap(per_query_a, per_query_b, grades, n_boot=n_boot, seed=seed)
             .rename_axis("metric")
@@ -301,7 +311,8 @@ def compare_runs(
     return RunComparison(
         run_a=run_a,
         run_b=run_b,
-        differences=_labelled(differences, grades, names),
-        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]].reset_index(drop=True),
+        differences=_labelled(differences, scale),
+        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]]
+        .reset_index(drop=True),
         n_pairs=len(both),
     )

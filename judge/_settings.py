@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from grade_scale import WANDS_SCALE, Scale
+
 from ._answers import AnswerFormat, answer_format, check_scale
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
@@ -80,7 +82,8 @@ class JudgeSettings:
     api_key_env: str | None = None
     template: str = field(default_factory=lambda: load_template(DEFAULT_TEMPLATE))
     mode: Mode = Mode.LOGPROBS
-    scale: tuple[int, ...] = (0, 1, 2)
+    scale: Scale = WANDS_SCALE
+    """The grades the template asks for; grades given as a tuple are named by number."""
     n_ctx: int = 2048
     n_threads: int | None = None
     n_gpu_layers: int = 0
@@ -108,8 +111,9 @@ class JudgeSettings:
             except ValueError:
                 choices = ", ".join(member.value for member in kind)
                 raise SettingsError(f"{name} {value!r} is not one of {choices}") from None
-        object.__setattr__(self, "scale", tuple(self.scale))
         check_scale(self.scale)
+        if not isinstance(self.scale, Scale):
+            object.__setattr__(self, "scale", Scale.of(self.scale))
         if self.backend is not Backend.LLAMA_CPP:
             if not self.model:
                 raise SettingsError(

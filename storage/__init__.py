@@ -1,10 +1,17 @@
 """The store: one DuckDB file holding datasets, labels with their history, and judge runs.
 
-Every public function takes the database path first and opens a short-lived connection,
-so the app and the CLI can share one file. Nothing here calls a model. Training data
-(splits, curation, export formats, validation) is the sub-room `storage.training`; its
-names callers use are re-exported here.
+Every public function takes the store first: the file's path, or a `Store` from
+`session(db)`, which holds one connection for a unit of work (a script rerun, a command, a
+batch of judgments) and has the same functions as methods. Inside `with session(db):`, a
+function given the same path uses the session's connection too. Connections are short-lived,
+so the app and the CLI can share one file. Nothing here calls a model.
+
+Importers (`storage.importers`) and training data (`storage.training`: splits, curation,
+export formats, validation) are rooms of their own; the names callers use are re-exported
+here.
 """
+
+from grade_scale import WANDS_SCALE, Scale, ScaleError
 
 from ._browse import (
     CellPage,
@@ -16,12 +23,12 @@ from ._browse import (
     label_distribution,
     pair_choices,
     query_classes,
-    review_card,
     stale_pair_ids,
 )
+from ._card import CardJudgment, ReviewCard, review_card
 from ._check import CheckProblem, CheckReport, check_store
-from ._datasets import dataset_scale, dataset_stats, list_datasets
-from ._db import StoreWait, connect, on_store_wait, schema_version, transaction
+from ._datasets import DatasetStats, SplitCounts, dataset_scale, dataset_stats, list_datasets
+from ._db import Db, connect, released, schema_version, transaction
 from ._errors import (
     MESSAGE_LIMIT,
     ImportFormatError,
@@ -32,13 +39,8 @@ from ._errors import (
     StoreOpenError,
     shorten,
 )
-from ._import_batch import WANDS_SCALE, ImportSummary, Scale
-from ._import_instruction import import_instruction_jsonl
-from ._import_judgement_ai import import_judgement_ai
-from ._import_table import ColumnMap, import_table, parse_label_map, query_id_for
-from ._import_trec import import_trec
-from ._import_wands import import_wands
 from ._labels import (
+    CurrentLabel,
     current_label,
     label_history,
     rater_labels,
@@ -55,9 +57,11 @@ from ._manage import (
     run_footprint,
 )
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
+from ._queue import StoreWait, on_store_wait
 from ._reviewed import reviewers
 from ._runs import (
     JUDGMENT_COLUMNS,
+    Run,
     RunTally,
     create_run,
     finish_run,
@@ -65,11 +69,25 @@ from ._runs import (
     judged_pair_ids,
     list_runs,
     record_judgments,
+    reopen_run,
     run_judgments,
     run_tallies,
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
+from ._store import Store, session
+from ._vocab import RunStatus, Split
+from .importers import (
+    ColumnMap,
+    ImportSummary,
+    import_instruction_jsonl,
+    import_judgement_ai,
+    import_table,
+    import_trec,
+    import_wands,
+    parse_label_map,
+    query_id_for,
+)
 from .training import (
     SELECTION_KINDS,
     TRAINING_FORMATS,
@@ -94,6 +112,20 @@ from .training import (
 )
 
 __all__ = [
+    "Db",
+    "Store",
+    "session",
+    "released",
+    "DatasetStats",
+    "CardJudgment",
+    "CurrentLabel",
+    "ReviewCard",
+    "Run",
+    "RunStatus",
+    "Split",
+    "reopen_run",
+    "SplitCounts",
+    "ScaleError",
     "Curation",
     "ExportResult",
     "SELECTION_KINDS",

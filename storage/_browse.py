@@ -1,5 +1,5 @@
 """The queries the review dashboard pages need: a run's confusion counts, one cell's pairs a
-page at a time, the review card of one pair, and small counts for the Overview.
+page at a time, and small counts for the Overview.
 
 Everything is computed in DuckDB and only a page of rows crosses into Python, so the screens
 stay fast with a million judgments in the store (see bench/ui_latency.py).
@@ -7,22 +7,16 @@ stay fast with a million judgments in the store (see bench/ui_latency.py).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from ._db import connect
+from ._db import Db, connect
 from ._errors import NotFoundError, StoreError
-from ._labels import label_history
-from ._pairs import _STALE
+from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
-
-# The stale test (`_STALE`) when filtering a whole run: only documents edited after the run's first
-# judgment can make one stale, so the join is with those few instead of every document.
-_STALE_IN_RUN = "(c.changed_at > j.created_at OR coalesce(r.updated_at > j.created_at, false))"
+from ._vocab import Split
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.
@@ -30,15 +24,13 @@ _JOINS = {
     "p": "JOIN pairs p USING (pair_id)",
     "q": "JOIN queries q ON q.dataset = p.dataset AND q.query_id = p.query_id",
     "d": "JOIN documents d ON d.dataset = p.dataset AND d.doc_id = p.doc_id",
-    "r": "LEFT JOIN (SELECT dataset, doc_id, updated_at FROM documents WHERE updated_at > "
-         "(SELECT min(created_at) FROM judgments WHERE run_id = $run_id)) r "
-         "ON r.dataset = p.dataset AND r.doc_id = p.doc_id",
+    "s": STALENESS,
 }
 
 
 def _run_pairs(tables: set[str]) -> str:
     """FROM + WHERE over the judged, labelled pairs of $run_id, joining `tables` (aliases)."""
-    if tables & {"q", "d", "r"}:
+    if tables & {"q", "d"}:
         tables = tables | {"p"}
     joins = "".join(f" {_JOINS[t]}" for t in _JOINS if t in tables)
     return (
@@ -82,7 +74,7 @@ class PairFilters:
     """
 
     query_class: str | None = None
-    split: str | None = None
+    split: Split | None = None
     min_confidence: float | None = None
     max_confidence: float | None = None
     stale: bool | None = None
@@ -117,9 +109,9 @@ class PairFilters:
             clauses.append("j.confidence <= $max_confidence")
             params["max_confidence"] = float(self.max_confidence)
         if self.stale is not None:
-            clauses.append(f"{_STALE_IN_RUN} = $stale")
+            clauses.append("s.stale = $stale")
             params["stale"] = self.stale
-            tables.add("r")
+            tables.add("s")
         if self.text is not None and self.text.strip():
             clauses.append(f"({_TEXT_MATCH})")
             params["text"] = contains_pattern(self.text.strip())
@@ -158,7 +150,7 @@ def _run_scale(con: Any, run_id: int) -> list[int]:
 
 
 def confusion_counts(
-    db: str | Path, run_id: int, *, filters: PairFilters = NO_FILTERS
+    db: Db, run_id: int, *, filters: PairFilters = NO_FILTERS
 ) -> pd.DataFrame:
     """Pairs of `run_id` per (human grade, judge grade): a k x k frame over the run's scale,
     rows human, columns judge. Pairs without a human label or a judge grade are left out."""
@@ -193,7 +185,7 @@ def _cell_where(human: int | None, judge: int | None, disagreeing: bool) -> tupl
 
 
 def confusion_cell_pairs(
-    db: str | Path,
+    db: Db,
     run_id: int,
     *,
     human: int,
@@ -219,7 +211,7 @@ def confusion_cell_pairs(
     with connect(db) as con:
         total = con.execute(
             f"SELECT count(*) {_run_pairs(tables)}{cell}{where}", params
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         # Pick the page's pair ids on the narrow join, then fetch the text for those rows only.
         rows = con.execute(
             f"""
@@ -230,12 +222,12 @@ def confusion_cell_pairs(
             )
             SELECT j.pair_id, q.query, q.query_class, d.title AS product_name,
                    d.doc_class AS product_class, p.split, c.grade AS human, j.grade AS judge,
-                   j.confidence, {_STALE} AS stale
+                   j.confidence, s.stale
             FROM page
             JOIN judgments j ON j.run_id = $run_id AND j.pair_id = page.pair_id
             JOIN current_labels c ON c.pair_id = page.pair_id
             JOIN pairs p ON p.pair_id = page.pair_id
-            {_JOINS["q"]} {_JOINS["d"]}
+            {_JOINS["q"]} {_JOINS["d"]} {STALENESS}
             ORDER BY {order} {direction} NULLS LAST, j.pair_id
             """,
             {**params, "limit": int(limit), "offset": int(offset)},
@@ -244,7 +236,7 @@ def confusion_cell_pairs(
 
 
 def cell_pair_ids(
-    db: str | Path,
+    db: Db,
     run_id: int,
     *,
     human: int | None = None,
@@ -265,64 +257,12 @@ def cell_pair_ids(
     return [int(r[0]) for r in rows]
 
 
-def stale_pair_ids(db: str | Path, run_id: int) -> list[int]:
+def stale_pair_ids(db: Db, run_id: int) -> list[int]:
     """Pairs whose judgment in `run_id` predates a change to their label or document."""
     return cell_pair_ids(db, run_id, filters=PairFilters(stale=True))
 
 
-def review_card(db: str | Path, pair_id: int, run_id: int | None = None) -> dict[str, Any]:
-    """Everything the review card shows for one pair.
-
-    Keys: pair_id, dataset, split, query_id, query, query_class, doc_id, product_name,
-    product_class, category_hierarchy, product_description, extra_fields (the document's other
-    columns), grades, grade_names, label (the current label or None), history (every label
-    event, oldest first), judgment (the judgment in `run_id` with `stale`, or None).
-    """
-    with connect(db) as con:
-        cursor = con.execute(
-            """
-            SELECT p.pair_id, p.dataset, p.split, p.query_id, q.query, q.query_class, p.doc_id,
-                   d.title AS product_name, d.doc_class AS product_class,
-                   d.category AS category_hierarchy, d.description AS product_description,
-                   d.fields, d.updated_at, s.grades, s.grade_names
-            FROM pairs p
-            JOIN datasets s USING (dataset)
-            LEFT JOIN queries q ON q.dataset = p.dataset AND q.query_id = p.query_id
-            LEFT JOIN documents d ON d.dataset = p.dataset AND d.doc_id = p.doc_id
-            WHERE p.pair_id = ?
-            """,
-            [pair_id],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise NotFoundError(f"pair {pair_id} does not exist")
-        card = dict(zip([c[0] for c in cursor.description], row))
-        cursor = con.execute("SELECT * FROM current_labels WHERE pair_id = ?", [pair_id])
-        label = cursor.fetchone()
-        card["label"] = dict(zip([c[0] for c in cursor.description], label)) if label else None
-        card["judgment"] = None
-        if run_id is not None:
-            cursor = con.execute(
-                "SELECT * EXCLUDE (run_id) FROM judgments WHERE run_id = ? AND pair_id = ?",
-                [run_id, pair_id],
-            )
-            judged = cursor.fetchone()
-            if judged is not None:
-                judgment = dict(zip([c[0] for c in cursor.description], judged))
-                changed = card["label"]["changed_at"] if card["label"] else None
-                judgment["stale"] = bool(
-                    (changed is not None and changed > judgment["created_at"])
-                    or (card["updated_at"] is not None
-                        and card["updated_at"] > judgment["created_at"])
-                )
-                card["judgment"] = judgment
-    card["extra_fields"] = json.loads(card.pop("fields") or "{}")
-    card["grades"], card["grade_names"] = list(card["grades"]), list(card["grade_names"])
-    card["history"] = label_history(db, pair_id)
-    return card
-
-
-def label_distribution(db: str | Path, dataset: str) -> pd.DataFrame:
+def label_distribution(db: Db, dataset: str) -> pd.DataFrame:
     """Pairs of `dataset` per split ('unassigned' when none) and current grade (None: no
     label): columns split, grade, pairs."""
     with connect(db) as con:
@@ -336,7 +276,7 @@ def label_distribution(db: str | Path, dataset: str) -> pd.DataFrame:
         ).df()
 
 
-def query_classes(db: str | Path, dataset: str) -> list[str]:
+def query_classes(db: Db, dataset: str) -> list[str]:
     """The distinct query classes of `dataset`, sorted, for a filter's choices."""
     with connect(db) as con:
         rows = con.execute(
@@ -347,7 +287,7 @@ def query_classes(db: str | Path, dataset: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def pair_choices(db: str | Path, dataset: str, *, limit: int = 50) -> pd.DataFrame:
+def pair_choices(db: Db, dataset: str, *, limit: int = 50) -> pd.DataFrame:
     """The first `limit` pairs of `dataset` by query (pair_id, query, product_name), to pick
     one for a prompt preview without loading the dataset."""
     with connect(db) as con:
@@ -363,7 +303,7 @@ def pair_choices(db: str | Path, dataset: str, *, limit: int = 50) -> pd.DataFra
         ).df()
 
 
-def data_version(db: str | Path) -> tuple[Any, ...]:
+def data_version(db: Db) -> tuple[Any, ...]:
     """A value that changes whenever labels, judgments, documents or splits change, from any
     process: the key that keeps cached frames of the dashboard fresh."""
     with connect(db) as con:
@@ -377,5 +317,5 @@ def data_version(db: str | Path) -> tuple[Any, ...]:
                        (SELECT max(run_id) FROM judge_runs),
                        (SELECT sum(hash(pair_id, split)) FROM pairs)
                 """
-            ).fetchone()
+            ).fetchall()[0]
         )

@@ -3,10 +3,11 @@ page's check.
 
 DuckDB verifies a block's checksum when it reads the block, and everyday screens read only
 the blocks they need, so a damaged block can go unnoticed for months; reading every row of
-every table finds it. Then the rules that no index enforces (schema migration 2 dropped them
-for speed) and those no constraint can state are checked with one query each: unique keys,
-references between tables, the label cache equal to a rebuild from the label events, every
-grade on its dataset's scale, splits made per query. The store is opened read-only.
+every table finds it. Then the store's rules are checked with one query each: unique keys
+(the schema enforces them from version 4; an older store, which this reads without bringing
+it forward, may break them), references between tables, the label cache equal to a rebuild
+from the label events, every grade on its dataset's scale, splits made per query. The store
+is opened read-only, unless a session already has it open.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ._db import connect
+from ._db import Db, connect, path_of
 from ._errors import StoreOpenError, shorten
 from ._labels import current_labels_from
 
@@ -221,14 +222,14 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
-def check_store(db: str | Path) -> CheckReport:
+def check_store(db: Db) -> CheckReport:
     """Read every table of the store at `db` in full and check its rules; change nothing.
 
     Raises `StoreOpenError` when the file cannot be opened as a store at all; everything
     found after opening (an unreadable table, a broken rule) is a `CheckProblem` in the report.
     """
-    path = Path(db).resolve()
-    with connect(path, read_only=True) as con:
+    path = path_of(db).resolve()
+    with connect(db, read_only=True) as con:
         rows: dict[str, int] = {}
         problems: list[CheckProblem] = []
         tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()

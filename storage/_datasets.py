@@ -2,47 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from ._db import connect
+from grade_scale import Scale
+
+from ._db import Db, connect
 from ._errors import NotFoundError, StoreError
 from ._reviewed import review_condition
 
-WANDS_GRADES = (0, 1, 2)
-WANDS_GRADE_NAMES = ("Irrelevant", "Partial", "Exact")
-
 
 def ensure_dataset(
-    con: duckdb.DuckDBPyConnection,
-    dataset: str,
-    *,
-    grades: Sequence[int] = WANDS_GRADES,
-    grade_names: Sequence[str] = WANDS_GRADE_NAMES,
-    source: str | None = None,
+    con: duckdb.DuckDBPyConnection, dataset: str, scale: Scale, *, source: str | None = None
 ) -> None:
-    """Create `dataset` with its scale, or check that an existing one has the same scale."""
-    if len(grades) != len(grade_names):
-        raise StoreError("every grade needs a name")
+    """Create `dataset` with its scale, or check that an existing one has the same grades."""
     # fetchall, not fetchone: DuckDB 2 refuses `register` after a half-read result.
     rows = con.execute("SELECT grades FROM datasets WHERE dataset = ?", [dataset]).fetchall()
     row = rows[0] if rows else None
     if row is None:
         con.execute(
             "INSERT INTO datasets (dataset, grades, grade_names, source) VALUES (?, ?, ?, ?)",
-            [dataset, list(grades), list(grade_names), source],
+            [dataset, list(scale.grades), list(scale.names), source],
         )
-    elif list(row[0]) != list(grades):
+    elif list(row[0]) != list(scale.grades):
         raise StoreError(
-            f"dataset {dataset!r} has grades {list(row[0])}, not {list(grades)}; "
+            f"dataset {dataset!r} has grades {list(row[0])}, not {list(scale.grades)}; "
             "import into a new dataset name"
         )
 
 
-def list_datasets(db: str | Path) -> list[dict[str, Any]]:
+def list_datasets(db: Db) -> list[dict[str, Any]]:
     """Every dataset with its scale and number of queries, documents and pairs."""
     with connect(db) as con:
         cursor = con.execute(
@@ -58,30 +50,59 @@ def list_datasets(db: str | Path) -> list[dict[str, Any]]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def dataset_scale(db: str | Path, dataset: str) -> tuple[list[int], list[str]]:
-    """The grades of `dataset` and their names, in scale order."""
+def dataset_scale(db: Db, dataset: str) -> Scale:
+    """The scale `dataset` is labelled on."""
     with connect(db) as con:
         return _scale(con, dataset)
 
 
-def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[list[int], list[str]]:
+def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> Scale:
     row = con.execute(
         "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no dataset named {dataset!r}")
-    return list(row[0]), list(row[1])
+    return Scale(row[0], row[1])
 
 
-def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
-    """Counts for `dataset`: queries (and `queries_with_pairs`, since a dataset may list
-    queries nobody labelled: WANDS's query.csv has 480, its sample labels 36 of them),
-    documents, pairs, labelled pairs, the reviewed, confirmed and corrected pairs (the words
-    of `_reviewed`), and `labels` (grade -> pairs with that current label) and `splits`
-    (split -> queries, pairs)."""
+@dataclass(frozen=True)
+class SplitCounts:
+    """The queries and pairs of one split."""
+
+    queries: int
+    pairs: int
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """What a dataset holds, as the Overview and `cli.py stats` show it.
+
+    `queries_with_pairs` differs from `queries` when a dataset lists queries nobody labelled
+    (WANDS's query.csv has 480, its sample labels 36 of them). Reviewed, confirmed and
+    corrected pairs are the words of `_reviewed`. `labels` maps each grade of the scale to
+    the pairs with that current label; `splits` maps each split ('unassigned' for pairs in
+    none) to its counts.
+    """
+
+    dataset: str
+    scale: Scale
+    queries: int
+    queries_with_pairs: int
+    documents: int
+    pairs: int
+    labelled_pairs: int
+    reviewed_pairs: int
+    confirmed_pairs: int
+    corrected_pairs: int
+    labels: Mapping[int, int]
+    splits: Mapping[str, SplitCounts]
+
+
+def dataset_stats(db: Db, dataset: str) -> DatasetStats:
+    """The counts of `dataset` (see `DatasetStats`)."""
     with connect(db) as con:
-        grades, names = _scale(con, dataset)
-        counts = con.execute(
+        scale = _scale(con, dataset)
+        queries, documents, pairs, labelled, with_pairs = con.execute(
             """
             SELECT
                 (SELECT count(*) FROM queries WHERE dataset = $d),
@@ -92,7 +113,7 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
                 (SELECT count(DISTINCT query_id) FROM pairs WHERE dataset = $d)
             """,
             {"d": dataset},
-        ).fetchone()
+        ).fetchall()[0]
         reviewed, confirmed, corrected = con.execute(
             f"""
             SELECT count(*) FILTER (WHERE {review_condition("reviewed")}),
@@ -101,7 +122,7 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
             FROM pairs p LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ?
             """,
             [dataset],
-        ).fetchone()
+        ).fetchall()[0]
         labels = dict(
             con.execute(
                 "SELECT c.grade, count(*) FROM pairs p JOIN current_labels c USING (pair_id) "
@@ -110,25 +131,16 @@ def dataset_stats(db: str | Path, dataset: str) -> dict[str, Any]:
             ).fetchall()
         )
         splits = {
-            split: {"queries": q, "pairs": n}
+            split: SplitCounts(queries=q, pairs=n)
             for split, q, n in con.execute(
                 "SELECT coalesce(split, 'unassigned'), count(DISTINCT query_id), count(*) "
                 "FROM pairs WHERE dataset = ? GROUP BY ALL ORDER BY 1",
                 [dataset],
             ).fetchall()
         }
-    return {
-        "dataset": dataset,
-        "grades": grades,
-        "grade_names": names,
-        "queries": counts[0],
-        "queries_with_pairs": counts[4],
-        "documents": counts[1],
-        "pairs": counts[2],
-        "labelled_pairs": counts[3],
-        "reviewed_pairs": reviewed,
-        "confirmed_pairs": confirmed,
-        "corrected_pairs": corrected,
-        "labels": {grade: int(labels.get(grade, 0)) for grade in grades},
-        "splits": splits,
-    }
+    return DatasetStats(
+        dataset=dataset, scale=scale, queries=queries, queries_with_pairs=with_pairs,
+        documents=documents, pairs=pairs, labelled_pairs=labelled, reviewed_pairs=reviewed,
+        confirmed_pairs=confirmed, corrected_pairs=corrected,
+        labels={grade: int(labels.get(grade, 0)) for grade in scale.grades}, splits=splits,
+    )

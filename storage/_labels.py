@@ -9,13 +9,14 @@ what the log says, rewritten for the touched pairs inside the same transaction a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from ._db import connect, transaction
+from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
 
 
@@ -48,15 +49,14 @@ GROUP BY live.pair_id
 """
 
 
-# current_labels has no index (schema migration 2): the refresh deletes the touched pairs'
-# rows and inserts them again, which keeps one row per pair.
 _REFRESH = "INSERT INTO current_labels " + current_labels_from(
     "SELECT * FROM label_events WHERE pair_id IN (SELECT pair_id FROM _touched)"
 )
 
 
 def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[int] | str) -> None:
-    """Recompute `current_labels` for `pair_ids` (a list, or the name of a relation with `pair_id`)."""
+    """Recompute `current_labels` for `pair_ids` (a list, or the name of a relation with
+    `pair_id`): their rows are deleted and written again from the label events."""
     source = pair_ids if isinstance(pair_ids, str) else None
     con.execute("CREATE OR REPLACE TEMP TABLE _touched (pair_id BIGINT)")
     if source is None:
@@ -69,14 +69,17 @@ def refresh_current_labels(con: duckdb.DuckDBPyConnection, pair_ids: Iterable[in
 
 
 def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    """Append `import` events from `relation` (pair_id, grade, author) where they change something.
+    """Append `import` events from `relation` (pair_id, grade, author) where they change
+    something, and bring the current labels of those pairs up to date.
 
     A pair whose newest import event by the same author already has this grade gets no new
     event, so importing the same file twice is a no-op. Returns the number of new events.
 
-    `current_labels` is written directly for a pair that had no event before and gets one
-    graded event now (what `refresh_current_labels` would compute from that single event);
-    every other touched pair goes through the general refresh.
+    A pair with no event before and one graded event now (every pair of a first import)
+    has that event as its current label, which is what `refresh_current_labels` computes
+    from it; it is written directly, since the refresh's aggregation over a WANDS-sized
+    import costs a large share of the import (`bench/import_scale.py --steps`). Every other
+    touched pair goes through the refresh.
     """
     con.execute(
         f"""
@@ -94,7 +97,7 @@ def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
         )
         SELECT nextval('event_id_seq') AS event_id, n.pair_id, n.grade, n.author,
                n.grade IS NOT NULL AND seen.pair_id IS NULL AND repeated.pair_id IS NULL
-                   AS direct,
+                   AS first_label,
                current_timestamp::TIMESTAMP AS created_at
         FROM {relation} AS n
         LEFT JOIN old ON old.pair_id = n.pair_id AND old.author IS NOT DISTINCT FROM n.author
@@ -103,9 +106,9 @@ def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
         WHERE old.grade IS DISTINCT FROM n.grade
         """
     )
-    count, general = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE NOT direct) FROM _new_labels"
-    ).fetchone()
+    count, others = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT first_label) FROM _new_labels"
+    ).fetchall()[0]
     if count:
         con.execute(
             "INSERT INTO label_events (event_id, pair_id, grade, source, author, created_at) "
@@ -116,11 +119,11 @@ def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
             INSERT INTO current_labels
                 (pair_id, grade, original_grade, source, event_id, unsure, note, changed_at)
             SELECT pair_id, grade, grade, 'import', event_id, false, NULL, created_at
-            FROM _new_labels WHERE direct
+            FROM _new_labels WHERE first_label
             """
         )
-    if general:
-        refresh_current_labels(con, "(SELECT pair_id FROM _new_labels WHERE NOT direct)")
+    if others:
+        refresh_current_labels(con, "(SELECT pair_id FROM _new_labels WHERE NOT first_label)")
     con.execute("DROP TABLE _new_labels")
     return int(count)
 
@@ -137,7 +140,7 @@ def _check_grade(con: duckdb.DuckDBPyConnection, pair_id: int, grade: int | None
 
 
 def record_review(
-    db: str | Path,
+    db: Db,
     pair_id: int,
     *,
     author: str,
@@ -158,12 +161,12 @@ def record_review(
             "INSERT INTO label_events (pair_id, grade, source, author, note, unsure) "
             "VALUES (?, ?, 'review', ?, ?, ?) RETURNING event_id",
             [pair_id, grade, author, note, unsure],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         refresh_current_labels(con, [pair_id])
     return int(event_id)
 
 
-def undo_last_review(db: str | Path, pair_id: int, *, author: str) -> int | None:
+def undo_last_review(db: Db, pair_id: int, *, author: str) -> int | None:
     """Revert the newest review event of `pair_id` that is still in force.
 
     Appends a `revert` event and returns its id, or None when there is no review to undo
@@ -178,19 +181,19 @@ def undo_last_review(db: str | Path, pair_id: int, *, author: str) -> int | None
                   SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert')
             """,
             [pair_id, pair_id],
-        ).fetchone()
+        ).fetchall()[0]
         if row[0] is None:
             return None
         event_id = con.execute(
             "INSERT INTO label_events (pair_id, source, author, reverts) "
             "VALUES (?, 'revert', ?, ?) RETURNING event_id",
             [pair_id, author, row[0]],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         refresh_current_labels(con, [pair_id])
     return int(event_id)
 
 
-def label_history(db: str | Path, pair_id: int) -> list[dict[str, Any]]:
+def label_history(db: Db, pair_id: int) -> list[dict[str, Any]]:
     """Every label event of `pair_id`, oldest first, each with `reverted` (True if undone)."""
     with connect(db) as con:
         cursor = con.execute(
@@ -207,17 +210,35 @@ def label_history(db: str | Path, pair_id: int) -> list[dict[str, Any]]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def current_label(db: str | Path, pair_id: int) -> dict[str, Any] | None:
-    """The label in force for `pair_id` (grade, original_grade, source, unsure, note), or None."""
+@dataclass(frozen=True)
+class CurrentLabel:
+    """The label in force for a pair, as its label events say (`current_labels_from`).
+
+    `grade` is the newest grade not undone (None: graded by nobody), `original_grade` the
+    newest imported one; `source` and `event_id` name the event `grade` comes from. `unsure`
+    and `note` are the newest mark and note; `changed_at` is when the grade last changed.
+    """
+
+    pair_id: int
+    grade: int | None
+    original_grade: int | None
+    source: str | None
+    event_id: int | None
+    unsure: bool
+    note: str | None
+    changed_at: datetime | None
+
+
+def current_label(db: Db, pair_id: int) -> CurrentLabel | None:
+    """The label in force for `pair_id`, or None when it has no label event."""
     with connect(db) as con:
         cursor = con.execute("SELECT * FROM current_labels WHERE pair_id = ?", [pair_id])
         row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], row))
+        names = [d[0] for d in cursor.description]
+    return None if row is None else CurrentLabel(**dict(zip(names, row)))
 
 
-def rater_labels(db: str | Path, dataset: str) -> pd.DataFrame:
+def rater_labels(db: Db, dataset: str) -> pd.DataFrame:
     """Each named annotator's imported grade per pair of `dataset` (pair_id, author, grade).
 
     Datasets labelled by several people carry one import event per annotator; these are the

@@ -9,11 +9,10 @@ removes all of it or, on any failure, nothing. What a delete removes is counted 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import duckdb
 
-from ._db import connect, transaction
+from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
 
 # The tables that name a dataset: renaming one renames it in each.
@@ -62,7 +61,7 @@ class Footprint:
 
 def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> Footprint:
     counts = {
-        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
+        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[0][0]
         for table, where in rows.items()
     }
     return Footprint(
@@ -93,7 +92,7 @@ def _new_name(name: str, what: str) -> str:
     return name.strip()
 
 
-def rename_dataset(db: str | Path, old: str, new: str) -> None:
+def rename_dataset(db: Db, old: str, new: str) -> None:
     """Give dataset `old` the name `new` everywhere it is named (its queries, documents,
     pairs and runs follow). Refuses an empty name or one another dataset has."""
     new = _new_name(new, "dataset")
@@ -106,7 +105,7 @@ def rename_dataset(db: str | Path, old: str, new: str) -> None:
                         {"old": old, "new": new})
 
 
-def dataset_footprint(db: str | Path, dataset: str) -> Footprint:
+def dataset_footprint(db: Db, dataset: str) -> Footprint:
     """What `delete_dataset` would remove: the dataset's queries, documents, pairs, label
     events (with their current labels), judge runs and judgments."""
     with connect(db) as con:
@@ -114,7 +113,7 @@ def dataset_footprint(db: str | Path, dataset: str) -> Footprint:
         return _count(con, _DATASET_ROWS, {"dataset": dataset})
 
 
-def delete_dataset(db: str | Path, dataset: str) -> Footprint:
+def delete_dataset(db: Db, dataset: str) -> Footprint:
     """Remove `dataset` and everything of it, all or nothing; returns what was removed."""
     with connect(db) as con, transaction(con):
         _check_dataset(con, dataset)
@@ -123,7 +122,7 @@ def delete_dataset(db: str | Path, dataset: str) -> Footprint:
     return footprint
 
 
-def rename_run(db: str | Path, run_id: int, name: str) -> None:
+def rename_run(db: Db, run_id: int, name: str) -> None:
     """Give judge run `run_id` the name `name` (not empty; names need not be unique, the
     run id is what identifies a run)."""
     name = _new_name(name, "judge run")
@@ -132,14 +131,14 @@ def rename_run(db: str | Path, run_id: int, name: str) -> None:
         con.execute("UPDATE judge_runs SET name = ? WHERE run_id = ?", [name, run_id])
 
 
-def run_footprint(db: str | Path, run_id: int) -> Footprint:
+def run_footprint(db: Db, run_id: int) -> Footprint:
     """What `delete_run` would remove: the run and its judgments (labels stay)."""
     with connect(db) as con:
         _check_run(con, run_id)
         return _count(con, _RUN_ROWS, {"run_id": run_id})
 
 
-def delete_run(db: str | Path, run_id: int) -> int:
+def delete_run(db: Db, run_id: int) -> int:
     """Remove judge run `run_id` and its judgments, all or nothing; returns the number of
     judgments removed."""
     with connect(db) as con, transaction(con):

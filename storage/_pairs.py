@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ._db import connect
+from ._db import Db, connect
+from ._vocab import Split
 
 # Template field name -> documents column.
 DOCUMENT_FIELDS = {
@@ -23,9 +23,9 @@ DOCUMENT_FIELDS = {
     "product_description": "description",
 }
 
-# A judgment is stale when the pair's current label or its document changed after it was made
-# (over judgments j, current_labels c and documents d).
-_STALE = "(c.changed_at > j.created_at OR d.updated_at > j.created_at)"
+# Each judgment `j` with `s.stale`, from the schema's one rule (the `judgment_staleness` view);
+# NULL when there is no judgment `j`.
+STALENESS = "LEFT JOIN judgment_staleness s ON s.run_id = j.run_id AND s.pair_id = j.pair_id"
 
 _PAIR_TEXT = f"""
     SELECT p.pair_id, p.dataset, p.query_id, p.doc_id, p.split, q.query, q.query_class,
@@ -46,10 +46,10 @@ def _with_extra_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def pairs_for_judging(
-    db: str | Path,
+    db: Db,
     dataset: str,
     *,
-    split: str | None = None,
+    split: Split | None = None,
     pair_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The pairs of `dataset` (optionally one split, or just `pair_ids`) with every text field
@@ -70,7 +70,7 @@ def pairs_for_judging(
         return [_with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()]
 
 
-def run_labels(db: str | Path, run_id: int) -> pd.DataFrame:
+def run_labels(db: Db, run_id: int) -> pd.DataFrame:
     """One row per pair judged in `run_id` that has a current human label.
 
     Columns: pair_id, query_id, query_class, split, human, judge (NA when the judge failed or
@@ -82,12 +82,12 @@ def run_labels(db: str | Path, run_id: int) -> pd.DataFrame:
             f"""
             SELECT j.pair_id, p.query_id, q.query_class, p.split,
                    c.grade AS human, j.grade AS judge, j.probs, j.expected_grade,
-                   j.confidence, j.parse_status, {_STALE} AS stale
+                   j.confidence, j.parse_status, s.stale
             FROM judgments j
             JOIN pairs p USING (pair_id)
             JOIN queries q USING (dataset, query_id)
-            JOIN documents d USING (dataset, doc_id)
             JOIN current_labels c USING (pair_id)
+            {STALENESS}
             WHERE j.run_id = ? AND c.grade IS NOT NULL
             ORDER BY p.query_id, j.pair_id
             """,

@@ -14,10 +14,9 @@ confirmed nor corrected: there was no grade to keep or change.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from ._db import connect
+from ._db import Db, connect
 
 ReviewWord = Literal["reviewed", "confirmed", "corrected"]
 
@@ -49,7 +48,7 @@ def review_condition(word: ReviewWord, pair_id: str = "p.pair_id") -> str:
     raise ValueError(f"unknown review word {word!r}")
 
 
-def reviewers(db: str | Path, dataset: str) -> list[str]:
+def reviewers(db: Db, dataset: str) -> list[str]:
     """The authors of the review events in force on pairs of `dataset`, sorted: the
     choices of the reviewer filter."""
     with connect(db) as con:

@@ -11,23 +11,50 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ._db import connect, transaction
+from grade_scale import Scale
+
+from ._db import Db, connect, transaction
 from ._errors import NotFoundError
+from ._vocab import ENDINGS, RunStatus, Split
 
 JUDGMENT_COLUMNS = (
     "pair_id", "grade", "probs", "expected_grade", "confidence", "raw_output",
     "parse_status", "error", "latency_ms", "prompt_tokens", "completion_tokens",
 )
-RUN_STATUSES = ("running", "done", "cancelled", "failed", "imported")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One judge run as `get_run` reads it: what made its judgments, and where it stands.
+
+    `scale` is the run's grades, named as its dataset names them. `params` are the judge
+    settings stored with it (decoded JSON); `resumed_at` is the last time it was set back to
+    running, if ever.
+    """
+
+    run_id: int
+    name: str
+    dataset: str
+    split: Split | None
+    backend: str
+    model: str
+    model_sha256: str | None
+    prompt_template: str
+    prompt_sha256: str
+    scale: Scale
+    params: Mapping[str, Any]
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    resumed_at: datetime | None
 
 
 def create_run(
-    db: str | Path,
+    db: Db,
     *,
     name: str,
     dataset: str,
@@ -37,9 +64,9 @@ def create_run(
     prompt_sha256: str,
     scale: Sequence[int],
     model_sha256: str | None = None,
-    split: str | None = None,
+    split: Split | None = None,
     params: Mapping[str, Any] | None = None,
-    status: str = "running",
+    status: RunStatus = RunStatus.RUNNING,
 ) -> int:
     """Record a new judge run with its provenance; returns its run_id."""
     with connect(db) as con:
@@ -53,11 +80,11 @@ def create_run(
             """,
             [name, dataset, split, backend, model, model_sha256, prompt_template,
              prompt_sha256, list(scale), json.dumps(dict(params or {})), status],
-        ).fetchone()
+        ).fetchall()[0]
     return int(row[0])
 
 
-def record_judgments(db: str | Path, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
+def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
     """Write judgment records (keys: JUDGMENT_COLUMNS) for `run_id`, replacing earlier ones."""
     frame = pd.DataFrame([{k: r.get(k) for k in JUDGMENT_COLUMNS} for r in records],
                          columns=list(JUDGMENT_COLUMNS))
@@ -82,7 +109,7 @@ def record_judgments(db: str | Path, run_id: int, records: Iterable[Mapping[str,
     return len(frame)
 
 
-def judged_pair_ids(db: str | Path, run_id: int) -> set[int]:
+def judged_pair_ids(db: Db, run_id: int) -> set[int]:
     """Pairs `run_id` has a result for; failed pairs (parse_status 'error') are left out so a
     resumed run tries them again."""
     with connect(db) as con:
@@ -93,7 +120,7 @@ def judged_pair_ids(db: str | Path, run_id: int) -> set[int]:
 
 
 def run_judgments(
-    db: str | Path, run_id: int, pair_ids: Sequence[int] | None = None
+    db: Db, run_id: int, pair_ids: Sequence[int] | None = None
 ) -> dict[int, dict[str, Any]]:
     """The judgments of `run_id` (all, or for `pair_ids`) as records keyed by pair_id."""
     with connect(db) as con:
@@ -107,37 +134,54 @@ def run_judgments(
     return {int(r["pair_id"]): r for r in records}
 
 
-def finish_run(db: str | Path, run_id: int, status: str) -> None:
-    """Mark `run_id` as done, cancelled or failed, or back to running on resume (which
-    records `resumed_at`)."""
-    if status not in RUN_STATUSES:
-        raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
+def finish_run(db: Db, run_id: int, status: RunStatus) -> None:
+    """Mark `run_id` as ended: done, cancelled or failed. A run goes back to running only
+    through `reopen_run`, which says when."""
+    if status not in ENDINGS:
+        raise ValueError(
+            f"a run ends {', '.join(sorted(ENDINGS))}, not {str(status)!r}; reopen_run resumes one"
+        )
     with connect(db) as con:
         con.execute(
-            """
-            UPDATE judge_runs SET status = $status,
-                finished_at = CASE WHEN $status = 'running' THEN NULL ELSE current_timestamp END,
-                resumed_at = CASE WHEN $status = 'running' THEN current_timestamp
-                                  ELSE resumed_at END
-            WHERE run_id = $run_id
-            """,
-            {"status": status, "run_id": run_id},
+            "UPDATE judge_runs SET status = ?, finished_at = current_timestamp WHERE run_id = ?",
+            [RunStatus(status), run_id],
         )
 
 
-def get_run(db: str | Path, run_id: int) -> dict[str, Any]:
-    """One run's provenance and status, with `params` decoded."""
+def reopen_run(db: Db, run_id: int) -> None:
+    """Set `run_id` back to running for a resume, recording when (`resumed_at`), so its
+    silence is measured from the resume rather than from judgments made before it."""
     with connect(db) as con:
-        cursor = con.execute("SELECT * FROM judge_runs WHERE run_id = ?", [run_id])
+        con.execute(
+            "UPDATE judge_runs SET status = ?, finished_at = NULL, resumed_at = current_timestamp "
+            "WHERE run_id = ?",
+            [RunStatus.RUNNING, run_id],
+        )
+
+
+def get_run(db: Db, run_id: int) -> Run:
+    """One run's provenance and status."""
+    with connect(db) as con:
+        cursor = con.execute(
+            "SELECT r.*, d.grades AS dataset_grades, d.grade_names FROM judge_runs r "
+            "LEFT JOIN datasets d USING (dataset) WHERE r.run_id = ?",
+            [run_id],
+        )
         row = cursor.fetchone()
         if row is None:
             raise NotFoundError(f"no judge run {run_id}")
         run = dict(zip([d[0] for d in cursor.description], row))
-    run["params"] = json.loads(run["params"] or "{}")
-    return run
+    names = dict(zip(run.pop("dataset_grades") or (), run.pop("grade_names") or ()))
+    return Run(**{
+        **run,
+        "split": None if run["split"] is None else Split(run["split"]),
+        "scale": Scale.of(run["scale"], [names.get(g, str(g)) for g in run["scale"]]),
+        "params": json.loads(run["params"] or "{}"),
+        "status": RunStatus(run["status"]),
+    })
 
 
-def list_runs(db: str | Path, dataset: str | None = None) -> pd.DataFrame:
+def list_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
     """Runs, newest first, with their counts of judged, failed and unparsed pairs."""
     with connect(db) as con:
         return con.execute(
@@ -173,7 +217,7 @@ class RunTally:
     """
 
     run_id: int
-    status: str
+    status: RunStatus
     started_at: datetime
     resumed_at: datetime | None
     read_at: datetime
@@ -237,11 +281,11 @@ _RUN_TALLIES = """
 
 
 def run_tallies(
-    db: str | Path,
+    db: Db,
     *,
     run_ids: Sequence[int] | None = None,
     dataset: str | None = None,
-    status: str | None = None,
+    status: RunStatus | None = None,
     window_s: float,
 ) -> list[RunTally]:
     """The progress facts of the runs matching every filter given (run ids, dataset,
@@ -256,4 +300,5 @@ def run_tallies(
     with connect(db) as con:
         cursor = con.execute(_RUN_TALLIES, params)
         names = [c[0] for c in cursor.description]
-        return [RunTally(**dict(zip(names, row))) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [RunTally(**{**row, "status": RunStatus(row["status"])}) for row in rows]

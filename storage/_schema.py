@@ -4,9 +4,9 @@ Each migration is applied once, in order, inside one transaction, and the versio
 the file to is written to `meta`. A new column or table is a new migration appended here;
 released migrations are never edited, so every existing file can be brought forward.
 
-Tables whose rows the importer writes by the hundred thousand carry no index (see migration
-2): their ids come from sequences, and the importer proves what an index would have enforced
-inside its own transaction.
+The schema states the store's keys (migration 4): a row that would repeat one is refused by
+DuckDB, whoever writes it. A rule over several tables that readers share is a view here:
+`judgment_staleness` says which judgments are stale.
 """
 
 from __future__ import annotations
@@ -177,6 +177,93 @@ MIGRATIONS: list[str] = [
     # resumed run's silence from the resume, not from judgments made before it.
     """
     ALTER TABLE judge_runs ADD COLUMN resumed_at TIMESTAMP;
+    """,
+    # 4: the keys back, which migration 2 dropped to speed up large imports: one row per key
+    # is the store's rule, not each writer's, so the application-side checks and their lock
+    # go (bench/import_scale.py measures what the keys cost an import). A file holding a
+    # repeated key (written around the workbench) stays at version 3, and `cli.py check`,
+    # which reads it as it is, names the rows. And the one rule of staleness, as a view.
+    """
+    CREATE TABLE documents_v4 (
+        dataset      VARCHAR NOT NULL,
+        doc_id       VARCHAR NOT NULL,
+        title        VARCHAR,
+        doc_class    VARCHAR,
+        category     VARCHAR,
+        description  VARCHAR,
+        fields       JSON,
+        updated_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, doc_id)
+    );
+    INSERT INTO documents_v4 SELECT * FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_v4 RENAME TO documents;
+
+    CREATE TABLE pairs_v4 (
+        pair_id      BIGINT PRIMARY KEY DEFAULT nextval('pair_id_seq'),
+        dataset      VARCHAR NOT NULL,
+        query_id     VARCHAR NOT NULL,
+        doc_id       VARCHAR NOT NULL,
+        split        VARCHAR CHECK (split IN ('train', 'validation', 'benchmark')),
+        UNIQUE (dataset, query_id, doc_id)
+    );
+    INSERT INTO pairs_v4 SELECT * FROM pairs ORDER BY pair_id;
+    DROP TABLE pairs;
+    ALTER TABLE pairs_v4 RENAME TO pairs;
+
+    CREATE TABLE label_events_v4 (
+        event_id     BIGINT PRIMARY KEY DEFAULT nextval('event_id_seq'),
+        pair_id      BIGINT NOT NULL,
+        grade        INTEGER,
+        source       VARCHAR NOT NULL CHECK (source IN ('import', 'review', 'revert')),
+        author       VARCHAR,
+        note         VARCHAR,
+        unsure       BOOLEAN NOT NULL DEFAULT false,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        reverts      BIGINT
+    );
+    INSERT INTO label_events_v4 SELECT * FROM label_events ORDER BY event_id;
+    DROP TABLE label_events;
+    ALTER TABLE label_events_v4 RENAME TO label_events;
+
+    CREATE TABLE current_labels_v4 (
+        pair_id         BIGINT PRIMARY KEY,
+        grade           INTEGER,
+        original_grade  INTEGER,
+        source          VARCHAR,
+        event_id        BIGINT,
+        unsure          BOOLEAN NOT NULL,
+        note            VARCHAR,
+        changed_at      TIMESTAMP
+    );
+    INSERT INTO current_labels_v4 SELECT * FROM current_labels ORDER BY pair_id;
+    DROP TABLE current_labels;
+    ALTER TABLE current_labels_v4 RENAME TO current_labels;
+
+    -- A judgment is stale when its pair's current label or its document changed after the
+    -- judgment was made. Only changes after the first judgment can make one stale, and those
+    -- are few (reviews, a re-import that edited some text), so they are gathered first and
+    -- each judgment is looked up among them, instead of joining every judgment with its label
+    -- and its document.
+    CREATE VIEW judgment_staleness AS
+    WITH since AS (
+        SELECT min(created_at) AS first_judged FROM judgments
+    ), edited AS (
+        SELECT dataset, doc_id, updated_at FROM documents
+        WHERE updated_at > (SELECT first_judged FROM since)
+    ), changed AS (
+        SELECT pair_id, max(changed_at) AS changed_at FROM (
+            SELECT pair_id, changed_at FROM current_labels
+            WHERE changed_at > (SELECT first_judged FROM since)
+            UNION ALL
+            SELECT p.pair_id, e.updated_at
+            FROM (SELECT pair_id, dataset, doc_id FROM pairs
+                  WHERE (dataset, doc_id) IN (SELECT dataset, doc_id FROM edited)) p
+            JOIN edited e USING (dataset, doc_id)
+        ) GROUP BY pair_id
+    )
+    SELECT j.run_id, j.pair_id, coalesce(c.changed_at > j.created_at, false) AS stale
+    FROM judgments j LEFT JOIN changed c USING (pair_id);
     """,
 ]
 

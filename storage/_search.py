@@ -6,16 +6,15 @@ All in DuckDB; only the rows a page shows cross into Python.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from ._browse import _JOINS, NO_FILTERS, CellPage, PairFilters, contains_pattern
-from ._db import connect
+from ._db import Db, connect
 from ._errors import NotFoundError, StoreError
-from ._pairs import _STALE
+from ._pairs import STALENESS
 
 # Search results read like the dataset: by query text, then as imported.
 _ORDER = "q.query, p.query_id, p.pair_id"
@@ -40,7 +39,7 @@ def _dataset_pairs(
     if run_id is None and filters.needs_run():
         raise StoreError("the confidence and stale filters read a judge run: choose a run")
     where, params, needed = filters.sql(pair_id="p.pair_id")
-    joins = "".join(f" {_JOINS[t]}" for t in ("q", "d", "r") if t in needed | {"q"})
+    joins = "".join(f" {_JOINS[t]}" for t in ("q", "d", "s") if t in needed | {"q"})
     return (
         "FROM pairs p LEFT JOIN current_labels c ON c.pair_id = p.pair_id "
         "LEFT JOIN judgments j ON j.run_id = $run_id AND j.pair_id = p.pair_id"
@@ -50,7 +49,7 @@ def _dataset_pairs(
 
 
 def search_pairs(
-    db: str | Path,
+    db: Db,
     dataset: str,
     *,
     run_id: int | None,
@@ -68,16 +67,16 @@ def search_pairs(
     with connect(db) as con:
         _check_run(con, dataset, run_id)
         source, params = _dataset_pairs(dataset, run_id, filters)
-        total = con.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+        total = con.execute(f"SELECT count(*) {source}", params).fetchall()[0][0]
         rows = con.execute(
             f"""
             SELECT p.pair_id, p.query_id, q.query, d.title AS product_name, p.split,
-                   c.grade AS human, j.grade AS judge, j.confidence, {_STALE} AS stale
+                   c.grade AS human, j.grade AS judge, j.confidence, s.stale
             FROM ({_ids_query(source)} LIMIT $limit OFFSET $offset) page
             JOIN pairs p USING (pair_id)
             LEFT JOIN current_labels c USING (pair_id)
             LEFT JOIN judgments j ON j.run_id = $run_id AND j.pair_id = p.pair_id
-            {_JOINS["q"]} {_JOINS["d"]}
+            {_JOINS["q"]} {_JOINS["d"]} {STALENESS}
             ORDER BY {_ORDER}
             """,
             {**params, "limit": int(limit), "offset": int(offset)},
@@ -90,7 +89,7 @@ def _ids_query(source: str) -> str:
 
 
 def search_pair_ids(
-    db: str | Path, dataset: str, *, run_id: int | None, filters: PairFilters = NO_FILTERS
+    db: Db, dataset: str, *, run_id: int | None, filters: PairFilters = NO_FILTERS
 ) -> list[int]:
     """Every pair id `search_pairs` would list, in its order: the queue of "review all
     results"."""
@@ -101,7 +100,7 @@ def search_pair_ids(
     return [int(r[0]) for r in rows]
 
 
-def query_pairs(db: str | Path, dataset: str, query_id: str, *, run_id: int | None) -> pd.DataFrame:
+def query_pairs(db: Db, dataset: str, query_id: str, *, run_id: int | None) -> pd.DataFrame:
     """Every product of one query with the human and the judge grade side by side.
 
     Columns: pair_id, doc_id, product_name, product_class, human, judge, confidence, stale,
@@ -118,12 +117,13 @@ def query_pairs(db: str | Path, dataset: str, query_id: str, *, run_id: int | No
         return con.execute(
             f"""
             SELECT p.pair_id, p.doc_id, d.title AS product_name, d.doc_class AS product_class,
-                   c.grade AS human, j.grade AS judge, j.confidence, {_STALE} AS stale,
+                   c.grade AS human, j.grade AS judge, j.confidence, s.stale,
                    coalesce(c.unsure, false) AS unsure, c.note, p.split
             FROM pairs p
             {_JOINS["d"]}
             LEFT JOIN current_labels c ON c.pair_id = p.pair_id
             LEFT JOIN judgments j ON j.run_id = $run_id AND j.pair_id = p.pair_id
+            {STALENESS}
             WHERE p.dataset = $dataset AND p.query_id = $query_id
             ORDER BY human DESC NULLS LAST, judge DESC NULLS LAST, p.pair_id
             """,
@@ -132,7 +132,7 @@ def query_pairs(db: str | Path, dataset: str, query_id: str, *, run_id: int | No
 
 
 def query_choices(
-    db: str | Path, dataset: str, text: str | None = None, limit: int = 200
+    db: Db, dataset: str, text: str | None = None, limit: int = 200
 ) -> pd.DataFrame:
     """The queries of `dataset` that have pairs, for a picker: query_id, query, pairs (how
     many), by query text; with `text`, only the queries containing it (case-insensitive,
@@ -153,7 +153,7 @@ def query_choices(
         ).df()
 
 
-def pair_dataset(db: str | Path, pair_id: int) -> str:
+def pair_dataset(db: Db, pair_id: int) -> str:
     """The dataset pair `pair_id` belongs to, so a jump to a pair id can check it is in the
     dataset the user is looking at."""
     with connect(db) as con:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 import storage
+from storage._schema import SCHEMA_VERSION
 
 # DuckDB's file starts with three 4 KiB headers, then the blocks (its storage format).
 _HEADERS = 3 * 4096
@@ -98,5 +99,6 @@ BAD_FILES = {
     "version); ",
     foreign_with_pending_log: "a DuckDB file but not a workbench store (it holds t and no "
     "schema version); ",
-    newer_store: "written by a newer workbench (schema version 99; this one reads up to 3); ",
+    newer_store: "written by a newer workbench (schema version 99; this one reads up to "
+    f"{SCHEMA_VERSION}); ",
 }

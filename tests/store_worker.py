@@ -56,7 +56,7 @@ if __name__ == "__main__":
         timed(int(rest[0]), lambda n: storage.record_review(
             db, n % 174 + 1, author=rest[1], grade=n % 3))
     elif mode == "read":
-        timed(int(rest[0]), lambda n: storage.current_label(db, n % 174 + 1)["grade"])
+        timed(int(rest[0]), lambda n: storage.current_label(db, n % 174 + 1).grade)
     elif mode == "hold":
         hold(db)
     else:

@@ -38,7 +38,7 @@ def test_the_first_start_shows_a_real_matrix_from_the_baseline(tmp_path, monkeyp
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     at = open_app()  # the first start imports the bundled sample by itself
     assert at.title[0].value == r"Overview: wands\-sample"  # escaped markdown
-    assert storage.dataset_stats(db, DATASET)["pairs"] > 0
+    assert storage.dataset_stats(db, DATASET).pairs > 0
     [run] = storage.list_runs(db, DATASET).to_dict("records")
     assert (run["backend"], run["status"], run["judged"]) == ("baseline", "done", 174)
     assert at.sidebar.selectbox(key="sidebar-run").value == run["run_id"]
@@ -227,7 +227,7 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     at = open_app("review")
     queue = owned(at)["queue"]
     first, second = queue.pair_ids[:2]
-    original = storage.current_label(db, first)["grade"]
+    original = storage.current_label(db, first).grade
     new_grade = (original + 1) % 3
 
     at.text_input(key="reviewer").input("ana").run()
@@ -236,16 +236,16 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     events = storage.label_history(db, first)
     assert (events[-1]["source"], events[-1]["grade"], events[-1]["author"],
             events[-1]["note"]) == ("review", new_grade, "ana", "brand mismatch")
-    assert storage.current_label(db, first)["grade"] == new_grade
+    assert storage.current_label(db, first).grade == new_grade
     assert owned(at)["queue"].pair_id == second  # moved on
 
     click(at, f"unsure-{second}")
-    assert storage.current_label(db, second)["unsure"] is True
+    assert storage.current_label(db, second).unsure is True
 
     click(at, "undo")  # undoes the unsure mark on the second pair and goes back to it
-    assert storage.current_label(db, second)["unsure"] is False
+    assert storage.current_label(db, second).unsure is False
     click(at, "undo")  # then the relabel of the first
-    assert storage.current_label(db, first)["grade"] == original
+    assert storage.current_label(db, first).grade == original
     assert owned(at)["queue"].pair_id == first
     assert [e["source"] for e in storage.label_history(db, first)][-2:] == ["review", "revert"]
 
@@ -272,12 +272,12 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     db, run_id = store
     at = open_app("review")
     pair_id = owned(at)["queue"].pair_id
-    before = storage.review_card(db, pair_id, run_id)["judgment"]
+    before = storage.review_card(db, pair_id, run_id).judgment
     click(at, f"rejudge-{pair_id}")
-    after = storage.review_card(db, pair_id, run_id)["judgment"]
-    assert after["created_at"] > before["created_at"]
-    assert after["parse_status"] == "logprobs"
-    assert abs(sum(after["probs"]) - 1.0) < 1e-3
+    after = storage.review_card(db, pair_id, run_id).judgment
+    assert after.created_at > before.created_at
+    assert after.parse_status == "logprobs"
+    assert abs(sum(after.probs) - 1.0) < 1e-3
     shown = at.dataframe[-1].value
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
@@ -302,8 +302,8 @@ def test_start_a_run_in_the_background_on_a_split(store):
     assert not at.exception
     run_id = job.outcome.run_id
     assert at.sidebar.selectbox(key="sidebar-run").value == run_id
-    assert storage.get_run(db, run_id)["status"] == "done"
-    benchmark = storage.dataset_stats(db, DATASET)["splits"]["benchmark"]["pairs"]
+    assert storage.get_run(db, run_id).status == "done"
+    benchmark = storage.dataset_stats(db, DATASET).splits["benchmark"].pairs
     assert len(storage.run_labels(db, run_id)) == benchmark
 
 
@@ -322,8 +322,8 @@ def _start_stand_in_job(monkeypatch, work) -> AppTest:
 def test_cancel_stops_a_background_run(store, monkeypatch):
     """Cancel sets the event the job checks; a slow stand-in job shows it is honoured."""
 
-    def slow_job(db, *, on_progress, cancel, **_):
-        while not cancel.wait(0.05):
+    def slow_job(db, *, control, **_):
+        while not control.cancel.wait(0.05):
             pass
         raise RuntimeError("cancelled by the user")
 
@@ -402,9 +402,9 @@ def test_runs_page_follows_runs_judged_outside_the_session(store):
 def test_the_sessions_own_run_shows_once(store, monkeypatch):
     """A run this session judges has its own panel (with cancel), not a second bar."""
 
-    def recording_job(db, *, on_progress, cancel, on_run, **_):
-        on_run(_outside_run(db, "own run"))
-        cancel.wait(30)
+    def recording_job(db, *, control, **_):
+        control.on_run(_outside_run(db, "own run"))
+        control.cancel.wait(30)
         raise RuntimeError("cancelled by the user")
 
     at = _start_stand_in_job(monkeypatch, recording_job)
@@ -429,8 +429,8 @@ def test_data_page_picks_a_benchmark_by_query(store):
     at.number_input(key="bench-per-query").set_value(2).run()
     click(at, "split-benchmark")
     assert "Splits made\\." in at.success[0].value
-    splits = storage.dataset_stats(db, DATASET)["splits"]
-    assert splits["benchmark"]["queries"] == 3
+    splits = storage.dataset_stats(db, DATASET).splits
+    assert splits["benchmark"].queries == 3
 
 
 def test_data_page_imports_a_csv_by_path(store, tmp_path):
@@ -447,7 +447,7 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
     at.text_input(key="import-dataset").input("csv-test").run()
     click(at, "import")
     assert at.success[0].value == "Imported into “csv\\-test”, now the active dataset\\."
-    assert storage.dataset_stats(db, "csv-test")["labels"] == {0: 1, 1: 0, 2: 1}
+    assert storage.dataset_stats(db, "csv-test").labels == {0: 1, 1: 0, 2: 1}
     assert at.sidebar.selectbox(key="sidebar-dataset").value == "csv-test"
     assert at.sidebar.selectbox(key="sidebar-run").value is None  # the new dataset's: none
     assert at.query_params["dataset"] == "csv-test"

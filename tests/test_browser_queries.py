@@ -106,9 +106,9 @@ def test_a_review_makes_the_judgment_stale_and_moves_the_version(store):
     assert storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=True)
                                     ).loc[PARTIAL, PARTIAL] == 1
     card = storage.review_card(db, pair_id, run_id)
-    assert card["judgment"]["stale"] is True
-    assert card["label"]["grade"] == PARTIAL and card["label"]["note"] == "a <b>note</b>"
-    assert [e["source"] for e in card["history"]] == ["import", "review"]
+    assert card.judgment.stale is True
+    assert card.label.grade == PARTIAL and card.label.note == "a <b>note</b>"
+    assert [e["source"] for e in card.history] == ["import", "review"]
 
 
 def test_review_card_has_every_field(built):
@@ -118,10 +118,10 @@ def test_review_card_has_every_field(built):
     text = storage.pairs_for_judging(db, DATASET, pair_ids=[pair_id])[0]
     for field in ("query", "product_name", "product_class", "category_hierarchy",
                   "product_description"):
-        assert (card[field] or "") == text[field]
-    assert card["grade_names"] == ["Irrelevant", "Partial", "Exact"]
-    assert card["judgment"]["raw_output"].startswith("SCORE: ")
-    assert storage.review_card(db, pair_id)["judgment"] is None
+        assert (getattr(card, field) or "") == text[field]
+    assert card.scale.names == ("Irrelevant", "Partial", "Exact")
+    assert card.judgment.raw_output.startswith("SCORE: ")
+    assert storage.review_card(db, pair_id).judgment is None
     with pytest.raises(storage.NotFoundError):
         storage.review_card(db, 10**9)
 
@@ -130,7 +130,7 @@ def test_overview_counts(built):
     db, _ = built
     stats = storage.dataset_stats(db, DATASET)
     distribution = storage.label_distribution(db, DATASET)
-    assert distribution["pairs"].sum() == stats["pairs"]
+    assert distribution["pairs"].sum() == stats.pairs
     assert set(distribution["split"]) == {"train", "benchmark"}
     assert "Accent Chairs" in storage.query_classes(db, DATASET)
     assert len(storage.pair_choices(db, DATASET, limit=5)) == 5
@@ -150,3 +150,34 @@ def test_an_edited_product_makes_its_judgments_stale(store):
     assert sorted(storage.stale_pair_ids(db, run_id)) == expected
     fresh = storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=False))
     assert int(fresh.to_numpy().sum()) == len(frame) - len(expected)
+
+
+def test_every_reader_says_the_same_pairs_are_stale(store):
+    """A relabel and an edited product: the run's frame, the stale list, the stale filter,
+    a cell's page, the dataset search, a query's products and the review card all read the
+    one rule (the `judgment_staleness` view) and agree."""
+    db, run_id = store
+    relabelled, edited = storage.cell_pair_ids(db, run_id)[:2]
+    storage.record_review(db, relabelled, author="ana", note="looked again", grade=EXACT)
+    with storage.connect(db) as con:
+        con.execute(
+            "UPDATE documents SET updated_at = current_timestamp + INTERVAL 1 SECOND "
+            "WHERE (dataset, doc_id) = (SELECT (dataset, doc_id) FROM pairs WHERE pair_id = ?)",
+            [edited])
+    frame = _frame(db, run_id)
+    stale = set(frame.loc[frame["stale"], "pair_id"])
+    assert {relabelled, edited} <= stale
+    assert set(storage.stale_pair_ids(db, run_id)) == stale
+    assert set(storage.search_pair_ids(db, DATASET, run_id=run_id,
+                                       filters=storage.PairFilters(stale=True))) == stale
+    for pair_id in frame["pair_id"]:
+        assert storage.review_card(db, int(pair_id), run_id).judgment.stale == (pair_id in stale)
+    row = frame.set_index("pair_id").loc[edited]
+    page = storage.confusion_cell_pairs(db, run_id, human=int(row["human"]),
+                                        judge=int(row["judge"]), limit=500).rows
+    assert set(page.loc[page["stale"], "pair_id"]) == stale & set(page["pair_id"])
+    query_id = storage.review_card(db, edited).query_id
+    products = storage.query_pairs(db, DATASET, query_id, run_id=run_id)
+    assert set(products.loc[products["stale"], "pair_id"]) == stale & set(products["pair_id"])
+    searched = storage.search_pairs(db, DATASET, run_id=run_id, limit=500).rows
+    assert set(searched.loc[searched["stale"].fillna(False), "pair_id"]) == stale

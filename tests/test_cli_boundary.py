@@ -14,6 +14,7 @@ import pytest
 
 import cli
 import storage
+from storage._schema import SCHEMA_VERSION
 from store_damage import BAD_FILES, foreign, newer_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_debug_adds_the_traceback(capsys, tmp_path):
     assert err.startswith("Traceback (most recent call last):")
     assert err.splitlines()[-1] == (
         f"error: {path}: written by a newer workbench (schema version 99; this one reads up "
-        "to 3); nothing was written to it; upgrade the workbench to open it"
+        f"to {SCHEMA_VERSION}); nothing was written to it; upgrade the workbench to open it"
     )
 
 

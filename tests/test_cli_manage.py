@@ -75,7 +75,7 @@ def test_runs_lists_renames_and_deletes(capsys, two_datasets):
         f"#{shop} shop run (shop, done): 2 judged, 1 failed, model judge.gguf\n")
     assert run(capsys, db, "runs", "rename", shop, "few-shot") == (
         0, f"renamed run #{shop} to 'few-shot'\n", "")
-    assert storage.get_run(db, shop)["name"] == "few-shot"
+    assert storage.get_run(db, shop).name == "few-shot"
     assert run(capsys, db, "runs", "delete", sample) == (2, "", (
         f"error: deleting run #{sample} removes 1 judge run, 174 judgments; "
         "run again with --yes to go ahead\n"))

@@ -46,7 +46,7 @@ def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
 
 
 def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, capsys):
-    labels = {p: storage.current_label(sample_db, p)["grade"] for p in range(1, 175)}
+    labels = {p: storage.current_label(sample_db, p).grade for p in range(1, 175)}
     run_id = storage.create_run(sample_db, name="t", dataset=storage.SAMPLE_DATASET,
                                 backend="fake", model="fake", prompt_template="wands",
                                 prompt_sha256="0", scale=[0, 1, 2])

@@ -38,7 +38,7 @@ def test_results_become_an_imported_run(sample_db, tmp_path):
         sample_db, write(tmp_path, items), dataset="wands-sample", model="gpt-5.5"
     )
     run = storage.get_run(sample_db, summary.run_id)
-    assert (run["backend"], run["status"], run["model"], run["name"]) == (
+    assert (run.backend, run.status, run.model, run.name) == (
         "judgement-ai",
         "imported",
         "gpt-5.5",

@@ -121,7 +121,7 @@ def test_an_inferred_scale_takes_no_stray_grade(capsys, db, tmp_path, grade, see
     )
     assert storage.list_datasets(db) == []
     storage.import_trec(db, qrels, topics=topics, dataset="r", scale=storage.Scale.parse(seen))
-    assert storage.dataset_scale(db, "r")[0] == [int(g) for g in seen.split(",")]
+    assert list(storage.dataset_scale(db, "r")) == [int(g) for g in seen.split(",")]
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])

@@ -117,10 +117,7 @@ def test_label_mapping_scale_and_query_ids(db, tmp_path):
         scale=scale,
         columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
     )
-    assert storage.dataset_scale(db, "likert") == (
-        [1, 2, 3, 4, 5],
-        ["bad", "fair", "good", "great", "perfect"],
-    )
+    assert storage.dataset_scale(db, "likert") == scale
     storage.import_table(
         db,
         path,
@@ -128,7 +125,7 @@ def test_label_mapping_scale_and_query_ids(db, tmp_path):
         labels=storage.parse_label_map("4=2,1=0"),
         columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
     )
-    assert storage.dataset_stats(db, "mapped")["labels"] == {0: 1, 1: 0, 2: 1}
+    assert storage.dataset_stats(db, "mapped").labels == {0: 1, 1: 0, 2: 1}
 
 
 def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
@@ -143,7 +140,7 @@ def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
         "left out column(s) rel: they differ between rows of the same document, "
         "so they describe pairs, not documents",
     )
-    assert storage.dataset_stats(db, "t")["labelled_pairs"] == 0
+    assert storage.dataset_stats(db, "t").labelled_pairs == 0
 
 
 def test_identical_repeated_rows_are_skipped(db, tmp_path):

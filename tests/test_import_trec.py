@@ -55,7 +55,7 @@ def test_qrels_with_tsv_topics_infers_the_scale(db, files):
         db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
     )
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (2, 3, 4, 4)
-    assert storage.dataset_scale(db, "robust") == ([0, 1, 2, 3], ["0", "1", "2", "3"])
+    assert storage.dataset_scale(db, "robust") == storage.Scale.numeric(0, 3)
     with storage.connect(db) as con:
         assert con.execute(
             "SELECT title, description FROM documents WHERE doc_id = 'FT911-3'"
@@ -87,7 +87,7 @@ def test_documents_file_fills_the_text(db, files, docs):
             "SELECT description FROM documents WHERE doc_id = 'LA0101-9'"
         ).fetchall()[0][0]
     assert text.lower() == "iron lung" or text == "la0101-9"
-    assert storage.dataset_scale(db, "robust")[1] == ["no", "some", "yes", "perfect"]
+    assert storage.dataset_scale(db, "robust").names == ("no", "some", "yes", "perfect")
 
 
 def test_documents_added_later_fill_the_stubs_and_reimport_is_idempotent(db, files):

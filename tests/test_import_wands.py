@@ -20,9 +20,9 @@ def edit_line(path: Path, line: int, old: str, new: str) -> None:
 
 def test_sample_imports_every_row(sample_db):
     stats = storage.dataset_stats(sample_db, "wands-sample")
-    assert (stats["queries"], stats["documents"], stats["pairs"]) == (480, 174, 174)
-    assert stats["queries_with_pairs"] == 36
-    assert stats["labels"] == {
+    assert (stats.queries, stats.documents, stats.pairs) == (480, 174, 174)
+    assert stats.queries_with_pairs == 36
+    assert stats.labels == {
         0: 67,
         1: 81,
         2: 26,
@@ -59,7 +59,7 @@ def test_changed_label_appends_one_event(sample_db, wands_copy):
         ).fetchall()[0][0]
     history = storage.label_history(sample_db, pair_id)
     assert [(e["grade"], e["source"]) for e in history] == [(1, "import"), (2, "import")]
-    assert storage.current_label(sample_db, pair_id)["grade"] == 2
+    assert storage.current_label(sample_db, pair_id).grade == 2
 
 
 def test_changed_text_bumps_updated_at_and_keeps_extra_fields(sample_db, wands_copy):
@@ -217,7 +217,7 @@ def test_bootstrap_imports_once(db):
     assert storage.bootstrap_sample(db) is True
     assert [d["dataset"] for d in storage.list_datasets(db)] == ["wands-sample"]
     assert storage.bootstrap_sample(db) is False
-    assert storage.dataset_stats(db, "wands-sample")["pairs"] == 174
+    assert storage.dataset_stats(db, "wands-sample").pairs == 174
 
 
 def test_header_spelled_category_underscore_hierarchy(db, wands_copy):

@@ -64,7 +64,7 @@ def test_a_review_makes_the_judgment_stale_and_changes_the_metrics(sample_db: Pa
     run_id = _fake_run(sample_db, _always(1))
     exact = next(
         p for p in storage.pairs_for_judging(sample_db, DATASET)
-        if storage.current_label(sample_db, p["pair_id"])["grade"] == 2
+        if storage.current_label(sample_db, p["pair_id"]).grade == 2
     )
     storage.record_review(sample_db, exact["pair_id"], author="ana", grade=1)
     report = jobs.run_report(sample_db, run_id, n_boot=50)
@@ -74,7 +74,7 @@ def test_a_review_makes_the_judgment_stale_and_changes_the_metrics(sample_db: Pa
 
 def test_compare_runs_gives_paired_differences(sample_db: Path) -> None:
     partial = _fake_run(sample_db, _always(1), name="partial")
-    truth = {p["pair_id"]: storage.current_label(sample_db, p["pair_id"])["grade"]
+    truth = {p["pair_id"]: storage.current_label(sample_db, p["pair_id"]).grade
              for p in storage.pairs_for_judging(sample_db, DATASET)}
     perfect = _fake_run(sample_db, lambda pair: truth[pair["pair_id"]], name="perfect")
     comparison = jobs.compare_runs(sample_db, partial, perfect, n_boot=200)
@@ -150,7 +150,7 @@ def test_a_failed_resume_setup_leaves_the_run_as_it_was(sample_db: Path) -> None
         )
         with pytest.raises(judge.SettingsError, match="JUDGE_UNSET_KEY_FOR_TEST is not set"):
             jobs.resume_run(sample_db, run_id)
-        assert storage.get_run(sample_db, run_id)["status"] == "cancelled"
+        assert storage.get_run(sample_db, run_id).status == "cancelled"
         assert not server.requests
 
 
@@ -183,7 +183,7 @@ def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> No
         assert set(server.auth_headers) == {f"Bearer {KEY}"}
         echoed = storage.run_judgments(sample_db, outcomes[0].run_id)
         assert all('"Authorization": "Bearer ***"' in j["raw_output"] for j in echoed.values())
-        params = storage.get_run(sample_db, outcomes[0].run_id)["params"]
+        params = storage.get_run(sample_db, outcomes[0].run_id).params
         assert params["base_url"] == f"{server.url}/***/v1"
         _assert_no_table_holds_the_key(sample_db)
 
@@ -208,12 +208,13 @@ def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_bac
     settings = judge.JudgeSettings(n_threads=2)
     pair_ids = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:6]
     outcome = jobs.judge_dataset(
-        sample_db, dataset=DATASET, settings=settings, pair_ids=pair_ids, backend=llama_backend
+        sample_db, dataset=DATASET, settings=settings, pair_ids=pair_ids,
+        control=jobs.RunControl(backend=llama_backend),
     )
     run = storage.get_run(sample_db, outcome.run_id)
-    assert run["status"] == "done"
-    assert run["model_sha256"] == hashlib.sha256(Path(run["model"]).read_bytes()).hexdigest()
-    assert run["prompt_sha256"] == hashlib.sha256(settings.template.encode()).hexdigest()
+    assert run.status == "done"
+    assert run.model_sha256 == hashlib.sha256(Path(run.model).read_bytes()).hexdigest()
+    assert run.prompt_sha256 == hashlib.sha256(settings.template.encode()).hexdigest()
     judged = storage.run_judgments(sample_db, outcome.run_id)
     assert sorted(judged) == sorted(pair_ids)
     for record in judged.values():
@@ -226,17 +227,19 @@ def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_bac
         {"pair_id": p, "grade": None, "parse_status": "error", "error": "boom", "raw_output": ""}
         for p in failed
     ])
-    resumed = jobs.resume_run(sample_db, outcome.run_id, backend=llama_backend)
+    resumed = jobs.resume_run(sample_db, outcome.run_id,
+                              control=jobs.RunControl(backend=llama_backend))
     assert (resumed.summary.judged, resumed.summary.skipped) == (2, 4)
     after = storage.run_judgments(sample_db, outcome.run_id)
     assert {p: after[p]["grade"] for p in pair_ids} == {p: judged[p]["grade"] for p in pair_ids}
 
-    rejudged = jobs.rejudge_pairs(sample_db, outcome.run_id, pair_ids[2:4], backend=llama_backend)
+    rejudged = jobs.rejudge_pairs(sample_db, outcome.run_id, pair_ids[2:4],
+                                  control=jobs.RunControl(backend=llama_backend))
     assert [r.pair_id for r in rejudged] == pair_ids[2:4]
     for r in rejudged:  # logprob scoring is deterministic: the same grade again
         assert r.old_grade == r.new_grade == judged[r.pair_id]["grade"]
         np.testing.assert_allclose(r.old_probs, r.new_probs, rtol=1e-4)
-    assert storage.get_run(sample_db, outcome.run_id)["status"] == "done"
+    assert storage.get_run(sample_db, outcome.run_id).status == "done"
 
 
 @pytest.mark.model
@@ -248,7 +251,7 @@ def test_cli_judge_limit_then_resume(sample_db: Path, capsys) -> None:
     assert "4/4" in captured.err  # the progress bar reached the end
     first_four = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:4]
     assert sorted(storage.run_judgments(sample_db, 1)) == sorted(first_four)
-    assert storage.get_run(sample_db, 1)["name"] == "smoke"
+    assert storage.get_run(sample_db, 1).name == "smoke"
     assert cli.main([*base, "--resume", "1"]) == 0
     assert "run 1 finished: 0 judged, 4 already done" in capsys.readouterr().out
     assert cli.main([*base, "--template", "nope"]) == 2
@@ -262,5 +265,5 @@ def test_a_setup_error_after_the_model_loaded_leaves_no_run(sample_db: Path, lla
     settings = judge.JudgeSettings(n_threads=2, mode="generate", max_tokens=7)
     with pytest.raises(judge.JudgeBackendError, match="max_tokens=7 may not leave room"):
         jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=2,
-                           backend=llama_backend)
+                           control=jobs.RunControl(backend=llama_backend))
     assert storage.list_runs(sample_db).empty

@@ -125,7 +125,7 @@ def test_import_makes_the_new_dataset_active(app):
         "[data-testid='stSidebar']").inner_html()
     # The tab stays where the user is after the import's rerun.
     assert page.get_by_role("tab", name="Import").get_attribute("aria-selected") == "true"
-    assert storage.dataset_stats(db, DATASET)["pairs"] == n
+    assert storage.dataset_stats(db, DATASET).pairs == n
     assert f"dataset={DATASET}" in page.url
 
 
@@ -193,22 +193,22 @@ def test_overview_cell_pair_relabel_undo_rejudge(app):
     assert f"{n} pair" in body_text(page)
     shoot(page, "review")
 
-    original = storage.current_label(db, pair_id)["grade"]
+    original = storage.current_label(db, pair_id).grade
     new = 0 if original else 1
     page.keyboard.press(str(new + 1))  # keys 1/2/3 are the grades in scale order
     settle(page)
-    assert storage.current_label(db, pair_id)["grade"] == new
+    assert storage.current_label(db, pair_id).grade == new
     assert storage.label_history(db, pair_id)[-1]["source"] == "review"
     page.keyboard.press("z")  # undo goes back to the pair and reverts the relabel
     settle(page)
-    assert storage.current_label(db, pair_id)["grade"] == original
+    assert storage.current_label(db, pair_id).grade == original
     assert storage.label_history(db, pair_id)[-1]["source"] == "revert"
     assert card_pair_id(page) == pair_id
 
-    before = storage.review_card(db, pair_id, run_id)["judgment"]["created_at"]
+    before = storage.review_card(db, pair_id, run_id).judgment.created_at
     click(page, f"rejudge-{pair_id}")
     page.get_by_text("Last re-judge: old and new grade").wait_for(timeout=120_000)
-    assert storage.review_card(db, pair_id, run_id)["judgment"]["created_at"] > before
+    assert storage.review_card(db, pair_id, run_id).judgment.created_at > before
 
     open_page(page, "Confusion browser")  # the cell is still open
     page.get_by_text(f"Human {GRADES[human]} × judge {GRADES[judge]}").wait_for()

@@ -68,9 +68,9 @@ def test_a_dead_endpoint_stops_the_run_which_resumes_later(sample_db: Path, caps
             "the run: python cli.py judge --resume 1"
         )
         run = storage.get_run(sample_db, 1)
-        assert run["status"] == "failed"
-        assert (run["params"]["timeout_s"], run["params"]["max_retries"]) == (0.2, 1)
-        assert run["params"]["max_consecutive_failures"] == 2
+        assert run.status == "failed"
+        assert (run.params["timeout_s"], run.params["max_retries"]) == (0.2, 1)
+        assert run.params["max_consecutive_failures"] == 2
         failed = storage.run_judgments(sample_db, 1)
         assert [j["parse_status"] for j in failed.values()] == ["error", "error"]
         assert sum(server.requests.values()) == 4  # two pairs, two attempts each
@@ -80,7 +80,7 @@ def test_a_dead_endpoint_stops_the_run_which_resumes_later(sample_db: Path, caps
         assert "run 1 finished: 5 judged, 0 already done, 0 errors" in capsys.readouterr().out
     judged = storage.run_judgments(sample_db, 1)
     assert len(judged) == 5 and {j["grade"] for j in judged.values()} == {2}
-    assert storage.get_run(sample_db, 1)["status"] == "done"
+    assert storage.get_run(sample_db, 1).status == "done"
 
 
 def test_max_answer_bytes_caps_what_is_stored(sample_db: Path, capsys) -> None:

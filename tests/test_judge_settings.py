@@ -15,13 +15,13 @@ def test_defaults_are_the_wands_logprob_judge_on_the_bundled_model():
     assert settings.backend is Backend.LLAMA_CPP
     assert settings.mode is Mode.LOGPROBS
     assert settings.template == load_template("wands")
-    assert settings.scale == (0, 1, 2)
+    assert settings.scale.grades == (0, 1, 2)
 
 
-def test_strings_become_enums_and_lists_tuples():
+def test_strings_become_enums_and_grades_a_scale():
     settings = JudgeSettings(backend="ollama", model="m", mode="generate", scale=[1, 2, 3])
     assert settings.backend is Backend.OLLAMA and settings.mode is Mode.GENERATE
-    assert settings.scale == (1, 2, 3)
+    assert settings.scale.grades == (1, 2, 3)
     assert settings.base_url == "http://127.0.0.1:11434"
     assert hash(settings) == hash(
         JudgeSettings(backend="ollama", model="m", mode="generate", scale=(1, 2, 3))

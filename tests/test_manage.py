@@ -3,6 +3,7 @@ datasets stay as they were, and a failure midway changes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import pandas as pd
@@ -156,11 +157,11 @@ def test_rename_dataset_moves_every_row_and_keeps_what_they_say(store):
     storage.rename_dataset(db, DATASET, "  sample  ")
     assert _rows_of(db, dataset=DATASET) == {}
     assert _rows_of(db, dataset="sample") == counts
-    assert {**storage.dataset_stats(db, "sample"), "dataset": DATASET} == stats
+    assert dataclasses.replace(storage.dataset_stats(db, "sample"), dataset=DATASET) == stats
     assert _pair_ids(db, "sample") == pairs
-    assert storage.get_run(db, run_id)["dataset"] == "sample"
+    assert storage.get_run(db, run_id).dataset == "sample"
     assert storage.search_pair_ids(db, "sample", run_id=run_id) == pairs
-    assert storage.get_run(db, shop_run)["dataset"] == "shop"
+    assert storage.get_run(db, shop_run).dataset == "shop"
 
 
 @pytest.mark.parametrize(
@@ -183,7 +184,7 @@ def test_rename_dataset_refusals_change_nothing(store, old, new, error, message)
 def test_rename_run(store):
     db, run_id, _ = store
     storage.rename_run(db, run_id, " gemma few-shot ")
-    assert storage.get_run(db, run_id)["name"] == "gemma few-shot"
+    assert storage.get_run(db, run_id).name == "gemma few-shot"
     with pytest.raises(storage.StoreError, match="a judge run needs a name"):
         storage.rename_run(db, run_id, "")
     with pytest.raises(storage.NotFoundError, match="no judge run 999"):

@@ -17,7 +17,7 @@ def _grades(db) -> dict[int, int]:
 
 def _words(db, dataset=DATASET) -> tuple[int, int, int]:
     stats = storage.dataset_stats(db, dataset)
-    return stats["reviewed_pairs"], stats["confirmed_pairs"], stats["corrected_pairs"]
+    return stats.reviewed_pairs, stats.confirmed_pairs, stats.corrected_pairs
 
 
 def test_each_kind_of_review_counts_once_under_its_word(sample_db):
@@ -49,7 +49,7 @@ def test_a_pair_graded_only_in_review_is_reviewed_but_neither_confirmed_nor_corr
     first, second = storage.search_pair_ids(db, "new", run_id=None)
     storage.record_review(db, first, author="r", grade=2)
     assert _words(db, "new") == (1, 0, 0)
-    assert storage.dataset_stats(db, "new")["labelled_pairs"] == 1
+    assert storage.dataset_stats(db, "new").labelled_pairs == 1
     assert storage.selection_count(db, storage.Selection(kind="reviewed")) == 1
     assert storage.selection_count(db, storage.Selection(kind="corrected")) == 0
     unreviewed = storage.PairFilters(reviewed=False)

@@ -108,24 +108,31 @@ def test_a_resumed_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
     _set_started(sample_db, run_id, T0 - timedelta(hours=2))
     _batch(sample_db, run_id, [1, 2, 3], T0 - timedelta(hours=1))
     storage.finish_run(sample_db, run_id, "failed")
-    storage.finish_run(sample_db, run_id, "running")
+    storage.reopen_run(sample_db, run_id)
     with storage.connect(sample_db) as con:
         con.execute("UPDATE judge_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
-    assert storage.get_run(sample_db, run_id)["finished_at"] is None
+    assert storage.get_run(sample_db, run_id).finished_at is None
 
     progress = jobs.run_progress(sample_db, run_id, now=T0 + timedelta(seconds=30))
     assert (progress.done, progress.idle_s, progress.stalled) == (3, 30.0, False)
     assert jobs.run_progress(sample_db, run_id, now=T0 + timedelta(minutes=2)).stalled
 
 
+def test_a_run_goes_back_to_running_only_by_reopening_it(sample_db: Path) -> None:
+    run_id = _run(sample_db, status="failed")
+    with pytest.raises(ValueError, match="not 'running'; reopen_run resumes one"):
+        storage.finish_run(sample_db, run_id, storage.RunStatus.RUNNING)
+    assert storage.get_run(sample_db, run_id).status is storage.RunStatus.FAILED
+
+
 def test_resume_records_when_it_set_the_run_running(sample_db: Path) -> None:
     run_id = _run(sample_db, status="failed")
-    assert storage.get_run(sample_db, run_id)["resumed_at"] is None
-    storage.finish_run(sample_db, run_id, "running")
-    resumed = storage.get_run(sample_db, run_id)["resumed_at"]
-    assert resumed is not None and resumed >= storage.get_run(sample_db, run_id)["started_at"]
+    assert storage.get_run(sample_db, run_id).resumed_at is None
+    storage.reopen_run(sample_db, run_id)
+    resumed = storage.get_run(sample_db, run_id).resumed_at
+    assert resumed is not None and resumed >= storage.get_run(sample_db, run_id).started_at
     storage.finish_run(sample_db, run_id, "done")
-    assert storage.get_run(sample_db, run_id)["resumed_at"] == resumed
+    assert storage.get_run(sample_db, run_id).resumed_at == resumed
 
 
 def test_running_progress_lists_the_running_runs_of_a_dataset(sample_db: Path) -> None:
@@ -163,8 +170,9 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
 
     settings = judge.JudgeSettings(backend="ollama", model="m")
     outcome = jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings,
-                                 backend=HalfwayLooker(),
-                                 on_run=lambda run_id: seen.setdefault("run_id", run_id))
+                                 control=jobs.RunControl(
+                                     backend=HalfwayLooker(),
+                                     on_run=lambda run_id: seen.setdefault("run_id", run_id)))
     assert seen["run_id"] == outcome.run_id
     halfway = seen["halfway"]
     assert (halfway.status, halfway.planned, halfway.done) == ("running", 174, seen["stored"])

@@ -152,7 +152,7 @@ def test_search_filters_by_confidence_in_the_run(built):
 
 def test_query_pairs_sets_human_and_judge_side_by_side(built):
     db, run_id, named = built
-    query_id = storage.review_card(db, named["bob-noted"])["query_id"]
+    query_id = storage.review_card(db, named["bob-noted"]).query_id
     frame = storage.query_pairs(db, DATASET, query_id, run_id=run_id)
     assert list(frame.columns) == ["pair_id", "doc_id", "product_name", "product_class", "human",
                                    "judge", "confidence", "stale", "unsure", "note", "split"]

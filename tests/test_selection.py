@@ -107,12 +107,12 @@ def test_the_tab_stays_after_a_split(store):
 
 def test_a_split_that_takes_most_queries_asks_first(store):
     db, _ = store
-    before = storage.dataset_stats(db, DATASET)["splits"]
+    before = storage.dataset_stats(db, DATASET).splits
     at = open_app("data", query={"data-tab": "Splits"})
     at.number_input(key="bench-queries").set_value(30).run()
     assert at.warning, "no warning for a benchmark of 30 of 36 queries"
     assert at.button(key="split-benchmark").disabled
-    assert storage.dataset_stats(db, DATASET)["splits"] == before
+    assert storage.dataset_stats(db, DATASET).splits == before
     at.checkbox(key="split-benchmark-anyway").check().run()
     click(at, "split-benchmark")
-    assert storage.dataset_stats(db, DATASET)["splits"]["benchmark"]["queries"] == 30
+    assert storage.dataset_stats(db, DATASET).splits["benchmark"].queries == 30

@@ -180,8 +180,8 @@ def test_store_recipes_never_put_a_query_in_two_splits(split_db):
     rest = frame[frame["query_id"].isin(benchmark_queries) & frame["split"].isna()]
     assert len(rest) > 0
     assert train.splits["train"]["queries"] + train.splits["validation"]["queries"] <= 70
-    stats = storage.dataset_stats(split_db, "syn")["splits"]
-    assert stats["benchmark"] == {"queries": 10, "pairs": 80}
+    stats = storage.dataset_stats(split_db, "syn").splits
+    assert stats["benchmark"] == storage.SplitCounts(queries=10, pairs=80)
 
 
 def test_store_split_is_reproducible_and_training_keeps_the_benchmark(split_db):
@@ -236,7 +236,7 @@ def _warnings(db, recipe):
 
 
 def test_split_warnings_say_what_a_benchmark_would_take(sample_db):
-    before = storage.dataset_stats(sample_db, "wands-sample")["splits"]
+    before = storage.dataset_stats(sample_db, "wands-sample").splits
     assert _warnings(sample_db, BenchmarkRecipe(queries=18)) == []
     assert _warnings(sample_db, BenchmarkRecipe(queries=19)) == [
         "the benchmark would take 19 of 36 labelled queries (53%), more than half, "
@@ -251,7 +251,7 @@ def test_split_warnings_say_what_a_benchmark_would_take(sample_db):
         "leaving none to train on"
     ]
     # Computed from the plan without writing it.
-    assert storage.dataset_stats(sample_db, "wands-sample")["splits"] == before
+    assert storage.dataset_stats(sample_db, "wands-sample").splits == before
 
 
 def test_split_warnings_say_when_a_training_split_would_be_empty(sample_db, db, tmp_path):

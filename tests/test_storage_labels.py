@@ -25,7 +25,7 @@ def grades(db, pair_id):
 def test_imported_label_is_current(pair):
     db, pair_id = pair
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["original_grade"], label["source"]) == (1, 1, "import")
+    assert (label.grade, label.original_grade, label.source) == (1, 1, "import")
     assert grades(db, pair_id) == [("import", 1, False)]
 
 
@@ -33,12 +33,12 @@ def test_relabel_then_undo_returns_to_the_import(pair):
     db, pair_id = pair
     storage.record_review(db, pair_id, author="ana", grade=2)
     storage.record_review(db, pair_id, author="ana", grade=0)
-    assert storage.current_label(db, pair_id)["grade"] == 0
+    assert storage.current_label(db, pair_id).grade == 0
     storage.undo_last_review(db, pair_id, author="ana")
-    assert storage.current_label(db, pair_id)["grade"] == 2
+    assert storage.current_label(db, pair_id).grade == 2
     storage.undo_last_review(db, pair_id, author="ana")
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["source"], label["original_grade"]) == (1, "import", 1)
+    assert (label.grade, label.source, label.original_grade) == (1, "import", 1)
     assert grades(db, pair_id) == [
         ("import", 1, False),
         ("review", 2, True),
@@ -53,14 +53,14 @@ def test_unsure_mark_and_note_keep_the_grade(pair):
     db, pair_id = pair
     storage.record_review(db, pair_id, author="ana", unsure=True, note="is a pillow case a pillow?")
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["unsure"], label["note"]) == (
+    assert (label.grade, label.unsure, label.note) == (
         1,
         True,
         "is a pillow case a pillow?",
     )
     storage.record_review(db, pair_id, author="ana", grade=2)
     label = storage.current_label(db, pair_id)
-    assert (label["grade"], label["unsure"], label["note"]) == (
+    assert (label.grade, label.unsure, label.note) == (
         2,
         False,
         "is a pillow case a pillow?",
@@ -71,7 +71,7 @@ def test_review_survives_reimport_of_the_same_file(pair):
     db, pair_id = pair
     storage.record_review(db, pair_id, author="ana", grade=2)
     storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
-    assert storage.current_label(db, pair_id)["grade"] == 2
+    assert storage.current_label(db, pair_id).grade == 2
     assert len(storage.label_history(db, pair_id)) == 2
 
 

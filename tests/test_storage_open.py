@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import storage
+from storage._schema import SCHEMA_VERSION
 from store_damage import BAD_FILES, damage_table, execute
 
 REFUSED = "nothing was written to it; "
@@ -49,7 +50,7 @@ def test_an_empty_duckdb_file_becomes_a_store(tmp_path):
     path = tmp_path / "new.duckdb"
     execute(path)
     assert storage.list_datasets(path) == []
-    assert storage.schema_version(path) == 3
+    assert storage.schema_version(path) == SCHEMA_VERSION
 
 
 def test_a_store_with_a_pending_log_of_its_own_is_opened_whole(sample_db):
@@ -72,7 +73,7 @@ def test_a_store_with_a_pending_log_of_its_own_is_opened_whole(sample_db):
 def test_damage_met_after_opening_is_a_store_error(sample_db):
     storage.record_review(sample_db, 1, author="ana", grade=0)
     damage_table(sample_db, "label_events")
-    assert storage.current_label(sample_db, 1)["grade"] == 0  # the cache is still readable
+    assert storage.current_label(sample_db, 1).grade == 0  # the cache is still readable
     with pytest.raises(storage.StoreIOError) as failed:
         storage.label_history(sample_db, 1)
     assert str(failed.value).startswith(

@@ -1,15 +1,18 @@
-"""Schema migrations bring an existing store forward with every row kept; the importer
-enforces the one-row-per-key rules that the index-free tables leave to it."""
+"""Schema migrations bring an existing store forward with every row kept; the schema holds
+the store's keys, so a row that repeats one is refused whoever writes it."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
+from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild, store_snapshot
+from store_damage import execute
 
 import storage
-import storage._db
-from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild, store_snapshot
+import storage._connection
 from storage._schema import MIGRATIONS
 
+# The tables migration 2 left without keys, and migration 4 gave them back.
 INDEX_FREE = ("documents", "pairs", "label_events", "current_labels")
 
 
@@ -22,29 +25,32 @@ def primary_keys(db) -> set[str]:
     return {row[0] for row in rows}
 
 
-@pytest.fixture
-def version_1_db(db, monkeypatch):
-    """A store written by the schema as first released (migration 1 only): the sample,
-    one review and one undone review."""
+def version_db(db, version: int, monkeypatch) -> None:
+    """The sample imported into `db` by the schema as it was at `version`, with one review
+    and one undone review."""
     with monkeypatch.context() as patch:
-        patch.setattr(storage._db, "MIGRATIONS", MIGRATIONS[:1])
-        patch.setattr(storage._db, "SCHEMA_VERSION", 1)
+        patch.setattr(storage._connection, "MIGRATIONS", MIGRATIONS[:version])
+        patch.setattr(storage._connection, "SCHEMA_VERSION", version)
         storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
         storage.record_review(db, 1, author="ana", grade=0, note="not a match")
         storage.record_review(db, 2, author="ana", grade=2)
         storage.undo_last_review(db, 2, author="ana")
-        assert storage.schema_version(db) == 1
-        assert set(INDEX_FREE) <= primary_keys(db)
-        before = store_snapshot(db)
-    return db, before
+        assert storage.schema_version(db) == version
+
+
+@pytest.fixture
+def version_1_db(db, monkeypatch):
+    """A store written by the schema as first released (migration 1 only)."""
+    version_db(db, 1, monkeypatch)
+    assert set(INDEX_FREE) <= primary_keys(db)
+    return db, store_snapshot(db)
 
 
 def test_version_1_store_migrates_with_every_row_kept(version_1_db):
     db, before = version_1_db
-    assert storage.schema_version(db) == len(MIGRATIONS) == 3
+    assert storage.schema_version(db) == len(MIGRATIONS) == 4
     assert store_snapshot(db) == before
-    assert not set(INDEX_FREE) & primary_keys(db)
-    assert {"queries", "datasets", "judgments"} <= primary_keys(db)
+    assert set(INDEX_FREE) | {"queries", "datasets", "judgments"} <= primary_keys(db)
 
 
 def test_migrated_store_keeps_counting_ids_and_labels(version_1_db):
@@ -52,8 +58,8 @@ def test_migrated_store_keeps_counting_ids_and_labels(version_1_db):
     events = len(before["label_events"])
     event_id = storage.record_review(db, 3, author="ana", grade=1)
     assert event_id == events + 1  # the sequence carried over, no id is reused
-    assert storage.current_label(db, 3)["grade"] == 1
-    assert storage.current_label(db, 1)["note"] == "not a match"
+    assert storage.current_label(db, 3).grade == 1
+    assert storage.current_label(db, 1).note == "not a match"
     summary = storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample", author="bob")
     assert (summary.new_pairs, summary.label_events) == (0, 174)
     assert assert_label_cache_is_a_rebuild(db) == 174
@@ -69,30 +75,39 @@ def test_repeated_refresh_keeps_one_cached_label_per_pair(sample_db):
 
 
 @pytest.mark.parametrize(
-    ("table", "insert", "message"),
+    "insert",
     [
-        (
-            "pairs",
-            "INSERT INTO pairs (dataset, query_id, doc_id) "
-            "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1",
-            r"would hold the pair \(query_id '\d+', doc_id '\d+'\) twice",
-        ),
-        (
-            "documents",
-            "INSERT INTO documents (dataset, doc_id) "
-            "SELECT dataset, doc_id FROM documents LIMIT 1",
-            r"would hold the document \(doc_id '\d+'\) twice",
-        ),
+        "INSERT INTO pairs (dataset, query_id, doc_id) "
+        "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1",
+        "INSERT INTO pairs (pair_id, dataset, query_id, doc_id) "
+        "VALUES (1, 'wands-sample', 'q', 'd')",
+        "INSERT INTO documents (dataset, doc_id) SELECT dataset, doc_id FROM documents LIMIT 1",
+        "INSERT INTO queries SELECT * FROM queries LIMIT 1",
+        "INSERT INTO datasets (dataset, grades, grade_names) VALUES ('wands-sample', [0], ['x'])",
+        "INSERT INTO label_events (event_id, pair_id, source) VALUES (1, 2, 'import')",
+        "INSERT INTO current_labels SELECT * FROM current_labels WHERE pair_id = 3",
+        "INSERT INTO judgments (run_id, pair_id, parse_status) VALUES (1, 1, 'strict'), "
+        "(1, 1, 'strict')",
     ],
 )
-def test_import_refuses_a_store_holding_a_key_twice(sample_db, wands_copy, table, insert, message):
-    """A row written around the importer (by hand, or by a bug) that repeats a key fails the
-    next import, which then changes nothing."""
-    with storage.connect(sample_db) as con:
-        con.execute(insert)
+def test_the_store_refuses_a_row_that_repeats_a_key(sample_db, insert):
+    """Whoever writes the row (here DuckDB alone, by hand), the schema refuses it."""
     before = store_snapshot(sample_db)
-    label = wands_copy / "label.csv"
-    label.write_text(label.read_text() + "99999\t3\t73\tExact\n")  # one new pair
-    with pytest.raises(storage.StoreError, match=message):
-        storage.import_wands(sample_db, wands_copy, dataset="wands-sample")
+    with pytest.raises(duckdb.ConstraintException, match="(?i)duplicate key"):
+        execute(sample_db, insert)
     assert store_snapshot(sample_db) == before
+
+
+def test_a_store_holding_a_repeated_key_stays_as_it_was(db, monkeypatch, capsys):
+    """A version-3 store (no keys) that someone gave a second copy of a pair is not brought
+    forward: opening it says why and changes nothing; `check` reads it and names the pair."""
+    version_db(db, 3, monkeypatch)
+    execute(db, "INSERT INTO pairs (dataset, query_id, doc_id) "
+                "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1")
+    before = db.read_bytes()
+    with pytest.raises(storage.StoreOpenError, match="could not be brought to schema version 4"):
+        storage.dataset_stats(db, "wands-sample")
+    assert db.read_bytes() == before
+    problems = [str(p) for p in storage.check_store(db).problems]
+    assert problems[0].startswith("pairs: the pair (query '")
+    assert problems[0].endswith("of 'wands-sample' appears 2 times; a key is unique")

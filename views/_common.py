@@ -75,8 +75,8 @@ def require_run() -> int:
 
 def grade_names(db: str, dataset: str) -> dict[int, str]:
     """Grade -> name on the scale of `dataset`."""
-    grades, names = storage.dataset_scale(db, dataset)
-    return dict(zip(grades, names))
+    scale = storage.dataset_scale(db, dataset)
+    return dict(zip(scale.grades, scale.names))
 
 
 @st.cache_data(show_spinner="Computing metrics with bootstrap intervals…", max_entries=64)
@@ -145,9 +145,12 @@ def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
                         settings.n_gpu_layers, settings.seed)
 
 
-def run_label(run: dict[str, Any], *, short: bool = False, status: bool = False) -> str:
+def run_label(run: dict[str, Any] | storage.Run, *, short: bool = False,
+              status: bool = False) -> str:
     """How a run is named: '#3 my run (model.gguf)', '#3 my run' in figure legends, and
     with `status` its state when it is not finished ('#3 my run (model.gguf) · cancelled')."""
+    if isinstance(run, storage.Run):
+        run = vars(run)
     if short:
         return f"#{run['run_id']} {run['name'][:24]}"
     label = f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
@@ -156,7 +159,7 @@ def run_label(run: dict[str, Any], *, short: bool = False, status: bool = False)
     return label
 
 
-def run_title(run: dict[str, Any]) -> str:
+def run_title(run: dict[str, Any] | storage.Run) -> str:
     """The run's label, escaped for a title or caption."""
     return md(run_label(run))
 
@@ -168,21 +171,22 @@ REVIEW_WORDS = {
 }
 
 
-def dataset_summary(stats: dict[str, Any]) -> None:
+def dataset_summary(stats: storage.DatasetStats) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
     labels = (("Queries with pairs", "queries_with_pairs"), ("Products", "documents"),
               ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"),
               ("Confirmed", "confirmed_pairs"), ("Corrected", "corrected_pairs"))
     for col, (label, key) in zip(st.columns(len(labels)), labels):
-        col.metric(label, f"{stats[key]:,}", help=REVIEW_WORDS.get(label))
-    if stats["queries"] != stats["queries_with_pairs"]:
-        st.caption(f"The dataset lists {plural(stats['queries'], 'query')}; "
-                   f"{stats['queries'] - stats['queries_with_pairs']:,} of them have no pairs.")
+        col.metric(label, f"{getattr(stats, key):,}", help=REVIEW_WORDS.get(label))
+    if stats.queries != stats.queries_with_pairs:
+        st.caption(f"The dataset lists {plural(stats.queries, 'query')}; "
+                   f"{stats.queries - stats.queries_with_pairs:,} of them have no pairs.")
     left, right = st.columns(2)
-    left.dataframe(pd.DataFrame({"label": stats["grade_names"],
-                                 "pairs": [stats["labels"][g] for g in stats["grades"]]}),
+    left.dataframe(pd.DataFrame({"label": stats.scale.names,
+                                 "pairs": [stats.labels[g] for g in stats.scale.grades]}),
                    hide_index=True)
-    right.dataframe(pd.DataFrame(stats["splits"]).T.rename_axis("split"))
+    right.dataframe(pd.DataFrame({s: vars(c) for s, c in stats.splits.items()}).T
+                    .rename_axis("split"))
 
 
 def label_share_inputs(grades: list[int], names: list[str], key: str) -> dict[int, float]:

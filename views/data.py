@@ -151,7 +151,8 @@ def splits_section(dataset: str) -> None:
         _report(lambda: storage.split_benchmark(db, dataset, recipe))
 
     st.subheader("Training and validation: the other queries")
-    grades, names = storage.dataset_scale(db, dataset)
+    scale = storage.dataset_scale(db, dataset)
+    grades, names = list(scale.grades), list(scale.names)
     c1, c2, c3 = st.columns(3)
     cap = c1.number_input("Cap per query (0: none)", 0, 10_000, 12, key="train-cap")
     validation = c2.number_input("Validation share of queries", 0.0, 0.9, 0.1, step=0.05,

@@ -33,7 +33,8 @@ FORMATS = {
 
 db = common.database()
 dataset = common.require_dataset()
-grades, names = storage.dataset_scale(db, dataset)
+scale = storage.dataset_scale(db, dataset)
+grades, names = list(scale.grades), list(scale.names)
 grade_name = dict(zip(grades, names))
 
 st.title("Export training data")

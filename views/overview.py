@@ -159,7 +159,7 @@ def metrics_section(report: jobs.RunReport) -> None:
             "high": st.column_config.NumberColumn("95% high", format=NUMBER, help=INTERVAL_HELP),
         },
     )
-    top, bottom = common.md(report.grade_names[-1]), common.md(report.grade_names[0])
+    top, bottom = common.md(report.scale.names[-1]), common.md(report.scale.names[0])
     st.caption(
         "**Quadratic kappa**: agreement beyond chance; 1 is perfect, 0 is what chance "
         "gives. Near grades count as partly right, far ones as badly wrong. "
@@ -261,7 +261,7 @@ def across_runs_section(db: str, dataset: str, runs: pd.DataFrame, active: int,
 db = common.database()
 dataset = common.require_dataset()
 stats = storage.dataset_stats(db, dataset)
-names = dict(zip(stats["grades"], stats["grade_names"]))
+names = dict(zip(stats.scale.grades, stats.scale.names))
 
 st.title(f"Overview: {common.md(dataset)}")
 common.dataset_summary(stats)
@@ -284,6 +284,6 @@ st.caption(f"{_count(report.n_pairs, 'judged pair')} with a human label, "
            "Intervals: 95% bootstrap over queries.")
 if report.n_pairs:
     metrics_section(report)
-    calibration_section(report.calibration, report.grade_names)
+    calibration_section(report.calibration, list(report.scale.names))
     agreement_section(report.agreement)
 across_runs_section(db, dataset, runs, run_id, names, version)

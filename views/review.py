@@ -136,32 +136,32 @@ def _undo() -> None:
         st.session_state["review-error"] = f"pair {pair_id} has no review to undo"
 
 
-def _show_pair(card: dict) -> None:
-    st.subheader(common.md(card["query"] or ""))
-    _text_field("Query class", card["query_class"])
-    _text_field("Product name", card["product_name"])
-    _text_field("Product class", card["product_class"])
-    _text_field("Category hierarchy", card["category_hierarchy"])
-    _text_field("Product description", card["product_description"])
-    for key, value in card["extra_fields"].items():
+def _show_pair(card: storage.ReviewCard) -> None:
+    st.subheader(common.md(card.query or ""))
+    _text_field("Query class", card.query_class)
+    _text_field("Product name", card.product_name)
+    _text_field("Product class", card.product_class)
+    _text_field("Category hierarchy", card.category_hierarchy)
+    _text_field("Product description", card.product_description)
+    for key, value in card.extra_fields.items():
         _text_field(key, value)
-    st.caption(common.md(f"pair {card['pair_id']} · query {card['query_id']} · "
-                         f"product {card['doc_id']} · split {card['split'] or 'unassigned'}"))
+    st.caption(common.md(f"pair {card.pair_id} · query {card.query_id} · "
+                         f"product {card.doc_id} · split {card.split or 'unassigned'}"))
 
 
-def _show_labels(card: dict) -> None:
-    label = card["label"] or {}
-    st.metric("Human label", _grade_name(label.get("grade")),
+def _show_labels(card: storage.ReviewCard) -> None:
+    label = card.label
+    st.metric("Human label", _grade_name(label.grade if label else None),
               help="the newest label event that is not undone")
-    if label.get("unsure"):
+    if label and label.unsure:
         st.warning("marked unsure")
-    if label.get("note"):
-        _text_field("Note", label["note"])
+    if label and label.note:
+        _text_field("Note", label.note)
 
 
-def _show_history(card: dict) -> None:
+def _show_history(card: storage.ReviewCard) -> None:
     """Every label event of the pair, across the card's width so who, what and why show."""
-    history = pd.DataFrame(card["history"])
+    history = pd.DataFrame(card.history)
     if len(history):
         history["grade"] = history["grade"].map(_grade_name)
         st.caption("History, newest first")
@@ -181,23 +181,23 @@ def _show_history(card: dict) -> None:
                      })
 
 
-def _show_judgment(judgment: dict | None) -> None:
+def _show_judgment(judgment: storage.CardJudgment | None) -> None:
     if judgment is None:
         st.info("This run has no judgment for this pair.")
         return
-    st.metric("Judge", _grade_name(judgment["grade"]),
-              help=f"parse status {judgment['parse_status']}")
-    if judgment["stale"]:
+    st.metric("Judge", _grade_name(judgment.grade),
+              help=f"parse status {judgment.parse_status}")
+    if judgment.stale:
         st.warning("stale: the label or the product changed after this judgment")
-    for grade, p in zip(names, judgment["probs"] or []):
+    for grade, p in zip(names, judgment.probs or []):
         st.progress(min(max(float(p), 0.0), 1.0), text=common.md(f"{names[grade]}: {p:.1%}"))
-    if judgment["expected_grade"] is not None:
-        st.caption(f"expected grade {judgment['expected_grade']:.2f} · "
-                   f"confidence {judgment['confidence']:.2f}")
-    if judgment["error"]:
-        st.error(common.md(judgment["error"]))
+    if judgment.expected_grade is not None:
+        st.caption(f"expected grade {judgment.expected_grade:.2f} · "
+                   f"confidence {judgment.confidence:.2f}")
+    if judgment.error:
+        st.error(common.md(judgment.error))
     st.caption("Raw model output")
-    st.code(judgment["raw_output"] or "", language=None, wrap_lines=True)
+    st.code(judgment.raw_output or "", language=None, wrap_lines=True)
 
 
 def _actions(pair_id: int) -> None:
@@ -221,9 +221,9 @@ def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
                      f"{p.pairs_per_s:.1f} pairs/s")
 
     try:
-        results = jobs.rejudge_pairs(db, run_id, pair_ids, backend=common.backend_for(settings),
-                                     api_key=st.session_state.get("api-key") or None,
-                                     on_progress=progress)
+        results = jobs.rejudge_pairs(db, run_id, pair_ids, control=jobs.RunControl(
+            backend=common.backend_for(settings), api_key=st.session_state.get("api-key") or None,
+            on_progress=progress))
     except (judge.JudgeError, storage.StoreError) as error:
         st.error(common.md(f"re-judging failed: {error}"))
         return
@@ -277,7 +277,7 @@ def review_card() -> None:
         with label_col:
             _show_labels(card)
         with judge_col:
-            _show_judgment(card["judgment"])
+            _show_judgment(card.judgment)
         _show_history(card)
         _actions(pair_id)
     _rejudge_controls(pair_id)

@@ -25,7 +25,8 @@ HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "mac
 
 db = common.database()
 dataset = common.require_dataset()
-grades, grade_names = storage.dataset_scale(db, dataset)
+scale = storage.dataset_scale(db, dataset)
+grades, grade_names = list(scale.grades), list(scale.names)
 st.title("Runs")
 if done := selection.owned().pop("runs-done", None):
     st.success(common.md(done))
@@ -114,11 +115,11 @@ def _start(work, label: str) -> None:
 def start_section() -> None:
     busy = _busy()
     stats = storage.dataset_stats(db, dataset)
-    scopes = [WHOLE, *(s for s in stats["splits"] if s != "unassigned")]
+    scopes = [WHOLE, *(s for s in stats.splits if s != "unassigned")]
     c1, c2 = st.columns(2)
     scope = c1.selectbox("Pairs to judge", scopes, key="run-scope",
                          format_func=lambda s: s if s == WHOLE
-                         else f"{s} split ({stats['splits'][s]['pairs']:,} pairs)")
+                         else f"{s} split ({stats.splits[s].pairs:,} pairs)")
     name = c2.text_input("Run name", key="run-name", placeholder="empty: named after the model")
     left, right = st.columns(2)
     with left:
@@ -139,8 +140,8 @@ def start_section() -> None:
         return
     split = None if scope == WHOLE else scope
     _start(lambda **kw: jobs.judge_dataset(db, dataset=dataset, settings=settings, split=split,
-                                           name=name or None, backend=backend,
-                                           api_key=api_key, **kw),
+                                           name=name or None, control=jobs.RunControl(
+                                               backend=backend, api_key=api_key, **kw)),
            f"judging {dataset} ({scope})")
 
 
@@ -164,7 +165,8 @@ def resume_section(runs) -> None:
         except judge.JudgeError as error:
             st.error(common.md(error))
             return
-        _start(lambda **kw: jobs.resume_run(db, run_id, backend=backend, api_key=api_key, **kw),
+        _start(lambda **kw: jobs.resume_run(db, run_id, control=jobs.RunControl(
+                   backend=backend, api_key=api_key, **kw)),
                f"resuming run #{run_id}")
 
 

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from ._errors import ImportFormatError, excerpt, shorten
+from .._errors import ImportFormatError, excerpt, shorten
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _EXTENSIONS = {

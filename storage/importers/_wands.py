@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import ImportFormatError, excerpt
-from ._import_batch import (
+from grade_scale import WANDS_SCALE
+
+from .._db import Db
+from .._errors import ImportFormatError, excerpt
+from ._batch import (
     ROW,
-    WANDS_SCALE,
     ImportBatch,
     ImportSummary,
     Part,
     grades_of,
     import_batch,
 )
-from ._import_read import SourceTable, first_row, read_delimited
+from ._read import SourceTable, first_row, read_delimited
 
 WANDS_FILES = ("query.csv", "product.csv", "label.csv")
 WANDS_LABELS = dict(zip(WANDS_SCALE.names, WANDS_SCALE.grades))
@@ -36,7 +38,7 @@ _PRODUCT_COLUMNS = {
 
 
 def import_wands(
-    db: str | Path, folder: str | Path, *, dataset: str = "wands", author: str | None = None
+    db: Db, folder: str | Path, *, dataset: str = "wands", author: str | None = None
 ) -> ImportSummary:
     """Import a WANDS folder (query.csv, product.csv, label.csv) as `dataset`.
 

@@ -11,18 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import StoreError, excerpt
-from ._import_batch import (
+from grade_scale import WANDS_SCALE, Scale
+
+from .._db import Db
+from .._errors import StoreError, excerpt
+from ._batch import (
     ROW,
-    WANDS_SCALE,
     ImportBatch,
     ImportSummary,
     Part,
-    Scale,
     grades_of,
     import_batch,
 )
-from ._import_read import SourceTable, first_row, read_table
+from ._read import SourceTable, first_row, read_table
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,7 +88,7 @@ def parse_label_map(text: str) -> dict[str, int]:
 
 
 def import_table(
-    db: str | Path,
+    db: Db,
     path: str | Path,
     *,
     dataset: str,

@@ -9,10 +9,8 @@ file changes nothing and the same file imported twice changes nothing the second
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -20,63 +18,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._datasets import WANDS_GRADE_NAMES, WANDS_GRADES, ensure_dataset
-from ._db import connect, transaction
-from ._errors import ImportFormatError, StoreError, excerpt
-from ._import_read import SourceTable, first_row
-from ._labels import append_import_labels
+from grade_scale import Scale
+
+from .._datasets import ensure_dataset
+from .._db import Db, connect, transaction
+from .._errors import ImportFormatError, excerpt
+from .._labels import append_import_labels
+from ._read import SourceTable, first_row
 
 QUERY_COLUMNS = ("query_id", "query", "query_class")
 DOCUMENT_COLUMNS = ("doc_id", "title", "doc_class", "category", "description")
 LABEL_COLUMNS = ("query_id", "doc_id", "grade")
 # Each normalised row's position in its source file's frame; named so no file column clashes.
 ROW = "_source_row"
-# Imports in one process run one at a time (see `_check_unique`); other processes are
-# kept out by DuckDB's file lock.
-_IMPORT_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Scale:
-    """The grades of a dataset, lowest first, and their names."""
-
-    grades: tuple[int, ...]
-    names: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if not self.grades or len(self.grades) != len(self.names):
-            raise StoreError("a scale needs at least one grade and one name per grade")
-        if list(self.grades) != sorted(set(self.grades)):
-            raise StoreError(
-                f"scale grades must be distinct and ascending, got {list(self.grades)}"
-            )
-
-    @classmethod
-    def parse(cls, text: str) -> Scale:
-        """'0=Irrelevant,1=Partial,2=Exact' (or just '0,1,2,3', named by number)."""
-        pairs = [part.strip().partition("=") for part in text.split(",") if part.strip()]
-        try:
-            grades = [int(grade) for grade, _, _ in pairs]
-        except ValueError:
-            raise StoreError(
-                f"a scale is grade=name pairs like 0=Irrelevant,1=Partial; got {text!r}"
-            ) from None
-        order = np.argsort(grades)
-        return cls(
-            tuple(grades[i] for i in order),
-            tuple((pairs[i][2].strip() or str(grades[i])) for i in order),
-        )
-
-    @classmethod
-    def numeric(cls, low: int, high: int) -> Scale:
-        """Every integer from `low` to `high`, named by its number."""
-        return cls(tuple(range(low, high + 1)), tuple(str(g) for g in range(low, high + 1)))
-
-    def describe(self) -> str:
-        return ", ".join(f"{g}={n}" for g, n in zip(self.grades, self.names))
-
-
-WANDS_SCALE = Scale(WANDS_GRADES, WANDS_GRADE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -165,10 +119,10 @@ def grades_of(values: pd.Series, labels: Mapping[str, int]) -> pd.Series:
     )
 
 
-def import_batch(db: str | Path, batch: ImportBatch) -> ImportSummary:
+def import_batch(db: Db, batch: ImportBatch) -> ImportSummary:
     """Check `batch`, then write it to `db` in one transaction."""
     queries, documents, labels, skipped = check_batch(batch)
-    with _IMPORT_LOCK, connect(db) as con, transaction(con):
+    with connect(db) as con, transaction(con):
         return write_batch(con, batch, queries, documents, labels, skipped)
 
 
@@ -203,7 +157,9 @@ def _distinct(part: Part, key: str, required: Sequence[str]) -> pd.DataFrame:
         return frame
     if part.unique:
         position = first_row(frame.duplicated(key, keep="first"))
+        assert position is not None  # some key repeats (above)
         earlier = first_row(frame[key] == frame[key].iloc[position])
+        assert earlier is not None  # the key's first row, at worst `position` itself
         raise part.error(
             position,
             key,
@@ -267,6 +223,7 @@ def _distinct_labels(part: Part, scale: Scale) -> pd.DataFrame:
     if conflict is not None:
         query, doc = frame["query_id"].iloc[conflict], frame["doc_id"].iloc[conflict]
         earlier = first_row((frame["query_id"] == query) & (frame["doc_id"] == doc))
+        assert earlier is not None  # the pair's first row, at worst `conflict` itself
         raise part.error(
             conflict,
             "grade",
@@ -286,13 +243,7 @@ def write_batch(
     skipped: int,
 ) -> ImportSummary:
     """Upsert checked frames into the store (the caller holds the transaction)."""
-    ensure_dataset(
-        con,
-        batch.dataset,
-        grades=batch.scale.grades,
-        grade_names=batch.scale.names,
-        source=batch.source,
-    )
+    ensure_dataset(con, batch.dataset, batch.scale, source=batch.source)
     params = {"dataset": batch.dataset}
     con.register("_import_queries", queries[list(QUERY_COLUMNS)])
     con.execute(
@@ -305,7 +256,6 @@ def write_batch(
         params,
     )
     updated = _write_documents(con, batch, documents)
-    _check_unique(con, "documents", batch.dataset, ("doc_id",), "the document")
     con.register("_import_labels", labels[list(LABEL_COLUMNS)])
     # Each label's pair: the stored one, or a new id from the sequence.
     con.execute(
@@ -328,8 +278,6 @@ def write_batch(
         """,
         params,
     ).fetchall()[0][0]
-    if new_pairs:
-        _check_unique(con, "pairs", batch.dataset, ("query_id", "doc_id"), "the pair")
     events = append_import_labels(
         con, "(SELECT pair_id, grade, author FROM _import_pairs WHERE grade IS NOT NULL)"
     )
@@ -347,31 +295,6 @@ def write_batch(
         skipped=skipped,
         notes=batch.notes,
     )
-
-
-def _check_unique(
-    con: duckdb.DuckDBPyConnection, table: str, dataset: str, key: Sequence[str], noun: str
-) -> None:
-    """One row of `table` per `key` in `dataset`, checked inside the import transaction.
-
-    `documents` and `pairs` have no index (schema migration 2): on a WANDS-sized import the
-    unique indexes cost more than any other step (their inserts and their merge at COMMIT).
-    The importer is the only writer of both, its rows are distinct per key (`check_batch`),
-    and it inserts only the keys a join found no stored row for; this check proves the result
-    (about 0.01 s for 233k pairs), and `import_batch` holds `_IMPORT_LOCK` so two imports in
-    one process cannot both add the same key (another process cannot open the file meanwhile).
-    """
-    columns = ", ".join(key)
-    row = con.execute(
-        f"SELECT {columns} FROM {table} WHERE dataset = ? "
-        f"GROUP BY {columns} HAVING count(*) > 1 LIMIT 1",
-        [dataset],
-    ).fetchone()
-    if row is not None:
-        what = ", ".join(f"{name} {excerpt(value)}" for name, value in zip(key, row))
-        raise StoreError(
-            f"dataset {dataset!r} would hold {noun} ({what}) twice; nothing was imported"
-        )
 
 
 def _write_documents(
@@ -404,7 +327,7 @@ def _write_documents(
         {fields} AS fields
         """
     stored = con.execute("SELECT count(*) FROM documents WHERE dataset = $dataset", params)
-    if stored.fetchone()[0] == 0:
+    if stored.fetchall()[0][0] == 0:
         # A dataset's first import: every document is new.
         con.execute(
             f"""

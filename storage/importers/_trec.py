@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import ImportFormatError, excerpt
-from ._import_batch import ROW, ImportBatch, ImportSummary, Part, Scale, import_batch
-from ._import_read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
+from grade_scale import Scale
+
+from .._db import Db
+from .._errors import ImportFormatError, excerpt
+from ._batch import ROW, ImportBatch, ImportSummary, Part, import_batch
+from ._read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
 
 QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
 INFERRED_GRADES = range(0, 5)
@@ -30,7 +33,7 @@ _TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<\w+>|$)", re.DOTALL | 
 
 
 def import_trec(
-    db: str | Path,
+    db: Db,
     qrels: str | Path,
     *,
     topics: str | Path,

@@ -14,9 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from ._errors import excerpt
-from ._import_batch import ROW, WANDS_SCALE, ImportBatch, ImportSummary, Part, Scale, import_batch
-from ._import_read import SourceTable, as_text, known_lines, read_jsonl
+from grade_scale import WANDS_SCALE, Scale
+
+from .._db import Db
+from .._errors import excerpt
+from ._batch import ROW, ImportBatch, ImportSummary, Part, import_batch
+from ._read import SourceTable, as_text, known_lines, read_jsonl
 
 _INPUT_FIELDS = {
     "query": "query",
@@ -29,7 +32,7 @@ _OUTPUT = re.compile(r"\s*SCORE:\s*(-?\d+)\s*")
 
 
 def import_instruction_jsonl(
-    db: str | Path,
+    db: Db,
     path: str | Path,
     *,
     dataset: str,

@@ -17,16 +17,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ._db import connect, transaction
-from ._errors import ImportFormatError, NotFoundError, excerpt
-from ._import_batch import ImportSummary
-from ._import_read import as_text, no_rows, refuse_non_finite
+from .._db import Db, connect, transaction
+from .._errors import ImportFormatError, NotFoundError, excerpt
+from ._batch import ImportSummary
+from ._read import as_text, no_rows, refuse_non_finite
 
 BACKEND = "judgement-ai"
 
 
 def import_judgement_ai(
-    db: str | Path,
+    db: Db,
     path: str | Path,
     *,
     dataset: str,

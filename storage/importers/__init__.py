@@ -1,0 +1,27 @@
+"""Importers: labelled pairs from files into the store, all or nothing.
+
+Each format (a WANDS folder, any table through a column mapping, TREC qrels, instruction
+JSONL, judgement-ai results) reads its file(s) into one normalised batch; every batch is
+checked against the rules no format may break, then written in one transaction, so a bad
+file changes nothing and the same file imported twice changes nothing the second time. An
+error names the file, the line and the column.
+"""
+
+from ._batch import ImportSummary
+from ._instruction import import_instruction_jsonl
+from ._judgement_ai import import_judgement_ai
+from ._table import ColumnMap, import_table, parse_label_map, query_id_for
+from ._trec import import_trec
+from ._wands import import_wands
+
+__all__ = [
+    "ColumnMap",
+    "ImportSummary",
+    "import_instruction_jsonl",
+    "import_judgement_ai",
+    "import_table",
+    "import_trec",
+    "import_wands",
+    "parse_label_map",
+    "query_id_for",
+]
