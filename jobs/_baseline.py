@@ -128,7 +128,7 @@ def baseline_run(
     labelled queries, or a single grade).
     """
     settings = settings or judge.BaselineSettings()
-    grades, _ = storage.dataset_scale(db, dataset)
+    grades = list(storage.dataset_scale(db, dataset).grades)
     labelled = _read_labelled(db, dataset)
     fitted = judge.cross_fit_baseline(
         labelled.pairs, labelled.labels, grades=grades, settings=settings
@@ -143,7 +143,7 @@ def baseline_run(
 
 def why_not_stackable(run: Mapping[str, Any]) -> str | None:
     """Why a stacking head cannot be trained over `run` (a record with run_id, backend and
-    status, as `storage.get_run` or a row of `storage.list_runs` gives it), or None if it can.
+    status, as a row of `storage.list_runs` gives it), or None if it can.
 
     A run that learned from the labels is refused: its grades of one fold came from models
     trained on the other folds' labels, so a head trained on them would carry those labels
@@ -176,14 +176,15 @@ def stack_run(
     """
     settings = settings or judge.BaselineSettings()
     run = storage.get_run(db, run_id)
-    refusal = why_not_stackable(run)
+    refusal = why_not_stackable({"run_id": run.run_id, "backend": run.backend,
+                                 "status": run.status})
     if refusal is not None:
         raise judge.SettingsError(refusal)
-    dataset = run["dataset"]
-    grades, _ = storage.dataset_scale(db, dataset)
-    if list(run["scale"]) != grades:
+    dataset = run.dataset
+    grades = list(storage.dataset_scale(db, dataset).grades)
+    if list(run.scale.grades) != grades:
         raise judge.SettingsError(
-            f"run {run_id} grades on {list(run['scale'])} but dataset {dataset!r} uses {grades}: "
+            f"run {run_id} grades on {list(run.scale.grades)} but dataset {dataset!r} uses {grades}: "
             "stack on a run made on the dataset's scale"
         )
     judged = {
@@ -208,11 +209,11 @@ def stack_run(
     return _record(
         db, name=name or f"stacked on run {run_id}: its grade probabilities + lexical "
         "features, logistic regression",
-        dataset=dataset, backend=STACK_BACKEND, split=run["split"],
+        dataset=dataset, backend=STACK_BACKEND, split=run.split,
         description=_description(fitted.model.feature_names, stacked_on=run_id),
         labelled=labelled, fitted=fitted,
         models_dir=_models_dir(db, models_dir),
-        params={"pair_ids": run["params"].get("pair_ids"), "stacked_on": run_id},
+        params={"pair_ids": run.params.get("pair_ids"), "stacked_on": run_id},
     )
 
 

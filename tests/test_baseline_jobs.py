@@ -39,14 +39,14 @@ def last_event_id(db: Path) -> int:
 def test_a_baseline_run_grades_every_pair_and_records_its_provenance(store: Path) -> None:
     run_id = jobs.baseline_run(store, DATASET)
     run = storage.get_run(store, run_id)
-    assert run["name"] == "baseline: lexical features + logistic regression (not an LLM)"
-    assert (run["backend"], run["status"], run["split"]) == ("baseline", "done", None)
-    assert run["scale"] == [0, 1, 2]
-    model = Path(run["model"])
+    assert run.name == "baseline: lexical features + logistic regression (not an LLM)"
+    assert (run.backend, run.status, run.split) == ("baseline", "done", None)
+    assert list(run.scale) == [0, 1, 2]
+    model = Path(run.model)
     assert model.parent == store.parent / "models"
-    assert model.name == f"baseline-{run['model_sha256'][:12]}.npz"
-    assert hashlib.sha256(model.read_bytes()).hexdigest() == run["model_sha256"]
-    assert run["params"] == {
+    assert model.name == f"baseline-{run.model_sha256[:12]}.npz"
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == run.model_sha256
+    assert run.params == {
         "folds": 5, "seed": 0, "regularization": 1.0, "features": list(judge.BASELINE_FEATURES),
         "label_snapshot": {"last_event_id": last_event_id(store), "labelled_pairs": 174,
                            "training_pairs": 174, "training_queries": 36},
@@ -80,7 +80,7 @@ def test_the_baseline_has_real_signal_on_the_sample(store: Path, capsys) -> None
 def test_the_same_seed_gives_the_same_run_and_the_same_model_file(store: Path) -> None:
     first, second = jobs.baseline_run(store, DATASET), jobs.baseline_run(store, DATASET)
     runs = [storage.get_run(store, r) for r in (first, second)]
-    assert runs[0]["model_sha256"] == runs[1]["model_sha256"]
+    assert runs[0].model_sha256 == runs[1].model_sha256
     a, b = storage.run_judgments(store, first), storage.run_judgments(store, second)
     assert {p: (r["grade"], r["probs"]) for p, r in a.items()} == {
         p: (r["grade"], r["probs"]) for p, r in b.items()
@@ -92,9 +92,9 @@ def test_a_review_then_training_again_is_a_new_run_on_a_new_snapshot(store: Path
     pair_id = min(storage.run_judgments(store, first))
     storage.record_review(store, pair_id, author="ana", grade=2)
     second = jobs.baseline_run(store, DATASET)
-    snapshots = [storage.get_run(store, r)["params"]["label_snapshot"] for r in (first, second)]
+    snapshots = [storage.get_run(store, r).params["label_snapshot"] for r in (first, second)]
     assert snapshots[1]["last_event_id"] == last_event_id(store) > snapshots[0]["last_event_id"]
-    assert storage.get_run(store, first)["status"] == "done"  # the first run is left as it was
+    assert storage.get_run(store, first).status == "done"  # the first run is left as it was
 
 
 def plant_twin_queries(folder: Path) -> None:
@@ -138,8 +138,8 @@ def test_benchmark_pairs_are_graded_but_never_trained_on(store: Path) -> None:
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     assert held_out > 0
     run = storage.get_run(store, jobs.baseline_run(store, DATASET))
-    assert run["params"]["label_snapshot"]["training_pairs"] == 174 - held_out
-    assert len(storage.run_judgments(store, run["run_id"])) == 174
+    assert run.params["label_snapshot"]["training_pairs"] == 174 - held_out
+    assert len(storage.run_judgments(store, run.run_id)) == 174
 
 
 def llm_like_run(db: Path, *, right: float, ungraded: int) -> int:
@@ -167,12 +167,12 @@ def test_a_stacking_head_over_a_run_grades_what_it_graded(store: Path, capsys) -
     base = llm_like_run(store, right=0.8, ungraded=10)
     stacked = jobs.stack_run(store, base)
     run = storage.get_run(store, stacked)
-    assert (run["backend"], run["status"], run["params"]["stacked_on"]) == ("stack", "done", base)
-    assert run["name"] == (
+    assert (run.backend, run.status, run.params["stacked_on"]) == ("stack", "done", base)
+    assert run.name == (
         f"stacked on run {base}: its grade probabilities + lexical features, logistic regression"
     )
-    assert run["params"]["features"][-3:] == ["run_logp_0", "run_logp_1", "run_logp_2"]
-    assert Path(run["model"]).name.startswith("stack-")
+    assert run.params["features"][-3:] == ["run_logp_0", "run_logp_1", "run_logp_2"]
+    assert Path(run.model).name.startswith("stack-")
     graded = {p for p, r in storage.run_judgments(store, base).items() if r["grade"] is not None}
     assert set(storage.run_judgments(store, stacked)) == graded and len(graded) == 164
     stacked_kappa = kappa_line(store, stacked, capsys)[0]
@@ -182,7 +182,10 @@ def test_a_stacking_head_over_a_run_grades_what_it_graded(store: Path, capsys) -
 def test_stacking_on_a_run_that_learned_from_the_labels_is_refused(store: Path, capsys) -> None:
     run_id = jobs.baseline_run(store, DATASET)
     row = storage.list_runs(store).iloc[0].to_dict()  # what the Runs page holds
-    assert jobs.why_not_stackable(row) == jobs.why_not_stackable(storage.get_run(store, run_id))
+    assert jobs.why_not_stackable(row) == (
+        f"run {run_id} learned from this dataset's labels (baseline): stack on a run of "
+        "an LLM judge, or on an imported run"
+    )
     assert jobs.why_not_stackable({"run_id": 7, "backend": "llama_cpp", "status": "running"}) == (
         "run 7 is still running: stack on it once it has finished"
     )
@@ -203,7 +206,7 @@ def test_the_cli_makes_baseline_and_stacked_runs(store: Path, capsys) -> None:
     base = llm_like_run(store, right=0.6, ungraded=0)
     assert cli.main(["--db", str(store), "judge", "--stack", str(base), "--name", "head"]) == 0
     assert capsys.readouterr().out.startswith(f"run {base + 1} finished")
-    assert storage.get_run(store, base + 1)["name"] == "head"
+    assert storage.get_run(store, base + 1).name == "head"
 
     args = ["--db", str(store), "judge", "--backend", "baseline", "--split", "benchmark"]
     assert cli.main(args) == 2
