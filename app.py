@@ -74,7 +74,8 @@ def main() -> None:
     # deleted from under the page, an endpoint, a file) is one message; anything else is a
     # bug and keeps its traceback.
     try:
-        with storage.on_store_wait(_show_wait):
+        # One store connection for the whole script run (the sidebar and the page).
+        with storage.on_store_wait(_show_wait), storage.session(db):
             sidebar(db)
             selection.publish()
             st.navigation(pages).run()

@@ -116,3 +116,20 @@ def test_a_split_that_takes_most_queries_asks_first(store):
     at.checkbox(key="split-benchmark-anyway").check().run()
     click(at, "split-benchmark")
     assert storage.dataset_stats(db, DATASET).splits["benchmark"].queries == 30
+
+
+def test_the_baseline_and_a_head_start_from_the_runs_page(store):
+    db, run_id = store
+    at = open_app("runs", query={"runs-tab": "Start a run"})
+    click(at, "baseline-run")
+    baseline = storage.list_runs(db, DATASET).iloc[0]
+    assert baseline["backend"] == "baseline" and baseline["judged"] == 174
+    assert at.sidebar.selectbox(key="sidebar-run").value == baseline["run_id"]
+    assert any("recorded, now the active run" in s.value for s in at.success)
+    # The fixture run is an LLM run: a head stacks on it; the baseline itself is not offered.
+    assert at.selectbox(key="stack-on").options == [
+        at.selectbox(key="stack-on").format_func(run_id)]
+    click(at, "stack-run")
+    head = storage.list_runs(db, DATASET).iloc[0]
+    assert head["backend"] == "stack"
+    assert storage.get_run(db, int(head["run_id"])).params["stacked_on"] == run_id

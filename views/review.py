@@ -258,6 +258,11 @@ def _rejudge_controls(pair_id: int) -> None:
 
 @st.fragment
 def review_card() -> None:
+    with storage.session(db):  # a fragment rerun runs outside app.py's session
+        _card()
+
+
+def _card() -> None:
     pair_id = review.pair_id
     selection.publish()  # a fragment rerun skips app.py: keep the URL on the card shown
     nav = st.columns([1, 1, 4], vertical_alignment="center")

@@ -145,6 +145,40 @@ def start_section() -> None:
            f"judging {dataset} ({scope})")
 
 
+def baseline_section(runs) -> None:
+    """The lexical baseline and a learned head over a run: seconds of work, no model."""
+    st.subheader("Baseline and learned head")
+    st.caption("Not an LLM: lexical features and a logistic regression trained on this "
+               "dataset's current labels, cross-fitted by query (no pair is graded by a model "
+               "that saw its query; benchmark queries are never trained on). The yardstick an "
+               "LLM judge has to beat; a learned head adds a run's grade probabilities to it.")
+    left, right = st.columns(2)
+    if left.button("Train the baseline on the current labels", key="baseline-run"):
+        _train(lambda: jobs.baseline_run(db, dataset), "Baseline")
+    stackable = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")
+                 if jobs.why_not_stackable(r) is None}
+    if not stackable:
+        right.caption("A learned head stacks on a finished LLM or imported run: none yet.")
+        return
+    base = right.selectbox("Stack a learned head on", list(stackable), key="stack-on",
+                           format_func=stackable.get)
+    if right.button("Train the head", key="stack-run"):
+        _train(lambda: jobs.stack_run(db, base), f"Head over run #{base}")
+
+
+def _train(make, label: str) -> None:
+    """Train and record a run at once (seconds), then make it the active run."""
+    try:
+        with st.spinner(f"{label}: training and grading…"):
+            run_id = make()
+    except (judge.JudgeError, storage.StoreError) as error:
+        st.error(common.md(error))
+        return
+    selection.set_run(run_id)
+    selection.owned()["runs-done"] = f"{label}: run #{run_id} recorded, now the active run."
+    st.rerun()
+
+
 def resume_section(runs) -> None:
     unfinished = runs[runs["status"].isin(RESUMABLE)]
     if unfinished.empty:
@@ -359,6 +393,7 @@ runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two 
 if start_tab.open:
     with start_tab:
         start_section()
+        baseline_section(runs)
         st.subheader("Resume")
         resume_section(runs)
 if runs_tab.open:
