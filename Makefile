@@ -17,7 +17,7 @@ else
 LLAMA_CMAKE_ARGS ?=
 endif
 
-.PHONY: setup run test bench browser
+.PHONY: setup run test bench browser lint
 
 # --no-cache-dir for llama-cpp-python: pip's wheel cache ignores CMAKE_ARGS and would reuse
 # a wheel built with other flags.
@@ -41,6 +41,12 @@ run: setup
 
 test: setup browser
 	$(PY) -m pytest
+
+# Style and types: ruff (lint and format) over the tree, mypy over the library rooms.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done

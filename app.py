@@ -29,8 +29,9 @@ PAGES = (  # file in views/, title, Material icon
     ("export", "Export", "download"),
 )
 
-st.set_page_config(page_title="Relevance judge workbench", page_icon=":material/balance:",
-                   layout="wide")
+st.set_page_config(
+    page_title="Relevance judge workbench", page_icon=":material/balance:", layout="wide"
+)
 
 
 def _pick_dataset() -> None:
@@ -52,14 +53,24 @@ def sidebar(db: str) -> None:
             st.warning(common.md(f"{warning}: showing what this store has instead."))
         # The widgets show the selection; they do not own it (see views/_selection.py).
         st.session_state["sidebar-dataset"] = chosen.dataset
-        st.selectbox("Active dataset", datasets, key="sidebar-dataset", on_change=_pick_dataset,
-                     placeholder="no dataset yet: import one on the Data page")
-        labels = {r["run_id"]: common.run_label(r, status=True)
-                  for r in runs.to_dict("records")}
+        st.selectbox(
+            "Active dataset",
+            datasets,
+            key="sidebar-dataset",
+            on_change=_pick_dataset,
+            placeholder="no dataset yet: import one on the Data page",
+        )
+        labels = {r["run_id"]: common.run_label(r, status=True) for r in runs.to_dict("records")}
         st.session_state["sidebar-run"] = chosen.run_id
-        st.selectbox("Active run", list(labels), key="sidebar-run", format_func=labels.get,
-                     on_change=_pick_run, index=None,
-                     placeholder="no run yet: start one on the Runs page")
+        st.selectbox(
+            "Active run",
+            list(labels),
+            key="sidebar-run",
+            format_func=labels.get,
+            on_change=_pick_run,
+            index=None,
+            placeholder="no run yet: start one on the Runs page",
+        )
 
 
 def _show_wait(wait: storage.StoreWait) -> None:
@@ -68,8 +79,15 @@ def _show_wait(wait: storage.StoreWait) -> None:
 
 def main() -> None:
     db = common.database()
-    pages = [st.Page(HERE / "views" / f"{name}.py", title=title, icon=f":material/{icon}:",
-                     default=name == "overview") for name, title, icon in PAGES]
+    pages = [
+        st.Page(
+            HERE / "views" / f"{name}.py",
+            title=title,
+            icon=f":material/{icon}:",
+            default=name == "overview",
+        )
+        for name, title, icon in PAGES
+    ]
     # The app's error boundary: what a user can meet (a store another process damaged or
     # deleted from under the page, an endpoint, a file) is one message; anything else is a
     # bug and keeps its traceback.

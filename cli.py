@@ -25,7 +25,11 @@ DB_VARIABLE = "WORKBENCH_DB"
 # What a user can cause or meet and fix: a bad file, a bad store, a bad --scale, a missing
 # model, a dead endpoint, a full disk.
 USER_ERRORS = (
-    storage.StoreError, storage.ScaleError, JudgeError, metrics.MetricsInputError, OSError,
+    storage.StoreError,
+    storage.ScaleError,
+    JudgeError,
+    metrics.MetricsInputError,
+    OSError,
 )
 # 128 + SIGPIPE: what a shell reports for a program whose reader went away (`| head`).
 CLOSED_PIPE_EXIT = 141
@@ -39,14 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: python cli.py stats",
     )
     parser.add_argument(
-        "--db", type=Path,
+        "--db",
+        type=Path,
         help=f"DuckDB file (default: ${DB_VARIABLE}, else "
         f"{DEFAULT_DB.relative_to(DEFAULT_DB.parents[1])}, which is created with the bundled "
         "sample data on first use)",
     )
-    parser.add_argument(
-        "--debug", action="store_true", help="on an error, print the traceback too"
-    )
+    parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(commands)

@@ -56,10 +56,20 @@ TABLE_MAP = "query=q,doc_id=d,title=title,label=rel"
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 
 INSTRUCTION = [
-    {"query_id": "1", "product_id": "p1", "instruction": "Grade it.",
-     "input": {"query": "oak desk", "product_name": "Solid oak desk"}, "output": "SCORE: 2"},
-    {"query_id": "1", "product_id": "p2", "instruction": "Grade it.",
-     "input": {"query": "oak desk", "product_name": "Pine bookshelf"}, "output": "SCORE: 0"},
+    {
+        "query_id": "1",
+        "product_id": "p1",
+        "instruction": "Grade it.",
+        "input": {"query": "oak desk", "product_name": "Solid oak desk"},
+        "output": "SCORE: 2",
+    },
+    {
+        "query_id": "1",
+        "product_id": "p2",
+        "instruction": "Grade it.",
+        "input": {"query": "oak desk", "product_name": "Pine bookshelf"},
+        "output": "SCORE: 0",
+    },
 ]
 
 TREC_QRELS = "101 0 d1 2\n101 0 d2 0\n102 0 d3 1\n"
@@ -78,15 +88,21 @@ def write_table(table: Table, path: Path) -> None:
     columns, rows = table
     kind = path.suffix[1:]
     if kind == "parquet":
-        pa_parquet.write_table(pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}
-                                        if rows else {c: pa.array([], pa.string()) for c in columns}),
-                               path)
+        pa_parquet.write_table(
+            pa.table(
+                {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+                if rows
+                else {c: pa.array([], pa.string()) for c in columns}
+            ),
+            path,
+        )
     elif kind == "jsonl":
         path.write_text("".join(json.dumps(dict(zip(columns, r))) + "\n" for r in rows))
     else:
         text = io.StringIO()
         csv.writer(text, delimiter="," if kind == "csv" else "\t", lineterminator="\n").writerows(
-            [columns, *rows])
+            [columns, *rows]
+        )
         path.write_text(text.getvalue())
 
 
@@ -117,11 +133,22 @@ def instruction_layout(records: Sequence[object] = INSTRUCTION) -> Builder:
 
 
 def trec_layout(folder: Path) -> list[str]:
-    for name, text in (("qrels.txt", TREC_QRELS), ("topics.tsv", TREC_TOPICS),
-                       ("docs.tsv", TREC_DOCUMENTS)):
+    for name, text in (
+        ("qrels.txt", TREC_QRELS),
+        ("topics.tsv", TREC_TOPICS),
+        ("docs.tsv", TREC_DOCUMENTS),
+    ):
         (folder / name).write_text(text)
-    return ["trec", str(folder / "qrels.txt"), "--topics", str(folder / "topics.tsv"),
-            "--documents", str(folder / "docs.tsv"), "--dataset", "chaos-trec"]
+    return [
+        "trec",
+        str(folder / "qrels.txt"),
+        "--topics",
+        str(folder / "topics.tsv"),
+        "--documents",
+        str(folder / "docs.tsv"),
+        "--dataset",
+        "chaos-trec",
+    ]
 
 
 def judgement_ai_layout(items: object = JUDGEMENT_AI) -> Builder:
@@ -134,6 +161,7 @@ def judgement_ai_layout(items: object = JUDGEMENT_AI) -> Builder:
 
 def edited(layout: Builder, name: str, edit: Edit) -> Builder:
     """`layout` with its file `name` passed through `edit`."""
+
     def build(folder: Path) -> list[str]:
         args = layout(folder)
         path = folder / name
@@ -148,6 +176,7 @@ def with_args(layout: Builder, *extra: str) -> Builder:
 
 
 # -- edits -----------------------------------------------------------------------------
+
 
 def replace(old: str, new: str) -> Edit:
     def edit(data: bytes) -> bytes:
@@ -197,6 +226,7 @@ def byte_damage(key: str) -> dict[str, Edit]:
 
 # -- table rows ------------------------------------------------------------------------
 
+
 def set_cell(row: int, column: str, value: object) -> Callable[[Table], Table]:
     def change(table: Table) -> Table:
         columns, rows = table
@@ -209,6 +239,7 @@ def set_cell(row: int, column: str, value: object) -> Callable[[Table], Table]:
 
 def numeric_labels(last: float) -> Callable[[Table], Table]:
     """The label column as numbers (a float column in Parquet), the last one `last`."""
+
     def change(table: Table) -> Table:
         columns, rows = table
         grades = [2, 0, last]
@@ -249,17 +280,26 @@ TABLE_BREAKS: dict[str, Callable[[Table], Table]] = {
 
 
 def table_cases() -> list[ImportCase]:
-    cases = [ImportCase(f"table.{kind}: {name}", table_layout(kind, change(TABLE)))
-             for kind in TABLE_FORMATS for name, change in TABLE_BREAKS.items()]
+    cases = [
+        ImportCase(f"table.{kind}: {name}", table_layout(kind, change(TABLE)))
+        for kind in TABLE_FORMATS
+        for name, change in TABLE_BREAKS.items()
+    ]
     for kind, sep in (("csv", ","), ("tsv", "\t")):
         cases += [
             ImportCase(f"table.{kind}: {name}", edited(table_layout(kind), f"pairs.{kind}", edit))
             for name, edit in {
-                "a field too many": append(sep.join(["oak desk", "t4", "Oak", "Exact", "x"]) + "\n"),
+                "a field too many": append(
+                    sep.join(["oak desk", "t4", "Oak", "Exact", "x"]) + "\n"
+                ),
                 "a field too few": append(sep.join(["oak desk", "t4", "Oak"]) + "\n"),
                 "unterminated quote": append(sep.join(['"oak desk', "t4", "Oak", "Exact"]) + "\n"),
-                "a column named twice": replace(sep.join(TABLE[0]), sep.join(["q", "d", "q", "rel"])),
-                "an empty column name": replace(sep.join(TABLE[0]), sep.join(["q", "d", "", "rel"])),
+                "a column named twice": replace(
+                    sep.join(TABLE[0]), sep.join(["q", "d", "q", "rel"])
+                ),
+                "an empty column name": replace(
+                    sep.join(TABLE[0]), sep.join(["q", "d", "", "rel"])
+                ),
             }.items()
         ]
     cases += [
@@ -272,23 +312,39 @@ def table_cases() -> list[ImportCase]:
         }.items()
     ]
     cases += [
-        ImportCase("table.parquet: cut in half",
-                   edited(table_layout("parquet"), "pairs.parquet", lambda d: d[: len(d) // 2])),
-        ImportCase("table.parquet: CSV text", edited(
-            table_layout("parquet"), "pairs.parquet", constant(b"q,d,rel\noak desk,t1,Exact\n"))),
-        ImportCase("table.parquet: labels as structs", table_layout(
-            "parquet", (TABLE[0], [[*r[:-1], {"grade": 1}] for r in TABLE[1]]))),
+        ImportCase(
+            "table.parquet: cut in half",
+            edited(table_layout("parquet"), "pairs.parquet", lambda d: d[: len(d) // 2]),
+        ),
+        ImportCase(
+            "table.parquet: CSV text",
+            edited(
+                table_layout("parquet"), "pairs.parquet", constant(b"q,d,rel\noak desk,t1,Exact\n")
+            ),
+        ),
+        ImportCase(
+            "table.parquet: labels as structs",
+            table_layout("parquet", (TABLE[0], [[*r[:-1], {"grade": 1}] for r in TABLE[1]])),
+        ),
     ]
     return cases + [
         ImportCase("table: unknown extension", edited_name(table_layout("csv"), "pairs.xlsx")),
-        ImportCase("table: --map without doc_id", with_map(table_layout("csv"), "query=q,label=rel")),
-        ImportCase("table: --labels with a word grade", table_layout("csv", extra=["--labels", "Exact=two"])),
-        ImportCase("table: --scale with a grade twice", table_layout("csv", extra=["--scale", "0=a,0=b"])),
+        ImportCase(
+            "table: --map without doc_id", with_map(table_layout("csv"), "query=q,label=rel")
+        ),
+        ImportCase(
+            "table: --labels with a word grade",
+            table_layout("csv", extra=["--labels", "Exact=two"]),
+        ),
+        ImportCase(
+            "table: --scale with a grade twice", table_layout("csv", extra=["--scale", "0=a,0=b"])
+        ),
     ]
 
 
 def edited_name(layout: Builder, name: str) -> Builder:
     """`layout` with its input file renamed to `name`."""
+
     def build(folder: Path) -> list[str]:
         args = layout(folder)
         path = Path(args[1])
@@ -309,6 +365,7 @@ def with_map(layout: Builder, mapping: str) -> Builder:
 
 # -- WANDS, instruction, TREC, judgement-ai --------------------------------------------
 
+
 def removed(layout: Builder, name: str) -> Builder:
     def build(folder: Path) -> list[str]:
         args = layout(folder)
@@ -321,12 +378,21 @@ def removed(layout: Builder, name: str) -> Builder:
 def wands_cases() -> list[ImportCase]:
     query, product, label = (f"wands/{n}.csv" for n in ("query", "product", "label"))
     edits: dict[str, tuple[str, Edit]] = {
-        "query.csv without its query column": (query, replace("query_id\tquery\t", "query_id\tsearch\t")),
+        "query.csv without its query column": (
+            query,
+            replace("query_id\tquery\t", "query_id\tsearch\t"),
+        ),
         "query.csv: one query_id, two texts": (query, append("3\tturquoise curtains\tCurtains\n")),
         "query.csv: an empty query_id": (query, append("\tempty id\tDesks\n")),
-        "query.csv: a column named twice": (query, replace("query_id\tquery\tquery_class", "query_id\tquery\tquery")),
+        "query.csv: a column named twice": (
+            query,
+            replace("query_id\tquery\tquery_class", "query_id\tquery\tquery"),
+        ),
         "product.csv without product_id": (product, replace("product_id\t", "productid\t")),
-        "product.csv: one product_id, two names": (product, append("104\tanother name\tDesks\t\t\t\t\t\t\n")),
+        "product.csv: one product_id, two names": (
+            product,
+            append("104\tanother name\tDesks\t\t\t\t\t\t\n"),
+        ),
         "product.csv: an empty product_id": (product, append("\tno id\tDesks\t\t\t\t\t\t\n")),
         # label.csv and product.csv end their lines with CRLF, as the WANDS download does.
         "label.csv: unknown label": (label, replace("\tExact\r\n", "\tExakt\r\n")),
@@ -337,8 +403,10 @@ def wands_cases() -> list[ImportCase]:
         "label.csv: a field too many": (label, append("9002\t3\t104\tExact\tx\n")),
         "label.csv: unterminated quote": (label, append('9003\t3\t"104\tExact\n')),
     }
-    cases = [ImportCase(f"wands {name}", edited(wands_layout, path, edit))
-             for name, (path, edit) in edits.items()]
+    cases = [
+        ImportCase(f"wands {name}", edited(wands_layout, path, edit))
+        for name, (path, edit) in edits.items()
+    ]
     return cases + [
         ImportCase("wands: no label.csv", removed(wands_layout, label)),
         ImportCase("wands: no product.csv", removed(wands_layout, product)),
@@ -365,25 +433,35 @@ def changed_record(index: int, **changes: object) -> list[object]:
 
 def instruction_cases() -> list[ImportCase]:
     records = {
-        **{f"no {key}": changed_record(1, **{key: None})
-           for key in ("query_id", "product_id", "input", "output")},
+        **{
+            f"no {key}": changed_record(1, **{key: None})
+            for key in ("query_id", "product_id", "input", "output")
+        },
         "input a string": changed_record(1, input="oak desk"),
         "input without query": changed_record(1, input={"product_name": "Pine bookshelf"}),
         "output SCORE: 7": changed_record(1, output="SCORE: 7"),
         "output a word": changed_record(1, output="Exact"),
         "output SCORE: x": changed_record(1, output="SCORE: x"),
-        "NaN description": changed_record(1, input={"query": "oak desk", "product_description": math.nan}),
+        "NaN description": changed_record(
+            1, input={"query": "oak desk", "product_description": math.nan}
+        ),
         "Infinity query_id": changed_record(1, query_id=math.inf),
         "an empty query_id": changed_record(1, query_id=""),
         "one pair two outputs": [*INSTRUCTION, {**INSTRUCTION[0], "output": "SCORE: 1"}],
         "a line that is a list": [*INSTRUCTION, [1, 2]],
     }
-    cases = [ImportCase(f"instruction: {name}", instruction_layout(r)) for name, r in records.items()]
+    cases = [
+        ImportCase(f"instruction: {name}", instruction_layout(r)) for name, r in records.items()
+    ]
     return cases + [
-        ImportCase("instruction: invalid JSON", edited(instruction_layout(), "train.jsonl",
-                                                       append('{"query_id": 1,\n'))),
-        ImportCase("instruction: CSV text", edited(instruction_layout(), "train.jsonl",
-                                                   constant(b"query_id,product_id\n1,p1\n"))),
+        ImportCase(
+            "instruction: invalid JSON",
+            edited(instruction_layout(), "train.jsonl", append('{"query_id": 1,\n')),
+        ),
+        ImportCase(
+            "instruction: CSV text",
+            edited(instruction_layout(), "train.jsonl", constant(b"query_id,product_id\n1,p1\n")),
+        ),
     ]
 
 
@@ -407,22 +485,29 @@ def trec_cases() -> list[ImportCase]:
         "documents: no tab": (docs, append("d4 Walnut chair\n")),
         "documents: one id two texts": (docs, append("d1\tWalnut chair\n")),
     }
-    cases = [ImportCase(f"trec {name}", edited(trec_layout, path, edit))
-             for name, (path, edit) in edits.items()]
+    cases = [
+        ImportCase(f"trec {name}", edited(trec_layout, path, edit))
+        for name, (path, edit) in edits.items()
+    ]
     return cases + [
         ImportCase("trec: --scale 0,1 with grade 2", with_args(trec_layout, "--scale", "0,1")),
         ImportCase("trec: no topics file", removed(trec_layout, topics)),
-        ImportCase("trec documents.jsonl: no docid", trec_jsonl_documents([{"text": "Solid oak desk"}])),
-        ImportCase("trec documents.jsonl: invalid JSON", trec_jsonl_documents(['{"docid": "d1", '])),
+        ImportCase(
+            "trec documents.jsonl: no docid", trec_jsonl_documents([{"text": "Solid oak desk"}])
+        ),
+        ImportCase(
+            "trec documents.jsonl: invalid JSON", trec_jsonl_documents(['{"docid": "d1", '])
+        ),
     ]
 
 
 def trec_jsonl_documents(lines: Sequence[object]) -> Builder:
     """The TREC layout with a JSONL documents file of `lines` (text lines as they are)."""
+
     def build(folder: Path) -> list[str]:
         args = trec_layout(folder)
         path = folder / "docs.jsonl"
-        path.write_text("".join((l if isinstance(l, str) else json.dumps(l)) + "\n" for l in lines))
+        path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
         args[args.index("--documents") + 1] = str(path)
         return args
 
@@ -436,7 +521,10 @@ def judgement_ai_cases() -> list[ImportCase]:
         "null": None,
         "an empty list": [],
         "an item that is a number": [*JUDGEMENT_AI, 3],
-        **{f"no {key}": [{k: v for k, v in first.items() if k != key}] for key in ("query", "doc_id", "score")},
+        **{
+            f"no {key}": [{k: v for k, v in first.items() if k != key}]
+            for key in ("query", "doc_id", "score")
+        },
         "score a string": [{**first, "score": "2"}],
         "score 1.5": [{**first, "score": 1.5}],
         "score true": [{**first, "score": True}],
@@ -447,12 +535,18 @@ def judgement_ai_cases() -> list[ImportCase]:
         "an unknown pair": [{**first, "doc_id": "99999999"}],
         "one pair twice": [first, {**first, "score": 0}],
     }
-    cases = [ImportCase(f"judgement-ai: {name}", judgement_ai_layout(i)) for name, i in items.items()]
+    cases = [
+        ImportCase(f"judgement-ai: {name}", judgement_ai_layout(i)) for name, i in items.items()
+    ]
     return cases + [
-        ImportCase("judgement-ai: cut in half", edited(
-            judgement_ai_layout(), "results.json", lambda d: d[: len(d) // 2])),
-        ImportCase("judgement-ai: an unknown dataset", lambda folder: [
-            *judgement_ai_layout()(folder)[:-1], "no-such-dataset"]),
+        ImportCase(
+            "judgement-ai: cut in half",
+            edited(judgement_ai_layout(), "results.json", lambda d: d[: len(d) // 2]),
+        ),
+        ImportCase(
+            "judgement-ai: an unknown dataset",
+            lambda folder: [*judgement_ai_layout()(folder)[:-1], "no-such-dataset"],
+        ),
     ]
 
 
@@ -478,7 +572,8 @@ CONTROLS: dict[str, tuple[Builder, str]] = {
 def byte_damage_cases(seed: int) -> list[ImportCase]:
     return [
         ImportCase(f"{where}: {name}", edited(layout, path, edit))
-        for where, (layout, path) in CONTROLS.items() if path
+        for where, (layout, path) in CONTROLS.items()
+        if path
         for name, edit in byte_damage(f"{seed}:{where}").items()
     ]
 
@@ -491,5 +586,12 @@ def control_cases() -> list[ImportCase]:
 
 def import_cases(seed: int) -> list[ImportCase]:
     """Every control, then every broken case, in a fixed order."""
-    return [*control_cases(), *table_cases(), *wands_cases(), *instruction_cases(),
-            *trec_cases(), *judgement_ai_cases(), *byte_damage_cases(seed)]
+    return [
+        *control_cases(),
+        *table_cases(),
+        *wands_cases(),
+        *instruction_cases(),
+        *trec_cases(),
+        *judgement_ai_cases(),
+        *byte_damage_cases(seed),
+    ]

@@ -73,8 +73,19 @@ KEY_VARIABLE = "CHAOS_API_KEY"
 REVIEWERS = 3
 WRITERS = 1 + REVIEWERS + 1  # the killed judge run, the reviewers, the remote run
 # Each fault a fault-server pair acts out, in this order, round after round.
-FAULTS = ("ok0", "503x2", "hang", "ok1", "429", "malformed", "trickle", "ok2", "huge", "echo",
-          "echo400")
+FAULTS = (
+    "ok0",
+    "503x2",
+    "hang",
+    "ok1",
+    "429",
+    "malformed",
+    "trickle",
+    "ok2",
+    "huge",
+    "echo",
+    "echo400",
+)
 # Faults whose every attempt times out: the pairs that feed the remote run's breaker.
 NO_ANSWER = ("hang", "trickle")
 REMOTE_LIMITS = ["--timeout", "2", "--max-retries", "2"]
@@ -112,6 +123,7 @@ PROGRESS = re.compile(r"\] \d+/\d+ ")  # the judge's progress bar: a pair was ju
 
 # -- processes and their output -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Outcome:
     label: str
@@ -134,12 +146,14 @@ class Processes:
         self.started: list[subprocess.Popen] = []
         self._numbers = itertools.count(1)  # next() on it is atomic: threads start processes
 
-    def start(self, label: str, argv: Sequence[str], env: dict[str, str] | None = None
-              ) -> tuple[str, subprocess.Popen]:
+    def start(
+        self, label: str, argv: Sequence[str], env: dict[str, str] | None = None
+    ) -> tuple[str, subprocess.Popen]:
         label = f"{next(self._numbers):04d}-{re.sub(r'[^A-Za-z0-9.]+', '-', label)[:80]}"
         with self._log(label, "out") as out, self._log(label, "err") as err:
-            process = subprocess.Popen([sys.executable, *argv], stdout=out, stderr=err,
-                                       env=env, cwd=REPO)
+            process = subprocess.Popen(
+                [sys.executable, *argv], stdout=out, stderr=err, env=env, cwd=REPO
+            )
         self.started.append(process)
         return label, process
 
@@ -152,13 +166,16 @@ class Processes:
         except subprocess.TimeoutExpired:
             self.kill(process)
             code = None
-        return Outcome(label, code, code is None, self._read(label, "out"), self._read(label, "err"))
+        return Outcome(
+            label, code, code is None, self._read(label, "out"), self._read(label, "err")
+        )
 
     def _read(self, label: str, stream: str) -> str:
         return (self.folder / f"{label}.{stream}").read_text(errors="replace")
 
-    def wait_for(self, label: str, process: subprocess.Popen, pattern: re.Pattern[str],
-                 timeout_s: float) -> bool:
+    def wait_for(
+        self, label: str, process: subprocess.Popen, pattern: re.Pattern[str], timeout_s: float
+    ) -> bool:
         """Wait until `pattern` shows on the process's stderr; False if it ended first."""
         deadline = time.monotonic() + timeout_s
         while process.poll() is None and time.monotonic() < deadline:
@@ -172,8 +189,15 @@ class Processes:
         process.kill()
         process.wait()
 
-    def cli(self, label: str, db: Path, args: Sequence[str], *, env: dict[str, str] | None = None,
-            timeout_s: float = CLI_TIMEOUT_S) -> Outcome:
+    def cli(
+        self,
+        label: str,
+        db: Path,
+        args: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        timeout_s: float = CLI_TIMEOUT_S,
+    ) -> Outcome:
         return self.finish(*self.start(label, [str(CLI), "--db", str(db), *args], env), timeout_s)
 
     def stop_all(self) -> None:
@@ -188,6 +212,7 @@ class Processes:
 
 # -- the store, read by the bench ----------------------------------------------------------
 
+
 def query(db: Path, sql: str, params: Sequence[object] = ()) -> list[tuple]:
     with storage.connect(db, read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
@@ -199,12 +224,17 @@ def run_named(db: Path, name: str) -> int | None:
 
 def fingerprint(db: Path) -> tuple:
     """What a write to the store would change: the file, its write-ahead log, its queue."""
+
     def of(path: Path) -> tuple:
         if not path.exists():
             return (path.name, None)
         status = path.stat()
-        return (path.name, status.st_size, status.st_mtime_ns,
-                hashlib.sha256(path.read_bytes()).hexdigest())
+        return (
+            path.name,
+            status.st_size,
+            status.st_mtime_ns,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
 
     return of(db), of(db.with_name(db.name + ".wal")), db.with_name(db.name + ".queue").exists()
 
@@ -212,17 +242,22 @@ def fingerprint(db: Path) -> tuple:
 def key_in_store(db: Path, key: str) -> dict[str, int]:
     """Rows holding `key` per table.column (every column read as text), and in the bytes."""
     with storage.connect(db, read_only=True) as con:
-        columns = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                              "WHERE database_name = current_database() AND NOT internal"
-                              ).fetchall()
-        found = {f"{t}.{c}": con.execute(f'SELECT count(*) FROM "{t}" WHERE contains('
-                                         f'CAST("{c}" AS VARCHAR), ?)', [key]).fetchone()[0]
-                 for t, c in columns}
+        columns = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND NOT internal"
+        ).fetchall()
+        found = {
+            f"{t}.{c}": con.execute(
+                f'SELECT count(*) FROM "{t}" WHERE contains(CAST("{c}" AS VARCHAR), ?)', [key]
+            ).fetchone()[0]
+            for t, c in columns
+        }
     found["file bytes"] = db.read_bytes().count(key.encode())
     return {where: count for where, count in found.items() if count}
 
 
 # -- 1. writers at once --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KilledRun:
@@ -248,8 +283,10 @@ class Kill:
 
 def kill_plan(kills: int, rng: random.Random) -> list[Kill]:
     """The startup kill first, so that it always meets a store with no run yet."""
-    return [Kill(False, rng.uniform(*STARTUP_KILL_S)),
-            *(Kill(True, rng.uniform(*RUN_KILL_S)) for _ in range(kills - 1))]
+    return [
+        Kill(False, rng.uniform(*STARTUP_KILL_S)),
+        *(Kill(True, rng.uniform(*RUN_KILL_S)) for _ in range(kills - 1)),
+    ]
 
 
 def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.Random) -> KilledRun:
@@ -257,8 +294,9 @@ def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.R
     kills = before_a_run = 0
     for kill in [*kill_plan(profile.kills, rng), None]:
         run_id = run_named(db, KILLED_RUN)
-        label, process = procs.start("judge", [str(CLI), "--db", str(db),
-                                               *judge_args(run_id, profile.pairs)])
+        label, process = procs.start(
+            "judge", [str(CLI), "--db", str(db), *judge_args(run_id, profile.pairs)]
+        )
         if kill is None:
             break
         if kill.mid_run and not procs.wait_for(label, process, PROGRESS, JUDGE_TIMEOUT_S):
@@ -278,22 +316,45 @@ def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
     """Import one unlabelled pair per fault and round; (pairs, pairs that get no answer)."""
     kinds = [kind for _ in range(rounds) for kind in FAULTS]
     path = folder / "faults.csv"
-    path.write_text("q,d,title\n" + "".join(
-        f"chaos faults,f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, 1)))
-    storage.import_table(db, path, dataset=FAULT_DATASET,
-                         columns=storage.ColumnMap(query="q", doc_id="d", title="title"))
+    path.write_text(
+        "q,d,title\n"
+        + "".join(
+            f"chaos faults,f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, 1)
+        )
+    )
+    storage.import_table(
+        db,
+        path,
+        dataset=FAULT_DATASET,
+        columns=storage.ColumnMap(query="q", doc_id="d", title="title"),
+    )
     return len(kinds), sum(kind in NO_ANSWER for kind in kinds)
 
 
-def remote_runs(db: Path, procs: Processes, url: str, key: str, unanswered: int,
-                done: threading.Event) -> list[Outcome]:
+def remote_runs(
+    db: Path, procs: Processes, url: str, key: str, unanswered: int, done: threading.Event
+) -> list[Outcome]:
     """The remote run, then resumes of it (retrying its failures) until `done` is set."""
-    args = ["judge", "--dataset", FAULT_DATASET, "--name", FAULT_DATASET, "--backend", "openai",
-            "--model", "chaos", "--base-url", f"{url}/v1", "--api-key-env", KEY_VARIABLE,
-            *REMOTE_LIMITS,
-            # Above the pairs that can get no answer, so the breaker cannot end this run
-            # half-way (its own tests cover it); every pair is then planned and stored.
-            "--max-consecutive-failures", str(unanswered + 1)]
+    args = [
+        "judge",
+        "--dataset",
+        FAULT_DATASET,
+        "--name",
+        FAULT_DATASET,
+        "--backend",
+        "openai",
+        "--model",
+        "chaos",
+        "--base-url",
+        f"{url}/v1",
+        "--api-key-env",
+        KEY_VARIABLE,
+        *REMOTE_LIMITS,
+        # Above the pairs that can get no answer, so the breaker cannot end this run
+        # half-way (its own tests cover it); every pair is then planned and stored.
+        "--max-consecutive-failures",
+        str(unanswered + 1),
+    ]
     env = {**os.environ, KEY_VARIABLE: key}
     outcomes = [procs.cli("remote-judge", db, args, env=env, timeout_s=JUDGE_TIMEOUT_S)]
     while outcomes[-1].code == 0 and not done.is_set():
@@ -311,10 +372,12 @@ class Review:
     code: int | None
 
 
-def start_reviewers(db: Path, procs: Processes, stop: Path, seed: int
-                    ) -> list[tuple[str, str, subprocess.Popen]]:
-    first, last = query(db, "SELECT min(pair_id), max(pair_id) FROM pairs WHERE dataset = ?",
-                        [SAMPLE])[0]
+def start_reviewers(
+    db: Path, procs: Processes, stop: Path, seed: int
+) -> list[tuple[str, str, subprocess.Popen]]:
+    first, last = query(
+        db, "SELECT min(pair_id), max(pair_id) FROM pairs WHERE dataset = ?", [SAMPLE]
+    )[0]
     reviewers = []
     for n in range(REVIEWERS):
         author = f"chaos-reviewer-{n}"
@@ -345,8 +408,9 @@ class Writers:
     seconds: float
 
 
-def writers_at_once(db: Path, procs: Processes, profile: Profile, rng: random.Random,
-                    server: FaultServer, key: str) -> Writers:
+def writers_at_once(
+    db: Path, procs: Processes, profile: Profile, rng: random.Random, server: FaultServer, key: str
+) -> Writers:
     fault_pairs, unanswered = fault_dataset(db, procs.folder, profile.fault_rounds)
     stop = procs.folder / "stop-reviewers"
     started = time.monotonic()
@@ -363,12 +427,18 @@ def writers_at_once(db: Path, procs: Processes, profile: Profile, rng: random.Ra
     finally:
         stop.touch()
     outcomes = [procs.finish(label, process, CLI_TIMEOUT_S) for _, label, process in reviewers]
-    return Writers(killed, profile.pairs, fault_pairs, remote_outcomes,
-                   [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
-                   time.monotonic() - started)
+    return Writers(
+        killed,
+        profile.pairs,
+        fault_pairs,
+        remote_outcomes,
+        [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
+        time.monotonic() - started,
+    )
 
 
 # -- 2. malformed imports and 3. damaged stores --------------------------------------------
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -380,15 +450,17 @@ class Attempt:
     changed: bool
 
 
-def attempt(procs: Processes, name: str, db: Path, args: Sequence[str], valid: bool = False
-            ) -> Attempt:
+def attempt(
+    procs: Processes, name: str, db: Path, args: Sequence[str], valid: bool = False
+) -> Attempt:
     before = fingerprint(db)
     outcome = procs.cli(name, db, args)
     return Attempt(name, valid, outcome, fingerprint(db) != before)
 
 
-def import_one(pristine: Path, folder: Path, procs: Processes, item: tuple[int, ImportCase]
-               ) -> Attempt:
+def import_one(
+    pristine: Path, folder: Path, procs: Processes, item: tuple[int, ImportCase]
+) -> Attempt:
     """Import a case into its own copy of the sample store (so an accepted control changes
     only its copy), in a folder removed afterwards."""
     number, case = item
@@ -402,12 +474,14 @@ def import_one(pristine: Path, folder: Path, procs: Processes, item: tuple[int, 
         shutil.rmtree(work)
 
 
-def open_damaged(name: str, judged: Path, folder: Path, seed: int, procs: Processes
-                 ) -> list[Attempt]:
+def open_damaged(
+    name: str, judged: Path, folder: Path, seed: int, procs: Processes
+) -> list[Attempt]:
     db = write_damaged(name, judged, folder, seed)
-    return [attempt(procs, f"{name}: {command}", db,
-                    [a.format(folder=folder) for a in args])
-            for command, args in OPEN_COMMANDS.items()]
+    return [
+        attempt(procs, f"{name}: {command}", db, [a.format(folder=folder) for a in args])
+        for command, args in OPEN_COMMANDS.items()
+    ]
 
 
 def in_parallel(jobs: int, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -415,25 +489,44 @@ def in_parallel(jobs: int, work: Callable[[T], R], items: Iterable[T]) -> list[R
         return list(pool.map(work, items))
 
 
-def malformed_imports(pristine: Path, folder: Path, procs: Processes, profile: Profile,
-                      rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+def malformed_imports(
+    pristine: Path,
+    folder: Path,
+    procs: Processes,
+    profile: Profile,
+    rng: random.Random,
+    seed: int,
+    jobs: int,
+) -> list[Attempt]:
     cases = import_cases(seed)
     if profile.malformed is not None:
         broken = [case for case in cases if not case.valid]
         cases = [case for case in cases if case.valid] + rng.sample(broken, profile.malformed)
-    return in_parallel(jobs, functools.partial(import_one, pristine, folder, procs),
-                       enumerate(cases))
+    return in_parallel(
+        jobs, functools.partial(import_one, pristine, folder, procs), enumerate(cases)
+    )
 
 
-def damaged_opens(judged: Path, folder: Path, procs: Processes, profile: Profile,
-                  rng: random.Random, seed: int, jobs: int) -> list[Attempt]:
+def damaged_opens(
+    judged: Path,
+    folder: Path,
+    procs: Processes,
+    profile: Profile,
+    rng: random.Random,
+    seed: int,
+    jobs: int,
+) -> list[Attempt]:
     names = rng.sample(sorted(DAMAGES), profile.stores)
-    opens = in_parallel(jobs, lambda name: open_damaged(
-        name, judged, folder / name.replace(" ", "-"), seed, procs), names)
+    opens = in_parallel(
+        jobs,
+        lambda name: open_damaged(name, judged, folder / name.replace(" ", "-"), seed, procs),
+        names,
+    )
     return [a for store in opens for a in store]
 
 
 # -- figures -------------------------------------------------------------------------------
+
 
 @dataclass
 class Tally:
@@ -449,38 +542,66 @@ class Tally:
 
 def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     acked = {e for r in w.reviews for e in r.events}
-    stored = set(query(db, "SELECT event_id, pair_id, grade, author FROM label_events "
-                           "WHERE source = 'review'"))
-    tally.line(f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
-               f"lost {len(acked - stored)} ({REVIEWERS} reviewers; writes that gave up "
-               f"waiting {sum(r.gave_up for r in w.reviews)})", len(acked - stored), "events lost")
-    killed, remote = (judgments_of(db, run) for run in (w.killed.run_id,
-                                                       run_named(db, FAULT_DATASET)))
+    stored = set(
+        query(
+            db, "SELECT event_id, pair_id, grade, author FROM label_events WHERE source = 'review'"
+        )
+    )
+    tally.line(
+        f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
+        f"lost {len(acked - stored)} ({REVIEWERS} reviewers; writes that gave up "
+        f"waiting {sum(r.gave_up for r in w.reviews)})",
+        len(acked - stored),
+        "events lost",
+    )
+    killed, remote = (
+        judgments_of(db, run) for run in (w.killed.run_id, run_named(db, FAULT_DATASET))
+    )
     planned, stored = w.killed_pairs + w.remote_pairs, sum(killed.values()) + sum(remote.values())
-    tally.line(f"judgments planned {planned}, stored {stored}, lost {max(planned - stored, 0)} "
-               f"(killed run {killed}, remote run {remote})", planned != stored, "judgments lost")
-    twice = query(db, "SELECT count(*) FROM (SELECT run_id, pair_id FROM judgments "
-                      "GROUP BY ALL HAVING count(*) > 1)")[0][0]
+    tally.line(
+        f"judgments planned {planned}, stored {stored}, lost {max(planned - stored, 0)} "
+        f"(killed run {killed}, remote run {remote})",
+        planned != stored,
+        "judgments lost",
+    )
+    twice = query(
+        db,
+        "SELECT count(*) FROM (SELECT run_id, pair_id FROM judgments "
+        "GROUP BY ALL HAVING count(*) > 1)",
+    )[0][0]
     tally.line(f"pairs judged twice in the store {twice}", twice, "duplicates")
     k = w.killed
-    tally.line(f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} while "
-               f"no run existed yet), last attempt exit {k.last.code}",
-               k.last.code != 0 or k.run_id is None, "the killed run did not finish")
+    tally.line(
+        f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} while "
+        f"no run existed yet), last attempt exit {k.last.code}",
+        k.last.code != 0 or k.run_id is None,
+        "the killed run did not finish",
+    )
     codes = [o.code for o in w.remote]
-    tally.line(f"remote run against the fault server: started, then resumed {len(codes) - 1} "
-               f"times; exit codes {codes}", any(c != 0 for c in codes),
-               "the remote run did not finish")
+    tally.line(
+        f"remote run against the fault server: started, then resumed {len(codes) - 1} "
+        f"times; exit codes {codes}",
+        any(c != 0 for c in codes),
+        "the remote run did not finish",
+    )
     codes = [r.code for r in w.reviews]
     tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
     waits = [wait for r in w.reviews for wait in r.waits]
-    print(f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
-          f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)")
+    print(
+        f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
+        f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)"
+    )
 
 
 def judgments_of(db: Path, run_id: int | None) -> dict[str, int]:
     """A run's stored judgments per parse status."""
-    return dict(query(db, "SELECT parse_status, count(*) FROM judgments WHERE run_id = ? "
-                          "GROUP BY 1 ORDER BY 1", [run_id]))
+    return dict(
+        query(
+            db,
+            "SELECT parse_status, count(*) FROM judgments WHERE run_id = ? GROUP BY 1 ORDER BY 1",
+            [run_id],
+        )
+    )
 
 
 def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> None:
@@ -490,24 +611,35 @@ def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> Non
     faults = [a for a in attempts if a.outcome.fault]
     codes = collections.Counter(str(a.outcome.code) for a in attempts)
     print(f"{kind}: {len(attempts)} commands, exit codes {dict(sorted(codes.items()))}")
-    tally.line(f"  stores changed by a failed command {len(changed)}" + _names(changed),
-               len(changed), f"{kind}: stores changed")
+    tally.line(
+        f"  stores changed by a failed command {len(changed)}" + _names(changed),
+        len(changed),
+        f"{kind}: stores changed",
+    )
     tally.line(f"  hung {len(hung)}" + _names(hung), len(hung), f"{kind}: hung")
-    tally.line(f"  'the workbench failed' {len(faults)}" + _names(faults), len(faults),
-               f"{kind}: CLI faults")
+    tally.line(
+        f"  'the workbench failed' {len(faults)}" + _names(faults),
+        len(faults),
+        f"{kind}: CLI faults",
+    )
 
 
 def report_imports(attempts: Sequence[Attempt], tally: Tally) -> None:
     report_attempts("imports", attempts, tally)
     controls = [a for a in attempts if a.valid]
     refused = [a for a in controls if a.outcome.code != 0]
-    tally.line(f"  controls imported {len(controls) - len(refused)}/{len(controls)}"
-               + _names(refused), len(refused), "import controls refused")
+    tally.line(
+        f"  controls imported {len(controls) - len(refused)}/{len(controls)}" + _names(refused),
+        len(refused),
+        "import controls refused",
+    )
     broken = [a for a in attempts if not a.valid]
     per_importer = collections.Counter(re.split(r"[ .:]", a.name)[0] for a in broken)
     not2 = [a for a in broken if a.outcome.code != 2]
-    print(f"  malformed files {len(broken)} {dict(per_importer)}, exit code other than 2: "
-          f"{len(not2)}" + _names(not2))
+    print(
+        f"  malformed files {len(broken)} {dict(per_importer)}, exit code other than 2: "
+        f"{len(not2)}" + _names(not2)
+    )
 
 
 def report_opens(attempts: Sequence[Attempt], tally: Tally) -> None:
@@ -522,28 +654,40 @@ def report_opens(attempts: Sequence[Attempt], tally: Tally) -> None:
 
 
 def _names(attempts: Sequence[Attempt]) -> str:
-    return "".join(f"\n    {a.name} (exit {a.outcome.code}): {a.outcome.err.strip()[-300:]}"
-                   for a in attempts)
+    return "".join(
+        f"\n    {a.name} (exit {a.outcome.code}): {a.outcome.err.strip()[-300:]}" for a in attempts
+    )
 
 
 def report_logs(procs: Processes, key: str, sent: int, db: Path, tally: Tally) -> None:
     """Tracebacks in every output captured, and the key in them and in the main store."""
     texts = list(procs.texts())
     tracebacks = [name for name, text in texts if "Traceback" in text]
-    tally.line(f"tracebacks seen {len(tracebacks)} in {len(texts)} outputs captured"
-               + "".join(f"\n    {name}" for name in tracebacks), len(tracebacks), "tracebacks")
+    tally.line(
+        f"tracebacks seen {len(tracebacks)} in {len(texts)} outputs captured"
+        + "".join(f"\n    {name}" for name in tracebacks),
+        len(tracebacks),
+        "tracebacks",
+    )
     in_logs = sum(text.count(key) for _, text in texts)
     in_store = key_in_store(db, key)
     # The echo faults send the key back: stored texts that show it masked prove it came.
-    masked = query(db, "SELECT count(*) FROM judgments WHERE contains(raw_output, '***') "
-                       "OR contains(error, '***')")[0][0]
-    tally.line(f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, outputs "
-               f"{in_logs} (the key went out in {sent} requests; echoed back, it is stored "
-               f"masked in {masked} judgments)", in_logs + sum(in_store.values()),
-               "key occurrences")
+    masked = query(
+        db,
+        "SELECT count(*) FROM judgments WHERE contains(raw_output, '***') "
+        "OR contains(error, '***')",
+    )[0][0]
+    tally.line(
+        f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, outputs "
+        f"{in_logs} (the key went out in {sent} requests; echoed back, it is stored "
+        f"masked in {masked} judgments)",
+        in_logs + sum(in_store.values()),
+        "key occurrences",
+    )
 
 
 # -- the run -------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -577,19 +721,27 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
             sent = sum(h == f"Bearer {key}" for h in server.auth_headers)
         report_writers(db, writers, tally)
         check = procs.cli("check-main", db, ["check"])
-        tally.line(f"check of the main store: exit {check.code}", check.code != 0,
-                   "the main store breaks its rules")
+        tally.line(
+            f"check of the main store: exit {check.code}",
+            check.code != 0,
+            "the main store breaks its rules",
+        )
 
-        report_imports(malformed_imports(pristine, folder / "imports", procs, profile, rng,
-                                         seed, jobs), tally)
-        report_opens(damaged_opens(db, folder / "stores", procs, profile, rng, seed, jobs),
-                     tally)
+        report_imports(
+            malformed_imports(pristine, folder / "imports", procs, profile, rng, seed, jobs), tally
+        )
+        report_opens(damaged_opens(db, folder / "stores", procs, profile, rng, seed, jobs), tally)
         report_logs(procs, key, sent, db, tally)
     finally:
         procs.stop_all()
-    print(f"{time.monotonic() - started:.0f} s in all; "
-          + (f"FAILED: {', '.join(tally.failures)}" if tally.failures
-             else "nothing lost, duplicated, changed or leaked, no traceback"))
+    print(
+        f"{time.monotonic() - started:.0f} s in all; "
+        + (
+            f"FAILED: {', '.join(tally.failures)}"
+            if tally.failures
+            else "nothing lost, duplicated, changed or leaked, no traceback"
+        )
+    )
     return 1 if tally.failures else 0
 
 

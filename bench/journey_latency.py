@@ -49,10 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
 
-import judge  # noqa: E402
-import storage  # noqa: E402
 from browser import goto, launch, new_page, press_table_row, serve_script, settle  # noqa: E402
 from import_scale import LABELS, build_folder  # noqa: E402
+
+import judge  # noqa: E402
+import storage  # noqa: E402
 
 DATASET = "wands-scale"
 NAMES = {0: "Irrelevant", 1: "Partial", 2: "Exact"}
@@ -108,6 +109,7 @@ class Store:
 
 # ---- the store ---------------------------------------------------------------------------
 
+
 def judged_grade(pair_id: int, human: int) -> int:
     """The bench's judge: right on three pairs in five, one grade up (mod 3) on the fourth, two
     up on the fifth, so every cell of the 3x3 matrix has pairs."""
@@ -125,23 +127,32 @@ def judge_every_pair(db: Path) -> int:
     """One finished run of the bundled model's provenance (so the review page offers re-judging
     as it would for a real run) with a judgment for every labelled pair; returns its id."""
     settings = judge.JudgeSettings(n_threads=2)
-    run_id = storage.create_run(db, name="bench run", dataset=DATASET, status="done",
-                                **settings.provenance())
+    run_id = storage.create_run(
+        db, name="bench run", dataset=DATASET, status="done", **settings.provenance()
+    )
     with storage.connect(db) as con:
         humans = con.execute(
             "SELECT c.pair_id, c.grade FROM current_labels c JOIN pairs p USING (pair_id) "
-            "WHERE p.dataset = ? AND c.grade IS NOT NULL", [DATASET]).fetchall()
+            "WHERE p.dataset = ? AND c.grade IS NOT NULL",
+            [DATASET],
+        ).fetchall()
     records = []
     for pair_id, human in humans:
         grade = judged_grade(pair_id, human)
         probs = [0.1, 0.1, 0.1]
         probs[grade] = 0.8
-        records.append({
-            "pair_id": pair_id, "grade": grade, "probs": probs,
-            "expected_grade": sum(g * p for g, p in enumerate(probs)),
-            "confidence": 0.5 + (pair_id % 50) / 100, "raw_output": f"SCORE: {grade}",
-            "parse_status": "logprobs", "latency_ms": 10.0,
-        })
+        records.append(
+            {
+                "pair_id": pair_id,
+                "grade": grade,
+                "probs": probs,
+                "expected_grade": sum(g * p for g, p in enumerate(probs)),
+                "confidence": 0.5 + (pair_id % 50) / 100,
+                "raw_output": f"SCORE: {grade}",
+                "parse_status": "logprobs",
+                "latency_ms": 10.0,
+            }
+        )
     storage.record_judgments(db, run_id, records)
     return run_id
 
@@ -158,6 +169,7 @@ def build_store(tmp: Path, labels: int) -> Store:
 
 
 # ---- store calls timed inside the served app (--profile) ---------------------------------
+
 
 def time_store_calls(log: Path) -> None:
     """Wrap every public function of `storage` so that each call appends its name and its
@@ -179,17 +191,20 @@ def _logged(fn: Callable, log: Path) -> Callable:
         finally:
             with open(log, "a") as out:
                 out.write(f"{fn.__name__}\t{time.perf_counter() - start:.6f}\n")
+
     return timed
 
 
 def connection_floor(db: Path, repeat: int) -> float:
     """Median seconds to open and close a store connection and do nothing: what every store
     call pays before its query (`storage.connect`: the turn, DuckDB's open, the schema check)."""
+
     def once() -> float:
         start = time.perf_counter()
         with storage.connect(db):
             pass
         return time.perf_counter() - start
+
     return statistics.median(once() for _ in range(repeat))
 
 
@@ -201,7 +216,8 @@ def profile_env(tmp: Path) -> tuple[dict[str, str], Path]:
     log.touch()
     (hook / "sitecustomize.py").write_text(
         f"import os, sys\nsys.path.insert(0, {str(BENCH)!r})\nimport journey_latency\n"
-        f"journey_latency.time_store_calls(os.environ[{STORE_LOG_ENV!r}])\n")
+        f"journey_latency.time_store_calls(os.environ[{STORE_LOG_ENV!r}])\n"
+    )
     return {"PYTHONPATH": str(hook), STORE_LOG_ENV: str(log)}, log
 
 
@@ -223,6 +239,7 @@ class StoreCalls:
 
 
 # ---- the browser -------------------------------------------------------------------------
+
 
 def timed_action(page, act: Callable[[], None], wanted: list[tuple[str, str]]) -> float:
     """Seconds from the action `act` starts (its pointer-down or key-down) to the first frame
@@ -258,31 +275,41 @@ def card_of(pair_id: int) -> list[tuple[str, str]]:
 
 def empty_rerun(page, clicks: int) -> float:
     """One click of the empty app's button, until it shows its new count `clicks`."""
-    return timed_action(page, button(page, "rerun"),
-                        [("[data-testid='stMarkdownContainer']", f"clicks: {clicks}.")])
+    return timed_action(
+        page, button(page, "rerun"), [("[data-testid='stMarkdownContainer']", f"clicks: {clicks}.")]
+    )
 
 
-def review_round(page, store: Store, cell: tuple[int, int],
-                 calls: StoreCalls) -> dict[str, tuple[float, list]]:
+def review_round(
+    page, store: Store, cell: tuple[int, int], calls: StoreCalls
+) -> dict[str, tuple[float, list]]:
     """One walk through the loop from the Confusion browser: open `cell`, open its first pair,
     relabel it with the judge's grade, go back. Each step's seconds and store calls."""
     human, judged = cell
     total = int(storage.confusion_counts(store.db, store.run_id).loc[human, judged])
-    first, following = storage.cell_pair_ids(store.db, store.run_id, human=human,
-                                              judge=judged)[:2]
+    first, following = storage.cell_pair_ids(store.db, store.run_id, human=human, judge=judged)[:2]
     actions = {
-        "click-cell": (button(page, f"cell-{human}-{judged}"),
-                       [(HEADING, f"Human {NAMES[human]} × judge {NAMES[judged]}"),
-                        (CELL_TABLE, ""), (CAPTION, f"{total:,} pairs, {PAGE_SIZE} a page")]),
+        "click-cell": (
+            button(page, f"cell-{human}-{judged}"),
+            [
+                (HEADING, f"Human {NAMES[human]} × judge {NAMES[judged]}"),
+                (CELL_TABLE, ""),
+                (CAPTION, f"{total:,} pairs, {PAGE_SIZE} a page"),
+            ],
+        ),
         "open-pair": (lambda: press_table_row(page, "cell-table", 0), card_of(first)),
         # keys 1/2/3 are the grades in scale order: agree with the judge, the pair leaves the cell
         "relabel-and-next": (lambda: page.keyboard.press(str(judged + 1)), card_of(following)),
-        "page-switch": (lambda: page.get_by_role("link", name="Confusion browser").first.click(),
-                        [(HEADING, "Confusion browser")]),
+        "page-switch": (
+            lambda: page.get_by_role("link", name="Confusion browser").first.click(),
+            [(HEADING, "Confusion browser")],
+        ),
     }
     calls.take()
-    return {step: (timed_action(page, act, wanted), calls.take())
-            for step, (act, wanted) in actions.items()}
+    return {
+        step: (timed_action(page, act, wanted), calls.take())
+        for step, (act, wanted) in actions.items()
+    }
 
 
 @contextmanager
@@ -291,13 +318,18 @@ def served(tmp: Path, store: Store, profile: bool) -> Iterator[tuple[str, str, P
     empty = tmp / "empty_app.py"
     empty.write_text(EMPTY_APP)
     env, log = profile_env(tmp) if profile else ({}, None)
-    with serve_script(ROOT / "app.py", tmp / "app.log", {"WORKBENCH_DB": str(store.db), **env}) \
-            as app_url, serve_script(empty, tmp / "empty.log", {}) as empty_url:
+    with (
+        serve_script(
+            ROOT / "app.py", tmp / "app.log", {"WORKBENCH_DB": str(store.db), **env}
+        ) as app_url,
+        serve_script(empty, tmp / "empty.log", {}) as empty_url,
+    ):
         yield app_url, empty_url, log
 
 
-def measure(tmp: Path, store: Store, repeat: int, profile: bool
-            ) -> tuple[dict[str, list[float]], list[float], dict[str, list]]:
+def measure(
+    tmp: Path, store: Store, repeat: int, profile: bool
+) -> tuple[dict[str, list[float]], list[float], dict[str, list]]:
     """Each step's seconds per round, the empty reruns' seconds, and the last round's store
     calls per step. One warm-up round first (the first script runs import and compile)."""
     times: dict[str, list[float]] = defaultdict(list)
@@ -322,54 +354,74 @@ def measure(tmp: Path, store: Store, repeat: int, profile: bool
 
 # ---- the report --------------------------------------------------------------------------
 
+
 def report(times: dict[str, list[float]], baseline: list[float]) -> None:
     base = statistics.median(baseline)
-    print(f"empty Streamlit rerun: median {base * 1000:7.1f} ms "
-          f"(of {', '.join(f'{s * 1000:.0f}' for s in baseline)})")
+    print(
+        f"empty Streamlit rerun: median {base * 1000:7.1f} ms "
+        f"(of {', '.join(f'{s * 1000:.0f}' for s in baseline)})"
+    )
     met = True
     for step in STEPS:
         median = statistics.median(times[step])
         ratio = median / base
         met &= ratio <= TARGET_RATIO
-        print(f"{step:<17} median {median * 1000:7.1f} ms   {ratio:5.1f}x the empty rerun   "
-              f"(of {', '.join(f'{s * 1000:.0f}' for s in times[step])})")
-    print(f"target (every step <= {TARGET_RATIO:.0f}x the empty rerun): "
-          f"{'met' if met else 'NOT met'}")
+        print(
+            f"{step:<17} median {median * 1000:7.1f} ms   {ratio:5.1f}x the empty rerun   "
+            f"(of {', '.join(f'{s * 1000:.0f}' for s in times[step])})"
+        )
+    print(
+        f"target (every step <= {TARGET_RATIO:.0f}x the empty rerun): {'met' if met else 'NOT met'}"
+    )
 
 
-def report_calls(last_calls: dict[str, list], times: dict[str, list[float]],
-                 floor: float) -> None:
-    print("store calls inside the app in the last round, all the script runs each step "
-          "started (also after its new content showed):")
-    print(f"  (opening and closing a store connection alone takes {floor * 1000:.1f} ms here; "
-          "each call opens at least one)")
+def report_calls(last_calls: dict[str, list], times: dict[str, list[float]], floor: float) -> None:
+    print(
+        "store calls inside the app in the last round, all the script runs each step "
+        "started (also after its new content showed):"
+    )
+    print(
+        f"  (opening and closing a store connection alone takes {floor * 1000:.1f} ms here; "
+        "each call opens at least one)"
+    )
     for step in STEPS:
         by_name: dict[str, list[float]] = defaultdict(list)
         for name, seconds in last_calls[step]:
             by_name[name].append(seconds)
         total = sum(sum(s) for s in by_name.values())
-        print(f"  {step}: {len(last_calls[step])} calls, {total * 1000:.0f} ms; the step took "
-              f"{times[step][-1] * 1000:.0f} ms")
+        print(
+            f"  {step}: {len(last_calls[step])} calls, {total * 1000:.0f} ms; the step took "
+            f"{times[step][-1] * 1000:.0f} ms"
+        )
         for name, spent in sorted(by_name.items(), key=lambda item: -sum(item[1])):
             print(f"    {name:<22} x{len(spent):<3} {sum(spent) * 1000:7.1f} ms")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--labels", type=int, default=LABELS,
-                        help="labels in the store (the first N of the WANDS-sized folder)")
+    parser.add_argument(
+        "--labels",
+        type=int,
+        default=LABELS,
+        help="labels in the store (the first N of the WANDS-sized folder)",
+    )
     parser.add_argument("--repeat", type=int, default=7, help="rounds of the loop timed")
-    parser.add_argument("--profile", action="store_true",
-                        help="also print the store calls of each step, timed inside the app")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print the store calls of each step, timed inside the app",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         start = time.perf_counter()
         store = build_store(tmp, args.labels)
         counts = storage.confusion_counts(store.db, store.run_id)
-        print(f"store: {store.labels:,} labelled pairs, all judged by run #{store.run_id}, "
-              f"built in {time.perf_counter() - start:.0f} s; cells "
-              + ", ".join(f"{h}x{j} {int(counts.loc[h, j]):,}" for h, j in CELLS))
+        print(
+            f"store: {store.labels:,} labelled pairs, all judged by run #{store.run_id}, "
+            f"built in {time.perf_counter() - start:.0f} s; cells "
+            + ", ".join(f"{h}x{j} {int(counts.loc[h, j]):,}" for h, j in CELLS)
+        )
         try:
             times, baseline, last_calls = measure(tmp, store, args.repeat, args.profile)
         except AppError as error:

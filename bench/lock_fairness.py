@@ -33,7 +33,9 @@ WORKER = REPO / "tests" / "store_worker.py"
 def start(db: Path, *args: object) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WORKER), str(db), *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -76,17 +78,27 @@ def main() -> int:
                     print(f"{kind} {number}: longest operation {worst:.3f} s")
         acknowledged = set(baseline_events).union(*(events for events, _, _ in written))
         with storage.connect(db) as con:
-            stored = {row[0] for row in con.execute(
-                "SELECT event_id FROM label_events WHERE source = 'review'").fetchall()}
+            stored = {
+                row[0]
+                for row in con.execute(
+                    "SELECT event_id FROM label_events WHERE source = 'review'"
+                ).fetchall()
+            }
     worst_write = max((w for _, w, _ in written if w is not None), default=float("nan"))
     worst_read = max((w for _, w, _ in read if w is not None), default=float("nan"))
-    print(f"{args.writers} writers x {args.relabels} relabels and {args.readers} readers "
-          f"in {elapsed:.1f} s")
-    print(f"worst writer wait {worst_write:.3f} s ({worst_write / baseline:.1f}x the lone "
-          f"writer's longest relabel); worst reader wait {worst_read:.3f} s")
+    print(
+        f"{args.writers} writers x {args.relabels} relabels and {args.readers} readers "
+        f"in {elapsed:.1f} s"
+    )
+    print(
+        f"worst writer wait {worst_write:.3f} s ({worst_write / baseline:.1f}x the lone "
+        f"writer's longest relabel); worst reader wait {worst_read:.3f} s"
+    )
     lost = len(acknowledged - stored)
-    print(f"label events acknowledged {len(acknowledged)}, stored {len(acknowledged & stored)}, "
-          f"lost {lost}; failed processes {failed}")
+    print(
+        f"label events acknowledged {len(acknowledged)}, stored {len(acknowledged & stored)}, "
+        f"lost {lost}; failed processes {failed}"
+    )
     return 1 if lost or failed else 0
 
 

@@ -170,8 +170,14 @@ def pandas_cell_page(db: Path, run_id: int) -> pd.DataFrame:
 def judge_everything(db: Path, dataset: str) -> int:
     """A done run over every pair of `dataset`, judged a second after the labels; its id."""
     run_id = storage.create_run(
-        db, name="bench run", dataset=dataset, backend="llama_cpp", model="bench.gguf",
-        prompt_template="wands", prompt_sha256="sha", scale=[0, 1, 2],
+        db,
+        name="bench run",
+        dataset=dataset,
+        backend="llama_cpp",
+        model="bench.gguf",
+        prompt_template="wands",
+        prompt_sha256="sha",
+        scale=[0, 1, 2],
         status=storage.RunStatus.DONE,
     )
     with storage.connect(db) as con:
@@ -247,11 +253,15 @@ def session_steps(tmp: Path, repeat: int) -> bool:
     start = time.perf_counter()
     summary = storage.import_wands(db, folder, dataset="wands-scale")
     run_id = judge_everything(db, "wands-scale")
-    print(f"\nbuilt {summary.pairs:,} labelled pairs and a run that judged them all in "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"\nbuilt {summary.pairs:,} labelled pairs and a run that judged them all in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
     pairs = itertools.count(1, 7)
-    steps = {"relabel and load the next card": relabel_and_next_card,
-             "render the Overview's store reads": overview_reads}
+    steps = {
+        "relabel and load the next card": relabel_and_next_card,
+        "render the Overview's store reads": overview_reads,
+    }
     ok = True
     for name, step in steps.items():
         times: dict[str, list[float]] = {"per call": [], "session": []}
@@ -271,10 +281,12 @@ def session_steps(tmp: Path, repeat: int) -> bool:
         per_call, session = (statistics.median(times[mode][1:]) for mode in times)
         fewer = opened["per call"] / opened["session"]
         ok &= fewer >= 3 and session <= per_call
-        print(f"{name:34s} per call: {opened['per call']:2d} connections {per_call:.3f} s   "
-              f"session: {opened['session']:2d} connection{'s' * (opened['session'] != 1)} "
-              f"{session:.3f} s   {fewer:.0f}x fewer connections, "
-              f"{per_call / session:.2f}x the speed")
+        print(
+            f"{name:34s} per call: {opened['per call']:2d} connections {per_call:.3f} s   "
+            f"session: {opened['session']:2d} connection{'s' * (opened['session'] != 1)} "
+            f"{session:.3f} s   {fewer:.0f}x fewer connections, "
+            f"{per_call / session:.2f}x the speed"
+        )
     print("target (>= 3x fewer connections, no step slower): " + ("met" if ok else "NOT met"))
     return ok
 
@@ -318,11 +330,13 @@ def confusion_browser(pairs: int, repeat: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=1_000_000,
-                        help="judgments of part 1 (0: skip part 1)")
+    parser.add_argument(
+        "--pairs", type=int, default=1_000_000, help="judgments of part 1 (0: skip part 1)"
+    )
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--steps-repeat", type=int, default=15,
-                        help="rounds of each step of part 2 in each mode")
+    parser.add_argument(
+        "--steps-repeat", type=int, default=15, help="rounds of each step of part 2 in each mode"
+    )
     args = parser.parse_args()
     if args.pairs:
         confusion_browser(args.pairs, args.repeat)

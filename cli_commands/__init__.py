@@ -10,7 +10,14 @@ from collections.abc import Callable
 from . import check, data, judging, manage, report, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    data.add_import, data.add_split, data.add_stats, judging.add_judge, report.add_metrics,
-    training.add_export, training.add_validate, manage.add_datasets, manage.add_runs,
+    data.add_import,
+    data.add_split,
+    data.add_stats,
+    judging.add_judge,
+    report.add_metrics,
+    training.add_export,
+    training.add_validate,
+    manage.add_datasets,
+    manage.add_runs,
     check.add_check,
 ]

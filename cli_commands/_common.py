@@ -21,7 +21,10 @@ def subcommand(
 ) -> argparse.ArgumentParser:
     """A subcommand whose --help says what it does and ends with an example."""
     sub = commands.add_parser(
-        name, help=summary, description=summary, epilog=f"example: {example}",
+        name,
+        help=summary,
+        description=summary,
+        epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub.set_defaults(handler=run)

@@ -12,10 +12,13 @@ from ._common import print_json, subcommand
 def _check(args: argparse.Namespace) -> int:
     report = storage.check_store(args.db)
     if args.json:
-        print_json({
-            "path": str(report.path), "rows": dict(report.rows),
-            "problems": [{"table": p.table, "text": p.text} for p in report.problems],
-        })
+        print_json(
+            {
+                "path": str(report.path),
+                "rows": dict(report.rows),
+                "problems": [{"table": p.table, "text": p.text} for p in report.problems],
+            }
+        )
     else:
         for problem in report.problems:
             print(problem)
@@ -25,7 +28,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def add_check(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "check",
+        commands,
+        "check",
         "Read every table of the store in full (DuckDB verifies each block as it reads it) "
         "and check its rules: unique keys, references between tables, current labels equal "
         "to a rebuild from the label events, grades on their dataset's scale, splits by "

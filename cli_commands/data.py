@@ -26,7 +26,8 @@ def _scale_of(args: argparse.Namespace) -> storage.Scale | None:
 
 def add_import(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "import",
+        commands,
+        "import",
         "Import labelled pairs into a dataset of the store, all or nothing: a bad file "
         "imports nothing and the error names its file, line and column. Importing the same "
         "file again changes nothing; a changed label is recorded as a new label event.",
@@ -37,59 +38,84 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     scale_help = "the dataset's grades and names, e.g. 0=Irrelevant,1=Partial,2=Exact"
 
     wands = subcommand(
-        forms, "wands",
+        forms,
+        "wands",
         "A WANDS folder (query.csv, product.csv, label.csv, tab-separated): the bundled "
         "sample or the full download. Grades: Irrelevant 0, Partial 1, Exact 2.",
-        "python cli.py import wands ~/WANDS/dataset --dataset wands", _import,
+        "python cli.py import wands ~/WANDS/dataset --dataset wands",
+        _import,
     )
     wands.add_argument("folder", type=Path)
     wands.add_argument("--dataset", default="wands", help="dataset name (default: wands)")
     wands.set_defaults(importer=lambda a: storage.import_wands(a.db, a.folder, dataset=a.dataset))
 
     table = subcommand(
-        forms, "table",
+        forms,
+        "table",
         "A CSV, TSV, JSONL or Parquet file with one pair a row, read through a column "
         "mapping (our name=your column; query and doc_id required; query_id, query_class, "
         "title, doc_class, category, description, label optional). Other columns that read "
         "the same on every row of a document are kept with it.",
         "python cli.py import table pairs.csv --dataset shop "
         "--map query=search_term,doc_id=product_uid,title=name,label=relevance "
-        "--labels Exact=2,Partial=1,Irrelevant=0", _import,
+        "--labels Exact=2,Partial=1,Irrelevant=0",
+        _import,
     )
     table.add_argument("file", type=Path)
     table.add_argument("--dataset", required=True)
     table.add_argument("--map", required=True, metavar="NAME=COLUMN,...", help="the column mapping")
-    table.add_argument("--labels", metavar="LABEL=GRADE,...",
-                       help="label values to grades (default: the scale's names or the grades themselves)")
+    table.add_argument(
+        "--labels",
+        metavar="LABEL=GRADE,...",
+        help="label values to grades (default: the scale's names or the grades themselves)",
+    )
     table.add_argument("--scale", help=scale_help + " (default: the WANDS scale)")
-    table.add_argument("--format", choices=["csv", "tsv", "jsonl", "parquet"],
-                       help="file format (default: from the extension)")
-    table.set_defaults(importer=lambda a: storage.import_table(
-        a.db, a.file, dataset=a.dataset, columns=storage.ColumnMap.parse(a.map),
-        labels=storage.parse_label_map(a.labels) if a.labels else None,
-        scale=_scale_of(a) or storage.WANDS_SCALE, format=a.format,
-    ))
+    table.add_argument(
+        "--format",
+        choices=["csv", "tsv", "jsonl", "parquet"],
+        help="file format (default: from the extension)",
+    )
+    table.set_defaults(
+        importer=lambda a: storage.import_table(
+            a.db,
+            a.file,
+            dataset=a.dataset,
+            columns=storage.ColumnMap.parse(a.map),
+            labels=storage.parse_label_map(a.labels) if a.labels else None,
+            scale=_scale_of(a) or storage.WANDS_SCALE,
+            format=a.format,
+        )
+    )
 
     instruction = subcommand(
-        forms, "instruction",
+        forms,
+        "instruction",
         "An instruction-tuning JSONL file in the seed's format (query_id, product_id, "
         "instruction, input{query, product_name, ...}, output 'SCORE: N'), such as a file "
         "`export` wrote.",
-        "python cli.py import instruction out/train.jsonl --dataset curated", _import,
+        "python cli.py import instruction out/train.jsonl --dataset curated",
+        _import,
     )
     instruction.add_argument("file", type=Path)
     instruction.add_argument("--dataset", required=True)
     instruction.add_argument("--scale", help=scale_help + " (default: the WANDS scale)")
-    instruction.set_defaults(importer=lambda a: storage.import_instruction_jsonl(
-        a.db, a.file, dataset=a.dataset, scale=_scale_of(a) or storage.WANDS_SCALE,
-    ))
+    instruction.set_defaults(
+        importer=lambda a: storage.import_instruction_jsonl(
+            a.db,
+            a.file,
+            dataset=a.dataset,
+            scale=_scale_of(a) or storage.WANDS_SCALE,
+        )
+    )
 
     trec = subcommand(
-        forms, "trec",
+        forms,
+        "trec",
         "TREC qrels (qid 0 docid grade) with a topics file (qid<TAB>text, or the classic "
         "<top><num>..<title>.. format) and optionally a documents file (docid<TAB>text or "
         "JSONL with docid, text, title). The scale is --scale or the qrels' lowest..highest grade.",
-        "python cli.py import trec qrels.txt --topics topics.txt --documents docs.tsv --dataset robust04",
+        "python cli.py import trec qrels.txt --topics topics.txt --documents docs.tsv "
+        "--dataset robust04",
         _import,
     )
     trec.add_argument("qrels", type=Path)
@@ -97,12 +123,20 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     trec.add_argument("--documents", type=Path)
     trec.add_argument("--dataset", required=True)
     trec.add_argument("--scale", help=scale_help)
-    trec.set_defaults(importer=lambda a: storage.import_trec(
-        a.db, a.qrels, topics=a.topics, documents=a.documents, dataset=a.dataset, scale=_scale_of(a),
-    ))
+    trec.set_defaults(
+        importer=lambda a: storage.import_trec(
+            a.db,
+            a.qrels,
+            topics=a.topics,
+            documents=a.documents,
+            dataset=a.dataset,
+            scale=_scale_of(a),
+        )
+    )
 
     judgement = subcommand(
-        forms, "judgement-ai",
+        forms,
+        "judgement-ai",
         "A judgement-ai results file (a JSON list of query, doc_id, score, reasoning, rank) "
         "as a judge run over an imported dataset, matched by query text and doc_id; then "
         "`metrics RUN` measures it against the human labels.",
@@ -113,9 +147,15 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     judgement.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     judgement.add_argument("--name", help="run name (default: the file name)")
     judgement.add_argument("--model", default="unknown", help="the model that judged")
-    judgement.set_defaults(importer=lambda a: storage.import_judgement_ai(
-        a.db, a.file, dataset=dataset_of(a), name=a.name, model=a.model,
-    ))
+    judgement.set_defaults(
+        importer=lambda a: storage.import_judgement_ai(
+            a.db,
+            a.file,
+            dataset=dataset_of(a),
+            name=a.name,
+            model=a.model,
+        )
+    )
 
 
 def _split(args: argparse.Namespace) -> int:
@@ -131,7 +171,8 @@ def _split(args: argparse.Namespace) -> int:
 
 def add_split(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "split",
+        commands,
+        "split",
         "Assign pairs to splits, always by query (a query is never in two splits): "
         "`benchmark` holds out N queries x M pairs with every grade represented, `train` "
         "splits the remaining queries into train and validation. A split that would hold "
@@ -142,7 +183,8 @@ def add_split(commands: argparse._SubParsersAction) -> None:
     )
     recipes = sub.add_subparsers(dest="recipe", required=True, metavar="RECIPE")
     bench = subcommand(
-        recipes, "benchmark",
+        recipes,
+        "benchmark",
         "Pick the benchmark anew (the seed's recipe): N queries, M labelled pairs each, at "
         "least --min-per-label of every grade a query has; queries with every grade first. "
         "Clears every earlier split of the dataset. Unpicked pairs of a benchmark query stay "
@@ -153,15 +195,24 @@ def add_split(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     bench.add_argument("--queries", type=int, default=50, help="held-out queries (default 50)")
     bench.add_argument("--per-query", type=int, default=10, help="pairs per query (default 10)")
-    bench.add_argument("--min-per-label", type=int, default=2, help="at least this many of each grade (default 2)")
+    bench.add_argument(
+        "--min-per-label", type=int, default=2, help="at least this many of each grade (default 2)"
+    )
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--yes", action="store_true", help="split even when warned")
-    bench.set_defaults(split_with=storage.split_benchmark, recipe_of=lambda a: storage.BenchmarkRecipe(
-        queries=a.queries, per_query=a.per_query, min_per_label=a.min_per_label, seed=a.seed,
-    ))
+    bench.set_defaults(
+        split_with=storage.split_benchmark,
+        recipe_of=lambda a: storage.BenchmarkRecipe(
+            queries=a.queries,
+            per_query=a.per_query,
+            min_per_label=a.min_per_label,
+            seed=a.seed,
+        ),
+    )
 
     train = subcommand(
-        recipes, "train",
+        recipes,
+        "train",
         "Make the train and validation splits from the queries with no benchmark pair (the "
         "seed's recipe): a cap per query, optional rebalancing to target label shares, a "
         "share of the queries as validation. Reports what it left out.",
@@ -169,20 +220,38 @@ def add_split(commands: argparse._SubParsersAction) -> None:
         _split,
     )
     train.add_argument("--dataset", help="dataset name (default: the only one in the store)")
-    train.add_argument("--cap", type=int, default=12, help="pairs per query at most (0: no cap; default 12)")
-    train.add_argument("--shares", type=grade_shares, metavar="G=SHARE,...",
-                       help="target label shares as weights, e.g. 0=0.3,1=0.45,2=0.25 "
-                       "(default: as they come)")
-    train.add_argument("--validation", type=float, default=0.1, help="share of queries for validation (default 0.1)")
+    train.add_argument(
+        "--cap", type=int, default=12, help="pairs per query at most (0: no cap; default 12)"
+    )
+    train.add_argument(
+        "--shares",
+        type=grade_shares,
+        metavar="G=SHARE,...",
+        help="target label shares as weights, e.g. 0=0.3,1=0.45,2=0.25 (default: as they come)",
+    )
+    train.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        help="share of queries for validation (default 0.1)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--yes", action="store_true", help="split even when warned")
-    train.set_defaults(split_with=storage.split_training, recipe_of=lambda a: storage.TrainingRecipe(
-        cap_per_query=a.cap or None, label_shares=a.shares, validation_share=a.validation, seed=a.seed,
-    ))
+    train.set_defaults(
+        split_with=storage.split_training,
+        recipe_of=lambda a: storage.TrainingRecipe(
+            cap_per_query=a.cap or None,
+            label_shares=a.shares,
+            validation_share=a.validation,
+            seed=a.seed,
+        ),
+    )
 
 
 def _stats(args: argparse.Namespace) -> int:
-    names = [args.dataset] if args.dataset else [d["dataset"] for d in storage.list_datasets(args.db)]
+    names = (
+        [args.dataset] if args.dataset else [d["dataset"] for d in storage.list_datasets(args.db)]
+    )
     stats = [storage.dataset_stats(args.db, name) for name in names]
     if args.json:
         print_json([_stats_json(s) for s in stats])
@@ -190,10 +259,12 @@ def _stats(args: argparse.Namespace) -> int:
     if not stats:
         print("the store is empty: import a dataset with `python cli.py import`")
     for s in stats:
-        print(f"{s.dataset}: {s.queries} queries ({s.queries_with_pairs} with pairs), "
-              f"{s.documents} documents, {s.pairs} pairs, "
-              f"{s.labelled_pairs} labelled, {s.reviewed_pairs} reviewed "
-              f"({s.confirmed_pairs} confirmed, {s.corrected_pairs} corrected)")
+        print(
+            f"{s.dataset}: {s.queries} queries ({s.queries_with_pairs} with pairs), "
+            f"{s.documents} documents, {s.pairs} pairs, "
+            f"{s.labelled_pairs} labelled, {s.reviewed_pairs} reviewed "
+            f"({s.confirmed_pairs} confirmed, {s.corrected_pairs} corrected)"
+        )
         total = max(sum(s.labels.values()), 1)
         for grade, name in zip(s.scale.grades, s.scale.names):
             count = s.labels[grade]
@@ -208,15 +279,18 @@ def _stats_json(stats: storage.DatasetStats) -> dict[str, Any]:
     fields = {f.name: getattr(stats, f.name) for f in dataclasses.fields(stats)}
     scale = fields.pop("scale")
     return {
-        "dataset": fields.pop("dataset"), "grades": list(scale.grades),
-        "grade_names": list(scale.names), **fields,
+        "dataset": fields.pop("dataset"),
+        "grades": list(scale.grades),
+        "grade_names": list(scale.names),
+        **fields,
         "splits": {split: vars(counts) for split, counts in stats.splits.items()},
     }
 
 
 def add_stats(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "stats",
+        commands,
+        "stats",
         "Show each dataset's counts (queries, documents, pairs, labelled pairs, and reviewed "
         "pairs: a review in force; of those, confirmed: the imported grade kept; corrected: "
         "the imported grade changed), its label distribution and its splits.",

@@ -23,7 +23,8 @@ def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
     info = {t.name: t for t in judge.list_templates()}.get(args.template)
     if info is None:
         raise JudgeError(
-            f"no template named {args.template!r}; choose one of {', '.join(t.name for t in judge.list_templates())} "
+            f"no template named {args.template!r}; choose one of "
+            f"{', '.join(t.name for t in judge.list_templates())} "
             "or pass --template-file"
         )
     return judge.load_template(info.name), info.scale
@@ -44,7 +45,9 @@ class _ProgressBar:
         print(
             f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {progress.done}/{progress.total} "
             f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
-            end="", file=sys.stderr, flush=True,
+            end="",
+            file=sys.stderr,
+            flush=True,
         )
 
     def end(self) -> None:
@@ -55,11 +58,21 @@ class _ProgressBar:
 def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
     template, scale = _template_text(args)
     return judge.JudgeSettings(
-        backend=args.backend, model=args.model, base_url=args.base_url,
-        api_key_env=args.api_key_env, template=template, mode=args.mode, scale=scale,
-        n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.n_gpu_layers,
-        concurrency=args.concurrency, endpoint=args.endpoint, timeout_s=args.timeout,
-        max_retries=args.max_retries, max_answer_bytes=args.max_answer_bytes,
+        backend=args.backend,
+        model=args.model,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        template=template,
+        mode=args.mode,
+        scale=scale,
+        n_ctx=args.ctx,
+        n_threads=args.threads,
+        n_gpu_layers=args.n_gpu_layers,
+        concurrency=args.concurrency,
+        endpoint=args.endpoint,
+        timeout_s=args.timeout,
+        max_retries=args.max_retries,
+        max_answer_bytes=args.max_answer_bytes,
         max_consecutive_failures=args.max_consecutive_failures,
     )
 
@@ -90,8 +103,13 @@ def _judge(args: argparse.Namespace) -> int:
             outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
             outcome = jobs.judge_dataset(
-                args.db, dataset=dataset_of(args), settings=_settings(args), split=args.split,
-                limit=args.limit, name=args.name, control=control,
+                args.db,
+                dataset=dataset_of(args),
+                settings=_settings(args),
+                split=args.split,
+                limit=args.limit,
+                name=args.name,
+                control=control,
             )
     except judge.EndpointDownError as error:
         # The run holds what was judged; say how to go on from there.
@@ -113,7 +131,8 @@ def _judge(args: argparse.Namespace) -> int:
 
 def add_judge(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "judge",
+        commands,
+        "judge",
         "Judge the pairs of a dataset (or one split) with an LLM and record every judgment "
         "as a run. The default is the bundled GGUF model in-process, scoring from the "
         "next-token distribution; --backend openai|ollama calls a remote endpoint. "
@@ -127,39 +146,77 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--split", type=storage.Split, choices=list(storage.Split))
     sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
     sub.add_argument("--name", help="a name for the run")
-    sub.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
-                     help="a shipped template: " + ", ".join(t.name for t in judge.list_templates()))
+    sub.add_argument(
+        "--template",
+        default=judge.DEFAULT_TEMPLATE,
+        help="a shipped template: " + ", ".join(t.name for t in judge.list_templates()),
+    )
     sub.add_argument("--template-file", type=Path, help="your own template file instead")
-    sub.add_argument("--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)")
-    sub.add_argument("--backend", default="llama_cpp",
-                     choices=[b.value for b in judge.Backend] + [jobs.BASELINE_BACKEND])
-    sub.add_argument("--stack", type=int, metavar="RUN",
-                     help="train a logistic regression over RUN's grade probabilities plus "
-                     "the baseline's features, and record it as a new run")
-    sub.add_argument("--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name")
+    sub.add_argument(
+        "--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)"
+    )
+    sub.add_argument(
+        "--backend",
+        default="llama_cpp",
+        choices=[b.value for b in judge.Backend] + [jobs.BASELINE_BACKEND],
+    )
+    sub.add_argument(
+        "--stack",
+        type=int,
+        metavar="RUN",
+        help="train a logistic regression over RUN's grade probabilities plus "
+        "the baseline's features, and record it as a new run",
+    )
+    sub.add_argument(
+        "--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name"
+    )
     sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
     sub.add_argument("--api-key-env", help="environment variable holding the API key")
     sub.add_argument("--endpoint", default="chat", choices=[e.value for e in judge.Endpoint])
     sub.add_argument("--mode", default="logprobs", choices=[m.value for m in judge.Mode])
     sub.add_argument("--ctx", type=int, default=2048, help="context size (tokens)")
     sub.add_argument("--threads", type=int, help="CPU threads (default: llama.cpp's choice)")
-    sub.add_argument("--n-gpu-layers", type=int, default=0,
-                     help="layers to offload to Metal/CUDA (-1: all); needs a GPU build")
+    sub.add_argument(
+        "--n-gpu-layers",
+        type=int,
+        default=0,
+        help="layers to offload to Metal/CUDA (-1: all); needs a GPU build",
+    )
     sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
     remote = _REMOTE_DEFAULTS
-    sub.add_argument("--timeout", type=float, default=remote.timeout_s, metavar="SECONDS",
-                     help="seconds one remote request may take, retries apart "
-                     f"(default {remote.timeout_s:g})")
-    sub.add_argument("--max-retries", type=int, default=remote.max_retries,
-                     help="retries of a request that timed out or got 429/5xx "
-                     f"(default {remote.max_retries})")
-    sub.add_argument("--max-answer-bytes", type=int, default=remote.max_answer_bytes,
-                     metavar="BYTES", help="read a remote answer up to this size; the rest is "
-                     f"dropped and the judgment marked (default {remote.max_answer_bytes})")
-    sub.add_argument("--max-consecutive-failures", type=int,
-                     default=remote.max_consecutive_failures, metavar="N",
-                     help="stop the run, resumable, after N pairs in a row got no answer "
-                     f"(default {remote.max_consecutive_failures})")
-    sub.add_argument("--resume", type=int, metavar="RUN_ID",
-                     help="judge what RUN_ID has not judged yet (and its failures) with the "
-                     "settings it was started with; the options above apply to new runs only")
+    sub.add_argument(
+        "--timeout",
+        type=float,
+        default=remote.timeout_s,
+        metavar="SECONDS",
+        help=f"seconds one remote request may take, retries apart (default {remote.timeout_s:g})",
+    )
+    sub.add_argument(
+        "--max-retries",
+        type=int,
+        default=remote.max_retries,
+        help=f"retries of a request that timed out or got 429/5xx (default {remote.max_retries})",
+    )
+    sub.add_argument(
+        "--max-answer-bytes",
+        type=int,
+        default=remote.max_answer_bytes,
+        metavar="BYTES",
+        help="read a remote answer up to this size; the rest is "
+        f"dropped and the judgment marked (default {remote.max_answer_bytes})",
+    )
+    sub.add_argument(
+        "--max-consecutive-failures",
+        type=int,
+        default=remote.max_consecutive_failures,
+        metavar="N",
+        help="stop the run, resumable, after N pairs in a row got no answer "
+        f"(default {remote.max_consecutive_failures})",
+    )
+    sub.add_argument(
+        "--resume",
+        type=int,
+        metavar="RUN_ID",
+        help="judge what RUN_ID has not judged yet (and its failures) with the "
+        "settings it was started with; the options above apply to new runs only",
+    )

@@ -24,8 +24,12 @@ def ask_for_yes(what: str) -> int:
 def _list_datasets(args: argparse.Namespace) -> int:
     datasets = storage.list_datasets(args.db)
     if args.json:
-        print_json([{k: d[k] for k in ("dataset", "grade_names", "queries", "documents", "pairs")}
-                    for d in datasets])
+        print_json(
+            [
+                {k: d[k] for k in ("dataset", "grade_names", "queries", "documents", "pairs")}
+                for d in datasets
+            ]
+        )
         return 0
     if not datasets:
         print("the store is empty: import a dataset with `python cli.py import`")
@@ -51,7 +55,8 @@ def _delete_dataset(args: argparse.Namespace) -> int:
 
 def add_datasets(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "datasets",
+        commands,
+        "datasets",
         "List the datasets of the store with their queries, documents and pairs; rename or "
         "delete one.",
         "python cli.py datasets rename wands-sample sample",
@@ -60,18 +65,22 @@ def add_datasets(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     actions = sub.add_subparsers(dest="action", metavar="ACTION")
     rename = subcommand(
-        actions, "rename",
+        actions,
+        "rename",
         "Rename a dataset; its queries, pairs, labels and runs follow.",
-        "python cli.py datasets rename wands-sample sample", _rename_dataset,
+        "python cli.py datasets rename wands-sample sample",
+        _rename_dataset,
     )
     rename.add_argument("old")
     rename.add_argument("new")
     delete = subcommand(
-        actions, "delete",
+        actions,
+        "delete",
         "Delete a dataset and everything of it (queries, documents, pairs, label history, "
         "judge runs and their judgments) in one transaction. Without --yes, print what "
         "would go and change nothing.",
-        "python cli.py datasets delete old-import --yes", _delete_dataset,
+        "python cli.py datasets delete old-import --yes",
+        _delete_dataset,
     )
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="delete without asking")
@@ -82,8 +91,10 @@ def _list_runs(args: argparse.Namespace) -> int:
     if runs.empty:
         print("no judge run yet: start one with `python cli.py judge`")
     for run in runs.itertuples():
-        print(f"#{run.run_id} {run.name} ({run.dataset}, {run.status}): {run.judged} judged, "
-              f"{run.failed} failed, model {Path(str(run.model)).name}")
+        print(
+            f"#{run.run_id} {run.name} ({run.dataset}, {run.status}): {run.judged} judged, "
+            f"{run.failed} failed, model {Path(str(run.model)).name}"
+        )
     return 0
 
 
@@ -104,25 +115,30 @@ def _delete_run(args: argparse.Namespace) -> int:
 
 def add_runs(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "runs",
-        "List the judge runs, newest first, with their status and counts; rename or "
-        "delete one.",
+        commands,
+        "runs",
+        "List the judge runs, newest first, with their status and counts; rename or delete one.",
         "python cli.py runs --dataset wands-sample",
         _list_runs,
     )
     sub.add_argument("--dataset", help="only this dataset's runs (default: every dataset's)")
     actions = sub.add_subparsers(dest="action", metavar="ACTION")
     rename = subcommand(
-        actions, "rename", "Rename a judge run.",
-        "python cli.py runs rename 3 'gemma few-shot'", _rename_run,
+        actions,
+        "rename",
+        "Rename a judge run.",
+        "python cli.py runs rename 3 'gemma few-shot'",
+        _rename_run,
     )
     rename.add_argument("run_id", type=int, metavar="RUN_ID")
     rename.add_argument("name")
     delete = subcommand(
-        actions, "delete",
+        actions,
+        "delete",
         "Delete a judge run and its judgments in one transaction; the labels stay. "
         "Without --yes, print what would go and change nothing.",
-        "python cli.py runs delete 3 --yes", _delete_run,
+        "python cli.py runs delete 3 --yes",
+        _delete_run,
     )
     delete.add_argument("run_id", type=int, metavar="RUN_ID")
     delete.add_argument("--yes", action="store_true", help="delete without asking")

@@ -21,11 +21,16 @@ def _calibration_json(calibration: jobs.Calibration | None) -> dict[str, Any] | 
         return None
     thresholds = calibration.thresholds
     return {
-        "pairs": calibration.n_pairs, "queries": calibration.n_queries,
-        "ece": calibration.ece, "brier": calibration.brier,
+        "pairs": calibration.n_pairs,
+        "queries": calibration.n_queries,
+        "ece": calibration.ece,
+        "brier": calibration.brier,
         "reliability": calibration.reliability.to_dict(orient="records"),
-        "held_out_thresholds": None if thresholds is None else {
-            "kappa_argmax": thresholds.kappa_argmax, "kappa_tuned": thresholds.kappa_tuned,
+        "held_out_thresholds": None
+        if thresholds is None
+        else {
+            "kappa_argmax": thresholds.kappa_argmax,
+            "kappa_tuned": thresholds.kappa_tuned,
             "folds": thresholds.folds.to_dict(orient="records"),
         },
     }
@@ -35,7 +40,8 @@ def _agreement_json(agreement: metrics.RaterAgreement | None) -> dict[str, Any] 
     if agreement is None:
         return None
     return {
-        "pairs": agreement.n_pairs, "human_human_kappa": agreement.human_human_kappa,
+        "pairs": agreement.n_pairs,
+        "human_human_kappa": agreement.human_human_kappa,
         "judge_human_kappa": agreement.judge_human_kappa,
         "pairwise": agreement.pairwise.to_dict(orient="records"),
     }
@@ -44,24 +50,34 @@ def _agreement_json(agreement: metrics.RaterAgreement | None) -> dict[str, Any] 
 def _print_calibration(calibration: jobs.Calibration | None) -> None:
     """ECE, Brier, the reliability bins and the held-out thresholds, as the Overview shows them."""
     if calibration is None:
-        print("calibration: none (no grade probabilities in this run: generation mode, or an "
-              "endpoint without logprobs)")
+        print(
+            "calibration: none (no grade probabilities in this run: generation mode, or an "
+            "endpoint without logprobs)"
+        )
         return
-    print(f"calibration, on {calibration.n_pairs} graded pairs with probabilities "
-          f"from {calibration.n_queries} queries:")
+    print(
+        f"calibration, on {calibration.n_pairs} graded pairs with probabilities "
+        f"from {calibration.n_queries} queries:"
+    )
     print(f"  {'Expected calibration error':<28}{calibration.ece:8.3f}")
     print(f"  {'Brier score':<28}{calibration.brier:8.3f}")
     print("  reliability:  confidence      pairs  mean confidence  share right")
     for row in calibration.reliability.itertuples():
-        print(f"  {'':14}({row.bin_low:.1f}, {row.bin_high:.1f}]  {row.count:>9}  "
-              f"{row.confidence:15.3f}  {row.accuracy:11.3f}")
+        print(
+            f"  {'':14}({row.bin_low:.1f}, {row.bin_high:.1f}]  {row.count:>9}  "
+            f"{row.confidence:15.3f}  {row.accuracy:11.3f}"
+        )
     result = calibration.thresholds
     if result is None:
-        print(f"tuned thresholds: not tuned (needs {jobs.MIN_QUERIES_FOR_THRESHOLDS} queries "
-              f"with probabilities, this run has {calibration.n_queries})")
+        print(
+            f"tuned thresholds: not tuned (needs {jobs.MIN_QUERIES_FOR_THRESHOLDS} queries "
+            f"with probabilities, this run has {calibration.n_queries})"
+        )
         return
-    print(f"tuned thresholds on the expected grade, {len(result.folds)}-fold cross-validation "
-          "over queries (kappa on held-out queries only):")
+    print(
+        f"tuned thresholds on the expected grade, {len(result.folds)}-fold cross-validation "
+        "over queries (kappa on held-out queries only):"
+    )
     print(f"  {'Quadratic kappa, argmax':<28}{result.kappa_argmax:8.3f}")
     print(f"  {'Quadratic kappa, tuned':<28}{result.kappa_tuned:8.3f}")
 
@@ -71,48 +87,65 @@ def _print_agreement(agreement: metrics.RaterAgreement | None) -> None:
     if agreement is None:
         print("rater agreement: none (the dataset has fewer than two named annotators)")
         return
-    print(f"rater agreement, quadratic kappa on {agreement.n_pairs} pairs graded by two or "
-          "more annotators:")
+    print(
+        f"rater agreement, quadratic kappa on {agreement.n_pairs} pairs graded by two or "
+        "more annotators:"
+    )
     print(f"  {'Human-human kappa':<28}{agreement.human_human_kappa:8.3f}")
     print(f"  {'Judge-human kappa':<28}{agreement.judge_human_kappa:8.3f}")
     for row in agreement.pairwise.itertuples():
-        print(f"  {row.rater_a} vs {row.rater_b}: {row.kappa_quadratic:.3f} "
-              f"on {row.n_pairs} pairs")
+        print(f"  {row.rater_a} vs {row.rater_b}: {row.kappa_quadratic:.3f} on {row.n_pairs} pairs")
 
 
 def _metrics(args: argparse.Namespace) -> int:
     if args.vs is not None:
-        comparison = jobs.compare_runs(args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed)
+        comparison = jobs.compare_runs(
+            args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed
+        )
         if args.json:
-            print_json({
-                "run_a": comparison.run_a, "run_b": comparison.run_b,
-                "pairs": comparison.n_pairs,
-                "differences": comparison.differences.to_dict(orient="records"),
-                "disagreements": len(comparison.disagreements),
-            })
+            print_json(
+                {
+                    "run_a": comparison.run_a,
+                    "run_b": comparison.run_b,
+                    "pairs": comparison.n_pairs,
+                    "differences": comparison.differences.to_dict(orient="records"),
+                    "disagreements": len(comparison.disagreements),
+                }
+            )
             return 0
-        print(f"run {args.run} minus run {args.vs} on {comparison.n_pairs} pairs both graded "
-              f"({len(comparison.disagreements)} graded differently); 95% query-bootstrap intervals")
+        print(
+            f"run {args.run} minus run {args.vs} on {comparison.n_pairs} pairs both graded "
+            f"({len(comparison.disagreements)} graded differently); 95% query-bootstrap intervals"
+        )
         for row in comparison.differences.itertuples():
             mark = "*" if row.excludes_zero else " "
-            print(f"  {row.label:<20} {row.a:7.3f} -> {row.b:7.3f}  "
-                  f"diff {row.difference:+.3f} [{row.low:+.3f}, {row.high:+.3f}] {mark}")
+            print(
+                f"  {row.label:<20} {row.a:7.3f} -> {row.b:7.3f}  "
+                f"diff {row.difference:+.3f} [{row.low:+.3f}, {row.high:+.3f}] {mark}"
+            )
         print("  * the interval excludes 0")
         return 0
     report = jobs.run_report(args.db, args.run, n_boot=args.n_boot, seed=args.seed)
     if args.json:
-        print_json({
-            "run_id": report.run_id, "pairs": report.n_pairs, "unjudged": report.n_unjudged,
-            "stale": report.n_stale, "grades": list(report.scale.grades),
-            "grade_names": list(report.scale.names),
-            "metrics": report.metrics.to_dict(orient="records"),
-            "confusion": report.confusion.tolist(),
-            "calibration": _calibration_json(report.calibration),
-            "agreement": _agreement_json(report.agreement),
-        })
+        print_json(
+            {
+                "run_id": report.run_id,
+                "pairs": report.n_pairs,
+                "unjudged": report.n_unjudged,
+                "stale": report.n_stale,
+                "grades": list(report.scale.grades),
+                "grade_names": list(report.scale.names),
+                "metrics": report.metrics.to_dict(orient="records"),
+                "confusion": report.confusion.tolist(),
+                "calibration": _calibration_json(report.calibration),
+                "agreement": _agreement_json(report.agreement),
+            }
+        )
         return 0
-    print(f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
-          f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals")
+    print(
+        f"run {report.run_id}: {report.n_pairs} labelled pairs graded, {report.n_unjudged} "
+        f"without a grade, {report.n_stale} stale; 95% query-bootstrap intervals"
+    )
     for row in report.metrics.itertuples():
         print(f"  {row.label:<20}{_format_interval(row)}")
     names = report.scale.names
@@ -128,7 +161,8 @@ def _metrics(args: argparse.Namespace) -> int:
 
 def add_metrics(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "metrics",
+        commands,
+        "metrics",
         "Judge-versus-human metrics of a run (accuracy, macro-F1, quadratic kappa, MAE, "
         "severe error rate, per-class precision and recall) with 95%% intervals from a "
         "bootstrap over queries; with --vs, the paired difference between two runs.",

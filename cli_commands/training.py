@@ -32,24 +32,36 @@ def _template(args: argparse.Namespace) -> dict[str, str | None]:
 
 def _add_template(sub: argparse.ArgumentParser, what: str) -> None:
     chosen = sub.add_mutually_exclusive_group()
-    chosen.add_argument("--template", default=judge.DEFAULT_TEMPLATE,
-                        help=f"the judge template {what} (default {judge.DEFAULT_TEMPLATE}): "
-                        + ", ".join(t.name for t in judge.list_templates()))
+    chosen.add_argument(
+        "--template",
+        default=judge.DEFAULT_TEMPLATE,
+        help=f"the judge template {what} (default {judge.DEFAULT_TEMPLATE}): "
+        + ", ".join(t.name for t in judge.list_templates()),
+    )
     chosen.add_argument("--template-file", type=Path, help="your own template file instead")
 
 
 def _export(args: argparse.Namespace) -> int:
     selection = storage.Selection(
         kind=args.select or ("judge_wrong" if args.run is not None else "labelled"),
-        dataset=args.dataset, run_id=args.run, cell=args.cell, split=args.split,
+        dataset=args.dataset,
+        run_id=args.run,
+        cell=args.cell,
+        split=args.split,
         query_classes=tuple(args.query_class),
     )
     curation = storage.Curation(
-        cap_per_query=args.cap_per_query or None, label_shares=args.rebalance,
-        validation_share=args.validation_share, seed=args.seed,
+        cap_per_query=args.cap_per_query or None,
+        label_shares=args.rebalance,
+        validation_share=args.validation_share,
+        seed=args.seed,
     )
     result = jobs.export_training(
-        args.db, args.out, selection=selection, format=args.format, curation=curation,
+        args.db,
+        args.out,
+        selection=selection,
+        format=args.format,
+        curation=curation,
         **_template(args),
     )
     print(result.summary())
@@ -58,7 +70,8 @@ def _export(args: argparse.Namespace) -> int:
 
 def add_export(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "export",
+        commands,
+        "export",
         "Write labelled pairs as fine-tuning JSONL (instruction, chat or preference), curated "
         "(cap per query, label rebalancing, a train/validation split by query), with a "
         "manifest beside the files. Every record holds the prompt the judge reads with the "
@@ -68,26 +81,54 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         "--cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 --validation-share 0.1",
         _export,
     )
-    sub.add_argument("--out", type=Path, required=True,
-                     help="training file; the validation file and manifest go beside it")
+    sub.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="training file; the validation file and manifest go beside it",
+    )
     sub.add_argument("--format", default="instruction", choices=storage.TRAINING_FORMATS)
-    sub.add_argument("--select", choices=storage.SELECTION_KINDS,
-                     help="which labelled pairs: labelled (all), reviewed (a review in force), "
-                     "corrected (a review changed the imported grade), judge_wrong (--run graded "
-                     "them otherwise); default: labelled, or judge_wrong with --run")
+    sub.add_argument(
+        "--select",
+        choices=storage.SELECTION_KINDS,
+        help="which labelled pairs: labelled (all), reviewed (a review in force), "
+        "corrected (a review changed the imported grade), judge_wrong (--run graded "
+        "them otherwise); default: labelled, or judge_wrong with --run",
+    )
     sub.add_argument("--run", type=int, metavar="RUN_ID", help="the judge run for judge_wrong")
-    sub.add_argument("--cell", type=_confusion_cell, metavar="HUMAN,JUDGE",
-                     help="only this confusion cell of --run, e.g. 2,1: human Exact judged Partial")
+    sub.add_argument(
+        "--cell",
+        type=_confusion_cell,
+        metavar="HUMAN,JUDGE",
+        help="only this confusion cell of --run, e.g. 2,1: human Exact judged Partial",
+    )
     sub.add_argument("--dataset", help="dataset name (default: the run's, or the only one)")
     sub.add_argument("--split", choices=["train", "validation"], help="only this split")
-    sub.add_argument("--query-class", action="append", default=[], metavar="CLASS",
-                     help="only queries of this class (repeat for several)")
-    sub.add_argument("--cap-per-query", type=int, metavar="N",
-                     help="pairs per query at most (0 or absent: no cap)")
-    sub.add_argument("--rebalance", type=grade_shares, metavar="G=SHARE,...",
-                     help="target label shares as weights, e.g. 0=0.3,1=0.4,2=0.3 or 0=3,1=4,2=3")
-    sub.add_argument("--validation-share", type=float, default=0.0,
-                     help="share of queries written to the validation file (default 0)")
+    sub.add_argument(
+        "--query-class",
+        action="append",
+        default=[],
+        metavar="CLASS",
+        help="only queries of this class (repeat for several)",
+    )
+    sub.add_argument(
+        "--cap-per-query",
+        type=int,
+        metavar="N",
+        help="pairs per query at most (0 or absent: no cap)",
+    )
+    sub.add_argument(
+        "--rebalance",
+        type=grade_shares,
+        metavar="G=SHARE,...",
+        help="target label shares as weights, e.g. 0=0.3,1=0.4,2=0.3 or 0=3,1=4,2=3",
+    )
+    sub.add_argument(
+        "--validation-share",
+        type=float,
+        default=0.0,
+        help="share of queries written to the validation file (default 0)",
+    )
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
     _add_template(sub, "whose prompt and answer line the records hold")
 
@@ -100,7 +141,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def add_validate(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
-        commands, "validate",
+        commands,
+        "validate",
         "Check a fine-tuning JSONL file: required fields, answers only the template's answer "
         "lines on its scale (SCORE: N, [RESULT] N), no duplicate (query_id, product_id), and "
         "with --against no query in both files. Lists every problem with its line; exit code "
@@ -109,9 +151,16 @@ def add_validate(commands: argparse._SubParsersAction) -> None:
         _validate,
     )
     sub.add_argument("file", type=Path)
-    sub.add_argument("--against", type=Path, metavar="OTHER",
-                     help="a file that must share no query with FILE (e.g. the validation file)")
+    sub.add_argument(
+        "--against",
+        type=Path,
+        metavar="OTHER",
+        help="a file that must share no query with FILE (e.g. the validation file)",
+    )
     _add_template(sub, "the file was exported with")
-    sub.add_argument("--scale", type=int, nargs="+",
-                     help="the allowed grades (default: the template's scale; needed with "
-                     "--template-file)")
+    sub.add_argument(
+        "--scale",
+        type=int,
+        nargs="+",
+        help="the allowed grades (default: the template's scale; needed with --template-file)",
+    )

@@ -72,7 +72,7 @@ def _record(
     name: str,
     dataset: str,
     backend: str,
-    split: str | None,
+    split: storage.Split | None,
     description: str,
     labelled: _Labelled,
     fitted: judge.CrossFitted,
@@ -85,8 +85,14 @@ def _record(
     """
     path, sha256 = judge.save_baseline(fitted.model, models_dir, prefix=backend)
     run_id = storage.create_run(
-        db, name=name, dataset=dataset, split=split, backend=backend, model=str(path),
-        model_sha256=sha256, prompt_template=description,
+        db,
+        name=name,
+        dataset=dataset,
+        split=split,
+        backend=backend,
+        model=str(path),
+        model_sha256=sha256,
+        prompt_template=description,
         prompt_sha256=hashlib.sha256(description.encode("utf-8")).hexdigest(),
         scale=list(fitted.model.grades),
         params={
@@ -101,11 +107,11 @@ def _record(
             **params,
         },
     )
-    status = "failed"
+    status = storage.RunStatus.FAILED
     try:
         # A Judgment's own __dict__ is its record (as_record deep-copies: seconds at 233k).
         storage.record_judgments(db, run_id, (vars(j) for j in fitted.judgments))
-        status = "done"
+        status = storage.RunStatus.DONE
     finally:
         storage.finish_run(db, run_id, status)
     return run_id
@@ -134,9 +140,15 @@ def baseline_run(
         labelled.pairs, labelled.labels, grades=grades, settings=settings
     )
     return _record(
-        db, name=name or BASELINE_NAME, dataset=dataset, backend=BASELINE_BACKEND, split=None,
-        description=_description(fitted.model.feature_names), labelled=labelled,
-        fitted=fitted, models_dir=_models_dir(db, models_dir),
+        db,
+        name=name or BASELINE_NAME,
+        dataset=dataset,
+        backend=BASELINE_BACKEND,
+        split=None,
+        description=_description(fitted.model.feature_names),
+        labelled=labelled,
+        fitted=fitted,
+        models_dir=_models_dir(db, models_dir),
         params={"pair_ids": None, "stacked_on": None},
     )
 
@@ -176,19 +188,22 @@ def stack_run(
     """
     settings = settings or judge.BaselineSettings()
     run = storage.get_run(db, run_id)
-    refusal = why_not_stackable({"run_id": run.run_id, "backend": run.backend,
-                                 "status": run.status})
+    refusal = why_not_stackable(
+        {"run_id": run.run_id, "backend": run.backend, "status": run.status}
+    )
     if refusal is not None:
         raise judge.SettingsError(refusal)
     dataset = run.dataset
     grades = list(storage.dataset_scale(db, dataset).grades)
     if list(run.scale.grades) != grades:
         raise judge.SettingsError(
-            f"run {run_id} grades on {list(run.scale.grades)} but dataset {dataset!r} uses {grades}: "
+            f"run {run_id} grades on {list(run.scale.grades)} but dataset {dataset!r} uses "
+            f"{grades}: "
             "stack on a run made on the dataset's scale"
         )
     judged = {
-        pair_id: record for pair_id, record in storage.run_judgments(db, run_id).items()
+        pair_id: record
+        for pair_id, record in storage.run_judgments(db, run_id).items()
         if record["grade"] is not None
     }
     if not judged:
@@ -197,21 +212,25 @@ def stack_run(
     keep = labelled.pairs["pair_id"].isin(list(judged)).to_numpy()
     labelled = _Labelled(
         labelled.pairs[keep].reset_index(drop=True),
-        labelled.labels[keep].reset_index(drop=True), labelled.last_event_id,
+        labelled.labels[keep].reset_index(drop=True),
+        labelled.last_event_id,
     )
     records = [judged[p] for p in labelled.pairs["pair_id"]]
-    extra = judge.run_features(
-        [r["probs"] for r in records], [r["grade"] for r in records], grades
-    )
+    extra = judge.run_features([r["probs"] for r in records], [r["grade"] for r in records], grades)
     fitted = judge.cross_fit_baseline(
         labelled.pairs, labelled.labels, grades=grades, settings=settings, extra=extra
     )
     return _record(
-        db, name=name or f"stacked on run {run_id}: its grade probabilities + lexical "
+        db,
+        name=name
+        or f"stacked on run {run_id}: its grade probabilities + lexical "
         "features, logistic regression",
-        dataset=dataset, backend=STACK_BACKEND, split=run.split,
+        dataset=dataset,
+        backend=STACK_BACKEND,
+        split=run.split,
         description=_description(fitted.model.feature_names, stacked_on=run_id),
-        labelled=labelled, fitted=fitted,
+        labelled=labelled,
+        fitted=fitted,
         models_dir=_models_dir(db, models_dir),
         params={"pair_ids": run.params.get("pair_ids"), "stacked_on": run_id},
     )

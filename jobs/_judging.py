@@ -139,8 +139,13 @@ def _judge_into_run(
     with storage.released(db):
         try:
             summary = judge.run_judge(
-                pairs, settings, on_result=recorder, on_progress=control.on_progress,
-                cancel=control.cancel, skip_pair_ids=skip, backend=control.backend,
+                pairs,
+                settings,
+                on_result=recorder,
+                on_progress=control.on_progress,
+                cancel=control.cancel,
+                skip_pair_ids=skip,
+                backend=control.backend,
                 api_key=control.api_key,
             )
         except BaseException:
@@ -192,7 +197,9 @@ def judge_dataset(
         # The scope is stored with the run so that a resume judges the same pairs.
         provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
         return store.create_run(
-            name=name or _default_name(provenance, split), dataset=dataset, split=split,
+            name=name or _default_name(provenance, split),
+            dataset=dataset,
+            split=split,
             **provenance,
         )
 
@@ -220,7 +227,9 @@ def _settings_of(run: storage.Run) -> judge.JudgeSettings:
             "Start a new run on the Runs page or with `cli.py judge`."
         )
     return judge.JudgeSettings(
-        backend=judge.Backend(run.backend), model=run.model, template=run.prompt_template,
+        backend=judge.Backend(run.backend),
+        model=run.model,
+        template=run.prompt_template,
         scale=run.scale,
         **params,
     )

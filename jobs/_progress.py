@@ -25,7 +25,8 @@ class RunProgress:
     ``done`` counts the planned pairs with a result (``failed`` and ``unparsed`` among them).
     ``pairs_per_s`` and ``eta_s`` are None until two batches within ``RATE_WINDOW_S`` give a
     speed. ``idle_s`` is the time since the newest judgment or resume, or since the start
-    when there is neither; ``stalled`` says a running run has been silent for ``STALLED_AFTER_S`` or more.
+    when there is neither; ``stalled`` says a running run has been silent for
+    ``STALLED_AFTER_S`` or more.
     """
 
     run_id: int
@@ -59,14 +60,24 @@ def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProg
     remaining = max(tally.planned - tally.done, 0)
     # Silence counts from the newest sign of life: a judgment, or a resume (the judgments
     # before a resume say nothing about the process now judging).
-    alive_at = max((t for t in (tally.last_at, tally.resumed_at) if t is not None),
-                   default=tally.started_at)
+    alive_at = max(
+        (t for t in (tally.last_at, tally.resumed_at) if t is not None), default=tally.started_at
+    )
     idle_s = max((now - alive_at).total_seconds(), 0.0)
     return RunProgress(
-        run_id=tally.run_id, status=tally.status, planned=tally.planned, done=tally.done,
-        judged=tally.judged, failed=tally.failed, unparsed=tally.unparsed,
-        started_at=tally.started_at, first_at=tally.first_at, last_at=tally.last_at,
-        pairs_per_s=rate, eta_s=None if rate is None else remaining / rate, idle_s=idle_s,
+        run_id=tally.run_id,
+        status=tally.status,
+        planned=tally.planned,
+        done=tally.done,
+        judged=tally.judged,
+        failed=tally.failed,
+        unparsed=tally.unparsed,
+        started_at=tally.started_at,
+        first_at=tally.first_at,
+        last_at=tally.last_at,
+        pairs_per_s=rate,
+        eta_s=None if rate is None else remaining / rate,
+        idle_s=idle_s,
         stalled=tally.status is storage.RunStatus.RUNNING and idle_s >= STALLED_AFTER_S,
     )
 

@@ -71,16 +71,19 @@ class RunReport:
         interval (`recall`, `recall_low`, `recall_high`): the rows of `metrics` not in
         `headline`, turned so that one grade reads along one line.
         """
-        columns = ["grade", "name"] + [f"{kind}{stat}" for kind in _PER_GRADE_LABELS
-                                       for stat in ("", "_low", "_high")]
+        columns = ["grade", "name"] + [
+            f"{kind}{stat}" for kind in _PER_GRADE_LABELS for stat in ("", "_low", "_high")
+        ]
         rows = self.metrics[~self.metrics["metric"].isin(_HEADLINE_LABELS)]
         if rows.empty:
             return pd.DataFrame(columns=columns)
         kind, grade = zip(*(m.rsplit("_", 1) for m in rows["metric"]))
         wide = rows.assign(kind=kind, grade=np.asarray(grade, dtype=int)).pivot(
-            index="grade", columns="kind", values=["value", "low", "high"])
-        wide.columns = [kind if stat == "value" else f"{kind}_{stat}"
-                        for stat, kind in wide.columns]
+            index="grade", columns="kind", values=["value", "low", "high"]
+        )
+        wide.columns = [
+            kind if stat == "value" else f"{kind}_{stat}" for stat, kind in wide.columns
+        ]
         wide = wide.reindex(list(self.scale.grades)).rename_axis("grade").reset_index()
         return wide.assign(name=list(self.scale.names))[columns]
 
@@ -154,8 +157,12 @@ def _calibration(graded: pd.DataFrame, grades: list[int], seed: int) -> Calibrat
     n_queries = scored["query_id"].nunique()
     if n_queries >= MIN_QUERIES_FOR_THRESHOLDS:
         thresholds = metrics.cross_validated_thresholds(
-            metrics.expected_grade(probs, grades), scored["human"], scored["query_id"], grades,
-            y_pred=scored["judge"], seed=seed,
+            metrics.expected_grade(probs, grades),
+            scored["human"],
+            scored["query_id"],
+            grades,
+            y_pred=scored["judge"],
+            seed=seed,
         )
     return Calibration(
         ece=metrics.expected_calibration_error(probs, scored["human"], grades),
@@ -202,7 +209,12 @@ def _agreement(
 
 
 def _report(
-    run_id: int, scale: Scale, raters: pd.DataFrame, frame: pd.DataFrame, *, n_boot: int,
+    run_id: int,
+    scale: Scale,
+    raters: pd.DataFrame,
+    frame: pd.DataFrame,
+    *,
+    n_boot: int,
     seed: int,
 ) -> RunReport:
     """The report of `run_id` on the rows of `frame` (`storage.run_labels`, or a subset of
@@ -278,8 +290,10 @@ def shared_pair_reports(
     shared = set.intersection(*graded.values())
     restricted = {r: frame[frame["pair_id"].isin(shared)] for r, frame in frames.items()}
     return SharedReports(
-        reports={r: _report(r, scale, raters, frame, n_boot=n_boot, seed=seed)
-                 for r, frame in restricted.items()},
+        reports={
+            r: _report(r, scale, raters, frame, n_boot=n_boot, seed=seed)
+            for r, frame in restricted.items()
+        },
         graded={r: len(pairs) for r, pairs in graded.items()},
         n_pairs=len(shared),
         n_queries=restricted[run_ids[0]]["query_id"].nunique(),
@@ -312,7 +326,8 @@ def compare_runs(
         run_a=run_a,
         run_b=run_b,
         differences=_labelled(differences, scale),
-        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]]
-        .reset_index(drop=True),
+        disagreements=disagree[["pair_id", "query_id", "human", "judge_a", "judge_b"]].reset_index(
+            drop=True
+        ),
         n_pairs=len(both),
     )

@@ -146,13 +146,25 @@ class BaselineModel:
         where = [f"fold {k + 1} of {self.settings.folds}" for k in range(self.settings.folds)]
         return [
             Judgment(
-                pair_id=int(pair_id), grade=int(grades[b]), probs=p, expected_grade=float(e),
-                confidence=float(p[b]), raw_output=where[k], parse_status="logprobs",
-                error=None, latency_ms=latency_ms, prompt_tokens=None, completion_tokens=None,
+                pair_id=int(pair_id),
+                grade=int(grades[b]),
+                probs=p,
+                expected_grade=float(e),
+                confidence=float(p[b]),
+                raw_output=where[k],
+                parse_status="logprobs",
+                error=None,
+                latency_ms=latency_ms,
+                prompt_tokens=None,
+                completion_tokens=None,
             )
             for pair_id, p, b, e, k in zip(
-                pairs["pair_id"].tolist(), probs.tolist(), best.tolist(), expected.tolist(),
-                folds.tolist(), strict=True,
+                pairs["pair_id"].tolist(),
+                probs.tolist(),
+                best.tolist(),
+                expected.tolist(),
+                folds.tolist(),
+                strict=True,
             )
         ]
 
@@ -217,7 +229,10 @@ def cross_fit_baseline(
             for k in range(settings.folds)
         ]
     model = BaselineModel(
-        vocabulary, grades, FEATURE_NAMES + extra_names, settings,
+        vocabulary,
+        grades,
+        FEATURE_NAMES + extra_names,
+        settings,
         *(np.stack(arrays) for arrays in zip(*fitted, strict=True)),
     )
     judgments = model._judgments(pairs, model._probabilities(features, folds), folds, started)
@@ -226,7 +241,9 @@ def cross_fit_baseline(
 
 
 def _design(
-    vocabulary: Vocabulary, pairs: pd.DataFrame, extra: pd.DataFrame | None,
+    vocabulary: Vocabulary,
+    pairs: pd.DataFrame,
+    extra: pd.DataFrame | None,
     extra_names: tuple[str, ...],
 ) -> np.ndarray:
     """The feature matrix a model reads: the lexical features, then the ``extra`` columns."""

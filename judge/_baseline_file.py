@@ -83,7 +83,8 @@ def load_baseline(path: str | Path) -> BaselineModel:
             "with `cli.py judge --backend baseline`"
         )
     vocabulary = Vocabulary(
-        terms=arrays["terms"], idf=arrays["idf"],
+        terms=arrays["terms"],
+        idf=arrays["idf"],
         mean_product_terms=float(arrays["mean_product_terms"]),
     )
     return BaselineModel(

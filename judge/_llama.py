@@ -25,10 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import llama_cpp.llama_cpp as llama_lib
 import numpy as np
 from llama_cpp import Llama, LlamaGrammar
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import CreateCompletionResponse
 
 from ._answers import AnswerFormat
 from ._backend import PromptItem
@@ -63,8 +67,12 @@ class LlamaBackend:
     ) -> None:
         check_gguf(model_path)
         self.model_path = Path(model_path).resolve()
-        self.loaded_with = {"n_ctx": n_ctx, "n_threads": n_threads,
-                            "n_gpu_layers": n_gpu_layers, "seed": seed}
+        self.loaded_with = {
+            "n_ctx": n_ctx,
+            "n_threads": n_threads,
+            "n_gpu_layers": n_gpu_layers,
+            "seed": seed,
+        }
         """The load parameters; a run whose settings differ needs its own backend."""
         with _plain_weight_buffers():
             _LOAD_ERRORS.clear()
@@ -141,8 +149,11 @@ class LlamaBackend:
                 f"{settings.backend.value} {settings.model or 'default model'}: build the "
                 "backend for these settings with load_backend(settings)"
             )
-        differ = [f"{name} {getattr(settings, name)} (loaded with {value})"
-                  for name, value in self.loaded_with.items() if getattr(settings, name) != value]
+        differ = [
+            f"{name} {getattr(settings, name)} (loaded with {value})"
+            for name, value in self.loaded_with.items()
+            if getattr(settings, name) != value
+        ]
         if differ:
             raise SettingsError(
                 f"this backend was loaded with other parameters than the settings name: "
@@ -217,6 +228,8 @@ class LlamaBackend:
             seed=settings.seed,
             grammar=grammar,
         )
+        # Without stream=True llama-cpp-python returns one response, never an iterator.
+        out = cast("CreateCompletionResponse", out)
         text = out["choices"][0]["text"]
         return Judgment.parsed(
             item.pair_id,

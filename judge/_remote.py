@@ -167,26 +167,40 @@ class RemoteBackend:
         except _AnswerCut as exc:
             cut = ParsedGrade(None, "unparsed", str(exc))
             return Judgment.parsed(
-                item.pair_id, cut, raw_output=exc.body or "", latency_ms=ms_since(started),
-                prompt_tokens=None, completion_tokens=None,
+                item.pair_id,
+                cut,
+                raw_output=exc.body or "",
+                latency_ms=ms_since(started),
+                prompt_tokens=None,
+                completion_tokens=None,
             ), False
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
             return failed, isinstance(exc, _NoAnswer)
         preceding = answer_line.prefix if request.answer_prefix_sent else ""
-        usage = {
-            "raw_output": answer.text,
-            "prompt_tokens": answer.prompt_tokens,
-            "completion_tokens": answer.completion_tokens,
-        }
+        latency_ms = ms_since(started)
         if settings.mode is Mode.LOGPROBS:
             alternatives = grade_alternatives(answer.tokens, answer_line, preceding)
             dist = distribution_from_top_logprobs(alternatives or {}, settings.scale)
             if dist is not None:
-                scored = Judgment.scored(item.pair_id, dist, latency_ms=ms_since(started), **usage)
+                scored = Judgment.scored(
+                    item.pair_id,
+                    dist,
+                    raw_output=answer.text,
+                    latency_ms=latency_ms,
+                    prompt_tokens=answer.prompt_tokens,
+                    completion_tokens=answer.completion_tokens,
+                )
                 return scored, False
         parsed = parse_grade(preceding + answer.text, answer_line)
-        return Judgment.parsed(item.pair_id, parsed, latency_ms=ms_since(started), **usage), False
+        return Judgment.parsed(
+            item.pair_id,
+            parsed,
+            raw_output=answer.text,
+            latency_ms=latency_ms,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+        ), False
 
     async def _post(
         self, client: httpx.AsyncClient, request: RemoteRequest, settings: JudgeSettings

@@ -125,7 +125,9 @@ class JudgeSettings:
             if getattr(self, name) < least:
                 raise SettingsError(f"{name} must be at least {least}, got {getattr(self, name)}")
         if not (0 < self.timeout_s < math.inf):
-            raise SettingsError(f"timeout_s must be a number of seconds above 0, got {self.timeout_s}")
+            raise SettingsError(
+                f"timeout_s must be a number of seconds above 0, got {self.timeout_s}"
+            )
 
     def api_key(self, given: str | None = None) -> str | None:
         """The API key a remote run sends: ``given``, else the value of ``api_key_env``.

@@ -149,9 +149,7 @@ def _run_scale(con: Any, run_id: int) -> list[int]:
     return list(row[0])
 
 
-def confusion_counts(
-    db: Db, run_id: int, *, filters: PairFilters = NO_FILTERS
-) -> pd.DataFrame:
+def confusion_counts(db: Db, run_id: int, *, filters: PairFilters = NO_FILTERS) -> pd.DataFrame:
     """Pairs of `run_id` per (human grade, judge grade): a k x k frame over the run's scale,
     rows human, columns judge. Pairs without a human label or a judge grade are left out."""
     where, params, tables = filters.sql()
@@ -163,8 +161,9 @@ def confusion_counts(
             "GROUP BY ALL",
             {"run_id": run_id, **params},
         ).fetchall()
-    matrix = pd.DataFrame(0, index=pd.Index(scale, name="human"),
-                          columns=pd.Index(scale, name="judge"), dtype="int64")
+    matrix = pd.DataFrame(
+        0, index=pd.Index(scale, name="human"), columns=pd.Index(scale, name="judge"), dtype="int64"
+    )
     for human, judge, pairs in cells:
         if human in matrix.index and judge in matrix.columns:
             matrix.loc[human, judge] = pairs

@@ -93,8 +93,11 @@ def review_card(db: Db, pair_id: int, run_id: int | None = None) -> ReviewCard:
     fields, grades, names = card.pop("fields"), card.pop("grades"), card.pop("grade_names")
     return ReviewCard(
         **{**card, "split": None if card["split"] is None else Split(card["split"])},
-        extra_fields=json.loads(fields or "{}"), scale=Scale(grades, names), label=label,
-        history=history, judgment=judgment,
+        extra_fields=json.loads(fields or "{}"),
+        scale=Scale(grades, names),
+        label=label,
+        history=history,
+        judgment=judgment,
     )
 
 

@@ -23,8 +23,15 @@ from ._errors import StoreOpenError, shorten
 from ._labels import current_labels_from
 
 TABLES = (
-    "meta", "datasets", "queries", "documents", "pairs", "label_events", "current_labels",
-    "judge_runs", "judgments",
+    "meta",
+    "datasets",
+    "queries",
+    "documents",
+    "pairs",
+    "label_events",
+    "current_labels",
+    "judge_runs",
+    "judgments",
 )
 # The first problems of each rule are listed one a line; the rest are counted in one line.
 _SHOWN = 20
@@ -56,8 +63,10 @@ class CheckReport:
 
     def __str__(self) -> str:
         found = f"{len(self.problems)} problems" if self.problems else "no problems"
-        return (f"{self.path.name}: {found} in {len(TABLES)} tables "
-                f"({sum(self.rows.values()):,} rows read)")
+        return (
+            f"{self.path.name}: {found} in {len(TABLES)} tables "
+            f"({sum(self.rows.values()):,} rows read)"
+        )
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,11 @@ _RULES: tuple[_Rule, ...] = (
     _unique("queries", ("dataset", "query_id"), "query {query_id!r} of {dataset!r}"),
     _unique("documents", ("dataset", "doc_id"), "document {doc_id!r} of {dataset!r}"),
     _unique("pairs", ("pair_id",), "pair {pair_id}"),
-    _unique("pairs", ("dataset", "query_id", "doc_id"),
-            "the pair (query {query_id!r}, document {doc_id!r}) of {dataset!r}"),
+    _unique(
+        "pairs",
+        ("dataset", "query_id", "doc_id"),
+        "the pair (query {query_id!r}, document {doc_id!r}) of {dataset!r}",
+    ),
     _unique("label_events", ("event_id",), "event {event_id}"),
     _unique("current_labels", ("pair_id",), "the current label of pair {pair_id}"),
     _unique("judge_runs", ("run_id",), "run {run_id}"),
@@ -197,8 +209,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "judgments",
-        "SELECT DISTINCT run_id FROM judgments ANTI JOIN judge_runs USING (run_id) "
-        "ORDER BY run_id",
+        "SELECT DISTINCT run_id FROM judgments ANTI JOIN judge_runs USING (run_id) ORDER BY run_id",
         "judgments of run {run_id}, which does not exist",
         ("judgments", "judge_runs"),
     ),

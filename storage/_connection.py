@@ -151,16 +151,21 @@ def is_file_error(error: duckdb.Error) -> bool:
     checksum error DuckDB raises as a bare `duckdb.Error`, a full disk)."""
     return type(error) is duckdb.Error or isinstance(
         error,
-        (duckdb.IOException, duckdb.FatalException, duckdb.InternalException,
-         duckdb.SerializationException),
+        (
+            duckdb.IOException,
+            duckdb.FatalException,
+            duckdb.InternalException,
+            duckdb.SerializationException,
+        ),
     )
 
 
 def _open_error(path: Path, error: duckdb.Error) -> StoreOpenError:
     text = str(error).replace(f' "{path}"', "").removeprefix("IO Error: ")
     if "not a valid DuckDB database file" in text:
-        return StoreOpenError(path, "not a DuckDB database (empty, damaged, or another kind "
-                              "of file)", _REMEDY)
+        return StoreOpenError(
+            path, "not a DuckDB database (empty, damaged, or another kind of file)", _REMEDY
+        )
     return StoreOpenError(path, f"cannot be opened as a store ({shorten(text, 120)})", _REMEDY)
 
 
@@ -174,11 +179,14 @@ def version_of(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     except duckdb.Error as error:
         raise _open_error(path, error) from None
     if row is None:
-        names = [name for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "UNION ALL SELECT view_name FROM duckdb_views() "
-            "WHERE database_name = current_database() AND NOT internal ORDER BY 1"
-        ).fetchall()]
+        names = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "UNION ALL SELECT view_name FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal ORDER BY 1"
+            ).fetchall()
+        ]
         if names:
             raise StoreOpenError(
                 path,
@@ -222,5 +230,3 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"it stays at version {number - 1}, as it was; `python cli.py check` lists "
                 "what breaks the store's rules",
             ) from None
-
-

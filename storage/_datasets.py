@@ -139,8 +139,16 @@ def dataset_stats(db: Db, dataset: str) -> DatasetStats:
             ).fetchall()
         }
     return DatasetStats(
-        dataset=dataset, scale=scale, queries=queries, queries_with_pairs=with_pairs,
-        documents=documents, pairs=pairs, labelled_pairs=labelled, reviewed_pairs=reviewed,
-        confirmed_pairs=confirmed, corrected_pairs=corrected,
-        labels={grade: int(labels.get(grade, 0)) for grade in scale.grades}, splits=splits,
+        dataset=dataset,
+        scale=scale,
+        queries=queries,
+        queries_with_pairs=with_pairs,
+        documents=documents,
+        pairs=pairs,
+        labelled_pairs=labelled,
+        reviewed_pairs=reviewed,
+        confirmed_pairs=confirmed,
+        corrected_pairs=corrected,
+        labels={grade: int(labels.get(grade, 0)) for grade in scale.grades},
+        splits=splits,
     )

@@ -30,7 +30,7 @@ def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = (limit - 1) * 2 // 3
-    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
 
 
 class StoreError(Exception):

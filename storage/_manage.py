@@ -48,8 +48,11 @@ class Footprint:
 
     def __str__(self) -> str:
         """The non-zero counts in words, e.g. "3 queries, 1 judge run, 20 judgments"."""
-        nouns = {"queries": ("query", "queries"), "label_events": ("label event", "label events"),
-                 "runs": ("judge run", "judge runs")}
+        nouns = {
+            "queries": ("query", "queries"),
+            "label_events": ("label event", "label events"),
+            "runs": ("judge run", "judge runs"),
+        }
         parts = []
         for f in fields(self):
             n = getattr(self, f.name)
@@ -65,9 +68,12 @@ def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -
         for table, where in rows.items()
     }
     return Footprint(
-        queries=counts.get("queries", 0), documents=counts.get("documents", 0),
-        pairs=counts.get("pairs", 0), label_events=counts.get("label_events", 0),
-        runs=counts["judge_runs"], judgments=counts["judgments"],
+        queries=counts.get("queries", 0),
+        documents=counts.get("documents", 0),
+        pairs=counts.get("pairs", 0),
+        label_events=counts.get("label_events", 0),
+        runs=counts["judge_runs"],
+        judgments=counts["judgments"],
     )
 
 
@@ -101,8 +107,9 @@ def rename_dataset(db: Db, old: str, new: str) -> None:
         if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [new]).fetchall():
             raise StoreError(f"a dataset named {new!r} already exists: choose another name")
         for table in _NAMED_BY_DATASET:
-            con.execute(f"UPDATE {table} SET dataset = $new WHERE dataset = $old",
-                        {"old": old, "new": new})
+            con.execute(
+                f"UPDATE {table} SET dataset = $new WHERE dataset = $old", {"old": old, "new": new}
+            )
 
 
 def dataset_footprint(db: Db, dataset: str) -> Footprint:

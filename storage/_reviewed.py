@@ -31,8 +31,7 @@ _LIVE_REVIEWS = """
 def reviewed_by(pair_id: str, author_param: str) -> str:
     """SQL that is true when the pair `pair_id` (a column) has a review event in force by
     the author given as the query parameter named `author_param`."""
-    return (f"{pair_id} IN (SELECT pair_id FROM ({_LIVE_REVIEWS}) "
-            f"WHERE author = ${author_param})")
+    return f"{pair_id} IN (SELECT pair_id FROM ({_LIVE_REVIEWS}) WHERE author = ${author_param})"
 
 
 def review_condition(word: ReviewWord, pair_id: str = "p.pair_id") -> str:

@@ -22,8 +22,17 @@ from ._errors import NotFoundError
 from ._vocab import ENDINGS, RunStatus, Split
 
 JUDGMENT_COLUMNS = (
-    "pair_id", "grade", "probs", "expected_grade", "confidence", "raw_output",
-    "parse_status", "error", "latency_ms", "prompt_tokens", "completion_tokens",
+    "pair_id",
+    "grade",
+    "probs",
+    "expected_grade",
+    "confidence",
+    "raw_output",
+    "parse_status",
+    "error",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
 )
 
 
@@ -78,16 +87,28 @@ def create_run(
                 prompt_template, prompt_sha256, scale, params, status)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id
             """,
-            [name, dataset, split, backend, model, model_sha256, prompt_template,
-             prompt_sha256, list(scale), json.dumps(dict(params or {})), status],
+            [
+                name,
+                dataset,
+                split,
+                backend,
+                model,
+                model_sha256,
+                prompt_template,
+                prompt_sha256,
+                list(scale),
+                json.dumps(dict(params or {})),
+                status,
+            ],
         ).fetchall()[0]
     return int(row[0])
 
 
 def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
     """Write judgment records (keys: JUDGMENT_COLUMNS) for `run_id`, replacing earlier ones."""
-    frame = pd.DataFrame([{k: r.get(k) for k in JUDGMENT_COLUMNS} for r in records],
-                         columns=list(JUDGMENT_COLUMNS))
+    frame = pd.DataFrame(
+        [{k: r.get(k) for k in JUDGMENT_COLUMNS} for r in records], columns=list(JUDGMENT_COLUMNS)
+    )
     if frame.empty:
         return 0
     frame = frame.drop_duplicates("pair_id", keep="last")
@@ -172,13 +193,15 @@ def get_run(db: Db, run_id: int) -> Run:
             raise NotFoundError(f"no judge run {run_id}")
         run = dict(zip([d[0] for d in cursor.description], row))
     names = dict(zip(run.pop("dataset_grades") or (), run.pop("grade_names") or ()))
-    return Run(**{
-        **run,
-        "split": None if run["split"] is None else Split(run["split"]),
-        "scale": Scale.of(run["scale"], [names.get(g, str(g)) for g in run["scale"]]),
-        "params": json.loads(run["params"] or "{}"),
-        "status": RunStatus(run["status"]),
-    })
+    return Run(
+        **{
+            **run,
+            "split": None if run["split"] is None else Split(run["split"]),
+            "scale": Scale.of(run["scale"], [names.get(g, str(g)) for g in run["scale"]]),
+            "params": json.loads(run["params"] or "{}"),
+            "status": RunStatus(run["status"]),
+        }
+    )
 
 
 def list_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
@@ -295,7 +318,9 @@ def run_tallies(
     """
     params = {
         "run_ids": None if run_ids is None else [int(r) for r in run_ids],
-        "dataset": dataset, "status": status, "window_us": int(window_s * 1e6),
+        "dataset": dataset,
+        "status": status,
+        "window_us": int(window_s * 1e6),
     }
     with connect(db) as con:
         cursor = con.execute(_RUN_TALLIES, params)

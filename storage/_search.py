@@ -131,9 +131,7 @@ def query_pairs(db: Db, dataset: str, query_id: str, *, run_id: int | None) -> p
         ).df()
 
 
-def query_choices(
-    db: Db, dataset: str, text: str | None = None, limit: int = 200
-) -> pd.DataFrame:
+def query_choices(db: Db, dataset: str, text: str | None = None, limit: int = 200) -> pd.DataFrame:
     """The queries of `dataset` that have pairs, for a picker: query_id, query, pairs (how
     many), by query text; with `text`, only the queries containing it (case-insensitive,
     literally). At most `limit` rows."""
@@ -148,8 +146,11 @@ def query_choices(
             ORDER BY q.query, q.query_id
             LIMIT $limit
             """,
-            {"dataset": dataset, "pattern": contains_pattern(text) if text else None,
-             "limit": int(limit)},
+            {
+                "dataset": dataset,
+                "pattern": contains_pattern(text) if text else None,
+                "limit": int(limit),
+            },
         ).df()
 
 

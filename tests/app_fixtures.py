@@ -35,8 +35,9 @@ def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
     storage.bootstrap_sample(db)
     pairs = storage.pairs_for_judging(db, DATASET)
     settings = judge.JudgeSettings(n_threads=2)
-    run_id = storage.create_run(db, name=name, dataset=DATASET, status="done",
-                                **settings.provenance())
+    run_id = storage.create_run(
+        db, name=name, dataset=DATASET, status="done", **settings.provenance()
+    )
     with storage.connect(db) as con:
         humans = dict(con.execute("SELECT pair_id, grade FROM current_labels").fetchall())
     records = []
@@ -45,12 +46,18 @@ def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
         grade = judged_grade(pair["pair_id"], human, every)
         probs = [0.1, 0.1, 0.1]
         probs[grade] = 0.8
-        records.append({
-            "pair_id": pair["pair_id"], "grade": grade, "probs": probs,
-            "expected_grade": sum(g * p for g, p in enumerate(probs)),
-            "confidence": 0.5 + (pair["pair_id"] % 50) / 100, "raw_output": f"SCORE: {grade}",
-            "parse_status": "logprobs", "latency_ms": 10.0,
-        })
+        records.append(
+            {
+                "pair_id": pair["pair_id"],
+                "grade": grade,
+                "probs": probs,
+                "expected_grade": sum(g * p for g, p in enumerate(probs)),
+                "confidence": 0.5 + (pair["pair_id"] % 50) / 100,
+                "raw_output": f"SCORE: {grade}",
+                "parse_status": "logprobs",
+                "latency_ms": 10.0,
+            }
+        )
     storage.record_judgments(db, run_id, records)
     return run_id
 

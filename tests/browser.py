@@ -23,9 +23,15 @@ from processes import free_port, stop
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 WAIT_MS = 60_000  # Streamlit's websocket and first script run on a busy 2-core machine
 
@@ -61,10 +67,27 @@ def serve_script(script: Path, log_path: Path, env: dict[str, str]) -> Iterator[
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_healthy(url, server)
@@ -172,8 +195,9 @@ def click_table_row(page, key_prefix: str, row: int) -> None:
 def press_table_row(page, key_prefix: str, row: int) -> None:
     """Click data row `row` of the dataframe whose key starts with `key_prefix`, without
     waiting for anything after: the grid is a canvas, so the click goes to the row's position."""
-    grid = page.locator(f"[class*='st-key-{key_prefix}'] "
-                        "[data-testid='stDataFrameResizable']").first
+    grid = page.locator(
+        f"[class*='st-key-{key_prefix}'] [data-testid='stDataFrameResizable']"
+    ).first
     grid.wait_for()
     row_height = 35  # Streamlit's default row height, the header has the same
     # x: the row-marker column at the grid's left edge, which selects the whole row.
@@ -186,8 +210,9 @@ def body_text(page) -> str:
 
 def sidebar_value(page, label: str) -> str:
     """The shown value of the sidebar selectbox labelled `label` ("" when none is chosen)."""
-    return page.locator("[data-testid='stSidebar'] [role='combobox']"
-                        f"[aria-label='{label}']").first.input_value()
+    return page.locator(
+        f"[data-testid='stSidebar'] [role='combobox'][aria-label='{label}']"
+    ).first.input_value()
 
 
 def card_pair_id(page) -> int:

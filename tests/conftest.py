@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_fixtures import build_store
 
 import storage
-from app_fixtures import build_store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDER = REPO / "sample_data"

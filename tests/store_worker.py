@@ -53,8 +53,10 @@ def hold(db: str) -> None:
 if __name__ == "__main__":
     db, mode, *rest = sys.argv[1:]
     if mode == "relabel":
-        timed(int(rest[0]), lambda n: storage.record_review(
-            db, n % 174 + 1, author=rest[1], grade=n % 3))
+        timed(
+            int(rest[0]),
+            lambda n: storage.record_review(db, n % 174 + 1, author=rest[1], grade=n % 3),
+        )
     elif mode == "read":
         timed(int(rest[0]), lambda n: storage.current_label(db, n % 174 + 1).grade)
     elif mode == "hold":

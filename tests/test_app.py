@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app, owned
+from conftest import SAMPLE_FOLDER
 from sklearn.metrics import cohen_kappa_score
 from streamlit.testing.v1 import AppTest
 
 import cli
 import storage
-from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app, owned
-from conftest import SAMPLE_FOLDER
 
 PAGES = ("overview", "confusion", "review", "runs", "data", "export")
 
@@ -44,8 +44,9 @@ def test_the_first_start_shows_a_real_matrix_from_the_baseline(tmp_path, monkeyp
     assert at.sidebar.selectbox(key="sidebar-run").value == run["run_id"]
     at.switch_page(str(REPO / "views" / "confusion.py")).run()
     assert not at.exception, at.exception
-    shown = sum(int(b.label.split(" ")[0]) for b in at.button
-                if b.key and b.key.startswith("cell-"))
+    shown = sum(
+        int(b.label.split(" ")[0]) for b in at.button if b.key and b.key.startswith("cell-")
+    )
     assert shown == 174
     assert "not an LLM" in at.caption[0].value
 
@@ -97,7 +98,9 @@ def test_overview_counts_the_queries_that_have_pairs(store):
     at = open_app("overview")
     shown = _metric_values(at)
     assert (shown["Queries with pairs"], shown["Pairs"], shown["Labelled"]) == ("36", "174", "174")
-    assert "The dataset lists 480 queries; 444 of them have no pairs." in [c.value for c in at.caption]
+    assert "The dataset lists 480 queries; 444 of them have no pairs." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(store):
@@ -121,25 +124,49 @@ def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(
     folds = _frame_with(at, "kappa_tuned")
     assert folds["n_pairs"].sum() == 174 and folds["n_queries"].sum() == 36
     assert any("never saw its query" in c.value for c in at.caption)
-    assert any(c.value.startswith("No rater agreement: this dataset has fewer than two named")
-               for c in at.caption)
+    assert any(
+        c.value.startswith("No rater agreement: this dataset has fewer than two named")
+        for c in at.caption
+    )
 
 
 def test_overview_says_why_thresholds_are_not_tuned_on_two_queries(store):
     db, _ = store
-    run_id = storage.create_run(db, name="benchmark only", dataset=DATASET, backend="llama_cpp",
-                                model="m.gguf", prompt_template="t", prompt_sha256="s",
-                                scale=[0, 1, 2], status="done")
-    storage.record_judgments(db, run_id, [
-        {"pair_id": p["pair_id"], "grade": 1, "probs": [0.2, 0.7, 0.1], "expected_grade": 0.9,
-         "confidence": 0.7, "parse_status": "logprobs", "raw_output": "1"}
-        for p in storage.pairs_for_judging(db, DATASET, split="benchmark")])
+    run_id = storage.create_run(
+        db,
+        name="benchmark only",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
+        status="done",
+    )
+    storage.record_judgments(
+        db,
+        run_id,
+        [
+            {
+                "pair_id": p["pair_id"],
+                "grade": 1,
+                "probs": [0.2, 0.7, 0.1],
+                "expected_grade": 0.9,
+                "confidence": 0.7,
+                "parse_status": "logprobs",
+                "raw_output": "1",
+            }
+            for p in storage.pairs_for_judging(db, DATASET, split="benchmark")
+        ],
+    )
     at = open_app()
     at.sidebar.selectbox(key="sidebar-run").select(run_id).run()
     assert not at.exception, at.exception
     assert "Expected calibration error (ECE)" in _metric_values(at)
-    assert ("Not tuned: cross-validation over queries needs at least 5 queries with "
-            "probabilities; this run has 2.") in [c.value for c in at.caption]
+    assert (
+        "Not tuned: cross-validation over queries needs at least 5 queries with "
+        "probabilities; this run has 2."
+    ) in [c.value for c in at.caption]
 
 
 def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
@@ -154,12 +181,15 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     label.write_text("\n".join(lines) + "\n")
     storage.import_wands(db, wands_copy, dataset=DATASET, author="bob")
 
-    raters = storage.rater_labels(db, DATASET).pivot(index="pair_id", columns="author",
-                                                     values="grade")
+    raters = storage.rater_labels(db, DATASET).pivot(
+        index="pair_id", columns="author", values="grade"
+    )
     judged = storage.run_labels(db, run_id).set_index("pair_id")["judge"].reindex(raters.index)
     human = cohen_kappa_score(raters["ann"], raters["bob"], weights="quadratic")
-    judge = (cohen_kappa_score(raters["ann"], judged, weights="quadratic")
-             + cohen_kappa_score(raters["bob"], judged, weights="quadratic")) / 2
+    judge = (
+        cohen_kappa_score(raters["ann"], judged, weights="quadratic")
+        + cohen_kappa_score(raters["bob"], judged, weights="quadratic")
+    ) / 2
     assert human < 1  # Bob's 20 changed rows are not all Exact already
 
     at = open_app("overview")
@@ -168,7 +198,10 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     assert shown["Judge-human kappa"] == f"{judge:.3f}"
     pairwise = _frame_with(at, "rater_b")
     assert pairwise[["rater_a", "rater_b", "n_pairs"]].values.tolist() == [
-        ["ann", "bob", 174], ["ann", "judge", 174], ["bob", "judge", 174]]
+        ["ann", "bob", 174],
+        ["ann", "judge", 174],
+        ["bob", "judge", 174],
+    ]
     assert any("174 pairs graded by two or more annotators" in c.value for c in at.caption)
 
 
@@ -206,8 +239,9 @@ def test_a_cell_lists_its_pairs_and_opens_them_for_review(store):
     assert set(rows["human"]) == {"Exact"} and set(rows["judge"]) == {"Partial"}
     click(at, "review-cell")
     assert at.title[0].value == "Review queue"
-    assert owned(at)["queue"].pair_ids == storage.cell_pair_ids(db, run_id, human=EXACT,
-                                                                judge=PARTIAL)
+    assert owned(at)["queue"].pair_ids == storage.cell_pair_ids(
+        db, run_id, human=EXACT, judge=PARTIAL
+    )
     assert at.query_params["queue"] == f"cell:{EXACT}_{PARTIAL}"
     assert "Exact × judge Partial" in at.caption[0].value
     assert f"{expected:,} pairs" in at.caption[0].value
@@ -217,8 +251,11 @@ def test_cell_filters_narrow_the_matrix(store):
     at = open_app("confusion")
     at.selectbox(key=f"filter-split-{DATASET}").select("benchmark").run()
     assert not at.exception
-    shown = sum(int(b.label.split(" ")[0].replace(",", "")) for b in at.button
-                if b.key and b.key.startswith("cell-"))
+    shown = sum(
+        int(b.label.split(" ")[0].replace(",", ""))
+        for b in at.button
+        if b.key and b.key.startswith("cell-")
+    )
     assert 0 < shown < 174
 
 
@@ -234,8 +271,12 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     at.text_input(key=f"note-{first}").input("brand mismatch").run()
     click(at, f"grade-{first}-{new_grade}")
     events = storage.label_history(db, first)
-    assert (events[-1]["source"], events[-1]["grade"], events[-1]["author"],
-            events[-1]["note"]) == ("review", new_grade, "ana", "brand mismatch")
+    assert (
+        events[-1]["source"],
+        events[-1]["grade"],
+        events[-1]["author"],
+        events[-1]["note"],
+    ) == ("review", new_grade, "ana", "brand mismatch")
     assert storage.current_label(db, first).grade == new_grade
     assert owned(at)["queue"].pair_id == second  # moved on
 
@@ -343,21 +384,37 @@ def _plain(text: str) -> str:
 
 def _outside_run(db: Path, name: str, pair_ids: list[int] | None = None) -> int:
     """A running run as the CLI or another session records it."""
-    return storage.create_run(db, name=name, dataset=DATASET, backend="ollama", model="m.gguf",
-                              prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
-                              params={"pair_ids": pair_ids})
+    return storage.create_run(
+        db,
+        name=name,
+        dataset=DATASET,
+        backend="ollama",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
+        params={"pair_ids": pair_ids},
+    )
 
 
-def _judged_ago(db: Path, run_id: int, pair_ids: list[int], seconds: float,
-                status: str = "logprobs") -> None:
+def _judged_ago(
+    db: Path, run_id: int, pair_ids: list[int], seconds: float, status: str = "logprobs"
+) -> None:
     """Record judgments of `pair_ids` as one batch written `seconds` ago by the store's clock."""
-    storage.record_judgments(db, run_id, [
-        {"pair_id": p, "grade": 1 if status == "logprobs" else None, "parse_status": status}
-        for p in pair_ids])
+    storage.record_judgments(
+        db,
+        run_id,
+        [
+            {"pair_id": p, "grade": 1 if status == "logprobs" else None, "parse_status": status}
+            for p in pair_ids
+        ],
+    )
     with storage.connect(db) as con:
-        con.execute("UPDATE judgments SET created_at = current_timestamp::TIMESTAMP - "
-                    "to_microseconds(?) WHERE run_id = ? AND list_contains(?, pair_id)",
-                    [int(seconds * 1e6), run_id, pair_ids])
+        con.execute(
+            "UPDATE judgments SET created_at = current_timestamp::TIMESTAMP - "
+            "to_microseconds(?) WHERE run_id = ? AND list_contains(?, pair_id)",
+            [int(seconds * 1e6), run_id, pair_ids],
+        )
 
 
 def test_runs_page_follows_runs_judged_outside_the_session(store):
@@ -371,23 +428,31 @@ def test_runs_page_follows_runs_judged_outside_the_session(store):
     _judged_ago(db, stopped, pairs[10:12], 600)
     silent = _outside_run(db, "never judged")
     with storage.connect(db) as con:
-        con.execute("UPDATE judge_runs SET started_at = current_timestamp::TIMESTAMP - "
-                    "INTERVAL 3 HOUR WHERE run_id = ?", [silent])
+        con.execute(
+            "UPDATE judge_runs SET started_at = current_timestamp::TIMESTAMP - "
+            "INTERVAL 3 HOUR WHERE run_id = ?",
+            [silent],
+        )
 
     at = open_app("runs")
     bars = {int(t.split()[0][1:]): t for t in (_plain(p.text) for p in at.progress)}
     assert set(bars) == {live, stopped, silent}
     # 4 judgments written in the 20 s after the oldest recent batch: 0.2 pairs/s, so the
     # 168 pairs left take 840 s.
-    shown = re.fullmatch(r"#\d+ cli run \(m\.gguf\): 6/174 pairs, 0\.2 pairs/s, about 14 min "
-                         r"left, last judgment (\d+) s ago, 1 failure", bars[live])
+    shown = re.fullmatch(
+        r"#\d+ cli run \(m\.gguf\): 6/174 pairs, 0\.2 pairs/s, about 14 min "
+        r"left, last judgment (\d+) s ago, 1 failure",
+        bars[live],
+    )
     assert shown and 10 <= int(shown[1]) < 60, bars[live]
     assert bars[stopped].endswith(": 2/5 pairs, last judgment 10 min ago")
     assert bars[silent].endswith(": 0/174 pairs, no judgment yet, started 3.0 h ago")
     warnings = [_plain(w.value) for w in at.warning]
     assert len(warnings) == 2
-    assert warnings[0].startswith(f"#{silent} never judged (m.gguf): no judgment since it "
-                                  "started 3.0 h ago. The process judging it may have stopped")
+    assert warnings[0].startswith(
+        f"#{silent} never judged (m.gguf): no judgment since it "
+        "started 3.0 h ago. The process judging it may have stopped"
+    )
     assert warnings[1].startswith(f"#{stopped} killed run (m.gguf): no judgment for 10 min.")
     assert "resume it under Resume in the “Start a run” tab" in warnings[1]
 
@@ -436,14 +501,17 @@ def test_data_page_picks_a_benchmark_by_query(store):
 def test_data_page_imports_a_csv_by_path(store, tmp_path):
     db, _ = store
     table = tmp_path / "pairs.csv"
-    table.write_text("search_term,product_uid,product_name,relevance\n"
-                     "red sofa,p1,Red velvet sofa,Exact\nred sofa,p2,Blue armchair,Irrelevant\n")
+    table.write_text(
+        "search_term,product_uid,product_name,relevance\n"
+        "red sofa,p1,Red velvet sofa,Exact\nred sofa,p2,Blue armchair,Irrelevant\n"
+    )
     at = open_app("data", query={"data-tab": "Import"})
     at.selectbox(key="import-format").select("CSV / TSV / JSONL / Parquet").run()
     at.segmented_control(key="table-source").set_value("path").run()
     at.text_input(key="table-path").input(str(table)).run()
     at.text_input(key="table-columns").input(
-        "query=search_term,doc_id=product_uid,title=product_name,label=relevance").run()
+        "query=search_term,doc_id=product_uid,title=product_name,label=relevance"
+    ).run()
     at.text_input(key="import-dataset").input("csv-test").run()
     click(at, "import")
     assert at.success[0].value == "Imported into “csv\\-test”, now the active dataset\\."
@@ -455,13 +523,26 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
 
 def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store):
     db, _ = store
-    run_id = storage.create_run(db, name="judgement-ai file", dataset=DATASET,
-                                backend="judgement-ai", model="gpt-x", prompt_template="",
-                                prompt_sha256="", scale=[0, 1, 2], status="imported")
+    run_id = storage.create_run(
+        db,
+        name="judgement-ai file",
+        dataset=DATASET,
+        backend="judgement-ai",
+        model="gpt-x",
+        prompt_template="",
+        prompt_sha256="",
+        scale=[0, 1, 2],
+        status="imported",
+    )
     pairs = storage.cell_pair_ids(db, 1)[:5]
-    storage.record_judgments(db, run_id, [
-        {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
-        for p in pairs])
+    storage.record_judgments(
+        db,
+        run_id,
+        [
+            {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
+            for p in pairs
+        ],
+    )
     at = open_app()
     at.sidebar.selectbox(key="sidebar-run").select(run_id).run()
     for page in ("overview", "confusion", "review", "runs"):
@@ -469,7 +550,8 @@ def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store)
         assert not at.exception, (page, at.exception)
         if page == "overview":  # grades without probabilities: no calibration to show
             assert "No calibration: none of this run's grades comes with probabilities" in [
-                c.value.split(" (")[0] for c in at.caption]
+                c.value.split(" (")[0] for c in at.caption
+            ]
             assert not any(c.proto.id.endswith("reliability") for c in at.get("plotly_chart"))
     at.switch_page(str(REPO / "views" / "review.py")).run()
     assert any("cannot be judged again here" in c.value for c in at.caption)

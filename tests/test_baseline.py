@@ -24,25 +24,46 @@ WANDS_GRADES = {"Irrelevant": 0, "Partial": 1, "Exact": 2}
 def sample_pairs() -> tuple[pd.DataFrame, pd.Series]:
     """The WANDS sample as the store gives its pairs (columns of pairs_for_judging), and
     the labels."""
+
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(SAMPLE / name, sep="\t", dtype=str, keep_default_na=False)
 
     labels = read("label.csv").rename(columns={"product_id": "doc_id"})
     pairs = (
         labels.merge(read("query.csv"), on="query_id")
-        .merge(read("product.csv").rename(columns={
-            "product_id": "doc_id", "category hierarchy": "category_hierarchy"}), on="doc_id")
+        .merge(
+            read("product.csv").rename(
+                columns={"product_id": "doc_id", "category hierarchy": "category_hierarchy"}
+            ),
+            on="doc_id",
+        )
         .assign(pair_id=lambda f: f["id"].astype(int), split=None)
     )
     return pairs, pairs["label"].map(WANDS_GRADES).astype(float)
 
 
-def pair(pair_id: int, query_id: str, query: str, query_class: str, doc_id: str, title: str,
-         product_class: str, category: str, description: str = "") -> dict:
+def pair(
+    pair_id: int,
+    query_id: str,
+    query: str,
+    query_class: str,
+    doc_id: str,
+    title: str,
+    product_class: str,
+    category: str,
+    description: str = "",
+) -> dict:
     return {
-        "pair_id": pair_id, "query_id": query_id, "query": query, "query_class": query_class,
-        "doc_id": doc_id, "product_name": title, "product_class": product_class,
-        "category_hierarchy": category, "product_description": description, "split": None,
+        "pair_id": pair_id,
+        "query_id": query_id,
+        "query": query,
+        "query_class": query_class,
+        "doc_id": doc_id,
+        "product_name": title,
+        "product_class": product_class,
+        "category_hierarchy": category,
+        "product_description": description,
+        "split": None,
     }
 
 
@@ -61,12 +82,14 @@ def kappa(labels: pd.Series, fitted: judge.CrossFitted) -> float:
 
 
 def test_features_by_hand() -> None:
-    pairs = pd.DataFrame([
-        pair(1, "q1", "oak desk", "Desks", "d1", "Oak Desk", "Desks", "Furniture / Desks"),
-        pair(2, "q1", "oak desk", "Desks", "d2", "red rug", "Area Rugs|Rugs", "Decor / Rugs"),
-        pair(3, "q2", "rug", "", "d2", "red rug", "Area Rugs|Rugs", "Decor / Rugs"),
-        pair(4, "q3", "teen bed", " beds ", "d3", "loft bed", "Teen Beds|Beds", "Kids"),
-    ])
+    pairs = pd.DataFrame(
+        [
+            pair(1, "q1", "oak desk", "Desks", "d1", "Oak Desk", "Desks", "Furniture / Desks"),
+            pair(2, "q1", "oak desk", "Desks", "d2", "red rug", "Area Rugs|Rugs", "Decor / Rugs"),
+            pair(3, "q2", "rug", "", "d2", "red rug", "Area Rugs|Rugs", "Decor / Rugs"),
+            pair(4, "q3", "teen bed", " beds ", "d3", "loft bed", "Teen Beds|Beds", "Kids"),
+        ]
+    )
     rows = [by_name(r) for r in Vocabulary.fit(pairs).features(pairs)]
 
     exact = rows[0]
@@ -130,14 +153,23 @@ def planted_twins(twin_text: str) -> tuple[pd.DataFrame, pd.Series]:
     pairs, labels = sample_pairs()
     products = pairs.drop_duplicates("doc_id").head(12)
     planted = [
-        products.assign(query_id=query_id, query=text, query_class="Wall Shelves",
-                        pair_id=np.arange(12) + offset, split=None)
+        products.assign(
+            query_id=query_id,
+            query=text,
+            query_class="Wall Shelves",
+            pair_id=np.arange(12) + offset,
+            split=None,
+        )
         for query_id, text, offset in (
-            ("p1", "Walnut Floating Shelf", 1000), ("p2", twin_text, 2000))
+            ("p1", "Walnut Floating Shelf", 1000),
+            ("p2", twin_text, 2000),
+        )
     ]
     grades = pd.Series(np.tile([0.0, 1.0, 2.0], 8))
-    return (pd.concat([pairs, *planted], ignore_index=True),
-            pd.concat([labels, grades], ignore_index=True))
+    return (
+        pd.concat([pairs, *planted], ignore_index=True),
+        pd.concat([labels, grades], ignore_index=True),
+    )
 
 
 def twin_moves_when_its_twin_is_relabelled(twin_text: str) -> bool:
@@ -157,7 +189,8 @@ def test_a_duplicated_query_text_cannot_learn_from_its_twin() -> None:
     # The check can see a leak: a text of another group, in another fold, does move.
     fold = judge.query_folds(["walnut floating shelf"], 5, 0)[0]
     other = next(
-        text for text in (f"walnut floating shelf {i}" for i in range(50))
+        text
+        for text in (f"walnut floating shelf {i}" for i in range(50))
         if judge.query_folds([text], 5, 0)[0] != fold
     )
     assert twin_moves_when_its_twin_is_relabelled(other)
@@ -208,7 +241,10 @@ def test_the_saved_model_reloads_to_the_same_probabilities(tmp_path: Path) -> No
     np.testing.assert_array_equal(loaded.probabilities(pairs), probs_of(fitted))
     assert [j.grade for j in loaded.judge(pairs)] == [j.grade for j in fitted.judgments]
     assert (loaded.grades, loaded.feature_names, loaded.settings) == (
-        (0, 1, 2), judge.BASELINE_FEATURES, judge.BaselineSettings())
+        (0, 1, 2),
+        judge.BASELINE_FEATURES,
+        judge.BaselineSettings(),
+    )
 
 
 def test_a_model_file_holds_plain_arrays_and_anything_else_is_refused(tmp_path: Path) -> None:
@@ -220,9 +256,12 @@ def test_a_model_file_holds_plain_arrays_and_anything_else_is_refused(tmp_path: 
 
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, meta=np.array([{"format": "workbench-baseline/1"}], dtype=object))
-    with pytest.raises(judge.ModelFileError, match=r"pickled\.npz is not a readable baseline "
-                       r"model file \(Object arrays cannot be loaded when allow_pickle=False\): "
-                       r"train a new one with `cli.py judge --backend baseline`"):
+    with pytest.raises(
+        judge.ModelFileError,
+        match=r"pickled\.npz is not a readable baseline "
+        r"model file \(Object arrays cannot be loaded when allow_pickle=False\): "
+        r"train a new one with `cli.py judge --backend baseline`",
+    ):
         judge.load_baseline(pickled)
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip")
@@ -234,9 +273,12 @@ def test_a_model_file_holds_plain_arrays_and_anything_else_is_refused(tmp_path: 
 
 def test_training_needs_two_grades_in_every_fold() -> None:
     pairs, labels = sample_pairs()
-    with pytest.raises(judge.TrainingDataError, match=r"fold 1 of 5 would train on 1\d\d "
-                       r"labelled pairs with only grade 1: label more queries outside the "
-                       r"benchmark split \(pairs of at least two grades\), or use fewer folds"):
+    with pytest.raises(
+        judge.TrainingDataError,
+        match=r"fold 1 of 5 would train on 1\d\d "
+        r"labelled pairs with only grade 1: label more queries outside the "
+        r"benchmark split \(pairs of at least two grades\), or use fewer folds",
+    ):
         judge.cross_fit_baseline(pairs, labels * 0 + 1, grades=[0, 1, 2])
     with pytest.raises(judge.TrainingDataError, match=r"labels 7 are not on the scale \[0, 1, 2\]"):
         judge.cross_fit_baseline(pairs, labels.replace(2.0, 7.0), grades=[0, 1, 2])
@@ -264,7 +306,8 @@ def test_two_grades_give_scikit_learns_probabilities() -> None:
     features = model.vocabulary.features(pairs)
     train, graded = fold != 0, fold == 0
     reference = LogisticRegression(max_iter=1000).fit(
-        (features[train] - model.mean[0]) / model.scale[0], two[train].astype(int))
+        (features[train] - model.mean[0]) / model.scale[0], two[train].astype(int)
+    )
     expected = reference.predict_proba((features[graded] - model.mean[0]) / model.scale[0])
     np.testing.assert_allclose(probs_of(fitted)[graded][:, [0, 2]], expected, atol=1e-9)
     assert (probs_of(fitted)[:, 1] == 0).all()

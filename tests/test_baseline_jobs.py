@@ -47,10 +47,18 @@ def test_a_baseline_run_grades_every_pair_and_records_its_provenance(store: Path
     assert model.name == f"baseline-{run.model_sha256[:12]}.npz"
     assert hashlib.sha256(model.read_bytes()).hexdigest() == run.model_sha256
     assert run.params == {
-        "folds": 5, "seed": 0, "regularization": 1.0, "features": list(judge.BASELINE_FEATURES),
-        "label_snapshot": {"last_event_id": last_event_id(store), "labelled_pairs": 174,
-                           "training_pairs": 174, "training_queries": 36},
-        "pair_ids": None, "stacked_on": None,
+        "folds": 5,
+        "seed": 0,
+        "regularization": 1.0,
+        "features": list(judge.BASELINE_FEATURES),
+        "label_snapshot": {
+            "last_event_id": last_event_id(store),
+            "labelled_pairs": 174,
+            "training_pairs": 174,
+            "training_queries": 36,
+        },
+        "pair_ids": None,
+        "stacked_on": None,
     }
 
     probs = stored_probs(store, run_id)
@@ -67,7 +75,7 @@ def kappa_line(
 ) -> tuple[float, float, float]:
     """Quadratic kappa and its 95% interval, as `cli.py metrics` prints them."""
     assert cli.main(["--db", str(db), "metrics", str(run_id)]) == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if "Quadratic kappa" in l)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "Quadratic kappa" in x)
     value, low, high = map(float, re.findall(r"-?\d\.\d{3}", line))
     return value, low, high
 
@@ -133,8 +141,10 @@ def test_a_planted_twin_query_cannot_learn_from_its_twins_labels(
 
 def test_benchmark_pairs_are_graded_but_never_trained_on(store: Path) -> None:
     with storage.connect(store) as con:
-        con.execute("UPDATE pairs SET split = 'benchmark' WHERE query_id IN "
-                    "(SELECT DISTINCT query_id FROM pairs ORDER BY query_id LIMIT 6)")
+        con.execute(
+            "UPDATE pairs SET split = 'benchmark' WHERE query_id IN "
+            "(SELECT DISTINCT query_id FROM pairs ORDER BY query_id LIMIT 6)"
+        )
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     assert held_out > 0
     run = storage.get_run(store, jobs.baseline_run(store, DATASET))
@@ -147,18 +157,29 @@ def llm_like_run(db: Path, *, right: float, ungraded: int) -> int:
     labels = storage.search_pairs(db, DATASET, run_id=None, limit=1000).rows
     rng = np.random.default_rng(1)
     run_id = storage.create_run(
-        db, name="pretend llm", dataset=DATASET, backend="llama_cpp", model="m.gguf",
-        prompt_template="t", prompt_sha256="0" * 64, scale=[0, 1, 2], status="done",
+        db,
+        name="pretend llm",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        scale=[0, 1, 2],
+        status="done",
     )
     records = []
     for i, (pair_id, human) in enumerate(zip(labels["pair_id"], labels["human"], strict=True)):
         guess = int(human) if rng.random() < right else int(rng.integers(0, 3))
         failed = i < ungraded
-        records.append({
-            "pair_id": int(pair_id), "grade": None if failed else guess,
-            "probs": None if failed else list(np.eye(3)[guess] * 0.7 + 0.1),
-            "parse_status": "error" if failed else "logprobs", "raw_output": "",
-        })
+        records.append(
+            {
+                "pair_id": int(pair_id),
+                "grade": None if failed else guess,
+                "probs": None if failed else list(np.eye(3)[guess] * 0.7 + 0.1),
+                "parse_status": "error" if failed else "logprobs",
+                "raw_output": "",
+            }
+        )
     storage.record_judgments(db, run_id, records)
     return run_id
 

@@ -7,9 +7,9 @@ import shutil
 
 import pandas as pd
 import pytest
+from app_fixtures import DATASET, EXACT, PARTIAL, build_store
 
 import storage
-from app_fixtures import DATASET, EXACT, PARTIAL, build_store
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,9 @@ def built(tmp_path_factory):
     db = tmp_path_factory.mktemp("browse") / "browse.duckdb"
     run_id = build_store(db)
     with storage.connect(db) as con:  # alternate pairs between two splits, to filter on
-        con.execute("UPDATE pairs SET split = CASE WHEN pair_id % 2 = 0 THEN 'train' "
-                    "ELSE 'benchmark' END")
+        con.execute(
+            "UPDATE pairs SET split = CASE WHEN pair_id % 2 = 0 THEN 'train' ELSE 'benchmark' END"
+        )
     return db, run_id
 
 
@@ -33,13 +34,16 @@ def _frame(db, run_id) -> pd.DataFrame:
     return storage.run_labels(db, run_id)
 
 
-@pytest.mark.parametrize("filters", [
-    storage.PairFilters(),
-    storage.PairFilters(split="train"),
-    storage.PairFilters(min_confidence=0.6, max_confidence=0.9),
-    storage.PairFilters(query_class="Accent Chairs"),
-    storage.PairFilters(stale=False, split="benchmark"),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        storage.PairFilters(),
+        storage.PairFilters(split="train"),
+        storage.PairFilters(min_confidence=0.6, max_confidence=0.9),
+        storage.PairFilters(query_class="Accent Chairs"),
+        storage.PairFilters(stale=False, split="benchmark"),
+    ],
+)
 def test_confusion_counts_match_a_crosstab(built, filters):
     db, run_id = built
     frame = _frame(db, run_id)
@@ -55,7 +59,8 @@ def test_confusion_counts_match_a_crosstab(built, filters):
     if filters.stale is not None:
         keep &= frame["stale"] == filters.stale
     expected = pd.crosstab(frame[keep]["human"], frame[keep]["judge"]).reindex(
-        index=[0, 1, 2], columns=[0, 1, 2], fill_value=0)
+        index=[0, 1, 2], columns=[0, 1, 2], fill_value=0
+    )
     counts = storage.confusion_counts(db, run_id, filters=filters)
     assert counts.to_numpy().tolist() == expected.to_numpy().tolist()
     assert counts.to_numpy().sum() > 0
@@ -64,24 +69,40 @@ def test_confusion_counts_match_a_crosstab(built, filters):
 def test_cell_pages_cover_the_cell_in_order(built):
     db, run_id = built
     ids = storage.cell_pair_ids(db, run_id, human=EXACT, judge=PARTIAL)
-    pages = [storage.confusion_cell_pairs(db, run_id, human=EXACT, judge=PARTIAL,
-                                          offset=offset, limit=4)
-             for offset in range(0, len(ids), 4)]
+    pages = [
+        storage.confusion_cell_pairs(db, run_id, human=EXACT, judge=PARTIAL, offset=offset, limit=4)
+        for offset in range(0, len(ids), 4)
+    ]
     assert {p.total for p in pages} == {len(ids)}
     rows = pd.concat([p.rows for p in pages])
     assert rows["pair_id"].tolist() == ids
     assert (rows["human"] == EXACT).all() and (rows["judge"] == PARTIAL).all()
     assert rows["confidence"].is_monotonic_decreasing
-    assert list(rows.columns) == ["pair_id", "query", "query_class", "product_name",
-                                  "product_class", "split", "human", "judge", "confidence",
-                                  "stale"]
+    assert list(rows.columns) == [
+        "pair_id",
+        "query",
+        "query_class",
+        "product_name",
+        "product_class",
+        "split",
+        "human",
+        "judge",
+        "confidence",
+        "stale",
+    ]
 
 
 def test_cell_pages_sort_and_filter(built):
     db, run_id = built
-    page = storage.confusion_cell_pairs(db, run_id, human=1, judge=1, sort="query",
-                                        descending=False,
-                                        filters=storage.PairFilters(split="train"))
+    page = storage.confusion_cell_pairs(
+        db,
+        run_id,
+        human=1,
+        judge=1,
+        sort="query",
+        descending=False,
+        filters=storage.PairFilters(split="train"),
+    )
     assert page.rows["query"].tolist() == sorted(page.rows["query"])
     assert set(page.rows["split"]) == {"train"}
     with pytest.raises(storage.StoreError, match="sort must be one of"):
@@ -103,8 +124,12 @@ def test_a_review_makes_the_judgment_stale_and_moves_the_version(store):
     storage.record_review(db, pair_id, author="t", grade=PARTIAL, note="a <b>note</b>")
     assert storage.data_version(db) != before
     assert storage.stale_pair_ids(db, run_id) == [pair_id]
-    assert storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=True)
-                                    ).loc[PARTIAL, PARTIAL] == 1
+    assert (
+        storage.confusion_counts(db, run_id, filters=storage.PairFilters(stale=True)).loc[
+            PARTIAL, PARTIAL
+        ]
+        == 1
+    )
     card = storage.review_card(db, pair_id, run_id)
     assert card.judgment.stale is True
     assert card.label.grade == PARTIAL and card.label.note == "a <b>note</b>"
@@ -116,8 +141,13 @@ def test_review_card_has_every_field(built):
     pair_id = storage.cell_pair_ids(db, run_id)[0]
     card = storage.review_card(db, pair_id, run_id)
     text = storage.pairs_for_judging(db, DATASET, pair_ids=[pair_id])[0]
-    for field in ("query", "product_name", "product_class", "category_hierarchy",
-                  "product_description"):
+    for field in (
+        "query",
+        "product_name",
+        "product_class",
+        "category_hierarchy",
+        "product_description",
+    ):
         assert (getattr(card, field) or "") == text[field]
     assert card.scale.names == ("Irrelevant", "Partial", "Exact")
     assert card.judgment.raw_output.startswith("SCORE: ")
@@ -143,7 +173,8 @@ def test_an_edited_product_makes_its_judgments_stale(store):
         con.execute(
             "UPDATE documents SET updated_at = current_timestamp + INTERVAL 1 SECOND "
             "WHERE (dataset, doc_id) = (SELECT (dataset, doc_id) FROM pairs WHERE pair_id = ?)",
-            [pair_id])
+            [pair_id],
+        )
     frame = _frame(db, run_id)
     expected = sorted(frame.loc[frame["stale"], "pair_id"])
     assert pair_id in expected
@@ -163,18 +194,26 @@ def test_every_reader_says_the_same_pairs_are_stale(store):
         con.execute(
             "UPDATE documents SET updated_at = current_timestamp + INTERVAL 1 SECOND "
             "WHERE (dataset, doc_id) = (SELECT (dataset, doc_id) FROM pairs WHERE pair_id = ?)",
-            [edited])
+            [edited],
+        )
     frame = _frame(db, run_id)
     stale = set(frame.loc[frame["stale"], "pair_id"])
     assert {relabelled, edited} <= stale
     assert set(storage.stale_pair_ids(db, run_id)) == stale
-    assert set(storage.search_pair_ids(db, DATASET, run_id=run_id,
-                                       filters=storage.PairFilters(stale=True))) == stale
+    assert (
+        set(
+            storage.search_pair_ids(
+                db, DATASET, run_id=run_id, filters=storage.PairFilters(stale=True)
+            )
+        )
+        == stale
+    )
     for pair_id in frame["pair_id"]:
         assert storage.review_card(db, int(pair_id), run_id).judgment.stale == (pair_id in stale)
     row = frame.set_index("pair_id").loc[edited]
-    page = storage.confusion_cell_pairs(db, run_id, human=int(row["human"]),
-                                        judge=int(row["judge"]), limit=500).rows
+    page = storage.confusion_cell_pairs(
+        db, run_id, human=int(row["human"]), judge=int(row["judge"]), limit=500
+    ).rows
     assert set(page.loc[page["stale"], "pair_id"]) == stale & set(page["pair_id"])
     query_id = storage.review_card(db, edited).query_id
     products = storage.query_pairs(db, DATASET, query_id, run_id=run_id)

@@ -11,11 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from store_damage import BAD_FILES, foreign, newer_store
 
 import cli
 import storage
 from storage._schema import SCHEMA_VERSION
-from store_damage import BAD_FILES, foreign, newer_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,10 +55,14 @@ def test_a_fault_of_the_workbench_is_one_line_and_exit_code_1(capsys, db, monkey
         raise KeyError("dataset")
 
     monkeypatch.setattr(storage, "list_datasets", broken)
-    assert run(capsys, "--db", db, "stats") == (1, "", (
-        "error: the workbench failed (KeyError: 'dataset'); run again with --debug for the "
-        "traceback and report it\n"
-    ))
+    assert run(capsys, "--db", db, "stats") == (
+        1,
+        "",
+        (
+            "error: the workbench failed (KeyError: 'dataset'); run again with --debug for the "
+            "traceback and report it\n"
+        ),
+    )
 
 
 def test_a_long_error_is_capped(capsys, tmp_path):
@@ -92,7 +96,8 @@ def test_a_closed_stdout_ends_quietly(capsys, sample_db, monkeypatch):
 def test_a_closed_pipe_in_a_real_process(sample_db):
     process = subprocess.Popen(
         [sys.executable, str(REPO / "cli.py"), "--db", str(sample_db), "stats", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     process.stdout.close()  # long before the process starts writing
     _, err = process.communicate()
@@ -118,7 +123,9 @@ def test_the_store_is_the_flag_then_the_variable_then_the_default(
     monkeypatch.setenv(cli.DB_VARIABLE, str(chosen))
     assert run(capsys, "stats", "--json") == (0, "[]\n", f"store: {chosen} (from $WORKBENCH_DB)\n")
     assert run(capsys, "--db", named, "stats") == (
-        0, "the store is empty: import a dataset with `python cli.py import`\n", ""
+        0,
+        "the store is empty: import a dataset with `python cli.py import`\n",
+        "",
     )
     assert chosen.exists() and named.exists()
 
@@ -136,7 +143,9 @@ def test_check_never_creates_the_default_store(capsys, default_db):
 def test_a_command_that_waits_says_for_whom(capsys, sample_db):
     holder = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "store_worker.py"), str(sample_db), "hold"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "holding\n"

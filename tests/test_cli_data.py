@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import SAMPLE_FOLDER
 
 import cli
-from conftest import SAMPLE_FOLDER
 
 
 def run(capsys, *argv):
@@ -34,8 +34,10 @@ def test_import_split_stats(capsys, db):
     assert stats["labels"] == {"0": 67, "1": 81, "2": 26}
     assert stats["splits"]["benchmark"] == {"queries": 4, "pairs": 20}
     code, out, _ = run(capsys, "--db", db, "stats")
-    assert out.startswith("wands-sample: 480 queries (36 with pairs), 174 documents, 174 pairs, "
-                          "174 labelled, 0 reviewed (0 confirmed, 0 corrected)\n")
+    assert out.startswith(
+        "wands-sample: 480 queries (36 with pairs), 174 documents, 174 pairs, "
+        "174 labelled, 0 reviewed (0 confirmed, 0 corrected)\n"
+    )
     assert "  2 Exact              26   14.9%" in out
 
 
@@ -160,13 +162,20 @@ def test_split_refuses_a_risky_plan_unless_told_yes(capsys, sample_db):
         "error: the benchmark would take 36 of 36 labelled queries (100%), more than half, "
         "leaving none to train on; run again with --yes to go ahead\n"
     )
-    assert "benchmark" not in json.loads(run(capsys, "--db", sample_db, "stats", "--json")[1])[0][
-        "splits"]
+    assert (
+        "benchmark"
+        not in json.loads(run(capsys, "--db", sample_db, "stats", "--json")[1])[0]["splits"]
+    )
     code, out, err = run(capsys, "--db", sample_db, "split", "benchmark", "--yes")
     assert code == 0 and out.startswith("benchmark: 36 queries")
-    assert err == ("warning: the benchmark would take 36 of 36 labelled queries (100%), more "
-                   "than half, leaving none to train on\n")
+    assert err == (
+        "warning: the benchmark would take 36 of 36 labelled queries (100%), more "
+        "than half, leaving none to train on\n"
+    )
     code, _, err = run(capsys, "--db", sample_db, "split", "train")
-    assert (code, err) == (2, "error: the training split would have no pairs: every labelled "
-                              "query is in the benchmark (make the benchmark smaller); run again "
-                              "with --yes to go ahead\n")
+    assert (code, err) == (
+        2,
+        "error: the training split would have no pairs: every labelled "
+        "query is in the benchmark (make the benchmark smaller); run again "
+        "with --yes to go ahead\n",
+    )

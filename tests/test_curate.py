@@ -116,15 +116,17 @@ def test_curation_is_seeded_and_independent_of_row_order(cap, shares):
     first = curate(pairs, rules, GRADES)
     shuffled = curate(pairs.sample(frac=1, random_state=5), rules, GRADES)
     pd.testing.assert_frame_equal(first.rows, shuffled.rows)
-    other = curate(pairs, Curation(cap_per_query=cap, label_shares=shares,
-                                        validation_share=0.2, seed=4), GRADES)
+    other = curate(
+        pairs,
+        Curation(cap_per_query=cap, label_shares=shares, validation_share=0.2, seed=4),
+        GRADES,
+    )
     assert not first.rows[["pair_id", "part"]].equals(other.rows[["pair_id", "part"]])
 
 
 def test_no_query_is_in_two_parts_and_the_counts_add_up():
     pairs = labelled(queries=80)
-    rules = Curation(cap_per_query=6, label_shares={0: 1, 1: 1, 2: 1},
-                          validation_share=0.3, seed=1)
+    rules = Curation(cap_per_query=6, label_shares={0: 1, 1: 1, 2: 1}, validation_share=0.3, seed=1)
     curated = curate(pairs, rules, GRADES)
     rows = curated.rows
     assert (rows.groupby("query_id")["part"].nunique() == 1).all()

@@ -41,13 +41,27 @@ def _lines(path):
 def _judge(db, wrong_every=2):
     """A run that gets every `wrong_every`-th pair wrong by one grade (mod 3)."""
     run = storage.create_run(
-        db, name="test", dataset=storage.SAMPLE_DATASET, backend="fake", model="fake",
-        prompt_template="wands", prompt_sha256="0" * 64, scale=[0, 1, 2],
+        db,
+        name="test",
+        dataset=storage.SAMPLE_DATASET,
+        backend="fake",
+        model="fake",
+        prompt_template="wands",
+        prompt_sha256="0" * 64,
+        scale=[0, 1, 2],
     )
-    storage.record_judgments(db, run, [
-        {"pair_id": p, "grade": (g + 1) % 3 if p % wrong_every == 0 else g, "parse_status": "ok"}
-        for p, g in _labels(db).items()
-    ])
+    storage.record_judgments(
+        db,
+        run,
+        [
+            {
+                "pair_id": p,
+                "grade": (g + 1) % 3 if p % wrong_every == 0 else g,
+                "parse_status": "ok",
+            }
+            for p, g in _labels(db).items()
+        ],
+    )
     return run
 
 
@@ -56,11 +70,16 @@ def _judge(db, wrong_every=2):
     [("instruction", None), ("chat", None), ("preference", "judge_wrong")],
 )
 def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, format, selection):
-    chosen = storage.Selection(kind=selection, run_id=_judge(sample_db)) if selection else (
-        storage.Selection()
+    chosen = (
+        storage.Selection(kind=selection, run_id=_judge(sample_db))
+        if selection
+        else (storage.Selection())
     )
     result = jobs.export_training(
-        sample_db, tmp_path / "out" / f"{format}.jsonl", format=format, selection=chosen,
+        sample_db,
+        tmp_path / "out" / f"{format}.jsonl",
+        format=format,
+        selection=chosen,
         curation=storage.Curation(validation_share=0.2),
     )
     train, validation = result.files
@@ -93,8 +112,13 @@ def test_instruction_rows_follow_the_pairs_in_query_order(sample_db, tmp_path):
 def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     run = _judge(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
-    result = jobs.export_training(sample_db, tmp_path / "pref.jsonl", format="preference",
-                                  selection=selection, template_name="wands")
+    result = jobs.export_training(
+        sample_db,
+        tmp_path / "pref.jsonl",
+        format="preference",
+        selection=selection,
+        template_name="wands",
+    )
     manifest = json.loads(result.manifest_path.read_text("utf-8"))
     assert manifest == result.manifest
     assert result.manifest_path == tmp_path / "pref.manifest.json"
@@ -104,8 +128,14 @@ def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     assert manifest["format"] == "preference"
     assert manifest["prompt_template"] == "wands"
     assert manifest["prompt_sha256"] == judge.template_sha256(WANDS)
-    assert manifest["selection"] == {"kind": "judge_wrong", "dataset": None, "run_id": run,
-                                     "cell": [2, 0], "split": None, "query_classes": []}
+    assert manifest["selection"] == {
+        "kind": "judge_wrong",
+        "dataset": None,
+        "run_id": run,
+        "cell": [2, 0],
+        "split": None,
+        "query_classes": [],
+    }
     assert manifest["source_run"]["run_id"] == run
     assert manifest["label_snapshot_at"]
     assert manifest["counts"]["exported"] == entry["rows"] == entry["labels"]["2"]
@@ -121,8 +151,9 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
         storage.record_review(sample_db, pair, author="reviewer", grade=grade)
     # A note alone is a review event but not a correction.
     storage.record_review(sample_db, list(ids.values())[6], author="reviewer", note="looked fine")
-    result = jobs.export_training(sample_db, tmp_path / "fixed.jsonl",
-                                  selection=storage.Selection(kind="corrected"))
+    result = jobs.export_training(
+        sample_db, tmp_path / "fixed.jsonl", selection=storage.Selection(kind="corrected")
+    )
     rows = _lines(result.files[0])
     exported = {ids[(r["query_id"], r["product_id"])]: r["output"] for r in rows}
     assert exported == {pair: f"SCORE: {grade}" for pair, grade in corrections.items()}
@@ -166,7 +197,8 @@ def test_split_is_seeded(sample_db, tmp_path):
 )
 def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shares):
     result = jobs.export_training(
-        sample_db, tmp_path / "balanced.jsonl",
+        sample_db,
+        tmp_path / "balanced.jsonl",
         curation=storage.Curation(label_shares=shares, cap_per_query=6),
     )
     counts = Counter(r["output"] for r in _lines(result.files[0]))
@@ -180,8 +212,9 @@ def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shar
 
 
 def test_cap_per_query(sample_db, tmp_path):
-    result = jobs.export_training(sample_db, tmp_path / "capped.jsonl",
-                                  curation=storage.Curation(cap_per_query=2))
+    result = jobs.export_training(
+        sample_db, tmp_path / "capped.jsonl", curation=storage.Curation(cap_per_query=2)
+    )
     per_query = Counter(r["query_id"] for r in _lines(result.files[0]))
     assert max(per_query.values()) == 2
     assert result.manifest["counts"]["dropped"]["cap_per_query"] == 174 - sum(per_query.values())
@@ -193,25 +226,32 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
         con.execute("UPDATE pairs SET split = 'train' WHERE split IS NULL")
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     with pytest.raises(storage.StoreError, match="benchmark split is held out"):
-        jobs.export_training(sample_db, tmp_path / "bench.jsonl",
-                             selection=storage.Selection(split="benchmark"))
+        jobs.export_training(
+            sample_db, tmp_path / "bench.jsonl", selection=storage.Selection(split="benchmark")
+        )
     assert not (tmp_path / "bench.jsonl").exists()
     result = jobs.export_training(sample_db, tmp_path / "all.jsonl")
     assert result.manifest["counts"]["dropped"]["benchmark"] == held_out
     assert not {"3", "9", "14"} & {r["query_id"] for r in _lines(result.files[0])}
-    train_only = jobs.export_training(sample_db, tmp_path / "train.jsonl",
-                                      selection=storage.Selection(split="train"))
+    train_only = jobs.export_training(
+        sample_db, tmp_path / "train.jsonl", selection=storage.Selection(split="train")
+    )
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
 
 def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_path):
     """A benchmark query's pairs the benchmark did not pick stay unassigned; they are still
     that query's pairs, so the export leaves them out as the training split recipe does."""
-    storage.split_benchmark(sample_db, storage.SAMPLE_DATASET,
-                            storage.BenchmarkRecipe(queries=3, per_query=2))
+    storage.split_benchmark(
+        sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
+    )
     with storage.connect(sample_db) as con:
-        held_out = {q for (q,) in con.execute(
-            "SELECT DISTINCT query_id FROM pairs WHERE split = 'benchmark'").fetchall()}
+        held_out = {
+            q
+            for (q,) in con.execute(
+                "SELECT DISTINCT query_id FROM pairs WHERE split = 'benchmark'"
+            ).fetchall()
+        }
         pairs = con.execute(
             "SELECT count(*) FROM pairs WHERE query_id IN (SELECT unnest($q::VARCHAR[]))",
             {"q": sorted(held_out)},
@@ -225,8 +265,12 @@ def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_pat
 
 def test_query_class_filter(sample_db, tmp_path):
     with storage.connect(sample_db) as con:
-        queries = {q for (q,) in con.execute(
-            "SELECT query_id FROM queries WHERE query_class = 'Accent Chairs'").fetchall()}
+        queries = {
+            q
+            for (q,) in con.execute(
+                "SELECT query_id FROM queries WHERE query_class = 'Accent Chairs'"
+            ).fetchall()
+        }
     selection = storage.Selection(query_classes=("Accent Chairs",))
     result = jobs.export_training(sample_db, tmp_path / "c.jsonl", selection=selection)
     rows = _lines(result.files[0])
@@ -248,8 +292,10 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
     [
         ({"format": "preference"}, "select judge_wrong with a run"),
         ({"format": "yaml"}, "choose one of"),
-        ({"selection": storage.Selection(split="validation")},
-         "nothing to export: of the 174 labelled pairs, none is in the validation split"),
+        (
+            {"selection": storage.Selection(split="validation")},
+            "nothing to export: of the 174 labelled pairs, none is in the validation split",
+        ),
         ({"selection": storage.Selection(dataset="other")}, "no dataset named 'other'"),
     ],
 )
@@ -261,9 +307,13 @@ def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"kind": "judge_wrong"}, "a run is needed"), ({"run_id": 1}, "a run is needed"),
-     ({"kind": "judge_wrong", "run_id": 1, "cell": (1, 1)}, "two different grades"),
-     ({"split": "test"}, "choose one of"), ({"kind": "wrong"}, "choose one of")],
+    [
+        ({"kind": "judge_wrong"}, "a run is needed"),
+        ({"run_id": 1}, "a run is needed"),
+        ({"kind": "judge_wrong", "run_id": 1, "cell": (1, 1)}, "two different grades"),
+        ({"split": "test"}, "choose one of"),
+        ({"kind": "wrong"}, "choose one of"),
+    ],
 )
 def test_selection_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
@@ -272,8 +322,12 @@ def test_selection_checks_its_options(kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"cap_per_query": 0}, "at least 1"), ({"label_shares": {0: -0.5, 1: 1.5}}, "non-negative"),
-     ({"label_shares": {0: 0, 1: 0}}, "all zero"), ({"validation_share": 1.0}, "below 1")],
+    [
+        ({"cap_per_query": 0}, "at least 1"),
+        ({"label_shares": {0: -0.5, 1: 1.5}}, "non-negative"),
+        ({"label_shares": {0: 0, 1: 0}}, "all zero"),
+        ({"validation_share": 1.0}, "below 1"),
+    ],
 )
 def test_curation_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
@@ -283,6 +337,7 @@ def test_curation_checks_its_options(kwargs, message):
 def test_rebalance_shares_are_weights(sample_db, tmp_path):
     """0.5/0.6 (summing to 1.1), 5/6 and 0.33 each (the Export page's default) are accepted:
     shares are normalised, so equal ratios write the same file."""
+
     def export(name, shares):
         curation = storage.Curation(label_shares=shares, cap_per_query=6, seed=2)
         return jobs.export_training(sample_db, tmp_path / name, curation=curation)
@@ -297,11 +352,16 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
 def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path):
     selection = storage.Selection(kind="judge_wrong", run_id=_judge(sample_db), cell=(2, 0))
     with pytest.raises(storage.StoreError, match="no pairs have grade 0, which the target"):
-        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=selection,
-                             curation=storage.Curation(label_shares={0: 1, 2: 1}))
+        jobs.export_training(
+            sample_db,
+            tmp_path / "x.jsonl",
+            selection=selection,
+            curation=storage.Curation(label_shares={0: 1, 2: 1}),
+        )
     with pytest.raises(storage.StoreError, match="grade 3, which is not on the dataset's scale"):
-        jobs.export_training(sample_db, tmp_path / "x.jsonl",
-                             curation=storage.Curation(label_shares={0: 1, 3: 1}))
+        jobs.export_training(
+            sample_db, tmp_path / "x.jsonl", curation=storage.Curation(label_shares={0: 1, 3: 1})
+        )
     assert list(tmp_path.glob("x*")) == []
 
 
@@ -316,8 +376,13 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_
             raise RuntimeError("disk on fire")
         return judge.render_prompt(WANDS, pair)
 
-    failing = JudgeText(render=failing_render, answer=lambda grade: f"SCORE: {grade}",
-                        system="Judge.", template_name=None, template_sha256="0" * 64)
+    failing = JudgeText(
+        render=failing_render,
+        answer=lambda grade: f"SCORE: {grade}",
+        system="Judge.",
+        template_name=None,
+        template_sha256="0" * 64,
+    )
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_export(sample_db, out, judge=failing, format="chat")
     assert out.read_text("utf-8") == "the previous export\n"
@@ -362,11 +427,14 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
 
 
 def test_selection_count_leaves_out_benchmark_queries(sample_db):
-    storage.split_benchmark(sample_db, storage.SAMPLE_DATASET,
-                            storage.BenchmarkRecipe(queries=3, per_query=2))
+    storage.split_benchmark(
+        sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
+    )
     with storage.connect(sample_db) as con:
-        held = con.execute("SELECT count(*) FROM pairs WHERE query_id IN "
-                           "(SELECT query_id FROM pairs WHERE split = 'benchmark')").fetchone()[0]
+        held = con.execute(
+            "SELECT count(*) FROM pairs WHERE query_id IN "
+            "(SELECT query_id FROM pairs WHERE split = 'benchmark')"
+        ).fetchone()[0]
     assert storage.selection_count(sample_db, storage.Selection()) == 174 - held
     run = _judge(sample_db, wrong_every=3)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
@@ -374,46 +442,63 @@ def test_selection_count_leaves_out_benchmark_queries(sample_db):
 
 
 def _all_in_benchmark(db):
-    storage.split_benchmark(db, storage.SAMPLE_DATASET,
-                            storage.BenchmarkRecipe(queries=100, per_query=1))
+    storage.split_benchmark(
+        db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=100, per_query=1)
+    )
 
 
 @pytest.mark.parametrize(
     ("setup", "selection", "message"),
     [
-        (None, {"kind": "reviewed"},
-         "no pair is reviewed yet: a pair is reviewed when a reviewer graded it, marked it "
-         "unsure or left a note (review some pairs, or select `labelled`)"),
-        (None, {"kind": "corrected"},
-         "no pair is corrected yet: a pair is corrected when a review changed its imported "
-         "grade (review some pairs, or select `reviewed`)"),
-        (None, {"split": "train", "query_classes": ("Accent Chairs",)},
-         "of the 174 labelled pairs, none is in the train split and has the query class "
-         "'Accent Chairs'"),
-        (_all_in_benchmark, {},
-         "every selected query is in the benchmark split, which exports never include "
-         "(174 pairs): make the benchmark smaller or select other pairs"),
+        (
+            None,
+            {"kind": "reviewed"},
+            "no pair is reviewed yet: a pair is reviewed when a reviewer graded it, marked it "
+            "unsure or left a note (review some pairs, or select `labelled`)",
+        ),
+        (
+            None,
+            {"kind": "corrected"},
+            "no pair is corrected yet: a pair is corrected when a review changed its imported "
+            "grade (review some pairs, or select `reviewed`)",
+        ),
+        (
+            None,
+            {"split": "train", "query_classes": ("Accent Chairs",)},
+            "of the 174 labelled pairs, none is in the train split and has the query class "
+            "'Accent Chairs'",
+        ),
+        (
+            _all_in_benchmark,
+            {},
+            "every selected query is in the benchmark split, which exports never include "
+            "(174 pairs): make the benchmark smaller or select other pairs",
+        ),
     ],
 )
 def test_an_empty_export_says_why(sample_db, tmp_path, setup, selection, message):
     if setup:
         setup(sample_db)
     with pytest.raises(storage.StoreError) as error:
-        jobs.export_training(sample_db, tmp_path / "x.jsonl",
-                             selection=storage.Selection(**selection))
+        jobs.export_training(
+            sample_db, tmp_path / "x.jsonl", selection=storage.Selection(**selection)
+        )
     assert str(error.value) == f"nothing to export: {message}"
 
 
 def test_an_empty_judge_wrong_export_names_the_run_and_the_cell(sample_db, tmp_path):
     run = _judge(sample_db, wrong_every=10**9)  # only pair ids divisible by 1e9: none here
     selection = storage.Selection(kind="judge_wrong", run_id=run)
-    with pytest.raises(storage.StoreError, match=f"run {run} graded no labelled pair "
-                       "differently from the humans"):
+    with pytest.raises(
+        storage.StoreError, match=f"run {run} graded no labelled pair differently from the humans"
+    ):
         jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=selection)
     run = _judge(sample_db, wrong_every=2)  # wrong by +1: human Exact is judged Irrelevant
     cell = storage.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
     with pytest.raises(storage.StoreError) as error:
         jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=cell)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
-    assert str(error.value) == (f"nothing to export: of the {wrong} pairs run {run} got wrong, "
-                                "none is in the cell human Irrelevant, judge Exact")
+    assert str(error.value) == (
+        f"nothing to export: of the {wrong} pairs run {run} got wrong, "
+        "none is in the cell human Irrelevant, judge Exact"
+    )

@@ -10,15 +10,27 @@ import cli
 import storage
 
 
-
 def run(db, *argv):
     return cli.main(["--db", str(db), *argv])
 
 
 def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
     out = tmp_path / "out" / "train.jsonl"
-    assert run(sample_db, "export", "--out", str(out), "--cap-per-query", "3",
-               "--rebalance", "0=0.3,1=0.4,2=0.3", "--validation-share", "0.2") == 0
+    assert (
+        run(
+            sample_db,
+            "export",
+            "--out",
+            str(out),
+            "--cap-per-query",
+            "3",
+            "--rebalance",
+            "0=0.3,1=0.4,2=0.3",
+            "--validation-share",
+            "0.2",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert printed.startswith("instruction export of ")
     assert "train.validation.jsonl:" in printed and "train.manifest.json" in printed
@@ -37,8 +49,9 @@ def test_cap_of_zero_means_no_cap_as_in_split_and_the_page(sample_db, tmp_path, 
 
 def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
     out = tmp_path / "chat.jsonl"
-    assert run(sample_db, "export", "--format", "chat", "--template", "wands",
-               "--out", str(out)) == 0
+    assert (
+        run(sample_db, "export", "--format", "chat", "--template", "wands", "--out", str(out)) == 0
+    )
     first = json.loads(out.read_text("utf-8").splitlines()[0])
     assert first["messages"][1]["content"].startswith("Given a search query")
     manifest = json.loads((tmp_path / "chat.manifest.json").read_text("utf-8"))
@@ -47,15 +60,40 @@ def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
 
 def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, capsys):
     labels = {p: storage.current_label(sample_db, p).grade for p in range(1, 175)}
-    run_id = storage.create_run(sample_db, name="t", dataset=storage.SAMPLE_DATASET,
-                                backend="fake", model="fake", prompt_template="wands",
-                                prompt_sha256="0", scale=[0, 1, 2])
-    storage.record_judgments(sample_db, run_id, [
-        {"pair_id": p, "grade": 1 if g == 2 else g, "parse_status": "ok"} for p, g in labels.items()
-    ])
+    run_id = storage.create_run(
+        sample_db,
+        name="t",
+        dataset=storage.SAMPLE_DATASET,
+        backend="fake",
+        model="fake",
+        prompt_template="wands",
+        prompt_sha256="0",
+        scale=[0, 1, 2],
+    )
+    storage.record_judgments(
+        sample_db,
+        run_id,
+        [
+            {"pair_id": p, "grade": 1 if g == 2 else g, "parse_status": "ok"}
+            for p, g in labels.items()
+        ],
+    )
     out = tmp_path / "pref.jsonl"
-    assert run(sample_db, "export", "--format", "preference", "--run", str(run_id), "--cell", "2,1",
-               "--out", str(out)) == 0
+    assert (
+        run(
+            sample_db,
+            "export",
+            "--format",
+            "preference",
+            "--run",
+            str(run_id),
+            "--cell",
+            "2,1",
+            "--out",
+            str(out),
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert len(rows) == sum(g == 2 for g in labels.values())
     assert {(r["chosen"], r["rejected"]) for r in rows} == {("SCORE: 2", "SCORE: 1")}
@@ -63,9 +101,22 @@ def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, cap
 
 def test_validate_lists_every_problem_and_exits_2(tmp_path, capsys):
     path = tmp_path / "bad.jsonl"
-    good = {"query_id": "1", "product_id": "2", "instruction": "x", "output": "SCORE: 1",
-            "input": {k: "t" for k in ("query", "product_name", "product_class",
-                                        "category_hierarchy", "product_description")}}
+    good = {
+        "query_id": "1",
+        "product_id": "2",
+        "instruction": "x",
+        "output": "SCORE: 1",
+        "input": {
+            k: "t"
+            for k in (
+                "query",
+                "product_name",
+                "product_class",
+                "category_hierarchy",
+                "product_description",
+            )
+        },
+    }
     rows = [good, {**good, "product_id": "3", "output": "SCORE: 7"}, good]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert run(tmp_path / "unused.duckdb", "validate", str(path)) == 2
@@ -87,8 +138,19 @@ def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys
 
 def test_a_template_on_another_scale_is_one_line_with_exit_code_2(sample_db, tmp_path, capsys):
     out = tmp_path / "t.jsonl"
-    assert run(sample_db, "export", "--format", "chat", "--template", "prometheus_1_5",
-               "--out", str(out)) == 2
+    assert (
+        run(
+            sample_db,
+            "export",
+            "--format",
+            "chat",
+            "--template",
+            "prometheus_1_5",
+            "--out",
+            str(out),
+        )
+        == 2
+    )
     assert capsys.readouterr().err == (
         "error: template prometheus_1_5 grades 1..5, dataset wands-sample grades 0..2: pick a "
         "template on the dataset's scale or import with --scale\n"
@@ -102,16 +164,30 @@ def test_export_and_validate_with_your_own_template_file(sample_db, tmp_path, ca
     out = tmp_path / "mine.jsonl"
     assert run(sample_db, "export", "--template-file", str(template), "--out", str(out)) == 0
     assert json.loads(out.read_text("utf-8").splitlines()[0])["output"].startswith("[RESULT] ")
-    assert run(sample_db, "validate", str(out), "--template-file", str(template),
-               "--scale", "0", "1", "2") == 0
+    assert (
+        run(
+            sample_db,
+            "validate",
+            str(out),
+            "--template-file",
+            str(template),
+            "--scale",
+            "0",
+            "1",
+            "2",
+        )
+        == 0
+    )
     assert run(sample_db, "validate", str(out)) == 2  # the default template answers SCORE: N
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--rebalance", "0:0.5"], "expected grade=share pairs"),
-     (["--cell", "2"], "expected HUMAN,JUDGE grades"),
-     (["--split", "benchmark"], "invalid choice: 'benchmark'")],
+    [
+        (["--rebalance", "0:0.5"], "expected grade=share pairs"),
+        (["--cell", "2"], "expected HUMAN,JUDGE grades"),
+        (["--split", "benchmark"], "invalid choice: 'benchmark'"),
+    ],
 )
 def test_bad_arguments_are_usage_errors(sample_db, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exit:

@@ -43,7 +43,11 @@ def test_instruction_record_has_the_seed_shape_and_the_judges_prompt():
     record = instruction_record(PAIR, 0, JUDGE)
     assert list(record) == ["query_id", "product_id", "instruction", "input", "output"]
     assert list(record["input"]) == [
-        "query", "product_name", "product_class", "category_hierarchy", "product_description",
+        "query",
+        "product_name",
+        "product_class",
+        "category_hierarchy",
+        "product_description",
     ]
     assert record["product_id"] == "39828"
     assert record["instruction"] == JUDGE.render(PAIR)
@@ -55,14 +59,18 @@ def test_chat_record_is_system_user_assistant():
     record = chat_record(PAIR, 1, JUDGE)
     assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
     assert [m["content"] for m in record["messages"]] == [
-        "Be a judge.", JUDGE.render(PAIR), "[RESULT] 1",
+        "Be a judge.",
+        JUDGE.render(PAIR),
+        "[RESULT] 1",
     ]
 
 
 def test_preference_record_prefers_the_human_answer():
     record = preference_record(PAIR, 2, 1, JUDGE)
     assert (record["prompt"], record["chosen"], record["rejected"]) == (
-        JUDGE.render(PAIR), "[RESULT] 2", "[RESULT] 1",
+        JUDGE.render(PAIR),
+        "[RESULT] 2",
+        "[RESULT] 1",
     )
 
 
@@ -92,8 +100,13 @@ def test_jsonl_line_keeps_text_byte_for_byte():
 
 @pytest.mark.parametrize(
     ("total", "shares"),
-    [(10, {0: 0.3, 1: 0.4, 2: 0.3}), (7, {0: 0.5, 1: 0.5}), (101, {0: 0.2, 1: 0.1, 2: 0.7}),
-     (3, {0: 1 / 3, 1: 1 / 3, 2: 1 / 3}), (5, {0: 0.0, 1: 1.0})],
+    [
+        (10, {0: 0.3, 1: 0.4, 2: 0.3}),
+        (7, {0: 0.5, 1: 0.5}),
+        (101, {0: 0.2, 1: 0.1, 2: 0.7}),
+        (3, {0: 1 / 3, 1: 1 / 3, 2: 1 / 3}),
+        (5, {0: 0.0, 1: 1.0}),
+    ],
 )
 def test_apportion_adds_up_and_stays_within_one_row(total, shares):
     parts = apportion(total, shares)

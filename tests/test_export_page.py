@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
+from app_fixtures import DATASET, click, open_app
 
 import jobs
 import storage
-from app_fixtures import DATASET, click, open_app
 from views._common import md
 
 
@@ -33,24 +33,31 @@ def test_export_the_sample_with_a_validation_split(store):
     exported = manifest["counts"]["exported"]
     assert [s.value for s in at.success] == [
         f"{exported} pairs exported in the instruction format (of "
-        f"{manifest['counts']['selected']} pairs selected)."]
+        f"{manifest['counts']['selected']} pairs selected)."
+    ]
     files = at.dataframe[0].value
     assert files["file"].tolist() == ["train.jsonl", "train.validation.jsonl"]
     assert files["pairs"].sum() == exported
-    assert all(re.fullmatch(r"(Irrelevant|Partial|Exact) \d+(, (Partial|Exact) \d+)*", labels)
-               for labels in files["labels"])
+    assert all(
+        re.fullmatch(r"(Irrelevant|Partial|Exact) \d+(, (Partial|Exact) \d+)*", labels)
+        for labels in files["labels"]
+    )
     previews = [c.value for c in at.code]
     assert previews[0] == "\n".join(train.read_text("utf-8").splitlines()[:5])
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download train.jsonl", "Download train.validation.jsonl",
-                      "Download train.manifest.json"]
+    assert labels == [
+        "Download train.jsonl",
+        "Download train.validation.jsonl",
+        "Download train.manifest.json",
+    ]
 
 
 def test_preference_pairs_from_one_cell_of_the_active_run(store):
     db, run_id = store
     at = open_app("export")
     at.radio(key="export-kind").set_value(
-        "The active run's failures (judge grade differs from the label)").run()
+        "The active run's failures (judge grade differs from the label)"
+    ).run()
     at.selectbox(key="export-cell").set_value((2, 1)).run()
     at.radio(key="export-format").set_value("preference / DPO (prompt, chosen, rejected)").run()
     at.text_input(key="export-name").set_value("dpo.jsonl").run()
@@ -66,13 +73,17 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
     page shows it escaped, so markdown characters appear as written instead of formatting."""
     db, _ = store
     with pytest.raises(storage.StoreError) as raised:
-        jobs.export_training(db, db.parent / "unused.jsonl",
-                             selection=storage.Selection(kind="corrected", dataset=DATASET))
+        jobs.export_training(
+            db,
+            db.parent / "unused.jsonl",
+            selection=storage.Selection(kind="corrected", dataset=DATASET),
+        )
     message = str(raised.value)
     assert message.startswith("nothing to export: no pair is corrected yet")
     at = open_app("export")
     at.radio(key="export-kind").set_value(
-        "Corrected pairs (a reviewer changed the imported grade)").run()
+        "Corrected pairs (a reviewer changed the imported grade)"
+    ).run()
     at = click(at, "export-run")
     assert [e.value for e in at.error] == [md(message)]
     assert at.error[0].value.startswith(r"nothing to export\: no pair is corrected yet")
@@ -86,8 +97,10 @@ def test_a_template_on_another_scale_is_refused_with_both_scales(store):
     at.radio(key="export-format").set_value("chat (system, user, assistant messages)").run()
     at.selectbox(key="export-template").set_value("prometheus_1_5").run()
     at = click(at, "export-run")
-    assert [e.value for e in at.error] == [md(
-        f"template prometheus_1_5 grades 1..5, dataset {DATASET} grades 0..2: pick a "
-        "template on the dataset's scale or import with --scale"
-    )]
+    assert [e.value for e in at.error] == [
+        md(
+            f"template prometheus_1_5 grades 1..5, dataset {DATASET} grades 0..2: pick a "
+            "template on the dataset's scale or import with --scale"
+        )
+    ]
     assert not (db.parent / "exports" / "train.jsonl").exists()

@@ -17,8 +17,13 @@ from storage.training._formats import (
 )
 
 SCORE = judge.AnswerFormat("SCORE: ", (0, 1, 2))
-JUDGE = JudgeText(render=lambda pair: "Grade it.", answer=SCORE.render, system="Judge.",
-                  template_name="test", template_sha256="0" * 64)
+JUDGE = JudgeText(
+    render=lambda pair: "Grade it.",
+    answer=SCORE.render,
+    system="Judge.",
+    template_name="test",
+    template_sha256="0" * 64,
+)
 
 
 def validate(path, other=None, answers=SCORE.answers):
@@ -27,8 +32,12 @@ def validate(path, other=None, answers=SCORE.answers):
 
 def pair(query_id="1", doc_id="10"):
     return {
-        "query_id": query_id, "doc_id": doc_id, "query": "oak desk", "product_name": "desk",
-        "product_class": "Desks", "category_hierarchy": "Furniture / Desks",
+        "query_id": query_id,
+        "doc_id": doc_id,
+        "query": "oak desk",
+        "product_name": "desk",
+        "product_class": "Desks",
+        "category_hierarchy": "Furniture / Desks",
         "product_description": "a desk",
     }
 
@@ -38,9 +47,7 @@ def instruction(query_id="1", doc_id="10", grade=2):
 
 
 def write(path, *records):
-    path.write_text(
-        "".join(r if isinstance(r, str) else jsonl_line(r) for r in records), "utf-8"
-    )
+    path.write_text("".join(r if isinstance(r, str) else jsonl_line(r) for r in records), "utf-8")
     return path
 
 
@@ -100,14 +107,16 @@ def test_the_scale_decides_the_allowed_answers(tmp_path):
 
 
 def test_numeric_ids_name_the_same_query_as_text(tmp_path):
-    path = write(tmp_path / "t.jsonl", {**instruction(), "query_id": 1, "product_id": 10},
-                 instruction())
+    path = write(
+        tmp_path / "t.jsonl", {**instruction(), "query_id": 1, "product_id": 10}, instruction()
+    )
     assert problems(validate(path)) == [(2, "product_id")]
 
 
 def test_query_overlap_between_two_files_names_both_lines(tmp_path):
-    train = write(tmp_path / "train.jsonl",
-                  instruction("1"), instruction("2"), instruction("3", "11"))
+    train = write(
+        tmp_path / "train.jsonl", instruction("1"), instruction("2"), instruction("3", "11")
+    )
     other = write(tmp_path / "validation.jsonl", instruction("4"), instruction("3", "12"))
     report = validate(train, other)
     assert problems(report) == [(3, "query_id")]
@@ -127,7 +136,9 @@ def test_chat_rules(tmp_path):
     report = validate(path)
     assert report.format == "chat"
     assert problems(report) == [
-        (2, "messages[0].role"), (3, "messages[2].content"), (4, "messages"),
+        (2, "messages[0].role"),
+        (3, "messages[2].content"),
+        (4, "messages"),
     ]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import store_snapshot
 
 import storage
-from conftest import store_snapshot
 
 RECORD = {
     "query_id": 15,

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 import pytest
+from conftest import SAMPLE_FOLDER, store_snapshot
 
 import cli
 import storage
-from conftest import SAMPLE_FOLDER, store_snapshot
 
 NO_ROWS = "no rows: the file is empty or has only a header; an import needs at least one row"
 MAP = storage.ColumnMap(query="q", doc_id="d", label="rel")
@@ -93,11 +93,22 @@ def empty_judgement_ai_list(db, tmp_path):
     return path, lambda: storage.import_judgement_ai(db, path, dataset="wands-sample")
 
 
-@pytest.mark.parametrize("case", [
-    header_only_wands, empty_query_file, header_only_csv, empty_tsv, blank_jsonl,
-    parquet_without_rows, empty_instruction_file, empty_qrels, empty_topics,
-    empty_judgement_ai_list,
-], ids=lambda case: case.__name__)
+@pytest.mark.parametrize(
+    "case",
+    [
+        header_only_wands,
+        empty_query_file,
+        header_only_csv,
+        empty_tsv,
+        blank_jsonl,
+        parquet_without_rows,
+        empty_instruction_file,
+        empty_qrels,
+        empty_topics,
+        empty_judgement_ai_list,
+    ],
+    ids=lambda case: case.__name__,
+)
 def test_a_file_with_no_rows_is_the_same_error_everywhere(sample_db, tmp_path, case):
     path, run = case(sample_db, tmp_path)
     before = store_snapshot(sample_db)
@@ -112,8 +123,22 @@ def test_an_inferred_scale_takes_no_stray_grade(capsys, db, tmp_path, grade, see
     qrels, topics = tmp_path / "qrels.txt", tmp_path / "topics.tsv"
     qrels.write_text(f"1 0 a 2\n1 0 b 1\n\n1 0 c 0\n1 0 d {grade}\n")
     topics.write_text("1\toak desk\n")
-    assert cli.main(["--db", str(db), "import", "trec", str(qrels), "--topics", str(topics),
-                     "--dataset", "r"]) == 2
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(db),
+                "import",
+                "trec",
+                str(qrels),
+                "--topics",
+                str(topics),
+                "--dataset",
+                "r",
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err == (
         f"error: qrels.txt line 5, column relevance: grade {grade} is outside 0..4, the "
         "grades a scale is inferred from; if it is meant, name the scale with --scale "
@@ -127,8 +152,9 @@ def test_an_inferred_scale_takes_no_stray_grade(capsys, db, tmp_path, grade, see
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
 def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_path, number):
     table = tmp_path / "pairs.jsonl"
-    table.write_text('{"q": "oak desk", "d": "1", "rel": 1}\n'
-                     f'{{"q": "oak desk", "d": "2", "rel": {number}}}\n')
+    table.write_text(
+        f'{{"q": "oak desk", "d": "1", "rel": 1}}\n{{"q": "oak desk", "d": "2", "rel": {number}}}\n'
+    )
     with pytest.raises(storage.ImportFormatError) as refused:
         import_table(sample_db, table)
     assert str(refused.value) == (
@@ -137,18 +163,29 @@ def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_pa
     )
     instruction = tmp_path / "train.jsonl"
     description = float(number.replace("Infinity", "inf"))
-    instruction.write_text(json.dumps({
-        "query_id": 1, "product_id": 2, "instruction": "i", "output": "SCORE: 1",
-        "input": {"query": "oak desk", "product_description": description},
-    }) + "\n")
-    with pytest.raises(storage.ImportFormatError, match=(
-        rf"^train.jsonl line 1, column input.product_description: {number} is not a number"
-    )):
+    instruction.write_text(
+        json.dumps(
+            {
+                "query_id": 1,
+                "product_id": 2,
+                "instruction": "i",
+                "output": "SCORE: 1",
+                "input": {"query": "oak desk", "product_description": description},
+            }
+        )
+        + "\n"
+    )
+    with pytest.raises(
+        storage.ImportFormatError,
+        match=(rf"^train.jsonl line 1, column input.product_description: {number} is not a number"),
+    ):
         storage.import_instruction_jsonl(sample_db, instruction, dataset="i")
 
     results = tmp_path / "results.json"
-    results.write_text(f'[{{"query": "q", "doc_id": "1", "score": 1}}, '
-                       f'{{"query": "q", "doc_id": "2", "score": {number}}}]')
+    results.write_text(
+        f'[{{"query": "q", "doc_id": "1", "score": 1}}, '
+        f'{{"query": "q", "doc_id": "2", "score": {number}}}]'
+    )
     before = store_snapshot(sample_db)
     assert cli.main(["--db", str(sample_db), "import", "judgement-ai", str(results)]) == 2
     assert capsys.readouterr().err == (
@@ -161,9 +198,16 @@ def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_pa
 def test_a_nan_grade_in_parquet_is_not_taken_for_a_missing_one(db, tmp_path):
     path = tmp_path / "pairs.parquet"
     # pandas would write NaN as null; Arrow from Python values keeps it a number.
-    pa_parquet.write_table(pa.table({
-        "q": ["oak desk", "oak desk"], "d": ["1", "2"], "rel": pa.array([1.0, math.nan]),
-    }), path)
+    pa_parquet.write_table(
+        pa.table(
+            {
+                "q": ["oak desk", "oak desk"],
+                "d": ["1", "2"],
+                "rel": pa.array([1.0, math.nan]),
+            }
+        ),
+        path,
+    )
     with pytest.raises(storage.ImportFormatError) as refused:
         import_table(db, path)
     assert str(refused.value) == (

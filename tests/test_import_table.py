@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import store_snapshot
 
 import storage
-from conftest import store_snapshot
 
 ROWS = [
     {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import store_snapshot
 
 import storage
-from conftest import store_snapshot
 
 QRELS = "301 0 FT911-3 2\n301 0 FT911-7 0\n\n302 0 FT911-3 1\n302 0 LA0101-9 3\n"
 TOPICS_TSV = "301\tinternational organized crime\n302\tpoliomyelitis and post-polio\n"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_FOLDER, store_snapshot
 
 import storage
-from conftest import SAMPLE_FOLDER, store_snapshot
 
 
 def edit_line(path: Path, line: int, old: str, new: str) -> None:

@@ -23,17 +23,31 @@ DATASET = "wands-sample"
 def _fake_run(db: Path, grade_of, *, name: str = "fake") -> int:
     """A run whose judgments are `grade_of(pair)`, with peaked probabilities."""
     run_id = storage.create_run(
-        db, name=name, dataset=DATASET, backend="llama_cpp", model="m.gguf",
-        prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
+        db,
+        name=name,
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
     )
     records = []
     for pair in storage.pairs_for_judging(db, DATASET):
         grade = grade_of(pair)
         probs = [0.1, 0.1, 0.1]
         probs[grade] = 0.8
-        records.append({"pair_id": pair["pair_id"], "grade": grade, "probs": probs,
-                        "expected_grade": float(np.dot(probs, [0, 1, 2])),
-                        "confidence": 0.8, "parse_status": "logprobs", "raw_output": str(grade)})
+        records.append(
+            {
+                "pair_id": pair["pair_id"],
+                "grade": grade,
+                "probs": probs,
+                "expected_grade": float(np.dot(probs, [0, 1, 2])),
+                "confidence": 0.8,
+                "parse_status": "logprobs",
+                "raw_output": str(grade),
+            }
+        )
     storage.record_judgments(db, run_id, records)
     storage.finish_run(db, run_id, "done")
     return run_id
@@ -63,7 +77,8 @@ def test_run_report_matches_metrics_on_the_stored_labels(sample_db: Path) -> Non
 def test_a_review_makes_the_judgment_stale_and_changes_the_metrics(sample_db: Path) -> None:
     run_id = _fake_run(sample_db, _always(1))
     exact = next(
-        p for p in storage.pairs_for_judging(sample_db, DATASET)
+        p
+        for p in storage.pairs_for_judging(sample_db, DATASET)
         if storage.current_label(sample_db, p["pair_id"]).grade == 2
     )
     storage.record_review(sample_db, exact["pair_id"], author="ana", grade=1)
@@ -74,8 +89,10 @@ def test_a_review_makes_the_judgment_stale_and_changes_the_metrics(sample_db: Pa
 
 def test_compare_runs_gives_paired_differences(sample_db: Path) -> None:
     partial = _fake_run(sample_db, _always(1), name="partial")
-    truth = {p["pair_id"]: storage.current_label(sample_db, p["pair_id"]).grade
-             for p in storage.pairs_for_judging(sample_db, DATASET)}
+    truth = {
+        p["pair_id"]: storage.current_label(sample_db, p["pair_id"]).grade
+        for p in storage.pairs_for_judging(sample_db, DATASET)
+    }
     perfect = _fake_run(sample_db, lambda pair: truth[pair["pair_id"]], name="perfect")
     comparison = jobs.compare_runs(sample_db, partial, perfect, n_boot=200)
     row = comparison.differences.set_index("metric").loc["accuracy"]
@@ -89,7 +106,9 @@ def test_cli_metrics_prints_intervals_and_json(sample_db: Path, capsys) -> None:
     assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--n-boot", "50"]) == 0
     out = capsys.readouterr().out
     assert "Accuracy" in out and "0.466" in out and "Recall Exact" in out
-    assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "50"]) == 0
+    assert (
+        cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "50"]) == 0
+    )
     assert '"confusion": [' in capsys.readouterr().out
     assert cli.main(["--db", str(sample_db), "metrics", "999"]) == 2
     assert capsys.readouterr().err == "error: no judge run 999\n"
@@ -99,12 +118,23 @@ def test_cli_metrics_json_is_strict_with_undefined_metrics(sample_db: Path, caps
     """A run of one pair, judged Partial as its human did, has no defined kappa (no chance
     disagreement to compare with): --json says null, not a bare NaN."""
     run_id = storage.create_run(
-        sample_db, name="one pair", dataset=DATASET, backend="llama_cpp", model="m.gguf",
-        prompt_template="t", prompt_sha256="s", scale=[0, 1, 2],
+        sample_db,
+        name="one pair",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
     )
-    storage.record_judgments(sample_db, run_id, [
-        {"pair_id": 1, "grade": 1, "probs": [0.1, 0.8, 0.1], "parse_status": "logprobs"}])
-    assert cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "20"]) == 0
+    storage.record_judgments(
+        sample_db,
+        run_id,
+        [{"pair_id": 1, "grade": 1, "probs": [0.1, 0.8, 0.1], "parse_status": "logprobs"}],
+    )
+    assert (
+        cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "20"]) == 0
+    )
 
     def refuse(constant: str) -> None:
         raise AssertionError(f"{constant} is not JSON")
@@ -118,8 +148,15 @@ def test_cli_metrics_json_is_strict_with_undefined_metrics(sample_db: Path, caps
 
 def test_an_imported_run_cannot_be_judged_again(sample_db: Path) -> None:
     run_id = storage.create_run(
-        sample_db, name="ext", dataset=DATASET, backend="judgement-ai", model="gpt",
-        prompt_template="", prompt_sha256="", scale=[0, 1, 2], status="imported",
+        sample_db,
+        name="ext",
+        dataset=DATASET,
+        backend="judgement-ai",
+        model="gpt",
+        prompt_template="",
+        prompt_sha256="",
+        scale=[0, 1, 2],
+        status="imported",
     )
     with pytest.raises(judge.SettingsError, match="imported from judgement-ai"):
         jobs.settings_for_run(sample_db, run_id)
@@ -131,7 +168,9 @@ def test_a_model_that_cannot_load_leaves_no_run(sample_db: Path, tmp_path: Path)
         model = tmp_path / name
         model.write_bytes(content)
         with pytest.raises(judge.ModelFileError, match=str(model)):
-            jobs.judge_dataset(sample_db, dataset=DATASET, settings=judge.JudgeSettings(model=str(model)))
+            jobs.judge_dataset(
+                sample_db, dataset=DATASET, settings=judge.JudgeSettings(model=str(model))
+            )
     assert storage.list_runs(sample_db).empty
 
 
@@ -139,13 +178,18 @@ def test_a_failed_resume_setup_leaves_the_run_as_it_was(sample_db: Path) -> None
     """Resuming with a key that is not set fails before any pair: the run stays cancelled,
     not marked running or failed."""
     with FaultServer(default_fault="ok1") as server:
-        settings = judge.JudgeSettings(backend="openai", model="m", base_url=server.url,
-                                       api_key_env="JUDGE_UNSET_KEY_FOR_TEST")
+        settings = judge.JudgeSettings(
+            backend="openai", model="m", base_url=server.url, api_key_env="JUDGE_UNSET_KEY_FOR_TEST"
+        )
         with pytest.raises(judge.SettingsError, match="JUDGE_UNSET_KEY_FOR_TEST is not set"):
             jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=2)
         assert storage.list_runs(sample_db).empty
         run_id = storage.create_run(
-            sample_db, name="stopped", dataset=DATASET, split=None, status="cancelled",
+            sample_db,
+            name="stopped",
+            dataset=DATASET,
+            split=None,
+            status="cancelled",
             **settings.provenance(),
         )
         with pytest.raises(judge.SettingsError, match="JUDGE_UNSET_KEY_FOR_TEST is not set"):
@@ -159,7 +203,9 @@ KEY = "sk-store/9d2e+41"
 
 def _assert_no_table_holds_the_key(db: Path) -> None:
     with storage.connect(db) as con:
-        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        tables = [
+            t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
         assert {"judge_runs", "judgments"} <= set(tables)
         for table in tables:
             text = con.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM "{table}"').fetchall()
@@ -173,13 +219,21 @@ def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> No
     monkeypatch.setenv("JUDGE_STORE_KEY", KEY)
     with FaultServer() as server:
         settings = judge.JudgeSettings(
-            backend="openai", model="m", base_url=f"{server.url}/{KEY}/v1", mode="generate",
-            api_key_env="JUDGE_STORE_KEY", timeout_s=0.2, max_retries=0, concurrency=2,
+            backend="openai",
+            model="m",
+            base_url=f"{server.url}/{KEY}/v1",
+            mode="generate",
+            api_key_env="JUDGE_STORE_KEY",
+            timeout_s=0.2,
+            max_retries=0,
+            concurrency=2,
         )
         outcomes = []
         for fault in ("echo", "echo400", "malformed"):
             server.default_fault = fault
-            outcomes.append(jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=3))
+            outcomes.append(
+                jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=3)
+            )
         assert set(server.auth_headers) == {f"Bearer {KEY}"}
         echoed = storage.run_judgments(sample_db, outcomes[0].run_id)
         assert all('"Authorization": "Bearer ***"' in j["raw_output"] for j in echoed.values())
@@ -208,7 +262,10 @@ def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_bac
     settings = judge.JudgeSettings(n_threads=2)
     pair_ids = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:6]
     outcome = jobs.judge_dataset(
-        sample_db, dataset=DATASET, settings=settings, pair_ids=pair_ids,
+        sample_db,
+        dataset=DATASET,
+        settings=settings,
+        pair_ids=pair_ids,
         control=jobs.RunControl(backend=llama_backend),
     )
     run = storage.get_run(sample_db, outcome.run_id)
@@ -223,18 +280,30 @@ def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_bac
 
     # Two pairs failed (as a crashed backend would leave them): resume judges those only.
     failed = pair_ids[:2]
-    storage.record_judgments(sample_db, outcome.run_id, [
-        {"pair_id": p, "grade": None, "parse_status": "error", "error": "boom", "raw_output": ""}
-        for p in failed
-    ])
-    resumed = jobs.resume_run(sample_db, outcome.run_id,
-                              control=jobs.RunControl(backend=llama_backend))
+    storage.record_judgments(
+        sample_db,
+        outcome.run_id,
+        [
+            {
+                "pair_id": p,
+                "grade": None,
+                "parse_status": "error",
+                "error": "boom",
+                "raw_output": "",
+            }
+            for p in failed
+        ],
+    )
+    resumed = jobs.resume_run(
+        sample_db, outcome.run_id, control=jobs.RunControl(backend=llama_backend)
+    )
     assert (resumed.summary.judged, resumed.summary.skipped) == (2, 4)
     after = storage.run_judgments(sample_db, outcome.run_id)
     assert {p: after[p]["grade"] for p in pair_ids} == {p: judged[p]["grade"] for p in pair_ids}
 
-    rejudged = jobs.rejudge_pairs(sample_db, outcome.run_id, pair_ids[2:4],
-                                  control=jobs.RunControl(backend=llama_backend))
+    rejudged = jobs.rejudge_pairs(
+        sample_db, outcome.run_id, pair_ids[2:4], control=jobs.RunControl(backend=llama_backend)
+    )
     assert [r.pair_id for r in rejudged] == pair_ids[2:4]
     for r in rejudged:  # logprob scoring is deterministic: the same grade again
         assert r.old_grade == r.new_grade == judged[r.pair_id]["grade"]
@@ -264,6 +333,11 @@ def test_a_setup_error_after_the_model_loaded_leaves_no_run(sample_db: Path, lla
     here): the run is never recorded."""
     settings = judge.JudgeSettings(n_threads=2, mode="generate", max_tokens=7)
     with pytest.raises(judge.JudgeBackendError, match="max_tokens=7 may not leave room"):
-        jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings, limit=2,
-                           control=jobs.RunControl(backend=llama_backend))
+        jobs.judge_dataset(
+            sample_db,
+            dataset=DATASET,
+            settings=settings,
+            limit=2,
+            control=jobs.RunControl(backend=llama_backend),
+        )
     assert storage.list_runs(sample_db).empty

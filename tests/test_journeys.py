@@ -16,9 +16,6 @@ import re
 from pathlib import Path
 
 import pytest
-
-import cli
-import storage
 from app_fixtures import build_store
 from browser import (
     body_text,
@@ -42,19 +39,33 @@ from browser import (
     tab,
 )
 
+import cli
+import storage
+
 pytestmark = pytest.mark.browser
 
 DATASET = "journey-shop"
 SAMPLE = "wands-sample"
 SAMPLE_RUN = "sample fixture run"
 GRADES = {0: "Irrelevant", 1: "Partial", 2: "Exact"}
-QUERIES = ["walnut desk", "velvet sofa", "brass floor lamp", "oak bookshelf", "wool rug",
-           "linen curtains"]
+QUERIES = [
+    "walnut desk",
+    "velvet sofa",
+    "brass floor lamp",
+    "oak bookshelf",
+    "wool rug",
+    "linen curtains",
+]
 LONG = "A sturdy piece. " * 800  # 12,800 characters
 HOSTILE = "<b>bold</b> **not bold** [link](http://x)"
-PAGES = {"Overview": "Overview", "Confusion browser": "Confusion browser",
-         "Review queue": "Review queue", "Runs": "Runs", "Data": "Data",
-         "Export": "Export training data"}
+PAGES = {
+    "Overview": "Overview",
+    "Confusion browser": "Confusion browser",
+    "Review queue": "Review queue",
+    "Runs": "Runs",
+    "Data": "Data",
+    "Export": "Export training data",
+}
 
 
 def _write_pairs(path: Path) -> int:
@@ -64,11 +75,22 @@ def _write_pairs(path: Path) -> int:
     for q, query in enumerate(QUERIES):
         for p in range(6):
             grade = p % 3
-            description = LONG if (q, p) == (0, 0) else HOSTILE if (q, p) == (0, 1) else (
-                f"{query} variant {p}, {GRADES[grade].lower()} match")
-            rows.append({"search_term": query, "sku": f"sku-{q}-{p}",
-                         "name": f"{query.title()} model {p}", "description": description,
-                         "relevance": GRADES[grade]})
+            description = (
+                LONG
+                if (q, p) == (0, 0)
+                else HOSTILE
+                if (q, p) == (0, 1)
+                else (f"{query} variant {p}, {GRADES[grade].lower()} match")
+            )
+            rows.append(
+                {
+                    "search_term": query,
+                    "sku": f"sku-{q}-{p}",
+                    "name": f"{query.title()} model {p}",
+                    "description": description,
+                    "relevance": GRADES[grade],
+                }
+            )
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -113,16 +135,21 @@ def test_import_makes_the_new_dataset_active(app):
     choose(page, "import-format", "CSV / TSV / JSONL / Parquet")
     segment(page, "table-source", "path")
     fill(page, "table-path", str(tmp / "shop.csv"))
-    fill(page, "table-columns", "query=search_term,doc_id=sku,title=name,"
-                                "description=description,label=relevance")
+    fill(
+        page,
+        "table-columns",
+        "query=search_term,doc_id=sku,title=name,description=description,label=relevance",
+    )
     assert page.locator(".st-key-import-dataset input").input_value() == ""  # no default
     fill(page, "import-dataset", DATASET)
     click(page, "import")
     see(page, f"Imported into “{DATASET}”, now the active dataset.")
     assert sidebar_value(page, "Active dataset") == DATASET
     assert sidebar_value(page, "Active run") == ""
-    assert "no run yet: start one on the Runs page" in page.locator(
-        "[data-testid='stSidebar']").inner_html()
+    assert (
+        "no run yet: start one on the Runs page"
+        in page.locator("[data-testid='stSidebar']").inner_html()
+    )
     # The tab stays where the user is after the import's rerun.
     assert page.get_by_role("tab", name="Import").get_attribute("aria-selected") == "true"
     assert storage.dataset_stats(db, DATASET).pairs == n
@@ -137,8 +164,12 @@ def test_split_and_judge_the_benchmark_with_the_bundled_model(app):
     click(page, "split-benchmark")
     see(page, "Splits made.")
     assert page.get_by_role("tab", name="Splits").get_attribute("aria-selected") == "true"
-    assert _rows(db, "SELECT count(DISTINCT query_id), count(*) FROM pairs "
-                     "WHERE dataset = ? AND split = 'benchmark'", DATASET) == [(2, 12)]
+    assert _rows(
+        db,
+        "SELECT count(DISTINCT query_id), count(*) FROM pairs "
+        "WHERE dataset = ? AND split = 'benchmark'",
+        DATASET,
+    ) == [(2, 12)]
 
     open_page(page, "Runs")
     see(page, "No judge run yet")
@@ -147,12 +178,14 @@ def test_split_and_judge_the_benchmark_with_the_bundled_model(app):
     choose(page, "run-scope", "benchmark split (12 pairs)")
     fill(page, "run-name", "journey run")
     click(page, "start-run")
-    page.get_by_text(re.compile(r"finished: run #\d+, 12 judged")).first.wait_for(
-        timeout=300_000)
+    page.get_by_text(re.compile(r"finished: run #\d+, 12 judged")).first.wait_for(timeout=300_000)
     settle(page)
     [(run_id, status, judged)] = _rows(
-        db, "SELECT r.run_id, r.status, count(j.pair_id) FROM judge_runs r JOIN judgments j "
-            "USING (run_id) WHERE r.dataset = ? GROUP BY ALL", DATASET)
+        db,
+        "SELECT r.run_id, r.status, count(j.pair_id) FROM judge_runs r JOIN judgments j "
+        "USING (run_id) WHERE r.dataset = ? GROUP BY ALL",
+        DATASET,
+    )
     assert (status, judged) == ("done", 12)
     assert sidebar_value(page, "Active run").startswith(f"#{run_id} journey run")
     assert f"run={run_id}" in page.url
@@ -219,10 +252,12 @@ def test_overview_cell_pair_relabel_undo_rejudge(app):
 
 def test_long_and_hostile_text_is_shown_as_text(app):
     _, db, _, page, _ = app
-    [(long_pair,)] = _rows(db, "SELECT pair_id FROM pairs WHERE dataset = ? AND doc_id = "
-                               "'sku-0-0'", DATASET)
-    [(hostile_pair,)] = _rows(db, "SELECT pair_id FROM pairs WHERE dataset = ? AND doc_id = "
-                                  "'sku-0-1'", DATASET)
+    [(long_pair,)] = _rows(
+        db, "SELECT pair_id FROM pairs WHERE dataset = ? AND doc_id = 'sku-0-0'", DATASET
+    )
+    [(hostile_pair,)] = _rows(
+        db, "SELECT pair_id FROM pairs WHERE dataset = ? AND doc_id = 'sku-0-1'", DATASET
+    )
     fill(page, "jump-pair", str(long_pair))
     assert card_pair_id(page) == long_pair
     see(page, "Show all 12,800 characters")
@@ -291,8 +326,9 @@ def test_switching_datasets_shows_nothing_of_the_other(app):
     open_page(page, "Overview")
     choose(page, "sidebar-dataset", SAMPLE)
     assert sidebar_value(page, "Active run").startswith("#1 " + SAMPLE_RUN)
-    _only_active_dataset_on_screen(page, SAMPLE, ["journey run", "Velvet Sofa", "walnut desk",
-                                                  "finished: run"])
+    _only_active_dataset_on_screen(
+        page, SAMPLE, ["journey run", "Velvet Sofa", "walnut desk", "finished: run"]
+    )
     choose(page, "sidebar-dataset", DATASET)
     assert sidebar_value(page, "Active run").startswith(f"#{_run_id(db)} journey run")
 
@@ -307,8 +343,10 @@ def test_deleting_the_dataset_removes_it_everywhere(app):
     assert sidebar_value(page, "Active dataset") == SAMPLE
     for table in ("datasets", "queries", "documents", "pairs", "judge_runs"):
         assert _rows(db, f"SELECT count(*) FROM {table} WHERE dataset = ?", DATASET) == [(0,)]
-    assert _rows(db, "SELECT count(*) FROM judgments WHERE run_id NOT IN "
-                     "(SELECT run_id FROM judge_runs)") == [(0,)]
-    assert _rows(db, "SELECT count(*) FROM label_events WHERE pair_id NOT IN "
-                     "(SELECT pair_id FROM pairs)") == [(0,)]
+    assert _rows(
+        db, "SELECT count(*) FROM judgments WHERE run_id NOT IN (SELECT run_id FROM judge_runs)"
+    ) == [(0,)]
+    assert _rows(
+        db, "SELECT count(*) FROM label_events WHERE pair_id NOT IN (SELECT pair_id FROM pairs)"
+    ) == [(0,)]
     _only_active_dataset_on_screen(page, SAMPLE, ["journey run", "Velvet Sofa", DATASET])

@@ -57,8 +57,10 @@ def test_the_system_prompt_states_the_templates_answer_line():
     [
         (lambda: AnswerFormat("Grade: ", (0, 1)), "answer prefix 'Grade: ' is not one of"),
         (lambda: AnswerFormat("SCORE: ", (0, 10)), "grade outside 0-9"),
-        (lambda: AnswerFormat("SCORE: ", (0, 1, 2)).render(3),
-         r"grade 3 is not on the scale \(0, 1, 2\) of the answer SCORE: N"),
+        (
+            lambda: AnswerFormat("SCORE: ", (0, 1, 2)).render(3),
+            r"grade 3 is not on the scale \(0, 1, 2\) of the answer SCORE: N",
+        ),
         (lambda: answer_format("Grade it: {query}", (0, 1)), "never states the answer format"),
     ],
 )

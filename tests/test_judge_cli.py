@@ -18,8 +18,19 @@ def judge_cli(db: Path, *args: str) -> int:
 
 
 def remote_args(server: FaultServer, *extra: str) -> list[str]:
-    return ["--backend", "openai", "--model", "m", "--base-url", server.url, "--mode", "generate",
-            "--concurrency", "1", *extra]
+    return [
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--base-url",
+        server.url,
+        "--mode",
+        "generate",
+        "--concurrency",
+        "1",
+        *extra,
+    ]
 
 
 def error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -34,8 +45,11 @@ def error_line(capsys: pytest.CaptureFixture[str]) -> str:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"hello, not a model", r"error: .*notes\.txt is not a GGUF model file \(it starts with "
-         r"b'hell', not b'GGUF'\): give the path of a \.gguf file"),
+        (
+            b"hello, not a model",
+            r"error: .*notes\.txt is not a GGUF model file \(it starts with "
+            r"b'hell', not b'GGUF'\): give the path of a \.gguf file",
+        ),
         (b"GGUF" + bytes(60), r"error: llama\.cpp cannot load .*notes\.txt \(gguf_init_from_"),
     ],
     ids=["not a gguf", "damaged gguf"],
@@ -53,7 +67,9 @@ def test_a_model_file_that_cannot_load_is_one_error_and_no_run(
 @pytest.mark.parametrize("limit", ["-5", "0"])
 def test_a_limit_below_one_is_refused(sample_db: Path, capsys, limit: str) -> None:
     assert judge_cli(sample_db, "--limit", limit) == 2
-    assert error_line(capsys) == f"error: limit must be a number of pairs of at least 1, got {limit}"
+    assert (
+        error_line(capsys) == f"error: limit must be a number of pairs of at least 1, got {limit}"
+    )
     assert storage.list_runs(sample_db).empty
 
 

@@ -254,12 +254,17 @@ def test_an_8_mib_answer_is_read_up_to_the_cap_and_marked(server):
 
 
 def test_the_answer_cap_is_a_setting(server):
-    _, results = judge_all([pair(1, "ok1"), pair(2, "echo400")], remote(server, max_answer_bytes=40))
+    _, results = judge_all(
+        [pair(1, "ok1"), pair(2, "echo400")], remote(server, max_answer_bytes=40)
+    )
     assert results[1].parse_status == "unparsed" and len(results[1].raw_output) == 40
     assert results[1].error.startswith("the answer was cut at 40 bytes")
     # An error body is cut the same way, and the error says so.
     assert results[2].parse_status == "error" and len(results[2].raw_output) == 40
-    assert results[2].error.startswith("HTTP 400 from ") and "body (cut at 40 bytes): " in results[2].error
+    assert (
+        results[2].error.startswith("HTTP 400 from ")
+        and "body (cut at 40 bytes): " in results[2].error
+    )
 
 
 def test_an_answer_trickling_in_fails_at_the_timeout(server):
@@ -306,8 +311,12 @@ def test_an_echoing_server_never_gets_the_key_into_what_the_judge_hands_back(ser
     is also in the URL (as a gateway may take it), so it is in every error message."""
     monkeypatch.setenv("JUDGE_FAULT_KEY", SECRET)
     settings = remote(
-        server, base_url=f"{server.url}/{SECRET}/v1", api_key_env="JUDGE_FAULT_KEY",
-        timeout_s=0.2, max_retries=0, concurrency=1,
+        server,
+        base_url=f"{server.url}/{SECRET}/v1",
+        api_key_env="JUDGE_FAULT_KEY",
+        timeout_s=0.2,
+        max_retries=0,
+        concurrency=1,
     )
     faults = ["echo", "echo400", "malformed", "hang"]
     _, results = judge_all([pair(i, f) for i, f in enumerate(faults)], settings)

@@ -80,7 +80,10 @@ def test_logprob_prompt_ends_with_prefix_and_trailing_space():
 def test_extra_document_fields_are_placeholders():
     template = "{query} / {brand} SCORE: N"
     validate_template(template, (0, 1, 2), WANDS_FIELDS | {"brand"})
-    assert render_prompt(template, make_pair(1, brand="Acme")) == "<<<query q1>>> / <<<Acme>>> SCORE: N"
+    assert (
+        render_prompt(template, make_pair(1, brand="Acme"))
+        == "<<<query q1>>> / <<<Acme>>> SCORE: N"
+    )
 
 
 def test_unknown_placeholder_is_named_with_the_known_fields():
@@ -185,8 +188,12 @@ def test_values_of_any_type_are_fields():
 
 @pytest.mark.parametrize(
     ("text", "rendered"),
-    [("a\tb: c", "<<<a\tb: c>>>"), ("5 < 6 > 4 [x]", "<<<5 < 6 > 4 [x]>>>"),
-     ("café 日本 😀", "<<<café 日本 😀>>>"), ("a \x85 b", "<<<a b>>>")],
+    [
+        ("a\tb: c", "<<<a\tb: c>>>"),
+        ("5 < 6 > 4 [x]", "<<<5 < 6 > 4 [x]>>>"),
+        ("café 日本 😀", "<<<café 日本 😀>>>"),
+        ("a \x85 b", "<<<a b>>>"),
+    ],
 )
 def test_text_that_breaks_no_rule_is_kept_as_is(text, rendered):
     """Tabs, single angle brackets, colons and brackets are ordinary text; only a line

@@ -8,10 +8,10 @@ import shutil
 
 import pandas as pd
 import pytest
-
-import storage
 from app_fixtures import DATASET, build_store
 from conftest import store_snapshot
+
+import storage
 from storage import _manage
 
 
@@ -23,16 +23,31 @@ def built(tmp_path_factory):
     run_id = build_store(db)
     storage.record_review(db, min(storage.judged_pair_ids(db, run_id)), author="r", grade=0)
     table = folder / "shop.tsv"
-    pd.DataFrame({"q": ["oak desk", "oak desk", "lamp"], "pid": ["d1", "d2", "d3"],
-                  "rel": [2, 1, 0]}).to_csv(table, sep="\t", index=False)
-    storage.import_table(db, table, dataset="shop",
-                         columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel"))
-    shop_run = storage.create_run(db, name="shop run", dataset="shop", backend="fake",
-                                  model="fake", prompt_template="t", prompt_sha256="0" * 64,
-                                  scale=[0, 1, 2], status="done")
-    storage.record_judgments(db, shop_run, [
-        {"pair_id": p, "grade": 1, "parse_status": "ok"}
-        for p in storage.search_pair_ids(db, "shop", run_id=None)])
+    pd.DataFrame(
+        {"q": ["oak desk", "oak desk", "lamp"], "pid": ["d1", "d2", "d3"], "rel": [2, 1, 0]}
+    ).to_csv(table, sep="\t", index=False)
+    storage.import_table(
+        db, table, dataset="shop", columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel")
+    )
+    shop_run = storage.create_run(
+        db,
+        name="shop run",
+        dataset="shop",
+        backend="fake",
+        model="fake",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        scale=[0, 1, 2],
+        status="done",
+    )
+    storage.record_judgments(
+        db,
+        shop_run,
+        [
+            {"pair_id": p, "grade": 1, "parse_status": "ok"}
+            for p in storage.search_pair_ids(db, "shop", run_id=None)
+        ],
+    )
     return db, run_id, shop_run
 
 
@@ -49,7 +64,8 @@ def _rows_of(db, *, dataset=None, run_id=None, pair_ids=()) -> dict[str, int]:
     with storage.connect(db) as con:
         columns = con.execute(
             "SELECT table_name, list(column_name) FROM information_schema.columns "
-            "WHERE table_schema = 'main' GROUP BY ALL").fetchall()
+            "WHERE table_schema = 'main' GROUP BY ALL"
+        ).fetchall()
         found = {}
         for table, names in columns:
             tests = []
@@ -64,7 +80,8 @@ def _rows_of(db, *, dataset=None, run_id=None, pair_ids=()) -> dict[str, int]:
                 where = " OR ".join(t for t, _ in tests)
                 used = {name: params[name] for _, name in tests}
                 found[table] = con.execute(
-                    f"SELECT count(*) FROM {table} WHERE {where}", used).fetchone()[0]
+                    f"SELECT count(*) FROM {table} WHERE {where}", used
+                ).fetchone()[0]
     return {table: n for table, n in found.items() if n}
 
 
@@ -76,8 +93,9 @@ def _shop_snapshot(db, shop_run):
     """Every row that belongs to dataset `shop`, by table."""
     snapshot = store_snapshot(db)
     with storage.connect(db) as con:
-        pairs = {p for (p,) in con.execute(
-            "SELECT pair_id FROM pairs WHERE dataset = 'shop'").fetchall()}
+        pairs = {
+            p for (p,) in con.execute("SELECT pair_id FROM pairs WHERE dataset = 'shop'").fetchall()
+        }
     keep = {}
     for table, rows in snapshot.items():
         if table in ("datasets", "queries", "documents", "pairs", "judge_runs"):
@@ -92,10 +110,12 @@ def _shop_snapshot(db, shop_run):
 def test_footprint_counts_what_a_delete_removes(store):
     db, run_id, _ = store
     footprint = storage.dataset_footprint(db, DATASET)
-    assert footprint == storage.Footprint(queries=480, documents=174, pairs=174,
-                                          label_events=175, runs=1, judgments=174)
-    assert str(footprint) == ("480 queries, 174 documents, 174 pairs, 175 label events, "
-                              "1 judge run, 174 judgments")
+    assert footprint == storage.Footprint(
+        queries=480, documents=174, pairs=174, label_events=175, runs=1, judgments=174
+    )
+    assert str(footprint) == (
+        "480 queries, 174 documents, 174 pairs, 175 label events, 1 judge run, 174 judgments"
+    )
     assert storage.run_footprint(db, run_id) == storage.Footprint(runs=1, judgments=174)
     assert str(storage.Footprint(queries=1, pairs=1)) == "1 query, 1 pair"
     assert str(storage.Footprint()) == "nothing"
@@ -105,8 +125,16 @@ def test_delete_dataset_removes_every_row_of_it_and_nothing_else(store):
     db, run_id, shop_run = store
     pairs = _pair_ids(db, DATASET)
     before = _rows_of(db, dataset=DATASET, run_id=run_id, pair_ids=pairs)
-    assert set(before) >= {"datasets", "queries", "documents", "pairs", "label_events",
-                           "current_labels", "judge_runs", "judgments"}
+    assert set(before) >= {
+        "datasets",
+        "queries",
+        "documents",
+        "pairs",
+        "label_events",
+        "current_labels",
+        "judge_runs",
+        "judgments",
+    }
     shop = _shop_snapshot(db, shop_run)
     expected = storage.dataset_footprint(db, DATASET)
     assert storage.delete_dataset(db, DATASET) == expected
@@ -143,7 +171,8 @@ def test_delete_run_removes_the_run_and_its_judgments_only(store):
     for table in ("datasets", "queries", "documents", "pairs", "label_events", "current_labels"):
         assert after[table] == before[table]
     assert [r for r in after["judgments"] if r[0] == shop_run] == [
-        r for r in before["judgments"] if r[0] == shop_run]
+        r for r in before["judgments"] if r[0] == shop_run
+    ]
     assert storage.list_runs(db)["run_id"].tolist() == [shop_run]
     with pytest.raises(storage.NotFoundError, match=f"no judge run {run_id}"):
         storage.delete_run(db, run_id)

@@ -68,9 +68,12 @@ def test_documented_recipe_runs_on_the_storage_frame() -> None:
 def test_nullable_columns_work_without_converting() -> None:
     judged = run_frame().dropna(subset=["judge"])
     C = metrics.confusion_matrix(judged.human, judged.judge, LABELS)
-    assert C.tolist() == metrics.confusion_matrix(
-        judged.human.to_numpy(int), judged.judge.to_numpy(int), LABELS
-    ).tolist()
+    assert (
+        C.tolist()
+        == metrics.confusion_matrix(
+            judged.human.to_numpy(int), judged.judge.to_numpy(int), LABELS
+        ).tolist()
+    )
 
 
 def test_unjudged_pairs_are_refused_with_the_fix() -> None:

@@ -34,7 +34,8 @@ def test_each_kind_of_review_counts_once_under_its_word(sample_db):
     storage.undo_last_review(sample_db, p[0], author="r")  # back to imported, no review left
     assert _words(sample_db) == (4, 4, 0)
     reviewed = storage.search_pair_ids(
-        sample_db, DATASET, run_id=None, filters=storage.PairFilters(reviewed=True))
+        sample_db, DATASET, run_id=None, filters=storage.PairFilters(reviewed=True)
+    )
     assert set(reviewed) == {p[1], p[2], p[3], p[4]}
     assert storage.selection_count(sample_db, storage.Selection(kind="reviewed")) == 4
     assert storage.selection_count(sample_db, storage.Selection(kind="corrected")) == 0
@@ -43,9 +44,11 @@ def test_each_kind_of_review_counts_once_under_its_word(sample_db):
 def test_a_pair_graded_only_in_review_is_reviewed_but_neither_confirmed_nor_corrected(db, tmp_path):
     table = tmp_path / "unlabelled.tsv"
     pd.DataFrame({"q": ["oak desk", "oak desk"], "pid": ["d1", "d2"]}).to_csv(
-        table, sep="\t", index=False)
-    storage.import_table(db, table, dataset="new",
-                         columns=storage.ColumnMap.parse("query=q,doc_id=pid"))
+        table, sep="\t", index=False
+    )
+    storage.import_table(
+        db, table, dataset="new", columns=storage.ColumnMap.parse("query=q,doc_id=pid")
+    )
     first, second = storage.search_pair_ids(db, "new", run_id=None)
     storage.record_review(db, first, author="r", grade=2)
     assert _words(db, "new") == (1, 0, 0)

@@ -18,26 +18,47 @@ DATASET = "wands-sample"
 T0 = datetime(2025, 3, 1, 12, 0, 0)
 
 
-def _run(db: Path, *, split: str | None = None, pair_ids: Sequence[int] | None = None,
-         status: str = "running") -> int:
+def _run(
+    db: Path,
+    *,
+    split: str | None = None,
+    pair_ids: Sequence[int] | None = None,
+    status: str = "running",
+) -> int:
     """A run recorded as judge_dataset records one: its scope in split and params."""
     return storage.create_run(
-        db, name="elsewhere", dataset=DATASET, backend="ollama", model="m", prompt_template="t",
-        prompt_sha256="s", scale=[0, 1, 2], split=split, status=status,
+        db,
+        name="elsewhere",
+        dataset=DATASET,
+        backend="ollama",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
+        split=split,
+        status=status,
         params={"pair_ids": None if pair_ids is None else list(pair_ids)},
     )
 
 
-def _batch(db: Path, run_id: int, pair_ids: Sequence[int], at: datetime,
-           status: str = "logprobs") -> None:
+def _batch(
+    db: Path, run_id: int, pair_ids: Sequence[int], at: datetime, status: str = "logprobs"
+) -> None:
     """Record judgments of `pair_ids` as one batch written at `at`: record_judgments stamps
     the store's clock, so the test sets created_at itself."""
-    storage.record_judgments(db, run_id, [
-        {"pair_id": p, "grade": 1 if status == "logprobs" else None, "parse_status": status}
-        for p in pair_ids])
+    storage.record_judgments(
+        db,
+        run_id,
+        [
+            {"pair_id": p, "grade": 1 if status == "logprobs" else None, "parse_status": status}
+            for p in pair_ids
+        ],
+    )
     with storage.connect(db) as con:
-        con.execute("UPDATE judgments SET created_at = ? "
-                    "WHERE run_id = ? AND list_contains(?, pair_id)", [at, run_id, list(pair_ids)])
+        con.execute(
+            "UPDATE judgments SET created_at = ? WHERE run_id = ? AND list_contains(?, pair_id)",
+            [at, run_id, list(pair_ids)],
+        )
 
 
 def _set_started(db: Path, run_id: int, at: datetime) -> None:
@@ -48,10 +69,14 @@ def _set_started(db: Path, run_id: int, at: datetime) -> None:
 def _split_of_first_queries(db: Path, n_queries: int) -> list[int]:
     """Put the first `n_queries` queries in the benchmark split; returns its pair ids."""
     with storage.connect(db) as con:
-        con.execute("UPDATE pairs SET split = 'benchmark' WHERE query_id IN (SELECT DISTINCT "
-                    "query_id FROM pairs ORDER BY query_id LIMIT ?)", [n_queries])
-        rows = con.execute("SELECT pair_id FROM pairs WHERE split = 'benchmark' "
-                           "ORDER BY pair_id").fetchall()
+        con.execute(
+            "UPDATE pairs SET split = 'benchmark' WHERE query_id IN (SELECT DISTINCT "
+            "query_id FROM pairs ORDER BY query_id LIMIT ?)",
+            [n_queries],
+        )
+        rows = con.execute(
+            "SELECT pair_id FROM pairs WHERE split = 'benchmark' ORDER BY pair_id"
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -69,7 +94,12 @@ def test_a_split_run_counts_its_split_and_measures_the_recent_batches(sample_db:
 
     (tally,) = storage.run_tallies(sample_db, run_ids=[run_id], window_s=60)
     assert (tally.planned, tally.done, tally.judged, tally.failed, tally.unparsed) == (
-        len(benchmark), 31, 28, 2, 1)
+        len(benchmark),
+        31,
+        28,
+        2,
+        1,
+    )
     assert tally.first_at == T0 - timedelta(seconds=100)
     assert tally.last_at == T0 + timedelta(seconds=20)
     # The window reaches 60 s back from the newest batch: the batch at T0 opens it, and the
@@ -88,8 +118,11 @@ def test_a_split_run_counts_its_split_and_measures_the_recent_batches(sample_db:
 
 def test_a_pair_ids_run_counts_the_named_pairs_whatever_their_split(sample_db: Path) -> None:
     benchmark = _split_of_first_queries(sample_db, 2)
-    others = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)
-              if p["split"] != "benchmark"]
+    others = [
+        p["pair_id"]
+        for p in storage.pairs_for_judging(sample_db, DATASET)
+        if p["split"] != "benchmark"
+    ]
     named = [*benchmark[:3], *others[:9]]
     # The run's split is ignored when it names its pairs, as a resume ignores it.
     run_id = _run(sample_db, split="benchmark", pair_ids=named)
@@ -147,7 +180,9 @@ def test_running_progress_lists_the_running_runs_of_a_dataset(sample_db: Path) -
     assert finished not in {p.run_id for p in listed}
     # No judgment yet: silent since the start, stalled once that is long enough ago.
     assert [(p.planned, p.done, p.last_at, p.idle_s, p.stalled) for p in listed] == [
-        (174, 0, None, 60.0, False), (174, 0, None, 180.0, True)]
+        (174, 0, None, 60.0, False),
+        (174, 0, None, 180.0, True),
+    ]
     assert jobs.running_progress(sample_db, "no-such-dataset") == []
     assert not jobs.run_progress(sample_db, finished, now=T0 + timedelta(days=1)).stalled
     with pytest.raises(storage.NotFoundError):
@@ -165,14 +200,31 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
                 if n == 40:  # after at least one flush (every 32 judgments or 2 s)
                     seen["halfway"] = jobs.run_progress(sample_db, seen["run_id"])
                     seen["stored"] = len(storage.run_judgments(sample_db, seen["run_id"]))
-                emit(judge.Judgment(item.pair_id, 1, [0.1, 0.8, 0.1], 1.0, 0.8, "1",
-                                    "logprobs", None, 1.0, None, None))
+                emit(
+                    judge.Judgment(
+                        item.pair_id,
+                        1,
+                        [0.1, 0.8, 0.1],
+                        1.0,
+                        0.8,
+                        "1",
+                        "logprobs",
+                        None,
+                        1.0,
+                        None,
+                        None,
+                    )
+                )
 
     settings = judge.JudgeSettings(backend="ollama", model="m")
-    outcome = jobs.judge_dataset(sample_db, dataset=DATASET, settings=settings,
-                                 control=jobs.RunControl(
-                                     backend=HalfwayLooker(),
-                                     on_run=lambda run_id: seen.setdefault("run_id", run_id)))
+    outcome = jobs.judge_dataset(
+        sample_db,
+        dataset=DATASET,
+        settings=settings,
+        control=jobs.RunControl(
+            backend=HalfwayLooker(), on_run=lambda run_id: seen.setdefault("run_id", run_id)
+        ),
+    )
     assert seen["run_id"] == outcome.run_id
     halfway = seen["halfway"]
     assert (halfway.status, halfway.planned, halfway.done) == ("running", 174, seen["stored"])

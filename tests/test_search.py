@@ -7,9 +7,9 @@ import shutil
 
 import pandas as pd
 import pytest
+from app_fixtures import DATASET, build_store
 
 import storage
-from app_fixtures import DATASET, build_store
 
 # (query, title, description, label) rows of a small table dataset with LIKE wildcards in it.
 WILDCARD_ROWS = [
@@ -38,8 +38,14 @@ def built(tmp_path_factory):
     pd.DataFrame(WILDCARD_ROWS, columns=["q", "title", "desc", "rel"]).assign(
         pid=[f"p{i}" for i in range(len(WILDCARD_ROWS))]
     ).to_csv(table, sep="\t", index=False)
-    storage.import_table(db, table, dataset="shop", columns=storage.ColumnMap.parse(
-        "query=q,doc_id=pid,title=title,description=desc,label=rel"))
+    storage.import_table(
+        db,
+        table,
+        dataset="shop",
+        columns=storage.ColumnMap.parse(
+            "query=q,doc_id=pid,title=title,description=desc,label=rel"
+        ),
+    )
     return db, run_id, {"ann-graded": a, "bob-noted": b, "carol-undone": c, "ann-unsure": d}
 
 
@@ -100,8 +106,13 @@ def test_text_filter_matches_query_title_or_description(built, text):
 
 @pytest.mark.parametrize(
     ("text", "queries"),
-    [("50%", {"desk 50% off", "rug"}), ("a_b", {"a_b lamp", "rug"}), ("%", {"desk 50% off", "rug"}),
-     ("_", {"a_b lamp", "rug"}), ("LAMP", {"a_b lamp", "axb lamp"})],
+    [
+        ("50%", {"desk 50% off", "rug"}),
+        ("a_b", {"a_b lamp", "rug"}),
+        ("%", {"desk 50% off", "rug"}),
+        ("_", {"a_b lamp", "rug"}),
+        ("LAMP", {"a_b lamp", "axb lamp"}),
+    ],
 )
 def test_search_text_is_literal_not_a_like_pattern(built, text, queries):
     db = built[0]
@@ -113,13 +124,24 @@ def test_search_lists_every_pair_of_the_dataset_in_query_order(built):
     db, run_id, named = built
     ids = storage.search_pair_ids(db, DATASET, run_id=run_id)
     assert len(ids) == 174
-    pages = [storage.search_pairs(db, DATASET, run_id=run_id, offset=o, limit=50)
-             for o in range(0, 174, 50)]
+    pages = [
+        storage.search_pairs(db, DATASET, run_id=run_id, offset=o, limit=50)
+        for o in range(0, 174, 50)
+    ]
     rows = pd.concat([p.rows for p in pages], ignore_index=True)
     assert {p.total for p in pages} == {174}
     assert rows["pair_id"].tolist() == ids
-    assert list(rows.columns) == ["pair_id", "query_id", "query", "product_name", "split",
-                                  "human", "judge", "confidence", "stale"]
+    assert list(rows.columns) == [
+        "pair_id",
+        "query_id",
+        "query",
+        "product_name",
+        "split",
+        "human",
+        "judge",
+        "confidence",
+        "stale",
+    ]
     assert rows["query"].tolist() == sorted(rows["query"])
     labels = storage.run_labels(db, run_id).set_index("pair_id")
     joined = rows.set_index("pair_id")
@@ -135,8 +157,9 @@ def test_search_without_a_run_has_no_judge_columns_and_refuses_run_filters(built
     assert page.rows[["judge", "confidence", "stale"]].isna().all().all()
     with pytest.raises(storage.StoreError, match="confidence and stale filters read a judge run"):
         storage.search_pairs(db, DATASET, run_id=None, filters=storage.PairFilters(stale=True))
-    with pytest.raises(storage.StoreError, match=f"run {run_id} judged dataset 'wands-sample', "
-                       "not 'shop'"):
+    with pytest.raises(
+        storage.StoreError, match=f"run {run_id} judged dataset 'wands-sample', not 'shop'"
+    ):
         storage.search_pairs(db, "shop", run_id=run_id)
     with pytest.raises(storage.NotFoundError, match="no judge run 999"):
         storage.search_pair_ids(db, DATASET, run_id=999)
@@ -154,12 +177,26 @@ def test_query_pairs_sets_human_and_judge_side_by_side(built):
     db, run_id, named = built
     query_id = storage.review_card(db, named["bob-noted"]).query_id
     frame = storage.query_pairs(db, DATASET, query_id, run_id=run_id)
-    assert list(frame.columns) == ["pair_id", "doc_id", "product_name", "product_class", "human",
-                                   "judge", "confidence", "stale", "unsure", "note", "split"]
+    assert list(frame.columns) == [
+        "pair_id",
+        "doc_id",
+        "product_name",
+        "product_class",
+        "human",
+        "judge",
+        "confidence",
+        "stale",
+        "unsure",
+        "note",
+        "split",
+    ]
     with storage.connect(db) as con:
-        expected = {p for (p,) in con.execute(
-            "SELECT pair_id FROM pairs WHERE dataset = ? AND query_id = ?", [DATASET, query_id]
-        ).fetchall()}
+        expected = {
+            p
+            for (p,) in con.execute(
+                "SELECT pair_id FROM pairs WHERE dataset = ? AND query_id = ?", [DATASET, query_id]
+            ).fetchall()
+        }
     assert set(frame["pair_id"]) == expected
     keys = list(zip(-frame["human"], -frame["judge"], frame["pair_id"]))
     assert keys == sorted(keys)

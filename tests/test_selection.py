@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import storage
 from app_fixtures import DATASET, EXACT, PARTIAL, REPO, click, open_app, owned
+
+import storage
 
 OTHER = "other-shop"
 
@@ -14,25 +15,48 @@ OTHER = "other-shop"
 def _other_dataset(db: Path, tmp_path: Path) -> None:
     """A second, unjudged dataset beside the sample."""
     table = tmp_path / "other.csv"
-    table.write_text("query,sku,name,grade\nteak bench,b1,Teak garden bench,Exact\n"
-                     "teak bench,b2,Steel stool,Irrelevant\nlinen sheet,s1,Linen sheet,Exact\n")
-    storage.import_table(db, table, dataset=OTHER,
-                         columns=storage.ColumnMap.parse("query=query,doc_id=sku,title=name,"
-                                                         "label=grade"))
+    table.write_text(
+        "query,sku,name,grade\nteak bench,b1,Teak garden bench,Exact\n"
+        "teak bench,b2,Steel stool,Irrelevant\nlinen sheet,s1,Linen sheet,Exact\n"
+    )
+    storage.import_table(
+        db,
+        table,
+        dataset=OTHER,
+        columns=storage.ColumnMap.parse("query=query,doc_id=sku,title=name,label=grade"),
+    )
 
 
 def _texts(at) -> str:
-    return "\n".join(str(e.value) for kind in ("title", "caption", "info", "success", "warning",
-                                               "markdown", "text", "subheader")
-                     for e in getattr(at, kind))
+    return "\n".join(
+        str(e.value)
+        for kind in (
+            "title",
+            "caption",
+            "info",
+            "success",
+            "warning",
+            "markdown",
+            "text",
+            "subheader",
+        )
+        for e in getattr(at, kind)
+    )
 
 
 def test_a_link_opens_the_same_pair_in_its_queue(store):
     db, run_id = store
     cell = storage.cell_pair_ids(db, run_id, human=EXACT, judge=PARTIAL)
     pair_id = cell[3]
-    at = open_app(query={"dataset": DATASET, "run": str(run_id), "cell": f"{EXACT}_{PARTIAL}",
-                         "queue": f"cell:{EXACT}_{PARTIAL}", "pair": str(pair_id)})
+    at = open_app(
+        query={
+            "dataset": DATASET,
+            "run": str(run_id),
+            "cell": f"{EXACT}_{PARTIAL}",
+            "queue": f"cell:{EXACT}_{PARTIAL}",
+            "pair": str(pair_id),
+        }
+    )
     at.switch_page(str(REPO / "views" / "review.py")).run()
     assert not at.exception, at.exception
     queue = owned(at)["queue"]
@@ -54,7 +78,8 @@ def test_a_link_to_something_gone_says_so_and_shows_what_there_is(store):
     assert at.sidebar.selectbox(key="sidebar-dataset").value == DATASET
     assert [w.value for w in at.sidebar.warning] == [
         "There is no dataset named “deleted\\-long\\-ago” in this store\\: showing what this "
-        "store has instead\\."]
+        "store has instead\\."
+    ]
     assert at.query_params["dataset"] == DATASET
 
 
@@ -68,7 +93,7 @@ def test_changing_the_dataset_drops_what_belonged_to_the_old_one(store, tmp_path
     at.sidebar.selectbox(key="sidebar-dataset").select(OTHER).run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="sidebar-run").value is None
-    box = at.session_state["_owned"] if "_owned" in at.session_state else None
+    box = at.session_state.get("_owned")
     assert box is None or (box[0] == OTHER and "queue" not in box[1])
     assert [i.value for i in at.info] == ["No judge run yet: start one on the Runs page."]
     assert set(at.query_params) <= {"dataset"}
@@ -83,11 +108,25 @@ def test_changing_the_dataset_drops_what_belonged_to_the_old_one(store, tmp_path
 
 def test_a_cancelled_part_run_is_not_made_active(store):
     db, run_id = store
-    newer = storage.create_run(db, name="stopped", dataset=DATASET, backend="ollama",
-                               model="m", prompt_template="t", prompt_sha256="s",
-                               scale=[0, 1, 2], status="cancelled")
-    storage.record_judgments(db, newer, [{"pair_id": p, "grade": 1, "parse_status": "logprobs"}
-                                         for p in storage.cell_pair_ids(db, run_id)[:3]])
+    newer = storage.create_run(
+        db,
+        name="stopped",
+        dataset=DATASET,
+        backend="ollama",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
+        status="cancelled",
+    )
+    storage.record_judgments(
+        db,
+        newer,
+        [
+            {"pair_id": p, "grade": 1, "parse_status": "logprobs"}
+            for p in storage.cell_pair_ids(db, run_id)[:3]
+        ],
+    )
     at = open_app()
     run = at.sidebar.selectbox(key="sidebar-run")
     assert run.value == run_id  # the newest finished run, not the newer part-run
@@ -128,7 +167,8 @@ def test_the_baseline_and_a_head_start_from_the_runs_page(store):
     assert any("recorded, now the active run" in s.value for s in at.success)
     # The fixture run is an LLM run: a head stacks on it; the baseline itself is not offered.
     assert at.selectbox(key="stack-on").options == [
-        at.selectbox(key="stack-on").format_func(run_id)]
+        at.selectbox(key="stack-on").format_func(run_id)
+    ]
     click(at, "stack-run")
     head = storage.list_runs(db, DATASET).iloc[0]
     assert head["backend"] == "stack"

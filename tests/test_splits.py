@@ -107,8 +107,10 @@ def as_selected(pairs):
     benchmark query."""
     frame = pairs.dropna().astype({"grade": "int64"})
     return frame.assign(
-        doc_id="d" + frame["pair_id"].astype(str), query="text of " + frame["query_id"],
-        split=None, benchmark_query=False,
+        doc_id="d" + frame["pair_id"].astype(str),
+        query="text of " + frame["query_id"],
+        split=None,
+        benchmark_query=False,
     )
 
 
@@ -118,12 +120,26 @@ def as_selected(pairs):
 )
 def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, validation, seed):
     pairs = synthetic_pairs()
-    plan = storage.plan_training(pairs, TrainingRecipe(
-        cap_per_query=cap, label_shares=shares, validation_share=validation, seed=seed,
-    ), GRADES)
-    exported = curate_export(as_selected(pairs), storage.Curation(
-        cap_per_query=cap, label_shares=shares, validation_share=validation, seed=seed,
-    ), GRADES)
+    plan = storage.plan_training(
+        pairs,
+        TrainingRecipe(
+            cap_per_query=cap,
+            label_shares=shares,
+            validation_share=validation,
+            seed=seed,
+        ),
+        GRADES,
+    )
+    exported = curate_export(
+        as_selected(pairs),
+        storage.Curation(
+            cap_per_query=cap,
+            label_shares=shares,
+            validation_share=validation,
+            seed=seed,
+        ),
+        GRADES,
+    )
     assert plan.assignments.equals(
         exported.rows[["pair_id", "part"]].rename(columns={"part": "split"})
     )
@@ -215,14 +231,17 @@ def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_pa
     shares = {0: 0.3, 1: 0.4, 2: 0.3}
     storage.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
     result = jobs.export_training(
-        split_db, tmp_path / "train.jsonl",
+        split_db,
+        tmp_path / "train.jsonl",
         curation=storage.Curation(**options, label_shares=shares),
     )
     with storage.connect(split_db) as con:
-        stored = set(con.execute(
-            "SELECT query_id, doc_id, split FROM pairs "
-            "WHERE dataset = 'syn' AND split IN ('train', 'validation')"
-        ).fetchall())
+        stored = set(
+            con.execute(
+                "SELECT query_id, doc_id, split FROM pairs "
+                "WHERE dataset = 'syn' AND split IN ('train', 'validation')"
+            ).fetchall()
+        )
     exported = {
         (row["query_id"], row["product_id"], part)
         for path, part in zip(result.files, ("train", "validation"))
@@ -269,8 +288,9 @@ def test_split_warnings_say_when_a_training_split_would_be_empty(sample_db, db, 
     ]
     table = tmp_path / "unlabelled.tsv"
     table.write_text("q\tpid\noak desk\td1\n")
-    storage.import_table(db, table, dataset="bare",
-                         columns=storage.ColumnMap.parse("query=q,doc_id=pid"))
+    storage.import_table(
+        db, table, dataset="bare", columns=storage.ColumnMap.parse("query=q,doc_id=pid")
+    )
     assert storage.split_warnings(db, "bare", BenchmarkRecipe()) == [
         "the benchmark would have no pairs: the dataset has no labelled pair"
     ]

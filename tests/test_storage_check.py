@@ -4,10 +4,10 @@ broken rule, one line each, and changes nothing."""
 from __future__ import annotations
 
 import pytest
+from store_damage import damage_table, execute
 
 import cli
 import storage
-from store_damage import damage_table, execute
 
 
 @pytest.fixture
@@ -20,12 +20,20 @@ def judged_db(sample_db):
         sample_db, "wands-sample", storage.BenchmarkRecipe(queries=3, per_query=4)
     )
     run_id = storage.create_run(
-        sample_db, name="r", dataset="wands-sample", backend="baseline", model="m",
-        prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
+        sample_db,
+        name="r",
+        dataset="wands-sample",
+        backend="baseline",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="0",
+        scale=[0, 1, 2],
     )
-    storage.record_judgments(sample_db, run_id, [
-        {"pair_id": p, "grade": p % 3, "parse_status": "strict"} for p in range(1, 21)
-    ])
+    storage.record_judgments(
+        sample_db,
+        run_id,
+        [{"pair_id": p, "grade": p % 3, "parse_status": "strict"} for p in range(1, 21)],
+    )
     return sample_db
 
 
@@ -87,9 +95,12 @@ def test_a_damaged_block_is_found(judged_db, capsys):
 
 
 def test_many_problems_of_one_kind_are_counted_not_listed(judged_db):
-    execute(judged_db, "UPDATE judgments SET grade = 5 WHERE pair_id <= 15",
-            "INSERT INTO judgments (run_id, pair_id, grade, parse_status) "
-            "SELECT 1, pair_id, 5, 'strict' FROM pairs WHERE pair_id BETWEEN 21 AND 30")
+    execute(
+        judged_db,
+        "UPDATE judgments SET grade = 5 WHERE pair_id <= 15",
+        "INSERT INTO judgments (run_id, pair_id, grade, parse_status) "
+        "SELECT 1, pair_id, 5, 'strict' FROM pairs WHERE pair_id BETWEEN 21 AND 30",
+    )
     problems = [str(p) for p in storage.check_store(judged_db).problems]
     assert len(problems) == 21
     assert problems[0] == (

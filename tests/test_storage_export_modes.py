@@ -25,7 +25,9 @@ def umask():
 def test_every_export_file_has_the_umask_mode(sample_db, tmp_path, umask, mask, mode, format):
     umask(mask)
     result = jobs.export_training(
-        sample_db, tmp_path / "out" / "train.jsonl", format=format,
+        sample_db,
+        tmp_path / "out" / "train.jsonl",
+        format=format,
         curation=storage.Curation(validation_share=0.2),
     )
     written = [*result.files, result.manifest_path]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild
 
 import storage
-from conftest import SAMPLE_FOLDER, assert_label_cache_is_a_rebuild
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from store_damage import BAD_FILES, damage_table, execute
 
 import storage
 from storage._schema import SCHEMA_VERSION
-from store_damage import BAD_FILES, damage_table, execute
 
 REFUSED = "nothing was written to it; "
 
@@ -27,9 +27,11 @@ def test_a_file_that_cannot_be_a_store_is_refused_untouched(tmp_path, make):
     problem = BAD_FILES[make]
     before, mtime = beside(path), path.stat().st_mtime_ns
     for read_only in (False, True):
-        with pytest.raises(storage.StoreOpenError) as refused:
-            with storage.connect(path, read_only=read_only):
-                pass
+        with (
+            pytest.raises(storage.StoreOpenError) as refused,
+            storage.connect(path, read_only=read_only),
+        ):
+            pass
         assert str(refused.value).startswith(f"{path}: {problem}")
         assert REFUSED in str(refused.value) and "\n" not in str(refused.value)
     with pytest.raises(storage.StoreError):
@@ -40,9 +42,11 @@ def test_a_file_that_cannot_be_a_store_is_refused_untouched(tmp_path, make):
 def test_a_folder_or_a_missing_file_read_only(tmp_path):
     with pytest.raises(storage.StoreOpenError, match="a folder, not a store file; name a .duckdb"):
         storage.list_datasets(tmp_path)
-    with pytest.raises(storage.StoreOpenError, match="no such file; check the path"):
-        with storage.connect(tmp_path / "none.duckdb", read_only=True):
-            pass
+    with (
+        pytest.raises(storage.StoreOpenError, match="no such file; check the path"),
+        storage.connect(tmp_path / "none.duckdb", read_only=True),
+    ):
+        pass
     assert list(tmp_path.iterdir()) == []
 
 
@@ -59,7 +63,7 @@ def test_a_store_with_a_pending_log_of_its_own_is_opened_whole(sample_db):
     code = (
         "import os, sys; sys.path.insert(0, sys.argv[2]); import storage\n"
         "with storage.connect(sys.argv[1]) as con:\n"
-        "    con.execute(\"INSERT INTO label_events (pair_id, grade, source, author) "
+        '    con.execute("INSERT INTO label_events (pair_id, grade, source, author) '
         "VALUES (1, 0, 'review', 'ana')\")\n"
         "    os._exit(0)\n"
     )

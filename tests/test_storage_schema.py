@@ -102,8 +102,11 @@ def test_a_store_holding_a_repeated_key_stays_as_it_was(db, monkeypatch, capsys)
     """A version-3 store (no keys) that someone gave a second copy of a pair is not brought
     forward: opening it says why and changes nothing; `check` reads it and names the pair."""
     version_db(db, 3, monkeypatch)
-    execute(db, "INSERT INTO pairs (dataset, query_id, doc_id) "
-                "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1")
+    execute(
+        db,
+        "INSERT INTO pairs (dataset, query_id, doc_id) "
+        "SELECT dataset, query_id, doc_id FROM pairs WHERE pair_id = 1",
+    )
     before = db.read_bytes()
     with pytest.raises(storage.StoreOpenError, match="could not be brought to schema version 4"):
         storage.dataset_stats(db, "wands-sample")

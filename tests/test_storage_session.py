@@ -89,8 +89,13 @@ def test_a_half_read_result_does_not_stop_the_next_call(sample_db):
         with storage.connect(store) as con:
             con.execute("SELECT pair_id FROM pairs").fetchone()
         run_id = store.create_run(
-            name="r", dataset="wands-sample", backend="baseline", model="m",
-            prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
+            name="r",
+            dataset="wands-sample",
+            backend="baseline",
+            model="m",
+            prompt_template="t",
+            prompt_sha256="0",
+            scale=[0, 1, 2],
         )
         assert store.record_judgments(run_id, [{"pair_id": 1, "parse_status": "strict"}]) == 1
 
@@ -134,9 +139,18 @@ def test_released_lets_go_of_the_file_until_the_block_ends(sample_db, opened):
         store.current_label(1)
         with storage.released(sample_db):
             worker = subprocess.run(
-                [sys.executable, str(REPO / "tests" / "store_worker.py"), str(sample_db),
-                 "relabel", "1", "cli"],
-                capture_output=True, text=True, timeout=60, check=True,
+                [
+                    sys.executable,
+                    str(REPO / "tests" / "store_worker.py"),
+                    str(sample_db),
+                    "relabel",
+                    "1",
+                    "cli",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
             )
             assert worker.stdout.startswith("event ")
             storage.current_label(sample_db, 1)  # its own connection
@@ -153,8 +167,12 @@ def test_a_write_acknowledged_in_a_session_survives_kill_9(sample_db):
         "    store.current_label(2)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    process = subprocess.run([sys.executable, "-c", code, str(sample_db), str(REPO)],
-                             capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [sys.executable, "-c", code, str(sample_db), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == -signal.SIGKILL
     event = int(process.stdout.split()[0])
     assert storage.current_label(sample_db, 1).event_id == event

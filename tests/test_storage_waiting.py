@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import storage
 from conftest import assert_label_cache_is_a_rebuild
+
+import storage
 
 WORKER = Path(__file__).resolve().parent / "store_worker.py"
 
@@ -16,7 +17,10 @@ WORKER = Path(__file__).resolve().parent / "store_worker.py"
 def worker(db: Path, *args: object) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WORKER), str(db), *map(str, args)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -64,8 +68,12 @@ def test_five_processes_relabelling_at_once_lose_no_acknowledged_event(sample_db
         ]
     assert len(acknowledged) == 60
     with storage.connect(sample_db) as con:
-        stored = {row[0] for row in con.execute(
-            "SELECT event_id FROM label_events WHERE source = 'review'").fetchall()}
+        stored = {
+            row[0]
+            for row in con.execute(
+                "SELECT event_id FROM label_events WHERE source = 'review'"
+            ).fetchall()
+        }
     assert stored == set(acknowledged)
     assert_label_cache_is_a_rebuild(sample_db)
 

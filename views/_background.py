@@ -33,8 +33,9 @@ class BackgroundRun:
         def target() -> None:
             log.info("%s: started", self.label)
             try:
-                self.outcome = work(on_progress=self._set_progress, cancel=self.cancel,
-                                    on_run=self._set_run_id)
+                self.outcome = work(
+                    on_progress=self._set_progress, cancel=self.cancel, on_run=self._set_run_id
+                )
             except Exception as error:  # shown on the page; the traceback goes to the log
                 log.exception("%s: failed", self.label)
                 self.error = f"{type(error).__name__}: {error}"

@@ -32,8 +32,10 @@ def db_path() -> Path:
     return Path(os.environ.get("WORKBENCH_DB") or DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner="Opening the store (the first start imports the WANDS sample "
-                                 "and judges it with the lexical baseline)…")
+@st.cache_resource(
+    show_spinner="Opening the store (the first start imports the WANDS sample "
+    "and judges it with the lexical baseline)…"
+)
 def _opened(path: str) -> str:
     jobs.first_start(path)
     return path
@@ -85,14 +87,16 @@ def run_report(db: str, run_id: int, data_version: tuple[Any, ...]) -> jobs.RunR
 
 
 @st.cache_data(show_spinner="Comparing runs…", max_entries=16)
-def compare_runs(db: str, run_a: int, run_b: int,
-                 data_version: tuple[Any, ...]) -> jobs.RunComparison:
+def compare_runs(
+    db: str, run_a: int, run_b: int, data_version: tuple[Any, ...]
+) -> jobs.RunComparison:
     return jobs.compare_runs(db, run_a, run_b)
 
 
 @st.cache_data(max_entries=64)
-def confusion_counts(db: str, run_id: int, filters: storage.PairFilters,
-                     data_version: tuple[Any, ...]) -> pd.DataFrame:
+def confusion_counts(
+    db: str, run_id: int, filters: storage.PairFilters, data_version: tuple[Any, ...]
+) -> pd.DataFrame:
     return storage.confusion_counts(db, run_id, filters=filters)
 
 
@@ -129,10 +133,12 @@ class _OneAtATime:
 
 
 @st.cache_resource(show_spinner="Loading the judge model…", max_entries=2)
-def _local_model(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int,
-                 seed: int) -> _OneAtATime:
-    settings = judge.JudgeSettings(model=path, n_ctx=n_ctx, n_threads=n_threads,
-                                   n_gpu_layers=n_gpu_layers, seed=seed)
+def _local_model(
+    path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed: int
+) -> _OneAtATime:
+    settings = judge.JudgeSettings(
+        model=path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed
+    )
     return _OneAtATime(judge.load_backend(settings))
 
 
@@ -141,12 +147,18 @@ def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
     every session); for a remote endpoint None, so jobs builds a client with the session's key."""
     if settings.backend is not judge.Backend.LLAMA_CPP:
         return None
-    return _local_model(str(settings.model_path()), settings.n_ctx, settings.n_threads,
-                        settings.n_gpu_layers, settings.seed)
+    return _local_model(
+        str(settings.model_path()),
+        settings.n_ctx,
+        settings.n_threads,
+        settings.n_gpu_layers,
+        settings.seed,
+    )
 
 
-def run_label(run: dict[str, Any] | storage.Run, *, short: bool = False,
-              status: bool = False) -> str:
+def run_label(
+    run: dict[str, Any] | storage.Run, *, short: bool = False, status: bool = False
+) -> str:
     """How a run is named: '#3 my run (model.gguf)', '#3 my run' in figure legends, and
     with `status` its state when it is not finished ('#3 my run (model.gguf) · cancelled')."""
     if isinstance(run, storage.Run):
@@ -173,30 +185,50 @@ REVIEW_WORDS = {
 
 def dataset_summary(stats: storage.DatasetStats) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
-    labels = (("Queries with pairs", "queries_with_pairs"), ("Products", "documents"),
-              ("Pairs", "pairs"), ("Labelled", "labelled_pairs"), ("Reviewed", "reviewed_pairs"),
-              ("Confirmed", "confirmed_pairs"), ("Corrected", "corrected_pairs"))
+    labels = (
+        ("Queries with pairs", "queries_with_pairs"),
+        ("Products", "documents"),
+        ("Pairs", "pairs"),
+        ("Labelled", "labelled_pairs"),
+        ("Reviewed", "reviewed_pairs"),
+        ("Confirmed", "confirmed_pairs"),
+        ("Corrected", "corrected_pairs"),
+    )
     for col, (label, key) in zip(st.columns(len(labels)), labels):
         col.metric(label, f"{getattr(stats, key):,}", help=REVIEW_WORDS.get(label))
     if stats.queries != stats.queries_with_pairs:
-        st.caption(f"The dataset lists {plural(stats.queries, 'query')}; "
-                   f"{stats.queries - stats.queries_with_pairs:,} of them have no pairs.")
+        st.caption(
+            f"The dataset lists {plural(stats.queries, 'query')}; "
+            f"{stats.queries - stats.queries_with_pairs:,} of them have no pairs."
+        )
     left, right = st.columns(2)
-    left.dataframe(pd.DataFrame({"label": stats.scale.names,
-                                 "pairs": [stats.labels[g] for g in stats.scale.grades]}),
-                   hide_index=True)
-    right.dataframe(pd.DataFrame({s: vars(c) for s, c in stats.splits.items()}).T
-                    .rename_axis("split"))
+    left.dataframe(
+        pd.DataFrame(
+            {"label": stats.scale.names, "pairs": [stats.labels[g] for g in stats.scale.grades]}
+        ),
+        hide_index=True,
+    )
+    right.dataframe(
+        pd.DataFrame({s: vars(c) for s, c in stats.splits.items()}).T.rename_axis("split")
+    )
 
 
 def label_share_inputs(grades: list[int], names: list[str], key: str) -> dict[int, float]:
     """One target-share input per grade, side by side, equal shares by default: the label
     rebalancing of a training split or an export."""
     columns = st.columns(len(grades))
-    return {g: col.number_input(f"{name} share", 0.0, 1.0, round(1 / len(grades), 2),
-                                step=0.05, key=f"{key}-share-{g}",
-                                help="a weight: the shares are scaled to add up to 1")
-            for col, g, name in zip(columns, grades, names)}
+    return {
+        g: col.number_input(
+            f"{name} share",
+            0.0,
+            1.0,
+            round(1 / len(grades), 2),
+            step=0.05,
+            key=f"{key}-share-{g}",
+            help="a weight: the shares are scaled to add up to 1",
+        )
+        for col, g, name in zip(columns, grades, names)
+    }
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -213,6 +245,7 @@ def plural(n: int, noun: str, plural_noun: str | None = None) -> str:
     if n == 1:
         return f"1 {noun}"
     if plural_noun is None:
-        plural_noun = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" \
-            else noun + "s"
+        plural_noun = (
+            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+        )
     return f"{n:,} {plural_noun}"

@@ -18,8 +18,12 @@ GRID_COLUMNS = 3  # confusion matrices per row: wider rows squeeze the run names
 
 
 def _whiskers(frame: pd.DataFrame) -> dict:
-    return dict(type="data", symmetric=False, array=frame["high"] - frame["value"],
-                arrayminus=frame["value"] - frame["low"])
+    return dict(
+        type="data",
+        symmetric=False,
+        array=frame["high"] - frame["value"],
+        arrayminus=frame["value"] - frame["low"],
+    )
 
 
 def _colour(position: int) -> str:
@@ -31,10 +35,19 @@ def metric_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
     fig = go.Figure()
     for position, (run, metrics) in enumerate(metrics_by_run.items()):
         rows = metrics.set_index("metric").loc[list(HEADLINE)].reset_index()
-        fig.add_bar(name=run, x=list(rows["label"]), y=rows["value"], error_y=_whiskers(rows),
-                    marker_color=_colour(position))
-    fig.update_layout(barmode="group", title="Agreement with human labels (95% intervals)",
-                      yaxis_title="score", legend_title="run")
+        fig.add_bar(
+            name=run,
+            x=list(rows["label"]),
+            y=rows["value"],
+            error_y=_whiskers(rows),
+            marker_color=_colour(position),
+        )
+    fig.update_layout(
+        barmode="group",
+        title="Agreement with human labels (95% intervals)",
+        yaxis_title="score",
+        legend_title="run",
+    )
     return fig
 
 
@@ -43,10 +56,21 @@ def severe_bars(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
     fig = go.Figure()
     for position, (run, metrics) in enumerate(metrics_by_run.items()):
         rows = metrics.set_index("metric").loc[["severe_error_rate"]]
-        fig.add_bar(name=run, x=[run], y=rows["value"], error_y=_whiskers(rows),
-                    marker_color=_colour(position), showlegend=False)
-    fig.update_layout(title="Severe error rate (lower is better)", yaxis_tickformat=".1%",
-                      yaxis_rangemode="tozero", xaxis_title="run", xaxis_type="category")
+        fig.add_bar(
+            name=run,
+            x=[run],
+            y=rows["value"],
+            error_y=_whiskers(rows),
+            marker_color=_colour(position),
+            showlegend=False,
+        )
+    fig.update_layout(
+        title="Severe error rate (lower is better)",
+        yaxis_tickformat=".1%",
+        yaxis_rangemode="tozero",
+        xaxis_title="run",
+        xaxis_type="category",
+    )
     return fig
 
 
@@ -58,14 +82,25 @@ def kappa_vs_severe(metrics_by_run: Mapping[str, pd.DataFrame]) -> go.Figure:
     for position, (run, metrics) in enumerate(metrics_by_run.items()):
         m = metrics.set_index("metric")
         kappa, severe = m.loc[["kappa_quadratic"]], m.loc[["severe_error_rate"]]
-        fig.add_scatter(name=run, mode="markers", x=severe["value"], y=kappa["value"],
-                        marker=dict(size=12, color=_colour(position)),
-                        error_x=_whiskers(severe), error_y=_whiskers(kappa),
-                        hovertemplate="%{fullData.name}<br>severe error rate %{x:.1%}<br>"
-                        "quadratic kappa %{y:.3f}<extra></extra>")
-    fig.update_layout(title="Kappa vs severe error rate", xaxis_title="severe error rate",
-                      yaxis_title="quadratic kappa", xaxis_tickformat=".1%",
-                      xaxis_rangemode="tozero", legend_title="run")
+        fig.add_scatter(
+            name=run,
+            mode="markers",
+            x=severe["value"],
+            y=kappa["value"],
+            marker=dict(size=12, color=_colour(position)),
+            error_x=_whiskers(severe),
+            error_y=_whiskers(kappa),
+            hovertemplate="%{fullData.name}<br>severe error rate %{x:.1%}<br>"
+            "quadratic kappa %{y:.3f}<extra></extra>",
+        )
+    fig.update_layout(
+        title="Kappa vs severe error rate",
+        xaxis_title="severe error rate",
+        yaxis_title="quadratic kappa",
+        xaxis_tickformat=".1%",
+        xaxis_rangemode="tozero",
+        legend_title="run",
+    )
     return fig
 
 
@@ -74,10 +109,16 @@ def recall_bars(metrics_by_run: Mapping[str, pd.DataFrame], names: Mapping[int, 
     fig = go.Figure()
     for position, (run, metrics) in enumerate(metrics_by_run.items()):
         rows = metrics.set_index("metric").loc[[f"recall_{g}" for g in names]].reset_index()
-        fig.add_bar(name=run, x=list(names.values()), y=rows["value"], error_y=_whiskers(rows),
-                    marker_color=_colour(position))
-    fig.update_layout(barmode="group", title="Recall by human label", yaxis_tickformat=".0%",
-                      legend_title="run")
+        fig.add_bar(
+            name=run,
+            x=list(names.values()),
+            y=rows["value"],
+            error_y=_whiskers(rows),
+            marker_color=_colour(position),
+        )
+    fig.update_layout(
+        barmode="group", title="Recall by human label", yaxis_tickformat=".0%", legend_title="run"
+    )
     return fig
 
 
@@ -88,19 +129,34 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 def _heatmap(counts: np.ndarray, names: Sequence[str]) -> go.Heatmap:
     shares = _shares(counts)
-    text = [[f"{int(c)}<br>{s:.0%}" for c, s in zip(row, srow)]
-            for row, srow in zip(counts, shares)]
-    return go.Heatmap(z=shares, x=list(names), y=list(names), text=text,
-                      texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
-                      showscale=False, hovertemplate="human %{y}, judge %{x}: %{text}"
-                      "<extra></extra>")
+    text = [
+        [f"{int(c)}<br>{s:.0%}" for c, s in zip(row, srow)] for row, srow in zip(counts, shares)
+    ]
+    return go.Heatmap(
+        z=shares,
+        x=list(names),
+        y=list(names),
+        text=text,
+        texttemplate="%{text}",
+        colorscale="Blues",
+        zmin=0,
+        zmax=1,
+        showscale=False,
+        hovertemplate="human %{y}, judge %{x}: %{text}<extra></extra>",
+    )
 
 
 def confusion_heatmap(counts: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
     """Counts and row shares, rows human (top: the lowest grade), columns judge."""
     fig = go.Figure(_heatmap(counts, names))
-    fig.update_layout(title=title, xaxis_title="judge", yaxis_title="human",
-                      yaxis_autorange="reversed", xaxis_side="top", height=360)
+    fig.update_layout(
+        title=title,
+        xaxis_title="judge",
+        yaxis_title="human",
+        yaxis_autorange="reversed",
+        xaxis_side="top",
+        height=360,
+    )
     return fig
 
 
@@ -109,16 +165,26 @@ def confusion_grid(confusions: Mapping[str, np.ndarray], names: Sequence[str]) -
     `GRID_COLUMNS` to a row so that each keeps room for its run's name."""
     n_rows = -(-len(confusions) // GRID_COLUMNS)
     n_cols = min(len(confusions), GRID_COLUMNS)
-    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=list(confusions),
-                        horizontal_spacing=0.08, vertical_spacing=0.3 / n_rows)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=list(confusions),
+        horizontal_spacing=0.08,
+        vertical_spacing=0.3 / n_rows,
+    )
     for position, counts in enumerate(confusions.values()):
         row, col = divmod(position, n_cols)
         fig.add_trace(_heatmap(counts, names), row=row + 1, col=col + 1)
         fig.update_xaxes(title_text="judge", side="bottom", row=row + 1, col=col + 1)
         # Every matrix has the same rows: they are named once, left of each row of the grid,
         # where the names cannot run into the matrix to their left.
-        fig.update_yaxes(autorange="reversed", showticklabels=col == 0,
-                         title_text="human" if col == 0 else None, row=row + 1, col=col + 1)
+        fig.update_yaxes(
+            autorange="reversed",
+            showticklabels=col == 0,
+            title_text="human" if col == 0 else None,
+            row=row + 1,
+            col=col + 1,
+        )
     fig.update_layout(title="Confusion matrices (counts and row shares)", height=80 + 300 * n_rows)
     return fig
 
@@ -132,8 +198,12 @@ def label_distribution(frame: pd.DataFrame, names: Mapping[int, str]) -> go.Figu
     unlabelled = frame[frame["grade"].isna()]
     if len(unlabelled):
         fig.add_bar(name="no label", x=unlabelled["split"], y=unlabelled["pairs"])
-    fig.update_layout(barmode="stack", title="Label distribution by split",
-                      yaxis_title="pairs", legend_title="human label")
+    fig.update_layout(
+        barmode="stack",
+        title="Label distribution by split",
+        yaxis_title="pairs",
+        legend_title="human label",
+    )
     return fig
 
 
@@ -144,18 +214,33 @@ def reliability_diagram(reliability: pd.DataFrame) -> go.Figure:
     overlap). `reliability` is `jobs.Calibration.reliability`; ECE is the count-weighted
     mean gap."""
     fig = go.Figure()
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated",
-                    line=dict(dash="dash", color="grey"), hoverinfo="skip")
+    fig.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name="calibrated",
+        line=dict(dash="dash", color="grey"),
+        hoverinfo="skip",
+    )
     counts = reliability["count"].to_numpy(dtype=float)
     fig.add_scatter(
-        x=reliability["confidence"], y=reliability["accuracy"], mode="lines+markers",
-        name="judge", marker_size=6 + 18 * np.sqrt(counts / max(counts.max(initial=0), 1)),
+        x=reliability["confidence"],
+        y=reliability["accuracy"],
+        mode="lines+markers",
+        name="judge",
+        marker_size=6 + 18 * np.sqrt(counts / max(counts.max(initial=0), 1)),
         customdata=reliability[["bin_low", "bin_high", "count"]],
         hovertemplate="confidence (%{customdata[0]:.1f}, %{customdata[1]:.1f}]: "
         "%{customdata[2]:,} pairs, mean %{x:.3f}, right %{y:.1%}<extra></extra>",
     )
-    fig.update_layout(title="Reliability: confidence vs accuracy", xaxis_title="judge confidence "
-                      "(top grade probability)", yaxis_title="share judged right",
-                      xaxis_range=[0, 1.02], yaxis_range=[0, 1.08], yaxis_tickformat=".0%",
-                      height=380, legend_title="")
+    fig.update_layout(
+        title="Reliability: confidence vs accuracy",
+        xaxis_title="judge confidence (top grade probability)",
+        yaxis_title="share judged right",
+        xaxis_range=[0, 1.02],
+        yaxis_range=[0, 1.08],
+        yaxis_tickformat=".0%",
+        height=380,
+        legend_title="",
+    )
     return fig

@@ -63,8 +63,9 @@ def current() -> ReviewQueue | None:
     return selection.owned().get(_KEY)
 
 
-def set_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
-              start: int | None = None) -> ReviewQueue:
+def set_queue(
+    run_id: int, queue: Queue, pair_ids: list[int], title: str, start: int | None = None
+) -> ReviewQueue:
     position = pair_ids.index(start) if start in pair_ids else 0
     review = ReviewQueue(run_id, queue, list(pair_ids), title, position)
     selection.owned()[_KEY] = review
@@ -72,8 +73,9 @@ def set_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
     return review
 
 
-def open_queue(run_id: int, queue: Queue, pair_ids: list[int], title: str,
-               start: int | None = None) -> None:
+def open_queue(
+    run_id: int, queue: Queue, pair_ids: list[int], title: str, start: int | None = None
+) -> None:
     """Review exactly `pair_ids` (from `start`), on the Review queue page: a widget callback
     calls it, and the page that drew the widget calls `follow` first thing."""
     set_queue(run_id, queue, pair_ids, title, start)

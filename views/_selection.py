@@ -133,8 +133,9 @@ def default_run(runs: pd.DataFrame) -> int | None:
     return None if judged.empty else int(judged["run_id"].iloc[0])
 
 
-def resolve(datasets: list[str], runs_of: Callable[[str], pd.DataFrame]) -> tuple[str | None,
-                                                                                 pd.DataFrame]:
+def resolve(
+    datasets: list[str], runs_of: Callable[[str], pd.DataFrame]
+) -> tuple[str | None, pd.DataFrame]:
     """Make the selection valid for this store: a dataset that exists (else the first one),
     a run of that dataset (else its default run). `runs_of(dataset)` lists a dataset's runs,
     newest first; it is called once. Returns a warning for the user when the URL named

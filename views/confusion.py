@@ -22,8 +22,12 @@ PAGE_SIZE = 50
 ANY = "any"
 TRISTATE = {ANY: None, "yes": True, "no": False}
 STALE = {ANY: None, "stale only": True, "fresh only": False}
-SORTS = {"judge confidence": "confidence", "query": "query", "product name": "product_name",
-         "pair id": "pair_id"}
+SORTS = {
+    "judge confidence": "confidence",
+    "query": "query",
+    "product name": "product_name",
+    "pair id": "pair_id",
+}
 TABS = ["Matrix", "By query", "Search"]
 
 review_queue.follow()  # a row or "Review all" clicked in the last run opened a queue
@@ -36,8 +40,10 @@ version = storage.data_version(db)
 chosen = selection.current()
 
 st.title("Confusion browser")
-st.caption(f"Run {common.run_title(run)}: rows are the human label, columns the "
-           "judge's grade. Click a cell to read its pairs, and a row to review that pair.")
+st.caption(
+    f"Run {common.run_title(run)}: rows are the human label, columns the "
+    "judge's grade. Click a cell to read its pairs, and a row to review that pair."
+)
 
 
 def _set_search() -> None:
@@ -47,30 +53,63 @@ def _set_search() -> None:
 def filters_form() -> storage.PairFilters:
     """The filters over the run's pairs; the search text is part of the selection (and URL)."""
     st.session_state["search-text"] = chosen.search
-    st.text_input("Search query and product text", key="search-text", on_change=_set_search,
-                  placeholder="words from the query, the product name or its description")
+    st.text_input(
+        "Search query and product text",
+        key="search-text",
+        on_change=_set_search,
+        placeholder="words from the query, the product name or its description",
+    )
     # Keys carry the dataset: a reviewer or query class of one dataset means nothing in another.
     with st.expander("Filters", expanded=False):
         c1, c2, c3, c4 = st.columns(4)
-        query_class = c1.selectbox("Query class", [ANY, *storage.query_classes(db, dataset)],
-                                   key=f"filter-class-{dataset}", persist_state="session")
-        split = c2.selectbox("Split", [ANY, "train", "validation", "benchmark"],
-                             key=f"filter-split-{dataset}", persist_state="session")
-        low, high = c3.slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), step=0.05,
-                              key=f"filter-confidence-{dataset}", persist_state="session")
-        stale = c4.selectbox("Stale judgments", list(STALE), key=f"filter-stale-{dataset}",
-                             persist_state="session",
-                             help="stale: the label or the product changed after the judgment")
+        query_class = c1.selectbox(
+            "Query class",
+            [ANY, *storage.query_classes(db, dataset)],
+            key=f"filter-class-{dataset}",
+            persist_state="session",
+        )
+        split = c2.selectbox(
+            "Split",
+            [ANY, "train", "validation", "benchmark"],
+            key=f"filter-split-{dataset}",
+            persist_state="session",
+        )
+        low, high = c3.slider(
+            "Judge confidence",
+            0.0,
+            1.0,
+            (0.0, 1.0),
+            step=0.05,
+            key=f"filter-confidence-{dataset}",
+            persist_state="session",
+        )
+        stale = c4.selectbox(
+            "Stale judgments",
+            list(STALE),
+            key=f"filter-stale-{dataset}",
+            persist_state="session",
+            help="stale: the label or the product changed after the judgment",
+        )
         c5, c6, c7, c8 = st.columns(4)
-        reviewed = c5.selectbox("Reviewed", list(TRISTATE), key=f"filter-reviewed-{dataset}",
-                                persist_state="session",
-                                help="a reviewer graded the pair (and did not undo it)")
-        unsure = c6.selectbox("Marked unsure", list(TRISTATE), key=f"filter-unsure-{dataset}",
-                              persist_state="session")
-        note = c7.selectbox("Has a note", list(TRISTATE), key=f"filter-note-{dataset}",
-                            persist_state="session")
-        reviewer = c8.selectbox("Reviewer", [ANY, *storage.reviewers(db, dataset)],
-                                key=f"filter-reviewer-{dataset}", persist_state="session")
+        reviewed = c5.selectbox(
+            "Reviewed",
+            list(TRISTATE),
+            key=f"filter-reviewed-{dataset}",
+            persist_state="session",
+            help="a reviewer graded the pair (and did not undo it)",
+        )
+        unsure = c6.selectbox(
+            "Marked unsure", list(TRISTATE), key=f"filter-unsure-{dataset}", persist_state="session"
+        )
+        note = c7.selectbox(
+            "Has a note", list(TRISTATE), key=f"filter-note-{dataset}", persist_state="session"
+        )
+        reviewer = c8.selectbox(
+            "Reviewer",
+            [ANY, *storage.reviewers(db, dataset)],
+            key=f"filter-reviewer-{dataset}",
+            persist_state="session",
+        )
     return storage.PairFilters(
         query_class=None if query_class == ANY else query_class,
         split=None if split == ANY else split,
@@ -100,15 +139,17 @@ PAIR_COLUMNS = {
     "product_name": st.column_config.TextColumn("product", width="medium"),
     "human": st.column_config.TextColumn("human", width="small"),
     "judge": st.column_config.TextColumn("judge", width="small"),
-    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
-                                                  format="%.2f", width="small"),
+    "confidence": st.column_config.ProgressColumn(
+        "confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+    ),
     "stale": st.column_config.CheckboxColumn("stale", width="small"),
     "split": st.column_config.TextColumn("split", width="small"),
 }
 
 
-def pair_table(rows: pd.DataFrame, key: str, columns: list[str],
-               review: Callable[[int | None], None]) -> None:
+def pair_table(
+    rows: pd.DataFrame, key: str, columns: list[str], review: Callable[[int | None], None]
+) -> None:
     """The rows as a table; a click on a row calls `review` with its pair id. It runs as the
     table's callback, before the next script run, so the page is not drawn again first."""
 
@@ -117,13 +158,24 @@ def pair_table(rows: pd.DataFrame, key: str, columns: list[str],
         if clicked:
             review(int(rows["pair_id"].iloc[clicked[0]]))
 
-    st.dataframe(_with_names(rows), hide_index=True, key=key, on_select=picked,
-                 selection_mode="single-row", column_order=columns,
-                 column_config=PAIR_COLUMNS)
+    st.dataframe(
+        _with_names(rows),
+        hide_index=True,
+        key=key,
+        on_select=picked,
+        selection_mode="single-row",
+        column_order=columns,
+        column_config=PAIR_COLUMNS,
+    )
 
 
-def paged_pairs(name: str, view: tuple, fetch: Callable[[int, int], storage.CellPage],
-                columns: list[str], review: Callable[[int | None], None]) -> int:
+def paged_pairs(
+    name: str,
+    view: tuple,
+    fetch: Callable[[int, int], storage.CellPage],
+    columns: list[str],
+    review: Callable[[int | None], None],
+) -> int:
     """One page of pairs as a table with a pager below it; a click on a row or on "Review
     all" calls `review` (with the clicked pair id, or None). Each `view` (what is listed and
     how) has its own pager, so a new cell, filter or order starts on page 1. Returns the
@@ -135,8 +187,13 @@ def paged_pairs(name: str, view: tuple, fetch: Callable[[int, int], storage.Cell
         return 0
     pair_table(page.rows, f"{name}-table-{pager}", columns, review)
     st.pagination(max(1, math.ceil(page.total / PAGE_SIZE)), key=pager)
-    st.button(f"Review all {page.total:,}", key=f"review-{name}", type="primary",
-              on_click=review, args=(None,))
+    st.button(
+        f"Review all {page.total:,}",
+        key=f"review-{name}",
+        type="primary",
+        on_click=review,
+        args=(None,),
+    )
     return page.total
 
 
@@ -163,13 +220,21 @@ def matrix_tab(filters: storage.PairFilters) -> None:
             for col, judge in zip(row[1:], grades):
                 n = int(counts.loc[human, judge])
                 share = f" ({n / total:.0%})" if total else ""
-                col.button(f"{n:,}{share}", key=f"cell-{human}-{judge}", width="stretch",
-                           type="primary" if cell == (human, judge) else "secondary",
-                           disabled=n == 0, on_click=_open_cell, args=(human, judge),
-                           help=common.md(f"human {names[human]}, judge {names[judge]}"))
+                col.button(
+                    f"{n:,}{share}",
+                    key=f"cell-{human}-{judge}",
+                    width="stretch",
+                    type="primary" if cell == (human, judge) else "secondary",
+                    disabled=n == 0,
+                    on_click=_open_cell,
+                    args=(human, judge),
+                    help=common.md(f"human {names[human]}, judge {names[judge]}"),
+                )
     with heat:
-        st.plotly_chart(figures.confusion_heatmap(counts.to_numpy(), list(names.values())),
-                        key="confusion-heatmap")
+        st.plotly_chart(
+            figures.confusion_heatmap(counts.to_numpy(), list(names.values())),
+            key="confusion-heatmap",
+        )
     if cell is None:
         st.info("Pick a cell to list its pairs.")
         return
@@ -182,20 +247,32 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
     s1, s2, _ = st.columns([2, 1, 3])
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
-    descending = s2.toggle("Descending", value=True, key="cell-descending",
-                           persist_state="session")
+    descending = s2.toggle("Descending", value=True, key="cell-descending", persist_state="session")
     queue = Queue("cell", selection.format_cell(cell))
     total = paged_pairs(
-        "cell", (run_id, cell, filters, sort, descending, version),
+        "cell",
+        (run_id, cell, filters, sort, descending, version),
         lambda offset, limit: storage.confusion_cell_pairs(
-            db, run_id, human=human, judge=judge, filters=filters, sort=SORTS[sort],
-            descending=descending, offset=offset, limit=limit),
+            db,
+            run_id,
+            human=human,
+            judge=judge,
+            filters=filters,
+            sort=SORTS[sort],
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        ),
         ["pair_id", "query", "product_name", "human", "judge", "confidence", "stale", "split"],
-        lambda pair_id: open_in_review(queue, pair_id, storage.cell_pair_ids(
-            db, run_id, human=human, judge=judge, filters=filters), title))
+        lambda pair_id: open_in_review(
+            queue,
+            pair_id,
+            storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
+            title,
+        ),
+    )
     if total:
-        st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. "
-                   "Click a row to review it.")
+        st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. Click a row to review it.")
     else:
         st.info("No pairs in this cell with these filters.")
 
@@ -209,44 +286,75 @@ def query_tab() -> None:
     if choices.empty:
         st.info("This dataset has no queries with pairs.")
         return
-    labels = dict(zip(choices["query_id"],
-                      choices["query"] + " (" + choices["pairs"].map(
-                          lambda n: common.plural(n, "product")) + ")"))
+    labels = dict(
+        zip(
+            choices["query_id"],
+            choices["query"]
+            + " ("
+            + choices["pairs"].map(lambda n: common.plural(n, "product"))
+            + ")",
+        )
+    )
     if chosen.query_id in labels:
         st.session_state["query-pick"] = chosen.query_id
-    st.selectbox("Query", list(labels), format_func=labels.get, key="query-pick", index=None,
-                 on_change=_pick_query, placeholder="type to find a query")
+    st.selectbox(
+        "Query",
+        list(labels),
+        format_func=labels.get,
+        key="query-pick",
+        index=None,
+        on_change=_pick_query,
+        placeholder="type to find a query",
+    )
     if chosen.query_id not in labels:
         st.info("Pick a query to see all its products with their human and judge grades.")
         return
     rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
-    st.caption(f"Every product of this query: the human label and run "
-               f"{common.run_title(run)}'s grade side by side. Click a row to review it.")
-    pair_table(rows, f"query-table-{chosen.query_id}",
-               ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
-               lambda pair_id: open_in_review(
-                   Queue("query", chosen.query_id), pair_id, rows["pair_id"].tolist(),
-                   f"the products of query “{labels[chosen.query_id]}”"))
+    st.caption(
+        f"Every product of this query: the human label and run "
+        f"{common.run_title(run)}'s grade side by side. Click a row to review it."
+    )
+    pair_table(
+        rows,
+        f"query-table-{chosen.query_id}",
+        ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
+        lambda pair_id: open_in_review(
+            Queue("query", chosen.query_id),
+            pair_id,
+            rows["pair_id"].tolist(),
+            f"the products of query “{labels[chosen.query_id]}”",
+        ),
+    )
 
 
 def search_tab() -> None:
     if not chosen.search:
-        st.info("Type words in the search box above to find pairs anywhere in the dataset, "
-                "judged or not.")
+        st.info(
+            "Type words in the search box above to find pairs anywhere in the dataset, "
+            "judged or not."
+        )
         return
     text_only = storage.PairFilters(text=chosen.search)
     queue = Queue("search", chosen.search)
     total = paged_pairs(
-        "search", (chosen.search, run_id, version),
-        lambda offset, limit: storage.search_pairs(db, dataset, run_id=run_id,
-                                                   filters=text_only, offset=offset,
-                                                   limit=limit),
+        "search",
+        (chosen.search, run_id, version),
+        lambda offset, limit: storage.search_pairs(
+            db, dataset, run_id=run_id, filters=text_only, offset=offset, limit=limit
+        ),
         ["pair_id", "query", "product_name", "human", "judge", "confidence", "split"],
-        lambda pair_id: open_in_review(queue, pair_id, storage.search_pair_ids(
-            db, dataset, run_id=run_id, filters=text_only), f"pairs containing “{chosen.search}”"))
+        lambda pair_id: open_in_review(
+            queue,
+            pair_id,
+            storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
+            f"pairs containing “{chosen.search}”",
+        ),
+    )
     if total:
-        st.caption(f"{common.plural(total, 'pair')} contain “{common.md(chosen.search)}”. "
-                   "Click a row to review it.")
+        st.caption(
+            f"{common.plural(total, 'pair')} contain “{common.md(chosen.search)}”. "
+            "Click a row to review it."
+        )
     else:
         st.info("No pair's query or product text contains this.")
 

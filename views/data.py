@@ -36,8 +36,9 @@ def _done(message: str, details: object = "", *, dataset: object = _SAME) -> Non
 def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None:
     """The chosen file(s): uploaded (kept in a temporary folder under their own names) or
     typed as a path. None until the user gave them."""
-    source = st.segmented_control(f"{label}: from", ["upload", "path"], default="upload",
-                                  required=True, key=f"{key}-source")
+    source = st.segmented_control(
+        f"{label}: from", ["upload", "path"], default="upload", required=True, key=f"{key}-source"
+    )
     if source == "path":
         text = st.text_input(f"{label} path", key=f"{key}-path")
         return [Path(text).expanduser()] if text else None
@@ -52,8 +53,9 @@ def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None
 
 
 def _wands() -> Callable[[str], storage.ImportSummary] | None:
-    files = _files("WANDS folder (or its query.csv, product.csv, label.csv)", "wands",
-                   multiple=True)
+    files = _files(
+        "WANDS folder (or its query.csv, product.csv, label.csv)", "wands", multiple=True
+    )
     if not files:
         return None
     folder = files[0] if files[0].is_dir() else files[0].parent
@@ -62,16 +64,23 @@ def _wands() -> Callable[[str], storage.ImportSummary] | None:
 
 def _table() -> Callable[[str], storage.ImportSummary] | None:
     files = _files("Table (CSV, TSV, JSONL or Parquet)", "table")
-    columns = st.text_input("Column mapping (our name=your column)", key="table-columns",
-                            placeholder="query=search_term,doc_id=product_uid,"
-                                        "title=product_name,label=relevance")
-    labels = st.text_input("Label mapping (optional)", key="table-labels",
-                           placeholder="Exact=2,Partial=1,Irrelevant=0")
+    columns = st.text_input(
+        "Column mapping (our name=your column)",
+        key="table-columns",
+        placeholder="query=search_term,doc_id=product_uid,title=product_name,label=relevance",
+    )
+    labels = st.text_input(
+        "Label mapping (optional)", key="table-labels", placeholder="Exact=2,Partial=1,Irrelevant=0"
+    )
     if not files or not columns:
         return None
     return lambda dataset: storage.import_table(
-        db, files[0], dataset=dataset, columns=storage.ColumnMap.parse(columns),
-        labels=storage.parse_label_map(labels) if labels else None)
+        db,
+        files[0],
+        dataset=dataset,
+        columns=storage.ColumnMap.parse(columns),
+        labels=storage.parse_label_map(labels) if labels else None,
+    )
 
 
 def _instruction() -> Callable[[str], storage.ImportSummary] | None:
@@ -89,21 +98,31 @@ def _trec() -> Callable[[str], storage.ImportSummary] | None:
     return lambda dataset: storage.import_trec(db, qrels[0], topics=topics[0], dataset=dataset)
 
 
-FORMATS = {"WANDS folder": _wands, "CSV / TSV / JSONL / Parquet": _table,
-           "instruction JSONL (the seed's export)": _instruction, "TREC qrels": _trec}
+FORMATS = {
+    "WANDS folder": _wands,
+    "CSV / TSV / JSONL / Parquet": _table,
+    "instruction JSONL (the seed's export)": _instruction,
+    "TREC qrels": _trec,
+}
 
 
 def import_section() -> None:
     kind = st.selectbox("Format", list(FORMATS), key="import-format")
     importer = FORMATS[kind]()
     existing = [d["dataset"] for d in storage.list_datasets(db)]
-    dataset = st.text_input("Dataset name", key="import-dataset",
-                            placeholder="a new name, or an existing dataset to add to").strip()
+    dataset = st.text_input(
+        "Dataset name",
+        key="import-dataset",
+        placeholder="a new name, or an existing dataset to add to",
+    ).strip()
     if dataset in existing:
-        st.caption(f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
-                   "are kept, changed labels become new label events).")
-    if not st.button("Import", type="primary", key="import",
-                     disabled=importer is None or not dataset):
+        st.caption(
+            f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
+            "are kept, changed labels become new label events)."
+        )
+    if not st.button(
+        "Import", type="primary", key="import", disabled=importer is None or not dataset
+    ):
         return
     try:
         summary = importer(dataset)
@@ -143,11 +162,15 @@ def splits_section(dataset: str) -> None:
     per_query = c2.number_input("Pairs per query", 1, 1_000, 10, key="bench-per-query")
     minimum = c3.number_input("At least, of each label", 0, 100, 2, key="bench-min")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="bench-seed")
-    recipe = storage.BenchmarkRecipe(queries=queries, per_query=per_query,
-                                     min_per_label=minimum, seed=seed)
+    recipe = storage.BenchmarkRecipe(
+        queries=queries, per_query=per_query, min_per_label=minimum, seed=seed
+    )
     allowed = _guard(recipe, "split-benchmark")
-    if st.button("Pick the benchmark (clears the dataset's splits)", key="split-benchmark",
-                 disabled=not allowed):
+    if st.button(
+        "Pick the benchmark (clears the dataset's splits)",
+        key="split-benchmark",
+        disabled=not allowed,
+    ):
         _report(lambda: storage.split_benchmark(db, dataset, recipe))
 
     st.subheader("Training and validation: the other queries")
@@ -155,17 +178,18 @@ def splits_section(dataset: str) -> None:
     grades, names = list(scale.grades), list(scale.names)
     c1, c2, c3 = st.columns(3)
     cap = c1.number_input("Cap per query (0: none)", 0, 10_000, 12, key="train-cap")
-    validation = c2.number_input("Validation share of queries", 0.0, 0.9, 0.1, step=0.05,
-                                 key="train-validation")
+    validation = c2.number_input(
+        "Validation share of queries", 0.0, 0.9, 0.1, step=0.05, key="train-validation"
+    )
     train_seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train-seed")
     shares = None
     if st.toggle("Rebalance to target label shares", key="train-rebalance"):
         shares = common.label_share_inputs(grades, names, "train")
-    recipe = storage.TrainingRecipe(cap_per_query=cap or None, label_shares=shares,
-                                    validation_share=validation, seed=train_seed)
+    recipe = storage.TrainingRecipe(
+        cap_per_query=cap or None, label_shares=shares, validation_share=validation, seed=train_seed
+    )
     allowed = _guard(recipe, "split-training")
-    if st.button("Make train and validation splits", key="split-training",
-                 disabled=not allowed):
+    if st.button("Make train and validation splits", key="split-training", disabled=not allowed):
         _report(lambda: storage.split_training(db, dataset, recipe))
 
 
@@ -182,11 +206,18 @@ def manage_section(dataset: str) -> None:
             return
         _done(f"“{dataset}” renamed to “{name}”.", dataset=name)
     footprint = storage.dataset_footprint(db, dataset)
-    goes = ", ".join(common.plural(n, noun) for n, noun in (
-        (footprint.pairs, "pair"), (footprint.label_events, "label event"),
-        (footprint.runs, "run"), (footprint.judgments, "judgment")))
-    sure = st.checkbox(f"Delete “{common.md(dataset)}” with its {goes}",
-                       key=f"delete-dataset-sure-{dataset}")
+    goes = ", ".join(
+        common.plural(n, noun)
+        for n, noun in (
+            (footprint.pairs, "pair"),
+            (footprint.label_events, "label event"),
+            (footprint.runs, "run"),
+            (footprint.judgments, "judgment"),
+        )
+    )
+    sure = st.checkbox(
+        f"Delete “{common.md(dataset)}” with its {goes}", key=f"delete-dataset-sure-{dataset}"
+    )
     if st.button("Delete dataset", key="delete-dataset", disabled=not sure):
         try:
             storage.delete_dataset(db, dataset)
@@ -212,8 +243,9 @@ def check_section() -> None:
 
 
 dataset = common.active_dataset()
-stats_tab, splits_tab, import_tab = st.tabs(["Dataset", "Splits", "Import"], key="data-tab",
-                                            bind="query-params")
+stats_tab, splits_tab, import_tab = st.tabs(
+    ["Dataset", "Splits", "Import"], key="data-tab", bind="query-params"
+)
 if import_tab.open:
     with import_tab:
         import_section()

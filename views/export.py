@@ -12,7 +12,6 @@ import streamlit as st
 import jobs
 import judge
 import storage
-
 from views import _common as common
 from views import _selection as selection
 
@@ -48,34 +47,46 @@ if kind == "judge_wrong":
     st.caption(f"Run {common.run_title(storage.get_run(db, run_id))}")
     cells = [EVERY_CELL, *((h, j) for h in grades for j in grades if h != j)]
     chosen_cell = st.selectbox(
-        "Confusion cell", cells, key="export-cell",
-        format_func=lambda c: c if c == EVERY_CELL
-        else f"human {grade_name[c[0]]}, judged {grade_name[c[1]]}",
+        "Confusion cell",
+        cells,
+        key="export-cell",
+        format_func=lambda c: (
+            c if c == EVERY_CELL else f"human {grade_name[c[0]]}, judged {grade_name[c[1]]}"
+        ),
     )
     cell = None if chosen_cell == EVERY_CELL else chosen_cell
 left, right = st.columns(2)
 split = left.selectbox("Split", [ANY, "train", "validation"], key="export-split")
-query_classes = right.multiselect("Query classes (none: all)",
-                                  storage.query_classes(db, dataset), key="export-classes")
+query_classes = right.multiselect(
+    "Query classes (none: all)", storage.query_classes(db, dataset), key="export-classes"
+)
 
 st.subheader("Format")
-format = FORMATS[st.radio("Format", list(FORMATS), key="export-format",
-                          label_visibility="collapsed")]
+format = FORMATS[
+    st.radio("Format", list(FORMATS), key="export-format", label_visibility="collapsed")
+]
 templates = {t.name: t for t in judge.list_templates()}
 # The first template on the dataset's scale: another one is refused by the export.
 on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
 template_name = st.selectbox(
-    "Prompt template", list(templates),
-    index=list(templates).index(on_scale[0]) if on_scale else 0, key="export-template",
+    "Prompt template",
+    list(templates),
+    index=list(templates).index(on_scale[0]) if on_scale else 0,
+    key="export-template",
 )
-st.caption(common.md(f"{templates[template_name].description} Each record holds the prompt "
-                     "the judge reads with this template and the answer line it writes."))
+st.caption(
+    common.md(
+        f"{templates[template_name].description} Each record holds the prompt "
+        "the judge reads with this template and the answer line it writes."
+    )
+)
 
 st.subheader("Curation")
 c1, c2, c3 = st.columns(3)
 cap = c1.number_input("Cap per query (0: none)", min_value=0, value=0, key="export-cap")
-validation_share = c2.slider("Validation share of queries", 0.0, 0.5, 0.0, step=0.05,
-                             key="export-validation")
+validation_share = c2.slider(
+    "Validation share of queries", 0.0, 0.5, 0.0, step=0.05, key="export-validation"
+)
 seed = c3.number_input("Seed", min_value=0, value=0, key="export-seed")
 rebalance = None
 if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
@@ -84,20 +95,29 @@ file_name = st.text_input("File name", "train.jsonl", key="export-name")
 folder = Path(db).parent / "exports"
 st.caption(f"Written to {common.md(folder)}; a validation file and the manifest go beside it.")
 
-chosen = storage.Selection(kind=kind, dataset=dataset, run_id=run_id, cell=cell,
-                           split=None if split == ANY else split,
-                           query_classes=tuple(query_classes))
-st.caption(f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before "
-           "curation.")
+chosen = storage.Selection(
+    kind=kind,
+    dataset=dataset,
+    run_id=run_id,
+    cell=cell,
+    split=None if split == ANY else split,
+    query_classes=tuple(query_classes),
+)
+st.caption(
+    f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
+)
 if st.button("Export", type="primary", key="export-run"):
     try:
         result = jobs.export_training(
-            db, folder / Path(file_name or "train.jsonl").name,
+            db,
+            folder / Path(file_name or "train.jsonl").name,
             selection=chosen,
             format=format,
             curation=storage.Curation(
-                cap_per_query=int(cap) or None, label_shares=rebalance,
-                validation_share=validation_share, seed=int(seed),
+                cap_per_query=int(cap) or None,
+                label_shares=rebalance,
+                validation_share=validation_share,
+                seed=int(seed),
             ),
             template_name=template_name,
         )
@@ -118,24 +138,49 @@ def _labels(counts: dict) -> str:
 
 st.subheader("Result")
 manifest = result.manifest
-st.success(f"{common.plural(manifest['counts']['exported'], 'pair')} exported in the "
-           f"{manifest['format']} format (of "
-           f"{common.plural(manifest['counts']['selected'], 'pair')} selected).")
-st.dataframe(pd.DataFrame([{"file": f["name"], "pairs": f["rows"], "queries": f["queries"],
-                            "labels": _labels(f["labels"]), "sha256": f["sha256"][:12]}
-                           for f in manifest["files"]]), hide_index=True)
-dropped = {reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
-           for reason, n in manifest["counts"]["dropped"].items()}
+st.success(
+    f"{common.plural(manifest['counts']['exported'], 'pair')} exported in the "
+    f"{manifest['format']} format (of "
+    f"{common.plural(manifest['counts']['selected'], 'pair')} selected)."
+)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "file": f["name"],
+                "pairs": f["rows"],
+                "queries": f["queries"],
+                "labels": _labels(f["labels"]),
+                "sha256": f["sha256"][:12],
+            }
+            for f in manifest["files"]
+        ]
+    ),
+    hide_index=True,
+)
+dropped = {
+    reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
+    for reason, n in manifest["counts"]["dropped"].items()
+}
 dropped = {reason: n for reason, n in dropped.items() if n}
 if dropped:
-    st.caption("Left out: " + "; ".join(f"{common.plural(n, 'pair')} ({common.md(reason)})"
-                                         for reason, n in dropped.items()))
+    st.caption(
+        "Left out: "
+        + "; ".join(
+            f"{common.plural(n, 'pair')} ({common.md(reason)})" for reason, n in dropped.items()
+        )
+    )
 for path in (*result.files, result.manifest_path):
     if not path.exists():
         st.warning(f"{common.md(path)} is gone: export again.")
         continue
-    st.download_button(f"Download {path.name}", path.read_bytes(), file_name=path.name,
-                       mime="application/json", key=f"download-{path.name}")
+    st.download_button(
+        f"Download {path.name}",
+        path.read_bytes(),
+        file_name=path.name,
+        mime="application/json",
+        key=f"download-{path.name}",
+    )
 for path in result.files:
     with open(path, encoding="utf-8") as file:
         head = "".join(itertools.islice(file, PREVIEW_LINES))

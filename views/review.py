@@ -29,17 +29,24 @@ def _build(spec: Queue) -> tuple[list[int], str]:
     """The pair ids and title of the queue `spec` over the active run."""
     if spec.kind == "cell":
         human, judge = selection.parse_cell(spec.value)
-        return (storage.cell_pair_ids(db, run_id, human=human, judge=judge),
-                f"human {names.get(human, human)} × judge {names.get(judge, judge)}")
+        return (
+            storage.cell_pair_ids(db, run_id, human=human, judge=judge),
+            f"human {names.get(human, human)} × judge {names.get(judge, judge)}",
+        )
     if spec.kind == "search":
-        return (storage.search_pair_ids(db, dataset, run_id=run_id,
-                                        filters=storage.PairFilters(text=spec.value)),
-                f"pairs containing “{spec.value}”")
+        return (
+            storage.search_pair_ids(
+                db, dataset, run_id=run_id, filters=storage.PairFilters(text=spec.value)
+            ),
+            f"pairs containing “{spec.value}”",
+        )
     if spec.kind == "query":
         rows = storage.query_pairs(db, dataset, spec.value, run_id=run_id)
         return rows["pair_id"].tolist(), f"the products of query {spec.value}"
-    return (storage.cell_pair_ids(db, run_id, disagreeing=True),
-            "every pair where the judge disagrees with the human label")
+    return (
+        storage.cell_pair_ids(db, run_id, disagreeing=True),
+        "every pair where the judge disagrees with the human label",
+    )
 
 
 def _in_dataset(pair_id: int) -> bool:
@@ -62,8 +69,10 @@ if wanted is not None and wanted != review.pair_id:
 selection.publish()
 
 st.title("Review queue")
-st.caption(f"Run {common.run_title(run)}: "
-           f"{common.md(review.title)}, {common.plural(len(review.pair_ids), 'pair')}.")
+st.caption(
+    f"Run {common.run_title(run)}: "
+    f"{common.md(review.title)}, {common.plural(len(review.pair_ids), 'pair')}."
+)
 
 
 def _search() -> None:
@@ -78,18 +87,24 @@ def _jump() -> None:
     if _in_dataset(int(pair_id)):
         selection.update(pair_id=int(pair_id))
     else:
-        st.session_state["review-error"] = (f"pair {int(pair_id)} is not a pair of the "
-                                            f"dataset “{dataset}”")
+        st.session_state["review-error"] = (
+            f"pair {int(pair_id)} is not a pair of the dataset “{dataset}”"
+        )
 
 
 find, jump, author_col = st.columns([3, 1, 1], vertical_alignment="bottom")
 st.session_state["review-search"] = chosen.queue.value if chosen.queue.kind == "search" else ""
-find.text_input("Find pairs (query or product text): the queue becomes the results",
-                key="review-search", on_change=_search)
-jump.number_input("Jump to pair id", min_value=1, step=1, value=None, key="jump-pair",
-                  on_change=_jump)
-author = author_col.text_input("Reviewer", value="reviewer", key="reviewer",
-                               persist_state="session")
+find.text_input(
+    "Find pairs (query or product text): the queue becomes the results",
+    key="review-search",
+    on_change=_search,
+)
+jump.number_input(
+    "Jump to pair id", min_value=1, step=1, value=None, key="jump-pair", on_change=_jump
+)
+author = author_col.text_input(
+    "Reviewer", value="reviewer", key="reviewer", persist_state="session"
+)
 if not review.pair_ids:
     st.info("Nothing to review here: pick a cell on the Confusion browser page, or search.")
     st.stop()
@@ -145,14 +160,21 @@ def _show_pair(card: storage.ReviewCard) -> None:
     _text_field("Product description", card.product_description)
     for key, value in card.extra_fields.items():
         _text_field(key, value)
-    st.caption(common.md(f"pair {card.pair_id} · query {card.query_id} · "
-                         f"product {card.doc_id} · split {card.split or 'unassigned'}"))
+    st.caption(
+        common.md(
+            f"pair {card.pair_id} · query {card.query_id} · "
+            f"product {card.doc_id} · split {card.split or 'unassigned'}"
+        )
+    )
 
 
 def _show_labels(card: storage.ReviewCard) -> None:
     label = card.label
-    st.metric("Human label", _grade_name(label.grade if label else None),
-              help="the newest label event that is not undone")
+    st.metric(
+        "Human label",
+        _grade_name(label.grade if label else None),
+        help="the newest label event that is not undone",
+    )
     if label and label.unsure:
         st.warning("marked unsure")
     if label and label.note:
@@ -165,35 +187,47 @@ def _show_history(card: storage.ReviewCard) -> None:
     if len(history):
         history["grade"] = history["grade"].map(_grade_name)
         st.caption("History, newest first")
-        st.dataframe(history.iloc[::-1], hide_index=True,
-                     column_order=["grade", "author", "source", "note", "unsure", "reverted",
-                                   "created_at", "event_id"],
-                     column_config={
-                         "grade": st.column_config.TextColumn("grade", width="small"),
-                         "author": st.column_config.TextColumn("by", width="small"),
-                         "source": st.column_config.TextColumn("source", width="small"),
-                         "note": st.column_config.TextColumn("note", width="large"),
-                         "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
-                         "reverted": st.column_config.CheckboxColumn("undone", width="small"),
-                         "created_at": st.column_config.DatetimeColumn(
-                             "when", format="YYYY-MM-DD HH:mm", width="small"),
-                         "event_id": st.column_config.NumberColumn("event", width="small"),
-                     })
+        st.dataframe(
+            history.iloc[::-1],
+            hide_index=True,
+            column_order=[
+                "grade",
+                "author",
+                "source",
+                "note",
+                "unsure",
+                "reverted",
+                "created_at",
+                "event_id",
+            ],
+            column_config={
+                "grade": st.column_config.TextColumn("grade", width="small"),
+                "author": st.column_config.TextColumn("by", width="small"),
+                "source": st.column_config.TextColumn("source", width="small"),
+                "note": st.column_config.TextColumn("note", width="large"),
+                "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
+                "reverted": st.column_config.CheckboxColumn("undone", width="small"),
+                "created_at": st.column_config.DatetimeColumn(
+                    "when", format="YYYY-MM-DD HH:mm", width="small"
+                ),
+                "event_id": st.column_config.NumberColumn("event", width="small"),
+            },
+        )
 
 
 def _show_judgment(judgment: storage.CardJudgment | None) -> None:
     if judgment is None:
         st.info("This run has no judgment for this pair.")
         return
-    st.metric("Judge", _grade_name(judgment.grade),
-              help=f"parse status {judgment.parse_status}")
+    st.metric("Judge", _grade_name(judgment.grade), help=f"parse status {judgment.parse_status}")
     if judgment.stale:
         st.warning("stale: the label or the product changed after this judgment")
     for grade, p in zip(names, judgment.probs or []):
         st.progress(min(max(float(p), 0.0), 1.0), text=common.md(f"{names[grade]}: {p:.1%}"))
     if judgment.expected_grade is not None:
-        st.caption(f"expected grade {judgment.expected_grade:.2f} · "
-                   f"confidence {judgment.confidence:.2f}")
+        st.caption(
+            f"expected grade {judgment.expected_grade:.2f} · confidence {judgment.confidence:.2f}"
+        )
     if judgment.error:
         st.error(common.md(judgment.error))
     st.caption("Raw model output")
@@ -203,10 +237,24 @@ def _show_judgment(judgment: storage.CardJudgment | None) -> None:
 def _actions(pair_id: int) -> None:
     buttons = st.columns(len(names) + 2)
     for i, (col, (grade, name)) in enumerate(zip(buttons, names.items()), start=1):
-        col.button(common.md(name), key=f"grade-{pair_id}-{grade}", shortcut=str(i),
-                   width="stretch", on_click=_review, args=(pair_id,), kwargs={"grade": grade})
-    buttons[-2].button("Unsure", key=f"unsure-{pair_id}", shortcut="U", width="stretch",
-                       on_click=_review, args=(pair_id,), kwargs={"unsure": True})
+        col.button(
+            common.md(name),
+            key=f"grade-{pair_id}-{grade}",
+            shortcut=str(i),
+            width="stretch",
+            on_click=_review,
+            args=(pair_id,),
+            kwargs={"grade": grade},
+        )
+    buttons[-2].button(
+        "Unsure",
+        key=f"unsure-{pair_id}",
+        shortcut="U",
+        width="stretch",
+        on_click=_review,
+        args=(pair_id,),
+        kwargs={"unsure": True},
+    )
     buttons[-1].button("Undo", key="undo", shortcut="Z", width="stretch", on_click=_undo)
     note, save = st.columns([4, 1], vertical_alignment="bottom")
     note.text_input("Note (saved with the next grade, or on its own)", key=f"note-{pair_id}")
@@ -217,21 +265,31 @@ def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
     bar = st.progress(0.0, text=f"re-judging {len(pair_ids)} pairs…")
 
     def progress(p) -> None:
-        bar.progress(p.done / max(p.total, 1), text=f"{p.done}/{p.total} pairs, "
-                     f"{p.pairs_per_s:.1f} pairs/s")
+        bar.progress(
+            p.done / max(p.total, 1), text=f"{p.done}/{p.total} pairs, {p.pairs_per_s:.1f} pairs/s"
+        )
 
     try:
-        results = jobs.rejudge_pairs(db, run_id, pair_ids, control=jobs.RunControl(
-            backend=common.backend_for(settings), api_key=st.session_state.get("api-key") or None,
-            on_progress=progress))
+        results = jobs.rejudge_pairs(
+            db,
+            run_id,
+            pair_ids,
+            control=jobs.RunControl(
+                backend=common.backend_for(settings),
+                api_key=st.session_state.get("api-key") or None,
+                on_progress=progress,
+            ),
+        )
     except (judge.JudgeError, storage.StoreError) as error:
         st.error(common.md(f"re-judging failed: {error}"))
         return
     selection.owned()["rejudged"] = pd.DataFrame(
-        {"pair": [r.pair_id for r in results],
-         "old grade": [_grade_name(r.old_grade) for r in results],
-         "new grade": [_grade_name(r.new_grade) for r in results],
-         "changed": [r.old_grade != r.new_grade for r in results]}
+        {
+            "pair": [r.pair_id for r in results],
+            "old grade": [_grade_name(r.old_grade) for r in results],
+            "new grade": [_grade_name(r.new_grade) for r in results],
+            "changed": [r.old_grade != r.new_grade for r in results],
+        }
     )
     st.rerun()  # redraw the card, the counts and the stale list with the new judgments
 
@@ -247,8 +305,7 @@ def _rejudge_controls(pair_id: int) -> None:
         _rejudge(settings, [pair_id])
     if c2.button(f"Re-judge the queue ({len(review.pair_ids):,})", key="rejudge-queue"):
         _rejudge(settings, review.pair_ids)
-    if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale",
-                 disabled=not stale):
+    if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale", disabled=not stale):
         _rejudge(settings, stale)
     rejudged = selection.owned().get("rejudged")
     if rejudged is not None:
@@ -266,12 +323,26 @@ def _card() -> None:
     pair_id = review.pair_id
     selection.publish()  # a fragment rerun skips app.py: keep the URL on the card shown
     nav = st.columns([1, 1, 4], vertical_alignment="center")
-    nav[0].button("◀ Previous", key="previous", on_click=review.move, args=(-1,),
-                  shortcut="Left", disabled=review.position == 0)
-    nav[1].button("Next ▶", key="next", on_click=review.move, args=(1,), shortcut="Right",
-                  disabled=review.position == len(review.pair_ids) - 1)
-    nav[2].progress((review.position + 1) / len(review.pair_ids),
-                    text=f"pair {review.position + 1} of {len(review.pair_ids):,}")
+    nav[0].button(
+        "◀ Previous",
+        key="previous",
+        on_click=review.move,
+        args=(-1,),
+        shortcut="Left",
+        disabled=review.position == 0,
+    )
+    nav[1].button(
+        "Next ▶",
+        key="next",
+        on_click=review.move,
+        args=(1,),
+        shortcut="Right",
+        disabled=review.position == len(review.pair_ids) - 1,
+    )
+    nav[2].progress(
+        (review.position + 1) / len(review.pair_ids),
+        text=f"pair {review.position + 1} of {len(review.pair_ids):,}",
+    )
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
     card = storage.review_card(db, pair_id, run_id)
@@ -293,6 +364,9 @@ try:
 except judge.JudgeError as error:  # a run imported from another tool
     settings, unjudgeable = None, error
 if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
-    st.text_input("API key for this run's endpoint (kept for this session only)",
-                  type="password", key="api-key")
+    st.text_input(
+        "API key for this run's endpoint (kept for this session only)",
+        type="password",
+        key="api-key",
+    )
 review_card()

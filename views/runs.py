@@ -20,8 +20,12 @@ WHOLE = "whole dataset"
 RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 DISAGREEMENTS_SHOWN = 500
 OTHERS_EVERY_S = 2.0  # how often the progress of runs judged elsewhere is read from the store
-HEADLINE = {"kappa_quadratic": "kappa", "accuracy": "accuracy", "macro_f1": "macro-F1",
-            "severe_error_rate": "severe"}
+HEADLINE = {
+    "kappa_quadratic": "kappa",
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "severe_error_rate": "severe",
+}
 
 db = common.database()
 dataset = common.require_dataset()
@@ -44,16 +48,18 @@ def _template_editor() -> str:
     st.caption(info.description)
     if tuple(info.scale) != tuple(grades):
         st.warning(f"This template grades on {info.scale}, the dataset on {tuple(grades)}.")
-    return st.text_area("Prompt template", value=judge.load_template(name), height=260,
-                        key=f"template-text-{name}")
+    return st.text_area(
+        "Prompt template", value=judge.load_template(name), height=260, key=f"template-text-{name}"
+    )
 
 
 def _preview(template: str) -> bool:
     """Render the exact prompt for a chosen pair; False when the template cannot be used."""
     choices = storage.pair_choices(db, dataset)
     labels = dict(zip(choices["pair_id"], choices["query"] + " — " + choices["product_name"]))
-    pair_id = st.selectbox("Preview on pair", list(labels), format_func=lambda p: labels[p],
-                           key="preview-pair")
+    pair_id = st.selectbox(
+        "Preview on pair", list(labels), format_func=lambda p: labels[p], key="preview-pair"
+    )
     if pair_id is None:
         return False
     pair = storage.pairs_for_judging(db, dataset, pair_ids=[pair_id])[0]
@@ -68,29 +74,51 @@ def _preview(template: str) -> bool:
 
 def _backend_settings() -> tuple[dict, str | None]:
     """The backend's settings fields, and the API key (kept in this session only)."""
-    backend = st.segmented_control("Backend", [b.value for b in judge.Backend],
-                                   default=judge.Backend.LLAMA_CPP.value, required=True,
-                                   key="run-backend")
-    mode = st.segmented_control("Scoring", [m.value for m in judge.Mode],
-                                default=judge.Mode.LOGPROBS.value, required=True,
-                                key="run-mode")
+    backend = st.segmented_control(
+        "Backend",
+        [b.value for b in judge.Backend],
+        default=judge.Backend.LLAMA_CPP.value,
+        required=True,
+        key="run-backend",
+    )
+    mode = st.segmented_control(
+        "Scoring",
+        [m.value for m in judge.Mode],
+        default=judge.Mode.LOGPROBS.value,
+        required=True,
+        key="run-mode",
+    )
     if backend == judge.Backend.LLAMA_CPP:
         c1, c2 = st.columns([3, 1])
         model = c1.text_input("GGUF model path", value=_default_model(), key="run-model")
-        layers = c2.number_input("GPU offload layers", -1, 999, 0, key="run-gpu-layers",
-                                 help="-1 offloads every layer (Metal/CUDA builds only)")
+        layers = c2.number_input(
+            "GPU offload layers",
+            -1,
+            999,
+            0,
+            key="run-gpu-layers",
+            help="-1 offloads every layer (Metal/CUDA builds only)",
+        )
         return {"backend": backend, "mode": mode, "model": model, "n_gpu_layers": layers}, None
     c1, c2 = st.columns(2)
-    base_url = c1.text_input("Endpoint base URL", key="run-base-url",
-                             placeholder="empty: the backend's default")
+    base_url = c1.text_input(
+        "Endpoint base URL", key="run-base-url", placeholder="empty: the backend's default"
+    )
     model = c2.text_input("Model name", key="run-remote-model")
     c3, c4, c5 = st.columns(3)
-    api_key = c3.text_input("API key (this session only, never stored)", type="password",
-                            key="api-key")
+    api_key = c3.text_input(
+        "API key (this session only, never stored)", type="password", key="api-key"
+    )
     endpoint = c4.selectbox("API", [e.value for e in judge.Endpoint], key="run-endpoint")
     concurrency = c5.number_input("Concurrent requests", 1, 64, 4, key="run-concurrency")
-    return {"backend": backend, "mode": mode, "model": model, "base_url": base_url or None,
-            "endpoint": endpoint, "concurrency": concurrency}, api_key or None
+    return {
+        "backend": backend,
+        "mode": mode,
+        "model": model,
+        "base_url": base_url or None,
+        "endpoint": endpoint,
+        "concurrency": concurrency,
+    }, api_key or None
 
 
 def _jobs() -> dict[str, BackgroundRun]:
@@ -117,9 +145,12 @@ def start_section() -> None:
     stats = storage.dataset_stats(db, dataset)
     scopes = [WHOLE, *(s for s in stats.splits if s != "unassigned")]
     c1, c2 = st.columns(2)
-    scope = c1.selectbox("Pairs to judge", scopes, key="run-scope",
-                         format_func=lambda s: s if s == WHOLE
-                         else f"{s} split ({stats.splits[s].pairs:,} pairs)")
+    scope = c1.selectbox(
+        "Pairs to judge",
+        scopes,
+        key="run-scope",
+        format_func=lambda s: s if s == WHOLE else f"{s} split ({stats.splits[s].pairs:,} pairs)",
+    )
     name = c2.text_input("Run name", key="run-name", placeholder="empty: named after the model")
     left, right = st.columns(2)
     with left:
@@ -129,8 +160,9 @@ def start_section() -> None:
     fields, api_key = _backend_settings()
     if busy:
         st.caption(busy)
-    if not st.button("Start judging", type="primary", key="start-run",
-                     disabled=not usable or busy is not None):
+    if not st.button(
+        "Start judging", type="primary", key="start-run", disabled=not usable or busy is not None
+    ):
         return
     try:
         settings = judge.JudgeSettings(template=template, scale=tuple(grades), **fields)
@@ -139,29 +171,42 @@ def start_section() -> None:
         st.error(common.md(error))
         return
     split = None if scope == WHOLE else scope
-    _start(lambda **kw: jobs.judge_dataset(db, dataset=dataset, settings=settings, split=split,
-                                           name=name or None, control=jobs.RunControl(
-                                               backend=backend, api_key=api_key, **kw)),
-           f"judging {dataset} ({scope})")
+    _start(
+        lambda **kw: jobs.judge_dataset(
+            db,
+            dataset=dataset,
+            settings=settings,
+            split=split,
+            name=name or None,
+            control=jobs.RunControl(backend=backend, api_key=api_key, **kw),
+        ),
+        f"judging {dataset} ({scope})",
+    )
 
 
 def baseline_section(runs) -> None:
     """The lexical baseline and a learned head over a run: seconds of work, no model."""
     st.subheader("Baseline and learned head")
-    st.caption("Not an LLM: lexical features and a logistic regression trained on this "
-               "dataset's current labels, cross-fitted by query (no pair is graded by a model "
-               "that saw its query; benchmark queries are never trained on). The yardstick an "
-               "LLM judge has to beat; a learned head adds a run's grade probabilities to it.")
+    st.caption(
+        "Not an LLM: lexical features and a logistic regression trained on this "
+        "dataset's current labels, cross-fitted by query (no pair is graded by a model "
+        "that saw its query; benchmark queries are never trained on). The yardstick an "
+        "LLM judge has to beat; a learned head adds a run's grade probabilities to it."
+    )
     left, right = st.columns(2)
     if left.button("Train the baseline on the current labels", key="baseline-run"):
         _train(lambda: jobs.baseline_run(db, dataset), "Baseline")
-    stackable = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")
-                 if jobs.why_not_stackable(r) is None}
+    stackable = {
+        r["run_id"]: common.run_label(r)
+        for r in runs.to_dict("records")
+        if jobs.why_not_stackable(r) is None
+    }
     if not stackable:
         right.caption("A learned head stacks on a finished LLM or imported run: none yet.")
         return
-    base = right.selectbox("Stack a learned head on", list(stackable), key="stack-on",
-                           format_func=stackable.get)
+    base = right.selectbox(
+        "Stack a learned head on", list(stackable), key="stack-on", format_func=stackable.get
+    )
     if right.button("Train the head", key="stack-run"):
         _train(lambda: jobs.stack_run(db, base), f"Head over run #{base}")
 
@@ -184,24 +229,30 @@ def resume_section(runs) -> None:
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return
-    labels = {r["run_id"]: f"{common.run_label(r)}: {r['status']}, {r['judged']:,} judged"
-              for r in unfinished.to_dict("records")}
-    run_id = st.selectbox("Unfinished run", list(labels), format_func=labels.get,
-                          key="resume-run")
+    labels = {
+        r["run_id"]: f"{common.run_label(r)}: {r['status']}, {r['judged']:,} judged"
+        for r in unfinished.to_dict("records")
+    }
+    run_id = st.selectbox("Unfinished run", list(labels), format_func=labels.get, key="resume-run")
     settings = jobs.settings_for_run(db, run_id)
     api_key = None
     if settings.backend is not judge.Backend.LLAMA_CPP:
-        api_key = st.text_input("API key (this session only)", type="password",
-                                key="resume-api-key") or None
+        api_key = (
+            st.text_input("API key (this session only)", type="password", key="resume-api-key")
+            or None
+        )
     if st.button("Resume", key="resume", disabled=_busy() is not None):
         try:
             backend = common.backend_for(settings)
         except judge.JudgeError as error:
             st.error(common.md(error))
             return
-        _start(lambda **kw: jobs.resume_run(db, run_id, control=jobs.RunControl(
-                   backend=backend, api_key=api_key, **kw)),
-               f"resuming run #{run_id}")
+        _start(
+            lambda **kw: jobs.resume_run(
+                db, run_id, control=jobs.RunControl(backend=backend, api_key=api_key, **kw)
+            ),
+            f"resuming run #{run_id}",
+        )
 
 
 def _report_progress(job: BackgroundRun) -> None:
@@ -211,19 +262,27 @@ def _report_progress(job: BackgroundRun) -> None:
             st.progress(0.0, text=common.md(f"{job.label}: loading…"))
         else:
             eta = f", about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
-            st.progress(p.done / max(p.total, 1),
-                        text=common.md(f"{job.label}: {p.done:,}/{p.total:,} pairs, "
-                                       f"{p.pairs_per_s:.1f} pairs/s{eta}, "
-                                       f"{p.failures} failures"))
+            st.progress(
+                p.done / max(p.total, 1),
+                text=common.md(
+                    f"{job.label}: {p.done:,}/{p.total:,} pairs, "
+                    f"{p.pairs_per_s:.1f} pairs/s{eta}, "
+                    f"{p.failures} failures"
+                ),
+            )
         st.button("Cancel", key="cancel-run", on_click=job.cancel.set)
     elif job.error:
         st.error(common.md(f"{job.label} failed: {job.error}"))
     else:
         s = job.outcome.summary
         verb = "cancelled" if s.cancelled else "finished"
-        st.success(common.md(f"{job.label} {verb}: run #{job.outcome.run_id}, "
-                             f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
-                             f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s."))
+        st.success(
+            common.md(
+                f"{job.label} {verb}: run #{job.outcome.run_id}, "
+                f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
+                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s."
+            )
+        )
 
 
 @st.fragment(run_every=1.0)
@@ -259,8 +318,11 @@ def _stored_progress_text(p: jobs.RunProgress) -> str:
         parts.append(f"no judgment yet, started {_duration(p.idle_s)} ago")
     else:
         if not p.stalled:  # a stopped run's old speed and time left would mislead
-            parts.append("measuring the speed" if p.pairs_per_s is None
-                         else f"{p.pairs_per_s:.1f} pairs/s, about {_duration(p.eta_s)} left")
+            parts.append(
+                "measuring the speed"
+                if p.pairs_per_s is None
+                else f"{p.pairs_per_s:.1f} pairs/s, about {_duration(p.eta_s)} left"
+            )
         parts.append(f"last judgment {_duration(p.idle_s)} ago")
     failures = p.failed + p.unparsed
     if failures:
@@ -270,11 +332,16 @@ def _stored_progress_text(p: jobs.RunProgress) -> str:
 
 def _stalled_hint(label: str, p: jobs.RunProgress) -> str:
     """What a silent run's reader should know: it may be dead, and how to finish it."""
-    silence = (f"no judgment since it started {_duration(p.idle_s)} ago" if p.last_at is None
-               else f"no judgment for {_duration(p.idle_s)}")
-    return (f"{label}: {silence}. The process judging it may have stopped (a killed CLI or a "
-            "crashed server leaves its run “running”). If so, resume it under Resume in the "
-            "“Start a run” tab: a resume skips the pairs already judged.")
+    silence = (
+        f"no judgment since it started {_duration(p.idle_s)} ago"
+        if p.last_at is None
+        else f"no judgment for {_duration(p.idle_s)}"
+    )
+    return (
+        f"{label}: {silence}. The process judging it may have stopped (a killed CLI or a "
+        "crashed server leaves its run “running”). If so, resume it under Resume in the "
+        "“Start a run” tab: a resume skips the pairs already judged."
+    )
 
 
 @st.fragment(run_every=OTHERS_EVERY_S)
@@ -295,25 +362,48 @@ def others_progress(labels: dict[int, str]) -> None:
 
 
 def runs_table(runs, version) -> None:
-    table = runs[["run_id", "name", "split", "backend", "model", "status", "prompt_sha",
-                  "judged", "failed", "unparsed", "started_at"]].copy()
+    table = runs[
+        [
+            "run_id",
+            "name",
+            "split",
+            "backend",
+            "model",
+            "status",
+            "prompt_sha",
+            "judged",
+            "failed",
+            "unparsed",
+            "started_at",
+        ]
+    ].copy()
     table["model"] = table["model"].map(lambda m: Path(str(m)).name)
-    values = [common.run_report(db, int(r), version).metrics.set_index("metric")["value"]
-              for r in runs["run_id"]]
+    values = [
+        common.run_report(db, int(r), version).metrics.set_index("metric")["value"]
+        for r in runs["run_id"]
+    ]
     for metric, column in HEADLINE.items():
         table[column] = [v.get(metric, float("nan")) for v in values]
     first = ["run_id", "name", "status", "judged", "failed", "unparsed", *HEADLINE.values()]
-    st.dataframe(table, hide_index=True, column_order=[*first, *table.columns.drop(first)],
-                 column_config={
-                     "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
-                     "name": st.column_config.TextColumn("name", width="medium"),
-                     "status": st.column_config.TextColumn("status", width="small"),
-                     **{c: st.column_config.NumberColumn(c, format="%d", width="small")
-                        for c in ("judged", "failed", "unparsed")},
-                     "prompt_sha": st.column_config.TextColumn("template sha256"),
-                     **{c: st.column_config.NumberColumn(format="%.3f", width="small")
-                        for c in HEADLINE.values()},
-                 })
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_order=[*first, *table.columns.drop(first)],
+        column_config={
+            "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
+            "name": st.column_config.TextColumn("name", width="medium"),
+            "status": st.column_config.TextColumn("status", width="small"),
+            **{
+                c: st.column_config.NumberColumn(c, format="%d", width="small")
+                for c in ("judged", "failed", "unparsed")
+            },
+            "prompt_sha": st.column_config.TextColumn("template sha256"),
+            **{
+                c: st.column_config.NumberColumn(format="%.3f", width="small")
+                for c in HEADLINE.values()
+            },
+        },
+    )
 
 
 def manage_section(runs) -> None:
@@ -324,11 +414,16 @@ def manage_section(runs) -> None:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.text_input("New name", key=f"rename-run-{run_id}")
         if c2.button("Rename", key="rename-run", disabled=not name.strip()):
-            _act(lambda: storage.rename_run(db, run_id, name.strip()),
-                 f"Run #{run_id} renamed to “{name.strip()}”.")
+            _act(
+                lambda: storage.rename_run(db, run_id, name.strip()),
+                f"Run #{run_id} renamed to “{name.strip()}”.",
+            )
         judgments = storage.run_footprint(db, run_id).judgments
-        sure = st.checkbox(f"Delete run #{run_id} and its {common.plural(judgments, 'judgment')}"
-                           " (labels are kept)", key=f"delete-run-sure-{run_id}")
+        sure = st.checkbox(
+            f"Delete run #{run_id} and its {common.plural(judgments, 'judgment')}"
+            " (labels are kept)",
+            key=f"delete-run-sure-{run_id}",
+        )
         if st.button("Delete run", key="delete-run", disabled=not sure or _own_run_id() == run_id):
             if selection.current().run_id == run_id:
                 selection.set_run(None)
@@ -361,18 +456,33 @@ def compare_section(runs, version) -> None:
     comparison = common.compare_runs(db, run_a, run_b, version)
     st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
     st.dataframe(
-        comparison.differences, hide_index=True,
+        comparison.differences,
+        hide_index=True,
         column_order=("label", "a", "b", "difference", "low", "high", "excludes_zero"),
-        column_config={"label": "metric", **{c: st.column_config.NumberColumn(format="%.3f")
-                                             for c in ("a", "b", "difference", "low", "high")}})
+        column_config={
+            "label": "metric",
+            **{
+                c: st.column_config.NumberColumn(format="%.3f")
+                for c in ("a", "b", "difference", "low", "high")
+            },
+        },
+    )
     disagreements = comparison.disagreements.head(DISAGREEMENTS_SHOWN)
     names = dict(zip(grades, grade_names))
-    st.caption(f"{len(comparison.disagreements):,} pairs where the two runs disagree"
-               + (f" (the first {DISAGREEMENTS_SHOWN} shown)"
-                  if len(comparison.disagreements) > DISAGREEMENTS_SHOWN else ""))
-    st.dataframe(disagreements.assign(**{c: disagreements[c].map(names)
-                                         for c in ("human", "judge_a", "judge_b")}),
-                 hide_index=True)
+    st.caption(
+        f"{len(comparison.disagreements):,} pairs where the two runs disagree"
+        + (
+            f" (the first {DISAGREEMENTS_SHOWN} shown)"
+            if len(comparison.disagreements) > DISAGREEMENTS_SHOWN
+            else ""
+        )
+    )
+    st.dataframe(
+        disagreements.assign(
+            **{c: disagreements[c].map(names) for c in ("human", "judge_a", "judge_b")}
+        ),
+        hide_index=True,
+    )
 
 
 job = _jobs().get(dataset)
@@ -382,14 +492,18 @@ elif job is not None:
     _report_progress(job)
 
 runs = storage.list_runs(db, dataset)
-others = {r["run_id"]: common.run_label(r) for r in runs.to_dict("records")
-          if r["status"] == "running" and r["run_id"] != _own_run_id()}
+others = {
+    r["run_id"]: common.run_label(r)
+    for r in runs.to_dict("records")
+    if r["status"] == "running" and r["run_id"] != _own_run_id()
+}
 if others:
     others_progress(others)
 # The cache key of the reports in the table and of the comparison, read once per render.
 version = None if runs.empty else storage.data_version(db)
-runs_tab, start_tab, compare_tab = st.tabs(["Runs", "Start a run", "Compare two runs"],
-                                           key="runs-tab", bind="query-params")
+runs_tab, start_tab, compare_tab = st.tabs(
+    ["Runs", "Start a run", "Compare two runs"], key="runs-tab", bind="query-params"
+)
 if start_tab.open:
     with start_tab:
         start_section()

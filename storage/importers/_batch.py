@@ -3,8 +3,9 @@
 An importer turns its file(s) into an `ImportBatch` (queries, documents, labelled pairs,
 each remembering its source file and rows). `check_batch` finds what no format may break
 (empty or duplicate ids, labels pointing at nothing, grades off the scale) before a single
-statement runs; `write_batch` then upserts everything with set-based SQL inside one transaction, so a bad
-file changes nothing and the same file imported twice changes nothing the second time.
+statement runs; `write_batch` then upserts everything with set-based SQL inside one
+transaction, so a bad file changes nothing and the same file imported twice changes nothing
+the second time.
 """
 
 from __future__ import annotations
@@ -306,7 +307,8 @@ def _write_documents(
     if batch.stub_documents:
         con.register("_import_documents", documents[["doc_id"]])
         con.execute(
-            "INSERT INTO documents (dataset, doc_id) SELECT $dataset, doc_id FROM _import_documents "
+            "INSERT INTO documents (dataset, doc_id) "
+            "SELECT $dataset, doc_id FROM _import_documents "
             "ANTI JOIN (SELECT doc_id FROM documents WHERE dataset = $dataset) USING (doc_id)",
             params,
         )

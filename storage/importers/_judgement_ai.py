@@ -46,7 +46,8 @@ def import_judgement_ai(
         con.register("_imported_judgments", judged)
         con.execute(
             """
-            INSERT OR REPLACE INTO judgments (run_id, pair_id, grade, raw_output, parse_status, created_at)
+            INSERT OR REPLACE INTO judgments
+                (run_id, pair_id, grade, raw_output, parse_status, created_at)
             SELECT ?, pair_id, score::INTEGER, reasoning, 'strict', current_timestamp
             FROM _imported_judgments
             """,
@@ -135,9 +136,13 @@ def _match_pairs(
 ) -> pd.DataFrame:
     """Each item with its pair_id, or an error naming the first item that matches none."""
     _refuse_first(
-        path, items[~items["score"].isin(grades)], column="score",
-        reason=lambda item: f"score {item['score']} is not on the scale of {dataset!r} "
-        f"({', '.join(map(str, grades))})",
+        path,
+        items[~items["score"].isin(grades)],
+        column="score",
+        reason=lambda item: (
+            f"score {item['score']} is not on the scale of {dataset!r} "
+            f"({', '.join(map(str, grades))})"
+        ),
     )
     pairs = con.execute(
         "SELECT p.pair_id, q.query, p.doc_id FROM pairs p JOIN queries q USING (dataset, query_id) "
@@ -146,16 +151,20 @@ def _match_pairs(
     ).df()
     matched = items.merge(pairs, on=["query", "doc_id"], how="left")
     _refuse_first(
-        path, matched[matched["index"].duplicated()],
-        reason=lambda item: f"{_pair(item)} matches several pairs (the query text has several "
-        "query ids)",
+        path,
+        matched[matched["index"].duplicated()],
+        reason=lambda item: (
+            f"{_pair(item)} matches several pairs (the query text has several query ids)"
+        ),
     )
     _refuse_first(
-        path, matched[matched["pair_id"].isna()],
+        path,
+        matched[matched["pair_id"].isna()],
         reason=lambda item: f"no pair {_pair(item)} in dataset {dataset!r}",
     )
     _refuse_first(
-        path, matched[matched.duplicated("pair_id", keep="first")],
+        path,
+        matched[matched.duplicated("pair_id", keep="first")],
         reason=lambda item: f"the pair {_pair(item)} is judged twice in this file",
     )
     return matched.astype({"pair_id": "int64"})

@@ -289,9 +289,7 @@ def _header(path: Path, delimiter: str) -> list[str]:
     names = [name.strip() for name in header]
     duplicate = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if duplicate is not None:
-        raise ImportFormatError(
-            path, f"the header names column {excerpt(duplicate)} twice", line=1
-        )
+        raise ImportFormatError(path, f"the header names column {excerpt(duplicate)} twice", line=1)
     if "" in names:
         raise ImportFormatError(
             path, f"the header has an empty column name (column {names.index('') + 1})", line=1

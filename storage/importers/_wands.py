@@ -76,7 +76,7 @@ def _queries(table: SourceTable) -> Part:
         {
             "query_id": frame["query_id"].str.strip(),
             "query": frame["query"],
-            "query_class": frame["query_class"] if "query_class" in frame else "",
+            "query_class": frame.get("query_class", ""),
             ROW: range(len(frame)),
         }
     )

@@ -182,17 +182,24 @@ def write_export(
         con.unregister("_chosen")
         source_run = _source_run(con, selection.run_id)
     manifest = _manifest(
-        format=format, dataset=dataset, grades=grades, names=names, selection=selection,
-        curation=curation, judge=judge, source_run=source_run,
-        snapshot_at=snapshot_at, selected=len(selected), curated=curated, files=files,
+        format=format,
+        dataset=dataset,
+        grades=grades,
+        names=names,
+        selection=selection,
+        curation=curation,
+        judge=judge,
+        source_run=source_run,
+        snapshot_at=snapshot_at,
+        selected=len(selected),
+        curated=curated,
+        files=files,
     )
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     with atomic_path(paths["manifest"]) as temporary:
         temporary.write_text(text, "utf-8")
     # Returned as read back from its text, so callers see exactly what the file says.
-    return ExportResult(
-        tuple(paths[f["part"]] for f in files), paths["manifest"], json.loads(text)
-    )
+    return ExportResult(tuple(paths[f["part"]] for f in files), paths["manifest"], json.loads(text))
 
 
 def _why_all_dropped(selected: int, dropped: Mapping[str, Any]) -> str:

@@ -154,13 +154,13 @@ def selected_pairs(
 # Why a kind selects nothing in the whole dataset, in words a user can act on.
 _NONE_OF_KIND = {
     "labelled": "dataset {dataset!r} has no labelled pair: import a file with labels, or grade "
-                "pairs in review",
+    "pairs in review",
     "reviewed": "no pair is reviewed yet: a pair is reviewed when a reviewer graded it, marked "
-                "it unsure or left a note (review some pairs, or select `labelled`)",
+    "it unsure or left a note (review some pairs, or select `labelled`)",
     "corrected": "no pair is corrected yet: a pair is corrected when a review changed its "
-                 "imported grade (review some pairs, or select `reviewed`)",
+    "imported grade (review some pairs, or select `reviewed`)",
     "judge_wrong": "run {run_id} graded no labelled pair differently from the humans, so it "
-                   "has no wrong answer to export (select `labelled`, or another run)",
+    "has no wrong answer to export (select `labelled`, or another run)",
 }
 _KIND_PAIRS = {
     "labelled": "labelled pair{s}",

@@ -49,19 +49,28 @@ def _benchmark_warnings(labelled: int, splits: Mapping[str, Mapping[str, Any]]) 
     if 2 * taken <= labelled:
         return []
     left = labelled - taken
-    return [f"the benchmark would take {taken} of {labelled} labelled queries "
-            f"({taken / labelled:.0%}), more than half, leaving "
-            f"{_queries(left) if left else 'none'} to train on"]
+    return [
+        f"the benchmark would take {taken} of {labelled} labelled queries "
+        f"({taken / labelled:.0%}), more than half, leaving "
+        f"{_queries(left) if left else 'none'} to train on"
+    ]
 
 
 def _training_warnings(
     labelled: int, recipe: TrainingRecipe, splits: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
     if labelled == 0:
-        return ["the training split would have no pairs: every labelled query is in the "
-                "benchmark (make the benchmark smaller)"]
+        return [
+            "the training split would have no pairs: every labelled query is in the "
+            "benchmark (make the benchmark smaller)"
+        ]
     if recipe.validation_share > 0 and validation_count(labelled, recipe.validation_share) == 0:
-        return [f"the validation split would have no pairs: {_queries(labelled)} outside the "
-                "benchmark cannot be split into train and validation"]
-    return [f"the {part} split would have no pairs" for part in ("train", "validation")
-            if part not in splits and (part == "train" or recipe.validation_share > 0)]
+        return [
+            f"the validation split would have no pairs: {_queries(labelled)} outside the "
+            "benchmark cannot be split into train and validation"
+        ]
+    return [
+        f"the {part} split would have no pairs"
+        for part in ("train", "validation")
+        if part not in splits and (part == "train" or recipe.validation_share > 0)
+    ]

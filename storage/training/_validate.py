@@ -184,10 +184,12 @@ def _read(
             pair = _ids(record, found)
             _CHECKS[format](record, allowed, found)
             if pair in seen:
-                found.append((
-                    "product_id",
-                    f"duplicate of line {seen[pair]}: query {pair[0]}, product {pair[1]}",
-                ))
+                found.append(
+                    (
+                        "product_id",
+                        f"duplicate of line {seen[pair]}: query {pair[0]}, product {pair[1]}",
+                    )
+                )
             elif pair is not None:
                 seen[pair] = number
             problems += [ValidationProblem(number, name, message) for name, message in found]
