@@ -29,6 +29,25 @@ def judged_grade(pair_id: int, human: int, every: int = 3) -> int:
     return human
 
 
+def stored_run(db: Path, judgments: list[dict] | None = None, **run: object) -> int:
+    """A run as another process or tool records it (remote, no model file), with `judgments`
+    (records as `storage.record_judgments` takes them); `run` overrides its provenance."""
+    provenance: dict[str, object] = {
+        "name": "elsewhere",
+        "dataset": DATASET,
+        "backend": "ollama",
+        "model": "m.gguf",
+        "prompt_template": "t",
+        "prompt_sha256": "s",
+        "scale": [0, 1, 2],
+        **run,
+    }
+    run_id = storage.create_run(db, **provenance)
+    if judgments:
+        storage.record_judgments(db, run_id, judgments)
+    return run_id
+
+
 def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
     """Import the sample into `db` (unless it is there) and add a run that judged every pair
     with `judged_grade(..., every)`; returns the run id."""

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_fixtures import DATASET, EXACT, PARTIAL, REPO, build_store, click, open_app, owned
+from app_fixtures import (
+    DATASET,
+    EXACT,
+    PARTIAL,
+    REPO,
+    build_store,
+    click,
+    open_app,
+    owned,
+    stored_run,
+)
 from conftest import SAMPLE_FOLDER
 from sklearn.metrics import cohen_kappa_score
 from streamlit.testing.v1 import AppTest
@@ -132,20 +142,8 @@ def test_overview_shows_calibration_and_thresholds_measured_on_held_out_queries(
 
 def test_overview_says_why_thresholds_are_not_tuned_on_two_queries(store):
     db, _ = store
-    run_id = storage.create_run(
+    run_id = stored_run(
         db,
-        name="benchmark only",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
-        status="done",
-    )
-    storage.record_judgments(
-        db,
-        run_id,
         [
             {
                 "pair_id": p["pair_id"],
@@ -158,6 +156,9 @@ def test_overview_says_why_thresholds_are_not_tuned_on_two_queries(store):
             }
             for p in storage.pairs_for_judging(db, DATASET, split="benchmark")
         ],
+        name="benchmark only",
+        backend="llama_cpp",
+        status="done",
     )
     at = open_app()
     at.sidebar.selectbox(key="sidebar-run").select(run_id).run()
@@ -384,17 +385,7 @@ def _plain(text: str) -> str:
 
 def _outside_run(db: Path, name: str, pair_ids: list[int] | None = None) -> int:
     """A running run as the CLI or another session records it."""
-    return storage.create_run(
-        db,
-        name=name,
-        dataset=DATASET,
-        backend="ollama",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
-        params={"pair_ids": pair_ids},
-    )
+    return stored_run(db, name=name, params={"pair_ids": pair_ids})
 
 
 def _judged_ago(
@@ -523,25 +514,18 @@ def test_data_page_imports_a_csv_by_path(store, tmp_path):
 
 def test_a_run_imported_from_another_tool_can_be_browsed_but_not_rejudged(store):
     db, _ = store
-    run_id = storage.create_run(
+    run_id = stored_run(
         db,
+        [
+            {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
+            for p in storage.cell_pair_ids(db, 1)[:5]
+        ],
         name="judgement-ai file",
-        dataset=DATASET,
         backend="judgement-ai",
         model="gpt-x",
         prompt_template="",
         prompt_sha256="",
-        scale=[0, 1, 2],
         status="imported",
-    )
-    pairs = storage.cell_pair_ids(db, 1)[:5]
-    storage.record_judgments(
-        db,
-        run_id,
-        [
-            {"pair_id": p, "grade": 2, "raw_output": "looks exact", "parse_status": "strict"}
-            for p in pairs
-        ],
     )
     at = open_app()
     at.sidebar.selectbox(key="sidebar-run").select(run_id).run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_fixtures import DATASET, EXACT, PARTIAL, REPO, click, open_app, owned
+from app_fixtures import DATASET, EXACT, PARTIAL, REPO, click, open_app, owned, stored_run
 
 import storage
 
@@ -108,24 +108,14 @@ def test_changing_the_dataset_drops_what_belonged_to_the_old_one(store, tmp_path
 
 def test_a_cancelled_part_run_is_not_made_active(store):
     db, run_id = store
-    newer = storage.create_run(
+    newer = stored_run(
         db,
-        name="stopped",
-        dataset=DATASET,
-        backend="ollama",
-        model="m",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
-        status="cancelled",
-    )
-    storage.record_judgments(
-        db,
-        newer,
         [
             {"pair_id": p, "grade": 1, "parse_status": "logprobs"}
             for p in storage.cell_pair_ids(db, run_id)[:3]
         ],
+        name="stopped",
+        status="cancelled",
     )
     at = open_app()
     run = at.sidebar.selectbox(key="sidebar-run")
