@@ -9,12 +9,14 @@ can fix, 1 for a fault of the workbench itself), never a traceback unless `--deb
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import jobs
 import metrics
 import storage
 from cli_commands import COMMANDS
@@ -50,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         "sample data on first use)",
     )
     parser.add_argument("--debug", action="store_true", help="on an error, print the traceback too")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what the workbench does on stderr (-vv: also llama.cpp's own log lines)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(commands)
@@ -66,8 +75,19 @@ def _store_path(flag: Path | None) -> tuple[Path, str | None]:
     return DEFAULT_DB, "the default"
 
 
+def _log_to_stderr(verbosity: int) -> None:
+    """-v: the workbench's own log (runs, waits, first start); -vv: llama.cpp's too."""
+    if verbosity:
+        logging.basicConfig(
+            level=logging.DEBUG if verbosity > 1 else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _log_to_stderr(args.verbose)
     try:
         args.db, origin = _store_path(args.db)
         if origin is not None:  # on stderr, so that --json output stays clean
@@ -80,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage.session(args.db, read_only=read_only),
         ):
             if args.db.resolve() == DEFAULT_DB and not read_only:
-                storage.bootstrap_sample(args.db)
+                jobs.first_start(args.db)
             code = args.handler(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the boundary
         return code

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -16,8 +17,17 @@ from .._errors import NotFoundError, StoreError
 from .._reviewed import review_condition
 from ._splits import SPLITS
 
-SelectionKind = Literal["labelled", "reviewed", "corrected", "judge_wrong"]
-SELECTION_KINDS: tuple[SelectionKind, ...] = ("labelled", "reviewed", "corrected", "judge_wrong")
+
+class SelectionKind(StrEnum):
+    """Which labelled pairs an export starts from (see `Selection`)."""
+
+    LABELLED = "labelled"
+    REVIEWED = "reviewed"
+    CORRECTED = "corrected"
+    JUDGE_WRONG = "judge_wrong"
+
+
+SELECTION_KINDS: tuple[SelectionKind, ...] = tuple(SelectionKind)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +41,7 @@ class Selection:
     narrow any kind. `dataset` None means the run's dataset, or the store's only dataset.
     """
 
-    kind: SelectionKind = "labelled"
+    kind: SelectionKind = SelectionKind.LABELLED
     dataset: str | None = None
     run_id: int | None = None
     cell: tuple[int, int] | None = None
@@ -40,7 +50,10 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.kind not in SELECTION_KINDS:
-            raise StoreError(f"selection kind {self.kind!r}: choose one of {SELECTION_KINDS}")
+            raise StoreError(
+                f"selection kind {self.kind!r}: choose one of {', '.join(SELECTION_KINDS)}"
+            )
+        object.__setattr__(self, "kind", SelectionKind(self.kind))
         if (self.kind == "judge_wrong") != (self.run_id is not None):
             raise StoreError("a run is needed for, and only for, the judge_wrong selection")
         if self.cell is not None and (self.kind != "judge_wrong" or self.cell[0] == self.cell[1]):
@@ -116,8 +129,10 @@ def selected_pairs(
     where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]
     params: dict[str, Any] = {"dataset": dataset}
     judged = ""
-    if selection.kind in ("reviewed", "corrected"):
-        where.append(review_condition(selection.kind))
+    if selection.kind is SelectionKind.REVIEWED:
+        where.append(review_condition("reviewed"))
+    elif selection.kind is SelectionKind.CORRECTED:
+        where.append(review_condition("corrected"))
     if selection.run_id is not None:
         judged = "JOIN judgments j ON j.pair_id = p.pair_id AND j.run_id = $run_id"
         where.append("j.grade IS NOT NULL AND j.grade <> c.grade")
