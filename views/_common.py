@@ -166,7 +166,7 @@ def run_label(
     if short:
         return f"#{run['run_id']} {run['name'][:24]}"
     label = f"#{run['run_id']} {run['name']} ({Path(str(run['model'])).name})"
-    if status and run.get("status") != selection.FINISHED:
+    if status and run.get("status") != storage.RunStatus.DONE:
         label += f" · {run['status']}"
     return label
 

@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import storage
+
 _KEY = "_selection"
 _OWNED = "_owned"
-FINISHED = "done"
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def default_run(runs: pd.DataFrame) -> int | None:
     judgment (a cancelled or failed partial run is only active when the user picks it)."""
     if runs.empty:
         return None
-    finished = runs[runs["status"] == FINISHED]
+    finished = runs[runs["status"] == storage.RunStatus.DONE]
     if not finished.empty:
         return int(finished["run_id"].iloc[0])
     judged = runs[runs["judged"] > 0]
