@@ -69,19 +69,34 @@ class ExportResult:
     manifest: dict[str, Any]
 
     def summary(self) -> str:
-        """A few lines for a terminal: rows and labels per file, what was dropped and why."""
+        """A few lines for a terminal: rows and labels (by name) per file, and what was left
+        out and why."""
         m = self.manifest
+        names = m["scale"]
+
+        def count(n: int, noun: str) -> str:
+            return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+        def queries(n: int) -> str:
+            return f"{n:,} " + ("query" if n == 1 else "queries")
+
         lines = [
-            f"{m['format']} export of {m['counts']['exported']} pairs "
-            f"({m['counts']['selected']} selected) from dataset {m['dataset']!r}, prompt "
+            f"{m['format']} export of {count(m['counts']['exported'], 'pair')} "
+            f"({m['counts']['selected']:,} selected) from dataset {m['dataset']!r}, prompt "
             f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
-        lines += [
-            f"  {f['name']}: {f['rows']} rows, {f['queries']} queries, labels {f['labels']}, "
-            f"sha256 {f['sha256'][:12]}"
-            for f in m["files"]
-        ]
-        lines.append(f"  dropped: {m['counts']['dropped']}")
+        for f in m["files"]:
+            labels = ", ".join(f"{names.get(g, g)} {n:,}" for g, n in f["labels"].items())
+            lines.append(
+                f"  {f['name']}: {count(f['rows'], 'pair')}, {queries(f['queries'])}, "
+                f"labels {labels}, sha256 {f['sha256'][:12]}"
+            )
+        dropped = {
+            reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
+            for reason, n in m["counts"]["dropped"].items()
+        }
+        left_out = ", ".join(f"{reason} {n:,}" for reason, n in dropped.items() if n)
+        lines.append(f"  left out: {left_out or 'none'}")
         lines.append(f"  manifest: {self.manifest_path}")
         return "\n".join(lines)
 
