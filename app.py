@@ -17,6 +17,7 @@ import judge
 import metrics
 import storage
 from views import _common as common
+from views import _queue as review_queue
 from views import _selection as selection
 
 HERE = Path(__file__).resolve().parent
@@ -94,9 +95,11 @@ def main() -> None:
     try:
         # One store connection for the whole script run (the sidebar and the page).
         with storage.on_store_wait(_show_wait), storage.session(db):
+            navigation = st.navigation(pages)
+            review_queue.follow()  # a table row clicked on the last run opened a queue
             sidebar(db)
             selection.publish()
-            st.navigation(pages).run()
+            navigation.run()
     except (storage.StoreError, judge.JudgeError, metrics.MetricsInputError, OSError) as error:
         st.error(common.md(f"{error}"))
 

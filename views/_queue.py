@@ -77,7 +77,7 @@ def open_queue(
     run_id: int, queue: Queue, pair_ids: list[int], title: str, start: int | None = None
 ) -> None:
     """Review exactly `pair_ids` (from `start`), on the Review queue page: a widget callback
-    calls it, and the page that drew the widget calls `follow` first thing."""
+    calls it, and app.py calls `follow` before it draws anything."""
     set_queue(run_id, queue, pair_ids, title, start)
     st.session_state[_OPENED] = True
 

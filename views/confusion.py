@@ -30,7 +30,6 @@ SORTS = {
 }
 TABS = ["Matrix", "By query", "Search"]
 
-review_queue.follow()  # a row or "Review all" clicked in the last run opened a queue
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
