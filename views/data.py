@@ -205,16 +205,7 @@ def manage_section(dataset: str) -> None:
             st.error(common.md(error))
             return
         _done(f"“{dataset}” renamed to “{name}”.", dataset=name)
-    footprint = storage.dataset_footprint(db, dataset)
-    goes = ", ".join(
-        common.plural(n, noun)
-        for n, noun in (
-            (footprint.pairs, "pair"),
-            (footprint.label_events, "label event"),
-            (footprint.runs, "run"),
-            (footprint.judgments, "judgment"),
-        )
-    )
+    goes = str(storage.dataset_footprint(db, dataset))  # "36 queries, 174 pairs, …"
     sure = st.checkbox(
         f"Delete “{common.md(dataset)}” with its {goes}", key=f"delete-dataset-sure-{dataset}"
     )

@@ -131,11 +131,6 @@ if result is None:
     st.stop()
 
 
-def _labels(counts: dict) -> str:
-    """'Exact 12, Partial 3': a file's labels by name."""
-    return ", ".join(f"{grade_name.get(int(g), g)} {n:,}" for g, n in counts.items())
-
-
 st.subheader("Result")
 manifest = result.manifest
 st.success(
@@ -150,7 +145,7 @@ st.dataframe(
                 "file": f["name"],
                 "pairs": f["rows"],
                 "queries": f["queries"],
-                "labels": _labels(f["labels"]),
+                "labels": result.labels_by_name(f),
                 "sha256": f["sha256"][:12],
             }
             for f in manifest["files"]
@@ -158,11 +153,7 @@ st.dataframe(
     ),
     hide_index=True,
 )
-dropped = {
-    reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
-    for reason, n in manifest["counts"]["dropped"].items()
-}
-dropped = {reason: n for reason, n in dropped.items() if n}
+dropped = result.left_out()
 if dropped:
     st.caption(
         "Left out: "

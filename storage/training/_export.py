@@ -68,11 +68,24 @@ class ExportResult:
     manifest_path: Path
     manifest: dict[str, Any]
 
+    def labels_by_name(self, file: Mapping[str, Any]) -> str:
+        """'Irrelevant 26, Partial 33, Exact 12': the labels of one of the manifest's files."""
+        names = self.manifest["scale"]
+        return ", ".join(f"{names.get(g, g)} {n:,}" for g, n in file["labels"].items())
+
+    def left_out(self) -> dict[str, int]:
+        """Pairs selected but not exported, per reason that has any (rebalancing, counted
+        per grade in the manifest, as one total)."""
+        dropped = {
+            reason: sum(n.values()) if isinstance(n, dict) else n
+            for reason, n in self.manifest["counts"]["dropped"].items()
+        }
+        return {reason: n for reason, n in dropped.items() if n}
+
     def summary(self) -> str:
         """A few lines for a terminal: rows and labels (by name) per file, and what was left
         out and why."""
         m = self.manifest
-        names = m["scale"]
 
         def count(n: int, noun: str) -> str:
             return f"{n:,} {noun}" + ("" if n == 1 else "s")
@@ -85,17 +98,12 @@ class ExportResult:
             f"({m['counts']['selected']:,} selected) from dataset {m['dataset']!r}, prompt "
             f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
-        for f in m["files"]:
-            labels = ", ".join(f"{names.get(g, g)} {n:,}" for g, n in f["labels"].items())
-            lines.append(
-                f"  {f['name']}: {count(f['rows'], 'pair')}, {queries(f['queries'])}, "
-                f"labels {labels}, sha256 {f['sha256'][:12]}"
-            )
-        dropped = {
-            reason: sum(n.values()) if isinstance(n, dict) else n  # rebalancing: per grade
-            for reason, n in m["counts"]["dropped"].items()
-        }
-        left_out = ", ".join(f"{reason} {n:,}" for reason, n in dropped.items() if n)
+        lines += [
+            f"  {f['name']}: {count(f['rows'], 'pair')}, {queries(f['queries'])}, "
+            f"labels {self.labels_by_name(f)}, sha256 {f['sha256'][:12]}"
+            for f in m["files"]
+        ]
+        left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
         lines.append(f"  left out: {left_out or 'none'}")
         lines.append(f"  manifest: {self.manifest_path}")
         return "\n".join(lines)
