@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixtures import stored_run
 from judge_fault_server import FaultServer
 
 import cli
@@ -22,16 +23,7 @@ DATASET = "wands-sample"
 
 def _fake_run(db: Path, grade_of, *, name: str = "fake") -> int:
     """A run whose judgments are `grade_of(pair)`, with peaked probabilities."""
-    run_id = storage.create_run(
-        db,
-        name=name,
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
-    )
+    run_id = stored_run(db, name=name, backend="llama_cpp")
     records = []
     for pair in storage.pairs_for_judging(db, DATASET):
         grade = grade_of(pair)
@@ -117,20 +109,11 @@ def test_cli_metrics_prints_intervals_and_json(sample_db: Path, capsys) -> None:
 def test_cli_metrics_json_is_strict_with_undefined_metrics(sample_db: Path, capsys) -> None:
     """A run of one pair, judged Partial as its human did, has no defined kappa (no chance
     disagreement to compare with): --json says null, not a bare NaN."""
-    run_id = storage.create_run(
+    run_id = stored_run(
         sample_db,
-        name="one pair",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
-    )
-    storage.record_judgments(
-        sample_db,
-        run_id,
         [{"pair_id": 1, "grade": 1, "probs": [0.1, 0.8, 0.1], "parse_status": "logprobs"}],
+        name="one pair",
+        backend="llama_cpp",
     )
     assert (
         cli.main(["--db", str(sample_db), "metrics", str(run_id), "--json", "--n-boot", "20"]) == 0
@@ -147,15 +130,13 @@ def test_cli_metrics_json_is_strict_with_undefined_metrics(sample_db: Path, caps
 
 
 def test_an_imported_run_cannot_be_judged_again(sample_db: Path) -> None:
-    run_id = storage.create_run(
+    run_id = stored_run(
         sample_db,
         name="ext",
-        dataset=DATASET,
         backend="judgement-ai",
         model="gpt",
         prompt_template="",
         prompt_sha256="",
-        scale=[0, 1, 2],
         status="imported",
     )
     with pytest.raises(judge.SettingsError, match="imported from judgement-ai"):

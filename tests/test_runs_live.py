@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from app_fixtures import stored_run
 
 import jobs
 import judge
@@ -26,15 +27,9 @@ def _run(
     status: str = "running",
 ) -> int:
     """A run recorded as judge_dataset records one: its scope in split and params."""
-    return storage.create_run(
+    return stored_run(
         db,
-        name="elsewhere",
-        dataset=DATASET,
-        backend="ollama",
         model="m",
-        prompt_template="t",
-        prompt_sha256="s",
-        scale=[0, 1, 2],
         split=split,
         status=status,
         params={"pair_ids": None if pair_ids is None else list(pair_ids)},
