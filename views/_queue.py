@@ -22,7 +22,6 @@ class ReviewQueue:
     run_id: int
     queue: Queue
     pair_ids: list[int]
-    title: str
     position: int = 0
     reviewed: list[int] = field(default_factory=list)
 
@@ -59,26 +58,36 @@ class ReviewQueue:
         return self.pair_id
 
 
+def describe(queue: Queue, names: dict[int, str]) -> str:
+    """What the queue `queue` walks, in words; `names` are the dataset's grade names."""
+    if queue.kind == "cell":
+        human, judge = selection.parse_cell(queue.value)
+        return f"human {names.get(human, human)} × judge {names.get(judge, judge)}"
+    if queue.kind == "search":
+        return f"pairs containing “{queue.value}”"
+    if queue.kind == "query":
+        return "the products of one query"
+    return "every pair where the judge disagrees with the human label"
+
+
 def current() -> ReviewQueue | None:
     return selection.owned().get(_KEY)
 
 
 def set_queue(
-    run_id: int, queue: Queue, pair_ids: list[int], title: str, start: int | None = None
+    run_id: int, queue: Queue, pair_ids: list[int], start: int | None = None
 ) -> ReviewQueue:
     position = pair_ids.index(start) if start in pair_ids else 0
-    review = ReviewQueue(run_id, queue, list(pair_ids), title, position)
+    review = ReviewQueue(run_id, queue, list(pair_ids), position)
     selection.owned()[_KEY] = review
     selection.update(queue=queue, pair_id=review.pair_id)
     return review
 
 
-def open_queue(
-    run_id: int, queue: Queue, pair_ids: list[int], title: str, start: int | None = None
-) -> None:
+def open_queue(run_id: int, queue: Queue, pair_ids: list[int], start: int | None = None) -> None:
     """Review exactly `pair_ids` (from `start`), on the Review queue page: a widget callback
     calls it, and app.py calls `follow` before it draws anything."""
-    set_queue(run_id, queue, pair_ids, title, start)
+    set_queue(run_id, queue, pair_ids, start)
     st.session_state[_OPENED] = True
 
 

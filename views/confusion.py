@@ -196,10 +196,10 @@ def paged_pairs(
     return page.total
 
 
-def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int], title: str) -> None:
+def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int]) -> None:
     """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page (a
     callback: the page switches at the top of the next script run)."""
-    review_queue.open_queue(run_id, queue, pair_ids, title, start=pair_id)
+    review_queue.open_queue(run_id, queue, pair_ids, start=pair_id)
 
 
 def matrix_tab(filters: storage.PairFilters) -> None:
@@ -242,7 +242,6 @@ def matrix_tab(filters: storage.PairFilters) -> None:
 
 def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     human, judge = cell
-    title = f"human {names[human]} × judge {names[judge]}"
     st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
     s1, s2, _ = st.columns([2, 1, 3])
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
@@ -267,7 +266,6 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
             queue,
             pair_id,
             storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
-            title,
         ),
     )
     if total:
@@ -321,7 +319,6 @@ def query_tab() -> None:
             Queue("query", chosen.query_id),
             pair_id,
             rows["pair_id"].tolist(),
-            f"the products of query “{labels[chosen.query_id]}”",
         ),
     )
 
@@ -346,7 +343,6 @@ def search_tab() -> None:
             queue,
             pair_id,
             storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
-            f"pairs containing “{chosen.search}”",
         ),
     )
     if total:

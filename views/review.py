@@ -25,28 +25,17 @@ names = common.grade_names(db, dataset)
 chosen = selection.current()
 
 
-def _build(spec: Queue) -> tuple[list[int], str]:
-    """The pair ids and title of the queue `spec` over the active run."""
+def _pair_ids(spec: Queue) -> list[int]:
+    """The pairs of the queue `spec` over the active run, in review order."""
     if spec.kind == "cell":
         human, judge = selection.parse_cell(spec.value)
-        return (
-            storage.cell_pair_ids(db, run_id, human=human, judge=judge),
-            f"human {names.get(human, human)} × judge {names.get(judge, judge)}",
-        )
+        return storage.cell_pair_ids(db, run_id, human=human, judge=judge)
     if spec.kind == "search":
-        return (
-            storage.search_pair_ids(
-                db, dataset, run_id=run_id, filters=storage.PairFilters(text=spec.value)
-            ),
-            f"pairs containing “{spec.value}”",
-        )
+        filters = storage.PairFilters(text=spec.value)
+        return storage.search_pair_ids(db, dataset, run_id=run_id, filters=filters)
     if spec.kind == "query":
-        rows = storage.query_pairs(db, dataset, spec.value, run_id=run_id)
-        return rows["pair_id"].tolist(), f"the products of query {spec.value}"
-    return (
-        storage.cell_pair_ids(db, run_id, disagreeing=True),
-        "every pair where the judge disagrees with the human label",
-    )
+        return storage.query_pairs(db, dataset, spec.value, run_id=run_id)["pair_id"].tolist()
+    return storage.cell_pair_ids(db, run_id, disagreeing=True)
 
 
 def _in_dataset(pair_id: int) -> bool:
@@ -59,7 +48,7 @@ def _in_dataset(pair_id: int) -> bool:
 wanted = chosen.pair_id  # from a link, a jump, or the queue's own cursor
 review = queue.current()
 if review is None or review.run_id != run_id or review.queue != chosen.queue:
-    review = queue.set_queue(run_id, chosen.queue, *_build(chosen.queue), start=wanted)
+    review = queue.set_queue(run_id, chosen.queue, _pair_ids(chosen.queue), start=wanted)
 if wanted is not None and wanted != review.pair_id:
     if _in_dataset(wanted):  # a link or a jump to a pair outside the queue
         review.go_to(wanted)
@@ -71,7 +60,8 @@ selection.publish()
 st.title("Review queue")
 st.caption(
     f"Run {common.run_title(run)}: "
-    f"{common.md(review.title)}, {common.plural(len(review.pair_ids), 'pair')}."
+    f"{common.md(queue.describe(review.queue, names))}, "
+    f"{common.plural(len(review.pair_ids), 'pair')}."
 )
 
 
