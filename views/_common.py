@@ -12,7 +12,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -238,6 +238,24 @@ def md(text: object) -> str:
     """`text` from a dataset, a model or a user, escaped so that Streamlit's markdown (titles,
     captions, messages) shows it literally instead of formatting it."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
+_ANNOUNCEMENT = "announcement"
+
+
+def announce(message: str, details: object = "") -> NoReturn:
+    """Rerun the page with `message` (and `details`, as plain text) shown at its top, so a
+    change's result appears beside the sidebar and counts that already follow it."""
+    selection.owned()[_ANNOUNCEMENT] = (message, str(details))
+    st.rerun()
+
+
+def show_announcement() -> None:
+    """The message the last `announce` left, once."""
+    if done := selection.owned().pop(_ANNOUNCEMENT, None):
+        st.success(md(done[0]))
+        if done[1]:
+            st.text(done[1])
 
 
 def plural(n: int, noun: str, plural_noun: str | None = None) -> str:

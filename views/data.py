@@ -15,22 +15,18 @@ from views import _selection as selection
 
 db = common.database()
 st.title("Data")
-if done := selection.owned().pop("data-done", None):
-    st.success(common.md(done[0]))
-    if done[1]:
-        st.text(done[1])
+common.show_announcement()
 
 
 _SAME = object()
 
 
 def _done(message: str, details: object = "", *, dataset: object = _SAME) -> None:
-    """Show `message` and `details` (as plain text) after a full rerun, so that the sidebar
-    and the counts show the change; `dataset` (a name, or None) becomes the active one first."""
+    """`common.announce` the change; `dataset` (a name, or None) becomes the active one
+    first, so the message shows on it."""
     if dataset is not _SAME:
         selection.set_dataset(dataset)
-    selection.owned()["data-done"] = (message, str(details))
-    st.rerun()
+    common.announce(message, details)
 
 
 def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None:

@@ -32,8 +32,7 @@ dataset = common.require_dataset()
 scale = storage.dataset_scale(db, dataset)
 grades, grade_names = list(scale.grades), list(scale.names)
 st.title("Runs")
-if done := selection.owned().pop("runs-done", None):
-    st.success(common.md(done))
+common.show_announcement()
 
 
 @st.cache_resource(show_spinner="Finding the bundled model…")
@@ -220,8 +219,7 @@ def _train(make, label: str) -> None:
         st.error(common.md(error))
         return
     selection.set_run(run_id)
-    selection.owned()["runs-done"] = f"{label}: run #{run_id} recorded, now the active run."
-    st.rerun()
+    common.announce(f"{label}: run #{run_id} recorded, now the active run.")
 
 
 def resume_section(runs) -> None:
@@ -437,8 +435,7 @@ def _act(change, message: str) -> None:
     except storage.StoreError as error:
         st.error(common.md(error))
         return
-    selection.owned()["runs-done"] = message
-    st.rerun()
+    common.announce(message)
 
 
 def compare_section(runs, version) -> None:
