@@ -165,8 +165,9 @@ _RULES: tuple[_Rule, ...] = (
         "SELECT r.event_id, r.reverts FROM label_events r "
         "LEFT JOIN label_events e ON e.event_id = r.reverts "
         "WHERE r.source = 'revert' AND (e.event_id IS NULL OR e.pair_id <> r.pair_id "
-        "OR e.source <> 'review') ORDER BY r.event_id",
-        "event {event_id} reverts event {reverts}, which is not a review of the same pair",
+        "OR e.source NOT IN ('review', 'judge')) ORDER BY r.event_id",
+        "event {event_id} reverts event {reverts}, which is not a review or judge event of "
+        "the same pair",
         ("label_events",),
     ),
     _Rule(

@@ -265,6 +265,64 @@ MIGRATIONS: list[str] = [
     SELECT j.run_id, j.pair_id, coalesce(c.changed_at > j.created_at, false) AS stale
     FROM judgments j LEFT JOIN changed c USING (pair_id);
     """,
+    # 5: ranking runs (a search system's ranked documents per query, imported to be scored
+    # under qrels made from the labels or a judge), the pairs that pooling their top k added,
+    # and label events written by a judge: a relabel batch applies a judge run's grades where
+    # its confidence reaches a threshold, as `judge` events that name their batch, so the
+    # batch is undone as one (`revert` events for each). `label_events` is rebuilt because
+    # DuckDB cannot change a CHECK constraint in place.
+    """
+    CREATE SEQUENCE ranking_id_seq START 1;
+    CREATE TABLE rankings (
+        ranking_id   BIGINT PRIMARY KEY DEFAULT nextval('ranking_id_seq'),
+        dataset      VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        source       VARCHAR,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        UNIQUE (dataset, name)
+    );
+    CREATE TABLE ranked_documents (
+        ranking_id   BIGINT NOT NULL,
+        query_id     VARCHAR NOT NULL,
+        doc_id       VARCHAR NOT NULL,
+        rank         INTEGER NOT NULL,
+        score        DOUBLE NOT NULL,
+        PRIMARY KEY (ranking_id, query_id, doc_id)
+    );
+    CREATE TABLE pooled_pairs (
+        pair_id      BIGINT PRIMARY KEY,
+        dataset      VARCHAR NOT NULL,
+        ranking      VARCHAR NOT NULL,
+        depth        INTEGER NOT NULL,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE SEQUENCE relabel_batch_id_seq START 1;
+    CREATE TABLE relabel_batches (
+        batch_id        BIGINT PRIMARY KEY DEFAULT nextval('relabel_batch_id_seq'),
+        dataset         VARCHAR NOT NULL,
+        run_id          BIGINT NOT NULL,
+        min_confidence  DOUBLE NOT NULL,
+        author          VARCHAR,
+        created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+
+    CREATE TABLE label_events_v5 (
+        event_id     BIGINT PRIMARY KEY DEFAULT nextval('event_id_seq'),
+        pair_id      BIGINT NOT NULL,
+        grade        INTEGER,
+        source       VARCHAR NOT NULL CHECK (source IN ('import', 'review', 'revert', 'judge')),
+        author       VARCHAR,
+        note         VARCHAR,
+        unsure       BOOLEAN NOT NULL DEFAULT false,
+        created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        reverts      BIGINT,
+        batch_id     BIGINT
+    );
+    INSERT INTO label_events_v5
+        SELECT *, NULL FROM label_events ORDER BY event_id;
+    DROP TABLE label_events;
+    ALTER TABLE label_events_v5 RENAME TO label_events;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
