@@ -6,7 +6,7 @@ batch of judgments) and has the same functions as methods. Inside `with session(
 function given the same path uses the session's connection too. Connections are short-lived,
 so the app and the CLI can share one file. Nothing here calls a model.
 
-Importers (`storage.importers`) and training data (`storage.training`: splits, curation,
+Importers (`storage.importers`), ranking runs (`storage.rankings`) and training data (`storage.training`: splits, curation,
 export formats, validation) are rooms of their own; the names callers use are re-exported
 here.
 """
@@ -87,6 +87,25 @@ from .importers import (
     import_wands,
     parse_label_map,
     query_id_for,
+)
+from .rankings import (
+    Pooled,
+    RankingImport,
+    RunColumns,
+    apply_relabel,
+    delete_ranking,
+    import_run_table,
+    import_run_trec,
+    label_sources,
+    list_rankings,
+    pool_holes,
+    pooled_pair_ids,
+    pooling_holes,
+    ranked_documents,
+    ranking_version,
+    relabel_batches,
+    rename_ranking,
+    undo_relabel,
 )
 from .training import (
     SELECTION_KINDS,
@@ -220,4 +239,22 @@ __all__ = [
     "split_training",
     "transaction",
     "undo_last_review",
+    # ranking runs (storage.rankings)
+    "Pooled",
+    "RankingImport",
+    "RunColumns",
+    "apply_relabel",
+    "delete_ranking",
+    "import_run_table",
+    "import_run_trec",
+    "label_sources",
+    "list_rankings",
+    "pool_holes",
+    "pooled_pair_ids",
+    "pooling_holes",
+    "ranked_documents",
+    "ranking_version",
+    "relabel_batches",
+    "rename_ranking",
+    "undo_relabel",
 ]

@@ -1,9 +1,10 @@
 """Renaming and deleting datasets and judge runs, each in one transaction.
 
 A dataset owns its queries, documents and pairs (rows that name it), and through its pairs
-their label events, current labels and judgments; it also owns its judge runs. A delete
-removes all of it or, on any failure, nothing. What a delete removes is counted first
-(`dataset_footprint`, `run_footprint`) so a user can confirm it knowing what goes.
+their label events, current labels and judgments; it also owns its judge runs, ranking runs
+and relabel batches. A delete removes all of it or, on any failure, nothing. What a delete
+removes is counted first (`dataset_footprint`, `run_footprint`) so a user can confirm it
+knowing what goes.
 """
 
 from __future__ import annotations
@@ -16,13 +17,26 @@ from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
 
 # The tables that name a dataset: renaming one renames it in each.
-_NAMED_BY_DATASET = ("datasets", "queries", "documents", "pairs", "judge_runs")
+_NAMED_BY_DATASET = (
+    "datasets",
+    "queries",
+    "documents",
+    "pairs",
+    "judge_runs",
+    "rankings",
+    "pooled_pairs",
+    "relabel_batches",
+)
 
 # What a dataset delete removes, children first, each statement over the dataset `$dataset`.
 # Judgments go by run and by pair, so none can be left pointing at a deleted pair or run.
 _DATASET_PAIRS = "SELECT pair_id FROM pairs WHERE dataset = $dataset"
 _DATASET_RUNS = "SELECT run_id FROM judge_runs WHERE dataset = $dataset"
 _DATASET_ROWS = {
+    "ranked_documents": "ranking_id IN (SELECT ranking_id FROM rankings WHERE dataset = $dataset)",
+    "rankings": "dataset = $dataset",
+    "pooled_pairs": "dataset = $dataset",
+    "relabel_batches": "dataset = $dataset",
     "judgments": f"run_id IN ({_DATASET_RUNS}) OR pair_id IN ({_DATASET_PAIRS})",
     "judge_runs": "dataset = $dataset",
     "current_labels": f"pair_id IN ({_DATASET_PAIRS})",
