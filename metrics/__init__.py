@@ -32,6 +32,12 @@ expected_grade``; ``judge`` is NA for pairs not judged or not parsed)::
         scored.expected_grade, scored.human, scored.query_id, labels, y_pred=scored.judge
     )
 
+Ranking runs (search systems) under qrels: `ranked_lists` arranges the ranked documents
+as runs x queries x ranks of relevance levels, `per_query_measures` gives nDCG@k, RR, P@k,
+R@k and Judged@k as trec_eval defines them, `bootstrap_means` their query-bootstrap
+intervals, and `leaderboard_agreement` Kendall's tau and tau-AP between the leaderboards of
+two qrels, the pairs of systems that flip and whether the winner changes.
+
 Two runs on the same pairs: keep the pairs both judged, build ``per_query_confusions`` for
 each from the same query ids and pass both to `paired_bootstrap`. Bad input raises
 `MetricsInputError` (a `ValueError`) with a message that says how to fix it. Undefined values
@@ -49,6 +55,24 @@ from ._calibration import (
 )
 from ._confusion import confusion_matrix, per_query_confusions
 from ._exceptions import MetricsInputError
+from ._leaderboard import (
+    LeaderboardAgreement,
+    bootstrap_means,
+    kendall_tau,
+    leaderboard_agreement,
+    paired_mean_differences,
+    tau_ap,
+)
+from ._ranking import (
+    NO_DOCUMENT,
+    UNJUDGED,
+    Measure,
+    RankedLists,
+    measures_of,
+    per_query_measures,
+    ranked_lists,
+    weighted_means,
+)
 from ._scores import (
     accuracy,
     cohen_kappa,
@@ -68,7 +92,21 @@ from ._thresholds import (
 from ._transitions import transition_table
 
 __all__ = [
+    "LeaderboardAgreement",
+    "Measure",
     "MetricsInputError",
+    "NO_DOCUMENT",
+    "RankedLists",
+    "UNJUDGED",
+    "bootstrap_means",
+    "kendall_tau",
+    "leaderboard_agreement",
+    "measures_of",
+    "paired_mean_differences",
+    "per_query_measures",
+    "ranked_lists",
+    "tau_ap",
+    "weighted_means",
     "RaterAgreement",
     "ThresholdValidation",
     "accuracy",

@@ -92,7 +92,9 @@ def apply_relabel(
             )
         finally:
             con.unregister("_relabel_in")
-        refresh_current_labels(con, f"(SELECT pair_id FROM label_events WHERE batch_id = {batch_id})")
+        refresh_current_labels(
+            con, f"(SELECT pair_id FROM label_events WHERE batch_id = {batch_id})"
+        )
     return int(batch_id)
 
 
