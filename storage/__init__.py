@@ -6,9 +6,9 @@ batch of judgments) and has the same functions as methods. Inside `with session(
 function given the same path uses the session's connection too. Connections are short-lived,
 so the app and the CLI can share one file. Nothing here calls a model.
 
-Importers (`storage.importers`), ranking runs (`storage.rankings`) and training data (`storage.training`: splits, curation,
-export formats, validation) are rooms of their own; the names callers use are re-exported
-here.
+Importers (`storage.importers`), ranking runs (`storage.rankings`) and training data
+(`storage.training`: splits, curation, export formats, validation) are rooms of their own;
+the names callers use are re-exported here.
 """
 
 from grade_scale import WANDS_SCALE, Scale, ScaleError
