@@ -1,7 +1,8 @@
 """Operations that span rooms: judge stored pairs and record the results; train the baseline
 judge or a stacking head on the labels and record its grades; report on runs and on the
-progress of runs that another process is judging; export training data in the judge's own
-prompt and answer line, and check it.
+progress of runs that another process is judging; score ranking runs under qrels from the
+labels or a judge and compare the leaderboards (ranking impact); export training data in the
+judge's own prompt and answer line, and check it.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
@@ -34,6 +35,24 @@ from ._progress import (
     run_progress,
     running_progress,
 )
+from ._rankings import (
+    DEFAULT_MEASURES,
+    IMPACT_MEASURES,
+    JudgedHoles,
+    Leaderboard,
+    QrelsKind,
+    QrelsSource,
+    RankingAgreement,
+    RankSettings,
+    WhatIf,
+    apply_relabel,
+    compare_leaderboards,
+    judge_holes,
+    leaderboard,
+    qrels_for,
+    relabel_what_if,
+    why_holes_cannot_be_judged,
+)
 from ._reports import (
     MIN_QUERIES_FOR_THRESHOLDS,
     Calibration,
@@ -47,6 +66,22 @@ from ._reports import (
 )
 
 __all__ = [
+    "DEFAULT_MEASURES",
+    "IMPACT_MEASURES",
+    "JudgedHoles",
+    "Leaderboard",
+    "QrelsKind",
+    "QrelsSource",
+    "RankSettings",
+    "RankingAgreement",
+    "WhatIf",
+    "apply_relabel",
+    "compare_leaderboards",
+    "judge_holes",
+    "leaderboard",
+    "qrels_for",
+    "relabel_what_if",
+    "why_holes_cannot_be_judged",
     "BASELINE_BACKEND",
     "BASELINE_NAME",
     "MIN_QUERIES_FOR_THRESHOLDS",

@@ -63,11 +63,13 @@ def kendall_tau(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64] | float:
 def tau_ap(reference: ArrayLike, other: ArrayLike) -> NDArray[np.float64] | float:
     """Yilmaz, Aslam and Robertson's AP rank correlation of `other` against `reference`.
 
-    Systems are taken in the order of `reference` (best first; ties in the order given);
-    for each system i after the first, p(i) is the share of the systems above it in
-    `reference` that `other` also scores strictly higher than i. tau_AP = 2 / (N - 1) *
-    sum of p(i) - 1. A swap near the top costs more than one near the bottom; the measure is
-    not symmetric, the reference is the human leaderboard.
+    Systems are taken in the order of `reference` (best first); for each system i after the
+    first, p(i) is the share of the systems above it in `reference` that `other` also scores
+    higher than i. tau_AP = 2 / (N - 1) * sum of p(i) - 1. A swap near the top costs more
+    than one near the bottom; the measure is not symmetric, the reference is the human
+    leaderboard. Ties, which the paper leaves open, are decided so that two identical
+    orderings score 1: a pair tied in both counts as agreeing, a pair tied in one only as
+    half agreeing.
 
     Reference: E. Yilmaz, J. Aslam, S. Robertson (2008), A new rank correlation coefficient
     for information retrieval, SIGIR.
@@ -84,10 +86,18 @@ def tau_ap(reference: ArrayLike, other: ArrayLike) -> NDArray[np.float64] | floa
         )
     n = ref.shape[1]
     order = np.argsort(-ref, axis=1, kind="stable")
+    ref_sorted = np.take_along_axis(ref, order, axis=1)
     ranked = np.take_along_axis(oth, order, axis=1)
-    above = ranked[:, :, None] > ranked[:, None, :]  # [draw, j, i]: j scores above i
+    # [draw, j, i]: how far `other` agrees that j, earlier in the reference, is above i.
+    other_tie = ranked[:, :, None] == ranked[:, None, :]
+    reference_tie = ref_sorted[:, :, None] == ref_sorted[:, None, :]
+    credit = np.where(
+        other_tie,
+        np.where(reference_tie, 1.0, 0.5),
+        np.where(reference_tie, 0.5, (ranked[:, :, None] > ranked[:, None, :]).astype(float)),
+    )
     earlier = np.triu(np.ones((n, n), dtype=bool), k=1)  # j earlier than i in the reference
-    correct = (above & earlier).sum(axis=1)[:, 1:]
+    correct = (credit * earlier).sum(axis=1)[:, 1:]
     value = 2.0 / (n - 1) * (correct / np.arange(1, n)).sum(axis=1) - 1.0
     return float(value[0]) if np.ndim(reference) == 1 else value
 

@@ -181,6 +181,14 @@ def test_planted_swap_at_the_bottom_gives_exact_tau_and_tau_ap():
     assert metrics.tau_ap(human, judge) == pytest.approx(7 / 9)
 
 
+def test_identical_orderings_with_ties_agree_fully():
+    scores = [0.9, 0.5, 0.5, 0.1]
+    assert metrics.tau_ap(scores, scores) == 1.0
+    assert metrics.kendall_tau(scores, scores) == 1.0
+    # C ties B in the second ordering only: half agreeing, so p(C) = (1 + 1/2) / 2.
+    assert metrics.tau_ap([4, 3, 2, 1], [4, 3, 3, 1]) == pytest.approx(2 / 3 * (1 + 3 / 4 + 1) - 1)
+
+
 def test_planted_swap_at_the_top_costs_tau_ap_more():
     human = [0.9, 0.7, 0.5, 0.3]
     judge = [0.6, 0.8, 0.5, 0.3]  # B > A > C > D
