@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import check, data, judging, manage, report, training
+from . import check, data, judging, manage, ranking, report, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import,
@@ -15,9 +15,13 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_stats,
     judging.add_judge,
     report.add_metrics,
+    ranking.add_rank_metrics,
+    ranking.add_leaderboard,
+    ranking.add_relabel,
     training.add_export,
     training.add_validate,
     manage.add_datasets,
     manage.add_runs,
+    ranking.add_rankings,
     check.add_check,
 ]

@@ -13,6 +13,7 @@ import storage
 
 from ._common import dataset_of, grade_shares, print_json, subcommand
 from .manage import ask_for_yes
+from .ranking import add_import_run
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -156,6 +157,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             model=a.model,
         )
     )
+    add_import_run(forms)
 
 
 def _split(args: argparse.Namespace) -> int:

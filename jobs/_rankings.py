@@ -104,6 +104,8 @@ def qrels_for(
 ) -> pd.DataFrame:
     """The qrels of `dataset` from `source`: query_id, doc_id, level. `sources` is
     `storage.label_sources` when the caller has read it already."""
+    if source.run_id is not None and storage.get_run(db, source.run_id).dataset != dataset:
+        raise storage.NotFoundError(f"dataset {dataset!r} has no judge run {source.run_id}")
     if sources is None:
         sources = storage.label_sources(db, dataset, source.run_id)
     scale = storage.dataset_scale(db, dataset)
@@ -245,6 +247,9 @@ def compare_leaderboards(
             f"dataset {dataset!r} has one ranking run: comparing leaderboards needs two or more"
         )
     qrels_a, qrels_b = qrels_for(db, dataset, a), qrels_for(db, dataset, b)
+    for source, qrels in ((a, qrels_a), (b, qrels_b)):
+        if qrels.empty:
+            raise storage.StoreError(f"the qrels {source.describe()} grade no pair of {dataset!r}")
     query_ids = _queries(qrels_a, qrels_b)
     per_a = _per_query(ranked, qrels_a, runs, query_ids, settings)
     per_b = _per_query(ranked, qrels_b, runs, query_ids, settings)

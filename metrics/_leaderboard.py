@@ -170,6 +170,8 @@ def leaderboard_agreement(
     n_queries = a.shape[1]
     ones = np.ones((1, n_queries), dtype=np.int64)
     mean_a, mean_b = weighted_means(a, ones)[0], weighted_means(b, ones)[0]
+    if np.isnan(mean_a).any() or np.isnan(mean_b).any():
+        raise MetricsInputError("each qrels must grade at least one of the queries")
     weights = bootstrap_weights(n_queries, n_boot, seed)
     draws_a, draws_b = weighted_means(a, weights), weighted_means(b, weights)
     tau_draws, ap_draws = kendall_tau(draws_a, draws_b), tau_ap(draws_a, draws_b)
