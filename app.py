@@ -26,6 +26,7 @@ PAGES = (  # file in views/, title, Material icon
     ("confusion", "Confusion browser", "grid_on"),
     ("review", "Review queue", "rate_review"),
     ("runs", "Runs", "play_circle"),
+    ("rankers", "Rankers", "leaderboard"),
     ("data", "Data", "database"),
     ("export", "Export", "download"),
 )

@@ -55,6 +55,8 @@ class Selection:
     pair_id: int | None = None
     query_id: str | None = None
     search: str = ""
+    qrels: str = ""  # Rankers page: the reference qrels ("human", "judge:3", ...)
+    vs: str = ""  # Rankers page: the qrels compared with it
 
 
 def parse_cell(text: str) -> tuple[int, int] | None:
@@ -88,6 +90,8 @@ def _from_url() -> Selection:
         pair_id=_int(params.get("pair")),
         query_id=params.get("query") or None,
         search=params.get("search", ""),
+        qrels=params.get("qrels", ""),
+        vs=params.get("vs", ""),
     )
 
 
@@ -113,6 +117,8 @@ def publish() -> None:
         "pair": None if s.pair_id is None else str(s.pair_id),
         "query": s.query_id,
         "search": s.search or None,
+        "qrels": s.qrels or None,
+        "vs": s.vs or None,
     }
     for key, value in wanted.items():
         if value is None:
@@ -190,5 +196,5 @@ def set_run(run_id: int | None) -> None:
 
 
 def update(**changes: Any) -> None:
-    """Change the cell, queue, pair, query or search of the selection."""
+    """Change the cell, queue, pair, query, search or qrels of the selection."""
     _set(replace(current(), **changes))

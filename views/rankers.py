@@ -1,0 +1,319 @@
+"""Rankers: does the judge rank search systems as the humans would?
+
+The dataset's ranking runs scored under one qrels (a leaderboard), compared with the
+leaderboard another qrels gives (tau, tau-AP, flips, the winner, a figure), the relabelling
+what-if for the active judge run with its confidence slider (applied and undone as one
+batch), and the runs' unlabelled top-k documents pooled and judged in one click.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import jobs
+import judge
+import metrics
+import storage
+from views import _common as common
+from views import _selection as selection
+
+db = common.database()
+dataset = common.require_dataset()
+run_id = common.active_run()
+names = common.grade_names(db, dataset)
+chosen = selection.current()
+
+st.title("Rankers")
+st.caption(
+    "Search systems' ranking runs scored under qrels from the labels or a judge: do the "
+    "judge's labels order the systems as the humans' do?"
+)
+common.show_announcement()
+
+
+def _import(upload: Any) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            summary = storage.import_run_trec(db, path, dataset=dataset)
+        except storage.StoreError as error:
+            st.error(common.md(error))
+            return
+    common.announce(f"Imported {summary}")
+
+
+with st.expander("Import a ranking run file", expanded=False):
+    st.caption(
+        "A TREC run file: `qid Q0 docid rank score tag`, one ranked document a line; each "
+        "tag is a run. Ids must be the dataset's own query and product ids. Tables (CSV, "
+        "TSV, Parquet) import with `cli.py import run FILE --map ...`."
+    )
+    upload = st.file_uploader("Run file", type=["trec", "txt", "run", "tsv"], key="rank-upload")
+    if st.button("Import run file", key="rank-import", disabled=upload is None):
+        _import(upload)
+
+rankings = storage.list_rankings(db, dataset)
+if rankings.empty:
+    st.info("This dataset has no ranking run yet: import a run file above.")
+    st.stop()
+
+runs = storage.list_runs(db, dataset)
+run_names = {int(r.run_id): common.run_label(r._asdict(), short=True) for r in runs.itertuples()}
+options = ["human", "imported"] + [
+    f"{kind}:{r}" for r in run_names for kind in ("judge", "judge-expected", "human+judge")
+]
+
+
+def _describe(text: str) -> str:
+    source = jobs.QrelsSource.parse(text)
+    described = source.describe()
+    if source.run_id is not None:
+        described = described.replace(f"judge run #{source.run_id}", run_names[source.run_id])
+    return described
+
+
+reference = chosen.qrels if chosen.qrels in options else "human"
+default_vs = f"judge:{run_id}" if run_id is not None else "imported"
+versus = chosen.vs if chosen.vs in options else default_vs
+
+
+def _pick(key: str, field: str) -> None:
+    selection.update(**{field: st.session_state[key]})
+
+
+left, right = st.columns(2)
+st.session_state["rank-qrels"] = reference
+left.selectbox(
+    "Qrels (the reference)",
+    options,
+    key="rank-qrels",
+    format_func=_describe,
+    on_change=_pick,
+    args=("rank-qrels", "qrels"),
+)
+st.session_state["rank-vs"] = versus
+right.selectbox(
+    "Compared with",
+    options,
+    key="rank-vs",
+    format_func=_describe,
+    on_change=_pick,
+    args=("rank-vs", "vs"),
+)
+selection.update(qrels=reference, vs=versus)
+selection.publish()
+version = (storage.data_version(db), storage.ranking_version(db))
+
+
+@st.cache_data(show_spinner="Scoring the ranking runs…", max_entries=32)
+def _leaderboard(db: str, dataset: str, source: str, version: tuple) -> jobs.Leaderboard:
+    return jobs.leaderboard(db, dataset, jobs.QrelsSource.parse(source))
+
+
+@st.cache_data(show_spinner="Comparing the leaderboards…", max_entries=16)
+def _agreement(db: str, dataset: str, a: str, b: str, version: tuple) -> jobs.RankingAgreement:
+    return jobs.compare_leaderboards(
+        db, dataset, jobs.QrelsSource.parse(a), jobs.QrelsSource.parse(b)
+    )
+
+
+@st.cache_data(show_spinner="Relabelling (what-if)…", max_entries=32)
+def _what_if(db: str, dataset: str, run: int, confidence: float, version: tuple) -> jobs.WhatIf:
+    return jobs.relabel_what_if(db, dataset, run, confidence)
+
+
+def _with_intervals(board: jobs.Leaderboard) -> pd.DataFrame:
+    table = board.table.assign(
+        value=[f"{r.estimate:.3f} [{r.low:.3f}, {r.high:.3f}]" for r in board.table.itertuples()]
+    )
+    wide = table.pivot(index="run", columns="measure", values="value")
+    return wide.loc[board.wide().index, list(board.wide().columns)]
+
+
+st.subheader("Leaderboard")
+try:
+    board = _leaderboard(db, dataset, reference, version)
+except (storage.StoreError, metrics.MetricsInputError) as error:
+    st.error(common.md(f"{error}: choose other qrels."))
+    st.stop()
+st.caption(
+    common.md(
+        f"Under {_describe(reference)}: {board.judged_pairs:,} graded pairs over "
+        f"{board.queries:,} queries; 95% intervals from 1,000 bootstrap draws over queries. "
+        "An unlabelled document in a run's top k counts as not relevant: Judged@10 says how "
+        "much of the top 10 has a label."
+    )
+)
+st.dataframe(_with_intervals(board), key="rank-leaderboard")
+
+
+def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Figure:
+    """Each run's score under the reference qrels against the compared ones, with the
+    diagonal where both agree; labels alternate sides so neighbours do not overlap."""
+    scores = found.scores.sort_values("a").reset_index(drop=True)
+    low = float(min(scores["a"].min(), scores["b"].min()))
+    high = float(max(scores["a"].max(), scores["b"].max()))
+    pad = (high - low) * 0.08 or 0.05
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[low - pad, high + pad],
+        y=[low - pad, high + pad],
+        mode="lines",
+        line=dict(dash="dash", color="grey"),
+        name="same score",
+        hoverinfo="skip",
+    )
+    figure.add_scatter(
+        x=scores["a"],
+        y=scores["b"],
+        mode="markers+text",
+        text=scores["system"],
+        textposition=["middle right" if i % 2 else "middle left" for i in range(len(scores))],
+        marker=dict(size=11),
+        name="ranking run",
+        hovertemplate="%{text}<br>reference %{x:.3f}<br>compared %{y:.3f}<extra></extra>",
+    )
+    figure.update_layout(
+        title=f"{measure}: each run under both qrels",
+        xaxis_title=f"{measure} under {_describe(reference)}",
+        yaxis_title=f"{measure} under {_describe(versus)}",
+        showlegend=False,
+        height=460,
+    )
+    return figure
+
+
+st.subheader("Do the two leaderboards agree?")
+if reference == versus:
+    st.info("Choose two different qrels to compare.")
+elif len(rankings) < 2:
+    st.info("Comparing leaderboards needs two ranking runs or more.")
+else:
+    try:
+        agreement = _agreement(db, dataset, reference, versus, version)
+    except (storage.StoreError, metrics.MetricsInputError) as error:
+        st.error(common.md(f"{error}: choose other qrels."))
+    else:
+        st.dataframe(
+            agreement.summary,
+            hide_index=True,
+            key="rank-agreement",
+            column_config={
+                c: st.column_config.NumberColumn(c, format="%.3f")
+                for c in ("tau", "tau_low", "tau_high", "tau_ap", "tau_ap_low", "tau_ap_high")
+            },
+        )
+        measure = st.selectbox("Measure in the figure", list(agreement.by_measure), key="rank-fig")
+        found = agreement.by_measure[measure]
+        changed = "the winner changes" if found.winner_changes else "the winner stays"
+        st.caption(
+            common.md(
+                f"Kendall's tau {found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}], "
+                f"tau-AP {found.tau_ap[0]:.3f}; {changed} "
+                f"({found.winner_a} → {found.winner_b}; in "
+                f"{found.winner_change_share:.0%} of draws it changes)."
+            )
+        )
+        st.plotly_chart(agreement_figure(found, measure), key="rank-figure")
+        if len(found.flips):
+            st.caption("Pairs of runs the two leaderboards order differently")
+            st.dataframe(found.flips, hide_index=True)
+
+st.subheader("What if the judge relabelled?")
+if run_id is None:
+    st.info(common.NO_RUN)
+    st.stop()
+st.caption(
+    common.md(
+        f"Adopt judge run {run_names[run_id]}'s grade wherever its confidence is at least "
+        "the value below, without writing a label: how the grades move, and how each ranking "
+        "run's nDCG@10 and RR change (95% paired intervals over queries)."
+    )
+)
+confidence = st.slider("Judge confidence at least", 0.0, 1.0, 0.8, step=0.05, key="rank-confidence")
+what_if = _what_if(db, dataset, run_id, confidence, version)
+transitions = what_if.transitions.rename(index=names, columns=names)
+transitions.index.name, transitions.columns.name = "old grade", "new grade"
+left, right = st.columns([2, 3])
+left.dataframe(transitions, key="rank-transitions")
+left.caption(
+    f"{common.plural(len(what_if.changes), 'pair')} would change grade, "
+    f"{what_if.newly_labelled:,} of them unlabelled until now."
+)
+right.dataframe(
+    what_if.impact,
+    hide_index=True,
+    key="rank-impact",
+    column_config={
+        c: st.column_config.NumberColumn(c, format="%+.3f" if c != "before" else "%.3f")
+        for c in ("before", "after", "difference", "low", "high")
+    },
+)
+author = st.text_input("Reviewer", value="reviewer", key="rank-author")
+if st.button(
+    f"Apply: write {common.plural(len(what_if.changes), 'label')} from the judge",
+    key="rank-apply",
+    disabled=not what_if.changes,
+):
+    batch = jobs.apply_relabel(db, dataset, run_id, confidence, author=author)
+    common.announce(
+        f"Relabel batch {batch}: {common.plural(len(what_if.changes), 'label')} written"
+    )
+
+batches = storage.relabel_batches(db, dataset)
+if len(batches):
+    st.caption("Relabel batches, newest first")
+    st.dataframe(batches, hide_index=True, key="rank-batches")
+    live = batches[~batches["undone"].astype(bool)]
+    if len(live):
+        newest = int(live["batch_id"].iloc[0])
+        if st.button(f"Undo relabel batch {newest}", key="rank-undo"):
+            reverted = storage.undo_relabel(db, dataset, newest, author=author)
+            common.announce(f"Undid relabel batch {newest}: {common.plural(reverted, 'label')}")
+
+st.subheader("Holes: unlabelled documents in the runs' top k")
+depth = int(st.number_input("Depth k", 1, 1000, 10, key="rank-depth"))
+holes = storage.pooling_holes(db, dataset, depth)
+st.caption(
+    f"{common.plural(len(holes), 'hole')} at depth {depth}: documents some run ranks in its "
+    "top k that nobody labelled. Judging them makes them pairs (flagged as from pooling) "
+    "with the active run's grades, used by the human+judge qrels."
+)
+st.dataframe(holes.head(200), hide_index=True, key="rank-holes")
+
+
+def _control() -> jobs.RunControl:
+    """The shared in-process model for a llama.cpp run; the baseline trains anew instead."""
+    try:
+        settings = jobs.settings_for_run(db, run_id)
+    except judge.JudgeError:
+        return jobs.RunControl()
+    return jobs.RunControl(backend=common.backend_for(settings))
+
+
+why_not = jobs.why_holes_cannot_be_judged(db, run_id)
+if why_not:
+    st.caption(common.md(f"The active run cannot judge them: {why_not}"))
+elif st.button(
+    f"Judge {common.plural(len(holes), 'hole')} with {run_names[run_id]}",
+    key="rank-judge-holes",
+    disabled=holes.empty,
+):
+    try:
+        done = jobs.judge_holes(db, dataset, run_id, depth, control=_control())
+    except (judge.JudgeError, storage.StoreError) as error:
+        st.error(common.md(f"judging the holes failed: {error}"))
+    else:
+        if done.run_id != run_id:
+            selection.set_run(done.run_id)
+        common.announce(
+            f"Pooled {common.plural(done.new_pairs, 'new pair')}; judged "
+            f"{common.plural(done.judged, 'hole')} (run #{done.run_id})"
+        )
