@@ -175,7 +175,11 @@ def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Fi
         y=scores["b"],
         mode="markers+text",
         text=scores["system"],
-        textposition=["middle right" if i % 2 else "middle left" for i in range(len(scores))],
+        # The best run's label goes left, away from the plot's right edge.
+        textposition=[
+            "middle left" if (len(scores) - 1 - i) % 2 == 0 else "middle right"
+            for i in range(len(scores))
+        ],
         marker=dict(size=11),
         name="ranking run",
         hovertemplate="%{text}<br>reference %{x:.3f}<br>compared %{y:.3f}<extra></extra>",

@@ -1,0 +1,82 @@
+"""The Rankers page in Debian's headless chromium: import a run file, see the leaderboard and
+the agreement figure, move the confidence slider, apply the relabel batch and undo it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from app_fixtures import build_store
+from browser import body_text, click, goto, heading, launch, new_page, open_page, serve, shoot, see
+
+import storage
+
+pytestmark = pytest.mark.browser
+
+SAMPLE_RUNS = Path(__file__).resolve().parents[1] / "sample_data" / "rankings.trec"
+DATASET = "wands-sample"
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with storage.connect(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def _apply_count(page) -> int:
+    label = page.locator(".st-key-rank-apply button:visible").first.inner_text()
+    return int(re.search(r"write ([\d,]+) label", label).group(1).replace(",", ""))
+
+
+def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
+    db = tmp_path / "rankers.duckdb"
+    build_store(db)  # the sample and a judged run (confidence 0.5 to 0.99)
+    before = _rows(db, "SELECT pair_id, grade FROM current_labels ORDER BY pair_id")
+    with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
+        page = new_page(browser)
+        goto(page, url)
+        open_page(page, "Rankers")
+        see(page, "no ranking run yet")
+
+        page.get_by_text("Import a ranking run file").first.click()
+        page.locator(".st-key-rank-upload input[type='file']").set_input_files(str(SAMPLE_RUNS))
+        see(page, "rankings.trec")
+        click(page, "rank-import")
+        see(page, "Imported wands-sample: 4 ranking run(s)")
+        assert _rows(db, "SELECT count(*) FROM rankings") == [(4,)]
+
+        heading(page, "Leaderboard")
+        text = body_text(page)
+        for run in ("noisy-oracle", "tfidf-name", "random"):
+            assert run in text
+        assert "Kendall's tau" in text
+        page.locator(".st-key-rank-figure [data-testid='stPlotlyChart']").first.wait_for()
+        shoot(page, "rankers-leaderboard")
+
+        at_start = _apply_count(page)
+        thumb = page.locator(".st-key-rank-confidence input[type='range']").first
+        thumb.focus()
+        for _ in range(6):  # 0.80 -> 0.50: every judged pair is confident enough
+            thumb.press("ArrowLeft")
+        see(page, "0.50")
+        page.wait_for_function(
+            "document.querySelector('.st-key-rank-apply button').innerText.indexOf("
+            f"'write {at_start} label') < 0"
+        )
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        lower = _apply_count(page)
+        assert lower > at_start
+
+        click(page, "rank-apply")
+        see(page, f"Relabel batch 1: {lower} labels written")
+        judged = _rows(db, "SELECT count(*) FROM label_events WHERE source = 'judge'")
+        assert judged == [(lower,)]
+        assert _rows(db, "SELECT count(*) FROM current_labels WHERE source = 'judge'") == [(lower,)]
+        shoot(page, "rankers-applied")
+
+        click(page, "rank-undo")
+        see(page, f"Undid relabel batch 1: {lower} labels")
+        after = _rows(db, "SELECT pair_id, grade FROM current_labels ORDER BY pair_id")
+        assert after == before
+        assert storage.relabel_batches(db, DATASET)["undone"].tolist() == [True]
+        assert not page.locator("[data-testid='stException']").count()
