@@ -396,7 +396,7 @@ def judge_holes(
     run_id: int,
     depth: int,
     *,
-    control: RunControl = RunControl(),
+    control: RunControl | None = None,
 ) -> JudgedHoles:
     """Pool every ranking run's unlabelled top-`depth` documents into pairs and judge them
     with judge run `run_id` (its own settings, as a re-judge does). The lexical baseline is
@@ -409,7 +409,7 @@ def judge_holes(
     settings_for_run(db, run_id)  # a run imported from another tool cannot judge: say so now
     if not pooled.hole_pair_ids:
         return JudgedHoles(pooled.new_pairs, 0, run_id)
-    judged = rejudge_pairs(db, run_id, list(pooled.hole_pair_ids), control=control)
+    judged = rejudge_pairs(db, run_id, list(pooled.hole_pair_ids), control=control or RunControl())
     return JudgedHoles(pooled.new_pairs, len(judged), run_id)
 
 

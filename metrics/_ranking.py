@@ -107,7 +107,10 @@ class RankedLists:
 
 
 def _codes(values: pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:
-    return np.asarray(vocabulary.get_indexer(values), dtype=np.int64)
+    """Each value's position in `vocabulary` (-1 if absent): one hashing pass over the
+    values (`factorize`), then a lookup of the few distinct ones."""
+    raw, distinct = pd.factorize(values, sort=False)
+    return np.asarray(vocabulary.get_indexer(distinct), dtype=np.int64)[raw]
 
 
 def ranked_lists(
@@ -136,8 +139,11 @@ def ranked_lists(
     q = _codes(ranked["query_id"], query_index)
     position = ranked["rank"].to_numpy(np.int64) - 1
     keep = (r >= 0) & (q >= 0) & (position < depth)
-    documents = pd.Index(pd.unique(pd.concat([ranked["doc_id"], qrels["doc_id"]])))
-    d = _codes(ranked["doc_id"], documents)
+    raw_docs, ranked_docs = pd.factorize(ranked["doc_id"], sort=False)
+    documents = pd.Index(ranked_docs).append(
+        pd.Index(pd.unique(qrels["doc_id"])).difference(pd.Index(ranked_docs))
+    )
+    d = raw_docs.astype(np.int64)
     qq = _codes(qrels["query_id"], query_index)
     qd = _codes(qrels["doc_id"], documents)
     graded_rows = qq >= 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import build_store
-from browser import body_text, click, goto, heading, launch, new_page, open_page, serve, shoot, see
+from browser import body_text, click, goto, heading, launch, new_page, open_page, see, serve, shoot
 
 import storage
 

@@ -49,7 +49,8 @@ def ranked_documents(
 ) -> pd.DataFrame:
     """The ranked documents of `dataset`'s runs (all, or `ranking_ids`), in trec_eval's
     order: ranking_id, query_id, doc_id, rank (from 1), score; only ranks up to `depth`."""
-    where, params = "r.dataset = ?", [dataset]
+    where = "r.dataset = ?"
+    params: list[object] = [dataset]
     if ranking_ids is not None:
         where += " AND d.ranking_id IN (SELECT unnest(?::BIGINT[]))"
         params.append(list(ranking_ids))
