@@ -1,0 +1,124 @@
+"""Ranking runs in the store (import, rename, delete, pooling, relabel batches) and the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+import cli
+import jobs
+import storage
+
+DATASET = "wands-sample"
+
+
+def _write(path, text: str):
+    path.write_text(text)
+    return path
+
+
+def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_path):
+    run = _write(tmp_path / "r.trec", "3 Q0 104 1 2.0 a\n3 Q0 39589 2 2.0 a\n3 Q0 73 3 5 b\n")
+    first = storage.import_run_trec(sample_db, run, dataset=DATASET)
+    assert (first.runs, first.rows, first.queries) == (("a", "b"), 3, 1)
+    again = storage.import_run_trec(sample_db, run, dataset=DATASET)
+    assert again.replaced == ("a", "b")
+    ranked = storage.ranked_documents(sample_db, DATASET)
+    assert ranked[["doc_id", "rank"]].values.tolist() == [["39589", 1], ["104", 2], ["73", 1]]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("3 Q0 nope 1 1 a\n", "r.trec line 1, column docid: document 'nope' is not in dataset"),
+        ("3 Q0 104 1 1 a\nzz Q0 104 1 1 a\n", "r.trec line 2, column qid: query 'zz' is not in"),
+        ("3 Q0 104 1 x a\n", "r.trec line 1, column score: expected a number, got 'x'"),
+        ("3 Q0 104 1 1\n", "r.trec line 1: expected 6 fields"),
+        (
+            "3 Q0 104 1 1 a\n3 Q0 104 2 1 a\n",
+            "r.trec line 2, column docid: document '104' is ranked twice",
+        ),
+    ],
+)
+def test_bad_run_files_name_the_line_and_change_nothing(sample_db, tmp_path, text, message):
+    with pytest.raises(storage.ImportFormatError, match=message):
+        storage.import_run_trec(sample_db, _write(tmp_path / "r.trec", text), dataset=DATASET)
+    assert storage.list_rankings(sample_db, DATASET).empty
+
+
+def test_table_with_query_text_and_rank(sample_db, tmp_path):
+    table = _write(
+        tmp_path / "sys.csv", "q,product,position\nsalon chair,104,2\nsalon chair,73,1\n"
+    )
+    columns = storage.RunColumns.parse("query=q,doc_id=product,rank=position")
+    summary = storage.import_run_table(sample_db, table, dataset=DATASET, columns=columns)
+    assert summary.runs == ("sys",)
+    ranked = storage.ranked_documents(sample_db, DATASET)
+    assert ranked[["query_id", "doc_id", "rank"]].values.tolist() == [
+        ["0", "73", 1],
+        ["0", "104", 2],
+    ]
+
+
+def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
+    storage.import_run_trec(
+        sample_db, _write(tmp_path / "r.trec", "3 Q0 104 1 1 a\n3 Q0 73 1 1 b\n"), dataset=DATASET
+    )
+    ids = dict(
+        zip(
+            storage.list_rankings(sample_db, DATASET)["name"],
+            storage.list_rankings(sample_db, DATASET)["ranking_id"],
+        )
+    )
+    with pytest.raises(storage.StoreError, match="has a ranking run named 'b' already"):
+        storage.rename_ranking(sample_db, DATASET, int(ids["a"]), "b")
+    storage.rename_ranking(sample_db, DATASET, int(ids["a"]), "bm25")
+    assert storage.delete_ranking(sample_db, DATASET, int(ids["b"])) == 1
+    assert storage.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
+    storage.pool_holes(sample_db, DATASET, 10)
+    storage.delete_dataset(sample_db, DATASET)
+    with storage.connect(sample_db) as con:
+        for table in ("rankings", "ranked_documents", "pooled_pairs"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+
+
+def test_relabel_batch_applies_and_undoes_as_one(store):
+    db, run_id = store
+    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    what_if = jobs.relabel_what_if(db, DATASET, run_id, 0.5)
+    assert what_if.transitions.values.sum() == 174
+    assert len(what_if.changes) == 174 - what_if.transitions.values.trace()
+    before = storage.label_sources(db, DATASET)["human"].tolist()
+    batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
+    after = storage.label_sources(db, DATASET, run_id)
+    assert (after["human"] == after["judge"]).all()
+    assert storage.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
+    assert storage.undo_relabel(db, DATASET, batch, author="ana") == 0
+    assert storage.label_sources(db, DATASET)["human"].tolist() == before
+    assert storage.check_store(db).problems == ()
+
+
+def test_cli_leaderboard_and_errors(store, capsys):
+    db, run_id = store
+    assert cli.main(["--db", str(db), "import", "run", "sample_data/rankings.trec"]) == 0
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(db),
+                "leaderboard",
+                "--vs",
+                f"judge:{run_id}",
+                "--measures",
+                "nDCG@10",
+                "--n-boot",
+                "50",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "nDCG@10: tau" in out and "tau-AP" in out
+    assert cli.main(["--db", str(db), "rank-metrics", "--qrels", "judge:99"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: no judge run 99"
+    assert cli.main(["--db", str(db), "rank-metrics", "--qrels", "robot"]) == 2
+    assert "unknown qrels 'robot'" in capsys.readouterr().err
