@@ -35,12 +35,14 @@ def export_training(
     *,
     selection: storage.Selection = storage.Selection(),
     format: storage.TrainingFormat = "instruction",
+    conversational: bool = False,
     curation: storage.Curation = storage.Curation(),
     template_name: str | None = None,
     template_text: str | None = None,
 ) -> storage.ExportResult:
-    """Write the selected, curated pairs as fine-tuning JSONL in `format`, with the prompt
-    and answer line of one judge template, and the manifest beside the files.
+    """Write the selected, curated pairs as fine-tuning JSONL in `format` (in TRL's
+    conversational form with `conversational`) to the folder `out`, with the prompt and
+    answer line of one judge template, and the manifest beside the files.
 
     The template is a shipped one by name (`template_name`, the default template when
     neither is given) or your own text (`template_text`, taken to grade on the dataset's
@@ -58,16 +60,36 @@ def export_training(
             "--scale"
         )
     answer = judge.answer_format(template.text, grades)
+    render = functools.partial(judge.render_prompt, template.text)
     judge_text = JudgeText(
-        render=functools.partial(judge.render_prompt, template.text),
+        render=render,
+        messages=lambda pair: _messages(render(pair)),
         answer=answer.render,
-        system=judge.system_prompt(answer),
+        completion=lambda prompt, grade: _completion(answer, prompt, grade),
         template_name=template.name,
         template_sha256=judge.template_sha256(template.text),
     )
     return write_export(
-        db, out, judge=judge_text, selection=selection, format=format, curation=curation
+        db,
+        out,
+        judge=judge_text,
+        selection=selection,
+        format=format,
+        conversational=conversational,
+        curation=curation,
     )
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    """The chat messages the judge sends for a prompt (judge/_payloads.py): the prompt as
+    the one user message, no system message."""
+    return [{"role": "user", "content": prompt}]
+
+
+def _completion(answer: judge.AnswerFormat, prompt: str, grade: int) -> str:
+    """What follows `prompt` up to the grade when the judge reads raw text: the answer
+    prefix where the judge puts it (`AnswerFormat.after`), then the grade."""
+    return answer.after(prompt)[len(prompt) : -len(answer.prefix)] + answer.render(grade)
 
 
 def validate_training(
@@ -83,6 +105,27 @@ def validate_training(
 
     `scale` defaults to a shipped template's own; your own template's text needs it.
     """
+    answers = _answers(template_name, template_text, scale)
+    return storage.validate_training_file(path, other, answers=answers)
+
+
+def validate_export(
+    folder: str | Path,
+    *,
+    template_name: str | None = None,
+    template_text: str | None = None,
+    scale: Sequence[int] | None = None,
+) -> list[storage.ValidationReport]:
+    """Check an export folder (`storage.validate_export_folder`): its train file against its
+    validation file, then the validation file, with the template's answer lines."""
+    answers = _answers(template_name, template_text, scale)
+    return storage.validate_export_folder(folder, answers=answers)
+
+
+def _answers(
+    template_name: str | None, template_text: str | None, scale: Sequence[int] | None
+) -> tuple[str, ...]:
+    """Every answer line of the template on `scale` (a shipped template's own by default)."""
     template = _template(template_name, template_text)
     grades = scale if scale is not None else template.scale
     if grades is None:
@@ -90,8 +133,7 @@ def validate_training(
             "a template given as text does not say its scale: give the grades it uses "
             "(--scale), for example 0 1 2"
         )
-    answers = judge.answer_format(template.text, grades).answers
-    return storage.validate_training_file(path, other, answers=answers)
+    return judge.answer_format(template.text, grades).answers
 
 
 def _template(name: str | None, text: str | None) -> _Template:

@@ -89,6 +89,7 @@ from .importers import (
     query_id_for,
 )
 from .training import (
+    EITHER_STYLE,
     SELECTION_KINDS,
     TRAINING_FORMATS,
     BenchmarkRecipe,
@@ -108,6 +109,7 @@ from .training import (
     split_benchmark,
     split_training,
     split_warnings,
+    validate_export_folder,
     validate_training_file,
 )
 
@@ -130,11 +132,13 @@ __all__ = [
     "ExportResult",
     "SELECTION_KINDS",
     "Selection",
+    "EITHER_STYLE",
     "TRAINING_FORMATS",
     "TrainingFormat",
     "ValidationProblem",
     "ValidationReport",
     "export_paths",
+    "validate_export_folder",
     "validate_training_file",
     "CellPage",
     "PairFilters",
