@@ -105,9 +105,7 @@ def test_record_maker_reads_the_grades_off_the_pair(format, conversational):
         "prompt-completion": lambda: prompt_completion_record(
             pair, 2, JUDGE, conversational=conversational
         ),
-        "preference": lambda: preference_record(
-            pair, 2, 0, JUDGE, conversational=conversational
-        ),
+        "preference": lambda: preference_record(pair, 2, 0, JUDGE, conversational=conversational),
     }[format]()
     assert made == expected
 
