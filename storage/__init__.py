@@ -78,14 +78,17 @@ from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, 
 from ._store import Store, session
 from ._vocab import RunStatus, Split
 from .importers import (
+    UNKNOWN_PAIRS,
     ColumnMap,
     ImportSummary,
+    failures_beside,
     import_instruction_jsonl,
     import_judgement_ai,
     import_table,
     import_trec,
     import_wands,
     parse_label_map,
+    parse_scale_map,
     query_id_for,
 )
 from .training import (
@@ -170,6 +173,8 @@ __all__ = [
     "CheckProblem",
     "CheckReport",
     "ColumnMap",
+    "UNKNOWN_PAIRS",
+    "failures_beside",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
     "ImportSummary",
@@ -209,6 +214,7 @@ __all__ = [
     "on_store_wait",
     "pairs_for_judging",
     "parse_label_map",
+    "parse_scale_map",
     "plan_benchmark",
     "plan_training",
     "query_id_for",
