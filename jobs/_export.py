@@ -122,6 +122,34 @@ def validate_export(
     return storage.validate_export_folder(folder, answers=answers)
 
 
+def import_instruction(
+    db: str | Path,
+    path: str | Path,
+    *,
+    dataset: str,
+    scale: storage.Scale | None = None,
+    author: str | None = None,
+    template_name: str | None = None,
+    template_text: str | None = None,
+) -> storage.ImportSummary:
+    """Read an instruction-tuning file (the seed's, or an export) back into `dataset`, its
+    `output` read in the answer format of the template it was written with (`SCORE: N` for
+    the default, `[RESULT] N` for a Prometheus rubric).
+
+    The scale is `scale`, else a shipped template's own (the WANDS names for 0-2), else WANDS.
+    """
+    template = _template(template_name, template_text)
+    if scale is None:
+        own = template.scale
+        wands = own is None or own == storage.WANDS_SCALE.grades
+        scale = storage.WANDS_SCALE if wands or own is None else storage.Scale.of(own)
+    answer = judge.answer_format(template.text, scale.grades)
+    answers = {answer.render(grade): grade for grade in scale.grades}
+    return storage.import_instruction_jsonl(
+        db, path, dataset=dataset, answers=answers, scale=scale, author=author
+    )
+
+
 def _answers(
     template_name: str | None, template_text: str | None, scale: Sequence[int] | None
 ) -> tuple[str, ...]:

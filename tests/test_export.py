@@ -404,7 +404,7 @@ def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
     storage.record_review(sample_db, ids[("3", "104")], author="r", grade=2)
     exported = jobs.export_training(sample_db, tmp_path / "train").files[0]
     copy = tmp_path / "copy.duckdb"
-    storage.import_instruction_jsonl(copy, exported, dataset=storage.SAMPLE_DATASET)
+    jobs.import_instruction(copy, exported, dataset=storage.SAMPLE_DATASET)
     assert _labels_and_text(copy) == _labels_and_text(sample_db)
     assert _labels_and_text(copy)[("3", "104")] == (2, TRICKY)
 
