@@ -23,14 +23,14 @@ def _confusion_cell(text: str) -> tuple[int, int]:
     return human, judged
 
 
-def _template(args: argparse.Namespace) -> dict[str, str | None]:
+def template_args(args: argparse.Namespace) -> dict[str, str | None]:
     """--template or --template-file as `jobs` takes them."""
     if args.template_file is not None:
         return {"template_text": args.template_file.read_text(encoding="utf-8")}
     return {"template_name": args.template}
 
 
-def _add_template(sub: argparse.ArgumentParser, what: str) -> None:
+def add_template(sub: argparse.ArgumentParser, what: str) -> None:
     chosen = sub.add_mutually_exclusive_group()
     chosen.add_argument(
         "--template",
@@ -63,7 +63,7 @@ def _export(args: argparse.Namespace) -> int:
         format=args.format,
         conversational=args.conversational,
         curation=curation,
-        **_template(args),
+        **template_args(args),
     )
     print(result.summary())
     return 0
@@ -142,7 +142,7 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         help="share of queries written to the validation file (default 0)",
     )
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
-    _add_template(sub, "whose prompt and answer line the records hold")
+    add_template(sub, "whose prompt and answer line the records hold")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -152,10 +152,10 @@ def _validate(args: argparse.Namespace) -> int:
                 f"{args.file} is an export folder, checked against its own validation.jsonl: "
                 "drop --against"
             )
-        reports = jobs.validate_export(args.file, scale=args.scale, **_template(args))
+        reports = jobs.validate_export(args.file, scale=args.scale, **template_args(args))
     else:
         reports = [
-            jobs.validate_training(args.file, args.against, scale=args.scale, **_template(args))
+            jobs.validate_training(args.file, args.against, scale=args.scale, **template_args(args))
         ]
     for report in reports:
         print(report)
@@ -181,7 +181,7 @@ def add_validate(commands: argparse._SubParsersAction) -> None:
         metavar="OTHER",
         help="a file that must share no query with FILE (e.g. the validation file)",
     )
-    _add_template(sub, "the file was exported with")
+    add_template(sub, "the file was exported with")
     sub.add_argument(
         "--scale",
         type=int,

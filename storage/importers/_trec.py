@@ -172,7 +172,8 @@ def _read_topics(path: Path) -> SourceTable:
         return _read_xml_topics(path, text)
     if "<top>" in lowered:
         return _read_classic_topics(path, text)
-    rows, lines = [], []
+    rows: list[list[str]] = []
+    lines: list[int] = []
     for number, line in numbered:
         if not line.strip():
             continue
