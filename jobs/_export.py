@@ -4,7 +4,9 @@ The store curates and writes the files but renders no prompt; the judge owns the
 the answer line but reads no store. They meet here: the template must grade on the
 dataset's scale, and every record is built from `judge.render_prompt` and the template's
 `judge.AnswerFormat`, so a judge fine-tuned on the file is asked, and answers, exactly as
-when it judges. The page and the CLI call these functions and wire nothing themselves.
+when it judges. An instruction file is read back the same way: its answers in the
+template's answer format. The page and the CLI call these functions and wire nothing
+themselves.
 """
 
 from __future__ import annotations
@@ -140,9 +142,8 @@ def import_instruction(
     """
     template = _template(template_name, template_text)
     if scale is None:
-        own = template.scale
-        wands = own is None or own == storage.WANDS_SCALE.grades
-        scale = storage.WANDS_SCALE if wands or own is None else storage.Scale.of(own)
+        own = template.scale or storage.WANDS_SCALE.grades
+        scale = storage.WANDS_SCALE if own == storage.WANDS_SCALE.grades else storage.Scale.of(own)
     answer = judge.answer_format(template.text, scale.grades)
     answers = {answer.render(grade): grade for grade in scale.grades}
     return storage.import_instruction_jsonl(
