@@ -94,7 +94,7 @@ JUDGE_TIMEOUT_S = 900.0
 OPEN_COMMANDS = {
     "stats": ["stats"],
     "metrics 1": ["metrics", "1"],
-    "export": ["export", "--dataset", SAMPLE, "--out", "{folder}/train.jsonl"],
+    "export": ["export", "--dataset", SAMPLE, "--out", "{folder}/export"],
     "check": ["check"],
     "judge --limit 1": ["judge", "--dataset", SAMPLE, "--limit", "1"],
 }

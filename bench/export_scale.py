@@ -107,8 +107,8 @@ def main() -> int:
         build_store(db, args.pairs)
         built_s = time.perf_counter() - start
         print(f"built a store of {args.pairs} labelled pairs in {built_s:.1f} s")
-        exported = Path(folder) / "train.jsonl"
-        runs = [time_export(db, exported) for _ in range(args.repeat)]
+        exported = Path(folder) / "export" / "train.jsonl"
+        runs = [time_export(db, exported.parent) for _ in range(args.repeat)]
         export_s, rows = min(runs)
         size_mb = exported.stat().st_size / 1e6
         copy_s = min(time_copy(exported, Path(folder) / "copy.json") for _ in range(args.repeat))

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jobs
 import storage
 
 from ._common import dataset_of, grade_shares, print_json, subcommand
 from .manage import ask_for_yes
 from .ranking import add_import_run
+from .training import add_template, template_args
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -21,8 +23,24 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale_map(text: str) -> dict[int, int]:
+    try:
+        return storage.parse_scale_map(text)
+    except storage.StoreError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _scale_of(args: argparse.Namespace) -> storage.Scale | None:
     return storage.Scale.parse(args.scale) if args.scale else None
+
+
+def _add_annotator(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--annotator",
+        metavar="NAME",
+        help="who graded the file's labels, recorded with each label (several annotators "
+        "of one dataset give the human-human agreement)",
+    )
 
 
 def add_import(commands: argparse._SubParsersAction) -> None:
@@ -48,7 +66,12 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     )
     wands.add_argument("folder", type=Path)
     wands.add_argument("--dataset", default="wands", help="dataset name (default: wands)")
-    wands.set_defaults(importer=lambda a: storage.import_wands(a.db, a.folder, dataset=a.dataset))
+    _add_annotator(wands)
+    wands.set_defaults(
+        importer=lambda a: storage.import_wands(
+            a.db, a.folder, dataset=a.dataset, author=a.annotator
+        )
+    )
 
     table = subcommand(
         forms,
@@ -76,6 +99,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         choices=["csv", "tsv", "jsonl", "parquet"],
         help="file format (default: from the extension)",
     )
+    _add_annotator(table)
     table.set_defaults(
         importer=lambda a: storage.import_table(
             a.db,
@@ -85,6 +109,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             labels=storage.parse_label_map(a.labels) if a.labels else None,
             scale=_scale_of(a) or storage.WANDS_SCALE,
             format=a.format,
+            author=a.annotator,
         )
     )
 
@@ -92,28 +117,36 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         forms,
         "instruction",
         "An instruction-tuning JSONL file in the seed's format (query_id, product_id, "
-        "instruction, input{query, product_name, ...}, output 'SCORE: N'), such as a file "
-        "`export` wrote.",
-        "python cli.py import instruction out/train.jsonl --dataset curated",
+        "instruction, input{query, product_name, ...}, output), such as a train.jsonl "
+        "`export --format instruction` wrote; output is read in the answer format of the "
+        "template it was written with (SCORE: N, or [RESULT] N for prometheus_1_5).",
+        "python cli.py import instruction out/curated/train.jsonl --dataset curated",
         _import,
     )
     instruction.add_argument("file", type=Path)
     instruction.add_argument("--dataset", required=True)
-    instruction.add_argument("--scale", help=scale_help + " (default: the WANDS scale)")
+    instruction.add_argument(
+        "--scale", help=scale_help + " (default: the template's, WANDS for the default)"
+    )
+    add_template(instruction, "the file was written with")
+    _add_annotator(instruction)
     instruction.set_defaults(
-        importer=lambda a: storage.import_instruction_jsonl(
+        importer=lambda a: jobs.import_instruction(
             a.db,
             a.file,
             dataset=a.dataset,
-            scale=_scale_of(a) or storage.WANDS_SCALE,
+            scale=_scale_of(a),
+            author=a.annotator,
+            **template_args(a),
         )
     )
 
     trec = subcommand(
         forms,
         "trec",
-        "TREC qrels (qid 0 docid grade) with a topics file (qid<TAB>text, or the classic "
-        "<top><num>..<title>.. format) and optionally a documents file (docid<TAB>text or "
+        "TREC qrels (qid 0 docid grade) with a topics file (qid<TAB>text with an optional "
+        "header, the classic <top><num>..<title>.. format with or without closing tags, or "
+        "XML <topic number=..><query>..) and optionally a documents file (docid<TAB>text or "
         "JSONL with docid, text, title). The scale is --scale or the qrels' lowest..highest grade.",
         "python cli.py import trec qrels.txt --topics topics.txt --documents docs.tsv "
         "--dataset robust04",
@@ -124,6 +157,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     trec.add_argument("--documents", type=Path)
     trec.add_argument("--dataset", required=True)
     trec.add_argument("--scale", help=scale_help)
+    _add_annotator(trec)
     trec.set_defaults(
         importer=lambda a: storage.import_trec(
             a.db,
@@ -132,6 +166,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             documents=a.documents,
             dataset=a.dataset,
             scale=_scale_of(a),
+            author=a.annotator,
         )
     )
 
@@ -139,15 +174,37 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         forms,
         "judgement-ai",
         "A judgement-ai results file (a JSON list of query, doc_id, score, reasoning, rank) "
-        "as a judge run over an imported dataset, matched by query text and doc_id; then "
-        "`metrics RUN` measures it against the human labels.",
-        "python cli.py import judgement-ai results.json --dataset wands-sample --model gpt-5.5",
+        "as a judge run over an imported dataset, matched by query text (trimmed) and doc_id, "
+        "with its failures file (results-failures.json beside it) as failed judgments; then "
+        "`metrics RUN` measures it against the human labels. Scores are grades of the "
+        "dataset, or mapped onto them with --scale-map (judgement-ai grades 0-3).",
+        "python cli.py import judgement-ai results.json --dataset wands-sample --model gpt-5.5 "
+        "--scale-map 0=0,1=1,2=1,3=2",
         _import,
     )
     judgement.add_argument("file", type=Path)
     judgement.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     judgement.add_argument("--name", help="run name (default: the file name)")
     judgement.add_argument("--model", default="unknown", help="the model that judged")
+    judgement.add_argument(
+        "--scale-map",
+        type=_scale_map,
+        metavar="SCORE=GRADE,...",
+        help="judgement-ai scores onto the dataset's grades, e.g. 0=0,1=1,2=1,3=2 "
+        "(default: the scores are the dataset's grades)",
+    )
+    judgement.add_argument(
+        "--failures",
+        type=Path,
+        help="judgement-ai's failures file (default: <results>-failures.json beside the "
+        "results, when it is there)",
+    )
+    judgement.add_argument(
+        "--unknown",
+        choices=storage.UNKNOWN_PAIRS,
+        default="add",
+        help="pairs the dataset lacks: add them unlabelled (default) or skip them (counted)",
+    )
     judgement.set_defaults(
         importer=lambda a: storage.import_judgement_ai(
             a.db,
@@ -155,6 +212,9 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             dataset=dataset_of(a),
             name=a.name,
             model=a.model,
+            scale_map=a.scale_map,
+            failures=a.failures,
+            unknown=a.unknown,
         )
     )
     add_import_run(forms)

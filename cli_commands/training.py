@@ -23,14 +23,14 @@ def _confusion_cell(text: str) -> tuple[int, int]:
     return human, judged
 
 
-def _template(args: argparse.Namespace) -> dict[str, str | None]:
+def template_args(args: argparse.Namespace) -> dict[str, str | None]:
     """--template or --template-file as `jobs` takes them."""
     if args.template_file is not None:
         return {"template_text": args.template_file.read_text(encoding="utf-8")}
     return {"template_name": args.template}
 
 
-def _add_template(sub: argparse.ArgumentParser, what: str) -> None:
+def add_template(sub: argparse.ArgumentParser, what: str) -> None:
     chosen = sub.add_mutually_exclusive_group()
     chosen.add_argument(
         "--template",
@@ -61,8 +61,9 @@ def _export(args: argparse.Namespace) -> int:
         args.out,
         selection=selection,
         format=args.format,
+        conversational=args.conversational,
         curation=curation,
-        **_template(args),
+        **template_args(args),
     )
     print(result.summary())
     return 0
@@ -72,22 +73,33 @@ def add_export(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands,
         "export",
-        "Write labelled pairs as fine-tuning JSONL (instruction, chat or preference), curated "
-        "(cap per query, label rebalancing, a train/validation split by query), with a "
-        "manifest beside the files. Every record holds the prompt the judge reads with the "
-        "template and the answer line it writes; the template must grade on the dataset's "
-        "scale. Benchmark pairs are never exported.",
-        "python cli.py export --format instruction --select corrected --out out/train.jsonl "
-        "--cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 --validation-share 0.1",
+        "Write labelled pairs as a folder of fine-tuning JSONL: train.jsonl, validation.jsonl "
+        "(a split by query) and manifest.json, which datasets.load_dataset(folder) reads as "
+        "exactly the two splits. Formats: instruction (the seed's), chat (messages), "
+        "prompt-completion and preference (DPO), the last two as text or, with "
+        "--conversational, as TRL's conversational messages. Curated by cap per query and "
+        "label rebalancing. Every record holds the prompt the judge reads with the template, "
+        "in the messages the judge sends, and the answer line it writes; the template must "
+        "grade on the dataset's scale. Benchmark pairs are never exported.",
+        "python cli.py export --format prompt-completion --conversational --select corrected "
+        "--out out/judge-sft --cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 "
+        "--validation-share 0.1",
         _export,
     )
     sub.add_argument(
         "--out",
         type=Path,
         required=True,
-        help="training file; the validation file and manifest go beside it",
+        help="the export folder: train.jsonl, validation.jsonl and manifest.json go in it",
     )
     sub.add_argument("--format", default="instruction", choices=storage.TRAINING_FORMATS)
+    sub.add_argument(
+        "--conversational",
+        action="store_true",
+        help="prompt-completion and preference records as TRL's conversational messages "
+        "(the prompt as the judge's chat messages, answers as assistant messages); chat "
+        "records are always messages",
+    )
     sub.add_argument(
         "--select",
         choices=storage.SELECTION_KINDS,
@@ -130,34 +142,46 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         help="share of queries written to the validation file (default 0)",
     )
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
-    _add_template(sub, "whose prompt and answer line the records hold")
+    add_template(sub, "whose prompt and answer line the records hold")
 
 
 def _validate(args: argparse.Namespace) -> int:
-    report = jobs.validate_training(args.file, args.against, scale=args.scale, **_template(args))
-    print(report)
-    return 0 if report.ok else 2
+    if args.file.is_dir():
+        if args.against is not None:
+            raise storage.StoreError(
+                f"{args.file} is an export folder, checked against its own validation.jsonl: "
+                "drop --against"
+            )
+        reports = jobs.validate_export(args.file, scale=args.scale, **template_args(args))
+    else:
+        reports = [
+            jobs.validate_training(args.file, args.against, scale=args.scale, **template_args(args))
+        ]
+    for report in reports:
+        print(report)
+    return 0 if all(report.ok for report in reports) else 2
 
 
 def add_validate(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands,
         "validate",
-        "Check a fine-tuning JSONL file: required fields, answers only the template's answer "
+        "Check an export folder (train.jsonl against validation.jsonl) or one fine-tuning "
+        "JSONL file in any export format: required fields, answers only the template's answer "
         "lines on its scale (SCORE: N, [RESULT] N), no duplicate (query_id, product_id), and "
-        "with --against no query in both files. Lists every problem with its line; exit code "
-        "2 if there is any.",
-        "python cli.py validate out/train.jsonl --against out/train.validation.jsonl",
+        "no query in both files (a folder's two files, or FILE and --against). Lists every "
+        "problem with its line; exit code 2 if there is any.",
+        "python cli.py validate out/judge-sft",
         _validate,
     )
-    sub.add_argument("file", type=Path)
+    sub.add_argument("file", type=Path, help="an export folder or one JSONL file")
     sub.add_argument(
         "--against",
         type=Path,
         metavar="OTHER",
         help="a file that must share no query with FILE (e.g. the validation file)",
     )
-    _add_template(sub, "the file was exported with")
+    add_template(sub, "the file was exported with")
     sub.add_argument(
         "--scale",
         type=int,

@@ -16,7 +16,7 @@ from ._baseline import (
     stack_run,
     why_not_stackable,
 )
-from ._export import export_training, validate_training
+from ._export import export_training, import_instruction, validate_export, validate_training
 from ._first_start import first_start
 from ._judging import (
     JudgeOutcome,
@@ -110,6 +110,8 @@ __all__ = [
     "running_progress",
     "settings_for_run",
     "shared_pair_reports",
+    "import_instruction",
+    "validate_export",
     "validate_training",
     "stack_run",
     "why_not_stackable",

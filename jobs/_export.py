@@ -4,7 +4,9 @@ The store curates and writes the files but renders no prompt; the judge owns the
 the answer line but reads no store. They meet here: the template must grade on the
 dataset's scale, and every record is built from `judge.render_prompt` and the template's
 `judge.AnswerFormat`, so a judge fine-tuned on the file is asked, and answers, exactly as
-when it judges. The page and the CLI call these functions and wire nothing themselves.
+when it judges. An instruction file is read back the same way: its answers in the
+template's answer format. The page and the CLI call these functions and wire nothing
+themselves.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ def export_training(
     *,
     selection: storage.Selection = storage.Selection(),
     format: storage.TrainingFormat = "instruction",
+    conversational: bool = False,
     curation: storage.Curation = storage.Curation(),
     template_name: str | None = None,
     template_text: str | None = None,
 ) -> storage.ExportResult:
-    """Write the selected, curated pairs as fine-tuning JSONL in `format`, with the prompt
-    and answer line of one judge template, and the manifest beside the files.
+    """Write the selected, curated pairs as fine-tuning JSONL in `format` (in TRL's
+    conversational form with `conversational`) to the folder `out`, with the prompt and
+    answer line of one judge template, and the manifest beside the files.
 
     The template is a shipped one by name (`template_name`, the default template when
     neither is given) or your own text (`template_text`, taken to grade on the dataset's
@@ -58,16 +62,36 @@ def export_training(
             "--scale"
         )
     answer = judge.answer_format(template.text, grades)
+    render = functools.partial(judge.render_prompt, template.text)
     judge_text = JudgeText(
-        render=functools.partial(judge.render_prompt, template.text),
+        render=render,
+        messages=lambda pair: _messages(render(pair)),
         answer=answer.render,
-        system=judge.system_prompt(answer),
+        completion=lambda prompt, grade: _completion(answer, prompt, grade),
         template_name=template.name,
         template_sha256=judge.template_sha256(template.text),
     )
     return write_export(
-        db, out, judge=judge_text, selection=selection, format=format, curation=curation
+        db,
+        out,
+        judge=judge_text,
+        selection=selection,
+        format=format,
+        conversational=conversational,
+        curation=curation,
     )
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    """The chat messages the judge sends for a prompt (judge/_payloads.py): the prompt as
+    the one user message, no system message."""
+    return [{"role": "user", "content": prompt}]
+
+
+def _completion(answer: judge.AnswerFormat, prompt: str, grade: int) -> str:
+    """What follows `prompt` up to the grade when the judge reads raw text: the answer
+    prefix where the judge puts it (`AnswerFormat.after`), then the grade."""
+    return answer.after(prompt)[len(prompt) : -len(answer.prefix)] + answer.render(grade)
 
 
 def validate_training(
@@ -83,6 +107,54 @@ def validate_training(
 
     `scale` defaults to a shipped template's own; your own template's text needs it.
     """
+    answers = _answers(template_name, template_text, scale)
+    return storage.validate_training_file(path, other, answers=answers)
+
+
+def validate_export(
+    folder: str | Path,
+    *,
+    template_name: str | None = None,
+    template_text: str | None = None,
+    scale: Sequence[int] | None = None,
+) -> list[storage.ValidationReport]:
+    """Check an export folder (`storage.validate_export_folder`): its train file against its
+    validation file, then the validation file, with the template's answer lines."""
+    answers = _answers(template_name, template_text, scale)
+    return storage.validate_export_folder(folder, answers=answers)
+
+
+def import_instruction(
+    db: str | Path,
+    path: str | Path,
+    *,
+    dataset: str,
+    scale: storage.Scale | None = None,
+    author: str | None = None,
+    template_name: str | None = None,
+    template_text: str | None = None,
+) -> storage.ImportSummary:
+    """Read an instruction-tuning file (the seed's, or an export) back into `dataset`, its
+    `output` read in the answer format of the template it was written with (`SCORE: N` for
+    the default, `[RESULT] N` for a Prometheus rubric).
+
+    The scale is `scale`, else a shipped template's own (the WANDS names for 0-2), else WANDS.
+    """
+    template = _template(template_name, template_text)
+    if scale is None:
+        own = template.scale or storage.WANDS_SCALE.grades
+        scale = storage.WANDS_SCALE if own == storage.WANDS_SCALE.grades else storage.Scale.of(own)
+    answer = judge.answer_format(template.text, scale.grades)
+    answers = {answer.render(grade): grade for grade in scale.grades}
+    return storage.import_instruction_jsonl(
+        db, path, dataset=dataset, answers=answers, scale=scale, author=author
+    )
+
+
+def _answers(
+    template_name: str | None, template_text: str | None, scale: Sequence[int] | None
+) -> tuple[str, ...]:
+    """Every answer line of the template on `scale` (a shipped template's own by default)."""
     template = _template(template_name, template_text)
     grades = scale if scale is not None else template.scale
     if grades is None:
@@ -90,8 +162,7 @@ def validate_training(
             "a template given as text does not say its scale: give the grades it uses "
             "(--scale), for example 0 1 2"
         )
-    answers = judge.answer_format(template.text, grades).answers
-    return storage.validate_training_file(path, other, answers=answers)
+    return judge.answer_format(template.text, grades).answers
 
 
 def _template(name: str | None, text: str | None) -> _Template:

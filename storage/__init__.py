@@ -78,14 +78,17 @@ from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, 
 from ._store import Store, session
 from ._vocab import RunStatus, Split
 from .importers import (
+    UNKNOWN_PAIRS,
     ColumnMap,
     ImportSummary,
+    failures_beside,
     import_instruction_jsonl,
     import_judgement_ai,
     import_table,
     import_trec,
     import_wands,
     parse_label_map,
+    parse_scale_map,
     query_id_for,
 )
 from .rankings import (
@@ -108,6 +111,7 @@ from .rankings import (
     undo_relabel,
 )
 from .training import (
+    EITHER_STYLE,
     SELECTION_KINDS,
     TRAINING_FORMATS,
     BenchmarkRecipe,
@@ -127,6 +131,7 @@ from .training import (
     split_benchmark,
     split_training,
     split_warnings,
+    validate_export_folder,
     validate_training_file,
 )
 
@@ -149,11 +154,13 @@ __all__ = [
     "ExportResult",
     "SELECTION_KINDS",
     "Selection",
+    "EITHER_STYLE",
     "TRAINING_FORMATS",
     "TrainingFormat",
     "ValidationProblem",
     "ValidationReport",
     "export_paths",
+    "validate_export_folder",
     "validate_training_file",
     "CellPage",
     "PairFilters",
@@ -185,6 +192,8 @@ __all__ = [
     "CheckProblem",
     "CheckReport",
     "ColumnMap",
+    "UNKNOWN_PAIRS",
+    "failures_beside",
     "DOCUMENT_FIELDS",
     "ImportFormatError",
     "ImportSummary",
@@ -224,6 +233,7 @@ __all__ = [
     "on_store_wait",
     "pairs_for_judging",
     "parse_label_map",
+    "parse_scale_map",
     "plan_benchmark",
     "plan_training",
     "query_id_for",

@@ -8,6 +8,7 @@ import pytest
 from conftest import SAMPLE_FOLDER
 
 import cli
+import storage
 
 
 def run(capsys, *argv):
@@ -179,3 +180,86 @@ def test_split_refuses_a_risky_plan_unless_told_yes(capsys, sample_db):
         "query is in the benchmark (make the benchmark smaller); run again "
         "with --yes to go ahead\n",
     )
+
+
+def test_annotator_on_every_labelled_import(capsys, db, tmp_path):
+    table = tmp_path / "pairs.csv"
+    table.write_text("query,doc_id,label\noak desk,d1,Exact\n", encoding="utf-8")
+    qrels, topics = tmp_path / "qrels.txt", tmp_path / "topics.tsv"
+    qrels.write_text("7 0 d1 1\n", encoding="utf-8")
+    topics.write_text("qid\tquery\n7\toak desk\n", encoding="utf-8")
+    instruction = tmp_path / "train.jsonl"
+    fields = ("query", "product_name", "product_class", "category_hierarchy")
+    record = {
+        "query_id": "q1",
+        "product_id": "d1",
+        "instruction": "grade",
+        "input": {**dict.fromkeys(fields, "oak desk"), "product_description": ""},
+        "output": "[RESULT] 4",
+    }
+    instruction.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    imports = [
+        ("wands", SAMPLE_FOLDER, "--dataset", "w", "--annotator", "ann"),
+        ("table", table, "--dataset", "t", "--map", "query=query,doc_id=doc_id,label=label"),
+        ("trec", qrels, "--topics", topics, "--dataset", "r"),
+        ("instruction", instruction, "--dataset", "i", "--template", "prometheus_1_5"),
+    ]
+    for number, argv in enumerate(imports):
+        extra = () if "--annotator" in argv else ("--annotator", f"ann{number}")
+        code, out, err = run(capsys, "--db", db, "import", *argv, *extra)
+        assert code == 0, err
+    with storage.connect(db) as con:
+        authors = con.execute(
+            "SELECT p.dataset, list(DISTINCT e.author) FROM label_events e "
+            "JOIN pairs p USING (pair_id) GROUP BY p.dataset ORDER BY p.dataset"
+        ).fetchall()
+        grade = con.execute(
+            "SELECT c.grade FROM current_labels c JOIN pairs p USING (pair_id) "
+            "WHERE p.dataset = 'i'"
+        ).fetchall()
+    assert authors == [("i", ["ann3"]), ("r", ["ann2"]), ("t", ["ann1"]), ("w", ["ann"])]
+    assert grade == [(4,)]
+
+
+def test_judgement_ai_with_a_scale_map_and_its_failures(capsys, sample_db, tmp_path):
+    with storage.connect(sample_db) as con:
+        (query, doc), (other_query, other_doc) = con.execute(
+            "SELECT q.query, p.doc_id FROM pairs p JOIN queries q USING (dataset, query_id) "
+            "ORDER BY p.pair_id LIMIT 2"
+        ).fetchall()
+    results = tmp_path / "run.json"
+    results.write_text(
+        json.dumps(
+            [
+                {"query": f" {query} ", "doc_id": doc, "score": 3, "reasoning": "r", "rank": 1},
+                {"query": "new query", "doc_id": "x9", "score": 0, "reasoning": "r", "rank": 2},
+            ]
+        )
+    )
+    (tmp_path / "run-failures.json").write_text(
+        json.dumps(
+            [
+                {
+                    "query": other_query,
+                    "doc_id": other_doc,
+                    "rank": 3,
+                    "failure_type": "timeout",
+                    "error": "Request timed out.",
+                    "attempts": 2,
+                }
+            ]
+        )
+    )
+    argv = ("--db", sample_db, "import", "judgement-ai", results, "--scale-map", "0=0,1=1,2=1,3=2")
+    code, out, err = run(capsys, *argv, "--unknown", "skip")
+    assert code == 0, err
+    assert out.strip().endswith(
+        "1 rows skipped; judge run 1; 1 failed judgments from run-failures.json; "
+        "1 pairs not in 'wands-sample' skipped"
+    )
+    with pytest.raises(SystemExit) as usage:
+        run(capsys, *argv[:5], "--scale-map", "0=0,1")
+    assert usage.value.code == 2 and "bad scale map entry '1'" in capsys.readouterr().err
+    code, out, err = run(capsys, *argv[:5])
+    assert code == 2
+    assert err.startswith("error: run.json, column score: item 0: score 3 is not on the scale")

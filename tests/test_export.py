@@ -67,7 +67,12 @@ def _judge(db, wrong_every=2):
 
 @pytest.mark.parametrize(
     ("format", "selection"),
-    [("instruction", None), ("chat", None), ("preference", "judge_wrong")],
+    [
+        ("instruction", None),
+        ("chat", None),
+        ("prompt-completion", None),
+        ("preference", "judge_wrong"),
+    ],
 )
 def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, format, selection):
     chosen = (
@@ -77,7 +82,7 @@ def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, form
     )
     result = jobs.export_training(
         sample_db,
-        tmp_path / "out" / f"{format}.jsonl",
+        tmp_path / "out" / format,
         format=format,
         selection=chosen,
         curation=storage.Curation(validation_share=0.2),
@@ -87,6 +92,7 @@ def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, form
     assert len(rows) == result.manifest["counts"]["exported"] > 0
     assert jobs.validate_training(train, validation).ok
     assert jobs.validate_training(validation, train).ok
+    assert all(report.ok for report in jobs.validate_export(tmp_path / "out" / format))
 
 
 def test_instruction_rows_follow_the_pairs_in_query_order(sample_db, tmp_path):
@@ -95,7 +101,7 @@ def test_instruction_rows_follow_the_pairs_in_query_order(sample_db, tmp_path):
     with storage.connect(sample_db) as con:
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
         con.execute("UPDATE queries SET query = ? WHERE query_id = '3'", [TRICKY])
-    result = jobs.export_training(sample_db, tmp_path / "train.jsonl")
+    result = jobs.export_training(sample_db, tmp_path / "train")
     labels = _labels(sample_db)
     pairs = storage.pairs_for_judging(sample_db, storage.SAMPLE_DATASET)
     rows = _lines(result.files[0])
@@ -114,16 +120,16 @@ def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     selection = storage.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
     result = jobs.export_training(
         sample_db,
-        tmp_path / "pref.jsonl",
+        tmp_path / "pref",
         format="preference",
         selection=selection,
         template_name="wands",
     )
     manifest = json.loads(result.manifest_path.read_text("utf-8"))
     assert manifest == result.manifest
-    assert result.manifest_path == tmp_path / "pref.manifest.json"
+    assert result.manifest_path == tmp_path / "pref" / "manifest.json"
     (entry,) = manifest["files"]
-    assert entry["name"] == "pref.jsonl"
+    assert entry["name"] == "train.jsonl"
     assert entry["sha256"] == hashlib.sha256(result.files[0].read_bytes()).hexdigest()
     assert manifest["format"] == "preference"
     assert manifest["prompt_template"] == "wands"
@@ -152,12 +158,12 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
     # A note alone is a review event but not a correction.
     storage.record_review(sample_db, list(ids.values())[6], author="reviewer", note="looked fine")
     result = jobs.export_training(
-        sample_db, tmp_path / "fixed.jsonl", selection=storage.Selection(kind="corrected")
+        sample_db, tmp_path / "fixed", selection=storage.Selection(kind="corrected")
     )
     rows = _lines(result.files[0])
     exported = {ids[(r["query_id"], r["product_id"])]: r["output"] for r in rows}
     assert exported == {pair: f"SCORE: {grade}" for pair, grade in corrections.items()}
-    everything = _lines(jobs.export_training(sample_db, tmp_path / "all.jsonl").files[0])
+    everything = _lines(jobs.export_training(sample_db, tmp_path / "all").files[0])
     assert {ids[(r["query_id"], r["product_id"])]: r["output"] for r in everything}.items() >= (
         exported.items()
     )
@@ -165,28 +171,28 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
 
 def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
     result = jobs.export_training(
-        sample_db, tmp_path / "train.jsonl", curation=storage.Curation(validation_share=0.3, seed=4)
+        sample_db, tmp_path / "train", curation=storage.Curation(validation_share=0.3, seed=4)
     )
     train, validation = (_lines(path) for path in result.files)
     assert validation and train
     assert not {r["query_id"] for r in train} & {r["query_id"] for r in validation}
     queries = len({r["query_id"] for r in train + validation})
     assert len({r["query_id"] for r in validation}) == math.floor(0.3 * queries + 0.5)
-    assert result.files[1].name == "train.validation.jsonl"
+    assert [path.name for path in result.files] == ["train.jsonl", "validation.jsonl"]
 
 
 def test_exporting_again_without_a_split_removes_the_old_validation_file(sample_db, tmp_path):
-    out = tmp_path / "train.jsonl"
+    out = tmp_path / "train"
     jobs.export_training(sample_db, out, curation=storage.Curation(validation_share=0.2))
     result = jobs.export_training(sample_db, out)
-    assert result.files == (out,)
-    assert sorted(p.name for p in tmp_path.glob("train*")) == ["train.jsonl", "train.manifest.json"]
+    assert result.files == (out / "train.jsonl",)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "train.jsonl"]
 
 
 def test_split_is_seeded(sample_db, tmp_path):
     curation = storage.Curation(validation_share=0.3, seed=9)
-    first = jobs.export_training(sample_db, tmp_path / "a.jsonl", curation=curation)
-    second = jobs.export_training(sample_db, tmp_path / "b.jsonl", curation=curation)
+    first = jobs.export_training(sample_db, tmp_path / "a", curation=curation)
+    second = jobs.export_training(sample_db, tmp_path / "b", curation=curation)
     assert [f["sha256"] for f in first.manifest["files"]] == [
         f["sha256"] for f in second.manifest["files"]
     ]
@@ -198,7 +204,7 @@ def test_split_is_seeded(sample_db, tmp_path):
 def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shares):
     result = jobs.export_training(
         sample_db,
-        tmp_path / "balanced.jsonl",
+        tmp_path / "balanced",
         curation=storage.Curation(label_shares=shares, cap_per_query=6),
     )
     counts = Counter(r["output"] for r in _lines(result.files[0]))
@@ -213,7 +219,7 @@ def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shar
 
 def test_cap_per_query(sample_db, tmp_path):
     result = jobs.export_training(
-        sample_db, tmp_path / "capped.jsonl", curation=storage.Curation(cap_per_query=2)
+        sample_db, tmp_path / "capped", curation=storage.Curation(cap_per_query=2)
     )
     per_query = Counter(r["query_id"] for r in _lines(result.files[0]))
     assert max(per_query.values()) == 2
@@ -227,14 +233,14 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     with pytest.raises(storage.StoreError, match="benchmark split is held out"):
         jobs.export_training(
-            sample_db, tmp_path / "bench.jsonl", selection=storage.Selection(split="benchmark")
+            sample_db, tmp_path / "bench", selection=storage.Selection(split="benchmark")
         )
-    assert not (tmp_path / "bench.jsonl").exists()
-    result = jobs.export_training(sample_db, tmp_path / "all.jsonl")
+    assert not (tmp_path / "bench").exists()
+    result = jobs.export_training(sample_db, tmp_path / "all")
     assert result.manifest["counts"]["dropped"]["benchmark"] == held_out
     assert not {"3", "9", "14"} & {r["query_id"] for r in _lines(result.files[0])}
     train_only = jobs.export_training(
-        sample_db, tmp_path / "train.jsonl", selection=storage.Selection(split="train")
+        sample_db, tmp_path / "train", selection=storage.Selection(split="train")
     )
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
@@ -257,7 +263,7 @@ def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_pat
             {"q": sorted(held_out)},
         ).fetchone()[0]
     assert len(held_out) == 3 and pairs > 6
-    result = jobs.export_training(sample_db, tmp_path / "all.jsonl")
+    result = jobs.export_training(sample_db, tmp_path / "all")
     assert not held_out & {r["query_id"] for r in _lines(result.files[0])}
     assert result.manifest["counts"]["dropped"]["benchmark"] == pairs
     assert result.manifest["counts"]["exported"] == 174 - pairs
@@ -272,7 +278,7 @@ def test_query_class_filter(sample_db, tmp_path):
             ).fetchall()
         }
     selection = storage.Selection(query_classes=("Accent Chairs",))
-    result = jobs.export_training(sample_db, tmp_path / "c.jsonl", selection=selection)
+    result = jobs.export_training(sample_db, tmp_path / "c", selection=selection)
     rows = _lines(result.files[0])
     assert rows and {r["query_id"] for r in rows} <= queries
 
@@ -281,7 +287,7 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
     run = _judge(sample_db, wrong_every=3)
     ids = _pair_ids(sample_db)
     selection = storage.Selection(kind="judge_wrong", run_id=run)
-    result = jobs.export_training(sample_db, tmp_path / "wrong.jsonl", selection=selection)
+    result = jobs.export_training(sample_db, tmp_path / "wrong", selection=selection)
     rows = _lines(result.files[0])
     assert rows and all(ids[(r["query_id"], r["product_id"])] % 3 == 0 for r in rows)
     assert len(rows) == sum(1 for p in _labels(sample_db) if p % 3 == 0)
@@ -301,7 +307,7 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
 )
 def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
-        jobs.export_training(sample_db, tmp_path / "x.jsonl", **kwargs)
+        jobs.export_training(sample_db, tmp_path / "x", **kwargs)
     assert list(tmp_path.glob("x*")) == []
 
 
@@ -342,10 +348,10 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
         curation = storage.Curation(label_shares=shares, cap_per_query=6, seed=2)
         return jobs.export_training(sample_db, tmp_path / name, curation=curation)
 
-    first, second = export("a.jsonl", {0: 0.5, 1: 0.6}), export("b.jsonl", {0: 5, 1: 6})
+    first, second = export("a", {0: 0.5, 1: 0.6}), export("b", {0: 5, 1: 6})
     assert first.files[0].read_bytes() == second.files[0].read_bytes()
     assert first.manifest["labels_after_rebalance"]["2"] == 0
-    thirds = export("c.jsonl", {0: 0.33, 1: 0.33, 2: 0.33}).manifest["labels_after_rebalance"]
+    thirds = export("c", {0: 0.33, 1: 0.33, 2: 0.33}).manifest["labels_after_rebalance"]
     assert max(thirds.values()) - min(thirds.values()) <= 1
 
 
@@ -354,20 +360,21 @@ def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path)
     with pytest.raises(storage.StoreError, match="no pairs have grade 0, which the target"):
         jobs.export_training(
             sample_db,
-            tmp_path / "x.jsonl",
+            tmp_path / "x",
             selection=selection,
             curation=storage.Curation(label_shares={0: 1, 2: 1}),
         )
     with pytest.raises(storage.StoreError, match="grade 3, which is not on the dataset's scale"):
         jobs.export_training(
-            sample_db, tmp_path / "x.jsonl", curation=storage.Curation(label_shares={0: 1, 3: 1})
+            sample_db, tmp_path / "x", curation=storage.Curation(label_shares={0: 1, 3: 1})
         )
     assert list(tmp_path.glob("x*")) == []
 
 
 def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_path, monkeypatch):
-    out = tmp_path / "chat.jsonl"
-    out.write_text("the previous export\n", "utf-8")
+    out = tmp_path / "chat"
+    out.mkdir()
+    (out / "train.jsonl").write_text("the previous export\n", "utf-8")
     calls = []
 
     def failing_render(pair):
@@ -378,15 +385,16 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_
 
     failing = JudgeText(
         render=failing_render,
+        messages=lambda pair: [{"role": "user", "content": failing_render(pair)}],
         answer=lambda grade: f"SCORE: {grade}",
-        system="Judge.",
+        completion=lambda prompt, grade: f"SCORE: {grade}",
         template_name=None,
         template_sha256="0" * 64,
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_export(sample_db, out, judge=failing, format="chat")
-    assert out.read_text("utf-8") == "the previous export\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.jsonl", "store.duckdb"]
+    assert (out / "train.jsonl").read_text("utf-8") == "the previous export\n"
+    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl"]
 
 
 def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
@@ -394,9 +402,9 @@ def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
         con.execute("UPDATE documents SET description = ? WHERE doc_id = '104'", [TRICKY])
     ids = _pair_ids(sample_db)
     storage.record_review(sample_db, ids[("3", "104")], author="r", grade=2)
-    exported = jobs.export_training(sample_db, tmp_path / "train.jsonl").files[0]
+    exported = jobs.export_training(sample_db, tmp_path / "train").files[0]
     copy = tmp_path / "copy.duckdb"
-    storage.import_instruction_jsonl(copy, exported, dataset=storage.SAMPLE_DATASET)
+    jobs.import_instruction(copy, exported, dataset=storage.SAMPLE_DATASET)
     assert _labels_and_text(copy) == _labels_and_text(sample_db)
     assert _labels_and_text(copy)[("3", "104")] == (2, TRICKY)
 
@@ -422,7 +430,7 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
     for kind, expected in (("reviewed", ids[:3]), ("corrected", ids[:1])):
         selection = storage.Selection(kind=kind)
         assert storage.selection_count(sample_db, selection) == len(expected)
-        result = jobs.export_training(sample_db, tmp_path / f"{kind}.jsonl", selection=selection)
+        result = jobs.export_training(sample_db, tmp_path / kind, selection=selection)
         assert result.manifest["counts"]["exported"] == len(expected)
 
 
@@ -480,9 +488,7 @@ def test_an_empty_export_says_why(sample_db, tmp_path, setup, selection, message
     if setup:
         setup(sample_db)
     with pytest.raises(storage.StoreError) as error:
-        jobs.export_training(
-            sample_db, tmp_path / "x.jsonl", selection=storage.Selection(**selection)
-        )
+        jobs.export_training(sample_db, tmp_path / "x", selection=storage.Selection(**selection))
     assert str(error.value) == f"nothing to export: {message}"
 
 
@@ -492,11 +498,11 @@ def test_an_empty_judge_wrong_export_names_the_run_and_the_cell(sample_db, tmp_p
     with pytest.raises(
         storage.StoreError, match=f"run {run} graded no labelled pair differently from the humans"
     ):
-        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=selection)
+        jobs.export_training(sample_db, tmp_path / "x", selection=selection)
     run = _judge(sample_db, wrong_every=2)  # wrong by +1: human Exact is judged Irrelevant
     cell = storage.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
     with pytest.raises(storage.StoreError) as error:
-        jobs.export_training(sample_db, tmp_path / "x.jsonl", selection=cell)
+        jobs.export_training(sample_db, tmp_path / "x", selection=cell)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
     assert str(error.value) == (
         f"nothing to export: of the {wrong} pairs run {run} got wrong, "

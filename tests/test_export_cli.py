@@ -15,7 +15,7 @@ def run(db, *argv):
 
 
 def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
-    out = tmp_path / "out" / "train.jsonl"
+    out = tmp_path / "out"
     assert (
         run(
             sample_db,
@@ -33,28 +33,59 @@ def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert printed.startswith("instruction export of ")
-    assert "train.validation.jsonl:" in printed and "train.manifest.json" in printed
-    validation = out.with_name("train.validation.jsonl")
-    assert run(sample_db, "validate", str(out), "--against", str(validation)) == 0
+    assert "  validation.jsonl:" in printed and f"manifest: {out / 'manifest.json'}" in printed
+    assert f'load: datasets.load_dataset("json", data_dir={str(out)!r})' in printed
+    train, validation = out / "train.jsonl", out / "validation.jsonl"
+    assert run(sample_db, "validate", str(train), "--against", str(validation)) == 0
     assert capsys.readouterr().out.endswith("no problems\n")
+    assert run(sample_db, "validate", str(out)) == 0
+    reports = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in reports] == [str(train), str(validation)]
+
+
+def test_validating_a_folder_finds_a_query_in_both_files(sample_db, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(sample_db, "export", "--out", str(out), "--validation-share", "0.2") == 0
+    moved = (out / "validation.jsonl").read_text("utf-8").splitlines()[0]
+    with open(out / "train.jsonl", "a", encoding="utf-8") as train:
+        train.write(moved + "\n")
+    assert run(sample_db, "validate", str(out)) == 2
+    printed = capsys.readouterr().out
+    assert "is also in validation.jsonl line 1" in printed
+
+
+def test_an_export_to_a_file_name_says_to_give_a_folder(sample_db, tmp_path, capsys):
+    out = tmp_path / "train.jsonl"
+    assert run(sample_db, "export", "--out", str(out)) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out} names a file, but an export writes a folder (train.jsonl, "
+        f"validation.jsonl, manifest.json): give a folder, for example {tmp_path / 'train'}\n"
+    )
+
+
+def test_conversational_preference_from_the_cli(sample_db, tmp_path, capsys):
+    assert run(sample_db, "export", "--conversational", "--out", str(tmp_path / "x")) == 2
+    assert "the instruction format has one form only" in capsys.readouterr().err
 
 
 def test_cap_of_zero_means_no_cap_as_in_split_and_the_page(sample_db, tmp_path, capsys):
-    uncapped, zero = tmp_path / "all.jsonl", tmp_path / "zero.jsonl"
+    uncapped, zero = tmp_path / "all", tmp_path / "zero"
     assert run(sample_db, "export", "--out", str(uncapped)) == 0
     assert run(sample_db, "export", "--out", str(zero), "--cap-per-query", "0") == 0
+    uncapped, zero = uncapped / "train.jsonl", zero / "train.jsonl"
     assert zero.read_bytes() == uncapped.read_bytes()
     assert len(zero.read_text("utf-8").splitlines()) == 174
 
 
 def test_chat_export_renders_the_named_template(sample_db, tmp_path, capsys):
-    out = tmp_path / "chat.jsonl"
+    out = tmp_path / "chat"
     assert (
         run(sample_db, "export", "--format", "chat", "--template", "wands", "--out", str(out)) == 0
     )
-    first = json.loads(out.read_text("utf-8").splitlines()[0])
-    assert first["messages"][1]["content"].startswith("Given a search query")
-    manifest = json.loads((tmp_path / "chat.manifest.json").read_text("utf-8"))
+    first = json.loads((out / "train.jsonl").read_text("utf-8").splitlines()[0])
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]
+    assert first["messages"][0]["content"].startswith("Given a search query")
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["prompt_template"] == "wands"
 
 
@@ -78,13 +109,14 @@ def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, cap
             for p, g in labels.items()
         ],
     )
-    out = tmp_path / "pref.jsonl"
+    out = tmp_path / "pref"
     assert (
         run(
             sample_db,
             "export",
             "--format",
             "preference",
+            "--conversational",
             "--run",
             str(run_id),
             "--cell",
@@ -94,9 +126,12 @@ def test_judge_failures_of_one_cell_as_preference_pairs(sample_db, tmp_path, cap
         )
         == 0
     )
-    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text("utf-8").splitlines()]
     assert len(rows) == sum(g == 2 for g in labels.values())
-    assert {(r["chosen"], r["rejected"]) for r in rows} == {("SCORE: 2", "SCORE: 1")}
+    assert {(r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows} == {
+        ("SCORE: 2", "SCORE: 1")
+    }
+    assert capsys.readouterr().out.startswith("preference (conversational) export of ")
 
 
 def test_validate_lists_every_problem_and_exits_2(tmp_path, capsys):
@@ -127,7 +162,7 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path, capsys):
 
 
 def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys):
-    out = tmp_path / "t.jsonl"
+    out = tmp_path / "t"
     assert run(sample_db, "export", "--select", "corrected", "--out", str(out)) == 2
     err = capsys.readouterr().err
     assert err == (
@@ -137,7 +172,7 @@ def test_export_errors_are_one_line_with_exit_code_2(sample_db, tmp_path, capsys
 
 
 def test_a_template_on_another_scale_is_one_line_with_exit_code_2(sample_db, tmp_path, capsys):
-    out = tmp_path / "t.jsonl"
+    out = tmp_path / "t"
     assert (
         run(
             sample_db,
@@ -161,8 +196,9 @@ def test_a_template_on_another_scale_is_one_line_with_exit_code_2(sample_db, tmp
 def test_export_and_validate_with_your_own_template_file(sample_db, tmp_path, capsys):
     template = tmp_path / "mine.txt"
     template.write_text("Query {query}, product {product_name}. Answer [RESULT] N.", "utf-8")
-    out = tmp_path / "mine.jsonl"
-    assert run(sample_db, "export", "--template-file", str(template), "--out", str(out)) == 0
+    folder = tmp_path / "mine"
+    assert run(sample_db, "export", "--template-file", str(template), "--out", str(folder)) == 0
+    out = folder / "train.jsonl"
     assert json.loads(out.read_text("utf-8").splitlines()[0])["output"].startswith("[RESULT] ")
     assert (
         run(

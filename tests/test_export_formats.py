@@ -13,6 +13,7 @@ from storage.training._formats import (
     instruction_record,
     jsonl_line,
     preference_record,
+    prompt_completion_record,
     record_maker,
 )
 
@@ -32,8 +33,9 @@ PAIR = {
 # A stand-in for the judge's side, so the shapes are tested without a template.
 JUDGE = JudgeText(
     render=lambda pair: f"Query: {pair['query']}\nProduct: {pair['product_description']}",
+    messages=lambda pair: [{"role": "user", "content": JUDGE.render(pair)}],
     answer=lambda grade: f"[RESULT] {grade}",
-    system="Be a judge.",
+    completion=lambda prompt, grade: f"\n[RESULT] {grade}",
     template_name="test",
     template_sha256="0" * 64,
 )
@@ -55,23 +57,36 @@ def test_instruction_record_has_the_seed_shape_and_the_judges_prompt():
     assert record["output"] == "[RESULT] 0"
 
 
-def test_chat_record_is_system_user_assistant():
+def test_chat_record_is_the_judges_messages_then_the_answer_with_no_system_message():
     record = chat_record(PAIR, 1, JUDGE)
-    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant"]
-    assert [m["content"] for m in record["messages"]] == [
-        "Be a judge.",
-        JUDGE.render(PAIR),
-        "[RESULT] 1",
+    assert record["messages"] == [
+        {"role": "user", "content": JUDGE.render(PAIR)},
+        {"role": "assistant", "content": "[RESULT] 1"},
     ]
+
+
+def test_prompt_completion_records_in_both_of_trls_forms():
+    plain = prompt_completion_record(PAIR, 2, JUDGE, conversational=False)
+    assert (plain["prompt"], plain["completion"]) == (JUDGE.render(PAIR), "\n[RESULT] 2")
+    talk = prompt_completion_record(PAIR, 2, JUDGE, conversational=True)
+    assert talk["prompt"] == [{"role": "user", "content": JUDGE.render(PAIR)}]
+    assert talk["completion"] == [{"role": "assistant", "content": "[RESULT] 2"}]
 
 
 def test_preference_record_prefers_the_human_answer():
     record = preference_record(PAIR, 2, 1, JUDGE)
     assert (record["prompt"], record["chosen"], record["rejected"]) == (
         JUDGE.render(PAIR),
-        "[RESULT] 2",
-        "[RESULT] 1",
+        "\n[RESULT] 2",
+        "\n[RESULT] 1",
     )
+
+
+def test_conversational_preference_record_holds_messages():
+    record = preference_record(PAIR, 0, 2, JUDGE, conversational=True)
+    assert record["prompt"] == JUDGE.messages(PAIR)
+    assert record["chosen"] == [{"role": "assistant", "content": "[RESULT] 0"}]
+    assert record["rejected"] == [{"role": "assistant", "content": "[RESULT] 2"}]
 
 
 def test_preference_record_refuses_a_pair_the_judge_got_right():
@@ -79,14 +94,18 @@ def test_preference_record_refuses_a_pair_the_judge_got_right():
         preference_record(PAIR, 1, 1, JUDGE)
 
 
-@pytest.mark.parametrize("format", ["instruction", "chat", "preference"])
-def test_record_maker_reads_the_grades_off_the_pair(format):
+@pytest.mark.parametrize("conversational", [False, True])
+@pytest.mark.parametrize("format", ["instruction", "chat", "prompt-completion", "preference"])
+def test_record_maker_reads_the_grades_off_the_pair(format, conversational):
     pair = {**PAIR, "grade": 2, "judge_grade": 0}
-    made = record_maker(format, JUDGE)(pair)
+    made = record_maker(format, JUDGE, conversational=conversational)(pair)
     expected = {
         "instruction": lambda: instruction_record(pair, 2, JUDGE),
         "chat": lambda: chat_record(pair, 2, JUDGE),
-        "preference": lambda: preference_record(pair, 2, 0, JUDGE),
+        "prompt-completion": lambda: prompt_completion_record(
+            pair, 2, JUDGE, conversational=conversational
+        ),
+        "preference": lambda: preference_record(pair, 2, 0, JUDGE, conversational=conversational),
     }[format]()
     assert made == expected
 

@@ -25,10 +25,10 @@ def test_export_the_sample_with_a_validation_split(store):
     at.slider(key="export-validation").set_value(0.2).run()
     at.number_input(key="export-cap").set_value(3).run()
     at = _export(at)
-    folder = db.parent / "exports"
-    train, validation = folder / "train.jsonl", folder / "train.validation.jsonl"
+    folder = db.parent / "exports" / "training"
+    train, validation = folder / "train.jsonl", folder / "validation.jsonl"
     assert train.exists() and validation.exists()
-    manifest = json.loads((folder / "train.manifest.json").read_text("utf-8"))
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["counts"]["dropped"]["benchmark"] > 0  # the fixture's benchmark split
     exported = manifest["counts"]["exported"]
     assert [s.value for s in at.success] == [
@@ -36,7 +36,7 @@ def test_export_the_sample_with_a_validation_split(store):
         f"{manifest['counts']['selected']} pairs selected)."
     ]
     files = at.dataframe[0].value
-    assert files["file"].tolist() == ["train.jsonl", "train.validation.jsonl"]
+    assert files["file"].tolist() == ["train.jsonl", "validation.jsonl"]
     assert files["pairs"].sum() == exported
     assert all(
         re.fullmatch(r"(Irrelevant|Partial|Exact) \d+(, (Partial|Exact) \d+)*", labels)
@@ -47,8 +47,8 @@ def test_export_the_sample_with_a_validation_split(store):
     labels = [b.label for b in at.get("download_button")]
     assert labels == [
         "Download train.jsonl",
-        "Download train.validation.jsonl",
-        "Download train.manifest.json",
+        "Download validation.jsonl",
+        "Download manifest.json",
     ]
 
 
@@ -59,13 +59,20 @@ def test_preference_pairs_from_one_cell_of_the_active_run(store):
         "The active run's failures (judge grade differs from the label)"
     ).run()
     at.selectbox(key="export-cell").set_value((2, 1)).run()
-    at.radio(key="export-format").set_value("preference / DPO (prompt, chosen, rejected)").run()
-    at.text_input(key="export-name").set_value("dpo.jsonl").run()
+    at.radio(key="export-format").set_value(
+        "preference / DPO (TRL's prompt, chosen, rejected)"
+    ).run()
+    at.toggle(key="export-conversational").set_value(True).run()
+    at.text_input(key="export-name").set_value("dpo").run()
     at = _export(at)
-    lines = (db.parent / "exports" / "dpo.jsonl").read_text("utf-8").splitlines()
-    rows = [json.loads(line) for line in lines]
-    assert rows and {(r["chosen"], r["rejected"]) for r in rows} == {("SCORE: 2", "SCORE: 1")}
-    assert rows[0]["prompt"].startswith("Given a search query")
+    folder = db.parent / "exports" / "dpo"
+    rows = [json.loads(line) for line in (folder / "train.jsonl").read_text("utf-8").splitlines()]
+    assert rows and {(r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows} == {
+        ("SCORE: 2", "SCORE: 1")
+    }
+    assert [m["role"] for m in rows[0]["prompt"]] == ["user"]
+    assert rows[0]["prompt"][0]["content"].startswith("Given a search query")
+    assert json.loads((folder / "manifest.json").read_text("utf-8"))["conversational"] is True
 
 
 def test_an_impossible_export_says_why_in_escaped_markdown(store):
@@ -75,7 +82,7 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
     with pytest.raises(storage.StoreError) as raised:
         jobs.export_training(
             db,
-            db.parent / "unused.jsonl",
+            db.parent / "unused",
             selection=storage.Selection(kind="corrected", dataset=DATASET),
         )
     message = str(raised.value)
@@ -94,7 +101,9 @@ def test_a_template_on_another_scale_is_refused_with_both_scales(store):
     db, _ = store
     at = open_app("export")
     assert at.selectbox(key="export-template").value == "wands"  # the dataset's scale
-    at.radio(key="export-format").set_value("chat (system, user, assistant messages)").run()
+    at.radio(key="export-format").set_value(
+        "chat (messages: the judge's user message, the assistant's answer)"
+    ).run()
     at.selectbox(key="export-template").set_value("prometheus_1_5").run()
     at = click(at, "export-run")
     assert [e.value for e in at.error] == [
@@ -103,4 +112,4 @@ def test_a_template_on_another_scale_is_refused_with_both_scales(store):
             "template on the dataset's scale or import with --scale"
         )
     ]
-    assert not (db.parent / "exports" / "train.jsonl").exists()
+    assert not (db.parent / "exports" / "training").exists()

@@ -7,20 +7,22 @@ import json
 import pytest
 
 import judge
-from storage import NotFoundError, validate_training_file
+from storage import NotFoundError, validate_export_folder, validate_training_file
 from storage.training import JudgeText
 from storage.training._formats import (
     chat_record,
     instruction_record,
     jsonl_line,
     preference_record,
+    prompt_completion_record,
 )
 
 SCORE = judge.AnswerFormat("SCORE: ", (0, 1, 2))
 JUDGE = JudgeText(
     render=lambda pair: "Grade it.",
+    messages=lambda pair: [{"role": "user", "content": "Grade it."}],
     answer=SCORE.render,
-    system="Judge.",
+    completion=lambda prompt, grade: "\n" + SCORE.render(grade),
     template_name="test",
     template_sha256="0" * 64,
 )
@@ -125,21 +127,33 @@ def test_query_overlap_between_two_files_names_both_lines(tmp_path):
 
 def test_chat_rules(tmp_path):
     good = chat_record(pair(), 1, JUDGE)
-    wrong_role = json.loads(json.dumps(good))
-    wrong_role["query_id"] = "9"
-    wrong_role["messages"][0]["role"] = "user"
+    with_system = json.loads(json.dumps(chat_record(pair("8"), 1, JUDGE)))
+    with_system["messages"].insert(0, {"role": "system", "content": "Judge."})
+    wrong_role = json.loads(json.dumps(chat_record(pair("9"), 1, JUDGE)))
+    wrong_role["messages"][0]["role"] = "assistant"
     bad_answer = json.loads(json.dumps(chat_record(pair("2"), 1, JUDGE)))
-    bad_answer["messages"][2]["content"] = "SCORE: 1 because"
+    bad_answer["messages"][1]["content"] = "SCORE: 1 because"
     short = {**chat_record(pair("3"), 1, JUDGE)}
-    short["messages"] = short["messages"][:2]
-    path = write(tmp_path / "c.jsonl", good, wrong_role, bad_answer, short)
+    short["messages"] = short["messages"][:1]
+    path = write(tmp_path / "c.jsonl", good, with_system, wrong_role, bad_answer, short)
     report = validate(path)
     assert report.format == "chat"
-    assert problems(report) == [
-        (2, "messages[0].role"),
-        (3, "messages[2].content"),
-        (4, "messages"),
-    ]
+    assert problems(report) == [(3, "messages"), (4, "messages[1].content"), (5, "messages")]
+    assert report.problems[0].message == (
+        "roles must be user, assistant or system, user, assistant, got assistant, assistant"
+    )
+
+
+def test_prompt_completion_rules_in_both_forms(tmp_path):
+    plain = prompt_completion_record(pair(), 2, JUDGE, conversational=False)
+    talk = prompt_completion_record(pair("2"), 1, JUDGE, conversational=True)
+    mixed = {**prompt_completion_record(pair("3"), 1, JUDGE, conversational=True)}
+    mixed["completion"] = "SCORE: 1"
+    bad = {**prompt_completion_record(pair("4"), 1, JUDGE, conversational=False)}
+    bad["completion"] = " 1"
+    report = validate(write(tmp_path / "pc.jsonl", plain, talk, mixed, bad))
+    assert report.format == "prompt-completion"
+    assert problems(report) == [(3, "completion"), (4, "completion")]
 
 
 def test_preference_rules(tmp_path):
@@ -147,9 +161,22 @@ def test_preference_rules(tmp_path):
     same = {**preference_record(pair("2"), 2, 1, JUDGE), "rejected": "SCORE: 2"}
     no_prompt = preference_record(pair("3"), 0, 2, JUDGE)
     del no_prompt["prompt"]
-    report = validate(write(tmp_path / "p.jsonl", good, same, no_prompt))
+    talk = preference_record(pair("4"), 0, 2, JUDGE, conversational=True)
+    talk_bad = preference_record(pair("5"), 0, 2, JUDGE, conversational=True)
+    talk_bad["chosen"][0]["role"] = "user"
+    report = validate(write(tmp_path / "p.jsonl", good, same, no_prompt, talk, talk_bad))
     assert report.format == "preference"
-    assert problems(report) == [(2, "rejected"), (3, "prompt")]
+    assert problems(report) == [(2, "rejected"), (3, "prompt"), (5, "chosen")]
+
+
+def test_an_export_folder_is_checked_file_by_file_and_across(tmp_path):
+    write(tmp_path / "train.jsonl", instruction("1"), instruction("2"))
+    write(tmp_path / "validation.jsonl", instruction("2", "11"))
+    train, validation = validate_export_folder(tmp_path, answers=SCORE.answers)
+    assert (train.rows, validation.rows) == (2, 1)
+    assert problems(train) == [(2, "query_id")] and validation.ok
+    with pytest.raises(NotFoundError, match="has no train.jsonl"):
+        validate_export_folder(tmp_path / "empty", answers=SCORE.answers)
 
 
 @pytest.mark.parametrize("content", ["", "\n"])

@@ -7,6 +7,7 @@ import json
 import pytest
 from conftest import store_snapshot
 
+import jobs
 import storage
 
 RECORD = {
@@ -37,9 +38,7 @@ def second(**changes):
 
 
 def test_reads_the_seed_example(db, tmp_path):
-    summary = storage.import_instruction_jsonl(
-        db, write(tmp_path, [RECORD, second()]), dataset="seed"
-    )
+    summary = jobs.import_instruction(db, write(tmp_path, [RECORD, second()]), dataset="seed")
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (1, 2, 2, 2)
     with storage.connect(db) as con:
         row = con.execute(
@@ -52,9 +51,9 @@ def test_reads_the_seed_example(db, tmp_path):
 
 def test_round_trip_through_the_export_shape_is_idempotent(db, tmp_path):
     path = write(tmp_path, [RECORD, second()])
-    storage.import_instruction_jsonl(db, path, dataset="seed")
+    jobs.import_instruction(db, path, dataset="seed")
     before = store_snapshot(db)
-    assert storage.import_instruction_jsonl(db, path, dataset="seed").label_events == 0
+    assert jobs.import_instruction(db, path, dataset="seed").label_events == 0
     assert store_snapshot(db) == before
 
 
@@ -65,7 +64,8 @@ BROKEN = [
     ),
     (
         [RECORD, second(output="SCORE: 3")],
-        "train.jsonl line 2, column output: grade 3 is not on the scale (0=Irrelevant, 1=Partial, 2=Exact)",
+        "train.jsonl line 2, column output: expected one of 'SCORE: 0', 'SCORE: 1', "
+        "'SCORE: 2', got 'SCORE: 3'",
     ),
     (
         [RECORD, {k: v for k, v in RECORD.items() if k != "product_id"}],
@@ -87,10 +87,10 @@ BROKEN = [
 
 @pytest.mark.parametrize("records, message", BROKEN)
 def test_broken_lines_name_line_and_key_and_change_nothing(db, tmp_path, records, message):
-    storage.import_instruction_jsonl(db, write(tmp_path, [RECORD]), dataset="seed")
+    jobs.import_instruction(db, write(tmp_path, [RECORD]), dataset="seed")
     before = store_snapshot(db)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_instruction_jsonl(db, write(tmp_path, records), dataset="seed")
+        jobs.import_instruction(db, write(tmp_path, records), dataset="seed")
     assert str(caught.value) == message
     assert store_snapshot(db) == before
 
@@ -99,5 +99,23 @@ def test_bad_json_on_a_line(db, tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text(json.dumps(RECORD) + "\n" + '{"query_id": 1,\n')
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_instruction_jsonl(db, path, dataset="seed")
+        jobs.import_instruction(db, path, dataset="seed")
     assert (caught.value.line, caught.value.reason.startswith("invalid JSON")) == (2, True)
+
+
+def test_answers_are_read_in_the_templates_own_format(db, tmp_path):
+    """A file exported with the Prometheus rubric answers `[RESULT] N` on 1-5: read back with
+    that template, its grades and scale come back; read as the default template, the first
+    line says which answers it expected."""
+    path = write(tmp_path, [{**RECORD, "output": "[RESULT] 4"}, second(output="[RESULT] 1")])
+    summary = jobs.import_instruction(db, path, dataset="rubric", template_name="prometheus_1_5")
+    assert summary.label_events == 2
+    assert storage.dataset_scale(db, "rubric").grades == (1, 2, 3, 4, 5)
+    with storage.connect(db) as con:
+        grades = con.execute(
+            "SELECT p.doc_id, c.grade FROM pairs p JOIN current_labels c USING (pair_id) "
+            "ORDER BY p.doc_id"
+        ).fetchall()
+    assert grades == [("39828", 4), ("7", 1)]
+    with pytest.raises(storage.ImportFormatError, match="line 1, column output: expected one of"):
+        jobs.import_instruction(db, path, dataset="other")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import store_snapshot
@@ -65,17 +66,17 @@ def test_same_file_twice_is_the_same_run(sample_db, tmp_path):
     assert snapshot["judge_runs"] == before["judge_runs"]
 
 
-def test_unknown_pair_names_the_item_and_changes_nothing(sample_db, tmp_path):
+def test_an_unknown_pair_is_skipped_and_counted_when_asked(sample_db, tmp_path):
     items = results(sample_db)
     items[3]["doc_id"] = "no-such-product"
     before = store_snapshot(sample_db)
-    with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(sample_db, write(tmp_path, items), dataset="wands-sample")
-    assert str(caught.value) == (
-        f"results.json: item 3: no pair (query {items[3]['query']!r}, doc_id 'no-such-product') "
-        "in dataset 'wands-sample'"
+    summary = storage.import_judgement_ai(
+        sample_db, write(tmp_path, items), dataset="wands-sample", unknown="skip"
     )
-    assert store_snapshot(sample_db) == before
+    assert (summary.pairs, summary.skipped, summary.new_pairs) == (4, 1, 0)
+    assert "1 pairs not in 'wands-sample' skipped" in str(summary)
+    after = store_snapshot(sample_db)
+    assert after["pairs"] == before["pairs"] and after["documents"] == before["documents"]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,8 @@ def test_unknown_pair_names_the_item_and_changes_nothing(sample_db, tmp_path):
     [
         (
             lambda items: items[1].update(score=3),
-            "results.json, column score: item 1: score 3 is not on the scale of 'wands-sample' (0, 1, 2)",
+            "results.json, column score: item 1: score 3 is not on the scale of 'wands-sample' "
+            "(0, 1, 2); map the file's scale onto it, e.g. --scale-map 0=0,1=1,2=1,3=2",
         ),
         (
             lambda items: items[2].pop("score"),
@@ -111,3 +113,142 @@ def test_bad_json_and_unknown_dataset(sample_db, tmp_path):
     assert caught.value.line == 3
     with pytest.raises(storage.NotFoundError, match="no dataset named 'nope'"):
         storage.import_judgement_ai(sample_db, write(tmp_path, results(sample_db)), dataset="nope")
+
+
+def judgement_ai_files(db, folder):
+    """A run as judgement-ai v0.2.0 writes it (judgement_ai/output.py and
+    grading/service.py): results.json, a JSON list indented by 2, on its default 0-3 scale,
+    and results-failures.json beside it. One graded pair is not in the dataset and one
+    query carries the spaces a search log keeps."""
+    (q0, d0, _), (q1, d1, _), (q2, d2, _), (q3, d3, _), (q4, d4, _) = sample_pairs(db, 5)
+    graded = [
+        {"query": q0, "doc_id": d0, "score": 3, "reasoning": "exact match", "rank": 1},
+        {"query": f"  {q1} ", "doc_id": d1, "score": 2, "reasoning": "close", "rank": 2},
+        {"query": q2, "doc_id": d2, "score": 1, "reasoning": "related", "rank": 3},
+        {"query": q2, "doc_id": "live-engine-hit", "score": 0, "reasoning": "off", "rank": 4},
+        {
+            "query": q3,
+            "doc_id": d3,
+            "score": 0,
+            "reasoning": "two passes",
+            "rank": 1,
+            "pass_scores": [0, 0],
+        },
+    ]
+    failed = [
+        {
+            "query": q4,
+            "doc_id": d4,
+            "rank": 2,
+            "failure_type": "parse_error",
+            "error": "Could not parse a score from the response.",
+            "attempts": 3,
+            "raw_response": "I think it is relevant",
+        }
+    ]
+    results_path = folder / "results.json"
+    results_path.write_text(json.dumps(graded, indent=2), encoding="utf-8")
+    (folder / "results-failures.json").write_text(json.dumps(failed, indent=2), encoding="utf-8")
+    return results_path, (q0, d0), (q1, d1), (q2, d2), (q3, d3), (q4, d4)
+
+
+def test_judgement_ai_files_as_they_come(sample_db, tmp_path):
+    path, *pairs = judgement_ai_files(sample_db, tmp_path)
+    summary = storage.import_judgement_ai(
+        sample_db,
+        path,
+        dataset="wands-sample",
+        scale_map=storage.parse_scale_map("0=0,1=1,2=1,3=2"),
+    )
+    assert (summary.pairs, summary.new_pairs, summary.skipped) == (6, 1, 0)
+    assert summary.notes == (
+        "1 failed judgments from results-failures.json",
+        "1 pairs not in 'wands-sample' added unlabelled",
+    )
+    with storage.connect(sample_db) as con:
+        rows = con.execute(
+            """
+            SELECT q.query, p.doc_id, j.grade, j.parse_status, j.raw_output, j.error,
+                   c.grade AS label
+            FROM judgments j JOIN pairs p USING (pair_id)
+            JOIN queries q USING (dataset, query_id)
+            LEFT JOIN current_labels c USING (pair_id)
+            WHERE j.run_id = ?
+            """,
+            [summary.run_id],
+        ).fetchall()
+        params = json.loads(
+            con.execute(
+                "SELECT params FROM judge_runs WHERE run_id = ?", [summary.run_id]
+            ).fetchone()[0]
+        )
+    got = {(q, d): (g, s, raw, err) for q, d, g, s, raw, err, _ in rows}
+    (q0, d0), (q1, d1), (q2, d2), (q3, d3), (q4, d4) = pairs
+    assert got[(q0, d0)] == (2, "strict", "exact match", None)  # 3 -> 2 by the map
+    assert got[(q1, d1)] == (1, "strict", "close", None)  # the padded query matched
+    assert got[(q2, d2)] == (1, "strict", "related", None)
+    assert got[(q3, d3)] == (0, "strict", "two passes", None)
+    assert got[(q4, d4)] == (
+        None,
+        "unparsed",
+        "I think it is relevant",
+        "judgement-ai parse_error after 3 attempts: Could not parse a score from the response.",
+    )
+    assert got[(q2, "live-engine-hit")] == (0, "strict", "off", None)
+    labels = {(q, d): label for q, d, *_, label in rows}
+    assert labels[(q2, "live-engine-hit")] is None  # added unlabelled
+    assert params["scale_map"] == "0=0,1=1,2=1,3=2"
+    assert params["failures_file"] == "results-failures.json"
+    # The failed pair counts against the run: it is judged, with no grade.
+    frame = storage.run_labels(sample_db, summary.run_id)
+    assert len(frame) == 5 and frame["judge"].isna().sum() == 1
+    assert storage.check_store(sample_db).ok
+
+
+def test_judgement_ai_unknown_pairs_skipped_with_a_count(sample_db, tmp_path):
+    path, *_ = judgement_ai_files(sample_db, tmp_path)
+    summary = storage.import_judgement_ai(
+        sample_db,
+        path,
+        dataset="wands-sample",
+        scale_map={0: 0, 1: 1, 2: 1, 3: 2},
+        unknown="skip",
+    )
+    assert (summary.pairs, summary.new_pairs, summary.skipped) == (5, 0, 1)
+    with storage.connect(sample_db) as con:
+        assert con.execute("SELECT count(*) FROM pairs").fetchone()[0] == 174
+
+
+@pytest.mark.parametrize(
+    ("scale_map", "message"),
+    [
+        ({0: 0, 1: 1, 2: 1}, "results.json, column score: item 0: score 3 is not in the scale map"),
+        ({0: 0, 1: 1, 2: 1, 3: 3}, "the scale map sends scores to 3, not on the scale"),
+    ],
+)
+def test_a_scale_map_that_does_not_fit_says_so(sample_db, tmp_path, scale_map, message):
+    path, *_ = judgement_ai_files(sample_db, tmp_path)
+    before = store_snapshot(sample_db)
+    with pytest.raises(storage.StoreError, match=re.escape(message)):
+        storage.import_judgement_ai(sample_db, path, dataset="wands-sample", scale_map=scale_map)
+    assert store_snapshot(sample_db) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0=0,1", "bad scale map entry '1'"), ("a=1", "bad scale map entry 'a=1'"), ("", "empty")],
+)
+def test_scale_map_parse_errors(text, message):
+    with pytest.raises(storage.StoreError, match=message):
+        storage.parse_scale_map(text)
+
+
+def test_a_results_file_given_as_failures_is_named(sample_db, tmp_path):
+    path, *_ = judgement_ai_files(sample_db, tmp_path)
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(
+            sample_db, path, dataset="wands-sample", failures=path, scale_map={3: 2}
+        )
+    assert str(caught.value).startswith(
+        "results.json, column score: item 0: has a score, so it is a result, not a failure"
+    )

@@ -14,6 +14,7 @@ import pytest
 from conftest import SAMPLE_FOLDER, store_snapshot
 
 import cli
+import jobs
 import storage
 
 NO_ROWS = "no rows: the file is empty or has only a header; an import needs at least one row"
@@ -68,7 +69,7 @@ def parquet_without_rows(db, tmp_path):
 def empty_instruction_file(db, tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text("")
-    return path, lambda: storage.import_instruction_jsonl(db, path, dataset="i")
+    return path, lambda: jobs.import_instruction(db, path, dataset="i")
 
 
 def trec_files(db, tmp_path, qrels, topics):
@@ -179,7 +180,7 @@ def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_pa
         storage.ImportFormatError,
         match=(rf"^train.jsonl line 1, column input.product_description: {number} is not a number"),
     ):
-        storage.import_instruction_jsonl(sample_db, instruction, dataset="i")
+        jobs.import_instruction(sample_db, instruction, dataset="i")
 
     results = tmp_path / "results.json"
     results.write_text(

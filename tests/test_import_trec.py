@@ -188,3 +188,70 @@ def test_classic_topic_without_a_title(db, files):
     with pytest.raises(storage.ImportFormatError) as caught:
         storage.import_trec(db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust")
     assert str(caught.value) == "topics.txt line 9, column <title>: topic without <title>"
+
+
+TOPIC_FORMS = {
+    "closing tags": (
+        "topics.txt",
+        "<top>\n<num>301</num>\n<title>International Organized Crime</title>\n"
+        "<desc>Identify organizations.</desc>\n</top>\n"
+        "<top><num> Number: 302 </num><title>Poliomyelitis and\n  Post-Polio</title></top>\n",
+    ),
+    "xml": (
+        "topics.xml",
+        '<?xml version="1.0"?>\n<topics>\n  <topic number="301" type="faceted">\n'
+        "    <query>international organized crime</query>\n"
+        "    <description>Identify organizations.</description>\n  </topic>\n"
+        "  <topic number='302'>\n    <title>poliomyelitis &amp; post-polio</title>\n"
+        "  </topic>\n</topics>\n",
+    ),
+    "tsv with a header": ("topics.tsv", "qid\tquery\n301\tcrime\n302\tpolio\n"),
+}
+EXPECTED_QUERIES = {
+    "closing tags": [
+        ("301", "International Organized Crime"),
+        ("302", "Poliomyelitis and Post-Polio"),
+    ],
+    "xml": [("301", "international organized crime"), ("302", "poliomyelitis & post-polio")],
+    "tsv with a header": [("301", "crime"), ("302", "polio")],
+}
+
+
+@pytest.mark.parametrize("form", list(TOPIC_FORMS))
+def test_topics_in_the_common_forms(db, files, tmp_path, form):
+    name, text = TOPIC_FORMS[form]
+    topics = tmp_path / name
+    topics.write_text(text, encoding="utf-8")
+    summary = storage.import_trec(
+        db, files["qrels.txt"], topics=topics, dataset="robust", author="assessor-7"
+    )
+    assert (summary.queries, summary.pairs) == (2, 4)
+    with storage.connect(db) as con:
+        assert (
+            con.execute("SELECT query_id, query FROM queries ORDER BY query_id").fetchall()
+            == EXPECTED_QUERIES[form]
+        )
+        authors = con.execute("SELECT DISTINCT author FROM label_events").fetchall()
+    assert authors == [("assessor-7",)]
+
+
+def test_topics_that_match_no_qrels_qid_blame_the_topics_file(db, files, tmp_path):
+    topics = tmp_path / "topics.txt"
+    topics.write_text("<top>\n<num>Number: 0</num>\n<title>x</title>\n</top>\n")
+    before = store_snapshot(db)
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
+    assert str(caught.value) == (
+        "topics.txt: none of its 1 topic ids (such as '0') is a qid of qrels.txt (such as "
+        "'301'): write the topics as qid<TAB>text, <top><num>..<title>..</top> or "
+        "<topic number=..><query>.."
+    )
+    assert store_snapshot(db) == before
+
+
+def test_an_xml_topic_without_a_query_names_its_line(db, files, tmp_path):
+    topics = tmp_path / "topics.xml"
+    topics.write_text('<topics>\n<topic number="301">\n<narrative>n</narrative>\n</topic>\n')
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
+    assert str(caught.value) == "topics.xml line 2: topic without <query> or <title>"

@@ -283,7 +283,7 @@ def test_export_and_validate(app):
     open_page(page, "Export")
     click(page, "export-run")
     see(page, "24 pairs exported in the instruction format")  # benchmark pairs held out
-    exported = db.parent / "exports" / "train.jsonl"
+    exported = db.parent / "exports" / "training" / "train.jsonl"
     assert len(exported.read_text().splitlines()) == 24
     assert cli.main(["--db", str(db), "validate", str(exported)]) == 0
 

@@ -232,7 +232,7 @@ def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_pa
     storage.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
     result = jobs.export_training(
         split_db,
-        tmp_path / "train.jsonl",
+        tmp_path / "train",
         curation=storage.Curation(**options, label_shares=shares),
     )
     with storage.connect(split_db) as con:

@@ -26,7 +26,7 @@ def test_every_export_file_has_the_umask_mode(sample_db, tmp_path, umask, mask, 
     umask(mask)
     result = jobs.export_training(
         sample_db,
-        tmp_path / "out" / "train.jsonl",
+        tmp_path / "out",
         format=format,
         curation=storage.Curation(validation_share=0.2),
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+import jobs
+import judge
 import storage
 from views import _common as common
 from views import _selection as selection
@@ -48,17 +50,22 @@ def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None
     return [folder / Path(u.name).name for u in uploads]
 
 
-def _wands() -> Callable[[str], storage.ImportSummary] | None:
+# An importer made from the form: it takes the dataset name and the annotator's name (None
+# when left empty) and imports.
+Importer = Callable[[str, str | None], storage.ImportSummary]
+
+
+def _wands() -> Importer | None:
     files = _files(
         "WANDS folder (or its query.csv, product.csv, label.csv)", "wands", multiple=True
     )
     if not files:
         return None
     folder = files[0] if files[0].is_dir() else files[0].parent
-    return lambda dataset: storage.import_wands(db, folder, dataset=dataset)
+    return lambda dataset, author: storage.import_wands(db, folder, dataset=dataset, author=author)
 
 
-def _table() -> Callable[[str], storage.ImportSummary] | None:
+def _table() -> Importer | None:
     files = _files("Table (CSV, TSV, JSONL or Parquet)", "table")
     columns = st.text_input(
         "Column mapping (our name=your column)",
@@ -70,28 +77,74 @@ def _table() -> Callable[[str], storage.ImportSummary] | None:
     )
     if not files or not columns:
         return None
-    return lambda dataset: storage.import_table(
+    return lambda dataset, author: storage.import_table(
         db,
         files[0],
         dataset=dataset,
         columns=storage.ColumnMap.parse(columns),
         labels=storage.parse_label_map(labels) if labels else None,
+        author=author,
     )
 
 
-def _instruction() -> Callable[[str], storage.ImportSummary] | None:
-    files = _files("Instruction-tuning JSONL", "instruction")
+def _instruction() -> Importer | None:
+    files = _files("Instruction-tuning JSONL (an export's train.jsonl)", "instruction")
+    template = st.selectbox(
+        "Template it was written with (its answer line: SCORE: N, [RESULT] N)",
+        [t.name for t in judge.list_templates()],
+        key="instruction-template",
+    )
     if not files:
         return None
-    return lambda dataset: storage.import_instruction_jsonl(db, files[0], dataset=dataset)
+    return lambda dataset, author: jobs.import_instruction(
+        db, files[0], dataset=dataset, author=author, template_name=template
+    )
 
 
-def _trec() -> Callable[[str], storage.ImportSummary] | None:
+def _trec() -> Importer | None:
     qrels = _files("TREC qrels", "qrels")
-    topics = _files("Topics (query text)", "topics")
+    topics = _files("Topics (qid<TAB>text, <top>…</top> or <topic number=…>)", "topics")
     if not qrels or not topics:
         return None
-    return lambda dataset: storage.import_trec(db, qrels[0], topics=topics[0], dataset=dataset)
+    return lambda dataset, author: storage.import_trec(
+        db, qrels[0], topics=topics[0], dataset=dataset, author=author
+    )
+
+
+UNKNOWN = {
+    "add them to the dataset, unlabelled": "add",
+    "skip them (counted)": "skip",
+}
+
+
+def _judgement_ai() -> Importer | None:
+    """A judgement-ai run over an existing dataset: its results, its failures file, the
+    scale map and what to do with pairs the dataset lacks, as on the command line."""
+    results = _files("judgement-ai results (results.json)", "jai")
+    failures = _files(
+        "Failures file (optional; by path, results-failures.json beside the results is read "
+        "when there)",
+        "jai-failures",
+    )
+    left, right = st.columns(2)
+    scale_map = left.text_input(
+        "Scale map (empty: the scores are the dataset's grades)",
+        key="jai-scale-map",
+        placeholder="0=0,1=1,2=1,3=2",
+    ).strip()
+    model = right.text_input("Model that judged", "unknown", key="jai-model").strip()
+    unknown = UNKNOWN[st.radio("Pairs the dataset does not have", list(UNKNOWN), key="jai-unknown")]
+    if not results:
+        return None
+    return lambda dataset, _: storage.import_judgement_ai(
+        db,
+        results[0],
+        dataset=dataset,
+        model=model or "unknown",
+        scale_map=storage.parse_scale_map(scale_map) if scale_map else None,
+        failures=failures[0] if failures else None,
+        unknown=unknown,
+    )
 
 
 FORMATS = {
@@ -99,7 +152,10 @@ FORMATS = {
     "CSV / TSV / JSONL / Parquet": _table,
     "instruction JSONL (the seed's export)": _instruction,
     "TREC qrels": _trec,
+    "judgement-ai results (a judge run over a dataset)": _judgement_ai,
 }
+# Formats that import a run, not labels: no annotator, and the dataset must exist.
+RUN_FORMATS = {"judgement-ai results (a judge run over a dataset)"}
 
 
 def import_section() -> None:
@@ -111,19 +167,35 @@ def import_section() -> None:
         key="import-dataset",
         placeholder="a new name, or an existing dataset to add to",
     ).strip()
-    if dataset in existing:
-        st.caption(
-            f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
-            "are kept, changed labels become new label events)."
-        )
+    annotator = None
+    if kind in RUN_FORMATS:
+        st.caption("The run is imported over this dataset, which must exist.")
+    else:
+        annotator = st.text_input(
+            "Annotator (optional)",
+            key="import-annotator",
+            placeholder="who graded these labels; several annotators give human-human kappa",
+        ).strip()
+        if dataset in existing:
+            st.caption(
+                f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
+                "are kept, changed labels become new label events)."
+            )
     if not st.button(
         "Import", type="primary", key="import", disabled=importer is None or not dataset
     ):
         return
     try:
-        summary = importer(dataset)
-    except (storage.StoreError, OSError) as error:
+        summary = importer(dataset, annotator or None)
+    except (storage.StoreError, judge.JudgeError, OSError) as error:
         st.error(common.md(error))
+        return
+    if summary.run_id is not None:
+        selection.set_dataset(dataset)
+        selection.set_run(summary.run_id)
+        common.announce(
+            f"Imported run {summary.run_id} over “{dataset}”, now the active run.", summary
+        )
         return
     _done(f"Imported into “{dataset}”, now the active dataset.", summary, dataset=dataset)
 

@@ -26,8 +26,9 @@ KINDS = {
 }
 FORMATS = {
     "instruction (the seed's: instruction, input, output)": "instruction",
-    "chat (system, user, assistant messages)": "chat",
-    "preference / DPO (prompt, chosen, rejected)": "preference",
+    "chat (messages: the judge's user message, the assistant's answer)": "chat",
+    "prompt-completion (TRL's prompt, completion)": "prompt-completion",
+    "preference / DPO (TRL's prompt, chosen, rejected)": "preference",
 }
 
 db = common.database()
@@ -65,6 +66,11 @@ st.subheader("Format")
 format = FORMATS[
     st.radio("Format", list(FORMATS), key="export-format", label_visibility="collapsed")
 ]
+conversational = format in storage.EITHER_STYLE and st.toggle(
+    "Conversational (TRL's messages: the prompt as the judge's chat messages, each answer as "
+    "an assistant message)",
+    key="export-conversational",
+)
 templates = {t.name: t for t in judge.list_templates()}
 # The first template on the dataset's scale: another one is refused by the export.
 on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
@@ -91,9 +97,12 @@ seed = c3.number_input("Seed", min_value=0, value=0, key="export-seed")
 rebalance = None
 if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
     rebalance = common.label_share_inputs(grades, names, "export")
-file_name = st.text_input("File name", "train.jsonl", key="export-name")
-folder = Path(db).parent / "exports"
-st.caption(f"Written to {common.md(folder)}; a validation file and the manifest go beside it.")
+folder_name = st.text_input("Folder name", "training", key="export-name").strip()
+folder = Path(db).parent / "exports" / Path(folder_name or "training").name
+st.caption(
+    f"Written to {common.md(folder)}: train.jsonl, validation.jsonl and manifest.json, "
+    "which `datasets.load_dataset(folder)` reads as exactly the two splits."
+)
 
 chosen = storage.Selection(
     kind=kind,
@@ -110,9 +119,10 @@ if st.button("Export", type="primary", key="export-run"):
     try:
         result = jobs.export_training(
             db,
-            folder / Path(file_name or "train.jsonl").name,
+            folder,
             selection=chosen,
             format=format,
+            conversational=conversational,
             curation=storage.Curation(
                 cap_per_query=int(cap) or None,
                 label_shares=rebalance,

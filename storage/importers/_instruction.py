@@ -3,12 +3,14 @@
 One object a line: {"query_id", "product_id", "instruction", "input": {"query",
 "product_name", "product_class", "category_hierarchy", "product_description"},
 "output": "SCORE: N"}. The instruction text is not stored: it belongs to the prompt, not
-to the pair.
+to the pair. `output` is an answer line of the template the file was written with
+(`SCORE: 2`, `[RESULT] 4`); the answer lines come in from the caller
+(`jobs.import_instruction` takes them from the judge's template), as this room spells none.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,6 @@ _INPUT_FIELDS = {
     "category_hierarchy": "category",
     "product_description": "description",
 }
-_OUTPUT = re.compile(r"\s*SCORE:\s*(-?\d+)\s*")
 
 
 def import_instruction_jsonl(
@@ -36,15 +37,17 @@ def import_instruction_jsonl(
     path: str | Path,
     *,
     dataset: str,
+    answers: Mapping[str, int],
     scale: Scale = WANDS_SCALE,
     author: str | None = None,
 ) -> ImportSummary:
-    """Import an instruction-tuning JSONL file (the seed's format) as `dataset`."""
+    """Import an instruction-tuning JSONL file (the seed's format) as `dataset`; `answers`
+    maps each answer line an `output` may hold to its grade."""
     path = Path(path)
     records, lines = read_jsonl(path)
     table = SourceTable(path, pd.DataFrame(index=range(len(records))), known_lines(lines))
     flat = pd.DataFrame(
-        [_flatten(table, i, record, scale) for i, record in enumerate(records)],
+        [_flatten(table, i, record, answers) for i, record in enumerate(records)],
         columns=["query_id", "doc_id", "grade", *_INPUT_FIELDS.values()],
     )
     flat[ROW] = range(len(flat))
@@ -76,7 +79,9 @@ def import_instruction_jsonl(
     return import_batch(db, batch)
 
 
-def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale) -> list[Any]:
+def _flatten(
+    table: SourceTable, row: int, record: dict[str, Any], answers: Mapping[str, int]
+) -> list[Any]:
     """One line as [query_id, doc_id, grade, query, title, class, category, description]."""
     for key in ("query_id", "product_id", "input", "output"):
         if key not in record:
@@ -91,15 +96,15 @@ def _flatten(table: SourceTable, row: int, record: dict[str, Any], scale: Scale)
         )
     if "query" not in given:
         raise table.error(row, "input.query", "missing key 'query'")
-    match = _OUTPUT.fullmatch(str(record["output"]))
-    if match is None:
-        allowed = ", ".join(f"'SCORE: {g}'" for g in scale.grades)
+    grade = answers.get(str(record["output"]).strip())
+    if grade is None:
+        allowed = ", ".join(f"'{answer}'" for answer in answers)
         raise table.error(
             row, "output", f"expected one of {allowed}, got {excerpt(record['output'])}"
         )
     return [
         as_text(record["query_id"]).strip(),
         as_text(record["product_id"]).strip(),
-        int(match.group(1)),
+        grade,
         *(as_text(given.get(key)) for key in _INPUT_FIELDS),
     ]

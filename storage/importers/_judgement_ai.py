@@ -1,28 +1,75 @@
 """judgement-ai result files imported as a judge run, so its grades can be measured and
 browsed like any run made here.
 
-The file is a JSON list of {query, doc_id, score, reasoning, rank}. Each item is matched to
-a pair of the dataset by (query text, doc_id); the score becomes the judgment's grade and
-the reasoning its raw output. The same file imported twice updates the same run.
+judgement-ai (https://github.com/MclPio/judgement-ai) writes two files per run:
+- the results, a JSON list of {query, doc_id, score, reasoning, rank} (and `pass_scores`
+  when it graded in several passes); the score becomes the judgment's grade and the
+  reasoning its raw output;
+- beside it, `<stem>-failures.json`, a JSON list of {query, doc_id, rank, failure_type,
+  error, attempts} (and `raw_response` when the model answered out of format): the pairs it
+  gave up on. They become failed judgments (no grade, the error kept), so a run's failures
+  count against it instead of dropping out of the metrics. The side file is read when it is
+  there, or named.
+
+Matching: each item is a pair of the dataset by (query text, doc_id), the query text
+compared with leading and trailing whitespace trimmed on both sides. A pair the dataset
+does not have (the normal case when grading a live engine's results) is added as an
+unlabelled pair (`unknown="add"`) or skipped and counted (`unknown="skip"`).
+
+Scale: judgement-ai grades 0-3 by default. Scores are read on the dataset's own scale, or
+through a scale map (`0=0,1=1,2=1,3=2`) onto it. The same results file imported twice
+updates the same run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 
 from .._db import Db, connect, transaction
-from .._errors import ImportFormatError, NotFoundError, excerpt
+from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
 from ._batch import ImportSummary
 from ._read import as_text, no_rows, refuse_non_finite
+from ._table import query_id_for
 
 BACKEND = "judgement-ai"
+UnknownPairs = Literal["add", "skip"]
+UNKNOWN_PAIRS: tuple[UnknownPairs, ...] = ("add", "skip")
+# judgement-ai's failure types; only a parse error means the model answered.
+_ANSWERED = "parse_error"
+_COLUMNS = ["file", "index", "query", "doc_id", "score", "raw_output", "error", "status"]
+
+
+def failures_beside(results: str | Path) -> Path:
+    """Where judgement-ai writes the failures of a results file: `<stem>-failures.json`."""
+    results = Path(results)
+    return results.with_name(f"{results.stem}-failures.json")
+
+
+def parse_scale_map(text: str) -> dict[int, int]:
+    """'0=0,1=1,2=1,3=2' as judgement-ai score -> dataset grade."""
+    mapping: dict[int, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        score, sep, grade = part.partition("=")
+        try:
+            mapping[int(score)] = int(grade)
+        except ValueError:
+            raise StoreError(
+                f"bad scale map entry {part!r}: use score=grade pairs, e.g. 0=0,1=1,2=1,3=2"
+            ) from None
+        if not sep:
+            raise StoreError(
+                f"bad scale map entry {part!r}: use score=grade pairs, e.g. 0=0,1=1,2=1,3=2"
+            )
+    if not mapping:
+        raise StoreError("the scale map is empty: give score=grade pairs, e.g. 0=0,1=1,2=1,3=2")
+    return mapping
 
 
 def import_judgement_ai(
@@ -32,38 +79,82 @@ def import_judgement_ai(
     dataset: str,
     name: str | None = None,
     model: str = "unknown",
+    scale_map: Mapping[int, int] | None = None,
+    failures: str | Path | None = None,
+    unknown: UnknownPairs = "add",
 ) -> ImportSummary:
-    """Import a judgement-ai results file as a run over `dataset` (status 'imported')."""
+    """Import a judgement-ai results file (and its failures file: `failures`, else the
+    side file beside it if there is one) as a run over `dataset` (status 'imported').
+
+    `scale_map` sends each judgement-ai score to a grade of the dataset (default: scores
+    are grades). `unknown` says what becomes of pairs the dataset lacks: added unlabelled,
+    or skipped and counted.
+    """
+    if unknown not in UNKNOWN_PAIRS:
+        raise StoreError(
+            f"unknown pairs: choose one of {', '.join(UNKNOWN_PAIRS)}, not {unknown!r}"
+        )
     path = Path(path)
-    items = _read_items(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    side = Path(failures) if failures is not None else failures_beside(path)
+    if failures is not None and not side.is_file():
+        raise ImportFormatError(side, f"no such file: {side}")
+    failed = _read_list(side, _failure) if side.is_file() else _frame([])
+    items = _read_list(path, _result, allow_empty=len(failed) > 0)
+    judged = pd.concat([items, failed], ignore_index=True)
+    params = {"file": path.name, "sha256": _sha256(path)}
+    if len(failed):
+        params |= {"failures_file": side.name, "failures_sha256": _sha256(side)}
+    if scale_map is not None:
+        params["scale_map"] = ",".join(f"{s}={g}" for s, g in sorted(scale_map.items()))
     with connect(db) as con, transaction(con):
         grades = _dataset_grades(con, dataset)
-        judged = _match_pairs(con, path, dataset, items, grades)
-        run_id = _run_for(
-            con, dataset, name or path.stem, model, grades, {"file": path.name, "sha256": digest}
-        )
-        con.register("_imported_judgments", judged)
+        judged = _on_scale(judged, dataset, grades, scale_map)
+        matched, added, skipped = _match_pairs(con, dataset, judged, unknown)
+        run_id = _run_for(con, dataset, name or path.stem, model, grades, params)
+        con.register("_imported_judgments", matched)
         con.execute(
             """
             INSERT OR REPLACE INTO judgments
-                (run_id, pair_id, grade, raw_output, parse_status, created_at)
-            SELECT ?, pair_id, score::INTEGER, reasoning, 'strict', current_timestamp
+                (run_id, pair_id, grade, raw_output, parse_status, error, created_at)
+            SELECT ?, pair_id, score::INTEGER, raw_output, status, error, current_timestamp
             FROM _imported_judgments
             """,
             [run_id],
         )
         con.unregister("_imported_judgments")
+    notes = []
+    if len(failed):
+        notes.append(f"{len(failed)} failed judgments from {side.name}")
+    if added:
+        notes.append(f"{added} pairs not in {dataset!r} added unlabelled")
+    if skipped:
+        notes.append(f"{skipped} pairs not in {dataset!r} skipped")
     return ImportSummary(
         dataset=dataset,
-        queries=int(judged["query"].nunique()),
-        documents=int(judged["doc_id"].nunique()),
-        pairs=len(judged),
+        queries=int(matched["query"].nunique()),
+        documents=int(matched["doc_id"].nunique()),
+        pairs=len(matched),
+        new_pairs=added,
+        skipped=skipped,
         run_id=run_id,
+        notes=tuple(notes),
     )
 
 
-def _read_items(path: Path) -> pd.DataFrame:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _frame(rows: list[list[Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=_COLUMNS).astype({"score": "Int64"})
+
+
+def _read_list(
+    path: Path,
+    read_item: Callable[[Path, int, dict[str, Any]], list[Any]],
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """The file's JSON list, each item read by `read_item` into a row of _COLUMNS."""
     if not path.is_file():
         raise ImportFormatError(path, f"no such file: {path}")
     try:
@@ -75,36 +166,62 @@ def _read_items(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         raise ImportFormatError(path, f"not UTF-8 text ({error.reason})") from None
     if not isinstance(items, list):
-        raise ImportFormatError(
-            path, f"expected a JSON list of results, got {type(items).__name__}"
-        )
-    if not items:
+        raise ImportFormatError(path, f"expected a JSON list, got {type(items).__name__}")
+    if not items and not allow_empty:
         raise no_rows(path)
-    rows = [_item(path, index, item) for index, item in enumerate(items)]
-    return pd.DataFrame(rows, columns=["index", "query", "doc_id", "score", "reasoning"])
+    rows = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ImportFormatError(
+                path, f"item {index}: expected an object, got {type(item).__name__}"
+            )
+        refuse_non_finite(path, item, where=f"item {index}: ")
+        rows.append(read_item(path, index, item))
+    return _frame(rows)
 
 
-def _item(path: Path, index: int, item: Any) -> list[Any]:
-    if not isinstance(item, dict):
-        raise ImportFormatError(
-            path, f"item {index}: expected an object, got {type(item).__name__}"
-        )
-    refuse_non_finite(path, item, where=f"item {index}: ")
-    for key in ("query", "doc_id", "score"):
+def _require(path: Path, index: int, item: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
         if key not in item:
             raise ImportFormatError(path, f"item {index}: missing key {key!r}", column=key)
+
+
+def _result(path: Path, index: int, item: dict[str, Any]) -> list[Any]:
+    """A graded item: [file, index, query, doc_id, score, reasoning, None, 'strict']."""
+    _require(path, index, item, ("query", "doc_id", "score"))
     score = item["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or float(score) != int(score):
         raise ImportFormatError(
             path, f"item {index}: expected an integer score, got {excerpt(score)}", column="score"
         )
-    return [
-        index,
-        as_text(item["query"]),
-        as_text(item["doc_id"]).strip(),
-        int(score),
-        as_text(item.get("reasoning")) or None,
-    ]
+    reasoning = as_text(item.get("reasoning")) or None
+    return [path, index, *_pair_of(item), int(score), reasoning, None, "strict"]
+
+
+def _failure(path: Path, index: int, item: dict[str, Any]) -> list[Any]:
+    """A failed item: no score; the error said as judgement-ai said it, with its attempts.
+    A parse error is final (the model answered out of format, its answer kept); any other
+    failure is an error of the endpoint."""
+    if "score" in item:
+        raise ImportFormatError(
+            path,
+            f"item {index}: has a score, so it is a result, not a failure: is this the "
+            "results file given as the failures file?",
+            column="score",
+        )
+    _require(path, index, item, ("query", "doc_id", "failure_type", "error"))
+    kind = as_text(item["failure_type"])
+    attempts = item.get("attempts")
+    tries = f" after {attempts} attempts" if isinstance(attempts, int) else ""
+    error = f"judgement-ai {kind}{tries}: {as_text(item['error'])}"
+    status = "unparsed" if kind == _ANSWERED else "error"
+    raw = as_text(item.get("raw_response")) or None
+    return [path, index, *_pair_of(item), None, raw, error, status]
+
+
+def _pair_of(item: dict[str, Any]) -> list[str]:
+    """The item's (query, doc_id), trimmed as they are matched."""
+    return [as_text(item["query"]).strip(), as_text(item["doc_id"]).strip()]
 
 
 def _dataset_grades(con: duckdb.DuckDBPyConnection, dataset: str) -> list[int]:
@@ -115,59 +232,127 @@ def _dataset_grades(con: duckdb.DuckDBPyConnection, dataset: str) -> list[int]:
 
 
 def _refuse_first(
-    path: Path,
-    bad: pd.DataFrame,
-    *,
-    reason: Callable[[pd.Series], str],
-    column: str | None = None,
+    bad: pd.DataFrame, *, reason: Callable[[pd.Series], str], column: str | None = None
 ) -> None:
-    """Raise for the first item of `bad` (if any), naming its index in the file's list."""
+    """Raise for the first item of `bad` (if any), naming its file and index in the list."""
     if len(bad):
         item = bad.iloc[0]
-        raise ImportFormatError(path, f"item {item['index']}: {reason(item)}", column=column)
+        raise ImportFormatError(
+            item["file"], f"item {item['index']}: {reason(item)}", column=column
+        )
 
 
-def _pair(item: pd.Series) -> str:
+def _on_scale(
+    judged: pd.DataFrame, dataset: str, grades: list[int], scale_map: Mapping[int, int] | None
+) -> pd.DataFrame:
+    """Scores as grades of the dataset: through `scale_map` when given."""
+    on_scale = ", ".join(map(str, grades))
+    if scale_map is not None:
+        off = sorted(g for g in set(scale_map.values()) if g not in grades)
+        if off:
+            raise StoreError(
+                f"the scale map sends scores to {', '.join(map(str, off))}, not on the scale "
+                f"of {dataset!r} ({on_scale})"
+            )
+        scored = judged["score"].notna()
+        _refuse_first(
+            judged[scored & ~judged["score"].isin(list(scale_map))],
+            column="score",
+            reason=lambda item: (
+                f"score {item['score']} is not in the scale map "
+                f"({', '.join(map(str, sorted(scale_map)))}): add it to the map"
+            ),
+        )
+        judged = judged.assign(score=judged["score"].map(scale_map, na_action="ignore"))
+        return judged.astype({"score": "Int64"})
+    _refuse_first(
+        judged[judged["score"].notna() & ~judged["score"].isin(grades)],
+        column="score",
+        reason=lambda item: (
+            f"score {item['score']} is not on the scale of {dataset!r} ({on_scale}); map "
+            "the file's scale onto it, e.g. --scale-map 0=0,1=1,2=1,3=2"
+        ),
+    )
+    return judged
+
+
+def _pair_text(item: pd.Series) -> str:
     return f"(query {excerpt(item['query'])}, doc_id {excerpt(item['doc_id'])})"
 
 
-def _match_pairs(
-    con: duckdb.DuckDBPyConnection, path: Path, dataset: str, items: pd.DataFrame, grades: list[int]
-) -> pd.DataFrame:
-    """Each item with its pair_id, or an error naming the first item that matches none."""
-    _refuse_first(
-        path,
-        items[~items["score"].isin(grades)],
-        column="score",
-        reason=lambda item: (
-            f"score {item['score']} is not on the scale of {dataset!r} "
-            f"({', '.join(map(str, grades))})"
-        ),
-    )
+def _stored_pairs(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
+    """Every pair of the dataset with its query text trimmed, as items are matched."""
     pairs = con.execute(
-        "SELECT p.pair_id, q.query, p.doc_id FROM pairs p JOIN queries q USING (dataset, query_id) "
-        "WHERE p.dataset = ?",
+        "SELECT p.pair_id, q.query_id, q.query, p.doc_id FROM pairs p "
+        "JOIN queries q USING (dataset, query_id) WHERE p.dataset = ?",
         [dataset],
     ).df()
-    matched = items.merge(pairs, on=["query", "doc_id"], how="left")
+    return pairs.assign(query=pairs["query"].str.strip())
+
+
+def _match_pairs(
+    con: duckdb.DuckDBPyConnection, dataset: str, judged: pd.DataFrame, unknown: UnknownPairs
+) -> tuple[pd.DataFrame, int, int]:
+    """Each item with its pair_id; and how many pairs were added and items skipped."""
     _refuse_first(
-        path,
-        matched[matched["index"].duplicated()],
+        judged[judged.duplicated(["query", "doc_id"], keep="first")],
+        reason=lambda item: f"the pair {_pair_text(item)} is judged twice in these files",
+    )
+    pairs = _stored_pairs(con, dataset)
+    keys = ["query", "doc_id"]
+    matched = judged.merge(pairs[["pair_id", *keys]], on=keys, how="left")
+    _refuse_first(
+        matched[matched.duplicated(["file", "index"], keep="first")],
         reason=lambda item: (
-            f"{_pair(item)} matches several pairs (the query text has several query ids)"
+            f"{_pair_text(item)} matches several pairs (the query text has several query ids)"
         ),
     )
-    _refuse_first(
-        path,
-        matched[matched["pair_id"].isna()],
-        reason=lambda item: f"no pair {_pair(item)} in dataset {dataset!r}",
+    missing = matched["pair_id"].isna()
+    if not missing.any():
+        return matched.astype({"pair_id": "int64"}), 0, 0
+    if unknown == "skip":
+        return matched[~missing].astype({"pair_id": "int64"}), 0, int(missing.sum())
+    added = _add_pairs(con, dataset, matched[missing], pairs)
+    matched = judged.merge(_stored_pairs(con, dataset)[["pair_id", *keys]], on=keys, how="left")
+    return matched.astype({"pair_id": "int64"}), added, 0
+
+
+def _add_pairs(
+    con: duckdb.DuckDBPyConnection, dataset: str, items: pd.DataFrame, pairs: pd.DataFrame
+) -> int:
+    """Add the items' pairs to the dataset, unlabelled: a query text the dataset has keeps
+    its id, a new one gets the id a table import would give it; a new document is an id
+    with no text until a file brings it."""
+    known = pairs.drop_duplicates("query").set_index("query")["query_id"]
+    new = items[["query", "doc_id"]].assign(
+        query_id=[known.get(q, query_id_for(q)) for q in items["query"]]
     )
-    _refuse_first(
-        path,
-        matched[matched.duplicated("pair_id", keep="first")],
-        reason=lambda item: f"the pair {_pair(item)} is judged twice in this file",
+    con.register("_new_pairs", new)
+    con.execute(
+        """
+        INSERT INTO queries (dataset, query_id, query)
+        SELECT DISTINCT $dataset, query_id, query FROM _new_pairs
+        ANTI JOIN (SELECT query_id FROM queries WHERE dataset = $dataset) USING (query_id)
+        """,
+        {"dataset": dataset},
     )
-    return matched.astype({"pair_id": "int64"})
+    con.execute(
+        """
+        INSERT INTO documents (dataset, doc_id)
+        SELECT DISTINCT $dataset, doc_id FROM _new_pairs
+        ANTI JOIN (SELECT doc_id FROM documents WHERE dataset = $dataset) USING (doc_id)
+        """,
+        {"dataset": dataset},
+    )
+    con.execute(
+        """
+        INSERT INTO pairs (pair_id, dataset, query_id, doc_id)
+        SELECT nextval('pair_id_seq'), $dataset, query_id, doc_id FROM _new_pairs
+        """,
+        {"dataset": dataset},
+    )
+    con.unregister("_new_pairs")
+    return len(new)
 
 
 def _run_for(
@@ -185,6 +370,9 @@ def _run_for(
         [dataset, BACKEND, params["sha256"]],
     ).fetchall()
     if rows:
+        con.execute(
+            "UPDATE judge_runs SET params = ? WHERE run_id = ?", [json.dumps(params), rows[0][0]]
+        )
         return int(rows[0][0])
     # No prompt is known for an imported run: the template is empty and hashed as such.
     return int(

@@ -1,7 +1,15 @@
 """TREC relevance judgments: a qrels file (`qid 0 docid grade`) with a topics file for the
 query text and, optionally, a documents file for the document text.
 
-Topics: a TSV `qid<TAB>text`, or the classic SGML-like `<top><num>...<title>...</top>`.
+Topics, in the forms TREC tracks publish them:
+- TSV `qid<TAB>text`, with an optional header line (its first field one of `qid`,
+  `query_id`, `query-id`, `topic`, `topic_id`, `id`, `num`, `number`);
+- classic SGML-like `<top><num> Number: 301 <title> text ... </top>`, with or without
+  closing tags (`<num>301</num>`, `<title>text</title>`);
+- XML `<topics><topic number="1"><query>text</query>...</topic></topics>` (the query in
+  `<query>`, else `<title>`).
+When no qid of the qrels is a topic of the topics file, the topics file is blamed: it was
+read in a form it is not in.
 Documents: a TSV `docid<TAB>text` or JSONL with `docid` (or `doc_id`), `text` and an
 optional `title`. Without a documents file the documents are created as bare ids.
 
@@ -13,6 +21,7 @@ asks for the scale to be named.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -28,8 +37,13 @@ from ._read import SourceTable, as_text, first_row, line_table, read_jsonl, text
 QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
 INFERRED_GRADES = range(0, 5)
 _TOP = re.compile(r"<top>(.*?)</top>", re.DOTALL | re.IGNORECASE)
-_NUM = re.compile(r"<num>\s*(?:Number:)?\s*(\S+)", re.IGNORECASE)
-_TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<\w+>|$)", re.DOTALL | re.IGNORECASE)
+_NUM = re.compile(r"<num>\s*(?:Number:)?\s*([^\s<]+)", re.IGNORECASE)
+# The title runs to the next tag, opening or closing (`</title>`, `<desc>`), or the end.
+_TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=</?\w+>|$)", re.DOTALL | re.IGNORECASE)
+_XML_TOPIC = re.compile(r"<topic\b([^>]*)>(.*?)</topic>", re.DOTALL | re.IGNORECASE)
+_XML_NUMBER = re.compile(r"""\bnumber\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_XML_QUERY = re.compile(r"<(query|title)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+_HEADER_IDS = {"qid", "query_id", "query-id", "topic", "topic_id", "id", "num", "number"}
 
 
 def import_trec(
@@ -56,6 +70,7 @@ def import_trec(
         }
     )
     query_table = _read_topics(Path(topics))
+    _check_topics_match(query_table, judged)
     queries = pd.DataFrame(
         {
             "query_id": query_table.frame["qid"],
@@ -94,6 +109,20 @@ def import_trec(
         author=author,
     )
     return import_batch(db, batch)
+
+
+def _check_topics_match(topics: SourceTable, judged: SourceTable) -> None:
+    """Blame the topics file when it shares no qid with the qrels: it was read in a form
+    it is not in (a wrong topic is the qrels' fault only when others match)."""
+    ids = topics.frame["qid"]
+    if judged.frame["qid"].isin(set(ids)).any():
+        return
+    raise ImportFormatError(
+        topics.path,
+        f"none of its {len(ids)} topic ids (such as {excerpt(ids.iloc[0])}) is a qid of "
+        f"{judged.path.name} (such as {excerpt(judged.frame['qid'].iloc[0])}): write the "
+        "topics as qid<TAB>text, <top><num>..<title>..</top> or <topic number=..><query>..",
+    )
 
 
 def _inferred_scale(judged: SourceTable, grades: pd.Series) -> Scale:
@@ -137,17 +166,41 @@ def _read_qrels(path: Path) -> SourceTable:
 
 def _read_topics(path: Path) -> SourceTable:
     numbered = text_lines(path)
-    if any("<top>" in text.lower() for _, text in numbered):
-        return _read_classic_topics(path, "\n".join(text for _, text in numbered))
-    rows, lines = [], []
-    for number, text in numbered:
-        if not text.strip():
+    text = "\n".join(line for _, line in numbered)
+    lowered = text.lower()
+    if "<topic" in lowered and "<top>" not in lowered:
+        return _read_xml_topics(path, text)
+    if "<top>" in lowered:
+        return _read_classic_topics(path, text)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for number, line in numbered:
+        if not line.strip():
             continue
-        qid, tab, query = text.partition("\t")
+        qid, tab, query = line.partition("\t")
+        if not rows and qid.strip().lower() in _HEADER_IDS:
+            continue  # the header line
         if not tab:
             raise ImportFormatError(path, "expected qid<TAB>query text, found no tab", line=number)
         rows.append([qid.strip(), query.strip()])
         lines.append(number)
+    return line_table(path, rows, lines, ("qid", "text"))
+
+
+def _read_xml_topics(path: Path, text: str) -> SourceTable:
+    rows, lines = [], []
+    for block in _XML_TOPIC.finditer(text):
+        line = text.count("\n", 0, block.start()) + 1
+        number, query = _XML_NUMBER.search(block.group(1)), _XML_QUERY.search(block.group(2))
+        if number is None:
+            raise ImportFormatError(path, "topic without a number attribute", line=line)
+        if query is None:
+            raise ImportFormatError(path, "topic without <query> or <title>", line=line)
+        qid = number.group(1) if number.group(1) is not None else number.group(2)
+        rows.append([qid.strip(), " ".join(html.unescape(query.group(2)).split())])
+        lines.append(line)
+    if not rows:
+        raise ImportFormatError(path, "no <topic number=...> ... </topic> topic found")
     return line_table(path, rows, lines, ("qid", "text"))
 
 

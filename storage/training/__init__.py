@@ -12,7 +12,7 @@ It renders no prompt and spells no answer line: those are the judge's, handed in
 
 from ._curate import Curation
 from ._export import ExportResult, export_paths, write_export
-from ._formats import TRAINING_FORMATS, JudgeText, TrainingFormat
+from ._formats import EITHER_STYLE, TRAINING_FORMATS, JudgeText, TrainingFormat
 from ._select import SELECTION_KINDS, Selection, SelectionKind, selected_dataset, selection_count
 from ._split_warnings import split_warnings
 from ._splits import (
@@ -25,9 +25,15 @@ from ._splits import (
     split_benchmark,
     split_training,
 )
-from ._validate import ValidationProblem, ValidationReport, validate_training_file
+from ._validate import (
+    ValidationProblem,
+    ValidationReport,
+    validate_export_folder,
+    validate_training_file,
+)
 
 __all__ = [
+    "EITHER_STYLE",
     "SELECTION_KINDS",
     "TRAINING_FORMATS",
     "BenchmarkRecipe",
@@ -50,6 +56,7 @@ __all__ = [
     "split_benchmark",
     "split_training",
     "split_warnings",
+    "validate_export_folder",
     "validate_training_file",
     "write_export",
 ]

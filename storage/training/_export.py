@@ -1,4 +1,4 @@
-"""Export curated, labelled pairs as fine-tuning JSONL with a manifest beside the files.
+"""Export curated, labelled pairs as a folder of fine-tuning JSONL files and their manifest.
 
 Selection, curation and writing happen in one read transaction, so the files and the
 manifest describe one snapshot of the labels. One writer serves every format: the chosen
@@ -26,10 +26,12 @@ from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export
 from ._files import atomic_path, file_sha256
 from ._formats import (
+    EITHER_STYLE,
     TRAINING_FORMATS,
     JudgeText,
     RecordMaker,
     TrainingFormat,
+    is_conversational,
     jsonl_line,
     record_maker,
 )
@@ -49,15 +51,27 @@ _CHOSEN_TEXT = f"""
 """
 
 
-def export_paths(out: str | Path) -> dict[str, Path]:
-    """Where an export to `out` writes: `out` (train), `<stem>.validation<suffix>`, and
-    `<stem>.manifest.json`."""
-    out = Path(out)
-    return {
-        "train": out,
-        "validation": out.with_name(f"{out.stem}.validation{out.suffix}"),
-        "manifest": out.with_name(f"{out.stem}.manifest.json"),
-    }
+# The file names of an export folder. `train` and `validation` are the split names Hugging
+# Face's `load_dataset(folder)` infers from file names; the manifest's name holds no split
+# keyword, so no loader reads it as data.
+EXPORT_FILES = {
+    "train": "train.jsonl",
+    "validation": "validation.jsonl",
+    "manifest": "manifest.json",
+}
+
+
+def export_paths(folder: str | Path) -> dict[str, Path]:
+    """Where an export to `folder` writes: `train.jsonl`, `validation.jsonl` and
+    `manifest.json` inside it."""
+    folder = Path(folder)
+    if folder.suffix.lower() in (".jsonl", ".json") and not folder.is_dir():
+        files = ", ".join(EXPORT_FILES.values())
+        raise StoreError(
+            f"{folder} names a file, but an export writes a folder ({files}): give a "
+            f"folder, for example {folder.with_suffix('')}"
+        )
+    return {part: folder / name for part, name in EXPORT_FILES.items()}
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,9 @@ class ExportResult:
         def queries(n: int) -> str:
             return f"{n:,} " + ("query" if n == 1 else "queries")
 
+        form = " (conversational)" if m["conversational"] and m["format"] != "chat" else ""
         lines = [
-            f"{m['format']} export of {count(m['counts']['exported'], 'pair')} "
+            f"{m['format']}{form} export of {count(m['counts']['exported'], 'pair')} "
             f"({m['counts']['selected']:,} selected) from dataset {m['dataset']!r}, prompt "
             f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
@@ -106,6 +121,9 @@ class ExportResult:
         left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
         lines.append(f"  left out: {left_out or 'none'}")
         lines.append(f"  manifest: {self.manifest_path}")
+        lines.append(
+            f'  load: datasets.load_dataset("json", data_dir={str(self.manifest_path.parent)!r})'
+        )
         return "\n".join(lines)
 
 
@@ -145,9 +163,14 @@ def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:
     return {str(g): v for g, v in values.items()}
 
 
-def _check_request(selection: Selection, format: str) -> None:
+def _check_request(selection: Selection, format: str, conversational: bool) -> None:
     if format not in TRAINING_FORMATS:
         raise StoreError(f"format {format!r}: choose one of {TRAINING_FORMATS}")
+    if conversational and format not in EITHER_STYLE:
+        raise StoreError(
+            f"the {format} format has one form only; the conversational form is for "
+            f"{' and '.join(EITHER_STYLE)} (chat records are conversational always)"
+        )
     if selection.split == "benchmark":
         raise StoreError(
             "the benchmark split is held out to measure judges and is never exported as "
@@ -167,17 +190,21 @@ def write_export(
     judge: JudgeText,
     selection: Selection = Selection(),
     format: TrainingFormat = "instruction",
+    conversational: bool = False,
     curation: Curation = Curation(),
 ) -> ExportResult:
-    """Write the selected, curated pairs to `out` (and a validation file when
-    `curation.validation_share` > 0) in `format`, then the manifest beside them.
+    """Write the selected, curated pairs to the folder `out` (`train.jsonl`, and
+    `validation.jsonl` when `curation.validation_share` > 0) in `format`, then the manifest.
+
+    `conversational` asks for TRL's conversational form of the formats that have both
+    (prompt-completion, preference); chat records are conversational always.
 
     `judge` gives each record its prompt, answer lines and system text; `jobs.export_training`
     builds it from a judge template, after checking the template grades on the dataset's
     scale. Benchmark queries are never exported: asking for the benchmark split is an error,
     and pairs of a benchmark query met otherwise are dropped and counted in the manifest.
     """
-    _check_request(selection, format)
+    _check_request(selection, format, conversational)
     paths = export_paths(out)
     with connect(db) as con, transaction(con):
         snapshot_at = datetime.now(UTC)
@@ -190,7 +217,7 @@ def write_export(
         if curated.rows.empty:
             why = _why_all_dropped(len(selected), curated.dropped)
             raise StoreError(f"nothing to export: {why}")
-        make_record = record_maker(format, judge)
+        make_record = record_maker(format, judge, conversational=conversational)
         con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
         files = []
         for part in PARTS:
@@ -206,6 +233,7 @@ def write_export(
         source_run = _source_run(con, selection.run_id)
     manifest = _manifest(
         format=format,
+        conversational=is_conversational(format, conversational),
         dataset=dataset,
         grades=grades,
         names=names,
@@ -257,6 +285,7 @@ def _file_entry(path: Path, part: str, rows: pd.DataFrame, grades: list[int]) ->
 def _manifest(
     *,
     format: TrainingFormat,
+    conversational: bool,
     dataset: str,
     grades: list[int],
     names: list[str],
@@ -273,6 +302,7 @@ def _manifest(
     shares = curation.label_shares
     return {
         "format": format,
+        "conversational": conversational,
         "dataset": dataset,
         "scale": dict(zip(map(str, grades), names)),
         "selection": dataclasses.asdict(selection),

@@ -1,9 +1,17 @@
-"""Fine-tuning records, one JSON object a line: instruction, chat and preference (DPO).
+"""Fine-tuning records, one JSON object a line, in the shapes trainers read.
+
+- ``instruction``: the seed's row (``instruction``, ``input``, ``output``).
+- ``chat``: TRL's conversational language-modeling row, ``{"messages": [...]}``.
+- ``prompt-completion``: TRL's prompt-completion row, standard (``prompt`` and
+  ``completion`` are text) or conversational (both are message lists).
+- ``preference``: TRL's preference row for DPO (``prompt``, ``chosen``, ``rejected``),
+  standard or conversational.
 
 Pure functions from a pair's text and grades to a record, and from a record to its line.
 What the judge reads and answers comes in as a `JudgeText` (`jobs` builds it from the
 judge's template): this room renders no prompt and spells no answer line of its own, so a
-record asks what the judge asks and answers as the judge's parser reads. Every record keeps
+record asks what the judge asks, in the messages the judge sends (no system message unless
+the judge sends one), and answers as the judge's parser reads. Every record keeps
 `query_id` and `product_id`, so a file can be checked for duplicates and for queries shared
 with another file without the database.
 """
@@ -17,13 +25,22 @@ from typing import Any, Literal
 
 from .._pairs import DOCUMENT_FIELDS
 
-TrainingFormat = Literal["instruction", "chat", "preference"]
-TRAINING_FORMATS: tuple[TrainingFormat, ...] = ("instruction", "chat", "preference")
+TrainingFormat = Literal["instruction", "chat", "prompt-completion", "preference"]
+TRAINING_FORMATS: tuple[TrainingFormat, ...] = (
+    "instruction",
+    "chat",
+    "prompt-completion",
+    "preference",
+)
+# Formats whose rows TRL reads as either text or messages; `chat` is messages always and
+# `instruction` text always.
+EITHER_STYLE: tuple[TrainingFormat, ...] = ("prompt-completion", "preference")
 
 # The instruction format's `input` keys, in the seed's order.
 INPUT_FIELDS = ("query", *DOCUMENT_FIELDS)
 
 Pair = Mapping[str, Any]
+Message = dict[str, str]
 RecordMaker = Callable[[Pair], dict[str, Any]]
 
 
@@ -32,21 +49,37 @@ class JudgeText:
     """The judge's side of every record, handed in so that storage needs no judge.
 
     render: a pair's prompt, exactly as the judge renders it at inference.
+    messages: the chat messages the judge sends for a pair (its prompt as the user message).
     answer: a grade's answer line, as the judge's parser reads it (``SCORE: 2``).
-    system: the system message of a chat record.
+    completion: the text that follows a rendered prompt up to and including the grade when
+        the judge reads raw text (the answer line, after a line break if the prompt lacks
+        one), so prompt + completion is what the judge scores.
     template_name, template_sha256: which template, for the manifest (the name is None for
         a template given as text).
     """
 
     render: Callable[[Pair], str]
+    messages: Callable[[Pair], list[Message]]
     answer: Callable[[int], str]
-    system: str
+    completion: Callable[[str, int], str]
     template_name: str | None
     template_sha256: str
 
 
+def is_conversational(format: TrainingFormat, conversational: bool) -> bool:
+    """Whether records of `format` hold messages: always for chat, never for instruction,
+    as asked for the others."""
+    if format in EITHER_STYLE:
+        return conversational
+    return format == "chat"
+
+
 def _ids(pair: Pair) -> dict[str, str]:
     return {"query_id": pair["query_id"], "product_id": pair["doc_id"]}
+
+
+def _assistant(text: str) -> list[Message]:
+    return [{"role": "assistant", "content": text}]
 
 
 def instruction_record(pair: Pair, grade: int, judge: JudgeText) -> dict[str, Any]:
@@ -68,36 +101,65 @@ def instruction_record(pair: Pair, grade: int, judge: JudgeText) -> dict[str, An
 
 
 def chat_record(pair: Pair, grade: int, judge: JudgeText) -> dict[str, Any]:
-    """A system, user (the judge's prompt) and assistant (the answer line) conversation."""
-    return {
-        **_ids(pair),
-        "messages": [
-            {"role": "system", "content": judge.system},
-            {"role": "user", "content": judge.render(pair)},
-            {"role": "assistant", "content": judge.answer(grade)},
-        ],
-    }
+    """The judge's messages, then the assistant's answer line (TRL: conversational language
+    modeling)."""
+    return {**_ids(pair), "messages": [*judge.messages(pair), *_assistant(judge.answer(grade))]}
 
 
-def preference_record(pair: Pair, grade: int, judge_grade: int, judge: JudgeText) -> dict[str, Any]:
-    """A DPO pair: the human (corrected) label's answer is chosen, the judge's is rejected."""
+def prompt_completion_record(
+    pair: Pair, grade: int, judge: JudgeText, *, conversational: bool
+) -> dict[str, Any]:
+    """TRL's prompt-completion row: the judge's messages and the answer as an assistant
+    message, or the rendered prompt and the text that completes it."""
+    if conversational:
+        return {
+            **_ids(pair),
+            "prompt": judge.messages(pair),
+            "completion": _assistant(judge.answer(grade)),
+        }
+    prompt = judge.render(pair)
+    return {**_ids(pair), "prompt": prompt, "completion": judge.completion(prompt, grade)}
+
+
+def preference_record(
+    pair: Pair, grade: int, judge_grade: int, judge: JudgeText, *, conversational: bool = False
+) -> dict[str, Any]:
+    """A DPO pair: the human (corrected) label's answer is chosen, the judge's is rejected;
+    with `conversational`, TRL's conversational form (the prompt as the judge's messages,
+    each answer as an assistant message), so DPO sees the chat template SFT used."""
     if grade == judge_grade:
         raise ValueError(f"pair {pair.get('pair_id')}: chosen and rejected are both grade {grade}")
+    if conversational:
+        return {
+            **_ids(pair),
+            "prompt": judge.messages(pair),
+            "chosen": _assistant(judge.answer(grade)),
+            "rejected": _assistant(judge.answer(judge_grade)),
+        }
+    prompt = judge.render(pair)
     return {
         **_ids(pair),
-        "prompt": judge.render(pair),
-        "chosen": judge.answer(grade),
-        "rejected": judge.answer(judge_grade),
+        "prompt": prompt,
+        "chosen": judge.completion(prompt, grade),
+        "rejected": judge.completion(prompt, judge_grade),
     }
 
 
-def record_maker(format: TrainingFormat, judge: JudgeText) -> RecordMaker:
+def record_maker(
+    format: TrainingFormat, judge: JudgeText, *, conversational: bool = False
+) -> RecordMaker:
     """The record of `format` for a pair that carries its `grade` (and `judge_grade`)."""
     if format == "instruction":
         return lambda pair: instruction_record(pair, pair["grade"], judge)
     if format == "chat":
         return lambda pair: chat_record(pair, pair["grade"], judge)
-    return lambda pair: preference_record(pair, pair["grade"], pair["judge_grade"], judge)
+    if format == "prompt-completion":
+        return lambda pair: prompt_completion_record(
+            pair, pair["grade"], judge, conversational=conversational
+        )
+    return lambda pair: preference_record(
+        pair, pair["grade"], pair["judge_grade"], judge, conversational=conversational
+    )
 
 
 # One encoder for every line: json.dumps with options builds a new one per call.

@@ -1,5 +1,6 @@
 """The seed's checks on a fine-tuning JSONL file, every problem reported with its line.
 
+A file, or an export folder (its train file checked against its validation file).
 Rules: each line is a JSON object with the fields its format requires; answers are only the
 allowed answer lines (the judge's, for the template and scale the file was exported with:
 `SCORE: 2`, `[RESULT] 4`); no (query_id, product_id) appears twice; and, given a second
@@ -16,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import NotFoundError
+from ._export import export_paths
 from ._formats import INPUT_FIELDS, TrainingFormat
-
-_CHAT_ROLES = ("system", "user", "assistant")
 
 # (field, message) pairs a record check appends to; the reader adds the line number.
 Found = list[tuple[str, str]]
@@ -64,6 +64,8 @@ def _detect_format(record: dict[str, Any]) -> TrainingFormat:
         return "chat"
     if "chosen" in record or "rejected" in record:
         return "preference"
+    if "completion" in record:
+        return "prompt-completion"
     return "instruction"
 
 
@@ -81,11 +83,37 @@ def _text(record: dict[str, Any], key: str, name: str, problems: Found) -> Any:
 def _answer(
     record: dict[str, Any], key: str, name: str, allowed: set[str], problems: Found
 ) -> str | None:
+    """The answer line at `key`; a standard completion may start with the line break that
+    puts the answer on its own line."""
     value = _text(record, key, name, problems)
-    if value is not None and value not in allowed:
+    if value is not None and value.lstrip("\n") not in allowed:
         problems.append((name, f"{value!r} is not one of {sorted(allowed)}"))
         return None
+    return None if value is None else value.lstrip("\n")
+
+
+def _messages(
+    value: Any, name: str, roles: tuple[tuple[str, ...], ...], problems: Found
+) -> list[dict[str, Any]] | None:
+    """A list of {role, content} messages whose roles are one of `roles`, or None (and
+    the problem noted)."""
+    shapes = " or ".join(", ".join(r) for r in roles)
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        problems.append((name, f"must be a list of messages ({shapes})"))
+        return None
+    found = tuple(m.get("role") for m in value)
+    if found not in roles:
+        problems.append((name, f"roles must be {shapes}, got {', '.join(map(str, found))}"))
+        return None
+    for index, message in enumerate(value):
+        _text(message, "content", f"{name}[{index}].content", problems)
     return value
+
+
+# The judge sends its prompt as one user message; a system message before it is accepted,
+# as files from other tools (and this tool's earlier exports) carry one.
+_PROMPT_ROLES = (("user",), ("system", "user"))
+_ANSWER_ROLES = (("assistant",),)
 
 
 def _check_instruction(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
@@ -102,33 +130,62 @@ def _check_instruction(record: dict[str, Any], allowed: set[str], problems: Foun
 
 
 def _check_chat(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    messages = record.get("messages")
-    if not isinstance(messages, list) or len(messages) != len(_CHAT_ROLES):
-        roles = ", ".join(_CHAT_ROLES)
-        problems.append(("messages", f"must be a list of {len(_CHAT_ROLES)} messages: {roles}"))
-        return
-    for index, (message, role) in enumerate(zip(messages, _CHAT_ROLES)):
-        name = f"messages[{index}]"
-        if not isinstance(message, dict):
-            problems.append((name, "must be an object with role and content"))
-            continue
-        if message.get("role") != role:
-            problems.append((f"{name}.role", f"must be {role!r}, got {message.get('role')!r}"))
-        if role == "assistant":
-            _answer(message, "content", f"{name}.content", allowed, problems)
-        else:
-            _text(message, "content", f"{name}.content", problems)
+    roles = tuple((*prompt, "assistant") for prompt in _PROMPT_ROLES)
+    messages = _messages(record.get("messages"), "messages", roles, problems)
+    if messages:
+        last = f"messages[{len(messages) - 1}].content"
+        _answer(messages[-1], "content", last, allowed, problems)
+
+
+def _check_prompt(record: dict[str, Any], problems: Found) -> bool | None:
+    """Check `prompt`, text or the judge's messages; whether it is messages (None when it
+    is neither)."""
+    prompt = record.get("prompt")
+    if isinstance(prompt, list):
+        return _messages(prompt, "prompt", _PROMPT_ROLES, problems) is not None
+    if _text(record, "prompt", "prompt", problems) == "":
+        problems.append(("prompt", "is empty"))
+    return False if isinstance(prompt, str) else None
+
+
+def _check_completion(
+    record: dict[str, Any], key: str, conversational: bool | None, allowed: set[str], found: Found
+) -> str | None:
+    """The answer line a completion holds: text, or one assistant message when the prompt
+    is messages (TRL reads both sides in the same form)."""
+    value = record.get(key)
+    if conversational and isinstance(value, list):
+        messages = _messages(value, key, _ANSWER_ROLES, found)
+        return (
+            _answer(messages[0], "content", f"{key}[0].content", allowed, found)
+            if messages
+            else None
+        )
+    if conversational and key in record:
+        found.append((key, "must be a list with one assistant message, as the prompt is messages"))
+        return None
+    return _answer(record, key, key, allowed, found)
+
+
+def _check_prompt_completion(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
+    conversational = _check_prompt(record, problems)
+    _check_completion(record, "completion", conversational, allowed, problems)
 
 
 def _check_preference(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    _text(record, "prompt", "prompt", problems)
-    chosen = _answer(record, "chosen", "chosen", allowed, problems)
-    rejected = _answer(record, "rejected", "rejected", allowed, problems)
+    conversational = _check_prompt(record, problems)
+    chosen = _check_completion(record, "chosen", conversational, allowed, problems)
+    rejected = _check_completion(record, "rejected", conversational, allowed, problems)
     if chosen is not None and chosen == rejected:
         problems.append(("rejected", f"is the same answer as chosen ({chosen!r})"))
 
 
-_CHECKS = {"instruction": _check_instruction, "chat": _check_chat, "preference": _check_preference}
+_CHECKS = {
+    "instruction": _check_instruction,
+    "chat": _check_chat,
+    "prompt-completion": _check_prompt_completion,
+    "preference": _check_preference,
+}
 
 
 def _key(value: Any) -> str | None:
@@ -226,3 +283,19 @@ def validate_training_file(
         )
         report.problems.sort(key=lambda p: p.line)
     return report
+
+
+def validate_export_folder(
+    folder: str | Path, *, answers: Collection[str]
+) -> list[ValidationReport]:
+    """Check an export folder: `train.jsonl` (against `validation.jsonl`, so no query is in
+    both) and `validation.jsonl` when there is one."""
+    paths = export_paths(folder)
+    if not paths["train"].is_file():
+        raise NotFoundError(f"{folder} has no {paths['train'].name}: is it an export folder?")
+    if not paths["validation"].is_file():
+        return [validate_training_file(paths["train"], answers=answers)]
+    return [
+        validate_training_file(paths["train"], paths["validation"], answers=answers),
+        validate_training_file(paths["validation"], answers=answers),
+    ]
