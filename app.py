@@ -44,7 +44,7 @@ def _pick_run() -> None:
 
 
 def sidebar(db: str) -> None:
-    datasets = [d["dataset"] for d in storage.list_datasets(db)]
+    datasets = storage.dataset_names(db)
     warning, runs = selection.resolve(datasets, lambda name: storage.list_runs(db, name))
     chosen = selection.current()
     with st.sidebar:

@@ -27,7 +27,14 @@ from ._browse import (
 )
 from ._card import CardJudgment, ReviewCard, review_card
 from ._check import CheckProblem, CheckReport, check_store
-from ._datasets import DatasetStats, SplitCounts, dataset_scale, dataset_stats, list_datasets
+from ._datasets import (
+    DatasetStats,
+    SplitCounts,
+    dataset_names,
+    dataset_scale,
+    dataset_stats,
+    list_datasets,
+)
 from ._db import Db, connect, released, schema_version, transaction
 from ._errors import (
     MESSAGE_LIMIT,
@@ -189,6 +196,7 @@ __all__ = [
     "connect",
     "create_run",
     "current_label",
+    "dataset_names",
     "dataset_scale",
     "dataset_stats",
     "finish_run",

@@ -43,6 +43,7 @@ class Store(Session):
     check_store = _check.check_store
 
     list_datasets = _datasets.list_datasets
+    dataset_names = _datasets.dataset_names
     dataset_scale = _datasets.dataset_scale
     dataset_stats = _datasets.dataset_stats
     label_distribution = _browse.label_distribution

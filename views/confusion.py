@@ -196,9 +196,10 @@ def paged_pairs(
     return page.total
 
 
-def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int]) -> None:
-    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page (a
-    callback: the page switches at the top of the next script run)."""
+def open_in_review(queue: Queue, pair_id: int | None, pair_ids: Callable[[], list[int]]) -> None:
+    """Review the pairs `pair_ids()` gives (the queue `queue`) from `pair_id`, on the Review
+    queue page (a callback: the page switches at the top of the next script run, which reads
+    the pair ids)."""
     review_queue.open_queue(run_id, queue, pair_ids, start=pair_id)
 
 
@@ -265,7 +266,7 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
         lambda pair_id: open_in_review(
             queue,
             pair_id,
-            storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
+            lambda: storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
         ),
     )
     if total:
@@ -316,9 +317,7 @@ def query_tab() -> None:
         f"query-table-{chosen.query_id}",
         ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
         lambda pair_id: open_in_review(
-            Queue("query", chosen.query_id),
-            pair_id,
-            rows["pair_id"].tolist(),
+            Queue("query", chosen.query_id), pair_id, rows["pair_id"].tolist
         ),
     )
 
@@ -342,7 +341,7 @@ def search_tab() -> None:
         lambda pair_id: open_in_review(
             queue,
             pair_id,
-            storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
+            lambda: storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
         ),
     )
     if total:

@@ -4,6 +4,9 @@ or every stale pair, and shows old and new grades side by side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -119,6 +122,16 @@ def _grade_name(grade: object) -> str:
     return "none" if grade is None or pd.isna(grade) else names.get(int(grade), str(grade))
 
 
+_ACTION = "review-action"
+
+
+def _later(action: Callable[[], None]) -> None:
+    """A card button's callback: leave `action` to the card's run that the click starts,
+    which does it in its store session. A callback runs before that session opens, and a
+    store call here would open a connection of its own: one more per click."""
+    st.session_state[_ACTION] = action
+
+
 def _review(pair_id: int, **event: object) -> None:
     note = st.session_state.get(f"note-{pair_id}") or None
     try:
@@ -232,23 +245,28 @@ def _actions(pair_id: int) -> None:
             key=f"grade-{pair_id}-{grade}",
             shortcut=str(i),
             width="stretch",
-            on_click=_review,
-            args=(pair_id,),
-            kwargs={"grade": grade},
+            on_click=_later,
+            args=(partial(_review, pair_id, grade=grade),),
         )
     buttons[-2].button(
         "Unsure",
         key=f"unsure-{pair_id}",
         shortcut="U",
         width="stretch",
-        on_click=_review,
-        args=(pair_id,),
-        kwargs={"unsure": True},
+        on_click=_later,
+        args=(partial(_review, pair_id, unsure=True),),
     )
-    buttons[-1].button("Undo", key="undo", shortcut="Z", width="stretch", on_click=_undo)
+    buttons[-1].button(
+        "Undo", key="undo", shortcut="Z", width="stretch", on_click=_later, args=(_undo,)
+    )
     note, save = st.columns([4, 1], vertical_alignment="bottom")
     note.text_input("Note (saved with the next grade, or on its own)", key=f"note-{pair_id}")
-    save.button("Save note", key=f"save-note-{pair_id}", on_click=_save_note, args=(pair_id,))
+    save.button(
+        "Save note",
+        key=f"save-note-{pair_id}",
+        on_click=_later,
+        args=(partial(_save_note, pair_id),),
+    )
 
 
 def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
@@ -306,6 +324,8 @@ def _rejudge_controls(pair_id: int) -> None:
 @st.fragment
 def review_card() -> None:
     with storage.session(db):  # a fragment rerun runs outside app.py's session
+        if (action := st.session_state.pop(_ACTION, None)) is not None:
+            action()
         _card()
 
 
