@@ -24,6 +24,7 @@ from ._browse import (
     pair_choices,
     query_classes,
     stale_pair_ids,
+    write_version,
 )
 from ._card import CardJudgment, ReviewCard, review_card
 from ._check import CheckProblem, CheckReport, check_store
@@ -228,4 +229,5 @@ __all__ = [
     "split_training",
     "transaction",
     "undo_last_review",
+    "write_version",
 ]

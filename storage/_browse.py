@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ._db import Db, connect
+from ._db import Db, connect, path_of
 from ._errors import NotFoundError, StoreError
 from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
@@ -318,3 +318,24 @@ def data_version(db: Db) -> tuple[Any, ...]:
                 """
             ).fetchall()[0]
         )
+
+
+def write_version(db: Db) -> tuple[int, ...]:
+    """A value that changes with every write to the store, from any process, read from the
+    file system without opening the store: the key that keeps the app's cached reads fresh.
+
+    DuckDB appends each commit to the write-ahead log beside the file (`<file>.wal`), and a
+    checkpoint moves the log into the file and removes it, so the size and modification time
+    (in nanoseconds) of the two change with every write. They also change at a checkpoint of
+    writes already seen, which costs a cache one entry, never shows an old one.
+    """
+    path = path_of(db).resolve()
+    version: list[int] = []
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            status = file.stat()
+        except FileNotFoundError:
+            version += [0, 0, 0]
+        else:
+            version += [status.st_ino, status.st_size, status.st_mtime_ns]
+    return tuple(version)

@@ -50,6 +50,7 @@ class Store(Session):
     query_classes = _browse.query_classes
     reviewers = _reviewed.reviewers
     data_version = _browse.data_version
+    write_version = _browse.write_version
 
     import_wands = importers.import_wands
     import_table = importers.import_table

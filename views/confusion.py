@@ -33,9 +33,9 @@ TABS = ["Matrix", "By query", "Search"]
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
+run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
-version = storage.data_version(db)
+version = storage.write_version(db)
 chosen = selection.current()
 
 st.title("Confusion browser")
@@ -63,7 +63,7 @@ def filters_form() -> storage.PairFilters:
         c1, c2, c3, c4 = st.columns(4)
         query_class = c1.selectbox(
             "Query class",
-            [ANY, *storage.query_classes(db, dataset)],
+            [ANY, *common.query_classes(db, dataset)],
             key=f"filter-class-{dataset}",
             persist_state="session",
         )
@@ -105,7 +105,7 @@ def filters_form() -> storage.PairFilters:
         )
         reviewer = c8.selectbox(
             "Reviewer",
-            [ANY, *storage.reviewers(db, dataset)],
+            [ANY, *common.reviewers(db, dataset)],
             key=f"filter-reviewer-{dataset}",
             persist_state="session",
         )
@@ -204,7 +204,7 @@ def open_in_review(queue: Queue, pair_id: int | None, pair_ids: Callable[[], lis
 
 
 def matrix_tab(filters: storage.PairFilters) -> None:
-    counts = common.confusion_counts(db, run_id, filters, version)
+    counts = common.confusion_counts(db, run_id, filters=filters)
     grades = list(counts.index)
     cell = chosen.cell if chosen.cell is not None and set(chosen.cell) <= set(grades) else None
     matrix, heat = st.columns([3, 2])
@@ -251,7 +251,7 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     total = paged_pairs(
         "cell",
         (run_id, cell, filters, sort, descending, version),
-        lambda offset, limit: storage.confusion_cell_pairs(
+        lambda offset, limit: common.confusion_cell_pairs(
             db,
             run_id,
             human=human,

@@ -23,7 +23,7 @@ LONG_TEXT = 600  # characters of a field shown before "show all"
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
+run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 chosen = selection.current()
 
@@ -307,7 +307,7 @@ def _rejudge_controls(pair_id: int) -> None:
     if settings is None:
         st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
         return
-    stale = common.stale_pair_ids(db, run_id, storage.data_version(db))
+    stale = common.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
         _rejudge(settings, [pair_id])
