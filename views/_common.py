@@ -23,6 +23,7 @@ import jobs
 import judge
 import storage
 from views import _selection as selection
+from words import plural
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO / "data" / "workbench.duckdb"
@@ -277,14 +278,3 @@ def show_announcement() -> None:
         st.success(md(done[0]))
         if done[1]:
             st.text(done[1])
-
-
-def plural(n: int, noun: str, plural_noun: str | None = None) -> str:
-    """'1 query', '2 queries', '1,204 pairs': a count with its noun in the right number."""
-    if n == 1:
-        return f"1 {noun}"
-    if plural_noun is None:
-        plural_noun = (
-            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
-        )
-    return f"{n:,} {plural_noun}"

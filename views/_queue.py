@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 _KEY = "queue"
 _OPENED = "_queue-opened"
@@ -62,12 +62,12 @@ class ReviewQueue:
 
 def describe(queue: Queue, names: dict[int, str]) -> str:
     """What the queue `queue` walks, in words; `names` are the dataset's grade names."""
-    if queue.kind == "cell":
+    if queue.kind is QueueKind.CELL:
         human, judge = selection.parse_cell(queue.value)
         return f"human {names.get(human, human)} × judge {names.get(judge, judge)}"
-    if queue.kind == "search":
+    if queue.kind is QueueKind.SEARCH:
         return f"pairs containing “{queue.value}”"
-    if queue.kind == "query":
+    if queue.kind is QueueKind.QUERY:
         return "the products of one query"
     return "every pair where the judge disagrees with the human label"
 

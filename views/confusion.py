@@ -16,7 +16,7 @@ from views import _common as common
 from views import _figures as figures
 from views import _queue as review_queue
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 PAGE_SIZE = 50
 ANY = "any"
@@ -247,7 +247,7 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     s1, s2, _ = st.columns([2, 1, 3])
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
     descending = s2.toggle("Descending", value=True, key="cell-descending", persist_state="session")
-    queue = Queue("cell", selection.format_cell(cell))
+    queue = Queue(QueueKind.CELL, selection.format_cell(cell))
     total = paged_pairs(
         "cell",
         (run_id, cell, filters, sort, descending, version),
@@ -317,7 +317,7 @@ def query_tab() -> None:
         f"query-table-{chosen.query_id}",
         ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
         lambda pair_id: open_in_review(
-            Queue("query", chosen.query_id), pair_id, rows["pair_id"].tolist
+            Queue(QueueKind.QUERY, chosen.query_id), pair_id, rows["pair_id"].tolist
         ),
     )
 
@@ -330,7 +330,7 @@ def search_tab() -> None:
         )
         return
     text_only = storage.PairFilters(text=chosen.search)
-    queue = Queue("search", chosen.search)
+    queue = Queue(QueueKind.SEARCH, chosen.search)
     total = paged_pairs(
         "search",
         (chosen.search, run_id, version),

@@ -16,7 +16,7 @@ import storage
 from views import _common as common
 from views import _queue as queue
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 LONG_TEXT = 600  # characters of a field shown before "show all"
 
@@ -30,13 +30,13 @@ chosen = selection.current()
 
 def _pair_ids(spec: Queue) -> list[int]:
     """The pairs of the queue `spec` over the active run, in review order."""
-    if spec.kind == "cell":
+    if spec.kind is QueueKind.CELL:
         human, judge = selection.parse_cell(spec.value)
         return storage.cell_pair_ids(db, run_id, human=human, judge=judge)
-    if spec.kind == "search":
+    if spec.kind is QueueKind.SEARCH:
         filters = storage.PairFilters(text=spec.value)
         return storage.search_pair_ids(db, dataset, run_id=run_id, filters=filters)
-    if spec.kind == "query":
+    if spec.kind is QueueKind.QUERY:
         return storage.query_pairs(db, dataset, spec.value, run_id=run_id)["pair_id"].tolist()
     return storage.cell_pair_ids(db, run_id, disagreeing=True)
 
@@ -70,7 +70,7 @@ st.caption(
 
 def _search() -> None:
     text = st.session_state["review-search"].strip()
-    selection.update(queue=Queue("search", text) if text else Queue(), pair_id=None)
+    selection.update(queue=Queue(QueueKind.SEARCH, text) if text else Queue(), pair_id=None)
 
 
 def _jump() -> None:
@@ -86,7 +86,8 @@ def _jump() -> None:
 
 
 find, jump, author_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-st.session_state["review-search"] = chosen.queue.value if chosen.queue.kind == "search" else ""
+searching = chosen.queue.kind is QueueKind.SEARCH
+st.session_state["review-search"] = chosen.queue.value if searching else ""
 find.text_input(
     "Find pairs (query or product text): the queue becomes the results",
     key="review-search",
