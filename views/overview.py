@@ -314,18 +314,18 @@ def across_runs_section(
 
 db = common.database()
 dataset = common.require_dataset()
-stats = storage.dataset_stats(db, dataset)
+stats = common.dataset_stats(db, dataset)
 names = dict(zip(stats.scale.grades, stats.scale.names))
 
 st.title(f"Overview: {common.md(dataset)}")
 common.dataset_summary(stats)
 st.plotly_chart(
-    figures.label_distribution(storage.label_distribution(db, dataset), names),
+    figures.label_distribution(common.label_distribution(db, dataset), names),
     key="label-distribution",
 )
 
 run_id = common.active_run()
-runs = storage.list_runs(db, dataset)
+runs = common.list_runs(db, dataset)
 records = {int(r["run_id"]): r for r in runs.to_dict("records")}
 if run_id not in records:  # the selection keeps a run of this dataset; a deleted run is gone
     st.info(common.NO_RUN)
