@@ -108,6 +108,8 @@ query_classes = until_written(storage.query_classes)
 reviewers = until_written(storage.reviewers)
 confusion_counts = until_written(storage.confusion_counts)
 confusion_cell_pairs = until_written(storage.confusion_cell_pairs)
+cell_pair_ids = until_written(storage.cell_pair_ids)
+settings_for_run = until_written(jobs.settings_for_run)
 stale_pair_ids = until_written(storage.stale_pair_ids)
 """The run's stale pairs: a whole-run scan, so once per write to the store."""
 

@@ -248,6 +248,10 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
     descending = s2.toggle("Descending", value=True, key="cell-descending", persist_state="session")
     queue = Queue(QueueKind.CELL, selection.format_cell(cell))
+
+    def cell_ids() -> list[int]:
+        return common.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters)
+
     total = paged_pairs(
         "cell",
         (run_id, cell, filters, sort, descending, version),
@@ -263,14 +267,13 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
             limit=limit,
         ),
         ["pair_id", "query", "product_name", "human", "judge", "confidence", "stale", "split"],
-        lambda pair_id: open_in_review(
-            queue,
-            pair_id,
-            lambda: storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
-        ),
+        lambda pair_id: open_in_review(queue, pair_id, cell_ids),
     )
     if total:
         st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. Click a row to review it.")
+        # Read now, with the cell on screen, what a click on a row reviews: the click's page
+        # switch then shows the pair without reading the whole cell first.
+        cell_ids()
     else:
         st.info("No pairs in this cell with these filters.")
 

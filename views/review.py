@@ -371,7 +371,7 @@ def _card() -> None:
 
 
 try:
-    settings, unjudgeable = jobs.settings_for_run(db, run_id), None
+    settings, unjudgeable = common.settings_for_run(db, run_id), None
 except judge.JudgeError as error:  # a run imported from another tool
     settings, unjudgeable = None, error
 if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
