@@ -88,11 +88,13 @@ def until_written(read: Callable[Concatenate[str, P], R]) -> Callable[Concatenat
     def fresh(db: str, *args: P.args, **kwargs: P.kwargs) -> R:
         return _read_until_written(read.__name__, db, storage.write_version(db), *args, **kwargs)
 
-    @st.cache_data(max_entries=256, show_spinner=False)
+    @st.cache_data(max_entries=64, show_spinner=False)
     def _read_until_written(
         name: str, db: str, version: tuple[int, ...], *args: Any, **kwargs: Any
     ) -> R:
-        # Every `until_written` shares this one cache; `name` keeps their entries apart.
+        # Every `until_written` shares this one cache (Streamlit keys a cache by the function's
+        # name and source); `name` keeps their entries apart. Entries of older versions are
+        # dead, so a few reruns' worth is kept: a whole cell's ids can be 2 MB.
         return read(db, *args, **kwargs)
 
     return fresh
