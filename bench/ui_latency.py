@@ -229,14 +229,14 @@ def relabel_and_next_card(db: Path, dataset: str, run_id: int, pair_id: int) -> 
 
 
 def overview_reads(db: Path, dataset: str, run_id: int, pair_id: int) -> None:
-    """The Overview's store calls in one rerun: the sidebar, the dataset's counts and label
-    distribution, the run list and the data version, and the reads of the run's report."""
-    storage.list_datasets(db)
-    storage.list_runs(db, dataset)  # the selection checks the active run
-    storage.list_runs(db, dataset)  # the sidebar's run picker
+    """The Overview's store calls in a rerun after a write to the store (the app caches them
+    until the next one): the sidebar's names and run list (the page reads the same cached
+    list), the dataset's counts and label distribution, the data version, and the reads of
+    the run's report."""
+    storage.dataset_names(db)
+    storage.list_runs(db, dataset)
     storage.dataset_stats(db, dataset)
     storage.label_distribution(db, dataset)
-    storage.list_runs(db, dataset)
     storage.data_version(db)
     storage.get_run(db, run_id)  # jobs.run_report, on a data version it has not seen
     storage.dataset_scale(db, dataset)

@@ -24,10 +24,18 @@ from ._browse import (
     pair_choices,
     query_classes,
     stale_pair_ids,
+    write_version,
 )
 from ._card import CardJudgment, ReviewCard, review_card
 from ._check import CheckProblem, CheckReport, check_store
-from ._datasets import DatasetStats, SplitCounts, dataset_scale, dataset_stats, list_datasets
+from ._datasets import (
+    DatasetStats,
+    SplitCounts,
+    dataset_names,
+    dataset_scale,
+    dataset_stats,
+    list_datasets,
+)
 from ._db import Db, connect, released, schema_version, transaction
 from ._errors import (
     MESSAGE_LIMIT,
@@ -217,6 +225,7 @@ __all__ = [
     "connect",
     "create_run",
     "current_label",
+    "dataset_names",
     "dataset_scale",
     "dataset_stats",
     "finish_run",
@@ -267,4 +276,5 @@ __all__ = [
     "relabel_batches",
     "rename_ranking",
     "undo_relabel",
+    "write_version",
 ]

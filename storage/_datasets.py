@@ -50,6 +50,14 @@ def list_datasets(db: Db) -> list[dict[str, Any]]:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def dataset_names(db: Db) -> list[str]:
+    """The names of every dataset, in `list_datasets`'s order, without its counts: what the
+    sidebar picks from on each rerun (the counts scan every pair and product)."""
+    with connect(db) as con:
+        rows = con.execute("SELECT dataset FROM datasets ORDER BY created_at, dataset").fetchall()
+    return [r[0] for r in rows]
+
+
 def dataset_scale(db: Db, dataset: str) -> Scale:
     """The scale `dataset` is labelled on."""
     with connect(db) as con:

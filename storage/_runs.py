@@ -206,18 +206,28 @@ def get_run(db: Db, run_id: int) -> Run:
 
 def list_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
     """Runs, newest first, with their counts of judged, failed and unparsed pairs."""
+    # The judgments are counted per run before the join: grouping the joined rows by every
+    # column of the run instead took 0.1 s on a WANDS-sized run, on each rerun of the sidebar.
     with connect(db) as con:
         return con.execute(
             """
+            WITH runs AS (
+                SELECT * FROM judge_runs WHERE $dataset IS NULL OR dataset = $dataset
+            ), counts AS (
+                SELECT run_id,
+                       count(*) FILTER (WHERE grade IS NOT NULL) AS judged,
+                       count(*) FILTER (WHERE parse_status = 'error') AS failed,
+                       count(*) FILTER (WHERE parse_status = 'unparsed') AS unparsed
+                FROM judgments SEMI JOIN runs USING (run_id)
+                GROUP BY run_id
+            )
             SELECT r.run_id, r.name, r.dataset, r.split, r.backend, r.model, r.status,
                    left(r.prompt_sha256, 12) AS prompt_sha, left(r.model_sha256, 12) AS model_sha,
                    r.started_at, r.finished_at,
-                   count(j.pair_id) FILTER (WHERE j.grade IS NOT NULL) AS judged,
-                   count(j.pair_id) FILTER (WHERE j.parse_status = 'error') AS failed,
-                   count(j.pair_id) FILTER (WHERE j.parse_status = 'unparsed') AS unparsed
-            FROM judge_runs r LEFT JOIN judgments j USING (run_id)
-            WHERE $dataset IS NULL OR r.dataset = $dataset
-            GROUP BY ALL ORDER BY r.run_id DESC
+                   coalesce(c.judged, 0) AS judged, coalesce(c.failed, 0) AS failed,
+                   coalesce(c.unparsed, 0) AS unparsed
+            FROM runs r LEFT JOIN counts c USING (run_id)
+            ORDER BY r.run_id DESC
             """,
             {"dataset": dataset},
         ).df()

@@ -39,7 +39,7 @@ def _dataset_pairs(
     if run_id is None and filters.needs_run():
         raise StoreError("the confidence and stale filters read a judge run: choose a run")
     where, params, needed = filters.sql(pair_id="p.pair_id")
-    joins = "".join(f" {_JOINS[t]}" for t in ("q", "d", "s") if t in needed | {"q"})
+    joins = "".join(f" {_JOINS[t]}" for t in ("q", "d") if t in needed | {"q"})
     return (
         "FROM pairs p LEFT JOIN current_labels c ON c.pair_id = p.pair_id "
         "LEFT JOIN judgments j ON j.run_id = $run_id AND j.pair_id = p.pair_id"

@@ -43,12 +43,14 @@ class Store(Session):
     check_store = _check.check_store
 
     list_datasets = _datasets.list_datasets
+    dataset_names = _datasets.dataset_names
     dataset_scale = _datasets.dataset_scale
     dataset_stats = _datasets.dataset_stats
     label_distribution = _browse.label_distribution
     query_classes = _browse.query_classes
     reviewers = _reviewed.reviewers
     data_version = _browse.data_version
+    write_version = _browse.write_version
 
     import_wands = importers.import_wands
     import_table = importers.import_table

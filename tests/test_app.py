@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -389,9 +390,16 @@ def _outside_run(db: Path, name: str, pair_ids: list[int] | None = None) -> int:
 
 
 def _judged_ago(
-    db: Path, run_id: int, pair_ids: list[int], seconds: float, status: str = "logprobs"
+    db: Path,
+    run_id: int,
+    pair_ids: list[int],
+    seconds: float,
+    now: datetime,
+    status: str = "logprobs",
 ) -> None:
-    """Record judgments of `pair_ids` as one batch written `seconds` ago by the store's clock."""
+    """Record judgments of `pair_ids` as one batch written `seconds` before `now` (a time of
+    the store's clock read once, so a slow machine does not stretch the gaps between
+    batches)."""
     storage.record_judgments(
         db,
         run_id,
@@ -402,21 +410,27 @@ def _judged_ago(
     )
     with storage.connect(db) as con:
         con.execute(
-            "UPDATE judgments SET created_at = current_timestamp::TIMESTAMP - "
-            "to_microseconds(?) WHERE run_id = ? AND list_contains(?, pair_id)",
-            [int(seconds * 1e6), run_id, pair_ids],
+            "UPDATE judgments SET created_at = ?::TIMESTAMP - to_microseconds(?) "
+            "WHERE run_id = ? AND list_contains(?, pair_id)",
+            [now, int(seconds * 1e6), run_id, pair_ids],
         )
+
+
+def _store_now(db: Path) -> datetime:
+    with storage.connect(db) as con:
+        return con.execute("SELECT current_timestamp::TIMESTAMP").fetchall()[0][0]
 
 
 def test_runs_page_follows_runs_judged_outside_the_session(store):
     db, _ = store
     pairs = [p["pair_id"] for p in storage.pairs_for_judging(db, DATASET)]
     live = _outside_run(db, "cli run")  # the whole dataset: 174 pairs
-    _judged_ago(db, live, pairs[:2], 30)
-    _judged_ago(db, live, pairs[2:5], 20)
-    _judged_ago(db, live, pairs[5:6], 10, status="error")
+    now = _store_now(db)
+    _judged_ago(db, live, pairs[:2], 30, now)
+    _judged_ago(db, live, pairs[2:5], 20, now)
+    _judged_ago(db, live, pairs[5:6], 10, now, status="error")
     stopped = _outside_run(db, "killed run", pair_ids=pairs[10:15])
-    _judged_ago(db, stopped, pairs[10:12], 600)
+    _judged_ago(db, stopped, pairs[10:12], 600, now)
     silent = _outside_run(db, "never judged")
     with storage.connect(db) as con:
         con.execute(

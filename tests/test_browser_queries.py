@@ -220,3 +220,52 @@ def test_every_reader_says_the_same_pairs_are_stale(store):
     assert set(products.loc[products["stale"], "pair_id"]) == stale & set(products["pair_id"])
     searched = storage.search_pairs(db, DATASET, run_id=run_id, limit=500).rows
     assert set(searched.loc[searched["stale"].fillna(False), "pair_id"]) == stale
+
+
+def test_the_write_version_moves_with_every_write_and_no_read(store):
+    """Reads leave it; a write moves it while the writing session is still open, after the
+    session ends (DuckDB's checkpoint), and for a change `data_version` does not cover."""
+    db, run_id = store
+    first = storage.write_version(db)
+    storage.confusion_counts(db, run_id)
+    storage.list_runs(db)
+    assert storage.write_version(db) == first
+    with storage.session(db) as session:
+        session.record_review(storage.cell_pair_ids(db, run_id)[0], author="t", note="seen")
+        during = storage.write_version(db)
+        assert during != first
+    after = storage.write_version(db)
+    assert after not in (first, during)
+    data = storage.data_version(db)
+    storage.rename_run(db, run_id, "another name")
+    assert storage.data_version(db) == data
+    assert storage.write_version(db) != after
+
+
+def test_the_sidebar_reads_names_and_run_counts(store):
+    db, run_id = store
+    storage.record_judgments(
+        db,
+        run_id,
+        [
+            {"pair_id": p, "grade": g, "parse_status": s}
+            for p, g, s in [(1, None, "error"), (2, None, "unparsed"), (3, None, "unparsed")]
+        ],
+    )
+    other = storage.create_run(
+        db,
+        name="empty",
+        dataset=DATASET,
+        backend="ollama",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="s",
+        scale=[0, 1, 2],
+    )
+    assert storage.dataset_names(db) == [d["dataset"] for d in storage.list_datasets(db)]
+    runs = storage.list_runs(db, DATASET).set_index("run_id")
+    graded = [j for j in storage.run_judgments(db, run_id).values() if j["grade"] is not None]
+    assert runs.index.tolist() == [other, run_id]
+    assert runs.loc[run_id, ["judged", "failed", "unparsed"]].tolist() == [len(graded), 1, 2]
+    assert runs.loc[other, ["judged", "failed", "unparsed"]].tolist() == [0, 0, 0]
+    assert storage.list_runs(db, "no such dataset").empty

@@ -163,3 +163,22 @@ def test_the_baseline_and_a_head_start_from_the_runs_page(store):
     head = storage.list_runs(db, DATASET).iloc[0]
     assert head["backend"] == "stack"
     assert storage.get_run(db, int(head["run_id"])).params["stacked_on"] == run_id
+
+
+def test_a_change_made_elsewhere_shows_on_the_next_rerun(store):
+    """What a rerun reads is cached until the store is written: a rename, a new run and a
+    finished run from another connection all show on the next rerun, none of them after."""
+    db, run_id = store
+    at = open_app()
+    run = at.sidebar.selectbox(key="sidebar-run")
+    assert not run.format_func(run_id).startswith("#1 renamed elsewhere")
+    storage.rename_run(db, run_id, "renamed elsewhere")
+    newer = stored_run(db, name="judging elsewhere", status="running")
+    at.run()
+    run = at.sidebar.selectbox(key="sidebar-run")
+    assert run.format_func(run_id).startswith(f"#{run_id} renamed elsewhere")
+    assert [option.split(" ")[0] for option in run.options] == [f"#{newer}", f"#{run_id}"]
+    assert run.format_func(newer).endswith(" · running")
+    storage.finish_run(db, newer, storage.RunStatus.DONE)
+    at.run()
+    assert not at.sidebar.selectbox(key="sidebar-run").format_func(newer).endswith(" · running")

@@ -1,9 +1,10 @@
 """Helpers every page shares: the database, the active dataset and run, cached loaders.
 
 The active dataset and run come from the selection (views/_selection.py), which the sidebar
-shows and the URL mirrors. Cached frames are keyed by `storage.data_version`, which changes
-whenever labels, judgments, documents or splits change, from this app or from the CLI in
-another process.
+shows and the URL mirrors. What a rerun reads from the store is cached (`until_written`)
+until the store is written, by this app or by the CLI in another process; the metrics are
+keyed by `storage.data_version`, which changes whenever labels, judgments, documents or
+splits change.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -21,10 +23,13 @@ import jobs
 import judge
 import storage
 from views import _selection as selection
+from words import plural
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO / "data" / "workbench.duckdb"
 NO_RUN = "No judge run yet: start one on the Runs page."
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def db_path() -> Path:
@@ -75,9 +80,45 @@ def require_run() -> int:
     return run_id
 
 
+def until_written(read: Callable[Concatenate[str, P], R]) -> Callable[Concatenate[str, P], R]:
+    """`read(db, ...)`, a storage function, cached until the store at `db` is written
+    (`storage.write_version`, read from the file system): a rerun that follows no write reads
+    nothing again, and one that follows a write reads it anew, whoever wrote."""
+
+    def fresh(db: str, *args: P.args, **kwargs: P.kwargs) -> R:
+        return _read_until_written(read.__name__, db, storage.write_version(db), *args, **kwargs)
+
+    @st.cache_data(max_entries=64, show_spinner=False)
+    def _read_until_written(
+        name: str, db: str, version: tuple[int, ...], *args: Any, **kwargs: Any
+    ) -> R:
+        # Every `until_written` shares this one cache (Streamlit keys a cache by the function's
+        # name and source); `name` keeps their entries apart. Entries of older versions are
+        # dead, so a few reruns' worth is kept: a whole cell's ids can be 2 MB.
+        return read(db, *args, **kwargs)
+
+    return fresh
+
+
+dataset_names = until_written(storage.dataset_names)
+list_runs = until_written(storage.list_runs)
+get_run = until_written(storage.get_run)
+dataset_scale = until_written(storage.dataset_scale)
+dataset_stats = until_written(storage.dataset_stats)
+label_distribution = until_written(storage.label_distribution)
+query_classes = until_written(storage.query_classes)
+reviewers = until_written(storage.reviewers)
+confusion_counts = until_written(storage.confusion_counts)
+confusion_cell_pairs = until_written(storage.confusion_cell_pairs)
+cell_pair_ids = until_written(storage.cell_pair_ids)
+settings_for_run = until_written(jobs.settings_for_run)
+stale_pair_ids = until_written(storage.stale_pair_ids)
+"""The run's stale pairs: a whole-run scan, so once per write to the store."""
+
+
 def grade_names(db: str, dataset: str) -> dict[int, str]:
     """Grade -> name on the scale of `dataset`."""
-    scale = storage.dataset_scale(db, dataset)
+    scale = dataset_scale(db, dataset)
     return dict(zip(scale.grades, scale.names))
 
 
@@ -91,19 +132,6 @@ def compare_runs(
     db: str, run_a: int, run_b: int, data_version: tuple[Any, ...]
 ) -> jobs.RunComparison:
     return jobs.compare_runs(db, run_a, run_b)
-
-
-@st.cache_data(max_entries=64)
-def confusion_counts(
-    db: str, run_id: int, filters: storage.PairFilters, data_version: tuple[Any, ...]
-) -> pd.DataFrame:
-    return storage.confusion_counts(db, run_id, filters=filters)
-
-
-@st.cache_data(max_entries=16)
-def stale_pair_ids(db: str, run_id: int, data_version: tuple[Any, ...]) -> list[int]:
-    """The run's stale pairs, listed once per change to the store (a whole-run scan)."""
-    return storage.stale_pair_ids(db, run_id)
 
 
 class _OneAtATime:
@@ -256,14 +284,3 @@ def show_announcement() -> None:
         st.success(md(done[0]))
         if done[1]:
             st.text(done[1])
-
-
-def plural(n: int, noun: str, plural_noun: str | None = None) -> str:
-    """'1 query', '2 queries', '1,204 pairs': a count with its noun in the right number."""
-    if n == 1:
-        return f"1 {noun}"
-    if plural_noun is None:
-        plural_noun = (
-            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
-        )
-    return f"{n:,} {plural_noun}"

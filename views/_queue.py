@@ -4,16 +4,18 @@ its kind and cursor are in the selection, so a reload rebuilds it from the URL."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 _KEY = "queue"
 _OPENED = "_queue-opened"
+_PENDING = "queue-pending"
 REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
 
 
@@ -60,18 +62,25 @@ class ReviewQueue:
 
 def describe(queue: Queue, names: dict[int, str]) -> str:
     """What the queue `queue` walks, in words; `names` are the dataset's grade names."""
-    if queue.kind == "cell":
+    if queue.kind is QueueKind.CELL:
         human, judge = selection.parse_cell(queue.value)
         return f"human {names.get(human, human)} × judge {names.get(judge, judge)}"
-    if queue.kind == "search":
+    if queue.kind is QueueKind.SEARCH:
         return f"pairs containing “{queue.value}”"
-    if queue.kind == "query":
+    if queue.kind is QueueKind.QUERY:
         return "the products of one query"
     return "every pair where the judge disagrees with the human label"
 
 
 def current() -> ReviewQueue | None:
-    return selection.owned().get(_KEY)
+    """The queue under review. A queue `open_queue` left is built now: on the Review queue
+    page's script run, whose store session its pair ids are read in."""
+    owned = selection.owned()
+    opened = owned.pop(_PENDING, None)
+    if opened is not None:
+        run_id, queue, pair_ids, start = opened
+        return set_queue(run_id, queue, pair_ids(), start)
+    return owned.get(_KEY)
 
 
 def set_queue(
@@ -84,10 +93,15 @@ def set_queue(
     return review
 
 
-def open_queue(run_id: int, queue: Queue, pair_ids: list[int], start: int | None = None) -> None:
-    """Review exactly `pair_ids` (from `start`), on the Review queue page: a widget callback
-    calls it, and app.py calls `follow` before it draws anything."""
-    set_queue(run_id, queue, pair_ids, start)
+def open_queue(
+    run_id: int, queue: Queue, pair_ids: Callable[[], list[int]], start: int | None = None
+) -> None:
+    """Review the pairs `pair_ids()` gives (from `start`), on the Review queue page: a widget
+    callback calls it, and app.py calls `follow` before it draws anything. The pair ids are
+    read on the Review queue page (`current`), in its store session: the callback runs before
+    any session is open, and would open a connection for them alone."""
+    selection.owned()[_PENDING] = (run_id, queue, pair_ids, start)
+    selection.update(queue=queue, pair_id=start)
     st.session_state[_OPENED] = True
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -23,12 +24,21 @@ _KEY = "_selection"
 _OWNED = "_owned"
 
 
+class QueueKind(StrEnum):
+    """What a review queue walks; each member is the word the URL spells it with."""
+
+    DISAGREEMENTS = "disagreements"  # every pair where the judge disagrees with the human
+    CELL = "cell"  # one confusion cell, valued "human_judge" ("2_1")
+    SEARCH = "search"  # the pairs whose query or product text contains the value
+    QUERY = "query"  # the products of the query whose id is the value
+
+
 @dataclass(frozen=True)
 class Queue:
     """Which pairs the review queue walks: a confusion `cell`, the pairs matching a `search`
     text, the products of one `query`, or (none of those) every disagreement of the run."""
 
-    kind: str = "disagreements"  # disagreements | cell | search | query
+    kind: QueueKind = QueueKind.DISAGREEMENTS
     value: str = ""
 
     def spec(self) -> str:
@@ -36,12 +46,14 @@ class Queue:
 
     @classmethod
     def parse(cls, text: str) -> Queue | None:
-        kind, _, value = text.partition(":")
-        if kind not in {"disagreements", "cell", "search", "query"}:
+        word, _, value = text.partition(":")
+        try:
+            kind = QueueKind(word)
+        except ValueError:
             return None
-        if kind != "disagreements" and not value:
+        if kind is not QueueKind.DISAGREEMENTS and not value:
             return None
-        if kind == "cell" and parse_cell(value) is None:
+        if kind is QueueKind.CELL and parse_cell(value) is None:
             return None
         return cls(kind, value)
 

@@ -16,7 +16,7 @@ from views import _common as common
 from views import _figures as figures
 from views import _queue as review_queue
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 PAGE_SIZE = 50
 ANY = "any"
@@ -33,9 +33,9 @@ TABS = ["Matrix", "By query", "Search"]
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
+run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
-version = storage.data_version(db)
+version = storage.write_version(db)
 chosen = selection.current()
 
 st.title("Confusion browser")
@@ -63,7 +63,7 @@ def filters_form() -> storage.PairFilters:
         c1, c2, c3, c4 = st.columns(4)
         query_class = c1.selectbox(
             "Query class",
-            [ANY, *storage.query_classes(db, dataset)],
+            [ANY, *common.query_classes(db, dataset)],
             key=f"filter-class-{dataset}",
             persist_state="session",
         )
@@ -105,7 +105,7 @@ def filters_form() -> storage.PairFilters:
         )
         reviewer = c8.selectbox(
             "Reviewer",
-            [ANY, *storage.reviewers(db, dataset)],
+            [ANY, *common.reviewers(db, dataset)],
             key=f"filter-reviewer-{dataset}",
             persist_state="session",
         )
@@ -196,14 +196,15 @@ def paged_pairs(
     return page.total
 
 
-def open_in_review(queue: Queue, pair_id: int | None, pair_ids: list[int]) -> None:
-    """Review `pair_ids` (the queue `queue`) from `pair_id`, on the Review queue page (a
-    callback: the page switches at the top of the next script run)."""
+def open_in_review(queue: Queue, pair_id: int | None, pair_ids: Callable[[], list[int]]) -> None:
+    """Review the pairs `pair_ids()` gives (the queue `queue`) from `pair_id`, on the Review
+    queue page (a callback: the page switches at the top of the next script run, which reads
+    the pair ids)."""
     review_queue.open_queue(run_id, queue, pair_ids, start=pair_id)
 
 
 def matrix_tab(filters: storage.PairFilters) -> None:
-    counts = common.confusion_counts(db, run_id, filters, version)
+    counts = common.confusion_counts(db, run_id, filters=filters)
     grades = list(counts.index)
     cell = chosen.cell if chosen.cell is not None and set(chosen.cell) <= set(grades) else None
     matrix, heat = st.columns([3, 2])
@@ -246,11 +247,15 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     s1, s2, _ = st.columns([2, 1, 3])
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
     descending = s2.toggle("Descending", value=True, key="cell-descending", persist_state="session")
-    queue = Queue("cell", selection.format_cell(cell))
+    queue = Queue(QueueKind.CELL, selection.format_cell(cell))
+
+    def cell_ids() -> list[int]:
+        return common.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters)
+
     total = paged_pairs(
         "cell",
         (run_id, cell, filters, sort, descending, version),
-        lambda offset, limit: storage.confusion_cell_pairs(
+        lambda offset, limit: common.confusion_cell_pairs(
             db,
             run_id,
             human=human,
@@ -262,14 +267,13 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
             limit=limit,
         ),
         ["pair_id", "query", "product_name", "human", "judge", "confidence", "stale", "split"],
-        lambda pair_id: open_in_review(
-            queue,
-            pair_id,
-            storage.cell_pair_ids(db, run_id, human=human, judge=judge, filters=filters),
-        ),
+        lambda pair_id: open_in_review(queue, pair_id, cell_ids),
     )
     if total:
         st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. Click a row to review it.")
+        # Read now, with the cell on screen, what a click on a row reviews: the click's page
+        # switch then shows the pair without reading the whole cell first.
+        cell_ids()
     else:
         st.info("No pairs in this cell with these filters.")
 
@@ -316,9 +320,7 @@ def query_tab() -> None:
         f"query-table-{chosen.query_id}",
         ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
         lambda pair_id: open_in_review(
-            Queue("query", chosen.query_id),
-            pair_id,
-            rows["pair_id"].tolist(),
+            Queue(QueueKind.QUERY, chosen.query_id), pair_id, rows["pair_id"].tolist
         ),
     )
 
@@ -331,7 +333,7 @@ def search_tab() -> None:
         )
         return
     text_only = storage.PairFilters(text=chosen.search)
-    queue = Queue("search", chosen.search)
+    queue = Queue(QueueKind.SEARCH, chosen.search)
     total = paged_pairs(
         "search",
         (chosen.search, run_id, version),
@@ -342,7 +344,7 @@ def search_tab() -> None:
         lambda pair_id: open_in_review(
             queue,
             pair_id,
-            storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
+            lambda: storage.search_pair_ids(db, dataset, run_id=run_id, filters=text_only),
         ),
     )
     if total:

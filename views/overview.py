@@ -21,15 +21,6 @@ NUMBER = "%.3f"
 INTERVAL_HELP = "95% interval: bootstrap over queries (queries resampled, not pairs)."
 
 
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    """'1 query', '2 queries', '1,204 pairs'."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
-
-
-def _queries(n: int) -> str:
-    return _count(n, "query", "queries")
-
-
 def _score(value: float) -> str:
     """A kappa or error for st.metric; undefined values (NaN) say so instead of "nan"."""
     return "undefined" if math.isnan(value) else f"{value:.3f}"
@@ -59,8 +50,8 @@ def thresholds_section(calibration: jobs.Calibration, grade_names: list[str]) ->
     if result is None:
         st.caption(
             f"Not tuned: cross-validation over queries needs at least "
-            f"{_queries(jobs.MIN_QUERIES_FOR_THRESHOLDS)} with probabilities; this run "
-            f"has {calibration.n_queries:,}."
+            f"{common.plural(jobs.MIN_QUERIES_FOR_THRESHOLDS, 'query')} with probabilities; "
+            f"this run has {calibration.n_queries:,}."
         )
         return
     folds = result.folds
@@ -117,8 +108,8 @@ def calibration_section(calibration: jobs.Calibration | None, grade_names: list[
         )
         return
     st.caption(
-        f"On the {_count(calibration.n_pairs, 'graded pair')} with grade "
-        f"probabilities, from {_queries(calibration.n_queries)}. In the diagram a "
+        f"On the {common.plural(calibration.n_pairs, 'graded pair')} with grade "
+        f"probabilities, from {common.plural(calibration.n_queries, 'query')}. In the diagram a "
         "point's size grows with the pairs in its bin; hover over it for the count."
     )
     left, right = st.columns([1, 2])
@@ -156,7 +147,7 @@ def agreement_section(agreement: metrics.RaterAgreement | None) -> None:
         )
         return
     st.caption(
-        f"Quadratic kappa on the {_count(agreement.n_pairs, 'pair')} graded by two or "
+        f"Quadratic kappa on the {common.plural(agreement.n_pairs, 'pair')} graded by two or "
         "more annotators; the judge is scored on the same pairs. Each is the mean over "
         "pairs of raters (Light's kappa)."
     )
@@ -250,8 +241,8 @@ def shared_caption(shared: jobs.SharedReports, labels: dict[int, str]) -> str:
     """What the figures are computed on, and what each run graded on its own when that
     differs: a run that judged more pairs is not scored on them here."""
     common_ground = (
-        f"Compared on the {_count(shared.n_pairs, 'labelled pair')} "
-        f"({_queries(shared.n_queries)}) that {_runs_word(len(shared.graded))} "
+        f"Compared on the {common.plural(shared.n_pairs, 'labelled pair')} "
+        f"({common.plural(shared.n_queries, 'query')}) that {_runs_word(len(shared.graded))} "
         "graded"
     )
     more = [r for r, n in shared.graded.items() if n != shared.n_pairs]
@@ -323,18 +314,18 @@ def across_runs_section(
 
 db = common.database()
 dataset = common.require_dataset()
-stats = storage.dataset_stats(db, dataset)
+stats = common.dataset_stats(db, dataset)
 names = dict(zip(stats.scale.grades, stats.scale.names))
 
 st.title(f"Overview: {common.md(dataset)}")
 common.dataset_summary(stats)
 st.plotly_chart(
-    figures.label_distribution(storage.label_distribution(db, dataset), names),
+    figures.label_distribution(common.label_distribution(db, dataset), names),
     key="label-distribution",
 )
 
 run_id = common.active_run()
-runs = storage.list_runs(db, dataset)
+runs = common.list_runs(db, dataset)
 records = {int(r["run_id"]): r for r in runs.to_dict("records")}
 if run_id not in records:  # the selection keeps a run of this dataset; a deleted run is gone
     st.info(common.NO_RUN)
@@ -344,9 +335,9 @@ version = storage.data_version(db)
 report = common.run_report(db, run_id, version)
 st.header(f"Run {common.run_title(records[run_id])}")
 st.caption(
-    f"{_count(report.n_pairs, 'judged pair')} with a human label, "
+    f"{common.plural(report.n_pairs, 'judged pair')} with a human label, "
     f"{report.n_stale:,} of them stale (relabelled or edited since); "
-    f"{_count(report.n_unjudged, 'labelled pair')} without a judge grade. "
+    f"{common.plural(report.n_unjudged, 'labelled pair')} without a judge grade. "
     "Intervals: 95% bootstrap over queries."
 )
 if report.n_pairs:

@@ -4,6 +4,9 @@ or every stale pair, and shows old and new grades side by side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -13,27 +16,27 @@ import storage
 from views import _common as common
 from views import _queue as queue
 from views import _selection as selection
-from views._selection import Queue
+from views._selection import Queue, QueueKind
 
 LONG_TEXT = 600  # characters of a field shown before "show all"
 
 db = common.database()
 dataset = common.require_dataset()
 run_id = common.require_run()
-run = storage.get_run(db, run_id)
+run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 chosen = selection.current()
 
 
 def _pair_ids(spec: Queue) -> list[int]:
     """The pairs of the queue `spec` over the active run, in review order."""
-    if spec.kind == "cell":
+    if spec.kind is QueueKind.CELL:
         human, judge = selection.parse_cell(spec.value)
         return storage.cell_pair_ids(db, run_id, human=human, judge=judge)
-    if spec.kind == "search":
+    if spec.kind is QueueKind.SEARCH:
         filters = storage.PairFilters(text=spec.value)
         return storage.search_pair_ids(db, dataset, run_id=run_id, filters=filters)
-    if spec.kind == "query":
+    if spec.kind is QueueKind.QUERY:
         return storage.query_pairs(db, dataset, spec.value, run_id=run_id)["pair_id"].tolist()
     return storage.cell_pair_ids(db, run_id, disagreeing=True)
 
@@ -67,7 +70,7 @@ st.caption(
 
 def _search() -> None:
     text = st.session_state["review-search"].strip()
-    selection.update(queue=Queue("search", text) if text else Queue(), pair_id=None)
+    selection.update(queue=Queue(QueueKind.SEARCH, text) if text else Queue(), pair_id=None)
 
 
 def _jump() -> None:
@@ -83,7 +86,8 @@ def _jump() -> None:
 
 
 find, jump, author_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-st.session_state["review-search"] = chosen.queue.value if chosen.queue.kind == "search" else ""
+searching = chosen.queue.kind is QueueKind.SEARCH
+st.session_state["review-search"] = chosen.queue.value if searching else ""
 find.text_input(
     "Find pairs (query or product text): the queue becomes the results",
     key="review-search",
@@ -117,6 +121,16 @@ def _text_field(label: str, value: object) -> None:
 
 def _grade_name(grade: object) -> str:
     return "none" if grade is None or pd.isna(grade) else names.get(int(grade), str(grade))
+
+
+_ACTION = "review-action"
+
+
+def _later(action: Callable[[], None]) -> None:
+    """A card button's callback: leave `action` to the card's run that the click starts,
+    which does it in its store session. A callback runs before that session opens, and a
+    store call here would open a connection of its own: one more per click."""
+    st.session_state[_ACTION] = action
 
 
 def _review(pair_id: int, **event: object) -> None:
@@ -232,23 +246,28 @@ def _actions(pair_id: int) -> None:
             key=f"grade-{pair_id}-{grade}",
             shortcut=str(i),
             width="stretch",
-            on_click=_review,
-            args=(pair_id,),
-            kwargs={"grade": grade},
+            on_click=_later,
+            args=(partial(_review, pair_id, grade=grade),),
         )
     buttons[-2].button(
         "Unsure",
         key=f"unsure-{pair_id}",
         shortcut="U",
         width="stretch",
-        on_click=_review,
-        args=(pair_id,),
-        kwargs={"unsure": True},
+        on_click=_later,
+        args=(partial(_review, pair_id, unsure=True),),
     )
-    buttons[-1].button("Undo", key="undo", shortcut="Z", width="stretch", on_click=_undo)
+    buttons[-1].button(
+        "Undo", key="undo", shortcut="Z", width="stretch", on_click=_later, args=(_undo,)
+    )
     note, save = st.columns([4, 1], vertical_alignment="bottom")
     note.text_input("Note (saved with the next grade, or on its own)", key=f"note-{pair_id}")
-    save.button("Save note", key=f"save-note-{pair_id}", on_click=_save_note, args=(pair_id,))
+    save.button(
+        "Save note",
+        key=f"save-note-{pair_id}",
+        on_click=_later,
+        args=(partial(_save_note, pair_id),),
+    )
 
 
 def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
@@ -289,7 +308,7 @@ def _rejudge_controls(pair_id: int) -> None:
     if settings is None:
         st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
         return
-    stale = common.stale_pair_ids(db, run_id, storage.data_version(db))
+    stale = common.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
         _rejudge(settings, [pair_id])
@@ -306,6 +325,8 @@ def _rejudge_controls(pair_id: int) -> None:
 @st.fragment
 def review_card() -> None:
     with storage.session(db):  # a fragment rerun runs outside app.py's session
+        if (action := st.session_state.pop(_ACTION, None)) is not None:
+            action()
         _card()
 
 
@@ -350,7 +371,7 @@ def _card() -> None:
 
 
 try:
-    settings, unjudgeable = jobs.settings_for_run(db, run_id), None
+    settings, unjudgeable = common.settings_for_run(db, run_id), None
 except judge.JudgeError as error:  # a run imported from another tool
     settings, unjudgeable = None, error
 if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
