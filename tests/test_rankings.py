@@ -22,7 +22,7 @@ def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_pa
     assert (first.runs, first.rows, first.queries) == (("a", "b"), 3, 1)
     again = storage.import_run_trec(sample_db, run, dataset=DATASET)
     assert again.replaced == ("a", "b")
-    ranked = storage.ranked_documents(sample_db, DATASET)
+    ranked = storage.ranked_documents(sample_db, DATASET).sort_values(["ranking_id", "rank"])
     assert ranked[["doc_id", "rank"]].values.tolist() == [["39589", 1], ["104", 2], ["73", 1]]
 
 
@@ -52,7 +52,7 @@ def test_table_with_query_text_and_rank(sample_db, tmp_path):
     columns = storage.RunColumns.parse("query=q,doc_id=product,rank=position")
     summary = storage.import_run_table(sample_db, table, dataset=DATASET, columns=columns)
     assert summary.runs == ("sys",)
-    ranked = storage.ranked_documents(sample_db, DATASET)
+    ranked = storage.ranked_documents(sample_db, DATASET).sort_values("rank")
     assert ranked[["query_id", "doc_id", "rank"]].values.tolist() == [
         ["0", "73", 1],
         ["0", "104", 2],
