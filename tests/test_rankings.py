@@ -75,7 +75,10 @@ def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
     assert storage.delete_ranking(sample_db, DATASET, int(ids["b"])) == 1
     assert storage.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
     storage.pool_holes(sample_db, DATASET, 10)
-    storage.delete_dataset(sample_db, DATASET)
+    goes = storage.dataset_footprint(sample_db, DATASET)
+    assert (goes.rankings, goes.ranked_documents, goes.relabel_batches) == (1, 1, 0)
+    assert str(goes).endswith("pairs, 174 label events, 1 ranking run, 1 ranked document")
+    assert storage.delete_dataset(sample_db, DATASET) == goes
     with storage.connect(sample_db) as con:
         for table in ("rankings", "ranked_documents", "pooled_pairs"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
@@ -89,6 +92,7 @@ def test_relabel_batch_applies_and_undoes_as_one(store):
     assert len(what_if.changes) == 174 - what_if.transitions.values.trace()
     before = storage.label_sources(db, DATASET)["human"].tolist()
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
+    assert storage.dataset_footprint(db, DATASET).relabel_batches == 1
     after = storage.label_sources(db, DATASET, run_id)
     assert (after["human"] == after["judge"]).all()
     assert storage.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
