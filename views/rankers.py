@@ -37,27 +37,68 @@ st.caption(
 common.show_announcement()
 
 
-def _import(upload: Any) -> None:
+_TABLE = "table (CSV, TSV, JSONL, Parquet)"
+_TREC = "TREC run file"
+
+
+def _import(upload: Any, form: str, mapping: str, name: str) -> None:
+    """Import the uploaded run file or table (through `mapping`) into the dataset."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            summary = storage.import_run_trec(db, path, dataset=dataset)
-        except storage.StoreError as error:
+            if form == _TREC:
+                summary = storage.import_run_trec(db, path, dataset=dataset)
+            else:
+                summary = storage.import_run_table(
+                    db,
+                    path,
+                    dataset=dataset,
+                    columns=storage.RunColumns.parse(mapping),
+                    name=name.strip() or None,
+                )
+        except (storage.StoreError, OSError) as error:
             st.error(common.md(error))
             return
     common.announce(f"Imported {summary}")
 
 
-with st.expander("Import a ranking run file", expanded=False):
-    st.caption(
-        "A TREC run file: `qid Q0 docid rank score tag`, one ranked document a line; each "
-        "tag is a run. Ids must be the dataset's own query and product ids. Tables (CSV, "
-        "TSV, Parquet) import with `cli.py import run FILE --map ...`."
+with st.expander("Import a ranking run", key="rank-import-box"):
+    form = st.segmented_control(
+        "Format", [_TREC, _TABLE], default=_TREC, required=True, key="rank-format"
     )
-    upload = st.file_uploader("Run file", type=["trec", "txt", "run", "tsv"], key="rank-upload")
-    if st.button("Import run file", key="rank-import", disabled=upload is None):
-        _import(upload)
+    if form == _TREC:
+        st.caption(
+            "`qid Q0 docid rank score tag`, one ranked document a line; each tag is a run. "
+            "Ids must be the dataset's own query and product ids."
+        )
+        mapping = name = ""
+    else:
+        st.caption(
+            "One row per ranked document. Map our names to your columns: `doc_id`, the "
+            "query as `query_id` (its id) or `query` (its text), `score` or `rank` (or "
+            "both; documents are ranked by score as trec_eval ranks them), and optionally "
+            "`run` (one run per value)."
+        )
+        mapping = st.text_input(
+            "Column mapping (our name=your column)",
+            key="rank-columns",
+            placeholder="query_id=qid,doc_id=product_id,score=bm25,run=system",
+        )
+        name = st.text_input(
+            "Run name, when the table has no run column",
+            key="rank-name",
+            placeholder="default: the file's name",
+        )
+    upload = st.file_uploader(
+        "Run file" if form == _TREC else "Table",
+        type=["trec", "txt", "run", "tsv"] if form == _TREC else ["csv", "tsv", "jsonl", "parquet"],
+        key=f"rank-upload-{'trec' if form == _TREC else 'table'}",
+    )
+    ready = upload is not None and (form == _TREC or bool(mapping.strip()))
+    if st.button("Import", key="rank-import", disabled=not ready):
+        _import(upload, form, mapping, name)
+
 
 rankings = storage.list_rankings(db, dataset)
 if rankings.empty:
