@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_fixtures import open_app
 
 import cli
 import jobs
@@ -126,3 +127,30 @@ def test_cli_leaderboard_and_errors(store, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == "error: no judge run 99"
     assert cli.main(["--db", str(db), "rank-metrics", "--qrels", "robot"]) == 2
     assert "unknown qrels 'robot'" in capsys.readouterr().err
+
+
+def test_rankers_page_says_what_each_number_means(store):
+    db, run_id = store
+    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    at = open_app("rankers")
+    assert not at.error, [e.value for e in at.error]
+    tables = {tuple(frame.value.columns): frame.value for frame in at.dataframe}
+    agreement = tables[
+        (
+            "measure",
+            "Kendall's tau",
+            "tau-AP",
+            "flipped pairs",
+            "winner (reference)",
+            "winner (compared)",
+            "winner changes",
+        )
+    ]
+    assert list(agreement["measure"]) == list(jobs.DEFAULT_MEASURES)
+    found = jobs.compare_leaderboards(
+        db, DATASET, jobs.QrelsSource.parse("human"), jobs.QrelsSource.parse(f"judge:{run_id}")
+    ).by_measure["nDCG@10"]
+    assert agreement.loc[0, "Kendall's tau"] == (
+        f"{found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}]"
+    )
+    assert "judge's confidence" in at.slider(key="rank-confidence").help
