@@ -34,6 +34,8 @@ Decided cases, the same as trec_eval unless said:
   ir_measures reports it, and trec_eval's ``-c``: skipping a hard query earns nothing).
 - a query the qrels do not grade at all is not evaluated (NaN, left out of the mean), and
   the documents a run retrieved for it are ignored.
+- a qrels grades each (query, document) once, as the store's pairs do; a ranked row without a
+  query or document id is left out.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def _codes(values: pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:
     """Each value's position in `vocabulary` (-1 if absent): the values' codes, then a
     lookup of the few distinct ones."""
     raw, distinct = _factorized(values)
-    return np.asarray(vocabulary.get_indexer(distinct), dtype=np.int64)[raw]
+    # A missing value's code is -1, which picks the -1 appended last.
+    return np.append(np.asarray(vocabulary.get_indexer(distinct), dtype=np.int64), -1)[raw]
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def encode_runs(
     position = ranked["rank"].to_numpy(np.int64) - 1
     keep = (r >= 0) & (q >= 0) & (position < depth)
     raw_docs, documents = _factorized(ranked["doc_id"])
+    keep &= raw_docs >= 0
     keys = q[keep] * max(len(documents), 1) + raw_docs[keep]
     pair_of_row, pairs = pd.factorize(keys, sort=False)
     return RankedRuns(

@@ -266,3 +266,17 @@ def test_bootstrap_means_and_paired_differences_reuse_the_query_draws():
     diff = metrics.paired_mean_differences(per_query, per_query + 0.1, n_boot=300)
     assert diff["difference"].tolist() == pytest.approx([0.1, 0.1])
     assert diff["low"].tolist() == pytest.approx([0.1, 0.1])
+
+
+def test_ranked_rows_without_a_query_or_document_are_left_out():
+    ranked = pd.DataFrame(
+        {
+            "run": ["A"] * 3,
+            "query_id": pd.Categorical(["q1", None, "q1"]),
+            "doc_id": ["d1", "d2", None],
+            "rank": [1, 2, 3],
+        }
+    )
+    qrels = pd.DataFrame({"query_id": ["q1", "q1"], "doc_id": ["d1", "d2"], "level": [2, 1]})
+    lists = metrics.ranked_lists(ranked, qrels)
+    assert lists.levels.tolist() == [[[2, metrics.NO_DOCUMENT, metrics.NO_DOCUMENT]]]
