@@ -63,7 +63,8 @@ def ranked_documents(
         where += " AND d.rank <= ?"
         params.append(depth)
     ranked = f"SELECT d.* FROM ranked_documents d JOIN rankings r USING (ranking_id) WHERE {where}"
-    with connect(db) as con:
+    # One snapshot, so the codes and the ids they number come from the same rows.
+    with connect(db) as con, transaction(con):
         frame = con.execute(
             f"""
             WITH ranked AS ({ranked}),
