@@ -2,25 +2,33 @@
 
     python bench/rank_metrics.py [--runs 50] [--queries 480] [--depth 100]
 
-Times, in one process and on the same data: (1) ours, every measure (nDCG@10, nDCG@20, RR,
-P@10, R@100, Judged@10) for every run under two qrels plus 1,000 bootstrap draws of
-Kendall's tau and tau-AP on every measure (target: under 5 s); (2) the library as a user
-would call it, `ir_measures.calc_aggregate` per run in a loop, for the same measures and
-qrels without the bootstrap; (3) pytrec_eval with one evaluator per qrels, the library's
-fastest path. Prints each time and the ratios; values are checked equal on a sample.
+Times, in one process and on the same data: (0) reading the ranked documents from a DuckDB
+store as `storage.ranked_documents` does (ids numbered in DuckDB, handed over as
+categoricals) against a plain read of the string ids; (1) ours, from the frame that read
+returns: every measure (nDCG@10, nDCG@20, RR, P@10, R@100, Judged@10) for every run under
+two qrels plus 1,000 bootstrap draws of Kendall's tau and tau-AP on every measure (target:
+under 5 s); (2) the library as a user would call it, `ir_measures.calc_aggregate` per run in
+a loop, for the same measures and qrels without the bootstrap; (3) pytrec_eval with one
+evaluator per qrels, the library's fastest path. Prints each time and the ratios; values
+are checked equal on a sample.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import ir_measures
 import numpy as np
 import pandas as pd
 import pytrec_eval
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import metrics
+import storage
 
 MEASURES = ("nDCG@10", "nDCG@20", "RR", "P@10", "R@100", "Judged@10")
 LIBRARY = [
@@ -65,15 +73,39 @@ def data(runs: int, queries: int, depth: int, seed: int = 0):
     return human, judge, pd.concat(frames, ignore_index=True)
 
 
-def ours(human, judge, ranked, n_boot: int):
-    runs = list(pd.unique(ranked["run"]))
-    query_ids = sorted(set(human["query_id"]) | set(judge["query_id"]))
-    per = [
-        metrics.per_query_measures(
-            metrics.ranked_lists(ranked, qrels, runs=runs, query_ids=query_ids), MEASURES
+def stored(ranked: pd.DataFrame, directory: str) -> tuple[pd.DataFrame, float, float]:
+    """`ranked` written to a store and read back as `storage.ranked_documents` reads it (with
+    run names as categoricals, as jobs name them); the seconds of that read and of a plain
+    read of the same rows with their string ids."""
+    db = Path(directory) / "bench.duckdb"
+    names = list(pd.unique(ranked["run"]))
+    rows = ranked.assign(
+        ranking_id=ranked["run"].map({n: i + 1 for i, n in enumerate(names)}),
+        score=-ranked["rank"].astype(float),
+    )[["ranking_id", "query_id", "doc_id", "rank", "score"]]
+    with storage.connect(db) as con:
+        con.executemany(
+            "INSERT INTO rankings (ranking_id, dataset, name) VALUES (?, 'bench', ?)",
+            [[i + 1, n] for i, n in enumerate(names)],
         )
-        for qrels in (human, judge)
-    ]
+        con.register("rows", rows)
+        con.execute("INSERT INTO ranked_documents SELECT * FROM rows")
+        con.unregister("rows")
+        start = time.perf_counter()
+        con.execute("SELECT * FROM ranked_documents").df()
+        plain_s = time.perf_counter() - start
+    start = time.perf_counter()
+    read = storage.ranked_documents(db, "bench")
+    read["run"] = pd.Categorical(read["ranking_id"]).rename_categories(
+        {i + 1: n for i, n in enumerate(names)}
+    )
+    return read, time.perf_counter() - start, plain_s
+
+
+def ours(human, judge, ranked, runs: list[str], n_boot: int):
+    query_ids = sorted(set(human["query_id"]) | set(judge["query_id"]))
+    encoded = metrics.encode_runs(ranked, runs=runs, query_ids=query_ids)
+    per = [metrics.per_query_measures(encoded.lists(qrels), MEASURES) for qrels in (human, judge)]
     agreements = [
         metrics.leaderboard_agreement(per[0][m], per[1][m], runs, n_boot=n_boot)
         for m in range(len(MEASURES))
@@ -108,9 +140,16 @@ def main() -> None:
         f"{args.runs} runs x {args.queries} queries x {args.depth} documents "
         f"({len(ranked):,} ranked rows); qrels of {len(human):,} graded pairs, two of them"
     )
+    with tempfile.TemporaryDirectory() as directory:
+        read, read_s, plain_s = stored(ranked, directory)
+    print(
+        f"store: storage.ranked_documents {read_s:.2f} s (ids numbered in DuckDB); the same "
+        f"rows with string ids {plain_s:.2f} s ({plain_s / read_s:.1f}x)"
+    )
 
     start = time.perf_counter()
-    per, agreements = ours(human, judge, ranked, args.n_boot)
+    runs = list(pd.unique(ranked["run"]))
+    per, agreements = ours(human, judge, read, runs, args.n_boot)
     ours_s = time.perf_counter() - start
     print(
         f"ours: all measures, all runs, two qrels + {args.n_boot:,} bootstrap draws of tau "

@@ -18,6 +18,7 @@ from ._baseline import (
 )
 from ._export import export_training, import_instruction, validate_export, validate_training
 from ._first_start import first_start
+from ._holes import JudgedHoles, judge_holes, why_holes_cannot_be_judged
 from ._judging import (
     JudgeOutcome,
     Rejudged,
@@ -27,6 +28,7 @@ from ._judging import (
     resume_run,
     settings_for_run,
 )
+from ._leaderboards import Leaderboard, RankingAgreement, compare_leaderboards, leaderboard
 from ._progress import (
     RATE_WINDOW_S,
     STALLED_AFTER_S,
@@ -35,24 +37,9 @@ from ._progress import (
     run_progress,
     running_progress,
 )
-from ._rankings import (
-    DEFAULT_MEASURES,
-    IMPACT_MEASURES,
-    JudgedHoles,
-    Leaderboard,
-    QrelsKind,
-    QrelsSource,
-    RankingAgreement,
-    RankSettings,
-    WhatIf,
-    apply_relabel,
-    compare_leaderboards,
-    judge_holes,
-    leaderboard,
-    qrels_for,
-    relabel_what_if,
-    why_holes_cannot_be_judged,
-)
+from ._qrels import QrelsKind, QrelsSource, qrels_for
+from ._rank_measures import DEFAULT_MEASURES, RankSettings
+from ._relabel import IMPACT_MEASURES, WhatIf, apply_relabel, relabel_what_if
 from ._reports import (
     MIN_QUERIES_FOR_THRESHOLDS,
     Calibration,

@@ -33,7 +33,8 @@ expected_grade``; ``judge`` is NA for pairs not judged or not parsed)::
     )
 
 Ranking runs (search systems) under qrels: `ranked_lists` arranges the ranked documents
-as runs x queries x ranks of relevance levels, `per_query_measures` gives nDCG@k, RR, P@k,
+as runs x queries x ranks of relevance levels (`encode_runs` once, then `.lists(qrels)` for
+each of several qrels), `per_query_measures` gives nDCG@k, RR, P@k,
 R@k and Judged@k as trec_eval defines them, `bootstrap_means` their query-bootstrap
 intervals, and `leaderboard_agreement` Kendall's tau and tau-AP between the leaderboards of
 two qrels, the pairs of systems that flip and whether the winner changes.
@@ -68,6 +69,8 @@ from ._ranking import (
     UNJUDGED,
     Measure,
     RankedLists,
+    RankedRuns,
+    encode_runs,
     measures_of,
     per_query_measures,
     ranked_lists,
@@ -105,6 +108,8 @@ __all__ = [
     "paired_mean_differences",
     "per_query_measures",
     "ranked_lists",
+    "RankedRuns",
+    "encode_runs",
     "tau_ap",
     "weighted_means",
     "RaterAgreement",

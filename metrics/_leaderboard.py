@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,16 @@ from numpy.typing import ArrayLike, NDArray
 from ._bootstrap import bootstrap_weights
 from ._exceptions import MetricsInputError
 from ._ranking import weighted_means
+
+
+@lru_cache(maxsize=4)
+def _weights(n_queries: int, n_boot: int, seed: int) -> NDArray[np.int64]:
+    """`bootstrap_weights`, drawn once for the several measures, qrels and tables of one
+    comparison (a thousand multinomial draws cost more than the means they weigh); read-only,
+    since every caller shares the array."""
+    weights = bootstrap_weights(n_queries, n_boot, seed)
+    weights.flags.writeable = False
+    return weights
 
 
 def _scores(x: ArrayLike) -> NDArray[np.float64]:
@@ -172,7 +183,7 @@ def leaderboard_agreement(
     mean_a, mean_b = weighted_means(a, ones)[0], weighted_means(b, ones)[0]
     if np.isnan(mean_a).any() or np.isnan(mean_b).any():
         raise MetricsInputError("each qrels must grade at least one of the queries")
-    weights = bootstrap_weights(n_queries, n_boot, seed)
+    weights = _weights(n_queries, n_boot, seed)
     draws_a, draws_b = weighted_means(a, weights), weighted_means(b, weights)
     tau_draws, ap_draws = kendall_tau(draws_a, draws_b), tau_ap(draws_a, draws_b)
     assert isinstance(tau_draws, np.ndarray) and isinstance(ap_draws, np.ndarray)
@@ -227,7 +238,7 @@ def bootstrap_means(
     if values.ndim != 2:
         raise MetricsInputError(f"pass (rows, queries) values; got shape {values.shape}")
     ones = np.ones((1, values.shape[1]), dtype=np.int64)
-    draws = weighted_means(values, bootstrap_weights(values.shape[1], n_boot, seed))
+    draws = weighted_means(values, _weights(values.shape[1], n_boot, seed))
     bounds = [_interval(draws[:, row], level) for row in range(values.shape[0])]
     return pd.DataFrame(
         {
@@ -256,7 +267,7 @@ def paired_mean_differences(
             f"pass two (rows, queries) arrays of one shape; got {a.shape}, {b.shape}"
         )
     ones = np.ones((1, a.shape[1]), dtype=np.int64)
-    weights = bootstrap_weights(a.shape[1], n_boot, seed)
+    weights = _weights(a.shape[1], n_boot, seed)
     diff = weighted_means(b, weights) - weighted_means(a, weights)
     bounds = [_interval(diff[:, row], level) for row in range(a.shape[0])]
     mean_a, mean_b = weighted_means(a, ones)[0], weighted_means(b, ones)[0]

@@ -34,6 +34,8 @@ Decided cases, the same as trec_eval unless said:
   ir_measures reports it, and trec_eval's ``-c``: skipping a hard query earns nothing).
 - a query the qrels do not grade at all is not evaluated (NaN, left out of the mean), and
   the documents a run retrieved for it are ignored.
+- a qrels grades each (query, document) once, as the store's pairs do; a ranked row without a
+  query or document id is left out.
 """
 
 from __future__ import annotations
@@ -106,11 +108,100 @@ class RankedLists:
     graded: NDArray[np.bool_]
 
 
+def _factorized(values: pd.Series) -> tuple[NDArray[np.int64], pd.Index]:
+    """Each value as a code into the distinct values: a categorical column has them already
+    (`storage.ranked_documents` hands ids over so), any other takes one hashing pass."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
+    codes, distinct = pd.factorize(values, sort=False)
+    return codes.astype(np.int64), pd.Index(distinct)
+
+
 def _codes(values: pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:
-    """Each value's position in `vocabulary` (-1 if absent): one hashing pass over the
-    values (`factorize`), then a lookup of the few distinct ones."""
-    raw, distinct = pd.factorize(values, sort=False)
-    return np.asarray(vocabulary.get_indexer(distinct), dtype=np.int64)[raw]
+    """Each value's position in `vocabulary` (-1 if absent): the values' codes, then a
+    lookup of the few distinct ones."""
+    raw, distinct = _factorized(values)
+    # A missing value's code is -1, which picks the -1 appended last.
+    return np.append(np.asarray(vocabulary.get_indexer(distinct), dtype=np.int64), -1)[raw]
+
+
+@dataclass(frozen=True)
+class RankedRuns:
+    """Ranked documents with their ids encoded once, to be put under any number of qrels
+    with `lists`.
+
+    Reading millions of string ids costs more than every measure together, so a comparison
+    of two qrels encodes the runs once. `cells` is each kept row's flat position in the
+    (runs, queries, depth) array; `pair_of_row` its (query, document) pair as a position in
+    `pairs`, the distinct `query * len(documents) + document` codes.
+    """
+
+    runs: tuple[str, ...]
+    query_ids: tuple[str, ...]
+    depth: int
+    documents: pd.Index
+    cells: NDArray[np.int64]
+    pair_of_row: NDArray[np.int64]
+    pairs: pd.Index
+
+    def lists(self, qrels: pd.DataFrame) -> RankedLists:
+        """The runs under `qrels` (query_id, doc_id, level >= 0)."""
+        if len(qrels) and (qrels["level"].to_numpy() < 0).any():
+            raise MetricsInputError("qrels levels start at 0: subtract the scale's lowest grade")
+        query_index = pd.Index(self.query_ids)
+        qq = _codes(qrels["query_id"], query_index)
+        qd = _codes(qrels["doc_id"], self.documents)
+        level = qrels["level"].to_numpy(np.int64)
+        graded_rows = qq >= 0
+        ranked_rows = graded_rows & (qd >= 0)
+        keys = qq[ranked_rows] * max(len(self.documents), 1) + qd[ranked_rows]
+        at = self.pairs.get_indexer(keys)  # hashed once, on the first qrels
+        found = at >= 0
+        pair_level = np.full(len(self.pairs), UNJUDGED, dtype=np.int8)
+        pair_level[at[found]] = level[ranked_rows][found]
+        shape = (len(self.runs), len(self.query_ids), self.depth)
+        levels = np.full(int(np.prod(shape)), NO_DOCUMENT, dtype=np.int8)
+        levels[self.cells] = pair_level[self.pair_of_row]
+        return RankedLists(
+            self.runs,
+            self.query_ids,
+            levels.reshape(shape),
+            _ideal(qq[graded_rows], level[graded_rows], len(query_index)),
+            np.bincount(qq[graded_rows], minlength=len(query_index)) > 0,
+        )
+
+
+def encode_runs(
+    ranked: pd.DataFrame,
+    *,
+    query_ids: Sequence[str],
+    runs: Sequence[str] | None = None,
+    depth: int | None = None,
+) -> RankedRuns:
+    """Encode `ranked` (run, query_id, doc_id, rank from 1 in trec_eval's order) on the
+    axes `query_ids` and `runs` (default: the runs of `ranked` in order of first
+    appearance), cut at `depth` (default: the deepest rank). Rows of other runs or queries
+    are left out."""
+    run_index = pd.Index(pd.unique(ranked["run"]) if runs is None else list(runs))
+    query_index = pd.Index(list(query_ids))
+    depth = int(ranked["rank"].max()) if depth is None and len(ranked) else depth or 1
+    r = _codes(ranked["run"], run_index)
+    q = _codes(ranked["query_id"], query_index)
+    position = ranked["rank"].to_numpy(np.int64) - 1
+    keep = (r >= 0) & (q >= 0) & (position < depth)
+    raw_docs, documents = _factorized(ranked["doc_id"])
+    keep &= raw_docs >= 0
+    keys = q[keep] * max(len(documents), 1) + raw_docs[keep]
+    pair_of_row, pairs = pd.factorize(keys, sort=False)
+    return RankedRuns(
+        tuple(str(x) for x in run_index),
+        tuple(str(x) for x in query_index),
+        depth,
+        documents,
+        (r[keep] * len(query_index) + q[keep]) * depth + position[keep],
+        pair_of_row.astype(np.int64),
+        pd.Index(pairs),
+    )
 
 
 def ranked_lists(
@@ -122,55 +213,15 @@ def ranked_lists(
     depth: int | None = None,
 ) -> RankedLists:
     """Arrange `ranked` (run, query_id, doc_id, rank from 1 in trec_eval's order) under
-    `qrels` (query_id, doc_id, level >= 0).
+    `qrels` (query_id, doc_id, level >= 0): `encode_runs` then `RankedRuns.lists`.
 
     `runs` and `query_ids` fix the axes (default: the runs of `ranked` in order of first
     appearance, the queries `qrels` grades, sorted); `depth` cuts the lists (default: the
-    deepest rank).
+    deepest rank). Under several qrels, encode once and call `lists` for each.
     """
-    if len(qrels) and (qrels["level"].to_numpy() < 0).any():
-        raise MetricsInputError("qrels levels start at 0: subtract the scale's lowest grade")
-    run_index = pd.Index(pd.unique(ranked["run"]) if runs is None else list(runs))
-    query_index = pd.Index(
-        sorted(pd.unique(qrels["query_id"])) if query_ids is None else list(query_ids)
-    )
-    depth = int(ranked["rank"].max()) if depth is None and len(ranked) else depth or 1
-    r = _codes(ranked["run"], run_index)
-    q = _codes(ranked["query_id"], query_index)
-    position = ranked["rank"].to_numpy(np.int64) - 1
-    keep = (r >= 0) & (q >= 0) & (position < depth)
-    raw_docs, ranked_docs = pd.factorize(ranked["doc_id"], sort=False)
-    documents = pd.Index(ranked_docs).append(
-        pd.Index(pd.unique(qrels["doc_id"])).difference(pd.Index(ranked_docs))
-    )
-    d = raw_docs.astype(np.int64)
-    qq = _codes(qrels["query_id"], query_index)
-    qd = _codes(qrels["doc_id"], documents)
-    graded_rows = qq >= 0
-    # One int64 key per (query, document) pair: a sorted array looked up by binary search.
-    width = max(len(documents), 1)
-    qrels_keys = qq[graded_rows] * width + qd[graded_rows]
-    qrels_levels = qrels["level"].to_numpy(np.int64)[graded_rows]
-    order = np.argsort(qrels_keys, kind="stable")
-    qrels_keys, qrels_levels = qrels_keys[order], qrels_levels[order]
-    keys = q[keep] * width + d[keep]
-    at = np.clip(np.searchsorted(qrels_keys, keys), 0, max(len(qrels_keys) - 1, 0))
-    found = (qrels_keys[at] == keys) if len(qrels_keys) else np.zeros(len(keys), dtype=bool)
-    levels = np.full((len(run_index), len(query_index), depth), NO_DOCUMENT, dtype=np.int8)
-    levels[r[keep], q[keep], position[keep]] = np.where(
-        found, qrels_levels[at] if len(qrels_levels) else 0, UNJUDGED
-    )
-    graded = np.bincount(qq[graded_rows], minlength=len(query_index)) > 0
-    ideal = _ideal(
-        qq[graded_rows], qrels["level"].to_numpy(np.int64)[graded_rows], len(query_index)
-    )
-    return RankedLists(
-        tuple(str(x) for x in run_index),
-        tuple(str(x) for x in query_index),
-        levels,
-        ideal,
-        graded,
-    )
+    if query_ids is None:
+        query_ids = sorted(pd.unique(qrels["query_id"]))
+    return encode_runs(ranked, query_ids=query_ids, runs=runs, depth=depth).lists(qrels)
 
 
 def _ideal(queries: NDArray[np.int64], levels: NDArray[np.int64], n: int) -> NDArray[np.int8]:
@@ -249,5 +300,8 @@ def weighted_means(
     values = np.where(defined, per_query, 0.0)
     w = weights.astype(np.float64)
     totals = np.tensordot(w, values, axes=([1], [values.ndim - 1]))
-    counts = np.tensordot(w, defined.astype(np.float64), axes=([1], [defined.ndim - 1]))
+    if defined.all():  # every query counts: each draw's count is its number of queries
+        counts = np.broadcast_to(w.sum(axis=1).reshape(-1, *[1] * (values.ndim - 1)), totals.shape)
+    else:
+        counts = np.tensordot(w, defined.astype(np.float64), axes=([1], [defined.ndim - 1]))
     return np.divide(totals, counts, out=np.full_like(totals, np.nan), where=counts > 0)

@@ -6,8 +6,11 @@ the blocks they need, so a damaged block can go unnoticed for months; reading ev
 every table finds it. Then the store's rules are checked with one query each: unique keys
 (the schema enforces them from version 4; an older store, which this reads without bringing
 it forward, may break them), references between tables, the label cache equal to a rebuild
-from the label events, every grade on its dataset's scale, splits made per query. The store
-is opened read-only, unless a session already has it open.
+from the label events, every grade on its dataset's scale, splits made per query; ranking
+runs whose ranks follow trec_eval's order over the dataset's own queries and documents,
+pooled pairs that exist, relabel batches with their label events. The store is opened
+read-only, unless a session already has it open; tables a later schema version added are
+not expected in an older store.
 """
 
 from __future__ import annotations
@@ -32,7 +35,13 @@ TABLES = (
     "current_labels",
     "judge_runs",
     "judgments",
+    "rankings",
+    "ranked_documents",
+    "pooled_pairs",
+    "relabel_batches",
 )
+# The schema version that added a table (the rest are there from the first).
+_ADDED_IN = {"rankings": 5, "ranked_documents": 5, "pooled_pairs": 5, "relabel_batches": 5}
 # The first problems of each rule are listed one a line; the rest are counted in one line.
 _SHOWN = 20
 _BATCH_ROWS = 50_000
@@ -56,6 +65,7 @@ class CheckReport:
     path: Path
     rows: Mapping[str, int]
     problems: tuple[CheckProblem, ...]
+    tables: int = len(TABLES)
 
     @property
     def ok(self) -> bool:
@@ -64,7 +74,7 @@ class CheckReport:
     def __str__(self) -> str:
         found = f"{len(self.problems)} problems" if self.problems else "no problems"
         return (
-            f"{self.path.name}: {found} in {len(TABLES)} tables "
+            f"{self.path.name}: {found} in {self.tables} tables "
             f"({sum(self.rows.values()):,} rows read)"
         )
 
@@ -234,6 +244,112 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+_RANKED = "ranked_documents d JOIN rankings r USING (ranking_id)"
+_RANKING_RULES: tuple[_Rule, ...] = (
+    _unique("rankings", ("ranking_id",), "ranking run {ranking_id}"),
+    _unique("rankings", ("dataset", "name"), "the ranking run name {name!r} of {dataset!r}"),
+    _unique(
+        "ranked_documents",
+        ("ranking_id", "query_id", "doc_id"),
+        "document {doc_id!r} in ranking run {ranking_id}'s list for query {query_id!r}",
+    ),
+    _unique("pooled_pairs", ("pair_id",), "pooled pair {pair_id}"),
+    _unique("relabel_batches", ("batch_id",), "relabel batch {batch_id}"),
+    _Rule(
+        "rankings",
+        "SELECT DISTINCT dataset FROM rankings ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM pooled_pairs ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM relabel_batches ANTI JOIN datasets USING (dataset) "
+        "ORDER BY dataset",
+        "ranking runs, pooled pairs or relabel batches of dataset {dataset!r}, which is not in "
+        "datasets",
+        ("rankings", "pooled_pairs", "relabel_batches", "datasets"),
+    ),
+    _Rule(
+        "ranked_documents",
+        "SELECT ranking_id, count(*) AS n FROM ranked_documents ANTI JOIN rankings "
+        "USING (ranking_id) GROUP BY ranking_id ORDER BY ranking_id",
+        "rows of ranking run {ranking_id}, which does not exist ({n} ranked documents)",
+        ("ranked_documents", "rankings"),
+    ),
+    _Rule(
+        "ranked_documents",
+        f"SELECT d.ranking_id, r.name, r.dataset, d.query_id FROM {_RANKED} "
+        "WHERE NOT EXISTS (SELECT 1 FROM queries q "
+        "WHERE q.dataset = r.dataset AND q.query_id = d.query_id) "
+        "GROUP BY ALL ORDER BY d.ranking_id, d.query_id",
+        "ranking run {ranking_id} ({name!r}): query {query_id!r} is not a query of {dataset!r}",
+        ("ranked_documents", "rankings", "queries"),
+    ),
+    _Rule(
+        "ranked_documents",
+        f"SELECT d.ranking_id, r.name, r.dataset, d.doc_id, count(*) AS n FROM {_RANKED} "
+        "WHERE NOT EXISTS (SELECT 1 FROM documents o "
+        "WHERE o.dataset = r.dataset AND o.doc_id = d.doc_id) "
+        "GROUP BY ALL ORDER BY d.ranking_id, d.doc_id",
+        "ranking run {ranking_id} ({name!r}): document {doc_id!r} is not a document of "
+        "{dataset!r} (rows for {n} queries)",
+        ("ranked_documents", "rankings", "documents"),
+    ),
+    _Rule(
+        "ranked_documents",
+        "SELECT ranking_id, query_id, count(*) AS n, min(rank) AS lo, max(rank) AS hi "
+        "FROM ranked_documents GROUP BY ALL "
+        "HAVING count(DISTINCT rank) <> count(*) OR min(rank) <> 1 OR max(rank) <> count(*) "
+        "ORDER BY ranking_id, query_id",
+        "ranking run {ranking_id}, query {query_id!r}: {n} documents ranked {lo} to {hi}; "
+        "ranks run 1, 2, 3 ... with no gap or repeat",
+        ("ranked_documents",),
+    ),
+    _Rule(
+        "ranked_documents",
+        "SELECT ranking_id, query_id, min(rank) AS rank FROM ("
+        "SELECT *, lag(score) OVER w AS above_score, lag(doc_id) OVER w AS above_doc "
+        "FROM ranked_documents "
+        "WINDOW w AS (PARTITION BY ranking_id, query_id ORDER BY rank)) "
+        "WHERE above_score < score OR (above_score = score AND above_doc < doc_id) "
+        "GROUP BY ALL ORDER BY ranking_id, query_id",
+        "ranking run {ranking_id}, query {query_id!r}: rank {rank} is out of trec_eval's "
+        "order (score descending, ties by document id descending)",
+        ("ranked_documents",),
+    ),
+    _Rule(
+        "pooled_pairs",
+        "SELECT o.pair_id, o.dataset, coalesce('is in ' || p.dataset, 'does not exist') "
+        "AS what FROM pooled_pairs o LEFT JOIN pairs p USING (pair_id) "
+        "WHERE p.pair_id IS NULL OR p.dataset <> o.dataset ORDER BY o.pair_id",
+        "pooled pair {pair_id} of {dataset!r}: the pair {what}",
+        ("pooled_pairs", "pairs"),
+    ),
+    _Rule(
+        "relabel_batches",
+        "SELECT batch_id, dataset FROM relabel_batches b WHERE NOT EXISTS ("
+        "SELECT 1 FROM label_events e WHERE e.batch_id = b.batch_id AND e.source = 'judge') "
+        "ORDER BY batch_id",
+        "relabel batch {batch_id} of {dataset!r} has no judge label event: its events are "
+        "gone, so it cannot be undone",
+        ("relabel_batches", "label_events"),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT e.event_id, e.source, e.batch_id FROM label_events e "
+        "WHERE (e.source = 'judge' OR e.batch_id IS NOT NULL) AND NOT EXISTS ("
+        "SELECT 1 FROM relabel_batches b WHERE b.batch_id = e.batch_id) ORDER BY e.event_id",
+        "event {event_id} ({source}) belongs to relabel batch {batch_id}, which does not exist",
+        ("label_events", "relabel_batches"),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT e.event_id, e.pair_id, e.batch_id, b.dataset AS ours, p.dataset AS theirs "
+        "FROM label_events e JOIN relabel_batches b USING (batch_id) JOIN pairs p "
+        "USING (pair_id) WHERE p.dataset <> b.dataset ORDER BY e.event_id",
+        "event {event_id} of relabel batch {batch_id} (over {ours!r}) labels pair {pair_id} "
+        "of {theirs!r}",
+        ("label_events", "relabel_batches", "pairs"),
+    ),
+)
+
+
 def check_store(db: Db) -> CheckReport:
     """Read every table of the store at `db` in full and check its rules; change nothing.
 
@@ -248,7 +364,9 @@ def check_store(db: Db) -> CheckReport:
         present = {name for (name,) in tables}
         if not present:
             raise StoreOpenError(path, "an empty DuckDB file, no store yet", "nothing to check")
-        for table in TABLES:
+        version = _version(con)
+        expected = [t for t in TABLES if _ADDED_IN.get(t, 0) <= version]
+        for table in expected:
             if table not in present:
                 problems.append(CheckProblem(table, "the table is missing"))
                 continue
@@ -256,10 +374,20 @@ def check_store(db: Db) -> CheckReport:
                 rows[table] = _read_all(con, table)
             except duckdb.Error as error:
                 problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
-        for rule in _RULES:
+        for rule in _RULES + _RANKING_RULES:
             if all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
-    return CheckReport(path, rows, tuple(problems))
+    return CheckReport(path, rows, tuple(problems), len(expected))
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's schema version as `meta` states it (0 when it cannot be read: every
+    table of the first version is still expected)."""
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:
+        return 0
+    return int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else 0
 
 
 def _read_all(con: duckdb.DuckDBPyConnection, table: str) -> int:

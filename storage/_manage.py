@@ -59,6 +59,9 @@ class Footprint:
     label_events: int = 0
     runs: int = 0
     judgments: int = 0
+    rankings: int = 0
+    ranked_documents: int = 0
+    relabel_batches: int = 0
 
     def __str__(self) -> str:
         """The non-zero counts in words, e.g. "3 queries, 1 judge run, 20 judgments"."""
@@ -66,6 +69,9 @@ class Footprint:
             "queries": ("query", "queries"),
             "label_events": ("label event", "label events"),
             "runs": ("judge run", "judge runs"),
+            "rankings": ("ranking run", "ranking runs"),
+            "ranked_documents": ("ranked document", "ranked documents"),
+            "relabel_batches": ("relabel batch", "relabel batches"),
         }
         parts = []
         for f in fields(self):
@@ -88,6 +94,9 @@ def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -
         label_events=counts.get("label_events", 0),
         runs=counts["judge_runs"],
         judgments=counts["judgments"],
+        rankings=counts.get("rankings", 0),
+        ranked_documents=counts.get("ranked_documents", 0),
+        relabel_batches=counts.get("relabel_batches", 0),
     )
 
 
@@ -128,7 +137,8 @@ def rename_dataset(db: Db, old: str, new: str) -> None:
 
 def dataset_footprint(db: Db, dataset: str) -> Footprint:
     """What `delete_dataset` would remove: the dataset's queries, documents, pairs, label
-    events (with their current labels), judge runs and judgments."""
+    events (with their current labels), judge runs and judgments, ranking runs with their
+    ranked documents, and relabel batches."""
     with connect(db) as con:
         _check_dataset(con, dataset)
         return _count(con, _DATASET_ROWS, {"dataset": dataset})

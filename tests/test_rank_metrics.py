@@ -153,6 +153,32 @@ def test_several_runs_are_measured_at_once_as_one_at_a_time():
         )
 
 
+def test_runs_encoded_once_equal_arranging_them_under_each_qrels():
+    rng = np.random.default_rng(11)
+    runs = trec_ranks(
+        pd.concat([RUN.assign(run=name, score=rng.random(len(RUN))) for name in ("A", "B")])
+    )
+    other = QRELS.assign(level=[0, 2, 2, 1, 1, 0, 0])  # q2 now has relevant documents
+    # The store hands ids over as categoricals, with ids no run or qrels uses among them.
+    as_stored = runs.assign(
+        run=pd.Categorical(runs["run"], categories=["B", "A", "unused"]),
+        query_id=pd.Categorical(runs["query_id"], categories=["q9", "q4", "q2", "q1"]),
+        doc_id=pd.Categorical(runs["doc_id"], categories=sorted({*runs["doc_id"], "d99"})),
+    )
+    query_ids = ["q1", "q2", "q3"]
+    encoded = metrics.encode_runs(as_stored, runs=["A", "B"], query_ids=query_ids)
+    for qrels in (QRELS, other, QRELS):
+        once = encoded.lists(qrels)
+        each = metrics.ranked_lists(runs, qrels, runs=["A", "B"], query_ids=query_ids)
+        assert once.runs == each.runs == ("A", "B") and once.query_ids == each.query_ids
+        np.testing.assert_array_equal(once.levels, each.levels)
+        np.testing.assert_array_equal(once.ideal, each.ideal)
+        np.testing.assert_array_equal(once.graded, each.graded)
+    # q2's two documents (d5, d6): nothing relevant under QRELS, d5 Partial under `other`.
+    assert sorted(encoded.lists(QRELS).levels[0, 1, :2]) == [0, 0]
+    assert sorted(encoded.lists(other).levels[0, 1, :2]) == [0, 1]
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [("nDCG@10", "nDCG@10"), ("mrr", "RR"), ("Recall@100", "R@100"), ("judged@5", "Judged@5")],
@@ -240,3 +266,17 @@ def test_bootstrap_means_and_paired_differences_reuse_the_query_draws():
     diff = metrics.paired_mean_differences(per_query, per_query + 0.1, n_boot=300)
     assert diff["difference"].tolist() == pytest.approx([0.1, 0.1])
     assert diff["low"].tolist() == pytest.approx([0.1, 0.1])
+
+
+def test_ranked_rows_without_a_query_or_document_are_left_out():
+    ranked = pd.DataFrame(
+        {
+            "run": ["A"] * 3,
+            "query_id": pd.Categorical(["q1", None, "q1"]),
+            "doc_id": ["d1", "d2", None],
+            "rank": [1, 2, 3],
+        }
+    )
+    qrels = pd.DataFrame({"query_id": ["q1", "q1"], "doc_id": ["d1", "d2"], "level": [2, 1]})
+    lists = metrics.ranked_lists(ranked, qrels)
+    assert lists.levels.tolist() == [[[2, metrics.NO_DOCUMENT, metrics.NO_DOCUMENT]]]

@@ -8,7 +8,20 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import build_store
-from browser import body_text, click, goto, heading, launch, new_page, open_page, see, serve, shoot
+from browser import (
+    body_text,
+    click,
+    fill,
+    goto,
+    heading,
+    launch,
+    new_page,
+    open_page,
+    see,
+    segment,
+    serve,
+    shoot,
+)
 
 import storage
 
@@ -38,12 +51,32 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         open_page(page, "Rankers")
         see(page, "no ranking run yet")
 
-        page.get_by_text("Import a ranking run file").first.click()
-        page.locator(".st-key-rank-upload input[type='file']").set_input_files(str(SAMPLE_RUNS))
+        page.get_by_text("Import a ranking run").first.click()
+        page.locator(".st-key-rank-upload-trec input[type='file']").set_input_files(
+            str(SAMPLE_RUNS)
+        )
         see(page, "rankings.trec")
         click(page, "rank-import")
         see(page, "Imported wands-sample: 4 ranking run(s)")
         assert _rows(db, "SELECT count(*) FROM rankings") == [(4,)]
+
+        # A table through a column mapping: a bad mapping is one error, then the import.
+        table = tmp_path / "bm25.csv"
+        table.write_text("qid,product,bm25\n3,73,2.5\n3,30279,1.0\n")
+        segment(page, "rank-format", "table (CSV, TSV, JSONL, Parquet)")
+        page.locator(".st-key-rank-upload-table input[type='file']").set_input_files(str(table))
+        see(page, "bm25.csv")
+        fill(page, "rank-columns", "query_id=qid,doc_id=product")
+        click(page, "rank-import")
+        see(page, "a run's column mapping needs score=COLUMN or rank=COLUMN")
+        fill(page, "rank-columns", "query_id=qid,doc_id=product,score=bm25")
+        click(page, "rank-import")
+        see(page, "Imported wands-sample: 1 ranking run(s) (bm25)")
+        assert _rows(
+            db,
+            "SELECT d.doc_id, d.rank FROM ranked_documents d JOIN rankings r USING (ranking_id) "
+            "WHERE r.name = 'bm25' ORDER BY d.rank",
+        ) == [("73", 1), ("30279", 2)]
 
         heading(page, "Leaderboard")
         text = body_text(page)
@@ -58,7 +91,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         thumb.focus()
         for _ in range(6):  # 0.80 -> 0.50: every judged pair is confident enough
             thumb.press("ArrowLeft")
-        see(page, "0.50")
+        page.locator(".st-key-rank-confidence").get_by_text("0.50", exact=True).first.wait_for()
         page.wait_for_function(
             "document.querySelector('.st-key-rank-apply button').innerText.indexOf("
             f"'write {at_start} label') < 0"

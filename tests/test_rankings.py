@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from app_fixtures import open_app
 
 import cli
 import jobs
@@ -22,7 +23,7 @@ def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_pa
     assert (first.runs, first.rows, first.queries) == (("a", "b"), 3, 1)
     again = storage.import_run_trec(sample_db, run, dataset=DATASET)
     assert again.replaced == ("a", "b")
-    ranked = storage.ranked_documents(sample_db, DATASET)
+    ranked = storage.ranked_documents(sample_db, DATASET).sort_values(["ranking_id", "rank"])
     assert ranked[["doc_id", "rank"]].values.tolist() == [["39589", 1], ["104", 2], ["73", 1]]
 
 
@@ -52,7 +53,7 @@ def test_table_with_query_text_and_rank(sample_db, tmp_path):
     columns = storage.RunColumns.parse("query=q,doc_id=product,rank=position")
     summary = storage.import_run_table(sample_db, table, dataset=DATASET, columns=columns)
     assert summary.runs == ("sys",)
-    ranked = storage.ranked_documents(sample_db, DATASET)
+    ranked = storage.ranked_documents(sample_db, DATASET).sort_values("rank")
     assert ranked[["query_id", "doc_id", "rank"]].values.tolist() == [
         ["0", "73", 1],
         ["0", "104", 2],
@@ -75,7 +76,10 @@ def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
     assert storage.delete_ranking(sample_db, DATASET, int(ids["b"])) == 1
     assert storage.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
     storage.pool_holes(sample_db, DATASET, 10)
-    storage.delete_dataset(sample_db, DATASET)
+    goes = storage.dataset_footprint(sample_db, DATASET)
+    assert (goes.rankings, goes.ranked_documents, goes.relabel_batches) == (1, 1, 0)
+    assert str(goes).endswith("pairs, 174 label events, 1 ranking run, 1 ranked document")
+    assert storage.delete_dataset(sample_db, DATASET) == goes
     with storage.connect(sample_db) as con:
         for table in ("rankings", "ranked_documents", "pooled_pairs"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
@@ -89,6 +93,7 @@ def test_relabel_batch_applies_and_undoes_as_one(store):
     assert len(what_if.changes) == 174 - what_if.transitions.values.trace()
     before = storage.label_sources(db, DATASET)["human"].tolist()
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
+    assert storage.dataset_footprint(db, DATASET).relabel_batches == 1
     after = storage.label_sources(db, DATASET, run_id)
     assert (after["human"] == after["judge"]).all()
     assert storage.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
@@ -122,3 +127,30 @@ def test_cli_leaderboard_and_errors(store, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == "error: no judge run 99"
     assert cli.main(["--db", str(db), "rank-metrics", "--qrels", "robot"]) == 2
     assert "unknown qrels 'robot'" in capsys.readouterr().err
+
+
+def test_rankers_page_says_what_each_number_means(store):
+    db, run_id = store
+    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    at = open_app("rankers")
+    assert not at.error, [e.value for e in at.error]
+    tables = {tuple(frame.value.columns): frame.value for frame in at.dataframe}
+    agreement = tables[
+        (
+            "measure",
+            "Kendall's tau",
+            "tau-AP",
+            "flipped pairs",
+            "winner (reference)",
+            "winner (compared)",
+            "winner changes",
+        )
+    ]
+    assert list(agreement["measure"]) == list(jobs.DEFAULT_MEASURES)
+    found = jobs.compare_leaderboards(
+        db, DATASET, jobs.QrelsSource.parse("human"), jobs.QrelsSource.parse(f"judge:{run_id}")
+    ).by_measure["nDCG@10"]
+    assert agreement.loc[0, "Kendall's tau"] == (
+        f"{found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}]"
+    )
+    assert "judge's confidence" in at.slider(key="rank-confidence").help

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from store_damage import damage_table, execute
+from test_storage_schema import version_db
 
 import cli
 import storage
@@ -45,7 +46,7 @@ def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
     assert cli.main(["--db", str(judged_db), "check"]) == 0
     out = capsys.readouterr().out
     rows = sum(report.rows.values())
-    assert out == f"store.duckdb: no problems in 9 tables ({rows:,} rows read)\n"
+    assert out == f"store.duckdb: no problems in 13 tables ({rows:,} rows read)\n"
     assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
     assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
 
@@ -79,7 +80,7 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
     ]
     assert cli.main(["--db", str(judged_db), "check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 9 tables")
+    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 13 tables")
     assert judged_db.read_bytes() == before
 
 
@@ -107,3 +108,51 @@ def test_many_problems_of_one_kind_are_counted_not_listed(judged_db):
         "judgments: run 1, pair 1: grade 5 is not on the scale of 'wands-sample' [0, 1, 2]"
     )
     assert problems[-1] == "judgments: … and 5 more like these"
+
+
+def test_ranking_runs_pooled_pairs_and_relabel_batches_are_checked(judged_db):
+    storage.import_run_trec(judged_db, "sample_data/rankings.trec", dataset="wands-sample")
+    pooled = storage.pool_holes(judged_db, "wands-sample", 5)
+    assert storage.check_store(judged_db).ok
+    first, second = pooled.hole_pair_ids[:2]
+    execute(
+        judged_db,
+        "UPDATE ranked_documents SET rank = rank + 1 WHERE ranking_id = 1 AND query_id = '121'",
+        "UPDATE ranked_documents SET doc_id = 'ghost' "
+        "WHERE ranking_id = 2 AND rank = 1 AND query_id = '121'",
+        "INSERT INTO ranked_documents VALUES (99, '121', '73', 1, 1.0)",
+        "UPDATE ranked_documents SET score = -score WHERE ranking_id = 3 AND query_id = '123'",
+        f"DELETE FROM pairs WHERE pair_id = {first}",
+        "INSERT INTO relabel_batches (dataset, run_id, min_confidence) "
+        "VALUES ('wands-sample', 1, 0.5)",
+        f"INSERT INTO label_events (pair_id, grade, source, batch_id) "
+        f"VALUES ({second}, 1, 'judge', 42)",
+        "INSERT INTO rankings (dataset, name) VALUES ('gone', 'x')",
+    )
+    problems = [str(p) for p in storage.check_store(judged_db).problems]
+    assert problems == [
+        f"current_labels: pair {second}: the current label is not a rebuild of its label events "
+        "(no cached row; cached grade None, rebuilt 1)",
+        "rankings: ranking runs, pooled pairs or relabel batches of dataset 'gone', which is not "
+        "in datasets",
+        "ranked_documents: rows of ranking run 99, which does not exist (1 ranked documents)",
+        "ranked_documents: ranking run 2 ('tfidf-name'): document 'ghost' is not a document of "
+        "'wands-sample' (rows for 1 queries)",
+        "ranked_documents: ranking run 1, query '121': 20 documents ranked 2 to 21; ranks run "
+        "1, 2, 3 ... with no gap or repeat",
+        "ranked_documents: ranking run 3, query '123': rank 2 is out of trec_eval's order "
+        "(score descending, ties by document id descending)",
+        f"pooled_pairs: pooled pair {first} of 'wands-sample': the pair does not exist",
+        "relabel_batches: relabel batch 1 of 'wands-sample' has no judge label event: its "
+        "events are gone, so it cannot be undone",
+        "label_events: event 178 (judge) belongs to relabel batch 42, which does not exist",
+    ]
+
+
+def test_an_older_store_is_not_expected_to_have_the_ranking_tables(db, monkeypatch, capsys):
+    version_db(db, 4, monkeypatch)
+    before = db.read_bytes()
+    assert storage.check_store(db).ok
+    assert cli.main(["--db", str(db), "check"]) == 0
+    assert capsys.readouterr().out.startswith("store.duckdb: no problems in 9 tables")
+    assert db.read_bytes() == before  # read as it is: not brought forward to version 5

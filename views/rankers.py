@@ -37,27 +37,68 @@ st.caption(
 common.show_announcement()
 
 
-def _import(upload: Any) -> None:
+_TABLE = "table (CSV, TSV, JSONL, Parquet)"
+_TREC = "TREC run file"
+
+
+def _import(upload: Any, form: str, mapping: str, name: str) -> None:
+    """Import the uploaded run file or table (through `mapping`) into the dataset."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            summary = storage.import_run_trec(db, path, dataset=dataset)
-        except storage.StoreError as error:
+            if form == _TREC:
+                summary = storage.import_run_trec(db, path, dataset=dataset)
+            else:
+                summary = storage.import_run_table(
+                    db,
+                    path,
+                    dataset=dataset,
+                    columns=storage.RunColumns.parse(mapping),
+                    name=name.strip() or None,
+                )
+        except (storage.StoreError, OSError) as error:
             st.error(common.md(error))
             return
     common.announce(f"Imported {summary}")
 
 
-with st.expander("Import a ranking run file", expanded=False):
-    st.caption(
-        "A TREC run file: `qid Q0 docid rank score tag`, one ranked document a line; each "
-        "tag is a run. Ids must be the dataset's own query and product ids. Tables (CSV, "
-        "TSV, Parquet) import with `cli.py import run FILE --map ...`."
+with st.expander("Import a ranking run", key="rank-import-box"):
+    form = st.segmented_control(
+        "Format", [_TREC, _TABLE], default=_TREC, required=True, key="rank-format"
     )
-    upload = st.file_uploader("Run file", type=["trec", "txt", "run", "tsv"], key="rank-upload")
-    if st.button("Import run file", key="rank-import", disabled=upload is None):
-        _import(upload)
+    if form == _TREC:
+        st.caption(
+            "`qid Q0 docid rank score tag`, one ranked document a line; each tag is a run. "
+            "Ids must be the dataset's own query and product ids."
+        )
+        mapping = name = ""
+    else:
+        st.caption(
+            "One row per ranked document. Map our names to your columns: `doc_id`, the "
+            "query as `query_id` (its id) or `query` (its text), `score` or `rank` (or "
+            "both; documents are ranked by score as trec_eval ranks them), and optionally "
+            "`run` (one run per value)."
+        )
+        mapping = st.text_input(
+            "Column mapping (our name=your column)",
+            key="rank-columns",
+            placeholder="query_id=qid,doc_id=product_id,score=bm25,run=system",
+        )
+        name = st.text_input(
+            "Run name, when the table has no run column",
+            key="rank-name",
+            placeholder="default: the file's name",
+        )
+    upload = st.file_uploader(
+        "Run file" if form == _TREC else "Table",
+        type=["trec", "txt", "run", "tsv"] if form == _TREC else ["csv", "tsv", "jsonl", "parquet"],
+        key=f"rank-upload-{'trec' if form == _TREC else 'table'}",
+    )
+    ready = upload is not None and (form == _TREC or bool(mapping.strip()))
+    if st.button("Import", key="rank-import", disabled=not ready):
+        _import(upload, form, mapping, name)
+
 
 rankings = storage.list_rankings(db, dataset)
 if rankings.empty:
@@ -151,7 +192,27 @@ st.caption(
         "much of the top 10 has a label."
     )
 )
-st.dataframe(_with_intervals(board), key="rank-leaderboard")
+_MEANS = {
+    "nDCG": "the graded gain of the top {k}, discounted by rank, over the best possible order "
+    "of the query's labels (trec_eval's ndcg_cut)",
+    "RR": "1 / the rank of the first relevant document (Partial or better), 0 if none",
+    "P": "the share of the top {k} that is relevant (Partial or better)",
+    "R": "the share of the query's relevant documents (Partial or better) in the top {k}",
+    "Judged": "the share of the top {k} that these qrels grade: where it is low, the other "
+    "measures count many unlabelled documents as not relevant",
+}
+
+
+def _measure_help(name: str) -> str:
+    measure = metrics.Measure.parse(name)
+    return f"{name}: " + _MEANS[measure.kind].format(k=measure.cutoff) + "; mean over queries."
+
+
+st.dataframe(
+    _with_intervals(board),
+    key="rank-leaderboard",
+    column_config={m: st.column_config.TextColumn(m, help=_measure_help(m)) for m in board.wide()},
+)
 
 
 def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Figure:
@@ -194,6 +255,48 @@ def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Fi
     return figure
 
 
+def _spanned(summary: pd.DataFrame, name: str) -> list[str]:
+    """`name` and its interval in one cell per row; "undefined" where every run ties."""
+    return [
+        "undefined"
+        if pd.isna(r[name])
+        else f"{r[name]:.3f} [{r[f'{name}_low']:.3f}, {r[f'{name}_high']:.3f}]"
+        for _, r in summary.iterrows()
+    ]
+
+
+def _agreement_table(summary: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "measure": summary["measure"],
+            "Kendall's tau": _spanned(summary, "tau"),
+            "tau-AP": _spanned(summary, "tau_ap"),
+            "flipped pairs": summary["flipped_pairs"],
+            "winner (reference)": summary["winner_a"],
+            "winner (compared)": summary["winner_b"],
+            "winner changes": summary["winner_changes"],
+        }
+    )
+
+
+_AGREEMENT_HELP = {
+    "Kendall's tau": st.column_config.TextColumn(
+        help="Rank correlation of the two orders of the runs: 1 the same order, 0 unrelated, "
+        "-1 reversed. (pairs of runs in the same order - pairs flipped) / all pairs."
+    ),
+    "tau-AP": st.column_config.TextColumn(
+        help="Like tau, but a flip near the top of the reference leaderboard costs more than "
+        "one near the bottom (Yilmaz, Aslam and Robertson 2008): what matters when you pick "
+        "the best system."
+    ),
+    "flipped pairs": st.column_config.NumberColumn(
+        help="Pairs of runs the two leaderboards order differently (listed under the figure)."
+    ),
+    "winner changes": st.column_config.CheckboxColumn(
+        help="Whether the best run under the compared qrels is another than under the reference."
+    ),
+}
+
 st.subheader("Do the two leaderboards agree?")
 if reference == versus:
     st.info("Choose two different qrels to compare.")
@@ -205,14 +308,16 @@ else:
     except (storage.StoreError, metrics.MetricsInputError) as error:
         st.error(common.md(f"{error}: choose other qrels."))
     else:
+        st.caption(
+            "Each row compares the order of the runs under the reference qrels with their "
+            "order under the compared ones, on one measure; 95% intervals over resampled "
+            "queries. Hover a column's name for what it means."
+        )
         st.dataframe(
-            agreement.summary,
+            _agreement_table(agreement.summary),
             hide_index=True,
             key="rank-agreement",
-            column_config={
-                c: st.column_config.NumberColumn(c, format="%.3f")
-                for c in ("tau", "tau_low", "tau_high", "tau_ap", "tau_ap_low", "tau_ap_high")
-            },
+            column_config=_AGREEMENT_HELP,
         )
         measure = st.selectbox("Measure in the figure", list(agreement.by_measure), key="rank-fig")
         found = agreement.by_measure[measure]
@@ -227,8 +332,27 @@ else:
         )
         st.plotly_chart(agreement_figure(found, measure), key="rank-figure")
         if len(found.flips):
-            st.caption("Pairs of runs the two leaderboards order differently")
-            st.dataframe(found.flips, hide_index=True)
+            st.caption(
+                "Pairs of runs the two leaderboards order differently: each one's lead over "
+                "the other under both qrels, and in how many bootstrap draws the order flips"
+            )
+            st.dataframe(
+                found.flips.rename(
+                    columns={
+                        "system": "run",
+                        "other": "other run",
+                        "a_difference": "lead (reference)",
+                        "b_difference": "lead (compared)",
+                        "flip_share": "flipped in draws",
+                    }
+                ),
+                hide_index=True,
+                column_config={
+                    "lead (reference)": st.column_config.NumberColumn(format="%+.4f"),
+                    "lead (compared)": st.column_config.NumberColumn(format="%+.4f"),
+                    "flipped in draws": st.column_config.NumberColumn(format="percent"),
+                },
+            )
 
 st.subheader("What if the judge relabelled?")
 if run_id is None:
@@ -241,23 +365,36 @@ st.caption(
         "run's nDCG@10 and RR change (95% paired intervals over queries)."
     )
 )
-confidence = st.slider("Judge confidence at least", 0.0, 1.0, 0.8, step=0.05, key="rank-confidence")
+confidence = st.slider(
+    "Judge confidence at least",
+    0.0,
+    1.0,
+    0.8,
+    step=0.05,
+    key="rank-confidence",
+    help="A pair takes the judge's grade when the judge's confidence in it reaches this; "
+    "every other pair keeps its human label. Lower it to adopt more of the judge's grades.",
+)
 what_if = _what_if(db, dataset, run_id, confidence, version)
 transitions = what_if.transitions.rename(index=names, columns=names)
 transitions.index.name, transitions.columns.name = "old grade", "new grade"
 left, right = st.columns([2, 3])
 left.dataframe(transitions, key="rank-transitions")
-left.caption(
-    f"{common.plural(len(what_if.changes), 'pair')} would change grade, "
-    f"{what_if.newly_labelled:,} of them unlabelled until now."
+right.caption(
+    f"Old grade (rows) against the grade after relabelling (columns), over the labelled "
+    f"pairs: the diagonal keeps its grade. {common.plural(len(what_if.changes), 'pair')} "
+    f"would change grade, {what_if.newly_labelled:,} of them unlabelled until now."
 )
-right.dataframe(
+st.dataframe(
     what_if.impact,
     hide_index=True,
     key="rank-impact",
     column_config={
-        c: st.column_config.NumberColumn(c, format="%+.3f" if c != "before" else "%.3f")
-        for c in ("before", "after", "difference", "low", "high")
+        "before": st.column_config.NumberColumn("before", format="%.3f"),
+        "after": st.column_config.NumberColumn("after", format="%.3f"),
+        "difference": st.column_config.NumberColumn("difference", format="%+.3f"),
+        "low": st.column_config.NumberColumn("95% low", format="%+.3f"),
+        "high": st.column_config.NumberColumn("95% high", format="%+.3f"),
     },
 )
 author = st.text_input("Reviewer", value="reviewer", key="rank-author")
