@@ -219,7 +219,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         with transaction(con):
             con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            for number, ddl in enumerate(MIGRATIONS[version:], start=version + 1):
+            for ddl in MIGRATIONS[version:]:
+                number += 1
                 con.execute(ddl)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(number)])
     except duckdb.Error as error:
