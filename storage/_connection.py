@@ -210,23 +210,23 @@ def version_of(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Apply the migrations the file lacks, each in its own transaction; read the version
-    again first, since another thread of this process may have just done it."""
+    """Apply the migrations the file lacks, all in one transaction, so the file is at its
+    old version or the newest, never between (and a new file commits once, not once per
+    migration); read the version again first, since another thread of this process may have
+    just done it."""
     version = version_of(con, path)
-    for number, ddl in enumerate(MIGRATIONS[version:], start=version + 1):
-        try:
-            with transaction(con):
-                con.execute(
-                    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
-                )
+    number = version
+    try:
+        with transaction(con):
+            con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            for ddl in MIGRATIONS[version:]:
+                number += 1
                 con.execute(ddl)
-                con.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(number)]
-                )
-        except duckdb.Error as error:
-            raise StoreOpenError(
-                path,
-                f"could not be brought to schema version {number} ({shorten(str(error), 100)})",
-                f"it stays at version {number - 1}, as it was; `python cli.py check` lists "
-                "what breaks the store's rules",
-            ) from None
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(number)])
+    except duckdb.Error as error:
+        raise StoreOpenError(
+            path,
+            f"could not be brought to schema version {number} ({shorten(str(error), 100)})",
+            f"it stays at version {version}, as it was; `python cli.py check` lists what "
+            "breaks the store's rules",
+        ) from None

@@ -1,8 +1,9 @@
 """The DuckDB schema as an ordered list of migrations.
 
-Each migration is applied once, in order, inside one transaction, and the version it brings
-the file to is written to `meta`. A new column or table is a new migration appended here;
-released migrations are never edited, so every existing file can be brought forward.
+The migrations a file lacks are applied once, in order, all inside one transaction, and the
+version they bring the file to is written to `meta`. A new column or table is a new migration
+appended here; released migrations are never edited, so every existing file can be brought
+forward.
 
 The schema states the store's keys (migration 4): a row that would repeat one is refused by
 DuckDB, whoever writes it. A rule over several tables that readers share is a view here:
