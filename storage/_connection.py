@@ -135,6 +135,10 @@ def _duckdb_connect(path: Path, read_only: bool, turn: Turn) -> duckdb.DuckDBPyC
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     text = str(error).lower()
+    if "unique file handle conflict" in text:
+        # Another thread of this process is closing or opening the same file in DuckDB's
+        # instance cache at this moment: a race that settles once it is done, as a lock does.
+        return True
     if isinstance(error, duckdb.ConnectionException):
         # This process has the file open read-write while a read-only connection is asked
         # for, or the reverse: wait for the other connection to close, as for a lock.

@@ -3,6 +3,7 @@ the ambient store for calls given the path, and no acknowledged write lost."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -189,3 +190,32 @@ def test_the_sample_is_imported_in_one_connection(db, opened):
     assert storage.bootstrap_sample(db, SAMPLE_FOLDER)
     assert not storage.bootstrap_sample(db, SAMPLE_FOLDER)
     assert len(opened) == 2
+
+
+def test_a_session_opened_while_another_thread_opens_and_closes_the_file_gets_its_read(
+    sample_db,
+):
+    """DuckDB refuses an open with "unique file handle conflict" while another thread of the
+    process is opening or closing the same file (a background run beside a page's rerun):
+    a wait, as for a lock, never an error the user sees."""
+    path = Path(sample_db)
+    done = threading.Event()
+
+    def churn() -> None:
+        while not done.is_set():
+            with contextlib.suppress(duckdb.ResourceInUseException):  # the race, its side
+                duckdb.connect(str(path)).close()
+
+    churners = [threading.Thread(target=churn) for _ in range(2)]
+    for thread in churners:
+        thread.start()
+    try:
+        counts = []
+        for _ in range(150):
+            with storage.session(sample_db) as store:
+                counts.append(len(store.list_datasets()))
+    finally:
+        done.set()
+        for thread in churners:
+            thread.join()
+    assert counts == [1] * 150
