@@ -31,6 +31,32 @@ def subcommand(
     return sub
 
 
+def add_rename_delete(
+    sub: argparse.ArgumentParser,
+    key: str,
+    key_type: Callable[[str], Any],
+    rename: tuple[str, str, Command],
+    delete: tuple[str, str, Command],
+) -> None:
+    """`rename KEY NAME` and `delete KEY [--yes]` under the listing command `sub`; each
+    tuple is the action's summary, example and handler. A delete without --yes only says
+    what would go."""
+    actions = sub.add_subparsers(dest="action", metavar="ACTION")
+    renaming = subcommand(actions, "rename", *rename)
+    renaming.add_argument(key, type=key_type, metavar=key.upper())
+    renaming.add_argument("name")
+    summary, example, run = delete
+    deleting = subcommand(
+        actions,
+        "delete",
+        f"{summary} Without --yes, print what would go and change nothing.",
+        example,
+        run,
+    )
+    deleting.add_argument(key, type=key_type, metavar=key.upper())
+    deleting.add_argument("--yes", action="store_true", help="delete without asking")
+
+
 def dataset_of(args: argparse.Namespace) -> str:
     """The dataset the user named, or the only one in the store."""
     if args.dataset:

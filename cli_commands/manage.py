@@ -12,7 +12,7 @@ from pathlib import Path
 
 import storage
 
-from ._common import print_json, subcommand
+from ._common import add_rename_delete, print_json, subcommand
 
 
 def ask_for_yes(what: str) -> int:
@@ -40,16 +40,16 @@ def _list_datasets(args: argparse.Namespace) -> int:
 
 
 def _rename_dataset(args: argparse.Namespace) -> int:
-    storage.rename_dataset(args.db, args.old, args.new)
-    print(f"renamed dataset {args.old!r} to {args.new.strip()!r}")
+    storage.rename_dataset(args.db, args.dataset, args.name)
+    print(f"renamed dataset {args.dataset!r} to {args.name.strip()!r}")
     return 0
 
 
 def _delete_dataset(args: argparse.Namespace) -> int:
     if not args.yes:
-        footprint = storage.dataset_footprint(args.db, args.name)
-        return ask_for_yes(f"deleting dataset {args.name!r} removes {footprint}")
-    print(f"deleted dataset {args.name!r}: {storage.delete_dataset(args.db, args.name)}")
+        footprint = storage.dataset_footprint(args.db, args.dataset)
+        return ask_for_yes(f"deleting dataset {args.dataset!r} removes {footprint}")
+    print(f"deleted dataset {args.dataset!r}: {storage.delete_dataset(args.db, args.dataset)}")
     return 0
 
 
@@ -63,27 +63,22 @@ def add_datasets(commands: argparse._SubParsersAction) -> None:
         _list_datasets,
     )
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
-    actions = sub.add_subparsers(dest="action", metavar="ACTION")
-    rename = subcommand(
-        actions,
-        "rename",
-        "Rename a dataset; its queries, pairs, labels and runs follow.",
-        "python cli.py datasets rename wands-sample sample",
-        _rename_dataset,
+    add_rename_delete(
+        sub,
+        "dataset",
+        str,
+        (
+            "Rename a dataset; its queries, pairs, labels and runs follow.",
+            "python cli.py datasets rename wands-sample sample",
+            _rename_dataset,
+        ),
+        (
+            "Delete a dataset and everything of it (queries, documents, pairs, label history, "
+            "judge runs and their judgments) in one transaction.",
+            "python cli.py datasets delete old-import --yes",
+            _delete_dataset,
+        ),
     )
-    rename.add_argument("old")
-    rename.add_argument("new")
-    delete = subcommand(
-        actions,
-        "delete",
-        "Delete a dataset and everything of it (queries, documents, pairs, label history, "
-        "judge runs and their judgments) in one transaction. Without --yes, print what "
-        "would go and change nothing.",
-        "python cli.py datasets delete old-import --yes",
-        _delete_dataset,
-    )
-    delete.add_argument("name")
-    delete.add_argument("--yes", action="store_true", help="delete without asking")
 
 
 def _list_runs(args: argparse.Namespace) -> int:
@@ -122,23 +117,14 @@ def add_runs(commands: argparse._SubParsersAction) -> None:
         _list_runs,
     )
     sub.add_argument("--dataset", help="only this dataset's runs (default: every dataset's)")
-    actions = sub.add_subparsers(dest="action", metavar="ACTION")
-    rename = subcommand(
-        actions,
-        "rename",
-        "Rename a judge run.",
-        "python cli.py runs rename 3 'gemma few-shot'",
-        _rename_run,
+    add_rename_delete(
+        sub,
+        "run_id",
+        int,
+        ("Rename a judge run.", "python cli.py runs rename 3 'gemma few-shot'", _rename_run),
+        (
+            "Delete a judge run and its judgments in one transaction; the labels stay.",
+            "python cli.py runs delete 3 --yes",
+            _delete_run,
+        ),
     )
-    rename.add_argument("run_id", type=int, metavar="RUN_ID")
-    rename.add_argument("name")
-    delete = subcommand(
-        actions,
-        "delete",
-        "Delete a judge run and its judgments in one transaction; the labels stay. "
-        "Without --yes, print what would go and change nothing.",
-        "python cli.py runs delete 3 --yes",
-        _delete_run,
-    )
-    delete.add_argument("run_id", type=int, metavar="RUN_ID")
-    delete.add_argument("--yes", action="store_true", help="delete without asking")

@@ -10,7 +10,7 @@ from pathlib import Path
 import jobs
 import storage
 
-from ._common import dataset_of, print_json, subcommand
+from ._common import add_rename_delete, dataset_of, print_json, subcommand
 from .manage import ask_for_yes
 
 QRELS_HELP = (
@@ -106,26 +106,18 @@ def add_rankings(commands: argparse._SubParsersAction) -> None:
         _list_rankings,
     )
     sub.add_argument("--dataset", help="default: the only one")
-    actions = sub.add_subparsers(dest="action", metavar="ACTION")
-    rename = subcommand(
-        actions,
-        "rename",
-        "Rename a ranking run.",
-        "python cli.py rankings rename 2 bm25",
-        _rename_ranking,
+    add_rename_delete(
+        sub,
+        "ranking_id",
+        int,
+        ("Rename a ranking run.", "python cli.py rankings rename 2 bm25", _rename_ranking),
+        (
+            "Delete a ranking run and its ranked documents in one transaction (pooled pairs "
+            "and labels stay).",
+            "python cli.py rankings delete 2 --yes",
+            _delete_ranking,
+        ),
     )
-    rename.add_argument("ranking_id", type=int, metavar="RANKING_ID")
-    rename.add_argument("name")
-    delete = subcommand(
-        actions,
-        "delete",
-        "Delete a ranking run and its ranked documents in one transaction (pooled pairs and "
-        "labels stay). Without --yes, print what would go and change nothing.",
-        "python cli.py rankings delete 2 --yes",
-        _delete_ranking,
-    )
-    delete.add_argument("ranking_id", type=int, metavar="RANKING_ID")
-    delete.add_argument("--yes", action="store_true", help="delete without asking")
 
 
 def _settings(args: argparse.Namespace) -> jobs.RankSettings:
