@@ -3,8 +3,16 @@
 Four flavours: OpenAI-compatible ``/chat/completions`` and ``/completions``, Ollama
 ``/api/chat`` and ``/api/generate``. The raw-text flavours (completions, generate) send the
 exact prompt; in logprob mode they send it up to the answer prefix and ask for one token with
-its top alternatives. Chat flavours send the prompt as the user message and, in logprob mode,
-ask for top alternatives at every generated token; the reader then finds the grade position.
+its top alternatives, which is what the in-process judge reads. Chat flavours send the prompt
+as the user message and, in logprob mode, ask for ``max_tokens`` tokens (the endpoint probe
+sets it to the tokens the model takes to write its grade) with their top alternatives; the
+reader then finds the grade position. Either way ``top_logprobs`` alternatives per token:
+servers such as llama-cpp-python's rank the whole vocabulary for every token that reports
+them, so the fewer tokens asked for, the faster.
+
+Completions answers come in two shapes, both read: OpenAI's (``tokens`` and
+``top_logprobs`` as token -> logprob maps) and llama.cpp's ``llama-server`` (a ``content``
+list of entries as chat answers have).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._answers import AnswerFormat
-from ._exceptions import JudgeBackendError
+from ._exceptions import JudgeBackendError, SettingsError
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
 __all__ = [
@@ -22,11 +30,9 @@ __all__ = [
     "RemoteRequest",
     "build_request",
     "grade_alternatives",
+    "grade_position",
     "read_answer",
 ]
-
-# OpenAI's upper limit for top_logprobs; enough to hold every grade of a 0-9 scale.
-TOP_LOGPROBS = 20
 
 TokenAlternatives = tuple[str, dict[str, float]]
 """A generated token and its top alternatives, token text -> logprob."""
@@ -54,6 +60,11 @@ class RemoteAnswer:
 
 def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) -> RemoteRequest:
     """The request that asks the configured remote model to judge one rendered prompt."""
+    if settings.endpoint is Endpoint.AUTO:
+        raise SettingsError(
+            "endpoint 'auto' is resolved by the endpoint probe before a run "
+            "(judge.choose_endpoint): pick chat or completions to build a request"
+        )
     logprobs = settings.mode is Mode.LOGPROBS
     raw_text = settings.endpoint is Endpoint.COMPLETIONS
     text = answer.after(prompt) if logprobs and raw_text else prompt
@@ -80,12 +91,12 @@ def _openai_body(
     if raw_text:
         body["prompt"] = text
         if logprobs:
-            body["logprobs"] = TOP_LOGPROBS
+            body["logprobs"] = settings.top_logprobs
     else:
         body["messages"] = [{"role": "user", "content": text}]
         if logprobs:
             body["logprobs"] = True
-            body["top_logprobs"] = TOP_LOGPROBS
+            body["top_logprobs"] = settings.top_logprobs
     return body
 
 
@@ -109,7 +120,7 @@ def _ollama_body(
         body["messages"] = [{"role": "user", "content": text}]
     if logprobs:
         body["logprobs"] = True
-        body["top_logprobs"] = TOP_LOGPROBS
+        body["top_logprobs"] = settings.top_logprobs
     return body
 
 
@@ -146,6 +157,10 @@ def _read_openai_completions(body: dict[str, Any]) -> RemoteAnswer:
     if not isinstance(text, str):
         raise TypeError("completion text is not text")
     logprobs = choice.get("logprobs") or {}
+    if "content" in logprobs:  # llama-server answers completions in the chat shape
+        entries = logprobs["content"] or []
+        tokens = [(e["token"], _alternatives(e.get("top_logprobs") or [])) for e in entries]
+        return RemoteAnswer(text, tokens, *_openai_usage(body))
     tops = logprobs.get("top_logprobs") or []
     tokens = [
         (token, {k: float(v) for k, v in (top or {}).items()})
@@ -172,18 +187,29 @@ def _openai_usage(body: dict[str, Any]) -> tuple[int | None, int | None]:
     return usage.get("prompt_tokens"), usage.get("completion_tokens")
 
 
-def grade_alternatives(
+def grade_position(
     tokens: Sequence[TokenAlternatives], answer: AnswerFormat, preceding: str = ""
-) -> dict[str, float] | None:
-    """The top alternatives at the last grade position: a digit token right after the prefix.
+) -> int | None:
+    """The index of the last grade position: a digit token right after the answer prefix.
 
-    ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode).
-    None when the output never puts a digit after the prefix.
+    ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode);
+    the first token after a prefix sent in the prompt is the grade position whatever the
+    model chose there, as in-process scoring reads it. None when the output never puts a
+    digit after the prefix.
     """
     text = preceding
     found = None
-    for token, alternatives in tokens:
-        if text.rstrip().endswith(answer.marker) and token.strip().isdigit():
-            found = alternatives
+    for index, (token, _) in enumerate(tokens):
+        sent = index == 0 and bool(preceding)
+        if text.rstrip().endswith(answer.marker) and (sent or token.strip().isdigit()):
+            found = index
         text += token
     return found
+
+
+def grade_alternatives(
+    tokens: Sequence[TokenAlternatives], answer: AnswerFormat, preceding: str = ""
+) -> dict[str, float] | None:
+    """The top alternatives at the grade position (see ``grade_position``), or None."""
+    index = grade_position(tokens, answer, preceding)
+    return None if index is None else tokens[index][1]

@@ -32,12 +32,18 @@ import httpx
 from ._backend import PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
 from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
-from ._payloads import RemoteRequest, build_request, grade_alternatives, read_answer
+from ._payloads import (
+    RemoteAnswer,
+    RemoteRequest,
+    build_request,
+    grade_alternatives,
+    read_answer,
+)
 from ._results import Judgment, ms_since
 from ._secrets import Redactor
-from ._settings import Backend, JudgeSettings, Mode
+from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
-__all__ = ["RemoteBackend"]
+__all__ = ["NoAnswerError", "RemoteBackend"]
 
 _MAX_BACKOFF_S = 30.0
 _MAX_RETRY_AFTER_S = 300.0
@@ -48,7 +54,7 @@ _HINTS = {
 }
 
 
-class _NoAnswer(JudgeBackendError):
+class NoAnswerError(JudgeBackendError):
     """Every attempt timed out, could not connect, or got 429/5xx: the server gave no answer."""
 
 
@@ -93,16 +99,51 @@ class RemoteBackend:
 
         Raises EndpointDownError after ``settings.max_consecutive_failures`` pairs in a row
         got no answer; those pairs have been emitted as errors, the rest are not judged.
+        With ``endpoint="auto"`` the endpoint probe picks the endpoint on the first item.
         """
         if settings.backend is Backend.LLAMA_CPP:
             raise SettingsError(
                 "a remote backend cannot judge with backend='llama_cpp' settings: build the "
                 "backend for these settings with load_backend(settings)"
             )
+        if settings.endpoint is Endpoint.AUTO and items:
+            from ._probe import choose_endpoint  # the probe asks through this backend
+
+            settings = choose_endpoint(settings, items[0].prompt, backend=self).settings
         asyncio.run(self._judge(iter(items), settings, emit, cancel))
+
+    def ask(self, prompt: str, settings: JudgeSettings) -> RemoteAnswer:
+        """One request for one rendered prompt, with the settings' timeout and retries.
+
+        Raises JudgeBackendError (NoAnswerError when the server gave no answer at all),
+        its message and body with the API key masked.
+        """
+
+        async def one() -> RemoteAnswer:
+            async with self._client(settings) as client:
+                request = build_request(settings, prompt, settings.answer_format())
+                return read_answer(settings, await self._post(client, request, settings))
+
+        try:
+            return asyncio.run(one())
+        except JudgeBackendError as exc:
+            masked = type(exc)(
+                self._redactor.text(str(exc)),
+                status_code=exc.status_code,
+                body=None if exc.body is None else self._redactor.text(exc.body),
+            )
+            raise masked from None
 
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own client."""
+
+    def _client(self, settings: JudgeSettings) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=settings.base_url or "",
+            headers=self._headers,
+            timeout=settings.timeout_s,
+            limits=httpx.Limits(max_connections=settings.concurrency),
+        )
 
     async def _judge(
         self,
@@ -111,14 +152,8 @@ class RemoteBackend:
         emit: Callable[[Judgment], None],
         cancel: threading.Event,
     ) -> None:
-        limits = httpx.Limits(max_connections=settings.concurrency)
         unanswered_in_a_row = 0
-        async with httpx.AsyncClient(
-            base_url=settings.base_url or "",
-            headers=self._headers,
-            timeout=settings.timeout_s,
-            limits=limits,
-        ) as client:
+        async with self._client(settings) as client:
 
             async def worker() -> None:
                 nonlocal unanswered_in_a_row
@@ -176,7 +211,7 @@ class RemoteBackend:
             ), False
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
-            return failed, isinstance(exc, _NoAnswer)
+            return failed, isinstance(exc, NoAnswerError)
         preceding = answer_line.prefix if request.answer_prefix_sent else ""
         latency_ms = ms_since(started)
         if settings.mode is Mode.LOGPROBS:
@@ -235,7 +270,7 @@ class RemoteBackend:
                 await asyncio.sleep(
                     retry_after if retry_after is not None else self._backoff(attempt)
                 )
-        raise _NoAnswer(
+        raise NoAnswerError(
             f"{failure} (gave up after {attempts} attempts)",
             status_code=failure.status_code,
             body=failure.body,
