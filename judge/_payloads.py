@@ -10,6 +10,11 @@ reader then finds the grade position. Either way ``top_logprobs`` alternatives p
 servers such as llama-cpp-python's rank the whole vocabulary for every token that reports
 them, so the fewer tokens asked for, the faster.
 
+In logprob mode OpenAI-compatible requests are streamed (``stream: true``, usage asked for
+with ``stream_options``) and the events merged back into one answer (``merge_stream``):
+llama-cpp-python's server computes log-probabilities over every prompt position for an
+answer sent whole, but over the new token only when it streams, 3-4x faster per pair.
+
 Completions answers come in two shapes, both read: OpenAI's (``tokens`` and
 ``top_logprobs`` as token -> logprob maps) and llama.cpp's ``llama-server`` (a ``content``
 list of entries as chat answers have).
@@ -17,6 +22,7 @@ list of entries as chat answers have).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +37,7 @@ __all__ = [
     "build_request",
     "grade_alternatives",
     "grade_position",
+    "merge_stream",
     "read_answer",
 ]
 
@@ -46,6 +53,8 @@ class RemoteRequest:
     body: dict[str, Any]
     answer_prefix_sent: bool = False
     """True when the prompt already ends with the answer prefix (raw-text logprob mode)."""
+    streamed: bool = False
+    """True when the answer comes as server-sent events, to read with ``merge_stream``."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) ->
     else:
         body = _openai_body(settings, text, max_tokens, raw_text, logprobs)
         path = "/completions" if raw_text else "/chat/completions"
-    return RemoteRequest(path, body, answer_prefix_sent=logprobs and raw_text)
+    streamed = bool(body.get("stream"))
+    return RemoteRequest(path, body, answer_prefix_sent=logprobs and raw_text, streamed=streamed)
 
 
 def _openai_body(
@@ -88,6 +98,9 @@ def _openai_body(
         "temperature": settings.temperature,
         "seed": settings.seed,
     }
+    if logprobs:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
     if raw_text:
         body["prompt"] = text
         if logprobs:
@@ -122,6 +135,44 @@ def _ollama_body(
         body["logprobs"] = True
         body["top_logprobs"] = settings.top_logprobs
     return body
+
+
+def merge_stream(text: str) -> dict[str, Any]:
+    """An OpenAI-style answer sent as server-sent events, merged into the body it would
+    have had sent whole: text (or message content) and logprob entries joined in order,
+    usage from the event that carries it. ValueError when an event is not JSON or reports
+    an error."""
+    text_parts: list[str] = []
+    entries: list[Any] = []
+    tokens: list[str] = []
+    tops: list[Any] = []
+    usage = None
+    chat = False
+    for line in text.splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        event = json.loads(line[5:])
+        if not isinstance(event, dict):
+            raise ValueError(f"a stream event is not an object: {line[:200]!r}")
+        if "error" in event:
+            raise ValueError(f"the server reported an error mid-stream: {event['error']!r}")
+        usage = event.get("usage") or usage
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta")
+            chat = chat or delta is not None
+            text_parts.append((delta or {}).get("content") or choice.get("text") or "")
+            logprobs = choice.get("logprobs") or {}
+            entries += logprobs.get("content") or []
+            tokens += logprobs.get("tokens") or []
+            tops += logprobs.get("top_logprobs") or []
+    joined = "".join(text_parts)
+    if chat:
+        choice = {"message": {"content": joined}, "logprobs": {"content": entries}}
+    elif entries:
+        choice = {"text": joined, "logprobs": {"content": entries}}
+    else:
+        choice = {"text": joined, "logprobs": {"tokens": tokens, "top_logprobs": tops}}
+    return {"choices": [choice], "usage": usage}
 
 
 def read_answer(settings: JudgeSettings, body: Any) -> RemoteAnswer:

@@ -37,6 +37,7 @@ from ._payloads import (
     RemoteRequest,
     build_request,
     grade_alternatives,
+    merge_stream,
     read_answer,
 )
 from ._results import Judgment, ms_since
@@ -261,7 +262,7 @@ class RemoteBackend:
                 )
             else:
                 if reply.status < 400:
-                    return _decode(reply)
+                    return _decode(reply, request.streamed)
                 failure = _http_error(reply)
                 if reply.status != 429 and reply.status < 500:
                     raise failure
@@ -301,7 +302,7 @@ async def _send(client: httpx.AsyncClient, request: RemoteRequest, cap: int) -> 
     return _Reply(response.status_code, response.headers, str(response.request.url), text, cut_at)
 
 
-def _decode(reply: _Reply) -> Any:
+def _decode(reply: _Reply, streamed: bool) -> Any:
     if reply.cut_at is not None:
         raise _AnswerCut(
             f"the answer was cut at {reply.cut_at} bytes (max_answer_bytes), the rest dropped "
@@ -311,11 +312,11 @@ def _decode(reply: _Reply) -> Any:
             body=reply.text,
         )
     try:
-        return json.loads(reply.text)
-    except ValueError:
+        return merge_stream(reply.text) if streamed else json.loads(reply.text)
+    except ValueError as exc:
+        what = f"a stream that cannot be read ({exc})" if streamed else "a body that is not JSON"
         raise JudgeBackendError(
-            f"HTTP {reply.status} with a body that is not JSON: is base_url an API "
-            "root rather than a web page?",
+            f"HTTP {reply.status} with {what}: is base_url an API root rather than a web page?",
             status_code=reply.status,
             body=reply.text,
         ) from None

@@ -18,7 +18,7 @@ import pytest
 from judge_fault_server import FaultServer
 from judge_fixtures import make_pair
 
-from judge import EndpointDownError, JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeBackendError, JudgeSettings, run_judge
 from judge._remote import RemoteBackend, _retry_after_s
 
 TEMPLATE = "Grade the product. Answer with SCORE: N\nQuery: {query}\nProduct: {product_name}\n"
@@ -105,9 +105,13 @@ def test_unreachable_server_is_an_error_per_pair():
         backend="openai", model="m", base_url=url, template=TEMPLATE, max_retries=1
     )
     backend = RemoteBackend(backoff_s=0.01)
-    summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], settings, backend=backend)
+    chat = dataclasses.replace(settings, endpoint="chat")
+    summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], chat, backend=backend)
     assert summary.errors == 2
     assert "cannot reach" in results[1].error and "gave up after 2 attempts" in results[1].error
+    # With endpoint auto the probe meets the dead server first: one error, no pair judged.
+    with pytest.raises(JudgeBackendError, match=r"cannot reach .* \(gave up after 2 attempts\)"):
+        judge_all([pair(1, "ok1")], settings, backend=backend)
 
 
 def test_chat_logprobs_give_a_distribution(server):
@@ -162,7 +166,7 @@ def test_cancelled_run_resumes_without_judging_a_pair_twice(server):
 
 _RUNNER = """
 import json, sys
-from judge import EndpointDownError, JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeBackendError, JudgeSettings, run_judge
 settings = JudgeSettings(**json.loads(sys.argv[1]))
 pairs = json.loads(sys.argv[2])
 with open(sys.argv[3], "a") as out:
