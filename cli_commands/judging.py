@@ -80,13 +80,11 @@ def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
 
 def _say_endpoint(choice: judge.EndpointChoice) -> None:
     settings = choice.settings
-    print(
-        f"endpoint {settings.endpoint} ({choice.reason}); "
-        f"max_tokens {settings.max_tokens}, top_logprobs {settings.top_logprobs}"
-        if settings.mode is judge.Mode.LOGPROBS
-        else f"endpoint {settings.endpoint} ({choice.reason})",
-        file=sys.stderr,
-    )
+    asks = ""
+    if settings.mode is judge.Mode.LOGPROBS:
+        tokens = 1 if settings.endpoint is judge.Endpoint.COMPLETIONS else settings.max_tokens
+        asks = f"; {tokens} token{'s' * (tokens > 1)}, top_logprobs {settings.top_logprobs}"
+    print(f"endpoint {settings.endpoint} ({choice.reason}){asks}", file=sys.stderr)
 
 
 def _learned_run(args: argparse.Namespace) -> int:
