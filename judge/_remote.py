@@ -73,6 +73,8 @@ class _Reply:
     text: str
     cut_at: int | None
     """The cap, when the body was longer and the rest was dropped; else None."""
+    ended_early: bool = False
+    """A stream the server closed before its end; ``text`` holds the events that came."""
 
 
 class RemoteBackend:
@@ -123,7 +125,8 @@ class RemoteBackend:
         async def one() -> RemoteAnswer:
             async with self._client(settings) as client:
                 request = build_request(settings, prompt, settings.answer_format())
-                return read_answer(settings, await self._post(client, request, settings))
+                body, _ = await self._post(client, request, settings)
+                return read_answer(settings, body)
 
         try:
             return asyncio.run(one())
@@ -199,7 +202,8 @@ class RemoteBackend:
         answer_line = settings.answer_format()
         request = build_request(settings, item.prompt, answer_line)
         try:
-            answer = read_answer(settings, await self._post(client, request, settings))
+            body, ended_early = await self._post(client, request, settings)
+            answer = read_answer(settings, body)
         except _AnswerCut as exc:
             cut = ParsedGrade(None, "unparsed", str(exc))
             return Judgment.parsed(
@@ -228,6 +232,14 @@ class RemoteBackend:
                     completion_tokens=answer.completion_tokens,
                 )
                 return scored, False
+            if ended_early:
+                cut_short = JudgeBackendError(
+                    "the server ended the streamed answer before the grade (llama-cpp-python's "
+                    "server does when another request waits, unless started with "
+                    "--interrupt_requests false): use --concurrency 1, then resume the run",
+                    raw_output=answer.text,
+                )
+                return Judgment.failed(item.pair_id, cut_short, latency_ms=latency_ms), False
         parsed = parse_grade(preceding + answer.text, answer_line)
         return Judgment.parsed(
             item.pair_id,
@@ -240,8 +252,9 @@ class RemoteBackend:
 
     async def _post(
         self, client: httpx.AsyncClient, request: RemoteRequest, settings: JudgeSettings
-    ) -> Any:
-        """POST with retries; the decoded JSON body, or JudgeBackendError."""
+    ) -> tuple[Any, bool]:
+        """POST with retries; the decoded JSON body and whether a stream ended early, or
+        JudgeBackendError."""
         attempts = settings.max_retries + 1
         for attempt in range(attempts):
             retry_after = None
@@ -262,7 +275,7 @@ class RemoteBackend:
                 )
             else:
                 if reply.status < 400:
-                    return _decode(reply, request.streamed)
+                    return _decode(reply, request.streamed), reply.ended_early
                 failure = _http_error(reply)
                 if reply.status != 429 and reply.status < 500:
                     raise failure
@@ -290,16 +303,26 @@ async def _send(client: httpx.AsyncClient, request: RemoteRequest, cap: int) -> 
     async with client.stream("POST", request.path, json=request.body) as response:
         kept = bytearray()
         cut_at = None
-        async for chunk in response.aiter_bytes():
-            room = cap - len(kept)
-            if len(chunk) > room:
-                kept += chunk[:room]
-                cut_at = cap
-                break
-            kept += chunk
+        ended_early = False
+        try:
+            async for chunk in response.aiter_bytes():
+                room = cap - len(kept)
+                if len(chunk) > room:
+                    kept += chunk[:room]
+                    cut_at = cap
+                    break
+                kept += chunk
+        except httpx.RemoteProtocolError:
+            # llama-cpp-python's server closes a stream at once when another request
+            # waits, after the event it was sending: with one token asked for, that event
+            # holds the whole answer.
+            if not (request.streamed and kept):
+                raise
+            ended_early = True
     # Text the server sent may end in the middle of a character once cut.
     text = kept.decode("utf-8", errors="replace")
-    return _Reply(response.status_code, response.headers, str(response.request.url), text, cut_at)
+    url = str(response.request.url)
+    return _Reply(response.status_code, response.headers, url, text, cut_at, ended_early)
 
 
 def _decode(reply: _Reply, streamed: bool) -> Any:

@@ -16,7 +16,10 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``echo400``: HTTP 400 whose body repeats the request's headers;
 - ``nochat<N>``: chat gets HTTP 400 as vLLM answers for a model with no chat template,
   completions answer N;
-- ``nologprobs<N>``: answer N, never with logprobs.
+- ``nologprobs<N>``: answer N, never with logprobs;
+- ``cut<N>``: answer N as a stream whose first event holds the whole answer, then close the
+  connection mid-body, as llama-cpp-python's server does when another request waits;
+- ``cutearly``: a chat stream closed after its first token, ``SCORE``.
 
 Answers come whole, or as server-sent events when the request says ``stream``; completions
 answers carry OpenAI's legacy logprobs (``tokens``, ``top_logprobs`` maps).
@@ -107,13 +110,18 @@ class FaultServer:
             return 400, {}, b'{"error": {"message": "this model has no chat template"}}'
         if fault.startswith("nologprobs"):
             request = {**request, "logprobs": None}
-        digits = re.fullmatch(r"(?:ok|nochat|nologprobs)(\d)", fault)
+        if fault == "cutearly":
+            first = {"delta": {"content": "SCORE"}, "logprobs": {"content": [_entry("SCORE")]}}
+            return 200, {}, _cut(f"data: {json.dumps({'choices': [first]})}\n\n".encode())
+        digits = re.fullmatch(r"(?:ok|nochat|nologprobs|cut)(\d)", fault)
         grade = int(digits.group(1)) if digits else 1
         content = {"chatty": "I would rather not say.", "echo": f"You sent {echoed}. SCORE: 1"}
         answer = _answer(path, request, content.get(fault, f"SCORE: {grade}"), grade)
         body = _events(answer) if request.get("stream") else json.dumps(answer)
         if fault == "trickle":
             return 200, {}, _trickle(body.encode(), self._stop)
+        if fault.startswith("cut"):
+            return 200, {}, _cut(body.split("\n\n")[0].encode() + b"\n\n")
         return 200, {}, body.encode()
 
 
@@ -126,6 +134,15 @@ def _huge_answer(size: int) -> Body:
     piece = b"x" * (64 << 10)
     count = (size - len(head) - len(tail)) // len(piece)
     return len(head) + count * len(piece) + len(tail), iter([head, *[piece] * count, tail])
+
+
+def _cut(sent: bytes) -> Body:
+    """``sent``, then the connection closes with more bytes promised."""
+    return len(sent) + 100, iter([sent])
+
+
+def _entry(token: str) -> dict[str, Any]:
+    return {"token": token, "logprob": 0.0, "top_logprobs": [{"token": token, "logprob": 0.0}]}
 
 
 def _trickle(body: bytes, stop: threading.Event) -> Body:
@@ -219,9 +236,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(length))
             self.end_headers()
+            written = 0
             for piece in pieces:
                 self.wfile.write(piece)
                 self.wfile.flush()
+                written += len(piece)
+            # A body shorter than promised ends with the connection, as a cut stream does.
+            self.close_connection = written < length
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean

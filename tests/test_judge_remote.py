@@ -338,3 +338,28 @@ def test_an_echoing_server_never_gets_the_key_into_what_the_judge_hands_back(ser
         run_judge([pair(9, "hang")], down, on_result=lambda j: None)
     assert f"no answer from {server.url}/***/v1, so the run stopped" in str(stopped.value)
     assert "sk-echo" not in str(stopped.value)
+
+
+def test_a_stream_the_server_cuts_after_the_grade_still_scores(server):
+    """llama-cpp-python's server closes a stream when another request waits; over
+    completions its first event holds the one token asked for, so the pair is scored."""
+    pairs = [pair(i, f"cut{i % 3}") for i in range(6)]
+    summary, results = judge_all(
+        pairs, remote(server, mode="logprobs", endpoint="completions", timeout_s=5)
+    )
+    assert (summary.judged, summary.errors) == (6, 0)
+    assert [results[i].grade for i in range(6)] == [0, 1, 2, 0, 1, 2]
+    assert all(server.requests[i] == 1 for i in range(6))
+
+
+def test_a_stream_cut_before_the_grade_is_an_error_that_says_what_to_do(server):
+    summary, results = judge_all(
+        [pair(1, "cutearly")], remote(server, mode="logprobs", endpoint="chat", timeout_s=5)
+    )
+    assert summary.errors == 1
+    assert results[1].error == (
+        "the server ended the streamed answer before the grade (llama-cpp-python's server "
+        "does when another request waits, unless started with --interrupt_requests false): "
+        "use --concurrency 1, then resume the run"
+    )
+    assert results[1].raw_output == "SCORE"
