@@ -86,16 +86,18 @@ def choose_endpoint(
             reasons.append(f"{endpoint}: {unfit}")
             continue
         why = f"{endpoint}: the grade digits come back as logprobs"
-        return EndpointChoice(chosen, "; ".join([*reasons, why]))
+        return EndpointChoice(chosen, backend.mask("; ".join([*reasons, why])))
     fix = (
         "use --endpoint auto (or pick the other API) to try both"
         if settings.endpoint is not Endpoint.AUTO
         else "serve a model with a chat template, or use --mode generate"
     )
     raise SettingsError(
-        f"{settings.base_url} cannot score {settings.model!r} by logprobs: "
-        + "; ".join(reasons)
-        + f"; {fix}"
+        backend.mask(
+            f"{settings.base_url} cannot score {settings.model!r} by logprobs: "
+            + "; ".join(reasons)
+            + f"; {fix}"
+        )
     )
 
 

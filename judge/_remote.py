@@ -138,6 +138,10 @@ class RemoteBackend:
             )
             raise masked from None
 
+    def mask(self, text: str) -> str:
+        """``text`` with this backend's API key masked, as everything it hands back."""
+        return self._redactor.text(text)
+
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own client."""
 

@@ -93,3 +93,14 @@ def test_a_run_with_endpoint_auto_judges_every_pair_through_the_probed_endpoint(
 def test_settings_refuse_more_alternatives_than_servers_give():
     with pytest.raises(SettingsError, match="top_logprobs must be at most 20"):
         dataclasses.replace(JudgeSettings(), top_logprobs=21)
+
+
+def test_the_probe_masks_the_api_key_in_what_it_says(server, monkeypatch):
+    """A key pasted into base_url, and a server that echoes the request headers."""
+    key = "sk-probe-7f3a"
+    monkeypatch.setenv("PROBE_KEY", key)
+    keyed = settings(server, base_url=f"{server.url}/{key}", api_key_env="PROBE_KEY")
+    with pytest.raises(SettingsError) as refused:
+        choose_endpoint(keyed, prompt("echo400"))
+    assert key not in str(refused.value)
+    assert f"{server.url}/***" in str(refused.value) and "Bearer ***" in str(refused.value)
