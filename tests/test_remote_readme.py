@@ -19,20 +19,22 @@ REPO = Path(__file__).resolve().parents[1]
 README_URL = "http://127.0.0.1:8000/v1"
 
 
-def readme_judge_commands() -> list[list[str]]:
-    """The `$py cli.py judge --backend openai` lines of the README's Judging section
-    (continuations joined), as arguments after `cli.py`."""
+def readme_judge_commands(section: str = "Judging") -> list[list[str]]:
+    """The `$py cli.py judge --backend ...` lines of a README section (continuations
+    joined, comments dropped), as arguments after `cli.py`."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    text = readme.split("\n## Judging\n")[1].split("\n## ")[0].replace("\\\n", " ")
-    lines = re.findall(r"^\s*\$py cli\.py (judge --backend openai .*)$", text, re.MULTILINE)
-    return [shlex.split(line) for line in lines]
+    text = readme.split(f"\n## {section}\n")[1].split("\n## ")[0].replace("\\\n", " ")
+    lines = re.findall(r"^\s*\$py cli\.py (judge --backend .*)$", text, re.MULTILINE)
+    return [shlex.split(line, comments=True) for line in lines]
 
 
-def test_the_readme_has_the_remote_commands() -> None:
+def test_every_remote_command_of_the_readme_is_one_this_module_runs() -> None:
     commands = readme_judge_commands()
     assert len(commands) == 2
     assert all(README_URL in command for command in commands)
     assert {"--timeout", "--max-tokens", "--retries"} <= set(commands[1])
+    remote = [c for c in readme_judge_commands("Command line") if c[2] != "baseline"]
+    assert remote == commands[:1]
 
 
 @pytest.fixture(scope="module")
