@@ -53,6 +53,7 @@ class _ProgressBar:
     def end(self) -> None:
         if self.shown:
             print(file=sys.stderr)
+            self.shown = False
 
 
 def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
@@ -211,7 +212,6 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
     sub.add_argument(
-        "--timeout",
         "--timeout",
         type=float,
         default=remote.timeout_s,
