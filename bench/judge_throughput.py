@@ -8,6 +8,10 @@
     least 0.9x.
 (c) pairs/s of the remote backend at concurrency 16 against a local server that answers
     after a fixed delay, relative to the ideal 16 / delay. Target: at least 0.8x.
+(e) pairs/s of remote logprob judging through llama-cpp-python's own server on the same
+    model and pairs (endpoint probed as ``cli.py judge`` does it, concurrency 4), against the
+    in-process judge's pairs/s of (a); also how many grades agree. Target: at least 0.5x
+    (the server does the same work plus HTTP).
 (d) the baseline judge (lexical features + logistic regression, no LLM) on a WANDS-sized
     dataset (233k pairs, built as bench/import_scale.py builds its folder): features,
     training with 5-fold cross-fitting by query and judging every pair, in memory, against
@@ -15,7 +19,7 @@
     ``jobs.baseline_run`` does it, reading the pairs and labels from the store and writing
     233k judgments back.
 
-Run: ``.venv/bin/python bench/judge_throughput.py`` (about four minutes on 2 cores).
+Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -39,15 +43,18 @@ import storage  # noqa: E402
 from bench.import_scale import build_folder  # noqa: E402
 from judge import (  # noqa: E402
     JudgeSettings,
+    choose_endpoint,
     cross_fit_baseline,
     default_model_path,
     load_backend,
     load_template,
+    render_prompt,
     run_judge,
 )
 from judge._templates import logprob_prompt  # noqa: E402
 
 LEXICAL_TARGET_S = 30.0
+REMOTE_TARGET = 0.5
 
 
 def timed_run(pairs, settings, **kwargs):
@@ -129,6 +136,7 @@ def main() -> None:
         llama_tps = max(llama_tps, long_batch_tokens_per_s(backend, texts, evaluated))
     prompt_tokens = sum(j.prompt_tokens for j in judged)
     judge_pps = len(judged) / judge_s
+    in_process_grades = {j.pair_id: j.grade for j in judged}
     backend.close()
 
     with llama_server(default_model_path()) as url:
@@ -145,6 +153,11 @@ def main() -> None:
         )
         timed_run(pairs[:1], baseline_settings)  # the server loads lazily
         baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
+        served = JudgeSettings(backend="openai", model="default", base_url=url, timeout_s=600)
+        started = time.perf_counter()
+        choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
+        probe_s = time.perf_counter() - started
+        remote_judged, remote_logprob_s = timed_run(pairs, choice.settings)
     baseline_pps = len(baseline) / baseline_s
     statuses = {
         s: sum(j.parse_status == s for j in baseline)
@@ -168,6 +181,10 @@ def main() -> None:
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
 
+    remote_logprob_pps = len(remote_judged) / remote_logprob_s
+    agree = sum(j.grade == in_process_grades[j.pair_id] for j in remote_judged)
+    scored = sum(j.parse_status == "logprobs" for j in remote_judged)
+
     lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds()
     lexical_pps = lexical_pairs / lexical_s
 
@@ -189,6 +206,15 @@ def main() -> None:
         f"(c) remote backend, concurrency {concurrency}, server delay {args.delay}s: "
         f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
         f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
+    )
+    remote_ratio = remote_logprob_pps / judge_pps
+    print(
+        f"(e) remote logprob judge, llama_cpp.server, endpoint {choice.settings.endpoint} "
+        f"(probe {probe_s:.1f} s: {choice.reason}), concurrency {choice.settings.concurrency}: "
+        f"{remote_logprob_pps:.2f} pairs/s, {scored}/{len(remote_judged)} scored, "
+        f"{agree}/{len(pairs)} grades as in-process | in-process judge of (a) "
+        f"{judge_pps:.2f} pairs/s | ratio {remote_ratio:.2f}x (target >= {REMOTE_TARGET}x: "
+        f"{'ok' if remote_ratio >= REMOTE_TARGET else 'MISSED'})"
     )
     print(
         f"(d) baseline judge (lexical features + logistic regression), {lexical_pairs} pairs, "

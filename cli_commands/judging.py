@@ -53,6 +53,7 @@ class _ProgressBar:
     def end(self) -> None:
         if self.shown:
             print(file=sys.stderr)
+            self.shown = False
 
 
 def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
@@ -71,10 +72,20 @@ def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
         concurrency=args.concurrency,
         endpoint=args.endpoint,
         timeout_s=args.timeout,
+        max_tokens=args.max_tokens,
         max_retries=args.max_retries,
         max_answer_bytes=args.max_answer_bytes,
         max_consecutive_failures=args.max_consecutive_failures,
     )
+
+
+def _say_endpoint(choice: judge.EndpointChoice) -> None:
+    settings = choice.settings
+    asks = ""
+    if settings.mode is judge.Mode.LOGPROBS:
+        tokens = 1 if settings.endpoint is judge.Endpoint.COMPLETIONS else settings.max_tokens
+        asks = f"; {tokens} token{'s' * (tokens > 1)}, top_logprobs {settings.top_logprobs}"
+    print(f"endpoint {settings.endpoint} ({choice.reason}){asks}", file=sys.stderr)
 
 
 def _learned_run(args: argparse.Namespace) -> int:
@@ -97,7 +108,7 @@ def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
         return _learned_run(args)
     bar, runs = _ProgressBar(), []
-    control = jobs.RunControl(on_progress=bar, on_run=runs.append)
+    control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
     try:
         if args.resume is not None:
             outcome = jobs.resume_run(args.db, args.resume, control=control)
@@ -114,6 +125,16 @@ def _judge(args: argparse.Namespace) -> int:
     except judge.EndpointDownError as error:
         # The run holds what was judged; say how to go on from there.
         raise judge.EndpointDownError(f"{error}: python cli.py judge --resume {runs[0]}") from None
+    except KeyboardInterrupt:
+        bar.end()
+        if not runs:
+            raise
+        # The job stored the run as cancelled, with every judgment made before Ctrl-C.
+        print(
+            f"run {runs[0]} cancelled (Ctrl-C): python cli.py judge --resume {runs[0]}",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         bar.end()
     summary = outcome.summary
@@ -170,9 +191,16 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name"
     )
+    remote = _REMOTE_DEFAULTS
     sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
     sub.add_argument("--api-key-env", help="environment variable holding the API key")
-    sub.add_argument("--endpoint", default="chat", choices=[e.value for e in judge.Endpoint])
+    sub.add_argument(
+        "--endpoint",
+        default=remote.endpoint.value,
+        choices=[e.value for e in judge.Endpoint],
+        help="remote API: chat, completions (the raw prompt, as in-process), or auto: a probe "
+        "on the first pair picks one and says why (default auto)",
+    )
     sub.add_argument("--mode", default="logprobs", choices=[m.value for m in judge.Mode])
     sub.add_argument("--ctx", type=int, default=2048, help="context size (tokens)")
     sub.add_argument("--threads", type=int, help="CPU threads (default: llama.cpp's choice)")
@@ -183,7 +211,6 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         help="layers to offload to Metal/CUDA (-1: all); needs a GPU build",
     )
     sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
-    remote = _REMOTE_DEFAULTS
     sub.add_argument(
         "--timeout",
         type=float,
@@ -192,7 +219,16 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         help=f"seconds one remote request may take, retries apart (default {remote.timeout_s:g})",
     )
     sub.add_argument(
+        "--max-tokens",
+        type=int,
+        default=remote.max_tokens,
+        metavar="N",
+        help="tokens a generating model may write (logprob mode over chat: the probe sets "
+        f"it to the tokens the model takes to reach its grade) (default {remote.max_tokens})",
+    )
+    sub.add_argument(
         "--max-retries",
+        "--retries",
         type=int,
         default=remote.max_retries,
         help=f"retries of a request that timed out or got 429/5xx (default {remote.max_retries})",

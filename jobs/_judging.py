@@ -36,7 +36,8 @@ class RunControl:
     `backend` is a judge already loaded (the app shares one llama.cpp model between runs);
     None builds one from the settings. `api_key` is the remote endpoint's key, never stored.
     `on_progress` hears the progress after each pair; setting `cancel` stops the job between
-    pairs (the run ends cancelled); `on_run` is told the run's id (see `RunCallback`).
+    pairs (the run ends cancelled); `on_run` is told the run's id (see `RunCallback`);
+    `on_endpoint` hears which endpoint a new remote run uses and why, before its first pair.
     """
 
     backend: judge.JudgeBackend | None = None
@@ -44,6 +45,7 @@ class RunControl:
     on_progress: ProgressCallback | None = None
     cancel: threading.Event | None = None
     on_run: RunCallback | None = None
+    on_endpoint: Callable[[judge.EndpointChoice], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class JudgeOutcome:
 
     run_id: int
     summary: judge.RunSummary
+    endpoint: judge.EndpointChoice | None = None
+    """For a new remote run: the endpoint the probe picked, and why."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,10 @@ def _judge_into_run(
                 backend=control.backend,
                 api_key=control.api_key,
             )
+        except KeyboardInterrupt:
+            # Ctrl-C is the user stopping the run, not the run failing: it can be resumed.
+            recorder.close(storage.RunStatus.CANCELLED if finish else None, open_run=False)
+            raise
         except BaseException:
             recorder.close(storage.RunStatus.FAILED if finish else None, open_run=False)
             raise
@@ -191,6 +199,15 @@ def judge_dataset(
             f"dataset {dataset!r} has no pairs" + (f" in split {str(split)!r}" if split else "")
         )
     judge.validate_template(settings.template, settings.scale, pairs[0].keys())
+    choice = None
+    if settings.backend is not judge.Backend.LLAMA_CPP:
+        # Probed before the run is recorded, so the run records the endpoint it uses and a
+        # server that cannot score leaves no run behind.
+        prompt = judge.render_prompt(settings.template, pairs[0])
+        choice = judge.choose_endpoint(settings, prompt, api_key=control.api_key)
+        settings = choice.settings
+        if control.on_endpoint is not None:
+            control.on_endpoint(choice)
 
     def create_run(store: storage.Store) -> int:
         provenance = settings.provenance(control.api_key)
@@ -204,7 +221,7 @@ def judge_dataset(
         )
 
     run_id, summary, _ = _judge_into_run(db, create_run, pairs, settings, control, skip=set())
-    return JudgeOutcome(run_id, summary)
+    return JudgeOutcome(run_id, summary, choice)
 
 
 def _default_name(provenance: Mapping[str, Any], split: str | None) -> str:

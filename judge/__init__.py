@@ -45,6 +45,7 @@ from ._exceptions import (
 )
 from ._model import default_model_path, file_sha256
 from ._parsing import parse_grade
+from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
@@ -75,6 +76,7 @@ __all__ = [
     "BaselineSettings",
     "CrossFitted",
     "Endpoint",
+    "EndpointChoice",
     "EndpointDownError",
     "FIELD_FENCES",
     "JudgeBackend",
@@ -94,6 +96,7 @@ __all__ = [
     "answer_format",
     "TrainingDataError",
     "answer_prefix",
+    "choose_endpoint",
     "cross_fit_baseline",
     "default_model_path",
     "field",

@@ -3,18 +3,32 @@
 Four flavours: OpenAI-compatible ``/chat/completions`` and ``/completions``, Ollama
 ``/api/chat`` and ``/api/generate``. The raw-text flavours (completions, generate) send the
 exact prompt; in logprob mode they send it up to the answer prefix and ask for one token with
-its top alternatives. Chat flavours send the prompt as the user message and, in logprob mode,
-ask for top alternatives at every generated token; the reader then finds the grade position.
+its top alternatives, which is what the in-process judge reads. Chat flavours send the prompt
+as the user message and, in logprob mode, ask for ``max_tokens`` tokens (the endpoint probe
+sets it to the tokens the model takes to write its grade) with their top alternatives; the
+reader then finds the grade position. Either way ``top_logprobs`` alternatives per token:
+servers such as llama-cpp-python's rank the whole vocabulary for every token that reports
+them, so the fewer tokens asked for, the faster.
+
+In logprob mode OpenAI-compatible requests are streamed (``stream: true``, usage asked for
+with ``stream_options``) and the events merged back into one answer (``merge_stream``):
+llama-cpp-python's server computes log-probabilities over every prompt position for an
+answer sent whole, but over the new token only when it streams, 3-4x faster per pair.
+
+Completions answers come in two shapes, both read: OpenAI's (``tokens`` and
+``top_logprobs`` as token -> logprob maps) and llama.cpp's ``llama-server`` (a ``content``
+list of entries as chat answers have).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._answers import AnswerFormat
-from ._exceptions import JudgeBackendError
+from ._exceptions import JudgeBackendError, SettingsError
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
 __all__ = [
@@ -22,11 +36,10 @@ __all__ = [
     "RemoteRequest",
     "build_request",
     "grade_alternatives",
+    "grade_position",
+    "merge_stream",
     "read_answer",
 ]
-
-# OpenAI's upper limit for top_logprobs; enough to hold every grade of a 0-9 scale.
-TOP_LOGPROBS = 20
 
 TokenAlternatives = tuple[str, dict[str, float]]
 """A generated token and its top alternatives, token text -> logprob."""
@@ -40,6 +53,8 @@ class RemoteRequest:
     body: dict[str, Any]
     answer_prefix_sent: bool = False
     """True when the prompt already ends with the answer prefix (raw-text logprob mode)."""
+    streamed: bool = False
+    """True when the answer comes as server-sent events, to read with ``merge_stream``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,11 @@ class RemoteAnswer:
 
 def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) -> RemoteRequest:
     """The request that asks the configured remote model to judge one rendered prompt."""
+    if settings.endpoint is Endpoint.AUTO:
+        raise SettingsError(
+            "endpoint 'auto' is resolved by the endpoint probe before a run "
+            "(judge.choose_endpoint): pick chat or completions to build a request"
+        )
     logprobs = settings.mode is Mode.LOGPROBS
     raw_text = settings.endpoint is Endpoint.COMPLETIONS
     text = answer.after(prompt) if logprobs and raw_text else prompt
@@ -65,7 +85,8 @@ def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) ->
     else:
         body = _openai_body(settings, text, max_tokens, raw_text, logprobs)
         path = "/completions" if raw_text else "/chat/completions"
-    return RemoteRequest(path, body, answer_prefix_sent=logprobs and raw_text)
+    streamed = bool(body.get("stream"))
+    return RemoteRequest(path, body, answer_prefix_sent=logprobs and raw_text, streamed=streamed)
 
 
 def _openai_body(
@@ -77,15 +98,18 @@ def _openai_body(
         "temperature": settings.temperature,
         "seed": settings.seed,
     }
+    if logprobs:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
     if raw_text:
         body["prompt"] = text
         if logprobs:
-            body["logprobs"] = TOP_LOGPROBS
+            body["logprobs"] = settings.top_logprobs
     else:
         body["messages"] = [{"role": "user", "content": text}]
         if logprobs:
             body["logprobs"] = True
-            body["top_logprobs"] = TOP_LOGPROBS
+            body["top_logprobs"] = settings.top_logprobs
     return body
 
 
@@ -109,8 +133,46 @@ def _ollama_body(
         body["messages"] = [{"role": "user", "content": text}]
     if logprobs:
         body["logprobs"] = True
-        body["top_logprobs"] = TOP_LOGPROBS
+        body["top_logprobs"] = settings.top_logprobs
     return body
+
+
+def merge_stream(text: str) -> dict[str, Any]:
+    """An OpenAI-style answer sent as server-sent events, merged into the body it would
+    have had sent whole: text (or message content) and logprob entries joined in order,
+    usage from the event that carries it. ValueError when an event is not JSON or reports
+    an error."""
+    text_parts: list[str] = []
+    entries: list[Any] = []
+    tokens: list[str] = []
+    tops: list[Any] = []
+    usage = None
+    chat = False
+    for line in text.splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        event = json.loads(line[5:])
+        if not isinstance(event, dict):
+            raise ValueError(f"a stream event is not an object: {line[:200]!r}")
+        if "error" in event:
+            raise ValueError(f"the server reported an error mid-stream: {event['error']!r}")
+        usage = event.get("usage") or usage
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta")
+            chat = chat or delta is not None
+            text_parts.append((delta or {}).get("content") or choice.get("text") or "")
+            logprobs = choice.get("logprobs") or {}
+            entries += logprobs.get("content") or []
+            tokens += logprobs.get("tokens") or []
+            tops += logprobs.get("top_logprobs") or []
+    joined = "".join(text_parts)
+    if chat:
+        choice = {"message": {"content": joined}, "logprobs": {"content": entries}}
+    elif entries:
+        choice = {"text": joined, "logprobs": {"content": entries}}
+    else:
+        choice = {"text": joined, "logprobs": {"tokens": tokens, "top_logprobs": tops}}
+    return {"choices": [choice], "usage": usage}
 
 
 def read_answer(settings: JudgeSettings, body: Any) -> RemoteAnswer:
@@ -146,6 +208,10 @@ def _read_openai_completions(body: dict[str, Any]) -> RemoteAnswer:
     if not isinstance(text, str):
         raise TypeError("completion text is not text")
     logprobs = choice.get("logprobs") or {}
+    if "content" in logprobs:  # llama-server answers completions in the chat shape
+        entries = logprobs["content"] or []
+        tokens = [(e["token"], _alternatives(e.get("top_logprobs") or [])) for e in entries]
+        return RemoteAnswer(text, tokens, *_openai_usage(body))
     tops = logprobs.get("top_logprobs") or []
     tokens = [
         (token, {k: float(v) for k, v in (top or {}).items()})
@@ -172,18 +238,29 @@ def _openai_usage(body: dict[str, Any]) -> tuple[int | None, int | None]:
     return usage.get("prompt_tokens"), usage.get("completion_tokens")
 
 
-def grade_alternatives(
+def grade_position(
     tokens: Sequence[TokenAlternatives], answer: AnswerFormat, preceding: str = ""
-) -> dict[str, float] | None:
-    """The top alternatives at the last grade position: a digit token right after the prefix.
+) -> int | None:
+    """The index of the last grade position: a digit token right after the answer prefix.
 
-    ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode).
-    None when the output never puts a digit after the prefix.
+    ``preceding`` is text already in the prompt (the answer prefix, in raw-text logprob mode);
+    the first token after a prefix sent in the prompt is the grade position whatever the
+    model chose there, as in-process scoring reads it. None when the output never puts a
+    digit after the prefix.
     """
     text = preceding
     found = None
-    for token, alternatives in tokens:
-        if text.rstrip().endswith(answer.marker) and token.strip().isdigit():
-            found = alternatives
+    for index, (token, _) in enumerate(tokens):
+        sent = index == 0 and bool(preceding)
+        if text.rstrip().endswith(answer.marker) and (sent or token.strip().isdigit()):
+            found = index
         text += token
     return found
+
+
+def grade_alternatives(
+    tokens: Sequence[TokenAlternatives], answer: AnswerFormat, preceding: str = ""
+) -> dict[str, float] | None:
+    """The top alternatives at the grade position (see ``grade_position``), or None."""
+    index = grade_position(tokens, answer, preceding)
+    return None if index is None else tokens[index][1]

@@ -32,12 +32,19 @@ import httpx
 from ._backend import PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
 from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
-from ._payloads import RemoteRequest, build_request, grade_alternatives, read_answer
+from ._payloads import (
+    RemoteAnswer,
+    RemoteRequest,
+    build_request,
+    grade_alternatives,
+    merge_stream,
+    read_answer,
+)
 from ._results import Judgment, ms_since
 from ._secrets import Redactor
-from ._settings import Backend, JudgeSettings, Mode
+from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
-__all__ = ["RemoteBackend"]
+__all__ = ["NoAnswerError", "RemoteBackend"]
 
 _MAX_BACKOFF_S = 30.0
 _MAX_RETRY_AFTER_S = 300.0
@@ -48,7 +55,7 @@ _HINTS = {
 }
 
 
-class _NoAnswer(JudgeBackendError):
+class NoAnswerError(JudgeBackendError):
     """Every attempt timed out, could not connect, or got 429/5xx: the server gave no answer."""
 
 
@@ -66,6 +73,8 @@ class _Reply:
     text: str
     cut_at: int | None
     """The cap, when the body was longer and the rest was dropped; else None."""
+    ended_early: bool = False
+    """A stream the server closed before its end; ``text`` holds the events that came."""
 
 
 class RemoteBackend:
@@ -93,16 +102,56 @@ class RemoteBackend:
 
         Raises EndpointDownError after ``settings.max_consecutive_failures`` pairs in a row
         got no answer; those pairs have been emitted as errors, the rest are not judged.
+        With ``endpoint="auto"`` the endpoint probe picks the endpoint on the first item.
         """
         if settings.backend is Backend.LLAMA_CPP:
             raise SettingsError(
                 "a remote backend cannot judge with backend='llama_cpp' settings: build the "
                 "backend for these settings with load_backend(settings)"
             )
+        if settings.endpoint is Endpoint.AUTO and items:
+            from ._probe import choose_endpoint  # the probe asks through this backend
+
+            settings = choose_endpoint(settings, items[0].prompt, backend=self).settings
         asyncio.run(self._judge(iter(items), settings, emit, cancel))
+
+    def ask(self, prompt: str, settings: JudgeSettings) -> RemoteAnswer:
+        """One request for one rendered prompt, with the settings' timeout and retries.
+
+        Raises JudgeBackendError (NoAnswerError when the server gave no answer at all),
+        its message and body with the API key masked.
+        """
+
+        async def one() -> RemoteAnswer:
+            async with self._client(settings) as client:
+                request = build_request(settings, prompt, settings.answer_format())
+                body, _ = await self._post(client, request, settings)
+                return read_answer(settings, body)
+
+        try:
+            return asyncio.run(one())
+        except JudgeBackendError as exc:
+            masked = type(exc)(
+                self._redactor.text(str(exc)),
+                status_code=exc.status_code,
+                body=None if exc.body is None else self._redactor.text(exc.body),
+            )
+            raise masked from None
+
+    def mask(self, text: str) -> str:
+        """``text`` with this backend's API key masked, as everything it hands back."""
+        return self._redactor.text(text)
 
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own client."""
+
+    def _client(self, settings: JudgeSettings) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=settings.base_url or "",
+            headers=self._headers,
+            timeout=settings.timeout_s,
+            limits=httpx.Limits(max_connections=settings.concurrency),
+        )
 
     async def _judge(
         self,
@@ -111,14 +160,8 @@ class RemoteBackend:
         emit: Callable[[Judgment], None],
         cancel: threading.Event,
     ) -> None:
-        limits = httpx.Limits(max_connections=settings.concurrency)
         unanswered_in_a_row = 0
-        async with httpx.AsyncClient(
-            base_url=settings.base_url or "",
-            headers=self._headers,
-            timeout=settings.timeout_s,
-            limits=limits,
-        ) as client:
+        async with self._client(settings) as client:
 
             async def worker() -> None:
                 nonlocal unanswered_in_a_row
@@ -163,7 +206,8 @@ class RemoteBackend:
         answer_line = settings.answer_format()
         request = build_request(settings, item.prompt, answer_line)
         try:
-            answer = read_answer(settings, await self._post(client, request, settings))
+            body, ended_early = await self._post(client, request, settings)
+            answer = read_answer(settings, body)
         except _AnswerCut as exc:
             cut = ParsedGrade(None, "unparsed", str(exc))
             return Judgment.parsed(
@@ -176,7 +220,7 @@ class RemoteBackend:
             ), False
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
-            return failed, isinstance(exc, _NoAnswer)
+            return failed, isinstance(exc, NoAnswerError)
         preceding = answer_line.prefix if request.answer_prefix_sent else ""
         latency_ms = ms_since(started)
         if settings.mode is Mode.LOGPROBS:
@@ -192,6 +236,14 @@ class RemoteBackend:
                     completion_tokens=answer.completion_tokens,
                 )
                 return scored, False
+            if ended_early:
+                cut_short = JudgeBackendError(
+                    "the server ended the streamed answer before the grade (llama-cpp-python's "
+                    "server does when another request waits, unless started with "
+                    "--interrupt_requests false): use --concurrency 1, then resume the run",
+                    raw_output=answer.text,
+                )
+                return Judgment.failed(item.pair_id, cut_short, latency_ms=latency_ms), False
         parsed = parse_grade(preceding + answer.text, answer_line)
         return Judgment.parsed(
             item.pair_id,
@@ -204,8 +256,9 @@ class RemoteBackend:
 
     async def _post(
         self, client: httpx.AsyncClient, request: RemoteRequest, settings: JudgeSettings
-    ) -> Any:
-        """POST with retries; the decoded JSON body, or JudgeBackendError."""
+    ) -> tuple[Any, bool]:
+        """POST with retries; the decoded JSON body and whether a stream ended early, or
+        JudgeBackendError."""
         attempts = settings.max_retries + 1
         for attempt in range(attempts):
             retry_after = None
@@ -226,7 +279,7 @@ class RemoteBackend:
                 )
             else:
                 if reply.status < 400:
-                    return _decode(reply)
+                    return _decode(reply, request.streamed), reply.ended_early
                 failure = _http_error(reply)
                 if reply.status != 429 and reply.status < 500:
                     raise failure
@@ -235,7 +288,7 @@ class RemoteBackend:
                 await asyncio.sleep(
                     retry_after if retry_after is not None else self._backoff(attempt)
                 )
-        raise _NoAnswer(
+        raise NoAnswerError(
             f"{failure} (gave up after {attempts} attempts)",
             status_code=failure.status_code,
             body=failure.body,
@@ -254,19 +307,29 @@ async def _send(client: httpx.AsyncClient, request: RemoteRequest, cap: int) -> 
     async with client.stream("POST", request.path, json=request.body) as response:
         kept = bytearray()
         cut_at = None
-        async for chunk in response.aiter_bytes():
-            room = cap - len(kept)
-            if len(chunk) > room:
-                kept += chunk[:room]
-                cut_at = cap
-                break
-            kept += chunk
+        ended_early = False
+        try:
+            async for chunk in response.aiter_bytes():
+                room = cap - len(kept)
+                if len(chunk) > room:
+                    kept += chunk[:room]
+                    cut_at = cap
+                    break
+                kept += chunk
+        except httpx.RemoteProtocolError:
+            # llama-cpp-python's server closes a stream at once when another request
+            # waits, after the event it was sending: with one token asked for, that event
+            # holds the whole answer.
+            if not (request.streamed and kept):
+                raise
+            ended_early = True
     # Text the server sent may end in the middle of a character once cut.
     text = kept.decode("utf-8", errors="replace")
-    return _Reply(response.status_code, response.headers, str(response.request.url), text, cut_at)
+    url = str(response.request.url)
+    return _Reply(response.status_code, response.headers, url, text, cut_at, ended_early)
 
 
-def _decode(reply: _Reply) -> Any:
+def _decode(reply: _Reply, streamed: bool) -> Any:
     if reply.cut_at is not None:
         raise _AnswerCut(
             f"the answer was cut at {reply.cut_at} bytes (max_answer_bytes), the rest dropped "
@@ -276,11 +339,11 @@ def _decode(reply: _Reply) -> Any:
             body=reply.text,
         )
     try:
-        return json.loads(reply.text)
-    except ValueError:
+        return merge_stream(reply.text) if streamed else json.loads(reply.text)
+    except ValueError as exc:
+        what = f"a stream that cannot be read ({exc})" if streamed else "a body that is not JSON"
         raise JudgeBackendError(
-            f"HTTP {reply.status} with a body that is not JSON: is base_url an API "
-            "root rather than a web page?",
+            f"HTTP {reply.status} with {what}: is base_url an API root rather than a web page?",
             status_code=reply.status,
             body=reply.text,
         ) from None

@@ -18,7 +18,7 @@ from ._model import default_model_path, file_sha256
 from ._secrets import Redactor
 from ._templates import DEFAULT_TEMPLATE, load_template, template_sha256
 
-__all__ = ["Backend", "Endpoint", "JudgeSettings", "Mode"]
+__all__ = ["MAX_TOP_LOGPROBS", "Backend", "Endpoint", "JudgeSettings", "Mode"]
 
 
 class Backend(StrEnum):
@@ -37,15 +37,20 @@ class Mode(StrEnum):
 
 
 class Endpoint(StrEnum):
-    """Remote API flavour: chat messages, or the raw prompt text.
+    """Remote API flavour: chat messages, or the raw prompt text, or AUTO: the endpoint
+    probe picks one before the run (see ``_probe``) and the run records its pick.
 
     For Ollama, COMPLETIONS means ``/api/generate`` with ``raw`` on, so the model reads the
     exact prompt text as the in-process judge does.
     """
 
+    AUTO = "auto"
     CHAT = "chat"
     COMPLETIONS = "completions"
 
+
+MAX_TOP_LOGPROBS = 20
+"""OpenAI's upper limit for top_logprobs (vLLM's default too); enough for a 0-9 scale."""
 
 _DEFAULT_BASE_URLS = {
     Backend.OPENAI: "https://api.openai.com/v1",
@@ -60,6 +65,7 @@ _LEAST = {
     "n_ctx": 1,
     "concurrency": 1,
     "max_tokens": 1,
+    "top_logprobs": 1,
     "max_retries": 0,
     "max_answer_bytes": 1,
     "max_consecutive_failures": 1,
@@ -99,9 +105,14 @@ class JudgeSettings:
     """A remote run stops after this many pairs in a row got no answer (timeouts, refused
     connections, 429/5xx after every retry); it can be resumed once the server is back."""
     max_tokens: int = 256
+    """Tokens a remote or generating model may write. In logprob mode over chat, the probe
+    sets it to the tokens the model takes to reach its grade; over completions it is 1."""
+    top_logprobs: int = MAX_TOP_LOGPROBS
+    """Alternatives a remote server returns per token in logprob mode; the probe lowers it
+    to the fewest that hold the grade tokens (see ``_probe``)."""
     temperature: float = 0.0
     seed: int = 0
-    endpoint: Endpoint = Endpoint.CHAT
+    endpoint: Endpoint = Endpoint.AUTO
 
     def __post_init__(self) -> None:
         for name, kind in (("backend", Backend), ("mode", Mode), ("endpoint", Endpoint)):
@@ -124,6 +135,11 @@ class JudgeSettings:
         for name, least in _LEAST.items():
             if getattr(self, name) < least:
                 raise SettingsError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        if self.top_logprobs > MAX_TOP_LOGPROBS:
+            raise SettingsError(
+                f"top_logprobs must be at most {MAX_TOP_LOGPROBS} (OpenAI's limit), "
+                f"got {self.top_logprobs}"
+            )
         if not (0 < self.timeout_s < math.inf):
             raise SettingsError(
                 f"timeout_s must be a number of seconds above 0, got {self.timeout_s}"

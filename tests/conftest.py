@@ -4,6 +4,7 @@ and the judged store the app's tests open."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,18 @@ def assert_label_cache_is_a_rebuild(db: Path) -> int:
         con.execute("ROLLBACK")
     assert cached.equals(rebuilt)
     return len(cached)
+
+
+@pytest.fixture(scope="session")
+def llama_server_url() -> Iterator[str]:
+    """llama-cpp-python's own server on the bundled model, one per test session (tests of
+    the remote backend share it); its API root, ``http://127.0.0.1:PORT/v1``."""
+    from judge_fixtures import llama_server
+
+    import judge
+
+    with llama_server(judge.default_model_path()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

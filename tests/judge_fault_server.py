@@ -13,7 +13,16 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``huge``: a valid answer 8 MiB long, written in 64 KiB pieces as the client reads;
 - ``trickle``: a valid answer sent one byte every 50 ms (several seconds in all);
 - ``echo``: answer 1, in a text that repeats the request's headers;
-- ``echo400``: HTTP 400 whose body repeats the request's headers.
+- ``echo400``: HTTP 400 whose body repeats the request's headers;
+- ``nochat<N>``: chat gets HTTP 400 as vLLM answers for a model with no chat template,
+  completions answer N;
+- ``nologprobs<N>``: answer N, never with logprobs;
+- ``cut<N>``: answer N as a stream whose first event holds the whole answer, then close the
+  connection mid-body, as llama-cpp-python's server does when another request waits;
+- ``cutearly``: a chat stream closed after its first token, ``SCORE``.
+
+Answers come whole, or as server-sent events when the request says ``stream``; completions
+answers carry OpenAI's legacy logprobs (``tokens``, ``top_logprobs`` maps).
 
 A prompt with no ``pair=<id> fault=<kind>`` acts out ``default_fault`` (counted as pair 0),
 or gets HTTP 400 when there is none; tests that judge stored pairs set it.
@@ -97,11 +106,22 @@ class FaultServer:
             return 400, {}, f'{{"error": "bad request", "you sent": {echoed}}}'.encode()
         if fault == "huge":
             return 200, {}, _huge_answer(self.HUGE_BYTES)
-        grade = int(fault[2:]) if fault.startswith("ok") else 1
+        if fault.startswith("nochat") and path.endswith("/chat/completions"):
+            return 400, {}, b'{"error": {"message": "this model has no chat template"}}'
+        if fault.startswith("nologprobs"):
+            request = {**request, "logprobs": None}
+        if fault == "cutearly":
+            first = {"delta": {"content": "SCORE"}, "logprobs": {"content": [_entry("SCORE")]}}
+            return 200, {}, _cut(f"data: {json.dumps({'choices': [first]})}\n\n".encode())
+        digits = re.fullmatch(r"(?:ok|nochat|nologprobs|cut)(\d)", fault)
+        grade = int(digits.group(1)) if digits else 1
         content = {"chatty": "I would rather not say.", "echo": f"You sent {echoed}. SCORE: 1"}
-        body = json.dumps(_answer(path, request, content.get(fault, f"SCORE: {grade}"), grade))
+        answer = _answer(path, request, content.get(fault, f"SCORE: {grade}"), grade)
+        body = _events(answer) if request.get("stream") else json.dumps(answer)
         if fault == "trickle":
             return 200, {}, _trickle(body.encode(), self._stop)
+        if fault.startswith("cut"):
+            return 200, {}, _cut(body.split("\n\n")[0].encode() + b"\n\n")
         return 200, {}, body.encode()
 
 
@@ -116,6 +136,15 @@ def _huge_answer(size: int) -> Body:
     return len(head) + count * len(piece) + len(tail), iter([head, *[piece] * count, tail])
 
 
+def _cut(sent: bytes) -> Body:
+    """``sent``, then the connection closes with more bytes promised."""
+    return len(sent) + 100, iter([sent])
+
+
+def _entry(token: str) -> dict[str, Any]:
+    return {"token": token, "logprob": 0.0, "top_logprobs": [{"token": token, "logprob": 0.0}]}
+
+
 def _trickle(body: bytes, stop: threading.Event) -> Body:
     def pieces() -> Iterator[bytes]:
         for byte in body:
@@ -126,6 +155,20 @@ def _trickle(body: bytes, stop: threading.Event) -> Body:
     return len(body), pieces()
 
 
+def _events(answer: dict[str, Any]) -> str:
+    """An answer as a server streams it: the choice as a delta, then usage, then [DONE]."""
+    choice = dict(answer["choices"][0])
+    if "message" in choice:
+        choice["delta"] = choice.pop("message")
+    events = [{"choices": [choice]}, {"choices": [], "usage": answer["usage"]}]
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+
+
+def _top(grade: int) -> dict[str, float]:
+    """Grade N gets 0.7, the others share the rest, as a server's top_logprobs would say."""
+    return {str(g): math.log(0.7 if g == grade else 0.1) for g in range(4)}
+
+
 def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dict[str, Any]:
     if path.startswith("/api/"):
         return {
@@ -133,13 +176,20 @@ def _answer(path: str, request: dict[str, Any], content: str, grade: int) -> dic
             "prompt_eval_count": 50,
             "eval_count": 4,
         }
+    if path.endswith("/completions") and not path.endswith("/chat/completions"):
+        # The prompt ends with the answer prefix in logprob mode: the grade is the one token.
+        logprobs = request.get("logprobs")
+        text = str(grade) if logprobs else content
+        choice: dict[str, Any] = {"text": text}
+        if logprobs:
+            choice["logprobs"] = {"tokens": [text], "top_logprobs": [_top(grade)]}
+        return {"choices": [choice], "usage": {"prompt_tokens": 50, "completion_tokens": 1}}
     body: dict[str, Any] = {
         "choices": [{"message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 50, "completion_tokens": 4},
     }
     if request.get("logprobs"):
-        # Grade N gets 0.7, the others share the rest, as a server's top_logprobs would say.
-        top = [{"token": str(g), "logprob": math.log(0.7 if g == grade else 0.1)} for g in range(4)]
+        top = [{"token": t, "logprob": lp} for t, lp in _top(grade).items()]
         body["choices"][0]["logprobs"] = {
             "content": [
                 {"token": "SCORE", "logprob": 0.0, "top_logprobs": []},
@@ -186,9 +236,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(length))
             self.end_headers()
+            written = 0
             for piece in pieces:
                 self.wfile.write(piece)
                 self.wfile.flush()
+                written += len(piece)
+            # A body shorter than promised ends with the connection, as a cut stream does.
+            self.close_connection = written < length
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean

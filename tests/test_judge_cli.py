@@ -4,6 +4,10 @@ in the store unless pairs were judged (then it can be resumed)."""
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,8 @@ from judge_fault_server import FaultServer
 
 import cli
 import storage
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def judge_cli(db: Path, *args: str) -> int:
@@ -107,3 +113,59 @@ def test_max_answer_bytes_caps_what_is_stored(sample_db: Path, capsys) -> None:
     for record in storage.run_judgments(sample_db, 1).values():
         assert (record["parse_status"], len(record["raw_output"])) == ("unparsed", 1000)
         assert record["error"].startswith("the answer was cut at 1000 bytes (max_answer_bytes)")
+
+
+def test_endpoint_auto_probes_and_the_run_records_the_endpoint_it_used(
+    sample_db: Path, capsys
+) -> None:
+    with FaultServer(default_fault="nochat2") as server:
+        args = [*remote_args(server, "--limit", "3")]
+        args[args.index("generate")] = "logprobs"
+        assert judge_cli(sample_db, *args) == 0
+    err = capsys.readouterr().err
+    assert "endpoint completions (chat: the server refused it (HTTP 400 from " in err
+    assert err.count("completions: the grade digits come back as logprobs); 1 token") == 1
+    run = storage.get_run(sample_db, 1)
+    assert (run.params["endpoint"], run.params["top_logprobs"]) == ("completions", 6)
+    judged = storage.run_judgments(sample_db, 1)
+    assert {(j["grade"], j["parse_status"]) for j in judged.values()} == {(2, "logprobs")}
+
+
+def test_chat_on_a_server_without_a_chat_template_is_one_line_and_no_run(
+    sample_db: Path, capsys
+) -> None:
+    with FaultServer(default_fault="nochat1") as server:
+        args = remote_args(server, "--mode", "logprobs", "--endpoint", "chat", "--limit", "3")
+        assert judge_cli(sample_db, *args) == 2
+    line = error_line(capsys)
+    assert line.startswith(f"error: {server.url} cannot score 'm' by logprobs: chat: the server")
+    assert line.endswith("use --endpoint auto (or pick the other API) to try both")
+    assert storage.list_runs(sample_db).empty
+
+
+def test_ctrl_c_stores_the_run_as_cancelled_and_it_resumes(sample_db: Path, capsys) -> None:
+    with FaultServer(default_fault="slow", slow_s=0.3) as server:
+        command = [sys.executable, str(REPO / "cli.py"), "--db", str(sample_db), "judge"]
+        command += remote_args(server, "--limit", "20")
+        judging = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        try:
+            while sum(server.requests.values()) < 3:  # pairs judged, so the run is recorded
+                time.sleep(0.05)
+            judging.send_signal(signal.SIGINT)
+            _, err = judging.communicate(timeout=60)
+        finally:
+            if judging.poll() is None:
+                judging.kill()
+        assert judging.returncode == 130
+        assert "run 1 cancelled (Ctrl-C): python cli.py judge --resume 1" in err
+        assert "Traceback" not in err
+        run = storage.get_run(sample_db, 1)
+        assert run.status == "cancelled"
+        kept = len(storage.run_judgments(sample_db, 1))
+        assert 2 <= kept < 20
+
+        assert judge_cli(sample_db, "--resume", "1") == 0
+    assert f"run 1 finished: {20 - kept} judged, {kept} already done, 0 errors" in (
+        capsys.readouterr().out
+    )
+    assert storage.get_run(sample_db, 1).status == "done"

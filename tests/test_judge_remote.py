@@ -18,7 +18,7 @@ import pytest
 from judge_fault_server import FaultServer
 from judge_fixtures import make_pair
 
-from judge import EndpointDownError, JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeBackendError, JudgeSettings, run_judge
 from judge._remote import RemoteBackend, _retry_after_s
 
 TEMPLATE = "Grade the product. Answer with SCORE: N\nQuery: {query}\nProduct: {product_name}\n"
@@ -105,9 +105,13 @@ def test_unreachable_server_is_an_error_per_pair():
         backend="openai", model="m", base_url=url, template=TEMPLATE, max_retries=1
     )
     backend = RemoteBackend(backoff_s=0.01)
-    summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], settings, backend=backend)
+    chat = dataclasses.replace(settings, endpoint="chat")
+    summary, results = judge_all([pair(1, "ok1"), pair(2, "ok1")], chat, backend=backend)
     assert summary.errors == 2
     assert "cannot reach" in results[1].error and "gave up after 2 attempts" in results[1].error
+    # With endpoint auto the probe meets the dead server first: one error, no pair judged.
+    with pytest.raises(JudgeBackendError, match=r"cannot reach .* \(gave up after 2 attempts\)"):
+        judge_all([pair(1, "ok1")], settings, backend=backend)
 
 
 def test_chat_logprobs_give_a_distribution(server):
@@ -162,7 +166,7 @@ def test_cancelled_run_resumes_without_judging_a_pair_twice(server):
 
 _RUNNER = """
 import json, sys
-from judge import EndpointDownError, JudgeSettings, run_judge
+from judge import EndpointDownError, JudgeBackendError, JudgeSettings, run_judge
 settings = JudgeSettings(**json.loads(sys.argv[1]))
 pairs = json.loads(sys.argv[2])
 with open(sys.argv[3], "a") as out:
@@ -334,3 +338,28 @@ def test_an_echoing_server_never_gets_the_key_into_what_the_judge_hands_back(ser
         run_judge([pair(9, "hang")], down, on_result=lambda j: None)
     assert f"no answer from {server.url}/***/v1, so the run stopped" in str(stopped.value)
     assert "sk-echo" not in str(stopped.value)
+
+
+def test_a_stream_the_server_cuts_after_the_grade_still_scores(server):
+    """llama-cpp-python's server closes a stream when another request waits; over
+    completions its first event holds the one token asked for, so the pair is scored."""
+    pairs = [pair(i, f"cut{i % 3}") for i in range(6)]
+    summary, results = judge_all(
+        pairs, remote(server, mode="logprobs", endpoint="completions", timeout_s=5)
+    )
+    assert (summary.judged, summary.errors) == (6, 0)
+    assert [results[i].grade for i in range(6)] == [0, 1, 2, 0, 1, 2]
+    assert all(server.requests[i] == 1 for i in range(6))
+
+
+def test_a_stream_cut_before_the_grade_is_an_error_that_says_what_to_do(server):
+    summary, results = judge_all(
+        [pair(1, "cutearly")], remote(server, mode="logprobs", endpoint="chat", timeout_s=5)
+    )
+    assert summary.errors == 1
+    assert results[1].error == (
+        "the server ended the streamed answer before the grade (llama-cpp-python's server "
+        "does when another request waits, unless started with --interrupt_requests false): "
+        "use --concurrency 1, then resume the run"
+    )
+    assert results[1].raw_output == "SCORE"

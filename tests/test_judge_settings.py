@@ -91,6 +91,7 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
         "max_answer_bytes",
         "max_consecutive_failures",
         "max_tokens",
+        "top_logprobs",
         "temperature",
         "seed",
         "endpoint",

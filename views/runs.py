@@ -108,8 +108,42 @@ def _backend_settings() -> tuple[dict, str | None]:
     api_key = c3.text_input(
         "API key (this session only, never stored)", type="password", key="api-key"
     )
-    endpoint = c4.selectbox("API", [e.value for e in judge.Endpoint], key="run-endpoint")
-    concurrency = c5.number_input("Concurrent requests", 1, 64, 4, key="run-concurrency")
+    endpoint = c4.selectbox(
+        "API",
+        [e.value for e in judge.Endpoint],
+        key="run-endpoint",
+        help="auto: a probe on the first pair picks chat or completions and says why "
+        "(completions sends the raw prompt, as the in-process judge reads it)",
+    )
+    defaults = judge.JudgeSettings()
+    concurrency = c5.number_input(
+        "Concurrent requests", 1, 64, defaults.concurrency, key="run-concurrency"
+    )
+    c6, c7, c8 = st.columns(3)
+    timeout = c6.number_input(
+        "Timeout per request (s)",
+        1.0,
+        3600.0,
+        defaults.timeout_s,
+        key="run-timeout",
+        help="one attempt, from sending the request to the last byte of the answer",
+    )
+    max_tokens = c7.number_input(
+        "Max tokens",
+        1,
+        32768,
+        defaults.max_tokens,
+        key="run-max-tokens",
+        help="what a generating model may write; in logprob mode the probe sets it",
+    )
+    retries = c8.number_input(
+        "Retries",
+        0,
+        20,
+        defaults.max_retries,
+        key="run-retries",
+        help="after a timeout, a refused connection, HTTP 429 or 5xx, with backoff",
+    )
     return {
         "backend": backend,
         "mode": mode,
@@ -117,6 +151,9 @@ def _backend_settings() -> tuple[dict, str | None]:
         "base_url": base_url or None,
         "endpoint": endpoint,
         "concurrency": concurrency,
+        "timeout_s": timeout,
+        "max_tokens": max_tokens,
+        "max_retries": retries,
     }, api_key or None
 
 
@@ -274,11 +311,15 @@ def _report_progress(job: BackgroundRun) -> None:
     else:
         s = job.outcome.summary
         verb = "cancelled" if s.cancelled else "finished"
+        probed = job.outcome.endpoint  # a remote run's probed endpoint, and why
+        endpoint = (
+            "" if probed is None else f" Endpoint {probed.settings.endpoint}: {probed.reason}."
+        )
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
                 f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
-                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s."
+                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}"
             )
         )
 

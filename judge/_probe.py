@@ -1,0 +1,144 @@
+"""The endpoint probe: which remote endpoint a run uses, and why, found before the run.
+
+Logprob scoring needs the alternatives of the token right after the answer prefix, and a
+server may fail that in three ways: it refuses the endpoint (vLLM answers HTTP 400 to chat
+for a model with no chat template), it returns no logprobs, or the model does not write the
+answer line there (llama-cpp-python's server renders chat in a llama-2 template when the GGUF
+has none, and a base model then echoes ``[INST]``). So, in logprob mode, the probe sends the
+first pair's prompt to each candidate endpoint, as the run would but with room to look:
+
+- chat: up to ``PROBE_TOKENS`` tokens with ``MAX_TOP_LOGPROBS`` alternatives each; it passes
+  when a grade digit follows the answer prefix, and the run then asks for exactly the tokens
+  the model took to reach it (one generated token after the prefix, no more);
+- completions: the prompt up to the answer prefix, one token; it passes when the grade
+  digits are among that token's alternatives.
+
+The candidates are chat then completions for ``endpoint="auto"`` (chat first, since a judge
+fine-tuned on chat records reads its chat template), the named one otherwise. The first that
+passes is used, with ``top_logprobs`` lowered to the fewest alternatives that held every
+grade on the probe pair, plus one per grade of room. None passing is a SettingsError that
+gives each candidate's reason. A server that gives no answer at all (it is down, or slower
+than ``timeout_s``) stops the probe at once with that error.
+
+In generate mode nothing is sent: the model's text is parsed whatever the endpoint, and
+``auto`` means chat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ._exceptions import JudgeBackendError, SettingsError
+from ._payloads import grade_position
+from ._remote import NoAnswerError, RemoteBackend
+from ._settings import MAX_TOP_LOGPROBS, Backend, Endpoint, JudgeSettings, Mode
+
+__all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint"]
+
+PROBE_TOKENS = 8
+"""Tokens a chat answer may take to reach its grade: the answer line asked for (``SCORE: 2``,
+``**SCORE:** 2``) is a few tokens in every tokenizer we know."""
+
+
+@dataclass(frozen=True)
+class EndpointChoice:
+    """The settings a run uses (endpoint, max_tokens and top_logprobs resolved) and why."""
+
+    settings: JudgeSettings
+    reason: str
+
+
+class _Unfit(Exception):
+    """The candidate endpoint cannot score this run; the message says why."""
+
+
+def choose_endpoint(
+    settings: JudgeSettings,
+    prompt: str,
+    *,
+    api_key: str | None = None,
+    backend: RemoteBackend | None = None,
+) -> EndpointChoice:
+    """Probe the remote endpoint with one rendered prompt (see the module docstring).
+
+    Raises SettingsError when no candidate endpoint can score, JudgeBackendError when the
+    server gives no answer.
+    """
+    if settings.backend is Backend.LLAMA_CPP:
+        raise SettingsError("the endpoint probe is for remote backends; llama_cpp has none")
+    if settings.mode is Mode.GENERATE:
+        if settings.endpoint is not Endpoint.AUTO:
+            return EndpointChoice(settings, f"{settings.endpoint}, as chosen")
+        chat = dataclasses.replace(settings, endpoint=Endpoint.CHAT)
+        return EndpointChoice(chat, "chat: generation reads the answer text on any endpoint")
+    backend = backend or RemoteBackend(api_key=settings.api_key(api_key))
+    candidates = (
+        [Endpoint.CHAT, Endpoint.COMPLETIONS]
+        if settings.endpoint is Endpoint.AUTO
+        else [settings.endpoint]
+    )
+    reasons = []
+    for endpoint in candidates:
+        try:
+            chosen = _try(backend, dataclasses.replace(settings, endpoint=endpoint), prompt)
+        except _Unfit as unfit:
+            reasons.append(f"{endpoint}: {unfit}")
+            continue
+        why = f"{endpoint}: the grade digits come back as logprobs"
+        return EndpointChoice(chosen, backend.mask("; ".join([*reasons, why])))
+    fix = (
+        "use --endpoint auto (or pick the other API) to try both"
+        if settings.endpoint is not Endpoint.AUTO
+        else "serve a model with a chat template, or use --mode generate"
+    )
+    raise SettingsError(
+        backend.mask(
+            f"{settings.base_url} cannot score {settings.model!r} by logprobs: "
+            + "; ".join(reasons)
+            + f"; {fix}"
+        )
+    )
+
+
+def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeSettings:
+    """The run's settings on this endpoint, or _Unfit with the reason."""
+    answer_line = settings.answer_format()
+    chat = settings.endpoint is Endpoint.CHAT
+    look = dataclasses.replace(
+        settings,
+        max_tokens=min(settings.max_tokens, PROBE_TOKENS) if chat else 1,
+        top_logprobs=MAX_TOP_LOGPROBS,
+    )
+    try:
+        answer = backend.ask(prompt, look)
+    except NoAnswerError:
+        raise
+    except JudgeBackendError as error:
+        raise _Unfit(f"the server refused it ({error})") from None
+    if not answer.tokens:
+        raise _Unfit("the server returns no logprobs")
+    preceding = "" if chat else answer_line.prefix
+    index = grade_position(answer.tokens, answer_line, preceding)
+    if index is None:
+        raise _Unfit(
+            f"the model did not write {answer_line.prefix}N within {look.max_tokens} tokens "
+            f"(it wrote {answer.text[:60]!r}), so the server's chat template does not suit "
+            "it (llama-cpp-python's server uses a llama-2 template for a GGUF without one)"
+        )
+    ranked = sorted(answer.tokens[index][1].items(), key=lambda kv: -kv[1])
+    ranks = {int(t.strip()): r for r, (t, lp) in enumerate(ranked, 1) if _grade(t, settings)}
+    if not ranks:
+        raise _Unfit(f"no grade of {answer_line.describe()} is among the alternatives")
+    scale = settings.scale.grades
+    covering = max(ranks.values()) if len(ranks) == len(scale) else MAX_TOP_LOGPROBS
+    return dataclasses.replace(
+        settings,
+        max_tokens=index + 1 if chat else settings.max_tokens,
+        top_logprobs=min(MAX_TOP_LOGPROBS, covering + len(scale)),
+    )
+
+
+def _grade(token: str, settings: JudgeSettings) -> bool:
+    text = token.strip()
+    return text.isascii() and text.isdigit() and int(text) in settings.scale.grades
