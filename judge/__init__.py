@@ -61,6 +61,7 @@ from ._pairwise import (
     validate_pairwise_template,
 )
 from ._parsing import parse_grade
+from ._plan import ComparisonPlan, plan_comparisons
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
@@ -133,6 +134,7 @@ __all__ = [
     "validate_template",
     # pairwise judging
     "PAIRWISE_MARKER",
+    "ComparisonPlan",
     "PairwiseJudgment",
     "Winner",
     "comparison_fields",
@@ -141,6 +143,7 @@ __all__ = [
     "pairwise_answers",
     "pairwise_prompt",
     "parse_choice",
+    "plan_comparisons",
     "run_pairwise",
     "validate_pairwise_template",
 ]

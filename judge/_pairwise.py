@@ -198,8 +198,8 @@ def debiased_preference(p_first_ab: float, p_first_ba: float) -> float:
     1 - P(b wins when shown first). A judge that always prefers whatever it sees first
     (p_first 1 in both orders) gets 0.5, no preference; the preferences of a and b sum to 1.
 
-    >>> debiased_preference(0.9, 0.3)  # (0.9 + 0.7) / 2
-    0.8
+    >>> debiased_preference(0.75, 0.25)  # (0.75 + 0.75) / 2
+    0.75
     """
     return (p_first_ab + 1.0 - p_first_ba) / 2.0
 
