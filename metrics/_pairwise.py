@@ -15,8 +15,9 @@ has the columns
   expected grade), for the score-comparison consistency.
 
 The judge's verdict on a comparison is a when ``preference`` > 0.5, b when < 0.5, a tie at
-0.5 (within 1e-9, so that 0.9 and 1 - 0.9 from two orders cancel out as they should). Definitions (JudgeLM, Zhu et al. 2023, for the swap measures; the Gemma 3
-Prometheus-format report for score-comparison consistency):
+0.5 (within 1e-9, so that 0.9 and 1 - 0.9 from two orders cancel out as they should).
+Definitions (JudgeLM, Zhu et al. 2023, for the swap measures; the Gemma 3 Prometheus-format
+report for score-comparison consistency):
 
 - accuracy: over comparisons the humans graded differently, the share where the verdict
   names the higher-graded product (a tied verdict counts one half);
