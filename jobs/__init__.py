@@ -1,6 +1,7 @@
 """Operations that span rooms: judge stored pairs and record the results; train the baseline
 judge or a stacking head on the labels and record its grades; report on runs and on the
-progress of runs that another process is judging; score ranking runs under qrels from the
+progress of runs that another process is judging; pairwise runs (two products of a query
+compared in both orders) and their report; score ranking runs under qrels from the
 labels or a judge and compare the leaderboards (ranking impact); export training data in the
 judge's own prompt and answer line, and check it.
 
@@ -26,6 +27,18 @@ from ._judging import (
     rejudge_pairs,
     resume_run,
     settings_for_run,
+)
+from ._pairwise import (
+    FIGURE_LABELS,
+    PairwiseCard,
+    PairwiseOutcome,
+    PairwiseReport,
+    judge_pairwise,
+    pairwise_card,
+    pairwise_report,
+    pairwise_settings,
+    resume_pairwise,
+    with_preferences,
 )
 from ._progress import (
     RATE_WINDOW_S,
@@ -113,4 +126,15 @@ __all__ = [
     "validate_training",
     "stack_run",
     "why_not_stackable",
+    # pairwise runs
+    "FIGURE_LABELS",
+    "PairwiseCard",
+    "PairwiseOutcome",
+    "PairwiseReport",
+    "judge_pairwise",
+    "pairwise_card",
+    "pairwise_report",
+    "pairwise_settings",
+    "resume_pairwise",
+    "with_preferences",
 ]

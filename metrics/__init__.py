@@ -71,6 +71,7 @@ from ._leaderboard import (
 )
 from ._pairwise import (
     PAIRWISE_COLUMNS,
+    TIE_TOLERANCE,
     bradley_terry,
     order_agreement,
     pairwise_figures,
@@ -146,6 +147,7 @@ __all__ = [
     "tune_thresholds",
     # pairwise judges
     "PAIRWISE_COLUMNS",
+    "TIE_TOLERANCE",
     "bradley_terry",
     "order_agreement",
     "pairwise_figures",

@@ -54,6 +54,7 @@ from ._ranking import weighted_means
 
 __all__ = [
     "PAIRWISE_COLUMNS",
+    "TIE_TOLERANCE",
     "bradley_terry",
     "order_agreement",
     "pairwise_figures",
@@ -70,13 +71,13 @@ PAIRWISE_COLUMNS = (
     "grade_a",
     "grade_b",
 )
-_TIE_TOLERANCE = 1e-9
+TIE_TOLERANCE = 1e-9
 _PRODUCT = {("ab", "first"): 1, ("ab", "second"): -1, ("ba", "first"): -1, ("ba", "second"): 1}
 
 
 def _verdict(preference: NDArray[np.float64]) -> NDArray[np.float64]:
     """+1 for a, -1 for b, 0 for a tie, NaN without a preference."""
-    return np.where(np.abs(preference - 0.5) <= _TIE_TOLERANCE, 0.0, np.sign(preference - 0.5))
+    return np.where(np.abs(preference - 0.5) <= TIE_TOLERANCE, 0.0, np.sign(preference - 0.5))
 
 
 def order_agreement(
