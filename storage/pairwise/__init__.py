@@ -23,6 +23,7 @@ from ._runs import (
     judged_orders,
     list_pairwise_runs,
     pairwise_comparisons,
+    pairwise_version,
     record_pairwise_judgments,
     reopen_pairwise_run,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "judged_orders",
     "list_pairwise_runs",
     "pairwise_comparisons",
+    "pairwise_version",
     "preference_history",
     "record_pairwise_judgments",
     "record_preference",

@@ -260,3 +260,21 @@ def pairwise_comparisons(db: Db, run_id: int) -> pd.DataFrame:
     current human grades, and the reviewers' current preference ('a', 'b', 'tie' or NULL)."""
     with connect(db) as con:
         return con.execute(_COMPARISONS, {"run": run_id}).df()
+
+
+def pairwise_version(db: Db, run_id: int) -> tuple[Any, ...]:
+    """A value that changes whenever `run_id`'s verdicts, any preference or any label
+    changes: the key that keeps a cached pairwise report fresh."""
+    with connect(db) as con:
+        return tuple(
+            con.execute(
+                """
+                SELECT (SELECT count(*) FROM pairwise_judgments WHERE run_id = $run),
+                       (SELECT max(created_at) FROM pairwise_judgments WHERE run_id = $run),
+                       (SELECT max(event_id) FROM preference_events),
+                       (SELECT max(event_id) FROM label_events),
+                       (SELECT status FROM pairwise_runs WHERE run_id = $run)
+                """,
+                {"run": run_id},
+            ).fetchall()[0]
+        )
