@@ -232,12 +232,16 @@ def _p_first(p_first: Any, winner: Any) -> float:
 
 def with_preferences(comparisons: pd.DataFrame) -> pd.DataFrame:
     """The store's comparisons with the judge's debiased ``preference`` (P(a better than
-    b), NaN when an order has no answer), ``verdict`` ('a', 'b' or 'tie') and
-    ``swap_consistent`` (both orders name the same product or both a tie)."""
+    b), NaN when an order has no answer), ``swap_gap`` (|P(a wins shown first) - P(a wins
+    shown second)|), ``verdict`` ('a', 'b' or 'tie') and ``swap_consistent`` (both orders
+    name the same product or both a tie)."""
     frame = comparisons.copy()
     ab = [_p_first(p, w) for p, w in zip(frame.p_first_ab, frame.winner_ab)]
     ba = [_p_first(p, w) for p, w in zip(frame.p_first_ba, frame.winner_ba)]
     frame["preference"] = [judge.debiased_preference(x, y) for x, y in zip(ab, ba)]
+    # How far apart the two orders are on a: P(a wins shown first) against P(a wins shown
+    # second), 0 for a judge that ignores the position.
+    frame["swap_gap"] = [abs(x - (1.0 - y)) for x, y in zip(ab, ba)]
     frame["verdict"] = [_verdict(p) for p in frame.preference]
     agreement = metrics.order_agreement(frame.winner_ab, frame.winner_ba)
     frame["swap_consistent"] = np.where(agreement.answered, agreement.consistent, None)
@@ -305,9 +309,8 @@ def pairwise_report(
     cycles = metrics.preference_cycles(
         frame.query_id.astype(str), frame.pair_a, frame.pair_b, frame.preference
     )
-    gap = (frame.p_first_ab.astype(float) - (1.0 - frame.p_first_ba.astype(float))).abs()
-    disagree = frame[frame.swap_consistent.eq(False)].assign(gap=gap)
-    worst = disagree.sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
+    disagree = frame[frame.swap_consistent.eq(False)]
+    worst = disagree.sort_values("swap_gap", ascending=False, kind="stable").reset_index(drop=True)
     return PairwiseReport(run, figures, frame, cycles, vs, worst)
 
 

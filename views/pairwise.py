@@ -182,6 +182,7 @@ def _comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "A shown first": frame["winner_ab"],
             "B shown first": frame["winner_ba"],
             "P(A better)": frame["preference"].round(3),
+            "swap gap": frame["swap_gap"].round(3),
             "grades": [f"{_grade(a)} / {_grade(b)}" for a, b in zip(frame.grade_a, frame.grade_b)],
         }
     )
