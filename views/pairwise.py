@@ -163,6 +163,11 @@ st.caption(
     f"{common.plural(len(report.comparisons), 'comparison')}, each in both orders; 95% "
     "intervals from a bootstrap over queries."
 )
+shown = report.figures.set_index("metric")
+headline = ("accuracy", "swap_consistency", "bias_difference", "bt_tau")
+for column, metric in zip(st.columns(len(headline)), headline):
+    value = shown.loc[metric, "value"] if metric in shown.index else float("nan")
+    column.metric(jobs.FIGURE_LABELS[metric], "n/a" if pd.isna(value) else f"{value:.3f}")
 st.dataframe(
     report.figures[["label", "value", "low", "high", "n"]],
     hide_index=True,
