@@ -51,7 +51,7 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
         see(page, "Comparison ")
         a, b = (int(x) for x in page.url.split("pw_cmp=")[1].split("&")[0].split("-"))
         assert not comparisons[(comparisons.pair_a == a) & (comparisons.pair_b == b)].empty
-        see(page, "A shown first")
+        see(page, "Debiased P(A better than B)")
         click(page, "pw-pref-a")
         see(page, "Reviewers' preference: A is better")
         assert storage.current_preference(db, a, b) == a
