@@ -61,11 +61,11 @@ def test_both_orders_sum_to_one_repeat_exactly_and_equal_cold_scores(backend, co
     # Each order scored from an empty KV cache equals the same order after a shared prefix.
     cold = {}
     for a, b in comparisons:
-        for first, second in ((a, b), (b, a)):
+        for shown_first, shown_second in ((a, b), (b, a)):
             backend.llm.n_tokens = 0
             # Skipping the other order leaves this one alone, judged from an empty cache.
-            other = {(second["pair_id"], first["pair_id"])}
-            _, one = compare([(first, second)], SETTINGS, backend, skip=other)
+            other = {(shown_second["pair_id"], shown_first["pair_id"])}
+            _, one = compare([(shown_first, shown_second)], SETTINGS, backend, skip=other)
             cold.update(one)
     assert without_latency(cold) == without_latency(first)
 
