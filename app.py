@@ -29,6 +29,7 @@ PAGES = (  # file in views/, title, Material icon
     ("review", "Review queue", "rate_review"),
     ("runs", "Runs", "play_circle"),
     ("rankers", "Rankers", "leaderboard"),
+    ("pairwise", "Pairwise", "compare_arrows"),
     ("data", "Data", "database"),
     ("export", "Export", "download"),
 )

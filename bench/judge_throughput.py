@@ -8,16 +8,21 @@
     least 0.9x.
 (c) pairs/s of the remote backend at concurrency 16 against a local server that answers
     after a fixed delay, relative to the ideal 16 / delay. Target: at least 0.8x.
-(e) pairs/s of remote logprob judging through llama-cpp-python's own server on the same
-    model and pairs (endpoint probed as ``cli.py judge`` does it, concurrency 4), against the
-    in-process judge's pairs/s of (a); also how many grades agree. Target: at least 0.5x
-    (the server does the same work plus HTTP).
 (d) the baseline judge (lexical features + logistic regression, no LLM) on a WANDS-sized
     dataset (233k pairs, built as bench/import_scale.py builds its folder): features,
     training with 5-fold cross-fitting by query and judging every pair, in memory, against
     the in-process judge's pairs/s of (a). Target: under 30 s. Also timed end to end as
     ``jobs.baseline_run`` does it, reading the pairs and labels from the store and writing
     233k judgments back.
+(e) pairs/s of remote logprob judging through llama-cpp-python's own server on the same
+    model and pairs (endpoint probed as ``cli.py judge`` does it, concurrency 4), against the
+    in-process judge's pairs/s of (a); also how many grades agree. Target: at least 0.5x
+    (the server does the same work plus HTTP).
+(f) pairwise comparisons/s (each judged in both orders) of the in-process logprob judge
+    (P(A), P(B), P(tie) from one forward pass per order) against the same comparisons
+    generated and parsed one at a time, the judgement-ai way (reasoning, then the answer
+    line ``[RESULT] A|B|tie``, same model, same template). Target: at least 5x.
+    ``--only-pairwise`` runs (f) alone.
 
 Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
 """
@@ -43,13 +48,16 @@ import storage  # noqa: E402
 from bench.import_scale import build_folder  # noqa: E402
 from judge import (  # noqa: E402
     JudgeSettings,
+    Mode,
     choose_endpoint,
     cross_fit_baseline,
     default_model_path,
+    list_pairwise_templates,
     load_backend,
     load_template,
     render_prompt,
     run_judge,
+    run_pairwise,
 )
 from judge._templates import logprob_prompt  # noqa: E402
 
@@ -104,6 +112,44 @@ def lexical_judge_seconds() -> tuple[int, float, float]:
     return len(pairs), in_memory, end_to_end
 
 
+def pairwise_throughput(n_logprob: int, n_generate: int, max_tokens: int) -> str:
+    """(f): comparisons/s in logprob mode against generate-and-parse, on the same model and
+    template, comparisons of products of the same query from the WANDS sample."""
+    by_query: dict[str, list[dict]] = {}
+    for pair in sample_pairs():
+        by_query.setdefault(pair["query_id"], []).append(pair)
+    comparisons = [
+        (ps[i], ps[j]) for ps in by_query.values() for i in range(len(ps)) for j in (i + 1,)
+        if j < len(ps)
+    ][:n_logprob]  # fmt: skip
+    settings = JudgeSettings(n_threads=2, n_ctx=2048, template=list_pairwise_templates()[0].text)
+    backend = load_backend(settings)
+    run_pairwise(comparisons[:1], settings, on_result=lambda v: None, backend=backend)  # warm
+    backend.llm.n_tokens = 0
+    verdicts: list = []
+    started = time.perf_counter()
+    run_pairwise(comparisons, settings, on_result=verdicts.append, backend=backend)
+    logprob_cps = len(comparisons) / (time.perf_counter() - started)
+    generate = JudgeSettings(
+        n_threads=2, n_ctx=2048, template=settings.template, mode=Mode.GENERATE,
+        max_tokens=max_tokens,
+    )  # fmt: skip
+    generated: list = []
+    started = time.perf_counter()
+    for comparison in comparisons[:n_generate]:  # one by one: no batching, no shared prefix
+        backend.llm.n_tokens = 0
+        run_pairwise([comparison], generate, on_result=generated.append, backend=backend)
+    generate_cps = n_generate / (time.perf_counter() - started)
+    backend.close()
+    parsed = {s: sum(v.parse_status == s for v in generated) for s in ("strict", "fallback")}
+    return (
+        f"(f) pairwise, both orders: in-process logprob {len(comparisons)} comparisons "
+        f"{logprob_cps:.3f}/s | generate-and-parse one by one (reasoning up to {max_tokens} "
+        f"tokens, then [RESULT]), {n_generate} comparisons {generate_cps:.3f}/s, parsed "
+        f"{parsed} | ratio {logprob_cps / generate_cps:.1f}x (target >= 5x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-pairs", type=int, default=8)
@@ -115,7 +161,16 @@ def main() -> None:
     )
     parser.add_argument("--delay", type=float, default=0.25, help="fixed server delay for (c)")
     parser.add_argument("--turns", type=int, default=2, help="turns of (a) and (b), best kept")
+    parser.add_argument("--pairwise-comparisons", type=int, default=12, help="for (f)")
+    parser.add_argument("--pairwise-generated", type=int, default=3, help="for (f)")
+    parser.add_argument("--only-pairwise", action="store_true", help="run (f) alone")
     args = parser.parse_args()
+    pairwise = pairwise_throughput(
+        args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
+    )
+    if args.only_pairwise:
+        print(pairwise)
+        return
 
     pairs = sample_pairs()
     settings = JudgeSettings(n_threads=2, n_ctx=2048)
@@ -225,6 +280,7 @@ def main() -> None:
         f"{lexical_pps / judge_pps:,.0f}x; end to end with the store (read pairs and labels, "
         f"write the judgments) {lexical_run_s:.1f} s"
     )
+    print(pairwise)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import judge
 import storage
 from judge import JudgeError
 
+from . import pairwise
 from ._common import dataset_of, subcommand
 
 # The remote limits' defaults, shown in --help; JudgeSettings owns them.
@@ -56,8 +57,10 @@ class _ProgressBar:
             self.shown = False
 
 
-def _settings(args: argparse.Namespace) -> judge.JudgeSettings:
-    template, scale = _template_text(args)
+def _settings(args: argparse.Namespace, template: str | None = None) -> judge.JudgeSettings:
+    """The judge settings the options say; `template` replaces the template they name (a
+    pairwise run's)."""
+    template, scale = _template_text(args) if template is None else (template, (0, 1, 2))
     return judge.JudgeSettings(
         backend=args.backend,
         model=args.model,
@@ -107,6 +110,14 @@ def _learned_run(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
         return _learned_run(args)
+    if args.pairwise:
+        pairwise_bar = _ProgressBar()
+        try:
+            compared = pairwise.judge_pairwise(args, _settings, pairwise_bar)
+        finally:
+            pairwise_bar.end()
+        pairwise.print_outcome(compared)
+        return 0
     bar, runs = _ProgressBar(), []
     control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
     try:
@@ -165,6 +176,7 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     sub.add_argument("--split", type=storage.Split, choices=list(storage.Split))
+    pairwise.add_pairwise_flags(sub)
     sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
     sub.add_argument("--name", help="a name for the run")
     sub.add_argument(

@@ -8,7 +8,9 @@ from typing import Any
 
 import jobs
 import metrics
+import storage
 
+from . import pairwise
 from ._common import print_json, subcommand
 
 
@@ -98,6 +100,8 @@ def _print_agreement(agreement: metrics.RaterAgreement | None) -> None:
 
 
 def _metrics(args: argparse.Namespace) -> int:
+    if storage.is_pairwise_run(args.db, args.run):
+        return pairwise.print_pairwise_metrics(args)
     if args.vs is not None:
         comparison = jobs.compare_runs(
             args.db, args.vs, args.run, n_boot=args.n_boot, seed=args.seed
@@ -170,7 +174,13 @@ def add_metrics(commands: argparse._SubParsersAction) -> None:
         _metrics,
     )
     sub.add_argument("run", type=int, help="run id (see the Runs page or `stats`)")
-    sub.add_argument("--vs", type=int, metavar="RUN", help="compare with this earlier run")
+    sub.add_argument(
+        "--vs",
+        type=int,
+        metavar="RUN",
+        help="compare with this earlier run (for a pairwise run: the graded run whose "
+        "expected grades the score-comparison consistency is measured against)",
+    )
     sub.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws")
     sub.add_argument("--seed", type=int, default=0)
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -1,6 +1,7 @@
 """Operations that span rooms: judge stored pairs and record the results; train the baseline
 judge or a stacking head on the labels and record its grades; report on runs and on the
-progress of runs that another process is judging; score ranking runs under qrels from the
+progress of runs that another process is judging; pairwise runs (two products of a query
+compared in both orders) and their report; score ranking runs under qrels from the
 labels or a judge and compare the leaderboards (ranking impact); export training data in the
 judge's own prompt and answer line, and check it.
 
@@ -29,6 +30,18 @@ from ._judging import (
     settings_for_run,
 )
 from ._leaderboards import Leaderboard, RankingAgreement, compare_leaderboards, leaderboard
+from ._pairwise import (
+    FIGURE_LABELS,
+    PairwiseCard,
+    PairwiseOutcome,
+    PairwiseReport,
+    judge_pairwise,
+    pairwise_card,
+    pairwise_report,
+    pairwise_settings,
+    resume_pairwise,
+    with_preferences,
+)
 from ._progress import (
     RATE_WINDOW_S,
     STALLED_AFTER_S,
@@ -102,4 +115,15 @@ __all__ = [
     "validate_training",
     "stack_run",
     "why_not_stackable",
+    # pairwise runs
+    "FIGURE_LABELS",
+    "PairwiseCard",
+    "PairwiseOutcome",
+    "PairwiseReport",
+    "judge_pairwise",
+    "pairwise_card",
+    "pairwise_report",
+    "pairwise_settings",
+    "resume_pairwise",
+    "with_preferences",
 ]

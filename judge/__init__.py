@@ -12,6 +12,9 @@ The baseline judge is no LLM: lexical features and a logistic regression trained
 labels, cross-fitted by query so that no pair is graded by a model that learned from it
 (``cross_fit_baseline``); with a run's probabilities as ``extra`` columns
 (``run_features``) the same model is a learned head over that run.
+
+Pairwise judging (``run_pairwise``) asks which of two products better matches a query, in
+both orders, from the next-token distribution over ``[RESULT] A|B|tie`` or by generation.
 """
 
 from ._answers import (
@@ -44,7 +47,21 @@ from ._exceptions import (
     TrainingDataError,
 )
 from ._model import default_model_path, file_sha256
+from ._pairwise import (
+    PAIRWISE_MARKER,
+    PairwiseJudgment,
+    Winner,
+    comparison_fields,
+    debiased_preference,
+    list_pairwise_templates,
+    pairwise_answers,
+    pairwise_prompt,
+    parse_choice,
+    run_pairwise,
+    validate_pairwise_template,
+)
 from ._parsing import parse_grade
+from ._plan import ComparisonPlan, plan_comparisons
 from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
@@ -118,4 +135,18 @@ __all__ = [
     "template_sha256",
     "save_baseline",
     "validate_template",
+    # pairwise judging
+    "PAIRWISE_MARKER",
+    "ComparisonPlan",
+    "PairwiseJudgment",
+    "Winner",
+    "comparison_fields",
+    "debiased_preference",
+    "list_pairwise_templates",
+    "pairwise_answers",
+    "pairwise_prompt",
+    "parse_choice",
+    "plan_comparisons",
+    "run_pairwise",
+    "validate_pairwise_template",
 ]

@@ -43,7 +43,7 @@ from ._parsing import distribution_from_logits, parse_grade
 from ._results import Judgment, ms_since
 from ._settings import Backend, JudgeSettings, Mode
 
-__all__ = ["LlamaBackend"]
+__all__ = ["LlamaBackend", "reasoning_room"]
 
 # llama.cpp computes batches of fewer than 8 tokens by other kernel paths, whose results
 # differ (by up to 0.9 in a logit on the default model, AVX2 and AVX-512 builds alike) from
@@ -106,9 +106,9 @@ class LlamaBackend:
         cancel: threading.Event,
     ) -> None:
         """Judge items one at a time in the given order, so neighbours share the KV cache."""
-        self._check_settings(settings)
+        self.check_settings(settings)
         answer = settings.answer_format()
-        with self._lock:
+        with self.hold():
             if settings.mode is Mode.LOGPROBS:
                 grade_ids = self.grade_token_ids(answer)
                 judge_one: Callable[[PromptItem], Judgment] = functools.partial(
@@ -139,7 +139,7 @@ class LlamaBackend:
                     judgment = Judgment.failed(item.pair_id, failure, latency_ms=ms_since(started))
                 emit(judgment)
 
-    def _check_settings(self, settings: JudgeSettings) -> None:
+    def check_settings(self, settings: JudgeSettings) -> None:
         """Refuse settings this model was not loaded with: the run's recorded provenance
         would claim a context size, offload or seed the judgments were not made with."""
         local = settings.backend is Backend.LLAMA_CPP
@@ -171,15 +171,24 @@ class LlamaBackend:
         Raises when the tokenizer merges the prefix's trailing space with the digit (as
         " 2") or splits a digit, since then no single token stands for a grade.
         """
-        head = self._tokenize("\n" + answer.prefix, bos=False)
+        return self.answer_token_ids(answer.prefix, [str(g) for g in answer.scale])
+
+    def answer_token_ids(self, head: str, answers: Sequence[str]) -> list[int]:
+        """The token id of each answer right after ``head`` on a line of its own: grade
+        digits after ``SCORE: ``, or `` A`` / `` B`` / `` tie`` after ``[RESULT]``.
+
+        Raises when the tokenizer merges the end of ``head`` with an answer or splits an
+        answer, since then no single token stands for it.
+        """
+        start = self._tokenize("\n" + head, bos=False)
         ids = []
-        for line in answer.answers:
-            full = self._tokenize("\n" + line, bos=False)
-            if full[: len(head)] != head or len(full) != len(head) + 1:
+        for answer in answers:
+            full = self._tokenize("\n" + head + answer, bos=False)
+            if full[: len(start)] != start or len(full) != len(start) + 1:
                 pieces = [self.llm.detokenize([t]).decode("utf-8", "replace") for t in full]
                 raise JudgeBackendError(
-                    f"this model's tokenizer splits '{line}' as {pieces}, so the "
-                    "grade is not one token after the answer prefix: use mode='generate' "
+                    f"this model's tokenizer splits '{head}{answer}' as {pieces}, so the "
+                    "answer is not one token after the answer prefix: use mode='generate' "
                     "for this model"
                 )
             ids.append(full[-1])
@@ -242,17 +251,18 @@ class LlamaBackend:
 
     @staticmethod
     def _grammar(answer: AnswerFormat, settings: JudgeSettings) -> LlamaGrammar:
-        # Under a grammar the model may spell even the answer line with one token per
-        # character, so room is counted in characters: the answer line, a separator, and
-        # reasoning in what is left (ASCII only, so never more tokens than characters).
-        answer_chars = len(answer.prefix) + 1
-        if settings.max_tokens < answer_chars:
-            raise JudgeBackendError(
-                f"max_tokens={settings.max_tokens} may not leave room for the answer "
-                f"'{answer.prefix}N': raise it to at least {answer_chars}"
-            )
-        budget = settings.max_tokens - answer_chars - 1
+        budget = reasoning_room(f"{answer.prefix}N", len(answer.prefix) + 1, settings.max_tokens)
         return LlamaGrammar.from_string(answer_grammar(answer, budget))
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """The model for one run alone: a run holds it from its first prompt to its last."""
+        with self._lock:
+            yield
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        """The tokens of a prompt as the model reads it (with the BOS token)."""
+        return self._tokenize(text, bos=True)
 
     def _tokenize(self, text: str, *, bos: bool) -> list[int]:
         # special=True so a template may carry the model's chat markup, as create_completion
@@ -267,6 +277,22 @@ class LlamaBackend:
                 f"pair {item.pair_id} needs {n_tokens} tokens (prompt and answer) but n_ctx "
                 f"is {n_ctx}: raise n_ctx or shorten the template or the product description"
             )
+
+
+def reasoning_room(answer_line: str, answer_chars: int, max_tokens: int) -> int:
+    """How many characters of reasoning a grammar may allow before an answer line of at most
+    ``answer_chars`` characters, within ``max_tokens``.
+
+    Under a grammar the model may spell even the answer line with one token per character,
+    so room is counted in characters: the answer line, a separator, and reasoning in what is
+    left (ASCII only, so never more tokens than characters).
+    """
+    if max_tokens < answer_chars:
+        raise JudgeBackendError(
+            f"max_tokens={max_tokens} may not leave room for the answer "
+            f"'{answer_line}': raise it to at least {answer_chars}"
+        )
+    return max_tokens - answer_chars - 1
 
 
 # llama.cpp writes its log through one process-wide callback. llama-cpp-python's own callback

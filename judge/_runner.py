@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from ._backend import JudgeBackend, PromptItem
 from ._exceptions import JudgeError
@@ -13,7 +13,7 @@ from ._results import Judgment, Progress, RunSummary
 from ._settings import Backend, JudgeSettings
 from ._templates import placeholders, render_prompt, validate_template
 
-__all__ = ["load_backend", "run_judge"]
+__all__ = ["Tally", "load_backend", "run_judge"]
 
 
 def load_backend(settings: JudgeSettings, api_key: str | None = None) -> JudgeBackend:
@@ -74,7 +74,7 @@ def run_judge(
     items = [PromptItem(p["pair_id"], render_prompt(settings.template, p)) for p in todo]
 
     cancel = cancel or threading.Event()
-    tally = _Tally(len(items), on_result, on_progress)
+    tally: Tally[Judgment] = Tally(len(items), on_result, on_progress)
     if items:
         own_backend = backend is None
         backend = backend or load_backend(settings, api_key=api_key)
@@ -96,13 +96,22 @@ def run_judge(
     )
 
 
-class _Tally:
-    """Counts judgments as they arrive and turns the counts into Progress."""
+class _Outcome(Protocol):
+    @property
+    def parse_status(self) -> str: ...
+
+
+_O = TypeVar("_O", bound=_Outcome)
+
+
+class Tally(Generic[_O]):
+    """Counts judgments (grades, or pairwise verdicts) as they arrive and turns the counts
+    into Progress."""
 
     def __init__(
         self,
         total: int,
-        on_result: Callable[[Judgment], None],
+        on_result: Callable[[_O], None],
         on_progress: Callable[[Progress], None] | None,
     ) -> None:
         self.total = total
@@ -114,7 +123,7 @@ class _Tally:
     def elapsed_s(self) -> float:
         return time.perf_counter() - self._started
 
-    def emit(self, judgment: Judgment) -> None:
+    def emit(self, judgment: _O) -> None:
         self._on_result(judgment)
         self.done += 1
         self.errors += judgment.parse_status == "error"

@@ -39,6 +39,12 @@ R@k and Judged@k as trec_eval defines them, `bootstrap_means` their query-bootst
 intervals, and `leaderboard_agreement` Kendall's tau and tau-AP between the leaderboards of
 two qrels, the pairs of systems that flip and whether the winner changes.
 
+Pairwise runs (two products of a query, judged in both orders): `pairwise_figures` gives
+accuracy against the human order, tie rate, swap consistency, bias toward the first and the
+second position, score-comparison consistency with a pointwise run, 3-cycles per query and
+Bradley-Terry's order against the grades (Kendall's tau), each with a query-bootstrap
+interval; `preference_cycles` lists the cycles, strongest first.
+
 Two runs on the same pairs: keep the pairs both judged, build ``per_query_confusions`` for
 each from the same query ids and pass both to `paired_bootstrap`. Bad input raises
 `MetricsInputError` (a `ValueError`) with a message that says how to fix it. Undefined values
@@ -63,6 +69,14 @@ from ._leaderboard import (
     leaderboard_agreement,
     paired_mean_differences,
     tau_ap,
+)
+from ._pairwise import (
+    PAIRWISE_COLUMNS,
+    TIE_TOLERANCE,
+    bradley_terry,
+    order_agreement,
+    pairwise_figures,
+    preference_cycles,
 )
 from ._ranking import (
     NO_DOCUMENT,
@@ -136,4 +150,11 @@ __all__ = [
     "summarize",
     "transition_table",
     "tune_thresholds",
+    # pairwise judges
+    "PAIRWISE_COLUMNS",
+    "TIE_TOLERANCE",
+    "bradley_terry",
+    "order_agreement",
+    "pairwise_figures",
+    "preference_cycles",
 ]

@@ -6,7 +6,8 @@ batch of judgments) and has the same functions as methods. Inside `with session(
 function given the same path uses the session's connection too. Connections are short-lived,
 so the app and the CLI can share one file. Nothing here calls a model.
 
-Importers (`storage.importers`), ranking runs (`storage.rankings`) and training data
+Importers (`storage.importers`), ranking runs (`storage.rankings`), pairwise runs and
+preferences (`storage.pairwise`) and training data
 (`storage.training`: splits, curation, export formats, validation) are rooms of their own;
 the names callers use are re-exported here.
 """
@@ -98,6 +99,26 @@ from .importers import (
     parse_label_map,
     parse_scale_map,
     query_id_for,
+)
+from .pairwise import (
+    PAIRWISE_JUDGMENT_COLUMNS,
+    PairwiseRun,
+    create_pairwise_run,
+    current_grades,
+    current_preference,
+    delete_pairwise_run,
+    finish_pairwise_run,
+    get_pairwise_run,
+    is_pairwise_run,
+    judged_orders,
+    list_pairwise_runs,
+    pairwise_comparisons,
+    pairwise_version,
+    preference_history,
+    record_pairwise_judgments,
+    record_preference,
+    reopen_pairwise_run,
+    undo_last_preference,
 )
 from .rankings import (
     Pooled,
@@ -277,4 +298,23 @@ __all__ = [
     "rename_ranking",
     "undo_relabel",
     "write_version",
+    # pairwise runs and preferences (storage.pairwise)
+    "PAIRWISE_JUDGMENT_COLUMNS",
+    "PairwiseRun",
+    "create_pairwise_run",
+    "current_grades",
+    "current_preference",
+    "delete_pairwise_run",
+    "finish_pairwise_run",
+    "get_pairwise_run",
+    "is_pairwise_run",
+    "judged_orders",
+    "list_pairwise_runs",
+    "pairwise_comparisons",
+    "pairwise_version",
+    "preference_history",
+    "record_pairwise_judgments",
+    "record_preference",
+    "reopen_pairwise_run",
+    "undo_last_preference",
 ]

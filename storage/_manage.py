@@ -26,6 +26,7 @@ _NAMED_BY_DATASET = (
     "rankings",
     "pooled_pairs",
     "relabel_batches",
+    "pairwise_runs",
 )
 
 # What a dataset delete removes, children first, each statement over the dataset `$dataset`.
@@ -33,6 +34,9 @@ _NAMED_BY_DATASET = (
 _DATASET_PAIRS = "SELECT pair_id FROM pairs WHERE dataset = $dataset"
 _DATASET_RUNS = "SELECT run_id FROM judge_runs WHERE dataset = $dataset"
 _DATASET_ROWS = {
+    "pairwise_judgments": "run_id IN (SELECT run_id FROM pairwise_runs WHERE dataset = $dataset)",
+    "pairwise_runs": "dataset = $dataset",
+    "preference_events": f"pair_a IN ({_DATASET_PAIRS})",
     "ranked_documents": "ranking_id IN (SELECT ranking_id FROM rankings WHERE dataset = $dataset)",
     "rankings": "dataset = $dataset",
     "pooled_pairs": "dataset = $dataset",

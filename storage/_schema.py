@@ -324,6 +324,59 @@ MIGRATIONS: list[str] = [
     DROP TABLE label_events;
     ALTER TABLE label_events_v5 RENAME TO label_events;
     """,
+    # pairwise judging: runs that compare two products of a query (in their own table, so the
+    # pages and metrics of graded runs never meet one; the ids come from the same sequence,
+    # so a run id names one run of either kind), each comparison's verdict per order (first
+    # shown as A), and reviewers' preferences between two products as an append-only log
+    # with undo, like label events. A preference is about the two products, not about a run:
+    # `pair_a` is the smaller pair id.
+    """
+    CREATE TABLE pairwise_runs (
+        run_id           BIGINT PRIMARY KEY DEFAULT nextval('run_id_seq'),
+        name             VARCHAR NOT NULL,
+        dataset          VARCHAR NOT NULL,
+        split            VARCHAR,
+        backend          VARCHAR NOT NULL,
+        model            VARCHAR NOT NULL,
+        model_sha256     VARCHAR,
+        prompt_template  VARCHAR NOT NULL,
+        prompt_sha256    VARCHAR NOT NULL,
+        params           JSON,
+        status           VARCHAR NOT NULL DEFAULT 'running',
+        started_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        finished_at      TIMESTAMP
+    );
+    CREATE TABLE pairwise_judgments (
+        run_id             BIGINT NOT NULL,
+        first_pair_id      BIGINT NOT NULL,
+        second_pair_id     BIGINT NOT NULL,
+        winner             VARCHAR CHECK (winner IN ('first', 'second', 'tie')),
+        p_first            DOUBLE,
+        p_second           DOUBLE,
+        p_tie              DOUBLE,
+        raw_output         VARCHAR,
+        parse_status       VARCHAR NOT NULL,
+        error              VARCHAR,
+        latency_ms         DOUBLE,
+        prompt_tokens      INTEGER,
+        completion_tokens  INTEGER,
+        created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (run_id, first_pair_id, second_pair_id)
+    );
+    CREATE SEQUENCE preference_event_id_seq START 1;
+    CREATE TABLE preference_events (
+        event_id    BIGINT PRIMARY KEY DEFAULT nextval('preference_event_id_seq'),
+        pair_a      BIGINT NOT NULL,
+        pair_b      BIGINT NOT NULL,
+        preference  VARCHAR CHECK (preference IN ('a', 'b', 'tie')),
+        source      VARCHAR NOT NULL CHECK (source IN ('review', 'revert')),
+        author      VARCHAR,
+        note        VARCHAR,
+        created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        reverts     BIGINT,
+        CHECK (pair_a < pair_b)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,10 +9,11 @@ splits change.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
@@ -146,13 +147,20 @@ class _OneAtATime:
         self._lock = threading.Lock()
 
     def judge(self, *args: Any, **kwargs: Any) -> Any:
+        with self.alone() as backend:
+            return backend.judge(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[judge.JudgeBackend]:
+        """The model itself, for this caller only until the block ends (a pairwise run
+        drives it directly)."""
         if not self._lock.acquire(timeout=self.WAIT_S):
             raise judge.JudgeError(
                 "the model is busy with another run in this app: wait for it to finish "
                 "(Runs page) or cancel it, then try again"
             )
         try:
-            return self._backend.judge(*args, **kwargs)
+            yield self._backend
         finally:
             self._lock.release()
 

@@ -1,0 +1,352 @@
+"""Pairwise runs: plan comparisons from the labels, judge them in both orders, record every
+verdict, and report the pairwise measures; the side-by-side card a reviewer decides on.
+
+The judge compares, the store keeps, the metrics measure; they meet here. Verdicts are
+written in batches, each batch in one store session, so a reviewer can label while a run
+judges and a killed run resumes where it stopped (`resume_pairwise`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import judge
+import metrics
+import storage
+
+from ._judging import RunCallback, RunControl
+
+_FLUSH_EVERY = 32
+_FLUSH_AFTER_S = 2.0
+
+# What a generated verdict (no probabilities) says P(first wins) is: certain, or even for
+# a tie; so its debiased preference is 1, 0 or 0.5 as the two orders agree.
+_GENERATED_P_FIRST = {"first": 1.0, "second": 0.0, "tie": 0.5}
+
+FIGURE_LABELS = {
+    "accuracy": "Accuracy vs human order",
+    "tie_rate": "Tie rate (orders)",
+    "swap_consistency": "Swap consistency",
+    "bias_first": "Bias toward first",
+    "bias_second": "Bias toward second",
+    "bias_difference": "Bias first - second",
+    "score_consistent": "Score-comparison consistent",
+    "score_inconsistent": "Score-comparison inconsistent",
+    "score_tie": "Score-comparison tie",
+    "cycles_per_query": "3-cycles per query",
+    "bt_tau": "Bradley-Terry tau vs grades",
+}
+"""How the pairwise measures are named for people, in the order they are shown."""
+
+
+@dataclass(frozen=True)
+class PairwiseOutcome:
+    """The run a pairwise job wrote to, how many comparisons it planned, how it ended
+    (the summary counts orders: two per comparison)."""
+
+    run_id: int
+    comparisons: int
+    summary: judge.RunSummary
+
+
+class _Recorder:
+    """Collects verdicts and writes them in batches; opens the run at the first verdict, so
+    a model that cannot load leaves no run behind."""
+
+    def __init__(
+        self, db: str | Path, open_run: Callable[[storage.Store], int], on_run: RunCallback | None
+    ) -> None:
+        self._db, self._open_run, self._on_run = db, open_run, on_run
+        self.run_id: int | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._flushed_at = time.monotonic()
+
+    def __call__(self, verdict: judge.PairwiseJudgment) -> None:
+        with self._lock:
+            self._pending.append(verdict.as_record())
+            due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
+            if self.run_id is None or len(self._pending) >= _FLUSH_EVERY or due:
+                self._write()
+
+    def close(self, ending: storage.RunStatus) -> None:
+        with self._lock:
+            self._write(ending)
+
+    def _write(self, ending: storage.RunStatus | None = None) -> None:
+        with storage.session(self._db) as store:
+            if self.run_id is None:
+                self.run_id = self._open_run(store)
+                if self._on_run is not None:
+                    self._on_run(self.run_id)
+            store_run = self.run_id
+            storage.record_pairwise_judgments(store, store_run, self._pending)
+            self._pending = []
+            if ending is not None:
+                storage.finish_pairwise_run(store, store_run, ending)
+        self._flushed_at = time.monotonic()
+
+
+def _judge(
+    db: str | Path,
+    open_run: Callable[[storage.Store], int],
+    comparisons: list[tuple[dict[str, Any], dict[str, Any]]],
+    settings: judge.JudgeSettings,
+    control: RunControl,
+    skip: set[tuple[int, int]],
+) -> tuple[int, judge.RunSummary]:
+    recorder = _Recorder(db, open_run, control.on_run)
+    with storage.released(db):
+        try:
+            summary = judge.run_pairwise(
+                comparisons,
+                settings,
+                on_result=recorder,
+                on_progress=control.on_progress,
+                cancel=control.cancel,
+                skip=skip,
+                backend=control.backend,
+            )
+        except BaseException:
+            if recorder.run_id is not None:
+                recorder.close(storage.RunStatus.FAILED)
+            raise
+        recorder.close(storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE)
+    assert recorder.run_id is not None  # opened by the close above
+    return recorder.run_id, summary
+
+
+def _plan(
+    store: storage.Store,
+    dataset: str,
+    split: storage.Split | None,
+    plan: judge.ComparisonPlan,
+    max_queries: int | None,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    pairs = store.pairs_for_judging(dataset, split=split)
+    if max_queries is not None:
+        keep = sorted({p["query_id"] for p in pairs})[:max_queries]
+        pairs = [p for p in pairs if p["query_id"] in keep]
+    grades = storage.current_grades(store, [p["pair_id"] for p in pairs])
+    by_id = {p["pair_id"]: p for p in pairs}
+    return [(by_id[a], by_id[b]) for a, b in judge.plan_comparisons(pairs, grades, plan)]
+
+
+def judge_pairwise(
+    db: str | Path,
+    *,
+    dataset: str,
+    settings: judge.JudgeSettings,
+    plan: judge.ComparisonPlan | None = None,
+    split: storage.Split | None = None,
+    max_queries: int | None = None,
+    name: str | None = None,
+    control: RunControl | None = None,
+) -> PairwiseOutcome:
+    """Plan comparisons over `dataset` (one split, or its first `max_queries` queries by id)
+    from the current labels, and judge each in both orders into a new pairwise run.
+
+    The plan (default `judge.ComparisonPlan()`) is stored with the run, so a resume judges
+    the same comparisons."""
+    plan = plan or judge.ComparisonPlan()
+    control = control or RunControl()
+    if max_queries is not None and max_queries < 1:
+        raise judge.SettingsError(f"max_queries must be at least 1, got {max_queries}")
+    with storage.session(db) as store:
+        comparisons = _plan(store, dataset, split, plan, max_queries)
+    if not comparisons:
+        raise storage.NotFoundError(
+            f"dataset {dataset!r} has no query with two products to compare"
+            + (f" in split {str(split)!r}" if split else "")
+        )
+    judge.validate_pairwise_template(settings.template, comparisons[0][0].keys())
+
+    def create_run(store: storage.Store) -> int:
+        provenance = settings.provenance(control.api_key)
+        provenance.pop("scale")
+        provenance["params"]["comparisons"] = [[a["pair_id"], b["pair_id"]] for a, b in comparisons]
+        provenance["params"]["plan"] = {
+            "per_product": plan.per_product,
+            "same_grade_share": plan.same_grade_share,
+            "seed": plan.seed,
+        }
+        model = Path(str(provenance["model"])).name
+        return storage.create_pairwise_run(
+            store,
+            name=name or f"pairwise · {model} · {provenance['prompt_sha256'][:8]}",
+            dataset=dataset,
+            split=split,
+            **provenance,
+        )
+
+    run_id, summary = _judge(db, create_run, comparisons, settings, control, skip=set())
+    return PairwiseOutcome(run_id, len(comparisons), summary)
+
+
+def pairwise_settings(run: storage.PairwiseRun) -> judge.JudgeSettings:
+    """The judge settings a stored pairwise run was made with."""
+    names = {f for f in judge.JudgeSettings.__dataclass_fields__}
+    params = {k: v for k, v in run.params.items() if k in names}
+    return judge.JudgeSettings(
+        backend=judge.Backend(run.backend), model=run.model, template=run.prompt_template, **params
+    )
+
+
+def resume_pairwise(
+    db: str | Path, run_id: int, *, control: RunControl | None = None
+) -> PairwiseOutcome:
+    """Judge the orders of `run_id`'s comparisons it has no answer for yet (and its failures)."""
+    control = control or RunControl()
+    with storage.session(db) as store:
+        run = storage.get_pairwise_run(store, run_id)
+        settings = pairwise_settings(run)
+        done = storage.judged_orders(store, run_id)
+        planned = [tuple(c) for c in run.params.get("comparisons", [])]
+        ids = sorted({p for c in planned for p in c})
+        by_id = {p["pair_id"]: p for p in store.pairs_for_judging(run.dataset, pair_ids=ids)}
+    comparisons = [(by_id[a], by_id[b]) for a, b in planned if a in by_id and b in by_id]
+
+    def reopen(store: storage.Store) -> int:
+        storage.reopen_pairwise_run(store, run_id)
+        return run_id
+
+    _, summary = _judge(db, reopen, comparisons, settings, control, skip=done)
+    return PairwiseOutcome(run_id, len(comparisons), summary)
+
+
+def _p_first(p_first: Any, winner: Any) -> float:
+    if p_first is not None and not pd.isna(p_first):
+        return float(p_first)
+    if isinstance(winner, str):
+        return _GENERATED_P_FIRST[winner]
+    return float("nan")
+
+
+def with_preferences(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The store's comparisons with the judge's debiased ``preference`` (P(a better than
+    b), NaN when an order has no answer), ``swap_gap`` (|P(a wins shown first) - P(a wins
+    shown second)|), ``verdict`` ('a', 'b' or 'tie') and ``swap_consistent`` (both orders
+    name the same product or both a tie)."""
+    frame = comparisons.copy()
+    ab = [_p_first(p, w) for p, w in zip(frame.p_first_ab, frame.winner_ab)]
+    ba = [_p_first(p, w) for p, w in zip(frame.p_first_ba, frame.winner_ba)]
+    frame["preference"] = [judge.debiased_preference(x, y) for x, y in zip(ab, ba)]
+    # How far apart the two orders are on a: P(a wins shown first) against P(a wins shown
+    # second), 0 for a judge that ignores the position.
+    frame["swap_gap"] = [abs(x - (1.0 - y)) for x, y in zip(ab, ba)]
+    frame["verdict"] = [_verdict(p) for p in frame.preference]
+    agreement = metrics.order_agreement(frame.winner_ab, frame.winner_ba)
+    frame["swap_consistent"] = np.where(agreement.answered, agreement.consistent, None)
+    return frame
+
+
+def _verdict(preference: float) -> str | None:
+    if np.isnan(preference):
+        return None
+    if abs(preference - 0.5) <= metrics.TIE_TOLERANCE:
+        return "tie"
+    return "a" if preference > 0.5 else "b"
+
+
+@dataclass(frozen=True)
+class PairwiseReport:
+    """A pairwise run's measures with 95% query-bootstrap intervals, its comparisons and
+    the cycles among its verdicts."""
+
+    run: storage.PairwiseRun
+    figures: pd.DataFrame
+    """Columns metric, label, value, low, high, n (see `metrics.pairwise_figures`); empty
+    when the run has no comparison yet."""
+    comparisons: pd.DataFrame
+    """`storage.pairwise_comparisons` with `with_preferences`'s columns."""
+    cycles: pd.DataFrame
+    """query_id, cycle (three pair ids, x > y > z > x), margin; strongest first."""
+    vs_run: int | None = None
+    worst: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Comparisons whose two orders disagree, worst first: the largest gap between what the
+    two orders say about pair a."""
+
+
+def pairwise_report(
+    db: str | Path, run_id: int, *, vs: int | None = None, n_boot: int = 1000, seed: int = 0
+) -> PairwiseReport:
+    """The measures of pairwise run `run_id` against the current labels; with `vs`, a graded
+    run of the same dataset, the score-comparison consistency against its expected grades."""
+    with storage.session(db) as store:
+        run = storage.get_pairwise_run(store, run_id)
+        stored = storage.pairwise_comparisons(store, run_id)
+        scores: Mapping[int, Any] = {}
+        if vs is not None:
+            other = store.get_run(vs)
+            if other.dataset != run.dataset:
+                raise storage.StoreError(
+                    f"run {vs} judges dataset {other.dataset!r}, pairwise run {run_id} "
+                    f"{run.dataset!r}: compare runs of one dataset"
+                )
+            scores = {pair_id: _score_of(j) for pair_id, j in store.run_judgments(vs).items()}
+    frame = with_preferences(stored)
+    if vs is not None:
+        frame["score_a"] = frame.pair_a.map(scores).astype(float)
+        frame["score_b"] = frame.pair_b.map(scores).astype(float)
+    figures = pd.DataFrame(columns=["metric", "label", "value", "low", "high", "n"])
+    if not frame.empty:
+        measured = metrics.pairwise_figures(frame, n_boot=n_boot, seed=seed)
+        figures = (
+            measured.rename(columns={"estimate": "value"})
+            .reindex([m for m in FIGURE_LABELS if m in measured.index])
+            .rename_axis("metric")
+            .reset_index()
+        )
+        figures.insert(1, "label", figures.metric.map(FIGURE_LABELS))
+    cycles = metrics.preference_cycles(
+        frame.query_id.astype(str), frame.pair_a, frame.pair_b, frame.preference
+    )
+    disagree = frame[frame.swap_consistent.eq(False)]
+    worst = disagree.sort_values("swap_gap", ascending=False, kind="stable").reset_index(drop=True)
+    return PairwiseReport(run, figures, frame, cycles, vs, worst)
+
+
+def _score_of(judgment: Mapping[str, Any]) -> float | None:
+    """A graded run's score of a pair: its expected grade, else its grade."""
+    expected = judgment.get("expected_grade")
+    if expected is not None and not pd.isna(expected):
+        return float(expected)
+    grade = judgment.get("grade")
+    return None if grade is None or pd.isna(grade) else float(grade)
+
+
+@dataclass(frozen=True)
+class PairwiseCard:
+    """Everything the side-by-side card shows for one comparison of a run."""
+
+    run_id: int
+    query: str
+    pair_a: dict[str, Any]
+    pair_b: dict[str, Any]
+    comparison: dict[str, Any]
+    """The comparison's row of `with_preferences`: both orders' verdicts and probabilities,
+    the human grades, the current preference."""
+    history: list[dict[str, Any]]
+
+
+def pairwise_card(db: str | Path, run_id: int, pair_a: int, pair_b: int) -> PairwiseCard:
+    """The card of one comparison of `run_id` (the pairs in either order)."""
+    a, b = sorted((int(pair_a), int(pair_b)))
+    with storage.session(db) as store:
+        run = storage.get_pairwise_run(store, run_id)
+        frame = with_preferences(storage.pairwise_comparisons(store, run_id))
+        row = frame[(frame.pair_a == a) & (frame.pair_b == b)]
+        if row.empty:
+            raise storage.NotFoundError(f"pairwise run {run_id} did not compare pairs {a} and {b}")
+        texts = {p["pair_id"]: p for p in store.pairs_for_judging(run.dataset, pair_ids=[a, b])}
+        history = storage.preference_history(store, a, b)
+    comparison = row.iloc[0].to_dict()
+    return PairwiseCard(run_id, str(comparison["query"]), texts[a], texts[b], comparison, history)

@@ -1,0 +1,401 @@
+"""Pairwise judging: for one query, which of two products is the better match?
+
+A pairwise template is plain text like a grading template, with ``{query}`` (and any other
+field of the query) and each product field twice, suffixed ``_a`` and ``_b``
+(``{product_name_a}``, ``{product_description_b}``). Its instructions end on the answer line
+``[RESULT] A`` or ``[RESULT] B``; the template allows a tie when it names ``[RESULT] tie`` as
+an answer too (``pairwise_answers``), so the rule is read from what the model is told.
+
+Every comparison is judged in both orders (``first`` shown as A, then as B), and each order
+is one ``PairwiseJudgment``, so position bias can be measured and removed:
+
+- logprob mode (default): the prompt is evaluated up to ``[RESULT]`` and the next-token
+  distribution is read over `` A``, `` B`` (and `` tie``), normalised over those tokens: one
+  forward pass, no parse failures. The tokens carry their space because the tokenizer merges
+  it with a letter (``" A"`` is one token), unlike a grade digit.
+- generation mode: optional reasoning, then the answer line, bound by a GBNF grammar; read
+  back by ``parse_choice`` (strict: the output ends with the answer line; fallback: the last
+  ``[RESULT]`` followed by a choice in any case), the raw text always kept.
+
+``debiased_preference`` joins the two orders. Comparisons are judged grouped by query and by
+first product, so consecutive prompts share the instructions, the query and often product A
+as a prefix in llama.cpp's KV cache (``LlamaBackend.next_token_logits`` reuses it). Remote
+pairwise judging is not built yet: the settings must name the in-process backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._answers import with_answer_prefix
+from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
+from ._grammar import choice_grammar
+from ._results import ParseStatus, Progress, RunSummary, ms_since
+from ._runner import Tally, load_backend
+from ._settings import Backend, JudgeSettings, Mode
+from ._templates import TemplateInfo, placeholders, render_prompt
+
+if TYPE_CHECKING:
+    from ._backend import JudgeBackend
+    from ._llama import LlamaBackend
+
+__all__ = [
+    "PAIRWISE_MARKER",
+    "PairwiseJudgment",
+    "Winner",
+    "comparison_fields",
+    "debiased_preference",
+    "list_pairwise_templates",
+    "pairwise_answers",
+    "pairwise_prompt",
+    "parse_choice",
+    "run_pairwise",
+    "validate_pairwise_template",
+]
+
+PAIRWISE_MARKER = "[RESULT]"
+"""What the answer line starts with; the choice follows it after one space."""
+_CHOICES = {"A": "first", "B": "second", "tie": "tie"}
+
+Winner = Literal["first", "second", "tie"]
+"""Which product one order's verdict prefers: the one shown first (as A), second, or neither."""
+
+_SHIPPED = (
+    TemplateInfo(
+        "pairwise",
+        (),
+        "Prometheus-style comparison of two products for a query: [RESULT] A, B or tie.",
+    ),
+    TemplateInfo(
+        "pairwise_ab",
+        (),
+        "The same comparison without ties: [RESULT] A or B.",
+    ),
+)
+
+
+def list_pairwise_templates() -> list[TemplateInfo]:
+    """The shipped pairwise templates, the default (with ties) first."""
+    return list(_SHIPPED)
+
+
+def pairwise_answers(template: str) -> tuple[str, ...]:
+    """The answers the template allows, in the order A, B, tie: those it names as an answer
+    line ``[RESULT] X``. A and B are required; tie is optional."""
+    named = tuple(c for c in _CHOICES if f"{PAIRWISE_MARKER} {c}" in template)
+    if named[:2] != ("A", "B"):
+        raise TemplateError(
+            "a pairwise template must name its answer lines: add an instruction such as "
+            "'End with exactly one line: [RESULT] A, [RESULT] B or [RESULT] tie'"
+        )
+    return named
+
+
+def validate_pairwise_template(text: str, available_fields: Collection[str]) -> None:
+    """Raise TemplateError unless the template names its answers and every placeholder is
+    ``query`` or a query field, or a product field suffixed ``_a`` or ``_b``."""
+    pairwise_answers(text)
+    names = placeholders(text)
+    for suffix in ("_a", "_b"):
+        if not any(n.endswith(suffix) for n in names):
+            raise TemplateError(
+                f"the template shows no field of product {suffix[1].upper()}: add "
+                f"{{product_name{suffix}}} (any product field with the suffix {suffix})"
+            )
+    known = set(available_fields) | {f"{f}{s}" for f in available_fields for s in ("_a", "_b")}
+    for name in names:
+        if name not in known:
+            raise TemplateError(
+                f"unknown placeholder {{{name}}}: use the query's fields "
+                f"({', '.join(sorted(available_fields))}) or a product field with _a or _b"
+            )
+
+
+def comparison_fields(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a pairwise template reads: the first pair's own fields (its query), and
+    every field of both pairs suffixed ``_a`` (first) and ``_b`` (second)."""
+    if first["query_id"] != second["query_id"]:
+        raise JudgeError(
+            f"pairs {first['pair_id']} and {second['pair_id']} belong to different queries: "
+            "a comparison is between two products for the same query"
+        )
+    values = dict(first)
+    values.update({f"{k}_a": v for k, v in first.items()})
+    values.update({f"{k}_b": v for k, v in second.items()})
+    return values
+
+
+def pairwise_prompt(template: str, first: Mapping[str, Any], second: Mapping[str, Any]) -> str:
+    """The exact prompt of one order, product ``first`` shown as A; no model call. Every value
+    is fenced as in grading prompts (``field``), so product text cannot write the answer."""
+    return render_prompt(template, comparison_fields(first, second))
+
+
+@dataclass(frozen=True)
+class PairwiseJudgment:
+    """The verdict on one order of one comparison, in the shape of a stored row.
+
+    ``p_first``, ``p_second`` and ``p_tie`` sum to 1 in logprob mode (``p_tie`` is None when
+    the template allows no tie) and are None when the verdict was generated.
+    """
+
+    first_pair_id: int
+    second_pair_id: int
+    winner: Winner | None
+    p_first: float | None
+    p_second: float | None
+    p_tie: float | None
+    raw_output: str
+    parse_status: ParseStatus
+    error: str | None
+    latency_ms: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+    def as_record(self) -> dict[str, Any]:
+        """The judgment as a plain dict, keyed by the stored column names."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParsedChoice:
+    """The verdict found in generated text, how it was found, and why not if it was not."""
+
+    winner: Winner | None
+    status: Literal["strict", "fallback", "unparsed"]
+    reason: str | None = None
+
+
+def parse_choice(text: str, answers: Sequence[str]) -> ParsedChoice:
+    """Read the verdict from generated text by the rules in this module's docstring."""
+    marker = re.escape(PAIRWISE_MARKER)
+    options = "|".join(re.escape(a) for a in answers)
+    strict = re.search(rf"(?:^|\s){marker} ?({options})\s*$", text.strip())
+    if strict:
+        return ParsedChoice(_winner(strict.group(1)), "strict")
+    loose = list(re.finditer(rf"{marker}\W{{0,3}}({options})\b", text, re.IGNORECASE))
+    if loose:
+        said = loose[-1].group(1)
+        exact = next(a for a in answers if a.lower() == said.lower())
+        return ParsedChoice(_winner(exact), "fallback")
+    listed = ", ".join(f"{PAIRWISE_MARKER} {a}" for a in answers)
+    return ParsedChoice(None, "unparsed", f"no answer line ({listed}) in the model output")
+
+
+def _winner(choice: str) -> Winner:
+    return _CHOICES[choice]  # type: ignore[return-value]
+
+
+def debiased_preference(p_first_ab: float, p_first_ba: float) -> float:
+    """P(a is better than b) from both orders: the mean of P(a wins when shown first) and
+    1 - P(b wins when shown first). A judge that always prefers whatever it sees first
+    (p_first 1 in both orders) gets 0.5, no preference; the preferences of a and b sum to 1.
+
+    >>> debiased_preference(0.75, 0.25)  # (0.75 + 0.75) / 2
+    0.75
+    """
+    return (p_first_ab + 1.0 - p_first_ba) / 2.0
+
+
+Comparison = tuple[Mapping[str, Any], Mapping[str, Any]]
+"""Two pairs of the same query (mappings with every field a template may name)."""
+
+
+def run_pairwise(
+    comparisons: Iterable[Comparison],
+    settings: JudgeSettings,
+    *,
+    on_result: Callable[[PairwiseJudgment], None],
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    skip: Collection[tuple[int, int]] = (),
+    backend: JudgeBackend | None = None,
+) -> RunSummary:
+    """Judge each comparison in both orders and hand each order's verdict to ``on_result``.
+
+    ``skip`` holds (first_pair_id, second_pair_id) orders judged before (resume). Orders are
+    judged grouped by query, then by the product shown first, so the KV cache keeps the
+    shared prefix. A failed order is handed on with parse_status "error", never dropped.
+    The summary counts orders (two per comparison). Setting ``cancel`` stops between orders.
+    """
+    if settings.backend is not Backend.LLAMA_CPP:
+        raise SettingsError(
+            "pairwise judging runs on the in-process llama.cpp model only for now: leave "
+            "the backend at llama_cpp"
+        )
+    orders: dict[tuple[int, int], Comparison] = {}
+    for a, b in comparisons:
+        for first, second in ((a, b), (b, a)):
+            orders.setdefault((int(first["pair_id"]), int(second["pair_id"])), (first, second))
+    done = set(skip)
+    todo = sorted(
+        (key for key in orders if key not in done),
+        key=lambda k: (str(orders[k][0]["query_id"]), k),
+    )
+    answers = pairwise_answers(settings.template)
+    if orders:  # with no comparison there are no fields to check placeholders against
+        validate_pairwise_template(settings.template, set(next(iter(orders.values()))[0]))
+    items = [(key, pairwise_prompt(settings.template, *orders[key])) for key in todo]
+    cancel = cancel or threading.Event()
+    tally: Tally[PairwiseJudgment] = Tally(len(items), on_result, on_progress)
+    if items:
+        own = backend is None
+        loaded = backend or load_backend(settings)
+        try:
+            _judge_orders(_llama(loaded), items, settings, answers, tally.emit, cancel)
+        finally:
+            if own:
+                loaded.close()
+    elapsed = tally.elapsed_s()
+    return RunSummary(
+        total=len(orders),
+        skipped=len(orders) - len(items),
+        judged=tally.done,
+        errors=tally.errors,
+        unparsed=tally.unparsed,
+        cancelled=tally.done < len(items) and cancel.is_set(),
+        elapsed_s=elapsed,
+        pairs_per_s=tally.done / elapsed if elapsed > 0 else 0.0,
+    )
+
+
+def _llama(backend: JudgeBackend) -> LlamaBackend:
+    from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
+
+    if not isinstance(backend, LlamaBackend):
+        raise SettingsError("pairwise judging needs the in-process llama.cpp backend")
+    return backend
+
+
+def _judge_orders(
+    backend: LlamaBackend,
+    items: Sequence[tuple[tuple[int, int], str]],
+    settings: JudgeSettings,
+    answers: Sequence[str],
+    emit: Callable[[PairwiseJudgment], None],
+    cancel: threading.Event,
+) -> None:
+    backend.check_settings(settings)
+    with backend.hold():
+        judge_one: Callable[[tuple[int, int], str], PairwiseJudgment]
+        if settings.mode is Mode.LOGPROBS:
+            ids = backend.answer_token_ids(PAIRWISE_MARKER, [f" {a}" for a in answers])
+            judge_one = functools.partial(_score, backend, ids=ids, answers=answers)
+        else:
+            judge_one = functools.partial(_generate, backend, settings=settings, answers=answers)
+        for key, prompt in items:
+            if cancel.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                judgment = judge_one(key, prompt)
+            except (JudgeBackendError, RuntimeError, ValueError) as exc:
+                backend.llm.n_tokens = 0  # after a failed decode the KV cache is not trusted
+                judgment = PairwiseJudgment(
+                    *key,
+                    winner=None,
+                    p_first=None,
+                    p_second=None,
+                    p_tie=None,
+                    raw_output=exc.raw_output or "" if isinstance(exc, JudgeBackendError) else "",
+                    parse_status="error",
+                    error=str(exc)
+                    if isinstance(exc, JudgeBackendError)
+                    else f"llama.cpp failed on pairs {key[0]} and {key[1]}: {exc}",
+                    latency_ms=ms_since(started),
+                    prompt_tokens=None,
+                    completion_tokens=None,
+                )
+            emit(judgment)
+
+
+def _check_fits(backend: LlamaBackend, key: tuple[int, int], n_tokens: int) -> None:
+    n_ctx = backend.llm.n_ctx()
+    if n_tokens > n_ctx:
+        raise JudgeBackendError(
+            f"pairs {key[0]} and {key[1]} need {n_tokens} tokens but n_ctx is {n_ctx}: raise "
+            "n_ctx or shorten the template or the product descriptions"
+        )
+
+
+def _score(
+    backend: LlamaBackend,
+    key: tuple[int, int],
+    prompt: str,
+    *,
+    ids: list[int],
+    answers: Sequence[str],
+) -> PairwiseJudgment:
+    started = time.perf_counter()
+    tokens = backend.prompt_tokens(with_answer_prefix(prompt, PAIRWISE_MARKER))
+    _check_fits(backend, key, len(tokens))
+    logits = backend.next_token_logits(tokens)
+    chosen = [float(logits[i]) for i in ids]
+    top = max(chosen)
+    weights = [math.exp(x - top) for x in chosen]
+    probs = dict(zip(answers, (w / sum(weights) for w in weights), strict=True))
+    best = max(probs, key=probs.__getitem__)
+    # The most likely token over the whole vocabulary shows when the model would not have
+    # answered A, B or tie at all.
+    top_token = backend.llm.detokenize([int(logits.argmax())]).decode("utf-8", "replace")
+    return PairwiseJudgment(
+        *key,
+        winner=_winner(best),
+        p_first=probs["A"],
+        p_second=probs["B"],
+        p_tie=probs.get("tie"),
+        raw_output=top_token,
+        parse_status="logprobs",
+        error=None,
+        latency_ms=ms_since(started),
+        prompt_tokens=len(tokens),
+        completion_tokens=0,
+    )
+
+
+def _generate(
+    backend: LlamaBackend,
+    key: tuple[int, int],
+    prompt: str,
+    *,
+    settings: JudgeSettings,
+    answers: Sequence[str],
+) -> PairwiseJudgment:
+    from llama_cpp import LlamaGrammar
+
+    from ._llama import reasoning_room
+
+    started = time.perf_counter()
+    longest = max(len(f"{PAIRWISE_MARKER} {a}") for a in answers)
+    room = reasoning_room(f"{PAIRWISE_MARKER} A", longest, settings.max_tokens)
+    grammar = choice_grammar(PAIRWISE_MARKER, [f" {a}" for a in answers], room, rule="choice")
+    _check_fits(backend, key, len(backend.prompt_tokens(prompt)) + settings.max_tokens)
+    out: Any = backend.llm.create_completion(
+        prompt,
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        seed=settings.seed,
+        grammar=LlamaGrammar.from_string(grammar),
+    )
+    text = out["choices"][0]["text"]
+    parsed = parse_choice(text, answers)
+    return PairwiseJudgment(
+        *key,
+        winner=parsed.winner,
+        p_first=None,
+        p_second=None,
+        p_tie=None,
+        raw_output=text,
+        parse_status=parsed.status,
+        error=parsed.reason,
+        latency_ms=ms_since(started),
+        prompt_tokens=out["usage"]["prompt_tokens"],
+        completion_tokens=out["usage"]["completion_tokens"],
+    )

@@ -1,0 +1,41 @@
+"""The Pairwise page through AppTest: figures and tables of a recorded run, a comparison
+opened from the URL, a preference recorded and undone."""
+
+from __future__ import annotations
+
+from app_fixtures import click, open_app
+from pairwise_fixtures import pairwise_run
+
+import storage
+
+
+def test_page_says_how_to_start_when_there_is_no_run(store):
+    at = open_app("pairwise")
+    assert not at.error
+    assert [i.value for i in at.info] == ["No pairwise run on this dataset yet: start one above."]
+    assert at.button(key="pw-start")
+
+
+def test_a_comparison_from_the_url_is_decided_and_undone(store):
+    db, _ = store
+    run_id = pairwise_run(db)
+    at = open_app("pairwise", query={"pw_run": str(run_id), "pw_cmp": "3-6"})
+    assert not at.error, [e.value for e in at.error]
+    # Keys stay on selectable tables only: figures, worst, cycles, orders, history in order.
+    figures = at.dataframe[0].value
+    assert figures.set_index("label").loc["Swap consistency", "value"] == 0.75
+    worst = at.dataframe(key="pw-worst").value
+    assert worst[["A", "B"]].values.tolist() == [[3, 6]]
+    assert at.subheader[-1].value == "Comparison 3 vs 6"
+    texts = [t.value for t in at.text]
+    assert texts[0] == storage.pairs_for_judging(db, "wands-sample", pair_ids=[3])[0]["query"]
+    orders = at.dataframe[3].value
+    assert orders["verdict"].tolist() == ["first", "first"]
+    click(at, "pw-pref-b")
+    assert storage.current_preference(db, 3, 6) == 6
+    assert "Reviewers' preference: **B is better**" in [m.value for m in at.markdown]
+    assert at.query_params["pw_cmp"] == "3-6"
+    click(at, "pw-undo")
+    assert storage.current_preference(db, 3, 6) is None
+    history = at.dataframe[4].value
+    assert history["source"].tolist() == ["review", "revert"]

@@ -1,0 +1,126 @@
+"""Pairwise runs in a real DuckDB file: verdicts per order, the comparisons frame, reviewers'
+preferences with history and undo, and what a dataset delete removes."""
+
+from __future__ import annotations
+
+import pytest
+
+import jobs
+import storage
+
+
+def make_run(db, dataset="wands-sample") -> int:
+    return storage.create_pairwise_run(
+        db,
+        name="pw",
+        dataset=dataset,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": [[1, 2]]},
+    )
+
+
+def verdict(first, second, winner, p_first, p_second, p_tie=None, status="logprobs"):
+    return {
+        "first_pair_id": first,
+        "second_pair_id": second,
+        "winner": winner,
+        "p_first": p_first,
+        "p_second": p_second,
+        "p_tie": p_tie,
+        "raw_output": " A",
+        "parse_status": status,
+    }
+
+
+def test_run_ids_are_shared_with_graded_runs_and_orders_are_stored_apart(sample_db):
+    graded = storage.create_run(
+        sample_db,
+        name="g",
+        dataset="wands-sample",
+        backend="llama_cpp",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="0",
+        scale=[0, 1, 2],
+    )
+    run_id = make_run(sample_db)
+    assert run_id == graded + 1
+    assert storage.is_pairwise_run(sample_db, run_id)
+    assert not storage.is_pairwise_run(sample_db, graded)
+    storage.record_pairwise_judgments(
+        sample_db,
+        run_id,
+        [verdict(1, 2, "first", 0.7, 0.2, 0.1), verdict(2, 1, "first", 0.6, 0.3, 0.1)],
+    )
+    storage.record_pairwise_judgments(
+        sample_db, run_id, [verdict(3, 4, None, None, None, status="error")]
+    )
+    assert storage.judged_orders(sample_db, run_id) == {(1, 2), (2, 1)}
+    frame = storage.pairwise_comparisons(sample_db, run_id)
+    assert frame[["pair_a", "pair_b"]].values.tolist() == [[1, 2], [3, 4]]
+    first = frame.iloc[0]
+    assert (first.winner_ab, first.winner_ba) == ("first", "first")
+    assert (first.p_first_ab, first.p_first_ba) == (0.7, 0.6)
+    assert first.query == "turquoise pillows"
+    assert first.status_ba == "logprobs"
+    # The judge named whichever it saw first: no preference, swap-inconsistent.
+    with_pref = jobs.with_preferences(frame)
+    assert with_pref.preference[0] == pytest.approx(0.55)
+    assert with_pref.verdict[0] == "a"
+    assert with_pref.swap_consistent.tolist() == [False, None]
+    storage.finish_pairwise_run(sample_db, run_id, storage.RunStatus.DONE)
+    listed = storage.list_pairwise_runs(sample_db, "wands-sample")
+    assert listed[["run_id", "status", "answered", "failed"]].values.tolist() == [
+        [run_id, "done", 2, 1]
+    ]
+
+
+def test_preferences_keep_history_and_undo(sample_db):
+    assert storage.current_preference(sample_db, 2, 1) is None
+    storage.record_preference(sample_db, 2, 1, preferred=2, author="ana")
+    assert storage.current_preference(sample_db, 1, 2) == 2
+    storage.record_preference(sample_db, 1, 2, preferred=None, author="ana", note="both fine")
+    assert storage.current_preference(sample_db, 1, 2) == "tie"
+    assert storage.undo_last_preference(sample_db, 1, 2, author="ana") is not None
+    assert storage.current_preference(sample_db, 1, 2) == 2
+    history = storage.preference_history(sample_db, 2, 1)
+    assert [(h["source"], h["preferred"], h["reverted"]) for h in history] == [
+        ("review", 2, False),
+        ("review", "tie", True),
+        ("revert", None, False),
+    ]
+    storage.undo_last_preference(sample_db, 1, 2, author="ana")
+    assert storage.current_preference(sample_db, 1, 2) is None
+    assert storage.undo_last_preference(sample_db, 1, 2, author="ana") is None
+
+
+def test_preferences_refuse_what_is_not_a_comparison(sample_db):
+    with pytest.raises(storage.StoreError, match="not one of the two compared"):
+        storage.record_preference(sample_db, 1, 2, preferred=3, author="ana")
+    with pytest.raises(storage.StoreError, match="different queries"):
+        storage.record_preference(sample_db, 1, 100, preferred=1, author="ana")
+    with pytest.raises(storage.StoreError, match="two different pairs"):
+        storage.record_preference(sample_db, 1, 1, preferred=1, author="ana")
+
+
+def test_dataset_delete_removes_pairwise_rows(sample_db):
+    run_id = make_run(sample_db)
+    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    storage.delete_dataset(sample_db, "wands-sample")
+    with storage.connect(sample_db) as con:
+        for table in ("pairwise_runs", "pairwise_judgments", "preference_events"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
+
+
+def test_delete_pairwise_run_keeps_preferences(sample_db):
+    run_id = make_run(sample_db)
+    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    assert storage.delete_pairwise_run(sample_db, run_id) == 1
+    assert storage.current_preference(sample_db, 1, 2) == 1
+    with pytest.raises(storage.NotFoundError, match="no pairwise run"):
+        storage.get_pairwise_run(sample_db, run_id)
