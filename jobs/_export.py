@@ -65,7 +65,7 @@ def export_training(
     render = functools.partial(judge.render_prompt, template.text)
     judge_text = JudgeText(
         render=render,
-        messages=lambda pair: _messages(render(pair)),
+        messages=lambda pair: judge.chat_messages(render(pair)),
         answer=answer.render,
         completion=lambda prompt, grade: _completion(answer, prompt, grade),
         template_name=template.name,
@@ -80,12 +80,6 @@ def export_training(
         conversational=conversational,
         curation=curation,
     )
-
-
-def _messages(prompt: str) -> list[dict[str, str]]:
-    """The chat messages the judge sends for a prompt (judge/_payloads.py): the prompt as
-    the one user message, no system message."""
-    return [{"role": "user", "content": prompt}]
 
 
 def _completion(answer: judge.AnswerFormat, prompt: str, grade: int) -> str:

@@ -22,7 +22,6 @@ from ._answers import (
     AnswerFormat,
     answer_format,
     answer_prefix,
-    system_prompt,
 )
 from ._backend import JudgeBackend, PromptItem
 from ._baseline import (
@@ -61,6 +60,7 @@ from ._pairwise import (
     validate_pairwise_template,
 )
 from ._parsing import parse_grade
+from ._payloads import chat_messages
 from ._plan import ComparisonPlan, plan_comparisons
 from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
@@ -113,6 +113,7 @@ __all__ = [
     "answer_format",
     "TrainingDataError",
     "answer_prefix",
+    "chat_messages",
     "choose_endpoint",
     "cross_fit_baseline",
     "default_model_path",
@@ -130,7 +131,6 @@ __all__ = [
     "render_prompt",
     "run_features",
     "run_judge",
-    "system_prompt",
     "template_info",
     "template_sha256",
     "save_baseline",

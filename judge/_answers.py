@@ -5,7 +5,7 @@ A template's instructions name one answer prefix, ``SCORE: `` (the seed's) or ``
 prefix with the scale, and everything that writes or reads an answer line takes it: the
 logprob prompt (``after``), the GBNF grammar, the parser, the search for the grade token in
 a server's logprobs, and the training records a fine-tuned judge learns from (``render``,
-``answers``, ``system_prompt``). So a training file cannot ask for one answer line and
+``answers``). So a training file cannot ask for one answer line and
 teach another.
 """
 
@@ -22,7 +22,6 @@ __all__ = [
     "answer_format",
     "answer_prefix",
     "check_scale",
-    "system_prompt",
     "with_answer_prefix",
 ]
 
@@ -116,16 +115,3 @@ class AnswerFormat:
 def answer_format(template: str, scale: Sequence[int]) -> AnswerFormat:
     """The answer line ``template`` asks for, with the grades of ``scale``."""
     return AnswerFormat(answer_prefix(template), tuple(scale))
-
-
-def system_prompt(answer: AnswerFormat) -> str:
-    """The system message of a chat training record.
-
-    The judge sends no system message (the template says everything), but fine-tuning chat
-    formats carry one; it says only what the template says too: the task, and the answer
-    line the model ends with, in this template's format and scale.
-    """
-    return (
-        "You are a search relevance judge. Grade how relevant the product is to the search "
-        f"query as the instructions say, and end your answer with the line {answer.describe()}."
-    )

@@ -35,6 +35,7 @@ __all__ = [
     "RemoteAnswer",
     "RemoteRequest",
     "build_request",
+    "chat_messages",
     "grade_alternatives",
     "grade_position",
     "merge_stream",
@@ -65,6 +66,13 @@ class RemoteAnswer:
     tokens: list[TokenAlternatives] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+
+def chat_messages(prompt: str) -> list[dict[str, str]]:
+    """The messages the judge sends over a chat endpoint: the rendered prompt as the one user
+    message, no system message (the template says everything; Gemma's chat format drops
+    system messages anyway). Training records use the same, so SFT sees what judging sends."""
+    return [{"role": "user", "content": prompt}]
 
 
 def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) -> RemoteRequest:
@@ -106,7 +114,7 @@ def _openai_body(
         if logprobs:
             body["logprobs"] = settings.top_logprobs
     else:
-        body["messages"] = [{"role": "user", "content": text}]
+        body["messages"] = chat_messages(text)
         if logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = settings.top_logprobs
@@ -130,7 +138,7 @@ def _ollama_body(
         body["prompt"] = text
         body["raw"] = True
     else:
-        body["messages"] = [{"role": "user", "content": text}]
+        body["messages"] = chat_messages(text)
     if logprobs:
         body["logprobs"] = True
         body["top_logprobs"] = settings.top_logprobs

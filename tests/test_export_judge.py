@@ -109,7 +109,9 @@ def _parsed(text, answer):
 
 def _sent_messages(prompt):
     """The messages the judge's chat request carries for `prompt`."""
-    settings = judge.JudgeSettings(backend="openai", model="m", base_url="http://127.0.0.1:1/v1")
+    settings = judge.JudgeSettings(
+        backend="openai", model="m", base_url="http://127.0.0.1:1/v1", endpoint="chat"
+    )
     return build_request(settings, prompt, judge.AnswerFormat("SCORE: ", (0, 1, 2))).body[
         "messages"
     ]

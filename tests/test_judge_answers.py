@@ -11,7 +11,6 @@ from judge import (
     answer_format,
     list_templates,
     parse_grade,
-    system_prompt,
     template_info,
 )
 from judge._grammar import answer_grammar
@@ -44,12 +43,6 @@ def test_the_logprob_prompt_ends_with_the_prefix_on_its_own_line():
     answer = AnswerFormat("[RESULT] ", (1, 2, 3, 4, 5))
     assert answer.after("Feedback:") == "Feedback:\n[RESULT] "
     assert answer.after("Feedback:\n") == "Feedback:\n[RESULT] "
-
-
-def test_the_system_prompt_states_the_templates_answer_line():
-    text = system_prompt(AnswerFormat("[RESULT] ", (1, 2, 3, 4, 5)))
-    assert "[RESULT] N, where N is one of 1, 2, 3, 4, 5" in text
-    assert "SCORE" not in text
 
 
 @pytest.mark.parametrize(
