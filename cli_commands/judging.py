@@ -110,7 +110,8 @@ def _learned_run(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
         return _learned_run(args)
-    if args.pairwise:
+    # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
+    if args.pairwise or (args.resume is not None and storage.is_pairwise_run(args.db, args.resume)):
         pairwise_bar = _ProgressBar()
         try:
             compared = pairwise.judge_pairwise(args, _settings, pairwise_bar)

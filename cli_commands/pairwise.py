@@ -74,7 +74,7 @@ def print_outcome(outcome: jobs.PairwiseOutcome) -> None:
         f"errors, {summary.unparsed} unparsed, {summary.pairs_per_s:.2f} orders/s"
     )
     if summary.errors:
-        print(f"resume with: python cli.py judge --pairwise --resume {outcome.run_id}")
+        print(f"resume with: python cli.py judge --resume {outcome.run_id}")
     print(f"metrics:     python cli.py metrics {outcome.run_id}")
 
 

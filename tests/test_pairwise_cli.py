@@ -37,3 +37,15 @@ def test_judge_pairwise_refuses_a_grading_template(sample_db, capsys):
     assert err.count("\n") == 0
     assert "'reasoning_0_3' is not a pairwise template: choose one of pairwise, pairwise_ab" in err
     assert storage.list_pairwise_runs(sample_db).empty
+
+
+def test_judge_resume_names_a_pairwise_run_without_the_pairwise_flag(sample_db, capsys):
+    """Run ids are shared by graded and pairwise runs, so `--resume N` takes a pairwise run
+    down the pairwise path (here to the fixture's template, which cannot be judged with)."""
+    run_id = pairwise_run(sample_db)
+    db = ["--db", str(sample_db)]
+    assert cli.main([*db, "judge", "--pairwise", "--resume", str(run_id)]) == 2
+    flagged = capsys.readouterr().err
+    assert cli.main([*db, "judge", "--resume", str(run_id)]) == 2
+    assert capsys.readouterr().err == flagged
+    assert "a pairwise template must name its answer lines" in flagged
