@@ -200,9 +200,10 @@ def judge_dataset(
         )
     judge.validate_template(settings.template, settings.scale, pairs[0].keys())
     choice = None
-    if settings.backend is not judge.Backend.LLAMA_CPP:
+    if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
         # Probed before the run is recorded, so the run records the endpoint it uses and a
-        # server that cannot score leaves no run behind.
+        # server that cannot score leaves no run behind. A backend the caller hands in
+        # judges as it is, with no server of ours to probe.
         prompt = judge.render_prompt(settings.template, pairs[0])
         choice = judge.choose_endpoint(settings, prompt, api_key=control.api_key)
         settings = choice.settings
