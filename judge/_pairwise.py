@@ -253,17 +253,7 @@ def run_pairwise(
         finally:
             if own:
                 loaded.close()
-    elapsed = tally.elapsed_s()
-    return RunSummary(
-        total=len(orders),
-        skipped=len(orders) - len(items),
-        judged=tally.done,
-        errors=tally.errors,
-        unparsed=tally.unparsed,
-        cancelled=tally.done < len(items) and cancel.is_set(),
-        elapsed_s=elapsed,
-        pairs_per_s=tally.done / elapsed if elapsed > 0 else 0.0,
-    )
+    return tally.summary(len(orders), cancel)
 
 
 def _llama(backend: JudgeBackend) -> LlamaBackend:

@@ -83,17 +83,7 @@ def run_judge(
         finally:
             if own_backend:
                 backend.close()
-    elapsed = tally.elapsed_s()
-    return RunSummary(
-        total=len(pairs),
-        skipped=len(pairs) - len(items),
-        judged=tally.done,
-        errors=tally.errors,
-        unparsed=tally.unparsed,
-        cancelled=tally.done < len(items) and cancel.is_set(),
-        elapsed_s=elapsed,
-        pairs_per_s=tally.done / elapsed if elapsed > 0 else 0.0,
-    )
+    return tally.summary(len(pairs), cancel)
 
 
 class _Outcome(Protocol):
@@ -122,6 +112,21 @@ class Tally(Generic[_O]):
 
     def elapsed_s(self) -> float:
         return time.perf_counter() - self._started
+
+    def summary(self, asked: int, cancel: threading.Event) -> RunSummary:
+        """The run's summary: `asked` items in all, of which `total` were to judge (the rest
+        skipped as done); cancelled when the cancel came before every item was judged."""
+        elapsed = self.elapsed_s()
+        return RunSummary(
+            total=asked,
+            skipped=asked - self.total,
+            judged=self.done,
+            errors=self.errors,
+            unparsed=self.unparsed,
+            cancelled=self.done < self.total and cancel.is_set(),
+            elapsed_s=elapsed,
+            pairs_per_s=self.done / elapsed if elapsed > 0 else 0.0,
+        )
 
     def emit(self, judgment: _O) -> None:
         self._on_result(judgment)
