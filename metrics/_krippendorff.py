@@ -54,7 +54,9 @@ def coincidences(counts: NDArray[np.int64]) -> NDArray[np.float64]:
     n = counts.astype(np.float64)
     m = n.sum(-1)
     pairs = n[..., :, None] * n[..., None, :] - n[..., :, None] * np.eye(n.shape[-1])
-    return np.asarray(_divide(pairs, (m - 1.0)[..., None, None] * (m >= 2)[..., None, None], 0.0))
+    # A unit with one grade pairs with nothing: a zero denominator gives it the zero matrix.
+    pairable = (m - 1.0) * (m >= 2)
+    return np.asarray(_divide(pairs, pairable[..., None, None], 0.0))
 
 
 def alpha_of(coincidence: NDArray[np.float64], level: Level) -> NDArray[np.float64]:
