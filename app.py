@@ -113,7 +113,7 @@ def main() -> None:
         # One store connection for the whole script run (the sidebar and the page).
         with storage.on_store_wait(_show_wait), storage.session(db):
             navigation = st.navigation(pages)
-            review_queue.follow()  # a table row clicked on the last run opened a queue
+            review_queue.follow()  # a callback opened a queue but could not switch itself
             sidebar(db)
             selection.publish()
             navigation.run()

@@ -28,6 +28,7 @@ from ._judging import (
     rejudge_pairs,
     resume_run,
     settings_for_run,
+    settings_of,
 )
 from ._leaderboards import Leaderboard, RankingAgreement, compare_leaderboards, leaderboard
 from ._pairwise import (
@@ -109,6 +110,7 @@ __all__ = [
     "run_report",
     "running_progress",
     "settings_for_run",
+    "settings_of",
     "shared_pair_reports",
     "import_instruction",
     "validate_export",

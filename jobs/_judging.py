@@ -232,10 +232,10 @@ def _default_name(provenance: Mapping[str, Any], split: str | None) -> str:
 
 def settings_for_run(db: str | Path, run_id: int) -> judge.JudgeSettings:
     """The judge settings a stored run was made with, to resume it or judge pairs again."""
-    return _settings_of(storage.get_run(db, run_id))
+    return settings_of(storage.get_run(db, run_id))
 
 
-def _settings_of(run: storage.Run) -> judge.JudgeSettings:
+def settings_of(run: storage.Run) -> judge.JudgeSettings:
     """`settings_for_run` on a run record already read from the store."""
     fields = {f.name for f in dataclasses.fields(judge.JudgeSettings)}
     params = {k: v for k, v in run.params.items() if k in fields}
@@ -276,7 +276,7 @@ def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl(
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
     with storage.session(db) as store:
         run = store.get_run(run_id)
-        settings = _settings_of(run)
+        settings = settings_of(run)
         _check_model_unchanged(run, settings)
         judged = store.judged_pair_ids(run_id)
         pairs = _run_pairs(store, run, run.params.get("pair_ids"))
@@ -300,7 +300,7 @@ def rejudge_pairs(
     """
     with storage.session(db) as store:
         run = store.get_run(run_id)
-        settings = _settings_of(run)
+        settings = settings_of(run)
         _check_model_unchanged(run, settings)
         before = store.run_judgments(run_id, pair_ids)
         pairs = _run_pairs(store, run, pair_ids)

@@ -112,9 +112,14 @@ reviewers = until_written(storage.reviewers)
 confusion_counts = until_written(storage.confusion_counts)
 confusion_cell_pairs = until_written(storage.confusion_cell_pairs)
 cell_pair_ids = until_written(storage.cell_pair_ids)
-settings_for_run = until_written(jobs.settings_for_run)
 stale_pair_ids = until_written(storage.stale_pair_ids)
 """The run's stale pairs: a whole-run scan, so once per write to the store."""
+
+
+def settings_for_run(db: str, run_id: int) -> judge.JudgeSettings:
+    """The judge settings run `run_id` was made with, from its cached record: no store read
+    when a page of this script run, or an earlier one since the last write, read it."""
+    return jobs.settings_of(get_run(db, run_id))
 
 
 def grade_names(db: str, dataset: str) -> dict[int, str]:

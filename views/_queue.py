@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from views import _selection as selection
 from views._selection import Queue, QueueKind
 
 _KEY = "queue"
-_OPENED = "_queue-opened"
 _PENDING = "queue-pending"
+_OPENED = "_queue-opened"
 REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
 
 
@@ -96,16 +97,22 @@ def set_queue(
 def open_queue(
     run_id: int, queue: Queue, pair_ids: Callable[[], list[int]], start: int | None = None
 ) -> None:
-    """Review the pairs `pair_ids()` gives (from `start`), on the Review queue page: a widget
-    callback calls it, and app.py calls `follow` before it draws anything. The pair ids are
-    read on the Review queue page (`current`), in its store session: the callback runs before
-    any session is open, and would open a connection for them alone."""
+    """Review the pairs `pair_ids()` gives (from `start`), on the Review queue page. A widget
+    callback calls it and switches there, so the click's script run goes straight to the
+    Review queue page without starting app.py first. The pair ids are read on the Review
+    queue page (`current`), in its store session: the callback runs before any session is
+    open, and would open a connection for them alone."""
     selection.owned()[_PENDING] = (run_id, queue, pair_ids, start)
     selection.update(queue=queue, pair_id=start)
-    st.session_state[_OPENED] = True
+    try:
+        st.switch_page(REVIEW_PAGE)
+    except StreamlitPageNotFoundError:
+        # A callback sees the pages the session's last st.navigation registered; a run
+        # that starts with none (each run of Streamlit's AppTest) has app.py switch instead.
+        st.session_state[_OPENED] = True
 
 
 def follow() -> None:
-    """Switch to the Review queue page when a callback has just opened a queue."""
+    """Switch to the Review queue page when a callback could not (see `open_queue`)."""
     if st.session_state.pop(_OPENED, False):
         st.switch_page(REVIEW_PAGE)

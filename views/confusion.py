@@ -198,8 +198,8 @@ def paged_pairs(
 
 def open_in_review(queue: Queue, pair_id: int | None, pair_ids: Callable[[], list[int]]) -> None:
     """Review the pairs `pair_ids()` gives (the queue `queue`) from `pair_id`, on the Review
-    queue page (a callback: the page switches at the top of the next script run, which reads
-    the pair ids)."""
+    queue page (a callback: the page switches from it, and the Review queue page's script
+    run reads the pair ids)."""
     review_queue.open_queue(run_id, queue, pair_ids, start=pair_id)
 
 

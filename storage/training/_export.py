@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
+from words import plural
+
 from .._db import connect, transaction
 from .._errors import NotFoundError, StoreError
 from .._pairs import _PAIR_TEXT, _with_extra_fields
@@ -100,21 +102,14 @@ class ExportResult:
         """A few lines for a terminal: rows and labels (by name) per file, and what was left
         out and why."""
         m = self.manifest
-
-        def count(n: int, noun: str) -> str:
-            return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-        def queries(n: int) -> str:
-            return f"{n:,} " + ("query" if n == 1 else "queries")
-
         form = " (conversational)" if m["conversational"] and m["format"] != "chat" else ""
         lines = [
-            f"{m['format']}{form} export of {count(m['counts']['exported'], 'pair')} "
+            f"{m['format']}{form} export of {plural(m['counts']['exported'], 'pair')} "
             f"({m['counts']['selected']:,} selected) from dataset {m['dataset']!r}, prompt "
             f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
         lines += [
-            f"  {f['name']}: {count(f['rows'], 'pair')}, {queries(f['queries'])}, "
+            f"  {f['name']}: {plural(f['rows'], 'pair')}, {plural(f['queries'], 'query')}, "
             f"labels {self.labels_by_name(f)}, sha256 {f['sha256'][:12]}"
             for f in m["files"]
         ]

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from words import plural
+
 from ._curate import validation_count
 from ._splits import BenchmarkRecipe, TrainingRecipe, plan_split, read_split_input
 
@@ -38,10 +40,6 @@ def _labelled_queries(pairs: pd.DataFrame) -> int:
     return int(pairs.loc[pairs["grade"].notna(), "query_id"].nunique())
 
 
-def _queries(n: int) -> str:
-    return f"{n} {'query' if n == 1 else 'queries'}"
-
-
 def _benchmark_warnings(labelled: int, splits: Mapping[str, Mapping[str, Any]]) -> list[str]:
     taken = splits.get("benchmark", {}).get("queries", 0)
     if taken == 0:
@@ -52,7 +50,7 @@ def _benchmark_warnings(labelled: int, splits: Mapping[str, Mapping[str, Any]]) 
     return [
         f"the benchmark would take {taken} of {labelled} labelled queries "
         f"({taken / labelled:.0%}), more than half, leaving "
-        f"{_queries(left) if left else 'none'} to train on"
+        f"{plural(left, 'query') if left else 'none'} to train on"
     ]
 
 
@@ -66,7 +64,7 @@ def _training_warnings(
         ]
     if recipe.validation_share > 0 and validation_count(labelled, recipe.validation_share) == 0:
         return [
-            f"the validation split would have no pairs: {_queries(labelled)} outside the "
+            f"the validation split would have no pairs: {plural(labelled, 'query')} outside the "
             "benchmark cannot be split into train and validation"
         ]
     return [
