@@ -65,7 +65,7 @@ from ._reports import (
     run_report,
     shared_pair_reports,
 )
-from ._tasks import TaskPlan, assign, create_task, team_agreement
+from ._tasks import TaskPlan, assign, create_task, query_list, team_agreement
 
 __all__ = [
     "DEFAULT_MEASURES",
@@ -132,5 +132,6 @@ __all__ = [
     "TaskPlan",
     "assign",
     "create_task",
+    "query_list",
     "team_agreement",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -62,11 +63,51 @@ class TaskPlan:
     run_id: int | None = None
 
 
+def query_list(db: storage.Db, dataset: str, path: Path) -> PairSet:
+    """The pair set of the queries listed in the file at `path`, one a line (blank lines
+    skipped), each a query id or a query's exact text in `dataset`."""
+    queries = storage.query_choices(db, dataset, limit=2**31 - 1)
+    by_text = dict(zip(queries["query"], queries["query_id"]))
+    known = set(queries["query_id"])
+    ids: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        wanted = line.strip()
+        if not wanted:
+            continue
+        query_id = wanted if wanted in known else by_text.get(wanted)
+        if query_id is None:
+            raise storage.StoreError(
+                f"{path} line {number}, column 1: {wanted!r} is neither a query id nor a "
+                f"query of {dataset!r}"
+            )
+        ids.append(str(query_id))
+    if not ids:
+        raise storage.StoreError(f"{path} lists no query: write one query id or text a line")
+    return PairSet(storage.PairSetKind.QUERIES, ids=tuple(dict.fromkeys(ids)))
+
+
+def _run_for(store: storage.Store, plan: TaskPlan) -> int | None:
+    """The run the plan reads: its own, else (when its strategy or cell needs one) the
+    dataset's newest finished run."""
+    needs = plan.strategy.needs_run or plan.pair_set.kind is storage.PairSetKind.CELL
+    if plan.run_id is not None or not needs:
+        return plan.run_id
+    runs = storage.list_runs(store, plan.dataset)
+    done = runs[runs["status"] == storage.RunStatus.DONE]
+    if done.empty:
+        raise storage.StoreError(
+            f"the {plan.strategy} strategy reads a judge run and {plan.dataset!r} has no "
+            "finished one: judge it first, or use the random or stratified strategy"
+        )
+    return int(done["run_id"].iloc[0])
+
+
 def create_task(db: storage.Db, plan: TaskPlan) -> int:
     """Draw the plan's pairs, assign them, and store the task; returns its id."""
     if plan.size is not None and plan.size < 1:
-        raise storage.StoreError(f"a task takes at least one pair, got --size {plan.size}")
+        raise storage.StoreError(f"a task takes at least one pair, got size {plan.size}")
     with storage.session(db) as store:
+        run_id = _run_for(store, plan)
         allowed = storage.allowed_reviewers(store, plan.dataset)
         if allowed and (strangers := sorted(set(plan.reviewers) - set(allowed))):
             raise storage.StoreError(
@@ -80,7 +121,7 @@ def create_task(db: storage.Db, plan: TaskPlan) -> int:
             plan.strategy,
             size=plan.size,
             seed=plan.seed,
-            run_id=plan.run_id,
+            run_id=run_id,
         )
         return storage.create_task(
             store,
@@ -92,7 +133,7 @@ def create_task(db: storage.Db, plan: TaskPlan) -> int:
             overlap=plan.overlap,
             blind=plan.blind,
             seed=plan.seed,
-            run_id=plan.run_id,
+            run_id=run_id,
         )
 
 
