@@ -162,6 +162,7 @@ from .team import (
     save_guideline,
     set_allowed_reviewers,
     task_progress,
+    task_reviewers,
 )
 from .training import (
     EITHER_STYLE,
@@ -363,4 +364,5 @@ __all__ = [
     "save_guideline",
     "set_allowed_reviewers",
     "task_progress",
+    "task_reviewers",
 ]

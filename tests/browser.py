@@ -169,6 +169,17 @@ def choose(page, key: str, option: str) -> None:
     settle(page)
 
 
+def pick_reviewer(page, name: str) -> None:
+    """Name the reviewer of this browser session in the picker beside the review card: typed
+    and entered, so a new name is added; then the focus leaves it, so the card's keys work."""
+    box = page.locator(".st-key-reviewer-pick input:visible").first
+    box.click()
+    box.fill(name)
+    box.press("Enter")
+    box.evaluate("element => element.blur()")
+    settle(page)
+
+
 def tab(page, label: str) -> None:
     page.get_by_role("tab", name=label).first.click()
     settle(page)

@@ -30,6 +30,7 @@ from ._tasks import (
     my_queue,
     next_item,
     task_progress,
+    task_reviewers,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "save_guideline",
     "set_allowed_reviewers",
     "task_progress",
+    "task_reviewers",
 ]

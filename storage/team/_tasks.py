@@ -150,6 +150,17 @@ def list_tasks(db: Db, dataset: str) -> pd.DataFrame:
         ).df()
 
 
+def task_reviewers(db: Db, dataset: str) -> list[str]:
+    """Everyone assigned an item in a task of `dataset`, sorted."""
+    with connect(db) as con:
+        rows = con.execute(
+            "SELECT DISTINCT reviewer FROM task_items JOIN review_tasks USING (task_id) "
+            "WHERE dataset = ? ORDER BY 1",
+            [dataset],
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
 def my_queue(db: Db, task_id: int, reviewer: str) -> pd.DataFrame:
     """The items of `reviewer` in the task, in queue order: pair_id, position, done, grade
     (their independent label)."""
