@@ -45,6 +45,11 @@ second position, score-comparison consistency with a pointwise run, 3-cycles per
 Bradley-Terry's order against the grades (Kendall's tau), each with a query-bootstrap
 interval; `preference_cycles` lists the cycles, strongest first.
 
+Review teams (one row per pair, rater and grade; the judge and the adjudicated label as
+raters of their own): `krippendorff_alpha` (ordinal or nominal, missing grades allowed) and
+`team_agreement`, alpha across the humans with a bootstrap interval over pairs, Cohen's kappa
+for every two raters and whether the judge's kappa reaches the humans' range.
+
 Two runs on the same pairs: keep the pairs both judged, build ``per_query_confusions`` for
 each from the same query ids and pass both to `paired_bootstrap`. Bad input raises
 `MetricsInputError` (a `ValueError`) with a message that says how to fix it. Undefined values
@@ -62,6 +67,7 @@ from ._calibration import (
 )
 from ._confusion import confusion_matrix, per_query_confusions
 from ._exceptions import MetricsInputError
+from ._krippendorff import krippendorff_alpha
 from ._leaderboard import (
     LeaderboardAgreement,
     bootstrap_means,
@@ -100,6 +106,7 @@ from ._scores import (
     severe_error_rate,
     summarize,
 )
+from ._team_agreement import TeamAgreement, team_agreement
 from ._thresholds import (
     ThresholdValidation,
     apply_thresholds,
@@ -157,4 +164,8 @@ __all__ = [
     "order_agreement",
     "pairwise_figures",
     "preference_cycles",
+    # review teams
+    "TeamAgreement",
+    "krippendorff_alpha",
+    "team_agreement",
 ]

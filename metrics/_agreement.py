@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._confusion import count_pairs
 from ._exceptions import MetricsInputError
-from ._scores import cohen_kappa
+from ._scores import accuracy, cohen_kappa
 from ._validate import check_labels, check_same_length, encode, factorize, plain
 
 
@@ -70,46 +70,93 @@ def rater_agreement(
     >>> result.n_pairs, round(result.human_human_kappa, 3), round(result.judge_human_kappa, 3)
     (3, 0.667, 0.833)
     """
-    scale = check_labels(labels)
-    grade_positions = encode(grades, scale, "grades")
-    pair_codes, pairs = factorize(pair_ids, "pair_ids")
-    rater_codes, names = factorize(raters, "raters")
-    check_same_length(grade_positions, pair_codes, rater_codes)
+    grid, names, scale = grade_grid(pair_ids, raters, grades, labels, "pair_ids")
     if judge is not None and judge not in set(names.tolist()):
         raise MetricsInputError(
             f"judge {judge!r} is not among the raters {names.tolist()}; append the judge's "
             "grades as rows with that rater name"
         )
-    grid = _grade_grid(pair_codes, rater_codes, grade_positions, pairs, names)
-    is_human = np.array([name != judge for name in names.tolist()])
-    grid = grid[(grid[:, is_human] >= 0).sum(axis=1) >= 2]
-    rows = []
-    for a, b in combinations(range(names.size), 2):
-        if not is_human[a]:  # keep the human first and the judge as rater_b
-            a, b = b, a
-        both = (grid[:, a] >= 0) & (grid[:, b] >= 0)
-        if not both.any():
-            continue
-        common = np.zeros(both.sum(), np.intp)
-        counts = count_pairs(grid[both, a], grid[both, b], common, 1, scale.size)
-        rows.append(
-            {
-                "rater_a": plain(names[a]),
-                "rater_b": plain(names[b]),
-                "kind": "human-human" if is_human[a] and is_human[b] else "judge-human",
-                "n_pairs": int(both.sum()),
-                "kappa_quadratic": float(cohen_kappa(counts[0])),
-            }
-        )
-    pairwise = pd.DataFrame(
-        rows, columns=["rater_a", "rater_b", "kind", "n_pairs", "kappa_quadratic"]
-    )
+    roles = np.array(["judge" if name == judge else "human" for name in names.tolist()])
+    grid = grid[(grid[:, roles == "human"] >= 0).sum(axis=1) >= 2]
+    pairwise = rater_pairs(grid, names, roles, scale.size)[
+        ["rater_a", "rater_b", "kind", "n_pairs", "kappa_quadratic"]
+    ]
     return RaterAgreement(
         pairwise=pairwise,
         human_human_kappa=_mean_kappa(pairwise, "human-human"),
         judge_human_kappa=_mean_kappa(pairwise, "judge-human"),
         n_pairs=int(grid.shape[0]),
     )
+
+
+# A rater's role orders the two raters of a row (the human first, the adjudicated label last)
+# and names the row's kind.
+_ROLE_ORDER = {"human": 0, "judge": 1, "adjudicated": 2}
+_KINDS = {
+    ("human", "human"): "human-human",
+    ("human", "judge"): "judge-human",
+    ("human", "adjudicated"): "human-adjudicated",
+    ("judge", "adjudicated"): "judge-adjudicated",
+}
+RATER_PAIR_COLUMNS = [
+    "rater_a",
+    "rater_b",
+    "kind",
+    "n_pairs",
+    "kappa",
+    "kappa_quadratic",
+    "agreement",
+]
+
+
+def rater_pairs(
+    grid: NDArray[np.intp], names: NDArray[np.generic], roles: NDArray[np.str_], k: int
+) -> pd.DataFrame:
+    """One row per two raters who graded common units of `grid` (`RATER_PAIR_COLUMNS`).
+
+    ``kappa`` is Cohen's unweighted kappa (J. Cohen 1960, A coefficient of agreement for
+    nominal scales, Educational and Psychological Measurement 20(1)), ``kappa_quadratic`` the
+    quadratic weighted one (`cohen_kappa`), ``agreement`` the share of common units graded
+    alike; ``kind`` comes from the two raters' `roles` (human, judge, adjudicated).
+    """
+    rows = []
+    for a, b in combinations(range(names.size), 2):
+        if _ROLE_ORDER[roles[a]] > _ROLE_ORDER[roles[b]]:
+            a, b = b, a
+        both = (grid[:, a] >= 0) & (grid[:, b] >= 0)
+        if not both.any():
+            continue
+        common = np.zeros(both.sum(), np.intp)
+        counts = count_pairs(grid[both, a], grid[both, b], common, 1, k)[0]
+        rows.append(
+            {
+                "rater_a": plain(names[a]),
+                "rater_b": plain(names[b]),
+                "kind": _KINDS[roles[a], roles[b]],
+                "n_pairs": int(both.sum()),
+                "kappa": float(cohen_kappa(counts, None)),
+                "kappa_quadratic": float(cohen_kappa(counts)),
+                "agreement": float(accuracy(counts)),
+            }
+        )
+    return pd.DataFrame(rows, columns=RATER_PAIR_COLUMNS)
+
+
+def grade_grid(
+    units: ArrayLike, raters: ArrayLike, grades: ArrayLike, labels: Sequence[int], name: str
+) -> tuple[NDArray[np.intp], NDArray[np.generic], NDArray[np.int64]]:
+    """A long table of grades as a (units, raters) grid of grade positions, -1 where missing.
+
+    Returns the grid, the sorted rater names of its columns and the checked scale. `name`
+    names the unit column in messages. One grade per unit and rater: a second one is refused.
+    """
+    scale = check_labels(labels)
+    grade_positions = encode(grades, scale, "grades")
+    unit_codes, unit_keys = factorize(units, name)
+    rater_codes, names = factorize(raters, "raters")
+    check_same_length(grade_positions, unit_codes, rater_codes)
+    grid = _grade_grid(unit_codes, rater_codes, grade_positions, unit_keys, names)
+    return grid, names, scale
 
 
 def _grade_grid(
