@@ -165,7 +165,7 @@ def _guideline_show(args: argparse.Namespace) -> int:
         print(f"{args.dataset!r} has no guideline yet: `python cli.py guideline set` writes one")
         return 0
     print(f"# version {found.version}, by {found.author or 'unknown'}, {found.created_at:%Y-%m-%d}")
-    print(found.text)
+    print(found.text, end="" if found.text.endswith("\n") else "\n")
     return 0
 
 

@@ -102,7 +102,7 @@ def _run_for(store: storage.Store, plan: TaskPlan) -> int | None:
     return int(done["run_id"].iloc[0])
 
 
-def create_task(db: storage.Db, plan: TaskPlan) -> int:
+def create_task(db: str | Path, plan: TaskPlan) -> int:
     """Draw the plan's pairs, assign them, and store the task; returns its id."""
     if plan.size is not None and plan.size < 1:
         raise storage.StoreError(f"a task takes at least one pair, got size {plan.size}")
@@ -138,7 +138,7 @@ def create_task(db: storage.Db, plan: TaskPlan) -> int:
 
 
 def team_agreement(
-    db: storage.Db,
+    db: str | Path,
     dataset: str,
     *,
     task_id: int | None = None,
