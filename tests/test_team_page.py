@@ -31,9 +31,10 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     upcoming = storage.next_item(db, task["task_id"], "ana")
     click(at, "open-my-queue")
     at.switch_page(str(REPO / "views" / "review.py")).run()  # where st.switch_page went
-    assert owned(at)["queue"].pair_ids == storage.my_queue(db, task["task_id"], "ana")[
-        "pair_id"
-    ].tolist()
+    assert (
+        owned(at)["queue"].pair_ids
+        == storage.my_queue(db, task["task_id"], "ana")["pair_id"].tolist()
+    )
     assert owned(at)["queue"].pair_id == upcoming
     assert "Judge" not in _metrics(at) and "Human label" not in _metrics(at)  # blind
     assert any("Blind task" in i.value for i in at.info)
