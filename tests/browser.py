@@ -58,12 +58,15 @@ def serve(db: Path, log_path: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_script(script: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
-    """`streamlit run script` on a free port of 127.0.0.1, from the repository (so with its
-    .streamlit/config.toml) and with `env` added to the environment; yields its URL."""
+def serve_script(
+    script: Path, log_path: Path, env: dict[str, str], port: int | None = None
+) -> Iterator[str]:
+    """`streamlit run script` on `port` (default: a free one) of 127.0.0.1, from the
+    repository (so with its .streamlit/config.toml) and with `env` added to the environment;
+    yields its URL."""
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
