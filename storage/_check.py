@@ -405,7 +405,7 @@ _TEAM_RULES: tuple[_Rule, ...] = (
         "SELECT event_id FROM label_events WHERE source = 'adjudication' "
         "AND (task_id IS NULL OR grade IS NULL) ORDER BY event_id",
         "event {event_id}: an adjudication names its task and gives a grade",
-        ("label_events",),
+        ("label_events", "review_tasks"),  # an older store's events have no task column
     ),
 )
 
