@@ -148,6 +148,9 @@ def test_queues_independent_labels_adjudication_and_check(judged):
     progress = storage.task_progress(db, task_id).set_index("reviewer")
     assert progress["done"].sum() == 13 and progress["left"].sum() == 0
     assert (progress["median_seconds"] >= 0).all()
+    [listed] = storage.list_tasks(db, DATASET).to_dict("records")
+    assert (listed["pairs"], listed["items"], listed["done"]) == (10, 13, 13)
+    assert listed["median_seconds"] >= 0 and listed["to_adjudicate"] == 3
 
     disputes = storage.adjudication_queue(db, task_id)
     assert len(disputes) == 3  # every overlap pair: no two reviewers gave the same grade

@@ -117,10 +117,13 @@ if tasks.empty:
 else:
     st.dataframe(
         tasks[["task_id", "name", "pair_set", "strategy", "blind", "overlap", "pairs", "items",
-               "done", "to_adjudicate", "adjudicated", "created_at"]],
+               "done", "median_seconds", "to_adjudicate", "adjudicated", "created_at"]],
         hide_index=True,
         key="task-table",
-        column_config={"overlap": st.column_config.NumberColumn("overlap", format="percent")},
+        column_config={
+            "overlap": st.column_config.NumberColumn("overlap", format="percent"),
+            "median_seconds": st.column_config.NumberColumn("median s / pair", format="%.1f"),
+        },
     )  # fmt: skip
 
 task_ids = [int(t) for t in tasks["task_id"]]
@@ -157,10 +160,10 @@ st.dataframe(
 )
 
 
-def _open_my_queue(reviewer: str, start: int | None) -> None:
+def _open_my_queue(reviewer: str, start: int | None, card_run: int) -> None:
     task_id = task.task_id
     queue.open_queue(
-        run_id,  # type: ignore[arg-type]  # the button is disabled without a run
+        card_run,
         Queue(QueueKind.TASK, str(task_id)),
         lambda: storage.my_queue(db, task_id, reviewer)["pair_id"].tolist(),
         start=start,
@@ -182,14 +185,15 @@ else:
             + ("" if upcoming is None else f"; next: pair {upcoming}")
             + (" · blind: the card hides the judge until you grade" if task.blind else "")
         )
-        st.button(
-            "Review my queue" if upcoming is not None else "Review my queue again",
-            key="open-my-queue",
-            on_click=_open_my_queue,
-            args=(name, upcoming),
-            disabled=run_id is None,
-            help=None if run_id is not None else "the card needs a run: start one on Runs",
-        )
+        if run_id is None:
+            st.info("The review card shows a judge run: start one on the Runs page.")
+        else:
+            st.button(
+                "Review my queue" if upcoming is not None else "Review my queue again",
+                key="open-my-queue",
+                on_click=_open_my_queue,
+                args=(name, upcoming, run_id),
+            )
         st.dataframe(
             mine.assign(grade=mine["grade"].map(_grade_name)),
             hide_index=True,
@@ -249,8 +253,14 @@ def _interval(low: float, high: float) -> str:
     return f"95% interval {_number(low)} to {_number(high)}"
 
 
+whole = st.toggle(
+    "Over every task of the dataset (and the named annotators' imported labels)",
+    key="agreement-whole",
+)
 try:
-    agreement = jobs.team_agreement(db, dataset, task_id=task.task_id, run_id=run_id)
+    agreement = jobs.team_agreement(
+        db, dataset, task_id=None if whole else task.task_id, run_id=run_id
+    )
 except metrics.MetricsInputError as error:
     st.info(common.md(f"Not enough double labels for agreement yet: {error}"))
 else:

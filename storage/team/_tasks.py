@@ -98,8 +98,10 @@ def get_task(db: Db, task: int | str, dataset: str | None = None) -> Task:
     return Task(*row)
 
 
-_PROGRESS = """
-    WITH items AS (
+# Each item with whether its reviewer has given it their independent label, and the seconds
+# between a reviewer's consecutive independent labels in a task (what "per pair" measures).
+_TIMES = """
+    items AS (
         SELECT i.*, l.event_id IS NOT NULL AS done, l.created_at AS done_at
         FROM task_items i LEFT JOIN independent_labels l USING (task_id, pair_id, reviewer)
         WHERE i.task_id IN (SELECT task_id FROM review_tasks WHERE {where})
@@ -109,12 +111,18 @@ _PROGRESS = """
                                                  ORDER BY done_at)) AS seconds
         FROM items WHERE done
     )
+"""
+_PROGRESS = (
+    "WITH "
+    + _TIMES
+    + """
     SELECT i.task_id, i.reviewer, count(*) AS items, count(*) FILTER (WHERE done) AS done,
            count(*) FILTER (WHERE NOT done) AS "left",
            (SELECT median(seconds) FROM gaps g
             WHERE g.task_id = i.task_id AND g.reviewer = i.reviewer) AS median_seconds
     FROM items i GROUP BY i.task_id, i.reviewer ORDER BY i.task_id, i.reviewer
 """
+)
 
 
 def task_progress(db: Db, task_id: int) -> pd.DataFrame:
@@ -126,20 +134,22 @@ def task_progress(db: Db, task_id: int) -> pd.DataFrame:
 
 def list_tasks(db: Db, dataset: str) -> pd.DataFrame:
     """The tasks of `dataset`, newest first, with their progress: pairs, items, items done,
-    overlap pairs, pairs awaiting adjudication and pairs adjudicated."""
+    the median seconds per pair of its reviewers, pairs awaiting adjudication and pairs
+    adjudicated."""
     with connect(db) as con:
         return con.execute(
             f"""
-            WITH progress AS ({_PROGRESS.format(where="dataset = $dataset")}),
+            WITH {_TIMES.format(where="dataset = $dataset")},
             adjudication AS ({_DISPUTES.format(where="dataset = $dataset")})
             SELECT t.task_id, t.name, t.pair_set, t.strategy, t.run_id, t.overlap, t.blind,
                    t.created_at,
                    (SELECT count(DISTINCT pair_id) FROM task_items i
                     WHERE i.task_id = t.task_id) AS pairs,
-                   coalesce((SELECT sum(items) FROM progress p
-                             WHERE p.task_id = t.task_id), 0)::BIGINT AS items,
-                   coalesce((SELECT sum(done) FROM progress p
-                             WHERE p.task_id = t.task_id), 0)::BIGINT AS done,
+                   (SELECT count(*) FROM items i WHERE i.task_id = t.task_id) AS items,
+                   (SELECT count(*) FROM items i WHERE i.task_id = t.task_id AND i.done)
+                       AS done,
+                   (SELECT median(seconds) FROM gaps g WHERE g.task_id = t.task_id)
+                       AS median_seconds,
                    (SELECT count(*) FROM adjudication a
                     WHERE a.task_id = t.task_id AND a.final_grade IS NULL) AS to_adjudicate,
                    (SELECT count(*) FROM adjudication a
