@@ -358,11 +358,18 @@ def review_card() -> None:
         _card(blind=task is not None and task.blind)
 
 
-def _show_guideline() -> None:
+def _show_guideline(*, open_: bool) -> None:
+    """The dataset's guideline: open beside a blind card (where the judge would be), else
+    one click away above it."""
     found = storage.guideline(db, dataset)
-    if found is not None:
+    if found is None:
+        return
+    if open_:
+        st.caption(f"Guideline (version {found.version})")
+        st.markdown(found.text)  # the team's own markdown; Streamlit escapes raw HTML
+    else:
         with st.expander(f"Guideline (version {found.version})"):
-            st.markdown(found.text)  # the team's own markdown; Streamlit escapes raw HTML
+            st.markdown(found.text)
 
 
 def _card(*, blind: bool = False) -> None:
@@ -398,8 +405,8 @@ def _card(*, blind: bool = False) -> None:
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
     card = storage.review_card(db, pair_id, run_id)
-    if task is not None:
-        _show_guideline()
+    if task is not None and not hidden:
+        _show_guideline(open_=False)
     with st.container(border=True):
         pair_col, label_col, judge_col = st.columns([3, 2, 2])
         with pair_col:
@@ -409,6 +416,8 @@ def _card(*, blind: bool = False) -> None:
                 "Blind task: the judge's grade and the other labels show once you have "
                 "graded this pair."
             )
+            with judge_col:
+                _show_guideline(open_=True)
         else:
             with label_col:
                 _show_labels(card)
