@@ -30,6 +30,7 @@ PAGES = (  # file in views/, title, Material icon
     ("runs", "Runs", "play_circle"),
     ("rankers", "Rankers", "leaderboard"),
     ("pairwise", "Pairwise", "compare_arrows"),
+    ("team", "Team review", "groups"),
     ("data", "Data", "database"),
     ("export", "Export", "download"),
 )

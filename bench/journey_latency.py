@@ -55,7 +55,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
 
-from browser import goto, launch, new_page, press_table_row, serve_script, settle  # noqa: E402
+from browser import (  # noqa: E402
+    goto,
+    launch,
+    new_page,
+    open_page,
+    pick_reviewer,
+    press_table_row,
+    serve_script,
+    settle,
+)
 from import_scale import LABELS, build_folder  # noqa: E402
 
 import judge  # noqa: E402
@@ -416,6 +425,9 @@ def measure(
     ):
         app, empty, opener = (new_page(browser) for _ in range(3))
         goto(app, f"{app_url}/confusion?dataset={DATASET}&run={store.run_id}")
+        open_page(app, "Review queue")  # a label needs the reviewer's name, once a session
+        pick_reviewer(app, "bench")
+        open_page(app, "Confusion browser")
         goto(empty, empty_url)
         goto(opener, open_url)
         calls = StoreCalls(log)

@@ -21,8 +21,16 @@ call and inside one `storage.session`, alternately in the same run; it prints th
 connections each opens and its median time. Target: at least 3x fewer connections in a
 session, and no step slower.
 
-    .venv/bin/python bench/ui_latency.py [--pairs 1000000 (0: part 2 only)] [--repeat 5]
-                                         [--steps-repeat 15]
+Part 3 times team review at those two scales: "build a 1,000-pair task by uncertainty" over
+part 1's million-judgment run (the draw, the round-robin assignment with 30% overlap and the
+writes, `jobs.create_task`) against pandas loading the run's probabilities and taking the
+1,000 highest entropies; and "next item of my queue" in part 2's WANDS-sized store, for a
+reviewer halfway through a 1,000-pair task (`storage.next_item`), against pandas loading the
+task's items and label events and finding the first item without the reviewer's label.
+Targets: under 0.5 s and under 0.1 s of store time.
+
+    .venv/bin/python bench/ui_latency.py [--pairs 1000000 (0: parts 2 and 3b only)]
+                                         [--repeat 5] [--steps-repeat 15]
 """
 
 from __future__ import annotations
@@ -36,12 +44,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from import_scale import build_folder  # noqa: E402
 
+import jobs  # noqa: E402
 import storage  # noqa: E402
 import storage._db  # noqa: E402
 
@@ -244,8 +254,8 @@ def overview_reads(db: Path, dataset: str, run_id: int, pair_id: int) -> None:
     storage.run_labels(db, run_id)
 
 
-def session_steps(tmp: Path, repeat: int) -> bool:
-    """Part 2: each step per call and in a session, alternately; True when on target."""
+def wands_store(tmp: Path) -> tuple[Path, int]:
+    """Part 2's store: a WANDS-sized import and a run that judged every pair; (path, run)."""
     folder = tmp / "wands"
     folder.mkdir()
     build_folder(folder)
@@ -257,6 +267,11 @@ def session_steps(tmp: Path, repeat: int) -> bool:
         f"\nbuilt {summary.pairs:,} labelled pairs and a run that judged them all in "
         f"{time.perf_counter() - start:.1f} s"
     )
+    return db, run_id
+
+
+def session_steps(db: Path, run_id: int, repeat: int) -> bool:
+    """Part 2: each step per call and in a session, alternately; True when on target."""
     pairs = itertools.count(1, 7)
     steps = {
         "relabel and load the next card": relabel_and_next_card,
@@ -291,23 +306,17 @@ def session_steps(tmp: Path, repeat: int) -> bool:
     return ok
 
 
-def confusion_browser(pairs: int, repeat: int) -> bool:
+def confusion_browser(db: Path, run_id: int, pairs: int, repeat: int) -> bool:
     """Part 1: the confusion browser's queries against the pandas path; True when on target."""
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        start = time.perf_counter()
-        run_id = build(db, pairs)
-        print(f"built {pairs:,} judgments in {time.perf_counter() - start:.1f} s")
-
-        t_matrix, matrix = timed(lambda: storage.confusion_counts(db, run_id), repeat)
-        t_page, page = timed(
-            lambda: storage.confusion_cell_pairs(db, run_id, human=HUMAN, judge=JUDGE),
-            repeat,
-        )
-        slow = max(1, repeat // 2)
-        t_load, _ = timed(lambda: load_run_into_pandas(db, run_id), slow)
-        t_pd_matrix, pd_matrix = timed(lambda: pandas_confusion(db, run_id), slow)
-        t_pd_page, pd_page = timed(lambda: pandas_cell_page(db, run_id), slow)
+    t_matrix, matrix = timed(lambda: storage.confusion_counts(db, run_id), repeat)
+    t_page, page = timed(
+        lambda: storage.confusion_cell_pairs(db, run_id, human=HUMAN, judge=JUDGE),
+        repeat,
+    )
+    slow = max(1, repeat // 2)
+    t_load, _ = timed(lambda: load_run_into_pandas(db, run_id), slow)
+    t_pd_matrix, pd_matrix = timed(lambda: pandas_confusion(db, run_id), slow)
+    t_pd_page, pd_page = timed(lambda: pandas_cell_page(db, run_id), slow)
 
     assert int(matrix.to_numpy().sum()) == pairs
     assert (matrix.to_numpy() == pd_matrix.to_numpy()).all(), "the two paths disagree"
@@ -328,6 +337,99 @@ def confusion_browser(pairs: int, repeat: int) -> bool:
     return ok
 
 
+def _entropy_top(db: Path, run_id: int, size: int) -> list[int]:
+    """The baseline of 3a: the run's probabilities into pandas, the `size` highest entropies."""
+    with storage.connect(db) as con:
+        frame = con.execute(
+            "SELECT pair_id, probs FROM judgments WHERE run_id = ? AND probs IS NOT NULL",
+            [run_id],
+        ).df()
+    probs = np.stack(frame["probs"].to_numpy())
+    entropy = -(probs * np.log(np.where(probs > 0, probs, 1))).sum(axis=1)
+    return frame["pair_id"].to_numpy()[np.argsort(-entropy, kind="stable")[:size]].tolist()
+
+
+def task_build(db: Path, run_id: int, repeat: int) -> bool:
+    """Part 3a: a 1,000-pair task by uncertainty over the million-judgment run."""
+    with storage.connect(db) as con:  # probabilities that differ, so entropy orders them
+        con.execute(
+            "UPDATE judgments SET probs = [a, b, 1 - a - b]::FLOAT[] FROM (SELECT pair_id, "
+            "(hash(pair_id) % 500) / 1000.0 AS a, (hash(pair_id * 3) % 400) / 1000.0 AS b "
+            "FROM judgments) t WHERE judgments.pair_id = t.pair_id AND run_id = ?",
+            [run_id],
+        )
+    names = (f"bench task {i}" for i in itertools.count())
+
+    def build_task() -> int:
+        plan = jobs.TaskPlan(
+            dataset="bench",
+            name=next(names),
+            pair_set=storage.PairSet(),
+            strategy=storage.Strategy.UNCERTAINTY,
+            size=1000,
+            reviewers=("ana", "bo", "cy"),
+            overlap=0.3,
+            run_id=run_id,
+        )
+        return jobs.create_task(db, plan)
+
+    ours, task_id = timed(build_task, repeat)
+    baseline, top = timed(lambda: _entropy_top(db, run_id, 1000), max(1, repeat // 2))
+    drawn = set(storage.list_tasks(db, "bench").query("task_id == @task_id")["pairs"])
+    assert drawn == {1000}
+    assert len(top) == 1000
+    return _report("build a 1,000-pair task by uncertainty", ours, baseline, 0.5)
+
+
+def _pandas_next(db: Path, task_id: int, reviewer: str) -> int | None:
+    """The baseline of 3b: the task's items and label events into pandas."""
+    with storage.connect(db) as con:
+        items = con.execute("SELECT * FROM task_items WHERE task_id = ?", [task_id]).df()
+        events = con.execute(
+            "SELECT pair_id, author, grade, source, task_id FROM label_events"
+        ).df()
+    done = events[
+        (events["task_id"] == task_id)
+        & (events["author"] == reviewer)
+        & (events["source"] == "review")
+        & events["grade"].notna()
+    ]["pair_id"]
+    mine = items[(items["reviewer"] == reviewer) & ~items["pair_id"].isin(done)]
+    return None if mine.empty else int(mine.sort_values("position")["pair_id"].iloc[0])
+
+
+def queue_step(db: Path, run_id: int, repeat: int) -> bool:
+    """Part 3b: the next item of a reviewer halfway through a 1,000-pair task."""
+    plan = jobs.TaskPlan(
+        dataset="wands-scale",
+        name="bench queue",
+        pair_set=storage.PairSet(),
+        strategy=storage.Strategy.RANDOM,
+        size=1000,
+        reviewers=("ana", "bo", "cy"),
+        overlap=0.3,
+        run_id=run_id,
+    )
+    task_id = jobs.create_task(db, plan)
+    mine = storage.my_queue(db, task_id, "ana")["pair_id"].tolist()
+    with storage.session(db):
+        for pair_id in mine[: len(mine) // 2]:
+            storage.record_review(db, pair_id, author="ana", grade=1, task_id=task_id)
+    ours, upcoming = timed(lambda: storage.next_item(db, task_id, "ana"), repeat * 4)
+    baseline, expected = timed(lambda: _pandas_next(db, task_id, "ana"), repeat)
+    assert upcoming == expected == mine[len(mine) // 2], (upcoming, expected)
+    return _report("next item of my queue", ours, baseline, 0.1)
+
+
+def _report(name: str, ours: float, baseline: float, target: float) -> bool:
+    ok = ours < target
+    print(
+        f"{name:40s} storage {ours:.3f} s   pandas {baseline:.3f} s   "
+        f"{baseline / ours:5.1f}x faster   target < {target} s: {'met' if ok else 'NOT met'}"
+    )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -339,9 +441,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.pairs:
-        confusion_browser(args.pairs, args.repeat)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.duckdb"
+            start = time.perf_counter()
+            run_id = build(db, args.pairs)
+            print(f"built {args.pairs:,} judgments in {time.perf_counter() - start:.1f} s")
+            confusion_browser(db, run_id, args.pairs, args.repeat)
+            task_build(db, run_id, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        session_steps(Path(tmp), args.steps_repeat)
+        db, run_id = wands_store(Path(tmp))
+        session_steps(db, run_id, args.steps_repeat)
+        queue_step(db, run_id, args.repeat)
 
 
 if __name__ == "__main__":

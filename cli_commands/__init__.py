@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import check, data, judging, manage, ranking, report, training
+from . import check, data, judging, manage, ranking, report, team, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import,
@@ -20,6 +20,10 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     ranking.add_relabel,
     training.add_export,
     training.add_validate,
+    team.add_task,
+    team.add_agreement,
+    team.add_guideline,
+    team.add_reviewers,
     manage.add_datasets,
     manage.add_runs,
     ranking.add_rankings,

@@ -2,8 +2,9 @@
 judge or a stacking head on the labels and record its grades; report on runs and on the
 progress of runs that another process is judging; pairwise runs (two products of a query
 compared in both orders) and their report; score ranking runs under qrels from the
-labels or a judge and compare the leaderboards (ranking impact); export training data in the
-judge's own prompt and answer line, and check it.
+labels or a judge and compare the leaderboards (ranking impact); build review tasks and
+measure the team's agreement; export training data in the judge's own prompt and answer
+line, and check it.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
@@ -65,6 +66,7 @@ from ._reports import (
     run_report,
     shared_pair_reports,
 )
+from ._tasks import TaskPlan, assign, create_task, query_list, team_agreement
 
 __all__ = [
     "DEFAULT_MEASURES",
@@ -128,4 +130,10 @@ __all__ = [
     "pairwise_settings",
     "resume_pairwise",
     "with_preferences",
+    # team review
+    "TaskPlan",
+    "assign",
+    "create_task",
+    "query_list",
+    "team_agreement",
 ]

@@ -7,7 +7,8 @@ function given the same path uses the session's connection too. Connections are 
 so the app and the CLI can share one file. Nothing here calls a model.
 
 Importers (`storage.importers`), ranking runs (`storage.rankings`), pairwise runs and
-preferences (`storage.pairwise`) and training data
+preferences (`storage.pairwise`), team review (`storage.team`: tasks, queues, adjudication,
+guidelines) and training data
 (`storage.training`: splits, curation, export formats, validation) are rooms of their own;
 the names callers use are re-exported here.
 """
@@ -138,6 +139,30 @@ from .rankings import (
     relabel_batches,
     rename_ranking,
     undo_relabel,
+)
+from .team import (
+    ADJUDICATED_RATER,
+    JUDGE_RATER,
+    Guideline,
+    PairSet,
+    PairSetKind,
+    Strategy,
+    Task,
+    adjudication_queue,
+    agreement_labels,
+    allowed_reviewers,
+    create_task,
+    draw_pairs,
+    get_task,
+    guideline,
+    has_labelled,
+    list_tasks,
+    my_queue,
+    next_item,
+    save_guideline,
+    set_allowed_reviewers,
+    task_progress,
+    task_reviewers,
 )
 from .training import (
     EITHER_STYLE,
@@ -317,4 +342,27 @@ __all__ = [
     "record_preference",
     "reopen_pairwise_run",
     "undo_last_preference",
+    # team review (storage.team)
+    "ADJUDICATED_RATER",
+    "JUDGE_RATER",
+    "Guideline",
+    "PairSet",
+    "PairSetKind",
+    "Strategy",
+    "Task",
+    "adjudication_queue",
+    "agreement_labels",
+    "allowed_reviewers",
+    "create_task",
+    "draw_pairs",
+    "get_task",
+    "guideline",
+    "has_labelled",
+    "list_tasks",
+    "my_queue",
+    "next_item",
+    "save_guideline",
+    "set_allowed_reviewers",
+    "task_progress",
+    "task_reviewers",
 ]

@@ -8,7 +8,8 @@ every table finds it. Then the store's rules are checked with one query each: un
 it forward, may break them), references between tables, the label cache equal to a rebuild
 from the label events, every grade on its dataset's scale, splits made per query; ranking
 runs whose ranks follow trec_eval's order over the dataset's own queries and documents,
-pooled pairs that exist, relabel batches with their label events. The store is opened
+pooled pairs that exist, relabel batches with their label events; review tasks whose items
+are pairs of the task's dataset and whose label events name a task that exists. The store is opened
 read-only, unless a session already has it open; tables a later schema version added are
 not expected in an older store.
 """
@@ -39,9 +40,22 @@ TABLES = (
     "ranked_documents",
     "pooled_pairs",
     "relabel_batches",
+    "reviewers",
+    "review_tasks",
+    "task_items",
+    "guidelines",
 )
 # The schema version that added a table (the rest are there from the first).
-_ADDED_IN = {"rankings": 5, "ranked_documents": 5, "pooled_pairs": 5, "relabel_batches": 5}
+_ADDED_IN = {
+    "rankings": 5,
+    "ranked_documents": 5,
+    "pooled_pairs": 5,
+    "relabel_batches": 5,
+    "reviewers": 7,
+    "review_tasks": 7,
+    "task_items": 7,
+    "guidelines": 7,
+}
 # The first problems of each rule are listed one a line; the rest are counted in one line.
 _SHOWN = 20
 _BATCH_ROWS = 50_000
@@ -349,6 +363,52 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_TEAM_RULES: tuple[_Rule, ...] = (
+    _unique("reviewers", ("dataset", "name"), "reviewer {name!r} of {dataset!r}"),
+    _unique("review_tasks", ("task_id",), "task {task_id}"),
+    _unique("review_tasks", ("dataset", "name"), "the task name {name!r} of {dataset!r}"),
+    _unique(
+        "task_items",
+        ("task_id", "pair_id", "reviewer"),
+        "pair {pair_id} for {reviewer!r} in task {task_id}",
+    ),
+    _unique("guidelines", ("dataset", "version"), "guideline version {version} of {dataset!r}"),
+    _Rule(
+        "review_tasks",
+        "SELECT DISTINCT dataset FROM review_tasks ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM reviewers ANTI JOIN datasets USING (dataset) "
+        "UNION SELECT DISTINCT dataset FROM guidelines ANTI JOIN datasets USING (dataset) "
+        "ORDER BY dataset",
+        "tasks, reviewers or guidelines of dataset {dataset!r}, which is not in datasets",
+        ("review_tasks", "reviewers", "guidelines", "datasets"),
+    ),
+    _Rule(
+        "task_items",
+        "SELECT i.task_id, i.pair_id, coalesce('is in ' || p.dataset, 'does not exist') AS what, "
+        "t.dataset FROM task_items i LEFT JOIN review_tasks t USING (task_id) "
+        "LEFT JOIN pairs p USING (pair_id) "
+        "WHERE t.task_id IS NULL OR p.pair_id IS NULL OR p.dataset <> t.dataset "
+        "ORDER BY i.task_id, i.pair_id",
+        "task {task_id} (of {dataset!r}), pair {pair_id}: the pair {what} or the task is gone",
+        ("task_items", "review_tasks", "pairs"),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT e.event_id, e.task_id FROM label_events e "
+        "WHERE e.task_id IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM review_tasks t WHERE t.task_id = e.task_id) ORDER BY e.event_id",
+        "event {event_id} was made in task {task_id}, which does not exist",
+        ("label_events", "review_tasks"),
+    ),
+    _Rule(
+        "label_events",
+        "SELECT event_id FROM label_events WHERE source = 'adjudication' "
+        "AND (task_id IS NULL OR grade IS NULL) ORDER BY event_id",
+        "event {event_id}: an adjudication names its task and gives a grade",
+        ("label_events", "review_tasks"),  # an older store's events have no task column
+    ),
+)
+
 
 def check_store(db: Db) -> CheckReport:
     """Read every table of the store at `db` in full and check its rules; change nothing.
@@ -374,7 +434,7 @@ def check_store(db: Db) -> CheckReport:
                 rows[table] = _read_all(con, table)
             except duckdb.Error as error:
                 problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
-        for rule in _RULES + _RANKING_RULES:
+        for rule in _RULES + _RANKING_RULES + _TEAM_RULES:
             if all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
     return CheckReport(path, rows, tuple(problems), len(expected))

@@ -1,7 +1,9 @@
 """Human labels as an append-only event log.
 
 Imported gold labels are events with source `import`; a reviewer's correction, an "unsure"
-mark or a note is a `review` event; undo appends a `revert` event naming the event it cancels.
+mark or a note is a `review` event (naming its review task, if any, and the guideline
+version in force); the final grade of a pair a task's reviewers disagreed on is an
+`adjudication` event; undo appends a `revert` event naming the event it cancels.
 Nothing is updated in place, so every label has its history. `current_labels` is a cache of
 what the log says, rewritten for the touched pairs inside the same transaction as the event.
 """
@@ -18,6 +20,7 @@ import pandas as pd
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
+from .team._rules import check_author, guideline_version
 
 
 def current_labels_from(events: str) -> str:
@@ -128,15 +131,18 @@ def append_import_labels(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     return int(count)
 
 
-def _check_grade(con: duckdb.DuckDBPyConnection, pair_id: int, grade: int | None) -> None:
+def _check_grade(con: duckdb.DuckDBPyConnection, pair_id: int, grade: int | None) -> str:
+    """The dataset of `pair_id`, once its existence and `grade` (on the scale) are checked."""
     row = con.execute(
-        "SELECT d.grades FROM pairs p JOIN datasets d USING (dataset) WHERE p.pair_id = ?",
+        "SELECT d.grades, d.dataset FROM pairs p JOIN datasets d USING (dataset) "
+        "WHERE p.pair_id = ?",
         [pair_id],
     ).fetchone()
     if row is None:
         raise NotFoundError(f"pair {pair_id} does not exist")
     if grade is not None and grade not in row[0]:
         raise StoreError(f"grade {grade} is not on this dataset's scale {row[0]}")
+    return str(row[1])
 
 
 def record_review(
@@ -147,20 +153,39 @@ def record_review(
     grade: int | None = None,
     unsure: bool = False,
     note: str | None = None,
+    task_id: int | None = None,
+    adjudication: bool = False,
 ) -> int:
     """Append a reviewer's event: a new grade, an "unsure" mark, a note, or several at once.
 
-    A `grade` of None keeps the current grade (a note or an unsure mark alone). Returns the
-    new event's id.
+    A `grade` of None keeps the current grade (a note or an unsure mark alone). `task_id`
+    names the review task the event was made in; `adjudication` records the final grade of
+    a pair its reviewers disagreed on (source `adjudication`, a grade and a task needed).
+    Who may write it is `storage.team`'s rule (`check_author`); the event carries the
+    dataset's guideline version in force. Returns the new event's id.
     """
     if grade is None and not unsure and not note:
         raise StoreError("a review needs a grade, an unsure mark or a note")
+    if adjudication and (grade is None or task_id is None):
+        raise StoreError("an adjudication records a final grade in a task: give both")
     with connect(db) as con, transaction(con):
-        _check_grade(con, pair_id, grade)
+        dataset = _check_grade(con, pair_id, grade)
+        check_author(
+            con, dataset, author, pair_id=pair_id, task_id=task_id, adjudication=adjudication
+        )
         event_id = con.execute(
-            "INSERT INTO label_events (pair_id, grade, source, author, note, unsure) "
-            "VALUES (?, ?, 'review', ?, ?, ?) RETURNING event_id",
-            [pair_id, grade, author, note, unsure],
+            "INSERT INTO label_events (pair_id, grade, source, author, note, unsure, task_id, "
+            "guideline_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id",
+            [
+                pair_id,
+                grade,
+                "adjudication" if adjudication else "review",
+                author,
+                note,
+                unsure,
+                task_id,
+                guideline_version(con, dataset),
+            ],
         ).fetchall()[0][0]
         refresh_current_labels(con, [pair_id])
     return int(event_id)
@@ -194,12 +219,13 @@ def undo_last_review(db: Db, pair_id: int, *, author: str) -> int | None:
 
 
 def label_history(db: Db, pair_id: int) -> list[dict[str, Any]]:
-    """Every label event of `pair_id`, oldest first, each with `reverted` (True if undone)."""
+    """Every label event of `pair_id`, oldest first, each with `reverted` (True if undone),
+    the task it was made in and the guideline version in force."""
     with connect(db) as con:
         cursor = con.execute(
             """
             SELECT e.event_id, e.grade, e.source, e.author, e.note, e.unsure, e.created_at,
-                   e.reverts, e.event_id IN (
+                   e.reverts, e.task_id, e.guideline_version, e.event_id IN (
                        SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert'
                    ) AS reverted
             FROM label_events AS e WHERE e.pair_id = ? ORDER BY e.event_id

@@ -377,6 +377,82 @@ MIGRATIONS: list[str] = [
         CHECK (pair_a < pair_b)
     );
     """,
+    # 7: team review. Reviewers allowed on a dataset (none listed: anyone), review tasks
+    # (a set of pairs drawn by a strategy and assigned to reviewers, some to two of them for
+    # double labelling), their items, and each dataset's guideline, versioned (a save is a
+    # new version, never an overwrite). Label events name the task they were made in and the
+    # guideline version the reviewer had, and take the source `adjudication` (the final grade
+    # of a pair two reviewers disagreed on): `label_events` is rebuilt as in migration 5,
+    # every row kept in order. What a reviewer's independent label is, one rule for every
+    # reader, is the view `independent_labels`: their first grade on the item in the task
+    # (an undo does not erase it: in a blind task it was given before anything was shown).
+    """
+    CREATE TABLE reviewers (
+        dataset     VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        added_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, name)
+    );
+    CREATE SEQUENCE task_id_seq START 1;
+    CREATE TABLE review_tasks (
+        task_id     BIGINT PRIMARY KEY DEFAULT nextval('task_id_seq'),
+        dataset     VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        pair_set    VARCHAR NOT NULL,
+        strategy    VARCHAR NOT NULL,
+        run_id      BIGINT,
+        overlap     DOUBLE NOT NULL CHECK (overlap >= 0 AND overlap <= 1),
+        blind       BOOLEAN NOT NULL,
+        seed        BIGINT NOT NULL,
+        created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        UNIQUE (dataset, name)
+    );
+    CREATE TABLE task_items (
+        task_id     BIGINT NOT NULL,
+        pair_id     BIGINT NOT NULL,
+        reviewer    VARCHAR NOT NULL,
+        position    INTEGER NOT NULL,
+        PRIMARY KEY (task_id, pair_id, reviewer)
+    );
+    CREATE TABLE guidelines (
+        dataset     VARCHAR NOT NULL,
+        version     INTEGER NOT NULL,
+        text        VARCHAR NOT NULL,
+        author      VARCHAR,
+        created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, version)
+    );
+
+    CREATE TABLE label_events_v7 (
+        event_id           BIGINT PRIMARY KEY DEFAULT nextval('event_id_seq'),
+        pair_id            BIGINT NOT NULL,
+        grade              INTEGER,
+        source             VARCHAR NOT NULL
+            CHECK (source IN ('import', 'review', 'revert', 'judge', 'adjudication')),
+        author             VARCHAR,
+        note               VARCHAR,
+        unsure             BOOLEAN NOT NULL DEFAULT false,
+        created_at         TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        reverts            BIGINT,
+        batch_id           BIGINT,
+        task_id            BIGINT,
+        guideline_version  INTEGER
+    );
+    INSERT INTO label_events_v7
+        SELECT *, NULL, NULL FROM label_events ORDER BY event_id;
+    DROP TABLE label_events;
+    ALTER TABLE label_events_v7 RENAME TO label_events;
+
+    CREATE VIEW independent_labels AS
+    SELECT e.task_id, e.pair_id, e.author AS reviewer,
+           arg_min(e.grade, e.event_id) AS grade, min(e.event_id) AS event_id,
+           arg_min(e.created_at, e.event_id) AS created_at
+    FROM label_events e
+    JOIN task_items i
+      ON i.task_id = e.task_id AND i.pair_id = e.pair_id AND i.reviewer = e.author
+    WHERE e.source = 'review' AND e.grade IS NOT NULL
+    GROUP BY e.task_id, e.pair_id, e.author;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

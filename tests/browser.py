@@ -58,12 +58,15 @@ def serve(db: Path, log_path: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_script(script: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
-    """`streamlit run script` on a free port of 127.0.0.1, from the repository (so with its
-    .streamlit/config.toml) and with `env` added to the environment; yields its URL."""
+def serve_script(
+    script: Path, log_path: Path, env: dict[str, str], port: int | None = None
+) -> Iterator[str]:
+    """`streamlit run script` on `port` (default: a free one) of 127.0.0.1, from the
+    repository (so with its .streamlit/config.toml) and with `env` added to the environment;
+    yields its URL."""
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
@@ -166,6 +169,17 @@ def choose(page, key: str, option: str) -> None:
     """Pick `option` (its shown text, exactly) in the selectbox with widget key `key`."""
     page.locator(f".st-key-{key} button[aria-label='Open']").first.click()
     page.get_by_role("option", name=option, exact=True).first.click()
+    settle(page)
+
+
+def pick_reviewer(page, name: str) -> None:
+    """Name the reviewer of this browser session in the picker beside the review card: typed
+    and entered, so a new name is added; then the focus leaves it, so the card's keys work."""
+    box = page.locator(".st-key-reviewer-pick input:visible").first
+    box.click()
+    box.fill(name)
+    box.press("Enter")
+    box.evaluate("element => element.blur()")
     settle(page)
 
 

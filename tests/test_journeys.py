@@ -30,6 +30,7 @@ from browser import (
     launch,
     new_page,
     open_page,
+    pick_reviewer,
     see,
     segment,
     serve,
@@ -228,10 +229,15 @@ def test_overview_cell_pair_relabel_undo_rejudge(app):
 
     original = storage.current_label(db, pair_id).grade
     new = 0 if original else 1
+    page.keyboard.press(str(new + 1))  # no reviewer named yet: refused, nothing written
+    see(page, "Pick or add your reviewer name first")
+    assert storage.label_history(db, pair_id)[-1]["source"] == "import"
+    pick_reviewer(page, "ana")
     page.keyboard.press(str(new + 1))  # keys 1/2/3 are the grades in scale order
     settle(page)
     assert storage.current_label(db, pair_id).grade == new
     assert storage.label_history(db, pair_id)[-1]["source"] == "review"
+    assert storage.label_history(db, pair_id)[-1]["author"] == "ana"
     page.keyboard.press("z")  # undo goes back to the pair and reverts the relabel
     settle(page)
     assert storage.current_label(db, pair_id).grade == original

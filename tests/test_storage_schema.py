@@ -10,6 +10,7 @@ from store_damage import execute
 
 import storage
 import storage._connection
+from storage._labels import refresh_current_labels
 from storage._schema import MIGRATIONS
 
 # The tables migration 2 left without keys, and migration 4 gave them back.
@@ -32,9 +33,18 @@ def version_db(db, version: int, monkeypatch) -> None:
         patch.setattr(storage._connection, "MIGRATIONS", MIGRATIONS[:version])
         patch.setattr(storage._connection, "SCHEMA_VERSION", version)
         storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
-        storage.record_review(db, 1, author="ana", grade=0, note="not a match")
-        storage.record_review(db, 2, author="ana", grade=2)
-        storage.undo_last_review(db, 2, author="ana")
+        # Written as that version's workbench wrote them: today's review path reads tables
+        # (allowed reviewers, guidelines) an old store does not have yet.
+        with storage.connect(db) as con:
+            con.execute(
+                "INSERT INTO label_events (pair_id, grade, source, author, note) "
+                "VALUES (1, 0, 'review', 'ana', 'not a match'), (2, 2, 'review', 'ana', NULL)"
+            )
+            con.execute(
+                "INSERT INTO label_events (pair_id, source, author, reverts) SELECT 2, "
+                "'revert', 'ana', max(event_id) FROM label_events WHERE pair_id = 2"
+            )
+            refresh_current_labels(con, [1, 2])
         assert storage.schema_version(db) == version
 
 
@@ -48,7 +58,7 @@ def version_1_db(db, monkeypatch):
 
 def test_version_1_store_migrates_with_every_row_kept(version_1_db):
     db, before = version_1_db
-    assert storage.schema_version(db) == len(MIGRATIONS) == 6
+    assert storage.schema_version(db) == len(MIGRATIONS) == 7
     assert store_snapshot(db) == before
     assert set(INDEX_FREE) | {"queries", "datasets", "judgments"} <= primary_keys(db)
 

@@ -70,6 +70,8 @@ def describe(queue: Queue, names: dict[int, str]) -> str:
         return f"pairs containing “{queue.value}”"
     if queue.kind is QueueKind.QUERY:
         return "the products of one query"
+    if queue.kind is QueueKind.TASK:
+        return f"my items of review task {queue.value}"
     return "every pair where the judge disagrees with the human label"
 
 

@@ -31,6 +31,7 @@ class QueueKind(StrEnum):
     CELL = "cell"  # one confusion cell, valued "human_judge" ("2_1")
     SEARCH = "search"  # the pairs whose query or product text contains the value
     QUERY = "query"  # the products of the query whose id is the value
+    TASK = "task"  # my items of the review task whose id is the value
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Selection:
     search: str = ""
     qrels: str = ""  # Rankers page: the reference qrels ("human", "judge:3", ...)
     vs: str = ""  # Rankers page: the qrels compared with it
+    task: int | None = None  # Team page: the review task shown
 
 
 def parse_cell(text: str) -> tuple[int, int] | None:
@@ -104,6 +106,7 @@ def _from_url() -> Selection:
         search=params.get("search", ""),
         qrels=params.get("qrels", ""),
         vs=params.get("vs", ""),
+        task=_int(params.get("task")),
     )
 
 
@@ -131,6 +134,7 @@ def publish() -> None:
         "search": s.search or None,
         "qrels": s.qrels or None,
         "vs": s.vs or None,
+        "task": None if s.task is None else str(s.task),
     }
     for key, value in wanted.items():
         if value is None:

@@ -15,6 +15,7 @@ import judge
 import storage
 from views import _common as common
 from views import _queue as queue
+from views import _reviewer as reviewing
 from views import _selection as selection
 from views._selection import Queue, QueueKind
 
@@ -26,6 +27,9 @@ run_id = common.require_run()
 run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 chosen = selection.current()
+# A review task's queue: this reviewer's items of the task, blind if the task is.
+task = storage.get_task(db, chosen.queue.value) if chosen.queue.kind is QueueKind.TASK else None
+author = reviewing.current()
 
 
 def _pair_ids(spec: Queue) -> list[int]:
@@ -38,6 +42,9 @@ def _pair_ids(spec: Queue) -> list[int]:
         return storage.search_pair_ids(db, dataset, run_id=run_id, filters=filters)
     if spec.kind is QueueKind.QUERY:
         return storage.query_pairs(db, dataset, spec.value, run_id=run_id)["pair_id"].tolist()
+    if spec.kind is QueueKind.TASK:
+        mine = storage.my_queue(db, int(spec.value), author) if author else None
+        return [] if mine is None else mine["pair_id"].tolist()
     return storage.cell_pair_ids(db, run_id, disagreeing=True)
 
 
@@ -50,8 +57,17 @@ def _in_dataset(pair_id: int) -> bool:
 
 wanted = chosen.pair_id  # from a link, a jump, or the queue's own cursor
 review = queue.current()
-if review is None or review.run_id != run_id or review.queue != chosen.queue:
+queued_for = st.session_state.get("_review-queue-author")  # a task queue is the reviewer's own
+if (
+    review is None
+    or review.run_id != run_id
+    or review.queue != chosen.queue
+    or (task is not None and queued_for != author)
+):
+    if task is not None and wanted is None and author:
+        wanted = storage.next_item(db, task.task_id, author)
     review = queue.set_queue(run_id, chosen.queue, _pair_ids(chosen.queue), start=wanted)
+    st.session_state["_review-queue-author"] = author
 if wanted is not None and wanted != review.pair_id:
     if _in_dataset(wanted):  # a link or a jump to a pair outside the queue
         review.go_to(wanted)
@@ -96,9 +112,11 @@ find.text_input(
 jump.number_input(
     "Jump to pair id", min_value=1, step=1, value=None, key="jump-pair", on_change=_jump
 )
-author = author_col.text_input(
-    "Reviewer", value="reviewer", key="reviewer", persist_state="session"
-)
+with author_col:
+    author = reviewing.reviewer(db, dataset)
+if task is not None and not author:
+    st.info(reviewing.NO_NAME)
+    st.stop()
 if not review.pair_ids:
     st.info("Nothing to review here: pick a cell on the Confusion browser page, or search.")
     st.stop()
@@ -134,9 +152,13 @@ def _later(action: Callable[[], None]) -> None:
 
 
 def _review(pair_id: int, **event: object) -> None:
+    if not author:
+        st.session_state["review-error"] = reviewing.NO_NAME
+        return
     note = st.session_state.get(f"note-{pair_id}") or None
+    task_id = None if task is None else task.task_id
     try:
-        storage.record_review(db, pair_id, author=author, note=note, **event)
+        storage.record_review(db, pair_id, author=author, note=note, task_id=task_id, **event)
     except storage.StoreError as error:
         st.session_state["review-error"] = str(error)
         return
@@ -145,11 +167,17 @@ def _review(pair_id: int, **event: object) -> None:
 
 def _save_note(pair_id: int) -> None:
     note = st.session_state.get(f"note-{pair_id}")
-    if note:
-        storage.record_review(db, pair_id, author=author, note=note)
+    if note and author:
+        task_id = None if task is None else task.task_id
+        storage.record_review(db, pair_id, author=author, note=note, task_id=task_id)
+    elif note:
+        st.session_state["review-error"] = reviewing.NO_NAME
 
 
 def _undo() -> None:
+    if not author:
+        st.session_state["review-error"] = reviewing.NO_NAME
+        return
     pair_id = review.back_to_last_reviewed()
     if storage.undo_last_review(db, pair_id, author=author) is None:
         st.session_state["review-error"] = f"pair {pair_id} has no review to undo"
@@ -327,11 +355,31 @@ def review_card() -> None:
     with storage.session(db):  # a fragment rerun runs outside app.py's session
         if (action := st.session_state.pop(_ACTION, None)) is not None:
             action()
-        _card()
+        _card(blind=task is not None and task.blind)
 
 
-def _card() -> None:
+def _show_guideline(*, open_: bool) -> None:
+    """The dataset's guideline: open beside a blind card (where the judge would be), else
+    one click away above it."""
+    found = storage.guideline(db, dataset)
+    if found is None:
+        return
+    if open_:
+        st.caption(f"Guideline (version {found.version})")
+        st.markdown(found.text)  # the team's own markdown; Streamlit escapes raw HTML
+    else:
+        with st.expander(f"Guideline (version {found.version})"):
+            st.markdown(found.text)
+
+
+def _card(*, blind: bool = False) -> None:
+    """The card of the queue's current pair. `blind`: hide the judge's grade and
+    probabilities and the pair's labels and history until this reviewer has graded the pair
+    in the task (their independent label)."""
     pair_id = review.pair_id
+    hidden = blind and not (
+        task is not None and author and storage.has_labelled(db, task.task_id, pair_id, author)
+    )
     selection.publish()  # a fragment rerun skips app.py: keep the URL on the card shown
     nav = st.columns([1, 1, 4], vertical_alignment="center")
     nav[0].button(
@@ -357,17 +405,28 @@ def _card() -> None:
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
     card = storage.review_card(db, pair_id, run_id)
+    if task is not None and not hidden:
+        _show_guideline(open_=False)
     with st.container(border=True):
         pair_col, label_col, judge_col = st.columns([3, 2, 2])
         with pair_col:
             _show_pair(card)
-        with label_col:
-            _show_labels(card)
-        with judge_col:
-            _show_judgment(card.judgment)
-        _show_history(card)
+        if hidden:
+            label_col.info(
+                "Blind task: the judge's grade and the other labels show once you have "
+                "graded this pair."
+            )
+            with judge_col:
+                _show_guideline(open_=True)
+        else:
+            with label_col:
+                _show_labels(card)
+            with judge_col:
+                _show_judgment(card.judgment)
+            _show_history(card)
         _actions(pair_id)
-    _rejudge_controls(pair_id)
+    if not hidden:
+        _rejudge_controls(pair_id)
 
 
 try:

@@ -1,0 +1,88 @@
+"""The reviewers a dataset allows, and its guideline: markdown saying what each grade means,
+versioned (every save is a new version; nothing is overwritten), so each label event can
+name the version its reviewer had in front of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from .._db import Db, connect, transaction
+from .._errors import NotFoundError, StoreError
+
+
+def _dataset_exists(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
+        raise NotFoundError(f"dataset {dataset!r} does not exist")
+
+
+def allowed_reviewers(db: Db, dataset: str) -> list[str]:
+    """The names allowed to review `dataset`, sorted; empty when anyone may."""
+    with connect(db) as con:
+        rows = con.execute(
+            "SELECT name FROM reviewers WHERE dataset = ? ORDER BY name", [dataset]
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def set_allowed_reviewers(db: Db, dataset: str, names: Sequence[str]) -> list[str]:
+    """Make `names` the reviewers allowed on `dataset` (an empty list: anyone). Returns the
+    list as stored: names trimmed, blanks dropped, each once."""
+    kept = sorted({n.strip() for n in names if n and n.strip()})
+    with connect(db) as con, transaction(con):
+        _dataset_exists(con, dataset)
+        con.execute("DELETE FROM reviewers WHERE dataset = ?", [dataset])
+        con.executemany(
+            "INSERT INTO reviewers (dataset, name) VALUES (?, ?)", [[dataset, n] for n in kept]
+        )
+    return kept
+
+
+@dataclass(frozen=True)
+class Guideline:
+    """One saved version of a dataset's guideline."""
+
+    dataset: str
+    version: int
+    text: str
+    author: str | None
+    created_at: datetime
+
+
+def guideline(db: Db, dataset: str, version: int | None = None) -> Guideline | None:
+    """Version `version` of the guideline of `dataset` (default: the newest), or None when
+    the dataset has no guideline yet."""
+    with connect(db) as con:
+        row = con.execute(
+            "SELECT dataset, version, text, author, created_at FROM guidelines "
+            "WHERE dataset = $d AND version = coalesce($v, "
+            "(SELECT max(version) FROM guidelines WHERE dataset = $d))",
+            {"d": dataset, "v": version},
+        ).fetchone()
+    if row is None and version is not None:
+        raise NotFoundError(f"dataset {dataset!r} has no guideline version {version}")
+    return None if row is None else Guideline(*row)
+
+
+def save_guideline(db: Db, dataset: str, text: str, *, author: str | None = None) -> int:
+    """Save `text` as the next version of the guideline of `dataset`; returns the version.
+    Saving the text the newest version already has makes no new version."""
+    if not text.strip():
+        raise StoreError("a guideline needs some text: say what each grade means")
+    with connect(db) as con, transaction(con):
+        _dataset_exists(con, dataset)
+        newest = con.execute(
+            "SELECT version, text FROM guidelines WHERE dataset = ? ORDER BY version DESC LIMIT 1",
+            [dataset],
+        ).fetchone()
+        if newest is not None and newest[1] == text:
+            return int(newest[0])
+        version = 1 if newest is None else int(newest[0]) + 1
+        con.execute(
+            "INSERT INTO guidelines (dataset, version, text, author) VALUES (?, ?, ?, ?)",
+            [dataset, version, text, author],
+        )
+    return version

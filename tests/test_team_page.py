@@ -1,0 +1,62 @@
+"""The Team review page through AppTest: a task made with the form, my queue opened on the
+review card (blind until graded), adjudication, agreement and the guideline."""
+
+from __future__ import annotations
+
+from app_fixtures import DATASET, REPO, click, open_app, owned
+
+import jobs
+import storage
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_new_task_my_blind_queue_adjudication_and_guideline(store):
+    db, run_id = store
+    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo"])
+    at = open_app("team")
+    assert "No review task yet: create one above." in [i.value for i in at.info]
+    at.text_input(key="task-name").input("week 1")
+    at.text_input(key="task-reviewers").input("ana,bo")
+    at.number_input(key="task-size").set_value(6)
+    at.slider(key="task-overlap").set_value(100)
+    click(at, "task-create")
+    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    assert (task["name"], task["pairs"], task["items"], task["blind"]) == ("week 1", 6, 12, True)
+    assert at.query_params["task"] == str(task["task_id"])
+
+    at.selectbox(key="reviewer-pick").set_value("ana").run()
+    upcoming = storage.next_item(db, task["task_id"], "ana")
+    click(at, "open-my-queue")
+    at.switch_page(str(REPO / "views" / "review.py")).run()  # where st.switch_page went
+    assert (
+        owned(at)["queue"].pair_ids
+        == storage.my_queue(db, task["task_id"], "ana")["pair_id"].tolist()
+    )
+    assert owned(at)["queue"].pair_id == upcoming
+    assert "Judge" not in _metrics(at) and "Human label" not in _metrics(at)  # blind
+    assert any("Blind task" in i.value for i in at.info)
+    click(at, f"grade-{upcoming}-0")
+    at.button(key="previous").click().run()  # back to the graded pair: now it shows all
+    assert "Judge" in _metrics(at) and _metrics(at)["Human label"] == "Irrelevant"
+    assert storage.label_history(db, upcoming)[-1]["task_id"] == task["task_id"]
+
+    for who, grade in (("ana", 0), ("bo", 2)):
+        while (pair_id := storage.next_item(db, task["task_id"], who)) is not None:
+            storage.record_review(db, pair_id, author=who, grade=grade, task_id=task["task_id"])
+    at.switch_page(str(REPO / "views" / "team.py")).run()
+    assert not at.exception
+    click(at, f"adjudicate-{upcoming}-1")
+    assert storage.current_label(db, upcoming).source == "adjudication"
+    assert storage.current_label(db, upcoming).grade == 1
+    shown = _metrics(at)
+    expected = jobs.team_agreement(db, DATASET, task_id=task["task_id"], run_id=run_id)
+    assert shown["Pairs graded by two or more"] == "6"
+    assert shown["Krippendorff's alpha, nominal"] == f"{expected.alpha_nominal:.2f}"
+
+    at.text_area(key="guideline-text").input("# Exact\nevery attribute matches").run()
+    click(at, "guideline-save")
+    assert storage.guideline(db, DATASET).version == 1
+    assert "# Exact\nevery attribute matches" in [m.value for m in at.markdown]
