@@ -64,8 +64,22 @@ from ._reports import (
     run_report,
     shared_pair_reports,
 )
+from ._rubrics import (
+    DEFAULT_RUBRIC_VERSION,
+    dataset_rubric,
+    fill_dataset_rubric,
+    save_dataset_rubric,
+    score_map_for,
+    with_references,
+)
 
 __all__ = [
+    "DEFAULT_RUBRIC_VERSION",
+    "dataset_rubric",
+    "fill_dataset_rubric",
+    "save_dataset_rubric",
+    "score_map_for",
+    "with_references",
     "DEFAULT_MEASURES",
     "IMPACT_MEASURES",
     "JudgedHoles",

@@ -68,6 +68,7 @@ from ._manage import (
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._queue import StoreWait, on_store_wait
 from ._reviewed import reviewers
+from ._rubrics import StoredRubric, current_rubric, rubric_history, save_rubric, top_grade_pairs
 from ._runs import (
     JUDGMENT_COLUMNS,
     Run,
@@ -168,6 +169,7 @@ __all__ = [
     "Db",
     "Store",
     "session",
+    "top_grade_pairs",
     "released",
     "DatasetStats",
     "CardJudgment",
@@ -176,6 +178,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "Split",
+    "StoredRubric",
     "reopen_run",
     "SplitCounts",
     "ScaleError",
@@ -207,6 +210,7 @@ __all__ = [
     "query_pairs",
     "reviewers",
     "search_pair_ids",
+    "save_rubric",
     "search_pairs",
     "Footprint",
     "dataset_footprint",
@@ -245,6 +249,7 @@ __all__ = [
     "check_store",
     "connect",
     "create_run",
+    "current_rubric",
     "current_label",
     "dataset_names",
     "dataset_scale",
@@ -270,6 +275,7 @@ __all__ = [
     "record_judgments",
     "rater_labels",
     "record_review",
+    "rubric_history",
     "run_judgments",
     "run_labels",
     "run_tallies",

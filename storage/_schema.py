@@ -377,6 +377,23 @@ MIGRATIONS: list[str] = [
         CHECK (pair_a < pair_b)
     );
     """,
+    # score rubrics, one versioned row per edit of a dataset's rubric (criterion and one
+    # description per score 1-5; the judge's default rubric when a dataset has none), and
+    # per judgment the text a model wrote before its answer line (Prometheus' feedback) and
+    # the pair shown as its reference product.
+    """
+    CREATE TABLE rubrics (
+        dataset       VARCHAR NOT NULL,
+        version       INTEGER NOT NULL,
+        criterion     VARCHAR NOT NULL,
+        descriptions  VARCHAR[] NOT NULL,
+        author        VARCHAR,
+        created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, version)
+    );
+    ALTER TABLE judgments ADD COLUMN feedback VARCHAR;
+    ALTER TABLE judgments ADD COLUMN reference_pair_id BIGINT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
