@@ -25,6 +25,7 @@ none of its own)."""
 
 def dataset_rubric(db: str | Path | storage.Store, dataset: str) -> tuple[judge.Rubric, int]:
     """The rubric `dataset` judges with now and its version (0: the judge's default)."""
+    storage.dataset_scale(db, dataset)  # raises for a dataset that does not exist
     stored = storage.current_rubric(db, dataset)
     if stored is None:
         return judge.DEFAULT_RUBRIC, DEFAULT_RUBRIC_VERSION
