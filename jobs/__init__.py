@@ -17,7 +17,13 @@ from ._baseline import (
     stack_run,
     why_not_stackable,
 )
-from ._export import export_training, import_instruction, validate_export, validate_training
+from ._export import (
+    PROMETHEUS_TEMPLATE,
+    export_training,
+    import_instruction,
+    validate_export,
+    validate_training,
+)
 from ._first_start import first_start
 from ._holes import JudgedHoles, judge_holes, why_holes_cannot_be_judged
 from ._judging import (
@@ -75,6 +81,7 @@ from ._rubrics import (
 
 __all__ = [
     "DEFAULT_RUBRIC_VERSION",
+    "PROMETHEUS_TEMPLATE",
     "dataset_rubric",
     "fill_dataset_rubric",
     "save_dataset_rubric",

@@ -26,6 +26,7 @@ from ._answers import (
     AnswerFormat,
     answer_format,
     answer_prefix,
+    feedback_answer,
 )
 from ._backend import JudgeBackend, PromptItem
 from ._baseline import (
@@ -132,6 +133,7 @@ __all__ = [
     "choose_endpoint",
     "cross_fit_baseline",
     "default_model_path",
+    "feedback_answer",
     "field",
     "file_sha256",
     "fill_rubric",

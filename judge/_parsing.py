@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ._answers import AnswerFormat
+from ._answers import FEEDBACK_LABEL, AnswerFormat
 
 __all__ = [
     "GradeDistribution",
@@ -43,7 +43,7 @@ __all__ = [
 _NUMBER = r"(\d+)(?![.,]?\d)"
 _KEYWORD = re.compile(r"(?i)\b(?:score|result|grade)\b\W{0,4}?" + _NUMBER)
 _BARE = re.compile(r"\s*" + _NUMBER + r"\.?\s*")
-_FEEDBACK_LABEL = re.compile(r"(?i)^feedback\s*:\s*")
+_FEEDBACK_LABEL = re.compile(r"(?i)^" + re.escape(FEEDBACK_LABEL.rstrip(":")) + r"\s*:\s*")
 
 
 @dataclass(frozen=True)
