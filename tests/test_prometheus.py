@@ -370,3 +370,26 @@ def test_the_data_page_edits_the_rubric_as_a_new_version(store):
     assert rubric.criterion == "Is it it?"
     assert at.text_input(key=f"rubric-{DATASET}-1-score-3").value == "Right type, wrong size"
     assert at.dataframe[0].value["version"].tolist() == [1]
+
+
+def test_the_runs_page_states_the_score_map_and_previews_a_reference(store):
+    db, _ = store
+    at = open_app("runs", query={"runs-tab": "Start a run"})
+    assert at.checkbox(key="run-reference").disabled  # wands has no {reference}
+    at.selectbox(key="run-template").select("prometheus_1_5").run()
+    stated = md("1,2 -> 0 Irrelevant; 3,4 -> 1 Partial; 5 -> 2 Exact")
+    assert any(stated in c.value for c in at.caption)
+    exact = storage.top_grade_pairs(db, DATASET)
+    offered = set(storage.pair_choices(db, DATASET)["pair_id"])
+    pair_id = next(p[0] for p in exact.values() if len(p) >= 2 and p[0] in offered)
+    at.selectbox(key="preview-pair").select(pair_id).run()
+    at.checkbox(key="run-reference").check().run()
+    assert not at.exception, at.exception
+    [shown] = [c.value for c in at.caption if c.value.startswith("Reference: pair #")]
+    reference = int(shown.removeprefix("Reference: pair #").rstrip("."))
+    assert reference != pair_id and reference in exact[storage.review_card(db, pair_id).query_id]
+    assert "###Reference product" in at.code[0].value
+    assert "Rubric version 0" in " ".join(c.value for c in at.caption)
+    at.text_input(key="run-score-map").input("1=0,2=0,3=1,4=1,5=7").run()
+    assert "sends scores to 7" in at.error[0].value
+    assert at.button(key="start-run").disabled
