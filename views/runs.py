@@ -373,11 +373,18 @@ def _report_progress(job: BackgroundRun) -> None:
         endpoint = (
             "" if probed is None else f" Endpoint {probed.settings.endpoint}: {probed.reason}."
         )
+        unreferenced = job.outcome.without_reference
+        without = (
+            f" {unreferenced:,} pairs judged without a reference: no other pair of their "
+            f"query is graded {grade_names[-1]}."
+            if unreferenced
+            else ""
+        )
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
                 f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
-                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}"
+                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}{without}"
             )
         )
 
