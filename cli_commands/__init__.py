@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import check, data, judging, manage, ranking, report, team, training
+from . import check, data, judging, manage, ranking, report, rubric, team, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import,
     data.add_split,
     data.add_stats,
+    rubric.add_rubric,
     judging.add_judge,
     report.add_metrics,
     ranking.add_rank_metrics,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -79,7 +80,21 @@ def _settings(args: argparse.Namespace, template: str | None = None) -> judge.Ju
         max_retries=args.max_retries,
         max_answer_bytes=args.max_answer_bytes,
         max_consecutive_failures=args.max_consecutive_failures,
+        reference=args.reference,
     )
+
+
+def _on_dataset_scale(
+    args: argparse.Namespace, settings: judge.JudgeSettings
+) -> judge.JudgeSettings:
+    """The settings with the template's scores mapped onto the dataset's grades when it
+    scores on another scale (or --score-map says how); the map is printed on stderr."""
+    scale = storage.dataset_scale(args.db, dataset_of(args))
+    score_map = jobs.score_map_for(settings.scale.grades, scale.grades, args.score_map)
+    if score_map is None:
+        return settings
+    print(f"scores read as grades: {score_map.describe(scale)}", file=sys.stderr)
+    return dataclasses.replace(settings, scale=scale, score_map=score_map)
 
 
 def _say_endpoint(choice: judge.EndpointChoice) -> None:
@@ -128,7 +143,7 @@ def _judge(args: argparse.Namespace) -> int:
             outcome = jobs.judge_dataset(
                 args.db,
                 dataset=dataset_of(args),
-                settings=_settings(args),
+                settings=_on_dataset_scale(args, _settings(args)),
                 split=args.split,
                 limit=args.limit,
                 name=args.name,
@@ -156,6 +171,11 @@ def _judge(args: argparse.Namespace) -> int:
         f"{summary.errors} errors, {summary.unparsed} unparsed, "
         f"{summary.pairs_per_s:.2f} pairs/s over {summary.elapsed_s:.1f} s"
     )
+    if outcome.without_reference:
+        print(
+            f"{outcome.without_reference} pairs judged without a reference: their query has "
+            "no other pair the humans graded Exact"
+        )
     if summary.errors:
         print(f"resume with: python cli.py judge --resume {outcome.run_id}")
     print(f"metrics:     python cli.py metrics {outcome.run_id}")
@@ -188,6 +208,20 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--template-file", type=Path, help="your own template file instead")
     sub.add_argument(
         "--scale", type=int, nargs="+", help="grades of --template-file (default 0 1 2)"
+    )
+    sub.add_argument(
+        "--score-map",
+        metavar="SCORE=GRADE,...",
+        help="how the template's scores become the dataset's grades, e.g. 1=0,2=0,3=1,4=1,5=2 "
+        "(default for a template on another scale: its scores cut into as many even runs as "
+        "the dataset has grades, the same map as this example on 1-5 and 0-2)",
+    )
+    sub.add_argument(
+        "--reference",
+        action="store_true",
+        help="show each pair a product of its query the humans graded Exact (never the pair "
+        "itself; a query with no other Exact is judged without); the template needs "
+        "{reference}, as prometheus_1_5 has",
     )
     sub.add_argument(
         "--backend",

@@ -34,8 +34,8 @@ def add_template(sub: argparse.ArgumentParser, what: str) -> None:
     chosen = sub.add_mutually_exclusive_group()
     chosen.add_argument(
         "--template",
-        default=judge.DEFAULT_TEMPLATE,
-        help=f"the judge template {what} (default {judge.DEFAULT_TEMPLATE}): "
+        help=f"the judge template {what} (default {judge.DEFAULT_TEMPLATE}; "
+        "prometheus_1_5 for --format prometheus): "
         + ", ".join(t.name for t in judge.list_templates()),
     )
     chosen.add_argument("--template-file", type=Path, help="your own template file instead")

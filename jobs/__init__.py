@@ -18,7 +18,13 @@ from ._baseline import (
     stack_run,
     why_not_stackable,
 )
-from ._export import export_training, import_instruction, validate_export, validate_training
+from ._export import (
+    PROMETHEUS_TEMPLATE,
+    export_training,
+    import_instruction,
+    validate_export,
+    validate_training,
+)
 from ._first_start import first_start
 from ._holes import JudgedHoles, judge_holes, why_holes_cannot_be_judged
 from ._judging import (
@@ -66,9 +72,24 @@ from ._reports import (
     run_report,
     shared_pair_reports,
 )
+from ._rubrics import (
+    DEFAULT_RUBRIC_VERSION,
+    dataset_rubric,
+    fill_dataset_rubric,
+    save_dataset_rubric,
+    score_map_for,
+    with_references,
+)
 from ._tasks import TaskPlan, assign, create_task, query_list, team_agreement
 
 __all__ = [
+    "DEFAULT_RUBRIC_VERSION",
+    "PROMETHEUS_TEMPLATE",
+    "dataset_rubric",
+    "fill_dataset_rubric",
+    "save_dataset_rubric",
+    "score_map_for",
+    "with_references",
     "DEFAULT_MEASURES",
     "IMPACT_MEASURES",
     "JudgedHoles",

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import judge
 import storage
+from grade_scale import ScoreMap
 from storage.training import JudgeText, selected_dataset, write_export
+
+from ._rubrics import fill_dataset_rubric
+
+PROMETHEUS = "prometheus"
+"""The export format of Prometheus' feedback answers (`storage.training`)."""
+PROMETHEUS_TEMPLATE = "prometheus_1_5"
+"""The template a prometheus export uses unless told another."""
 
 
 @dataclass(frozen=True)
@@ -51,25 +59,41 @@ def export_training(
     scale). A shipped template whose scale differs from the dataset's is refused: its
     prompt would ask for grades the labels do not use. Each record's prompt is
     `judge.render_prompt(template, pair)` and each answer the template's answer line, as
-    the judge's parser reads it (see `storage.training` for the record shapes).
+    the judge's parser reads it (see `storage.training` for the record shapes). A
+    template's `{rubric}` shows the dataset's rubric in force.
+
+    The prometheus format writes reviewed pairs with a note as `Feedback: <note> [RESULT] N`
+    with the prometheus_1_5 template unless told another; N is the grade's score
+    (`_prometheus_scores`).
     """
+    if format == PROMETHEUS and template_name is None and template_text is None:
+        template_name = PROMETHEUS_TEMPLATE
     template = _template(template_name, template_text)
     dataset, grades, _ = selected_dataset(db, selection)
-    if template.scale is not None and template.scale != tuple(grades):
+    score_map = None
+    if format == PROMETHEUS:
+        score_map = _prometheus_scores(template, grades)
+    elif template.scale is not None and template.scale != tuple(grades):
         raise judge.TemplateError(
             f"template {template.name} grades {_span(template.scale)}, dataset {dataset} "
             f"grades {_span(grades)}: pick a template on the dataset's scale or import with "
             "--scale"
         )
-    answer = judge.answer_format(template.text, grades)
-    render = functools.partial(judge.render_prompt, template.text)
+    text, _ = fill_dataset_rubric(db, dataset, template.text)
+    answer = judge.answer_format(text, grades if score_map is None else score_map.scores)
+
+    def answer_line(grade: int) -> str:
+        return answer.render(grade if score_map is None else score_map.score_of(grade))
+
+    render = functools.partial(judge.render_prompt, text)
     judge_text = JudgeText(
         render=render,
         messages=lambda pair: judge.chat_messages(render(pair)),
-        answer=answer.render,
-        completion=lambda prompt, grade: _completion(answer, prompt, grade),
+        answer=answer_line,
+        completion=lambda prompt, grade: _completion(answer, prompt, answer_line(grade)),
         template_name=template.name,
-        template_sha256=judge.template_sha256(template.text),
+        template_sha256=judge.template_sha256(text),
+        feedback=lambda note, grade: judge.feedback_answer(note, answer_line(grade)),
     )
     return write_export(
         db,
@@ -82,10 +106,23 @@ def export_training(
     )
 
 
-def _completion(answer: judge.AnswerFormat, prompt: str, grade: int) -> str:
+def _completion(answer: judge.AnswerFormat, prompt: str, line: str) -> str:
     """What follows `prompt` up to the grade when the judge reads raw text: the answer
-    prefix where the judge puts it (`AnswerFormat.after`), then the grade."""
-    return answer.after(prompt)[len(prompt) : -len(answer.prefix)] + answer.render(grade)
+    prefix where the judge puts it (`AnswerFormat.after`), then the answer `line`."""
+    return answer.after(prompt)[len(prompt) : -len(answer.prefix)] + line
+
+
+def _prometheus_scores(template: _Template, grades: Sequence[int]) -> ScoreMap:
+    """The score map of a prometheus export: a grade is written as the middle score of
+    those the judge's default map reads as that grade (`ScoreMap.score_of`), so the judge
+    reads back the grade the reviewer gave."""
+    if judge.answer_prefix(template.text) != "[RESULT] ":
+        raise judge.TemplateError(
+            "the prometheus format writes 'Feedback: <note> [RESULT] N': choose a template "
+            f"that asks for [RESULT] N, such as {PROMETHEUS_TEMPLATE}"
+        )
+    scores = template.scale if template.scale is not None else tuple(judge.RUBRIC_SCORES)
+    return ScoreMap.default(scores, grades)  # the identity on the dataset's own scale
 
 
 def validate_training(

@@ -20,6 +20,8 @@ from typing import Any
 import judge
 import storage
 
+from ._rubrics import fill_dataset_rubric, with_references
+
 _FLUSH_EVERY = 32
 _FLUSH_AFTER_S = 2.0
 
@@ -56,6 +58,8 @@ class JudgeOutcome:
     summary: judge.RunSummary
     endpoint: judge.EndpointChoice | None = None
     """For a new remote run: the endpoint the probe picked, and why."""
+    without_reference: int = 0
+    """With reference grading: the pairs whose query has no other Exact, judged without."""
 
 
 @dataclass(frozen=True)
@@ -188,8 +192,11 @@ def judge_dataset(
         if settings.scale.grades != scale.grades:
             raise judge.SettingsError(
                 f"the template grades on {list(settings.scale.grades)} but dataset {dataset!r} "
-                f"uses {list(scale.grades)}; pick a template on the dataset's scale"
+                f"uses {list(scale.grades)}; pick a template on the dataset's scale, or map "
+                "its scores onto the dataset's grades (--score-map 1=0,2=0,3=1,4=1,5=2)"
             )
+        template, rubric_version = fill_dataset_rubric(store, dataset, settings.template)
+        settings = dataclasses.replace(settings, template=template)
         pairs = store.pairs_for_judging(dataset, split=split, pair_ids=pair_ids)
     if limit is not None:
         pairs = pairs[:limit]
@@ -198,7 +205,8 @@ def judge_dataset(
         raise storage.NotFoundError(
             f"dataset {dataset!r} has no pairs" + (f" in split {str(split)!r}" if split else "")
         )
-    judge.validate_template(settings.template, settings.scale, pairs[0].keys())
+    judge.validate_template(settings.template, settings.answer_scale, pairs[0].keys())
+    pairs, without_reference = _with_references(db, dataset, pairs, settings)
     choice = None
     if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
         # Probed before the run is recorded, so the run records the endpoint it uses and a
@@ -214,6 +222,7 @@ def judge_dataset(
         provenance = settings.provenance(control.api_key)
         # The scope is stored with the run so that a resume judges the same pairs.
         provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
+        provenance["params"]["rubric_version"] = rubric_version
         return store.create_run(
             name=name or _default_name(provenance, split),
             dataset=dataset,
@@ -222,7 +231,20 @@ def judge_dataset(
         )
 
     run_id, summary, _ = _judge_into_run(db, create_run, pairs, settings, control, skip=set())
-    return JudgeOutcome(run_id, summary, choice)
+    return JudgeOutcome(run_id, summary, choice, without_reference)
+
+
+def _with_references(
+    db: str | Path | storage.Store,
+    dataset: str,
+    pairs: list[dict[str, Any]],
+    settings: judge.JudgeSettings,
+) -> tuple[list[dict[str, Any]], int]:
+    """The pairs with their reference products when the settings ask for them (and how
+    many have none); else as they are."""
+    if not settings.reference:
+        return pairs, 0
+    return with_references(db, dataset, pairs, seed=settings.seed)
 
 
 def _default_name(provenance: Mapping[str, Any], split: str | None) -> str:
@@ -265,11 +287,16 @@ def _check_model_unchanged(run: storage.Run, settings: judge.JudgeSettings) -> N
 
 
 def _run_pairs(
-    store: storage.Store, run: storage.Run, pair_ids: Sequence[int] | None
+    store: storage.Store,
+    run: storage.Run,
+    pair_ids: Sequence[int] | None,
+    settings: judge.JudgeSettings,
 ) -> list[dict[str, Any]]:
-    """The run's pairs: the named ones (whatever split they are in now), else its whole scope."""
+    """The run's pairs: the named ones (whatever split they are in now), else its whole
+    scope; with their reference products when the run uses them."""
     split = run.split if pair_ids is None else None
-    return store.pairs_for_judging(run.dataset, split=split, pair_ids=pair_ids)
+    pairs = store.pairs_for_judging(run.dataset, split=split, pair_ids=pair_ids)
+    return _with_references(store, run.dataset, pairs, settings)[0]
 
 
 def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl()) -> JudgeOutcome:
@@ -279,7 +306,7 @@ def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl(
         settings = settings_of(run)
         _check_model_unchanged(run, settings)
         judged = store.judged_pair_ids(run_id)
-        pairs = _run_pairs(store, run, run.params.get("pair_ids"))
+        pairs = _run_pairs(store, run, run.params.get("pair_ids"), settings)
 
     def reopen(store: storage.Store) -> int:
         store.reopen_run(run_id)
@@ -303,7 +330,7 @@ def rejudge_pairs(
         settings = settings_of(run)
         _check_model_unchanged(run, settings)
         before = store.run_judgments(run_id, pair_ids)
-        pairs = _run_pairs(store, run, pair_ids)
+        pairs = _run_pairs(store, run, pair_ids, settings)
     _, _, judgments = _judge_into_run(
         db, lambda store: run_id, pairs, settings, control, skip=set(), finish=False
     )

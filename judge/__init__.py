@@ -13,6 +13,10 @@ labels, cross-fitted by query so that no pair is graded by a model that learned 
 (``cross_fit_baseline``); with a run's probabilities as ``extra`` columns
 (``run_features``) the same model is a learned head over that run.
 
+A template may ask for scores on another scale than the dataset's (Prometheus' 1-5): the
+settings' ``score_map`` turns them into grades. ``{rubric}`` takes a dataset's score
+rubric (``fill_rubric``) and ``{reference}`` a reference product the caller picks.
+
 Pairwise judging (``run_pairwise``) asks which of two products better matches a query, in
 both orders, from the next-token distribution over ``[RESULT] A|B|tie`` or by generation.
 """
@@ -22,6 +26,7 @@ from ._answers import (
     AnswerFormat,
     answer_format,
     answer_prefix,
+    feedback_answer,
 )
 from ._backend import JudgeBackend, PromptItem
 from ._baseline import (
@@ -67,10 +72,16 @@ from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 from ._templates import (
+    DEFAULT_RUBRIC,
     DEFAULT_TEMPLATE,
     FIELD_FENCES,
+    REFERENCE,
+    RUBRIC,
+    RUBRIC_SCORES,
+    Rubric,
     TemplateInfo,
     field,
+    fill_rubric,
     list_templates,
     load_template,
     logprob_prompt,
@@ -85,8 +96,13 @@ __all__ = [
     "ANSWER_PREFIXES",
     "AnswerFormat",
     "BASELINE_FEATURES",
+    "DEFAULT_RUBRIC",
     "DEFAULT_TEMPLATE",
     "HELD_OUT_SPLIT",
+    "REFERENCE",
+    "RUBRIC",
+    "RUBRIC_SCORES",
+    "Rubric",
     "LOGP_FLOOR",
     "Backend",
     "BaselineModel",
@@ -117,8 +133,10 @@ __all__ = [
     "choose_endpoint",
     "cross_fit_baseline",
     "default_model_path",
+    "feedback_answer",
     "field",
     "file_sha256",
+    "fill_rubric",
     "list_templates",
     "load_backend",
     "load_baseline",

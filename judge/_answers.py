@@ -22,6 +22,7 @@ __all__ = [
     "answer_format",
     "answer_prefix",
     "check_scale",
+    "feedback_answer",
     "with_answer_prefix",
 ]
 
@@ -110,6 +111,16 @@ class AnswerFormat:
     def describe(self) -> str:
         """The answer line in words: ``SCORE: N, where N is one of 0, 1, 2``."""
         return f"{self.prefix}N, where N is one of {', '.join(map(str, self.scale))}"
+
+
+FEEDBACK_LABEL = "Feedback:"
+"""What Prometheus' answers start with: ``Feedback: <text> [RESULT] N``."""
+
+
+def feedback_answer(feedback: str, answer_line: str) -> str:
+    """A Prometheus answer: ``Feedback: <feedback> [RESULT] 4``, the shape the parser reads
+    the feedback and the score from (``parse_grade``)."""
+    return f"{FEEDBACK_LABEL} {feedback.strip()} {answer_line}"
 
 
 def answer_format(template: str, scale: Sequence[int]) -> AnswerFormat:

@@ -9,6 +9,10 @@ Generated text is read in this order, and the first rule that finds an answer de
    ``{"score": 1}``);
 3. fallback, bare number: the whole output is one number (``2`` or ``2.``).
 
+A strict answer's text before the answer line is its feedback (Prometheus'
+``Feedback: <text> [RESULT] N``; a leading ``Feedback:`` is dropped), kept apart from the
+raw output; the fallbacks have none, since they cannot say where the answer starts.
+
 A number outside the scale, a decimal, or no answer at all is "unparsed": the grade stays
 None and the raw text is kept for review. Nothing is guessed beyond these rules. The answer
 prefix and the scale come from the template's ``AnswerFormat``, the one definition that the
@@ -17,19 +21,21 @@ prompt, the grammar and the training exports use too.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ._answers import AnswerFormat
+from ._answers import FEEDBACK_LABEL, AnswerFormat
 
 __all__ = [
     "GradeDistribution",
     "ParsedGrade",
     "distribution_from_logits",
     "distribution_from_top_logprobs",
+    "grade_distribution",
     "parse_grade",
 ]
 
@@ -37,6 +43,7 @@ __all__ = [
 _NUMBER = r"(\d+)(?![.,]?\d)"
 _KEYWORD = re.compile(r"(?i)\b(?:score|result|grade)\b\W{0,4}?" + _NUMBER)
 _BARE = re.compile(r"\s*" + _NUMBER + r"\.?\s*")
+_FEEDBACK_LABEL = re.compile(r"(?i)^" + re.escape(FEEDBACK_LABEL.rstrip(":")) + r"\s*:\s*")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class ParsedGrade:
     grade: int | None
     status: Literal["strict", "fallback", "unparsed"]
     reason: str | None = None
+    feedback: str | None = None
+    """A strict answer's text before its answer line, None when there is none."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,9 @@ def parse_grade(text: str, answer: AnswerFormat) -> ParsedGrade:
         return ParsedGrade(None, "unparsed", "the model returned no text")
     strict = re.search(r"(?:^|\s)" + re.escape(answer.marker) + r" ?" + _NUMBER + r"$", stripped)
     if strict:
-        return _in_scale(int(strict.group(1)), "strict", answer.scale)
+        parsed = _in_scale(int(strict.group(1)), "strict", answer.scale)
+        feedback = _FEEDBACK_LABEL.sub("", stripped[: strict.start()].strip()).strip()
+        return dataclasses.replace(parsed, feedback=feedback or None)
     keyword = list(_KEYWORD.finditer(stripped))
     if keyword:
         return _in_scale(int(keyword[-1].group(1)), "fallback", answer.scale)
@@ -87,7 +98,7 @@ def distribution_from_logits(logits: Sequence[float], scale: Sequence[int]) -> G
     """Softmax over the grade tokens' logits, given in scale order."""
     top = max(logits)
     weights = [math.exp(x - top) for x in logits]
-    return _distribution([w / sum(weights) for w in weights], scale)
+    return grade_distribution([w / sum(weights) for w in weights], scale)
 
 
 def distribution_from_top_logprobs(
@@ -107,10 +118,12 @@ def distribution_from_top_logprobs(
     total = sum(mass.values())
     if total <= 0.0:
         return None
-    return _distribution([mass[g] / total for g in scale], scale)
+    return grade_distribution([mass[g] / total for g in scale], scale)
 
 
-def _distribution(probs: list[float], scale: Sequence[int]) -> GradeDistribution:
+def grade_distribution(probs: list[float], scale: Sequence[int]) -> GradeDistribution:
+    """Grade (the most likely), expected grade and confidence of probabilities in scale
+    order."""
     best = max(range(len(probs)), key=probs.__getitem__)
     return GradeDistribution(
         grade=scale[best],

@@ -130,7 +130,7 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
     ranks = {int(t.strip()): r for r, (t, lp) in enumerate(ranked, 1) if _grade(t, settings)}
     if not ranks:
         raise _Unfit(f"no grade of {answer_line.describe()} is among the alternatives")
-    scale = settings.scale.grades
+    scale = settings.answer_scale
     covering = max(ranks.values()) if len(ranks) == len(scale) else MAX_TOP_LOGPROBS
     return dataclasses.replace(
         settings,
@@ -141,4 +141,4 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
 
 def _grade(token: str, settings: JudgeSettings) -> bool:
     text = token.strip()
-    return text.isascii() and text.isdigit() and int(text) in settings.scale.grades
+    return text.isascii() and text.isdigit() and int(text) in settings.answer_scale

@@ -225,7 +225,7 @@ class RemoteBackend:
         latency_ms = ms_since(started)
         if settings.mode is Mode.LOGPROBS:
             alternatives = grade_alternatives(answer.tokens, answer_line, preceding)
-            dist = distribution_from_top_logprobs(alternatives or {}, settings.scale)
+            dist = distribution_from_top_logprobs(alternatives or {}, answer_line.scale)
             if dist is not None:
                 scored = Judgment.scored(
                     item.pair_id,

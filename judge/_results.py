@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from grade_scale import ScoreMap
+
 from ._exceptions import JudgeBackendError
-from ._parsing import GradeDistribution, ParsedGrade
+from ._parsing import GradeDistribution, ParsedGrade, grade_distribution
 
 __all__ = ["Judgment", "ParseStatus", "Progress", "RunSummary", "ms_since"]
 
@@ -32,6 +35,10 @@ class Judgment:
     latency_ms: float
     prompt_tokens: int | None
     completion_tokens: int | None
+    feedback: str | None = None
+    """What the model wrote before a strict answer line (Prometheus' feedback)."""
+    reference_pair_id: int | None = None
+    """The pair whose product the prompt showed as the reference, if any."""
 
     def as_record(self) -> dict[str, Any]:
         """The judgment as a plain dict, keyed by the ``judgments`` column names."""
@@ -87,7 +94,27 @@ class Judgment:
             latency_ms=latency_ms,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            feedback=parsed.feedback,
         )
+
+    def on_grades(self, score_map: ScoreMap, scale: Sequence[int]) -> Judgment:
+        """This judgment of a score (1-5) as one of the grades of ``scale``: a parsed score
+        becomes its grade, a distribution over the scores is summed per grade
+        (``ScoreMap.probs``) and grade, expected grade and confidence follow from the sums.
+        """
+        if self.probs is not None:
+            probs = score_map.probs(self.probs, scale)
+            dist = grade_distribution(probs, scale)
+            return dataclasses.replace(
+                self,
+                grade=dist.grade,
+                probs=dist.probs,
+                expected_grade=dist.expected_grade,
+                confidence=dist.confidence,
+            )
+        if self.grade is None:
+            return self
+        return dataclasses.replace(self, grade=score_map.grade_of(self.grade))
 
     @classmethod
     def failed(cls, pair_id: int, exc: JudgeBackendError, *, latency_ms: float) -> Judgment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -11,7 +12,7 @@ from ._backend import JudgeBackend, PromptItem
 from ._exceptions import JudgeError
 from ._results import Judgment, Progress, RunSummary
 from ._settings import Backend, JudgeSettings
-from ._templates import placeholders, render_prompt, validate_template
+from ._templates import REFERENCE, placeholders, render_prompt, validate_template
 
 __all__ = ["Tally", "load_backend", "run_judge"]
 
@@ -58,7 +59,9 @@ def run_judge(
     run, pass the ids of its judgments whose status is not "error" as ``skip_pair_ids``.
     Setting ``cancel`` stops the run between pairs (remote requests in flight are dropped);
     the summary then says ``cancelled=True``. The template is checked against the pairs'
-    fields before any model call.
+    fields before any model call. With ``settings.score_map`` each judgment's score becomes
+    a grade (``Judgment.on_grades``); a pair that carries a ``reference`` (a mapping with
+    the reference's ``pair_id`` and fields) is shown it, and its judgment names it.
     """
     pairs = list(pairs)
     skip = set(skip_pair_ids)
@@ -70,11 +73,20 @@ def run_judge(
     todo = sorted((p for p in pairs if p["pair_id"] not in skip), key=lambda p: str(p["query_id"]))
     # With nothing left to judge there are no fields to check placeholders against.
     fields = set.intersection(*map(set, todo)) if todo else placeholders(settings.template)
-    validate_template(settings.template, settings.scale, fields)
+    validate_template(settings.template, settings.answer_scale, fields)
     items = [PromptItem(p["pair_id"], render_prompt(settings.template, p)) for p in todo]
+    references = {p["pair_id"]: (p.get(REFERENCE) or {}).get("pair_id") for p in todo}
+
+    def deliver(judgment: Judgment) -> None:
+        # A score becomes a grade here, the one place, whichever backend judged.
+        if settings.score_map is not None:
+            judgment = judgment.on_grades(settings.score_map, settings.scale.grades)
+        if references.get(judgment.pair_id) is not None:
+            judgment = dataclasses.replace(judgment, reference_pair_id=references[judgment.pair_id])
+        on_result(judgment)
 
     cancel = cancel or threading.Event()
-    tally: Tally[Judgment] = Tally(len(items), on_result, on_progress)
+    tally: Tally[Judgment] = Tally(len(items), deliver, on_progress)
     if items:
         own_backend = backend is None
         backend = backend or load_backend(settings, api_key=api_key)

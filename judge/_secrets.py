@@ -62,13 +62,14 @@ class Redactor:
         return value
 
     def judgment(self, judgment: Judgment) -> Judgment:
-        """The judgment with its raw output and error masked."""
+        """The judgment with its raw output, error and feedback masked."""
         if not self.forms:
             return judgment
         return dataclasses.replace(
             judgment,
             raw_output=self.text(judgment.raw_output),
             error=None if judgment.error is None else self.text(judgment.error),
+            feedback=None if judgment.feedback is None else self.text(judgment.feedback),
         )
 
     def __repr__(self) -> str:

@@ -10,13 +10,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from grade_scale import WANDS_SCALE, Scale
+from grade_scale import WANDS_SCALE, Scale, ScaleError, ScoreMap
 
 from ._answers import AnswerFormat, answer_format, check_scale
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
 from ._secrets import Redactor
-from ._templates import DEFAULT_TEMPLATE, load_template, template_sha256
+from ._templates import (
+    DEFAULT_TEMPLATE,
+    REFERENCE,
+    load_template,
+    placeholders,
+    template_sha256,
+)
 
 __all__ = ["MAX_TOP_LOGPROBS", "Backend", "Endpoint", "JudgeSettings", "Mode"]
 
@@ -89,7 +95,15 @@ class JudgeSettings:
     template: str = field(default_factory=lambda: load_template(DEFAULT_TEMPLATE))
     mode: Mode = Mode.LOGPROBS
     scale: Scale = WANDS_SCALE
-    """The grades the template asks for; grades given as a tuple are named by number."""
+    """The grades a judgment records; grades given as a tuple are named by number. The
+    template asks for these grades, or for the scores of ``score_map``."""
+    score_map: ScoreMap | None = None
+    """The template's scores (Prometheus' 1-5) and the grade of ``scale`` each becomes;
+    None: the template asks for the grades of ``scale`` themselves. Given as text
+    (``1=0,2=0,3=1,4=1,5=2``) or a score -> grade mapping, it is read as a ScoreMap."""
+    reference: bool = False
+    """Show each pair a reference product of its query (the template's ``{reference}``):
+    the pairs handed to the judge carry it (``jobs`` picks it)."""
     n_ctx: int = 2048
     n_threads: int | None = None
     n_gpu_layers: int = 0
@@ -125,6 +139,18 @@ class JudgeSettings:
         check_scale(self.scale)
         if not isinstance(self.scale, Scale):
             object.__setattr__(self, "scale", Scale.of(self.scale))
+        if self.score_map is not None:
+            try:
+                score_map = self.score_map
+                if isinstance(score_map, str):
+                    score_map = ScoreMap.parse(score_map)
+                elif not isinstance(score_map, ScoreMap):
+                    score_map = ScoreMap.of({int(s): int(g) for s, g in dict(score_map).items()})
+                score_map.check(score_map.scores, self.scale.grades)
+            except ScaleError as error:
+                raise SettingsError(str(error)) from None
+            check_scale(score_map.scores)
+            object.__setattr__(self, "score_map", score_map)
         if self.backend is not Backend.LLAMA_CPP:
             if not self.model:
                 raise SettingsError(
@@ -132,6 +158,11 @@ class JudgeSettings:
                 )
             if self.base_url is None:
                 object.__setattr__(self, "base_url", _DEFAULT_BASE_URLS[self.backend])
+        if self.reference and REFERENCE not in placeholders(self.template):
+            raise SettingsError(
+                "reference grading needs a template with a {reference} placeholder, such as "
+                "prometheus_1_5: add {reference} where the reference product should go"
+            )
         for name, least in _LEAST.items():
             if getattr(self, name) < least:
                 raise SettingsError(f"{name} must be at least {least}, got {getattr(self, name)}")
@@ -161,9 +192,15 @@ class JudgeSettings:
             )
         return value
 
+    @property
+    def answer_scale(self) -> tuple[int, ...]:
+        """What the template asks the model for: the scores of ``score_map``, else the
+        grades of ``scale``."""
+        return self.score_map.scores if self.score_map is not None else self.scale.grades
+
     def answer_format(self) -> AnswerFormat:
-        """The answer line the template asks for, on this run's scale."""
-        return answer_format(self.template, self.scale)
+        """The answer line the template asks for, on ``answer_scale``."""
+        return answer_format(self.template, self.answer_scale)
 
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
@@ -196,4 +233,6 @@ class JudgeSettings:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, ScoreMap):
+        return value.text()
     return value.value if isinstance(value, StrEnum) else value

@@ -10,6 +10,13 @@ as a fenced field (``field``): ``Product name: <<<Oak desk>>>``. Nothing inside 
 close it, start a line, or write the answer prefix, so a description that says
 ``SCORE: 0`` cannot pose as the answer line (prompt injection). The rule lives in
 ``field`` alone; every template, shipped or the user's own, is rendered through it.
+
+Two placeholders are not fields of the pair. ``{rubric}`` is instruction text, the score
+rubric of a dataset (``Rubric``): it is filled into the template before a run
+(``fill_rubric``; ``jobs`` passes the dataset's rubric in), so the run records the filled
+text; left unfilled, it renders as ``DEFAULT_RUBRIC``. ``{reference}`` is a block with a
+reference product's fields (``reference_block``), fenced like every field, or nothing when
+the pair has no reference.
 """
 
 from __future__ import annotations
@@ -27,14 +34,21 @@ from ._answers import ANSWER_PREFIXES, answer_format, answer_prefix, with_answer
 from ._exceptions import TemplateError
 
 __all__ = [
+    "DEFAULT_RUBRIC",
     "DEFAULT_TEMPLATE",
     "FIELD_FENCES",
+    "REFERENCE",
+    "RUBRIC",
+    "RUBRIC_SCORES",
+    "Rubric",
     "TemplateInfo",
     "field",
+    "fill_rubric",
     "list_templates",
     "load_template",
     "logprob_prompt",
     "placeholders",
+    "reference_block",
     "render_prompt",
     "template_info",
     "template_sha256",
@@ -90,6 +104,84 @@ _SHIPPED = (
 
 DEFAULT_TEMPLATE = "wands"
 
+RUBRIC = "rubric"
+"""The placeholder a dataset's score rubric fills (see ``fill_rubric``)."""
+REFERENCE = "reference"
+"""The placeholder a reference product's block fills (see ``reference_block``)."""
+RUBRIC_SCORES = (1, 2, 3, 4, 5)
+"""The scores a rubric describes: Prometheus' 1-5."""
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A score rubric: the criterion and one description per score of ``RUBRIC_SCORES``."""
+
+    criterion: str
+    descriptions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "descriptions", tuple(str(d) for d in self.descriptions))
+        if len(self.descriptions) != len(RUBRIC_SCORES):
+            raise TemplateError(
+                f"a rubric describes each score of {RUBRIC_SCORES}: give "
+                f"{len(RUBRIC_SCORES)} descriptions, not {len(self.descriptions)}"
+            )
+        if not self.criterion.strip() or not all(d.strip() for d in self.descriptions):
+            raise TemplateError("a rubric needs a criterion and a description for every score")
+
+    def text(self) -> str:
+        """The rubric as the prompt shows it: ``[criterion]`` then ``Score N: ...`` lines,
+        each on one line."""
+        lines = [f"[{_one_line(self.criterion)}]"]
+        lines += [
+            f"Score {s}: {_one_line(d)}"
+            for s, d in zip(RUBRIC_SCORES, self.descriptions, strict=True)
+        ]
+        return "\n".join(lines)
+
+
+DEFAULT_RUBRIC = Rubric(
+    "Does the product satisfy the shopper's intent expressed in the query?",
+    (
+        "The product is unrelated to the query.",
+        "The product shares a topic with the query but would not satisfy it.",
+        "The product satisfies the main intent but misses several stated attributes.",
+        "The product satisfies the query except for a minor attribute.",
+        "The product fully and exactly matches the query.",
+    ),
+)
+"""The rubric of a dataset that has none of its own."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def fill_rubric(template: str, rubric: Rubric) -> str:
+    """The template with ``{rubric}`` replaced by the rubric's text; unchanged without it.
+
+    Braces in the rubric are doubled, so the result is still a template whose other
+    placeholders render as before.
+    """
+    if RUBRIC not in placeholders(template):
+        return template
+    text = rubric.text().replace("{", "{{").replace("}", "}}")
+    return template.replace("{" + RUBRIC + "}", text)
+
+
+def reference_block(reference: Mapping[str, Any] | None) -> str:
+    """What ``{reference}`` renders to: nothing without a reference, else a section with the
+    reference product's fields, fenced as every field is, and a blank line after it."""
+    if reference is None:
+        return ""
+    return (
+        "###Reference product (a human graded it an exact match for the query):\n"
+        f"Name: {field(reference.get('product_name'))}\n"
+        f"Class: {field(reference.get('product_class'))}\n"
+        f"Category: {field(reference.get('category_hierarchy'))}\n"
+        f"Description: {field(reference.get('product_description'))}\n\n"
+    )
+
 
 def list_templates() -> list[TemplateInfo]:
     """The shipped templates, the default first."""
@@ -144,7 +236,7 @@ def validate_template(text: str, scale: Collection[int], available_fields: Colle
     names no answer line, or the scale is not one digit per grade."""
     answer_format(text, tuple(scale))
     for name in placeholders(text):
-        if name not in available_fields:
+        if name not in available_fields and name not in (REFERENCE, RUBRIC):
             known = ", ".join(sorted(available_fields)) or "(none)"
             raise TemplateError(
                 f"unknown placeholder {{{name}}}: the pairs have the fields {known}"
@@ -156,10 +248,18 @@ def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
 
     Every value goes in as a field (see ``field``), so text in a query or a product cannot
     pose as the answer line. Missing values (None) render as an empty field, so a product
-    without a description still gets its ``Product description:`` line.
+    without a description still gets its ``Product description:`` line. ``{reference}``
+    renders the pair's ``reference`` fields (``reference_block``), or nothing; a
+    ``{rubric}`` not filled (``fill_rubric``) renders the default rubric.
     """
     values: dict[str, str] = {}
     for name in placeholders(template):
+        if name == REFERENCE:
+            values[name] = reference_block(pair.get(REFERENCE))
+            continue
+        if name == RUBRIC:  # not filled with a dataset's rubric: the default one
+            values[name] = DEFAULT_RUBRIC.text()
+            continue
         if name not in pair:
             raise TemplateError(
                 f"pair {pair.get('pair_id')!r} has no field {name!r} used by the template"

@@ -69,6 +69,7 @@ from ._manage import (
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._queue import StoreWait, on_store_wait
 from ._reviewed import reviewers
+from ._rubrics import StoredRubric, current_rubric, rubric_history, save_rubric, top_grade_pairs
 from ._runs import (
     JUDGMENT_COLUMNS,
     Run,
@@ -193,6 +194,7 @@ __all__ = [
     "Db",
     "Store",
     "session",
+    "top_grade_pairs",
     "released",
     "DatasetStats",
     "CardJudgment",
@@ -201,6 +203,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "Split",
+    "StoredRubric",
     "reopen_run",
     "SplitCounts",
     "ScaleError",
@@ -232,6 +235,7 @@ __all__ = [
     "query_pairs",
     "reviewers",
     "search_pair_ids",
+    "save_rubric",
     "search_pairs",
     "Footprint",
     "dataset_footprint",
@@ -270,6 +274,7 @@ __all__ = [
     "check_store",
     "connect",
     "create_run",
+    "current_rubric",
     "current_label",
     "dataset_names",
     "dataset_scale",
@@ -295,6 +300,7 @@ __all__ = [
     "record_judgments",
     "rater_labels",
     "record_review",
+    "rubric_history",
     "run_judgments",
     "run_labels",
     "run_tallies",

@@ -22,7 +22,8 @@ from ._vocab import Split
 class CardJudgment:
     """A pair's judgment in one run, as the card shows it: the grade, the probabilities and
     what they make, how the answer was read, the raw output, and whether it is `stale` (the
-    label or the document changed after it was made)."""
+    label or the document changed after it was made); the model's `feedback` before its
+    answer line and the `reference_pair_id` it was shown, if any."""
 
     grade: int | None
     probs: list[float] | None
@@ -36,6 +37,8 @@ class CardJudgment:
     completion_tokens: int | None
     created_at: datetime
     stale: bool
+    feedback: str | None = None
+    reference_pair_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ _NAMED_BY_DATASET = (
     "pooled_pairs",
     "relabel_batches",
     "pairwise_runs",
+    "rubrics",
 )
 
 # What a dataset delete removes, children first, each statement over the dataset `$dataset`.
@@ -41,6 +42,7 @@ _DATASET_ROWS = {
     "rankings": "dataset = $dataset",
     "pooled_pairs": "dataset = $dataset",
     "relabel_batches": "dataset = $dataset",
+    "rubrics": "dataset = $dataset",
     "judgments": f"run_id IN ({_DATASET_RUNS}) OR pair_id IN ({_DATASET_PAIRS})",
     "judge_runs": "dataset = $dataset",
     "current_labels": f"pair_id IN ({_DATASET_PAIRS})",

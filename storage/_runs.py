@@ -33,6 +33,8 @@ JUDGMENT_COLUMNS = (
     "latency_ms",
     "prompt_tokens",
     "completion_tokens",
+    "feedback",
+    "reference_pair_id",
 )
 
 
@@ -121,7 +123,8 @@ def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) 
             SELECT ?, pair_id::BIGINT, grade::INTEGER, probs::FLOAT[], expected_grade::DOUBLE,
                    confidence::DOUBLE, raw_output::VARCHAR, parse_status::VARCHAR,
                    error::VARCHAR, latency_ms::DOUBLE, prompt_tokens::INTEGER,
-                   completion_tokens::INTEGER, current_timestamp
+                   completion_tokens::INTEGER, feedback::VARCHAR,
+                   reference_pair_id::BIGINT, current_timestamp
             FROM _records
             """,
             [run_id],

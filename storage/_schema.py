@@ -324,7 +324,7 @@ MIGRATIONS: list[str] = [
     DROP TABLE label_events;
     ALTER TABLE label_events_v5 RENAME TO label_events;
     """,
-    # pairwise judging: runs that compare two products of a query (in their own table, so the
+    # 6: pairwise judging: runs that compare two products of a query (in their own table, so the
     # pages and metrics of graded runs never meet one; the ids come from the same sequence,
     # so a run id names one run of either kind), each comparison's verdict per order (first
     # shown as A), and reviewers' preferences between two products as an append-only log
@@ -452,6 +452,23 @@ MIGRATIONS: list[str] = [
       ON i.task_id = e.task_id AND i.pair_id = e.pair_id AND i.reviewer = e.author
     WHERE e.source = 'review' AND e.grade IS NOT NULL
     GROUP BY e.task_id, e.pair_id, e.author;
+    """,
+    # 8: score rubrics, one versioned row per edit of a dataset's rubric (criterion and one
+    # description per score 1-5; the judge's default rubric when a dataset has none), and
+    # per judgment the text a model wrote before its answer line (Prometheus' feedback) and
+    # the pair shown as its reference product.
+    """
+    CREATE TABLE rubrics (
+        dataset       VARCHAR NOT NULL,
+        version       INTEGER NOT NULL,
+        criterion     VARCHAR NOT NULL,
+        descriptions  VARCHAR[] NOT NULL,
+        author        VARCHAR,
+        created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, version)
+    );
+    ALTER TABLE judgments ADD COLUMN feedback VARCHAR;
+    ALTER TABLE judgments ADD COLUMN reference_pair_id BIGINT;
     """,
 ]
 

@@ -24,6 +24,7 @@ from . import (
     _manage,
     _pairs,
     _reviewed,
+    _rubrics,
     _runs,
     _sample,
     _search,
@@ -74,6 +75,10 @@ class Store(Session):
     run_judgments = _runs.run_judgments
     run_tallies = _runs.run_tallies
     pairs_for_judging = _pairs.pairs_for_judging
+    current_rubric = _rubrics.current_rubric
+    rubric_history = _rubrics.rubric_history
+    save_rubric = _rubrics.save_rubric
+    top_grade_pairs = _rubrics.top_grade_pairs
     run_labels = _pairs.run_labels
 
     confusion_counts = _browse.confusion_counts

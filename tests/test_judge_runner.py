@@ -111,5 +111,7 @@ def test_as_record_has_exactly_the_judgments_columns(server):
         "latency_ms",
         "prompt_tokens",
         "completion_tokens",
+        "feedback",
+        "reference_pair_id",
     ]
     assert records[0]["grade"] == 2 and records[0]["parse_status"] == "strict"

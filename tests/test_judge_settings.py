@@ -95,6 +95,8 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
         "temperature",
         "seed",
         "endpoint",
+        "score_map",
+        "reference",
     }
     assert "sk-secret-123" not in json.dumps(record)
 

@@ -287,6 +287,68 @@ def manage_section(dataset: str) -> None:
         _done(f"“{dataset}” deleted: {goes}.", dataset=remaining[0] if remaining else None)
 
 
+def rubric_section(dataset: str) -> None:
+    """The dataset's score rubric: edit the criterion and what each score means, save a new
+    version, see every version; and how the scores become the dataset's grades."""
+    st.subheader("Score rubric")
+    st.caption(
+        "What a template with {rubric} (prometheus_1_5) shows the judge for this dataset: "
+        "the criterion and what each score from 1 to 5 means. Every save is a new version; "
+        "a run records the version it used."
+    )
+    rubric, version = jobs.dataset_rubric(db, dataset)
+    st.caption(
+        "In force: the default rubric (version 0)."
+        if version == jobs.DEFAULT_RUBRIC_VERSION
+        else f"In force: version {version}."
+    )
+    scale = storage.dataset_scale(db, dataset)
+    score_map = jobs.score_map_for(judge.RUBRIC_SCORES, scale.grades)
+    if score_map is not None:
+        st.caption(f"Scores become this dataset's grades: {common.md(score_map.describe(scale))}.")
+    # Keyed by dataset and version: another dataset, or a new version, opens on its own text.
+    form = f"rubric-{dataset}-{version}"
+    with st.form(form, enter_to_submit=False):
+        criterion = st.text_input("Criterion", value=rubric.criterion, key=f"{form}-criterion")
+        descriptions = [
+            st.text_input(f"Score {score}", value=text, key=f"{form}-score-{score}")
+            for score, text in zip(judge.RUBRIC_SCORES, rubric.descriptions, strict=True)
+        ]
+        author = st.text_input("Your name", key="rubric-author")
+        save = st.form_submit_button("Save as a new version")
+    if save:
+        try:
+            saved = jobs.save_dataset_rubric(
+                db,
+                dataset,
+                judge.Rubric(criterion, tuple(descriptions)),
+                author=author.strip() or None,
+            )
+        except (judge.JudgeError, storage.StoreError) as error:
+            st.error(common.md(error))
+        else:
+            if saved == version:
+                st.info("Nothing changed: the rubric in force already says this.")
+            else:
+                _done(f"Rubric version {saved} saved for “{dataset}”.")
+    history = storage.rubric_history(db, dataset)
+    if history:
+        st.dataframe(
+            [
+                {
+                    "version": r.version,
+                    "saved": r.created_at,
+                    "by": r.author,
+                    "criterion": r.criterion,
+                    **{f"score {s}": d for s, d in zip(judge.RUBRIC_SCORES, r.descriptions)},
+                }
+                for r in history
+            ],
+            hide_index=True,
+            key="rubric-history",
+        )
+
+
 def check_section() -> None:
     """Read the whole store and verify its invariants; nothing is changed."""
     st.subheader("Check the store")
@@ -302,8 +364,8 @@ def check_section() -> None:
 
 
 dataset = common.active_dataset()
-stats_tab, splits_tab, import_tab = st.tabs(
-    ["Dataset", "Splits", "Import"], key="data-tab", bind="query-params"
+stats_tab, splits_tab, import_tab, rubric_tab = st.tabs(
+    ["Dataset", "Splits", "Import", "Rubric"], key="data-tab", bind="query-params"
 )
 if import_tab.open:
     with import_tab:
@@ -320,3 +382,6 @@ if stats_tab.open:
 if splits_tab.open:
     with splits_tab:
         splits_section(dataset)
+if rubric_tab.open:
+    with rubric_tab:
+        rubric_section(dataset)

@@ -29,6 +29,7 @@ FORMATS = {
     "chat (messages: the judge's user message, the assistant's answer)": "chat",
     "prompt-completion (TRL's prompt, completion)": "prompt-completion",
     "preference / DPO (TRL's prompt, chosen, rejected)": "preference",
+    "prometheus (Feedback: the reviewer's note [RESULT] score; pairs with a note)": "prometheus",
 }
 
 db = common.database()
@@ -72,14 +73,26 @@ conversational = format in storage.EITHER_STYLE and st.toggle(
     key="export-conversational",
 )
 templates = {t.name: t for t in judge.list_templates()}
-# The first template on the dataset's scale: another one is refused by the export.
+# The first template on the dataset's scale: another one is refused by the export. The
+# prometheus format answers as the Prometheus template does.
 on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
-template_name = st.selectbox(
-    "Prompt template",
-    list(templates),
-    index=list(templates).index(on_scale[0]) if on_scale else 0,
-    key="export-template",
-)
+if format == "prometheus":
+    template_name = jobs.PROMETHEUS_TEMPLATE
+    score_map = jobs.score_map_for(templates[template_name].scale, grades)
+    if score_map is not None:
+        st.caption(
+            f"A grade is written as the middle score of those read as it "
+            f"({common.md(score_map.describe(scale))}): "
+            + ", ".join(f"{grade_name[g]} as {score_map.score_of(g)}" for g in grades)
+            + "."
+        )
+else:
+    template_name = st.selectbox(
+        "Prompt template",
+        list(templates),
+        index=list(templates).index(on_scale[0]) if on_scale else 0,
+        key="export-template",
+    )
 st.caption(
     common.md(
         f"{templates[template_name].description} Each record holds the prompt "

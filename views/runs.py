@@ -11,6 +11,7 @@ import streamlit as st
 import jobs
 import judge
 import storage
+from grade_scale import ScoreMap
 from views import _common as common
 from views import _selection as selection
 from views._background import BackgroundRun
@@ -40,20 +41,59 @@ def _default_model() -> str:
     return str(judge.default_model_path())
 
 
-def _template_editor() -> str:
+def _template_editor() -> tuple[str, tuple[int, ...]]:
+    """The template's text as edited, and the scale its instructions ask for."""
     infos = {info.name: info for info in judge.list_templates()}
     name = st.selectbox("Template", list(infos), key="run-template")
     info = infos[name]
     st.caption(info.description)
-    if tuple(info.scale) != tuple(grades):
-        st.warning(f"This template grades on {info.scale}, the dataset on {tuple(grades)}.")
-    return st.text_area(
+    text = st.text_area(
         "Prompt template", value=judge.load_template(name), height=260, key=f"template-text-{name}"
     )
+    return text, tuple(info.scale)
 
 
-def _preview(template: str) -> bool:
-    """Render the exact prompt for a chosen pair; False when the template cannot be used."""
+def _grading_options(
+    template: str, template_scale: tuple[int, ...]
+) -> tuple[ScoreMap | None, bool] | None:
+    """How the template's scores become the dataset's grades (shown, overridable) and
+    whether each pair is shown a reference product; None when the map given is wrong."""
+    try:
+        has_reference = judge.REFERENCE in judge.placeholders(template)
+    except judge.TemplateError:
+        has_reference = False  # the preview says what is wrong with the template
+    reference = st.checkbox(
+        "Reference-guided: show each pair a product of its query the humans graded "
+        f"{grade_names[-1]}",
+        key="run-reference",
+        disabled=not has_reference,
+        help="Never the pair itself; a query with no other such product is judged without "
+        "one, and counted. The template needs {reference}, as prometheus_1_5 has.",
+    )
+    if template_scale == tuple(grades):
+        return None, reference and has_reference
+    given = st.text_input(
+        "Score map",
+        key="run-score-map",
+        placeholder="empty: the default below",
+        help="score=grade pairs, e.g. 1=0,2=0,3=1,4=1,5=2 (as cli.py judge --score-map)",
+    )
+    try:
+        score_map = jobs.score_map_for(template_scale, grades, given.strip() or None)
+    except storage.ScaleError as error:
+        st.error(common.md(error))
+        return None
+    assert score_map is not None  # the scales differ
+    st.caption(
+        f"This template scores {template_scale[0]}-{template_scale[-1]}; the scores become "
+        f"this dataset's grades as {common.md(score_map.describe(scale))}."
+    )
+    return score_map, reference and has_reference
+
+
+def _preview(template: str, score_map: ScoreMap | None, reference: bool) -> bool:
+    """Render the exact prompt for a chosen pair (with the dataset's rubric and the pair's
+    reference); False when the template cannot be used."""
     choices = storage.pair_choices(db, dataset)
     labels = dict(zip(choices["pair_id"], choices["query"] + " — " + choices["product_name"]))
     pair_id = st.selectbox(
@@ -63,8 +103,21 @@ def _preview(template: str) -> bool:
         return False
     pair = storage.pairs_for_judging(db, dataset, pair_ids=[pair_id])[0]
     try:
-        judge.validate_template(template, grades, pair.keys())
-        st.code(judge.render_prompt(template, pair), language=None, wrap_lines=True)
+        filled, rubric_version = jobs.fill_dataset_rubric(db, dataset, template)
+        answer_scale = score_map.scores if score_map is not None else grades
+        judge.validate_template(filled, answer_scale, pair.keys())
+        if reference:
+            [pair], _ = jobs.with_references(db, dataset, [pair], seed=judge.JudgeSettings.seed)
+            shown = pair[judge.REFERENCE]
+            st.caption(
+                "No other pair of this query is graded "
+                f"{grade_names[-1]}: this pair is judged without a reference."
+                if shown is None
+                else f"Reference: pair #{shown['pair_id']}."
+            )
+        if rubric_version is not None:
+            st.caption(f"Rubric version {rubric_version} (edit it on the Data page, Rubric tab).")
+        st.code(judge.render_prompt(filled, pair), language=None, wrap_lines=True)
     except judge.TemplateError as error:
         st.error(common.md(error))
         return False
@@ -190,9 +243,10 @@ def start_section() -> None:
     name = c2.text_input("Run name", key="run-name", placeholder="empty: named after the model")
     left, right = st.columns(2)
     with left:
-        template = _template_editor()
+        template, template_scale = _template_editor()
+        options = _grading_options(template, template_scale)
     with right:
-        usable = _preview(template)
+        usable = options is not None and _preview(template, *options)
     fields, api_key = _backend_settings()
     if busy:
         st.caption(busy)
@@ -201,7 +255,11 @@ def start_section() -> None:
     ):
         return
     try:
-        settings = judge.JudgeSettings(template=template, scale=tuple(grades), **fields)
+        assert options is not None  # the button is disabled otherwise
+        score_map, reference = options
+        settings = judge.JudgeSettings(
+            template=template, scale=scale, score_map=score_map, reference=reference, **fields
+        )
         backend = common.backend_for(settings)
     except judge.JudgeError as error:
         st.error(common.md(error))
@@ -315,11 +373,18 @@ def _report_progress(job: BackgroundRun) -> None:
         endpoint = (
             "" if probed is None else f" Endpoint {probed.settings.endpoint}: {probed.reason}."
         )
+        unreferenced = job.outcome.without_reference
+        without = (
+            f" {unreferenced:,} pairs judged without a reference: no other pair of their "
+            f"query is graded {grade_names[-1]}."
+            if unreferenced
+            else ""
+        )
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
                 f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
-                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}"
+                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}{without}"
             )
         )
 

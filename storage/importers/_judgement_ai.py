@@ -32,6 +32,8 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
+from grade_scale import ScaleError, parse_grade_map
+
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
 from ._batch import ImportSummary
@@ -53,23 +55,11 @@ def failures_beside(results: str | Path) -> Path:
 
 
 def parse_scale_map(text: str) -> dict[int, int]:
-    """'0=0,1=1,2=1,3=2' as judgement-ai score -> dataset grade."""
-    mapping: dict[int, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        score, sep, grade = part.partition("=")
-        try:
-            mapping[int(score)] = int(grade)
-        except ValueError:
-            raise StoreError(
-                f"bad scale map entry {part!r}: use score=grade pairs, e.g. 0=0,1=1,2=1,3=2"
-            ) from None
-        if not sep:
-            raise StoreError(
-                f"bad scale map entry {part!r}: use score=grade pairs, e.g. 0=0,1=1,2=1,3=2"
-            )
-    if not mapping:
-        raise StoreError("the scale map is empty: give score=grade pairs, e.g. 0=0,1=1,2=1,3=2")
-    return mapping
+    """'0=0,1=1,2=1,3=2' as judgement-ai score -> dataset grade (`grade_scale.parse_grade_map`)."""
+    try:
+        return parse_grade_map(text)
+    except ScaleError as error:
+        raise StoreError(str(error)) from None
 
 
 def import_judgement_ai(

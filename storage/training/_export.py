@@ -37,6 +37,7 @@ from ._formats import (
     jsonl_line,
     record_maker,
 )
+from ._prometheus import PROMETHEUS, prometheus_maker, with_notes
 from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
 
 _V = TypeVar("_V")
@@ -47,7 +48,7 @@ _WRITE_BUFFER = 1 << 20
 
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
-    SELECT t.*, c.grade, c.judge_grade, c.position
+    SELECT t.*, c.grade, c.judge_grade, c.note, c.position
     FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
     WHERE c.part = $part
 """
@@ -205,6 +206,8 @@ def write_export(
         snapshot_at = datetime.now(UTC)
         dataset, grades, names = resolve_dataset(con, selection)
         selected = selected_pairs(con, selection, dataset)
+        if format == PROMETHEUS:
+            selected = with_notes(selected)
         curated = curate_export(selected, curation, grades)
         if selected.empty:
             reason = why_nothing_selected(con, selection, dataset, dict(zip(grades, names)))
@@ -212,7 +215,11 @@ def write_export(
         if curated.rows.empty:
             why = _why_all_dropped(len(selected), curated.dropped)
             raise StoreError(f"nothing to export: {why}")
-        make_record = record_maker(format, judge, conversational=conversational)
+        make_record = (
+            prometheus_maker(judge)
+            if format == PROMETHEUS
+            else record_maker(format, judge, conversational=conversational)
+        )
         con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
         files = []
         for part in PARTS:

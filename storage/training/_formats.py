@@ -6,6 +6,7 @@
   ``completion`` are text) or conversational (both are message lists).
 - ``preference``: TRL's preference row for DPO (``prompt``, ``chosen``, ``rejected``),
   standard or conversational.
+- ``prometheus``: the instruction row answered ``Feedback: <note> [RESULT] N`` (``_prometheus``).
 
 Pure functions from a pair's text and grades to a record, and from a record to its line.
 What the judge reads and answers comes in as a `JudgeText` (`jobs` builds it from the
@@ -25,12 +26,13 @@ from typing import Any, Literal
 
 from .._pairs import DOCUMENT_FIELDS
 
-TrainingFormat = Literal["instruction", "chat", "prompt-completion", "preference"]
+TrainingFormat = Literal["instruction", "chat", "prompt-completion", "preference", "prometheus"]
 TRAINING_FORMATS: tuple[TrainingFormat, ...] = (
     "instruction",
     "chat",
     "prompt-completion",
     "preference",
+    "prometheus",
 )
 # Formats whose rows TRL reads as either text or messages; `chat` is messages always and
 # `instruction` text always.
@@ -64,6 +66,9 @@ class JudgeText:
     completion: Callable[[str, int], str]
     template_name: str | None
     template_sha256: str
+    feedback: Callable[[str, int], str] | None = None
+    """A note and a grade as the judge's feedback answer (``Feedback: ... [RESULT] N``),
+    for the prometheus format."""
 
 
 def is_conversational(format: TrainingFormat, conversational: bool) -> bool:

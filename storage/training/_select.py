@@ -125,7 +125,7 @@ def selected_pairs(
 ) -> pd.DataFrame:
     """The selection's pairs ordered by query: pair_id, query_id, doc_id, query, split,
     benchmark_query (the query has a benchmark pair), grade (the current label),
-    judge_grade (NA unless a run is selected), labelled_at."""
+    judge_grade (NA unless a run is selected), labelled_at, note (of the label in force)."""
     where = ["p.dataset = $dataset", "c.grade IS NOT NULL"]
     params: dict[str, Any] = {"dataset": dataset}
     judged = ""
@@ -154,7 +154,7 @@ def selected_pairs(
                ) AS benchmark_query,
                c.grade,
                {"j.grade" if judged else "NULL::INTEGER"} AS judge_grade,
-               c.changed_at AS labelled_at
+               c.changed_at AS labelled_at, c.note
         FROM pairs p
         JOIN queries q USING (dataset, query_id)
         JOIN current_labels c USING (pair_id)
