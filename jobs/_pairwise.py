@@ -8,8 +8,6 @@ judges and a killed run resumes where it stopped (`resume_pairwise`).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +20,7 @@ import judge
 import metrics
 import storage
 
-from ._judging import RunCallback, RunControl
-
-_FLUSH_EVERY = 32
-_FLUSH_AFTER_S = 2.0
+from ._judging import PAIRWISE, OpenRun, RunControl, record_run
 
 # What a generated verdict (no probabilities) says P(first wins) is: certain, or even for
 # a tie; so its debiased preference is 1, 0 or 0.5 as the two orders agree.
@@ -55,73 +50,34 @@ class PairwiseOutcome:
     run_id: int
     comparisons: int
     summary: judge.RunSummary
-
-
-class _Recorder:
-    """Collects verdicts and writes them in batches; opens the run at the first verdict, so
-    a model that cannot load leaves no run behind."""
-
-    def __init__(
-        self, db: str | Path, open_run: Callable[[storage.Store], int], on_run: RunCallback | None
-    ) -> None:
-        self._db, self._open_run, self._on_run = db, open_run, on_run
-        self.run_id: int | None = None
-        self._pending: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._flushed_at = time.monotonic()
-
-    def __call__(self, verdict: judge.PairwiseJudgment) -> None:
-        with self._lock:
-            self._pending.append(verdict.as_record())
-            due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
-            if self.run_id is None or len(self._pending) >= _FLUSH_EVERY or due:
-                self._write()
-
-    def close(self, ending: storage.RunStatus) -> None:
-        with self._lock:
-            self._write(ending)
-
-    def _write(self, ending: storage.RunStatus | None = None) -> None:
-        with storage.session(self._db) as store:
-            if self.run_id is None:
-                self.run_id = self._open_run(store)
-                if self._on_run is not None:
-                    self._on_run(self.run_id)
-            store_run = self.run_id
-            storage.record_pairwise_judgments(store, store_run, self._pending)
-            self._pending = []
-            if ending is not None:
-                storage.finish_pairwise_run(store, store_run, ending)
-        self._flushed_at = time.monotonic()
+    endpoint: judge.EndpointChoice | None = None
+    """For a new remote run: the endpoint the probe picked, and why."""
 
 
 def _judge(
     db: str | Path,
-    open_run: Callable[[storage.Store], int],
+    open_run: OpenRun,
     comparisons: list[tuple[dict[str, Any], dict[str, Any]]],
     settings: judge.JudgeSettings,
     control: RunControl,
     skip: set[tuple[int, int]],
 ) -> tuple[int, judge.RunSummary]:
-    recorder = _Recorder(db, open_run, control.on_run)
-    with storage.released(db):
-        try:
-            summary = judge.run_pairwise(
-                comparisons,
-                settings,
-                on_result=recorder,
-                on_progress=control.on_progress,
-                cancel=control.cancel,
-                skip=skip,
-                backend=control.backend,
-            )
-        except BaseException:
-            if recorder.run_id is not None:
-                recorder.close(storage.RunStatus.FAILED)
-            raise
-        recorder.close(storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE)
-    assert recorder.run_id is not None  # opened by the close above
-    return recorder.run_id, summary
+    def judge_all(
+        on_result: Callable[[judge.PairwiseJudgment], None],
+    ) -> judge.RunSummary:
+        return judge.run_pairwise(
+            comparisons,
+            settings,
+            on_result=on_result,
+            on_progress=control.on_progress,
+            cancel=control.cancel,
+            skip=skip,
+            backend=control.backend,
+            api_key=control.api_key,
+        )
+
+    run_id, summary, _ = record_run(db, open_run, judge_all, PAIRWISE, control.on_run)
+    return run_id, summary
 
 
 def _plan(
@@ -168,6 +124,14 @@ def judge_pairwise(
             + (f" in split {str(split)!r}" if split else "")
         )
     judge.validate_pairwise_template(settings.template, comparisons[0][0].keys())
+    choice = None
+    if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
+        # Probed before the run is recorded, as for graded runs: the run records the
+        # endpoint it uses, and a server that cannot score leaves no run behind.
+        choice = judge.choose_pairwise_settings(settings, *comparisons[0], api_key=control.api_key)
+        settings = choice.settings
+        if control.on_endpoint is not None:
+            control.on_endpoint(choice)
 
     def create_run(store: storage.Store) -> int:
         provenance = settings.provenance(control.api_key)
@@ -188,7 +152,7 @@ def judge_pairwise(
         )
 
     run_id, summary = _judge(db, create_run, comparisons, settings, control, skip=set())
-    return PairwiseOutcome(run_id, len(comparisons), summary)
+    return PairwiseOutcome(run_id, len(comparisons), summary, choice)
 
 
 def pairwise_settings(run: storage.PairwiseRun) -> judge.JudgeSettings:
