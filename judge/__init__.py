@@ -63,7 +63,7 @@ from ._pairwise import (
 )
 from ._parsing import parse_grade
 from ._payloads import chat_messages
-from ._plan import ComparisonPlan, plan_comparisons
+from ._plan import ComparisonPlan, ReferencePlan, plan_comparisons, plan_references
 from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
@@ -140,6 +140,7 @@ __all__ = [
     # pairwise judging
     "PAIRWISE_MARKER",
     "ComparisonPlan",
+    "ReferencePlan",
     "PairwiseJudgment",
     "Winner",
     "comparison_fields",
@@ -151,6 +152,7 @@ __all__ = [
     "pairwise_prompt",
     "parse_choice",
     "plan_comparisons",
+    "plan_references",
     "run_pairwise",
     "validate_pairwise_template",
 ]
