@@ -12,8 +12,9 @@ import storage
 def test_page_says_how_to_start_when_there_is_no_run(store):
     at = open_app("pairwise")
     assert not at.error
-    assert [i.value for i in at.info] == ["No pairwise run on this dataset yet: start one above."]
-    assert at.button(key="pw-start")
+    assert [i.value for i in at.info] == [
+        "No pairwise run on this dataset yet: start one on the Runs page (link above)."
+    ]
 
 
 def test_a_comparison_from_the_url_is_decided_and_undone(store):
@@ -39,3 +40,20 @@ def test_a_comparison_from_the_url_is_decided_and_undone(store):
     assert storage.current_preference(db, 3, 6) is None
     history = at.dataframe[4].value
     assert history["source"].tolist() == ["review", "revert"]
+
+
+def test_a_confusion_cell_opens_the_runs_pairwise_form_set_to_it(store):
+    db, run_id = store
+    at = open_app("confusion")
+    at = click(at, "cell-2-1")
+    at = click(at, "cell-compare")
+    assert at.query_params["runs-tab"] == "Start a run"
+    assert at.segmented_control(key="run-kind").value == "Pairwise"
+    assert at.segmented_control(key="pw-plan").value == "Confusion cell vs an Exact"
+    assert at.selectbox(key="pw-cell-run").value == run_id
+    assert (at.selectbox(key="pw-cell-human").value, at.selectbox(key="pw-cell-judge").value) == (
+        2,
+        1,
+    )
+    assert at.button(key="pw-start")
+    assert "queries without one are skipped and counted" in " ".join(c.value for c in at.caption)
