@@ -6,6 +6,7 @@ from __future__ import annotations
 from app_fixtures import click, open_app
 from pairwise_fixtures import pairwise_run
 
+import jobs
 import storage
 
 
@@ -57,3 +58,27 @@ def test_a_confusion_cell_opens_the_runs_pairwise_form_set_to_it(store):
     )
     assert at.button(key="pw-start")
     assert "queries without one are skipped and counted" in " ".join(c.value for c in at.caption)
+
+
+def test_overview_shows_the_latest_pairwise_runs_consistency_explained_and_linked(store):
+    db, run_id = store
+    at = open_app("overview")
+    assert "No pairwise run on this dataset yet" in " ".join(c.value for c in at.caption)
+    pairwise = pairwise_run(db)
+    at = open_app("overview")
+    assert not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Swap consistency"] == "0.750"
+    assert shown["Bias toward first"] == "0.250"
+    assert shown["Bias toward second"] == "0.000"
+    assert shown["3-cycles per query"] == "1.000"
+    expected = jobs.pairwise_report(db, pairwise, vs=run_id).figures.set_index("metric")
+    assert (
+        shown["Score-comparison consistent"] == f"{expected.loc['score_consistent', 'value']:.3f}"
+    )
+    captions = " ".join(c.value for c in at.caption)
+    assert f"The latest pairwise run, #{pairwise} pw (done): 4 comparisons" in captions
+    assert f"score-comparison against run #{run_id}" in captions
+    assert "picked the same product whichever was shown first" in captions
+    links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
+    assert links.count(("See on the Pairwise page", "pairwise")) == 5
