@@ -18,7 +18,9 @@ from pathlib import Path
 
 import judge
 import storage
-from storage.training import JudgeText, selected_dataset, write_export
+from storage.training import PAIRWISE_PREFERENCE, JudgeText, selected_dataset, write_export
+
+from ._export_pairwise import export_pairwise_preferences
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def export_training(
     conversational form with `conversational`) to the folder `out`, with the prompt and
     answer line of one judge template, and the manifest beside the files.
 
+    The pairwise-preference format writes reviewers' pairwise decisions instead
+    (`export_pairwise_preferences`), with a pairwise template.
+
     The template is a shipped one by name (`template_name`, the default template when
     neither is given) or your own text (`template_text`, taken to grade on the dataset's
     scale). A shipped template whose scale differs from the dataset's is refused: its
@@ -53,6 +58,16 @@ def export_training(
     `judge.render_prompt(template, pair)` and each answer the template's answer line, as
     the judge's parser reads it (see `storage.training` for the record shapes).
     """
+    if format == PAIRWISE_PREFERENCE:
+        return export_pairwise_preferences(
+            db,
+            out,
+            selection=selection,
+            conversational=conversational,
+            curation=curation,
+            template_name=template_name,
+            template_text=template_text,
+        )
     template = _template(template_name, template_text)
     dataset, grades, _ = selected_dataset(db, selection)
     if template.scale is not None and template.scale != tuple(grades):

@@ -61,7 +61,9 @@ __all__ = [
     "comparison_fields",
     "debiased_preference",
     "list_pairwise_templates",
+    "pairwise_answer",
     "pairwise_answers",
+    "pairwise_completion",
     "pairwise_prompt",
     "parse_choice",
     "choose_pairwise_settings",
@@ -232,6 +234,21 @@ def choice_probabilities(
     if total <= 0.0:
         return None
     return {answer: round(m / total, 12) for answer, m in mass.items()}
+
+
+def pairwise_answer(choice: str) -> str:
+    """The answer line for a choice: ``[RESULT] A``."""
+    return f"{PAIRWISE_MARKER} {choice}"
+
+
+def pairwise_completion(prompt: str, choice: str) -> str:
+    """What follows a rendered pairwise prompt up to the choice when the judge reads raw
+    text: the answer line on a line of its own, exactly where logprob scoring reads it.
+
+    >>> pairwise_completion("Which is better?", "B")
+    '\\n[RESULT] B'
+    """
+    return _ChoiceEnding().after(prompt)[len(prompt) :] + " " + choice
 
 
 class _ChoiceEnding:

@@ -1,5 +1,6 @@
 """Export: turn labelled pairs (all, corrected, or the active run's failures) into curated
-fine-tuning JSONL with a manifest, preview the first lines and download the files."""
+fine-tuning JSONL with a manifest, or reviewers' pairwise decisions into preference rows;
+preview the first lines and download the files."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ FORMATS = {
     "chat (messages: the judge's user message, the assistant's answer)": "chat",
     "prompt-completion (TRL's prompt, completion)": "prompt-completion",
     "preference / DPO (TRL's prompt, chosen, rejected)": "preference",
+    "pairwise preference / DPO (the Pairwise page's decisions, both orders)": (
+        storage.training.PAIRWISE_PREFERENCE
+    ),
 }
 
 db = common.database()
@@ -71,21 +75,33 @@ conversational = format in storage.EITHER_STYLE and st.toggle(
     "an assistant message)",
     key="export-conversational",
 )
-templates = {t.name: t for t in judge.list_templates()}
-# The first template on the dataset's scale: another one is refused by the export.
-on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
-template_name = st.selectbox(
-    "Prompt template",
-    list(templates),
-    index=list(templates).index(on_scale[0]) if on_scale else 0,
-    key="export-template",
-)
-st.caption(
-    common.md(
-        f"{templates[template_name].description} Each record holds the prompt "
-        "the judge reads with this template and the answer line it writes."
+pairwise = format == storage.training.PAIRWISE_PREFERENCE
+if pairwise:
+    pairwise_templates = [t.name for t in judge.list_pairwise_templates()]
+    template_name = st.selectbox("Pairwise template", pairwise_templates, key="export-pw-template")
+    st.caption(
+        "Rows come from the reviewers' decisions on the Pairwise page (ties left out), each "
+        "written twice, with either product shown first, so a judge learns the products, not "
+        "the position. The pair selection above and the cap and rebalancing below do not "
+        "apply."
     )
-)
+else:
+    templates = {t.name: t for t in judge.list_templates()}
+    # The first template on the dataset's scale: another one is refused by the export.
+    on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
+    template_name = st.selectbox(
+        "Prompt template",
+        list(templates),
+        index=list(templates).index(on_scale[0]) if on_scale else 0,
+        key="export-template",
+    )
+    st.caption(
+        common.md(
+            f"{templates[template_name].description} Each record holds the prompt "
+            "the judge reads with this template and the answer line it writes."
+        )
+    )
+
 
 st.subheader("Curation")
 c1, c2, c3 = st.columns(3)
@@ -112,9 +128,12 @@ chosen = storage.Selection(
     split=None if split == ANY else split,
     query_classes=tuple(query_classes),
 )
-st.caption(
-    f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
-)
+if pairwise:  # decisions between two products: no pair selection applies
+    chosen, cap, rebalance = storage.Selection(dataset=dataset), 0, None
+else:
+    st.caption(
+        f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
+    )
 if st.button("Export", type="primary", key="export-run"):
     try:
         result = jobs.export_training(
@@ -143,10 +162,11 @@ if result is None:
 
 st.subheader("Result")
 manifest = result.manifest
+unit = "decision" if manifest["format"] == storage.training.PAIRWISE_PREFERENCE else "pair"
 st.success(
-    f"{common.plural(manifest['counts']['exported'], 'pair')} exported in the "
+    f"{common.plural(manifest['counts']['exported'], unit)} exported in the "
     f"{manifest['format']} format (of "
-    f"{common.plural(manifest['counts']['selected'], 'pair')} selected)."
+    f"{common.plural(manifest['counts']['selected'], unit)} selected)."
 )
 st.dataframe(
     pd.DataFrame(
