@@ -249,9 +249,9 @@ def graded_start_section() -> None:
     )
 
 
-def _pairwise_plan() -> tuple[judge.ComparisonPlan, jobs.CellTarget | None, int | None]:
+def _pairwise_plan() -> tuple[judge.ComparisonPlan, jobs.CellTarget | None, int | None] | None:
     """The comparison plan the form says: its budget, or a confusion cell of a graded run;
-    and how many queries a sampled plan covers."""
+    and how many queries a sampled plan covers. None when a cell plan has no run to use."""
     how = st.segmented_control(
         "Compare",
         [SAMPLED, CELL],
@@ -276,7 +276,7 @@ def _pairwise_plan() -> tuple[judge.ComparisonPlan, jobs.CellTarget | None, int 
     labels = {int(r["run_id"]): common.run_label(r) for r in graded.to_dict("records")}
     if not labels:
         st.info("A cell plan needs a graded run of this dataset: start one first.")
-        st.stop()
+        return None
     run = c1.selectbox("Graded run", list(labels), format_func=labels.get, key="pw-cell-run")
     human = c2.selectbox("Humans graded", grades, format_func=_grade_name, key="pw-cell-human")
     judged = c3.selectbox("The run graded", grades, format_func=_grade_name, key="pw-cell-judge")
@@ -302,7 +302,10 @@ def pairwise_start_section() -> None:
         "Run name", key="pw-name", placeholder="empty: a name from the plan"
     )
     st.caption(templates[name].description)
-    plan, cell, max_queries = _pairwise_plan()
+    planned = _pairwise_plan()
+    if planned is None:
+        return
+    plan, cell, max_queries = planned
     fields, api_key = _backend_settings()
     if busy:
         st.caption(busy)
