@@ -9,6 +9,7 @@ from typing import Any
 
 import jobs
 import judge
+import storage
 
 from ._common import dataset_of, print_json
 from .training import confusion_cell
@@ -67,9 +68,11 @@ def judge_pairwise(
             "graded 1 and humans 2 with an Exact of their query"
         )
     cell = None if args.cell is None else jobs.CellTarget(args.run, *args.cell)
+    # A cell plan compares within the graded run's dataset unless --dataset names another.
+    in_run = cell is not None and args.dataset is None
     return jobs.judge_pairwise(
         args.db,
-        dataset=dataset_of(args),
+        dataset=storage.get_run(args.db, args.run).dataset if in_run else dataset_of(args),
         settings=settings_of(args, _template(args)),
         plan=judge.ComparisonPlan(per_product=args.per_product),
         cell=cell,
