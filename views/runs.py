@@ -446,7 +446,8 @@ def _report_progress(job: BackgroundRun) -> None:
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
-                f"{s.judged:,} {unit} judged, {s.skipped:,} skipped, {s.errors} errors, "
+                f"{s.judged:,}{' orders' * compared} judged, {s.skipped:,} skipped, "
+                f"{s.errors} errors, "
                 f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} {unit}/s.{endpoint}{without}"
             )
         )
