@@ -22,7 +22,11 @@
     (P(A), P(B), P(tie) from one forward pass per order) against the same comparisons
     generated and parsed one at a time, the judgement-ai way (reasoning, then the answer
     line ``[RESULT] A|B|tie``, same model, same template). Target: at least 5x.
-    ``--only-pairwise`` runs (f) alone.
+(g) pairwise comparisons/s through llama-cpp-python's own server (endpoint and top_logprobs
+    probed as ``cli.py judge --pairwise`` does, concurrency 4) against the in-process
+    comparisons/s of (f) on the same comparisons; also how many orders name the same winner
+    and the largest gap in P(A). Target: at least 0.5x, as (e).
+    ``--only-pairwise`` runs (f) and (g) alone.
 
 Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
 """
@@ -50,6 +54,7 @@ from judge import (  # noqa: E402
     JudgeSettings,
     Mode,
     choose_endpoint,
+    choose_pairwise_settings,
     cross_fit_baseline,
     default_model_path,
     list_pairwise_templates,
@@ -112,9 +117,12 @@ def lexical_judge_seconds() -> tuple[int, float, float]:
     return len(pairs), in_memory, end_to_end
 
 
-def pairwise_throughput(n_logprob: int, n_generate: int, max_tokens: int) -> str:
+def pairwise_throughput(
+    n_logprob: int, n_generate: int, max_tokens: int
+) -> tuple[str, list, float, dict]:
     """(f): comparisons/s in logprob mode against generate-and-parse, on the same model and
-    template, comparisons of products of the same query from the WANDS sample."""
+    template, comparisons of products of the same query from the WANDS sample; with the
+    comparisons, the logprob comparisons/s and verdicts, for (g)."""
     by_query: dict[str, list[dict]] = {}
     for pair in sample_pairs():
         by_query.setdefault(pair["query_id"], []).append(pair)
@@ -142,11 +150,43 @@ def pairwise_throughput(n_logprob: int, n_generate: int, max_tokens: int) -> str
     generate_cps = n_generate / (time.perf_counter() - started)
     backend.close()
     parsed = {s: sum(v.parse_status == s for v in generated) for s in ("strict", "fallback")}
-    return (
+    line = (
         f"(f) pairwise, both orders: in-process logprob {len(comparisons)} comparisons "
         f"{logprob_cps:.3f}/s | generate-and-parse one by one (reasoning up to {max_tokens} "
         f"tokens, then [RESULT]), {n_generate} comparisons {generate_cps:.3f}/s, parsed "
         f"{parsed} | ratio {logprob_cps / generate_cps:.1f}x (target >= 5x)"
+    )
+    in_process = {(v.first_pair_id, v.second_pair_id): v for v in verdicts}
+    return line, comparisons, logprob_cps, in_process
+
+
+def pairwise_remote_line(url: str, comparisons: list, in_process_cps: float, in_process) -> str:
+    """(g): the comparisons of (f) judged through the server at ``url``."""
+    settings = JudgeSettings(
+        backend="openai", model="default", base_url=url, timeout_s=600,
+        template=list_pairwise_templates()[0].text,
+    )  # fmt: skip
+    started = time.perf_counter()
+    choice = choose_pairwise_settings(settings, *comparisons[0])
+    probe_s = time.perf_counter() - started
+    verdicts: list = []
+    started = time.perf_counter()
+    run_pairwise(comparisons, choice.settings, on_result=verdicts.append)
+    remote_cps = len(comparisons) / (time.perf_counter() - started)
+    same = sum(v.winner == in_process[(v.first_pair_id, v.second_pair_id)].winner for v in verdicts)
+    gap = max(
+        abs(v.p_first - in_process[(v.first_pair_id, v.second_pair_id)].p_first)
+        for v in verdicts
+        if v.p_first is not None
+    )
+    ratio = remote_cps / in_process_cps
+    return (
+        f"(g) pairwise through llama_cpp.server, endpoint {choice.settings.endpoint}, "
+        f"top_logprobs {choice.settings.top_logprobs} (probe {probe_s:.1f} s), concurrency "
+        f"{choice.settings.concurrency}: {remote_cps:.3f} comparisons/s, {same}/{len(verdicts)} "
+        f"orders with the in-process winner, largest P(A) gap {gap:.3f} | in-process of (f) "
+        f"{in_process_cps:.3f}/s | ratio {ratio:.2f}x (target >= {REMOTE_TARGET}x: "
+        f"{'ok' if ratio >= REMOTE_TARGET else 'MISSED'})"
     )
 
 
@@ -163,13 +203,15 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=2, help="turns of (a) and (b), best kept")
     parser.add_argument("--pairwise-comparisons", type=int, default=12, help="for (f)")
     parser.add_argument("--pairwise-generated", type=int, default=3, help="for (f)")
-    parser.add_argument("--only-pairwise", action="store_true", help="run (f) alone")
+    parser.add_argument("--only-pairwise", action="store_true", help="run (f) and (g) alone")
     args = parser.parse_args()
-    pairwise = pairwise_throughput(
+    pairwise, compared, pairwise_cps, pairwise_verdicts = pairwise_throughput(
         args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
     )
     if args.only_pairwise:
         print(pairwise)
+        with llama_server(default_model_path()) as url:
+            print(pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts))
         return
 
     pairs = sample_pairs()
@@ -213,6 +255,7 @@ def main() -> None:
         choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
         probe_s = time.perf_counter() - started
         remote_judged, remote_logprob_s = timed_run(pairs, choice.settings)
+        pairwise_remote = pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts)
     baseline_pps = len(baseline) / baseline_s
     statuses = {
         s: sum(j.parse_status == s for j in baseline)
@@ -281,6 +324,7 @@ def main() -> None:
         f"write the judgments) {lexical_run_s:.1f} s"
     )
     print(pairwise)
+    print(pairwise_remote)
 
 
 if __name__ == "__main__":

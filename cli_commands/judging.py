@@ -126,18 +126,15 @@ def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
         return _learned_run(args)
     # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
-    if args.pairwise or (args.resume is not None and storage.is_pairwise_run(args.db, args.resume)):
-        pairwise_bar = _ProgressBar()
-        try:
-            compared = pairwise.judge_pairwise(args, _settings, pairwise_bar)
-        finally:
-            pairwise_bar.end()
-        pairwise.print_outcome(compared)
-        return 0
+    compare = args.pairwise or (
+        args.resume is not None and storage.is_pairwise_run(args.db, args.resume)
+    )
     bar, runs = _ProgressBar(), []
     control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
     try:
-        if args.resume is not None:
+        if compare:
+            compared = pairwise.judge_pairwise(args, _settings, control)
+        elif args.resume is not None:
             outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
             outcome = jobs.judge_dataset(
@@ -164,6 +161,9 @@ def _judge(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.end()
+    if compare:
+        pairwise.print_outcome(compared)
+        return 0
     summary = outcome.summary
     state = "cancelled" if summary.cancelled else "finished"
     print(

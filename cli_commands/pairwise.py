@@ -9,8 +9,10 @@ from typing import Any
 
 import jobs
 import judge
+import storage
 
 from ._common import dataset_of, print_json
+from .training import confusion_cell
 
 
 def add_pairwise_flags(sub: argparse.ArgumentParser) -> None:
@@ -30,6 +32,14 @@ def add_pairwise_flags(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--max-queries", type=int, help="pairwise: compare within the first N queries only"
     )
+    sub.add_argument(
+        "--cell",
+        type=confusion_cell,
+        metavar="HUMAN_JUDGE",
+        help="pairwise: compare each pair of this confusion cell of --run (e.g. 2_1: humans "
+        "Exact, judged Partial) with a product humans graded Exact for its query",
+    )
+    sub.add_argument("--run", type=int, metavar="RUN_ID", help="pairwise --cell: the graded run")
 
 
 def _template(args: argparse.Namespace) -> str:
@@ -47,17 +57,25 @@ def _template(args: argparse.Namespace) -> str:
 def judge_pairwise(
     args: argparse.Namespace,
     settings_of: Callable[[argparse.Namespace, str], judge.JudgeSettings],
-    on_progress: Callable[[judge.Progress], None],
+    control: jobs.RunControl,
 ) -> jobs.PairwiseOutcome:
     """Start a pairwise run (or resume one with --resume) as the `judge` options say."""
-    control = jobs.RunControl(on_progress=on_progress)
     if args.resume is not None:
         return jobs.resume_pairwise(args.db, args.resume, control=control)
+    if (args.cell is None) != (args.run is None):
+        raise judge.SettingsError(
+            "--cell and --run go together: --cell 2_1 --run 3 compares the pairs run 3 "
+            "graded 1 and humans 2 with an Exact of their query"
+        )
+    cell = None if args.cell is None else jobs.CellTarget(args.run, *args.cell)
+    # A cell plan compares within the graded run's dataset unless --dataset names another.
+    in_run = cell is not None and args.dataset is None
     return jobs.judge_pairwise(
         args.db,
-        dataset=dataset_of(args),
+        dataset=storage.get_run(args.db, args.run).dataset if in_run else dataset_of(args),
         settings=settings_of(args, _template(args)),
         plan=judge.ComparisonPlan(per_product=args.per_product),
+        cell=cell,
         split=args.split,
         max_queries=args.max_queries,
         name=args.name,
@@ -73,6 +91,11 @@ def print_outcome(outcome: jobs.PairwiseOutcome) -> None:
         f"{summary.judged} orders judged, {summary.skipped} already done, {summary.errors} "
         f"errors, {summary.unparsed} unparsed, {summary.pairs_per_s:.2f} orders/s"
     )
+    if outcome.skipped_queries:
+        print(
+            f"{outcome.skipped_queries} queries skipped: no other product graded Exact "
+            "to compare with"
+        )
     if summary.errors:
         print(f"resume with: python cli.py judge --resume {outcome.run_id}")
     print(f"metrics:     python cli.py metrics {outcome.run_id}")

@@ -12,10 +12,10 @@ import storage
 from ._common import grade_shares, subcommand
 
 
-def _confusion_cell(text: str) -> tuple[int, int]:
-    """`2,1` as (human grade 2, judge grade 1)."""
+def confusion_cell(text: str) -> tuple[int, int]:
+    """`2,1` or `2_1` as (human grade 2, judge grade 1)."""
     try:
-        human, judged = (int(g) for g in text.split(","))
+        human, judged = (int(g) for g in text.replace("_", ",").split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected HUMAN,JUDGE grades like 2,1, got {text!r}"
@@ -110,7 +110,7 @@ def add_export(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--run", type=int, metavar="RUN_ID", help="the judge run for judge_wrong")
     sub.add_argument(
         "--cell",
-        type=_confusion_cell,
+        type=confusion_cell,
         metavar="HUMAN,JUDGE",
         help="only this confusion cell of --run, e.g. 2,1: human Exact judged Partial",
     )

@@ -40,6 +40,7 @@ from ._judging import (
 from ._leaderboards import Leaderboard, RankingAgreement, compare_leaderboards, leaderboard
 from ._pairwise import (
     FIGURE_LABELS,
+    CellTarget,
     PairwiseCard,
     PairwiseOutcome,
     PairwiseReport,
@@ -143,6 +144,7 @@ __all__ = [
     # pairwise runs
     "FIGURE_LABELS",
     "PairwiseCard",
+    "CellTarget",
     "PairwiseOutcome",
     "PairwiseReport",
     "judge_pairwise",

@@ -19,8 +19,9 @@ from pathlib import Path
 import judge
 import storage
 from grade_scale import ScoreMap
-from storage.training import JudgeText, selected_dataset, write_export
+from storage.training import PAIRWISE_PREFERENCE, JudgeText, selected_dataset, write_export
 
+from ._export_pairwise import export_pairwise_preferences
 from ._rubrics import fill_dataset_rubric
 
 PROMETHEUS = "prometheus"
@@ -54,6 +55,9 @@ def export_training(
     conversational form with `conversational`) to the folder `out`, with the prompt and
     answer line of one judge template, and the manifest beside the files.
 
+    The pairwise-preference format writes reviewers' pairwise decisions instead
+    (`export_pairwise_preferences`), with a pairwise template.
+
     The template is a shipped one by name (`template_name`, the default template when
     neither is given) or your own text (`template_text`, taken to grade on the dataset's
     scale). A shipped template whose scale differs from the dataset's is refused: its
@@ -66,6 +70,16 @@ def export_training(
     with the prometheus_1_5 template unless told another; N is the grade's score
     (`_prometheus_scores`).
     """
+    if format == PAIRWISE_PREFERENCE:
+        return export_pairwise_preferences(
+            db,
+            out,
+            selection=selection,
+            conversational=conversational,
+            curation=curation,
+            template_name=template_name,
+            template_text=template_text,
+        )
     if format == PROMETHEUS and template_name is None and template_text is None:
         template_name = PROMETHEUS_TEMPLATE
     template = _template(template_name, template_text)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import judge
 import storage
@@ -77,38 +77,61 @@ class Rejudged:
 OpenRun = Callable[[storage.Store], int]
 
 
-class _Recorder:
-    """Collects judgments from the judge loop and writes them to the store in batches, each
+class _Result(Protocol):
+    """What a judge loop hands on: a graded judgment or one order's pairwise verdict."""
+
+    def as_record(self) -> dict[str, Any]: ...
+
+
+_R = TypeVar("_R", bound=_Result)
+
+
+@dataclass(frozen=True)
+class RunWriter:
+    """How one kind of run is written: a batch of its results, and its end."""
+
+    record: Callable[[storage.Store, int, list[dict[str, Any]]], object]
+    finish: Callable[[storage.Store, int, storage.RunStatus], None]
+
+
+GRADED = RunWriter(record=storage.record_judgments, finish=storage.finish_run)
+PAIRWISE = RunWriter(record=storage.record_pairwise_judgments, finish=storage.finish_pairwise_run)
+
+
+class _Recorder(Generic[_R]):
+    """Collects results from the judge loop and writes them to the store in batches, each
     batch in one store session (with the run's end, for the last one).
 
-    The run is opened (`open_run`) when the first judgment arrives, not before: a model or
+    The run is opened (`open_run`) when the first result arrives, not before: a model or
     endpoint that cannot be set up (a file that is not a GGUF, a tokenizer that splits the
-    grades, a missing key) fails before any judgment, and so leaves no run behind, nor a
+    grades, a missing key) fails before any result, and so leaves no run behind, nor a
     finished run marked running again.
     """
 
-    def __init__(self, db: str | Path, open_run: OpenRun, on_run: RunCallback | None) -> None:
+    def __init__(
+        self, db: str | Path, open_run: OpenRun, on_run: RunCallback | None, writer: RunWriter
+    ) -> None:
         self._db = db
-        self._open_run, self._on_run = open_run, on_run
+        self._open_run, self._on_run, self._writer = open_run, on_run, writer
         self.run_id: int | None = None
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._flushed_at = time.monotonic()
-        self.judgments: list[judge.Judgment] = []
+        self.results: list[_R] = []
 
-    def __call__(self, judgment: judge.Judgment) -> None:
+    def __call__(self, result: _R) -> None:
         with self._lock:
-            if self.run_id is None:  # the first judgment: record the run, tell on_run
+            if self.run_id is None:  # the first result: record the run, tell on_run
                 self._write(open_run=True)
-            self.judgments.append(judgment)
-            self._pending.append(judgment.as_record())
+            self.results.append(result)
+            self._pending.append(result.as_record())
             due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
             if len(self._pending) >= _FLUSH_EVERY or due:
                 self._write()
 
     def close(self, ending: storage.RunStatus | None, *, open_run: bool) -> None:
         """Write what is pending and end the run with `ending` (None: leave its status).
-        `open_run` opens the run even with no judgment: a job that had nothing left to do,
+        `open_run` opens the run even with no result: a job that had nothing left to do,
         or was cancelled at once, is still recorded, so it can be resumed or shows as done."""
         with self._lock:
             self._write(ending, open_run=open_run)
@@ -121,11 +144,44 @@ class _Recorder:
                 if self._on_run is not None:
                     self._on_run(run_id)
             if self._pending and run_id is not None:
-                store.record_judgments(run_id, self._pending)
+                self._writer.record(store, run_id, self._pending)
                 self._pending = []
             if ending is not None and run_id is not None:
-                store.finish_run(run_id, ending)
+                self._writer.finish(store, run_id, ending)
         self._flushed_at = time.monotonic()
+
+
+def record_run(
+    db: str | Path,
+    open_run: OpenRun,
+    judge_all: Callable[[Callable[[_R], None]], judge.RunSummary],
+    writer: RunWriter,
+    on_run: RunCallback | None,
+    *,
+    finish: bool = True,
+) -> tuple[int, judge.RunSummary, list[_R]]:
+    """Run `judge_all` (a judge loop given the callback that takes each result) into the run
+    `open_run` opens at the first result (and tell `on_run`); returns its id. The one rule
+    for every kind of run: the run ends done, or cancelled when the cancel event or Ctrl-C
+    stopped it (it can be resumed), or failed on any other error; without `finish`
+    (judging a few pairs again) it keeps its status. A failure before the first result opens
+    no run and changes nothing in the store. While the model judges, this context holds no
+    connection to the store, so other processes can write between batches."""
+    recorder: _Recorder[_R] = _Recorder(db, open_run, on_run, writer)
+    with storage.released(db):
+        try:
+            summary = judge_all(recorder)
+        except KeyboardInterrupt:
+            # Ctrl-C is the user stopping the run, not the run failing: it can be resumed.
+            recorder.close(storage.RunStatus.CANCELLED if finish else None, open_run=False)
+            raise
+        except BaseException:
+            recorder.close(storage.RunStatus.FAILED if finish else None, open_run=False)
+            raise
+        ending = storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE
+        recorder.close(ending if finish else None, open_run=True)
+    assert recorder.run_id is not None  # opened by the close above
+    return recorder.run_id, summary, recorder.results
 
 
 def _judge_into_run(
@@ -138,35 +194,21 @@ def _judge_into_run(
     skip: set[int],
     finish: bool = True,
 ) -> tuple[int, judge.RunSummary, list[judge.Judgment]]:
-    """Judge `pairs` into the run `open_run` opens at the first judgment (and tell
-    `control.on_run`); returns its id. The run ends done, cancelled or failed, or, without
-    `finish` (judging a few pairs again), keeps its status. A failure before the first
-    judgment opens no run and changes nothing in the store. While the model judges, this
-    context holds no connection to the store, so other processes can write between batches."""
-    recorder = _Recorder(db, open_run, control.on_run)
-    with storage.released(db):
-        try:
-            summary = judge.run_judge(
-                pairs,
-                settings,
-                on_result=recorder,
-                on_progress=control.on_progress,
-                cancel=control.cancel,
-                skip_pair_ids=skip,
-                backend=control.backend,
-                api_key=control.api_key,
-            )
-        except KeyboardInterrupt:
-            # Ctrl-C is the user stopping the run, not the run failing: it can be resumed.
-            recorder.close(storage.RunStatus.CANCELLED if finish else None, open_run=False)
-            raise
-        except BaseException:
-            recorder.close(storage.RunStatus.FAILED if finish else None, open_run=False)
-            raise
-        ending = storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE
-        recorder.close(ending if finish else None, open_run=True)
-    assert recorder.run_id is not None  # opened by the close above
-    return recorder.run_id, summary, recorder.judgments
+    """Judge `pairs` into the run `open_run` opens (see `record_run`)."""
+
+    def judge_all(on_result: Callable[[judge.Judgment], None]) -> judge.RunSummary:
+        return judge.run_judge(
+            pairs,
+            settings,
+            on_result=on_result,
+            on_progress=control.on_progress,
+            cancel=control.cancel,
+            skip_pair_ids=skip,
+            backend=control.backend,
+            api_key=control.api_key,
+        )
+
+    return record_run(db, open_run, judge_all, GRADED, control.on_run, finish=finish)
 
 
 def judge_dataset(

@@ -8,8 +8,6 @@ judges and a killed run resumes where it stopped (`resume_pairwise`).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +20,7 @@ import judge
 import metrics
 import storage
 
-from ._judging import RunCallback, RunControl
-
-_FLUSH_EVERY = 32
-_FLUSH_AFTER_S = 2.0
+from ._judging import PAIRWISE, OpenRun, RunControl, record_run
 
 # What a generated verdict (no probabilities) says P(first wins) is: certain, or even for
 # a tie; so its debiased preference is 1, 0 or 0.5 as the two orders agree.
@@ -55,73 +50,48 @@ class PairwiseOutcome:
     run_id: int
     comparisons: int
     summary: judge.RunSummary
+    endpoint: judge.EndpointChoice | None = None
+    """For a new remote run: the endpoint the probe picked, and why."""
+    skipped_queries: int = 0
+    """For a cell plan: queries whose targets had no reference to be compared with."""
 
 
-class _Recorder:
-    """Collects verdicts and writes them in batches; opens the run at the first verdict, so
-    a model that cannot load leaves no run behind."""
+@dataclass(frozen=True)
+class CellTarget:
+    """A targeted plan from the review loop: the pairs of one confusion cell of graded run
+    `run_id` (humans graded them `human`, the run `judge`), each compared with a product
+    the humans graded Exact (the top of the scale) for the same query
+    (`judge.plan_references`)."""
 
-    def __init__(
-        self, db: str | Path, open_run: Callable[[storage.Store], int], on_run: RunCallback | None
-    ) -> None:
-        self._db, self._open_run, self._on_run = db, open_run, on_run
-        self.run_id: int | None = None
-        self._pending: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._flushed_at = time.monotonic()
-
-    def __call__(self, verdict: judge.PairwiseJudgment) -> None:
-        with self._lock:
-            self._pending.append(verdict.as_record())
-            due = time.monotonic() - self._flushed_at > _FLUSH_AFTER_S
-            if self.run_id is None or len(self._pending) >= _FLUSH_EVERY or due:
-                self._write()
-
-    def close(self, ending: storage.RunStatus) -> None:
-        with self._lock:
-            self._write(ending)
-
-    def _write(self, ending: storage.RunStatus | None = None) -> None:
-        with storage.session(self._db) as store:
-            if self.run_id is None:
-                self.run_id = self._open_run(store)
-                if self._on_run is not None:
-                    self._on_run(self.run_id)
-            store_run = self.run_id
-            storage.record_pairwise_judgments(store, store_run, self._pending)
-            self._pending = []
-            if ending is not None:
-                storage.finish_pairwise_run(store, store_run, ending)
-        self._flushed_at = time.monotonic()
+    run_id: int
+    human: int
+    judge: int
 
 
 def _judge(
     db: str | Path,
-    open_run: Callable[[storage.Store], int],
+    open_run: OpenRun,
     comparisons: list[tuple[dict[str, Any], dict[str, Any]]],
     settings: judge.JudgeSettings,
     control: RunControl,
     skip: set[tuple[int, int]],
 ) -> tuple[int, judge.RunSummary]:
-    recorder = _Recorder(db, open_run, control.on_run)
-    with storage.released(db):
-        try:
-            summary = judge.run_pairwise(
-                comparisons,
-                settings,
-                on_result=recorder,
-                on_progress=control.on_progress,
-                cancel=control.cancel,
-                skip=skip,
-                backend=control.backend,
-            )
-        except BaseException:
-            if recorder.run_id is not None:
-                recorder.close(storage.RunStatus.FAILED)
-            raise
-        recorder.close(storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE)
-    assert recorder.run_id is not None  # opened by the close above
-    return recorder.run_id, summary
+    def judge_all(
+        on_result: Callable[[judge.PairwiseJudgment], None],
+    ) -> judge.RunSummary:
+        return judge.run_pairwise(
+            comparisons,
+            settings,
+            on_result=on_result,
+            on_progress=control.on_progress,
+            cancel=control.cancel,
+            skip=skip,
+            backend=control.backend,
+            api_key=control.api_key,
+        )
+
+    run_id, summary, _ = record_run(db, open_run, judge_all, PAIRWISE, control.on_run)
+    return run_id, summary
 
 
 def _plan(
@@ -140,12 +110,47 @@ def _plan(
     return [(by_id[a], by_id[b]) for a, b in judge.plan_comparisons(pairs, grades, plan)]
 
 
+def _plan_cell(
+    store: storage.Store, dataset: str, cell: CellTarget, seed: int
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[str, Any]]:
+    """The comparisons of a cell plan, and what the run records of it."""
+    graded = store.get_run(cell.run_id)
+    if graded.dataset != dataset:
+        raise storage.StoreError(
+            f"run {cell.run_id} judges dataset {graded.dataset!r}, not {dataset!r}: pick a "
+            "run of the dataset to compare"
+        )
+    targets = store.cell_pair_ids(cell.run_id, human=cell.human, judge=cell.judge)
+    if not targets:
+        raise storage.NotFoundError(
+            f"run {cell.run_id} has no pair that humans graded {cell.human} and it graded "
+            f"{cell.judge}: pick a cell with pairs on the Confusion page"
+        )
+    pairs = store.pairs_for_judging(dataset)
+    by_id = {p["pair_id"]: p for p in pairs}
+    queries = {by_id[t]["query_id"] for t in targets}
+    near = [p for p in pairs if p["query_id"] in queries]
+    grades = storage.current_grades(store, [p["pair_id"] for p in near])
+    top = max(store.dataset_scale(dataset).grades)
+    planned = judge.plan_references(targets, near, grades, reference_grade=top, seed=seed)
+    record = {
+        "cell": {"run_id": cell.run_id, "human": cell.human, "judge": cell.judge},
+        "seed": seed,
+        "reference_grade": top,
+        "targets": len(targets),
+        "skipped_queries": planned.skipped_queries,
+        "skipped_targets": planned.skipped_targets,
+    }
+    return [(by_id[t], by_id[r]) for t, r in planned.comparisons], record
+
+
 def judge_pairwise(
     db: str | Path,
     *,
     dataset: str,
     settings: judge.JudgeSettings,
     plan: judge.ComparisonPlan | None = None,
+    cell: CellTarget | None = None,
     split: storage.Split | None = None,
     max_queries: int | None = None,
     name: str | None = None,
@@ -154,41 +159,71 @@ def judge_pairwise(
     """Plan comparisons over `dataset` (one split, or its first `max_queries` queries by id)
     from the current labels, and judge each in both orders into a new pairwise run.
 
-    The plan (default `judge.ComparisonPlan()`) is stored with the run, so a resume judges
-    the same comparisons."""
+    With `cell`, the plan is targeted instead (see `CellTarget`; `plan` gives only its seed):
+    each comparison is (target, reference), and the run records each target's reference
+    (`params["references"]`) and the queries skipped for want of one. The plan (default
+    `judge.ComparisonPlan()`) is stored with the run, so a resume judges the same
+    comparisons."""
     plan = plan or judge.ComparisonPlan()
     control = control or RunControl()
     if max_queries is not None and max_queries < 1:
         raise judge.SettingsError(f"max_queries must be at least 1, got {max_queries}")
+    plan_record: dict[str, Any] = {
+        "per_product": plan.per_product,
+        "same_grade_share": plan.same_grade_share,
+        "seed": plan.seed,
+    }
     with storage.session(db) as store:
-        comparisons = _plan(store, dataset, split, plan, max_queries)
+        if cell is None:
+            comparisons = _plan(store, dataset, split, plan, max_queries)
+        else:
+            comparisons, plan_record = _plan_cell(store, dataset, cell, plan.seed)
+    if cell is not None and not comparisons:
+        raise storage.NotFoundError(
+            f"none of the {plan_record['targets']} pairs of the cell has another product "
+            f"graded Exact for its query ({len(plan_record['skipped_queries'])} queries "
+            "skipped): grade a reference product Exact, or pick another cell"
+        )
     if not comparisons:
         raise storage.NotFoundError(
             f"dataset {dataset!r} has no query with two products to compare"
             + (f" in split {str(split)!r}" if split else "")
         )
     judge.validate_pairwise_template(settings.template, comparisons[0][0].keys())
+    choice = None
+    if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
+        # Probed before the run is recorded, as for graded runs: the run records the
+        # endpoint it uses, and a server that cannot score leaves no run behind.
+        choice = judge.choose_pairwise_settings(settings, *comparisons[0], api_key=control.api_key)
+        settings = choice.settings
+        if control.on_endpoint is not None:
+            control.on_endpoint(choice)
 
     def create_run(store: storage.Store) -> int:
         provenance = settings.provenance(control.api_key)
         provenance.pop("scale")
         provenance["params"]["comparisons"] = [[a["pair_id"], b["pair_id"]] for a, b in comparisons]
-        provenance["params"]["plan"] = {
-            "per_product": plan.per_product,
-            "same_grade_share": plan.same_grade_share,
-            "seed": plan.seed,
-        }
+        provenance["params"]["plan"] = plan_record
+        if cell is not None:
+            # JSON keys are text: the target's pair id, as a string, names its reference.
+            provenance["params"]["references"] = {
+                str(a["pair_id"]): b["pair_id"] for a, b in comparisons
+            }
         model = Path(str(provenance["model"])).name
+        aim = (
+            "" if cell is None else f" · cell {cell.human},{cell.judge} of #{cell.run_id} vs Exact"
+        )
         return storage.create_pairwise_run(
             store,
-            name=name or f"pairwise · {model} · {provenance['prompt_sha256'][:8]}",
+            name=name or f"pairwise · {model} · {provenance['prompt_sha256'][:8]}{aim}",
             dataset=dataset,
             split=split,
             **provenance,
         )
 
     run_id, summary = _judge(db, create_run, comparisons, settings, control, skip=set())
-    return PairwiseOutcome(run_id, len(comparisons), summary)
+    skipped = len(plan_record.get("skipped_queries", ()))
+    return PairwiseOutcome(run_id, len(comparisons), summary, choice, skipped)
 
 
 def pairwise_settings(run: storage.PairwiseRun) -> judge.JudgeSettings:
@@ -293,6 +328,7 @@ def pairwise_report(
                 )
             scores = {pair_id: _score_of(j) for pair_id, j in store.run_judgments(vs).items()}
     frame = with_preferences(stored)
+    frame["reference"] = _references(run, frame)
     if vs is not None:
         frame["score_a"] = frame.pair_a.map(scores).astype(float)
         frame["score_b"] = frame.pair_b.map(scores).astype(float)
@@ -312,6 +348,15 @@ def pairwise_report(
     disagree = frame[frame.swap_consistent.eq(False)]
     worst = disagree.sort_values("swap_gap", ascending=False, kind="stable").reset_index(drop=True)
     return PairwiseReport(run, figures, frame, cycles, vs, worst)
+
+
+def _references(run: storage.PairwiseRun, frame: pd.DataFrame) -> list[int | None]:
+    """Per comparison, the pair a cell plan compared the other with (None: no reference)."""
+    refs = {int(t): int(r) for t, r in run.params.get("references", {}).items()}
+    return [
+        b if refs.get(a) == b else a if refs.get(b) == a else None
+        for a, b in zip(frame.pair_a, frame.pair_b)
+    ]
 
 
 def _score_of(judgment: Mapping[str, Any]) -> float | None:
@@ -335,6 +380,8 @@ class PairwiseCard:
     """The comparison's row of `with_preferences`: both orders' verdicts and probabilities,
     the human grades, the current preference."""
     history: list[dict[str, Any]]
+    reference: int | None = None
+    """The pair a cell plan compared the other with, a human Exact; None otherwise."""
 
 
 def pairwise_card(db: str | Path, run_id: int, pair_a: int, pair_b: int) -> PairwiseCard:
@@ -349,4 +396,7 @@ def pairwise_card(db: str | Path, run_id: int, pair_a: int, pair_b: int) -> Pair
         texts = {p["pair_id"]: p for p in store.pairs_for_judging(run.dataset, pair_ids=[a, b])}
         history = storage.preference_history(store, a, b)
     comparison = row.iloc[0].to_dict()
-    return PairwiseCard(run_id, str(comparison["query"]), texts[a], texts[b], comparison, history)
+    reference = _references(run, row)[0]
+    return PairwiseCard(
+        run_id, str(comparison["query"]), texts[a], texts[b], comparison, history, reference
+    )

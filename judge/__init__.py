@@ -55,10 +55,14 @@ from ._pairwise import (
     PAIRWISE_MARKER,
     PairwiseJudgment,
     Winner,
+    choice_probabilities,
+    choose_pairwise_settings,
     comparison_fields,
     debiased_preference,
     list_pairwise_templates,
+    pairwise_answer,
     pairwise_answers,
+    pairwise_completion,
     pairwise_prompt,
     parse_choice,
     run_pairwise,
@@ -66,7 +70,7 @@ from ._pairwise import (
 )
 from ._parsing import parse_grade
 from ._payloads import chat_messages
-from ._plan import ComparisonPlan, plan_comparisons
+from ._plan import ComparisonPlan, ReferencePlan, plan_comparisons, plan_references
 from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
@@ -156,15 +160,21 @@ __all__ = [
     # pairwise judging
     "PAIRWISE_MARKER",
     "ComparisonPlan",
+    "ReferencePlan",
     "PairwiseJudgment",
     "Winner",
     "comparison_fields",
     "debiased_preference",
+    "choice_probabilities",
+    "choose_pairwise_settings",
     "list_pairwise_templates",
+    "pairwise_answer",
     "pairwise_answers",
+    "pairwise_completion",
     "pairwise_prompt",
     "parse_choice",
     "plan_comparisons",
+    "plan_references",
     "run_pairwise",
     "validate_pairwise_template",
 ]

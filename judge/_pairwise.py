@@ -19,8 +19,12 @@ is one ``PairwiseJudgment``, so position bias can be measured and removed:
 
 ``debiased_preference`` joins the two orders. Comparisons are judged grouped by query and by
 first product, so consecutive prompts share the instructions, the query and often product A
-as a prefix in llama.cpp's KV cache (``LlamaBackend.next_token_logits`` reuses it). Remote
-pairwise judging is not built yet: the settings must name the in-process backend.
+as a prefix in llama.cpp's KV cache (``LlamaBackend.next_token_logits`` reuses it).
+
+Remote servers (OpenAI-compatible, Ollama) judge the same prompts: in logprob mode over
+completions, the prompt up to ``[RESULT]`` and one token asked for, whose top alternatives
+give P(A), P(B) (and P(tie)) by ``choice_probabilities``; the endpoint probe sets how many
+alternatives are asked for. In generation mode the answer text is read by ``parse_choice``.
 """
 
 from __future__ import annotations
@@ -37,25 +41,32 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._answers import with_answer_prefix
 from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
 from ._grammar import choice_grammar
+from ._payloads import RemoteAnswer
 from ._results import ParseStatus, Progress, RunSummary, ms_since
 from ._runner import Tally, load_backend
-from ._settings import Backend, JudgeSettings, Mode
+from ._settings import Backend, Endpoint, JudgeSettings, Mode
 from ._templates import TemplateInfo, placeholders, render_prompt
 
 if TYPE_CHECKING:
     from ._backend import JudgeBackend
     from ._llama import LlamaBackend
+    from ._probe import EndpointChoice
+    from ._remote import RemoteBackend
 
 __all__ = [
     "PAIRWISE_MARKER",
     "PairwiseJudgment",
     "Winner",
+    "choice_probabilities",
     "comparison_fields",
     "debiased_preference",
     "list_pairwise_templates",
+    "pairwise_answer",
     "pairwise_answers",
+    "pairwise_completion",
     "pairwise_prompt",
     "parse_choice",
+    "choose_pairwise_settings",
     "run_pairwise",
     "validate_pairwise_template",
 ]
@@ -204,6 +215,50 @@ def debiased_preference(p_first_ab: float, p_first_ba: float) -> float:
     return (p_first_ab + 1.0 - p_first_ba) / 2.0
 
 
+def choice_probabilities(
+    alternatives: Mapping[str, float], answers: Sequence[str]
+) -> dict[str, float] | None:
+    """P(answer) for each answer from a server's top alternatives (token text -> logprob)
+    after ``[RESULT]``, normalised over the answers; token texts are matched without their
+    spaces, so ``" A"`` counts for A. An answer outside the alternatives gets 0; None when
+    none of them is there.
+
+    >>> choice_probabilities({" A": math.log(0.6), " B": math.log(0.2), " C": 0.0}, ["A", "B"])
+    {'A': 0.75, 'B': 0.25}
+    """
+    mass = dict.fromkeys(answers, 0.0)
+    for token, logprob in alternatives.items():
+        if token.strip() in mass:
+            mass[token.strip()] += math.exp(logprob)
+    total = sum(mass.values())
+    if total <= 0.0:
+        return None
+    return {answer: round(m / total, 12) for answer, m in mass.items()}
+
+
+def pairwise_answer(choice: str) -> str:
+    """The answer line for a choice: ``[RESULT] A``."""
+    return f"{PAIRWISE_MARKER} {choice}"
+
+
+def pairwise_completion(prompt: str, choice: str) -> str:
+    """What follows a rendered pairwise prompt up to the choice when the judge reads raw
+    text: the answer line on a line of its own, exactly where logprob scoring reads it.
+
+    >>> pairwise_completion("Which is better?", "B")
+    '\\n[RESULT] B'
+    """
+    return _ChoiceEnding().after(prompt)[len(prompt) :] + " " + choice
+
+
+class _ChoiceEnding:
+    """Where a remote logprob prompt stops: at ``[RESULT]`` on a line of its own, exactly
+    the text in-process scoring evaluates, so both read the same next token."""
+
+    def after(self, prompt: str) -> str:
+        return with_answer_prefix(prompt, PAIRWISE_MARKER)
+
+
 Comparison = tuple[Mapping[str, Any], Mapping[str, Any]]
 """Two pairs of the same query (mappings with every field a template may name)."""
 
@@ -217,6 +272,7 @@ def run_pairwise(
     cancel: threading.Event | None = None,
     skip: Collection[tuple[int, int]] = (),
     backend: JudgeBackend | None = None,
+    api_key: str | None = None,
 ) -> RunSummary:
     """Judge each comparison in both orders and hand each order's verdict to ``on_result``.
 
@@ -224,12 +280,8 @@ def run_pairwise(
     judged grouped by query, then by the product shown first, so the KV cache keeps the
     shared prefix. A failed order is handed on with parse_status "error", never dropped.
     The summary counts orders (two per comparison). Setting ``cancel`` stops between orders.
+    A remote run with ``endpoint="auto"`` is probed on its first order first.
     """
-    if settings.backend is not Backend.LLAMA_CPP:
-        raise SettingsError(
-            "pairwise judging runs on the in-process llama.cpp model only for now: leave "
-            "the backend at llama_cpp"
-        )
     orders: dict[tuple[int, int], Comparison] = {}
     for a, b in comparisons:
         for first, second in ((a, b), (b, a)):
@@ -247,9 +299,12 @@ def run_pairwise(
     tally: Tally[PairwiseJudgment] = Tally(len(items), on_result, on_progress)
     if items:
         own = backend is None
-        loaded = backend or load_backend(settings)
+        loaded = backend or load_backend(settings, api_key=api_key)
         try:
-            _judge_orders(_llama(loaded), items, settings, answers, tally.emit, cancel)
+            if settings.backend is Backend.LLAMA_CPP:
+                _judge_orders(_llama(loaded), items, settings, answers, tally.emit, cancel)
+            else:
+                _judge_remote(_remote(loaded), items, settings, answers, tally.emit, cancel)
         finally:
             if own:
                 loaded.close()
@@ -262,6 +317,77 @@ def _llama(backend: JudgeBackend) -> LlamaBackend:
     if not isinstance(backend, LlamaBackend):
         raise SettingsError("pairwise judging needs the in-process llama.cpp backend")
     return backend
+
+
+def _remote(backend: JudgeBackend) -> RemoteBackend:
+    from ._remote import RemoteBackend
+
+    if not isinstance(backend, RemoteBackend):
+        raise SettingsError("remote pairwise judging needs a remote backend for its settings")
+    return backend
+
+
+def choose_pairwise_settings(
+    settings: JudgeSettings,
+    first: Mapping[str, Any],
+    second: Mapping[str, Any],
+    *,
+    api_key: str | None = None,
+    backend: RemoteBackend | None = None,
+) -> EndpointChoice:
+    """The endpoint probe for a remote pairwise run on one comparison (shown in this
+    order): which endpoint and ``top_logprobs`` it uses, and why."""
+    from ._probe import choose_pairwise_endpoint
+    from ._remote import RemoteBackend
+
+    return choose_pairwise_endpoint(
+        settings,
+        pairwise_prompt(settings.template, first, second),
+        answers=pairwise_answers(settings.template),
+        ending=_ChoiceEnding(),
+        backend=backend or RemoteBackend(api_key=settings.api_key(api_key)),
+    )
+
+
+def _judge_remote(
+    backend: RemoteBackend,
+    items: Sequence[tuple[tuple[int, int], str]],
+    settings: JudgeSettings,
+    answers: Sequence[str],
+    emit: Callable[[PairwiseJudgment], None],
+    cancel: threading.Event,
+) -> None:
+    if settings.endpoint is Endpoint.AUTO:
+        from ._probe import choose_pairwise_endpoint
+
+        settings = choose_pairwise_endpoint(
+            settings, items[0][1], answers=answers, ending=_ChoiceEnding(), backend=backend
+        ).settings
+    elif settings.mode is Mode.LOGPROBS and settings.endpoint is Endpoint.CHAT:
+        raise SettingsError(
+            "pairwise logprob scoring reads the one token after [RESULT] over completions: "
+            "use --endpoint completions (or auto), or --mode generate for chat"
+        )
+
+    def read(
+        key: tuple[int, int], outcome: RemoteAnswer | JudgeBackendError, latency_ms: float
+    ) -> PairwiseJudgment:
+        if isinstance(outcome, JudgeBackendError):
+            return _failed(key, outcome, latency_ms)
+        usage = (outcome.prompt_tokens, outcome.completion_tokens)
+        if settings.mode is Mode.LOGPROBS:
+            alternatives = outcome.tokens[0][1] if outcome.tokens else {}
+            probs = choice_probabilities(alternatives, answers)
+            if probs is not None:
+                return _chosen(key, probs, outcome.text, latency_ms, *usage)
+            listed = ", ".join(answers)
+            reason = f"none of {listed} among the server's alternatives after {PAIRWISE_MARKER}"
+            parsed = ParsedChoice(None, "unparsed", reason)
+        else:
+            parsed = parse_choice(outcome.text, answers)
+        return _parsed(key, parsed, outcome.text, latency_ms, *usage)
+
+    backend.ask_each(items, settings, ending=_ChoiceEnding(), read=read, emit=emit, cancel=cancel)
 
 
 def _judge_orders(
@@ -288,22 +414,80 @@ def _judge_orders(
                 judgment = judge_one(key, prompt)
             except (JudgeBackendError, RuntimeError, ValueError) as exc:
                 backend.llm.n_tokens = 0  # after a failed decode the KV cache is not trusted
-                judgment = PairwiseJudgment(
-                    *key,
-                    winner=None,
-                    p_first=None,
-                    p_second=None,
-                    p_tie=None,
-                    raw_output=exc.raw_output or "" if isinstance(exc, JudgeBackendError) else "",
-                    parse_status="error",
-                    error=str(exc)
+                failure = (
+                    exc
                     if isinstance(exc, JudgeBackendError)
-                    else f"llama.cpp failed on pairs {key[0]} and {key[1]}: {exc}",
-                    latency_ms=ms_since(started),
-                    prompt_tokens=None,
-                    completion_tokens=None,
+                    else JudgeBackendError(
+                        f"llama.cpp failed on pairs {key[0]} and {key[1]}: {exc}"
+                    )
                 )
+                judgment = _failed(key, failure, ms_since(started))
             emit(judgment)
+
+
+def _failed(key: tuple[int, int], exc: JudgeBackendError, latency_ms: float) -> PairwiseJudgment:
+    return PairwiseJudgment(
+        *key,
+        winner=None,
+        p_first=None,
+        p_second=None,
+        p_tie=None,
+        raw_output=exc.raw_output or "",
+        parse_status="error",
+        error=str(exc),
+        latency_ms=latency_ms,
+        prompt_tokens=None,
+        completion_tokens=None,
+    )
+
+
+def _chosen(
+    key: tuple[int, int],
+    probs: Mapping[str, float],
+    raw_output: str,
+    latency_ms: float,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+) -> PairwiseJudgment:
+    """The verdict of one order read from P(answer): the likeliest answer wins."""
+    best = max(probs, key=probs.__getitem__)
+    return PairwiseJudgment(
+        *key,
+        winner=_winner(best),
+        p_first=probs["A"],
+        p_second=probs["B"],
+        p_tie=probs.get("tie"),
+        raw_output=raw_output,
+        parse_status="logprobs",
+        error=None,
+        latency_ms=latency_ms,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+    )
+
+
+def _parsed(
+    key: tuple[int, int],
+    parsed: ParsedChoice,
+    raw_output: str,
+    latency_ms: float,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+) -> PairwiseJudgment:
+    """The verdict of one order read from generated text, the text kept."""
+    return PairwiseJudgment(
+        *key,
+        winner=parsed.winner,
+        p_first=None,
+        p_second=None,
+        p_tie=None,
+        raw_output=raw_output,
+        parse_status=parsed.status,
+        error=parsed.reason,
+        latency_ms=latency_ms,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+    )
 
 
 def _check_fits(backend: LlamaBackend, key: tuple[int, int], n_tokens: int) -> None:
@@ -331,23 +515,10 @@ def _score(
     top = max(chosen)
     weights = [math.exp(x - top) for x in chosen]
     probs = dict(zip(answers, (w / sum(weights) for w in weights), strict=True))
-    best = max(probs, key=probs.__getitem__)
     # The most likely token over the whole vocabulary shows when the model would not have
     # answered A, B or tie at all.
     top_token = backend.llm.detokenize([int(logits.argmax())]).decode("utf-8", "replace")
-    return PairwiseJudgment(
-        *key,
-        winner=_winner(best),
-        p_first=probs["A"],
-        p_second=probs["B"],
-        p_tie=probs.get("tie"),
-        raw_output=top_token,
-        parse_status="logprobs",
-        error=None,
-        latency_ms=ms_since(started),
-        prompt_tokens=len(tokens),
-        completion_tokens=0,
-    )
+    return _chosen(key, probs, top_token, ms_since(started), len(tokens), 0)
 
 
 def _generate(
@@ -375,17 +546,12 @@ def _generate(
         grammar=LlamaGrammar.from_string(grammar),
     )
     text = out["choices"][0]["text"]
-    parsed = parse_choice(text, answers)
-    return PairwiseJudgment(
-        *key,
-        winner=parsed.winner,
-        p_first=None,
-        p_second=None,
-        p_tie=None,
-        raw_output=text,
-        parse_status=parsed.status,
-        error=parsed.reason,
-        latency_ms=ms_since(started),
-        prompt_tokens=out["usage"]["prompt_tokens"],
-        completion_tokens=out["usage"]["completion_tokens"],
+    usage = out["usage"]
+    return _parsed(
+        key,
+        parse_choice(text, answers),
+        text,
+        ms_since(started),
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
     )

@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError, SettingsError
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
 __all__ = [
+    "AnswerEnding",
     "RemoteAnswer",
     "RemoteRequest",
     "build_request",
@@ -75,7 +76,14 @@ def chat_messages(prompt: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": prompt}]
 
 
-def build_request(settings: JudgeSettings, prompt: str, answer: AnswerFormat) -> RemoteRequest:
+class AnswerEnding(Protocol):
+    """Where a logprob prompt stops: ``AnswerFormat`` ends it with a grade's answer prefix,
+    a pairwise comparison with ``[RESULT]``."""
+
+    def after(self, prompt: str) -> str: ...
+
+
+def build_request(settings: JudgeSettings, prompt: str, answer: AnswerEnding) -> RemoteRequest:
     """The request that asks the configured remote model to judge one rendered prompt."""
     if settings.endpoint is Endpoint.AUTO:
         raise SettingsError(

@@ -7,6 +7,13 @@ differently (does the judge order them as the humans do?) with pairs they graded
 rest to different-grade pairs, and what one kind cannot fill goes to the other, then to
 pairs with an unlabelled product. The draw is seeded per query (by the seed and the query
 id), so adding a query leaves the other queries' plans as they were.
+
+A targeted plan (``plan_references``) comes from the review loop instead: each product of a
+confusion cell is compared with a reference product the humans graded at the top of the
+scale (Exact) for the same query, drawn seeded per query and never the product itself.
+Judged against a product known to match, the judge's verdict on the target is
+reference-guided. A query with no other such product gives its targets no comparison; the
+plan counts those queries.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import numpy as np
 
 from ._exceptions import SettingsError
 
-__all__ = ["ComparisonPlan", "plan_comparisons"]
+__all__ = ["ComparisonPlan", "ReferencePlan", "plan_comparisons", "plan_references"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,3 +85,60 @@ def plan_comparisons(
         chosen += rest[: budget - len(chosen)]
         planned.extend(chosen)
     return sorted(planned)
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """A targeted plan: each target compared with its reference (see the module docstring)."""
+
+    comparisons: list[tuple[int, int]]
+    """(target pair_id, reference pair_id), sorted."""
+    skipped_queries: list[str]
+    """Queries of targets with no other product graded at the reference grade, sorted."""
+    skipped_targets: int
+
+    @property
+    def references(self) -> dict[int, int]:
+        """Each compared target's reference pair_id."""
+        return dict(self.comparisons)
+
+
+def plan_references(
+    targets: Iterable[int],
+    pairs: Iterable[Mapping[str, Any]],
+    grades: Mapping[int, int | None],
+    *,
+    reference_grade: int,
+    seed: int = 0,
+) -> ReferencePlan:
+    """Compare each of ``targets`` (pair ids) with a pair of the same query the humans
+    graded ``reference_grade``, never the target itself; one reference per target, drawn
+    seeded per query (by the seed, the query id and the target).
+
+    ``pairs`` need ``pair_id`` and ``query_id`` and hold every pair of the targets' queries;
+    ``grades`` is each pair's current human grade.
+
+    >>> rows = [{"pair_id": i, "query_id": "q"} for i in (1, 2, 3)]
+    >>> plan_references([1, 2], rows, {1: 0, 2: 2, 3: 1}, reference_grade=2).comparisons
+    [(1, 2)]
+    """
+    query_of = {int(p["pair_id"]): str(p["query_id"]) for p in pairs}
+    exact: dict[str, list[int]] = {}
+    for pair_id, query_id in sorted(query_of.items()):
+        if grades.get(pair_id) == reference_grade:
+            exact.setdefault(query_id, []).append(pair_id)
+    planned: list[tuple[int, int]] = []
+    skipped: set[str] = set()
+    missed = 0
+    for target in sorted(set(targets)):
+        if target not in query_of:
+            raise SettingsError(f"pair {target} is not among the pairs given for its query")
+        query_id = query_of[target]
+        others = [p for p in exact.get(query_id, []) if p != target]
+        if not others:
+            skipped.add(query_id)
+            missed += 1
+            continue
+        rng = np.random.default_rng([seed, zlib.crc32(query_id.encode("utf-8")), target])
+        planned.append((target, others[int(rng.integers(len(others)))]))
+    return ReferencePlan(sorted(planned), sorted(skipped), missed)

@@ -22,19 +22,25 @@ than ``timeout_s``) stops the probe at once with that error.
 
 In generate mode nothing is sent: the model's text is parsed whatever the endpoint, and
 ``auto`` means chat.
+
+Pairwise comparisons (``choose_pairwise_endpoint``) are scored over completions only: the
+prompt ends with ``[RESULT]`` and the one token after it is read, as in-process. The probe
+sends the first comparison with ``MAX_TOP_LOGPROBS`` alternatives and keeps the fewest that
+held every answer (`` A``, `` B``, `` tie``), plus one per answer of room.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._exceptions import JudgeBackendError, SettingsError
-from ._payloads import grade_position
+from ._payloads import AnswerEnding, grade_position
 from ._remote import NoAnswerError, RemoteBackend
 from ._settings import MAX_TOP_LOGPROBS, Backend, Endpoint, JudgeSettings, Mode
 
-__all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint"]
+__all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint", "choose_pairwise_endpoint"]
 
 PROBE_TOKENS = 8
 """Tokens a chat answer may take to reach its grade: the answer line asked for (``SCORE: 2``,
@@ -142,3 +148,54 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
 def _grade(token: str, settings: JudgeSettings) -> bool:
     text = token.strip()
     return text.isascii() and text.isdigit() and int(text) in settings.answer_scale
+
+
+def choose_pairwise_endpoint(
+    settings: JudgeSettings,
+    prompt: str,
+    *,
+    answers: Sequence[str],
+    ending: AnswerEnding,
+    backend: RemoteBackend,
+) -> EndpointChoice:
+    """The endpoint and ``top_logprobs`` a remote pairwise run uses (see the module
+    docstring); ``answers`` are the choices the template allows (A, B, tie), ``ending`` ends
+    the logprob prompt. Raises SettingsError when the server cannot score the comparison,
+    JudgeBackendError when it gives no answer."""
+    if settings.mode is Mode.GENERATE:
+        return choose_endpoint(settings, prompt, backend=backend)
+    if settings.endpoint is Endpoint.CHAT:
+        raise SettingsError(
+            "pairwise logprob scoring reads the one token after [RESULT] over completions: "
+            "use --endpoint completions (or auto), or --mode generate for chat"
+        )
+    completions = dataclasses.replace(settings, endpoint=Endpoint.COMPLETIONS)
+    look = dataclasses.replace(completions, top_logprobs=MAX_TOP_LOGPROBS)
+    cannot = f"{settings.base_url} cannot score comparisons by logprobs with {settings.model!r}"
+    try:
+        answer = backend.ask(prompt, look, ending=ending)
+    except NoAnswerError:
+        raise
+    except JudgeBackendError as error:
+        raise SettingsError(
+            backend.mask(f"{cannot}: the server refused completions ({error}); use --mode generate")
+        ) from None
+    if not answer.tokens:
+        raise SettingsError(f"{cannot}: the server returns no logprobs; use --mode generate")
+    ranked = sorted(answer.tokens[0][1].items(), key=lambda kv: -kv[1])
+    ranks: dict[str, int] = {}
+    for rank, (token, _) in enumerate(ranked, 1):
+        if token.strip() in answers:
+            ranks.setdefault(token.strip(), rank)
+    if not ranks:
+        raise SettingsError(
+            f"{cannot}: none of {', '.join(answers)} is among the {len(ranked)} alternatives "
+            f"after [RESULT] (the model wrote {answer.text[:40]!r}); use --mode generate"
+        )
+    covering = max(ranks.values()) if len(ranks) == len(answers) else MAX_TOP_LOGPROBS
+    top = min(MAX_TOP_LOGPROBS, covering + len(answers))
+    reason = (
+        f"completions: {', '.join(answers)} come back as logprobs after [RESULT] "
+        f"(top_logprobs {top})"
+    )
+    return EndpointChoice(dataclasses.replace(completions, top_logprobs=top), reason)

@@ -17,15 +17,16 @@ has the API key masked (see ``_secrets``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -33,6 +34,7 @@ from ._backend import PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
 from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
 from ._payloads import (
+    AnswerEnding,
     RemoteAnswer,
     RemoteRequest,
     build_request,
@@ -53,6 +55,16 @@ _HINTS = {
     403: "check the API key's permissions for this model",
     404: "check base_url (OpenAI-compatible roots usually end in /v1) and the model name",
 }
+
+
+class _Outcome(Protocol):
+    @property
+    def error(self) -> str | None: ...
+
+
+_Item = TypeVar("_Item")
+_Out = TypeVar("_Out", bound=_Outcome)
+_Key = TypeVar("_Key")
 
 
 class NoAnswerError(JudgeBackendError):
@@ -113,10 +125,48 @@ class RemoteBackend:
             from ._probe import choose_endpoint  # the probe asks through this backend
 
             settings = choose_endpoint(settings, items[0].prompt, backend=self).settings
-        asyncio.run(self._judge(iter(items), settings, emit, cancel))
 
-    def ask(self, prompt: str, settings: JudgeSettings) -> RemoteAnswer:
-        """One request for one rendered prompt, with the settings' timeout and retries.
+        async def judge_one(client: httpx.AsyncClient, item: PromptItem) -> tuple[Judgment, bool]:
+            judgment, unanswered = await self._judge_one(client, item, settings)
+            return self._redactor.judgment(judgment), unanswered
+
+        asyncio.run(self._workers(iter(items), settings, emit, cancel, judge_one))
+
+    def ask_each(
+        self,
+        items: Sequence[tuple[_Key, str]],
+        settings: JudgeSettings,
+        *,
+        ending: AnswerEnding,
+        read: Callable[[_Key, RemoteAnswer | JudgeBackendError, float], _Out],
+        emit: Callable[[_Out], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Ask about each (key, rendered prompt) as ``judge`` does (concurrency, retries,
+        limits, the stop after consecutive failures) and emit what ``read`` makes of each
+        answer or failure, given the item's key and the latency in ms. Answers and errors
+        reach ``read`` with the API key masked. Pairwise comparisons are judged this way."""
+
+        async def judge_one(client: httpx.AsyncClient, item: tuple[_Key, str]) -> tuple[_Out, bool]:
+            key, prompt = item
+            started = time.perf_counter()
+            outcome: RemoteAnswer | JudgeBackendError
+            request = build_request(settings, prompt, ending)
+            try:
+                body, _ = await self._post(client, request, settings)
+                answer = read_answer(settings, body)
+                outcome = dataclasses.replace(answer, text=self.mask(answer.text))
+            except JudgeBackendError as exc:
+                outcome = self._masked(exc)
+            return read(key, outcome, ms_since(started)), isinstance(outcome, NoAnswerError)
+
+        asyncio.run(self._workers(iter(items), settings, emit, cancel, judge_one))
+
+    def ask(
+        self, prompt: str, settings: JudgeSettings, *, ending: AnswerEnding | None = None
+    ) -> RemoteAnswer:
+        """One request for one rendered prompt, with the settings' timeout and retries; a
+        logprob prompt stops at ``ending`` (default: the template's answer prefix).
 
         Raises JudgeBackendError (NoAnswerError when the server gave no answer at all),
         its message and body with the API key masked.
@@ -124,19 +174,21 @@ class RemoteBackend:
 
         async def one() -> RemoteAnswer:
             async with self._client(settings) as client:
-                request = build_request(settings, prompt, settings.answer_format())
+                request = build_request(settings, prompt, ending or settings.answer_format())
                 body, _ = await self._post(client, request, settings)
                 return read_answer(settings, body)
 
         try:
             return asyncio.run(one())
         except JudgeBackendError as exc:
-            masked = type(exc)(
-                self._redactor.text(str(exc)),
-                status_code=exc.status_code,
-                body=None if exc.body is None else self._redactor.text(exc.body),
-            )
-            raise masked from None
+            raise self._masked(exc) from None
+
+    def _masked(self, exc: JudgeBackendError) -> JudgeBackendError:
+        return type(exc)(
+            self._redactor.text(str(exc)),
+            status_code=exc.status_code,
+            body=None if exc.body is None else self._redactor.text(exc.body),
+        )
 
     def mask(self, text: str) -> str:
         """``text`` with this backend's API key masked, as everything it hands back."""
@@ -153,12 +205,13 @@ class RemoteBackend:
             limits=httpx.Limits(max_connections=settings.concurrency),
         )
 
-    async def _judge(
+    async def _workers(
         self,
-        items: Iterator[PromptItem],
+        items: Iterator[_Item],
         settings: JudgeSettings,
-        emit: Callable[[Judgment], None],
+        emit: Callable[[_Out], None],
         cancel: threading.Event,
+        judge_one: Callable[[httpx.AsyncClient, _Item], Awaitable[tuple[_Out, bool]]],
     ) -> None:
         unanswered_in_a_row = 0
         async with self._client(settings) as client:
@@ -169,8 +222,7 @@ class RemoteBackend:
                 for item in items:
                     if cancel.is_set():
                         return
-                    judgment, unanswered = await self._judge_one(client, item, settings)
-                    judgment = self._redactor.judgment(judgment)
+                    judgment, unanswered = await judge_one(client, item)
                     emit(judgment)
                     unanswered_in_a_row = unanswered_in_a_row + 1 if unanswered else 0
                     if unanswered_in_a_row >= settings.max_consecutive_failures:

@@ -8,10 +8,12 @@ every table finds it. Then the store's rules are checked with one query each: un
 it forward, may break them), references between tables, the label cache equal to a rebuild
 from the label events, every grade on its dataset's scale, splits made per query; ranking
 runs whose ranks follow trec_eval's order over the dataset's own queries and documents,
-pooled pairs that exist, relabel batches with their label events; review tasks whose items
-are pairs of the task's dataset and whose label events name a task that exists. The store is opened
-read-only, unless a session already has it open; tables a later schema version added are
-not expected in an older store.
+pooled pairs that exist, relabel batches with their label events; pairwise runs whose
+verdicts name pairs of one query of the run's dataset, with both orders once the run is
+done and probabilities that sum to 1, and preference events about existing pairs; review
+tasks whose items are pairs of the task's dataset and whose label events name a task that
+exists. The store is opened read-only, unless a session already has it open; tables a
+later schema version added are not expected in an older store.
 """
 
 from __future__ import annotations
@@ -40,10 +42,14 @@ TABLES = (
     "ranked_documents",
     "pooled_pairs",
     "relabel_batches",
+    "pairwise_runs",
+    "pairwise_judgments",
+    "preference_events",
     "reviewers",
     "review_tasks",
     "task_items",
     "guidelines",
+    "rubrics",
 )
 # The schema version that added a table (the rest are there from the first).
 _ADDED_IN = {
@@ -51,11 +57,18 @@ _ADDED_IN = {
     "ranked_documents": 5,
     "pooled_pairs": 5,
     "relabel_batches": 5,
+    "pairwise_runs": 6,
+    "pairwise_judgments": 6,
+    "preference_events": 6,
     "reviewers": 7,
     "review_tasks": 7,
     "task_items": 7,
     "guidelines": 7,
+    "rubrics": 8,
 }
+# How far a verdict's P(first) + P(second) + P(tie) may be from 1: the probabilities are
+# stored as doubles from a softmax, so only rounding separates them from 1.
+_SUM_TOLERANCE = 1e-6
 # The first problems of each rule are listed one a line; the rest are counted in one line.
 _SHOWN = 20
 _BATCH_ROWS = 50_000
@@ -410,6 +423,100 @@ _TEAM_RULES: tuple[_Rule, ...] = (
 )
 
 
+_VERDICT_PAIRS = (
+    "pairwise_judgments j JOIN pairwise_runs r USING (run_id) "
+    "LEFT JOIN pairs f ON f.pair_id = j.first_pair_id "
+    "LEFT JOIN pairs s ON s.pair_id = j.second_pair_id"
+)
+_PAIRWISE_RULES: tuple[_Rule, ...] = (
+    _unique("pairwise_runs", ("run_id",), "pairwise run {run_id}"),
+    _unique(
+        "pairwise_judgments",
+        ("run_id", "first_pair_id", "second_pair_id"),
+        "the verdict of pairwise run {run_id} on the order {first_pair_id} then {second_pair_id}",
+    ),
+    _unique("preference_events", ("event_id",), "preference event {event_id}"),
+    _Rule(
+        "pairwise_runs",
+        "SELECT run_id FROM pairwise_runs SEMI JOIN judge_runs USING (run_id) ORDER BY run_id",
+        "run id {run_id} names a graded run too; run ids are shared, each names one run",
+        ("pairwise_runs", "judge_runs"),
+    ),
+    _Rule(
+        "pairwise_runs",
+        "SELECT run_id, dataset FROM pairwise_runs ANTI JOIN datasets USING (dataset) "
+        "ORDER BY run_id",
+        "pairwise run {run_id} is over dataset {dataset!r}, which is not in datasets",
+        ("pairwise_runs", "datasets"),
+    ),
+    _Rule(
+        "pairwise_judgments",
+        "SELECT run_id, count(*) AS n FROM pairwise_judgments ANTI JOIN pairwise_runs "
+        "USING (run_id) GROUP BY run_id ORDER BY run_id",
+        "{n} verdicts of pairwise run {run_id}, which does not exist",
+        ("pairwise_judgments", "pairwise_runs"),
+    ),
+    _Rule(
+        "pairwise_judgments",
+        "SELECT j.run_id, j.first_pair_id AS first, j.second_pair_id AS second, CASE "
+        "WHEN f.pair_id IS NULL OR s.pair_id IS NULL THEN 'a pair does not exist' "
+        "WHEN j.first_pair_id = j.second_pair_id THEN 'a pair is compared with itself' "
+        "WHEN f.query_id <> s.query_id OR f.dataset <> s.dataset THEN "
+        "'the pairs belong to different queries' "
+        "ELSE 'the pairs are not of the run''s dataset ' || r.dataset END AS what "
+        f"FROM {_VERDICT_PAIRS} WHERE f.pair_id IS NULL OR s.pair_id IS NULL "
+        "OR j.first_pair_id = j.second_pair_id OR f.query_id <> s.query_id "
+        "OR f.dataset <> s.dataset OR f.dataset <> r.dataset "
+        "ORDER BY j.run_id, first, second",
+        "pairwise run {run_id}, order {first} then {second}: {what}",
+        ("pairwise_judgments", "pairwise_runs", "pairs"),
+    ),
+    _Rule(
+        "pairwise_judgments",
+        "SELECT j.run_id, j.first_pair_id AS first, j.second_pair_id AS second "
+        "FROM pairwise_judgments j JOIN pairwise_runs r USING (run_id) "
+        "WHERE r.status = 'done' AND NOT EXISTS (SELECT 1 FROM pairwise_judgments o "
+        "WHERE o.run_id = j.run_id AND o.first_pair_id = j.second_pair_id "
+        "AND o.second_pair_id = j.first_pair_id) ORDER BY j.run_id, first, second",
+        "pairwise run {run_id} is done but has only the order {first} then {second} of its "
+        "comparison; every comparison is judged in both orders",
+        ("pairwise_judgments", "pairwise_runs"),
+    ),
+    _Rule(
+        "pairwise_judgments",
+        "SELECT run_id, first_pair_id AS first, second_pair_id AS second, "
+        "p_first + p_second + coalesce(p_tie, 0) AS total FROM pairwise_judgments "
+        "WHERE p_first IS NOT NULL AND (p_second IS NULL "
+        f"OR abs(p_first + p_second + coalesce(p_tie, 0) - 1) > {_SUM_TOLERANCE} "
+        "OR least(p_first, p_second, coalesce(p_tie, 0)) < 0) "
+        "ORDER BY run_id, first, second",
+        "pairwise run {run_id}, order {first} then {second}: P(first) + P(second) + P(tie) "
+        "is {total}, not 1 (or one is missing or below 0)",
+        ("pairwise_judgments",),
+    ),
+    _Rule(
+        "preference_events",
+        "SELECT e.event_id, e.pair_a, e.pair_b FROM preference_events e "
+        "LEFT JOIN pairs a ON a.pair_id = e.pair_a LEFT JOIN pairs b ON b.pair_id = e.pair_b "
+        "WHERE a.pair_id IS NULL OR b.pair_id IS NULL OR a.query_id <> b.query_id "
+        "OR a.dataset <> b.dataset ORDER BY e.event_id",
+        "preference event {event_id}: pairs {pair_a} and {pair_b} are not two existing pairs "
+        "of one query",
+        ("preference_events", "pairs"),
+    ),
+    _Rule(
+        "preference_events",
+        "SELECT r.event_id, r.reverts FROM preference_events r "
+        "LEFT JOIN preference_events e ON e.event_id = r.reverts "
+        "WHERE r.source = 'revert' AND (e.event_id IS NULL OR e.source <> 'review' "
+        "OR e.pair_a <> r.pair_a OR e.pair_b <> r.pair_b) ORDER BY r.event_id",
+        "preference event {event_id} reverts event {reverts}, which is not a review of the "
+        "same two pairs",
+        ("preference_events",),
+    ),
+)
+
+
 def check_store(db: Db) -> CheckReport:
     """Read every table of the store at `db` in full and check its rules; change nothing.
 
@@ -434,7 +541,7 @@ def check_store(db: Db) -> CheckReport:
                 rows[table] = _read_all(con, table)
             except duckdb.Error as error:
                 problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
-        for rule in _RULES + _RANKING_RULES + _TEAM_RULES:
+        for rule in _RULES + _RANKING_RULES + _PAIRWISE_RULES + _TEAM_RULES:
             if all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
     return CheckReport(path, rows, tuple(problems), len(expected))

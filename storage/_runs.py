@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -64,6 +64,56 @@ class Run:
     resumed_at: datetime | None
 
 
+RunTable = Literal["judge_runs", "pairwise_runs"]
+"""The tables runs live in: graded runs and pairwise runs share their ids and their life
+(created running, ended done, cancelled or failed, reopened for a resume)."""
+
+
+def insert_run(db: Db, table: RunTable, values: Mapping[str, Any]) -> int:
+    """Record a new run in `table` with the given column values (params as a mapping),
+    running; returns its run_id. The dataset must exist."""
+    row = {**values, "params": json.dumps(dict(values.get("params") or {}))}
+    row.setdefault("status", RunStatus.RUNNING)
+    columns, marks = ", ".join(row), ", ".join("?" * len(row))
+    with connect(db) as con:
+        dataset = row["dataset"]
+        if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
+            raise NotFoundError(f"no dataset named {dataset!r}")
+        inserted = con.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING run_id",
+            list(row.values()),
+        ).fetchall()[0]
+    return int(inserted[0])
+
+
+def end_run(db: Db, table: RunTable, run_id: int, status: RunStatus) -> None:
+    """Mark run `run_id` of `table` as ended: done, cancelled or failed."""
+    if status not in ENDINGS:
+        raise ValueError(
+            f"a run ends {', '.join(sorted(ENDINGS))}, not {str(status)!r}; reopen_run resumes one"
+        )
+    with connect(db) as con:
+        con.execute(
+            f"UPDATE {table} SET status = ?, finished_at = current_timestamp WHERE run_id = ?",
+            [RunStatus(status), run_id],
+        )
+
+
+# Graded runs record when they were last resumed, so the Runs page rates their progress
+# from then; pairwise runs show no rate and have no such column.
+_RESUMED_AT = {"judge_runs": ", resumed_at = current_timestamp", "pairwise_runs": ""}
+
+
+def set_running(db: Db, table: RunTable, run_id: int) -> None:
+    """Set run `run_id` of `table` back to running for a resume."""
+    with connect(db) as con:
+        con.execute(
+            f"UPDATE {table} SET status = ?, finished_at = NULL{_RESUMED_AT[table]} "
+            "WHERE run_id = ?",
+            [RunStatus.RUNNING, run_id],
+        )
+
+
 def create_run(
     db: Db,
     *,
@@ -80,30 +130,23 @@ def create_run(
     status: RunStatus = RunStatus.RUNNING,
 ) -> int:
     """Record a new judge run with its provenance; returns its run_id."""
-    with connect(db) as con:
-        if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
-            raise NotFoundError(f"no dataset named {dataset!r}")
-        row = con.execute(
-            """
-            INSERT INTO judge_runs (name, dataset, split, backend, model, model_sha256,
-                prompt_template, prompt_sha256, scale, params, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id
-            """,
-            [
-                name,
-                dataset,
-                split,
-                backend,
-                model,
-                model_sha256,
-                prompt_template,
-                prompt_sha256,
-                list(scale),
-                json.dumps(dict(params or {})),
-                status,
-            ],
-        ).fetchall()[0]
-    return int(row[0])
+    return insert_run(
+        db,
+        "judge_runs",
+        {
+            "name": name,
+            "dataset": dataset,
+            "split": split,
+            "backend": backend,
+            "model": model,
+            "model_sha256": model_sha256,
+            "prompt_template": prompt_template,
+            "prompt_sha256": prompt_sha256,
+            "scale": list(scale),
+            "params": params,
+            "status": status,
+        },
+    )
 
 
 def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
@@ -161,26 +204,13 @@ def run_judgments(
 def finish_run(db: Db, run_id: int, status: RunStatus) -> None:
     """Mark `run_id` as ended: done, cancelled or failed. A run goes back to running only
     through `reopen_run`, which says when."""
-    if status not in ENDINGS:
-        raise ValueError(
-            f"a run ends {', '.join(sorted(ENDINGS))}, not {str(status)!r}; reopen_run resumes one"
-        )
-    with connect(db) as con:
-        con.execute(
-            "UPDATE judge_runs SET status = ?, finished_at = current_timestamp WHERE run_id = ?",
-            [RunStatus(status), run_id],
-        )
+    end_run(db, "judge_runs", run_id, status)
 
 
 def reopen_run(db: Db, run_id: int) -> None:
     """Set `run_id` back to running for a resume, recording when (`resumed_at`), so its
     silence is measured from the resume rather than from judgments made before it."""
-    with connect(db) as con:
-        con.execute(
-            "UPDATE judge_runs SET status = ?, finished_at = NULL, resumed_at = current_timestamp "
-            "WHERE run_id = ?",
-            [RunStatus.RUNNING, run_id],
-        )
+    set_running(db, "judge_runs", run_id)
 
 
 def get_run(db: Db, run_id: int) -> Run:

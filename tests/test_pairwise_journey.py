@@ -1,6 +1,7 @@
-"""The Pairwise page in Debian's headless chromium, on the real bundled model: start a
-pairwise run (a few comparisons), open a swap-inconsistent comparison side by side, record
-a preference, reload, undo it."""
+"""Pairwise judging in Debian's headless chromium, on the real bundled model: on a dataset
+the test imports beside the sample, start a pairwise run (a few comparisons) from the Runs
+page, follow its progress, open it on the Pairwise page, open a swap-inconsistent comparison
+side by side, record a preference, reload, undo it; the Overview shows its figures."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from browser import (
     goto,
     launch,
     new_page,
-    open_page,
     see,
+    segment,
     serve,
     shoot,
 )
+from conftest import SAMPLE_FOLDER
 
 import storage
 
@@ -30,17 +32,23 @@ RUN_WAIT_MS = 900_000  # a few comparisons, in both orders, on a busy 2-core mac
 def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
     db = tmp_path / "pairwise.duckdb"
     build_store(db)
+    storage.import_wands(db, SAMPLE_FOLDER, dataset="shop-import")
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
-        goto(page, url)
-        open_page(page, "Pairwise")
+        goto(page, f"{url}/pairwise?dataset=shop-import")
         see(page, "No pairwise run on this dataset yet")
-        page.get_by_text("Start a pairwise run").first.click()
+        page.get_by_text("Start a pairwise run on the Runs page").first.click()
+        see(page, "Kind of run")
+        segment(page, "run-kind", "Pairwise")
         fill(page, "pw-per-product", "0.5")
         fill(page, "pw-max-queries", "1")
         click(page, "pw-start")
-        see(page, "Swap-inconsistent (", timeout_ms=RUN_WAIT_MS)
-        [run] = storage.list_pairwise_runs(db).to_dict("records")
+        see(page, "orders judged", timeout_ms=RUN_WAIT_MS)  # the graded runs' progress line
+        assert "shop-import" in page.url
+        [run] = storage.list_pairwise_runs(db, "shop-import").to_dict("records")
+        assert storage.list_pairwise_runs(db, "wands-sample").empty
+        page.get_by_text("Open the run on the Pairwise page").first.click()
+        see(page, "Swap-inconsistent (")
         assert run["status"] == "done" and run["failed"] == 0
         comparisons = storage.pairwise_comparisons(db, run["run_id"])
         assert comparisons.status_ab.notna().all() and comparisons.status_ba.notna().all()

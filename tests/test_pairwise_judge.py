@@ -117,7 +117,34 @@ def test_a_pairwise_run_in_the_store(sample_db, backend):
     assert report.comparisons.preference.between(0, 1).all()
 
 
-def test_remote_settings_are_refused_before_any_model_call(comparisons):
-    remote = dataclasses.replace(SETTINGS, backend=judge.Backend.OPENAI, model="m")
-    with pytest.raises(judge.SettingsError, match="in-process llama.cpp"):
-        judge.run_pairwise(comparisons, remote, on_result=print)
+def test_ctrl_c_mid_run_stores_cancelled_and_the_resume_finishes(sample_db, backend):
+    """One rule for every kind of run (jobs.record_run): Ctrl-C is a stop, not a failure."""
+    plan = judge.ComparisonPlan(per_product=0.5, seed=1)
+    seen = []
+
+    def interrupt_after_three(progress: judge.Progress) -> None:
+        seen.append(progress.done)
+        if progress.done == 3:
+            raise KeyboardInterrupt
+
+    control = jobs.RunControl(
+        backend=backend, on_progress=interrupt_after_three, on_run=seen.append
+    )
+    with pytest.raises(KeyboardInterrupt):
+        jobs.judge_pairwise(
+            sample_db,
+            dataset="wands-sample",
+            settings=SETTINGS,
+            plan=plan,
+            max_queries=2,
+            control=control,
+        )
+    run_id = seen[0]
+    run = storage.get_pairwise_run(sample_db, run_id)
+    assert run.status == storage.RunStatus.CANCELLED
+    assert len(storage.judged_orders(sample_db, run_id)) == 3
+    planned = len(run.params["comparisons"])
+    resumed = jobs.resume_pairwise(sample_db, run_id, control=jobs.RunControl(backend=backend))
+    assert (resumed.summary.skipped, resumed.summary.judged) == (3, 2 * planned - 3)
+    assert storage.get_pairwise_run(sample_db, run_id).status == storage.RunStatus.DONE
+    assert len(storage.judged_orders(sample_db, run_id)) == 2 * planned

@@ -6,14 +6,16 @@ from __future__ import annotations
 from app_fixtures import click, open_app
 from pairwise_fixtures import pairwise_run
 
+import jobs
 import storage
 
 
 def test_page_says_how_to_start_when_there_is_no_run(store):
     at = open_app("pairwise")
     assert not at.error
-    assert [i.value for i in at.info] == ["No pairwise run on this dataset yet: start one above."]
-    assert at.button(key="pw-start")
+    assert [i.value for i in at.info] == [
+        "No pairwise run on this dataset yet: start one on the Runs page (link above)."
+    ]
 
 
 def test_a_comparison_from_the_url_is_decided_and_undone(store):
@@ -39,3 +41,44 @@ def test_a_comparison_from_the_url_is_decided_and_undone(store):
     assert storage.current_preference(db, 3, 6) is None
     history = at.dataframe[4].value
     assert history["source"].tolist() == ["review", "revert"]
+
+
+def test_a_confusion_cell_opens_the_runs_pairwise_form_set_to_it(store):
+    db, run_id = store
+    at = open_app("confusion")
+    at = click(at, "cell-2-1")
+    at = click(at, "cell-compare")
+    assert at.query_params["runs-tab"] == "Start a run"
+    assert at.segmented_control(key="run-kind").value == "Pairwise"
+    assert at.segmented_control(key="pw-plan").value == "Confusion cell vs an Exact"
+    assert at.selectbox(key="pw-cell-run").value == run_id
+    assert (at.selectbox(key="pw-cell-human").value, at.selectbox(key="pw-cell-judge").value) == (
+        2,
+        1,
+    )
+    assert at.button(key="pw-start")
+    assert "queries without one are skipped and counted" in " ".join(c.value for c in at.caption)
+
+
+def test_overview_shows_the_latest_pairwise_runs_consistency_explained_and_linked(store):
+    db, run_id = store
+    at = open_app("overview")
+    assert "No pairwise run on this dataset yet" in " ".join(c.value for c in at.caption)
+    pairwise = pairwise_run(db)
+    at = open_app("overview")
+    assert not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Swap consistency"] == "0.750"
+    assert shown["Bias toward first"] == "0.250"
+    assert shown["Bias toward second"] == "0.000"
+    assert shown["3-cycles per query"] == "1.000"
+    expected = jobs.pairwise_report(db, pairwise, vs=run_id).figures.set_index("metric")
+    assert (
+        shown["Score-comparison consistent"] == f"{expected.loc['score_consistent', 'value']:.3f}"
+    )
+    captions = " ".join(c.value for c in at.caption)
+    assert f"The latest pairwise run, #{pairwise} pw (done): 4 comparisons" in captions
+    assert f"score-comparison against run #{run_id}" in captions
+    assert "picked the same product whichever was shown first" in captions
+    links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
+    assert links.count(("See on the Pairwise page", "pairwise")) == 5

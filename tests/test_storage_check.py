@@ -46,7 +46,7 @@ def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
     assert cli.main(["--db", str(judged_db), "check"]) == 0
     out = capsys.readouterr().out
     rows = sum(report.rows.values())
-    assert out == f"store.duckdb: no problems in 17 tables ({rows:,} rows read)\n"
+    assert out == f"store.duckdb: no problems in 21 tables ({rows:,} rows read)\n"
     assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
     assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
 
@@ -80,7 +80,7 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
     ]
     assert cli.main(["--db", str(judged_db), "check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 17 tables")
+    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 21 tables")
     assert judged_db.read_bytes() == before
 
 
@@ -156,3 +156,43 @@ def test_an_older_store_is_not_expected_to_have_the_ranking_tables(db, monkeypat
     assert cli.main(["--db", str(db), "check"]) == 0
     assert capsys.readouterr().out.startswith("store.duckdb: no problems in 9 tables")
     assert db.read_bytes() == before  # read as it is: not brought forward to version 5
+
+
+def test_pairwise_runs_verdicts_and_preferences_are_checked(judged_db):
+    from pairwise_fixtures import pairwise_run
+
+    run_id = pairwise_run(judged_db)
+    storage.record_preference(judged_db, 3, 4, preferred=3, author="ana")
+    storage.undo_last_preference(judged_db, 3, 4, author="ana")
+    assert storage.check_store(judged_db).ok
+    execute(
+        judged_db,
+        # one order of (3, 6) lost in a done run; probabilities that do not sum to 1
+        f"DELETE FROM pairwise_judgments WHERE run_id = {run_id} AND first_pair_id = 6",
+        f"UPDATE pairwise_judgments SET p_second = 0.5 WHERE run_id = {run_id} "
+        "AND first_pair_id = 4 AND second_pair_id = 5",
+        # verdicts of a run that is gone, and across two queries (pair 1 is query 3's)
+        "INSERT INTO pairwise_judgments (run_id, first_pair_id, second_pair_id, parse_status) "
+        "VALUES (999, 3, 4, 'logprobs')",
+        f"INSERT INTO pairwise_judgments (run_id, first_pair_id, second_pair_id, parse_status) "
+        f"VALUES ({run_id}, 1, 3, 'error'), ({run_id}, 3, 1, 'error')",
+        "INSERT INTO preference_events (pair_a, pair_b, preference, source, author) "
+        "VALUES (1, 99999, 'a', 'review', 'ana')",
+        "UPDATE preference_events SET reverts = 99 WHERE source = 'revert'",
+    )
+    problems = [str(p) for p in storage.check_store(judged_db).problems]
+    assert problems == [
+        "pairwise_judgments: 1 verdicts of pairwise run 999, which does not exist",
+        f"pairwise_judgments: pairwise run {run_id}, order 1 then 3: the pairs belong to "
+        "different queries",
+        f"pairwise_judgments: pairwise run {run_id}, order 3 then 1: the pairs belong to "
+        "different queries",
+        f"pairwise_judgments: pairwise run {run_id} is done but has only the order 3 then 6 "
+        "of its comparison; every comparison is judged in both orders",
+        f"pairwise_judgments: pairwise run {run_id}, order 4 then 5: P(first) + P(second) + "
+        "P(tie) is 1.3, not 1 (or one is missing or below 0)",
+        "preference_events: preference event 3: pairs 1 and 99999 are not two existing pairs "
+        "of one query",
+        "preference_events: preference event 2 reverts event 99, which is not a review of the "
+        "same two pairs",
+    ]

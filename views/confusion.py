@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +30,8 @@ SORTS = {
     "pair id": "pair_id",
 }
 TABS = ["Matrix", "By query", "Search"]
+PAIRWISE_CELL = "pairwise-cell"  # read by the Runs page's pairwise form
+RUNS_PAGE = str(Path(__file__).resolve().parent / "runs.py")
 
 db = common.database()
 dataset = common.require_dataset()
@@ -243,7 +246,16 @@ def matrix_tab(filters: storage.PairFilters) -> None:
 
 def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     human, judge = cell
-    st.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
+    head, compare = st.columns([4, 1], vertical_alignment="bottom")
+    head.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
+    if compare.button(
+        "Compare with an Exact",
+        key="cell-compare",
+        help="a pairwise run: each pair of this cell against another product the humans "
+        "graded Exact for its query (set up on the Runs page)",
+    ):
+        st.session_state[PAIRWISE_CELL] = (run_id, human, judge)
+        st.switch_page(RUNS_PAGE, query_params={"runs-tab": "Start a run"})
     s1, s2, _ = st.columns([2, 1, 3])
     sort = s1.selectbox("Sort by", list(SORTS), key="cell-sort", persist_state="session")
     descending = s2.toggle("Descending", value=True, key="cell-descending", persist_state="session")

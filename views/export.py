@@ -1,5 +1,6 @@
 """Export: turn labelled pairs (all, corrected, or the active run's failures) into curated
-fine-tuning JSONL with a manifest, preview the first lines and download the files."""
+fine-tuning JSONL with a manifest, or reviewers' pairwise decisions into preference rows;
+preview the first lines and download the files."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ FORMATS = {
     "prompt-completion (TRL's prompt, completion)": "prompt-completion",
     "preference / DPO (TRL's prompt, chosen, rejected)": "preference",
     "prometheus (Feedback: the reviewer's note [RESULT] score; pairs with a note)": "prometheus",
+    "pairwise preference / DPO (the Pairwise page's decisions, both orders)": (
+        storage.training.PAIRWISE_PREFERENCE
+    ),
 }
 
 db = common.database()
@@ -72,33 +76,45 @@ conversational = format in storage.EITHER_STYLE and st.toggle(
     "an assistant message)",
     key="export-conversational",
 )
-templates = {t.name: t for t in judge.list_templates()}
-# The first template on the dataset's scale: another one is refused by the export. The
-# prometheus format answers as the Prometheus template does.
-on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
-if format == "prometheus":
-    template_name = jobs.PROMETHEUS_TEMPLATE
-    score_map = jobs.score_map_for(templates[template_name].scale, grades)
-    if score_map is not None:
-        st.caption(
-            f"A grade is written as the middle score of those read as it "
-            f"({common.md(score_map.describe(scale))}): "
-            + ", ".join(f"{grade_name[g]} as {score_map.score_of(g)}" for g in grades)
-            + "."
-        )
+pairwise = format == storage.training.PAIRWISE_PREFERENCE
+if pairwise:
+    pairwise_templates = [t.name for t in judge.list_pairwise_templates()]
+    template_name = st.selectbox("Pairwise template", pairwise_templates, key="export-pw-template")
+    st.caption(
+        "Rows come from the reviewers' decisions on the Pairwise page (ties left out), each "
+        "written twice, with either product shown first, so a judge learns the products, not "
+        "the position. The pair selection above and the cap and rebalancing below do not "
+        "apply."
+    )
 else:
-    template_name = st.selectbox(
-        "Prompt template",
-        list(templates),
-        index=list(templates).index(on_scale[0]) if on_scale else 0,
-        key="export-template",
+    templates = {t.name: t for t in judge.list_templates()}
+    # The first template on the dataset's scale: another one is refused by the export. The
+    # prometheus format answers as the Prometheus template does.
+    on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
+    if format == "prometheus":
+        template_name = jobs.PROMETHEUS_TEMPLATE
+        score_map = jobs.score_map_for(templates[template_name].scale, grades)
+        if score_map is not None:
+            st.caption(
+                f"A grade is written as the middle score of those read as it "
+                f"({common.md(score_map.describe(scale))}): "
+                + ", ".join(f"{grade_name[g]} as {score_map.score_of(g)}" for g in grades)
+                + "."
+            )
+    else:
+        template_name = st.selectbox(
+            "Prompt template",
+            list(templates),
+            index=list(templates).index(on_scale[0]) if on_scale else 0,
+            key="export-template",
+        )
+    st.caption(
+        common.md(
+            f"{templates[template_name].description} Each record holds the prompt "
+            "the judge reads with this template and the answer line it writes."
+        )
     )
-st.caption(
-    common.md(
-        f"{templates[template_name].description} Each record holds the prompt "
-        "the judge reads with this template and the answer line it writes."
-    )
-)
+
 
 st.subheader("Curation")
 c1, c2, c3 = st.columns(3)
@@ -125,9 +141,12 @@ chosen = storage.Selection(
     split=None if split == ANY else split,
     query_classes=tuple(query_classes),
 )
-st.caption(
-    f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
-)
+if pairwise:  # decisions between two products: no pair selection applies
+    chosen, cap, rebalance = storage.Selection(dataset=dataset), 0, None
+else:
+    st.caption(
+        f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
+    )
 if st.button("Export", type="primary", key="export-run"):
     try:
         result = jobs.export_training(
@@ -156,10 +175,11 @@ if result is None:
 
 st.subheader("Result")
 manifest = result.manifest
+unit = "decision" if manifest["format"] == storage.training.PAIRWISE_PREFERENCE else "pair"
 st.success(
-    f"{common.plural(manifest['counts']['exported'], 'pair')} exported in the "
+    f"{common.plural(manifest['counts']['exported'], unit)} exported in the "
     f"{manifest['format']} format (of "
-    f"{common.plural(manifest['counts']['selected'], 'pair')} selected)."
+    f"{common.plural(manifest['counts']['selected'], unit)} selected)."
 )
 st.dataframe(
     pd.DataFrame(

@@ -1,10 +1,11 @@
 """Overview: the active dataset's counts and labels, the active run's metrics with 95%
-intervals, its calibration and rater agreement, and the seed blog's figures across the
-dataset's runs."""
+intervals, its calibration and rater agreement, the seed blog's figures across the
+dataset's runs, and the consistency figures of its latest pairwise run."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,19 @@ from views import _figures as figures
 MAX_RUNS = 6  # runs the cross-run figures compare unless the user picks others
 NUMBER = "%.3f"
 INTERVAL_HELP = "95% interval: bootstrap over queries (queries resampled, not pairs)."
+PAIRWISE_PAGE = str(Path(__file__).resolve().parent / "pairwise.py")
+# The pairwise figures the Overview shows, each with what it means in plain words.
+PAIRWISE_SHOWN = {
+    "swap_consistency": "Of the comparisons judged in both orders, the share where the judge "
+    "picked the same product whichever was shown first. 1 is fully consistent.",
+    "bias_first": "The share where the product shown first won in both orders: the judge "
+    "followed the position, not the products.",
+    "bias_second": "The share where the product shown second won in both orders.",
+    "score_consistent": "The share where this pairwise verdict orders the two products as "
+    "the active graded run's expected grades do (a tie on either side counts apart).",
+    "cycles_per_query": "Preference loops per query (a > b > c > a among three products): "
+    "verdicts no single ranking can satisfy. 0 is none.",
+}
 
 
 def _score(value: float) -> str:
@@ -312,6 +326,50 @@ def across_runs_section(
     )
 
 
+@st.cache_data(show_spinner="Measuring the pairwise run…", max_entries=8)
+def _pairwise_report(
+    db: str, run_id: int, vs: int | None, version: tuple[Any, ...]
+) -> jobs.PairwiseReport:
+    return jobs.pairwise_report(db, run_id, vs=vs)
+
+
+def pairwise_section(graded_run: int | None) -> None:
+    """The latest pairwise run's consistency figures, each explained and linked to the
+    Pairwise page; score-comparison against `graded_run` (the active run) when there is one."""
+    pairwise_runs = storage.list_pairwise_runs(db, dataset)
+    st.header("Pairwise consistency")
+    if pairwise_runs.empty:
+        st.caption("No pairwise run on this dataset yet: start one on the Runs page.")
+        return
+    latest = pairwise_runs.iloc[0]
+    pw = int(latest.run_id)
+    pw_report = _pairwise_report(db, pw, graded_run, storage.pairwise_version(db, pw))
+    vs = "" if graded_run is None else f", score-comparison against run #{graded_run}"
+    st.caption(
+        f"The latest pairwise run, #{pw} {common.md(latest['name'])} ({latest.status}): "
+        f"{common.plural(len(pw_report.comparisons), 'comparison')}, each judged with "
+        f"either product shown first{vs}. Intervals: 95% bootstrap over queries."
+    )
+    shown = pw_report.figures.set_index("metric")
+    present = [m for m in PAIRWISE_SHOWN if m in shown.index]
+    if not present:
+        st.caption("The run has no verdict yet.")
+    for column, metric in zip(st.columns(max(len(present), 1)), present):
+        row = shown.loc[metric]
+        with column:
+            st.metric(
+                jobs.FIGURE_LABELS[metric],
+                _score(float(row.value)),
+                help=INTERVAL_HELP + f" [{row.low:.3f}, {row.high:.3f}]",
+            )
+            st.caption(PAIRWISE_SHOWN[metric])
+            st.page_link(
+                PAIRWISE_PAGE,
+                label="See on the Pairwise page",
+                query_params={"pw_run": str(pw)},
+            )
+
+
 db = common.database()
 dataset = common.require_dataset()
 stats = common.dataset_stats(db, dataset)
@@ -329,6 +387,7 @@ runs = common.list_runs(db, dataset)
 records = {int(r["run_id"]): r for r in runs.to_dict("records")}
 if run_id not in records:  # the selection keeps a run of this dataset; a deleted run is gone
     st.info(common.NO_RUN)
+    pairwise_section(None)
     st.stop()
 
 version = storage.data_version(db)
@@ -345,3 +404,4 @@ if report.n_pairs:
     calibration_section(report.calibration, list(report.scale.names))
     agreement_section(report.agreement)
 across_runs_section(db, dataset, runs, run_id, names, version)
+pairwise_section(run_id)

@@ -1,6 +1,6 @@
-"""Pairwise: start a pairwise run on the active dataset, read its figures, open the
-comparisons whose two orders disagree (worst first) or that close a cycle, and record which
-product is better, side by side, with undo.
+"""Pairwise: read the figures of a pairwise run of the active dataset (runs start on the
+Runs page), open the comparisons whose two orders disagree (worst first) or that close a
+cycle, and record which product is better, side by side, with undo.
 
 The chosen run and comparison are kept in the URL (`pw_run`, `pw_cmp`), so a reload or a
 shared link opens the same card. Product and query text is shown with `st.text`, never as
@@ -9,19 +9,18 @@ HTML or markdown.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 import jobs
-import judge
 import storage
 from views import _common as common
-from views._background import BackgroundRun
 
-JOB = "pairwise-job"
 RUN_KEY, CMP_KEY = "pw_run", "pw_cmp"
+RUNS_PAGE = str(Path(__file__).resolve().parent / "runs.py")
 
 db = common.database()
 dataset = common.require_dataset()
@@ -49,72 +48,16 @@ def _remember(key: str, value: str | None) -> None:
         st.query_params[key] = value
 
 
-def _start_form() -> None:
-    templates = {t.name: t for t in judge.list_pairwise_templates()}
-    left, middle, right, far = st.columns(4)
-    name = left.selectbox("Template", list(templates), key="pw-template")
-    mode = middle.selectbox("Mode", [m.value for m in judge.Mode], key="pw-mode")
-    per_product = right.number_input(
-        "Comparisons per product", 0.5, 10.0, 2.0, step=0.5, key="pw-per-product",
-        help="a query of n products gets at most this many x n comparisons",
-    )  # fmt: skip
-    max_queries = far.number_input(
-        "Queries (first by id)", 1, 10_000, 3, key="pw-max-queries",
-        help="each comparison is judged twice: start small on a CPU",
-    )  # fmt: skip
-    st.caption(templates[name].description)
-    job: BackgroundRun | None = st.session_state.get(JOB)
-    busy = job is not None and job.running
-    if st.button("Start pairwise run", key="pw-start", type="primary", disabled=busy):
-        settings = judge.JudgeSettings(template=templates[name].text, mode=judge.Mode(mode))
-        shared = common.backend_for(settings)
-        plan = judge.ComparisonPlan(per_product=float(per_product))
-
-        def work(**control: Any) -> jobs.PairwiseOutcome:
-            assert shared is not None  # the in-process model: pairwise runs need it
-            with shared.alone() as backend:
-                return jobs.judge_pairwise(
-                    db,
-                    dataset=dataset,
-                    settings=settings,
-                    plan=plan,
-                    max_queries=int(max_queries),
-                    control=jobs.RunControl(backend=backend, **control),
-                )
-
-        st.session_state[JOB] = BackgroundRun(f"pairwise run on {dataset}").start(work)
-        st.rerun()
-
-
-@st.fragment(run_every=1.0)
-def _progress(job: BackgroundRun) -> None:
-    if job.running:
-        p = job.progress
-        done = 0.0 if p is None else p.done / max(p.total, 1)
-        text = "loading…" if p is None else f"{p.done}/{p.total} orders, {p.pairs_per_s:.1f}/s"
-        st.progress(done, text=common.md(f"{job.label}: {text}"))
-        st.button("Cancel", key="pw-cancel", on_click=job.cancel.set)
-        return
-    job.reported = True
-    if job.error:
-        st.session_state["pw-error"] = job.error
-    elif job.outcome is not None:
-        _remember(RUN_KEY, str(job.outcome.run_id))
-        _remember(CMP_KEY, None)
-    st.rerun()
-
-
-with st.expander("Start a pairwise run", expanded=False):
-    _start_form()
-job = st.session_state.get(JOB)
-if job is not None and not job.reported:
-    _progress(job)
-if error := st.session_state.pop("pw-error", None):
-    st.error(common.md(f"The pairwise run failed: {error}"))
+st.page_link(
+    RUNS_PAGE,
+    label="Start a pairwise run on the Runs page",
+    icon=":material/play_arrow:",
+    query_params={"runs-tab": "Start a run"},
+)
 
 runs = storage.list_pairwise_runs(db, dataset)
 if runs.empty:
-    st.info("No pairwise run on this dataset yet: start one above.")
+    st.info("No pairwise run on this dataset yet: start one on the Runs page (link above).")
     st.stop()
 labels = {
     int(r.run_id): f"#{r.run_id} {r.name} · {r.status} · {r.answered} orders"
@@ -241,9 +184,11 @@ def _card(comparison: str) -> None:
         (right, "B", card.pair_b, row["grade_b"]),
     ):
         with column:
+            reference = " · the reference" if pair["pair_id"] == card.reference else ""
             st.markdown(
                 f"**Product {label}** · pair {pair['pair_id']} · humans: "
                 + common.md(_grade(grade))
+                + reference
             )
             st.text(pair["product_name"])
             st.caption(common.md(pair["product_class"] or "no class"))

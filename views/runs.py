@@ -1,5 +1,6 @@
 """Runs: start a judge run (scope, template with a live preview, backend) in the background
-with progress, cancel and resume; follow the runs another process judges; list the runs with
+with progress, cancel and resume, graded or pairwise (a sampled plan, or a confusion cell
+against an Exact of each query); follow the runs another process judges; list the runs with
 their headline metrics; compare two."""
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from views import _selection as selection
 from views._background import BackgroundRun
 
 JOBS = "judge-jobs"  # dataset -> its BackgroundRun: a job's banner shows on its dataset only
+GRADED, PAIRWISE = "Graded", "Pairwise"
+SAMPLED, CELL = "Sampled per query", "Confusion cell vs an Exact"
+CELL_REQUEST = "pairwise-cell"  # (run, human, judge) the Confusion page asks to compare
+PAIRWISE_PAGE = str(Path(__file__).resolve().parent / "pairwise.py")
 WHOLE = "whole dataset"
 RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 DISAGREEMENTS_SHOWN = 500
@@ -230,6 +235,30 @@ def _start(work, label: str) -> None:
 
 
 def start_section() -> None:
+    if (request := st.session_state.pop(CELL_REQUEST, None)) is not None:
+        # The Confusion page's "Compare with an Exact": this form, set to that cell.
+        run, human, judged = request
+        st.session_state.update(
+            {"run-kind": PAIRWISE, "pw-plan": CELL, "pw-cell-run": run}
+            | {"pw-cell-human": human, "pw-cell-judge": judged}
+        )
+    # A default beside a value the cell request set is refused: give one only when unset.
+    kind = st.segmented_control(
+        "Kind of run",
+        [GRADED, PAIRWISE],
+        default=None if "run-kind" in st.session_state else GRADED,
+        required=True,
+        key="run-kind",
+        help="graded: a grade per pair; pairwise: which of two products of a query is the "
+        "better match, each comparison judged in both orders",
+    )
+    if kind == PAIRWISE:
+        pairwise_start_section()
+    else:
+        graded_start_section()
+
+
+def graded_start_section() -> None:
     busy = _busy()
     stats = storage.dataset_stats(db, dataset)
     scopes = [WHOLE, *(s for s in stats.splits if s != "unassigned")]
@@ -276,6 +305,99 @@ def start_section() -> None:
         ),
         f"judging {dataset} ({scope})",
     )
+
+
+def _pairwise_plan() -> tuple[judge.ComparisonPlan, jobs.CellTarget | None, int | None] | None:
+    """The comparison plan the form says: its budget, or a confusion cell of a graded run;
+    and how many queries a sampled plan covers. None when a cell plan has no run to use."""
+    how = st.segmented_control(
+        "Compare",
+        [SAMPLED, CELL],
+        default=None if "pw-plan" in st.session_state else SAMPLED,
+        required=True,
+        key="pw-plan",
+    )
+    c1, c2, c3 = st.columns(3)
+    if how == SAMPLED:
+        per_product = c1.number_input(
+            "Comparisons per product", 0.5, 10.0, judge.ComparisonPlan().per_product, step=0.5,
+            key="pw-per-product", help="a query of n products gets at most this many x n",
+        )  # fmt: skip
+        queries = c2.number_input(
+            "Queries (first by id)", 1, 100_000, 3, key="pw-max-queries",
+            help="each comparison is judged twice: start small on a CPU",
+        )  # fmt: skip
+        seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="pw-seed")
+        plan = judge.ComparisonPlan(per_product=float(per_product), seed=int(seed))
+        return plan, None, int(queries)
+    graded = storage.list_runs(db, dataset)
+    labels = {int(r["run_id"]): common.run_label(r) for r in graded.to_dict("records")}
+    if not labels:
+        st.info("A cell plan needs a graded run of this dataset: start one first.")
+        return None
+    run = c1.selectbox("Graded run", list(labels), format_func=labels.get, key="pw-cell-run")
+    human = c2.selectbox("Humans graded", grades, format_func=_grade_name, key="pw-cell-human")
+    judged = c3.selectbox("The run graded", grades, format_func=_grade_name, key="pw-cell-judge")
+    seed = st.number_input("Seed (which Exact is the reference)", 0, 2**31 - 1, 0, key="pw-seed")
+    st.caption(
+        "Each pair of the cell is compared with another product of its query that the humans "
+        "graded Exact (never itself), in both orders; queries without one are skipped and "
+        "counted."
+    )
+    return judge.ComparisonPlan(seed=int(seed)), jobs.CellTarget(run, human, judged), None
+
+
+def _grade_name(grade: int) -> str:
+    return f"{grade} {grade_names[grades.index(grade)]}"
+
+
+def pairwise_start_section() -> None:
+    busy = _busy()
+    templates = {t.name: t for t in judge.list_pairwise_templates()}
+    left, right = st.columns(2)
+    name = left.selectbox("Pairwise template", list(templates), key="pw-template")
+    run_name = right.text_input(
+        "Run name", key="pw-name", placeholder="empty: a name from the plan"
+    )
+    st.caption(templates[name].description)
+    planned = _pairwise_plan()
+    if planned is None:
+        return
+    plan, cell, max_queries = planned
+    fields, api_key = _backend_settings()
+    if busy:
+        st.caption(busy)
+    if not st.button(
+        "Start pairwise run", type="primary", key="pw-start", disabled=busy is not None
+    ):
+        return
+    try:
+        settings = judge.JudgeSettings(template=templates[name].text, **fields)
+        shared = common.backend_for(settings)
+    except judge.JudgeError as error:
+        st.error(common.md(error))
+        return
+
+    def work(**control) -> jobs.PairwiseOutcome:
+        def run(backend: judge.JudgeBackend | None) -> jobs.PairwiseOutcome:
+            return jobs.judge_pairwise(
+                db,
+                dataset=dataset,
+                settings=settings,
+                plan=plan,
+                cell=cell,
+                max_queries=max_queries,
+                name=run_name or None,
+                control=jobs.RunControl(backend=backend, api_key=api_key, **control),
+            )
+
+        if shared is None:  # a remote endpoint: jobs builds its client with the key
+            return run(None)
+        with shared.alone() as backend:  # pairwise runs drive the model itself
+            return run(backend)
+
+    what = "a sampled plan" if cell is None else f"cell {cell.human},{cell.judge} of #{cell.run_id}"
+    _start(work, f"pairwise run on {dataset} ({what})")
 
 
 def baseline_section(runs) -> None:
@@ -350,6 +472,8 @@ def resume_section(runs) -> None:
 
 def _report_progress(job: BackgroundRun) -> None:
     p = job.progress
+    compared = isinstance(job.outcome, jobs.PairwiseOutcome) or job.label.startswith("pairwise")
+    unit = "orders" if compared else "pairs"  # a pairwise run judges each comparison twice
     if job.running:
         if p is None:
             st.progress(0.0, text=common.md(f"{job.label}: loading…"))
@@ -358,8 +482,8 @@ def _report_progress(job: BackgroundRun) -> None:
             st.progress(
                 p.done / max(p.total, 1),
                 text=common.md(
-                    f"{job.label}: {p.done:,}/{p.total:,} pairs, "
-                    f"{p.pairs_per_s:.1f} pairs/s{eta}, "
+                    f"{job.label}: {p.done:,}/{p.total:,} {unit}, "
+                    f"{p.pairs_per_s:.1f} {unit}/s{eta}, "
                     f"{p.failures} failures"
                 ),
             )
@@ -373,20 +497,28 @@ def _report_progress(job: BackgroundRun) -> None:
         endpoint = (
             "" if probed is None else f" Endpoint {probed.settings.endpoint}: {probed.reason}."
         )
-        unreferenced = job.outcome.without_reference
+        unreferenced = getattr(job.outcome, "without_reference", 0)
+        skipped = getattr(job.outcome, "skipped_queries", 0)
         without = (
             f" {unreferenced:,} pairs judged without a reference: no other pair of their "
             f"query is graded {grade_names[-1]}."
             if unreferenced
             else ""
-        )
+        ) + (f" {common.plural(skipped, 'query')} had no Exact to compare with." if skipped else "")
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
-                f"{s.judged:,} judged, {s.skipped:,} skipped, {s.errors} errors, "
-                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} pairs/s.{endpoint}{without}"
+                f"{s.judged:,}{' orders' * compared} judged, {s.skipped:,} skipped, "
+                f"{s.errors} errors, "
+                f"{s.unparsed} unparsed, {s.pairs_per_s:.1f} {unit}/s.{endpoint}{without}"
             )
         )
+        if compared:
+            st.page_link(
+                PAIRWISE_PAGE,
+                label="Open the run on the Pairwise page",
+                query_params={"pw_run": str(job.outcome.run_id)},
+            )
 
 
 @st.fragment(run_every=1.0)
@@ -394,8 +526,10 @@ def progress_panel(job: BackgroundRun) -> None:
     _report_progress(job)
     if not job.running:
         job.reported = True
-        # A finished run becomes the active one; a cancelled or failed part-run does not.
-        if job.outcome is not None and not job.outcome.summary.cancelled:
+        # A finished graded run becomes the active one; a cancelled or failed part-run does
+        # not. A pairwise run is the Pairwise page's: the success line links to it.
+        finished = job.outcome is not None and not job.outcome.summary.cancelled
+        if finished and isinstance(job.outcome, jobs.JudgeOutcome):
             selection.set_run(job.outcome.run_id)
         st.rerun()
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError
-from .._vocab import ENDINGS, RunStatus, Split
+from .._runs import end_run, insert_run, set_running
+from .._vocab import RunStatus, Split
 
 PAIRWISE_JUDGMENT_COLUMNS = (
     "first_pair_id",
@@ -69,29 +70,21 @@ def create_pairwise_run(
     params: Mapping[str, Any] | None = None,
 ) -> int:
     """Record a new pairwise run with its provenance, running; returns its run_id."""
-    with connect(db) as con:
-        if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
-            raise NotFoundError(f"no dataset named {dataset!r}")
-        row = con.execute(
-            """
-            INSERT INTO pairwise_runs (name, dataset, split, backend, model, model_sha256,
-                prompt_template, prompt_sha256, params, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING run_id
-            """,
-            [
-                name,
-                dataset,
-                split,
-                backend,
-                model,
-                model_sha256,
-                prompt_template,
-                prompt_sha256,
-                json.dumps(dict(params or {})),
-                RunStatus.RUNNING,
-            ],
-        ).fetchall()[0]
-    return int(row[0])
+    return insert_run(
+        db,
+        "pairwise_runs",
+        {
+            "name": name,
+            "dataset": dataset,
+            "split": split,
+            "backend": backend,
+            "model": model,
+            "model_sha256": model_sha256,
+            "prompt_template": prompt_template,
+            "prompt_sha256": prompt_sha256,
+            "params": params,
+        },
+    )
 
 
 def record_pairwise_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) -> int:
@@ -136,22 +129,12 @@ def judged_orders(db: Db, run_id: int) -> set[tuple[int, int]]:
 
 def finish_pairwise_run(db: Db, run_id: int, status: RunStatus) -> None:
     """Mark `run_id` as ended: done, cancelled or failed."""
-    if status not in ENDINGS:
-        raise ValueError(f"a run ends {', '.join(sorted(ENDINGS))}, not {str(status)!r}")
-    with connect(db) as con:
-        con.execute(
-            "UPDATE pairwise_runs SET status = ?, finished_at = current_timestamp WHERE run_id = ?",
-            [RunStatus(status), run_id],
-        )
+    end_run(db, "pairwise_runs", run_id, status)
 
 
 def reopen_pairwise_run(db: Db, run_id: int) -> None:
     """Set `run_id` back to running for a resume."""
-    with connect(db) as con:
-        con.execute(
-            "UPDATE pairwise_runs SET status = ?, finished_at = NULL WHERE run_id = ?",
-            [RunStatus.RUNNING, run_id],
-        )
+    set_running(db, "pairwise_runs", run_id)
 
 
 def is_pairwise_run(db: Db, run_id: int) -> bool:

@@ -12,7 +12,14 @@ It renders no prompt and spells no answer line: those are the judge's, handed in
 
 from ._curate import Curation
 from ._export import ExportResult, export_paths, write_export
-from ._formats import EITHER_STYLE, TRAINING_FORMATS, JudgeText, TrainingFormat
+from ._formats import (
+    EITHER_STYLE,
+    PAIRWISE_PREFERENCE,
+    TRAINING_FORMATS,
+    JudgeText,
+    TrainingFormat,
+)
+from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
 from ._select import SELECTION_KINDS, Selection, SelectionKind, selected_dataset, selection_count
 from ._split_warnings import split_warnings
 from ._splits import (
@@ -34,12 +41,15 @@ from ._validate import (
 
 __all__ = [
     "EITHER_STYLE",
+    "PAIRWISE_PREFERENCE",
     "SELECTION_KINDS",
     "TRAINING_FORMATS",
     "BenchmarkRecipe",
     "Curation",
     "ExportResult",
     "JudgeText",
+    "PairwiseExportResult",
+    "PairwiseJudgeText",
     "Selection",
     "SelectionKind",
     "SplitPlan",
@@ -59,4 +69,5 @@ __all__ = [
     "validate_export_folder",
     "validate_training_file",
     "write_export",
+    "write_pairwise_export",
 ]

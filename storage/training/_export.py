@@ -29,6 +29,7 @@ from ._export_curate import CuratedExport, curate_export
 from ._files import atomic_path, file_sha256
 from ._formats import (
     EITHER_STYLE,
+    PAIRWISE_PREFERENCE,
     TRAINING_FORMATS,
     JudgeText,
     RecordMaker,
@@ -162,6 +163,11 @@ def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:
 def _check_request(selection: Selection, format: str, conversational: bool) -> None:
     if format not in TRAINING_FORMATS:
         raise StoreError(f"format {format!r}: choose one of {TRAINING_FORMATS}")
+    if format == PAIRWISE_PREFERENCE:
+        raise StoreError(
+            "pairwise preferences are reviewers' decisions, not labelled pairs: "
+            "write_pairwise_export writes them"
+        )
     if conversational and format not in EITHER_STYLE:
         raise StoreError(
             f"the {format} format has one form only; the conversational form is for "

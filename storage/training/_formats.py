@@ -7,6 +7,8 @@
 - ``preference``: TRL's preference row for DPO (``prompt``, ``chosen``, ``rejected``),
   standard or conversational.
 - ``prometheus``: the instruction row answered ``Feedback: <note> [RESULT] N`` (``_prometheus``).
+- ``pairwise-preference``: the same row from reviewers' pairwise decisions, both orders
+  (``_pairwise``, written by its own writer).
 
 Pure functions from a pair's text and grades to a record, and from a record to its line.
 What the judge reads and answers comes in as a `JudgeText` (`jobs` builds it from the
@@ -26,17 +28,21 @@ from typing import Any, Literal
 
 from .._pairs import DOCUMENT_FIELDS
 
-TrainingFormat = Literal["instruction", "chat", "prompt-completion", "preference", "prometheus"]
+TrainingFormat = Literal[
+    "instruction", "chat", "prompt-completion", "preference", "prometheus", "pairwise-preference"
+]
+PAIRWISE_PREFERENCE: TrainingFormat = "pairwise-preference"
 TRAINING_FORMATS: tuple[TrainingFormat, ...] = (
     "instruction",
     "chat",
     "prompt-completion",
     "preference",
     "prometheus",
+    PAIRWISE_PREFERENCE,
 )
 # Formats whose rows TRL reads as either text or messages; `chat` is messages always and
 # `instruction` text always.
-EITHER_STYLE: tuple[TrainingFormat, ...] = ("prompt-completion", "preference")
+EITHER_STYLE: tuple[TrainingFormat, ...] = ("prompt-completion", "preference", PAIRWISE_PREFERENCE)
 
 # The instruction format's `input` keys, in the seed's order.
 INPUT_FIELDS = ("query", *DOCUMENT_FIELDS)

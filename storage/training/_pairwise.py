@@ -1,0 +1,232 @@
+"""Pairwise preference exports: reviewers' decisions between two products of a query, as DPO
+rows a pairwise judge can learn from.
+
+A decision is a preference event in force that names one product (A or B better; ties are
+left out and counted: DPO needs a chosen and a rejected answer). Each decision becomes two
+rows, one per order (the preferred product shown first, then second): JudgeLM's swap
+augmentation, so a judge trained on the file learns the products, not the position. A row
+is TRL's preference row (``prompt``, ``chosen``, ``rejected``), the prompt being the judge's
+own pairwise prompt (or its chat messages, ``conversational``) and the answers its answer
+lines (``[RESULT] A``, ``[RESULT] B``), handed in as a `PairwiseJudgeText` as `jobs` builds
+it from the pairwise template; this room renders no prompt.
+
+Rows keep ``query_id`` and the two products' ids in the order shown (``product_a``,
+``product_b``). Benchmark queries are never exported; a share of the other queries (not of
+rows) goes to validation, drawn as the pointwise export draws it (`validation_queries`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._db import connect, transaction
+from .._errors import StoreError
+from .._pairs import _PAIR_TEXT, _with_extra_fields
+from ._curate import PARTS, validation_queries
+from ._export import ExportResult, export_paths
+from ._files import atomic_path, file_sha256
+from ._formats import PAIRWISE_PREFERENCE, jsonl_line
+
+Pair = Mapping[str, Any]
+Message = dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairwiseJudgeText:
+    """The pairwise judge's side of every row, handed in so that storage needs no judge.
+
+    render: the prompt of one order, the first pair shown as A, as the judge renders it.
+    messages: the chat messages the judge sends for a rendered prompt.
+    answer: the answer line for a choice, ``"A"`` -> ``[RESULT] A``.
+    completion: the text that follows a rendered prompt up to and including the choice
+        when the judge reads raw text, so prompt + completion is what it scores.
+    template_name, template_sha256: which template, for the manifest.
+    """
+
+    render: Callable[[Pair, Pair], str]
+    messages: Callable[[str], list[Message]]
+    answer: Callable[[str], str]
+    completion: Callable[[str, str], str]
+    template_name: str | None
+    template_sha256: str
+
+
+# Reviewers' decisions in force between two pairs of `dataset`, with whether the query of
+# the two is a benchmark query; ties are kept here and counted by the caller.
+_DECISIONS = """
+WITH live AS (
+    SELECT * FROM preference_events
+    WHERE source = 'review'
+      AND event_id NOT IN (SELECT reverts FROM preference_events WHERE source = 'revert')
+), decided AS (
+    SELECT pair_a, pair_b, arg_max(preference, event_id) AS preference,
+           max(created_at) AS decided_at
+    FROM live GROUP BY pair_a, pair_b
+)
+SELECT d.pair_a, d.pair_b, d.preference, d.decided_at, p.query_id,
+       EXISTS (SELECT 1 FROM pairs b WHERE b.dataset = p.dataset AND b.query_id = p.query_id
+               AND b.split = 'benchmark') AS benchmark_query
+FROM decided d JOIN pairs p ON p.pair_id = d.pair_a
+WHERE p.dataset = $dataset
+ORDER BY p.query_id, d.pair_a, d.pair_b
+"""
+
+
+def pairwise_rows(
+    first: Pair, second: Pair, first_wins: bool, judge: PairwiseJudgeText, *, conversational: bool
+) -> dict[str, Any]:
+    """One order's DPO row: `first` shown as A; chosen names the preferred product."""
+    prompt = judge.render(first, second)
+    chosen, rejected = ("A", "B") if first_wins else ("B", "A")
+    ids = {
+        "query_id": first["query_id"],
+        "product_a": first["doc_id"],
+        "product_b": second["doc_id"],
+    }
+    if conversational:
+        return {
+            **ids,
+            "prompt": judge.messages(prompt),
+            "chosen": [{"role": "assistant", "content": judge.answer(chosen)}],
+            "rejected": [{"role": "assistant", "content": judge.answer(rejected)}],
+        }
+    return {
+        **ids,
+        "prompt": prompt,
+        "chosen": judge.completion(prompt, chosen),
+        "rejected": judge.completion(prompt, rejected),
+    }
+
+
+def write_pairwise_export(
+    db: str | Path,
+    out: str | Path,
+    *,
+    judge: PairwiseJudgeText,
+    dataset: str,
+    conversational: bool = False,
+    validation_share: float = 0.0,
+    seed: int = 0,
+) -> ExportResult:
+    """Write the reviewers' pairwise decisions on `dataset` to the folder `out`
+    (`train.jsonl`, `validation.jsonl` when `validation_share` > 0, `manifest.json`), two
+    rows per decision (see the module docstring)."""
+    if not 0 <= validation_share < 1:
+        raise StoreError(f"validation share must be at least 0 and below 1, got {validation_share}")
+    paths = export_paths(out)
+    with connect(db) as con, transaction(con):
+        snapshot_at = datetime.now(UTC)
+        decisions = con.execute(_DECISIONS, {"dataset": dataset}).df()
+        ties = decisions.preference.eq("tie")
+        benchmark = decisions.benchmark_query.astype(bool) & ~ties
+        kept = decisions[~ties & ~benchmark]
+        if kept.empty:
+            raise StoreError(
+                f"nothing to export: dataset {dataset!r} has no reviewer's decision that one "
+                f"product is better ({int(ties.sum())} ties, {int(benchmark.sum())} on "
+                "benchmark queries): record preferences on the Pairwise page"
+            )
+        ids = sorted(set(kept.pair_a) | set(kept.pair_b))
+        # The texts as the judge reads them (`pairs_for_judging`), in the same snapshot.
+        cursor = con.execute(
+            f"SELECT * FROM ({_PAIR_TEXT}) WHERE list_contains($ids, pair_id)", {"ids": ids}
+        )
+        names = [c[0] for c in cursor.description]
+        texts = {row[0]: _with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()}
+    rng = np.random.default_rng(seed)
+    validation = validation_queries(kept.query_id, validation_share, rng)
+    kept = kept.assign(part=np.where(kept.query_id.isin(validation), "validation", "train"))
+    files = []
+    for part in PARTS:
+        rows = kept[kept.part == part]
+        if rows.empty:
+            # An earlier export's file under this name would pass for part of this one.
+            paths[part].unlink(missing_ok=True)
+            continue
+        with atomic_path(paths[part]) as temporary, temporary.open("w", encoding="utf-8") as f:
+            for d in rows.itertuples():
+                a, b = texts[d.pair_a], texts[d.pair_b]
+                a_wins = d.preference == "a"
+                for first, second, first_wins in ((a, b, a_wins), (b, a, not a_wins)):
+                    row = pairwise_rows(
+                        first, second, first_wins, judge, conversational=conversational
+                    )
+                    f.write(jsonl_line(row))
+        files.append(_file_entry(paths[part], part, rows))
+    manifest = {
+        "format": PAIRWISE_PREFERENCE,
+        "conversational": conversational,
+        "dataset": dataset,
+        "prompt_template": judge.template_name,
+        "prompt_sha256": judge.template_sha256,
+        "swap_augmented": True,
+        "validation_share": validation_share,
+        "seed": seed,
+        "label_snapshot_at": snapshot_at.isoformat(),
+        "newest_decision_at": pd.Timestamp(kept.decided_at.max()).isoformat(),
+        "counts": {
+            "selected": len(decisions),
+            "dropped": {"ties": int(ties.sum()), "benchmark": int(benchmark.sum())},
+            "exported": len(kept),
+            "rows": 2 * len(kept),
+        },
+        "files": files,
+    }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    with atomic_path(paths["manifest"]) as temporary:
+        temporary.write_text(text, "utf-8")
+    files_written = tuple(paths[f["part"]] for f in files)
+    return PairwiseExportResult(files_written, paths["manifest"], json.loads(text))
+
+
+class PairwiseExportResult(ExportResult):
+    """An export of pairwise decisions: its manifest counts decisions, two rows each, and
+    each file's answers chosen (as many A as B, by the swap augmentation)."""
+
+    def labels_by_name(self, file: Mapping[str, Any]) -> str:
+        """'chosen A 12, chosen B 12': the chosen answers of one of the manifest's files."""
+        return ", ".join(f"chosen {c} {n:,}" for c, n in file["labels"].items())
+
+    def summary(self) -> str:
+        """A few lines for a terminal, as `ExportResult.summary` gives for labelled pairs."""
+        m = self.manifest
+        form = " (conversational)" if m["conversational"] else ""
+        counts = m["counts"]
+        lines = [
+            f"{m['format']}{form} export of {counts['exported']:,} decisions "
+            f"({counts['rows']:,} rows, both orders) from dataset {m['dataset']!r}, prompt "
+            f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
+        ]
+        lines += [
+            f"  {f['name']}: {f['rows']:,} rows, {f['queries']:,} queries, "
+            f"{self.labels_by_name(f)}, sha256 {f['sha256'][:12]}"
+            for f in m["files"]
+        ]
+        left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
+        lines.append(f"  left out: {left_out or 'none'}")
+        lines.append(f"  manifest: {self.manifest_path}")
+        lines.append(
+            f'  load: datasets.load_dataset("json", data_dir={str(self.manifest_path.parent)!r})'
+        )
+        return "\n".join(lines)
+
+
+def _file_entry(path: Path, part: str, decisions: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "name": path.name,
+        "part": part,
+        "rows": 2 * len(decisions),
+        "decisions": len(decisions),
+        "queries": int(decisions.query_id.nunique()),
+        # Each decision is written once with A chosen and once with B chosen.
+        "labels": {"A": len(decisions), "B": len(decisions)},
+        "sha256": file_sha256(path),
+    }
