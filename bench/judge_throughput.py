@@ -22,7 +22,8 @@
     (P(A), P(B), P(tie) from one forward pass per order) against the same comparisons
     generated and parsed one at a time, the judgement-ai way (reasoning, then the answer
     line ``[RESULT] A|B|tie``, same model, same template). Target: at least 5x.
-    ``--only-pairwise`` runs (f) alone.
+    ``--only-pairwise`` runs (f) alone; ``--only-remote`` runs (e) with the in-process
+    judge it is measured against.
 
 Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
 """
@@ -150,6 +151,44 @@ def pairwise_throughput(n_logprob: int, n_generate: int, max_tokens: int) -> str
     )
 
 
+def in_process_judge(pairs: list[dict], turns: int) -> tuple[float, dict[int, int | None]]:
+    """Pairs/s of the in-process logprob judge (best of ``turns``) and its grades."""
+    settings = JudgeSettings(n_threads=2, n_ctx=2048)
+    backend = load_backend(settings)
+    timed_run(pairs[:4], settings, backend=backend)  # page the weights in
+    best = float("inf")
+    for _ in range(turns):
+        backend.llm.n_tokens = 0
+        judged, seconds = timed_run(pairs, settings, backend=backend)
+        best = min(best, seconds)
+    backend.close()
+    return len(pairs) / best, {j.pair_id: j.grade for j in judged}
+
+
+def remote_logprob_throughput(
+    url: str, pairs: list[dict], judge_pps: float, in_process_grades: dict[int, int | None]
+) -> str:
+    """(e): pairs/s of remote logprob judging through the server at ``url``, endpoint probed
+    as ``cli.py judge`` does it, against the in-process judge's ``judge_pps``."""
+    served = JudgeSettings(backend="openai", model="default", base_url=url, timeout_s=600)
+    started = time.perf_counter()
+    choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
+    probe_s = time.perf_counter() - started
+    remote_judged, remote_s = timed_run(pairs, choice.settings)
+    remote_pps = len(remote_judged) / remote_s
+    agree = sum(j.grade == in_process_grades[j.pair_id] for j in remote_judged)
+    scored = sum(j.parse_status == "logprobs" for j in remote_judged)
+    ratio = remote_pps / judge_pps
+    return (
+        f"(e) remote logprob judge, llama_cpp.server, endpoint {choice.settings.endpoint} "
+        f"(probe {probe_s:.1f} s: {choice.reason}), concurrency {choice.settings.concurrency}: "
+        f"{remote_pps:.2f} pairs/s, {scored}/{len(remote_judged)} scored, "
+        f"{agree}/{len(pairs)} grades as in-process | in-process judge "
+        f"{judge_pps:.2f} pairs/s | ratio {ratio:.2f}x (target >= {REMOTE_TARGET}x: "
+        f"{'ok' if ratio >= REMOTE_TARGET else 'MISSED'})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-pairs", type=int, default=8)
@@ -164,7 +203,14 @@ def main() -> None:
     parser.add_argument("--pairwise-comparisons", type=int, default=12, help="for (f)")
     parser.add_argument("--pairwise-generated", type=int, default=3, help="for (f)")
     parser.add_argument("--only-pairwise", action="store_true", help="run (f) alone")
+    parser.add_argument("--only-remote", action="store_true", help="run (e) alone")
     args = parser.parse_args()
+    if args.only_remote:
+        pairs = sample_pairs()
+        judge_pps, grades = in_process_judge(pairs, args.turns)
+        with llama_server(default_model_path()) as url:
+            print(remote_logprob_throughput(url, pairs, judge_pps, grades))
+        return
     pairwise = pairwise_throughput(
         args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
     )
@@ -208,11 +254,7 @@ def main() -> None:
         )
         timed_run(pairs[:1], baseline_settings)  # the server loads lazily
         baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
-        served = JudgeSettings(backend="openai", model="default", base_url=url, timeout_s=600)
-        started = time.perf_counter()
-        choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
-        probe_s = time.perf_counter() - started
-        remote_judged, remote_logprob_s = timed_run(pairs, choice.settings)
+        remote_logprob = remote_logprob_throughput(url, pairs, judge_pps, in_process_grades)
     baseline_pps = len(baseline) / baseline_s
     statuses = {
         s: sum(j.parse_status == s for j in baseline)
@@ -236,10 +278,6 @@ def main() -> None:
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
 
-    remote_logprob_pps = len(remote_judged) / remote_logprob_s
-    agree = sum(j.grade == in_process_grades[j.pair_id] for j in remote_judged)
-    scored = sum(j.parse_status == "logprobs" for j in remote_judged)
-
     lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds()
     lexical_pps = lexical_pairs / lexical_s
 
@@ -262,15 +300,7 @@ def main() -> None:
         f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
         f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
     )
-    remote_ratio = remote_logprob_pps / judge_pps
-    print(
-        f"(e) remote logprob judge, llama_cpp.server, endpoint {choice.settings.endpoint} "
-        f"(probe {probe_s:.1f} s: {choice.reason}), concurrency {choice.settings.concurrency}: "
-        f"{remote_logprob_pps:.2f} pairs/s, {scored}/{len(remote_judged)} scored, "
-        f"{agree}/{len(pairs)} grades as in-process | in-process judge of (a) "
-        f"{judge_pps:.2f} pairs/s | ratio {remote_ratio:.2f}x (target >= {REMOTE_TARGET}x: "
-        f"{'ok' if remote_ratio >= REMOTE_TARGET else 'MISSED'})"
-    )
+    print(remote_logprob)
     print(
         f"(d) baseline judge (lexical features + logistic regression), {lexical_pairs} pairs, "
         f"5-fold cross-fitting: features + training + judging in memory {lexical_s:.1f} s "
