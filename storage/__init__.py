@@ -64,6 +64,7 @@ from ._manage import (
     rename_dataset,
     rename_run,
     run_footprint,
+    why_run_cannot_be_deleted,
 )
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._queue import StoreWait, on_store_wait
@@ -215,6 +216,7 @@ __all__ = [
     "rename_dataset",
     "rename_run",
     "run_footprint",
+    "why_run_cannot_be_deleted",
     "selection_count",
     "split_warnings",
     "BenchmarkRecipe",
