@@ -17,7 +17,11 @@
 (e) pairs/s of remote logprob judging through llama-cpp-python's own server on the same
     model and pairs (endpoint probed as ``cli.py judge`` does it, concurrency 4), against the
     in-process judge's pairs/s of (a); also how many grades agree. Target: at least 0.5x
-    (the server does the same work plus HTTP).
+    (the server does the same work plus HTTP). Beside it, what the server computes per
+    request without HTTP or our client: llama-cpp-python completing the same prompts in
+    this process with the model opened as its server opens it (``logits_all=True``, which
+    any logprobs request needs there: every prompt token then gets its full-vocabulary
+    row of logits, where the in-process judge computes the last one only).
 (f) pairwise comparisons/s (each judged in both orders) of the in-process logprob judge
     (P(A), P(B), P(tie) from one forward pass per order) against the same comparisons
     generated and parsed one at a time, the judgement-ai way (reasoning, then the answer
@@ -26,7 +30,8 @@
     probed as ``cli.py judge --pairwise`` does, concurrency 4) against the in-process
     comparisons/s of (f) on the same comparisons; also how many orders name the same winner
     and the largest gap in P(A). Target: at least 0.5x, as (e).
-    ``--only-pairwise`` runs (f) and (g) alone.
+    ``--only-pairwise`` runs (f) and (g) alone; ``--only-remote`` runs (e) with the
+    in-process judge it is measured against.
 
 Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
 """
@@ -190,6 +195,77 @@ def pairwise_remote_line(url: str, comparisons: list, in_process_cps: float, in_
     )
 
 
+def in_process_judge(pairs: list[dict], turns: int) -> tuple[float, dict[int, int | None]]:
+    """Pairs/s of the in-process logprob judge (best of ``turns``) and its grades."""
+    settings = JudgeSettings(n_threads=2, n_ctx=2048)
+    backend = load_backend(settings)
+    timed_run(pairs[:4], settings, backend=backend)  # page the weights in
+    best = float("inf")
+    for _ in range(turns):
+        backend.llm.n_tokens = 0
+        judged, seconds = timed_run(pairs, settings, backend=backend)
+        best = min(best, seconds)
+    backend.close()
+    return len(pairs) / best, {j.pair_id: j.grade for j in judged}
+
+
+def server_work_pps(pairs: list[dict], top_logprobs: int) -> float:
+    """Pairs/s of llama-cpp-python's own work for a remote logprob pair, without HTTP: the
+    model opened as its server opens it, each prompt up to the answer prefix completed by
+    one streamed token with ``top_logprobs`` alternatives."""
+    from llama_cpp import Llama
+
+    llm = Llama(
+        str(default_model_path()), n_ctx=2048, n_threads=2, n_threads_batch=2,
+        logits_all=True, verbose=False,
+    )  # fmt: skip
+    texts = [logprob_prompt(JudgeSettings().template, p) for p in pairs]
+
+    def complete(text: str) -> None:
+        stream = llm.create_completion(
+            text, max_tokens=1, logprobs=top_logprobs, temperature=0.0, stream=True
+        )
+        for _ in stream:
+            pass
+
+    complete(texts[0])  # page the weights in
+    started = time.perf_counter()
+    for text in texts:
+        complete(text)
+    elapsed = time.perf_counter() - started
+    llm.close()
+    return len(texts) / elapsed
+
+
+def remote_logprob_throughput(
+    url: str, pairs: list[dict], judge_pps: float, in_process_grades: dict[int, int | None]
+) -> str:
+    """(e): pairs/s of remote logprob judging through the server at ``url``, endpoint probed
+    as ``cli.py judge`` does it, against the in-process judge's ``judge_pps`` and against
+    the server's own work (``server_work_pps``)."""
+    served = JudgeSettings(backend="openai", model="default", base_url=url, timeout_s=600)
+    started = time.perf_counter()
+    choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
+    probe_s = time.perf_counter() - started
+    remote_judged, remote_s = timed_run(pairs, choice.settings)
+    remote_pps = len(remote_judged) / remote_s
+    work_pps = server_work_pps(pairs, choice.settings.top_logprobs)
+    agree = sum(j.grade == in_process_grades[j.pair_id] for j in remote_judged)
+    scored = sum(j.parse_status == "logprobs" for j in remote_judged)
+    ratio = remote_pps / judge_pps
+    return (
+        f"(e) remote logprob judge, llama_cpp.server, endpoint {choice.settings.endpoint} "
+        f"(probe {probe_s:.1f} s: {choice.reason}), concurrency {choice.settings.concurrency}: "
+        f"{remote_pps:.2f} pairs/s, {scored}/{len(remote_judged)} scored, "
+        f"{agree}/{len(pairs)} grades as in-process | in-process judge "
+        f"{judge_pps:.2f} pairs/s | ratio {ratio:.2f}x (target >= {REMOTE_TARGET}x: "
+        f"{'ok' if ratio >= REMOTE_TARGET else 'MISSED'}) | the server's own work without "
+        f"HTTP (llama-cpp-python, logits_all=True) {work_pps:.2f} pairs/s: remote judging "
+        f"runs at {remote_pps / work_pps:.2f}x of it, in-process judging at "
+        f"{judge_pps / work_pps:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-pairs", type=int, default=8)
@@ -204,7 +280,17 @@ def main() -> None:
     parser.add_argument("--pairwise-comparisons", type=int, default=12, help="for (f)")
     parser.add_argument("--pairwise-generated", type=int, default=3, help="for (f)")
     parser.add_argument("--only-pairwise", action="store_true", help="run (f) and (g) alone")
+    parser.add_argument("--only-remote", action="store_true", help="run (e) alone")
+    parser.add_argument(
+        "--remote-pairs", type=int, help="with --only-remote: the first N pairs (default all)"
+    )
     args = parser.parse_args()
+    if args.only_remote:
+        pairs = sample_pairs(args.remote_pairs)
+        judge_pps, grades = in_process_judge(pairs, args.turns)
+        with llama_server(default_model_path()) as url:
+            print(remote_logprob_throughput(url, pairs, judge_pps, grades))
+        return
     pairwise, compared, pairwise_cps, pairwise_verdicts = pairwise_throughput(
         args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
     )
@@ -250,11 +336,7 @@ def main() -> None:
         )
         timed_run(pairs[:1], baseline_settings)  # the server loads lazily
         baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
-        served = JudgeSettings(backend="openai", model="default", base_url=url, timeout_s=600)
-        started = time.perf_counter()
-        choice = choose_endpoint(served, render_prompt(served.template, pairs[0]))
-        probe_s = time.perf_counter() - started
-        remote_judged, remote_logprob_s = timed_run(pairs, choice.settings)
+        remote_logprob = remote_logprob_throughput(url, pairs, judge_pps, in_process_grades)
         pairwise_remote = pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts)
     baseline_pps = len(baseline) / baseline_s
     statuses = {
@@ -279,10 +361,6 @@ def main() -> None:
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
 
-    remote_logprob_pps = len(remote_judged) / remote_logprob_s
-    agree = sum(j.grade == in_process_grades[j.pair_id] for j in remote_judged)
-    scored = sum(j.parse_status == "logprobs" for j in remote_judged)
-
     lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds()
     lexical_pps = lexical_pairs / lexical_s
 
@@ -305,15 +383,7 @@ def main() -> None:
         f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
         f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
     )
-    remote_ratio = remote_logprob_pps / judge_pps
-    print(
-        f"(e) remote logprob judge, llama_cpp.server, endpoint {choice.settings.endpoint} "
-        f"(probe {probe_s:.1f} s: {choice.reason}), concurrency {choice.settings.concurrency}: "
-        f"{remote_logprob_pps:.2f} pairs/s, {scored}/{len(remote_judged)} scored, "
-        f"{agree}/{len(pairs)} grades as in-process | in-process judge of (a) "
-        f"{judge_pps:.2f} pairs/s | ratio {remote_ratio:.2f}x (target >= {REMOTE_TARGET}x: "
-        f"{'ok' if remote_ratio >= REMOTE_TARGET else 'MISSED'})"
-    )
+    print(remote_logprob)
     print(
         f"(d) baseline judge (lexical features + logistic regression), {lexical_pairs} pairs, "
         f"5-fold cross-fitting: features + training + judging in memory {lexical_s:.1f} s "

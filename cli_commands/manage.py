@@ -102,6 +102,9 @@ def _rename_run(args: argparse.Namespace) -> int:
 def _delete_run(args: argparse.Namespace) -> int:
     if not args.yes:
         footprint = storage.run_footprint(args.db, args.run_id)
+        refusal = storage.why_run_cannot_be_deleted(args.db, args.run_id)
+        if refusal:
+            raise storage.StoreError(refusal)
         return ask_for_yes(f"deleting run #{args.run_id} removes {footprint}")
     removed = storage.delete_run(args.db, args.run_id)
     print(f"deleted run #{args.run_id}: {storage.Footprint(runs=1, judgments=removed)}")

@@ -4,8 +4,10 @@ Logprob scoring needs the alternatives of the token right after the answer prefi
 server may fail that in three ways: it refuses the endpoint (vLLM answers HTTP 400 to chat
 for a model with no chat template), it returns no logprobs, or the model does not write the
 answer line there (llama-cpp-python's server renders chat in a llama-2 template when the GGUF
-has none, and a base model then echoes ``[INST]``). So, in logprob mode, the probe sends the
-first pair's prompt to each candidate endpoint, as the run would but with room to look:
+has none, and a base model then echoes ``[INST]``; in Gemma's own template, from
+``--chat_format gemma``, the bundled base model goes on with the instructions instead). So,
+in logprob mode, the probe sends the first pair's prompt to each candidate endpoint, as the
+run would but with room to look:
 
 - chat: up to ``PROBE_TOKENS`` tokens with ``MAX_TOP_LOGPROBS`` alternatives each; it passes
   when a grade digit follows the answer prefix, and the run then asks for exactly the tokens
@@ -129,8 +131,9 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
     if index is None:
         raise _Unfit(
             f"the model did not write {answer_line.prefix}N within {look.max_tokens} tokens "
-            f"(it wrote {answer.text[:60]!r}), so the server's chat template does not suit "
-            "it (llama-cpp-python's server uses a llama-2 template for a GGUF without one)"
+            f"(it wrote {answer.text[:60]!r}): it does not answer in the server's chat "
+            "template (a base model does not; llama-cpp-python's server uses a llama-2 "
+            "template for a GGUF without one)"
         )
     ranked = sorted(answer.tokens[index][1].items(), key=lambda kv: -kv[1])
     ranks = {int(t.strip()): r for r, (t, lp) in enumerate(ranked, 1) if _grade(t, settings)}

@@ -120,23 +120,51 @@ class LeaderboardAgreement:
     `scores` has a row per system: its mean under `a` and under `b`, and its rank under
     each (1 = best). `tau` and `tau_ap` are (estimate, low, high); `flips` lists the pairs
     of systems the two leaderboards order differently, with the share of bootstrap draws in
-    which they flip; `winner_changes` says whether the best system under `b` is another
-    than under `a`, and `winner_change_share` in how many draws it is.
+    which they flip. `best_a` and `best_b` are the systems with the top mean under each
+    (several when they tie, see `_leaderboard_means`); `winner_a` and `winner_b` name them ("x", or
+    "tie: x, y"); `winner_changes` says whether the best systems under `b` are others than
+    under `a`, and `winner_change_share` in how many draws they are.
     """
 
     scores: pd.DataFrame
     tau: tuple[float, float, float]
     tau_ap: tuple[float, float, float]
     flips: pd.DataFrame
-    winner_a: str
-    winner_b: str
+    best_a: tuple[str, ...]
+    best_b: tuple[str, ...]
     winner_change_share: float
     queries: int
     n_boot: int
 
     @property
+    def winner_a(self) -> str:
+        return _winner(self.best_a)
+
+    @property
+    def winner_b(self) -> str:
+        return _winner(self.best_b)
+
+    @property
     def winner_changes(self) -> bool:
-        return self.winner_a != self.winner_b
+        return set(self.best_a) != set(self.best_b)
+
+
+def _leaderboard_means(
+    values: NDArray[np.float64], weights: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """`weighted_means` rounded to 12 decimals, so that equal means compare equal everywhere
+    (ranks, winners, tau, flips): the same per-query values summed in another order differ
+    in the last bits, and two systems with P@10 0.200 each tie rather than one winning."""
+    return np.round(weighted_means(values, weights), 12)
+
+
+def _best(means: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which systems have the top mean, per row of (draws, systems) means; several on a tie."""
+    return means == np.nanmax(means, axis=-1, keepdims=True)
+
+
+def _winner(best: Sequence[str]) -> str:
+    return best[0] if len(best) == 1 else "tie: " + ", ".join(best)
 
 
 def _interval(draws: NDArray[np.float64], level: float) -> tuple[float, float]:
@@ -168,6 +196,9 @@ def leaderboard_agreement(
     >>> agreement = leaderboard_agreement(a, b, ["x", "y", "z"], n_boot=50)
     >>> agreement.tau[0], agreement.winner_a, agreement.winner_b
     (0.3333333333333333, 'x', 'y')
+    >>> tied = leaderboard_agreement([[0.2], [0.2], [0.1]], [[0.3], [0.2], [0.1]], "xyz")
+    >>> tied.winner_a, tied.winner_b, tied.winner_changes
+    ('tie: x, y', 'x', True)
     """
     a = np.asarray(per_query_a, dtype=np.float64)
     b = np.asarray(per_query_b, dtype=np.float64)
@@ -180,11 +211,11 @@ def leaderboard_agreement(
         raise MetricsInputError("a leaderboard needs at least 2 systems to order")
     n_queries = a.shape[1]
     ones = np.ones((1, n_queries), dtype=np.int64)
-    mean_a, mean_b = weighted_means(a, ones)[0], weighted_means(b, ones)[0]
+    mean_a, mean_b = _leaderboard_means(a, ones)[0], _leaderboard_means(b, ones)[0]
     if np.isnan(mean_a).any() or np.isnan(mean_b).any():
         raise MetricsInputError("each qrels must grade at least one of the queries")
     weights = _weights(n_queries, n_boot, seed)
-    draws_a, draws_b = weighted_means(a, weights), weighted_means(b, weights)
+    draws_a, draws_b = _leaderboard_means(a, weights), _leaderboard_means(b, weights)
     tau_draws, ap_draws = kendall_tau(draws_a, draws_b), tau_ap(draws_a, draws_b)
     assert isinstance(tau_draws, np.ndarray) and isinstance(ap_draws, np.ndarray)
     i, j = np.triu_indices(len(systems), k=1)
@@ -211,14 +242,14 @@ def leaderboard_agreement(
             "rank_b": pd.Series(mean_b).rank(ascending=False, method="min").astype(int),
         }
     )
-    winners = np.nanargmax(draws_a, axis=1) != np.nanargmax(draws_b, axis=1)
+    winners = (_best(draws_a) != _best(draws_b)).any(axis=1)
     return LeaderboardAgreement(
         scores=scores,
         tau=(float(kendall_tau(mean_a, mean_b)), *_interval(tau_draws, level)),
         tau_ap=(float(tau_ap(mean_a, mean_b)), *_interval(ap_draws, level)),
         flips=flips,
-        winner_a=str(names[int(np.nanargmax(mean_a))]),
-        winner_b=str(names[int(np.nanargmax(mean_b))]),
+        best_a=tuple(str(name) for name in names[_best(mean_a)]),
+        best_b=tuple(str(name) for name in names[_best(mean_b)]),
         winner_change_share=float(winners.mean()),
         queries=n_queries,
         n_boot=n_boot,

@@ -65,6 +65,7 @@ from ._manage import (
     rename_dataset,
     rename_run,
     run_footprint,
+    why_run_cannot_be_deleted,
 )
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._queue import StoreWait, on_store_wait
@@ -244,6 +245,7 @@ __all__ = [
     "rename_dataset",
     "rename_run",
     "run_footprint",
+    "why_run_cannot_be_deleted",
     "selection_count",
     "split_warnings",
     "BenchmarkRecipe",

@@ -5,16 +5,23 @@ their label events, current labels and judgments; it also owns its judge runs, r
 and relabel batches. A delete removes all of it or, on any failure, nothing. What a delete
 removes is counted first (`dataset_footprint`, `run_footprint`) so a user can confirm it
 knowing what goes.
+
+A judge run whose relabel batches still write labels is not deleted: those labels are a
+user's decision, and undoing the batch is how to take them back, so the delete says to undo
+it first (`why_run_cannot_be_deleted`). Undone batches stay, with their events, as the
+labels' history.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, fields
 
 import duckdb
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
+from .rankings._labels import relabels_in_force
 
 # The tables that name a dataset: renaming one renames it in each.
 _NAMED_BY_DATASET = (
@@ -168,6 +175,31 @@ def rename_run(db: Db, run_id: int, name: str) -> None:
         con.execute("UPDATE judge_runs SET name = ? WHERE run_id = ?", [name, run_id])
 
 
+def _refusal(con: duckdb.DuckDBPyConnection, run_id: int) -> str | None:
+    live = relabels_in_force(con, run_id)
+    if not live:
+        return None
+    (dataset,) = con.execute(
+        "SELECT dataset FROM judge_runs WHERE run_id = ?", [run_id]
+    ).fetchall()[0]
+    batches = ", ".join(f"{batch} ({n:,} labels)" for batch, n in live)
+    undo = " and ".join(
+        f"`cli.py relabel --dataset {shlex.quote(dataset)} --undo {batch}`" for batch, _ in live
+    )
+    return (
+        f"judge run {run_id} still writes labels through relabel batch {batches}: undo the "
+        f"relabel batch first (on the Rankers page, or {undo}), then delete the run"
+    )
+
+
+def why_run_cannot_be_deleted(db: Db, run_id: int) -> str | None:
+    """Why `delete_run` would refuse judge run `run_id` (its relabel batches still write
+    labels), or None when it can go."""
+    with connect(db) as con:
+        _check_run(con, run_id)
+        return _refusal(con, run_id)
+
+
 def run_footprint(db: Db, run_id: int) -> Footprint:
     """What `delete_run` would remove: the run and its judgments (labels stay)."""
     with connect(db) as con:
@@ -177,9 +209,12 @@ def run_footprint(db: Db, run_id: int) -> Footprint:
 
 def delete_run(db: Db, run_id: int) -> int:
     """Remove judge run `run_id` and its judgments, all or nothing; returns the number of
-    judgments removed."""
+    judgments removed. Refuses (StoreError) while its relabel batches write labels."""
     with connect(db) as con, transaction(con):
         _check_run(con, run_id)
+        refusal = _refusal(con, run_id)
+        if refusal:
+            raise StoreError(refusal)
         footprint = _count(con, _RUN_ROWS, {"run_id": run_id})
         _delete(con, _RUN_ROWS, {"run_id": run_id})
     return footprint.judgments

@@ -99,6 +99,7 @@ class Store(Session):
     rename_run = _manage.rename_run
     run_footprint = _manage.run_footprint
     delete_run = _manage.delete_run
+    why_run_cannot_be_deleted = _manage.why_run_cannot_be_deleted
 
 
 @contextmanager

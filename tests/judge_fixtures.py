@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,13 +63,16 @@ def sample_pairs(limit: int | None = None) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def llama_server(model: Path, *, n_ctx: int = 2048, n_threads: int = 2) -> Iterator[str]:
-    """llama-cpp-python's own OpenAI-compatible server on a free 127.0.0.1 port; yields the
-    API root (``.../v1``) once ``/v1/models`` answers, and stops the server after."""
+def llama_server(
+    model: Path, *, n_ctx: int = 2048, n_threads: int = 2, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on a free 127.0.0.1 port, with more
+    command-line ``options`` (``--chat_format gemma``); yields the API root (``.../v1``)
+    once ``/v1/models`` answers, and stops the server after."""
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
-    command += ["--n_threads", str(n_threads), "--n_threads_batch", str(n_threads)]
+    command += ["--n_threads", str(n_threads), "--n_threads_batch", str(n_threads), *options]
     root = f"http://127.0.0.1:{port}/v1"
     # A file, not a pipe: the server logs every request and a full pipe would stall it.
     with tempfile.TemporaryFile() as log:

@@ -280,3 +280,25 @@ def test_ranked_rows_without_a_query_or_document_are_left_out():
     qrels = pd.DataFrame({"query_id": ["q1", "q1"], "doc_id": ["d1", "d2"], "level": [2, 1]})
     lists = metrics.ranked_lists(ranked, qrels)
     assert lists.levels.tolist() == [[[2, metrics.NO_DOCUMENT, metrics.NO_DOCUMENT]]]
+
+
+def test_systems_with_the_same_top_mean_tie_for_winner():
+    """P@10 0.200 each is a tie, not a win for the one listed first; the same values in
+    another order (whose float sums differ in the last bit) tie too."""
+    human = [[0.1, 0.2, 0.3], [0.3, 0.2, 0.1], [0.0, 0.0, 0.0]]
+    assert sum(human[0]) != sum(human[1])
+    judge = [[0.0, 0.2, 0.1], [0.1, 0.2, 0.3], [0.0, 0.0, 0.0]]
+    agreement = metrics.leaderboard_agreement(human, judge, ["A", "B", "C"], n_boot=100)
+    assert agreement.best_a == ("A", "B")
+    assert (agreement.winner_a, agreement.winner_b) == ("tie: A, B", "B")
+    assert agreement.winner_changes
+    assert agreement.scores["rank_a"].tolist() == [1, 1, 3]
+    # A tie under one qrels is no flip, whichever way the other orders the pair.
+    assert agreement.flips.empty
+    assert agreement.tau[0] == pytest.approx(2 / (3 * 2) ** 0.5)
+    same = metrics.leaderboard_agreement(human, human, ["A", "B", "C"], n_boot=100)
+    assert (same.winner_a, same.winner_changes, same.winner_change_share) == (
+        "tie: A, B",
+        False,
+        0.0,
+    )

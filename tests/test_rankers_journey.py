@@ -85,6 +85,13 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
             assert run in text
         assert "Kendall's tau" in text
         page.locator(".st-key-rank-figure [data-testid='stPlotlyChart']").first.wait_for()
+        # The leaderboard and the agreement table fit a 1280-pixel window: no column scrolls.
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller')]"
+            ".map(e => [e.scrollWidth, e.clientWidth])"
+        )
+        assert len(widths) >= 2
+        assert all(scroll <= client for scroll, client in widths), widths
         shoot(page, "rankers-leaderboard")
 
         at_start = _apply_count(page)

@@ -102,6 +102,42 @@ def test_relabel_batch_applies_and_undoes_as_one(store):
     assert storage.check_store(db).problems == ()
 
 
+def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(store, capsys):
+    """The batch's labels are a user's decision: the delete refuses, in the store, the CLI's
+    confirmation and its --yes, until the batch is undone; the undone batch stays as history."""
+    db, run_id = store
+    batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
+    changed = int(storage.relabel_batches(db, DATASET)["pairs"].iloc[0])
+    labels = storage.label_sources(db, DATASET)["human"].tolist()
+    refusal = (
+        f"judge run {run_id} still writes labels through relabel batch {batch} ({changed:,} "
+        "labels): undo the relabel batch first (on the Rankers page, or `cli.py relabel "
+        f"--dataset {DATASET} --undo {batch}`), then delete the run"
+    )
+    assert storage.why_run_cannot_be_deleted(db, run_id) == refusal
+    with pytest.raises(storage.StoreError) as refused:
+        storage.delete_run(db, run_id)
+    assert str(refused.value) == refusal
+    for confirm in ([], ["--yes"]):
+        assert cli.main(["--db", str(db), "runs", "delete", str(run_id), *confirm]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {refusal}"
+    assert storage.get_run(db, run_id).run_id == run_id
+    assert storage.label_sources(db, DATASET)["human"].tolist() == labels
+    runs_page = open_app("runs")  # the confirmation says it and cannot be ticked
+    assert [w.value.replace("\\", "") for w in runs_page.warning] == [refusal]
+    assert runs_page.checkbox(key=f"delete-run-sure-{run_id}").disabled
+
+    undo = ["--db", str(db), "relabel", "--dataset", DATASET, "--undo", str(batch)]
+    assert cli.main(undo) == 0
+    assert storage.why_run_cannot_be_deleted(db, run_id) is None
+    assert storage.delete_run(db, run_id) == 174
+    history = storage.relabel_batches(db, DATASET)
+    assert history[["batch_id", "run_id", "pairs", "undone"]].values.tolist() == [
+        [batch, run_id, changed, True]
+    ]
+    assert storage.check_store(db).problems == ()
+
+
 def test_cli_leaderboard_and_errors(store, capsys):
     db, run_id = store
     assert cli.main(["--db", str(db), "import", "run", "sample_data/rankings.trec"]) == 0
@@ -141,16 +177,22 @@ def test_rankers_page_says_what_each_number_means(store):
             "Kendall's tau",
             "tau-AP",
             "flipped pairs",
-            "winner (reference)",
-            "winner (compared)",
+            "winner",
             "winner changes",
         )
     ]
     assert list(agreement["measure"]) == list(jobs.DEFAULT_MEASURES)
-    found = jobs.compare_leaderboards(
+    compared = jobs.compare_leaderboards(
         db, DATASET, jobs.QrelsSource.parse("human"), jobs.QrelsSource.parse(f"judge:{run_id}")
-    ).by_measure["nDCG@10"]
-    assert agreement.loc[0, "Kendall's tau"] == (
-        f"{found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}]"
     )
+    found = compared.by_measure["nDCG@10"]
+    # Leading zeros dropped, so the tables fit a 1280-pixel window (test_rankers_journey).
+    tau = [f"{x:.3f}".replace("0.", ".", 1) if abs(x) < 1 else f"{x:.3f}" for x in found.tau]
+    assert agreement.loc[0, "Kendall's tau"] == f"{tau[0]} [{tau[1]}, {tau[2]}]"
+    winners = agreement.set_index("measure")["winner"]
+    for row in compared.summary.itertuples():
+        shown = f"{row.winner_a} → {row.winner_b}" if row.winner_changes else row.winner_a
+        assert winners[row.measure] == shown
+    # Two runs rank the same share of judged documents in their top 10.
+    assert winners["Judged@10"] == "tie: noisy-oracle, tfidf-name"
     assert "judge's confidence" in at.slider(key="rank-confidence").help

@@ -170,9 +170,19 @@ def _what_if(db: str, dataset: str, run: int, confidence: float, version: tuple)
     return jobs.relabel_what_if(db, dataset, run, confidence)
 
 
+def _span(estimate: float, low: float, high: float) -> str:
+    """A value and its interval in one cell, without leading zeros (".540 [.420, .652]") so
+    that six measures and a run's name fit a 1280-pixel window."""
+
+    def short(x: float) -> str:
+        return f"{x:.3f}".replace("0.", ".", 1) if abs(x) < 1 else f"{x:.3f}"
+
+    return f"{short(estimate)} [{short(low)}, {short(high)}]"
+
+
 def _with_intervals(board: jobs.Leaderboard) -> pd.DataFrame:
     table = board.table.assign(
-        value=[f"{r.estimate:.3f} [{r.low:.3f}, {r.high:.3f}]" for r in board.table.itertuples()]
+        value=[_span(r.estimate, r.low, r.high) for r in board.table.itertuples()]
     )
     wide = table.pivot(index="run", columns="measure", values="value")
     return wide.loc[board.wide().index, list(board.wide().columns)]
@@ -258,9 +268,7 @@ def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Fi
 def _spanned(summary: pd.DataFrame, name: str) -> list[str]:
     """`name` and its interval in one cell per row; "undefined" where every run ties."""
     return [
-        "undefined"
-        if pd.isna(r[name])
-        else f"{r[name]:.3f} [{r[f'{name}_low']:.3f}, {r[f'{name}_high']:.3f}]"
+        "undefined" if pd.isna(r[name]) else _span(r[name], r[f"{name}_low"], r[f"{name}_high"])
         for _, r in summary.iterrows()
     ]
 
@@ -272,8 +280,10 @@ def _agreement_table(summary: pd.DataFrame) -> pd.DataFrame:
             "Kendall's tau": _spanned(summary, "tau"),
             "tau-AP": _spanned(summary, "tau_ap"),
             "flipped pairs": summary["flipped_pairs"],
-            "winner (reference)": summary["winner_a"],
-            "winner (compared)": summary["winner_b"],
+            "winner": [
+                f"{r.winner_a} → {r.winner_b}" if r.winner_changes else r.winner_a
+                for r in summary.itertuples()
+            ],
             "winner changes": summary["winner_changes"],
         }
     )
@@ -291,6 +301,11 @@ _AGREEMENT_HELP = {
     ),
     "flipped pairs": st.column_config.NumberColumn(
         help="Pairs of runs the two leaderboards order differently (listed under the figure)."
+    ),
+    "winner": st.column_config.TextColumn(
+        help="The best run under the reference qrels, then (→) under the compared ones when "
+        "that is another; runs with the same best score tie.",
+        width=240,
     ),
     "winner changes": st.column_config.CheckboxColumn(
         help="Whether the best run under the compared qrels is another than under the reference."
@@ -321,12 +336,15 @@ else:
         )
         measure = st.selectbox("Measure in the figure", list(agreement.by_measure), key="rank-fig")
         found = agreement.by_measure[measure]
-        changed = "the winner changes" if found.winner_changes else "the winner stays"
+        changed = (
+            f"the winner changes ({found.winner_a} → {found.winner_b}"
+            if found.winner_changes
+            else f"the winner stays ({found.winner_a}"
+        )
         st.caption(
             common.md(
                 f"Kendall's tau {found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}], "
-                f"tau-AP {found.tau_ap[0]:.3f}; {changed} "
-                f"({found.winner_a} → {found.winner_b}; in "
+                f"tau-AP {found.tau_ap[0]:.3f}; {changed}; in "
                 f"{found.winner_change_share:.0%} of draws it changes)."
             )
         )

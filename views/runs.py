@@ -657,10 +657,14 @@ def manage_section(runs) -> None:
                 f"Run #{run_id} renamed to “{name.strip()}”.",
             )
         judgments = storage.run_footprint(db, run_id).judgments
+        refusal = storage.why_run_cannot_be_deleted(db, run_id)
+        if refusal:
+            st.warning(common.md(refusal))
         sure = st.checkbox(
             f"Delete run #{run_id} and its {common.plural(judgments, 'judgment')}"
             " (labels are kept)",
             key=f"delete-run-sure-{run_id}",
+            disabled=refusal is not None,
         )
         if st.button("Delete run", key="delete-run", disabled=not sure or _own_run_id() == run_id):
             if selection.current().run_id == run_id:

@@ -10,11 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import duckdb
 import pandas as pd
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
 from .._labels import refresh_current_labels
+
+# The judge events of relabel batches still in force: not reverted by their batch's undo.
+_IN_FORCE = """
+    SELECT e.event_id, e.pair_id, e.batch_id FROM label_events e
+    WHERE e.source = 'judge' AND e.batch_id IS NOT NULL AND e.event_id NOT IN (
+        SELECT reverts FROM label_events WHERE batch_id = e.batch_id AND source = 'revert')
+"""
+
+
+def relabels_in_force(con: duckdb.DuckDBPyConnection, run_id: int) -> list[tuple[int, int]]:
+    """(batch_id, labels in force) of judge run `run_id`'s relabel batches that still write
+    labels, oldest first: what must be undone before the run can go."""
+    return [
+        (int(batch), int(n))
+        for batch, n in con.execute(
+            f"""
+            SELECT f.batch_id, count(*) FROM ({_IN_FORCE}) f
+            JOIN relabel_batches b USING (batch_id) WHERE b.run_id = ?
+            GROUP BY f.batch_id ORDER BY f.batch_id
+            """,
+            [run_id],
+        ).fetchall()
+    ]
 
 
 def label_sources(db: Db, dataset: str, run_id: int | None = None) -> pd.DataFrame:
@@ -107,16 +131,13 @@ def undo_relabel(db: Db, dataset: str, batch_id: int, *, author: str | None = No
         ).fetchall():
             raise NotFoundError(f"dataset {dataset!r} has no relabel batch {batch_id}")
         reverted = con.execute(
-            """
+            f"""
             INSERT INTO label_events (pair_id, source, author, reverts, batch_id)
-            SELECT pair_id, 'revert', ?, event_id, batch_id FROM label_events
-            WHERE batch_id = ? AND source = 'judge'
-              AND event_id NOT IN (
-                  SELECT reverts FROM label_events WHERE batch_id = ? AND source = 'revert')
-            ORDER BY event_id
+            SELECT pair_id, 'revert', ?, event_id, batch_id FROM ({_IN_FORCE})
+            WHERE batch_id = ? ORDER BY event_id
             RETURNING pair_id
             """,
-            [author, batch_id, batch_id],
+            [author, batch_id],
         ).fetchall()
         if reverted:
             refresh_current_labels(con, [row[0] for row in reverted])

@@ -201,10 +201,11 @@ def write_export(
     `conversational` asks for TRL's conversational form of the formats that have both
     (prompt-completion, preference); chat records are conversational always.
 
-    `judge` gives each record its prompt, answer lines and system text; `jobs.export_training`
-    builds it from a judge template, after checking the template grades on the dataset's
-    scale. Benchmark queries are never exported: asking for the benchmark split is an error,
-    and pairs of a benchmark query met otherwise are dropped and counted in the manifest.
+    `judge` gives each record its prompt, the messages the judge sends (no system message)
+    and the answer lines; `jobs.export_training` builds it from a judge template, after
+    checking the template grades on the dataset's scale. Benchmark queries are never
+    exported: asking for the benchmark split is an error, and pairs of a benchmark query
+    met otherwise are dropped and counted in the manifest.
     """
     _check_request(selection, format, conversational)
     paths = export_paths(out)
