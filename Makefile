@@ -42,7 +42,7 @@ run: setup
 test: setup browser
 	$(PY) -m pytest
 
-# Style and types: ruff (lint and format) over the tree, mypy over the library rooms.
+# Style and types: ruff (lint and format) over the tree, mypy over the library rooms and the CLI.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

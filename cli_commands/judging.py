@@ -69,7 +69,7 @@ def _settings(args: argparse.Namespace, template: str | None = None) -> judge.Ju
         api_key_env=args.api_key_env,
         template=template,
         mode=args.mode,
-        scale=scale,
+        scale=storage.Scale.of(scale),
         n_ctx=args.ctx,
         n_threads=args.threads,
         n_gpu_layers=args.n_gpu_layers,
@@ -129,7 +129,8 @@ def _judge(args: argparse.Namespace) -> int:
     compare = args.pairwise or (
         args.resume is not None and storage.is_pairwise_run(args.db, args.resume)
     )
-    bar, runs = _ProgressBar(), []
+    bar = _ProgressBar()
+    runs: list[int] = []
     control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
     try:
         if compare:

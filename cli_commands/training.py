@@ -43,7 +43,9 @@ def add_template(sub: argparse.ArgumentParser, what: str) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     selection = storage.Selection(
-        kind=args.select or ("judge_wrong" if args.run is not None else "labelled"),
+        kind=storage.training.SelectionKind(
+            args.select or ("judge_wrong" if args.run is not None else "labelled")
+        ),
         dataset=args.dataset,
         run_id=args.run,
         cell=args.cell,
