@@ -357,17 +357,13 @@ def _judge_remote(
     emit: Callable[[PairwiseJudgment], None],
     cancel: threading.Event,
 ) -> None:
-    if settings.endpoint is Endpoint.AUTO:
-        from ._probe import choose_pairwise_endpoint
+    from ._probe import choose_pairwise_endpoint, refuse_chat_logprobs
 
+    if settings.endpoint is Endpoint.AUTO:
         settings = choose_pairwise_endpoint(
             settings, items[0][1], answers=answers, ending=_ChoiceEnding(), backend=backend
         ).settings
-    elif settings.mode is Mode.LOGPROBS and settings.endpoint is Endpoint.CHAT:
-        raise SettingsError(
-            "pairwise logprob scoring reads the one token after [RESULT] over completions: "
-            "use --endpoint completions (or auto), or --mode generate for chat"
-        )
+    refuse_chat_logprobs(settings)
 
     def read(
         key: tuple[int, int], outcome: RemoteAnswer | JudgeBackendError, latency_ms: float

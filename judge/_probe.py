@@ -153,6 +153,16 @@ def _grade(token: str, settings: JudgeSettings) -> bool:
     return text.isascii() and text.isdigit() and int(text) in settings.answer_scale
 
 
+def refuse_chat_logprobs(settings: JudgeSettings) -> None:
+    """Raise SettingsError for pairwise logprob scoring asked of the chat endpoint: the
+    answer token must follow [RESULT] at the end of the prompt, which only completions has."""
+    if settings.mode is Mode.LOGPROBS and settings.endpoint is Endpoint.CHAT:
+        raise SettingsError(
+            "pairwise logprob scoring reads the one token after [RESULT] over completions: "
+            "use --endpoint completions (or auto), or --mode generate for chat"
+        )
+
+
 def choose_pairwise_endpoint(
     settings: JudgeSettings,
     prompt: str,
@@ -167,11 +177,7 @@ def choose_pairwise_endpoint(
     JudgeBackendError when it gives no answer."""
     if settings.mode is Mode.GENERATE:
         return choose_endpoint(settings, prompt, backend=backend)
-    if settings.endpoint is Endpoint.CHAT:
-        raise SettingsError(
-            "pairwise logprob scoring reads the one token after [RESULT] over completions: "
-            "use --endpoint completions (or auto), or --mode generate for chat"
-        )
+    refuse_chat_logprobs(settings)
     completions = dataclasses.replace(settings, endpoint=Endpoint.COMPLETIONS)
     look = dataclasses.replace(completions, top_logprobs=MAX_TOP_LOGPROBS)
     cannot = f"{settings.base_url} cannot score comparisons by logprobs with {settings.model!r}"

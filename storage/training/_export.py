@@ -104,16 +104,12 @@ class ExportResult:
         """A few lines for a terminal: rows and labels (by name) per file, and what was left
         out and why."""
         m = self.manifest
-        form = " (conversational)" if m["conversational"] and m["format"] != "chat" else ""
         lines = [
-            f"{m['format']}{form} export of {plural(m['counts']['exported'], 'pair')} "
-            f"({m['counts']['selected']:,} selected) from dataset {m['dataset']!r}, prompt "
-            f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
+            f"{self.headline()} from dataset {m['dataset']!r}, prompt template "
+            f"{m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
         ]
         lines += [
-            f"  {f['name']}: {plural(f['rows'], 'pair')}, {plural(f['queries'], 'query')}, "
-            f"labels {self.labels_by_name(f)}, sha256 {f['sha256'][:12]}"
-            for f in m["files"]
+            f"  {f['name']}: {self.file_line(f)}, sha256 {f['sha256'][:12]}" for f in m["files"]
         ]
         left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
         lines.append(f"  left out: {left_out or 'none'}")
@@ -122,6 +118,22 @@ class ExportResult:
             f'  load: datasets.load_dataset("json", data_dir={str(self.manifest_path.parent)!r})'
         )
         return "\n".join(lines)
+
+    def headline(self) -> str:
+        """What was exported, in how many records: the summary's first words."""
+        m = self.manifest
+        form = " (conversational)" if m["conversational"] and m["format"] != "chat" else ""
+        return (
+            f"{m['format']}{form} export of {plural(m['counts']['exported'], 'pair')} "
+            f"({m['counts']['selected']:,} selected)"
+        )
+
+    def file_line(self, file: Mapping[str, Any]) -> str:
+        """One file's rows, queries and labels, for the summary."""
+        return (
+            f"{plural(file['rows'], 'pair')}, {plural(file['queries'], 'query')}, "
+            f"labels {self.labels_by_name(file)}"
+        )
 
 
 def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[str, Any]]:

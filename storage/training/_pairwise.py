@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from words import plural
+
 from .._db import connect, transaction
 from .._errors import StoreError
 from .._pairs import _PAIR_TEXT, _with_extra_fields
@@ -195,28 +197,20 @@ class PairwiseExportResult(ExportResult):
         """'chosen A 12, chosen B 12': the chosen answers of one of the manifest's files."""
         return ", ".join(f"chosen {c} {n:,}" for c, n in file["labels"].items())
 
-    def summary(self) -> str:
-        """A few lines for a terminal, as `ExportResult.summary` gives for labelled pairs."""
+    def headline(self) -> str:
         m = self.manifest
         form = " (conversational)" if m["conversational"] else ""
         counts = m["counts"]
-        lines = [
-            f"{m['format']}{form} export of {counts['exported']:,} decisions "
-            f"({counts['rows']:,} rows, both orders) from dataset {m['dataset']!r}, prompt "
-            f"template {m['prompt_template'] or 'of your own'} (sha256 {m['prompt_sha256'][:12]})"
-        ]
-        lines += [
-            f"  {f['name']}: {f['rows']:,} rows, {f['queries']:,} queries, "
-            f"{self.labels_by_name(f)}, sha256 {f['sha256'][:12]}"
-            for f in m["files"]
-        ]
-        left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
-        lines.append(f"  left out: {left_out or 'none'}")
-        lines.append(f"  manifest: {self.manifest_path}")
-        lines.append(
-            f'  load: datasets.load_dataset("json", data_dir={str(self.manifest_path.parent)!r})'
+        return (
+            f"{m['format']}{form} export of {plural(counts['exported'], 'decision')} "
+            f"({plural(counts['rows'], 'row')}, both orders)"
         )
-        return "\n".join(lines)
+
+    def file_line(self, file: Mapping[str, Any]) -> str:
+        return (
+            f"{plural(file['rows'], 'row')}, {plural(file['queries'], 'query')}, "
+            f"{self.labels_by_name(file)}"
+        )
 
 
 def _file_entry(path: Path, part: str, decisions: pd.DataFrame) -> dict[str, Any]:
