@@ -82,13 +82,16 @@ def add_datasets(commands: argparse._SubParsersAction) -> None:
 
 
 def _list_runs(args: argparse.Namespace) -> int:
-    runs = storage.list_runs(args.db, args.dataset)
+    runs = storage.list_all_runs(args.db, args.dataset)
     if runs.empty:
         print("no judge run yet: start one with `python cli.py judge`")
     for run in runs.itertuples():
+        # A pairwise run says so, and counts orders: each comparison is judged twice.
+        pairwise = run.kind == storage.RunKind.PAIRWISE
         print(
-            f"#{run.run_id} {run.name} ({run.dataset}, {run.status}): {run.judged} judged, "
-            f"{run.failed} failed, model {Path(str(run.model)).name}"
+            f"#{run.run_id} {run.name} ({run.dataset}, {run.status}{', pairwise' * pairwise}): "
+            f"{run.judged}{' orders' * pairwise} judged, {run.failed} failed, "
+            f"model {Path(str(run.model)).name}"
         )
     return 0
 
@@ -106,8 +109,7 @@ def _delete_run(args: argparse.Namespace) -> int:
         if refusal:
             raise storage.StoreError(refusal)
         return ask_for_yes(f"deleting run #{args.run_id} removes {footprint}")
-    removed = storage.delete_run(args.db, args.run_id)
-    print(f"deleted run #{args.run_id}: {storage.Footprint(runs=1, judgments=removed)}")
+    print(f"deleted run #{args.run_id}: {storage.delete_run(args.db, args.run_id)}")
     return 0
 
 
@@ -115,7 +117,8 @@ def add_runs(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands,
         "runs",
-        "List the judge runs, newest first, with their status and counts; rename or delete one.",
+        "List the judge runs, graded and pairwise, newest first, with their status and "
+        "counts; rename or delete one.",
         "python cli.py runs --dataset wands-sample",
         _list_runs,
     )
@@ -124,9 +127,14 @@ def add_runs(commands: argparse._SubParsersAction) -> None:
         sub,
         "run_id",
         int,
-        ("Rename a judge run.", "python cli.py runs rename 3 'gemma few-shot'", _rename_run),
         (
-            "Delete a judge run and its judgments in one transaction; the labels stay.",
+            "Rename a judge run, graded or pairwise.",
+            "python cli.py runs rename 3 'gemma few-shot'",
+            _rename_run,
+        ),
+        (
+            "Delete a judge run and its judgments (a pairwise run: its verdicts) in one "
+            "transaction; the labels and preferences stay.",
             "python cli.py runs delete 3 --yes",
             _delete_run,
         ),

@@ -62,6 +62,7 @@ from ._manage import (
     dataset_footprint,
     delete_dataset,
     delete_run,
+    list_all_runs,
     rename_dataset,
     rename_run,
     run_footprint,
@@ -88,7 +89,7 @@ from ._runs import (
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
 from ._store import Store, session
-from ._vocab import RunStatus, Split
+from ._vocab import RunKind, RunStatus, Split
 from .importers import (
     UNKNOWN_PAIRS,
     ColumnMap,
@@ -109,7 +110,6 @@ from .pairwise import (
     create_pairwise_run,
     current_grades,
     current_preference,
-    delete_pairwise_run,
     finish_pairwise_run,
     get_pairwise_run,
     is_pairwise_run,
@@ -202,6 +202,7 @@ __all__ = [
     "CurrentLabel",
     "ReviewCard",
     "Run",
+    "RunKind",
     "RunStatus",
     "Split",
     "StoredRubric",
@@ -242,6 +243,7 @@ __all__ = [
     "dataset_footprint",
     "delete_dataset",
     "delete_run",
+    "list_all_runs",
     "rename_dataset",
     "rename_run",
     "run_footprint",
@@ -337,7 +339,6 @@ __all__ = [
     "create_pairwise_run",
     "current_grades",
     "current_preference",
-    "delete_pairwise_run",
     "finish_pairwise_run",
     "get_pairwise_run",
     "is_pairwise_run",

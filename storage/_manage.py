@@ -1,4 +1,5 @@
-"""Renaming and deleting datasets and judge runs, each in one transaction.
+"""Listing runs of both kinds; renaming and deleting datasets and runs, each in one
+transaction.
 
 A dataset owns its queries, documents and pairs (rows that name it), and through its pairs
 their label events, current labels and judgments; it also owns its judge runs, ranking runs
@@ -10,6 +11,11 @@ A judge run whose relabel batches still write labels is not deleted: those label
 user's decision, and undoing the batch is how to take them back, so the delete says to undo
 it first (`why_run_cannot_be_deleted`). Undone batches stay, with their events, as the
 labels' history.
+
+Graded and pairwise runs share their ids, so a run id is renamed or deleted in whichever
+table holds it: a graded run goes with its judgments, a pairwise run with its verdicts (one
+per order of a comparison). Reviewers' preferences stay, as labels stay: they are the
+reviewers', not the run's.
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ import shlex
 from dataclasses import dataclass, fields
 
 import duckdb
+import pandas as pd
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
+from ._runs import RunTable, list_runs
+from ._vocab import RunKind
+from .pairwise._runs import list_pairwise_runs
 from .rankings._labels import relabels_in_force
 
 # The tables that name a dataset: renaming one renames it in each.
@@ -59,7 +69,14 @@ _DATASET_ROWS = {
     "queries": "dataset = $dataset",
     "datasets": "dataset = $dataset",
 }
-_RUN_ROWS = {"judgments": "run_id = $run_id", "judge_runs": "run_id = $run_id"}
+# What a run delete removes, children first, by the table that holds the run.
+_RUN_ROWS: dict[RunTable, dict[str, str]] = {
+    "judge_runs": {"judgments": "run_id = $run_id", "judge_runs": "run_id = $run_id"},
+    "pairwise_runs": {
+        "pairwise_judgments": "run_id = $run_id",
+        "pairwise_runs": "run_id = $run_id",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,9 @@ class Footprint:
     label_events: int = 0
     runs: int = 0
     judgments: int = 0
+    pairwise_runs: int = 0
+    verdicts: int = 0
+    preference_events: int = 0
     rankings: int = 0
     ranked_documents: int = 0
     relabel_batches: int = 0
@@ -82,6 +102,9 @@ class Footprint:
             "queries": ("query", "queries"),
             "label_events": ("label event", "label events"),
             "runs": ("judge run", "judge runs"),
+            "pairwise_runs": ("pairwise run", "pairwise runs"),
+            "verdicts": ("pairwise verdict", "pairwise verdicts"),
+            "preference_events": ("preference event", "preference events"),
             "rankings": ("ranking run", "ranking runs"),
             "ranked_documents": ("ranked document", "ranked documents"),
             "relabel_batches": ("relabel batch", "relabel batches"),
@@ -105,8 +128,11 @@ def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -
         documents=counts.get("documents", 0),
         pairs=counts.get("pairs", 0),
         label_events=counts.get("label_events", 0),
-        runs=counts["judge_runs"],
-        judgments=counts["judgments"],
+        runs=counts.get("judge_runs", 0),
+        judgments=counts.get("judgments", 0),
+        pairwise_runs=counts.get("pairwise_runs", 0),
+        verdicts=counts.get("pairwise_judgments", 0),
+        preference_events=counts.get("preference_events", 0),
         rankings=counts.get("rankings", 0),
         ranked_documents=counts.get("ranked_documents", 0),
         relabel_batches=counts.get("relabel_batches", 0),
@@ -123,9 +149,12 @@ def _check_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
         raise NotFoundError(f"no dataset named {dataset!r}")
 
 
-def _check_run(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    if not con.execute("SELECT 1 FROM judge_runs WHERE run_id = ?", [run_id]).fetchall():
-        raise NotFoundError(f"no judge run {run_id}")
+def _run_table(con: duckdb.DuckDBPyConnection, run_id: int) -> RunTable:
+    """The table that holds run `run_id`, graded or pairwise."""
+    for table in _RUN_ROWS:
+        if con.execute(f"SELECT 1 FROM {table} WHERE run_id = ?", [run_id]).fetchall():
+            return table
+    raise NotFoundError(f"no judge run {run_id}")
 
 
 def _new_name(name: str, what: str) -> str:
@@ -166,16 +195,33 @@ def delete_dataset(db: Db, dataset: str) -> Footprint:
     return footprint
 
 
+def list_all_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
+    """Runs of both kinds, newest first: the columns of `list_runs` and a `kind` (RunKind).
+    A pairwise run's `judged` counts its answered orders (two per comparison), its `failed`
+    and `unparsed` its orders that failed or gave no verdict."""
+    graded = list_runs(db, dataset)
+    pairwise = list_pairwise_runs(db, dataset).rename(columns={"answered": "judged"})
+    # Built from records, not by concatenating frames: a kind with no run, or a column that
+    # one kind leaves empty, would otherwise decide the other kind's column types.
+    records = [
+        *(r | {"kind": RunKind.GRADED} for r in graded.to_dict("records")),
+        *(r | {"kind": RunKind.PAIRWISE} for r in pairwise.to_dict("records")),
+    ]
+    frame = pd.DataFrame(records, columns=[*graded.columns, "kind"])
+    return frame.sort_values("run_id", ascending=False, ignore_index=True)
+
+
 def rename_run(db: Db, run_id: int, name: str) -> None:
-    """Give judge run `run_id` the name `name` (not empty; names need not be unique, the
-    run id is what identifies a run)."""
+    """Give run `run_id`, graded or pairwise, the name `name` (not empty; names need not be
+    unique, the run id is what identifies a run)."""
     name = _new_name(name, "judge run")
     with connect(db) as con, transaction(con):
-        _check_run(con, run_id)
-        con.execute("UPDATE judge_runs SET name = ? WHERE run_id = ?", [name, run_id])
+        table = _run_table(con, run_id)
+        con.execute(f"UPDATE {table} SET name = ? WHERE run_id = ?", [name, run_id])
 
 
 def _refusal(con: duckdb.DuckDBPyConnection, run_id: int) -> str | None:
+    # Relabel batches name graded runs only; the shared ids keep a pairwise run out of them.
     live = relabels_in_force(con, run_id)
     if not live:
         return None
@@ -196,25 +242,25 @@ def why_run_cannot_be_deleted(db: Db, run_id: int) -> str | None:
     """Why `delete_run` would refuse judge run `run_id` (its relabel batches still write
     labels), or None when it can go."""
     with connect(db) as con:
-        _check_run(con, run_id)
+        _run_table(con, run_id)
         return _refusal(con, run_id)
 
 
 def run_footprint(db: Db, run_id: int) -> Footprint:
-    """What `delete_run` would remove: the run and its judgments (labels stay)."""
+    """What `delete_run` would remove: a graded run and its judgments, or a pairwise run and
+    its verdicts (labels and preferences stay)."""
     with connect(db) as con:
-        _check_run(con, run_id)
-        return _count(con, _RUN_ROWS, {"run_id": run_id})
+        return _count(con, _RUN_ROWS[_run_table(con, run_id)], {"run_id": run_id})
 
 
-def delete_run(db: Db, run_id: int) -> int:
-    """Remove judge run `run_id` and its judgments, all or nothing; returns the number of
-    judgments removed. Refuses (StoreError) while its relabel batches write labels."""
+def delete_run(db: Db, run_id: int) -> Footprint:
+    """Remove run `run_id` (graded or pairwise) and its results, all or nothing; returns what
+    was removed. Refuses (StoreError) while its relabel batches write labels."""
     with connect(db) as con, transaction(con):
-        _check_run(con, run_id)
+        rows = _RUN_ROWS[_run_table(con, run_id)]
         refusal = _refusal(con, run_id)
         if refusal:
             raise StoreError(refusal)
-        footprint = _count(con, _RUN_ROWS, {"run_id": run_id})
-        _delete(con, _RUN_ROWS, {"run_id": run_id})
-    return footprint.judgments
+        footprint = _count(con, rows, {"run_id": run_id})
+        _delete(con, rows, {"run_id": run_id})
+    return footprint

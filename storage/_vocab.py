@@ -21,6 +21,14 @@ class RunStatus(StrEnum):
     IMPORTED = "imported"
 
 
+class RunKind(StrEnum):
+    """What a run gives: a `GRADED` run a grade per pair (`judge_runs`), a `PAIRWISE` run the
+    better of two products of a query, per order (`pairwise_runs`). Both kinds share run ids."""
+
+    GRADED = "graded"
+    PAIRWISE = "pairwise"
+
+
 ENDINGS = frozenset({RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED})
 """The statuses a judging run ends with (`finish_run`)."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pairwise_fixtures import pairwise_run
 
 import cli
 import storage
@@ -150,6 +151,45 @@ def test_runs_lists_renames_and_deletes(capsys, two_datasets):
     )
     assert storage.list_runs(db)["run_id"].tolist() == [shop]
     assert run(capsys, db, "runs", "rename", 999, "x") == (2, "", "error: no judge run 999\n")
+
+
+def test_runs_lists_renames_and_deletes_a_pairwise_run(capsys, two_datasets):
+    db = two_datasets
+    graded = _run(db, "wands-sample", "sample run")
+    compared = pairwise_run(db)  # 4 comparisons, 8 orders
+    assert run(capsys, db, "runs", "--dataset", "wands-sample") == (
+        0,
+        (
+            f"#{compared} pw (wands-sample, done, pairwise): 8 orders judged, 0 failed, "
+            "model m.gguf\n"
+            f"#{graded} sample run (wands-sample, done): 173 judged, 1 failed, model judge.gguf\n"
+        ),
+        "",
+    )
+    assert run(capsys, db, "runs", "rename", compared, "swap check") == (
+        0,
+        f"renamed run #{compared} to 'swap check'\n",
+        "",
+    )
+    assert storage.get_pairwise_run(db, compared).name == "swap check"
+    storage.record_preference(db, 3, 6, preferred=6, author="ana")
+    assert run(capsys, db, "runs", "delete", compared) == (
+        2,
+        "",
+        (
+            f"error: deleting run #{compared} removes 1 pairwise run, 8 pairwise verdicts; "
+            "run again with --yes to go ahead\n"
+        ),
+    )
+    assert storage.is_pairwise_run(db, compared)
+    assert run(capsys, db, "runs", "delete", compared, "--yes") == (
+        0,
+        f"deleted run #{compared}: 1 pairwise run, 8 pairwise verdicts\n",
+        "",
+    )
+    assert not storage.is_pairwise_run(db, compared)
+    assert storage.current_preference(db, 3, 6) == 6  # the reviewer's, not the run's
+    assert storage.list_all_runs(db)["run_id"].tolist() == [graded]
 
 
 @pytest.mark.parametrize(

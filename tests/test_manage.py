@@ -165,7 +165,7 @@ def test_a_failed_delete_changes_nothing(store, monkeypatch):
 def test_delete_run_removes_the_run_and_its_judgments_only(store):
     db, run_id, shop_run = store
     before = store_snapshot(db)
-    assert storage.delete_run(db, run_id) == 174
+    assert storage.delete_run(db, run_id) == storage.Footprint(runs=1, judgments=174)
     assert _rows_of(db, run_id=run_id) == {}
     after = store_snapshot(db)
     for table in ("datasets", "queries", "documents", "pairs", "label_events", "current_labels"):

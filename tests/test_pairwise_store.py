@@ -4,9 +4,11 @@ preferences with history and undo, and what a dataset delete removes."""
 from __future__ import annotations
 
 import pytest
+from conftest import store_snapshot
 
 import jobs
 import storage
+from storage import _manage
 
 
 def make_run(db, dataset="wands-sample") -> int:
@@ -116,11 +118,100 @@ def test_dataset_delete_removes_pairwise_rows(sample_db):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
 
 
-def test_delete_pairwise_run_keeps_preferences(sample_db):
+def test_delete_run_takes_a_pairwise_run_with_its_verdicts_and_keeps_preferences(sample_db):
+    graded = storage.create_run(
+        sample_db, name="g", dataset="wands-sample", backend="llama_cpp", model="m",
+        prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
+    )  # fmt: skip
+    storage.record_judgments(sample_db, graded, [{"pair_id": 1, "grade": 2, "parse_status": "ok"}])
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    storage.record_pairwise_judgments(
+        sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3), verdict(2, 1, "second", 0.4, 0.6)]
+    )
     storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
-    assert storage.delete_pairwise_run(sample_db, run_id) == 1
+    gone = storage.Footprint(pairwise_runs=1, verdicts=2)
+    assert storage.run_footprint(sample_db, run_id) == gone
+    assert str(gone) == "1 pairwise run, 2 pairwise verdicts"
+    assert storage.why_run_cannot_be_deleted(sample_db, run_id) is None
+    assert storage.delete_run(sample_db, run_id) == gone
     assert storage.current_preference(sample_db, 1, 2) == 1
     with pytest.raises(storage.NotFoundError, match="no pairwise run"):
         storage.get_pairwise_run(sample_db, run_id)
+    with storage.connect(sample_db) as con:
+        assert con.execute("SELECT count(*) FROM pairwise_judgments").fetchall() == [(0,)]
+    assert storage.run_labels(sample_db, graded)["judge"].tolist() == [2]
+    with pytest.raises(storage.NotFoundError, match=f"no judge run {run_id}"):
+        storage.delete_run(sample_db, run_id)
+
+
+def test_a_failed_pairwise_delete_changes_nothing(sample_db, monkeypatch):
+    run_id = make_run(sample_db)
+    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    before = store_snapshot(sample_db)
+    real_delete = _manage._delete
+
+    def delete_then_fail(*args):
+        real_delete(*args)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(_manage, "_delete", delete_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        storage.delete_run(sample_db, run_id)
+    assert store_snapshot(sample_db) == before
+
+
+def test_rename_run_names_a_pairwise_run(sample_db):
+    run_id = make_run(sample_db)
+    storage.rename_run(sample_db, run_id, "  swap check ")
+    assert storage.get_pairwise_run(sample_db, run_id).name == "swap check"
+    with pytest.raises(storage.StoreError, match="a judge run needs a name"):
+        storage.rename_run(sample_db, run_id, " ")
+
+
+def test_list_all_runs_lists_both_kinds_newest_first_with_their_counts(sample_db, tmp_path):
+    assert storage.list_all_runs(sample_db).empty
+    graded = storage.create_run(
+        sample_db, name="g", dataset="wands-sample", backend="llama_cpp", model="m",
+        prompt_template="t", prompt_sha256="0", scale=[0, 1, 2],
+    )  # fmt: skip
+    storage.record_judgments(
+        sample_db,
+        graded,
+        [
+            {"pair_id": 1, "grade": 2, "parse_status": "ok"},
+            {"pair_id": 2, "grade": None, "parse_status": "error"},
+        ],
+    )
+    storage.finish_run(sample_db, graded, storage.RunStatus.DONE)
+    run_id = make_run(sample_db)
+    storage.record_pairwise_judgments(
+        sample_db,
+        run_id,
+        [
+            verdict(1, 2, "first", 0.7, 0.3),
+            verdict(2, 1, "second", 0.4, 0.6),
+            verdict(3, 4, None, None, None, status="unparsed"),
+        ],
+    )
+    storage.finish_pairwise_run(sample_db, run_id, storage.RunStatus.CANCELLED)
+    listed = storage.list_all_runs(sample_db, "wands-sample")
+    assert listed[["run_id", "kind", "status", "judged", "failed", "unparsed"]].values.tolist() == [
+        [run_id, "pairwise", "cancelled", 2, 0, 1],
+        [graded, "graded", "done", 1, 1, 0],
+    ]
+    assert listed["kind"].tolist() == [storage.RunKind.PAIRWISE, storage.RunKind.GRADED]
+    assert set(listed.columns) == {*storage.list_runs(sample_db).columns, "kind"}
+    assert storage.list_all_runs(sample_db, "no such dataset").empty
+    # A store with pairwise runs only still lists them, with the graded runs' columns.
+    assert storage.delete_run(sample_db, graded) == storage.Footprint(runs=1, judgments=2)
+    assert storage.list_all_runs(sample_db)["run_id"].tolist() == [run_id]
+
+
+def test_dataset_footprint_counts_pairwise_runs_verdicts_and_preferences(sample_db):
+    run_id = make_run(sample_db)
+    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    footprint = storage.dataset_footprint(sample_db, "wands-sample")
+    assert (footprint.pairwise_runs, footprint.verdicts, footprint.preference_events) == (1, 1, 1)
+    assert "1 pairwise run, 1 pairwise verdict, 1 preference event" in str(footprint)
+    assert storage.delete_dataset(sample_db, "wands-sample") == footprint

@@ -130,7 +130,7 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
     undo = ["--db", str(db), "relabel", "--dataset", DATASET, "--undo", str(batch)]
     assert cli.main(undo) == 0
     assert storage.why_run_cannot_be_deleted(db, run_id) is None
-    assert storage.delete_run(db, run_id) == 174
+    assert storage.delete_run(db, run_id) == storage.Footprint(runs=1, judgments=174)
     history = storage.relabel_batches(db, DATASET)
     assert history[["batch_id", "run_id", "pairs", "undone"]].values.tolist() == [
         [batch, run_id, changed, True]

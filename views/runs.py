@@ -1,11 +1,14 @@
 """Runs: start a judge run (scope, template with a live preview, backend) in the background
 with progress, cancel and resume, graded or pairwise (a sampled plan, or a confusion cell
-against an Exact of each query); follow the runs another process judges; list the runs with
-their headline metrics; compare two."""
+against an Exact of each query); follow the runs another process judges; list the runs of
+both kinds (graded ones with their headline metrics), resume, rename and delete them; compare
+two graded runs. Only a graded run ever becomes the active run of the other pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -289,22 +292,23 @@ def graded_start_section() -> None:
         settings = judge.JudgeSettings(
             template=template, scale=scale, score_map=score_map, reference=reference, **fields
         )
-        backend = common.backend_for(settings)
+        split = None if scope == WHOLE else scope
+        work = _work(
+            settings,
+            api_key,
+            lambda control: jobs.judge_dataset(
+                db,
+                dataset=dataset,
+                settings=settings,
+                split=split,
+                name=name or None,
+                control=control,
+            ),
+        )
     except judge.JudgeError as error:
         st.error(common.md(error))
         return
-    split = None if scope == WHOLE else scope
-    _start(
-        lambda **kw: jobs.judge_dataset(
-            db,
-            dataset=dataset,
-            settings=settings,
-            split=split,
-            name=name or None,
-            control=jobs.RunControl(backend=backend, api_key=api_key, **kw),
-        ),
-        f"judging {dataset} ({scope})",
-    )
+    _start(work, f"judging {dataset} ({scope})")
 
 
 def _pairwise_plan() -> tuple[judge.ComparisonPlan, jobs.CellTarget | None, int | None] | None:
@@ -373,14 +377,10 @@ def pairwise_start_section() -> None:
         return
     try:
         settings = judge.JudgeSettings(template=templates[name].text, **fields)
-        shared = common.backend_for(settings)
-    except judge.JudgeError as error:
-        st.error(common.md(error))
-        return
-
-    def work(**control) -> jobs.PairwiseOutcome:
-        def run(backend: judge.JudgeBackend | None) -> jobs.PairwiseOutcome:
-            return jobs.judge_pairwise(
+        work = _work(
+            settings,
+            api_key,
+            lambda control: jobs.judge_pairwise(
                 db,
                 dataset=dataset,
                 settings=settings,
@@ -388,16 +388,37 @@ def pairwise_start_section() -> None:
                 cell=cell,
                 max_queries=max_queries,
                 name=run_name or None,
-                control=jobs.RunControl(backend=backend, api_key=api_key, **control),
-            )
-
-        if shared is None:  # a remote endpoint: jobs builds its client with the key
-            return run(None)
-        with shared.alone() as backend:  # pairwise runs drive the model itself
-            return run(backend)
-
+                control=control,
+            ),
+            alone=True,
+        )
+    except judge.JudgeError as error:
+        st.error(common.md(error))
+        return
     what = "a sampled plan" if cell is None else f"cell {cell.human},{cell.judge} of #{cell.run_id}"
     _start(work, f"pairwise run on {dataset} ({what})")
+
+
+def _work(
+    settings: judge.JudgeSettings,
+    api_key: str | None,
+    run: Callable[[jobs.RunControl], Any],
+    *,
+    alone: bool = False,
+) -> Callable[..., Any]:
+    """The background work of a run, started or resumed: `run` given the job's controls and
+    the session's model (held `alone` for a pairwise run, which drives the model itself), or
+    no model for a remote endpoint, whose client jobs builds with the key. Raises
+    JudgeError when the model cannot be loaded."""
+    shared = common.backend_for(settings)
+
+    def work(**control) -> Any:
+        if shared is None or not alone:
+            return run(jobs.RunControl(backend=shared, api_key=api_key, **control))
+        with shared.alone() as backend:
+            return run(jobs.RunControl(backend=backend, api_key=api_key, **control))
+
+    return work
 
 
 def baseline_section(runs) -> None:
@@ -439,35 +460,54 @@ def _train(make, label: str) -> None:
     common.announce(f"{label}: run #{run_id} recorded, now the active run.")
 
 
-def resume_section(runs) -> None:
-    unfinished = runs[runs["status"].isin(RESUMABLE)]
+def _kind_label(run: dict, *, status: bool = False) -> str:
+    """A run's label in a choice (with its state, as `common.run_label`), and its kind when
+    it is pairwise."""
+    pairwise = " · pairwise" * (run["kind"] == storage.RunKind.PAIRWISE)
+    return f"{common.run_label(run, status=status)}{pairwise}"
+
+
+def resume_section(every) -> None:
+    """Resume an unfinished run of either kind: it judges only what it has no answer for."""
+    unfinished = every[every["status"].isin(RESUMABLE)]
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return
+    records = {r["run_id"]: r for r in unfinished.to_dict("records")}
     labels = {
-        r["run_id"]: f"{common.run_label(r)}: {r['status']}, {r['judged']:,} judged"
-        for r in unfinished.to_dict("records")
+        run_id: f"{_kind_label(r)}: {r['status']}, {r['judged']:,}"
+        + (" orders" * (r["kind"] == storage.RunKind.PAIRWISE))
+        + " judged"
+        for run_id, r in records.items()
     }
     run_id = st.selectbox("Unfinished run", list(labels), format_func=labels.get, key="resume-run")
-    settings = jobs.settings_for_run(db, run_id)
+    pairwise = records[run_id]["kind"] == storage.RunKind.PAIRWISE
+    settings = (
+        jobs.pairwise_settings(storage.get_pairwise_run(db, run_id))
+        if pairwise
+        else jobs.settings_for_run(db, run_id)
+    )
     api_key = None
     if settings.backend is not judge.Backend.LLAMA_CPP:
         api_key = (
             st.text_input("API key (this session only)", type="password", key="resume-api-key")
             or None
         )
-    if st.button("Resume", key="resume", disabled=_busy() is not None):
-        try:
-            backend = common.backend_for(settings)
-        except judge.JudgeError as error:
-            st.error(common.md(error))
-            return
-        _start(
-            lambda **kw: jobs.resume_run(
-                db, run_id, control=jobs.RunControl(backend=backend, api_key=api_key, **kw)
-            ),
-            f"resuming run #{run_id}",
+    if not st.button("Resume", key="resume", disabled=_busy() is not None):
+        return
+    resume = jobs.resume_pairwise if pairwise else jobs.resume_run
+    try:
+        work = _work(
+            settings,
+            api_key,
+            lambda control: resume(db, run_id, control=control),
+            alone=pairwise,
         )
+    except judge.JudgeError as error:
+        st.error(common.md(error))
+        return
+    # A pairwise label starts with "pairwise", so its progress counts orders.
+    _start(work, f"pairwise run #{run_id} resuming" if pairwise else f"resuming run #{run_id}")
 
 
 def _report_progress(job: BackgroundRun) -> None:
@@ -599,11 +639,13 @@ def others_progress(labels: dict[int, str]) -> None:
             st.warning(common.md(_stalled_hint(label, p)))
 
 
-def runs_table(runs, version) -> None:
-    table = runs[
+def runs_table(every, version) -> None:
+    """Runs of both kinds; the graded ones with their headline metrics."""
+    table = every[
         [
             "run_id",
             "name",
+            "kind",
             "split",
             "backend",
             "model",
@@ -616,13 +658,17 @@ def runs_table(runs, version) -> None:
         ]
     ].copy()
     table["model"] = table["model"].map(lambda m: Path(str(m)).name)
+    # A pairwise run has no grades to measure: its figures are on the Pairwise page.
     values = [
-        common.run_report(db, int(r), version).metrics.set_index("metric")["value"]
-        for r in runs["run_id"]
+        common.run_report(db, int(r.run_id), version).metrics.set_index("metric")["value"]
+        if r.kind == storage.RunKind.GRADED
+        else {}
+        for r in every.itertuples()
     ]
     for metric, column in HEADLINE.items():
         table[column] = [v.get(metric, float("nan")) for v in values]
-    first = ["run_id", "name", "status", "judged", "failed", "unparsed", *HEADLINE.values()]
+    first = ["run_id", "name", "kind", "status", "judged", "failed", "unparsed"]
+    first += HEADLINE.values()
     st.dataframe(
         table,
         hide_index=True,
@@ -630,10 +676,17 @@ def runs_table(runs, version) -> None:
         column_config={
             "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
             "name": st.column_config.TextColumn("name", width="medium"),
+            "kind": st.column_config.TextColumn(
+                "kind", width="small", help="graded: a grade per pair; pairwise: A or B"
+            ),
             "status": st.column_config.TextColumn("status", width="small"),
             **{
-                c: st.column_config.NumberColumn(c, format="%d", width="small")
-                for c in ("judged", "failed", "unparsed")
+                c: st.column_config.NumberColumn(c, format="%d", width="small", help=h)
+                for c, h in (
+                    ("judged", "pairs graded; pairwise: orders answered, two per comparison"),
+                    ("failed", "pairs (pairwise: orders) the judge failed on"),
+                    ("unparsed", "answers that gave no grade (pairwise: no verdict)"),
+                )
             },
             "prompt_sha": st.column_config.TextColumn("template sha256"),
             **{
@@ -642,12 +695,16 @@ def runs_table(runs, version) -> None:
             },
         },
     )
+    if (every["kind"] == storage.RunKind.PAIRWISE).any():
+        st.page_link(PAIRWISE_PAGE, label="Pairwise runs' figures: the Pairwise page")
 
 
-def manage_section(runs) -> None:
-    """Rename or delete a run of this dataset; a delete says what goes and asks first."""
+def manage_section(every) -> None:
+    """Rename or delete a run of this dataset, of either kind; a delete says what goes and
+    asks first."""
     with st.expander("Rename or delete a run"):
-        labels = {r["run_id"]: common.run_label(r, status=True) for r in runs.to_dict("records")}
+        records = {r["run_id"]: r for r in every.to_dict("records")}
+        labels = {run_id: _kind_label(r, status=True) for run_id, r in records.items()}
         run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="manage-run")
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.text_input("New name", key=f"rename-run-{run_id}")
@@ -656,13 +713,18 @@ def manage_section(runs) -> None:
                 lambda: storage.rename_run(db, run_id, name.strip()),
                 f"Run #{run_id} renamed to “{name.strip()}”.",
             )
-        judgments = storage.run_footprint(db, run_id).judgments
+        goes = storage.run_footprint(db, run_id)
+        results = (
+            common.plural(goes.verdicts, "pairwise verdict")
+            + " (labels and reviewers' preferences are kept)"
+            if records[run_id]["kind"] == storage.RunKind.PAIRWISE
+            else f"{common.plural(goes.judgments, 'judgment')} (labels are kept)"
+        )
         refusal = storage.why_run_cannot_be_deleted(db, run_id)
         if refusal:
             st.warning(common.md(refusal))
         sure = st.checkbox(
-            f"Delete run #{run_id} and its {common.plural(judgments, 'judgment')}"
-            " (labels are kept)",
+            f"Delete run #{run_id} and its {results}",
             key=f"delete-run-sure-{run_id}",
             disabled=refusal is not None,
         )
@@ -732,7 +794,8 @@ if job is not None and not job.reported:
 elif job is not None:
     _report_progress(job)
 
-runs = storage.list_runs(db, dataset)
+runs = storage.list_runs(db, dataset)  # graded: the progress bars, comparisons, heads
+every = storage.list_all_runs(db, dataset)  # both kinds: the table, resume, rename, delete
 others = {
     r["run_id"]: common.run_label(r)
     for r in runs.to_dict("records")
@@ -741,7 +804,7 @@ others = {
 if others:
     others_progress(others)
 # The cache key of the reports in the table and of the comparison, read once per render.
-version = None if runs.empty else storage.data_version(db)
+version = None if every.empty else storage.data_version(db)
 runs_tab, start_tab, compare_tab = st.tabs(
     ["Runs", "Start a run", "Compare two runs"], key="runs-tab", bind="query-params"
 )
@@ -750,14 +813,14 @@ if start_tab.open:
         start_section()
         baseline_section(runs)
         st.subheader("Resume")
-        resume_section(runs)
+        resume_section(every)
 if runs_tab.open:
     with runs_tab:
-        if runs.empty:
+        if every.empty:
             st.info("No judge run yet: start one in the “Start a run” tab.")
         else:
-            runs_table(runs, version)
-            manage_section(runs)
+            runs_table(every, version)
+            manage_section(every)
 if compare_tab.open:
     with compare_tab:
         compare_section(runs, version)

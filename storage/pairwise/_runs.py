@@ -181,20 +181,6 @@ def list_pairwise_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
         ).df()
 
 
-def delete_pairwise_run(db: Db, run_id: int) -> int:
-    """Remove pairwise run `run_id` and its verdicts (preferences stay: they are the
-    reviewers'); returns the number of verdicts removed."""
-    with connect(db) as con, transaction(con):
-        if con.execute("SELECT 1 FROM pairwise_runs WHERE run_id = ?", [run_id]).fetchone() is None:
-            raise NotFoundError(f"no pairwise run {run_id}")
-        removed = con.execute(
-            "SELECT count(*) FROM pairwise_judgments WHERE run_id = ?", [run_id]
-        ).fetchall()[0][0]
-        con.execute("DELETE FROM pairwise_judgments WHERE run_id = ?", [run_id])
-        con.execute("DELETE FROM pairwise_runs WHERE run_id = ?", [run_id])
-    return int(removed)
-
-
 _COMPARISONS = """
 WITH orders AS (
     SELECT least(first_pair_id, second_pair_id) AS pair_a,
