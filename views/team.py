@@ -98,6 +98,8 @@ with st.expander("New task", expanded=tasks.empty):
     right.selectbox(
         "Strategy",
         [s.value for s in storage.Strategy],
+        # severe, confident and uncertainty read a judge run: with none, random is the choice
+        index=list(storage.Strategy).index(storage.Strategy.RANDOM) if run_id is None else 0,
         key="task-strategy",
         help="severe: human Exact judged Irrelevant and back first; confident: judge "
         "confidence x grade distance; uncertainty: entropy of the judge's probabilities; "
@@ -160,7 +162,7 @@ st.dataframe(
 )
 
 
-def _open_my_queue(reviewer: str, start: int | None, card_run: int) -> None:
+def _open_my_queue(reviewer: str, start: int | None, card_run: int | None) -> None:
     task_id = task.task_id
     queue.open_queue(
         card_run,
@@ -185,15 +187,12 @@ else:
             + ("" if upcoming is None else f"; next: pair {upcoming}")
             + (" · blind: the card hides the judge until you grade" if task.blind else "")
         )
-        if run_id is None:
-            st.info("The review card shows a judge run: start one on the Runs page.")
-        else:
-            st.button(
-                "Review my queue" if upcoming is not None else "Review my queue again",
-                key="open-my-queue",
-                on_click=_open_my_queue,
-                args=(name, upcoming, run_id),
-            )
+        st.button(  # with no judge run active, the card shows the guideline in its place
+            "Review my queue" if upcoming is not None else "Review my queue again",
+            key="open-my-queue",
+            on_click=_open_my_queue,
+            args=(name, upcoming, run_id),
+        )
         st.dataframe(
             mine.assign(grade=mine["grade"].map(_grade_name)),
             hide_index=True,
