@@ -8,6 +8,7 @@ import pytest
 from app_fixtures import DATASET, REPO, click, open_app, owned
 
 import storage
+from views._reviewer import NO_NAME
 
 GUIDELINE = "Exact: every attribute of the query matches"
 
@@ -18,6 +19,11 @@ def unjudged(sample_db, monkeypatch):
     storage.save_guideline(sample_db, DATASET, GUIDELINE, author="lead")
     monkeypatch.setenv("WORKBENCH_DB", str(sample_db))
     return sample_db
+
+
+def reviewing_info(at) -> bool:
+    """Whether the page asks for the reviewer's name before anything else."""
+    return NO_NAME in [i.value for i in at.info]
 
 
 def _metric_labels(at) -> list[str]:
@@ -68,3 +74,14 @@ def test_a_task_on_a_dataset_with_no_run_is_reviewed_from_my_queue(unjudged):
     assert storage.next_item(db, task_id, "ana") is None
     progress = storage.task_progress(db, task_id).set_index("reviewer")
     assert (progress.loc["ana", "done"], progress.loc["ana", "left"]) == (3, 0)
+
+    # A reload is a new session on the same URL: the queue comes back, the name is asked again.
+    url = {key: at.query_params[key] for key in at.query_params}
+    assert url["queue"] == f"task:{task_id}" and "run" not in url
+    again = open_app("review", url)
+    assert reviewing_info(again)
+    again.selectbox(key="reviewer-pick").set_value("ana").run()
+    assert not again.exception, again.exception
+    assert owned(again)["queue"].pair_ids == mine
+    assert again.caption[0].value.startswith("No judge run: my items of review task")
+    assert "Judge" not in _metric_labels(again)
