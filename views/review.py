@@ -369,6 +369,8 @@ def _show_guideline(*, open_: bool) -> None:
     one click away above it."""
     found = storage.guideline(db, dataset)
     if found is None:
+        if open_:
+            st.caption("No guideline for this dataset yet: write one on the Team review page.")
         return
     if open_:
         st.caption(f"Guideline (version {found.version})")
