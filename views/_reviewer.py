@@ -22,10 +22,10 @@ from views import _common as common
 from views import _selection as selection
 
 _NAME = "_reviewer-name"
-_OFFER = "task-pairs"  # in the active dataset's state: (pair set, not yet shown in the form)
-TEAM_PAGE = str(Path(__file__).resolve().parent / "team.py")
 _PICK = "reviewer-pick"
 NO_NAME = "Pick or add your reviewer name first (beside the card): every label carries it."
+_OFFER = "task-pairs"  # in the active dataset's state: (pair set, not yet shown in the form)
+TEAM_PAGE = str(Path(__file__).resolve().parent / "team.py")
 
 
 def login_configured() -> bool:

@@ -48,6 +48,8 @@ offered, fresh = reviewing.offered_pairs()  # pairs another page made a task of
 if fresh and offered is not None:
     st.session_state["task-from"] = "pairs"
     st.session_state["task-size"] = len(offered.ids)
+elif offered is None and st.session_state.get("task-from") == "pairs":  # another dataset's
+    st.session_state["task-from"] = "all"
 st.session_state.setdefault("task-size", 50)
 
 
