@@ -16,8 +16,9 @@ from ._common import print_json, subcommand
 
 _FROM_HELP = (
     "the pairs to draw from: all (default), split NAME, cell HUMAN_JUDGE (a confusion cell of "
-    "the run, e.g. 2_0), query-list FILE (one query id or query text a line); "
-    "split:NAME and cell:2_0 work too"
+    "the run, e.g. 2_0), query-list FILE (one query id or query text a line), search TEXT "
+    "(the pairs whose query or product text contains TEXT, as the Review queue finds them); "
+    "split:NAME, cell:2_0 and search:TEXT work too"
 )
 
 
@@ -32,6 +33,8 @@ def _pair_set(args: argparse.Namespace) -> storage.PairSet:
         return storage.PairSet(storage.PairSetKind.CELL, value)
     if kind == "query-list" and value:
         return jobs.query_list(args.db, args.dataset, Path(value))
+    if kind == "search" and value:
+        return jobs.search_set(args.db, args.dataset, value, run_id=args.run)
     raise storage.StoreError(f"--from {' '.join(args.pairs_from)!r}: expected {_FROM_HELP}")
 
 

@@ -81,7 +81,7 @@ from ._rubrics import (
     score_map_for,
     with_references,
 )
-from ._tasks import TaskPlan, assign, create_task, query_list, team_agreement
+from ._tasks import TaskPlan, assign, create_task, query_list, search_set, team_agreement
 
 __all__ = [
     "DEFAULT_RUBRIC_VERSION",
@@ -158,5 +158,6 @@ __all__ = [
     "assign",
     "create_task",
     "query_list",
+    "search_set",
     "team_agreement",
 ]

@@ -86,6 +86,23 @@ def query_list(db: storage.Db, dataset: str, path: Path) -> PairSet:
     return PairSet(storage.PairSetKind.QUERIES, ids=tuple(dict.fromkeys(ids)))
 
 
+def search_set(db: storage.Db, dataset: str, text: str, *, run_id: int | None = None) -> PairSet:
+    """The pair set of the pairs of `dataset` whose query, product name or description
+    contains `text`: the search the Review queue's find box runs, in its order."""
+    wanted = text.strip()
+    if not wanted:
+        raise storage.StoreError("a search needs words to find: --from search:TEXT")
+    found = storage.search_pair_ids(
+        db, dataset, run_id=run_id, filters=storage.PairFilters(text=wanted)
+    )
+    if not found:
+        raise storage.StoreError(
+            f"no pair of {dataset!r} has {wanted!r} in its query or product text: "
+            "search for other words"
+        )
+    return PairSet(storage.PairSetKind.PAIRS, f"search:{wanted}", ids=tuple(found))
+
+
 def _run_for(store: storage.Store, plan: TaskPlan) -> int | None:
     """The run the plan reads: its own, else (when its strategy or cell needs one) the
     dataset's newest finished run."""

@@ -2,7 +2,8 @@
 filters all read them from here.
 
 - A pair is **reviewed** when it has a review event (a grade, an unsure mark or a note given
-  in review) that was not undone.
+  in review) that was not undone. An adjudication (the final grade of a pair two reviewers
+  disagreed on) is a review by the adjudicator.
 - A pair is **confirmed** when it is reviewed and its current grade equals its imported
   grade: a reviewer looked at it and kept the grade.
 - A pair is **corrected** when its current grade differs from its imported grade. Only a
@@ -23,7 +24,7 @@ ReviewWord = Literal["reviewed", "confirmed", "corrected"]
 # Review events still in force: undo appends a revert event naming the event it cancels.
 _LIVE_REVIEWS = """
     SELECT e.pair_id, e.author FROM label_events e
-    WHERE e.source = 'review' AND e.event_id NOT IN (
+    WHERE e.source IN ('review', 'adjudication') AND e.event_id NOT IN (
         SELECT reverts FROM label_events WHERE source = 'revert' AND reverts IS NOT NULL)
 """
 

@@ -38,6 +38,9 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     assert owned(at)["queue"].pair_id == upcoming
     assert "Judge" not in _metrics(at) and "Human label" not in _metrics(at)  # blind
     assert any("Blind task" in i.value for i in at.info)
+    assert "No guideline for this dataset yet: write one on the Team review page." in [
+        c.value for c in at.caption
+    ]
     click(at, f"grade-{upcoming}-0")
     at.button(key="previous").click().run()  # back to the graded pair: now it shows all
     assert "Judge" in _metrics(at) and _metrics(at)["Human label"] == "Irrelevant"

@@ -22,7 +22,7 @@ REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
 
 @dataclass
 class ReviewQueue:
-    run_id: int
+    run_id: int | None  # None: a review task's queue on a dataset with no judge run
     queue: Queue
     pair_ids: list[int]
     position: int = 0
@@ -87,7 +87,7 @@ def current() -> ReviewQueue | None:
 
 
 def set_queue(
-    run_id: int, queue: Queue, pair_ids: list[int], start: int | None = None
+    run_id: int | None, queue: Queue, pair_ids: list[int], start: int | None = None
 ) -> ReviewQueue:
     position = pair_ids.index(start) if start in pair_ids else 0
     review = ReviewQueue(run_id, queue, list(pair_ids), position)
@@ -97,7 +97,7 @@ def set_queue(
 
 
 def open_queue(
-    run_id: int, queue: Queue, pair_ids: Callable[[], list[int]], start: int | None = None
+    run_id: int | None, queue: Queue, pair_ids: Callable[[], list[int]], start: int | None = None
 ) -> None:
     """Review the pairs `pair_ids()` gives (from `start`), on the Review queue page. A widget
     callback calls it and switches there, so the click's script run goes straight to the

@@ -5,19 +5,27 @@ login names the reviewer (`st.user`: its name, else its email) and there is noth
 Without one, the reviewer picks their name or types a new one; there is no default name, and
 labelling is refused until a name is given. A dataset with allowed reviewers offers only
 those names.
+
+Another page hands pairs to the Team page's New task form with `offer_pairs` (the pair ids
+stay in the session: a cell's ids would not fit in a URL).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 import storage
 from views import _common as common
+from views import _selection as selection
 
 _NAME = "_reviewer-name"
 _PICK = "reviewer-pick"
 NO_NAME = "Pick or add your reviewer name first (beside the card): every label carries it."
+_OFFER = "task-pairs"  # in the active dataset's state: (pair set, not yet shown in the form)
+TEAM_PAGE = str(Path(__file__).resolve().parent / "team.py")
 
 
 def login_configured() -> bool:
@@ -78,3 +86,24 @@ def reviewer(db: str, dataset: str) -> str | None:
         st.error(common.md(f"{name} is not a reviewer of “{dataset}”: ask to be added."))
         return None
     return name
+
+
+def offer_pairs(pairs: storage.PairSet) -> None:
+    """Open the Team page with its New task form set to draw from `pairs`."""
+    selection.owned()[_OFFER] = (pairs, True)
+    st.switch_page(TEAM_PAGE)
+
+
+def offered_pairs() -> tuple[storage.PairSet | None, bool]:
+    """The pairs another page offered the New task form, and whether this is the first time
+    the form shows them (it then presets itself to them); (None, False) when none."""
+    offer = selection.owned().get(_OFFER)
+    if offer is None:
+        return None, False
+    selection.owned()[_OFFER] = (offer[0], False)
+    return offer
+
+
+def drop_offered_pairs() -> None:
+    """Forget the offered pairs: a task was made of them."""
+    selection.owned().pop(_OFFER, None)

@@ -16,6 +16,7 @@ import storage
 from views import _common as common
 from views import _figures as figures
 from views import _queue as review_queue
+from views import _reviewer as reviewing
 from views import _selection as selection
 from views._selection import Queue, QueueKind
 
@@ -285,7 +286,21 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
         st.caption(f"{common.plural(total, 'pair')}, {PAGE_SIZE} a page. Click a row to review it.")
         # Read now, with the cell on screen, what a click on a row reviews: the click's page
         # switch then shows the pair without reading the whole cell first.
-        cell_ids()
+        ids = cell_ids()
+        if st.button(
+            f"Make a review task of these {common.plural(len(ids), 'pair')}",
+            key="cell-task",
+            help="opens the Team page's New task form with the pairs listed here, with the "
+            "search and filters above",
+        ):
+            filtered = "" if filters == storage.PairFilters() else ", filtered"
+            reviewing.offer_pairs(
+                storage.PairSet(
+                    storage.PairSetKind.PAIRS,
+                    f"cell {selection.format_cell(cell)} of run {run_id}{filtered}",
+                    ids=tuple(ids),
+                )
+            )
     else:
         st.info("No pairs in this cell with these filters.")
 

@@ -23,12 +23,13 @@ LONG_TEXT = 600  # characters of a field shown before "show all"
 
 db = common.database()
 dataset = common.require_dataset()
-run_id = common.require_run()
-run = common.get_run(db, run_id)
-names = common.grade_names(db, dataset)
 chosen = selection.current()
-# A review task's queue: this reviewer's items of the task, blind if the task is.
+# A review task's queue: this reviewer's items of the task, blind if the task is. It needs no
+# judge run (blind review of human labels is the usual case): the card then has no judge.
 task = storage.get_task(db, chosen.queue.value) if chosen.queue.kind is QueueKind.TASK else None
+run_id = common.active_run() if task is not None else common.require_run()
+run = None if run_id is None else common.get_run(db, run_id)
+names = common.grade_names(db, dataset)
 author = reviewing.current()
 
 
@@ -78,8 +79,8 @@ selection.publish()
 
 st.title("Review queue")
 st.caption(
-    f"Run {common.run_title(run)}: "
-    f"{common.md(queue.describe(review.queue, names))}, "
+    ("No judge run" if run is None else f"Run {common.run_title(run)}")
+    + f": {common.md(queue.describe(review.queue, names))}, "
     f"{common.plural(len(review.pair_ids), 'pair')}."
 )
 
@@ -335,6 +336,8 @@ def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
 
 
 def _rejudge_controls(pair_id: int) -> None:
+    if run_id is None:
+        return
     st.divider()
     if settings is None:
         st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
@@ -366,6 +369,8 @@ def _show_guideline(*, open_: bool) -> None:
     one click away above it."""
     found = storage.guideline(db, dataset)
     if found is None:
+        if open_:
+            st.caption("No guideline for this dataset yet: write one on the Team review page.")
         return
     if open_:
         st.caption(f"Guideline (version {found.version})")
@@ -408,7 +413,7 @@ def _card(*, blind: bool = False) -> None:
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
     card = storage.review_card(db, pair_id, run_id)
-    if task is not None and not hidden:
+    if task is not None and not hidden and run_id is not None:
         _show_guideline(open_=False)
     with st.container(border=True):
         pair_col, label_col, judge_col = st.columns([3, 2, 2])
@@ -425,17 +430,23 @@ def _card(*, blind: bool = False) -> None:
             with label_col:
                 _show_labels(card)
             with judge_col:
-                _show_judgment(card.judgment)
+                if run_id is None:  # a task with no judge run: the guideline has its place
+                    _show_guideline(open_=True)
+                else:
+                    _show_judgment(card.judgment)
             _show_history(card)
         _actions(pair_id)
     if not hidden:
         _rejudge_controls(pair_id)
 
 
-try:
-    settings, unjudgeable = common.settings_for_run(db, run_id), None
-except judge.JudgeError as error:  # a run imported from another tool
-    settings, unjudgeable = None, error
+settings: judge.JudgeSettings | None = None
+unjudgeable: judge.JudgeError | None = None
+if run_id is not None:
+    try:
+        settings = common.settings_for_run(db, run_id)
+    except judge.JudgeError as error:  # a run imported from another tool
+        unjudgeable = error
 if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
     st.text_input(
         "API key for this run's endpoint (kept for this session only)",

@@ -44,7 +44,13 @@ def _grade_name(grade: object) -> str:
 
 # Tasks ------------------------------------------------------------------------------------
 tasks = storage.list_tasks(db, dataset)
-_PAIR_SETS = ("all", "split", "cell", "queries")
+offered, fresh = reviewing.offered_pairs()  # pairs another page made a task of
+if fresh and offered is not None:
+    st.session_state["task-from"] = "pairs"
+    st.session_state["task-size"] = len(offered.ids)
+elif offered is None and st.session_state.get("task-from") == "pairs":  # another dataset's
+    st.session_state["task-from"] = "all"
+st.session_state.setdefault("task-size", 50)
 
 
 def _new_task() -> None:
@@ -55,6 +61,10 @@ def _new_task() -> None:
         if kind == "queries":
             listed = [q.strip() for q in value.split(",") if q.strip()]
             pair_set = storage.PairSet(storage.PairSetKind.QUERIES, ids=tuple(listed))
+        elif kind == "pairs":
+            pair_set, _ = reviewing.offered_pairs()
+            if pair_set is None:
+                raise storage.StoreError("the offered pairs are gone: offer them again")
         else:
             pair_set = storage.PairSet(storage.PairSetKind(kind), value)
         plan = jobs.TaskPlan(
@@ -73,37 +83,41 @@ def _new_task() -> None:
     except storage.StoreError as error:
         state["task-error"] = str(error)
         return
+    if kind == "pairs":
+        reviewing.drop_offered_pairs()
+        state["task-from"] = "all"
     selection.update(task=task_id)
 
 
-with st.expander("New task", expanded=tasks.empty):
+with st.expander("New task", expanded=tasks.empty or fresh):
     left, middle, right = st.columns(3)
     left.text_input("Name", key="task-name", placeholder="week 1")
     left.text_input("Reviewers (comma-separated)", key="task-reviewers", placeholder="ana,bo,cy")
-    middle.selectbox(
-        "Pairs from",
-        _PAIR_SETS,
-        key="task-from",
-        format_func={
-            "all": "every pair",
-            "split": "a split",
-            "cell": "a confusion cell of the active run",
-            "queries": "a list of query ids",
-        }.get,
-    )
+    sources = {
+        "all": "every pair",
+        "split": "a split",
+        "cell": "a confusion cell of the active run",
+        "queries": "a list of query ids",
+    }
+    if offered is not None:
+        sources["pairs"] = f"the {common.plural(len(offered.ids), 'pair')} of {offered.value}"
+    middle.selectbox("Pairs from", list(sources), key="task-from", format_func=sources.get)
     middle.text_input(
         "Split name, cell (human_judge, e.g. 2_0) or query ids (comma-separated)",
         key="task-from-value",
+        disabled=st.session_state.get("task-from") == "pairs",
     )
     right.selectbox(
         "Strategy",
         [s.value for s in storage.Strategy],
+        # severe, confident and uncertainty read a judge run: with none, random is the choice
+        index=list(storage.Strategy).index(storage.Strategy.RANDOM) if run_id is None else 0,
         key="task-strategy",
         help="severe: human Exact judged Irrelevant and back first; confident: judge "
         "confidence x grade distance; uncertainty: entropy of the judge's probabilities; "
         "stratified: by query class; random",
     )
-    right.number_input("Pairs", min_value=1, value=50, step=10, key="task-size")
+    right.number_input("Pairs", min_value=1, step=10, key="task-size")
     low, mid, high = st.columns(3)
     low.slider("Overlap (% of pairs given to two reviewers)", 0, 100, 30, key="task-overlap")
     mid.number_input("Seed", min_value=0, value=0, key="task-seed")
@@ -160,7 +174,7 @@ st.dataframe(
 )
 
 
-def _open_my_queue(reviewer: str, start: int | None, card_run: int) -> None:
+def _open_my_queue(reviewer: str, start: int | None, card_run: int | None) -> None:
     task_id = task.task_id
     queue.open_queue(
         card_run,
@@ -185,15 +199,12 @@ else:
             + ("" if upcoming is None else f"; next: pair {upcoming}")
             + (" · blind: the card hides the judge until you grade" if task.blind else "")
         )
-        if run_id is None:
-            st.info("The review card shows a judge run: start one on the Runs page.")
-        else:
-            st.button(
-                "Review my queue" if upcoming is not None else "Review my queue again",
-                key="open-my-queue",
-                on_click=_open_my_queue,
-                args=(name, upcoming, run_id),
-            )
+        st.button(  # with no judge run active, the card shows the guideline in its place
+            "Review my queue" if upcoming is not None else "Review my queue again",
+            key="open-my-queue",
+            on_click=_open_my_queue,
+            args=(name, upcoming, run_id),
+        )
         st.dataframe(
             mine.assign(grade=mine["grade"].map(_grade_name)),
             hide_index=True,
