@@ -189,8 +189,10 @@ def test_a_template_on_another_scale_is_refused(sample_db, tmp_path, info):
         f"template {info.name} grades {span}, dataset wands-sample grades 0..2: pick a "
         "template on the dataset's scale or import with --scale"
     )
-    # The prometheus format maps its scores onto the grades instead (test_prometheus.py).
-    for format in [f for f in storage.TRAINING_FORMATS if f != "prometheus"]:
+    # The prometheus format maps its scores onto the grades instead (test_prometheus.py);
+    # the pairwise format takes a pairwise template (test_pairwise_export.py).
+    pointwise = set(storage.TRAINING_FORMATS) - {"prometheus", storage.training.PAIRWISE_PREFERENCE}
+    for format in sorted(pointwise):
         with pytest.raises(judge.TemplateError) as refused:
             jobs.export_training(sample_db, tmp_path / "x", format=format, template_name=info.name)
         assert str(refused.value) == message

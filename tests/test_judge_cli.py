@@ -147,7 +147,14 @@ def test_ctrl_c_stores_the_run_as_cancelled_and_it_resumes(sample_db: Path, caps
     with FaultServer(default_fault="slow", slow_s=0.3) as server:
         command = [sys.executable, str(REPO / "cli.py"), "--db", str(sample_db), "judge"]
         command += remote_args(server, "--limit", "20")
-        judging = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        # A shell's background job starts with SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt: give the CLI the terminal's default, as a user's shell would.
+        judging = subprocess.Popen(
+            command,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         try:
             while sum(server.requests.values()) < 3:  # pairs judged, so the run is recorded
                 time.sleep(0.05)

@@ -289,7 +289,7 @@ else:
     )
     two.caption(_interval(*agreement.alpha_nominal_ci))
     three.metric("Pairs graded by two or more", agreement.n_units)
-    three.caption(f"{agreement.n_raters} reviewers")
+    three.caption(common.plural(agreement.n_raters, "reviewer"))
     st.dataframe(agreement.pairwise, hide_index=True, key="agreement-pairs")
     low, high = agreement.human_range
     if agreement.judge_in_human_range is None:
