@@ -195,6 +195,24 @@ def test_allowed_reviewers_and_guideline_versions(judged):
     assert storage.label_history(db, 2)[-1]["guideline_version"] == 2
 
 
+def test_the_guideline_changes_by_its_owners_hand_only(judged):
+    db, _ = judged
+    assert storage.guideline_owner(db, DATASET) is None
+    storage.save_guideline(db, DATASET, "unsigned")  # no name: nobody owns it yet
+    assert storage.guideline_owner(db, DATASET) is None
+    assert storage.save_guideline(db, DATASET, "ana's", author="ana") == 2
+    assert storage.guideline_owner(db, DATASET) == "ana"
+    for who in ("bo", None):
+        with pytest.raises(storage.StoreError) as refused:
+            storage.save_guideline(db, DATASET, "bo's", author=who)
+        assert str(refused.value) == (
+            f"the guideline of 'wands-sample' is ana's: only they save new versions "
+            f"(you are {who or 'unnamed'}); ask them for the change"
+        )
+    assert storage.guideline(db, DATASET).text == "ana's"  # nothing of a refused save stored
+    assert storage.save_guideline(db, DATASET, "ana's second", author="ana") == 3
+
+
 def test_check_names_an_item_of_a_missing_pair(judged):
     db, run_id = judged
     task_id = _task(db, run_id, overlap=0.0, size=2)

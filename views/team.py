@@ -312,11 +312,18 @@ else:
 
 # Guideline and reviewers -------------------------------------------------------------------
 st.subheader("Guideline")
-st.caption(
-    "Anyone may edit the guideline for now (the page's owner is anyone); every save is a new "
-    "version, and each label records the version in force."
-)
 current = storage.guideline(db, dataset)
+owner = storage.guideline_owner(db, dataset)
+st.caption(
+    common.md(
+        "Every save is a new version, and each label records the version in force. "
+        + (
+            f"Owner: {owner}, who alone saves new versions."
+            if owner
+            else "The first reviewer who saves it under their name owns it from then on."
+        )
+    )
+)
 
 
 def _save_guideline() -> None:
@@ -335,7 +342,12 @@ st.text_area(
     value="" if current is None else current.text,
     key="guideline-text",
 )
-st.button("Save as a new version", key="guideline-save", on_click=_save_guideline)
+st.button(
+    "Save as a new version",
+    key="guideline-save",
+    on_click=_save_guideline,
+    disabled=owner is not None and name != owner,
+)
 if error := st.session_state.pop("guideline-error", None):
     st.error(common.md(error))
 

@@ -13,6 +13,7 @@ from ._people import (
     Guideline,
     allowed_reviewers,
     guideline,
+    guideline_owner,
     save_guideline,
     set_allowed_reviewers,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "draw_pairs",
     "get_task",
     "guideline",
+    "guideline_owner",
     "has_labelled",
     "list_tasks",
     "my_queue",

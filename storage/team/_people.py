@@ -67,13 +67,37 @@ def guideline(db: Db, dataset: str, version: int | None = None) -> Guideline | N
     return None if row is None else Guideline(*row)
 
 
+def guideline_owner(db: Db, dataset: str) -> str | None:
+    """Who owns the guideline of `dataset`: the first named author of a version (the one who
+    wrote it down first); None while no version names its author."""
+    with connect(db) as con:
+        return _owner(con, dataset)
+
+
+def _owner(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
+    row = con.execute(
+        "SELECT author FROM guidelines WHERE dataset = ? AND author IS NOT NULL "
+        "ORDER BY version LIMIT 1",
+        [dataset],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def save_guideline(db: Db, dataset: str, text: str, *, author: str | None = None) -> int:
     """Save `text` as the next version of the guideline of `dataset`; returns the version.
-    Saving the text the newest version already has makes no new version."""
+    Saving the text the newest version already has makes no new version. Only the owner
+    (`guideline_owner`) may save once there is one: the guideline is what every reviewer
+    grades by, so it changes by one hand."""
     if not text.strip():
         raise StoreError("a guideline needs some text: say what each grade means")
     with connect(db) as con, transaction(con):
         _dataset_exists(con, dataset)
+        owner = _owner(con, dataset)
+        if owner is not None and author != owner:
+            raise StoreError(
+                f"the guideline of {dataset!r} is {owner}'s: only they save new versions "
+                f"(you are {author or 'unnamed'}); ask them for the change"
+            )
         newest = con.execute(
             "SELECT version, text FROM guidelines WHERE dataset = ? ORDER BY version DESC LIMIT 1",
             [dataset],
