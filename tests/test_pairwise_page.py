@@ -81,4 +81,4 @@ def test_overview_shows_the_latest_pairwise_runs_consistency_explained_and_linke
     assert f"score-comparison against run #{run_id}" in captions
     assert "picked the same product whichever was shown first" in captions
     links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
-    assert links.count(("See on the Pairwise page", "pairwise")) == 5
+    assert links.count(("Pairwise page", "pairwise")) == 5

@@ -63,3 +63,23 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     click(at, "guideline-save")
     assert storage.guideline(db, DATASET).version == 1
     assert "# Exact\nevery attribute matches" in [m.value for m in at.markdown]
+
+
+def test_a_task_drawn_short_of_its_size_says_so(store):
+    db, run_id = store
+    at = open_app("team")
+    at.text_input(key="task-name").input("all of them")
+    at.text_input(key="task-reviewers").input("ana,bo")
+    at.selectbox(key="task-strategy").set_value("severe")
+    at.number_input(key="task-size").set_value(100_000)
+    click(at, "task-create")
+    assert [e.value for e in at.error] == []
+    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    both = storage.run_labels(db, run_id).dropna(subset=["judge"])
+    disagreements = int((both["human"] != both["judge"]).sum())
+    assert task["pairs"] == disagreements < 100_000
+    shown = [i.value.replace("\\", "") for i in at.info]  # markdown escapes, as sent
+    assert shown[0] == (
+        f"Task all of them holds {disagreements:,} pairs of the 100,000 asked: that is every "
+        "pair of its source that the severe strategy can draw."
+    )

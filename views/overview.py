@@ -365,7 +365,7 @@ def pairwise_section(graded_run: int | None) -> None:
             st.caption(PAIRWISE_SHOWN[metric])
             st.page_link(
                 PAIRWISE_PAGE,
-                label="See on the Pairwise page",
+                label="Pairwise page",
                 query_params={"pw_run": str(pw)},
             )
 

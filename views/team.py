@@ -87,6 +87,14 @@ def _new_task() -> None:
         reviewing.drop_offered_pairs()
         state["task-from"] = "all"
     selection.update(task=task_id)
+    made = storage.list_tasks(db, dataset).set_index("task_id").loc[task_id]
+    if made["pairs"] < plan.size:
+        # the disagreement strategies draw only pairs where the judge and the humans differ
+        state["task-short"] = (
+            f"Task {plan.name} holds {common.plural(int(made['pairs']), 'pair')} of the "
+            f"{plan.size:,} asked: that is every pair of its source that the "
+            f"{plan.strategy} strategy can draw."
+        )
 
 
 with st.expander("New task", expanded=tasks.empty or fresh):
@@ -126,6 +134,8 @@ with st.expander("New task", expanded=tasks.empty or fresh):
     if error := st.session_state.pop("task-error", None):
         st.error(common.md(error))
 
+if short := st.session_state.pop("task-short", None):
+    st.info(common.md(short))
 if tasks.empty:
     st.info("No review task yet: create one above.")
 else:
