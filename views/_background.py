@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage import RunKind
+
 log = logging.getLogger("workbench.background")
 
 
 @dataclass
 class BackgroundRun:
     label: str
+    kind: RunKind = RunKind.GRADED  # a pairwise run's progress counts orders, two a comparison
     cancel: threading.Event = field(default_factory=threading.Event)
     run_id: int | None = None  # known once the job has recorded its run
     progress: Any = None

@@ -232,8 +232,8 @@ def _busy() -> str | None:
     return "another dataset's run is judging in this session: wait for it or cancel it there"
 
 
-def _start(work, label: str) -> None:
-    _jobs()[dataset] = BackgroundRun(label).start(work)
+def _start(work, label: str, kind: storage.RunKind = storage.RunKind.GRADED) -> None:
+    _jobs()[dataset] = BackgroundRun(label, kind).start(work)
     st.rerun()
 
 
@@ -396,7 +396,7 @@ def pairwise_start_section() -> None:
         st.error(common.md(error))
         return
     what = "a sampled plan" if cell is None else f"cell {cell.human},{cell.judge} of #{cell.run_id}"
-    _start(work, f"pairwise run on {dataset} ({what})")
+    _start(work, f"pairwise run on {dataset} ({what})", storage.RunKind.PAIRWISE)
 
 
 def _work(
@@ -506,13 +506,15 @@ def resume_section(every) -> None:
     except judge.JudgeError as error:
         st.error(common.md(error))
         return
-    # A pairwise label starts with "pairwise", so its progress counts orders.
-    _start(work, f"pairwise run #{run_id} resuming" if pairwise else f"resuming run #{run_id}")
+    if pairwise:
+        _start(work, f"pairwise run #{run_id} resuming", storage.RunKind.PAIRWISE)
+    else:
+        _start(work, f"resuming run #{run_id}")
 
 
 def _report_progress(job: BackgroundRun) -> None:
     p = job.progress
-    compared = isinstance(job.outcome, jobs.PairwiseOutcome) or job.label.startswith("pairwise")
+    compared = job.kind is storage.RunKind.PAIRWISE
     unit = "orders" if compared else "pairs"  # a pairwise run judges each comparison twice
     if job.running:
         if p is None:
@@ -537,14 +539,15 @@ def _report_progress(job: BackgroundRun) -> None:
         endpoint = (
             "" if probed is None else f" Endpoint {probed.settings.endpoint}: {probed.reason}."
         )
-        unreferenced = getattr(job.outcome, "without_reference", 0)
-        skipped = getattr(job.outcome, "skipped_queries", 0)
-        without = (
-            f" {unreferenced:,} pairs judged without a reference: no other pair of their "
-            f"query is graded {grade_names[-1]}."
-            if unreferenced
-            else ""
-        ) + (f" {common.plural(skipped, 'query')} had no Exact to compare with." if skipped else "")
+        without = ""
+        if compared and job.outcome.skipped_queries:
+            skipped = common.plural(job.outcome.skipped_queries, "query")
+            without = f" {skipped} had no Exact to compare with."
+        elif not compared and job.outcome.without_reference:
+            without = (
+                f" {job.outcome.without_reference:,} pairs judged without a reference: no "
+                f"other pair of their query is graded {grade_names[-1]}."
+            )
         st.success(
             common.md(
                 f"{job.label} {verb}: run #{job.outcome.run_id}, "
