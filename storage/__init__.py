@@ -90,6 +90,7 @@ from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
 from ._store import Store, session
 from ._vocab import RunKind, RunStatus, Split
+from ._warm import keep_warm
 from .importers import (
     UNKNOWN_PAIRS,
     ColumnMap,
@@ -292,6 +293,7 @@ __all__ = [
     "import_trec",
     "import_wands",
     "judged_pair_ids",
+    "keep_warm",
     "label_history",
     "list_datasets",
     "list_runs",

@@ -17,6 +17,7 @@ from ._errors import NotFoundError, StoreError
 from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
 from ._vocab import Split
+from ._warm import file_version
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.
@@ -323,20 +324,7 @@ def data_version(db: Db) -> tuple[Any, ...]:
 
 def write_version(db: Db) -> tuple[int, ...]:
     """A value that changes with every write to the store, from any process, read from the
-    file system without opening the store: the key that keeps the app's cached reads fresh.
-
-    DuckDB appends each commit to the write-ahead log beside the file (`<file>.wal`), and a
-    checkpoint moves the log into the file and removes it, so the size and modification time
-    (in nanoseconds) of the two change with every write. They also change at a checkpoint of
-    writes already seen, which costs a cache one entry, never shows an old one.
-    """
-    path = path_of(db).resolve()
-    version: list[int] = []
-    for file in (path, path.with_name(path.name + ".wal")):
-        try:
-            status = file.stat()
-        except FileNotFoundError:
-            version += [0, 0, 0]
-        else:
-            version += [status.st_ino, status.st_size, status.st_mtime_ns]
-    return tuple(version)
+    file system without opening the store (`_warm.file_version`): the key that keeps the
+    app's cached reads fresh. It also changes at a checkpoint of writes already seen, which
+    costs a cache one entry, never shows an old one."""
+    return file_version(path_of(db).resolve())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import _warm
 from ._errors import StoreOpenError, shorten
 from ._queue import POLL_S, Turn
 from ._schema import MIGRATIONS, SCHEMA_VERSION
@@ -39,11 +40,13 @@ def open_connection(
     path: Path, read_only: bool, wait_s: float
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the checked store at `path` (from `store_path`), in turn with every
-    other connection, closed when the block ends."""
-    with Turn(path, wait_s) as turn:
+    other connection, closed when the block ends (DuckDB's instance may stay open after it,
+    idle, in a process that keeps the store warm: `_warm.py`)."""
+    with Turn(path, wait_s) as turn, _warm.unit(path, read_only):
         con = _open_store(path, read_only, turn)
         turn.opened()
         try:
+            _warm.anchor(path, read_only)
             yield con
         finally:
             con.close()

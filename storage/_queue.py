@@ -37,6 +37,8 @@ POLL_S = 0.01
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _thread = threading.local()
 _log = logging.getLogger("storage")
+_own_lock = threading.Lock()
+_own_tickets: set[tuple[Path, int]] = set()  # (queue, number) of this process's tickets
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ class Turn:
         self.queue = path.with_name(path.name + ".queue")
         self.nested = path in _held()
         self._ticket: int | None = None  # descriptor of this connection's locked ticket file
-        self._number = 0  # its number
+        self._number = 0  # its number, once its turn has come
+        self._taken = 0  # its number, from when it was taken
         self._told = False
 
     def __enter__(self) -> Turn:
@@ -109,6 +112,8 @@ class Turn:
         if self._ticket is not None:
             os.close(self._ticket)  # releases its lock: the next in line goes
             self._ticket = None
+            with _own_lock:
+                _own_tickets.discard((self.queue, self._taken))
         if not self.nested:
             _held().discard(self.path)
 
@@ -171,7 +176,9 @@ class Turn:
             os.pwrite(counter, b"%-20d" % (number + 1), 0)
         finally:
             os.close(counter)
-        self._ticket = ticket
+        self._ticket, self._taken = ticket, number
+        with _own_lock:
+            _own_tickets.add((self.queue, number))
         return number
 
     def _wait_for(self, before: int) -> None:
@@ -210,3 +217,33 @@ class Turn:
         _log.info("%s", wait)
         for listener in _listeners.get():
             listener(wait)
+
+
+def foreign_waiter(path: Path) -> bool:
+    """Whether a connection of another process is in line for the store at `path`: a ticket
+    of its queue is locked, and not by this process."""
+    queue = path.with_name(path.name + ".queue")
+    if fcntl is None:
+        return False
+    try:
+        names = os.listdir(queue)
+    except OSError:
+        return False  # no queue: nobody has lined up yet
+    with _own_lock:
+        own = {number for line, number in _own_tickets if line == queue}
+    for name in names:
+        if not name.isdigit() or int(name) in own:
+            continue
+        try:
+            fd = os.open(queue / name, os.O_RDONLY)
+        except OSError:
+            continue  # its successor took it away: it has had its turn
+        try:
+            # A shared lock does not stand in the way of the waiter behind it, which asks
+            # for a shared one too; it is let go at once.
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+    return False

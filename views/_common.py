@@ -44,6 +44,9 @@ def db_path() -> Path:
 )
 def _opened(path: str) -> str:
     jobs.first_start(path)
+    # Many short units of work, a user waiting on each: DuckDB's copy of the file stays open
+    # between them while no other process wants it.
+    storage.keep_warm(path)
     return path
 
 
