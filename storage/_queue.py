@@ -34,6 +34,9 @@ except ImportError:  # Windows: no queue; DuckDB's lock and the retries alone
 from ._errors import StoreLockedError, shorten
 
 POLL_S = 0.01
+# A wait shorter than this is not worth a message (a process that keeps the store warm lets
+# go of it within a few polls of another lining up, `_warm.py`).
+TELL_AFTER_S = 0.5
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _thread = threading.local()
 _log = logging.getLogger("storage")
@@ -89,7 +92,8 @@ class Turn:
     def __init__(self, path: Path, wait_s: float) -> None:
         self.path = path
         self.wait_s = wait_s
-        self.deadline = time.monotonic() + wait_s
+        self.arrived = time.monotonic()
+        self.deadline = self.arrived + wait_s
         self.queue = path.with_name(path.name + ".queue")
         self.nested = path in _held()
         self._ticket: int | None = None  # descriptor of this connection's locked ticket file
@@ -210,7 +214,7 @@ class Turn:
             return "another process", 0
 
     def _tell(self, holder: str, ahead: int) -> None:
-        if self._told:
+        if self._told or time.monotonic() < self.arrived + TELL_AFTER_S:
             return
         self._told = True
         wait = StoreWait(self.path, holder, ahead)
