@@ -134,8 +134,8 @@ class CreatedTask:
 
     @property
     def short(self) -> bool:
-        """Whether the strategy drew fewer pairs than asked: the disagreement strategies
-        draw only pairs where the judge and the humans differ."""
+        """Whether fewer pairs were drawn than asked: the source holds fewer, or its
+        strategy gives no more (severe draws only pairs the judge and the humans differ on)."""
         return self.size is not None and self.pairs < self.size
 
     @property

@@ -28,8 +28,8 @@ chosen = selection.current()
 # judge run (blind review of human labels is the usual case), nor does a search, which finds
 # pairs by their text: the card then has no judge.
 task = storage.get_task(db, chosen.queue.value) if chosen.queue.kind is QueueKind.TASK else None
-RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
-run_id = common.active_run() if chosen.queue.kind in RUN_LESS else common.require_run()
+_RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
+run_id = common.active_run() if chosen.queue.kind in _RUN_LESS else common.require_run()
 run = None if run_id is None else common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 author = reviewing.current()
