@@ -51,12 +51,12 @@ def _create(args: argparse.Namespace) -> int:
         seed=args.seed,
         run_id=args.run,
     )
-    task_id = jobs.create_task(args.db, plan)
-    task = storage.get_task(args.db, task_id)
-    progress = storage.task_progress(args.db, task_id)
+    made = jobs.create_task(args.db, plan)
+    task = storage.get_task(args.db, made.task_id)
+    progress = storage.task_progress(args.db, made.task_id)
+    print(made.summary)
     print(
-        f"task {task_id} {task.name!r} over {task.pair_set} by {task.strategy}"
-        f"{'' if task.run_id is None else f' (run {task.run_id})'}, "
+        f"  over {task.pair_set}{'' if task.run_id is None else f' (run {task.run_id})'}, "
         f"{'blind' if task.blind else 'not blind'}: "
         + ", ".join(f"{r.reviewer} {r.items} items" for r in progress.itertuples())
     )

@@ -81,7 +81,15 @@ from ._rubrics import (
     score_map_for,
     with_references,
 )
-from ._tasks import TaskPlan, assign, create_task, query_list, search_set, team_agreement
+from ._tasks import (
+    CreatedTask,
+    TaskPlan,
+    assign,
+    create_task,
+    query_list,
+    search_set,
+    team_agreement,
+)
 
 __all__ = [
     "DEFAULT_RUBRIC_VERSION",
@@ -154,6 +162,7 @@ __all__ = [
     "resume_pairwise",
     "with_preferences",
     # team review
+    "CreatedTask",
     "TaskPlan",
     "assign",
     "create_task",

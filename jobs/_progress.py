@@ -22,14 +22,16 @@ STALLED_AFTER_S = 120.0  # a batch is written at least every few seconds while p
 class RunProgress:
     """Where a stored run stands, as far as its judgments tell.
 
-    ``done`` counts the planned pairs with a result (``failed`` and ``unparsed`` among them).
-    ``pairs_per_s`` and ``eta_s`` are None until two batches within ``RATE_WINDOW_S`` give a
-    speed. ``idle_s`` is the time since the newest judgment or resume, or since the start
-    when there is neither; ``stalled`` says a running run has been silent for
-    ``STALLED_AFTER_S`` or more.
+    A graded run counts pairs, a pairwise run orders (``kind``; two a comparison): read
+    "orders" for "pairs" below. ``done`` counts the planned pairs with a result (``failed``
+    and ``unparsed`` among them). ``pairs_per_s`` and ``eta_s`` are None until two batches
+    within ``RATE_WINDOW_S`` give a speed. ``idle_s`` is the time since the newest judgment
+    or resume, or since the start when there is neither; ``stalled`` says a running run has
+    been silent for ``STALLED_AFTER_S`` or more.
     """
 
     run_id: int
+    kind: storage.RunKind
     status: storage.RunStatus
     planned: int
     done: int
@@ -66,6 +68,7 @@ def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProg
     idle_s = max((now - alive_at).total_seconds(), 0.0)
     return RunProgress(
         run_id=tally.run_id,
+        kind=tally.kind,
         status=tally.status,
         planned=tally.planned,
         done=tally.done,

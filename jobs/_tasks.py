@@ -15,6 +15,7 @@ import numpy as np
 import metrics
 import storage
 from storage import PairSet, Strategy
+from words import plural
 
 
 def assign(
@@ -119,8 +120,40 @@ def _run_for(store: storage.Store, plan: TaskPlan) -> int | None:
     return int(done["run_id"].iloc[0])
 
 
-def create_task(db: str | Path, plan: TaskPlan) -> int:
-    """Draw the plan's pairs, assign them, and store the task; returns its id."""
+@dataclass(frozen=True)
+class CreatedTask:
+    """A task just stored: its id and name, the pairs drawn against the size asked (None:
+    every pair of the source), the strategy that drew them and the reviewers given them."""
+
+    task_id: int
+    name: str
+    pairs: int
+    size: int | None
+    strategy: Strategy
+    reviewers: tuple[str, ...]
+
+    @property
+    def short(self) -> bool:
+        """Whether fewer pairs were drawn than asked: the source holds fewer, or its
+        strategy gives no more (severe draws only pairs the judge and the humans differ on)."""
+        return self.size is not None and self.pairs < self.size
+
+    @property
+    def summary(self) -> str:
+        """One line saying what was made, and why it holds fewer pairs than asked."""
+        drawn = (
+            f"{plural(self.pairs, 'pair')} of the {self.size:,} asked (every pair its source "
+            f"can give with the {self.strategy} strategy)"
+            if self.short
+            else f"{plural(self.pairs, 'pair')} drawn by the {self.strategy} strategy"
+        )
+        return (
+            f"Task {self.task_id} “{self.name}”: {drawn}, assigned to {', '.join(self.reviewers)}"
+        )
+
+
+def create_task(db: str | Path, plan: TaskPlan) -> CreatedTask:
+    """Draw the plan's pairs, assign them, and store the task."""
     if plan.size is not None and plan.size < 1:
         raise storage.StoreError(f"a task takes at least one pair, got size {plan.size}")
     with storage.session(db) as store:
@@ -140,18 +173,27 @@ def create_task(db: str | Path, plan: TaskPlan) -> int:
             seed=plan.seed,
             run_id=run_id,
         )
-        return storage.create_task(
+        items = assign(pair_ids, plan.reviewers, overlap=plan.overlap, seed=plan.seed)
+        task_id = storage.create_task(
             store,
             plan.dataset,
             plan.name,
             pair_set=plan.pair_set,
             strategy=plan.strategy,
-            items=assign(pair_ids, plan.reviewers, overlap=plan.overlap, seed=plan.seed),
+            items=items,
             overlap=plan.overlap,
             blind=plan.blind,
             seed=plan.seed,
             run_id=run_id,
         )
+    return CreatedTask(
+        task_id=task_id,
+        name=plan.name.strip(),
+        pairs=len(pair_ids),
+        size=plan.size,
+        strategy=plan.strategy,
+        reviewers=tuple(dict.fromkeys(reviewer for _, reviewer, _ in items)),
+    )
 
 
 def team_agreement(

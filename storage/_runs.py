@@ -19,7 +19,7 @@ from grade_scale import Scale
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError
-from ._vocab import ENDINGS, RunStatus, Split
+from ._vocab import ENDINGS, RunKind, RunStatus, Split
 
 JUDGMENT_COLUMNS = (
     "pair_id",
@@ -99,8 +99,8 @@ def end_run(db: Db, table: RunTable, run_id: int, status: RunStatus) -> None:
         )
 
 
-# Graded runs record when they were last resumed, so the Runs page rates their progress
-# from then; pairwise runs show no rate and have no such column.
+# Graded runs record when they were last resumed, so the Runs page counts a resumed run's
+# silence from then; pairwise runs have no such column (theirs counts from the newest verdict).
 _RESUMED_AT = {"judge_runs": ", resumed_at = current_timestamp", "pairwise_runs": ""}
 
 
@@ -270,11 +270,13 @@ def list_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
 class RunTally:
     """What the store knows of a run's progress, read without the process that judges it.
 
-    ``planned`` counts the pairs in the run's scope as a resume would judge them: the pairs
-    named in ``params["pair_ids"]``, else every pair of its dataset (or of its split).
-    ``done`` counts the pairs with a result; ``judged`` those with a grade, ``failed`` the
-    errors, ``unparsed`` the answers without a grade. ``resumed_at`` is the last time the
-    run was set back to running, if ever. Times are the store's own clock
+    A graded run counts pairs: ``planned`` counts the pairs in the run's scope as a resume
+    would judge them: the pairs named in ``params["pair_ids"]``, else every pair of its
+    dataset (or of its split). A pairwise run counts orders, two per comparison in
+    ``params["comparisons"]``. ``done`` counts those with a result; ``judged`` those with a
+    grade (a verdict), ``failed`` the errors, ``unparsed`` the answers without one.
+    ``resumed_at`` is the last time a graded run was set back to running, if ever (a
+    pairwise run does not record it). Times are the store's own clock
     (``read_at`` is its ``current_timestamp`` when this was read), so they compare with each
     other whatever clock or time zone the reader has. Judgments are written in batches that
     share one ``created_at``: ``recent_from`` is the oldest batch time within the rate window
@@ -283,6 +285,7 @@ class RunTally:
     """
 
     run_id: int
+    kind: RunKind
     status: RunStatus
     started_at: datetime
     resumed_at: datetime | None
@@ -300,24 +303,41 @@ class RunTally:
 
 _RUN_TALLIES = """
     WITH runs AS (
-        SELECT run_id, status, started_at, resumed_at, dataset, split,
-               CAST(json_extract(params, '$.pair_ids') AS BIGINT[]) AS pair_ids
+        SELECT run_id, 'graded' AS kind, status, started_at, resumed_at, dataset, split,
+               params
         FROM judge_runs
+        UNION ALL BY NAME
+        SELECT run_id, 'pairwise' AS kind, status, started_at, dataset, split, params
+        FROM pairwise_runs
+    ),
+    chosen AS (
+        SELECT * EXCLUDE (params),
+               CAST(json_extract(params, '$.pair_ids') AS BIGINT[]) AS pair_ids,
+               json_array_length(params, '$.comparisons') AS comparisons
+        FROM runs
         WHERE ($run_ids IS NULL OR list_contains($run_ids, run_id))
           AND ($dataset IS NULL OR dataset = $dataset)
           AND ($status IS NULL OR status = $status)
     ),
     planned AS (  -- the scope as jobs._run_pairs reads it: named pairs, else dataset or split
         SELECT r.run_id, count(p.pair_id) AS planned
-        FROM runs r LEFT JOIN pairs p ON p.dataset = r.dataset AND CASE
+        FROM chosen r LEFT JOIN pairs p ON p.dataset = r.dataset AND CASE
             WHEN r.pair_ids IS NOT NULL THEN list_contains(r.pair_ids, p.pair_id)
             ELSE r.split IS NULL OR p.split = r.split END
+        WHERE r.kind = 'graded'
         GROUP BY r.run_id
+        UNION ALL  -- a pairwise run judges each planned comparison in both orders
+        SELECT run_id, 2 * coalesce(comparisons, 0) FROM chosen WHERE kind = 'pairwise'
+    ),
+    results AS (  -- a verdict stands for a grade: both say the answer gave one
+        SELECT run_id, grade IS NOT NULL AS answered, parse_status, created_at
+        FROM judgments SEMI JOIN chosen USING (run_id)
+        UNION ALL
+        SELECT run_id, winner IS NOT NULL, parse_status, created_at
+        FROM pairwise_judgments SEMI JOIN chosen USING (run_id)
     ),
     run_judgments AS (
-        SELECT j.run_id, j.grade, j.parse_status, j.created_at,
-               max(j.created_at) OVER (PARTITION BY j.run_id) AS last_at
-        FROM judgments j SEMI JOIN runs USING (run_id)
+        SELECT *, max(created_at) OVER (PARTITION BY run_id) AS last_at FROM results
     ),
     recent AS (
         SELECT run_id, min(created_at) AS recent_from
@@ -327,7 +347,7 @@ _RUN_TALLIES = """
     ),
     counts AS (
         SELECT j.run_id, count(*) AS done,
-               count(*) FILTER (WHERE j.grade IS NOT NULL) AS judged,
+               count(*) FILTER (WHERE j.answered) AS judged,
                count(*) FILTER (WHERE j.parse_status = 'error') AS failed,
                count(*) FILTER (WHERE j.parse_status = 'unparsed') AS unparsed,
                min(j.created_at) AS first_at, max(j.created_at) AS last_at,
@@ -336,12 +356,12 @@ _RUN_TALLIES = """
         FROM run_judgments j JOIN recent r USING (run_id)
         GROUP BY j.run_id
     )
-    SELECT r.run_id, r.status, r.started_at, r.resumed_at,
+    SELECT r.run_id, r.kind, r.status, r.started_at, r.resumed_at,
            current_timestamp::TIMESTAMP AS read_at,
            p.planned, coalesce(c.done, 0) AS done, coalesce(c.judged, 0) AS judged,
            coalesce(c.failed, 0) AS failed, coalesce(c.unparsed, 0) AS unparsed,
            c.first_at, c.last_at, c.recent_from, coalesce(c.recent_done, 0) AS recent_done
-    FROM runs r JOIN planned p USING (run_id) LEFT JOIN counts c USING (run_id)
+    FROM chosen r JOIN planned p USING (run_id) LEFT JOIN counts c USING (run_id)
     ORDER BY r.run_id DESC
 """
 
@@ -369,4 +389,7 @@ def run_tallies(
         cursor = con.execute(_RUN_TALLIES, params)
         names = [c[0] for c in cursor.description]
         rows = [dict(zip(names, row)) for row in cursor.fetchall()]
-    return [RunTally(**{**row, "status": RunStatus(row["status"])}) for row in rows]
+    return [
+        RunTally(**{**row, "kind": RunKind(row["kind"]), "status": RunStatus(row["status"])})
+        for row in rows
+    ]

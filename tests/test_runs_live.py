@@ -227,3 +227,41 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
     done = jobs.run_progress(sample_db, outcome.run_id)
     assert (done.status, done.done, done.judged, done.fraction) == ("done", 174, 174, 1.0)
     assert not done.stalled
+
+
+def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
+    graded = _run(sample_db)
+    pairwise = storage.create_pairwise_run(
+        sample_db,
+        name="pw",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": [[3, 4], [4, 5], [3, 5]]},
+    )
+    storage.record_pairwise_judgments(
+        sample_db,
+        pairwise,
+        [
+            {
+                "first_pair_id": 3,
+                "second_pair_id": 4,
+                "winner": "first",
+                "parse_status": "logprobs",
+            },
+            {"first_pair_id": 4, "second_pair_id": 3, "winner": None, "parse_status": "unparsed"},
+            {"first_pair_id": 4, "second_pair_id": 5, "winner": None, "parse_status": "error"},
+        ],
+    )
+    listed = jobs.running_progress(sample_db, DATASET)
+    assert [(p.run_id, p.kind, p.planned, p.done) for p in listed] == [
+        (pairwise, storage.RunKind.PAIRWISE, 6, 3),
+        (graded, storage.RunKind.GRADED, 174, 0),
+    ]
+    assert (listed[0].judged, listed[0].failed, listed[0].unparsed) == (1, 1, 1)
+    assert listed[0].fraction == 0.5
+    storage.finish_pairwise_run(sample_db, pairwise, storage.RunStatus.DONE)
+    assert [p.run_id for p in jobs.running_progress(sample_db, DATASET)] == [graded]
+    assert jobs.run_progress(sample_db, pairwise).status == "done"

@@ -5,6 +5,7 @@ that need a graded one."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from app_fixtures import DATASET, click, open_app
@@ -114,4 +115,81 @@ def test_a_cancelled_pairwise_run_resumes_on_the_runs_page(store):
     assert kept.loc[(3, 4), "p_first_ab"] == 0.6  # the order judged before is skipped
     done = " ".join(s.value for s in at.success).replace("\\", "")
     assert f"pairwise run #{pw} resuming finished: run #{pw}, 3 orders judged, 1 skipped" in done
+    assert at.sidebar.selectbox(key="sidebar-run").value == graded
+
+
+def _verdicts_ago(db, run_id: int, orders: list[tuple[int, int]], seconds: float, now, *,
+                  status: str = "logprobs") -> None:  # fmt: skip
+    """Record `orders` as one batch written `seconds` before `now` (the store's clock read
+    once), as another process judging the run writes them."""
+    storage.record_pairwise_judgments(
+        db,
+        run_id,
+        [
+            {"first_pair_id": a, "second_pair_id": b, "parse_status": status,
+             "winner": "first" if status == "logprobs" else None}
+            for a, b in orders
+        ],
+    )  # fmt: skip
+    with storage.connect(db) as con:
+        con.execute(
+            "UPDATE pairwise_judgments SET created_at = ?::TIMESTAMP - to_microseconds(?) "
+            "WHERE run_id = ? AND list_contains(?, [first_pair_id, second_pair_id])",
+            [now, int(seconds * 1e6), run_id, [list(o) for o in orders]],
+        )
+
+
+def _bars(at) -> list[str]:
+    return [p.text.replace("\\", "") for p in at.progress]
+
+
+def test_a_pairwise_run_judged_elsewhere_shows_its_orders_until_it_ends(store):
+    """A pairwise run the CLI judges (here: its rows written between reruns) has a live bar
+    on the Runs page, counting its planned orders, as a graded run judged elsewhere has."""
+    db, graded = store
+    comparisons = [[3, 4], [4, 5], [3, 5], [3, 6], [4, 6]]  # 10 orders
+    pw = storage.create_pairwise_run(
+        db,
+        name="from the cli",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": comparisons},
+    )
+    at = open_app("runs")
+    [bar] = _bars(at)
+    assert re.fullmatch(
+        rf"#{pw} from the cli \(m\.gguf\) · pairwise: 0/10 orders, no judgment yet, "
+        r"started \d+ s ago",
+        bar,
+    ), bar
+    assert at.progress[0].value == 0
+
+    with storage.connect(db) as con:
+        now = con.execute("SELECT current_timestamp::TIMESTAMP").fetchall()[0][0]
+    _verdicts_ago(db, pw, [(3, 4), (4, 3), (4, 5), (5, 4)], 30, now)
+    _verdicts_ago(db, pw, [(3, 5)], 10, now)
+    _verdicts_ago(db, pw, [(5, 3)], 10, now, status="error")
+    at.run()
+    assert not at.exception, at.exception
+    [bar] = _bars(at)
+    # 2 orders written in the 20 s after the oldest recent batch: 0.1 orders/s, so the 4
+    # orders left take 40 s.
+    shown = re.fullmatch(
+        rf"#{pw} from the cli \(m\.gguf\) · pairwise: 6/10 orders, 0\.1 orders/s, about "
+        r"40 s left, last judgment (\d+) s ago, 1 failure",
+        bar,
+    )
+    assert shown and 10 <= int(shown[1]) < 60, bar
+    assert at.progress[0].value == 60  # percent
+    table = at.dataframe[0].value.set_index("run_id")
+    assert table.loc[pw, ["status", "judged", "failed"]].tolist() == ["running", 5, 1]
+
+    storage.finish_pairwise_run(db, pw, storage.RunStatus.DONE)  # the CLI ends: the bar goes
+    at.run()
+    assert not at.exception, at.exception
+    assert _bars(at) == []
+    assert at.dataframe[0].value.set_index("run_id").loc[pw, "status"] == "done"
     assert at.sidebar.selectbox(key="sidebar-run").value == graded

@@ -26,6 +26,9 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     [task] = storage.list_tasks(db, DATASET).to_dict("records")
     assert (task["name"], task["pairs"], task["items"], task["blind"]) == ("week 1", 6, 12, True)
     assert at.query_params["task"] == str(task["task_id"])
+    assert [m.value.replace("\\", "") for m in at.success] == [
+        f"Task {task['task_id']} “week 1”: 6 pairs drawn by the severe strategy, assigned to ana, bo"
+    ]
 
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     upcoming = storage.next_item(db, task["task_id"], "ana")
@@ -80,6 +83,6 @@ def test_a_task_drawn_short_of_its_size_says_so(store):
     assert task["pairs"] == disagreements < 100_000
     shown = [i.value.replace("\\", "") for i in at.info]  # markdown escapes, as sent
     assert shown[0] == (
-        f"Task all of them holds {disagreements:,} pairs of the 100,000 asked: that is every "
-        "pair of its source that the severe strategy can draw."
+        f"Task {task['task_id']} “all of them”: {disagreements:,} pairs of the 100,000 asked "
+        "(every pair its source can give with the severe strategy), assigned to ana, bo"
     )

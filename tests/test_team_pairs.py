@@ -60,7 +60,10 @@ def test_cli_task_from_a_search_takes_the_pairs_the_review_search_finds(sample_d
     )  # fmt: skip
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
-    assert out.startswith(f"task 1 'chairs' over pairs:search:{WORD} by random, blind: ")
+    assert out.startswith(
+        f"Task 1 “chairs”: {len(found)} pairs drawn by the random strategy, assigned to ana, bo\n"
+        f"  over pairs:search:{WORD}, blind: "
+    )
     assert _task_pairs(db, 1) == set(found)
 
     code = cli.main(

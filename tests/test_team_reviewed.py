@@ -28,7 +28,7 @@ def test_an_adjudicated_pair_is_reviewed_by_the_adjudicator(store):
             reviewers=("ana", "bo"),
             overlap=1.0,
         ),
-    )
+    ).task_id
     before = storage.dataset_stats(db, DATASET)
     for pair_id in (kept, other):
         storage.record_review(db, pair_id, author="ana", grade=0, task_id=task_id)

@@ -30,18 +30,20 @@ def judged(store):
     return store
 
 
+_PLAN = {
+    "dataset": DATASET,
+    "name": "week 1",
+    "pair_set": PairSet(),
+    "strategy": Strategy.RANDOM,
+    "size": 10,
+    "reviewers": ("ana", "bo", "cy"),
+    "overlap": 0.3,
+}
+
+
 def _task(db, run_id, **changes) -> int:
-    plan = {
-        "dataset": DATASET,
-        "name": "week 1",
-        "pair_set": PairSet(),
-        "strategy": Strategy.RANDOM,
-        "size": 10,
-        "reviewers": ("ana", "bo", "cy"),
-        "overlap": 0.3,
-        "run_id": run_id,
-    } | changes
-    return jobs.create_task(db, jobs.TaskPlan(**plan))
+    plan = _PLAN | {"run_id": run_id} | changes
+    return jobs.create_task(db, jobs.TaskPlan(**plan)).task_id
 
 
 def test_assign_gives_the_overlap_to_two_reviewers_round_robin():
@@ -120,6 +122,31 @@ def test_strategies_order_the_pairs_as_they_say(judged):
     assert set(cell) == {p for p, h, j, *_ in rows if (h, j) == (2, 1)}
     with pytest.raises(storage.StoreError, match="need a run"):
         storage.draw_pairs(db, DATASET, PairSet(), Strategy.SEVERE, size=3)
+
+
+def test_create_task_says_what_it_drew_against_the_size_asked(judged):
+    db, run_id = judged
+    plan = {"run_id": run_id, "reviewers": ("ana", " bo", "ana"), "overlap": 0.0}
+    full = jobs.create_task(db, jobs.TaskPlan(**(_PLAN | plan)))
+    assert (full.pairs, full.size, full.short, full.reviewers) == (10, 10, False, ("ana", "bo"))
+    assert full.summary == (
+        f"Task {full.task_id} “week 1”: 10 pairs drawn by the random strategy, assigned to ana, bo"
+    )
+    labels = storage.run_labels(db, run_id).dropna(subset=["judge"])
+    severe = int((labels["human"] != labels["judge"]).sum())  # the disagreements it can draw
+    short = jobs.create_task(
+        db,
+        jobs.TaskPlan(**(_PLAN | plan | {"name": "all", "strategy": Strategy.SEVERE, "size": 500})),
+    )
+    assert (short.pairs, short.size, short.short) == (severe, 500, True)
+    assert (
+        short.pairs
+        == storage.list_tasks(db, DATASET).set_index("task_id").loc[short.task_id, "pairs"]
+    )
+    assert short.summary == (
+        f"Task {short.task_id} “all”: {severe} pairs of the 500 asked (every pair its source can "
+        "give with the severe strategy), assigned to ana, bo"
+    )
 
 
 def test_queues_independent_labels_adjudication_and_check(judged):
@@ -264,8 +291,8 @@ def test_cli_task_status_agreement_guideline_and_errors(judged, capsys, tmp_path
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert out == (
-        f"task 1 'w1' over cell:2_1 by severe (run {run_id}), blind: "
-        "ana 3 items, bo 3 items, cy 3 items\n"
+        "Task 1 “w1”: 6 pairs drawn by the severe strategy, assigned to ana, bo, cy\n"
+        f"  over cell:2_1 (run {run_id}), blind: ana 3 items, bo 3 items, cy 3 items\n"
     )
     code, out, _ = run(capsys, db, "task", "status", "w1", "--dataset", DATASET, "--json")
     status = json.loads(out)

@@ -25,9 +25,11 @@ db = common.database()
 dataset = common.require_dataset()
 chosen = selection.current()
 # A review task's queue: this reviewer's items of the task, blind if the task is. It needs no
-# judge run (blind review of human labels is the usual case): the card then has no judge.
+# judge run (blind review of human labels is the usual case), nor does a search, which finds
+# pairs by their text: the card then has no judge.
 task = storage.get_task(db, chosen.queue.value) if chosen.queue.kind is QueueKind.TASK else None
-run_id = common.active_run() if task is not None else common.require_run()
+_RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
+run_id = common.active_run() if chosen.queue.kind in _RUN_LESS else common.require_run()
 run = None if run_id is None else common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 author = reviewing.current()
@@ -85,9 +87,21 @@ st.caption(
 )
 
 
+_LEFT = "review-left-for-search"  # the queue and pair a search left, to come back to
+
+
 def _search() -> None:
+    """Make the search the queue; an emptied search goes back to the queue it left, at the
+    pair the reviewer was on (a task's queue has no other way back on a run-less dataset)."""
     text = st.session_state["review-search"].strip()
-    selection.update(queue=Queue(QueueKind.SEARCH, text) if text else Queue(), pair_id=None)
+    owned = selection.owned()
+    if not text:
+        queue_left, pair_left = owned.pop(_LEFT, (Queue(), None))
+        selection.update(queue=queue_left, pair_id=pair_left)
+        return
+    if review.queue.kind is not QueueKind.SEARCH:
+        owned[_LEFT] = (review.queue, review.pair_id)
+    selection.update(queue=Queue(QueueKind.SEARCH, text), pair_id=None)
 
 
 def _jump() -> None:

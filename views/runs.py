@@ -512,10 +512,16 @@ def resume_section(every) -> None:
         _start(work, f"resuming run #{run_id}")
 
 
+def _unit(kind: storage.RunKind) -> str:
+    """What a run of `kind` counts: pairs, or orders (a pairwise run judges each comparison
+    twice)."""
+    return "orders" if kind is storage.RunKind.PAIRWISE else "pairs"
+
+
 def _report_progress(job: BackgroundRun) -> None:
     p = job.progress
     compared = job.kind is storage.RunKind.PAIRWISE
-    unit = "orders" if compared else "pairs"  # a pairwise run judges each comparison twice
+    unit = _unit(job.kind)
     if job.running:
         if p is None:
             st.progress(0.0, text=common.md(f"{job.label}: loading…"))
@@ -594,7 +600,8 @@ def _duration(seconds: float) -> str:
 
 def _stored_progress_text(p: jobs.RunProgress) -> str:
     """A run judged elsewhere, in one line: counts, speed and time left, silence, failures."""
-    parts = [f"{p.done:,}/{p.planned:,} pairs"]
+    unit = _unit(p.kind)
+    parts = [f"{p.done:,}/{p.planned:,} {unit}"]
     if p.last_at is None:
         parts.append(f"no judgment yet, started {_duration(p.idle_s)} ago")
     else:
@@ -602,7 +609,7 @@ def _stored_progress_text(p: jobs.RunProgress) -> str:
             parts.append(
                 "measuring the speed"
                 if p.pairs_per_s is None
-                else f"{p.pairs_per_s:.1f} pairs/s, about {_duration(p.eta_s)} left"
+                else f"{p.pairs_per_s:.1f} {unit}/s, about {_duration(p.eta_s)} left"
             )
         parts.append(f"last judgment {_duration(p.idle_s)} ago")
     failures = p.failed + p.unparsed
@@ -621,7 +628,7 @@ def _stalled_hint(label: str, p: jobs.RunProgress) -> str:
     return (
         f"{label}: {silence}. The process judging it may have stopped (a killed CLI or a "
         "crashed server leaves its run “running”). If so, resume it under Resume in the "
-        "“Start a run” tab: a resume skips the pairs already judged."
+        f"“Start a run” tab: a resume skips the {_unit(p.kind)} already judged."
     )
 
 
@@ -797,11 +804,11 @@ if job is not None and not job.reported:
 elif job is not None:
     _report_progress(job)
 
-runs = storage.list_runs(db, dataset)  # graded: the progress bars, comparisons, heads
-every = storage.list_all_runs(db, dataset)  # both kinds: the table, resume, rename, delete
+runs = storage.list_runs(db, dataset)  # graded: comparisons, heads
+every = storage.list_all_runs(db, dataset)  # both kinds: progress, table, resume, rename, delete
 others = {
-    r["run_id"]: common.run_label(r)
-    for r in runs.to_dict("records")
+    r["run_id"]: _kind_label(r)
+    for r in every.to_dict("records")
     if r["status"] == "running" and r["run_id"] != _own_run_id()
 }
 if others:

@@ -79,22 +79,15 @@ def _new_task() -> None:
             seed=int(state["task-seed"]),
             run_id=run_id,
         )
-        task_id = jobs.create_task(db, plan)
+        made = jobs.create_task(db, plan)
     except storage.StoreError as error:
         state["task-error"] = str(error)
         return
     if kind == "pairs":
         reviewing.drop_offered_pairs()
         state["task-from"] = "all"
-    selection.update(task=task_id)
-    made = storage.list_tasks(db, dataset).set_index("task_id").loc[task_id]
-    if made["pairs"] < plan.size:
-        # the disagreement strategies draw only pairs where the judge and the humans differ
-        state["task-short"] = (
-            f"Task {plan.name} holds {common.plural(int(made['pairs']), 'pair')} of the "
-            f"{plan.size:,} asked: that is every pair of its source that the "
-            f"{plan.strategy} strategy can draw."
-        )
+    selection.update(task=made.task_id)
+    state["task-made"] = made
 
 
 with st.expander("New task", expanded=tasks.empty or fresh):
@@ -134,8 +127,8 @@ with st.expander("New task", expanded=tasks.empty or fresh):
     if error := st.session_state.pop("task-error", None):
         st.error(common.md(error))
 
-if short := st.session_state.pop("task-short", None):
-    st.info(common.md(short))
+if made := st.session_state.pop("task-made", None):
+    (st.info if made.short else st.success)(common.md(made.summary))
 if tasks.empty:
     st.info("No review task yet: create one above.")
 else:
