@@ -77,3 +77,44 @@ def test_a_search_on_a_run_less_task_queue_lists_the_pairs_and_takes_a_grade(
     assert owned(at)["queue"].pair_id == mine[1]
     assert _caption(at).startswith(f"No judge run: my items of review task {made.task_id}")
     assert at.query_params["queue"] == f"task:{made.task_id}"
+
+
+def test_a_pair_owed_in_a_blind_task_stays_blind_when_a_search_reaches_it(sample_db, monkeypatch):
+    """Blindness belongs to the reviewer's pending item, not to the queue: a search (or a
+    jump) that lands on a pair ana still owes her blind task shows no labels, and her grade
+    there is her independent label in that task."""
+    db = sample_db
+    monkeypatch.setenv("WORKBENCH_DB", str(db))
+    made = jobs.create_task(
+        db,
+        jobs.TaskPlan(
+            dataset=DATASET,
+            name="blind week",
+            pair_set=storage.PairSet(),
+            strategy=storage.Strategy.RANDOM,
+            size=6,
+            reviewers=("ana", "bo"),
+            overlap=0.0,
+        ),
+    )
+    owed = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
+    assert storage.owed_blind_task(db, owed, "ana") == made.task_id
+    assert storage.owed_blind_task(db, owed, "bo") is None  # not his item
+    word = storage.review_card(db, owed, None).query
+    at = open_app("review", {"queue": f"search:{word}", "pair": str(owed)})
+    at.selectbox(key="reviewer-pick").set_value("ana").run()
+    assert not at.exception, at.exception
+    assert owned(at)["queue"].pair_id == owed
+    assert [i.value for i in at.info if i.value.startswith("Blind task")]
+    assert "Human label" not in [m.label for m in at.metric]
+
+    click(at, f"grade-{owed}-1")
+    newest = storage.label_history(db, owed)[-1]
+    assert (newest["author"], newest["grade"], newest["task_id"]) == ("ana", 1, made.task_id)
+    assert storage.has_labelled(db, made.task_id, owed, "ana")
+    assert storage.owed_blind_task(db, owed, "ana") is None
+
+    at.button(key="previous").click().run()  # back on the pair, graded: nothing hidden now
+    assert owned(at)["queue"].pair_id == owed
+    assert not [i.value for i in at.info if i.value.startswith("Blind task")]
+    assert "Human label" in [m.label for m in at.metric]

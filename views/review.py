@@ -166,12 +166,21 @@ def _later(action: Callable[[], None]) -> None:
     st.session_state[_ACTION] = action
 
 
+def _task_for(pair_id: int) -> int | None:
+    """The task a grade of `pair_id` counts for: the queue's; on any other queue, a blind task
+    in which this reviewer still owes the pair their independent label, so that a search or
+    a jump that reaches it finds its card as blind as the task's queue shows it."""
+    if task is not None:
+        return task.task_id
+    return storage.owed_blind_task(db, pair_id, author) if author else None
+
+
 def _review(pair_id: int, **event: object) -> None:
     if not author:
         st.session_state["review-error"] = reviewing.NO_NAME
         return
     note = st.session_state.get(f"note-{pair_id}") or None
-    task_id = None if task is None else task.task_id
+    task_id = _task_for(pair_id)
     try:
         storage.record_review(db, pair_id, author=author, note=note, task_id=task_id, **event)
     except storage.StoreError as error:
@@ -183,8 +192,7 @@ def _review(pair_id: int, **event: object) -> None:
 def _save_note(pair_id: int) -> None:
     note = st.session_state.get(f"note-{pair_id}")
     if note and author:
-        task_id = None if task is None else task.task_id
-        storage.record_review(db, pair_id, author=author, note=note, task_id=task_id)
+        storage.record_review(db, pair_id, author=author, note=note, task_id=_task_for(pair_id))
     elif note:
         st.session_state["review-error"] = reviewing.NO_NAME
 
@@ -375,7 +383,7 @@ def review_card() -> None:
     with storage.session(db):  # a fragment rerun runs outside app.py's session
         if (action := st.session_state.pop(_ACTION, None)) is not None:
             action()
-        _card(blind=task is not None and task.blind)
+        _card()
 
 
 def _show_guideline(*, open_: bool) -> None:
@@ -394,14 +402,17 @@ def _show_guideline(*, open_: bool) -> None:
             st.markdown(found.text)
 
 
-def _card(*, blind: bool = False) -> None:
-    """The card of the queue's current pair. `blind`: hide the judge's grade and
-    probabilities and the pair's labels and history until this reviewer has graded the pair
-    in the task (their independent label)."""
+def _card() -> None:
+    """The card of the queue's current pair. Blind (the judge's grade and probabilities and
+    the pair's labels and history hidden) until this reviewer has given the pair their
+    independent label, in a blind task's queue or wherever a pair they owe one is shown."""
     pair_id = review.pair_id
-    hidden = blind and not (
-        task is not None and author and storage.has_labelled(db, task.task_id, pair_id, author)
-    )
+    if task is not None:
+        hidden = task.blind and not (
+            author and storage.has_labelled(db, task.task_id, pair_id, author)
+        )
+    else:
+        hidden = _task_for(pair_id) is not None
     selection.publish()  # a fragment rerun skips app.py: keep the URL on the card shown
     nav = st.columns([1, 1, 4], vertical_alignment="center")
     nav[0].button(

@@ -30,6 +30,7 @@ from ._tasks import (
     list_tasks,
     my_queue,
     next_item,
+    owed_blind_task,
     task_progress,
     task_reviewers,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "guideline",
     "guideline_owner",
     "has_labelled",
+    "owed_blind_task",
     "list_tasks",
     "my_queue",
     "next_item",

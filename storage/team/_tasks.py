@@ -213,6 +213,23 @@ def has_labelled(db: Db, task_id: int, pair_id: int, reviewer: str) -> bool:
     return row is not None
 
 
+def owed_blind_task(db: Db, pair_id: int, reviewer: str) -> int | None:
+    """The blind task (the oldest, if several) in which `pair_id` is assigned to `reviewer`
+    and still waits for their independent label: wherever the card of that pair is shown to
+    them, it is blind, and their grade counts for that task."""
+    with connect(db) as con:
+        row = con.execute(
+            """
+            SELECT min(i.task_id) FROM task_items i JOIN review_tasks t USING (task_id)
+            WHERE t.blind AND i.pair_id = $pair_id AND i.reviewer = $reviewer
+              AND NOT EXISTS (SELECT 1 FROM independent_labels l WHERE l.task_id = i.task_id
+                              AND l.pair_id = i.pair_id AND l.reviewer = i.reviewer)
+            """,
+            {"pair_id": pair_id, "reviewer": reviewer},
+        ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 _DISPUTES = """
     WITH labels AS (
         SELECT l.*, (SELECT string_agg(e.note, ' / ' ORDER BY e.event_id) FROM label_events e
