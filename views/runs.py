@@ -633,11 +633,15 @@ def _stalled_hint(label: str, p: jobs.RunProgress) -> str:
 
 
 @st.fragment(run_every=OTHERS_EVERY_S)
-def others_progress(labels: dict[int, str]) -> None:
+def others_progress(labels: dict[int, str], seen: tuple[int, ...]) -> None:
     """Progress of this dataset's running runs that another process judges (the CLI, another
     browser session), `labels` by run id. It reads the store on every tick, since a fragment
     reruns without the page; when one of them ends or another starts, the whole page reruns
-    so that the table and the resume choices follow."""
+    so that the table and the resume choices follow. With none running it reads nothing
+    until the store is written after the page's render (`seen`: its write version), so a run
+    started after the page opened shows without a reload, at the cost of a file's status."""
+    if not labels and storage.write_version(db) == seen:
+        return
     own = _own_run_id()
     progress = [p for p in jobs.running_progress(db, dataset) if p.run_id != own]
     if [p.run_id for p in progress] != list(labels):
@@ -804,6 +808,7 @@ if job is not None and not job.reported:
 elif job is not None:
     _report_progress(job)
 
+seen = storage.write_version(db)  # before the reads: a run started after them is news
 runs = storage.list_runs(db, dataset)  # graded: comparisons, heads
 every = storage.list_all_runs(db, dataset)  # both kinds: progress, table, resume, rename, delete
 others = {
@@ -811,8 +816,7 @@ others = {
     for r in every.to_dict("records")
     if r["status"] == "running" and r["run_id"] != _own_run_id()
 }
-if others:
-    others_progress(others)
+others_progress(others, seen)
 # The cache key of the reports in the table and of the comparison, read once per render.
 version = None if every.empty else storage.data_version(db)
 runs_tab, start_tab, compare_tab = st.tabs(
