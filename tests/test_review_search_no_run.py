@@ -12,6 +12,22 @@ import storage
 WORD = "chair"
 
 
+def _blind_task(db, **plan) -> jobs.CreatedTask:
+    """A blind task of six random pairs of the sample for ana and bo."""
+    return jobs.create_task(
+        db,
+        jobs.TaskPlan(
+            dataset=DATASET,
+            name="blind week",
+            pair_set=storage.PairSet(),
+            strategy=storage.Strategy.RANDOM,
+            size=6,
+            reviewers=("ana", "bo"),
+            **plan,
+        ),
+    )
+
+
 def _caption(at) -> str:
     return at.caption[0].value.replace("\\", "")
 
@@ -22,17 +38,7 @@ def test_a_search_on_a_run_less_task_queue_lists_the_pairs_and_takes_a_grade(
     db = sample_db
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     assert storage.list_runs(db, DATASET).empty
-    made = jobs.create_task(
-        db,
-        jobs.TaskPlan(
-            dataset=DATASET,
-            name="blind week",
-            pair_set=storage.PairSet(),
-            strategy=storage.Strategy.RANDOM,
-            size=6,
-            reviewers=("ana", "bo"),
-        ),
-    )
+    made = _blind_task(db)
     mine = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()
     at = open_app("review", {"queue": f"task:{made.task_id}"})
     at.selectbox(key="reviewer-pick").set_value("ana").run()
@@ -85,18 +91,7 @@ def test_a_pair_owed_in_a_blind_task_stays_blind_when_a_search_reaches_it(sample
     there is her independent label in that task."""
     db = sample_db
     monkeypatch.setenv("WORKBENCH_DB", str(db))
-    made = jobs.create_task(
-        db,
-        jobs.TaskPlan(
-            dataset=DATASET,
-            name="blind week",
-            pair_set=storage.PairSet(),
-            strategy=storage.Strategy.RANDOM,
-            size=6,
-            reviewers=("ana", "bo"),
-            overlap=0.0,
-        ),
-    )
+    made = _blind_task(db, overlap=0.0)
     owed = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
     assert storage.owed_blind_task(db, owed, "ana") == made.task_id
     assert storage.owed_blind_task(db, owed, "bo") is None  # not his item
