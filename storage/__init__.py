@@ -90,7 +90,7 @@ from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
 from ._store import Store, session
 from ._vocab import RunKind, RunStatus, Split
-from ._warm import keep_warm
+from ._warm import KEEP_WARM_S, keep_warm
 from .importers import (
     UNKNOWN_PAIRS,
     ColumnMap,
@@ -295,6 +295,7 @@ __all__ = [
     "import_wands",
     "judged_pair_ids",
     "keep_warm",
+    "KEEP_WARM_S",
     "label_history",
     "list_datasets",
     "list_runs",

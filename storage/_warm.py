@@ -43,11 +43,17 @@ _units: dict[Path, int] = {}  # units of this process with the file open now
 _last_used: dict[Path, float] = {}
 
 
-def keep_warm(db: str | Path, idle_s: float = KEEP_WARM_S) -> None:
+def keep_warm(db: str | Path, idle_s: float | None = KEEP_WARM_S) -> None:
     """Keep the store at `db` open in this process between units of work, for at most
-    `idle_s` after the last one, and never while another process waits for it."""
+    `idle_s` after the last one, and never while another process waits for it; None stops
+    keeping it warm (DuckDB closes it with the last unit's connection)."""
+    path = Path(db).resolve()
     with _lock:
-        _wanted[Path(db).resolve()] = idle_s
+        if idle_s is None:
+            _wanted.pop(path, None)
+            _drop(path)
+        else:
+            _wanted[path] = idle_s
 
 
 def file_version(path: Path) -> tuple[int, ...]:

@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 import storage
-from storage import _warm
 
 WORKER = Path(__file__).with_name("store_worker.py")
 OUTSIDE = (  # a process outside the fair queue (the DuckDB shell): one try to open the file
@@ -37,8 +36,7 @@ def warm(sample_db: Path):
         return sample_db
 
     yield keep
-    _warm.close_all()
-    _warm._wanted.pop(Path(sample_db).resolve(), None)
+    storage.keep_warm(sample_db, None)
 
 
 def _outside_opens(db: Path) -> bool:
@@ -102,3 +100,13 @@ def test_a_file_replaced_under_a_warm_store_is_read_anew(warm, tmp_path):
     storage.dataset_names(other)  # a store of the same schema, with no dataset
     os.replace(other, db)
     assert storage.dataset_names(db) == []
+
+
+def test_keeping_warm_stops_when_asked(warm):
+    db = warm()
+    storage.dataset_names(db)
+    assert not _outside_opens(db)
+    storage.keep_warm(db, None)
+    assert _outside_opens(db)
+    storage.dataset_names(db)  # a unit now closes the file with its connection
+    assert _outside_opens(db)
