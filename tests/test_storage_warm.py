@@ -110,3 +110,30 @@ def test_keeping_warm_stops_when_asked(warm):
     assert _outside_opens(db)
     storage.dataset_names(db)  # a unit now closes the file with its connection
     assert _outside_opens(db)
+
+
+KILLED = (  # keeps the store warm, acknowledges one review, then waits to be killed
+    "import sys, time\n"
+    "sys.path.insert(0, sys.argv[2])\n"
+    "import storage\n"
+    "storage.keep_warm(sys.argv[1])\n"
+    "print(storage.record_review(sys.argv[1], 1, author='kept', note='warm'), flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_a_review_acknowledged_by_a_warm_process_survives_its_kill(sample_db):
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(sample_db), str(Path(__file__).parents[1])],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        event_id = int(process.stdout.readline())
+        assert not _outside_opens(sample_db)  # killed while it holds the file, warm
+    finally:
+        process.kill()
+        process.wait()
+    history = storage.label_history(sample_db, 1)
+    assert (history[-1]["event_id"], history[-1]["note"]) == (event_id, "warm")
+    assert storage.check_store(sample_db).ok
