@@ -133,7 +133,7 @@ def test_a_review_acknowledged_by_a_warm_process_survives_its_kill(sample_db):
         assert not _outside_opens(sample_db)  # killed while it holds the file, warm
     finally:
         process.kill()
-        process.wait()
+        process.communicate()
     history = storage.label_history(sample_db, 1)
     assert (history[-1]["event_id"], history[-1]["note"]) == (event_id, "warm")
     assert storage.check_store(sample_db).ok
