@@ -99,17 +99,13 @@ def end_run(db: Db, table: RunTable, run_id: int, status: RunStatus) -> None:
         )
 
 
-# Graded runs record when they were last resumed, so the Runs page counts a resumed run's
-# silence from then; pairwise runs have no such column (theirs counts from the newest verdict).
-_RESUMED_AT = {"judge_runs": ", resumed_at = current_timestamp", "pairwise_runs": ""}
-
-
 def set_running(db: Db, table: RunTable, run_id: int) -> None:
-    """Set run `run_id` of `table` back to running for a resume."""
+    """Set run `run_id` of `table` back to running for a resume, recording when, so the
+    Runs page counts a resumed run's silence from then."""
     with connect(db) as con:
         con.execute(
-            f"UPDATE {table} SET status = ?, finished_at = NULL{_RESUMED_AT[table]} "
-            "WHERE run_id = ?",
+            f"UPDATE {table} SET status = ?, finished_at = NULL, "
+            "resumed_at = current_timestamp WHERE run_id = ?",
             [RunStatus.RUNNING, run_id],
         )
 
@@ -275,13 +271,13 @@ class RunTally:
     dataset (or of its split). A pairwise run counts orders, two per comparison in
     ``params["comparisons"]``. ``done`` counts those with a result; ``judged`` those with a
     grade (a verdict), ``failed`` the errors, ``unparsed`` the answers without one.
-    ``resumed_at`` is the last time a graded run was set back to running, if ever (a
-    pairwise run does not record it). Times are the store's own clock
-    (``read_at`` is its ``current_timestamp`` when this was read), so they compare with each
-    other whatever clock or time zone the reader has. Judgments are written in batches that
-    share one ``created_at``: ``recent_from`` is the oldest batch time within the rate window
-    before ``last_at``, and ``recent_done`` counts the judgments written after it (those
-    written at ``recent_from`` were made before it, so they are left out of a rate).
+    ``resumed_at`` is the last time the run was set back to running, if ever. Times are the
+    store's own clock (``read_at`` is its ``current_timestamp`` when this was read), so they
+    compare with each other whatever clock or time zone the reader has. Judgments are written
+    in batches that share one ``created_at``: ``recent_from`` is the oldest batch time within
+    the rate window before ``last_at``, and ``recent_done`` counts the judgments written
+    after it (those written at ``recent_from`` were made before it, so they are left out of a
+    rate).
     """
 
     run_id: int
@@ -307,7 +303,8 @@ _RUN_TALLIES = """
                params
         FROM judge_runs
         UNION ALL BY NAME
-        SELECT run_id, 'pairwise' AS kind, status, started_at, dataset, split, params
+        SELECT run_id, 'pairwise' AS kind, status, started_at, resumed_at, dataset, split,
+               params
         FROM pairwise_runs
     ),
     chosen AS (

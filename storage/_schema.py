@@ -470,6 +470,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE judgments ADD COLUMN feedback VARCHAR;
     ALTER TABLE judgments ADD COLUMN reference_pair_id BIGINT;
     """,
+    # 9: pairwise runs record when they were last resumed too, so the Runs page counts a
+    # resumed pairwise run's silence from its resume, as it does a graded run's.
+    """
+    ALTER TABLE pairwise_runs ADD COLUMN resumed_at TIMESTAMP;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

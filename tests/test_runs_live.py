@@ -265,3 +265,43 @@ def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
     storage.finish_pairwise_run(sample_db, pairwise, storage.RunStatus.DONE)
     assert [p.run_id for p in jobs.running_progress(sample_db, DATASET)] == [graded]
     assert jobs.run_progress(sample_db, pairwise).status == "done"
+
+
+def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
+    """As a graded run: verdicts made before a resume say nothing about the process that
+    judges the pairwise run now (its resume is recorded, migration 9)."""
+    run_id = storage.create_pairwise_run(
+        sample_db,
+        name="pw",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": [[3, 4], [4, 5]]},
+    )
+    storage.record_pairwise_judgments(
+        sample_db,
+        run_id,
+        [{"first_pair_id": 3, "second_pair_id": 4, "winner": "first", "parse_status": "logprobs"}],
+    )
+    with storage.connect(sample_db) as con:
+        con.execute(
+            "UPDATE pairwise_runs SET started_at = ? WHERE run_id = ?",
+            [T0 - timedelta(hours=2), run_id],
+        )
+        con.execute(
+            "UPDATE pairwise_judgments SET created_at = ? WHERE run_id = ?",
+            [T0 - timedelta(hours=1), run_id],
+        )
+    storage.finish_pairwise_run(sample_db, run_id, "failed")
+    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is None
+    storage.reopen_pairwise_run(sample_db, run_id)
+    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is not None
+    with storage.connect(sample_db) as con:
+        con.execute("UPDATE pairwise_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
+
+    progress = jobs.run_progress(sample_db, run_id, now=T0 + timedelta(seconds=30))
+    assert (progress.kind, progress.planned, progress.done) == (storage.RunKind.PAIRWISE, 4, 1)
+    assert (progress.idle_s, progress.stalled) == (30.0, False)
+    assert jobs.run_progress(sample_db, run_id, now=T0 + timedelta(minutes=2)).stalled

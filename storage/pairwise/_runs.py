@@ -54,6 +54,7 @@ class PairwiseRun:
     status: RunStatus
     started_at: datetime
     finished_at: datetime | None
+    resumed_at: datetime | None
 
 
 def create_pairwise_run(
