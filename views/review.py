@@ -459,8 +459,10 @@ def _card() -> None:
                     _show_guideline(open_=True)
                 else:
                     _show_judgment(card.judgment)
-            _show_history(card)
+        # The grades right under the pair, where a long history cannot push them down.
         _actions(pair_id)
+        if not hidden:
+            _show_history(card)
     if not hidden:
         _rejudge_controls(pair_id)
 
