@@ -90,6 +90,8 @@ class _Anchor:
     def _watch(self) -> None:
         while not self._closed.wait(_WATCH_S):
             with _lock:
+                if _anchors.get(self.path) is not self:
+                    return  # dropped between the wait and the lock
                 idle = not _units.get(self.path) and (
                     time.monotonic() - _last_used.get(self.path, 0.0) >= self.idle_s
                 )
