@@ -56,6 +56,20 @@ def _batch(
         )
 
 
+def _pairwise_run(db: Path, comparisons: list[list[int]]) -> int:
+    """A pairwise run planning `comparisons` (each judged in both orders)."""
+    return storage.create_pairwise_run(
+        db,
+        name="pw",
+        dataset=DATASET,
+        backend="llama_cpp",
+        model="m",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": comparisons},
+    )
+
+
 def _set_started(db: Path, run_id: int, at: datetime) -> None:
     with storage.connect(db) as con:
         con.execute("UPDATE judge_runs SET started_at = ? WHERE run_id = ?", [at, run_id])
@@ -231,16 +245,7 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
 
 def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
     graded = _run(sample_db)
-    pairwise = storage.create_pairwise_run(
-        sample_db,
-        name="pw",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-        params={"comparisons": [[3, 4], [4, 5], [3, 5]]},
-    )
+    pairwise = _pairwise_run(sample_db, [[3, 4], [4, 5], [3, 5]])
     storage.record_pairwise_judgments(
         sample_db,
         pairwise,
@@ -270,16 +275,7 @@ def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
 def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
     """As a graded run: verdicts made before a resume say nothing about the process that
     judges the pairwise run now (its resume is recorded, migration 9)."""
-    run_id = storage.create_pairwise_run(
-        sample_db,
-        name="pw",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-        params={"comparisons": [[3, 4], [4, 5]]},
-    )
+    run_id = _pairwise_run(sample_db, [[3, 4], [4, 5]])
     storage.record_pairwise_judgments(
         sample_db,
         run_id,
