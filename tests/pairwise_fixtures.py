@@ -6,6 +6,20 @@ from __future__ import annotations
 import storage
 
 
+def planned_pairwise_run(db, comparisons: list[list[int]], name: str = "pw") -> int:
+    """A pairwise run planning `comparisons` (each judged in both orders), no verdict yet."""
+    return storage.create_pairwise_run(
+        db,
+        name=name,
+        dataset="wands-sample",
+        backend="llama_cpp",
+        model="m.gguf",
+        prompt_template="t",
+        prompt_sha256="0" * 64,
+        params={"comparisons": comparisons},
+    )
+
+
 def pairwise_run(db) -> int:
     run_id = storage.create_pairwise_run(
         db,

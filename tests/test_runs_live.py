@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import stored_run
+from pairwise_fixtures import planned_pairwise_run
 
 import jobs
 import judge
@@ -54,20 +55,6 @@ def _batch(
             "UPDATE judgments SET created_at = ? WHERE run_id = ? AND list_contains(?, pair_id)",
             [at, run_id, list(pair_ids)],
         )
-
-
-def _pairwise_run(db: Path, comparisons: list[list[int]]) -> int:
-    """A pairwise run planning `comparisons` (each judged in both orders)."""
-    return storage.create_pairwise_run(
-        db,
-        name="pw",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-        params={"comparisons": comparisons},
-    )
 
 
 def _set_started(db: Path, run_id: int, at: datetime) -> None:
@@ -245,7 +232,7 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
 
 def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
     graded = _run(sample_db)
-    pairwise = _pairwise_run(sample_db, [[3, 4], [4, 5], [3, 5]])
+    pairwise = planned_pairwise_run(sample_db, [[3, 4], [4, 5], [3, 5]])
     storage.record_pairwise_judgments(
         sample_db,
         pairwise,
@@ -275,7 +262,7 @@ def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
 def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path) -> None:
     """As a graded run: verdicts made before a resume say nothing about the process that
     judges the pairwise run now (its resume is recorded, migration 9)."""
-    run_id = _pairwise_run(sample_db, [[3, 4], [4, 5]])
+    run_id = planned_pairwise_run(sample_db, [[3, 4], [4, 5]])
     storage.record_pairwise_judgments(
         sample_db,
         run_id,
@@ -291,9 +278,9 @@ def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path)
             [T0 - timedelta(hours=1), run_id],
         )
     storage.finish_pairwise_run(sample_db, run_id, "failed")
-    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is None
-    storage.reopen_pairwise_run(sample_db, run_id)
-    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is not None
+    assert storage.getplanned_pairwise_run(sample_db, run_id).resumed_at is None
+    storage.reopenplanned_pairwise_run(sample_db, run_id)
+    assert storage.getplanned_pairwise_run(sample_db, run_id).resumed_at is not None
     with storage.connect(sample_db) as con:
         con.execute("UPDATE pairwise_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
 

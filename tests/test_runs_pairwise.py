@@ -9,7 +9,7 @@ import re
 
 import pytest
 from app_fixtures import DATASET, click, open_app
-from pairwise_fixtures import pairwise_run
+from pairwise_fixtures import pairwise_run, planned_pairwise_run
 
 import judge
 import storage
@@ -148,16 +148,7 @@ def test_a_pairwise_run_judged_elsewhere_shows_its_orders_until_it_ends(store):
     on the Runs page, counting its planned orders, as a graded run judged elsewhere has."""
     db, graded = store
     comparisons = [[3, 4], [4, 5], [3, 5], [3, 6], [4, 6]]  # 10 orders
-    pw = storage.create_pairwise_run(
-        db,
-        name="from the cli",
-        dataset=DATASET,
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-        params={"comparisons": comparisons},
-    )
+    pw = planned_pairwise_run(db, comparisons, name="from the cli")
     at = open_app("runs")
     [bar] = _bars(at)
     assert re.fullmatch(
