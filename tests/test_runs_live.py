@@ -278,9 +278,9 @@ def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path)
             [T0 - timedelta(hours=1), run_id],
         )
     storage.finish_pairwise_run(sample_db, run_id, "failed")
-    assert storage.getplanned_pairwise_run(sample_db, run_id).resumed_at is None
-    storage.reopenplanned_pairwise_run(sample_db, run_id)
-    assert storage.getplanned_pairwise_run(sample_db, run_id).resumed_at is not None
+    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is None
+    storage.reopen_pairwise_run(sample_db, run_id)
+    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is not None
     with storage.connect(sample_db) as con:
         con.execute("UPDATE pairwise_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
 
