@@ -97,8 +97,7 @@ class Turn:
         self.queue = path.with_name(path.name + ".queue")
         self.nested = path in _held()
         self._ticket: int | None = None  # descriptor of this connection's locked ticket file
-        self._number = 0  # its number, once its turn has come
-        self._taken = 0  # its number, from when it was taken
+        self._number = 0  # its number
         self._told = False
 
     def __enter__(self) -> Turn:
@@ -117,7 +116,7 @@ class Turn:
             os.close(self._ticket)  # releases its lock: the next in line goes
             self._ticket = None
             with _own_lock:
-                _own_tickets.discard((self.queue, self._taken))
+                _own_tickets.discard((self.queue, self._number))
         if not self.nested:
             _held().discard(self.path)
 
@@ -154,7 +153,6 @@ class Turn:
         except OSError:
             return  # a queue that cannot be written: DuckDB's retries alone
         self._wait_for(number - 1)
-        self._number = number
 
     def opened(self) -> None:
         """Tell those in line who holds the file now, for their waiting message."""
@@ -180,7 +178,7 @@ class Turn:
             os.pwrite(counter, b"%-20d" % (number + 1), 0)
         finally:
             os.close(counter)
-        self._ticket, self._taken = ticket, number
+        self._ticket, self._number = ticket, number
         with _own_lock:
             _own_tickets.add((self.queue, number))
         return number
