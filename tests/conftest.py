@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import browser
 import pytest
 from app_fixtures import build_store
 
@@ -24,6 +25,19 @@ STORE_TABLES = (
     "judge_runs",
     "judgments",
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in a module that drives chromium (imports from tests/browser.py) is marked
+    `browser`, so `-m "not browser"` leaves out every browser test, including the next one
+    whose module forgets the mark."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and any(
+            getattr(value, "__module__", None) == browser.__name__
+            for value in vars(module).values()
+        ):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
