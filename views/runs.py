@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 import jobs
@@ -771,7 +772,31 @@ def compare_section(runs, version) -> None:
         st.info("Pick two different runs.")
         return
     comparison = common.compare_runs(db, run_a, run_b, version)
-    st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
+    covered = comparison.coverage
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "run": [f"A: {labels[run_a]}", f"B: {labels[run_b]}", "both"],
+                "labelled pairs judged": [covered.a.pairs, covered.b.pairs, covered.common.pairs],
+                "queries": [covered.a.queries, covered.b.queries, covered.common.queries],
+            }
+        ),
+        hide_index=True,
+        key="compare-coverage",
+    )
+    if not covered.comparable:
+        st.warning(
+            common.md(
+                f"Not comparable: {covered.reason}. A difference on so few shared pairs would "
+                "describe those pairs, not the two judges: judge the same pairs with both runs "
+                "(resume the shorter one)."
+            )
+        )
+        return
+    st.caption(
+        f"B − A on the {covered.common.pairs:,} labelled pairs ({covered.common.queries:,} "
+        "queries) both runs judged; 95% paired bootstrap over queries."
+    )
     st.dataframe(
         comparison.differences,
         hide_index=True,
