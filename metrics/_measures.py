@@ -110,8 +110,8 @@ def _average_precision(x: MeasureInputs) -> NDArray[np.float64]:
 class MeasureDefinition:
     """One ranking measure: `name` as ir_measures writes it, `aliases` also read,
     `cutoff` its rule, `trec_eval` its name there, `definition` the formula, `help` the
-    plain-language sentence a page shows ({k}: the cutoff, {relevant}: what counts as
-    relevant), `compute` the function, `ir_measures` the reference measure's name,
+    plain-language sentence a page shows ({top}: "the top 10" or "the whole list",
+    {relevant}: what counts as relevant), `compute` the function, `ir_measures` the reference measure's name,
     `defaults` the cutoffs scored when none is asked for (None: the whole list), and
     `choices` the cutoffs a page offers."""
 
@@ -145,7 +145,7 @@ MEASURES: tuple[MeasureDefinition, ...] = (
         trec_eval="ndcg_cut.k",
         definition="sum over the top k of level / log2(rank + 1), divided by the same sum "
         "over the query's qrels levels sorted descending; gains are the levels themselves",
-        help="the graded gain of the top {k}, discounted by rank, over the best possible "
+        help="the graded gain of {top}, discounted by rank, over the best possible "
         "order of the query's labels",
         compute=_ndcg,
         ir_measures="nDCG",
@@ -173,7 +173,7 @@ MEASURES: tuple[MeasureDefinition, ...] = (
         trec_eval="P.k",
         definition="relevant documents in the top k, divided by k (even when the run "
         "returned fewer than k)",
-        help="the share of the top {k} that is {relevant}",
+        help="the share of {top} that is {relevant}",
         compute=_precision,
         ir_measures="P",
         reads_threshold=True,
@@ -187,7 +187,7 @@ MEASURES: tuple[MeasureDefinition, ...] = (
         trec_eval="recall.k",
         definition="relevant documents in the top k, divided by the query's relevant "
         "documents in the qrels",
-        help="the share of the query's {relevant} documents that the top {k} holds",
+        help="the share of the query's {relevant} documents that {top} holds",
         compute=_recall,
         ir_measures="R",
         reads_threshold=True,
@@ -201,7 +201,7 @@ MEASURES: tuple[MeasureDefinition, ...] = (
         trec_eval="(ir_measures' Judged; trec_eval has none)",
         definition="documents of the top k that the qrels grade, divided by k, or by the "
         "list's length when it is shorter",
-        help="the share of the top {k} that these qrels grade: where it is low, the other "
+        help="the share of {top} that these qrels grade: where it is low, the other "
         "measures count many unlabelled documents as not relevant",
         compute=_judged,
         ir_measures="Judged",
@@ -216,7 +216,7 @@ MEASURES: tuple[MeasureDefinition, ...] = (
         trec_eval="map (AP), map_cut.k (AP@k)",
         definition="sum of the precision at the rank of each relevant document in the top k "
         "(the whole list without k), divided by the query's relevant documents in the qrels",
-        help="the mean of the precision at each {relevant} document the top {k} finds, over "
+        help="the mean of the precision at each {relevant} document {top} finds, over "
         "every relevant document of the query (averaged over queries: MAP)",
         compute=_average_precision,
         ir_measures="AP",
@@ -245,8 +245,8 @@ class Measure:
 
     def help(self, relevant: str = "relevant") -> str:
         """The plain-language sentence for this measure at its cutoff."""
-        k = str(self.cutoff) if self.cutoff is not None else "list"
-        text = self.definition.help.format(k=k, relevant=relevant)
+        top = "the whole list" if self.cutoff is None else f"the top {self.cutoff}"
+        text = self.definition.help.format(top=top, relevant=relevant)
         return f"{self}: {text}; mean over queries."
 
     def ir_measures_name(self, threshold: int = 1) -> str:

@@ -342,16 +342,12 @@ _AGREEMENT_HELP = {
 
 def _coverage(found: metrics.Coverage) -> None:
     """What the comparison covers, both sides and in common; a warning when too little."""
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "qrels": [_describe(reference), _describe(versus), "both"],
-                "graded pairs": [found.a.pairs, found.b.pairs, found.common.pairs],
-                "queries": [found.a.queries, found.b.queries, found.common.queries],
-            }
-        ),
-        hide_index=True,
-        key="rank-coverage",
+    st.caption(
+        common.md(
+            "Graded pairs, "
+            + found.describe(f"reference ({_describe(reference)})", f"compared ({_describe(versus)})")
+            + "."
+        )
     )
     if not found.comparable:
         st.warning(

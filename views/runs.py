@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 import jobs
@@ -773,16 +772,10 @@ def compare_section(runs, version) -> None:
         return
     comparison = common.compare_runs(db, run_a, run_b, version)
     covered = comparison.coverage
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "run": [f"A: {labels[run_a]}", f"B: {labels[run_b]}", "both"],
-                "labelled pairs judged": [covered.a.pairs, covered.b.pairs, covered.common.pairs],
-                "queries": [covered.a.queries, covered.b.queries, covered.common.queries],
-            }
-        ),
-        hide_index=True,
-        key="compare-coverage",
+    st.caption(
+        common.md(
+            "Labelled pairs judged, " + covered.describe(f"A ({labels[run_a]})", f"B ({labels[run_b]})")
+        )
     )
     if not covered.comparable:
         st.warning(

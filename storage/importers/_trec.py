@@ -205,26 +205,34 @@ def _read_tsv_topics(path: Path, numbered: list[tuple[int, str]]) -> SourceTable
     docstring); every line must have the columns the first line has."""
     if not numbered:
         raise ImportFormatError(path, "no topic found: expected qid<TAB>query text lines")
-    first = numbered[0][1].split("\t")
-    has_header = first[0].strip().lower() in _HEADER_IDS
-    query_at = _query_column(path, first, numbered[0][0]) if has_header else 1
-    body = numbered[1:] if has_header else numbered
+    first_line, first = numbered[0][0], numbered[0][1].split("\t")
     width = len(first)
+    if width > 3:
+        raise ImportFormatError(
+            path,
+            f"expected 2 tab-separated columns (qid, query) or 3 (qid, query, description), "
+            f"found {width}",
+            line=first_line,
+        )
+    has_header = first[0].strip().lower() in _HEADER_IDS
+    query_at = _query_column(path, first, first_line) if has_header else 1
     rows: list[list[str]] = []
     lines: list[int] = []
-    for number, line in body if width in (2, 3) else numbered[:1]:
+    for number, line in numbered[1:] if has_header else numbered:
         fields = line.split("\t")
         if len(fields) == 1:
             raise ImportFormatError(path, "expected qid<TAB>query text, found no tab", line=number)
-        if len(fields) != width or width > 3:
+        if len(fields) != width:
             raise ImportFormatError(
                 path,
-                f"expected 2 tab-separated columns (qid, query) or 3 (qid, query, description) "
-                f"like the first line, found {len(fields)}",
+                f"expected {width} tab-separated columns as on line {first_line}, found "
+                f"{len(fields)}",
                 line=number,
             )
         rows.append([fields[0].strip(), fields[query_at].strip()])
         lines.append(number)
+    if not rows:
+        raise ImportFormatError(path, "no topic found under the header line")
     return line_table(path, rows, lines, ("qid", "text"))
 
 
