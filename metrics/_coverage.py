@@ -61,14 +61,13 @@ class Coverage:
     common: Side
     rule: CoverageRule = LEADERBOARDS
 
-    def _shortfalls(self) -> list[tuple[str, Side]]:
-        sides = [("reference", self.a), ("other", self.b)] if self.rule.both_sides else [
-            ("reference", self.a)
-        ]
+    def _shortfalls(self) -> list[Side]:
+        """The sides whose pairs or queries the common part covers too little of."""
+        sides = [self.a, self.b] if self.rule.both_sides else [self.a]
         need = self.rule.min_share
         return [
-            (name, side)
-            for name, side in sides
+            side
+            for side in sides
             if not self.common.pairs
             or _share(self.common.pairs, side.pairs) < need
             or _share(self.common.queries, side.queries) < need
@@ -86,14 +85,20 @@ class Coverage:
             return None
         if not self.common.pairs:
             return "the two sides grade no pair in common"
-        name, side = short[0]
-        whose = "the reference's" if name == "reference" else "the other side's"
+        side = short[0]
+        pairs = f"{_share(self.common.pairs, side.pairs):.0%}"
+        queries = f"{_share(self.common.queries, side.queries):.0%}"
+        need = f"at least {self.rule.min_share:.0%} of each is needed"
+        if self.rule.both_sides:
+            return (
+                f"the two sides share {self.common.pairs:,} pairs over "
+                f"{self.common.queries:,} queries, {pairs} of the {side.pairs:,} pairs and "
+                f"{queries} of the {side.queries:,} queries one side grades; {need}"
+            )
         return (
-            f"the {'compared side' if name == 'reference' else 'reference'} shares "
-            f"{self.common.pairs:,} of {whose} {side.pairs:,} pairs "
-            f"({_share(self.common.pairs, side.pairs):.0%}) and {self.common.queries:,} of its "
-            f"{side.queries:,} queries ({_share(self.common.queries, side.queries):.0%}); "
-            f"at least {self.rule.min_share:.0%} of each is needed"
+            f"the compared side shares {self.common.pairs:,} of the reference's "
+            f"{side.pairs:,} pairs ({pairs}) and {self.common.queries:,} of its "
+            f"{side.queries:,} queries ({queries}); {need}"
         )
 
     def describe(self, a: str = "reference", b: str = "compared") -> str:
