@@ -32,7 +32,7 @@ def subcommand(
     # argparse (before Python 3.13) reads a value such as `-2,0,1,2,3,4` as an unknown
     # option, so `--scale -2,0,1,2,3,4`, the form our errors suggest, failed; no option of
     # ours looks like a negative number, so any "-digit" argument is a value.
-    sub._negative_number_matcher = _NEGATIVE_VALUE  # type: ignore[attr-defined]
+    sub._negative_number_matcher = _NEGATIVE_VALUE
     sub.set_defaults(handler=run)
     return sub
 

@@ -70,6 +70,7 @@ from ._calibration import (
     reliability_table,
 )
 from ._confusion import confusion_matrix, per_query_confusions
+from ._coverage import LEADERBOARDS, TWO_RUNS, Coverage, CoverageRule, Side, coverage
 from ._exceptions import MetricsInputError
 from ._krippendorff import krippendorff_alpha
 from ._leaderboard import (
@@ -80,19 +81,6 @@ from ._leaderboard import (
     paired_mean_differences,
     tau_ap,
 )
-from ._pairwise import (
-    FIGURE_MEANINGS,
-    FOLLOWS_POSITION_BELOW,
-    follows_position,
-    order_winner,
-    PAIRWISE_COLUMNS,
-    TIE_TOLERANCE,
-    bradley_terry,
-    order_agreement,
-    pairwise_figures,
-    preference_cycles,
-)
-from ._coverage import LEADERBOARDS, TWO_RUNS, Coverage, CoverageRule, Side, coverage
 from ._measures import (
     MEASURES,
     NO_DOCUMENT,
@@ -104,6 +92,18 @@ from ._measures import (
     measure_choices,
     measure_forms,
     measures_of,
+)
+from ._pairwise import (
+    FIGURE_MEANINGS,
+    FOLLOWS_POSITION_BELOW,
+    PAIRWISE_COLUMNS,
+    TIE_TOLERANCE,
+    bradley_terry,
+    follows_position,
+    order_agreement,
+    order_winner,
+    pairwise_figures,
+    preference_cycles,
 )
 from ._ranking import (
     RankedLists,

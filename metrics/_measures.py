@@ -111,9 +111,9 @@ class MeasureDefinition:
     """One ranking measure: `name` as ir_measures writes it, `aliases` also read,
     `cutoff` its rule, `trec_eval` its name there, `definition` the formula, `help` the
     plain-language sentence a page shows ({top}: "the top 10" or "the whole list",
-    {relevant}: what counts as relevant), `compute` the function, `ir_measures` the reference measure's name,
-    `defaults` the cutoffs scored when none is asked for (None: the whole list), and
-    `choices` the cutoffs a page offers."""
+    {relevant}: what counts as relevant), `compute` the function, `ir_measures` the
+    reference measure's name, `defaults` the cutoffs scored when none is asked for (None:
+    the whole list), and `choices` the cutoffs a page offers."""
 
     name: str
     aliases: tuple[str, ...]
@@ -295,8 +295,9 @@ def measure_choices() -> tuple[str, ...]:
     return tuple(dict.fromkeys([*default_measures(), *offered]))
 
 
-def compute_measure(measure: Measure, levels: NDArray[np.int8], ideal: NDArray[np.int8],
-                    threshold: int) -> NDArray[np.float64]:
+def compute_measure(
+    measure: Measure, levels: NDArray[np.int8], ideal: NDArray[np.int8], threshold: int
+) -> NDArray[np.float64]:
     """`measure` for each run and query of `levels` (runs, queries, depth)."""
     k = measure.cutoff or levels.shape[-1]
     relevant = (ideal >= threshold).sum(axis=1)

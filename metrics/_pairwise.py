@@ -118,6 +118,8 @@ def order_winner(verdict: str | None, shown_first: str, shown_second: str) -> st
     return {"first": shown_first, "second": shown_second, "tie": "tie"}.get(
         verdict or "", "no answer"
     )
+
+
 _PRODUCT = {("ab", "first"): 1, ("ab", "second"): -1, ("ba", "first"): -1, ("ba", "second"): 1}
 
 

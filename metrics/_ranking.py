@@ -45,7 +45,6 @@ from ._exceptions import MetricsInputError
 from ._measures import NO_DOCUMENT, UNJUDGED, Measure, compute_measure, measures_of
 
 
-
 def relevance_levels(grades: ArrayLike, lowest: int) -> NDArray[np.int64]:
     """Qrels grades as relevance levels on a scale whose lowest grade is `lowest`.
 

@@ -24,9 +24,9 @@ def test_coverage_on_both_pages_and_a_few_queries_run_not_compared(tmp_path):
     full = build_store(db)
     storage.import_run_trec(db, SAMPLE_RUNS, dataset=DATASET)
     pairs = pd.DataFrame(storage.pairs_for_judging(db, DATASET))
-    few_pairs = pairs[pairs["query_id"].isin(pairs["query_id"].unique()[:3])].groupby(
-        "query_id"
-    ).head(3)
+    few_pairs = (
+        pairs[pairs["query_id"].isin(pairs["query_id"].unique()[:3])].groupby("query_id").head(3)
+    )
     few = stored_run(
         db,
         name="few",

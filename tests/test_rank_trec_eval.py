@@ -77,8 +77,12 @@ def _library_means(measures, qrels: str, run: str, threshold: int = 1) -> dict[s
     means: dict[str, dict] = {}
     for system, docs in by_system.items():
         for name in measures:
-            measure = ir_measures.parse_measure(metrics.Measure.parse(name).ir_measures_name(threshold))
-            values = {m.query_id: m.value for m in ir_measures.iter_calc([measure], library_qrels, docs)}
+            measure = ir_measures.parse_measure(
+                metrics.Measure.parse(name).ir_measures_name(threshold)
+            )
+            values = {
+                m.query_id: m.value for m in ir_measures.iter_calc([measure], library_qrels, docs)
+            }
             means.setdefault(system, {})[name] = sum(values.get(q, 0.0) for q in queries) / len(
                 queries
             )
@@ -198,6 +202,8 @@ def test_topics_tsv_of_another_shape_is_an_error_naming_the_line(tmp_path, topic
     (tmp_path / "topics.tsv").write_text(topics)
     with pytest.raises(storage.ImportFormatError, match=message):
         storage.import_trec(
-            tmp_path / "s.duckdb", tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv",
+            tmp_path / "s.duckdb",
+            tmp_path / "qrels.txt",
+            topics=tmp_path / "topics.tsv",
             dataset="t",
         )

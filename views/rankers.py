@@ -227,6 +227,8 @@ st.caption(
         "much of the top 10 has a label."
     )
 )
+
+
 def _relevant_words() -> str:
     """'relevant (Partial or better)': the grades RR, P, R and AP count, by name."""
     lowest = min(names)
@@ -340,12 +342,15 @@ _AGREEMENT_HELP = {
     ),
 }
 
+
 def _coverage(found: metrics.Coverage) -> None:
     """What the comparison covers, both sides and in common; a warning when too little."""
     st.caption(
         common.md(
             "Graded pairs, "
-            + found.describe(f"reference ({_describe(reference)})", f"compared ({_describe(versus)})")
+            + found.describe(
+                f"reference ({_describe(reference)})", f"compared ({_describe(versus)})"
+            )
             + "."
         )
     )

@@ -774,7 +774,8 @@ def compare_section(runs, version) -> None:
     covered = comparison.coverage
     st.caption(
         common.md(
-            "Labelled pairs judged, " + covered.describe(f"A ({labels[run_a]})", f"B ({labels[run_b]})")
+            "Labelled pairs judged, "
+            + covered.describe(f"A ({labels[run_a]})", f"B ({labels[run_b]})")
         )
     )
     if not covered.comparable:
