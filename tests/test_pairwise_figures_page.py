@@ -4,7 +4,7 @@ flagged when the judge follows the position, and the order columns naming the wi
 from __future__ import annotations
 
 from app_fixtures import open_app
-from pairwise_fixtures import pairwise_run
+from pairwise_fixtures import pairwise_run, planned_pairwise_run
 
 import jobs
 import metrics
@@ -15,15 +15,7 @@ COMPARISONS = ((3, 4), (4, 5), (3, 5), (3, 6))
 
 def _first_shown_always_wins(db) -> int:
     """A judge that names the product shown first in every order: swap consistency 0."""
-    run_id = storage.create_pairwise_run(
-        db,
-        name="position",
-        dataset="wands-sample",
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-    )
+    run_id = planned_pairwise_run(db, [list(c) for c in COMPARISONS], name="position")
     storage.record_pairwise_judgments(
         db,
         run_id,

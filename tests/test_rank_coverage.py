@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 import pytest
-from app_fixtures import open_app, stored_run
+from app_fixtures import few_queries_run, open_app
 
 import cli
 import jobs
@@ -58,20 +58,10 @@ def test_the_rule_needs_half_of_the_pairs_and_of_the_queries(b_rows, rule, compa
     assert (found.reason is None) is comparable
 
 
-def _few_pairs_run(db, queries: int = 3, per_query: int = 3) -> tuple[int, int, int]:
-    """A judge run that graded a few pairs of a few queries: its id, pairs and queries."""
-    pairs = pd.DataFrame(storage.pairs_for_judging(db, DATASET))
-    chosen = pairs[pairs["query_id"].isin(pairs["query_id"].unique()[:queries])]
-    chosen = chosen.groupby("query_id").head(per_query)
-    run_id = stored_run(
-        db,
-        name="few",
-        judgments=[
-            {"pair_id": int(p), "grade": 1, "parse_status": "parsed", "raw_output": "SCORE: 1"}
-            for p in chosen["pair_id"]
-        ],
-    )
-    return run_id, len(chosen), queries
+def _few_pairs_run(db) -> tuple[int, int, int]:
+    """`few_queries_run` of 3 queries: its id, pairs and queries."""
+    run_id, pairs = few_queries_run(db)
+    return run_id, pairs, 3
 
 
 def test_a_judge_run_of_a_few_queries_is_not_compared(store, capsys):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_fixtures import build_store, stored_run
+from app_fixtures import build_store, few_queries_run
 from browser import body_text, goto, heading, launch, new_page, see, serve, shoot, tab
 
 import storage
@@ -23,18 +23,8 @@ def test_coverage_on_both_pages_and_a_few_queries_run_not_compared(tmp_path):
     db = tmp_path / "coverage.duckdb"
     full = build_store(db)
     storage.import_run_trec(db, SAMPLE_RUNS, dataset=DATASET)
+    few, few_pairs = few_queries_run(db)
     pairs = pd.DataFrame(storage.pairs_for_judging(db, DATASET))
-    few_pairs = (
-        pairs[pairs["query_id"].isin(pairs["query_id"].unique()[:3])].groupby("query_id").head(3)
-    )
-    few = stored_run(
-        db,
-        name="few",
-        judgments=[
-            {"pair_id": int(p), "grade": 1, "parse_status": "parsed", "raw_output": "SCORE: 1"}
-            for p in few_pairs["pair_id"]
-        ],
-    )
     labelled = len(pairs)
     queries = pairs["query_id"].nunique()
     log = tmp_path / "streamlit.log"
@@ -45,7 +35,7 @@ def test_coverage_on_both_pages_and_a_few_queries_run_not_compared(tmp_path):
         see(page, "Not comparable")
         text = body_text(page)
         assert f"{labelled} pairs over {queries} queries" in text
-        assert f"in common: {len(few_pairs)} pairs over 3 queries" in text
+        assert f"in common: {few_pairs} pairs over 3 queries" in text
         assert "Measure in the figure" not in text  # no agreement table, no figure
         assert "nan" not in text.lower().split()
         shoot(page, "rankers-not-comparable")
@@ -61,7 +51,7 @@ def test_coverage_on_both_pages_and_a_few_queries_run_not_compared(tmp_path):
         see(page, "Labelled pairs judged")
         text = body_text(page)
         # Run A is the full run, B the newest: the few-queries one.
-        assert f"in common: {len(few_pairs)} pairs over 3 queries" in text
+        assert f"in common: {few_pairs} pairs over 3 queries" in text
         assert f"A (#{full} fixture run" in text and f"{labelled} pairs over {queries}" in text
         assert "Not comparable: the two sides share" in text
         shoot(page, "runs-compare-coverage")
