@@ -139,7 +139,7 @@ def test_relevant_only_qrels_say_the_scale_they_inferred(tmp_path, capsys):
         "scale inferred from the qrels: 0,1 (every grade is 1: the qrels list relevant "
         "documents only, as MS MARCO and BEIR do; a document they leave out is not relevant)"
     ) in out
-    assert "1 of the documents are not in the dataset: kept as unjudged" in out
+    assert "1 document not in the dataset, kept as unjudged" in out
     assert list(storage.dataset_scale(db, DATASET)) == [0, 1]
     assert _ours(db, ("RR", "P@2"))["a"] == pytest.approx({"RR": 0.75, "P@2": 0.5})
 
@@ -168,6 +168,11 @@ def test_unknown_documents_are_holes_that_pooling_makes_pairs(tmp_path):
             "SELECT count(*) FROM documents WHERE dataset = ? AND doc_id = 'new-doc'", [DATASET]
         ).fetchall() == [(1,)]
     assert storage.check_store(db).problems == ()
+    (pair,) = storage.pairs_for_judging(db, DATASET, pair_ids=list(pooled.hole_pair_ids))
+    assert (pair["doc_id"], pair["product_name"]) == ("new-doc", "")  # judged by its id
+    assert _ours(db, ("Judged@2", "P@2"))["a"] == pytest.approx({"Judged@2": 0.5, "P@2": 0.5})
+    storage.record_review(db, pair["pair_id"], author="ana", grade=1)  # a reviewer fills it
+    assert _ours(db, ("Judged@2", "P@2"))["a"] == pytest.approx({"Judged@2": 1.0, "P@2": 1.0})
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from words import plural
+
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
 from ..importers._read import SourceTable, first_row, line_table, read_table, text_lines
@@ -90,7 +92,7 @@ class RankingImport:
         )
         if self.new_documents:
             text += (
-                f"; {self.new_documents:,} of the documents are not in the dataset: kept as "
+                f"; {plural(self.new_documents, 'document')} not in the dataset, kept as "
                 "unjudged (Judged@k counts them; pooling lists them for the judge or a review)"
             )
         if self.replaced:
