@@ -176,21 +176,43 @@ def test_unknown_documents_are_holes_that_pooling_makes_pairs(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "topics, expected",
+    "topics, expected, note",
     [
-        ("q1\tquery one\tlong description\n", "query one"),
-        ("qid\tquery\tdescription\nq1\tquery one\tlong description\n", "query one"),
-        ("id\tdescription\ttitle\nq1\tlong description\tquery one\n", "query one"),
-        ("query_id\ttext\nq1\tquery one\n", "query one"),
+        (
+            "q1\tquery one\tlong description\n",
+            "query one",
+            "topics.tsv read by 3 columns without a header, as BEIR writes them: query text "
+            "from column 'query', column 'description' left out",
+        ),
+        (
+            "qid\tquery\tdescription\nq1\tquery one\tlong description\n",
+            "query one",
+            "topics.tsv read by its header: query text from column 'query', column "
+            "'description' left out",
+        ),
+        (
+            "id\tdescription\ttitle\nq1\tlong description\tquery one\n",
+            "query one",
+            "topics.tsv read by its header: query text from column 'title', column "
+            "'description' left out",
+        ),
+        ("query_id\ttext\nq1\tquery one\n", "query one", None),
+        ("q1\tquery one\n", "query one", None),
     ],
 )
-def test_topics_tsv_of_two_or_three_columns_read_by_header_or_shape(tmp_path, topics, expected):
+def test_topics_tsv_of_two_or_three_columns_read_by_header_or_shape(
+    tmp_path, topics, expected, note
+):
     (tmp_path / "qrels.txt").write_text("q1 0 d1 1\n")
     (tmp_path / "topics.tsv").write_text(topics)
     db = tmp_path / "s.duckdb"
-    storage.import_trec(db, tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv", dataset="t")
+    summary = storage.import_trec(
+        db, tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv", dataset="t"
+    )
     with storage.connect(db) as con:
         assert con.execute("SELECT query FROM queries").fetchall() == [(expected,)]
+    said = [note for note in summary.notes if note.startswith("topics.tsv read by")]
+    assert said == ([note] if note else [])
 
 
 @pytest.mark.parametrize(

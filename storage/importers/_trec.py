@@ -80,7 +80,8 @@ def import_trec(
             ROW: range(len(grades)),
         }
     )
-    query_table = _read_topics(Path(topics))
+    query_table, read_as = _read_topics(Path(topics))
+    notes += read_as
     _check_topics_match(query_table, judged)
     queries = pd.DataFrame(
         {
@@ -189,20 +190,24 @@ def _read_qrels(path: Path) -> SourceTable:
     return table
 
 
-def _read_topics(path: Path) -> SourceTable:
+def _read_topics(path: Path) -> tuple[SourceTable, tuple[str, ...]]:
+    """The topics, and what the import says about how it read them (a TSV's columns)."""
     numbered = text_lines(path)
     text = "\n".join(line for _, line in numbered)
     lowered = text.lower()
     if "<topic" in lowered and "<top>" not in lowered:
-        return _read_xml_topics(path, text)
+        return _read_xml_topics(path, text), ()
     if "<top>" in lowered:
-        return _read_classic_topics(path, text)
+        return _read_classic_topics(path, text), ()
     return _read_tsv_topics(path, [(n, line) for n, line in numbered if line.strip()])
 
 
-def _read_tsv_topics(path: Path, numbered: list[tuple[int, str]]) -> SourceTable:
+def _read_tsv_topics(
+    path: Path, numbered: list[tuple[int, str]]
+) -> tuple[SourceTable, tuple[str, ...]]:
     """2 or 3 tab-separated columns, read by the header when there is one (see the module
-    docstring); every line must have the columns the first line has."""
+    docstring); every line must have the columns the first line has. With 3 columns, the
+    import says which it took as the query."""
     if not numbered:
         raise ImportFormatError(path, "no topic found: expected qid<TAB>query text lines")
     first_line, first = numbered[0][0], numbered[0][1].split("\t")
@@ -233,7 +238,16 @@ def _read_tsv_topics(path: Path, numbered: list[tuple[int, str]]) -> SourceTable
         lines.append(number)
     if not rows:
         raise ImportFormatError(path, "no topic found under the header line")
-    return line_table(path, rows, lines, ("qid", "text"))
+    table = line_table(path, rows, lines, ("qid", "text"))
+    if width == 2:
+        return table, ()
+    columns = [c.strip() for c in first] if has_header else ["qid", "query", "description"]
+    kept = [c for i, c in enumerate(columns) if i not in (0, query_at)]
+    said = "its header" if has_header else "3 columns without a header, as BEIR writes them"
+    return table, (
+        f"{path.name} read by {said}: query text from column {columns[query_at]!r}, "
+        f"column {kept[0]!r} left out",
+    )
 
 
 def _query_column(path: Path, header: list[str], line: int) -> int:
