@@ -221,7 +221,7 @@ def test_topics_tsv_of_two_or_three_columns_read_by_header_or_shape(
         ("qid\tdescription\tnarrative\nq1\ta\tb\n", "topics.tsv line 1: the header"),
         ("q1\ta\tb\tc\n", "topics.tsv line 1: expected 2 tab-separated columns"),
         ("q1\ta\tb\nq2\tc\n", "topics.tsv line 2: expected 3 tab-separated columns as on line 1"),
-        ("qid\tquery\n", "topics.tsv: no topic found under the header line"),
+        ("qid\tquery\n", "topics.tsv: no rows: the file is empty or has only a header"),
     ],
 )
 def test_topics_tsv_of_another_shape_is_an_error_naming_the_line(tmp_path, topics, message):
