@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import storage
 
 Command = Callable[[argparse.Namespace], int]
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
 
 
 def subcommand(
@@ -27,6 +29,10 @@ def subcommand(
         epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # argparse (before Python 3.13) reads a value such as `-2,0,1,2,3,4` as an unknown
+    # option, so `--scale -2,0,1,2,3,4`, the form our errors suggest, failed; no option of
+    # ours looks like a negative number, so any "-digit" argument is a value.
+    sub._negative_number_matcher = _NEGATIVE_VALUE
     sub.set_defaults(handler=run)
     return sub
 

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 import jobs
+import metrics
 import storage
 
 from ._common import add_rename_delete, dataset_of, print_json, subcommand
@@ -132,7 +133,7 @@ def _measure_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--measures",
         default=",".join(jobs.DEFAULT_MEASURES),
-        help="comma-separated: nDCG@k, RR, P@k, R@k, Judged@k (default: %(default)s)",
+        help=f"comma-separated: {metrics.measure_forms()} (default: %(default)s)",
     )
     sub.add_argument(
         "--threshold",
@@ -167,8 +168,9 @@ def add_rank_metrics(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands,
         "rank-metrics",
-        "Score every ranking run of a dataset under one qrels: nDCG@k, RR, P@k, R@k and "
-        "Judged@k as trec_eval defines them, with 95% query-bootstrap intervals.",
+        "Score every ranking run of a dataset under one qrels: "
+        + ", ".join(m.name for m in metrics.MEASURES)
+        + " as trec_eval defines them, with query-bootstrap intervals (95 percent).",
         "python cli.py rank-metrics --qrels human --measures nDCG@10,RR",
         _rank_metrics,
     )
@@ -180,17 +182,13 @@ def _leaderboard(args: argparse.Namespace) -> int:
     a, b = jobs.QrelsSource.parse(args.qrels), jobs.QrelsSource.parse(args.vs)
     found = jobs.compare_leaderboards(args.db, dataset_of(args), a, b, _settings(args))
     if args.json:
-        print_json(
-            {
-                "summary": found.summary.to_dict("records"),
-                "scores": {
-                    m: agreement.scores.to_dict("records")
-                    for m, agreement in found.by_measure.items()
-                },
-            }
-        )
+        print_json(found.as_dict())
         return 0
     print(f"leaderboard under {a.describe()} (a) against {b.describe()} (b)")
+    print("graded " + found.coverage.describe("a", "b"))
+    if not found.coverage.comparable:
+        print(f"not comparable: {found.coverage.reason}; no tau is computed")
+        return 0
     for row in found.summary.itertuples():
         winner = (
             f"winner changes: {row.winner_a} -> {row.winner_b}"
@@ -198,13 +196,20 @@ def _leaderboard(args: argparse.Namespace) -> int:
             else f"same winner ({row.winner_a})"
         )
         print(
-            f"{row.measure}: tau {row.tau:.3f} [{row.tau_low:.3f}, {row.tau_high:.3f}], "
-            f"tau-AP {row.tau_ap:.3f} [{row.tau_ap_low:.3f}, {row.tau_ap_high:.3f}], "
+            f"{row.measure}: tau {_span(row.tau, row.tau_low, row.tau_high)}, "
+            f"tau-AP {_span(row.tau_ap, row.tau_ap_low, row.tau_ap_high)}, "
             f"{row.flipped_pairs} flipped pair(s), {winner}"
         )
         for flip in found.by_measure[row.measure].flips.itertuples():
             print(f"  flips: {flip.system} / {flip.other} (in {flip.flip_share:.0%} of draws)")
     return 0
+
+
+def _span(estimate: float, low: float, high: float) -> str:
+    """'0.816 [0.700, 0.900]', or 'undefined' where every run ties (tau is then NaN)."""
+    if estimate != estimate:
+        return "undefined (every run ties)"
+    return f"{estimate:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def add_leaderboard(commands: argparse._SubParsersAction) -> None:

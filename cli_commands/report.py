@@ -112,10 +112,16 @@ def _metrics(args: argparse.Namespace) -> int:
                     "run_a": comparison.run_a,
                     "run_b": comparison.run_b,
                     "pairs": comparison.n_pairs,
+                    "coverage": comparison.coverage.as_dict(),
                     "differences": comparison.differences.to_dict(orient="records"),
                     "disagreements": len(comparison.disagreements),
                 }
             )
+            return 0
+        covered = comparison.coverage
+        print("labelled pairs judged by " + covered.describe(f"run {args.vs}", f"run {args.run}"))
+        if not covered.comparable:
+            print(f"not comparable: {covered.reason}; no difference is computed")
             return 0
         print(
             f"run {args.run} minus run {args.vs} on {comparison.n_pairs} pairs both graded "

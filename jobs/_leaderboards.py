@@ -59,13 +59,26 @@ def leaderboard(
 
 @dataclass(frozen=True)
 class RankingAgreement:
-    """Two qrels' leaderboards compared on every measure: `summary` has a row per measure
-    (tau, its interval, tau-AP, its interval, flips, winners); `by_measure` the details."""
+    """Two qrels' leaderboards compared on every measure: `coverage` the pairs and queries
+    each qrels grades and both do; `summary` has a row per measure (tau, its interval,
+    tau-AP, its interval, flips, winners); `by_measure` the details. When the coverage is
+    not comparable both are empty: no figure is computed from too few shared grades."""
 
     a: QrelsSource
     b: QrelsSource
+    coverage: metrics.Coverage
     summary: pd.DataFrame
     by_measure: dict[str, metrics.LeaderboardAgreement] = field(repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        """For JSON: the coverage, the summary and each measure's scores."""
+        return {
+            "a": str(self.a),
+            "b": str(self.b),
+            "coverage": self.coverage.as_dict(),
+            "summary": self.summary.to_dict("records"),
+            "scores": {m: found.scores.to_dict("records") for m, found in self.by_measure.items()},
+        }
 
 
 def compare_leaderboards(
@@ -82,6 +95,9 @@ def compare_leaderboards(
             f"dataset {dataset!r} has one ranking run: comparing leaderboards needs two or more"
         )
     qrels_a, qrels_b = _graded_qrels(db, dataset, a), _graded_qrels(db, dataset, b)
+    covered = metrics.coverage(qrels_a, qrels_b, rule=metrics.LEADERBOARDS)
+    if not covered.comparable:
+        return RankingAgreement(a, b, covered, pd.DataFrame(), {})
     runs = ranked_runs(db, dataset, queries_of(qrels_a, qrels_b))
     per_a, per_b = per_query(runs, qrels_a, settings), per_query(runs, qrels_b, settings)
     by_measure, rows = {}, []
@@ -105,4 +121,4 @@ def compare_leaderboards(
                 "winner_changes": found.winner_changes,
             }
         )
-    return RankingAgreement(a, b, pd.DataFrame(rows), by_measure)
+    return RankingAgreement(a, b, covered, pd.DataFrame(rows), by_measure)

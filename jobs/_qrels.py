@@ -5,8 +5,8 @@ labels, the imported labels before any review (to see what review changed), a ju
 grades (argmax, or its expected grade cut at thresholds tuned on the human labels), or
 humans where they labelled and the judge elsewhere.
 
-Qrels levels are grades minus the scale's lowest grade, so the lowest grade is not relevant
-on any scale.
+Qrels levels are `metrics.relevance_levels` of the grades: grade 0 and grades below it are
+not relevant, as trec_eval reads them, and on a scale starting above 0 its lowest grade.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def graded_qrels(sources: pd.DataFrame, grade: pd.Series, lowest: int) -> pd.Dat
         {
             "query_id": graded["query_id"],
             "doc_id": graded["doc_id"],
-            "level": (graded["grade"] - lowest).astype("int64"),
+            "level": metrics.relevance_levels(graded["grade"].to_numpy("int64"), lowest),
         }
     ).reset_index(drop=True)
 

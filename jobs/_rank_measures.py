@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 import metrics
 import storage
 
-DEFAULT_MEASURES = ("nDCG@10", "nDCG@20", "RR", "P@10", "R@20", "Judged@10")
+DEFAULT_MEASURES = metrics.default_measures()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -90,15 +90,18 @@ class RunReport:
 
 @dataclass(frozen=True)
 class RunComparison:
-    """Paired differences between two runs on the pairs both graded."""
+    """Paired differences between two runs on the labelled pairs both graded."""
 
     run_a: int
     run_b: int
     differences: pd.DataFrame
-    """Columns metric, label, a, b, difference (b - a), low, high, excludes_zero."""
+    """Columns metric, label, a, b, difference (b - a), low, high, excludes_zero; empty when
+    the coverage is not comparable."""
     disagreements: pd.DataFrame
     """Pairs the two runs grade differently: pair_id, query_id, human, judge_a, judge_b."""
     n_pairs: int
+    coverage: metrics.Coverage
+    """Labelled pairs and queries each run graded, and both did (`metrics.TWO_RUNS`)."""
 
 
 @dataclass(frozen=True)
@@ -303,14 +306,16 @@ def shared_pair_reports(
 def compare_runs(
     db: str | Path, run_a: int, run_b: int, *, n_boot: int = 1000, seed: int = 0
 ) -> RunComparison:
-    """Paired bootstrap of run B minus run A over the pairs both runs graded."""
+    """Paired bootstrap of run B minus run A over the labelled pairs both runs graded, when
+    they cover enough of each other's pairs (`metrics.TWO_RUNS`)."""
     with storage.session(db) as store:
         scale = store.dataset_scale(_dataset_of(store, [run_a, run_b]))
         a, b = (_graded(store.run_labels(r)) for r in (run_a, run_b))
     grades = list(scale.grades)
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]
-    if both.empty:
+    covered = metrics.coverage(a, b, on=("query_id", "pair_id"), rule=metrics.TWO_RUNS)
+    if not covered.comparable:
         differences = pd.DataFrame(columns=columns)
     else:
         human, queries = both["human"].to_numpy(), both["query_id"]
@@ -330,4 +335,5 @@ def compare_runs(
             drop=True
         ),
         n_pairs=len(both),
+        coverage=covered,
     )

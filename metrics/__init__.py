@@ -34,8 +34,9 @@ expected_grade``; ``judge`` is NA for pairs not judged or not parsed)::
 
 Ranking runs (search systems) under qrels: `ranked_lists` arranges the ranked documents
 as runs x queries x ranks of relevance levels (`encode_runs` once, then `.lists(qrels)` for
-each of several qrels), `per_query_measures` gives nDCG@k, RR, P@k,
-R@k and Judged@k as trec_eval defines them, `bootstrap_means` their query-bootstrap
+each of several qrels), `per_query_measures` gives the measures of the registry `MEASURES`
+(nDCG@k, RR, P@k, R@k, Judged@k, AP@k as trec_eval defines them; a new measure is one entry
+there), `bootstrap_means` their query-bootstrap
 intervals, and `leaderboard_agreement` Kendall's tau and tau-AP between the leaderboards of
 two qrels, the pairs of systems that flip and whether the winner changes.
 
@@ -49,6 +50,9 @@ Review teams (one row per pair, rater and grade; the judge and the adjudicated l
 raters of their own): `krippendorff_alpha` (ordinal or nominal, missing grades allowed) and
 `team_agreement`, alpha across the humans with a bootstrap interval over pairs, Cohen's kappa
 for every two raters and whether the judge's kappa reaches the humans' range.
+
+Every comparison of two sets of grades states its `coverage` (pairs and queries on each
+side and in common) and is read as not comparable below the one `CoverageRule`.
 
 Two runs on the same pairs: keep the pairs both judged, build ``per_query_confusions`` for
 each from the same query ids and pass both to `paired_bootstrap`. Bad input raises
@@ -66,6 +70,7 @@ from ._calibration import (
     reliability_table,
 )
 from ._confusion import confusion_matrix, per_query_confusions
+from ._coverage import LEADERBOARDS, TWO_RUNS, Coverage, CoverageRule, Side, coverage
 from ._exceptions import MetricsInputError
 from ._krippendorff import krippendorff_alpha
 from ._leaderboard import (
@@ -76,24 +81,37 @@ from ._leaderboard import (
     paired_mean_differences,
     tau_ap,
 )
+from ._measures import (
+    MEASURES,
+    NO_DOCUMENT,
+    UNJUDGED,
+    Cutoff,
+    Measure,
+    MeasureDefinition,
+    default_measures,
+    measure_choices,
+    measure_forms,
+    measures_of,
+)
 from ._pairwise import (
+    FIGURE_MEANINGS,
+    FOLLOWS_POSITION_BELOW,
     PAIRWISE_COLUMNS,
     TIE_TOLERANCE,
     bradley_terry,
+    follows_position,
     order_agreement,
+    order_winner,
     pairwise_figures,
     preference_cycles,
 )
 from ._ranking import (
-    NO_DOCUMENT,
-    UNJUDGED,
-    Measure,
     RankedLists,
     RankedRuns,
     encode_runs,
-    measures_of,
     per_query_measures,
     ranked_lists,
+    relevance_levels,
     weighted_means,
 )
 from ._scores import (
@@ -116,6 +134,23 @@ from ._thresholds import (
 from ._transitions import transition_table
 
 __all__ = [
+    "FIGURE_MEANINGS",
+    "FOLLOWS_POSITION_BELOW",
+    "follows_position",
+    "order_winner",
+    "LEADERBOARDS",
+    "MEASURES",
+    "TWO_RUNS",
+    "Coverage",
+    "CoverageRule",
+    "Cutoff",
+    "MeasureDefinition",
+    "Side",
+    "coverage",
+    "default_measures",
+    "measure_choices",
+    "measure_forms",
+    "relevance_levels",
     "LeaderboardAgreement",
     "Measure",
     "MetricsInputError",

@@ -159,8 +159,10 @@ def _leaderboard_means(
 
 
 def _best(means: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Which systems have the top mean, per row of (draws, systems) means; several on a tie."""
-    return means == np.nanmax(means, axis=-1, keepdims=True)
+    """Which systems have the top mean, per row of (draws, systems) means; several on a tie.
+    A draw whose means are all NaN (it drew none of the queries a qrels grades) has none,
+    without the warning `nanmax` gives for it."""
+    return means == np.fmax.reduce(means, axis=-1, keepdims=True)
 
 
 def _winner(best: Sequence[str]) -> str:

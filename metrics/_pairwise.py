@@ -53,8 +53,12 @@ from ._leaderboard import kendall_tau
 from ._ranking import weighted_means
 
 __all__ = [
+    "FIGURE_MEANINGS",
+    "FOLLOWS_POSITION_BELOW",
     "PAIRWISE_COLUMNS",
     "TIE_TOLERANCE",
+    "follows_position",
+    "order_winner",
     "bradley_terry",
     "order_agreement",
     "pairwise_figures",
@@ -72,6 +76,50 @@ PAIRWISE_COLUMNS = (
     "grade_b",
 )
 TIE_TOLERANCE = 1e-9
+
+FIGURE_MEANINGS = {
+    "accuracy": "Of the comparisons whose two products the humans graded differently, the "
+    "share where the judge's verdict (both orders together) names the higher-graded one; a "
+    "tie counts one half. 0.5 is what a coin would score.",
+    "tie_rate": "The share of answered orders whose verdict is a tie.",
+    "swap_consistency": "Of the comparisons judged in both orders, the share where the judge "
+    "picked the same product whichever was shown first. 1 is fully consistent.",
+    "bias_first": "The share where the product shown first won in both orders: the judge "
+    "followed the position, not the products.",
+    "bias_second": "The share where the product shown second won in both orders.",
+    "bias_difference": "Bias toward first minus bias toward second: 0 for a judge without "
+    "position bias.",
+    "score_consistent": "The share where this pairwise verdict orders the two products as "
+    "the active graded run's expected grades do (a tie on either side counts apart).",
+    "score_inconsistent": "The share where the pointwise scores order the two products "
+    "against this verdict.",
+    "score_tie": "The share where the verdict or the pointwise scores tie.",
+    "cycles_per_query": "Preference loops per query (a > b > c > a among three products): "
+    "verdicts no single ranking can satisfy. 0 is none.",
+    "bt_tau": "Per query, the order of the products by their Bradley-Terry strengths against "
+    "their human grades (Kendall's tau): 1 the same order, 0 unrelated.",
+}
+"""What each pairwise figure means, in plain words, wherever it is shown."""
+
+FOLLOWS_POSITION_BELOW = 0.5
+"""Swap consistency below which the judge follows the position more than the products: a
+judge that ignored the position would keep its pick in both orders, and one that picks at
+random keeps it half the time; below that, accuracy describes where products were shown."""
+
+
+def follows_position(swap_consistency: float) -> bool:
+    """Whether a judge's swap consistency says it follows the position (NaN: not known)."""
+    return bool(swap_consistency < FOLLOWS_POSITION_BELOW)
+
+
+def order_winner(verdict: str | None, shown_first: str, shown_second: str) -> str:
+    """Which product an order's verdict names: 'first' -> `shown_first`, 'second' ->
+    `shown_second`, 'tie', or 'no answer'."""
+    return {"first": shown_first, "second": shown_second, "tie": "tie"}.get(
+        verdict or "", "no answer"
+    )
+
+
 _PRODUCT = {("ab", "first"): 1, ("ab", "second"): -1, ("ba", "first"): -1, ("ba", "second"): 1}
 
 

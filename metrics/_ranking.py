@@ -7,22 +7,16 @@ library costs a dictionary of dictionaries per run and a pass of C code per run 
 here a run, a query and a rank are axes of one array, so every measure of every run is a few
 array operations, and B bootstrap draws are one matrix product.
 
-Inputs are relevance *levels*: a qrels grade minus the scale's lowest grade, so the lowest
-grade is "not relevant" and gains 0 on any scale (WANDS: Irrelevant 0, Partial 1, Exact 2).
+Inputs are relevance *levels* (`relevance_levels`): the grade on a scale from 0, 0 for a
+grade below 0 (trec_eval's reading of the web track's -2), the grade minus the lowest on a
+scale starting above 0; level 0 is "not relevant" and gains 0 (WANDS: Irrelevant 0,
+Partial 1, Exact 2).
 A ranked document no qrels row grades is `UNJUDGED` (gain 0, not relevant, not judged); a
 position past the end of a run's list is `NO_DOCUMENT`.
 
-Definitions (trec_eval 9.0.7; k is the cutoff, t the relevance threshold, rel = level >= t):
-- ``nDCG@k`` (trec_eval ``ndcg_cut.k``): sum over the top k of level / log2(rank + 1),
-  divided by the same sum over the query's qrels levels sorted descending (the ideal
-  ranking). Gains are the levels themselves, not 2^level - 1.
-- ``RR`` (``recip_rank``): 1 / rank of the first relevant document in the list; 0 if none.
-- ``P@k`` (``P.k``): relevant documents in the top k, divided by k (even when the run
-  returned fewer than k).
-- ``R@k`` (``recall.k``): relevant documents in the top k, divided by the query's relevant
-  documents in the qrels.
-- ``Judged@k`` (ir_measures' Judged): documents of the top k that the qrels grade, divided
-  by k, or by the list's length when it is shorter.
+The measures (nDCG@k, RR, P@k, R@k, Judged@k, AP@k, as trec_eval 9.0.7 defines them) are
+declared once, with their definitions, in the registry of `metrics._measures`; here they
+are computed over the arrays this module lays out.
 
 Decided cases, the same as trec_eval unless said:
 - order: score descending, ties by document id descending (trec_eval's order; the stored
@@ -40,56 +34,30 @@ Decided cases, the same as trec_eval unless said:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ._exceptions import MetricsInputError
-
-UNJUDGED = -1
-NO_DOCUMENT = -2
-MeasureKind = Literal["nDCG", "RR", "P", "R", "Judged"]
-_CUTOFF = {"nDCG": True, "RR": False, "P": True, "R": True, "Judged": True}
-_PATTERN = re.compile(r"^(nDCG|RR|MRR|P|R|Recall|Judged)(?:@(\d+))?$", re.IGNORECASE)
-_CANONICAL = {k.lower(): k for k in _CUTOFF} | {"mrr": "RR", "recall": "R"}
+from ._measures import NO_DOCUMENT, UNJUDGED, Measure, compute_measure, measures_of
 
 
-@dataclass(frozen=True)
-class Measure:
-    """A measure by name and cutoff, written as in ir_measures: ``nDCG@10``, ``RR``, ``P@10``,
-    ``R@100``, ``Judged@10``."""
+def relevance_levels(grades: ArrayLike, lowest: int) -> NDArray[np.int64]:
+    """Qrels grades as relevance levels on a scale whose lowest grade is `lowest`.
 
-    kind: MeasureKind
-    cutoff: int | None = None
+    On a scale from 0 (TREC's 0-3 and 0-4, WANDS' 0-2, binary 0-1) the level is the grade;
+    a grade below 0 (the web track's -2, "junk") is level 0, not relevant, as trec_eval
+    reads it. On a scale starting above 0 (Prometheus' 1-5) its lowest grade is the one
+    that means "not relevant", so levels count from it.
 
-    def __str__(self) -> str:
-        return self.kind if self.cutoff is None else f"{self.kind}@{self.cutoff}"
-
-    @classmethod
-    def parse(cls, text: str) -> Measure:
-        """'nDCG@10' -> Measure('nDCG', 10); 'MRR' and 'Recall@100' are read as RR and R@100."""
-        found = _PATTERN.match(text.strip())
-        if found is None:
-            raise MetricsInputError(
-                f"unknown measure {text!r}: use nDCG@k, RR (or MRR), P@k, R@k or Judged@k"
-            )
-        kind = _CANONICAL[found.group(1).lower()]
-        cutoff = int(found.group(2)) if found.group(2) else None
-        if _CUTOFF[kind] and (cutoff is None or cutoff < 1):
-            raise MetricsInputError(f"{kind} needs a cutoff of at least 1, as in {kind}@10")
-        if not _CUTOFF[kind] and cutoff is not None:
-            raise MetricsInputError(f"{kind} reads the whole list: write {kind} without @k")
-        return cls(kind, cutoff)  # type: ignore[arg-type]
-
-
-def measures_of(names: Sequence[str | Measure]) -> list[Measure]:
-    """Names or measures as measures, in order."""
-    return [m if isinstance(m, Measure) else Measure.parse(m) for m in names]
+    >>> relevance_levels([-2, 0, 1, 4], -2).tolist(), relevance_levels([1, 3], 1).tolist()
+    ([0, 0, 1, 4], [0, 2])
+    """
+    values = np.asarray(grades, dtype=np.int64)
+    return np.maximum(values - max(lowest, 0), 0)
 
 
 @dataclass(frozen=True)
@@ -235,18 +203,6 @@ def _ideal(queries: NDArray[np.int64], levels: NDArray[np.int64], n: int) -> NDA
     return ideal
 
 
-def _top(levels: NDArray[np.int8], cutoff: int) -> NDArray[np.int8]:
-    """The first `cutoff` ranks, padded with NO_DOCUMENT when the lists are shorter."""
-    if cutoff <= levels.shape[-1]:
-        return levels[..., :cutoff]
-    pad = np.full((*levels.shape[:-1], cutoff - levels.shape[-1]), NO_DOCUMENT, np.int8)
-    return np.concatenate([levels, pad], axis=-1)
-
-
-def _discounts(n: int) -> NDArray[np.float64]:
-    return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
-
-
 def per_query_measures(
     lists: RankedLists, measures: Sequence[str | Measure], *, threshold: int = 1
 ) -> NDArray[np.float64]:
@@ -257,36 +213,9 @@ def per_query_measures(
         raise MetricsInputError(
             f"the relevance threshold is a level of at least 1, got {threshold}"
         )
-    levels, ideal = lists.levels, lists.ideal
-    relevant_in_qrels = (ideal >= threshold).sum(axis=1)
-    out = np.empty((len(measures), *levels.shape[:2]))
+    out = np.empty((len(measures), *lists.levels.shape[:2]))
     for i, measure in enumerate(measures_of(measures)):
-        k = measure.cutoff or levels.shape[-1]
-        top = _top(levels, k)
-        if measure.kind == "nDCG":
-            gains = np.maximum(top, 0).astype(np.float64)
-            dcg = gains @ _discounts(k)
-            ideal_top = _top(ideal, k).clip(0).astype(np.float64)
-            idcg = ideal_top @ _discounts(k)
-            out[i] = np.divide(dcg, idcg, out=np.zeros_like(dcg), where=idcg > 0)
-        elif measure.kind == "RR":
-            hit = top >= threshold
-            first = hit.argmax(axis=-1)
-            out[i] = np.where(hit.any(axis=-1), 1.0 / (first + 1), 0.0)
-        elif measure.kind == "P":
-            out[i] = (top >= threshold).sum(axis=-1) / k
-        elif measure.kind == "R":
-            found = (top >= threshold).sum(axis=-1).astype(np.float64)
-            out[i] = np.divide(
-                found,
-                relevant_in_qrels,
-                out=np.zeros_like(found),
-                where=relevant_in_qrels > 0,
-            )
-        else:  # Judged
-            listed = (top != NO_DOCUMENT).sum(axis=-1)
-            judged = (top >= 0).sum(axis=-1).astype(np.float64)
-            out[i] = np.divide(judged, listed, out=np.zeros_like(judged), where=listed > 0)
+        out[i] = compute_measure(measure, lists.levels, lists.ideal, threshold)
     out[:, :, ~lists.graded] = np.nan
     return out
 

@@ -103,3 +103,22 @@ def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click().run()
     assert not at.exception, at.exception
     return at
+
+
+def few_queries_run(db: Path, queries: int = 3, per_query: int = 3) -> tuple[int, int]:
+    """A judge run that graded a few pairs (at most `per_query`) of the first `queries`
+    queries, as one stopped early does: its id and how many pairs it graded."""
+    pairs = storage.pairs_for_judging(db, DATASET)
+    first = list(dict.fromkeys(p["query_id"] for p in pairs))[:queries]
+    chosen = [
+        p["pair_id"] for q in first for p in [p for p in pairs if p["query_id"] == q][:per_query]
+    ]
+    run_id = stored_run(
+        db,
+        name="few",
+        judgments=[
+            {"pair_id": int(p), "grade": 1, "parse_status": "parsed", "raw_output": "SCORE: 1"}
+            for p in chosen
+        ],
+    )
+    return run_id, len(chosen)

@@ -190,7 +190,7 @@ def test_measure_names(text, expected):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("MAP", "unknown measure 'MAP'"),
+        ("ERR@10", "unknown measure 'ERR@10'"),
         ("nDCG", "nDCG needs a cutoff of at least 1"),
         ("RR@10", "RR reads the whole list"),
     ],

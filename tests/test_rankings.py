@@ -30,7 +30,6 @@ def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_pa
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("3 Q0 nope 1 1 a\n", "r.trec line 1, column docid: document 'nope' is not in dataset"),
         ("3 Q0 104 1 1 a\nzz Q0 104 1 1 a\n", "r.trec line 2, column qid: query 'zz' is not in"),
         ("3 Q0 104 1 x a\n", "r.trec line 1, column score: expected a number, got 'x'"),
         ("3 Q0 104 1 1\n", "r.trec line 1: expected 6 fields"),

@@ -21,18 +21,14 @@ MAX_RUNS = 6  # runs the cross-run figures compare unless the user picks others
 NUMBER = "%.3f"
 INTERVAL_HELP = "95% interval: bootstrap over queries (queries resampled, not pairs)."
 PAIRWISE_PAGE = str(Path(__file__).resolve().parent / "pairwise.py")
-# The pairwise figures the Overview shows, each with what it means in plain words.
-PAIRWISE_SHOWN = {
-    "swap_consistency": "Of the comparisons judged in both orders, the share where the judge "
-    "picked the same product whichever was shown first. 1 is fully consistent.",
-    "bias_first": "The share where the product shown first won in both orders: the judge "
-    "followed the position, not the products.",
-    "bias_second": "The share where the product shown second won in both orders.",
-    "score_consistent": "The share where this pairwise verdict orders the two products as "
-    "the active graded run's expected grades do (a tie on either side counts apart).",
-    "cycles_per_query": "Preference loops per query (a > b > c > a among three products): "
-    "verdicts no single ranking can satisfy. 0 is none.",
-}
+# The pairwise figures the Overview shows; what each means is `metrics.FIGURE_MEANINGS`.
+PAIRWISE_SHOWN = (
+    "swap_consistency",
+    "bias_first",
+    "bias_second",
+    "score_consistent",
+    "cycles_per_query",
+)
 
 
 def _score(value: float) -> str:
@@ -362,7 +358,7 @@ def pairwise_section(graded_run: int | None) -> None:
                 _score(float(row.value)),
                 help=INTERVAL_HELP + f" [{row.low:.3f}, {row.high:.3f}]",
             )
-            st.caption(PAIRWISE_SHOWN[metric])
+            st.caption(metrics.FIGURE_MEANINGS[metric])
             st.page_link(
                 PAIRWISE_PAGE,
                 label="Pairwise page",

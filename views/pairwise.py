@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import jobs
+import metrics
 import storage
 from views import _common as common
 
@@ -107,16 +108,40 @@ st.caption(
     "intervals from a bootstrap over queries."
 )
 shown = report.figures.set_index("metric")
+
+
+def _value(metric: str) -> float:
+    return float(shown.loc[metric, "value"]) if metric in shown.index else float("nan")
+
+
+swap = _value("swap_consistency")
+position_led = metrics.follows_position(swap)
 headline = ("accuracy", "swap_consistency", "bias_difference", "bt_tau")
 for column, metric in zip(st.columns(len(headline)), headline):
-    value = shown.loc[metric, "value"] if metric in shown.index else float("nan")
-    column.metric(jobs.FIGURE_LABELS[metric], "n/a" if pd.isna(value) else f"{value:.3f}")
+    value = _value(metric)
+    with column:
+        st.metric(
+            jobs.FIGURE_LABELS[metric] + (" ⚠" if metric == "accuracy" and position_led else ""),
+            "n/a" if pd.isna(value) else f"{value:.3f}",
+        )
+        st.caption(metrics.FIGURE_MEANINGS[metric])
+if position_led:
+    st.warning(
+        f"The judge follows the position: its swap consistency is {swap:.3f}, below "
+        f"{metrics.FOLLOWS_POSITION_BELOW} (it picked the product shown first in both orders "
+        f"in {_value('bias_first'):.0%} of the comparisons). Its accuracy vs the human order "
+        "says where the products were shown, not which one is better: do not read it as "
+        "the judge's skill."
+    )
 st.dataframe(
-    report.figures[["label", "value", "low", "high", "n"]],
+    report.figures.assign(meaning=report.figures["metric"].map(metrics.FIGURE_MEANINGS))[
+        ["label", "value", "low", "high", "n", "meaning"]
+    ],
     hide_index=True,
     key="pw-figures",
     column_config={
-        c: st.column_config.NumberColumn(format="%.3f") for c in ("value", "low", "high")
+        **{c: st.column_config.NumberColumn(format="%.3f") for c in ("value", "low", "high")},
+        "meaning": st.column_config.TextColumn(width="large"),
     },
 )
 
@@ -127,8 +152,8 @@ def _comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "query": frame["query"],
             "A": frame["pair_a"],
             "B": frame["pair_b"],
-            "A shown first": frame["winner_ab"],
-            "B shown first": frame["winner_ba"],
+            "won, A shown first": [metrics.order_winner(w, "A", "B") for w in frame["winner_ab"]],
+            "won, B shown first": [metrics.order_winner(w, "B", "A") for w in frame["winner_ba"]],
             "P(A better)": frame["preference"].round(3),
             "swap gap": frame["swap_gap"].round(3),
             "grades": [f"{_grade(a)} / {_grade(b)}" for a, b in zip(frame.grade_a, frame.grade_b)],
@@ -211,6 +236,14 @@ def _card(comparison: str) -> None:
             ],
         ],
         columns=["order", "verdict", "P(first)", "P(second)", "P(tie)"],
+    )
+    orders.insert(
+        2,
+        "won",
+        [
+            metrics.order_winner(row["winner_ab"], "A", "B"),
+            metrics.order_winner(row["winner_ba"], "B", "A"),
+        ],
     )
     st.dataframe(orders, hide_index=True, key="pw-orders")
     st.caption(

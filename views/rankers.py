@@ -70,7 +70,8 @@ with st.expander("Import a ranking run", key="rank-import-box"):
     if form == _TREC:
         st.caption(
             "`qid Q0 docid rank score tag`, one ranked document a line; each tag is a run. "
-            "Ids must be the dataset's own query and product ids."
+            "Query ids must be the dataset's own; a document the dataset lacks is kept as "
+            "unjudged (a hole, listed below for the judge or a review), as trec_eval keeps it."
         )
         mapping = name = ""
     else:
@@ -153,15 +154,37 @@ selection.publish()
 version = (storage.data_version(db), storage.ranking_version(db))
 
 
+measures = tuple(
+    st.multiselect(
+        "Measures",
+        metrics.measure_choices(),
+        default=list(jobs.DEFAULT_MEASURES),
+        key="rank-measures",
+        help="Every measure of the registry (metrics/_measures.py), at the usual cutoffs; "
+        "hover a column of the leaderboard for what it means.",
+    )
+) or tuple(jobs.DEFAULT_MEASURES)
+
+
 @st.cache_data(show_spinner="Scoring the ranking runs…", max_entries=32)
-def _leaderboard(db: str, dataset: str, source: str, version: tuple) -> jobs.Leaderboard:
-    return jobs.leaderboard(db, dataset, jobs.QrelsSource.parse(source))
+def _leaderboard(
+    db: str, dataset: str, source: str, measures: tuple[str, ...], version: tuple
+) -> jobs.Leaderboard:
+    return jobs.leaderboard(
+        db, dataset, jobs.QrelsSource.parse(source), jobs.RankSettings(measures=measures)
+    )
 
 
 @st.cache_data(show_spinner="Comparing the leaderboards…", max_entries=16)
-def _agreement(db: str, dataset: str, a: str, b: str, version: tuple) -> jobs.RankingAgreement:
+def _agreement(
+    db: str, dataset: str, a: str, b: str, measures: tuple[str, ...], version: tuple
+) -> jobs.RankingAgreement:
     return jobs.compare_leaderboards(
-        db, dataset, jobs.QrelsSource.parse(a), jobs.QrelsSource.parse(b)
+        db,
+        dataset,
+        jobs.QrelsSource.parse(a),
+        jobs.QrelsSource.parse(b),
+        jobs.RankSettings(measures=measures),
     )
 
 
@@ -177,6 +200,8 @@ def _span(estimate: float, low: float, high: float) -> str:
     def short(x: float) -> str:
         return f"{x:.3f}".replace("0.", ".", 1) if abs(x) < 1 else f"{x:.3f}"
 
+    if pd.isna(low) or pd.isna(high):  # no bootstrap draw defines it
+        return short(estimate)
     return f"{short(estimate)} [{short(low)}, {short(high)}]"
 
 
@@ -190,7 +215,7 @@ def _with_intervals(board: jobs.Leaderboard) -> pd.DataFrame:
 
 st.subheader("Leaderboard")
 try:
-    board = _leaderboard(db, dataset, reference, version)
+    board = _leaderboard(db, dataset, reference, measures, version)
 except (storage.StoreError, metrics.MetricsInputError) as error:
     st.error(common.md(f"{error}: choose other qrels."))
     st.stop()
@@ -202,20 +227,20 @@ st.caption(
         "much of the top 10 has a label."
     )
 )
-_MEANS = {
-    "nDCG": "the graded gain of the top {k}, discounted by rank, over the best possible order "
-    "of the query's labels (trec_eval's ndcg_cut)",
-    "RR": "1 / the rank of the first relevant document (Partial or better), 0 if none",
-    "P": "the share of the top {k} that is relevant (Partial or better)",
-    "R": "the share of the query's relevant documents (Partial or better) in the top {k}",
-    "Judged": "the share of the top {k} that these qrels grade: where it is low, the other "
-    "measures count many unlabelled documents as not relevant",
-}
+
+
+def _relevant_words() -> str:
+    """'relevant (Partial or better)': the grades RR, P, R and AP count, by name."""
+    lowest = min(names)
+    relevant = [g for g in names if metrics.relevance_levels([g], lowest)[0] >= 1]
+    if not relevant:
+        return "relevant"
+    first = names[min(relevant)]
+    return f"relevant ({first} or better)" if len(relevant) > 1 else f"relevant ({first})"
 
 
 def _measure_help(name: str) -> str:
-    measure = metrics.Measure.parse(name)
-    return f"{name}: " + _MEANS[measure.kind].format(k=measure.cutoff) + "; mean over queries."
+    return metrics.Measure.parse(name).help(_relevant_words())
 
 
 st.dataframe(
@@ -265,10 +290,15 @@ def agreement_figure(found: metrics.LeaderboardAgreement, measure: str) -> go.Fi
     return figure
 
 
+def _spanned_value(value: tuple[float, float, float]) -> str:
+    """An estimate and its interval; "undefined" where every run ties (tau is NaN)."""
+    return "undefined (every run ties)" if pd.isna(value[0]) else _span(*value)
+
+
 def _spanned(summary: pd.DataFrame, name: str) -> list[str]:
     """`name` and its interval in one cell per row; "undefined" where every run ties."""
     return [
-        "undefined" if pd.isna(r[name]) else _span(r[name], r[f"{name}_low"], r[f"{name}_high"])
+        _spanned_value((r[name], r[f"{name}_low"], r[f"{name}_high"]))
         for _, r in summary.iterrows()
     ]
 
@@ -312,6 +342,29 @@ _AGREEMENT_HELP = {
     ),
 }
 
+
+def _coverage(found: metrics.Coverage) -> None:
+    """What the comparison covers, both sides and in common; a warning when too little."""
+    st.caption(
+        common.md(
+            "Graded pairs, "
+            + found.describe(
+                f"reference ({_describe(reference)})", f"compared ({_describe(versus)})"
+            )
+            + "."
+        )
+    )
+    if not found.comparable:
+        st.warning(
+            common.md(
+                f"Not comparable: {found.reason}. Kendall's tau on so few shared grades "
+                "would describe those queries, not the runs: grade more of the reference's "
+                "pairs with the compared qrels (judge the dataset, or its holes below)."
+            )
+        )
+
+
+agreement: jobs.RankingAgreement | None = None
 st.subheader("Do the two leaderboards agree?")
 if reference == versus:
     st.info("Choose two different qrels to compare.")
@@ -319,10 +372,12 @@ elif len(rankings) < 2:
     st.info("Comparing leaderboards needs two ranking runs or more.")
 else:
     try:
-        agreement = _agreement(db, dataset, reference, versus, version)
+        agreement = _agreement(db, dataset, reference, versus, measures, version)
     except (storage.StoreError, metrics.MetricsInputError) as error:
         st.error(common.md(f"{error}: choose other qrels."))
     else:
+        _coverage(agreement.coverage)
+    if agreement is not None and agreement.coverage.comparable:
         st.caption(
             "Each row compares the order of the runs under the reference qrels with their "
             "order under the compared ones, on one measure; 95% intervals over resampled "
@@ -343,8 +398,8 @@ else:
         )
         st.caption(
             common.md(
-                f"Kendall's tau {found.tau[0]:.3f} [{found.tau[1]:.3f}, {found.tau[2]:.3f}], "
-                f"tau-AP {found.tau_ap[0]:.3f}; {changed}; in "
+                f"Kendall's tau {_spanned_value(found.tau)}, tau-AP "
+                f"{_spanned_value(found.tau_ap)}; {changed}; in "
                 f"{found.winner_change_share:.0%} of draws it changes)."
             )
         )

@@ -771,7 +771,26 @@ def compare_section(runs, version) -> None:
         st.info("Pick two different runs.")
         return
     comparison = common.compare_runs(db, run_a, run_b, version)
-    st.caption("B − A on the pairs both runs judged; 95% paired bootstrap over queries.")
+    covered = comparison.coverage
+    st.caption(
+        common.md(
+            "Labelled pairs judged, "
+            + covered.describe(f"A ({labels[run_a]})", f"B ({labels[run_b]})")
+        )
+    )
+    if not covered.comparable:
+        st.warning(
+            common.md(
+                f"Not comparable: {covered.reason}. A difference on so few shared pairs would "
+                "describe those pairs, not the two judges: judge the same pairs with both runs "
+                "(resume the shorter one)."
+            )
+        )
+        return
+    st.caption(
+        f"B − A on the {covered.common.pairs:,} labelled pairs ({covered.common.queries:,} "
+        "queries) both runs judged; 95% paired bootstrap over queries."
+    )
     st.dataframe(
         comparison.differences,
         hide_index=True,

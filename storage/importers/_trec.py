@@ -2,8 +2,12 @@
 query text and, optionally, a documents file for the document text.
 
 Topics, in the forms TREC tracks publish them:
-- TSV `qid<TAB>text`, with an optional header line (its first field one of `qid`,
-  `query_id`, `query-id`, `topic`, `topic_id`, `id`, `num`, `number`);
+- TSV of 2 or 3 columns, with or without a header line (its first field one of `qid`,
+  `query_id`, `query-id`, `topic`, `topic_id`, `id`, `num`, `number`). Two columns are
+  `qid<TAB>query`. Three are read by the header, which must name the query column (`query`,
+  `text`, `title`) and may name a `description` (`desc`, `narrative`); without a header
+  they are `qid<TAB>query<TAB>description`, as BEIR and TREC DL write them. The description
+  is never the query text. Any other shape is an error naming the line;
 - classic SGML-like `<top><num> Number: 301 <title> text ... </top>`, with or without
   closing tags (`<num>301</num>`, `<title>text</title>`);
 - XML `<topics><topic number="1"><query>text</query>...</topic></topics>` (the query in
@@ -13,10 +17,14 @@ read in a form it is not in.
 Documents: a TSV `docid<TAB>text` or JSONL with `docid` (or `doc_id`), `text` and an
 optional `title`. Without a documents file the documents are created as bare ids.
 
-Without a named scale, the scale is the qrels' lowest..highest grade, inferred only within
-0..4 (TREC's graded scales): a grade outside (12, -1) is far likelier a slip than a scale
-meant, and would silently widen the scale every metric is read on, so it is an error that
-asks for the scale to be named.
+Without a named scale, the scale is 0..the qrels' highest grade, inferred only within 0..4
+(TREC's graded scales): a grade outside (12, -1) is far likelier a slip than a scale meant,
+and would silently widen the scale every metric is read on, so it is an error that asks for
+the scale to be named (`--scale -2,0,1,2,3,4` for the web track's -2). The scale starts at 0
+even when no qrels row says 0: qrels that list only relevant documents (every grade 1, as
+MS MARCO and BEIR write them) are binary, 0 for every document they leave out, which is what
+trec_eval reads; the import says when it inferred so. Grade 0 and grades below it are not
+relevant (`metrics.relevance_levels`).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ _XML_TOPIC = re.compile(r"<topic\b([^>]*)>(.*?)</topic>", re.DOTALL | re.IGNOREC
 _XML_NUMBER = re.compile(r"""\bnumber\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _XML_QUERY = re.compile(r"<(query|title)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
 _HEADER_IDS = {"qid", "query_id", "query-id", "topic", "topic_id", "id", "num", "number"}
+_HEADER_QUERIES = {"query", "text", "title", "query_text", "query-text"}
 
 
 def import_trec(
@@ -59,8 +68,10 @@ def import_trec(
     """Import TREC qrels as `dataset`; the scale is `scale` or the qrels' min..max grade."""
     judged = _read_qrels(Path(qrels))
     grades = pd.to_numeric(judged.frame["relevance"]).astype("Int64")
+    notes: tuple[str, ...] = ()
     if scale is None:
         scale = _inferred_scale(judged, grades)
+        notes = (_scale_note(scale, grades),)
     labels = pd.DataFrame(
         {
             "query_id": judged.frame["qid"],
@@ -69,7 +80,8 @@ def import_trec(
             ROW: range(len(grades)),
         }
     )
-    query_table = _read_topics(Path(topics))
+    query_table, read_as = _read_topics(Path(topics))
+    notes += read_as
     _check_topics_match(query_table, judged)
     queries = pd.DataFrame(
         {
@@ -107,6 +119,7 @@ def import_trec(
         ),
         stub_documents=documents is None,
         author=author,
+        notes=notes,
     )
     return import_batch(db, batch)
 
@@ -136,7 +149,20 @@ def _inferred_scale(judged: SourceTable, grades: pd.Series) -> Scale:
             f"{INFERRED_GRADES.stop - 1}, the grades a scale is inferred from; if it is meant, "
             f"name the scale with --scale (e.g. --scale {seen})",
         )
-    return Scale.numeric(int(grades.min()), int(grades.max()))
+    return Scale.numeric(0, int(grades.max()))
+
+
+def _scale_note(scale: Scale, grades: pd.Series) -> str:
+    """What the import inferred, in words: the scale, and why it starts at 0 when the qrels
+    never say 0."""
+    text = f"scale inferred from the qrels: {','.join(map(str, scale))}"
+    if int(grades.min()) > 0:
+        listed = "every grade is 1" if len(scale) == 2 else "no grade is 0"
+        text += (
+            f" ({listed}: the qrels list relevant documents only, as MS MARCO and BEIR do; a "
+            "document they leave out is not relevant)"
+        )
+    return text + "; name another with --scale"
 
 
 def _read_qrels(path: Path) -> SourceTable:
@@ -164,27 +190,78 @@ def _read_qrels(path: Path) -> SourceTable:
     return table
 
 
-def _read_topics(path: Path) -> SourceTable:
+def _read_topics(path: Path) -> tuple[SourceTable, tuple[str, ...]]:
+    """The topics, and what the import says about how it read them (a TSV's columns)."""
     numbered = text_lines(path)
     text = "\n".join(line for _, line in numbered)
     lowered = text.lower()
     if "<topic" in lowered and "<top>" not in lowered:
-        return _read_xml_topics(path, text)
+        return _read_xml_topics(path, text), ()
     if "<top>" in lowered:
-        return _read_classic_topics(path, text)
+        return _read_classic_topics(path, text), ()
+    return _read_tsv_topics(path, [(n, line) for n, line in numbered if line.strip()])
+
+
+def _read_tsv_topics(
+    path: Path, numbered: list[tuple[int, str]]
+) -> tuple[SourceTable, tuple[str, ...]]:
+    """2 or 3 tab-separated columns, read by the header when there is one (see the module
+    docstring); every line must have the columns the first line has. With 3 columns, the
+    import says which it took as the query."""
+    if not numbered:  # the one "no rows" error every importer gives
+        return line_table(path, [], [], ("qid", "text")), ()
+    first_line, first = numbered[0][0], numbered[0][1].split("\t")
+    width = len(first)
+    if width > 3:
+        raise ImportFormatError(
+            path,
+            f"expected 2 tab-separated columns (qid, query) or 3 (qid, query, description), "
+            f"found {width}",
+            line=first_line,
+        )
+    has_header = first[0].strip().lower() in _HEADER_IDS
+    query_at = _query_column(path, first, first_line) if has_header else 1
     rows: list[list[str]] = []
     lines: list[int] = []
-    for number, line in numbered:
-        if not line.strip():
-            continue
-        qid, tab, query = line.partition("\t")
-        if not rows and qid.strip().lower() in _HEADER_IDS:
-            continue  # the header line
-        if not tab:
+    for number, line in numbered[1:] if has_header else numbered:
+        fields = line.split("\t")
+        if len(fields) == 1:
             raise ImportFormatError(path, "expected qid<TAB>query text, found no tab", line=number)
-        rows.append([qid.strip(), query.strip()])
+        if len(fields) != width:
+            raise ImportFormatError(
+                path,
+                f"expected {width} tab-separated columns as on line {first_line}, found "
+                f"{len(fields)}",
+                line=number,
+            )
+        rows.append([fields[0].strip(), fields[query_at].strip()])
         lines.append(number)
-    return line_table(path, rows, lines, ("qid", "text"))
+    table = line_table(path, rows, lines, ("qid", "text"))
+    if width == 2:
+        return table, ()
+    columns = [c.strip() for c in first] if has_header else ["qid", "query", "description"]
+    kept = [c for i, c in enumerate(columns) if i not in (0, query_at)]
+    said = "its header" if has_header else "3 columns without a header, as BEIR writes them"
+    return table, (
+        f"{path.name} read by {said}: query text from column {columns[query_at]!r}, "
+        f"column {kept[0]!r} left out",
+    )
+
+
+def _query_column(path: Path, header: list[str], line: int) -> int:
+    """The position of the query text in a topics header: 'query', 'text' or 'title'."""
+    names = [name.strip().lower() for name in header]
+    for position, name in enumerate(names[1:], start=1):
+        if name in _HEADER_QUERIES:
+            return position
+    if len(names) == 2:
+        return 1
+    raise ImportFormatError(
+        path,
+        f"the header {' / '.join(header)} names no query column: call it query, text or title "
+        "(a description column is not the query text)",
+        line=line,
+    )
 
 
 def _read_xml_topics(path: Path, text: str) -> SourceTable:

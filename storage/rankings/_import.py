@@ -1,9 +1,11 @@
 """Ranking runs from files: TREC run files and tables (CSV, TSV, JSONL, Parquet).
 
 A ranking run is what a search system returned: for each query, documents with a score. It
-is imported into a dataset that already holds those queries and documents (a run ranks the
-dataset's documents; it brings no text), so an id the dataset does not know is an error
-naming the file, the line and the column.
+is imported into a dataset that already holds those queries (a run brings no text), so a
+query id the dataset does not know is an error naming the file, the line and the column. A
+document the dataset lacks is kept, as trec_eval keeps it: no qrels grades it, so it is
+unjudged (not relevant, a hole that Judged@k counts and pooling lists and turns into a pair
+to judge or review). Every real top-1000 run ranks such documents.
 
 Order: documents are ranked as trec_eval ranks them, by score descending, ties by document
 id descending (trec_eval's qsort on (score, docno)); the rank a file states is read and
@@ -23,6 +25,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+
+from words import plural
 
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
@@ -79,12 +83,18 @@ class RankingImport:
     rows: int
     queries: int
     replaced: tuple[str, ...] = ()
+    new_documents: int = 0
 
     def __str__(self) -> str:
         text = (
             f"{self.dataset}: {len(self.runs)} ranking run(s) ({', '.join(self.runs)}), "
             f"{self.rows:,} ranked documents over {self.queries:,} queries"
         )
+        if self.new_documents:
+            text += (
+                f"; {plural(self.new_documents, 'document')} not in the dataset, kept as "
+                "unjudged (Judged@k counts them; pooling lists them for the judge or a review)"
+            )
         if self.replaced:
             text += f"; replaced the documents of {', '.join(self.replaced)}"
         return text
@@ -220,7 +230,12 @@ def _write(
             )
         con.register("_ranked_in", ranked)
         try:
-            _check_known(con, dataset, error)
+            _check_queries(con, dataset, error)
+            new_documents = con.execute(
+                "SELECT count(DISTINCT doc_id) FROM _ranked_in ANTI JOIN "
+                "(SELECT doc_id FROM documents WHERE dataset = ?) USING (doc_id)",
+                [dataset],
+            ).fetchall()[0][0]
             replaced = _replace(con, dataset, table.path.name)
         finally:
             con.unregister("_ranked_in")
@@ -231,26 +246,26 @@ def _write(
         rows=len(ranked),
         queries=ranked["query_id"].nunique(),
         replaced=tuple(r for r in runs if r in replaced),
+        new_documents=int(new_documents),
     )
 
 
-def _check_known(con: duckdb.DuckDBPyConnection, dataset: str, error) -> None:
-    for key, table, noun in (("query_id", "queries", "query"), ("doc_id", "documents", "document")):
-        row = con.execute(
-            f"""
-            SELECT min(_row) FROM _ranked_in r
-            WHERE r.{key} NOT IN (SELECT {key} FROM {table} WHERE dataset = ?)
-            """,
-            [dataset],
-        ).fetchall()[0][0]
-        if row is not None:
-            value = con.execute("SELECT " + key + " FROM _ranked_in WHERE _row = ?", [row])
-            raise error(
-                int(row),
-                key,
-                f"{noun} {excerpt(value.fetchall()[0][0])} is not in dataset {dataset!r}; a run "
-                f"ranks the dataset's own {table}",
-            )
+def _check_queries(con: duckdb.DuckDBPyConnection, dataset: str, error) -> None:
+    row = con.execute(
+        """
+        SELECT min(_row) FROM _ranked_in r
+        WHERE r.query_id NOT IN (SELECT query_id FROM queries WHERE dataset = ?)
+        """,
+        [dataset],
+    ).fetchall()[0][0]
+    if row is not None:
+        value = con.execute("SELECT query_id FROM _ranked_in WHERE _row = ?", [row])
+        raise error(
+            int(row),
+            "query_id",
+            f"query {excerpt(value.fetchall()[0][0])} is not in dataset {dataset!r}; a run "
+            "ranks the dataset's own queries",
+        )
 
 
 def _replace(con: duckdb.DuckDBPyConnection, dataset: str, source: str) -> set[str]:

@@ -60,6 +60,11 @@ def pool_holes(db: Db, dataset: str, depth: int) -> Pooled:
             f"CREATE OR REPLACE TEMP TABLE _holes AS SELECT * FROM ({_TOP}) WHERE grade IS NULL",
             params,
         )
+        con.execute(
+            "INSERT INTO documents (dataset, doc_id) SELECT DISTINCT $dataset, doc_id FROM _holes "
+            "ANTI JOIN (SELECT doc_id FROM documents WHERE dataset = $dataset) USING (doc_id)",
+            {"dataset": dataset},
+        )
         created = con.execute(
             """
             INSERT INTO pairs (dataset, query_id, doc_id, split)
