@@ -77,12 +77,14 @@ class CheckReport:
 @dataclass(frozen=True)
 class _Rule:
     """A query for the rows that break a rule, and the line each offending row becomes
-    (a format string over the query's columns)."""
+    (a format string over the query's columns); checked when the tables it reads are read,
+    and the column it needs (a later version's) is there."""
 
     table: str
     query: str
     text: str
     reads: tuple[str, ...]
+    column: str | None = None
 
 
 def _unique(table: str, key: tuple[str, ...], noun: str) -> _Rule:
@@ -293,11 +295,12 @@ _RANKING_RULES: tuple[_Rule, ...] = (
 def _older_than_dataset(table: str, made: str) -> _Rule:
     # Names are reused after a delete, ids are not: only a row made before its dataset
     # shows it was an earlier dataset's (what the delete before schema version 10 left).
+    one, many = OWNED_BY_TABLE[table].noun or ("row", "rows")
     return _Rule(
         table,
-        f"SELECT t.dataset, count(*) || CASE WHEN count(*) = 1 THEN ' row' ELSE ' rows' END "
-        f"AS rows FROM {table} t JOIN datasets d USING (dataset) WHERE t.{made} < d.created_at "
-        "GROUP BY ALL ORDER BY dataset",
+        f"SELECT t.dataset, count(*) || CASE WHEN count(*) = 1 THEN ' {one}' ELSE ' {many}' "
+        f"END AS rows FROM {table} t JOIN datasets d USING (dataset) "
+        f"WHERE t.{made} < d.created_at GROUP BY ALL ORDER BY dataset",
         "{rows} of {dataset!r} made before the dataset was: left by a delete of an earlier "
         "dataset of that name",
         (table, "datasets"),
@@ -417,15 +420,17 @@ def _orphans(owned: Owned, column: str, parent: str) -> _Rule:
     key = OWNED_BY_TABLE[parent].key
     noun = OWNED_BY_TABLE[parent].noun
     name = ROOT_KEY if parent == ROOT or noun is None else noun[0]
+    one, many = owned.noun or ("row", "rows")
     return _Rule(
         owned.table,
         f"SELECT t.{column} AS missing, count(*) || "
-        "CASE WHEN count(*) = 1 THEN ' row' ELSE ' rows' END AS rows "
+        f"CASE WHEN count(*) = 1 THEN ' {one}' ELSE ' {many}' END AS rows "
         f"FROM {owned.table} t ANTI JOIN {parent} p ON p.{key} = t.{column} "
         f"WHERE t.{column} IS NOT NULL GROUP BY ALL ORDER BY missing",
         f"{{rows}} of {name} {{missing!r}}{'' if column == key else f' (by {column})'}, "
         "which does not exist",
         (owned.table, parent),
+        column,
     )
 
 
@@ -444,8 +449,13 @@ def check_store(db: Db) -> CheckReport:
     with connect(db, read_only=True) as con:
         rows: dict[str, int] = {}
         problems: list[CheckProblem] = []
-        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        present = {name for (name,) in tables}
+        columns = set(
+            con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database()"
+            ).fetchall()
+        )
+        present = {table for table, _ in columns}
         if not present:
             raise StoreOpenError(path, "an empty DuckDB file, no store yet", "nothing to check")
         version = _version(con)
@@ -459,7 +469,8 @@ def check_store(db: Db) -> CheckReport:
             except duckdb.Error as error:
                 problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
         for rule in _RULES + _RANKING_RULES + _PAIRWISE_RULES + _TEAM_RULES + _ORPHAN_RULES:
-            if all(table in rows for table in rule.reads):
+            needs = rule.column is None or (rule.table, rule.column) in columns
+            if needs and all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
         repaired = _repaired(con) if "repairs" in rows else ()
     return CheckReport(path, rows, tuple(problems), len(expected), repaired)

@@ -74,18 +74,18 @@ def test_migration_10_repairs_what_the_old_delete_and_rename_left(version_9_db, 
         f"task_items: task 3 (of 'old'), pair {pair}: the pair is in 'new'"
         for pair in _task_pairs(db, 3)
     ] + [
-        f"reviewers: 1 row of 'again' {older}",
-        f"review_tasks: 1 row of 'again' {older}",
-        f"guidelines: 1 row of 'again' {older}",
-        "reviewers: 1 row of dataset 'gone', which does not exist",
-        "reviewers: 2 rows of dataset 'old', which does not exist",
-        "review_tasks: 1 row of dataset 'gone', which does not exist",
-        "review_tasks: 1 row of dataset 'old', which does not exist",
-        "task_items: 1 row of pair 90001, which does not exist",
-        "task_items: 1 row of pair 90002, which does not exist",
-        "task_items: 1 row of pair 90003, which does not exist",
-        "guidelines: 1 row of dataset 'gone', which does not exist",
-        "guidelines: 1 row of dataset 'old', which does not exist",
+        f"reviewers: 1 allowed reviewer of 'again' {older}",
+        f"review_tasks: 1 review task of 'again' {older}",
+        f"guidelines: 1 guideline version of 'again' {older}",
+        "reviewers: 1 allowed reviewer of dataset 'gone', which does not exist",
+        "reviewers: 2 allowed reviewers of dataset 'old', which does not exist",
+        "review_tasks: 1 review task of dataset 'gone', which does not exist",
+        "review_tasks: 1 review task of dataset 'old', which does not exist",
+        "task_items: 1 task item of pair 90001, which does not exist",
+        "task_items: 1 task item of pair 90002, which does not exist",
+        "task_items: 1 task item of pair 90003, which does not exist",
+        "guidelines: 1 guideline version of dataset 'gone', which does not exist",
+        "guidelines: 1 guideline version of dataset 'old', which does not exist",
     ]
     assert storage.schema_version(db) == 10  # opened read-write: brought forward
     assert storage.allowed_reviewers(db, "again") == []
