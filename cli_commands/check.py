@@ -37,8 +37,9 @@ def add_check(commands: argparse._SubParsersAction) -> None:
         "and check its rules: unique keys, references between tables, current labels equal "
         "to a rebuild from the label events, grades on their dataset's scale, splits by "
         "query, no row left by a dataset it belonged to. Prints one line per problem, after "
-        "a line for each repair made when the store was brought forward (`repaired: ...`); exit code 0 when clean, 1 when problems were "
-        "found, 2 when the file cannot be opened as a store. Opens the file read-only.",
+        "a line for each repair made when the store was brought forward (`repaired: ...`); "
+        "exit code 0 when clean, 1 when problems were found, 2 when the file cannot be "
+        "opened as a store. Opens the file read-only.",
         "python cli.py check",
         _check,
     )

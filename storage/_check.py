@@ -7,14 +7,16 @@ every table finds it (every table `_owned.py` declares for the store's version).
 store's rules are checked with one query each: unique keys (the schema enforces them from
 version 4; an older store, which this reads without bringing it forward, may break them),
 no orphans (every link `_owned.py` declares leads to an existing row: a dataset, pair, run,
-task, ranking run or relabel batch), other references between tables, the label cache equal to a rebuild
-from the label events, every grade on its dataset's scale, splits made per query; ranking
-runs whose ranks follow trec_eval's order over the dataset's own queries and documents,
-pooled pairs of their own dataset, relabel batches with their label events; pairwise runs
-whose verdicts name pairs of one query of the run's dataset, with both orders once the run
-is done and probabilities that sum to 1, and preference events about pairs of one query;
-review tasks whose items are pairs of the task's dataset. The store is opened read-only, unless a session already has it open; tables a
-later schema version added are not expected in an older store.
+task, ranking run or relabel batch), no team rows older than their dataset (an earlier
+dataset's of the same name), other references between tables, the label cache equal to a
+rebuild from the label events, every grade on its dataset's scale, splits made per query;
+ranking runs whose ranks follow trec_eval's order over the dataset's own queries and
+documents, pooled pairs of their own dataset, relabel batches with their label events;
+pairwise runs whose verdicts name pairs of one query of the run's dataset, with both orders
+once the run is done and probabilities that sum to 1, and preference events about pairs of
+one query; review tasks whose items are pairs of the task's dataset. The store is opened
+read-only, unless a session already has it open; tables a later schema version added are
+not expected in an older store. What migrations repaired (`repairs`) is reported too.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from pathlib import Path
 
 import duckdb
 
-from ._db import Db, connect, path_of
-from ._errors import StoreOpenError, shorten
 from words import plural
 
+from ._db import Db, connect, path_of
+from ._errors import StoreOpenError, shorten
 from ._labels import current_labels_from
 from ._owned import OWNED, OWNED_BY_TABLE, ROOT, ROOT_KEY, Owned, tables_at
 
@@ -292,6 +294,7 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+
 def _older_than_dataset(table: str, made: str) -> _Rule:
     # Names are reused after a delete, ids are not: only a row made before its dataset
     # shows it was an earlier dataset's (what the delete before schema version 10 left).
@@ -364,8 +367,8 @@ _PAIRWISE_RULES: tuple[_Rule, ...] = (
         "WHEN f.query_id <> s.query_id OR f.dataset <> s.dataset THEN "
         "'the pairs belong to different queries' "
         "ELSE 'the pairs are not of the run''s dataset ' || r.dataset END AS what "
-        f"FROM {_VERDICT_PAIRS} WHERE j.first_pair_id = j.second_pair_id OR f.query_id <> s.query_id "
-        "OR f.dataset <> s.dataset OR f.dataset <> r.dataset "
+        f"FROM {_VERDICT_PAIRS} WHERE j.first_pair_id = j.second_pair_id "
+        "OR f.query_id <> s.query_id OR f.dataset <> s.dataset OR f.dataset <> r.dataset "
         "ORDER BY j.run_id, first, second",
         "pairwise run {run_id}, order {first} then {second}: {what}",
         ("pairwise_judgments", "pairwise_runs", "pairs"),

@@ -84,14 +84,11 @@ class Footprint(Mapping[str, int]):
 
 
 def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> Footprint:
-    return Footprint(
-        {
-            table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[
-                0
-            ][0]
-            for table, where in rows.items()
-        }
-    )
+    counts = {}
+    for table, where in rows.items():
+        found = con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
+        (counts[table],) = found.fetchall()[0]
+    return Footprint(counts)
 
 
 def _delete(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> None:

@@ -11,6 +11,7 @@ import shutil
 import pandas as pd
 import pytest
 from conftest import store_snapshot
+from pairwise_fixtures import planned_pairwise_run
 
 import cli
 import jobs
@@ -158,15 +159,7 @@ def _fill(db, folder, dataset: str) -> None:
             "LIMIT 2",
             [dataset],
         ).fetchall()
-    pairwise = storage.create_pairwise_run(
-        db,
-        name="pw",
-        dataset=dataset,
-        backend="llama_cpp",
-        model="m.gguf",
-        prompt_template="t",
-        prompt_sha256="0" * 64,
-    )
+    pairwise = planned_pairwise_run(db, [[a[0], b[0]]], dataset=dataset)
     storage.record_pairwise_judgments(
         db,
         pairwise,
@@ -221,8 +214,9 @@ def rows_of(db, dataset: str) -> dict[str, list[tuple]]:
     with storage.connect(db) as con:
         return {
             table: sorted(
-                con.execute(f"SELECT * FROM {table} WHERE {where[table]}", {"dataset": dataset})
-                .fetchall(),
+                con.execute(
+                    f"SELECT * FROM {table} WHERE {where[table]}", {"dataset": dataset}
+                ).fetchall(),
                 key=repr,
             )
             for table in where

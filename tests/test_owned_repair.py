@@ -25,9 +25,7 @@ def version_9_db(db, tmp_path, monkeypatch):
             table, _ = _write_dataset(tmp_path, dataset)
             _import(db, table, dataset)
         with storage.connect(db) as con:
-            (pair,) = con.execute(
-                "SELECT min(pair_id) FROM pairs WHERE dataset = 'new'"
-            ).fetchone()
+            (pair,) = con.execute("SELECT min(pair_id) FROM pairs WHERE dataset = 'new'").fetchone()
             con.execute(
                 "INSERT INTO reviewers (dataset, name, added_at) VALUES "
                 "('again', 'carol', TIMESTAMP '2020-01-01'), ('gone', 'ana', DEFAULT), "
@@ -96,9 +94,9 @@ def test_migration_10_repairs_what_the_old_delete_and_rename_left(version_9_db, 
     assert storage.get_task(db, "t1", "new").task_id == 3
     with storage.connect(db) as con:
         for table in ("reviewers", "guidelines", "review_tasks"):
-            assert con.execute(
-                f"SELECT DISTINCT dataset FROM {table} ORDER BY 1"
-            ).fetchall() == [("new",)], table
+            assert con.execute(f"SELECT DISTINCT dataset FROM {table} ORDER BY 1").fetchall() == [
+                ("new",)
+            ], table
         assert con.execute("SELECT DISTINCT task_id FROM task_items").fetchall() == [(3,)]
     report = storage.check_store(db)
     assert report.ok
