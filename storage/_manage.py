@@ -30,7 +30,7 @@ from words import plural
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
-from ._owned import OWNED, OWNED_BY_TABLE, ROOT, ROOT_KEY, renamed_columns, rows_under
+from ._owned import OWNED, OWNED_BY_TABLE, ROOT, renamed_columns, rows_under
 from ._runs import RunTable, list_runs
 from ._vocab import RunKind
 from .pairwise._runs import list_pairwise_runs
@@ -39,9 +39,9 @@ from .rankings._labels import relabels_in_force
 # What a dataset delete removes and what a run delete removes, children first, each
 # condition over the parameter `$dataset` or `$run_id`: read from the declaration of what a
 # dataset owns, so a table declared there is deleted, counted and renamed with the rest.
-_DATASET_ROWS = rows_under(ROOT, f"{ROOT_KEY} = $dataset")
+_DATASET_ROWS = rows_under(ROOT, "dataset")
 _RUN_ROWS: dict[RunTable, dict[str, str]] = {
-    table: rows_under(table, "run_id = $run_id") for table in ("judge_runs", "pairwise_runs")
+    table: rows_under(table, "run_id") for table in ("judge_runs", "pairwise_runs")
 }
 
 

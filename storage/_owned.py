@@ -139,30 +139,31 @@ def renamed_columns() -> tuple[tuple[str, str], ...]:
     )
 
 
-def _members(table: str, root: str, where: str, seen: frozenset[str]) -> str | None:
-    """A condition on `table`'s rows: they belong to the rows of `root` that `where`
-    selects (None when no link leads there)."""
+def _members(table: str, root: str, param: str, seen: frozenset[str]) -> str | None:
+    """A condition on `table`'s rows: they belong to the row of `root` whose key is the
+    parameter `$param` (None when no link leads there)."""
     if table == root:
-        return where
+        return f"{OWNED_BY_TABLE[root].key} = ${param}"
     tests = []
     for column, parent in OWNED_BY_TABLE[table].links:
-        if parent in seen:
-            continue
-        inner = _members(parent, root, where, seen | {parent})
-        if inner is not None:
-            key = OWNED_BY_TABLE[parent].key
-            tests.append(f"{column} IN (SELECT {key} FROM {parent} WHERE {inner})")
+        if parent == root:
+            tests.append(f"{column} = ${param}")  # no subquery: DuckDB skips row groups
+        elif parent not in seen:
+            inner = _members(parent, root, param, seen | {parent})
+            if inner is not None:
+                key = OWNED_BY_TABLE[parent].key
+                tests.append(f"{column} IN (SELECT {key} FROM {parent} WHERE {inner})")
     return " OR ".join(tests) or None
 
 
 @cache
-def rows_under(root: str, where: str) -> dict[str, str]:
-    """Every row that belongs to the rows of `root` selected by `where` (SQL over `root`'s
-    columns, with parameters): table -> condition, children before parents, so deleting
-    in this order never leaves a row whose parent went first."""
+def rows_under(root: str, param: str) -> dict[str, str]:
+    """Every row that belongs to the row of `root` whose key is the parameter `$param`
+    (a dataset, a run): table -> condition, children before parents, so deleting in this
+    order never leaves a row whose parent went first."""
     found = {}
     for owned in OWNED:
-        condition = _members(owned.table, root, where, frozenset({owned.table}))
+        condition = _members(owned.table, root, param, frozenset({owned.table}))
         if condition is not None:
             found[owned.table] = condition
     return {table: found[table] for table in _children_first() if table in found}

@@ -71,7 +71,7 @@ def test_every_table_of_the_catalog_is_owned_or_global_and_covered(db):
         assert undeclared(con) == []
         catalog = _catalog(con)
     assert set(catalog) == set(_owned.tables_at(SCHEMA_VERSION))
-    deleted = _owned.rows_under(_owned.ROOT, "dataset = $dataset")
+    deleted = _owned.rows_under(_owned.ROOT, "dataset")
     renamed = set(_owned.renamed_columns())
     orphan_rules = {(r.table, r.reads[1]) for r in _check._ORPHAN_RULES}
     for owned in _owned.OWNED:
@@ -210,7 +210,7 @@ def full(full_store, tmp_path):
 
 def rows_of(db, dataset: str) -> dict[str, list[tuple]]:
     """Every row that belongs to `dataset`, by owned table, sorted."""
-    where = _owned.rows_under(_owned.ROOT, "dataset = $dataset")
+    where = _owned.rows_under(_owned.ROOT, "dataset")
     with storage.connect(db) as con:
         return {
             table: sorted(
