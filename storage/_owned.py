@@ -11,8 +11,9 @@ it may outlive that row (a review task drawn from a run that was deleted since).
 
 Everything that must treat a dataset's rows as one set reads this declaration and nothing
 else: delete (children before parents), rename (every `dataset` link is rewritten), the
-delete footprint and its words, `check`'s orphan rules and the tests' snapshot. A test walks
-DuckDB's catalog so a table or id column that declares nothing fails it.
+delete footprint and its words, and `check` (the tables it reads per schema version, its
+orphan rules). The tests' snapshot reads DuckDB's catalog, and a test walks that catalog so
+a table or id column that declares nothing here fails it.
 """
 
 from __future__ import annotations
