@@ -17,9 +17,12 @@ def _check(args: argparse.Namespace) -> int:
                 "path": str(report.path),
                 "rows": dict(report.rows),
                 "problems": [{"table": p.table, "text": p.text} for p in report.problems],
+                "repaired": list(report.repaired),
             }
         )
     else:
+        for line in report.repaired:
+            print(f"repaired: {line}")
         for problem in report.problems:
             print(problem)
         print(report)
@@ -33,8 +36,10 @@ def add_check(commands: argparse._SubParsersAction) -> None:
         "Read every table of the store in full (DuckDB verifies each block as it reads it) "
         "and check its rules: unique keys, references between tables, current labels equal "
         "to a rebuild from the label events, grades on their dataset's scale, splits by "
-        "query. Prints one line per problem; exit code 0 when clean, 1 when problems were "
-        "found, 2 when the file cannot be opened as a store. Opens the file read-only.",
+        "query, no row left by a dataset it belonged to. Prints one line per problem, after "
+        "a line for each repair made when the store was brought forward (`repaired: ...`); "
+        "exit code 0 when clean, 1 when problems were found, 2 when the file cannot be "
+        "opened as a store. Opens the file read-only.",
         "python cli.py check",
         _check,
     )

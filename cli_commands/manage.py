@@ -68,13 +68,15 @@ def add_datasets(commands: argparse._SubParsersAction) -> None:
         "dataset",
         str,
         (
-            "Rename a dataset; its queries, pairs, labels and runs follow.",
+            "Rename a dataset; everything it owns follows (queries, pairs, labels, runs, "
+            "review tasks, allowed reviewers, guideline, rubric).",
             "python cli.py datasets rename wands-sample sample",
             _rename_dataset,
         ),
         (
-            "Delete a dataset and everything of it (queries, documents, pairs, label history, "
-            "judge runs and their judgments) in one transaction.",
+            "Delete a dataset and everything it owns (queries, documents, pairs, label history, "
+            "runs of every kind with their results, review tasks, allowed reviewers, guideline, "
+            "rubric) in one transaction; without --yes, say what would go.",
             "python cli.py datasets delete old-import --yes",
             _delete_dataset,
         ),

@@ -68,6 +68,7 @@ from ._manage import (
     run_footprint,
     why_run_cannot_be_deleted,
 )
+from ._owned import GLOBAL, OWNED, Owned
 from ._pairs import DOCUMENT_FIELDS, pairs_for_judging, run_labels
 from ._queue import StoreWait, on_store_wait
 from ._reviewed import reviewers
@@ -251,6 +252,10 @@ __all__ = [
     "rename_run",
     "run_footprint",
     "why_run_cannot_be_deleted",
+    # what a dataset owns, declared once
+    "GLOBAL",
+    "OWNED",
+    "Owned",
     "selection_count",
     "split_warnings",
     "BenchmarkRecipe",

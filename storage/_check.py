@@ -3,17 +3,20 @@ page's check.
 
 DuckDB verifies a block's checksum when it reads the block, and everyday screens read only
 the blocks they need, so a damaged block can go unnoticed for months; reading every row of
-every table finds it. Then the store's rules are checked with one query each: unique keys
-(the schema enforces them from version 4; an older store, which this reads without bringing
-it forward, may break them), references between tables, the label cache equal to a rebuild
-from the label events, every grade on its dataset's scale, splits made per query; ranking
-runs whose ranks follow trec_eval's order over the dataset's own queries and documents,
-pooled pairs that exist, relabel batches with their label events; pairwise runs whose
-verdicts name pairs of one query of the run's dataset, with both orders once the run is
-done and probabilities that sum to 1, and preference events about existing pairs; review
-tasks whose items are pairs of the task's dataset and whose label events name a task that
-exists. The store is opened read-only, unless a session already has it open; tables a
-later schema version added are not expected in an older store.
+every table finds it (every table `_owned.py` declares for the store's version). Then the
+store's rules are checked with one query each: unique keys (the schema enforces them from
+version 4; an older store, which this reads without bringing it forward, may break them),
+no orphans (every link `_owned.py` declares leads to an existing row: a dataset, pair, run,
+task, ranking run or relabel batch), no team rows older than their dataset (an earlier
+dataset's of the same name), other references between tables, the label cache equal to a
+rebuild from the label events, every grade on its dataset's scale, splits made per query;
+ranking runs whose ranks follow trec_eval's order over the dataset's own queries and
+documents, pooled pairs of their own dataset, relabel batches with their label events;
+pairwise runs whose verdicts name pairs of one query of the run's dataset, with both orders
+once the run is done and probabilities that sum to 1, and preference events about pairs of
+one query; review tasks whose items are pairs of the task's dataset. The store is opened
+read-only, unless a session already has it open; tables a later schema version added are
+not expected in an older store. What migrations repaired (`repairs`) is reported too.
 """
 
 from __future__ import annotations
@@ -24,48 +27,13 @@ from pathlib import Path
 
 import duckdb
 
+from words import plural
+
 from ._db import Db, connect, path_of
 from ._errors import StoreOpenError, shorten
 from ._labels import current_labels_from
+from ._owned import OWNED, OWNED_BY_TABLE, ROOT, ROOT_KEY, Owned, tables_at
 
-TABLES = (
-    "meta",
-    "datasets",
-    "queries",
-    "documents",
-    "pairs",
-    "label_events",
-    "current_labels",
-    "judge_runs",
-    "judgments",
-    "rankings",
-    "ranked_documents",
-    "pooled_pairs",
-    "relabel_batches",
-    "pairwise_runs",
-    "pairwise_judgments",
-    "preference_events",
-    "reviewers",
-    "review_tasks",
-    "task_items",
-    "guidelines",
-    "rubrics",
-)
-# The schema version that added a table (the rest are there from the first).
-_ADDED_IN = {
-    "rankings": 5,
-    "ranked_documents": 5,
-    "pooled_pairs": 5,
-    "relabel_batches": 5,
-    "pairwise_runs": 6,
-    "pairwise_judgments": 6,
-    "preference_events": 6,
-    "reviewers": 7,
-    "review_tasks": 7,
-    "task_items": 7,
-    "guidelines": 7,
-    "rubrics": 8,
-}
 # How far a verdict's P(first) + P(second) + P(tie) may be from 1: the probabilities are
 # stored as doubles from a softmax, so only rounding separates them from 1.
 _SUM_TOLERANCE = 1e-6
@@ -87,12 +55,14 @@ class CheckProblem:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What `check_store` read (rows per readable table) and every problem it found."""
+    """What `check_store` read (rows per readable table), every problem it found, and what
+    bringing the store forward repaired (moved or removed rows, one line each)."""
 
     path: Path
     rows: Mapping[str, int]
     problems: tuple[CheckProblem, ...]
-    tables: int = len(TABLES)
+    tables: int
+    repaired: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -109,12 +79,14 @@ class CheckReport:
 @dataclass(frozen=True)
 class _Rule:
     """A query for the rows that break a rule, and the line each offending row becomes
-    (a format string over the query's columns)."""
+    (a format string over the query's columns); checked when the tables it reads are read,
+    and the column it needs (a later version's) is there."""
 
     table: str
     query: str
     text: str
     reads: tuple[str, ...]
+    column: str | None = None
 
 
 def _unique(table: str, key: tuple[str, ...], noun: str) -> _Rule:
@@ -158,16 +130,6 @@ _RULES: tuple[_Rule, ...] = (
         ("datasets",),
     ),
     _Rule(
-        "queries",
-        "SELECT DISTINCT dataset FROM queries ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM documents ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM pairs ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM judge_runs ANTI JOIN datasets USING (dataset) "
-        "ORDER BY dataset",
-        "rows of dataset {dataset!r}, which is not in datasets",
-        ("queries", "documents", "pairs", "judge_runs", "datasets"),
-    ),
-    _Rule(
         "pairs",
         "SELECT pair_id, query_id FROM pairs ANTI JOIN queries USING (dataset, query_id) "
         "ORDER BY pair_id",
@@ -189,13 +151,6 @@ _RULES: tuple[_Rule, ...] = (
         "query {query_id!r} of {dataset!r} has pairs in several splits ({splits}); a query "
         "belongs to one split",
         ("pairs",),
-    ),
-    _Rule(
-        "label_events",
-        "SELECT event_id, pair_id FROM label_events ANTI JOIN pairs USING (pair_id) "
-        "ORDER BY event_id",
-        "event {event_id}: pair {pair_id} does not exist",
-        ("label_events", "pairs"),
     ),
     _Rule(
         "label_events",
@@ -233,25 +188,6 @@ _RULES: tuple[_Rule, ...] = (
         ("current_labels", "label_events"),
     ),
     _Rule(
-        "current_labels",
-        "SELECT pair_id FROM current_labels ANTI JOIN pairs USING (pair_id) ORDER BY pair_id",
-        "pair {pair_id} does not exist",
-        ("current_labels", "pairs"),
-    ),
-    _Rule(
-        "judgments",
-        "SELECT run_id, pair_id FROM judgments ANTI JOIN pairs USING (pair_id) "
-        "ORDER BY run_id, pair_id",
-        "run {run_id}, pair {pair_id}: the pair does not exist",
-        ("judgments", "pairs"),
-    ),
-    _Rule(
-        "judgments",
-        "SELECT DISTINCT run_id FROM judgments ANTI JOIN judge_runs USING (run_id) ORDER BY run_id",
-        "judgments of run {run_id}, which does not exist",
-        ("judgments", "judge_runs"),
-    ),
-    _Rule(
         "judgments",
         "SELECT j.run_id, j.pair_id, p.dataset AS theirs, r.dataset AS ours FROM judgments j "
         "JOIN pairs p USING (pair_id) JOIN judge_runs r USING (run_id) "
@@ -282,23 +218,6 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
     _unique("pooled_pairs", ("pair_id",), "pooled pair {pair_id}"),
     _unique("relabel_batches", ("batch_id",), "relabel batch {batch_id}"),
-    _Rule(
-        "rankings",
-        "SELECT DISTINCT dataset FROM rankings ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM pooled_pairs ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM relabel_batches ANTI JOIN datasets USING (dataset) "
-        "ORDER BY dataset",
-        "ranking runs, pooled pairs or relabel batches of dataset {dataset!r}, which is not in "
-        "datasets",
-        ("rankings", "pooled_pairs", "relabel_batches", "datasets"),
-    ),
-    _Rule(
-        "ranked_documents",
-        "SELECT ranking_id, count(*) AS n FROM ranked_documents ANTI JOIN rankings "
-        "USING (ranking_id) GROUP BY ranking_id ORDER BY ranking_id",
-        "rows of ranking run {ranking_id}, which does not exist ({n} ranked documents)",
-        ("ranked_documents", "rankings"),
-    ),
     _Rule(
         "ranked_documents",
         f"SELECT d.ranking_id, r.name, r.dataset, d.query_id FROM {_RANKED} "
@@ -342,10 +261,9 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "pooled_pairs",
-        "SELECT o.pair_id, o.dataset, coalesce('is in ' || p.dataset, 'does not exist') "
-        "AS what FROM pooled_pairs o LEFT JOIN pairs p USING (pair_id) "
-        "WHERE p.pair_id IS NULL OR p.dataset <> o.dataset ORDER BY o.pair_id",
-        "pooled pair {pair_id} of {dataset!r}: the pair {what}",
+        "SELECT o.pair_id, o.dataset, p.dataset AS theirs FROM pooled_pairs o "
+        "JOIN pairs p USING (pair_id) WHERE p.dataset <> o.dataset ORDER BY o.pair_id",
+        "pooled pair {pair_id} of {dataset!r}: the pair is in {theirs!r}",
         ("pooled_pairs", "pairs"),
     ),
     _Rule(
@@ -359,10 +277,10 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "label_events",
-        "SELECT e.event_id, e.source, e.batch_id FROM label_events e "
-        "WHERE (e.source = 'judge' OR e.batch_id IS NOT NULL) AND NOT EXISTS ("
-        "SELECT 1 FROM relabel_batches b WHERE b.batch_id = e.batch_id) ORDER BY e.event_id",
-        "event {event_id} ({source}) belongs to relabel batch {batch_id}, which does not exist",
+        "SELECT event_id FROM label_events WHERE source = 'judge' AND batch_id IS NULL "
+        "ORDER BY event_id",
+        "event {event_id} is a judge event of no relabel batch; a judge writes labels only "
+        "through one",
         ("label_events", "relabel_batches"),
     ),
     _Rule(
@@ -376,6 +294,22 @@ _RANKING_RULES: tuple[_Rule, ...] = (
     ),
 )
 
+
+def _older_than_dataset(table: str, made: str) -> _Rule:
+    # Names are reused after a delete, ids are not: only a row made before its dataset
+    # shows it was an earlier dataset's (what the delete before schema version 10 left).
+    one, many = OWNED_BY_TABLE[table].noun or ("row", "rows")
+    return _Rule(
+        table,
+        f"SELECT t.dataset, count(*) || CASE WHEN count(*) = 1 THEN ' {one}' ELSE ' {many}' "
+        f"END AS rows FROM {table} t JOIN datasets d USING (dataset) "
+        f"WHERE t.{made} < d.created_at GROUP BY ALL ORDER BY dataset",
+        "{rows} of {dataset!r} made before the dataset was: left by a delete of an earlier "
+        "dataset of that name",
+        (table, "datasets"),
+    )
+
+
 _TEAM_RULES: tuple[_Rule, ...] = (
     _unique("reviewers", ("dataset", "name"), "reviewer {name!r} of {dataset!r}"),
     _unique("review_tasks", ("task_id",), "task {task_id}"),
@@ -387,32 +321,16 @@ _TEAM_RULES: tuple[_Rule, ...] = (
     ),
     _unique("guidelines", ("dataset", "version"), "guideline version {version} of {dataset!r}"),
     _Rule(
-        "review_tasks",
-        "SELECT DISTINCT dataset FROM review_tasks ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM reviewers ANTI JOIN datasets USING (dataset) "
-        "UNION SELECT DISTINCT dataset FROM guidelines ANTI JOIN datasets USING (dataset) "
-        "ORDER BY dataset",
-        "tasks, reviewers or guidelines of dataset {dataset!r}, which is not in datasets",
-        ("review_tasks", "reviewers", "guidelines", "datasets"),
-    ),
-    _Rule(
         "task_items",
-        "SELECT i.task_id, i.pair_id, coalesce('is in ' || p.dataset, 'does not exist') AS what, "
-        "t.dataset FROM task_items i LEFT JOIN review_tasks t USING (task_id) "
-        "LEFT JOIN pairs p USING (pair_id) "
-        "WHERE t.task_id IS NULL OR p.pair_id IS NULL OR p.dataset <> t.dataset "
-        "ORDER BY i.task_id, i.pair_id",
-        "task {task_id} (of {dataset!r}), pair {pair_id}: the pair {what} or the task is gone",
+        "SELECT i.task_id, i.pair_id, p.dataset AS theirs, t.dataset FROM task_items i "
+        "JOIN review_tasks t USING (task_id) JOIN pairs p USING (pair_id) "
+        "WHERE p.dataset <> t.dataset ORDER BY i.task_id, i.pair_id",
+        "task {task_id} (of {dataset!r}), pair {pair_id}: the pair is in {theirs!r}",
         ("task_items", "review_tasks", "pairs"),
     ),
-    _Rule(
-        "label_events",
-        "SELECT e.event_id, e.task_id FROM label_events e "
-        "WHERE e.task_id IS NOT NULL AND NOT EXISTS ("
-        "SELECT 1 FROM review_tasks t WHERE t.task_id = e.task_id) ORDER BY e.event_id",
-        "event {event_id} was made in task {task_id}, which does not exist",
-        ("label_events", "review_tasks"),
-    ),
+    _older_than_dataset("reviewers", "added_at"),
+    _older_than_dataset("review_tasks", "created_at"),
+    _older_than_dataset("guidelines", "created_at"),
     _Rule(
         "label_events",
         "SELECT event_id FROM label_events WHERE source = 'adjudication' "
@@ -425,8 +343,8 @@ _TEAM_RULES: tuple[_Rule, ...] = (
 
 _VERDICT_PAIRS = (
     "pairwise_judgments j JOIN pairwise_runs r USING (run_id) "
-    "LEFT JOIN pairs f ON f.pair_id = j.first_pair_id "
-    "LEFT JOIN pairs s ON s.pair_id = j.second_pair_id"
+    "JOIN pairs f ON f.pair_id = j.first_pair_id "
+    "JOIN pairs s ON s.pair_id = j.second_pair_id"
 )
 _PAIRWISE_RULES: tuple[_Rule, ...] = (
     _unique("pairwise_runs", ("run_id",), "pairwise run {run_id}"),
@@ -443,30 +361,14 @@ _PAIRWISE_RULES: tuple[_Rule, ...] = (
         ("pairwise_runs", "judge_runs"),
     ),
     _Rule(
-        "pairwise_runs",
-        "SELECT run_id, dataset FROM pairwise_runs ANTI JOIN datasets USING (dataset) "
-        "ORDER BY run_id",
-        "pairwise run {run_id} is over dataset {dataset!r}, which is not in datasets",
-        ("pairwise_runs", "datasets"),
-    ),
-    _Rule(
-        "pairwise_judgments",
-        "SELECT run_id, count(*) AS n FROM pairwise_judgments ANTI JOIN pairwise_runs "
-        "USING (run_id) GROUP BY run_id ORDER BY run_id",
-        "{n} verdicts of pairwise run {run_id}, which does not exist",
-        ("pairwise_judgments", "pairwise_runs"),
-    ),
-    _Rule(
         "pairwise_judgments",
         "SELECT j.run_id, j.first_pair_id AS first, j.second_pair_id AS second, CASE "
-        "WHEN f.pair_id IS NULL OR s.pair_id IS NULL THEN 'a pair does not exist' "
         "WHEN j.first_pair_id = j.second_pair_id THEN 'a pair is compared with itself' "
         "WHEN f.query_id <> s.query_id OR f.dataset <> s.dataset THEN "
         "'the pairs belong to different queries' "
         "ELSE 'the pairs are not of the run''s dataset ' || r.dataset END AS what "
-        f"FROM {_VERDICT_PAIRS} WHERE f.pair_id IS NULL OR s.pair_id IS NULL "
-        "OR j.first_pair_id = j.second_pair_id OR f.query_id <> s.query_id "
-        "OR f.dataset <> s.dataset OR f.dataset <> r.dataset "
+        f"FROM {_VERDICT_PAIRS} WHERE j.first_pair_id = j.second_pair_id "
+        "OR f.query_id <> s.query_id OR f.dataset <> s.dataset OR f.dataset <> r.dataset "
         "ORDER BY j.run_id, first, second",
         "pairwise run {run_id}, order {first} then {second}: {what}",
         ("pairwise_judgments", "pairwise_runs", "pairs"),
@@ -497,11 +399,9 @@ _PAIRWISE_RULES: tuple[_Rule, ...] = (
     _Rule(
         "preference_events",
         "SELECT e.event_id, e.pair_a, e.pair_b FROM preference_events e "
-        "LEFT JOIN pairs a ON a.pair_id = e.pair_a LEFT JOIN pairs b ON b.pair_id = e.pair_b "
-        "WHERE a.pair_id IS NULL OR b.pair_id IS NULL OR a.query_id <> b.query_id "
-        "OR a.dataset <> b.dataset ORDER BY e.event_id",
-        "preference event {event_id}: pairs {pair_a} and {pair_b} are not two existing pairs "
-        "of one query",
+        "JOIN pairs a ON a.pair_id = e.pair_a JOIN pairs b ON b.pair_id = e.pair_b "
+        "WHERE a.query_id <> b.query_id OR a.dataset <> b.dataset ORDER BY e.event_id",
+        "preference event {event_id}: pairs {pair_a} and {pair_b} are not of one query",
         ("preference_events", "pairs"),
     ),
     _Rule(
@@ -517,6 +417,31 @@ _PAIRWISE_RULES: tuple[_Rule, ...] = (
 )
 
 
+def _orphans(owned: Owned, column: str, parent: str) -> _Rule:
+    """The rows of `owned` whose link `column` names a row of `parent` that does not exist,
+    counted by the missing row."""
+    key = OWNED_BY_TABLE[parent].key
+    noun = OWNED_BY_TABLE[parent].noun
+    name = ROOT_KEY if parent == ROOT or noun is None else noun[0]
+    one, many = owned.noun or ("row", "rows")
+    return _Rule(
+        owned.table,
+        f"SELECT t.{column} AS missing, count(*) || "
+        f"CASE WHEN count(*) = 1 THEN ' {one}' ELSE ' {many}' END AS rows "
+        f"FROM {owned.table} t ANTI JOIN {parent} p ON p.{key} = t.{column} "
+        f"WHERE t.{column} IS NOT NULL GROUP BY ALL ORDER BY missing",
+        f"{{rows}} of {name} {{missing!r}}{'' if column == key else f' (by {column})'}, "
+        "which does not exist",
+        (owned.table, parent),
+        column,
+    )
+
+
+# Every link of every owned table: a row whose dataset, pair, run, task, ranking run or
+# batch is gone belongs to nothing (what an interrupted or older delete leaves).
+_ORPHAN_RULES = tuple(_orphans(o, column, parent) for o in OWNED for column, parent in o.links)
+
+
 def check_store(db: Db) -> CheckReport:
     """Read every table of the store at `db` in full and check its rules; change nothing.
 
@@ -527,12 +452,17 @@ def check_store(db: Db) -> CheckReport:
     with connect(db, read_only=True) as con:
         rows: dict[str, int] = {}
         problems: list[CheckProblem] = []
-        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        present = {name for (name,) in tables}
+        columns = set(
+            con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database()"
+            ).fetchall()
+        )
+        present = {table for table, _ in columns}
         if not present:
             raise StoreOpenError(path, "an empty DuckDB file, no store yet", "nothing to check")
         version = _version(con)
-        expected = [t for t in TABLES if _ADDED_IN.get(t, 0) <= version]
+        expected = tables_at(version or 1)
         for table in expected:
             if table not in present:
                 problems.append(CheckProblem(table, "the table is missing"))
@@ -541,10 +471,29 @@ def check_store(db: Db) -> CheckReport:
                 rows[table] = _read_all(con, table)
             except duckdb.Error as error:
                 problems.append(CheckProblem(table, f"cannot be read ({shorten(str(error), 160)})"))
-        for rule in _RULES + _RANKING_RULES + _PAIRWISE_RULES + _TEAM_RULES:
-            if all(table in rows for table in rule.reads):
+        for rule in _RULES + _RANKING_RULES + _PAIRWISE_RULES + _TEAM_RULES + _ORPHAN_RULES:
+            needs = rule.column is None or (rule.table, rule.column) in columns
+            if needs and all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
-    return CheckReport(path, rows, tuple(problems), len(expected))
+        repaired = _repaired(con) if "repairs" in rows else ()
+    return CheckReport(path, rows, tuple(problems), len(expected), repaired)
+
+
+def _repaired(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """What migrations moved or removed, in words, e.g. "reviewers: removed 2 allowed
+    reviewers of 'shop' when the store was brought to schema version 10 (left by a delete or
+    rename of the dataset)"."""
+    lines = []
+    for version, table, dataset, n, moved_to, reason in con.execute(
+        "SELECT version, table_name, dataset, rows, moved_to, reason FROM repairs "
+        "ORDER BY version, moved_to IS NULL, table_name, dataset"
+    ).fetchall():
+        what = f"{plural(n, *(OWNED_BY_TABLE[table].noun or ('row', 'rows')))} of {dataset!r}"
+        done = f"removed {what}" if moved_to is None else f"moved {what} to {moved_to!r}"
+        lines.append(
+            f"{table}: {done} when the store was brought to schema version {version} ({reason})"
+        )
+    return tuple(lines)
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:

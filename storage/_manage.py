@@ -1,11 +1,11 @@
 """Listing runs of both kinds; renaming and deleting datasets and runs, each in one
 transaction.
 
-A dataset owns its queries, documents and pairs (rows that name it), and through its pairs
-their label events, current labels and judgments; it also owns its judge runs, ranking runs
-and relabel batches. A delete removes all of it or, on any failure, nothing. What a delete
-removes is counted first (`dataset_footprint`, `run_footprint`) so a user can confirm it
-knowing what goes.
+What a dataset owns is declared once, in `_owned.py` (its queries, documents and pairs, their
+label events and judgments, its runs of every kind, its team's reviewers, tasks and
+guideline, its rubric...); a rename rewrites every column there that names it, a delete
+removes every row there that belongs to it, all or nothing. What a delete removes is counted
+first (`dataset_footprint`, `run_footprint`) so a user can confirm it knowing what goes.
 
 A judge run whose relabel batches still write labels is not deleted: those labels are a
 user's decision, and undoing the batch is how to take them back, so the delete says to undo
@@ -21,122 +21,74 @@ reviewers', not the run's.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
 
 import duckdb
 import pandas as pd
 
+from words import plural
+
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
+from ._owned import OWNED, OWNED_BY_TABLE, ROOT, renamed_columns, rows_under
 from ._runs import RunTable, list_runs
 from ._vocab import RunKind
 from .pairwise._runs import list_pairwise_runs
 from .rankings._labels import relabels_in_force
 
-# The tables that name a dataset: renaming one renames it in each.
-_NAMED_BY_DATASET = (
-    "datasets",
-    "queries",
-    "documents",
-    "pairs",
-    "judge_runs",
-    "rankings",
-    "pooled_pairs",
-    "relabel_batches",
-    "pairwise_runs",
-    "rubrics",
-)
-
-# What a dataset delete removes, children first, each statement over the dataset `$dataset`.
-# Judgments go by run and by pair, so none can be left pointing at a deleted pair or run.
-_DATASET_PAIRS = "SELECT pair_id FROM pairs WHERE dataset = $dataset"
-_DATASET_RUNS = "SELECT run_id FROM judge_runs WHERE dataset = $dataset"
-_DATASET_ROWS = {
-    "pairwise_judgments": "run_id IN (SELECT run_id FROM pairwise_runs WHERE dataset = $dataset)",
-    "pairwise_runs": "dataset = $dataset",
-    "preference_events": f"pair_a IN ({_DATASET_PAIRS})",
-    "ranked_documents": "ranking_id IN (SELECT ranking_id FROM rankings WHERE dataset = $dataset)",
-    "rankings": "dataset = $dataset",
-    "pooled_pairs": "dataset = $dataset",
-    "relabel_batches": "dataset = $dataset",
-    "rubrics": "dataset = $dataset",
-    "judgments": f"run_id IN ({_DATASET_RUNS}) OR pair_id IN ({_DATASET_PAIRS})",
-    "judge_runs": "dataset = $dataset",
-    "current_labels": f"pair_id IN ({_DATASET_PAIRS})",
-    "label_events": f"pair_id IN ({_DATASET_PAIRS})",
-    "pairs": "dataset = $dataset",
-    "documents": "dataset = $dataset",
-    "queries": "dataset = $dataset",
-    "datasets": "dataset = $dataset",
-}
-# What a run delete removes, children first, by the table that holds the run.
+# What a dataset delete removes and what a run delete removes, children first, each
+# condition over the parameter `$dataset` or `$run_id`: read from the declaration of what a
+# dataset owns, so a table declared there is deleted, counted and renamed with the rest.
+_DATASET_ROWS = rows_under(ROOT, "dataset")
 _RUN_ROWS: dict[RunTable, dict[str, str]] = {
-    "judge_runs": {"judgments": "run_id = $run_id", "judge_runs": "run_id = $run_id"},
-    "pairwise_runs": {
-        "pairwise_judgments": "run_id = $run_id",
-        "pairwise_runs": "run_id = $run_id",
-    },
+    table: rows_under(table, "run_id") for table in ("judge_runs", "pairwise_runs")
 }
 
 
-@dataclass(frozen=True)
-class Footprint:
-    """How many rows of each kind a delete removes (or removed)."""
+class Footprint(Mapping[str, int]):
+    """How many rows of each owned table a delete removes (or removed): a count for every
+    table of `OWNED`, zero when not given.
 
-    queries: int = 0
-    documents: int = 0
-    pairs: int = 0
-    label_events: int = 0
-    runs: int = 0
-    judgments: int = 0
-    pairwise_runs: int = 0
-    verdicts: int = 0
-    preference_events: int = 0
-    rankings: int = 0
-    ranked_documents: int = 0
-    relabel_batches: int = 0
+    >>> str(Footprint(queries=1, pairs=2, judge_runs=1))
+    '1 query, 2 pairs, 1 judge run'
+    """
+
+    def __init__(self, counts: Mapping[str, int] | None = None, /, **more: int) -> None:
+        given = {**(counts or {}), **more}
+        unknown = sorted(set(given) - set(OWNED_BY_TABLE))
+        if unknown:
+            raise ValueError(f"not tables a dataset owns: {', '.join(unknown)}")
+        self._counts = {o.table: int(given.get(o.table, 0)) for o in OWNED}
+
+    def __getitem__(self, table: str) -> int:
+        return self._counts[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __repr__(self) -> str:
+        return f"Footprint({', '.join(f'{t}={n}' for t, n in self._counts.items() if n)})"
 
     def __str__(self) -> str:
-        """The non-zero counts in words, e.g. "3 queries, 1 judge run, 20 judgments"."""
-        nouns = {
-            "queries": ("query", "queries"),
-            "label_events": ("label event", "label events"),
-            "runs": ("judge run", "judge runs"),
-            "pairwise_runs": ("pairwise run", "pairwise runs"),
-            "verdicts": ("pairwise verdict", "pairwise verdicts"),
-            "preference_events": ("preference event", "preference events"),
-            "rankings": ("ranking run", "ranking runs"),
-            "ranked_documents": ("ranked document", "ranked documents"),
-            "relabel_batches": ("relabel batch", "relabel batches"),
-        }
-        parts = []
-        for f in fields(self):
-            n = getattr(self, f.name)
-            one, many = nouns.get(f.name, (f.name[:-1], f.name))
-            if n:
-                parts.append(f"{n:,} {one if n == 1 else many}")
+        """The non-zero counts in words, e.g. "3 queries, 1 judge run, 20 judgments"; the
+        tables the declaration gives no words (a cache, marks on pairs) are left out."""
+        parts = [
+            plural(self._counts[o.table], *o.noun)
+            for o in OWNED
+            if o.noun is not None and self._counts[o.table]
+        ]
         return ", ".join(parts) or "nothing"
 
 
 def _count(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> Footprint:
-    counts = {
-        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()[0][0]
-        for table, where in rows.items()
-    }
-    return Footprint(
-        queries=counts.get("queries", 0),
-        documents=counts.get("documents", 0),
-        pairs=counts.get("pairs", 0),
-        label_events=counts.get("label_events", 0),
-        runs=counts.get("judge_runs", 0),
-        judgments=counts.get("judgments", 0),
-        pairwise_runs=counts.get("pairwise_runs", 0),
-        verdicts=counts.get("pairwise_judgments", 0),
-        preference_events=counts.get("preference_events", 0),
-        rankings=counts.get("rankings", 0),
-        ranked_documents=counts.get("ranked_documents", 0),
-        relabel_batches=counts.get("relabel_batches", 0),
-    )
+    counts = {}
+    for table, where in rows.items():
+        found = con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
+        (counts[table],) = found.fetchall()[0]
+    return Footprint(counts)
 
 
 def _delete(con: duckdb.DuckDBPyConnection, rows: dict[str, str], params: dict) -> None:
@@ -164,23 +116,22 @@ def _new_name(name: str, what: str) -> str:
 
 
 def rename_dataset(db: Db, old: str, new: str) -> None:
-    """Give dataset `old` the name `new` everywhere it is named (its queries, documents,
-    pairs and runs follow). Refuses an empty name or one another dataset has."""
+    """Give dataset `old` the name `new` in every column that names a dataset (everything it
+    owns follows). Refuses an empty name or one another dataset has."""
     new = _new_name(new, "dataset")
     with connect(db) as con, transaction(con):
         _check_dataset(con, old)
         if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [new]).fetchall():
             raise StoreError(f"a dataset named {new!r} already exists: choose another name")
-        for table in _NAMED_BY_DATASET:
+        for table, column in renamed_columns():
             con.execute(
-                f"UPDATE {table} SET dataset = $new WHERE dataset = $old", {"old": old, "new": new}
+                f"UPDATE {table} SET {column} = $new WHERE {column} = $old",
+                {"old": old, "new": new},
             )
 
 
 def dataset_footprint(db: Db, dataset: str) -> Footprint:
-    """What `delete_dataset` would remove: the dataset's queries, documents, pairs, label
-    events (with their current labels), judge runs and judgments, ranking runs with their
-    ranked documents, and relabel batches."""
+    """What `delete_dataset` would remove: every row the dataset owns, by table."""
     with connect(db) as con:
         _check_dataset(con, dataset)
         return _count(con, _DATASET_ROWS, {"dataset": dataset})

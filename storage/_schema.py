@@ -475,6 +475,93 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE pairwise_runs ADD COLUMN resumed_at TIMESTAMP;
     """,
+    # 10: what a dataset owns is declared once (storage/_owned.py); before, delete and rename
+    # forgot the team tables. A delete left a dataset's allowed reviewers, guideline and
+    # tasks behind (back again when a dataset of that name was imported: the old reviewer
+    # list then locked the new team out), a rename left them under the old name. Told apart
+    # by pair ids, which are never reused: a task none of whose pairs exists was deleted with
+    # its dataset and goes; a task of a missing dataset whose pairs all lie in one dataset
+    # was left by a rename and moves there, with that name's reviewers and guideline when
+    # the new name has none of its own. Reviewers and guideline versions of a missing
+    # dataset, or older than their dataset (an earlier dataset of the same name), go. What
+    # was moved or removed is kept in `repairs`, which `check` prints.
+    """
+    CREATE TABLE repairs (
+        version      INTEGER NOT NULL,
+        table_name   VARCHAR NOT NULL,
+        dataset      VARCHAR NOT NULL,
+        rows         BIGINT NOT NULL,
+        moved_to     VARCHAR,
+        reason       VARCHAR NOT NULL,
+        repaired_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+
+    CREATE TEMP TABLE _renamed AS
+        SELECT t.dataset AS old, min(p.dataset) AS new
+        FROM review_tasks t JOIN task_items i USING (task_id) JOIN pairs p USING (pair_id)
+        WHERE t.dataset NOT IN (SELECT dataset FROM datasets)
+        GROUP BY t.dataset HAVING count(DISTINCT p.dataset) = 1;
+    CREATE TEMP TABLE _moves AS
+        SELECT 'review_tasks' AS table_name, r.old, r.new, t.task_id AS id, NULL AS name
+        FROM review_tasks t JOIN _renamed r ON r.old = t.dataset
+        WHERE NOT EXISTS (SELECT 1 FROM review_tasks o WHERE o.dataset = r.new AND o.name = t.name)
+        UNION ALL
+        SELECT 'reviewers', r.old, r.new, NULL, v.name
+        FROM reviewers v JOIN _renamed r ON r.old = v.dataset
+        WHERE NOT EXISTS (SELECT 1 FROM reviewers o WHERE o.dataset = r.new)
+        UNION ALL
+        SELECT 'guidelines', r.old, r.new, g.version, NULL
+        FROM guidelines g JOIN _renamed r ON r.old = g.dataset
+        WHERE NOT EXISTS (SELECT 1 FROM guidelines o WHERE o.dataset = r.new);
+    INSERT INTO repairs (version, table_name, dataset, rows, moved_to, reason)
+        SELECT 10, table_name, old, count(*), new,
+               'left under the old name by a rename'
+        FROM _moves GROUP BY ALL;
+    UPDATE review_tasks t SET dataset = m.new FROM _moves m
+        WHERE m.table_name = 'review_tasks' AND t.task_id = m.id;
+    UPDATE reviewers v SET dataset = m.new FROM _moves m
+        WHERE m.table_name = 'reviewers' AND v.dataset = m.old AND v.name = m.name;
+    UPDATE guidelines g SET dataset = m.new FROM _moves m
+        WHERE m.table_name = 'guidelines' AND g.dataset = m.old AND g.version = m.id;
+
+    CREATE TEMP TABLE _gone_tasks AS
+        SELECT task_id, dataset FROM review_tasks t WHERE NOT EXISTS (
+            SELECT 1 FROM task_items i JOIN pairs p USING (pair_id) WHERE i.task_id = t.task_id
+        );
+    CREATE TEMP TABLE _gone AS
+        SELECT 'task_items' AS table_name, g.dataset, count(*) AS rows,
+               'their pairs were deleted with their dataset' AS reason
+        FROM task_items i JOIN _gone_tasks g USING (task_id) GROUP BY ALL
+        UNION ALL
+        SELECT 'review_tasks', dataset, count(*), 'their pairs were deleted with their dataset'
+        FROM _gone_tasks GROUP BY ALL
+        UNION ALL
+        SELECT 'reviewers', v.dataset, count(*), CASE WHEN d.dataset IS NULL
+            THEN 'left by a delete or rename of the dataset'
+            ELSE 'left by a delete of an earlier dataset of that name' END
+        FROM reviewers v LEFT JOIN datasets d USING (dataset)
+        WHERE d.dataset IS NULL OR v.added_at < d.created_at GROUP BY ALL
+        UNION ALL
+        SELECT 'guidelines', g.dataset, count(*), CASE WHEN d.dataset IS NULL
+            THEN 'left by a delete or rename of the dataset'
+            ELSE 'left by a delete of an earlier dataset of that name' END
+        FROM guidelines g LEFT JOIN datasets d USING (dataset)
+        WHERE d.dataset IS NULL OR g.created_at < d.created_at GROUP BY ALL;
+    INSERT INTO repairs (version, table_name, dataset, rows, moved_to, reason)
+        SELECT 10, table_name, dataset, rows, NULL, reason FROM _gone;
+    DELETE FROM task_items WHERE task_id IN (SELECT task_id FROM _gone_tasks);
+    DELETE FROM review_tasks WHERE task_id IN (SELECT task_id FROM _gone_tasks);
+    DELETE FROM reviewers v WHERE NOT EXISTS (
+        SELECT 1 FROM datasets d WHERE d.dataset = v.dataset AND v.added_at >= d.created_at
+    );
+    DELETE FROM guidelines g WHERE NOT EXISTS (
+        SELECT 1 FROM datasets d WHERE d.dataset = g.dataset AND g.created_at >= d.created_at
+    );
+    DROP TABLE _renamed;
+    DROP TABLE _moves;
+    DROP TABLE _gone_tasks;
+    DROP TABLE _gone;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

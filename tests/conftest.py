@@ -15,16 +15,6 @@ import storage
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDER = REPO / "sample_data"
-STORE_TABLES = (
-    "datasets",
-    "queries",
-    "documents",
-    "pairs",
-    "label_events",
-    "current_labels",
-    "judge_runs",
-    "judgments",
-)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,11 +52,16 @@ def wands_copy(tmp_path: Path) -> Path:
 
 
 def store_snapshot(db: Path) -> dict[str, list[tuple]]:
-    """Every row of every table, sorted: equal snapshots mean the content did not change."""
+    """Every row of every table in the store's catalog, sorted: equal snapshots mean the
+    content did not change."""
     with storage.connect(db) as con:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "ORDER BY table_name"
+        ).fetchall()
         return {
             table: sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-            for table in STORE_TABLES
+            for (table,) in tables
         }
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import storage
 
 
-def planned_pairwise_run(db, comparisons: list[list[int]], name: str = "pw") -> int:
+def planned_pairwise_run(
+    db, comparisons: list[list[int]], name: str = "pw", dataset: str = "wands-sample"
+) -> int:
     """A pairwise run planning `comparisons` (each judged in both orders), no verdict yet."""
     return storage.create_pairwise_run(
         db,
         name=name,
-        dataset="wands-sample",
+        dataset=dataset,
         backend="llama_cpp",
         model="m.gguf",
         prompt_template="t",

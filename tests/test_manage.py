@@ -111,12 +111,13 @@ def test_footprint_counts_what_a_delete_removes(store):
     db, run_id, _ = store
     footprint = storage.dataset_footprint(db, DATASET)
     assert footprint == storage.Footprint(
-        queries=480, documents=174, pairs=174, label_events=175, runs=1, judgments=174
-    )
+        datasets=1, queries=480, documents=174, pairs=174, label_events=175,
+        current_labels=174, judge_runs=1, judgments=174,
+    )  # fmt: skip
     assert str(footprint) == (
         "480 queries, 174 documents, 174 pairs, 175 label events, 1 judge run, 174 judgments"
     )
-    assert storage.run_footprint(db, run_id) == storage.Footprint(runs=1, judgments=174)
+    assert storage.run_footprint(db, run_id) == storage.Footprint(judge_runs=1, judgments=174)
     assert str(storage.Footprint(queries=1, pairs=1)) == "1 query, 1 pair"
     assert str(storage.Footprint()) == "nothing"
 
@@ -165,7 +166,7 @@ def test_a_failed_delete_changes_nothing(store, monkeypatch):
 def test_delete_run_removes_the_run_and_its_judgments_only(store):
     db, run_id, shop_run = store
     before = store_snapshot(db)
-    assert storage.delete_run(db, run_id) == storage.Footprint(runs=1, judgments=174)
+    assert storage.delete_run(db, run_id) == storage.Footprint(judge_runs=1, judgments=174)
     assert _rows_of(db, run_id=run_id) == {}
     after = store_snapshot(db)
     for table in ("datasets", "queries", "documents", "pairs", "label_events", "current_labels"):

@@ -129,7 +129,7 @@ def test_delete_run_takes_a_pairwise_run_with_its_verdicts_and_keeps_preferences
         sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3), verdict(2, 1, "second", 0.4, 0.6)]
     )
     storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
-    gone = storage.Footprint(pairwise_runs=1, verdicts=2)
+    gone = storage.Footprint(pairwise_runs=1, pairwise_judgments=2)
     assert storage.run_footprint(sample_db, run_id) == gone
     assert str(gone) == "1 pairwise run, 2 pairwise verdicts"
     assert storage.why_run_cannot_be_deleted(sample_db, run_id) is None
@@ -203,7 +203,7 @@ def test_list_all_runs_lists_both_kinds_newest_first_with_their_counts(sample_db
     assert set(listed.columns) == {*storage.list_runs(sample_db).columns, "kind"}
     assert storage.list_all_runs(sample_db, "no such dataset").empty
     # A store with pairwise runs only still lists them, with the graded runs' columns.
-    assert storage.delete_run(sample_db, graded) == storage.Footprint(runs=1, judgments=2)
+    assert storage.delete_run(sample_db, graded) == storage.Footprint(judge_runs=1, judgments=2)
     assert storage.list_all_runs(sample_db)["run_id"].tolist() == [run_id]
 
 
@@ -212,6 +212,7 @@ def test_dataset_footprint_counts_pairwise_runs_verdicts_and_preferences(sample_
     storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
     storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
     footprint = storage.dataset_footprint(sample_db, "wands-sample")
-    assert (footprint.pairwise_runs, footprint.verdicts, footprint.preference_events) == (1, 1, 1)
+    counts = (footprint[t] for t in ("pairwise_runs", "pairwise_judgments", "preference_events"))
+    assert tuple(counts) == (1, 1, 1)
     assert "1 pairwise run, 1 pairwise verdict, 1 preference event" in str(footprint)
     assert storage.delete_dataset(sample_db, "wands-sample") == footprint

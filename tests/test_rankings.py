@@ -76,7 +76,7 @@ def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
     assert storage.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
     storage.pool_holes(sample_db, DATASET, 10)
     goes = storage.dataset_footprint(sample_db, DATASET)
-    assert (goes.rankings, goes.ranked_documents, goes.relabel_batches) == (1, 1, 0)
+    assert (goes["rankings"], goes["ranked_documents"], goes["relabel_batches"]) == (1, 1, 0)
     assert str(goes).endswith("pairs, 174 label events, 1 ranking run, 1 ranked document")
     assert storage.delete_dataset(sample_db, DATASET) == goes
     with storage.connect(sample_db) as con:
@@ -92,7 +92,7 @@ def test_relabel_batch_applies_and_undoes_as_one(store):
     assert len(what_if.changes) == 174 - what_if.transitions.values.trace()
     before = storage.label_sources(db, DATASET)["human"].tolist()
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
-    assert storage.dataset_footprint(db, DATASET).relabel_batches == 1
+    assert storage.dataset_footprint(db, DATASET)["relabel_batches"] == 1
     after = storage.label_sources(db, DATASET, run_id)
     assert (after["human"] == after["judge"]).all()
     assert storage.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
@@ -129,7 +129,7 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
     undo = ["--db", str(db), "relabel", "--dataset", DATASET, "--undo", str(batch)]
     assert cli.main(undo) == 0
     assert storage.why_run_cannot_be_deleted(db, run_id) is None
-    assert storage.delete_run(db, run_id) == storage.Footprint(runs=1, judgments=174)
+    assert storage.delete_run(db, run_id) == storage.Footprint(judge_runs=1, judgments=174)
     history = storage.relabel_batches(db, DATASET)
     assert history[["batch_id", "run_id", "pairs", "undone"]].values.tolist() == [
         [batch, run_id, changed, True]

@@ -46,7 +46,7 @@ def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
     assert cli.main(["--db", str(judged_db), "check"]) == 0
     out = capsys.readouterr().out
     rows = sum(report.rows.values())
-    assert out == f"store.duckdb: no problems in 21 tables ({rows:,} rows read)\n"
+    assert out == f"store.duckdb: no problems in 22 tables ({rows:,} rows read)\n"
     assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
     assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
 
@@ -75,12 +75,12 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
         "(differs in grade, original_grade; cached grade 1, rebuilt 7)",
         "current_labels: pair 8: the current label is not a rebuild of its label events "
         "(differs in note; cached grade 0, rebuilt 0)",
-        "judgments: run 1, pair 99999: the pair does not exist",
         "judgments: run 1, pair 6: grade 9 is not on the scale of 'wands-sample' [0, 1, 2]",
+        "judgments: 1 judgment of pair 99999, which does not exist",
     ]
     assert cli.main(["--db", str(judged_db), "check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 21 tables")
+    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 22 tables")
     assert judged_db.read_bytes() == before
 
 
@@ -133,19 +133,18 @@ def test_ranking_runs_pooled_pairs_and_relabel_batches_are_checked(judged_db):
     assert problems == [
         f"current_labels: pair {second}: the current label is not a rebuild of its label events "
         "(no cached row; cached grade None, rebuilt 1)",
-        "rankings: ranking runs, pooled pairs or relabel batches of dataset 'gone', which is not "
-        "in datasets",
-        "ranked_documents: rows of ranking run 99, which does not exist (1 ranked documents)",
         "ranked_documents: ranking run 2 ('tfidf-name'): document 'ghost' is not a document of "
         "'wands-sample' (rows for 1 queries)",
         "ranked_documents: ranking run 1, query '121': 20 documents ranked 2 to 21; ranks run "
         "1, 2, 3 ... with no gap or repeat",
         "ranked_documents: ranking run 3, query '123': rank 2 is out of trec_eval's order "
         "(score descending, ties by document id descending)",
-        f"pooled_pairs: pooled pair {first} of 'wands-sample': the pair does not exist",
         "relabel_batches: relabel batch 1 of 'wands-sample' has no judge label event: its "
         "events are gone, so it cannot be undone",
-        "label_events: event 178 (judge) belongs to relabel batch 42, which does not exist",
+        "label_events: 1 label event of relabel batch 42, which does not exist",
+        "rankings: 1 ranking run of dataset 'gone', which does not exist",
+        "ranked_documents: 1 ranked document of ranking run 99, which does not exist",
+        f"pooled_pairs: 1 row of pair {first}, which does not exist",
     ]
 
 
@@ -182,7 +181,6 @@ def test_pairwise_runs_verdicts_and_preferences_are_checked(judged_db):
     )
     problems = [str(p) for p in storage.check_store(judged_db).problems]
     assert problems == [
-        "pairwise_judgments: 1 verdicts of pairwise run 999, which does not exist",
         f"pairwise_judgments: pairwise run {run_id}, order 1 then 3: the pairs belong to "
         "different queries",
         f"pairwise_judgments: pairwise run {run_id}, order 3 then 1: the pairs belong to "
@@ -191,8 +189,8 @@ def test_pairwise_runs_verdicts_and_preferences_are_checked(judged_db):
         "of its comparison; every comparison is judged in both orders",
         f"pairwise_judgments: pairwise run {run_id}, order 4 then 5: P(first) + P(second) + "
         "P(tie) is 1.3, not 1 (or one is missing or below 0)",
-        "preference_events: preference event 3: pairs 1 and 99999 are not two existing pairs "
-        "of one query",
         "preference_events: preference event 2 reverts event 99, which is not a review of the "
         "same two pairs",
+        "pairwise_judgments: 1 pairwise verdict of pairwise run 999, which does not exist",
+        "preference_events: 1 preference event of pair 99999 (by pair_b), which does not exist",
     ]

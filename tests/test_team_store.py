@@ -246,10 +246,7 @@ def test_check_names_an_item_of_a_missing_pair(judged):
     with storage.connect(db) as con:
         con.execute("INSERT INTO task_items VALUES (?, 999999, 'ana', 9)", [task_id])
     problems = [str(p) for p in storage.check_store(db).problems]
-    assert problems == [
-        f"task_items: task {task_id} (of 'wands-sample'), pair 999999: the pair does not exist "
-        "or the task is gone"
-    ]
+    assert problems == ["task_items: 1 task item of pair 999999, which does not exist"]
 
 
 def test_agreement_is_the_hand_computation(judged):

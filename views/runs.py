@@ -729,10 +729,10 @@ def manage_section(every) -> None:
             )
         goes = storage.run_footprint(db, run_id)
         results = (
-            common.plural(goes.verdicts, "pairwise verdict")
+            common.plural(goes["pairwise_judgments"], "pairwise verdict")
             + " (labels and reviewers' preferences are kept)"
             if records[run_id]["kind"] == storage.RunKind.PAIRWISE
-            else f"{common.plural(goes.judgments, 'judgment')} (labels are kept)"
+            else f"{common.plural(goes['judgments'], 'judgment')} (labels are kept)"
         )
         refusal = storage.why_run_cannot_be_deleted(db, run_id)
         if refusal:
