@@ -263,7 +263,7 @@ def test_cell_filters_narrow_the_matrix(store):
 
 def test_relabel_unsure_note_and_undo_write_label_events(store):
     db, _ = store
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"])  # the picker offers them
+    storage.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"], actor="ana")  # the picker offers them
     at = open_app("review")
     queue = owned(at)["queue"]
     first, second = queue.pair_ids[:2]
@@ -329,7 +329,7 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
 
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana"])
+    storage.set_allowed_reviewers(db, "wands-sample", ["ana"], actor="ana")
     at.run()
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     click(at, f"grade-{pair_id}-0")  # a relabel makes the judgment stale

@@ -15,7 +15,7 @@ def _metrics(at) -> dict[str, str]:
 
 def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo"])
+    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo"], actor="ana")
     at = open_app("team")
     assert "No review task yet: create one above." in [i.value for i in at.info]
     at.text_input(key="task-name").input("week 1")

@@ -55,6 +55,9 @@ st.session_state.setdefault("task-size", 50)
 
 def _new_task() -> None:
     state = st.session_state
+    if not name:
+        state["task-error"] = reviewing.NO_NAME
+        return
     kind = state["task-from"]
     value = (state.get("task-from-value") or "").strip()
     try:
@@ -78,6 +81,7 @@ def _new_task() -> None:
             blind=bool(state["task-blind"]),
             seed=int(state["task-seed"]),
             run_id=run_id,
+            author=name,
         )
         made = jobs.create_task(db, plan)
     except storage.StoreError as error:
@@ -144,6 +148,8 @@ else:
     )  # fmt: skip
 
 task_ids = [int(t) for t in tasks["task_id"]]
+if chosen.task is not None and chosen.task not in task_ids:
+    st.error(f"Task {chosen.task} is not a task of “{common.md(dataset)}”: showing its own tasks.")
 shown = chosen.task if chosen.task in task_ids else (task_ids[0] if task_ids else None)
 if shown != chosen.task:
     selection.update(task=shown)
@@ -355,15 +361,43 @@ if error := st.session_state.pop("guideline-error", None):
     st.error(common.md(error))
 
 
-def _save_allowed() -> None:
-    text = st.session_state.get("allowed-reviewers") or ""
-    storage.set_allowed_reviewers(db, dataset, text.split(","))
+owner = storage.dataset_owner(db, dataset)
+st.subheader("Reviewers")
+st.caption(
+    common.md(
+        f"Owner: {owner}, who alone changes these lists."
+        if owner
+        else "The first reviewer who sets either list owns both from then on."
+    )
+    + (" Names are self-declared: nothing checks who picks one." if not reviewing.login_configured() else "")
+)
 
 
+def _save_list(key: str, save) -> None:
+    text = st.session_state.get(key) or ""
+    try:
+        save(db, dataset, text.split(","), actor=name)
+    except storage.StoreError as error:
+        st.session_state["reviewers-error"] = str(error)
+
+
+not_owner = owner is not None and name != owner
 allowed = storage.allowed_reviewers(db, dataset)
+st.session_state["allowed-reviewers"] = ", ".join(allowed)
 st.text_input(
     "Allowed reviewers (comma-separated; empty: anyone may review)",
-    value=", ".join(allowed),
     key="allowed-reviewers",
-    on_change=_save_allowed,
+    on_change=_save_list,
+    args=("allowed-reviewers", storage.set_allowed_reviewers),
+    disabled=not_owner,
 )
+st.session_state["adjudicators"] = ", ".join(storage.adjudicators(db, dataset))
+st.text_input(
+    "Adjudicators (comma-separated; empty: any reviewer who is not a party to the dispute)",
+    key="adjudicators",
+    on_change=_save_list,
+    args=("adjudicators", storage.set_adjudicators),
+    disabled=not_owner,
+)
+if error := st.session_state.pop("reviewers-error", None):
+    st.error(common.md(error))
