@@ -430,8 +430,7 @@ if st.button(
         st.error(common.md(f"{error}"))
     else:
         common.announce(
-            f"Relabel batch {batch} by {author}: "
-            f"{common.plural(len(what_if.changes), 'label')} written"
+            f"Relabel batch {batch}: {common.plural(len(what_if.changes), 'label')} written"
         )
 
 batches = storage.relabel_batches(db, dataset)
