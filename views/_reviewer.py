@@ -111,15 +111,17 @@ def sidebar(db: str, dataset: str | None) -> None:
     )
     st.session_state[_PICK] = name if name in known or not allowed else None
     st.selectbox(
-        "Reviewer (self-declared)",
+        "Reviewer",
         known,
         index=None,
         key=_PICK,
         on_change=_picked,
         accept_new_options=not allowed,
         placeholder="pick your name" if allowed else "pick or type your name",
-        help="who the labels and decisions you make are recorded under",
+        help="who every label and decision you make is recorded under (self-declared)",
     )
+    if name and allowed and name not in allowed:  # from a link, or a list changed since
+        st.warning(common.md(f"{name} is not a reviewer of “{dataset}”: pick an allowed name."))
     if st.session_state.pop(_PICKED, False):
         # Out of the picker: the card's grade keys go to the page, not into the box.
         components.html(

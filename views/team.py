@@ -10,6 +10,7 @@ the judge's grade and the other labels until this reviewer has graded the pair.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -361,29 +362,30 @@ if error := st.session_state.pop("guideline-error", None):
     st.error(common.md(error))
 
 
-owner = storage.dataset_owner(db, dataset)
+# The lists change by their owner's hand; who that is does not depend on being listed.
+actor = reviewing.current()
+lists_owner = storage.dataset_owner(db, dataset)
 st.subheader("Reviewers")
 st.caption(
     common.md(
-        f"Owner: {owner}, who alone changes these lists."
-        if owner
+        f"Owner: {lists_owner}, who alone changes these lists."
+        if lists_owner
         else "The first reviewer who sets either list owns both from then on."
     )
-    + (" Names are self-declared: nothing checks who picks one." if not reviewing.login_configured() else "")
+    + ("" if reviewing.login_configured() else " Names are self-declared: nothing checks them.")
 )
 
 
-def _save_list(key: str, save) -> None:
+def _save_list(key: str, save: Callable[..., list[str]]) -> None:
     text = st.session_state.get(key) or ""
     try:
-        save(db, dataset, text.split(","), actor=name)
+        save(db, dataset, text.split(","), actor=actor)
     except storage.StoreError as error:
         st.session_state["reviewers-error"] = str(error)
 
 
-not_owner = owner is not None and name != owner
-allowed = storage.allowed_reviewers(db, dataset)
-st.session_state["allowed-reviewers"] = ", ".join(allowed)
+not_owner = lists_owner is not None and actor != lists_owner
+st.session_state["allowed-reviewers"] = ", ".join(storage.allowed_reviewers(db, dataset))
 st.text_input(
     "Allowed reviewers (comma-separated; empty: anyone may review)",
     key="allowed-reviewers",

@@ -56,9 +56,10 @@ def set_allowed_reviewers(
         _dataset_exists(con, dataset)
         check_owner(con, dataset, actor)
         con.execute("DELETE FROM reviewers WHERE dataset = ?", [dataset])
-        con.executemany(
-            "INSERT INTO reviewers (dataset, name) VALUES (?, ?)", [[dataset, n] for n in kept]
-        )
+        if kept:  # DuckDB refuses an executemany of nothing
+            con.executemany(
+                "INSERT INTO reviewers (dataset, name) VALUES (?, ?)", [[dataset, n] for n in kept]
+            )
     return kept
 
 
@@ -74,10 +75,11 @@ def set_adjudicators(db: Db, dataset: str, names: Sequence[str], *, actor: str |
         con.execute(
             "DELETE FROM team_roles WHERE dataset = ? AND role = ?", [dataset, ADJUDICATOR]
         )
-        con.executemany(
-            "INSERT INTO team_roles (dataset, name, role) VALUES (?, ?, ?)",
-            [[dataset, n, ADJUDICATOR] for n in kept],
-        )
+        if kept:
+            con.executemany(
+                "INSERT INTO team_roles (dataset, name, role) VALUES (?, ?, ?)",
+                [[dataset, n, ADJUDICATOR] for n in kept],
+            )
     return kept
 
 
