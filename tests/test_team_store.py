@@ -38,6 +38,7 @@ _PLAN = {
     "size": 10,
     "reviewers": ("ana", "bo", "cy"),
     "overlap": 0.3,
+    "author": "ana",
 }
 
 
