@@ -140,7 +140,7 @@ def undo_relabel(db: Db, dataset: str, batch_id: int, *, author: str | None = No
         if found[0][0] is not None and found[0][0] != author:
             raise StoreError(
                 f"relabel batch {batch_id} was applied by {found[0][0]}: only they undo it "
-                f"(you are {author or 'unnamed'})"
+                f"(you are {author or 'unnamed'}; on the command line, --author NAME)"
             )
         reverted = con.execute(
             f"""
