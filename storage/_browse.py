@@ -17,8 +17,8 @@ from ._errors import NotFoundError, StoreError
 from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
 from ._vocab import Split
-from .team._tasks import OWED_BLIND
 from ._warm import file_version
+from .team._tasks import OWED_BLIND
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.

@@ -176,11 +176,11 @@ def record_review(
         check_author(
             con, dataset, author, pair_id=pair_id, task_id=task_id, adjudication=adjudication
         )
-        if note is not None and (said := _newest_note(con, pair_id, author)) is not None:
-            if said[1] == note:
-                note = None
-                if grade is None and not unsure:
-                    return said[0]
+        said = None if note is None else _newest_note(con, pair_id, author)
+        if said is not None and said[1] == note:
+            note = None
+            if grade is None and not unsure:
+                return said[0]
         event_id = con.execute(
             "INSERT INTO label_events (pair_id, grade, source, author, note, unsure, task_id, "
             "guideline_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id",

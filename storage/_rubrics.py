@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ._db import Db, connect, transaction
-from .team._rules import check_actor
 from ._errors import NotFoundError, StoreError
+from .team._rules import check_actor
 
 __all__ = ["StoredRubric", "current_rubric", "rubric_history", "save_rubric", "top_grade_pairs"]
 

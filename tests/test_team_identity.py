@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from app_fixtures import DATASET, click, open_app
+from app_fixtures import DATASET, REPO, click, open_app
 from pairwise_fixtures import pairwise_run
+from streamlit.testing.v1 import AppTest
 
 import jobs
 import storage
@@ -180,10 +181,6 @@ def test_the_team_lists_change_by_their_owners_hand_only(team):
 )
 @pytest.mark.parametrize("page", ["review", "team"])
 def test_a_bad_auth_section_is_one_error_naming_the_key(store, page, auth, missing):
-    from streamlit.testing.v1 import AppTest
-
-    from app_fixtures import REPO
-
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.secrets["auth"] = auth
     at.run()

@@ -105,9 +105,7 @@ WRITERS: list[tuple[str, Writer, str]] = [
 
 
 @pytest.mark.parametrize(("name", "write", "allowed"), WRITERS, ids=[w[0] for w in WRITERS])
-def test_every_authored_write_refuses_a_name_outside_the_allowed_list(
-    team, name, write, allowed
-):
+def test_every_authored_write_refuses_a_name_outside_the_allowed_list(team, name, write, allowed):
     db = team[0]
     before = store_snapshot(db)
     with pytest.raises(storage.StoreError, match="'cy'|cy\\)") as refused:
@@ -180,7 +178,9 @@ def test_a_party_to_a_dispute_does_not_adjudicate_it(team):
         )
     storage.set_adjudicators(db, DATASET, ["ana"], actor="ana")
     with pytest.raises(storage.StoreError, match="dee is not an adjudicator of dataset"):
-        storage.record_review(db, pair_id, author="dee", grade=1, task_id=task_id, adjudication=True)
+        storage.record_review(
+            db, pair_id, author="dee", grade=1, task_id=task_id, adjudication=True
+        )
     storage.set_adjudicators(db, DATASET, [], actor="ana")
     storage.record_review(db, pair_id, author="dee", grade=1, task_id=task_id, adjudication=True)
     [dispute] = storage.adjudication_queue(db, task_id).to_dict("records")
@@ -227,7 +227,9 @@ def test_a_task_is_found_only_in_its_own_dataset(team, tmp_path):
     )
     assert storage.get_task(db, task_id, DATASET).task_id == task_id
     assert storage.get_task(db, task_id).created_by == "ana"
-    with pytest.raises(storage.NotFoundError, match=f"there is no task {task_id} in dataset 'shop'"):
+    with pytest.raises(
+        storage.NotFoundError, match=f"there is no task {task_id} in dataset 'shop'"
+    ):
         storage.get_task(db, task_id, "shop")
     shop_pair = storage.search_pair_ids(db, "shop", run_id=None)[0]
     with pytest.raises(storage.StoreError, match=f"task {task_id} is not a task of dataset 'shop'"):

@@ -124,9 +124,7 @@ def sidebar(db: str, dataset: str | None) -> None:
         st.warning(common.md(f"{name} is not a reviewer of “{dataset}”: pick an allowed name."))
     if st.session_state.pop(_PICKED, False):
         # Out of the picker: the card's grade keys go to the page, not into the box.
-        components.html(
-            "<script>window.parent.document.activeElement?.blur()</script>", height=0
-        )
+        components.html("<script>window.parent.document.activeElement?.blur()</script>", height=0)
 
 
 def reviewer(db: str, dataset: str) -> str | None:

@@ -446,9 +446,7 @@ if len(batches):
             except storage.StoreError as error:
                 st.error(common.md(f"{error}"))
             else:
-                common.announce(
-                    f"Undid relabel batch {newest}: {common.plural(reverted, 'label')}"
-                )
+                common.announce(f"Undid relabel batch {newest}: {common.plural(reverted, 'label')}")
 
 st.subheader("Holes: unlabelled documents in the runs' top k")
 depth = int(st.number_input("Depth k", 1, 1000, 10, key="rank-depth"))

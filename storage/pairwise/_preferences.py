@@ -21,7 +21,8 @@ from ..team._rules import check_actor
 
 _LIVE = """
     SELECT max(event_id) FROM preference_events
-    WHERE pair_a = $a AND pair_b = $b AND source = 'review' AND author = coalesce($author::VARCHAR, author)
+    WHERE pair_a = $a AND pair_b = $b AND source = 'review'
+      AND author = coalesce($author::VARCHAR, author)
       AND event_id NOT IN (
           SELECT reverts FROM preference_events
           WHERE pair_a = $a AND pair_b = $b AND source = 'revert')

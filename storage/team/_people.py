@@ -72,9 +72,7 @@ def set_adjudicators(db: Db, dataset: str, names: Sequence[str], *, actor: str |
         check_owner(con, dataset, actor)
         for name in kept:
             check_actor(con, dataset, name)
-        con.execute(
-            "DELETE FROM team_roles WHERE dataset = ? AND role = ?", [dataset, ADJUDICATOR]
-        )
+        con.execute("DELETE FROM team_roles WHERE dataset = ? AND role = ?", [dataset, ADJUDICATOR])
         if kept:
             con.executemany(
                 "INSERT INTO team_roles (dataset, name, role) VALUES (?, ?, ?)",
