@@ -11,10 +11,9 @@ import pytest
 from app_fixtures import DATASET, REPO, click, open_app
 from pairwise_fixtures import pairwise_run
 from streamlit.testing.v1 import AppTest
+from team_fixtures import two_reviewer_task
 
-import jobs
 import storage
-from storage import PairSet, Strategy
 
 
 @pytest.fixture
@@ -75,19 +74,7 @@ def _listed(at) -> set[int]:
 
 def test_the_confusion_browser_leaves_out_what_the_viewer_still_owes(team):
     db, run_id = team
-    plan = jobs.TaskPlan(
-        dataset=DATASET,
-        name="duo",
-        pair_set=PairSet(),
-        strategy=Strategy.RANDOM,
-        size=6,
-        reviewers=("ann", "bob"),
-        overlap=1.0,
-        blind=True,
-        run_id=run_id,
-        author="ann",
-    )
-    task_id = jobs.create_task(db, plan).task_id
+    task_id = two_reviewer_task(db, run_id, ("ann", "bob"), author="ann")
     for pair_id in storage.my_queue(db, task_id, "bob")["pair_id"]:
         storage.record_review(db, int(pair_id), author="bob", grade=0, task_id=task_id)
     owed = storage.owed_blind_pairs(db, DATASET, "ann")
@@ -129,16 +116,7 @@ def test_a_task_link_of_another_dataset_is_refused(team, tmp_path):
     storage.import_table(
         db, table, dataset="shop", columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel")
     )
-    plan = jobs.TaskPlan(
-        dataset="shop",
-        name="shop task",
-        pair_set=PairSet(),
-        strategy=Strategy.RANDOM,
-        size=2,
-        reviewers=("ann",),
-        author="ann",
-    )
-    task_id = jobs.create_task(db, plan).task_id
+    task_id = two_reviewer_task(db, None, ("ann", "bob"), author="ann", dataset="shop", size=2)
     at = open_app(
         "review", query={"dataset": DATASET, "queue": f"task:{task_id}", "reviewer": "ann"}
     )

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from app_fixtures import DATASET
 from conftest import store_snapshot
+from team_fixtures import two_reviewer_task
 
 import cli
 import jobs
 import storage
-from storage import PairSet, Strategy
 
 ALLOWED = ["ana", "bo", "dee"]
 
@@ -27,21 +27,9 @@ def run(capsys, db, *argv):
     return code, out, err
 
 
-def _duo(db, run_id, *, name="duo", blind=True, author="ana") -> int:
+def _duo(db, run_id, *, name="duo", author="ana") -> int:
     """A task giving every one of 6 pairs to both ana and bo."""
-    plan = jobs.TaskPlan(
-        dataset=DATASET,
-        name=name,
-        pair_set=PairSet(),
-        strategy=Strategy.RANDOM,
-        size=6,
-        reviewers=("ana", "bo"),
-        overlap=1.0,
-        blind=blind,
-        run_id=run_id,
-        author=author,
-    )
-    return jobs.create_task(db, plan).task_id
+    return two_reviewer_task(db, run_id, ("ana", "bo"), name=name, author=author)
 
 
 @pytest.fixture

@@ -214,22 +214,15 @@ def reviewers_section() -> None:
         + ("" if reviewing.login_configured() else " Names are self-declared: nothing checks them.")
     )
     not_owner = lists_owner is not None and actor != lists_owner
-    st.session_state["allowed-reviewers"] = ", ".join(storage.allowed_reviewers(db, dataset))
-    st.text_input(
-        "Allowed reviewers (comma-separated; empty: anyone may review)",
-        key="allowed-reviewers",
-        on_change=_save_list,
-        args=("allowed-reviewers", storage.set_allowed_reviewers),
-        disabled=not_owner,
-    )
-    st.session_state["adjudicators"] = ", ".join(storage.adjudicators(db, dataset))
-    st.text_input(
-        "Adjudicators (comma-separated; empty: any reviewer who is not a party to the dispute)",
-        key="adjudicators",
-        on_change=_save_list,
-        args=("adjudicators", storage.set_adjudicators),
-        disabled=not_owner,
-    )
+    lists = (
+        ("allowed-reviewers", "Allowed reviewers (comma-separated; empty: anyone may review)",
+         storage.allowed_reviewers, storage.set_allowed_reviewers),
+        ("adjudicators", "Adjudicators (comma-separated; empty: any reviewer who is not a "
+         "party to the dispute)", storage.adjudicators, storage.set_adjudicators),
+    )  # fmt: skip
+    for key, label, read, save in lists:
+        st.session_state[key] = ", ".join(read(db, dataset))
+        st.text_input(label, key=key, on_change=_save_list, args=(key, save), disabled=not_owner)
     if error := st.session_state.pop("reviewers-error", None):
         st.error(common.md(error))
 
