@@ -3,8 +3,9 @@
     streamlit run app.py            # opens on the bundled WANDS sample, no setup
     WORKBENCH_DB=/path/to/file.duckdb streamlit run app.py
 
-The selection (dataset, run, cell, pair) is kept in `views/_selection.py` and in the URL, so
-every page, a reload and a shared link show the same view.
+The selection (dataset, run, cell, pair, and the self-declared reviewer) is kept in
+`views/_selection.py` and in the URL, so every page, a reload and a shared link show the same
+view. The sidebar's reviewer (`views/_reviewer.py`) is who every page writes as.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import metrics
 import storage
 from views import _common as common
 from views import _queue as review_queue
+from views import _reviewer as reviewing
 from views import _selection as selection
 
 HERE = Path(__file__).resolve().parent
@@ -77,6 +79,7 @@ def sidebar(db: str) -> None:
             index=None,
             placeholder="no run yet: start one on the Runs page",
         )
+        reviewing.sidebar(db, chosen.dataset)
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,6 +21,8 @@ _FROM_HELP = (
     "split:NAME, cell:2_0 and search:TEXT work too"
 )
 
+_AS_HELP = "who you are: the acting reviewer (names on the command line are self-declared)"
+
 
 def _pair_set(args: argparse.Namespace) -> storage.PairSet:
     words = [w for part in args.pairs_from for w in part.split(":", 1)]
@@ -50,6 +52,7 @@ def _create(args: argparse.Namespace) -> int:
         blind=args.blind,
         seed=args.seed,
         run_id=args.run,
+        author=args.actor,
     )
     made = jobs.create_task(args.db, plan)
     task = storage.get_task(args.db, made.task_id)
@@ -182,9 +185,19 @@ def _guideline_set(args: argparse.Namespace) -> int:
 
 def _reviewers(args: argparse.Namespace) -> int:
     if args.allow is not None:
-        storage.set_allowed_reviewers(args.db, args.dataset, args.allow.split(","))
+        storage.set_allowed_reviewers(
+            args.db, args.dataset, args.allow.split(","), actor=args.actor
+        )
+    if args.adjudicators is not None:
+        storage.set_adjudicators(
+            args.db, args.dataset, args.adjudicators.split(","), actor=args.actor
+        )
     names = storage.allowed_reviewers(args.db, args.dataset)
+    judges = storage.adjudicators(args.db, args.dataset)
+    owner = storage.dataset_owner(args.db, args.dataset)
     print(", ".join(names) if names else f"anyone may review {args.dataset!r}")
+    print(f"adjudicators: {', '.join(judges) if judges else 'any reviewer not party to it'}")
+    print(f"owner: {owner or 'nobody yet (the first to set a list)'}")
     return 0
 
 
@@ -206,7 +219,7 @@ def add_task(commands: argparse._SubParsersAction) -> None:
         "the overlap share of them goes to two reviewers each (double labelling). Severe, "
         "confident and uncertainty read a judge run (--run, default the newest finished one).",
         "python cli.py task create wands-sample --name week1 --from cell:2_0 "
-        "--strategy severe --size 100 --reviewers ana,bob,cy --overlap 0.3 --blind",
+        "--strategy severe --size 100 --reviewers ana,bob,cy --overlap 0.3 --blind --as ana",
         _create,
     )
     create.add_argument("dataset", metavar="DATASET")
@@ -230,6 +243,7 @@ def add_task(commands: argparse._SubParsersAction) -> None:
     )
     create.add_argument("--run", type=int, help="the judge run the strategy or cell reads")
     create.add_argument("--seed", type=int, default=0, help="seed of the draw and the overlap")
+    create.add_argument("--as", dest="actor", metavar="NAME", help=_AS_HELP)
     status = subcommand(
         actions,
         "status",
@@ -295,10 +309,15 @@ def add_reviewers(commands: argparse._SubParsersAction) -> None:
     sub = subcommand(
         commands,
         "reviewers",
-        "The reviewers allowed on DATASET (none listed: anyone); --allow sets the list, "
-        "--allow '' clears it.",
-        "python cli.py reviewers wands-sample --allow ana,bob,cy",
+        "The reviewers allowed on DATASET (none listed: anyone), its adjudicators and its "
+        "owner; --allow sets the list, --allow '' clears it, --adjudicators sets who settles "
+        "disputes. Only the owner changes them: the first who set a list (--as NAME).",
+        "python cli.py reviewers wands-sample --allow ana,bob,cy --as ana",
         _reviewers,
     )
     sub.add_argument("dataset", metavar="DATASET")
     sub.add_argument("--allow", help="comma-separated names allowed from now on")
+    sub.add_argument(
+        "--adjudicators", help="comma-separated allowed reviewers who adjudicate disputes"
+    )
+    sub.add_argument("--as", dest="actor", metavar="NAME", help=_AS_HELP)

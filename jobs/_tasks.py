@@ -50,7 +50,8 @@ def assign(
 @dataclass(frozen=True)
 class TaskPlan:
     """What a new task is: its dataset and name, the pairs it draws from and how many, who
-    reviews, the overlap share, whether it is blind, and the run the strategy reads."""
+    reviews, the overlap share, whether it is blind, the run the strategy reads, and who
+    creates it (`author`: the session's reviewer, or the CLI's --as)."""
 
     dataset: str
     name: str
@@ -62,6 +63,7 @@ class TaskPlan:
     blind: bool = True
     seed: int = 0
     run_id: int | None = None
+    author: str | None = None
 
 
 def query_list(db: storage.Db, dataset: str, path: Path) -> PairSet:
@@ -158,12 +160,6 @@ def create_task(db: str | Path, plan: TaskPlan) -> CreatedTask:
         raise storage.StoreError(f"a task takes at least one pair, got size {plan.size}")
     with storage.session(db) as store:
         run_id = _run_for(store, plan)
-        allowed = storage.allowed_reviewers(store, plan.dataset)
-        if allowed and (strangers := sorted(set(plan.reviewers) - set(allowed))):
-            raise storage.StoreError(
-                f"not reviewers of {plan.dataset!r}: {', '.join(strangers)}; "
-                f"allowed: {', '.join(allowed)}"
-            )
         pair_ids = storage.draw_pairs(
             store,
             plan.dataset,
@@ -185,6 +181,7 @@ def create_task(db: str | Path, plan: TaskPlan) -> CreatedTask:
             blind=plan.blind,
             seed=plan.seed,
             run_id=run_id,
+            author=plan.author,
         )
     return CreatedTask(
         task_id=task_id,

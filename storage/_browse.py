@@ -18,6 +18,7 @@ from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
 from ._vocab import Split
 from ._warm import file_version
+from .team._tasks import OWED_BLIND
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.
@@ -71,6 +72,8 @@ class PairFilters:
     reviewer: the pair has a review event in force by this author.
     reviewed: the pair is reviewed (True) or not yet (False), as `_reviewed` defines it.
     min/max_confidence, stale: the judgment in the run (so they need a run).
+    blind_to: leave out the pairs this reviewer still owes their grade in a blind task
+    (`storage.owed_blind_pairs`): their labels are not the viewer's to see until then.
     """
 
     query_class: str | None = None
@@ -83,6 +86,7 @@ class PairFilters:
     has_note: bool | None = None
     reviewer: str | None = None
     reviewed: bool | None = None
+    blind_to: str | None = None
 
     def needs_run(self) -> bool:
         """Whether a filter reads the run's judgment."""
@@ -130,6 +134,9 @@ class PairFilters:
         if self.reviewed is not None:
             clauses.append(f"{review_condition('reviewed', pair_id)} = $reviewed")
             params["reviewed"] = self.reviewed
+        if self.blind_to:
+            clauses.append(f"{pair_id} NOT IN (SELECT pair_id FROM ({OWED_BLIND}))")
+            params["blind_to"] = self.blind_to
         return "".join(f" AND {c}" for c in clauses), params, tables
 
 
@@ -259,7 +266,8 @@ def cell_pair_ids(
 
 
 def stale_pair_ids(db: Db, run_id: int) -> list[int]:
-    """Pairs whose judgment in `run_id` predates a change to their label or document."""
+    """Pairs whose judgment in `run_id` is stale: their document changed after it, or their
+    current grade differs from the grade in force when it was made (`judgment_staleness`)."""
     return cell_pair_ids(db, run_id, filters=PairFilters(stale=True))
 
 

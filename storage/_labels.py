@@ -162,7 +162,10 @@ def record_review(
     names the review task the event was made in; `adjudication` records the final grade of
     a pair its reviewers disagreed on (source `adjudication`, a grade and a task needed).
     Who may write it is `storage.team`'s rule (`check_author`); the event carries the
-    dataset's guideline version in force. Returns the new event's id.
+    dataset's guideline version in force. A note is stored once: the note this author's
+    newest event on the pair already holds (saved on its own, then sent again with the
+    grade) is not repeated. Returns the new event's id (an event that would only repeat
+    that note is not written: its id is returned).
     """
     if grade is None and not unsure and not note:
         raise StoreError("a review needs a grade, an unsure mark or a note")
@@ -173,6 +176,11 @@ def record_review(
         check_author(
             con, dataset, author, pair_id=pair_id, task_id=task_id, adjudication=adjudication
         )
+        said = None if note is None else _newest_note(con, pair_id, author)
+        if said is not None and said[1] == note:
+            note = None
+            if grade is None and not unsure:
+                return said[0]
         event_id = con.execute(
             "INSERT INTO label_events (pair_id, grade, source, author, note, unsure, task_id, "
             "guideline_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id",
@@ -191,22 +199,38 @@ def record_review(
     return int(event_id)
 
 
+# The newest review event of `$author` on `$pair` still in force.
+_OWN_LIVE = """
+    SELECT max(event_id) FROM label_events
+    WHERE pair_id = $pair AND source = 'review' AND author = $author
+      AND event_id NOT IN (
+          SELECT reverts FROM label_events WHERE pair_id = $pair AND source = 'revert')
+"""
+
+
+def _newest_note(
+    con: duckdb.DuckDBPyConnection, pair_id: int, author: str
+) -> tuple[int, str] | None:
+    """(event id, note) of `author`'s newest event on `pair_id` if it is in force and has a
+    note."""
+    row = con.execute(
+        f"SELECT event_id, note FROM label_events WHERE event_id = ({_OWN_LIVE})",
+        {"pair": pair_id, "author": author},
+    ).fetchone()
+    return None if row is None or row[1] is None else (int(row[0]), str(row[1]))
+
+
 def undo_last_review(db: Db, pair_id: int, *, author: str) -> int | None:
-    """Revert the newest review event of `pair_id` that is still in force.
+    """Revert `author`'s newest review event of `pair_id` that is still in force: a reviewer
+    undoes only their own events, and only while allowed on the dataset (`check_actor`).
 
     Appends a `revert` event and returns its id, or None when there is no review to undo
     (imported labels are never reverted: they are the record of what the dataset said).
     """
     with connect(db) as con, transaction(con):
-        row = con.execute(
-            """
-            SELECT max(event_id) FROM label_events
-            WHERE pair_id = ? AND source = 'review'
-              AND event_id NOT IN (
-                  SELECT reverts FROM label_events WHERE pair_id = ? AND source = 'revert')
-            """,
-            [pair_id, pair_id],
-        ).fetchall()[0]
+        dataset = _check_grade(con, pair_id, None)
+        check_author(con, dataset, author, pair_id=pair_id, task_id=None, adjudication=False)
+        row = con.execute(_OWN_LIVE, {"pair": pair_id, "author": author}).fetchall()[0]
         if row[0] is None:
             return None
         event_id = con.execute(
@@ -220,7 +244,8 @@ def undo_last_review(db: Db, pair_id: int, *, author: str) -> int | None:
 
 def label_history(db: Db, pair_id: int) -> list[dict[str, Any]]:
     """Every label event of `pair_id`, oldest first, each with `reverted` (True if undone),
-    the task it was made in and the guideline version in force."""
+    the task it was made in and the guideline version in force. A revert's `grade` is the
+    grade its undo restored (None: the pair was left with no grade)."""
     with connect(db) as con:
         cursor = con.execute(
             """
@@ -233,7 +258,15 @@ def label_history(db: Db, pair_id: int) -> list[dict[str, Any]]:
             [pair_id, pair_id],
         )
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    graded: dict[int, int] = {}  # the graded events in force so far, in event order
+    for row in rows:
+        if row["source"] == "revert":
+            graded.pop(row["reverts"], None)
+            row["grade"] = graded[max(graded)] if graded else None
+        elif row["grade"] is not None:
+            graded[row["event_id"]] = row["grade"]
+    return rows
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,8 @@ OWNED: tuple[Owned, ...] = (
     ),
     Owned("guidelines", 7, _BY_DATASET, ("guideline version", "guideline versions")),
     Owned("rubrics", 8, _BY_DATASET, ("rubric version", "rubric versions")),
+    # The dataset's owner and adjudicators.
+    Owned("team_roles", 11, _BY_DATASET, ("team role", "team roles")),
 )
 
 # Tables that hold no dataset's rows, and the migration that added them.

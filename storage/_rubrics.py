@@ -17,6 +17,7 @@ from datetime import datetime
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
+from .team._rules import check_actor
 
 __all__ = ["StoredRubric", "current_rubric", "rubric_history", "save_rubric", "top_grade_pairs"]
 
@@ -68,14 +69,16 @@ def save_rubric(
     descriptions: Sequence[str],
     author: str | None = None,
 ) -> int:
-    """Save a new version of `dataset`'s rubric and return its number; the text of the
-    current version again saves nothing and returns that version."""
+    """Save a new version of `dataset`'s rubric, by `author` (allowed on the dataset:
+    `storage.team`'s rule), and return its number; the text of the current version again
+    saves nothing and returns that version."""
     texts = tuple(str(d).strip() for d in descriptions)
     if not criterion.strip() or not texts or not all(texts):
         raise StoreError("a rubric needs a criterion and a description for every score")
     with connect(db) as con, transaction(con):
         if con.execute("SELECT 1 FROM datasets WHERE dataset = ?", [dataset]).fetchone() is None:
             raise NotFoundError(f"no dataset named {dataset!r}")
+        check_actor(con, dataset, author)
         row = con.execute(
             "SELECT version, criterion, descriptions FROM rubrics WHERE dataset = ? "
             "ORDER BY version DESC LIMIT 1",

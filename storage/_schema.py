@@ -562,6 +562,62 @@ MIGRATIONS: list[str] = [
     DROP TABLE _gone_tasks;
     DROP TABLE _gone;
     """,
+    # 11: team rules in the store. `team_roles` holds each dataset's owner (the first who
+    # set its allowed reviewers or adjudicators: only they change them from then on) and its
+    # adjudicators; a task records who created it. A judgment is stale when its document
+    # changed after it, or when the pair's grade now differs from the grade in force when
+    # it was made: an undo back to that grade, or a confirmation of it, leaves it fresh.
+    # Pairs whose label events came after the first judgment are few, so the grade in force
+    # at a judgment's time is only looked up for them.
+    """
+    CREATE TABLE team_roles (
+        dataset   VARCHAR NOT NULL,
+        name      VARCHAR NOT NULL,
+        role      VARCHAR NOT NULL CHECK (role IN ('owner', 'adjudicator')),
+        added_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (dataset, role, name)
+    );
+    ALTER TABLE review_tasks ADD COLUMN created_by VARCHAR;
+
+    DROP VIEW judgment_staleness;
+    CREATE VIEW judgment_staleness AS
+    WITH since AS (
+        SELECT min(created_at) AS first_judged FROM judgments
+    ), edited AS (
+        SELECT dataset, doc_id, updated_at FROM documents
+        WHERE updated_at > (SELECT first_judged FROM since)
+    ), text_changed AS (
+        SELECT p.pair_id, max(e.updated_at) AS changed_at
+        FROM (SELECT pair_id, dataset, doc_id FROM pairs
+              WHERE (dataset, doc_id) IN (SELECT dataset, doc_id FROM edited)) p
+        JOIN edited e USING (dataset, doc_id) GROUP BY p.pair_id
+    ), relabelled AS (
+        SELECT pair_id, grade, changed_at FROM current_labels
+        WHERE changed_at > (SELECT first_judged FROM since)
+    ), events AS (
+        SELECT e.pair_id, e.event_id, e.grade, e.source, e.reverts, e.created_at
+        FROM label_events e WHERE e.pair_id IN (SELECT pair_id FROM relabelled)
+    ), seen AS (
+        SELECT j.run_id, j.pair_id, (
+            SELECT arg_max(e.grade, e.event_id) FROM events e
+            WHERE e.pair_id = j.pair_id AND e.created_at <= j.created_at
+              AND e.grade IS NOT NULL AND e.source <> 'revert'
+              AND e.event_id NOT IN (
+                  SELECT r.reverts FROM events r
+                  WHERE r.pair_id = j.pair_id AND r.source = 'revert'
+                    AND r.created_at <= j.created_at)
+        ) AS grade
+        FROM judgments j JOIN relabelled l USING (pair_id)
+        WHERE j.created_at < l.changed_at
+    )
+    SELECT j.run_id, j.pair_id,
+           coalesce(t.changed_at > j.created_at, false)
+           OR (s.run_id IS NOT NULL AND s.grade IS DISTINCT FROM l.grade) AS stale
+    FROM judgments j
+    LEFT JOIN text_changed t USING (pair_id)
+    LEFT JOIN relabelled l USING (pair_id)
+    LEFT JOIN seen s ON s.run_id = j.run_id AND s.pair_id = j.pair_id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

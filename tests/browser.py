@@ -173,13 +173,13 @@ def choose(page, key: str, option: str) -> None:
 
 
 def pick_reviewer(page, name: str) -> None:
-    """Name the reviewer of this browser session in the picker beside the review card: typed
-    and entered, so a new name is added; then the focus leaves it, so the card's keys work."""
+    """Name the reviewer of this browser session in the sidebar's picker: typed and entered,
+    so a new name is added. The app itself then takes the focus out of the picker, so the
+    card's keys work."""
     box = page.locator(".st-key-reviewer-pick input:visible").first
     box.click()
     box.fill(name)
     box.press("Enter")
-    box.evaluate("element => element.blur()")
     settle(page)
 
 

@@ -263,7 +263,8 @@ def test_cell_filters_narrow_the_matrix(store):
 
 def test_relabel_unsure_note_and_undo_write_label_events(store):
     db, _ = store
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"])  # the picker offers them
+    # the sidebar's picker offers them
+    storage.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"], actor="ana")
     at = open_app("review")
     queue = owned(at)["queue"]
     first, second = queue.pair_ids[:2]
@@ -272,7 +273,7 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
 
     click(at, f"grade-{first}-{new_grade}")  # no reviewer named yet: refused
     assert storage.label_history(db, first)[-1]["source"] == "import"
-    assert "Pick or add your reviewer name first" in at.error[0].value
+    assert "Pick your reviewer name in the sidebar first" in at.error[0].value
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     at.text_input(key=f"note-{first}").input("brand mismatch").run()
     click(at, f"grade-{first}-{new_grade}")
@@ -299,6 +300,7 @@ def test_relabel_unsure_note_and_undo_write_label_events(store):
     at.switch_page(str(REPO / "views" / "confusion.py")).run()
     at.switch_page(str(REPO / "views" / "review.py")).run()
     assert at.selectbox(key="reviewer-pick").value == "ana"  # kept for the session
+    assert at.query_params["reviewer"] == "ana"  # and in the URL, for a reload or a new tab
 
 
 def test_runs_page_lists_and_compares_runs(store):
@@ -329,7 +331,7 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
 
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana"])
+    storage.set_allowed_reviewers(db, "wands-sample", ["ana"], actor="ana")
     at.run()
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     click(at, f"grade-{pair_id}-0")  # a relabel makes the judgment stale

@@ -230,7 +230,7 @@ def test_overview_cell_pair_relabel_undo_rejudge(app):
     original = storage.current_label(db, pair_id).grade
     new = 0 if original else 1
     page.keyboard.press(str(new + 1))  # no reviewer named yet: refused, nothing written
-    see(page, "Pick or add your reviewer name first")
+    see(page, "Pick your reviewer name in the sidebar first")
     assert storage.label_history(db, pair_id)[-1]["source"] == "import"
     pick_reviewer(page, "ana")
     page.keyboard.press(str(new + 1))  # keys 1/2/3 are the grades in scale order

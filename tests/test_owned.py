@@ -172,7 +172,8 @@ def _fill(db, folder, dataset: str) -> None:
     storage.record_preference(db, a[0], b[0], preferred=a[0], author="ana")
     storage.import_run_trec(db, trec, dataset=dataset)
     assert storage.pool_holes(db, dataset, 5).hole_pair_ids
-    storage.set_allowed_reviewers(db, dataset, ["ana", "bob"])
+    storage.set_allowed_reviewers(db, dataset, ["ana", "bob"], actor="ana")
+    storage.set_adjudicators(db, dataset, ["bob"], actor="ana")
     storage.save_guideline(db, dataset, "Exact: the product is what was asked.", author="ana")
     created = jobs.create_task(
         db,
@@ -183,6 +184,7 @@ def _fill(db, folder, dataset: str) -> None:
             strategy=storage.Strategy.RANDOM,
             size=6,
             reviewers=("ana", "bob"),
+            author="ana",
         ),
     )
     item = storage.next_item(db, created.task_id, "ana")

@@ -35,7 +35,7 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
     storage.import_wands(db, SAMPLE_FOLDER, dataset="shop-import")
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
-        goto(page, f"{url}/pairwise?dataset=shop-import")
+        goto(page, f"{url}/pairwise?dataset=shop-import&reviewer=ana")
         see(page, "No pairwise run on this dataset yet")
         page.get_by_text("Start a pairwise run on the Runs page").first.click()
         see(page, "Kind of run")
@@ -63,6 +63,7 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
         click(page, "pw-pref-a")
         see(page, "Reviewers' preference: A is better")
         assert storage.current_preference(db, a, b) == a
+        assert storage.preference_history(db, a, b)[-1]["author"] == "ana"
         shoot(page, "pairwise-card")
 
         goto(page, page.url)  # a reload opens the same card

@@ -21,7 +21,7 @@ def test_page_says_how_to_start_when_there_is_no_run(store):
 def test_a_comparison_from_the_url_is_decided_and_undone(store):
     db, _ = store
     run_id = pairwise_run(db)
-    at = open_app("pairwise", query={"pw_run": str(run_id), "pw_cmp": "3-6"})
+    at = open_app("pairwise", query={"pw_run": str(run_id), "pw_cmp": "3-6", "reviewer": "ana"})
     assert not at.error, [e.value for e in at.error]
     # Keys stay on selectable tables only: figures, worst, cycles, orders, history in order.
     figures = at.dataframe[0].value
@@ -35,6 +35,7 @@ def test_a_comparison_from_the_url_is_decided_and_undone(store):
     assert orders["verdict"].tolist() == ["first", "first"]
     click(at, "pw-pref-b")
     assert storage.current_preference(db, 3, 6) == 6
+    assert storage.preference_history(db, 3, 6)[-1]["author"] == "ana"  # the sidebar's
     assert "Reviewers' preference: **B is better**" in [m.value for m in at.markdown]
     assert at.query_params["pw_cmp"] == "3-6"
     click(at, "pw-undo")

@@ -48,7 +48,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
     before = _rows(db, "SELECT pair_id, grade FROM current_labels ORDER BY pair_id")
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
-        goto(page, url)
+        goto(page, f"{url}/?reviewer=ana")  # the sidebar's reviewer, as a link names it
         open_page(page, "Rankers")
         see(page, "no ranking run yet")
 
@@ -116,6 +116,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         see(page, f"Relabel batch 1: {lower} labels written")
         judged = _rows(db, "SELECT count(*) FROM label_events WHERE source = 'judge'")
         assert judged == [(lower,)]
+        assert storage.relabel_batches(db, DATASET)["author"].tolist() == ["ana"]
         assert _rows(db, "SELECT count(*) FROM current_labels WHERE source = 'judge'") == [(lower,)]
         shoot(page, "rankers-applied")
 

@@ -126,7 +126,10 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
     assert [w.value.replace("\\", "") for w in runs_page.warning] == [refusal]
     assert runs_page.checkbox(key=f"delete-run-sure-{run_id}").disabled
 
-    undo = ["--db", str(db), "relabel", "--dataset", DATASET, "--undo", str(batch)]
+    undo = ["--db", str(db), "relabel", "--dataset", DATASET, "--undo", str(batch), "--author"]
+    assert cli.main([*undo, "bo"]) == 2  # only ana, who applied it, undoes it
+    assert "applied by ana: only they undo it (you are bo" in capsys.readouterr().err
+    undo.append("ana")
     assert cli.main(undo) == 0
     assert storage.why_run_cannot_be_deleted(db, run_id) is None
     assert storage.delete_run(db, run_id) == storage.Footprint(judge_runs=1, judgments=174)

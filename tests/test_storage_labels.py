@@ -43,8 +43,8 @@ def test_relabel_then_undo_returns_to_the_import(pair):
         ("import", 1, False),
         ("review", 2, True),
         ("review", 0, True),
-        ("revert", None, False),
-        ("revert", None, False),
+        ("revert", 2, False),  # a revert shows the grade it restored
+        ("revert", 1, False),
     ]
     assert storage.undo_last_review(db, pair_id, author="ana") is None  # imports are never undone
 

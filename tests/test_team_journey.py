@@ -20,7 +20,6 @@ from browser import (
     heading,
     launch,
     new_page,
-    open_page,
     pick_reviewer,
     see,
     serve,
@@ -157,13 +156,14 @@ def test_three_blind_reviewers_overlap_adjudication_and_agreement(tmp_path: Path
             overlap = {p for p, values in units.items() if len(values) == 2}
             disputed = {p for p in overlap if len(set(units[p])) == 2}
             assert len(overlap) == 3 and disputed  # cy disagrees with the two others
-            ana = pages["ana"]
-            open_page(ana, "Team review")
+            # A party to a dispute does not adjudicate it: a fourth person, the lead, does.
+            lead = new_page(browser)
+            goto(lead, f"{url}/team?dataset={DATASET}&run={run_id}&task={task_id}&reviewer=lead")
             for pair_id in overlap:
-                shown = ana.locator(f".st-key-dispute-{pair_id}").count() > 0
+                shown = lead.locator(f".st-key-dispute-{pair_id}").count() > 0
                 assert shown == (pair_id in disputed)
             for pair_id in disputed:
-                click(ana, f"adjudicate-{pair_id}-1")
+                click(lead, f"adjudicate-{pair_id}-1")
             assert {
                 int(p)
                 for p in storage.adjudication_queue(db, task_id).query("final_grade == 1")[
@@ -176,8 +176,8 @@ def test_three_blind_reviewers_overlap_adjudication_and_agreement(tmp_path: Path
             figures = jobs.team_agreement(db, DATASET, task_id=task_id, run_id=run_id)
             assert figures.alpha_nominal == pytest.approx(alpha)
             assert figures.n_units == 3
-            see(ana, "Krippendorff's alpha, nominal")
-            assert f"{alpha:.2f}" in body_text(ana)
+            see(lead, "Krippendorff's alpha, nominal")
+            assert f"{alpha:.2f}" in body_text(lead)
             shared = figures.pairwise.query("kind == 'human-human'")
             for row in shared.to_dict("records"):
                 both = [p for p in overlap if {row["rater_a"], row["rater_b"]} <= {

@@ -1,6 +1,7 @@
 """With `[auth]` in the app's secrets, Streamlit's own login names the reviewer: a real
 OpenID Connect provider (oidc-provider-mock) on 127.0.0.1, its authorization page in
-chromium, and the label event's author is the login's name."""
+chromium, and the label event's author is the login's stable subject (its email is not
+verified), the display name only shown."""
 
 from __future__ import annotations
 
@@ -64,4 +65,4 @@ def test_the_reviewer_is_the_login(tmp_path: Path) -> None:
             page.keyboard.press("1")  # Irrelevant
             settle(page)
     last = storage.label_history(db, pair_id)[-1]
-    assert (last["source"], last["grade"], last["author"]) == ("review", 0, "Ana Example")
+    assert (last["source"], last["grade"], last["author"]) == ("review", 0, "ana")

@@ -15,9 +15,10 @@ def _metrics(at) -> dict[str, str]:
 
 def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo"])
+    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo", "dee"], actor="ana")
     at = open_app("team")
     assert "No review task yet: create one above." in [i.value for i in at.info]
+    at.selectbox(key="reviewer-pick").set_value("ana").run()  # the sidebar's reviewer
     at.text_input(key="task-name").input("week 1")
     at.text_input(key="task-reviewers").input("ana,bo")
     at.number_input(key="task-size").set_value(6)
@@ -30,7 +31,7 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
         f"Task {task['task_id']} “week 1”: 6 pairs drawn by the severe strategy, assigned to ana, bo"
     ]
 
-    at.selectbox(key="reviewer-pick").set_value("ana").run()
+    assert storage.get_task(db, task["task_id"]).created_by == "ana"
     upcoming = storage.next_item(db, task["task_id"], "ana")
     click(at, "open-my-queue")
     at.switch_page(str(REPO / "views" / "review.py")).run()  # where st.switch_page went
@@ -54,6 +55,10 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
             storage.record_review(db, pair_id, author=who, grade=grade, task_id=task["task_id"])
     at.switch_page(str(REPO / "views" / "team.py")).run()
     assert not at.exception
+    click(at, f"adjudicate-{upcoming}-1")  # ana graded it: a party does not adjudicate
+    assert storage.current_label(db, upcoming).source == "review"
+    assert any("a party to the dispute does not adjudicate it" in e.value for e in at.error)
+    at.selectbox(key="reviewer-pick").set_value("dee").run()
     click(at, f"adjudicate-{upcoming}-1")
     assert storage.current_label(db, upcoming).source == "adjudication"
     assert storage.current_label(db, upcoming).grade == 1
@@ -70,7 +75,7 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
 
 def test_a_task_drawn_short_of_its_size_says_so(store):
     db, run_id = store
-    at = open_app("team")
+    at = open_app("team", query={"reviewer": "ana"})
     at.text_input(key="task-name").input("all of them")
     at.text_input(key="task-reviewers").input("ana,bo")
     at.selectbox(key="task-strategy").set_value("severe")

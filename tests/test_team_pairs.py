@@ -25,7 +25,7 @@ def test_a_filtered_confusion_cell_becomes_a_task_on_the_team_page(store):
     )
     everything = storage.cell_pair_ids(db, run_id, human=2, judge=1)
     assert 0 < len(wanted) < len(everything)
-    at = open_app("confusion", {"cell": "2_1", "search": WORD})
+    at = open_app("confusion", {"cell": "2_1", "search": WORD, "reviewer": "ana"})
     button = at.button(key="cell-task")
     assert button.label == f"Make a review task of these {len(wanted)} pairs"
     button.click().run()

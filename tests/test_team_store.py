@@ -38,6 +38,7 @@ _PLAN = {
     "size": 10,
     "reviewers": ("ana", "bo", "cy"),
     "overlap": 0.3,
+    "author": "ana",
 }
 
 
@@ -206,15 +207,18 @@ def test_queues_independent_labels_adjudication_and_check(judged):
 
 def test_allowed_reviewers_and_guideline_versions(judged):
     db, run_id = judged
-    assert storage.set_allowed_reviewers(db, DATASET, [" ana", "bo", "", "ana"]) == ["ana", "bo"]
+    kept = storage.set_allowed_reviewers(db, DATASET, [" ana", "bo", "", "ana"], actor="ana")
+    assert kept == ["ana", "bo"]
     with pytest.raises(storage.StoreError, match="'cy' is not a reviewer of dataset"):
         storage.record_review(db, 1, author="cy", grade=0)
     with pytest.raises(storage.StoreError, match="not reviewers of 'wands-sample': cy"):
         _task(db, run_id)
     storage.record_review(db, 1, author="bo", grade=0)
     assert storage.guideline(db, DATASET) is None
-    assert storage.save_guideline(db, DATASET, "v1 text") == 1
-    assert storage.save_guideline(db, DATASET, "v1 text") == 1  # nothing new: no version
+    with pytest.raises(storage.StoreError, match="an unnamed author is not a reviewer"):
+        storage.save_guideline(db, DATASET, "v1 text")
+    assert storage.save_guideline(db, DATASET, "v1 text", author="ana") == 1
+    assert storage.save_guideline(db, DATASET, "v1 text", author="ana") == 1  # no version
     assert storage.save_guideline(db, DATASET, "v2 text", author="ana") == 2
     assert storage.guideline(db, DATASET).text == "v2 text"
     assert storage.guideline(db, DATASET, 1).text == "v1 text"  # kept, never overwritten
@@ -330,4 +334,6 @@ def test_cli_task_status_agreement_guideline_and_errors(judged, capsys, tmp_path
                        "--resamples", "20")  # fmt: skip
     figures = json.loads(out)
     assert code == 0 and figures["n_units"] == 3 and figures["n_raters"] == 3
-    assert run(capsys, db, "reviewers", DATASET, "--allow", "ana,bo")[1] == "ana, bo\n"
+    assert run(capsys, db, "reviewers", DATASET, "--allow", "ana,bo", "--as", "ana")[1] == (
+        "ana, bo\nadjudicators: any reviewer not party to it\nowner: ana\n"
+    )

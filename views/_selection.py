@@ -1,4 +1,5 @@
-"""The selection: the dataset, run, confusion cell, review queue and pair the user is on.
+"""The selection: the dataset, run, confusion cell, review queue and pair the user is on, and
+who they are (the self-declared reviewer, kept when the dataset changes).
 
 One source of truth for every page. It lives in `st.session_state` (so it survives page
 switches, reruns and fragments) and is mirrored into the URL (`st.query_params`), so a
@@ -71,6 +72,7 @@ class Selection:
     qrels: str = ""  # Rankers page: the reference qrels ("human", "judge:3", ...)
     vs: str = ""  # Rankers page: the qrels compared with it
     task: int | None = None  # Team page: the review task shown
+    reviewer: str | None = None  # without a login, the name the sidebar picked (_reviewer)
 
 
 def parse_cell(text: str) -> tuple[int, int] | None:
@@ -107,6 +109,7 @@ def _from_url() -> Selection:
         qrels=params.get("qrels", ""),
         vs=params.get("vs", ""),
         task=_int(params.get("task")),
+        reviewer=params.get("reviewer") or None,
     )
 
 
@@ -135,6 +138,7 @@ def publish() -> None:
         "qrels": s.qrels or None,
         "vs": s.vs or None,
         "task": None if s.task is None else str(s.task),
+        "reviewer": s.reviewer,
     }
     for key, value in wanted.items():
         if value is None:
@@ -169,7 +173,7 @@ def resolve(
         s = replace(s, dataset=datasets[0] if datasets else None)
     elif s.dataset not in datasets:  # what the rest of the selection named is gone with it
         warning = f"There is no dataset named “{s.dataset}” in this store"
-        s = Selection(dataset=datasets[0] if datasets else None)
+        s = Selection(dataset=datasets[0] if datasets else None, reviewer=s.reviewer)
     if s.dataset is None:
         _set(s)
         return warning, pd.DataFrame({"run_id": [], "status": [], "judged": []})
@@ -198,7 +202,7 @@ def owned() -> dict[str, Any]:
 def set_dataset(dataset: str | None) -> None:
     """Make `dataset` active; its run is chosen by `resolve` on the next script run."""
     if dataset != current().dataset:
-        _set(Selection(dataset=dataset))
+        _set(Selection(dataset=dataset, reviewer=current().reviewer))
         st.session_state.pop(_OWNED, None)
 
 
@@ -212,5 +216,5 @@ def set_run(run_id: int | None) -> None:
 
 
 def update(**changes: Any) -> None:
-    """Change the cell, queue, pair, query, search or qrels of the selection."""
+    """Change the cell, queue, pair, query, search, qrels, task or reviewer of the selection."""
     _set(replace(current(), **changes))

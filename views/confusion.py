@@ -41,11 +41,21 @@ run = common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 version = storage.write_version(db)
 chosen = selection.current()
+# Blind means blind here too: the pairs this reviewer still owes a blind task's grade are
+# left out of every list and count below until they have graded them.
+viewer = reviewing.current()
+owed = storage.owed_blind_pairs(db, dataset, viewer)
 
 st.title("Confusion browser")
 st.caption(
     f"Run {common.run_title(run)}: rows are the human label, columns the "
     "judge's grade. Click a cell to read its pairs, and a row to review that pair."
+    + (
+        f" {common.plural(len(owed), 'pair')} you still owe a blind task's grade "
+        "are left out until you have graded them."
+        if owed
+        else ""
+    )
 )
 
 
@@ -124,6 +134,7 @@ def filters_form() -> storage.PairFilters:
         unsure=TRISTATE[unsure],
         has_note=TRISTATE[note],
         reviewer=None if reviewer == ANY else reviewer,
+        blind_to=viewer if owed else None,
     )
 
 
@@ -338,6 +349,7 @@ def query_tab() -> None:
         st.info("Pick a query to see all its products with their human and judge grades.")
         return
     rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
+    rows = rows[~rows["pair_id"].isin(owed)].reset_index(drop=True)
     st.caption(
         f"Every product of this query: the human label and run "
         f"{common.run_title(run)}'s grade side by side. Click a row to review it."
@@ -359,7 +371,7 @@ def search_tab() -> None:
             "judged or not."
         )
         return
-    text_only = storage.PairFilters(text=chosen.search)
+    text_only = storage.PairFilters(text=chosen.search, blind_to=viewer if owed else None)
     queue = Queue(QueueKind.SEARCH, chosen.search)
     total = paged_pairs(
         "search",

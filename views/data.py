@@ -13,6 +13,7 @@ import jobs
 import judge
 import storage
 from views import _common as common
+from views import _reviewer as reviewing
 from views import _selection as selection
 
 db = common.database()
@@ -314,7 +315,6 @@ def rubric_section(dataset: str) -> None:
             st.text_input(f"Score {score}", value=text, key=f"{form}-score-{score}")
             for score, text in zip(judge.RUBRIC_SCORES, rubric.descriptions, strict=True)
         ]
-        author = st.text_input("Your name", key="rubric-author")
         save = st.form_submit_button("Save as a new version")
     if save:
         try:
@@ -322,7 +322,7 @@ def rubric_section(dataset: str) -> None:
                 db,
                 dataset,
                 judge.Rubric(criterion, tuple(descriptions)),
-                author=author.strip() or None,
+                author=reviewing.current(),  # the sidebar's reviewer
             )
         except (judge.JudgeError, storage.StoreError) as error:
             st.error(common.md(error))

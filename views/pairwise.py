@@ -19,6 +19,7 @@ import jobs
 import metrics
 import storage
 from views import _common as common
+from views import _reviewer as reviewing
 
 RUN_KEY, CMP_KEY = "pw_run", "pw_cmp"
 RUNS_PAGE = str(Path(__file__).resolve().parent / "runs.py")
@@ -253,21 +254,32 @@ def _card(comparison: str) -> None:
     current = storage.current_preference(db, a, b)
     said = {a: "A is better", b: "B is better", "tie": "a tie"}.get(current, "nothing yet")
     st.markdown(f"Reviewers' preference: **{said}**")
-    author = st.text_input("Reviewer", value="reviewer", key="pw-reviewer")
+    author = reviewing.current()  # the sidebar's; the store says whether it may write
+    if not author:
+        st.info(reviewing.NO_NAME)
     buttons = st.columns(4)
     for column, key, text, preferred in (
         (buttons[0], "pw-pref-a", "A is better", a),
         (buttons[1], "pw-pref-b", "B is better", b),
         (buttons[2], "pw-pref-tie", "Tie", None),
     ):
-        if column.button(text, key=key):
-            storage.record_preference(db, a, b, preferred=preferred, author=author)
-            common.announce(f"Recorded for {a} vs {b}: {text.lower()}.")
-    if buttons[3].button("Undo", key="pw-undo"):
-        if storage.undo_last_preference(db, a, b, author=author) is None:
-            st.warning("Nothing to undo for these two products.")
+        if column.button(text, key=key, disabled=not author):
+            try:
+                storage.record_preference(db, a, b, preferred=preferred, author=author or "")
+            except storage.StoreError as error:
+                st.error(common.md(f"{error}"))
+            else:
+                common.announce(f"Recorded for {a} vs {b} as {author}: {text.lower()}.")
+    if buttons[3].button("Undo", key="pw-undo", disabled=not author):
+        try:
+            undone = storage.undo_last_preference(db, a, b, author=author or "")
+        except storage.StoreError as error:
+            st.error(common.md(f"{error}"))
         else:
-            common.announce(f"Undid the last preference for {a} vs {b}.")
+            if undone is None:
+                st.warning(common.md(f"{author} has no preference to undo for these two products."))
+            else:
+                common.announce(f"Undid {author}'s last preference for {a} vs {b}.")
     if card.history:
         st.caption("History")
         st.dataframe(

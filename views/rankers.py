@@ -21,6 +21,7 @@ import judge
 import metrics
 import storage
 from views import _common as common
+from views import _reviewer as reviewing
 from views import _selection as selection
 
 db = common.database()
@@ -470,16 +471,22 @@ st.dataframe(
         "high": st.column_config.NumberColumn("95% high", format="%+.3f"),
     },
 )
-author = st.text_input("Reviewer", value="reviewer", key="rank-author")
+author = reviewing.current()  # the sidebar's; the store says whether it may write
+if not author:
+    st.caption(reviewing.NO_NAME)
 if st.button(
     f"Apply: write {common.plural(len(what_if.changes), 'label')} from the judge",
     key="rank-apply",
-    disabled=not what_if.changes,
+    disabled=not what_if.changes or not author,
 ):
-    batch = jobs.apply_relabel(db, dataset, run_id, confidence, author=author)
-    common.announce(
-        f"Relabel batch {batch}: {common.plural(len(what_if.changes), 'label')} written"
-    )
+    try:
+        batch = jobs.apply_relabel(db, dataset, run_id, confidence, author=author)
+    except storage.StoreError as error:
+        st.error(common.md(f"{error}"))
+    else:
+        common.announce(
+            f"Relabel batch {batch}: {common.plural(len(what_if.changes), 'label')} written"
+        )
 
 batches = storage.relabel_batches(db, dataset)
 if len(batches):
@@ -488,9 +495,13 @@ if len(batches):
     live = batches[~batches["undone"].astype(bool)]
     if len(live):
         newest = int(live["batch_id"].iloc[0])
-        if st.button(f"Undo relabel batch {newest}", key="rank-undo"):
-            reverted = storage.undo_relabel(db, dataset, newest, author=author)
-            common.announce(f"Undid relabel batch {newest}: {common.plural(reverted, 'label')}")
+        if st.button(f"Undo relabel batch {newest}", key="rank-undo", disabled=not author):
+            try:
+                reverted = storage.undo_relabel(db, dataset, newest, author=author)
+            except storage.StoreError as error:
+                st.error(common.md(f"{error}"))
+            else:
+                common.announce(f"Undid relabel batch {newest}: {common.plural(reverted, 'label')}")
 
 st.subheader("Holes: unlabelled documents in the runs' top k")
 depth = int(st.number_input("Depth k", 1, 1000, 10, key="rank-depth"))

@@ -27,12 +27,20 @@ chosen = selection.current()
 # A review task's queue: this reviewer's items of the task, blind if the task is. It needs no
 # judge run (blind review of human labels is the usual case), nor does a search, which finds
 # pairs by their text: the card then has no judge.
-task = storage.get_task(db, chosen.queue.value) if chosen.queue.kind is QueueKind.TASK else None
+try:  # a link to another dataset's task finds none: its items are not this dataset's to show
+    task = (
+        storage.get_task(db, chosen.queue.value, dataset)
+        if chosen.queue.kind is QueueKind.TASK
+        else None
+    )
+except storage.NotFoundError as error:
+    st.error(common.md(f"{error}: open a task of “{dataset}” on the Team review page."))
+    st.stop()
 _RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
 run_id = common.active_run() if chosen.queue.kind in _RUN_LESS else common.require_run()
 run = None if run_id is None else common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
-author = reviewing.current()
+author = reviewing.reviewer(db, dataset)  # the sidebar's, when allowed on this dataset
 
 
 def _pair_ids(spec: Queue) -> list[int]:
@@ -116,7 +124,7 @@ def _jump() -> None:
         )
 
 
-find, jump, author_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+find, jump = st.columns([4, 1], vertical_alignment="bottom")
 searching = chosen.queue.kind is QueueKind.SEARCH
 st.session_state["review-search"] = chosen.queue.value if searching else ""
 find.text_input(
@@ -127,8 +135,6 @@ find.text_input(
 jump.number_input(
     "Jump to pair id", min_value=1, step=1, value=None, key="jump-pair", on_change=_jump
 )
-with author_col:
-    author = reviewing.reviewer(db, dataset)
 if task is not None and not author:
     st.info(reviewing.NO_NAME)
     st.stop()
@@ -186,15 +192,23 @@ def _review(pair_id: int, **event: object) -> None:
     except storage.StoreError as error:
         st.session_state["review-error"] = str(error)
         return
+    st.session_state[f"note-{pair_id}"] = ""  # stored: the next grade does not send it again
     review.reviewed_current()
 
 
 def _save_note(pair_id: int) -> None:
     note = st.session_state.get(f"note-{pair_id}")
-    if note and author:
-        storage.record_review(db, pair_id, author=author, note=note, task_id=_task_for(pair_id))
-    elif note:
+    if not note:
+        return
+    if not author:
         st.session_state["review-error"] = reviewing.NO_NAME
+        return
+    try:
+        storage.record_review(db, pair_id, author=author, note=note, task_id=_task_for(pair_id))
+    except storage.StoreError as error:
+        st.session_state["review-error"] = str(error)
+        return
+    st.session_state[f"note-{pair_id}"] = ""  # stored once: the next grade does not repeat it
 
 
 def _undo() -> None:
@@ -202,8 +216,13 @@ def _undo() -> None:
         st.session_state["review-error"] = reviewing.NO_NAME
         return
     pair_id = review.back_to_last_reviewed()
-    if storage.undo_last_review(db, pair_id, author=author) is None:
-        st.session_state["review-error"] = f"pair {pair_id} has no review to undo"
+    try:
+        undone = storage.undo_last_review(db, pair_id, author=author)
+    except storage.StoreError as error:
+        st.session_state["review-error"] = str(error)
+        return
+    if undone is None:
+        st.session_state["review-error"] = f"pair {pair_id} has no review of yours to undo"
 
 
 def _show_pair(card: storage.ReviewCard) -> None:
@@ -240,7 +259,10 @@ def _show_history(card: storage.ReviewCard) -> None:
     """Every label event of the pair, across the card's width so who, what and why show."""
     history = pd.DataFrame(card.history)
     if len(history):
-        history["grade"] = history["grade"].map(_grade_name)
+        history["grade"] = [
+            f"{_grade_name(grade)} restored" if source == "revert" else _grade_name(grade)
+            for grade, source in zip(history["grade"], history["source"])
+        ]
         st.caption("History, newest first")
         st.dataframe(
             history.iloc[::-1],

@@ -10,6 +10,7 @@ the judge's grade and the other labels until this reviewer has graded the pair.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -55,6 +56,9 @@ st.session_state.setdefault("task-size", 50)
 
 def _new_task() -> None:
     state = st.session_state
+    if not name:
+        state["task-error"] = reviewing.NO_NAME
+        return
     kind = state["task-from"]
     value = (state.get("task-from-value") or "").strip()
     try:
@@ -78,6 +82,7 @@ def _new_task() -> None:
             blind=bool(state["task-blind"]),
             seed=int(state["task-seed"]),
             run_id=run_id,
+            author=name,
         )
         made = jobs.create_task(db, plan)
     except storage.StoreError as error:
@@ -143,12 +148,95 @@ else:
         },
     )  # fmt: skip
 
+
+# Guideline and reviewers: shown whether or not the dataset has a task yet -----------------
+def _save_guideline() -> None:
+    text = st.session_state.get("guideline-text") or ""
+    try:
+        storage.save_guideline(db, dataset, text, author=name)
+    except storage.StoreError as error:
+        st.session_state["guideline-error"] = str(error)
+
+
+def guideline_section() -> None:
+    st.subheader("Guideline")
+    current = storage.guideline(db, dataset)
+    owner = storage.guideline_owner(db, dataset)
+    st.caption(
+        common.md(
+            "Every save is a new version, and each label records the version in force. "
+            + (
+                f"Owner: {owner}, who alone saves new versions."
+                if owner
+                else "The first reviewer who saves it under their name owns it from then on."
+            )
+        )
+    )
+    if current is not None:
+        st.caption(f"Version {current.version} by {current.author or 'unknown'}")
+        st.markdown(current.text)  # the team's own markdown; Streamlit escapes raw HTML
+    st.text_area(
+        "Edit the guideline (markdown: what Exact, Partial and Irrelevant mean, with examples)",
+        value="" if current is None else current.text,
+        key="guideline-text",
+    )
+    st.button(
+        "Save as a new version",
+        key="guideline-save",
+        on_click=_save_guideline,
+        disabled=owner is not None and name != owner,
+    )
+    if error := st.session_state.pop("guideline-error", None):
+        st.error(common.md(error))
+
+
+# The lists change by their owner's hand; who that is does not depend on being listed.
+actor = reviewing.current()
+
+
+def _save_list(key: str, save: Callable[..., list[str]]) -> None:
+    text = st.session_state.get(key) or ""
+    try:
+        save(db, dataset, text.split(","), actor=actor)
+    except storage.StoreError as error:
+        st.session_state["reviewers-error"] = str(error)
+
+
+def reviewers_section() -> None:
+    lists_owner = storage.dataset_owner(db, dataset)
+    st.subheader("Reviewers")
+    st.caption(
+        common.md(
+            f"Owner: {lists_owner}, who alone changes these lists."
+            if lists_owner
+            else "The first reviewer who sets either list owns both from then on."
+        )
+        + ("" if reviewing.login_configured() else " Names are self-declared: nothing checks them.")
+    )
+    not_owner = lists_owner is not None and actor != lists_owner
+    lists = (
+        ("allowed-reviewers", "Allowed reviewers (comma-separated; empty: anyone may review)",
+         storage.allowed_reviewers, storage.set_allowed_reviewers),
+        ("adjudicators", "Adjudicators (comma-separated; empty: any reviewer who is not a "
+         "party to the dispute)", storage.adjudicators, storage.set_adjudicators),
+    )  # fmt: skip
+    for key, label, read, save in lists:
+        st.session_state[key] = ", ".join(read(db, dataset))
+        st.text_input(label, key=key, on_change=_save_list, args=(key, save), disabled=not_owner)
+    if error := st.session_state.pop("reviewers-error", None):
+        st.error(common.md(error))
+
+
 task_ids = [int(t) for t in tasks["task_id"]]
+if chosen.task is not None and chosen.task not in task_ids:
+    st.error(f"Task {chosen.task} is not a task of “{common.md(dataset)}”: showing its own tasks.")
 shown = chosen.task if chosen.task in task_ids else (task_ids[0] if task_ids else None)
 if shown != chosen.task:
     selection.update(task=shown)
     selection.publish()
 if shown is None:
+    guideline_section()
+    reviewers_section()
     st.stop()
 titles = dict(zip(task_ids, tasks["name"]))
 
@@ -313,57 +401,5 @@ else:
             f"{_number(high)}; the judge (run #{run_id}) agrees with them {verdict}."
         )
 
-# Guideline and reviewers -------------------------------------------------------------------
-st.subheader("Guideline")
-current = storage.guideline(db, dataset)
-owner = storage.guideline_owner(db, dataset)
-st.caption(
-    common.md(
-        "Every save is a new version, and each label records the version in force. "
-        + (
-            f"Owner: {owner}, who alone saves new versions."
-            if owner
-            else "The first reviewer who saves it under their name owns it from then on."
-        )
-    )
-)
-
-
-def _save_guideline() -> None:
-    text = st.session_state.get("guideline-text") or ""
-    try:
-        storage.save_guideline(db, dataset, text, author=name)
-    except storage.StoreError as error:
-        st.session_state["guideline-error"] = str(error)
-
-
-if current is not None:
-    st.caption(f"Version {current.version} by {current.author or 'unknown'}")
-    st.markdown(current.text)  # the team's own markdown; Streamlit escapes raw HTML
-st.text_area(
-    "Edit the guideline (markdown: what Exact, Partial and Irrelevant mean, with examples)",
-    value="" if current is None else current.text,
-    key="guideline-text",
-)
-st.button(
-    "Save as a new version",
-    key="guideline-save",
-    on_click=_save_guideline,
-    disabled=owner is not None and name != owner,
-)
-if error := st.session_state.pop("guideline-error", None):
-    st.error(common.md(error))
-
-
-def _save_allowed() -> None:
-    text = st.session_state.get("allowed-reviewers") or ""
-    storage.set_allowed_reviewers(db, dataset, text.split(","))
-
-
-allowed = storage.allowed_reviewers(db, dataset)
-st.text_input(
-    "Allowed reviewers (comma-separated; empty: anyone may review)",
-    value=", ".join(allowed),
-    key="allowed-reviewers",
-    on_change=_save_allowed,
-)
+guideline_section()
+reviewers_section()

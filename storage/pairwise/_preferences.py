@@ -1,7 +1,8 @@
 """Reviewers' preferences between two products of a query, as an append-only event log.
 
 A reviewer says which of two products better matches their query (or that neither does: a
-tie); undo appends a `revert` event naming the event it cancels, as label events do. The
+tie); undo appends a `revert` event naming the reviewer's own newest event still in force,
+as label events do. Who may write either is `storage.team`'s rule (`check_actor`). The
 preference in force is the newest review event not reverted. Events are stored on the
 ordered pair (`pair_a` < `pair_b`), whichever order the card showed; callers name the
 preferred product by its pair id.
@@ -12,16 +13,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
+
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
+from ..team._rules import check_actor
 
 _LIVE = """
     SELECT max(event_id) FROM preference_events
     WHERE pair_a = $a AND pair_b = $b AND source = 'review'
+      AND author = coalesce($author::VARCHAR, author)
       AND event_id NOT IN (
           SELECT reverts FROM preference_events
           WHERE pair_a = $a AND pair_b = $b AND source = 'revert')
 """
+
+
+def _dataset(con: duckdb.DuckDBPyConnection, a: int, b: int) -> str:
+    """The one dataset and query of pairs `a` and `b`, refused when they are not both
+    stored or not products of one query."""
+    found = con.execute(
+        "SELECT count(DISTINCT query_id), count(*), any_value(dataset) FROM pairs "
+        "WHERE pair_id IN (?, ?)",
+        [a, b],
+    ).fetchall()[0]
+    if found[1] != 2:
+        raise NotFoundError(f"pairs {a} and {b} are not both in the store")
+    if found[0] != 1:
+        raise StoreError(
+            f"pairs {a} and {b} belong to different queries: compare products of one query"
+        )
+    return str(found[2])
 
 
 def _ordered(first: int, second: int) -> tuple[int, int]:
@@ -42,18 +64,10 @@ def record_preference(
             "or None for a tie"
         )
     said = "tie" if preferred is None else "a" if preferred == a else "b"
+    if not author or not author.strip():
+        raise StoreError("a preference needs the reviewer's name: pick or add one first")
     with connect(db) as con, transaction(con):
-        found = con.execute(
-            "SELECT count(DISTINCT query_id), count(*), any_value(dataset) FROM pairs "
-            "WHERE pair_id IN (?, ?)",
-            [a, b],
-        ).fetchall()[0]
-        if found[1] != 2:
-            raise NotFoundError(f"pairs {a} and {b} are not both in the store")
-        if found[0] != 1:
-            raise StoreError(
-                f"pairs {a} and {b} belong to different queries: compare products of one query"
-            )
+        check_actor(con, _dataset(con, a, b), author)
         event_id = con.execute(
             "INSERT INTO preference_events (pair_a, pair_b, preference, source, author, note) "
             "VALUES (?, ?, ?, 'review', ?, ?) RETURNING event_id",
@@ -63,11 +77,13 @@ def record_preference(
 
 
 def undo_last_preference(db: Db, first: int, second: int, *, author: str) -> int | None:
-    """Revert the newest preference between the two pairs that is still in force; returns
-    the revert event's id, or None when there is none to undo."""
+    """Revert `author`'s newest preference between the two pairs that is still in force
+    (a reviewer undoes only their own); returns the revert event's id, or None when there
+    is none to undo."""
     a, b = _ordered(first, second)
     with connect(db) as con, transaction(con):
-        live = con.execute(_LIVE, {"a": a, "b": b}).fetchall()[0][0]
+        check_actor(con, _dataset(con, a, b), author)
+        live = con.execute(_LIVE, {"a": a, "b": b, "author": author}).fetchall()[0][0]
         if live is None:
             return None
         event_id = con.execute(
@@ -85,7 +101,7 @@ def current_preference(db: Db, first: int, second: int) -> int | None | str:
     with connect(db) as con:
         row = con.execute(
             f"SELECT preference FROM preference_events WHERE event_id = ({_LIVE})",
-            {"a": a, "b": b},
+            {"a": a, "b": b, "author": None},
         ).fetchone()
     if row is None:
         return None

@@ -3,7 +3,8 @@ batches that write a judge run's grades as label events.
 
 A relabel batch is the "apply it for real" of a what-if: one `judge` event per pair whose
 grade it changes, naming the batch; undoing the batch appends one `revert` per event still
-in force, in one transaction, so a review made after the batch stays in force.
+in force, in one transaction, so a review made after the batch stays in force. Who may apply
+or undo one is `storage.team`'s rule (`check_actor`); a batch is undone only by its author.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
 from .._labels import refresh_current_labels
+from ..team._rules import check_actor
 
 # The judge events of relabel batches still in force: not reverted by their batch's undo.
 _IN_FORCE = """
@@ -78,6 +80,7 @@ def apply_relabel(
         raise StoreError("nothing to relabel: no pair's grade would change at this confidence")
     frame = pd.DataFrame(list(grades), columns=["pair_id", "grade"])
     with connect(db) as con, transaction(con):
+        check_actor(con, dataset, author)
         if not con.execute(
             "SELECT 1 FROM judge_runs WHERE run_id = ? AND dataset = ?", [run_id, dataset]
         ).fetchall():
@@ -124,12 +127,21 @@ def apply_relabel(
 
 def undo_relabel(db: Db, dataset: str, batch_id: int, *, author: str | None = None) -> int:
     """Revert every event of relabel batch `batch_id` that is still in force, in one
-    transaction; returns how many were reverted (0 for a batch undone already)."""
+    transaction, as its author (a batch with no author recorded: any allowed reviewer);
+    returns how many were reverted (0 for a batch undone already)."""
     with connect(db) as con, transaction(con):
-        if not con.execute(
-            "SELECT 1 FROM relabel_batches WHERE batch_id = ? AND dataset = ?", [batch_id, dataset]
-        ).fetchall():
+        check_actor(con, dataset, author)
+        found = con.execute(
+            "SELECT author FROM relabel_batches WHERE batch_id = ? AND dataset = ?",
+            [batch_id, dataset],
+        ).fetchall()
+        if not found:
             raise NotFoundError(f"dataset {dataset!r} has no relabel batch {batch_id}")
+        if found[0][0] is not None and found[0][0] != author:
+            raise StoreError(
+                f"relabel batch {batch_id} was applied by {found[0][0]}: only they undo it "
+                f"(you are {author or 'unnamed'}; on the command line, --author NAME)"
+            )
         reverted = con.execute(
             f"""
             INSERT INTO label_events (pair_id, source, author, reverts, batch_id)

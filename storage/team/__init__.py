@@ -4,17 +4,20 @@ labelling), each reviewer's queue and progress, the adjudication queue, and the 
 of who graded what that agreement is computed from.
 
 What a reviewer's independent label is (their first grade on an item of a task) is the
-schema's view `independent_labels`; who may write an event is `check_author`, which the one
-label-event path (`storage.record_review`) applies.
+schema's view `independent_labels`; who may write an event or change the team's rules is
+`_rules` (`check_actor`, `check_author`, `check_owner`), which every writer applies.
 """
 
 from ._draw import PairSet, PairSetKind, Strategy, draw_pairs
 from ._people import (
     Guideline,
+    adjudicators,
     allowed_reviewers,
+    dataset_owner,
     guideline,
     guideline_owner,
     save_guideline,
+    set_adjudicators,
     set_allowed_reviewers,
 )
 from ._rules import check_author
@@ -30,6 +33,7 @@ from ._tasks import (
     list_tasks,
     my_queue,
     next_item,
+    owed_blind_pairs,
     owed_blind_task,
     task_progress,
     task_reviewers,
@@ -44,20 +48,24 @@ __all__ = [
     "Strategy",
     "Task",
     "adjudication_queue",
+    "adjudicators",
     "agreement_labels",
     "allowed_reviewers",
     "check_author",
     "create_task",
+    "dataset_owner",
     "draw_pairs",
     "get_task",
     "guideline",
     "guideline_owner",
     "has_labelled",
+    "owed_blind_pairs",
     "owed_blind_task",
     "list_tasks",
     "my_queue",
     "next_item",
     "save_guideline",
+    "set_adjudicators",
     "set_allowed_reviewers",
     "task_progress",
     "task_reviewers",

@@ -1,6 +1,7 @@
-"""The reviewers a dataset allows, and its guideline: markdown saying what each grade means,
-versioned (every save is a new version; nothing is overwritten), so each label event can
-name the version its reviewer had in front of them."""
+"""The reviewers a dataset allows, its adjudicators and owner, and its guideline: markdown
+saying what each grade means, versioned (every save is a new version; nothing is
+overwritten), so each label event can name the version its reviewer had in front of them.
+Who may change them is `_rules`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import duckdb
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
+from ._rules import ADJUDICATOR, check_actor, check_owner, listed, owner_of
 
 
 def _dataset_exists(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
@@ -22,22 +24,60 @@ def _dataset_exists(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
 def allowed_reviewers(db: Db, dataset: str) -> list[str]:
     """The names allowed to review `dataset`, sorted; empty when anyone may."""
     with connect(db) as con:
-        rows = con.execute(
-            "SELECT name FROM reviewers WHERE dataset = ? ORDER BY name", [dataset]
-        ).fetchall()
-    return [name for (name,) in rows]
+        return listed(con, dataset)
 
 
-def set_allowed_reviewers(db: Db, dataset: str, names: Sequence[str]) -> list[str]:
-    """Make `names` the reviewers allowed on `dataset` (an empty list: anyone). Returns the
-    list as stored: names trimmed, blanks dropped, each once."""
-    kept = sorted({n.strip() for n in names if n and n.strip()})
+def adjudicators(db: Db, dataset: str) -> list[str]:
+    """The names who adjudicate `dataset`'s disputes, sorted; empty: any allowed reviewer
+    who is not a party to the dispute."""
+    with connect(db) as con:
+        return listed(con, dataset, ADJUDICATOR)
+
+
+def dataset_owner(db: Db, dataset: str) -> str | None:
+    """Who sets the reviewers and adjudicators of `dataset`: the first who set either list
+    (None: nobody yet, and the first to set one becomes the owner)."""
+    with connect(db) as con:
+        return owner_of(con, dataset)
+
+
+def _names(names: Sequence[str]) -> list[str]:
+    return sorted({n.strip() for n in names if n and n.strip()})
+
+
+def set_allowed_reviewers(
+    db: Db, dataset: str, names: Sequence[str], *, actor: str | None
+) -> list[str]:
+    """Make `names` the reviewers allowed on `dataset` (an empty list: anyone), as `actor`,
+    who must be the dataset's owner (`_rules.check_owner`). Returns the list as stored: names
+    trimmed, blanks dropped, each once."""
+    kept = _names(names)
     with connect(db) as con, transaction(con):
         _dataset_exists(con, dataset)
+        check_owner(con, dataset, actor)
         con.execute("DELETE FROM reviewers WHERE dataset = ?", [dataset])
-        con.executemany(
-            "INSERT INTO reviewers (dataset, name) VALUES (?, ?)", [[dataset, n] for n in kept]
-        )
+        if kept:  # DuckDB refuses an executemany of nothing
+            con.executemany(
+                "INSERT INTO reviewers (dataset, name) VALUES (?, ?)", [[dataset, n] for n in kept]
+            )
+    return kept
+
+
+def set_adjudicators(db: Db, dataset: str, names: Sequence[str], *, actor: str | None) -> list[str]:
+    """Make `names` the adjudicators of `dataset` (empty: any allowed reviewer), as its
+    owner `actor`. Each must be an allowed reviewer. Returns the list as stored."""
+    kept = _names(names)
+    with connect(db) as con, transaction(con):
+        _dataset_exists(con, dataset)
+        check_owner(con, dataset, actor)
+        for name in kept:
+            check_actor(con, dataset, name)
+        con.execute("DELETE FROM team_roles WHERE dataset = ? AND role = ?", [dataset, ADJUDICATOR])
+        if kept:
+            con.executemany(
+                "INSERT INTO team_roles (dataset, name, role) VALUES (?, ?, ?)",
+                [[dataset, n, ADJUDICATOR] for n in kept],
+            )
     return kept
 
 
@@ -92,6 +132,7 @@ def save_guideline(db: Db, dataset: str, text: str, *, author: str | None = None
         raise StoreError("a guideline needs some text: say what each grade means")
     with connect(db) as con, transaction(con):
         _dataset_exists(con, dataset)
+        check_actor(con, dataset, author)
         owner = _owner(con, dataset)
         if owner is not None and author != owner:
             raise StoreError(

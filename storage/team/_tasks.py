@@ -19,6 +19,7 @@ import pandas as pd
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
 from ._draw import PairSet, Strategy
+from ._rules import check_actor, listed
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,12 @@ class Task:
     blind: bool
     seed: int
     created_at: datetime
+    created_by: str | None = None
 
 
 _TASK_COLUMNS = (
-    "task_id, dataset, name, pair_set, strategy, run_id, overlap, blind, seed, created_at"
+    "task_id, dataset, name, pair_set, strategy, run_id, overlap, blind, seed, created_at, "
+    "created_by"
 )
 
 
@@ -54,23 +57,32 @@ def create_task(
     blind: bool,
     seed: int,
     run_id: int | None = None,
+    author: str | None = None,
 ) -> int:
-    """Store a task and its `items` (pair id, reviewer, position in that reviewer's queue);
-    returns the task id. A name is unique within its dataset."""
+    """Store a task and its `items` (pair id, reviewer, position in that reviewer's queue),
+    created by `author`; returns the task id. A name is unique within its dataset; the
+    creator and every reviewer given items must be allowed on the dataset (`_rules`)."""
     name = name.strip()
     if not name:
         raise StoreError("a task needs a name")
     if not items:
         raise StoreError(f"task {name!r} would have no pairs: choose another pair set or strategy")
     with connect(db) as con, transaction(con):
+        check_actor(con, dataset, author)
+        allowed = listed(con, dataset)
+        if allowed and (strangers := sorted({r for _, r, _ in items} - set(allowed))):
+            raise StoreError(
+                f"not reviewers of {dataset!r}: {', '.join(strangers)}; "
+                f"allowed: {', '.join(allowed)}"
+            )
         if con.execute(
             "SELECT 1 FROM review_tasks WHERE dataset = ? AND name = ?", [dataset, name]
         ).fetchone():
             raise StoreError(f"dataset {dataset!r} has a task named {name!r}: choose another name")
         task_id = con.execute(
             "INSERT INTO review_tasks (dataset, name, pair_set, strategy, run_id, overlap, "
-            "blind, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING task_id",
-            [dataset, name, pair_set.spec, str(strategy), run_id, overlap, blind, seed],
+            "blind, seed, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING task_id",
+            [dataset, name, pair_set.spec, str(strategy), run_id, overlap, blind, seed, author],
         ).fetchall()[0][0]
         frame = pd.DataFrame(items, columns=["pair_id", "reviewer", "position"])
         frame.insert(0, "task_id", int(task_id))
@@ -81,20 +93,18 @@ def create_task(
 
 
 def get_task(db: Db, task: int | str, dataset: str | None = None) -> Task:
-    """The task with id `task`, or named `task` in `dataset`."""
+    """The task with id `task`, or named `task`; with `dataset`, only a task of that dataset
+    (a link naming another dataset's task finds nothing)."""
+    by_id = isinstance(task, int) or str(task).isdigit()
     with connect(db) as con:
-        if isinstance(task, int) or str(task).isdigit():
-            row = con.execute(
-                f"SELECT {_TASK_COLUMNS} FROM review_tasks WHERE task_id = ?", [int(task)]
-            ).fetchone()
-        else:
-            row = con.execute(
-                f"SELECT {_TASK_COLUMNS} FROM review_tasks WHERE name = ? "
-                "AND dataset = coalesce(?, dataset)",
-                [task, dataset],
-            ).fetchone()
+        row = con.execute(
+            f"SELECT {_TASK_COLUMNS} FROM review_tasks "
+            f"WHERE {'task_id = ?' if by_id else 'name = ?'} AND dataset = coalesce(?, dataset)",
+            [int(task) if by_id else task, dataset],
+        ).fetchone()
     if row is None:
-        raise NotFoundError(f"there is no task {task!r}: `cli.py task status` lists them")
+        where = "" if dataset is None else f" in dataset {dataset!r}"
+        raise NotFoundError(f"there is no task {task!r}{where}: `cli.py task status` lists them")
     return Task(*row)
 
 
@@ -213,21 +223,42 @@ def has_labelled(db: Db, task_id: int, pair_id: int, reviewer: str) -> bool:
     return row is not None
 
 
+# The pairs `$blind_to` still owes their independent label in a blind task, with the task:
+# until they have graded, no label of the pair is theirs to see. One rule for the card
+# (`owed_blind_task`) and for every list that shows labels (`PairFilters.blind_to`).
+OWED_BLIND = """
+    SELECT i.pair_id, i.task_id FROM task_items i JOIN review_tasks t USING (task_id)
+    WHERE t.blind AND i.reviewer = $blind_to
+      AND NOT EXISTS (SELECT 1 FROM independent_labels l WHERE l.task_id = i.task_id
+                      AND l.pair_id = i.pair_id AND l.reviewer = i.reviewer)
+"""
+
+
 def owed_blind_task(db: Db, pair_id: int, reviewer: str) -> int | None:
     """The blind task (the oldest, if several) in which `pair_id` is assigned to `reviewer`
     and still waits for their independent label: wherever the card of that pair is shown to
     them, it is blind, and their grade counts for that task."""
     with connect(db) as con:
         row = con.execute(
-            """
-            SELECT min(i.task_id) FROM task_items i JOIN review_tasks t USING (task_id)
-            WHERE t.blind AND i.pair_id = $pair_id AND i.reviewer = $reviewer
-              AND NOT EXISTS (SELECT 1 FROM independent_labels l WHERE l.task_id = i.task_id
-                              AND l.pair_id = i.pair_id AND l.reviewer = i.reviewer)
-            """,
-            {"pair_id": pair_id, "reviewer": reviewer},
+            f"SELECT min(task_id) FROM ({OWED_BLIND}) WHERE pair_id = $pair_id",
+            {"pair_id": pair_id, "blind_to": reviewer},
         ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
+
+
+def owed_blind_pairs(db: Db, dataset: str, reviewer: str | None) -> set[int]:
+    """The pairs of `dataset` whose labels `reviewer` may not see yet: those they still owe
+    their independent label in a blind task (`owed_blind_task`'s rule). Every page that
+    shows pairs with their labels leaves these out. None (no reviewer picked): none."""
+    if not reviewer:
+        return set()
+    with connect(db) as con:
+        rows = con.execute(
+            f"SELECT DISTINCT o.pair_id FROM ({OWED_BLIND}) o JOIN pairs p USING (pair_id) "
+            "WHERE p.dataset = $dataset",
+            {"blind_to": reviewer, "dataset": dataset},
+        ).fetchall()
+    return {int(p) for (p,) in rows}
 
 
 _DISPUTES = """
