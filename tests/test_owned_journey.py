@@ -15,6 +15,7 @@ from browser import (
     launch,
     new_page,
     open_page,
+    pick_reviewer,
     see,
     segment,
     serve,
@@ -34,8 +35,9 @@ RENAMED = "team-shop-2"
 
 def _make_team_work(page) -> None:
     """On the Team page: a task for two reviewers, who become the only ones allowed, and a
-    guideline (the page shows both once the dataset has a task)."""
+    guideline, all as ana, who becomes the dataset's owner by setting its allowed list."""
     open_page(page, "Team review")
+    pick_reviewer(page, "ana")
     fill(page, "task-name", "t1")
     fill(page, "task-reviewers", "ana,bob")
     fill(page, "task-size", "6")
