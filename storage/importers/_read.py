@@ -27,6 +27,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
@@ -238,6 +239,97 @@ def line_table(
     return SourceTable(path, frame, known_lines(lines))
 
 
+def read_fields(path: str | Path, columns: Sequence[str]) -> SourceTable:
+    """A file of whitespace-separated fields, `len(columns)` on every line that is not
+    blank (TREC qrels and run files), as `str.split()` reads a line.
+
+    Read in blocks, never whole: a run file has millions of lines, and a Python string per
+    field would take about 1.3 GB for a million of them. Arrow reads each block as lines
+    (the one delimiter it is given, the unit separator U+001F, is whitespace to
+    `str.split()`, so a line holding it is refused rather than split differently) and
+    splits them; only the fields, as Arrow strings, are kept.
+    """
+    path = Path(path)
+    _require_file(path)
+    if path.stat().st_size == 0:
+        raise no_rows(path)  # Arrow refuses an empty file outright
+    width = len(columns)
+    kept: list[list[pa.Array]] = [[] for _ in columns]
+    lines: list[np.ndarray] = []
+    first = 1
+    try:
+        for block in _line_blocks(path):
+            fields, counts = _split_whitespace(block)
+            bad = first_row((counts != 0) & (counts != width))
+            if bad is not None:
+                raise ImportFormatError(
+                    path,
+                    f"expected {width} fields ({' '.join(columns)}), got {counts[bad]}",
+                    line=first + bad,
+                )
+            for index, column in enumerate(kept):
+                column.append(fields.take(np.arange(index, len(fields), width)))
+            lines.append(np.flatnonzero(counts) + first)
+            first += len(block)
+    except pa.ArrowInvalid:
+        raise _unreadable_lines(path) from None
+    frame = pd.DataFrame(
+        {
+            name: pa.chunked_array(column, pa.string()).to_pandas()
+            for name, column in zip(columns, kept)
+        }
+    )
+    return SourceTable(path, frame, known_lines(np.concatenate(lines)))
+
+
+_LINE_BLOCK_BYTES = 1 << 22
+_UNIT_SEPARATOR = "\x1f"
+
+
+def _line_blocks(path: Path) -> Iterator[pa.Array]:
+    """The file's lines (blank ones included, so positions are line numbers), a block of
+    about `_LINE_BLOCK_BYTES` at a time."""
+    reader = pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            column_names=["line"], block_size=_LINE_BLOCK_BYTES, use_threads=False
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=_UNIT_SEPARATOR, quote_char=False, escape_char=False, ignore_empty_lines=False
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"line": pa.string()},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    for batch in reader:
+        yield batch.column(0)
+
+
+def _split_whitespace(lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Every field of `lines` in order, and how many each line has (0: blank)."""
+    split = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(lines))
+    values = pc.list_flatten(split)
+    # A run of whitespace splits into empty strings, which str.split() never yields.
+    filled = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+    owner = pc.list_parent_indices(split).to_numpy()[filled]
+    return values.filter(pa.array(filled)), np.bincount(owner, minlength=len(lines))
+
+
+def _unreadable_lines(path: Path) -> ImportFormatError:
+    # Arrow refuses a block without saying which line broke it; find it (only on this
+    # failure path) as a text reader sees the file.
+    for number, text in text_lines(path):
+        if _UNIT_SEPARATOR in text:
+            return ImportFormatError(
+                path,
+                "the line holds the control character U+001F; separate fields with spaces or tabs",
+                line=number,
+            )
+    return ImportFormatError(path, "cannot read the file as lines of text")
+
+
 def text_lines(path: str | Path) -> list[tuple[int, str]]:
     """Every line of a text file without its newline, numbered from 1."""
     path = Path(path)
@@ -340,7 +432,7 @@ def _csv_lines(path: Path, delimiter: str, rows: int) -> Callable[[int], int | N
     return line_of
 
 
-def known_lines(lines: Sequence[int]) -> Callable[[int], int | None]:
+def known_lines(lines: Sequence[int] | np.ndarray) -> Callable[[int], int | None]:
     """Row -> line for rows whose lines the reader recorded."""
     return lambda row: int(lines[row]) if 0 <= row < len(lines) else None
 
