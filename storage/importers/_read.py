@@ -193,6 +193,12 @@ def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
                 raise ImportFormatError(
                     path, f"invalid JSON at character {error.colno}: {error.msg}", line=number
                 ) from None
+            except ValueError:  # Python refuses to read an integer of over 4,300 digits
+                raise ImportFormatError(
+                    path,
+                    "a number of more than 4,300 digits: no id or grade is that long",
+                    line=number,
+                ) from None
             if not isinstance(record, dict):
                 raise ImportFormatError(
                     path, f"expected a JSON object, got {type(record).__name__}", line=number
