@@ -475,6 +475,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE pairwise_runs ADD COLUMN resumed_at TIMESTAMP;
     """,
+    # 12: what the imports of a dataset kept as extra document fields, and which of them give
+    # the label away (field -> reason, or null), so a blind card never shows those
+    # (storage/_blind.py). On the dataset's own row, so delete and rename carry it.
+    """
+    ALTER TABLE datasets ADD COLUMN document_fields JSON;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

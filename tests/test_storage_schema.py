@@ -58,7 +58,7 @@ def version_1_db(db, monkeypatch):
 
 def test_version_1_store_migrates_with_every_row_kept(version_1_db):
     db, before = version_1_db
-    assert storage.schema_version(db) == len(MIGRATIONS) == 9
+    assert storage.schema_version(db) == len(MIGRATIONS) == 10
     assert store_snapshot(db) == before
     assert set(INDEX_FREE) | {"queries", "datasets", "judgments"} <= primary_keys(db)
 

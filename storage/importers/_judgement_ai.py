@@ -257,8 +257,7 @@ def _score(at: _Item, score: Any) -> int:
         and not -_SCORE_LIMIT < score < _SCORE_LIMIT
     ):
         raise at.error(
-            f"score {shorten(str(score), 40)} is out of range: a score is a grade, a small "
-            "integer",
+            f"score {shorten(str(score), 40)} is out of range: a score is a grade, a small integer",
             column="score",
         )
     if isinstance(score, bool) or not isinstance(score, (int, float)) or score != int(score):
