@@ -250,3 +250,20 @@ def test_a_jsonl_number_too_long_to_read_is_refused_at_its_line(db, tmp_path, ca
         "long\n"
     )
     assert not db.exists() or storage.list_datasets(db) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [('{"id": 1}', "a JSON object"), ("[1, 2]", "a JSON list"), ("true", "true")],
+)
+def test_a_jsonl_id_that_is_not_text_is_refused_at_its_line(db, tmp_path, capsys, value, kind):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        '{"q": "oak desk", "d": "1", "l": 2}\n\n{"q": "oak desk", "d": ' + value + ', "l": 2}\n'
+    )
+    argv = ["--db", str(db), "import", "table", str(path), "--dataset", "t"]
+    assert cli.main([*argv, "--map", "query=q,doc_id=d,label=l"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: pairs.jsonl line 3, column d: expected text, got {kind}\n"
+    )
+    assert not db.exists() or storage.list_datasets(db) == []

@@ -19,8 +19,8 @@ import json
 import math
 import mmap
 import os
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +54,9 @@ class SourceTable:
     frame: pd.DataFrame
     line_of: Callable[[int], int | None]
     has_header: bool = False
+    # Per column, the first row whose value was not text in the file (a JSON object, list
+    # or boolean) and what it was: such a value reads as text here but is no id.
+    not_text: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.frame) == 0:
@@ -65,6 +68,13 @@ class SourceTable:
         if row is not None and line is None:
             message = f"row {row + 1}: {message}"
         return ImportFormatError(self.path, message, line=line, column=column)
+
+    def require_text(self, columns: Sequence[str]) -> None:
+        """Fail at the first value of `columns` that was not text in the file (an id)."""
+        for column in columns:
+            if column in self.not_text:
+                row, kind = self.not_text[column]
+                raise self.error(row, column, f"expected text, got {kind}")
 
     def header_error(self, message: str) -> ImportFormatError:
         return ImportFormatError(self.path, message, line=1 if self.has_header else None)
@@ -218,7 +228,18 @@ def jsonl_table(path: Path, records: list[dict[str, Any]], lines: list[int]) -> 
         index=range(len(records)),
         dtype=str,
     )
-    return SourceTable(path, frame, known_lines(lines))
+    not_text: dict[str, tuple[int, str]] = {}
+    for row, record in enumerate(records):
+        for key, value in record.items():
+            if key not in not_text and isinstance(value, (dict, list, bool)):
+                not_text[key] = (row, _json_kind(value))
+    return SourceTable(path, frame, known_lines(lines), not_text=not_text)
+
+
+def _json_kind(value: dict | list | bool) -> str:
+    if isinstance(value, dict):
+        return "a JSON object"
+    return "a JSON list" if isinstance(value, list) else json.dumps(value)
 
 
 def as_text(value: Any) -> str:

@@ -26,6 +26,9 @@ from ._batch import (
 )
 from ._read import SourceTable, first_row, read_table
 
+# What must be text in the file, as a JSON object, list or boolean is no id.
+_IDS = ("query", "query_id", "doc_id")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ColumnMap:
@@ -177,6 +180,7 @@ def table_batch(
     """A table of pairs as an `ImportBatch`."""
     named = columns.named()
     table.require(list(named.values()))
+    table.require_text([theirs for ours, theirs in named.items() if ours in _IDS])
     frame = table.frame
     text = {ours: frame[theirs] for ours, theirs in named.items()}
     blank = pd.Series("", index=frame.index, dtype=str)
