@@ -138,6 +138,10 @@ def _one_line(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror:
         # A file named on the command line that cannot be read or written.
         text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    elif isinstance(error, JudgeError):
+        # The judge bounds what it quotes (a server's answer, a model's output), so its
+        # sentences come whole: a cut in the middle lost the cause they name.
+        return " ".join(str(error).split())
     else:
         text = str(error)
     return storage.shorten(text, storage.MESSAGE_LIMIT)

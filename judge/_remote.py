@@ -419,7 +419,9 @@ def _decode(reply: _Reply, streamed: bool) -> Any:
 
 
 def _http_error(reply: _Reply) -> JudgeBackendError:
-    hint = status_hint(reply.status) or "the server refused the request"
+    hint = status_hint(reply.status) or (
+        "the server failed" if reply.status >= 500 else "the server refused the request"
+    )
     cut = f" (cut at {reply.cut_at} bytes)" if reply.cut_at is not None else ""
     return JudgeBackendError(
         f"HTTP {reply.status} from {reply.url}: {hint}. The server said{cut} {said(reply.text)}.",

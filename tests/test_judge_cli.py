@@ -206,3 +206,22 @@ def test_a_404_while_generating_keeps_the_cause_before_the_servers_words(
         "server said '<html><body><h1>404 Not Found</h1><p>nothing here</p>"
     )
     assert record["error"].endswith("…'.")
+
+
+def test_a_long_judge_error_is_printed_whole(sample_db: Path, capsys) -> None:
+    """A server that fails every request with a long page: the run stops with a message
+    longer than a store error's cap, printed whole (the server's words are what is cut)."""
+    with FaultServer(default_fault="503") as server:
+        limits = ["--max-retries", "0", "--max-consecutive-failures", "2", "--limit", "5"]
+        assert judge_cli(sample_db, *remote_args(server, *limits)) == 2
+    line = error_line(capsys)
+    assert line.startswith(
+        f"error: 2 pairs in a row got no answer from {server.url}, so the run stopped (the "
+        f"last: HTTP 503 from {server.url}/chat/completions: the server failed. The server said "
+        "'<html><body><h1>503 Service Unavailable</h1><p>busy</p>"
+    )
+    assert line.endswith(
+        "…'. (gave up after 1 attempts)); check that the server is up, then resume the run: "
+        "python cli.py judge --resume 1"
+    )
+    assert len(line) > len("error: ") + storage.MESSAGE_LIMIT
