@@ -9,11 +9,12 @@ can fix, 1 for a fault of the workbench itself), never a traceback unless `--deb
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import jobs
@@ -85,22 +86,32 @@ def _log_to_stderr(verbosity: int) -> None:
         )
 
 
+@contextlib.contextmanager
+def _store_session(args: argparse.Namespace) -> Iterator[None]:
+    """One store session for the command: its storage calls share one connection (a job
+    that judges lets go of it while the model works; see jobs/_judging.py). A command that
+    reads files only (`validate`, `store=False`) opens no store, so it creates none."""
+    if not getattr(args, "store", True):
+        yield
+        return
+    args.db, origin = _store_path(args.db)
+    if origin is not None:  # on stderr, so that --json output stays clean
+        print(f"store: {args.db.resolve()} ({origin})", file=sys.stderr)
+    read_only = getattr(args, "read_only", False)
+    with (
+        storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)),
+        storage.session(args.db, read_only=read_only),
+    ):
+        if args.db.resolve() == DEFAULT_DB and not read_only:
+            jobs.first_start(args.db)
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _log_to_stderr(args.verbose)
     try:
-        args.db, origin = _store_path(args.db)
-        if origin is not None:  # on stderr, so that --json output stays clean
-            print(f"store: {args.db.resolve()} ({origin})", file=sys.stderr)
-        read_only = getattr(args, "read_only", False)
-        # One store session for the command: its storage calls share one connection (a job
-        # that judges lets go of it while the model works; see jobs/_judging.py).
-        with (
-            storage.on_store_wait(lambda wait: print(wait, file=sys.stderr)),
-            storage.session(args.db, read_only=read_only),
-        ):
-            if args.db.resolve() == DEFAULT_DB and not read_only:
-                jobs.first_start(args.db)
+        with _store_session(args):
             code = args.handler(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the boundary
         return code
@@ -127,6 +138,10 @@ def _one_line(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror:
         # A file named on the command line that cannot be read or written.
         text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    elif isinstance(error, JudgeError):
+        # The judge bounds what it quotes (a server's answer, a model's output), so its
+        # sentences come whole: a cut in the middle lost the cause they name.
+        return " ".join(str(error).split())
     else:
         text = str(error)
     return storage.shorten(text, storage.MESSAGE_LIMIT)

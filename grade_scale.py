@@ -109,11 +109,18 @@ def parse_grade_map(text: str) -> dict[int, int]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         score, sep, grade = part.partition("=")
         try:
-            mapping[int(score)] = int(grade)
+            key, value = int(score), int(grade)
         except ValueError:
             sep = ""
         if not sep:
             raise ScaleError(f"bad scale map entry {part!r}: use score=grade pairs, {_MAP_EXAMPLE}")
+        if key in mapping:
+            # A second entry would silently win: which one was meant is the user's call.
+            raise ScaleError(
+                f"the scale map gives score {key} twice ({key}={mapping[key]} and {part}): "
+                "give each score once"
+            )
+        mapping[key] = value
     if not mapping:
         raise ScaleError(f"the scale map is empty: give score=grade pairs, {_MAP_EXAMPLE}")
     return mapping

@@ -21,10 +21,12 @@ _NEGATIVE_VALUE = re.compile(r"^-\.?\d")
 def subcommand(
     commands: argparse._SubParsersAction, name: str, summary: str, example: str, run: Command
 ) -> argparse.ArgumentParser:
-    """A subcommand whose --help says what it does and ends with an example."""
+    """A subcommand whose --help says what it does and ends with an example. `summary` is
+    plain text: argparse %-formats a help string (not a description), so "95%" is escaped
+    there."""
     sub = commands.add_parser(
         name,
-        help=summary,
+        help=summary.replace("%", "%%"),
         description=summary,
         epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,

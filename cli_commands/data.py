@@ -79,7 +79,10 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         "A CSV, TSV, JSONL or Parquet file with one pair a row, read through a column "
         "mapping (our name=your column; query and doc_id required; query_id, query_class, "
         "title, doc_class, category, description, label optional). Other columns that read "
-        "the same on every row of a document are kept with it.",
+        "the same on every row of a document are kept with it (the summary lists them; "
+        "--drop-columns or --keep-columns choose), and one that gives the label away (named "
+        "like a grade or score, or the same value on every row of a label) is flagged and "
+        "never shown on a blind review card.",
         "python cli.py import table pairs.csv --dataset shop "
         "--map query=search_term,doc_id=product_uid,title=name,label=relevance "
         "--labels Exact=2,Partial=1,Irrelevant=0",
@@ -100,6 +103,17 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         help="file format (default: from the extension)",
     )
     _add_annotator(table)
+    other = table.add_mutually_exclusive_group()
+    other.add_argument(
+        "--drop-columns",
+        metavar="COLUMN,...",
+        help="other columns not to keep as document fields (the summary lists those kept)",
+    )
+    other.add_argument(
+        "--keep-columns",
+        metavar="COLUMN,...",
+        help="keep only these of the other columns as document fields",
+    )
     table.set_defaults(
         importer=lambda a: storage.import_table(
             a.db,
@@ -110,6 +124,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             scale=_scale_of(a) or storage.WANDS_SCALE,
             format=a.format,
             author=a.annotator,
+            extra=storage.ExtraColumns.parse(drop=a.drop_columns, keep=a.keep_columns),
         )
     )
 

@@ -174,7 +174,7 @@ def add_metrics(commands: argparse._SubParsersAction) -> None:
         commands,
         "metrics",
         "Judge-versus-human metrics of a run (accuracy, macro-F1, quadratic kappa, MAE, "
-        "severe error rate, per-class precision and recall) with 95%% intervals from a "
+        "severe error rate, per-class precision and recall) with 95% intervals from a "
         "bootstrap over queries; with --vs, the paired difference between two runs.",
         "python cli.py metrics 3 --vs 2",
         _metrics,

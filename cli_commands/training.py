@@ -176,6 +176,7 @@ def add_validate(commands: argparse._SubParsersAction) -> None:
         "python cli.py validate out/judge-sft",
         _validate,
     )
+    sub.set_defaults(store=False)  # it reads files only: no store is opened, nor created
     sub.add_argument("file", type=Path, help="an export folder or one JSONL file")
     sub.add_argument(
         "--against",

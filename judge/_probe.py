@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from ._exceptions import JudgeBackendError, SettingsError
 from ._payloads import AnswerEnding, grade_position
-from ._remote import NoAnswerError, RemoteBackend
+from ._remote import NoAnswerError, RemoteBackend, said, status_hint
 from ._settings import MAX_TOP_LOGPROBS, Backend, Endpoint, JudgeSettings, Mode
 
 __all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint", "choose_pairwise_endpoint"]
@@ -58,7 +58,14 @@ class EndpointChoice:
 
 
 class _Unfit(Exception):
-    """The candidate endpoint cannot score this run; the message says why."""
+    """The candidate endpoint cannot score this run; the message says why, `status` is the
+    HTTP status it was refused with, `template` whether the model's chat template is the
+    likely cause."""
+
+    def __init__(self, reason: str, *, status: int | None = None, template: bool = False):
+        super().__init__(reason)
+        self.status = status
+        self.template = template
 
 
 def choose_endpoint(
@@ -86,20 +93,33 @@ def choose_endpoint(
         if settings.endpoint is Endpoint.AUTO
         else [settings.endpoint]
     )
-    reasons = []
+    reasons, unfits = [], []
     for endpoint in candidates:
         try:
             chosen = _try(backend, dataclasses.replace(settings, endpoint=endpoint), prompt)
         except _Unfit as unfit:
             reasons.append(f"{endpoint}: {unfit}")
+            unfits.append(unfit)
             continue
         why = f"{endpoint}: the grade digits come back as logprobs"
         return EndpointChoice(chosen, backend.mask("; ".join([*reasons, why])))
-    fix = (
-        "use --endpoint auto (or pick the other API) to try both"
-        if settings.endpoint is not Endpoint.AUTO
-        else "serve a model with a chat template, or use --mode generate"
-    )
+    statuses = {unfit.status for unfit in unfits}
+    hint = status_hint(statuses.pop()) if len(statuses) == 1 else None
+    if hint is not None:
+        # Every endpoint refused for one reason that has nothing to do with scoring (a wrong
+        # URL, model name or key): say that alone.
+        raise SettingsError(
+            backend.mask(
+                f"{settings.base_url} answered HTTP {unfits[0].status} for {settings.model!r} "
+                f"({', '.join(map(str, candidates))}): {hint}."
+            )
+        )
+    if settings.endpoint is not Endpoint.AUTO:
+        fix = "use --endpoint auto (or pick the other API) to try both"
+    elif any(unfit.template for unfit in unfits):
+        fix = "serve a model with a chat template, or use --mode generate"
+    else:
+        fix = "use --mode generate, which reads the answer from the text"
     raise SettingsError(
         backend.mask(
             f"{settings.base_url} cannot score {settings.model!r} by logprobs: "
@@ -123,7 +143,15 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
     except NoAnswerError:
         raise
     except JudgeBackendError as error:
-        raise _Unfit(f"the server refused it ({error})") from None
+        status = error.status_code
+        if status is None or status < 400:
+            raise _Unfit(f"its answer cannot be used ({error})") from None
+        # vLLM refuses chat with HTTP 400 for a model that has no chat template.
+        raise _Unfit(
+            f"the server refused it with HTTP {status} (it said {said(error.body)})",
+            status=status,
+            template=chat and status == 400,
+        ) from None
     if not answer.tokens:
         raise _Unfit("the server returns no logprobs")
     preceding = "" if chat else answer_line.prefix
@@ -133,7 +161,8 @@ def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeS
             f"the model did not write {answer_line.prefix}N within {look.max_tokens} tokens "
             f"(it wrote {answer.text[:60]!r}): it does not answer in the server's chat "
             "template (a base model does not; llama-cpp-python's server uses a llama-2 "
-            "template for a GGUF without one)"
+            "template for a GGUF without one)",
+            template=chat,
         )
     ranked = sorted(answer.tokens[index][1].items(), key=lambda kv: -kv[1])
     ranks = {int(t.strip()): r for r, (t, lp) in enumerate(ranked, 1) if _grade(t, settings)}

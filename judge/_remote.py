@@ -46,15 +46,32 @@ from ._results import Judgment, ms_since
 from ._secrets import Redactor
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 
-__all__ = ["NoAnswerError", "RemoteBackend"]
+__all__ = ["NoAnswerError", "RemoteBackend", "said", "status_hint"]
 
 _MAX_BACKOFF_S = 30.0
 _MAX_RETRY_AFTER_S = 300.0
+# The likely cause of a refusal, by status: whole sentences, said before the server's own
+# words so that a long body never pushes them out of a one-line message.
 _HINTS = {
-    401: "check the API key (the environment variable named by api_key_env)",
-    403: "check the API key's permissions for this model",
-    404: "check base_url (OpenAI-compatible roots usually end in /v1) and the model name",
+    401: "the server did not accept the API key: check the API key (the environment "
+    "variable named by api_key_env)",
+    403: "the API key may not use this model: check the API key's permissions for this model",
+    404: "the server has no such path or model: check base_url (OpenAI-compatible roots "
+    "usually end in /v1) and the model name",
 }
+# Characters of a server's answer quoted in a message; the whole body stays on the error.
+_SAID_LIMIT = 120
+
+
+def status_hint(status: int | None) -> str | None:
+    """The likely cause of an HTTP status, when one status names it (401, 403, 404)."""
+    return None if status is None else _HINTS.get(status)
+
+
+def said(body: str | None) -> str:
+    """What a server answered, quoted on one line, its end cut when long."""
+    text = " ".join((body or "").split())
+    return repr(text if len(text) <= _SAID_LIMIT else text[: _SAID_LIMIT - 1] + "…")
 
 
 class _Outcome(Protocol):
@@ -402,10 +419,12 @@ def _decode(reply: _Reply, streamed: bool) -> Any:
 
 
 def _http_error(reply: _Reply) -> JudgeBackendError:
-    hint = _HINTS.get(reply.status, "see the response body")
+    hint = status_hint(reply.status) or (
+        "the server failed" if reply.status >= 500 else "the server refused the request"
+    )
     cut = f" (cut at {reply.cut_at} bytes)" if reply.cut_at is not None else ""
     return JudgeBackendError(
-        f"HTTP {reply.status} from {reply.url}: {hint}; body{cut}: {reply.text[:300]!r}",
+        f"HTTP {reply.status} from {reply.url}: {hint}. The server said{cut} {said(reply.text)}.",
         status_code=reply.status,
         body=reply.text,
     )

@@ -95,6 +95,7 @@ from ._warm import KEEP_WARM_S, keep_warm
 from .importers import (
     UNKNOWN_PAIRS,
     ColumnMap,
+    ExtraColumns,
     ImportSummary,
     failures_beside,
     import_instruction_jsonl,
@@ -266,6 +267,7 @@ __all__ = [
     "CheckProblem",
     "CheckReport",
     "ColumnMap",
+    "ExtraColumns",
     "UNKNOWN_PAIRS",
     "failures_beside",
     "DOCUMENT_FIELDS",

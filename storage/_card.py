@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from grade_scale import Scale
 
+from ._blind import blind_fields, declared_fields
 from ._db import Db, connect, one_connection
 from ._errors import NotFoundError
 from ._labels import CurrentLabel, current_label, label_history
@@ -46,7 +47,9 @@ class ReviewCard:
     """Everything the review card shows for one pair.
 
     The document's WANDS columns go by the names prompt templates use; `extra_fields` are
-    its other columns. `scale` is the dataset's. `label` is the label in force (None: never
+    its other columns (on a blind card, only those it may show, and `withheld` names the
+    ones the guideline declares but the card refuses, with why: storage/_blind.py).
+    `scale` is the dataset's. `label` is the label in force (None: never
     labelled), `history` every label event oldest first (`label_history`), `judgment` the
     pair's judgment in the run asked for (None: no run, or not judged in it).
     """
@@ -67,10 +70,14 @@ class ReviewCard:
     label: CurrentLabel | None
     history: Sequence[Mapping[str, Any]]
     judgment: CardJudgment | None
+    withheld: Mapping[str, str] = field(default_factory=dict)
 
 
-def review_card(db: Db, pair_id: int, run_id: int | None = None) -> ReviewCard:
-    """The review card of `pair_id`, with its judgment in `run_id` if given."""
+def review_card(
+    db: Db, pair_id: int, run_id: int | None = None, *, blind: bool = False
+) -> ReviewCard:
+    """The review card of `pair_id`, with its judgment in `run_id` if given; `blind`: the
+    card of a blind task, with only the extra fields a blind card may show."""
     with one_connection(db) as store:
         with connect(store) as con:
             cursor = con.execute(
@@ -78,7 +85,9 @@ def review_card(db: Db, pair_id: int, run_id: int | None = None) -> ReviewCard:
                 SELECT p.pair_id, p.dataset, p.split, p.query_id, q.query, q.query_class,
                        p.doc_id, d.title AS product_name, d.doc_class AS product_class,
                        d.category AS category_hierarchy, d.description AS product_description,
-                       d.fields, s.grades, s.grade_names
+                       d.fields, s.grades, s.grade_names, s.document_fields,
+                       (SELECT text FROM guidelines g WHERE g.dataset = p.dataset
+                        ORDER BY version DESC LIMIT 1) AS guideline
                 FROM pairs p
                 JOIN datasets s USING (dataset)
                 LEFT JOIN queries q ON q.dataset = p.dataset AND q.query_id = p.query_id
@@ -94,9 +103,17 @@ def review_card(db: Db, pair_id: int, run_id: int | None = None) -> ReviewCard:
             judgment = None if run_id is None else _judgment(con, run_id, pair_id)
         label, history = current_label(store, pair_id), label_history(store, pair_id)
     fields, grades, names = card.pop("fields"), card.pop("grades"), card.pop("grade_names")
+    extra: dict[str, Any] = json.loads(fields or "{}")
+    withheld: dict[str, str] = {}
+    flagged, guideline = card.pop("document_fields"), card.pop("guideline")
+    if blind:
+        extra, withheld = blind_fields(
+            extra, declared_fields(guideline), json.loads(flagged or "{}")
+        )
     return ReviewCard(
         **{**card, "split": None if card["split"] is None else Split(card["split"])},
-        extra_fields=json.loads(fields or "{}"),
+        extra_fields=extra,
+        withheld=withheld,
         scale=Scale(grades, names),
         label=label,
         history=history,

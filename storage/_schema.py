@@ -618,6 +618,12 @@ MIGRATIONS: list[str] = [
     LEFT JOIN relabelled l USING (pair_id)
     LEFT JOIN seen s ON s.run_id = j.run_id AND s.pair_id = j.pair_id;
     """,
+    # 12: what the imports of a dataset kept as extra document fields, and which of them give
+    # the label away (field -> reason, or null), so a blind card never shows those
+    # (storage/_blind.py). On the dataset's own row, so delete and rename carry it.
+    """
+    ALTER TABLE datasets ADD COLUMN document_fields JSON;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

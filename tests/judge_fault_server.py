@@ -10,6 +10,8 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``malformed``: HTTP 200 with a body that is not JSON;
 - ``chatty``: answer text with no grade in it;
 - ``401``: HTTP 401 always;
+- ``503``: HTTP 503 always, with a long HTML page;
+- ``404``: HTTP 404 always, with a long HTML page as a web server sends for a wrong path;
 - ``huge``: a valid answer 8 MiB long, written in 64 KiB pieces as the client reads;
 - ``trickle``: a valid answer sent one byte every 50 ms (several seconds in all);
 - ``echo``: answer 1, in a text that repeats the request's headers;
@@ -94,6 +96,10 @@ class FaultServer:
             return 429, {"Retry-After": "1"}, b'{"error": "rate limited"}'
         if fault == "401":
             return 401, {}, b'{"error": "invalid api key"}'
+        if fault == "503":
+            return 503, {}, b"<html><body><h1>503 Service Unavailable</h1>" + b"<p>busy</p>" * 200
+        if fault == "404":  # a web server's page for a path it does not have
+            return 404, {}, b"<html><body><h1>404 Not Found</h1>" + b"<p>nothing here</p>" * 200
         if fault == "hang":
             self._stop.wait(10)
             return 503, {}, b""

@@ -262,4 +262,6 @@ def test_judgement_ai_with_a_scale_map_and_its_failures(capsys, sample_db, tmp_p
     assert usage.value.code == 2 and "bad scale map entry '1'" in capsys.readouterr().err
     code, out, err = run(capsys, *argv[:5])
     assert code == 2
-    assert err.startswith("error: run.json, column score: item 0: score 3 is not on the scale")
+    assert err.startswith(
+        "error: run.json line 1, column score: item 0: score 3 is not on the scale"
+    )

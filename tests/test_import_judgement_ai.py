@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from conftest import store_snapshot
 
+import cli
 import storage
 
 
@@ -88,16 +89,16 @@ def test_an_unknown_pair_is_skipped_and_counted_when_asked(sample_db, tmp_path):
     [
         (
             lambda items: items[1].update(score=3),
-            "results.json, column score: item 1: score 3 is not on the scale of 'wands-sample' "
+            "results.json line 9, column score: item 1: score 3 is not on the scale of 'wands-sample' "
             "(0, 1, 2); map the file's scale onto it, e.g. --scale-map 0=0,1=1,2=1,3=2",
         ),
         (
             lambda items: items[2].pop("score"),
-            "results.json, column score: item 2: missing key 'score'",
+            "results.json line 16, column score: item 2: missing key 'score'",
         ),
         (
             lambda items: items[0].update(score="high"),
-            "results.json, column score: item 0: expected an integer score, got 'high'",
+            "results.json line 2, column score: item 0: expected an integer score, got 'high'",
         ),
     ],
 )
@@ -226,7 +227,10 @@ def test_judgement_ai_unknown_pairs_skipped_with_a_count(sample_db, tmp_path):
 @pytest.mark.parametrize(
     ("scale_map", "message"),
     [
-        ({0: 0, 1: 1, 2: 1}, "results.json, column score: item 0: score 3 is not in the scale map"),
+        (
+            {0: 0, 1: 1, 2: 1},
+            "results.json line 2, column score: item 0: score 3 is not in the scale map",
+        ),
         ({0: 0, 1: 1, 2: 1, 3: 3}, "the scale map sends scores to 3, not on the scale"),
     ],
 )
@@ -253,6 +257,168 @@ def test_a_results_file_given_as_failures_is_named(sample_db, tmp_path):
         storage.import_judgement_ai(
             sample_db, path, dataset="wands-sample", failures=path, scale_map={3: 2}
         )
-    assert str(caught.value).startswith(
-        "results.json, column score: item 0: has a score, so it is a result, not a failure"
+    assert str(caught.value) == (
+        "results.json line 2, column score: item 0: has a score, so this is a judgement-ai "
+        "results file, not its failures file: pass it as the results file, and the failures "
+        "file (<results>-failures.json) with --failures"
     )
+
+
+def write_text(tmp_path, text, name="results.json"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def one_item(score="2", query='"oak desk"', doc_id='"d1"'):
+    """A results file of one item, its values written as JSON literals, on lines 2-4."""
+    return f'[\n  {{"query": {query},\n   "doc_id": {doc_id},\n   "score": {score}}}\n]\n'
+
+
+OUT_OF_RANGE = "is out of range: a score is a grade, a small integer"
+
+
+@pytest.mark.parametrize(
+    ("score", "shown"),
+    [
+        (str(2**63), "9223372036854775808"),
+        ("1" + "0" * 400, "1" + "0" * 25 + "…" + "0" * 13),  # cut in the middle
+        ("7" * 5001, "7" * 26 + "…" + "7" * 13),
+        ("1e400", "1e400"),
+        ("-1e300", "-1e+300"),
+        (str(-(2**31)), "-2147483648"),
+    ],
+)
+def test_an_out_of_range_score_is_refused_at_its_line(sample_db, tmp_path, score, shown):
+    before = store_snapshot(sample_db)
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(
+            sample_db, write_text(tmp_path, one_item(score=score)), dataset="wands-sample"
+        )
+    assert (
+        str(caught.value)
+        == f"results.json line 2, column score: item 0: score {shown} {OUT_OF_RANGE}"
+    )
+    assert store_snapshot(sample_db) == before
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"doc_id": '""'}, "column doc_id: item 0: empty doc_id"),
+        ({"doc_id": '"  "'}, "column doc_id: item 0: empty doc_id"),
+        (
+            {"doc_id": '{"id": 1}'},
+            "column doc_id: item 0: expected the doc_id as text or an integer, got an object",
+        ),
+        (
+            {"doc_id": "[1]"},
+            "column doc_id: item 0: expected the doc_id as text or an integer, got a list",
+        ),
+        (
+            {"doc_id": "true"},
+            "column doc_id: item 0: expected the doc_id as text or an integer, got 'true'",
+        ),
+        (
+            {"doc_id": "null"},
+            "column doc_id: item 0: expected the doc_id as text or an integer, got 'null'",
+        ),
+        (
+            {"doc_id": "1.5"},
+            "column doc_id: item 0: expected the doc_id as text or an integer, got '1.5'",
+        ),
+        ({"query": '"   "'}, "column query: item 0: empty query"),
+        ({"query": "7"}, "column query: item 0: expected the query as text, got '7'"),
+        ({"query": "false"}, "column query: item 0: expected the query as text, got 'false'"),
+    ],
+)
+def test_ids_that_are_not_text_are_refused(sample_db, tmp_path, values, message):
+    before = store_snapshot(sample_db)
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(
+            sample_db, write_text(tmp_path, one_item(**values)), dataset="wands-sample"
+        )
+    assert str(caught.value) == f"results.json line 2, {message}"
+    assert store_snapshot(sample_db) == before
+
+
+def test_an_integer_doc_id_is_its_text(sample_db, tmp_path):
+    (query, doc_id, grade), *_ = sample_pairs(sample_db, 1)
+    path = write_text(tmp_path, one_item(score=grade, query=json.dumps(query), doc_id=doc_id))
+    summary = storage.import_judgement_ai(sample_db, path, dataset="wands-sample")
+    assert (summary.pairs, summary.new_pairs) == (1, 0)
+
+
+def test_the_failures_file_given_as_results_is_named(sample_db, tmp_path):
+    _, *_ = judgement_ai_files(sample_db, tmp_path)
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(
+            sample_db, tmp_path / "results-failures.json", dataset="wands-sample"
+        )
+    assert str(caught.value) == (
+        "results-failures.json line 2: item 0: has a failure_type and no score, so this is "
+        "judgement-ai's failures file: pass the results file, and this one with --failures "
+        "(or beside the results as <results>-failures.json)"
+    )
+
+
+CSV_EXPORT = "query,docid,rating\r\noak desk,d1,3\r\n"  # as judgement-ai export-csv writes it
+CSV_MESSAGE = (
+    "line 1: this is judgement-ai's CSV export (query,docid,rating), which keeps no reasoning "
+    "and no failures: pass the results JSON it was exported from (the --input of judgement-ai "
+    "export-csv)"
+)
+
+
+def test_the_csv_export_is_named_as_results_or_failures(sample_db, tmp_path):
+    path, *_ = judgement_ai_files(sample_db, tmp_path)
+    exported = write_text(tmp_path, CSV_EXPORT, "results.csv")
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(sample_db, exported, dataset="wands-sample")
+    assert str(caught.value) == f"results.csv {CSV_MESSAGE}"
+    with pytest.raises(storage.ImportFormatError) as caught:
+        storage.import_judgement_ai(sample_db, path, dataset="wands-sample", failures=exported)
+    assert str(caught.value) == f"results.csv {CSV_MESSAGE}"
+
+
+def test_a_repeated_scale_map_score_is_refused():
+    with pytest.raises(storage.StoreError) as caught:
+        storage.parse_scale_map("0=0,1=1,2=1,1=2")
+    assert str(caught.value) == (
+        "the scale map gives score 1 twice (1=1 and 1=2): give each score once"
+    )
+
+
+def cli_error(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    return err.removeprefix("error: ").rstrip("\n")
+
+
+def test_the_cli_refuses_each_case_in_one_line_with_exit_code_2(capsys, sample_db, tmp_path):
+    base = ("--db", sample_db, "import", "judgement-ai")
+    huge = write_text(tmp_path, one_item(score="7" * 5001), "huge.json")
+    assert cli_error(capsys, *base, huge) == (
+        f"huge.json line 2, column score: item 0: score {'7' * 26}…{'7' * 13} {OUT_OF_RANGE}"
+    )
+    listed = write_text(tmp_path, one_item(doc_id="[1, 2]"), "listed.json")
+    assert cli_error(capsys, *base, listed) == (
+        "listed.json line 2, column doc_id: item 0: expected the doc_id as text or an "
+        "integer, got a list"
+    )
+    exported = write_text(tmp_path, CSV_EXPORT, "results.csv")
+    assert cli_error(capsys, *base, exported) == f"results.csv {CSV_MESSAGE}"
+    judgement_ai_files(sample_db, tmp_path)
+    assert cli_error(capsys, *base, tmp_path / "results-failures.json").startswith(
+        "results-failures.json line 2: item 0: has a failure_type and no score, so this is "
+        "judgement-ai's failures file"
+    )
+    with pytest.raises(SystemExit) as exited:  # argparse refuses it, with the usage
+        cli.main([*map(str, base), str(tmp_path / "results.json"), "--scale-map", "0=0,3=2,3=1"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "cli.py import judgement-ai: error: argument --scale-map: the scale map gives score 3 "
+        "twice (3=2 and 3=1): give each score once"
+    )
+    assert storage.list_runs(sample_db).empty

@@ -115,3 +115,38 @@ def test_the_annotator_is_recorded_with_the_labels(store, tmp_path):
             "WHERE p.dataset = 'rated'"
         ).fetchall()
     assert authors == [("rater-b",)]
+
+
+def test_the_summary_lists_kept_columns_and_a_dropped_one_is_left_out(store, tmp_path):
+    db, _ = store
+    table = tmp_path / "pairs.csv"
+    table.write_text(
+        "query,doc_id,label,grade,brand\nred sofa,p1,Exact,2,acme\n"
+        "red sofa,p2,Irrelevant,0,zed\nred sofa,p3,Exact,2,zed\n"
+    )
+    at = open_app("data", query={"data-tab": "Import"})
+    at.selectbox(key="import-format").select("CSV / TSV / JSONL / Parquet").run()
+    at.segmented_control(key="table-source").set_value("path").run()
+    at.text_input(key="table-path").input(str(table)).run()
+    at.text_input(key="table-columns").input("query=query,doc_id=doc_id,label=label").run()
+    at.text_input(key="import-dataset").input("kept").run()
+    click(at, "import")
+    summary = " ".join(t.value for t in at.text)
+    assert "kept 2 other column(s) as document fields: grade, brand" in summary
+    assert "column grade gives the label away (named like a label)" in summary
+
+    at.text_input(key="table-drop-columns").input("grade").run()
+    at.text_input(key="import-dataset").input("dropped").run()
+    click(at, "import")
+    summary = " ".join(t.value for t in at.text)
+    assert "kept 1 other column(s) as document fields: brand" in summary
+    assert "gives the label away" not in summary
+    with storage.connect(db) as con:
+        fields = con.execute(
+            "SELECT doc_id, fields FROM documents WHERE dataset = 'dropped' ORDER BY doc_id"
+        ).fetchall()
+    assert [(d, json.loads(f)) for d, f in fields] == [
+        ("p1", {"brand": "acme"}),
+        ("p2", {"brand": "zed"}),
+        ("p3", {"brand": "zed"}),
+    ]

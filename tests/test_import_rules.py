@@ -190,7 +190,8 @@ def test_nan_or_infinity_in_json_is_refused_at_its_key(capsys, sample_db, tmp_pa
     before = store_snapshot(sample_db)
     assert cli.main(["--db", str(sample_db), "import", "judgement-ai", str(results)]) == 2
     assert capsys.readouterr().err == (
-        f"error: results.json, column score: item 1: {number} is not a number JSON allows; "
+        f"error: results.json line 1, column score: item 1: {number} is not a number JSON "
+        "allows; "
         "write null for a missing value\n"
     )
     assert store_snapshot(sample_db) == before
@@ -235,3 +236,34 @@ def test_a_long_value_is_shortened_in_the_message(db, tmp_path):
     assert message.startswith(
         "wide.csv line 1: missing column 'q', 'd', 'rel' (the file has: column_0"
     )
+
+
+def test_a_jsonl_number_too_long_to_read_is_refused_at_its_line(db, tmp_path, capsys):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        '{"q": "oak desk", "d": "1", "l": 2}\n{"q": "oak desk", "d": ' + "9" * 5001 + ', "l": 2}\n'
+    )
+    argv = ["--db", str(db), "import", "table", str(path), "--dataset", "t"]
+    assert cli.main([*argv, "--map", "query=q,doc_id=d,label=l"]) == 2
+    assert capsys.readouterr().err == (
+        "error: pairs.jsonl line 2: a number of more than 4,300 digits: no id or grade is that "
+        "long\n"
+    )
+    assert not db.exists() or storage.list_datasets(db) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [('{"id": 1}', "a JSON object"), ("[1, 2]", "a JSON list"), ("true", "true")],
+)
+def test_a_jsonl_id_that_is_not_text_is_refused_at_its_line(db, tmp_path, capsys, value, kind):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        '{"q": "oak desk", "d": "1", "l": 2}\n\n{"q": "oak desk", "d": ' + value + ', "l": 2}\n'
+    )
+    argv = ["--db", str(db), "import", "table", str(path), "--dataset", "t"]
+    assert cli.main([*argv, "--map", "query=q,doc_id=d,label=l"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: pairs.jsonl line 3, column d: expected text, got {kind}\n"
+    )
+    assert not db.exists() or storage.list_datasets(db) == []

@@ -137,6 +137,8 @@ def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
     )
     assert (summary.pairs, summary.label_events) == (4, 0)
     assert summary.notes == (
+        "kept 3 other column(s) as document fields: name, kind, color (drop columns, or keep "
+        "only named ones, to change that)",
         "left out column(s) rel: they differ between rows of the same document, "
         "so they describe pairs, not documents",
     )

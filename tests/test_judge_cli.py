@@ -123,7 +123,7 @@ def test_endpoint_auto_probes_and_the_run_records_the_endpoint_it_used(
         args[args.index("generate")] = "logprobs"
         assert judge_cli(sample_db, *args) == 0
     err = capsys.readouterr().err
-    assert "endpoint completions (chat: the server refused it (HTTP 400 from " in err
+    assert "endpoint completions (chat: the server refused it with HTTP 400 (it said " in err
     assert err.count("completions: the grade digits come back as logprobs); 1 token") == 1
     run = storage.get_run(sample_db, 1)
     assert (run.params["endpoint"], run.params["top_logprobs"]) == ("completions", 6)
@@ -176,3 +176,52 @@ def test_ctrl_c_stores_the_run_as_cancelled_and_it_resumes(sample_db: Path, caps
         capsys.readouterr().out
     )
     assert storage.get_run(sample_db, 1).status == "done"
+
+
+def test_a_wrong_url_or_model_is_one_whole_sentence_that_says_so(sample_db: Path, capsys) -> None:
+    """A 404 with a long page as its body: the cause is named, nothing is cut mid-sentence
+    and no chat template or --mode generate is suggested."""
+    with FaultServer(default_fault="404") as server:
+        args = remote_args(server, "--limit", "3")
+        args[args.index("generate")] = "logprobs"
+        assert judge_cli(sample_db, *args) == 2
+    assert error_line(capsys) == (
+        f"error: {server.url} answered HTTP 404 for 'm' (chat, completions): the server has no "
+        "such path or model: check base_url (OpenAI-compatible roots usually end in /v1) and "
+        "the model name."
+    )
+    assert storage.list_runs(sample_db).empty
+
+
+def test_a_404_while_generating_keeps_the_cause_before_the_servers_words(
+    sample_db: Path, capsys
+) -> None:
+    with FaultServer(default_fault="404") as server:
+        assert judge_cli(sample_db, *remote_args(server, "--limit", "1")) == 0
+    error = storage.run_judgments(sample_db, 1)
+    (record,) = error.values()
+    assert record["error"].startswith(
+        f"HTTP 404 from {server.url}/chat/completions: the server has no such path or model: "
+        "check base_url (OpenAI-compatible roots usually end in /v1) and the model name. The "
+        "server said '<html><body><h1>404 Not Found</h1><p>nothing here</p>"
+    )
+    assert record["error"].endswith("…'.")
+
+
+def test_a_long_judge_error_is_printed_whole(sample_db: Path, capsys) -> None:
+    """A server that fails every request with a long page: the run stops with a message
+    longer than a store error's cap, printed whole (the server's words are what is cut)."""
+    with FaultServer(default_fault="503") as server:
+        limits = ["--max-retries", "0", "--max-consecutive-failures", "2", "--limit", "5"]
+        assert judge_cli(sample_db, *remote_args(server, *limits)) == 2
+    line = error_line(capsys)
+    assert line.startswith(
+        f"error: 2 pairs in a row got no answer from {server.url}, so the run stopped (the "
+        f"last: HTTP 503 from {server.url}/chat/completions: the server failed. The server said "
+        "'<html><body><h1>503 Service Unavailable</h1><p>busy</p>"
+    )
+    assert line.endswith(
+        "…'. (gave up after 1 attempts)); check that the server is up, then resume the run: "
+        "python cli.py judge --resume 1"
+    )
+    assert len(line) > len("error: ") + storage.MESSAGE_LIMIT

@@ -267,7 +267,7 @@ def test_the_answer_cap_is_a_setting(server):
     assert results[2].parse_status == "error" and len(results[2].raw_output) == 40
     assert (
         results[2].error.startswith("HTTP 400 from ")
-        and "body (cut at 40 bytes): " in results[2].error
+        and "The server said (cut at 40 bytes) '" in results[2].error
     )
 
 

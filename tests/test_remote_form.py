@@ -28,8 +28,9 @@ def test_the_remote_form_runs_with_its_limits_and_says_which_endpoint(store):
         at.run()
     assert not at.exception
     shown = " ".join(s.value for s in at.success)
-    assert "Endpoint completions: chat: the server refused it (HTTP 400 from" in shown.replace(
-        "\\", ""
+    assert (
+        "Endpoint completions: chat: the server refused it with HTTP 400 (it said"
+        in shown.replace("\\", "")
     )
     run = storage.get_run(db, job.outcome.run_id)
     params = run.params

@@ -76,6 +76,16 @@ def _table() -> Importer | None:
     labels = st.text_input(
         "Label mapping (optional)", key="table-labels", placeholder="Exact=2,Partial=1,Irrelevant=0"
     )
+    drop, keep = st.columns(2)
+    dropped = drop.text_input(
+        "Drop other columns (optional)",
+        key="table-drop-columns",
+        placeholder="internal_notes,grade",
+        help="The file's unmapped columns are kept as document fields; the summary lists them.",
+    )
+    kept = keep.text_input(
+        "Keep only these other columns (optional)", key="table-keep-columns", placeholder="brand"
+    )
     if not files or not columns:
         return None
     return lambda dataset, author: storage.import_table(
@@ -85,6 +95,7 @@ def _table() -> Importer | None:
         columns=storage.ColumnMap.parse(columns),
         labels=storage.parse_label_map(labels) if labels else None,
         author=author,
+        extra=storage.ExtraColumns.parse(drop=dropped, keep=kept or None),
     )
 
 

@@ -234,6 +234,9 @@ def _show_pair(card: storage.ReviewCard) -> None:
     _text_field("Product description", card.product_description)
     for key, value in card.extra_fields.items():
         _text_field(key, value)
+    if card.withheld:
+        gone = ", ".join(f"{name} ({why})" for name, why in card.withheld.items())
+        st.caption(common.md(f"Not shown on a blind card, since it gives the label away: {gone}"))
     st.caption(
         common.md(
             f"pair {card.pair_id} · query {card.query_id} · "
@@ -459,7 +462,7 @@ def _card() -> None:
     )
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
-    card = storage.review_card(db, pair_id, run_id)
+    card = storage.review_card(db, pair_id, run_id, blind=hidden)
     if task is not None and not hidden and run_id is not None:
         _show_guideline(open_=False)
     with st.container(border=True):

@@ -10,13 +10,14 @@ error names the file, the line and the column.
 from ._batch import ImportSummary
 from ._instruction import import_instruction_jsonl
 from ._judgement_ai import UNKNOWN_PAIRS, failures_beside, import_judgement_ai, parse_scale_map
-from ._table import ColumnMap, import_table, parse_label_map, query_id_for
+from ._table import ColumnMap, ExtraColumns, import_table, parse_label_map, query_id_for
 from ._trec import import_trec
 from ._wands import import_wands
 
 __all__ = [
     "UNKNOWN_PAIRS",
     "ColumnMap",
+    "ExtraColumns",
     "ImportSummary",
     "import_instruction_jsonl",
     "import_judgement_ai",

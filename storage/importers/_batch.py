@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from grade_scale import Scale
 
+from .._blind import record_document_fields
 from .._datasets import ensure_dataset
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, excerpt
@@ -66,9 +67,11 @@ class ImportBatch:
     """What an importer read, before anything is written.
 
     `documents` may carry extra text columns, listed in `extra_fields`, that go to the
-    `fields` JSON of each document (empty values left out). With `stub_documents`, the
-    documents are ids only (TREC qrels without a documents file): they are created when
-    missing and never overwrite text already stored.
+    `fields` JSON of each document (empty values left out). An importer that assesses them
+    (the table importer) says in `revealing` which give the label away, and why; they are
+    then recorded, with those flags, as the dataset's document fields (storage/_blind.py).
+    With `stub_documents`, the documents are ids only (TREC qrels without a documents
+    file): they are created when missing and never overwrite text already stored.
     """
 
     dataset: str
@@ -81,6 +84,7 @@ class ImportBatch:
     stub_documents: bool = False
     author: str | None = None
     notes: tuple[str, ...] = ()
+    revealing: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,11 @@ def write_batch(
 ) -> ImportSummary:
     """Upsert checked frames into the store (the caller holds the transaction)."""
     ensure_dataset(con, batch.dataset, batch.scale, source=batch.source)
+    if batch.extra_fields and batch.revealing is not None:
+        flags = batch.revealing
+        record_document_fields(
+            con, batch.dataset, {name: flags.get(name) for name in batch.extra_fields}
+        )
     params = {"dataset": batch.dataset}
     con.register("_import_queries", queries[list(QUERY_COLUMNS)])
     con.execute(

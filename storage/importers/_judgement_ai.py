@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +38,7 @@ import pandas as pd
 from grade_scale import ScaleError, parse_grade_map
 
 from .._db import Db, connect, transaction
-from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
+from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt, shorten
 from ._batch import ImportSummary
 from ._read import as_text, no_rows, refuse_non_finite
 from ._table import query_id_for
@@ -45,7 +48,40 @@ UnknownPairs = Literal["add", "skip"]
 UNKNOWN_PAIRS: tuple[UnknownPairs, ...] = ("add", "skip")
 # judgement-ai's failure types; only a parse error means the model answered.
 _ANSWERED = "parse_error"
-_COLUMNS = ["file", "index", "query", "doc_id", "score", "raw_output", "error", "status"]
+_COLUMNS = ["file", "index", "line", "query", "doc_id", "score", "raw_output", "error", "status"]
+# judgement-ai's `export-csv` writes this header; the file has no reasoning and no failures.
+_CSV_EXPORT_HEADER = "query,docid,rating"
+# A score is a grade: DuckDB's INTEGER holds every one, and nothing beyond is a grade.
+_SCORE_LIMIT = 2**31
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _OutOfRange(str):
+    """A JSON number too large to read (an integer of more than 4,300 digits, which Python
+    refuses to convert, or a float beyond 1e308): kept as its text, refused where read."""
+
+
+def _integer(text: str) -> int | str:
+    return int(text) if len(text) <= 40 else _OutOfRange(text)
+
+
+def _float(text: str) -> float | str:
+    value = float(text)
+    return value if math.isfinite(value) else _OutOfRange(text)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """Where an item is: its file, its position in the file's list, the line it starts on."""
+
+    path: Path
+    index: int
+    line: int
+
+    def error(self, message: str, column: str | None = None) -> ImportFormatError:
+        return ImportFormatError(
+            self.path, f"item {self.index}: {message}", line=self.line, column=column
+        )
 
 
 def failures_beside(results: str | Path) -> Path:
@@ -141,77 +177,143 @@ def _frame(rows: list[list[Any]]) -> pd.DataFrame:
 
 def _read_list(
     path: Path,
-    read_item: Callable[[Path, int, dict[str, Any]], list[Any]],
+    read_item: Callable[[_Item, dict[str, Any]], list[Any]],
     allow_empty: bool = False,
 ) -> pd.DataFrame:
     """The file's JSON list, each item read by `read_item` into a row of _COLUMNS."""
     if not path.is_file():
         raise ImportFormatError(path, f"no such file: {path}")
     try:
-        items = json.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFormatError(path, f"not UTF-8 text ({error.reason})") from None
+    if text.lstrip().startswith(_CSV_EXPORT_HEADER):
+        raise ImportFormatError(
+            path,
+            f"this is judgement-ai's CSV export ({_CSV_EXPORT_HEADER}), which keeps no "
+            "reasoning and no failures: pass the results JSON it was exported from (the "
+            "--input of judgement-ai export-csv)",
+            line=1,
+        )
+    try:
+        items = json.loads(text, parse_int=_integer, parse_float=_float)
     except json.JSONDecodeError as error:
         raise ImportFormatError(
             path, f"invalid JSON at character {error.colno}: {error.msg}", line=error.lineno
         ) from None
-    except UnicodeDecodeError as error:
-        raise ImportFormatError(path, f"not UTF-8 text ({error.reason})") from None
     if not isinstance(items, list):
         raise ImportFormatError(path, f"expected a JSON list, got {type(items).__name__}")
     if not items and not allow_empty:
         raise no_rows(path)
     rows = []
-    for index, item in enumerate(items):
+    for index, (item, line) in enumerate(zip(items, _item_lines(text, len(items)))):
+        at = _Item(path, index, line)
         if not isinstance(item, dict):
-            raise ImportFormatError(
-                path, f"item {index}: expected an object, got {type(item).__name__}"
-            )
-        refuse_non_finite(path, item, where=f"item {index}: ")
-        rows.append(read_item(path, index, item))
+            raise at.error(f"expected an object, got {type(item).__name__}")
+        refuse_non_finite(path, item, line=line, where=f"item {index}: ")
+        rows.append(read_item(at, item))
     return _frame(rows)
 
 
-def _require(path: Path, index: int, item: dict[str, Any], keys: tuple[str, ...]) -> None:
+def _item_lines(text: str, count: int) -> list[int]:
+    """The line each of the `count` items of the valid JSON list `text` starts on."""
+    decoder = json.JSONDecoder(parse_int=_integer, parse_float=_float)
+    lines = []
+    position, line, counted = text.index("[") + 1, 1, 0
+    for _ in range(count):
+        position = _JSON_SPACE.match(text, position).end()  # type: ignore[union-attr]
+        line += text.count("\n", counted, position)
+        counted = position
+        lines.append(line)
+        _, position = decoder.raw_decode(text, position)
+        position = _JSON_SPACE.match(text, position).end() + 1  # type: ignore[union-attr]
+    return lines
+
+
+def _require(at: _Item, item: dict[str, Any], keys: tuple[str, ...]) -> None:
     for key in keys:
         if key not in item:
-            raise ImportFormatError(path, f"item {index}: missing key {key!r}", column=key)
+            raise at.error(f"missing key {key!r}", column=key)
 
 
-def _result(path: Path, index: int, item: dict[str, Any]) -> list[Any]:
-    """A graded item: [file, index, query, doc_id, score, reasoning, None, 'strict']."""
-    _require(path, index, item, ("query", "doc_id", "score"))
-    score = item["score"]
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or float(score) != int(score):
-        raise ImportFormatError(
-            path, f"item {index}: expected an integer score, got {excerpt(score)}", column="score"
+def _result(at: _Item, item: dict[str, Any]) -> list[Any]:
+    """A graded item: [file, index, line, query, doc_id, score, reasoning, None, 'strict']."""
+    if "score" not in item and "failure_type" in item:
+        raise at.error(
+            "has a failure_type and no score, so this is judgement-ai's failures file: pass "
+            "the results file, and this one with --failures (or beside the results as "
+            "<results>-failures.json)"
         )
+    _require(at, item, ("query", "doc_id", "score"))
+    score = _score(at, item["score"])
     reasoning = as_text(item.get("reasoning")) or None
-    return [path, index, *_pair_of(item), int(score), reasoning, None, "strict"]
+    return [*_where(at), *_pair_of(at, item), score, reasoning, None, "strict"]
 
 
-def _failure(path: Path, index: int, item: dict[str, Any]) -> list[Any]:
+def _score(at: _Item, score: Any) -> int:
+    if isinstance(score, _OutOfRange) or (
+        isinstance(score, (int, float))
+        and not isinstance(score, bool)
+        and not -_SCORE_LIMIT < score < _SCORE_LIMIT
+    ):
+        raise at.error(
+            f"score {shorten(str(score), 40)} is out of range: a score is a grade, a small integer",
+            column="score",
+        )
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or score != int(score):
+        raise at.error(f"expected an integer score, got {excerpt(score)}", column="score")
+    return int(score)
+
+
+def _failure(at: _Item, item: dict[str, Any]) -> list[Any]:
     """A failed item: no score; the error said as judgement-ai said it, with its attempts.
     A parse error is final (the model answered out of format, its answer kept); any other
     failure is an error of the endpoint."""
     if "score" in item:
-        raise ImportFormatError(
-            path,
-            f"item {index}: has a score, so it is a result, not a failure: is this the "
-            "results file given as the failures file?",
+        raise at.error(
+            "has a score, so this is a judgement-ai results file, not its failures file: "
+            "pass it as the results file, and the failures file (<results>-failures.json) "
+            "with --failures",
             column="score",
         )
-    _require(path, index, item, ("query", "doc_id", "failure_type", "error"))
+    _require(at, item, ("query", "doc_id", "failure_type", "error"))
     kind = as_text(item["failure_type"])
     attempts = item.get("attempts")
     tries = f" after {attempts} attempts" if isinstance(attempts, int) else ""
     error = f"judgement-ai {kind}{tries}: {as_text(item['error'])}"
     status = "unparsed" if kind == _ANSWERED else "error"
     raw = as_text(item.get("raw_response")) or None
-    return [path, index, *_pair_of(item), None, raw, error, status]
+    return [*_where(at), *_pair_of(at, item), None, raw, error, status]
 
 
-def _pair_of(item: dict[str, Any]) -> list[str]:
-    """The item's (query, doc_id), trimmed as they are matched."""
-    return [as_text(item["query"]).strip(), as_text(item["doc_id"]).strip()]
+def _where(at: _Item) -> list[Any]:
+    return [at.path, at.index, at.line]
+
+
+def _pair_of(at: _Item, item: dict[str, Any]) -> list[str]:
+    """The item's (query, doc_id), trimmed as they are matched: a query is text that is
+    not blank; a doc_id is text or an integer (JSON ids often are), not empty."""
+    query, doc_id = item["query"], item["doc_id"]
+    if not isinstance(query, str):
+        raise at.error(f"expected the query as text, got {_kind(query)}", column="query")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+        raise at.error(
+            f"expected the doc_id as text or an integer, got {_kind(doc_id)}", column="doc_id"
+        )
+    pair = [query.strip(), as_text(doc_id).strip()]
+    for key, value in zip(("query", "doc_id"), pair):
+        if not value:
+            raise at.error(f"empty {key}", column=key)
+    return pair
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind as the file spells it: an object, a list, true, null, 1.5."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return excerpt(json.dumps(value))
 
 
 def _dataset_grades(con: duckdb.DuckDBPyConnection, dataset: str) -> list[int]:
@@ -228,7 +330,7 @@ def _refuse_first(
     if len(bad):
         item = bad.iloc[0]
         raise ImportFormatError(
-            item["file"], f"item {item['index']}: {reason(item)}", column=column
+            item["file"], f"item {item['index']}: {reason(item)}", line=item["line"], column=column
         )
 
 

@@ -19,14 +19,15 @@ import json
 import math
 import mmap
 import os
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
@@ -53,6 +54,9 @@ class SourceTable:
     frame: pd.DataFrame
     line_of: Callable[[int], int | None]
     has_header: bool = False
+    # Per column, the first row whose value was not text in the file (a JSON object, list
+    # or boolean) and what it was: such a value reads as text here but is no id.
+    not_text: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.frame) == 0:
@@ -64,6 +68,13 @@ class SourceTable:
         if row is not None and line is None:
             message = f"row {row + 1}: {message}"
         return ImportFormatError(self.path, message, line=line, column=column)
+
+    def require_text(self, columns: Sequence[str]) -> None:
+        """Fail at the first value of `columns` that was not text in the file (an id)."""
+        for column in columns:
+            if column in self.not_text:
+                row, kind = self.not_text[column]
+                raise self.error(row, column, f"expected text, got {kind}")
 
     def header_error(self, message: str) -> ImportFormatError:
         return ImportFormatError(self.path, message, line=1 if self.has_header else None)
@@ -192,6 +203,12 @@ def read_jsonl(path: str | Path) -> tuple[list[dict[str, Any]], list[int]]:
                 raise ImportFormatError(
                     path, f"invalid JSON at character {error.colno}: {error.msg}", line=number
                 ) from None
+            except ValueError:  # Python refuses to read an integer of over 4,300 digits
+                raise ImportFormatError(
+                    path,
+                    "a number of more than 4,300 digits: no id or grade is that long",
+                    line=number,
+                ) from None
             if not isinstance(record, dict):
                 raise ImportFormatError(
                     path, f"expected a JSON object, got {type(record).__name__}", line=number
@@ -211,7 +228,18 @@ def jsonl_table(path: Path, records: list[dict[str, Any]], lines: list[int]) -> 
         index=range(len(records)),
         dtype=str,
     )
-    return SourceTable(path, frame, known_lines(lines))
+    not_text: dict[str, tuple[int, str]] = {}
+    for row, record in enumerate(records):
+        for key, value in record.items():
+            if key not in not_text and isinstance(value, (dict, list, bool)):
+                not_text[key] = (row, _json_kind(value))
+    return SourceTable(path, frame, known_lines(lines), not_text=not_text)
+
+
+def _json_kind(value: dict | list | bool) -> str:
+    if isinstance(value, dict):
+        return "a JSON object"
+    return "a JSON list" if isinstance(value, list) else json.dumps(value)
 
 
 def as_text(value: Any) -> str:
@@ -236,6 +264,97 @@ def line_table(
     """Rows split by an importer's own reader (TREC files), with their line numbers."""
     frame = pd.DataFrame(rows, columns=list(columns), dtype=str)
     return SourceTable(path, frame, known_lines(lines))
+
+
+def read_fields(path: str | Path, columns: Sequence[str]) -> SourceTable:
+    """A file of whitespace-separated fields, `len(columns)` on every line that is not
+    blank (TREC qrels and run files), as `str.split()` reads a line.
+
+    Read in blocks, never whole: a run file has millions of lines, and a Python string per
+    field would take about 1.3 GB for a million of them. Arrow reads each block as lines
+    (the one delimiter it is given, the unit separator U+001F, is whitespace to
+    `str.split()`, so a line holding it is refused rather than split differently) and
+    splits them; only the fields, as Arrow strings, are kept.
+    """
+    path = Path(path)
+    _require_file(path)
+    if path.stat().st_size == 0:
+        raise no_rows(path)  # Arrow refuses an empty file outright
+    width = len(columns)
+    kept: list[list[pa.Array]] = [[] for _ in columns]
+    lines: list[np.ndarray] = []
+    first = 1
+    try:
+        for block in _line_blocks(path):
+            fields, counts = _split_whitespace(block)
+            bad = first_row((counts != 0) & (counts != width))
+            if bad is not None:
+                raise ImportFormatError(
+                    path,
+                    f"expected {width} fields ({' '.join(columns)}), got {counts[bad]}",
+                    line=first + bad,
+                )
+            for index, column in enumerate(kept):
+                column.append(fields.take(np.arange(index, len(fields), width)))
+            lines.append(np.flatnonzero(counts) + first)
+            first += len(block)
+    except pa.ArrowInvalid:
+        raise _unreadable_lines(path) from None
+    frame = pd.DataFrame(
+        {
+            name: pa.chunked_array(column, pa.string()).to_pandas()
+            for name, column in zip(columns, kept)
+        }
+    )
+    return SourceTable(path, frame, known_lines(np.concatenate(lines)))
+
+
+_LINE_BLOCK_BYTES = 1 << 22
+_UNIT_SEPARATOR = "\x1f"
+
+
+def _line_blocks(path: Path) -> Iterator[pa.Array]:
+    """The file's lines (blank ones included, so positions are line numbers), a block of
+    about `_LINE_BLOCK_BYTES` at a time."""
+    reader = pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            column_names=["line"], block_size=_LINE_BLOCK_BYTES, use_threads=False
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=_UNIT_SEPARATOR, quote_char=False, escape_char=False, ignore_empty_lines=False
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"line": pa.string()},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    for batch in reader:
+        yield batch.column(0)
+
+
+def _split_whitespace(lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Every field of `lines` in order, and how many each line has (0: blank)."""
+    split = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(lines))
+    values = pc.list_flatten(split)
+    # A run of whitespace splits into empty strings, which str.split() never yields.
+    filled = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+    owner = pc.list_parent_indices(split).to_numpy()[filled]
+    return values.filter(pa.array(filled)), np.bincount(owner, minlength=len(lines))
+
+
+def _unreadable_lines(path: Path) -> ImportFormatError:
+    # Arrow refuses a block without saying which line broke it; find it (only on this
+    # failure path) as a text reader sees the file.
+    for number, text in text_lines(path):
+        if _UNIT_SEPARATOR in text:
+            return ImportFormatError(
+                path,
+                "the line holds the control character U+001F; separate fields with spaces or tabs",
+                line=number,
+            )
+    return ImportFormatError(path, "cannot read the file as lines of text")
 
 
 def text_lines(path: str | Path) -> list[tuple[int, str]]:
@@ -340,7 +459,7 @@ def _csv_lines(path: Path, delimiter: str, rows: int) -> Callable[[int], int | N
     return line_of
 
 
-def known_lines(lines: Sequence[int]) -> Callable[[int], int | None]:
+def known_lines(lines: Sequence[int] | np.ndarray) -> Callable[[int], int | None]:
     """Row -> line for rows whose lines the reader recorded."""
     return lambda row: int(lines[row]) if 0 <= row < len(lines) else None
 

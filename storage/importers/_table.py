@@ -13,6 +13,7 @@ import pandas as pd
 
 from grade_scale import WANDS_SCALE, Scale
 
+from .._blind import revealing_name, revealing_values
 from .._db import Db
 from .._errors import StoreError, excerpt
 from ._batch import (
@@ -24,6 +25,9 @@ from ._batch import (
     import_batch,
 )
 from ._read import SourceTable, first_row, read_table
+
+# What must be text in the file, as a JSON object, list or boolean is no id.
+_IDS = ("query", "query_id", "doc_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,21 +101,70 @@ def import_table(
     scale: Scale = WANDS_SCALE,
     format: str | None = None,
     author: str | None = None,
+    extra: ExtraColumns | None = None,
 ) -> ImportSummary:
     """Import a table of pairs as `dataset`, its grades on `scale`.
 
     `labels` maps the label column's values to grades; without it a label may be a grade
     name of the scale or the grade itself as a number. Without a label column the pairs are
     imported unlabelled (ready to be judged). `format` is csv, tsv, jsonl or parquet, by
-    default taken from the extension.
+    default taken from the extension. `extra` drops some of the other columns, or keeps
+    only named ones (default: every column that reads the same on every row of a document).
     """
     table = read_table(path, format)
     return import_batch(
         db,
         table_batch(
-            table, dataset=dataset, columns=columns, labels=labels, scale=scale, author=author
+            table,
+            dataset=dataset,
+            columns=columns,
+            labels=labels,
+            scale=scale,
+            author=author,
+            extra=extra or ExtraColumns(),
         ),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraColumns:
+    """Which unmapped columns an import keeps as document fields: all but `drop`, or only
+    `keep` (not both)."""
+
+    drop: tuple[str, ...] = ()
+    keep: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.drop and self.keep is not None:
+            raise StoreError("drop columns or keep only named ones, not both")
+
+    @classmethod
+    def parse(cls, *, drop: str | None = None, keep: str | None = None) -> ExtraColumns:
+        """'brand,color' lists, as the CLI and the Data page take them."""
+
+        def names(text: str) -> tuple[str, ...]:
+            return tuple(n.strip() for n in text.split(",") if n.strip())
+
+        return cls(drop=names(drop or ""), keep=None if keep is None else names(keep))
+
+    def chosen(self, table: SourceTable, mapped: Mapping[str, str]) -> list[str]:
+        """The unmapped columns of `table` this choice keeps, or an error at the header for
+        a name that is no unmapped column of the file."""
+        unmapped = [c for c in table.frame.columns if c not in mapped.values()]
+        for name in (*self.drop, *(self.keep or ())):
+            if name in unmapped:
+                continue
+            ours = next((o for o, theirs in mapped.items() if theirs == name), None)
+            raise table.header_error(
+                f"column {excerpt(name)} is mapped ({ours}={name}): only other columns are "
+                "dropped or kept"
+                if ours
+                else f"no column {excerpt(name)} to drop or keep (the other columns: "
+                f"{', '.join(unmapped) or 'none'})"
+            )
+        if self.keep is not None:
+            return [c for c in unmapped if c in self.keep]
+        return [c for c in unmapped if c not in self.drop]
 
 
 def table_batch(
@@ -122,10 +175,12 @@ def table_batch(
     labels: Mapping[str, int] | None,
     scale: Scale,
     author: str | None,
+    extra: ExtraColumns,
 ) -> ImportBatch:
     """A table of pairs as an `ImportBatch`."""
     named = columns.named()
     table.require(list(named.values()))
+    table.require_text([theirs for ours, theirs in named.items() if ours in _IDS])
     frame = table.frame
     text = {ours: frame[theirs] for ours, theirs in named.items()}
     blank = pd.Series("", index=frame.index, dtype=str)
@@ -143,9 +198,9 @@ def table_batch(
             ROW: rows,
         }
     )
-    unnamed = [c for c in frame.columns if c not in named.values()]
-    varies = _varies_per_document(frame, columns.doc_id, unnamed)
-    extra = tuple(c for c in unnamed if c not in varies)
+    chosen = extra.chosen(table, named)
+    varies = _varies_per_document(frame, columns.doc_id, chosen)
+    kept = tuple(c for c in chosen if c not in varies)
     documents = pd.DataFrame(
         {
             "doc_id": text["doc_id"].str.strip(),
@@ -153,18 +208,19 @@ def table_batch(
                 name: text.get(name, blank)
                 for name in ("title", "doc_class", "category", "description")
             },
-            **{name: frame[name] for name in extra},
+            **{name: frame[name] for name in kept},
             ROW: rows,
         }
     )
+    grades = _grades(table, columns.label, labels, scale)
     pairs = pd.DataFrame(
-        {
-            "query_id": query_ids,
-            "doc_id": documents["doc_id"],
-            "grade": _grades(table, columns.label, labels, scale),
-            ROW: rows,
-        }
+        {"query_id": query_ids, "doc_id": documents["doc_id"], "grade": grades, ROW: rows}
     )
+    revealing = {
+        name: reason
+        for name in kept
+        if (reason := revealing_name(name) or revealing_values(frame[name], grades))
+    }
     reverse = {ours: theirs for ours, theirs in named.items()}
     return ImportBatch(
         dataset=dataset,
@@ -173,15 +229,33 @@ def table_batch(
         queries=Part(table, queries, reverse, noun="query"),
         documents=Part(table, documents, reverse, noun="document"),
         labels=Part(table, pairs, {**reverse, "grade": columns.label or "label"}, noun="document"),
-        extra_fields=extra,
+        extra_fields=kept,
         author=author,
-        notes=(
-            f"left out column(s) {', '.join(varies)}: they differ between rows of the same "
-            "document, so they describe pairs, not documents",
-        )
-        if varies
-        else (),
+        notes=_notes(kept, varies, revealing),
+        revealing=revealing,
     )
+
+
+def _notes(
+    kept: tuple[str, ...], varies: list[str], revealing: Mapping[str, str]
+) -> tuple[str, ...]:
+    """What the summary says of the columns the mapping does not name."""
+    notes = []
+    if kept:
+        notes.append(
+            f"kept {len(kept)} other column(s) as document fields: {', '.join(kept)} (drop "
+            "columns, or keep only named ones, to change that)"
+        )
+    if varies:
+        notes.append(
+            f"left out column(s) {', '.join(varies)}: they differ between rows of the same "
+            "document, so they describe pairs, not documents"
+        )
+    notes.extend(
+        f"column {name} gives the label away ({reason}): it is never shown on a blind card"
+        for name, reason in revealing.items()
+    )
+    return tuple(notes)
 
 
 def _varies_per_document(frame: pd.DataFrame, doc_id: str, names: list[str]) -> list[str]:

@@ -40,7 +40,7 @@ from grade_scale import Scale
 from .._db import Db
 from .._errors import ImportFormatError, excerpt
 from ._batch import ROW, ImportBatch, ImportSummary, Part, import_batch
-from ._read import SourceTable, as_text, first_row, line_table, read_jsonl, text_lines
+from ._read import SourceTable, as_text, first_row, line_table, read_fields, read_jsonl, text_lines
 
 QRELS_COLUMNS = ("qid", "iteration", "docid", "relevance")
 INFERRED_GRADES = range(0, 5)
@@ -166,20 +166,7 @@ def _scale_note(scale: Scale, grades: pd.Series) -> str:
 
 
 def _read_qrels(path: Path) -> SourceTable:
-    rows, lines = [], []
-    for number, text in text_lines(path):
-        fields = text.split()
-        if not fields:
-            continue
-        if len(fields) != 4:
-            raise ImportFormatError(
-                path,
-                f"expected 4 fields (qid iteration docid relevance), got {len(fields)}",
-                line=number,
-            )
-        rows.append(fields)
-        lines.append(number)
-    table = line_table(path, rows, lines, QRELS_COLUMNS)
+    table = read_fields(path, QRELS_COLUMNS)
     bad = first_row(~table.frame["relevance"].str.fullmatch(r"-?\d+"))
     if bad is not None:
         raise table.error(

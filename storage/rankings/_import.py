@@ -25,12 +25,14 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from words import plural
 
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
-from ..importers._read import SourceTable, first_row, line_table, read_table, text_lines
+from ..importers._read import SourceTable, first_row, read_fields, read_table
 
 TREC_RUN_COLUMNS = ("qid", "Q0", "docid", "rank", "score", "tag")
 
@@ -103,21 +105,7 @@ class RankingImport:
 def import_run_trec(db: Db, path: str | Path, *, dataset: str) -> RankingImport:
     """Import a TREC run file (`qid Q0 docid rank score tag`, whitespace-separated, one
     ranked document a line) into `dataset`; each tag is one ranking run of that name."""
-    path = Path(path)
-    rows, lines = [], []
-    for number, text in text_lines(path):
-        parts = text.split()
-        if not parts:
-            continue
-        if len(parts) != len(TREC_RUN_COLUMNS):
-            raise ImportFormatError(
-                path,
-                f"expected 6 fields (qid Q0 docid rank score tag), got {len(parts)}",
-                line=number,
-            )
-        rows.append(parts)
-        lines.append(number)
-    table = line_table(path, rows, lines, TREC_RUN_COLUMNS)
+    table = read_fields(path, TREC_RUN_COLUMNS)
     frame = table.frame
     score = _numbers(table, "score")
     _numbers(table, "rank")
@@ -170,8 +158,16 @@ def import_run_table(
 
 
 def _numbers(table: SourceTable, column: str) -> np.ndarray:
-    """`column` as finite floats, or an error at the first value that is not one."""
-    values = pd.to_numeric(table.frame[column].str.strip(), errors="coerce").to_numpy(float)
+    """`column` as finite floats, or an error at the first value that is not one.
+
+    Arrow parses them: pandas would first make a Python string of every value (about
+    100 MB for a million-line run). When Arrow refuses one, pandas, which reads numbers
+    as Arrow does, finds which (only on that failure path)."""
+    text = table.frame[column].str.strip()
+    try:
+        values = pc.cast(pa.array(text), pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
     bad = first_row(~np.isfinite(values))
     if bad is not None:
         raise table.error(
@@ -239,7 +235,7 @@ def _write(
             replaced = _replace(con, dataset, table.path.name)
         finally:
             con.unregister("_ranked_in")
-    runs = tuple(dict.fromkeys(ranked["run"]))
+    runs = tuple(ranked["run"].unique())
     return RankingImport(
         dataset=dataset,
         runs=runs,
