@@ -117,6 +117,24 @@ _REMOTE_MODULES = (
     "judge/_probe.py",
 )
 
+
+def _remote_spec(name: Backend, help: str, default_base_url: str) -> BackendSpec:
+    """A server API spoken by ``RemoteBackend``: they differ in their requests only."""
+    return BackendSpec(
+        name=name,
+        help=help,
+        remote=True,
+        model_file=False,
+        logprobs=True,
+        generation=True,
+        pairwise=True,
+        settings=_REMOTE,
+        default_base_url=default_base_url,
+        modules=_REMOTE_MODULES,
+        load=_load_remote,
+    )
+
+
 BACKENDS: tuple[BackendSpec, ...] = (
     BackendSpec(
         name=Backend.LLAMA_CPP,
@@ -131,33 +149,17 @@ BACKENDS: tuple[BackendSpec, ...] = (
         modules=("judge/_llama.py", "judge/_llama_pairwise.py"),
         load=_load_llama,
     ),
-    BackendSpec(
-        name=Backend.OPENAI,
-        help="any OpenAI-compatible server (llama-server, llama-cpp-python's server, vLLM, "
+    _remote_spec(
+        Backend.OPENAI,
+        "any OpenAI-compatible server (llama-server, llama-cpp-python's server, vLLM, "
         "OpenAI) over /v1/chat/completions or /v1/completions",
-        remote=True,
-        model_file=False,
-        logprobs=True,
-        generation=True,
-        pairwise=True,
-        settings=_REMOTE,
-        default_base_url="https://api.openai.com/v1",
-        modules=_REMOTE_MODULES,
-        load=_load_remote,
+        "https://api.openai.com/v1",
     ),
-    BackendSpec(
-        name=Backend.OLLAMA,
-        help="an Ollama server through its own API (/api/chat, or /api/generate with raw "
+    _remote_spec(
+        Backend.OLLAMA,
+        "an Ollama server through its own API (/api/chat, or /api/generate with raw "
         "for the completions endpoint); logprobs need Ollama 0.12.11 or later",
-        remote=True,
-        model_file=False,
-        logprobs=True,
-        generation=True,
-        pairwise=True,
-        settings=_REMOTE,
-        default_base_url="http://127.0.0.1:11434",
-        modules=_REMOTE_MODULES,
-        load=_load_remote,
+        "http://127.0.0.1:11434",
     ),
     BackendSpec(
         name=Backend.BASELINE,
