@@ -10,10 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from app_fixtures import open_app
+from app_fixtures import DATASET, open_app, stored_run
 from judge_fixtures import sample_pairs
 
 import cli
+import jobs
 import judge
 from judge import BACKENDS, Backend, JudgeSettings, PairwiseJudgment
 
@@ -230,3 +231,13 @@ def test_the_runs_page_offers_the_declared_backends_and_their_settings(store, pa
             assert (key in widgets) == (setting in spec.settings), (spec.name, key)
         assert ("api-key" in widgets) == spec.remote
         assert ("run-model" in widgets) == spec.model_file
+
+
+def test_hole_filling_asks_the_registry_which_runs_learn_from_the_labels(store):
+    db, judged = store
+    baseline = jobs.baseline_run(db, DATASET)
+    imported = stored_run(db, backend="judgement-ai", status="imported")
+    assert jobs.why_holes_cannot_be_judged(db, baseline) is None  # trained again
+    assert jobs.why_holes_cannot_be_judged(db, judged) is None  # judges the holes itself
+    why = jobs.why_holes_cannot_be_judged(db, imported)
+    assert why is not None and "was imported from judgement-ai" in why
