@@ -19,6 +19,11 @@ from ._common import dataset_of, subcommand
 _REMOTE_DEFAULTS = judge.JudgeSettings()
 
 
+def _read_by(setting: str) -> str:
+    """The end of a flag's help: the backends whose declaration says they read its setting."""
+    return f" [{', '.join(judge.backends_reading(setting))}]"
+
+
 def _template_text(args: argparse.Namespace) -> tuple[str, tuple[int, ...]]:
     if args.template_file:
         return args.template_file.read_text(encoding="utf-8"), tuple(args.scale or (0, 1, 2))
@@ -123,7 +128,7 @@ def _learned_run(args: argparse.Namespace) -> int:
 
 
 def _judge(args: argparse.Namespace) -> int:
-    if args.stack is not None or args.backend == jobs.BASELINE_BACKEND:
+    if args.stack is not None or not judge.backend_spec(args.backend).reads_prompts:
         return _learned_run(args)
     # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
     compare = args.pairwise or (
@@ -226,8 +231,10 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument(
         "--backend",
-        default="llama_cpp",
-        choices=[b.value for b in judge.Backend] + [jobs.BASELINE_BACKEND],
+        default=judge.DEFAULT_BACKEND.value,
+        choices=[spec.name.value for spec in judge.BACKENDS],
+        help=" ".join(f"{spec.name}: {spec.help}." for spec in judge.BACKENDS)
+        + f" (default {judge.DEFAULT_BACKEND})",
     )
     sub.add_argument(
         "--stack",
@@ -237,34 +244,54 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         "the baseline's features, and record it as a new run",
     )
     sub.add_argument(
-        "--model", help="GGUF path (llama_cpp; default: the bundled model) or remote model name"
+        "--model",
+        help="GGUF path (default: the bundled model) or remote model name" + _read_by("model"),
     )
     remote = _REMOTE_DEFAULTS
-    sub.add_argument("--base-url", help="remote API root, e.g. http://127.0.0.1:8000/v1")
-    sub.add_argument("--api-key-env", help="environment variable holding the API key")
+    sub.add_argument(
+        "--base-url",
+        help="remote API root, e.g. http://127.0.0.1:8000/v1" + _read_by("base_url"),
+    )
+    sub.add_argument(
+        "--api-key-env",
+        help="environment variable holding the API key" + _read_by("api_key_env"),
+    )
     sub.add_argument(
         "--endpoint",
         default=remote.endpoint.value,
         choices=[e.value for e in judge.Endpoint],
         help="remote API: chat, completions (the raw prompt, as in-process), or auto: a probe "
-        "on the first pair picks one and says why (default auto)",
+        "on the first pair picks one and says why (default auto)" + _read_by("endpoint"),
     )
     sub.add_argument("--mode", default="logprobs", choices=[m.value for m in judge.Mode])
-    sub.add_argument("--ctx", type=int, default=2048, help="context size (tokens)")
-    sub.add_argument("--threads", type=int, help="CPU threads (default: llama.cpp's choice)")
+    sub.add_argument(
+        "--ctx", type=int, default=2048, help="context size (tokens)" + _read_by("n_ctx")
+    )
+    sub.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads (default: llama.cpp's choice)" + _read_by("n_threads"),
+    )
     sub.add_argument(
         "--n-gpu-layers",
         type=int,
         default=0,
-        help="layers to offload to Metal/CUDA (-1: all); needs a GPU build",
+        help="layers to offload to Metal/CUDA (-1: all); needs a GPU build"
+        + _read_by("n_gpu_layers"),
     )
-    sub.add_argument("--concurrency", type=int, default=4, help="parallel remote requests")
+    sub.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="parallel remote requests" + _read_by("concurrency"),
+    )
     sub.add_argument(
         "--timeout",
         type=float,
         default=remote.timeout_s,
         metavar="SECONDS",
-        help=f"seconds one remote request may take, retries apart (default {remote.timeout_s:g})",
+        help=f"seconds one remote request may take, retries apart (default {remote.timeout_s:g})"
+        + _read_by("timeout_s"),
     )
     sub.add_argument(
         "--max-tokens",
@@ -272,14 +299,16 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         default=remote.max_tokens,
         metavar="N",
         help="tokens a generating model may write (logprob mode over chat: the probe sets "
-        f"it to the tokens the model takes to reach its grade) (default {remote.max_tokens})",
+        f"it to the tokens the model takes to reach its grade) (default {remote.max_tokens})"
+        + _read_by("max_tokens"),
     )
     sub.add_argument(
         "--max-retries",
         "--retries",
         type=int,
         default=remote.max_retries,
-        help=f"retries of a request that timed out or got 429/5xx (default {remote.max_retries})",
+        help=f"retries of a request that timed out or got 429/5xx (default {remote.max_retries})"
+        + _read_by("max_retries"),
     )
     sub.add_argument(
         "--max-answer-bytes",
@@ -287,7 +316,8 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         default=remote.max_answer_bytes,
         metavar="BYTES",
         help="read a remote answer up to this size; the rest is "
-        f"dropped and the judgment marked (default {remote.max_answer_bytes})",
+        f"dropped and the judgment marked (default {remote.max_answer_bytes})"
+        + _read_by("max_answer_bytes"),
     )
     sub.add_argument(
         "--max-consecutive-failures",
@@ -295,7 +325,7 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         default=remote.max_consecutive_failures,
         metavar="N",
         help="stop the run, resumable, after N pairs in a row got no answer "
-        f"(default {remote.max_consecutive_failures})",
+        f"(default {remote.max_consecutive_failures})" + _read_by("max_consecutive_failures"),
     )
     sub.add_argument(
         "--resume",

@@ -24,7 +24,7 @@ import judge
 import storage
 
 BASELINE_NAME = "baseline: lexical features + logistic regression (not an LLM)"
-BASELINE_BACKEND = "baseline"
+BASELINE_BACKEND = judge.Backend.BASELINE.value
 STACK_BACKEND = "stack"
 # Labels read while a reviewer keeps labelling: tries before giving up on a clean snapshot.
 _SNAPSHOT_TRIES = 3

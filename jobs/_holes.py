@@ -9,7 +9,7 @@ from pathlib import Path
 import judge
 import storage
 
-from ._baseline import BASELINE_BACKEND, baseline_run
+from ._baseline import baseline_run
 from ._judging import RunControl, rejudge_pairs, settings_for_run
 
 
@@ -36,7 +36,7 @@ def judge_holes(
     trained again over the dataset instead, grading every pair as a new run."""
     pooled = storage.pool_holes(db, dataset, depth)
     run = storage.get_run(db, run_id)
-    if run.backend == BASELINE_BACKEND:
+    if _learned(run.backend):
         new_run = baseline_run(db, dataset)
         return JudgedHoles(pooled.new_pairs, len(pooled.hole_pair_ids), new_run)
     settings_for_run(db, run_id)  # a run imported from another tool cannot judge: say so now
@@ -48,10 +48,17 @@ def judge_holes(
 
 def why_holes_cannot_be_judged(db: str | Path, run_id: int) -> str | None:
     """Why judge run `run_id` cannot judge holes (a run imported from another tool), or None."""
-    if storage.get_run(db, run_id).backend == BASELINE_BACKEND:
+    if _learned(storage.get_run(db, run_id).backend):
         return None
     try:
         settings_for_run(db, run_id)
     except judge.JudgeError as error:
         return str(error)
     return None
+
+
+def _learned(backend: str) -> bool:
+    """Whether the run's judge learns from the labels (the baseline), so it is trained again
+    rather than asked about the new pairs."""
+    spec = judge.find_backend(backend)
+    return spec is not None and not spec.reads_prompts

@@ -250,7 +250,7 @@ def judge_dataset(
     judge.validate_template(settings.template, settings.answer_scale, pairs[0].keys())
     pairs, without_reference = _with_references(db, dataset, pairs, settings)
     choice = None
-    if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
+    if settings.spec.remote and control.backend is None:
         # Probed before the run is recorded, so the run records the endpoint it uses and a
         # server that cannot score leaves no run behind. A backend the caller hands in
         # judges as it is, with no server of ours to probe.
@@ -303,13 +303,14 @@ def settings_of(run: storage.Run) -> judge.JudgeSettings:
     """`settings_for_run` on a run record already read from the store."""
     fields = {f.name for f in dataclasses.fields(judge.JudgeSettings)}
     params = {k: v for k, v in run.params.items() if k in fields}
-    if run.backend not in {b.value for b in judge.Backend}:
+    backend = judge.find_backend(run.backend)
+    if backend is None or not backend.reads_prompts:
         raise judge.SettingsError(
             f"run {run.run_id} was imported from {run.backend}; it cannot be judged again here. "
             "Start a new run on the Runs page or with `cli.py judge`."
         )
     return judge.JudgeSettings(
-        backend=judge.Backend(run.backend),
+        backend=backend.name,
         model=run.model,
         template=run.prompt_template,
         scale=run.scale,
@@ -318,7 +319,7 @@ def settings_of(run: storage.Run) -> judge.JudgeSettings:
 
 
 def _check_model_unchanged(run: storage.Run, settings: judge.JudgeSettings) -> None:
-    if run.model_sha256 and settings.backend is judge.Backend.LLAMA_CPP:
+    if run.model_sha256 and settings.spec.model_file:
         actual = judge.file_sha256(settings.model_path())
         if actual != run.model_sha256:
             raise judge.SettingsError(

@@ -191,7 +191,7 @@ def judge_pairwise(
         )
     judge.validate_pairwise_template(settings.template, comparisons[0][0].keys())
     choice = None
-    if settings.backend is not judge.Backend.LLAMA_CPP and control.backend is None:
+    if settings.spec.remote and control.backend is None:
         # Probed before the run is recorded, as for graded runs: the run records the
         # endpoint it uses, and a server that cannot score leaves no run behind.
         choice = judge.choose_pairwise_settings(settings, *comparisons[0], api_key=control.api_key)

@@ -8,6 +8,11 @@ for judging and for the training data that teaches a judge.
     from judge import JudgeSettings, run_judge
     summary = run_judge(pairs, JudgeSettings(n_threads=2), on_result=print)
 
+Backends (llama.cpp in process, OpenAI-compatible, Ollama, the baseline) are declared once
+in ``BACKENDS`` (``backend_spec(name)``): local or remote, the modes they judge in, pairwise,
+a model file, the settings they read, their help. The loop, the probe, the pages and the CLI
+read those declarations; each backend implements ``JudgeBackend`` (``judge``, ``compare``).
+
 The baseline judge is no LLM: lexical features and a logistic regression trained on the
 labels, cross-fitted by query so that no pair is graded by a model that learned from it
 (``cross_fit_baseline``); with a run's probabilities as ``extra`` columns
@@ -28,7 +33,7 @@ from ._answers import (
     answer_prefix,
     feedback_answer,
 )
-from ._backend import JudgeBackend, PromptItem
+from ._backend import JudgeBackend, OrderItem, PromptItem
 from ._baseline import (
     HELD_OUT_SPLIT,
     BaselineModel,
@@ -56,7 +61,6 @@ from ._pairwise import (
     PairwiseJudgment,
     Winner,
     choice_probabilities,
-    choose_pairwise_settings,
     comparison_fields,
     debiased_preference,
     list_pairwise_templates,
@@ -72,9 +76,19 @@ from ._parsing import parse_grade
 from ._payloads import chat_messages
 from ._plan import ComparisonPlan, ReferencePlan, plan_comparisons, plan_references
 from ._probe import EndpointChoice, choose_endpoint
+from ._registry import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    Backend,
+    BackendSpec,
+    backend_spec,
+    backends_reading,
+    find_backend,
+)
+from ._remote_pairwise import choose_pairwise_settings
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
-from ._settings import Backend, Endpoint, JudgeSettings, Mode
+from ._settings import Endpoint, JudgeSettings, Mode
 from ._templates import (
     DEFAULT_RUBRIC,
     DEFAULT_TEMPLATE,
@@ -108,7 +122,10 @@ __all__ = [
     "RUBRIC_SCORES",
     "Rubric",
     "LOGP_FLOOR",
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "Backend",
+    "BackendSpec",
     "BaselineModel",
     "BaselineSettings",
     "CrossFitted",
@@ -121,6 +138,7 @@ __all__ = [
     "JudgeError",
     "JudgeSettings",
     "Judgment",
+    "OrderItem",
     "Mode",
     "ModelFileError",
     "ParseStatus",
@@ -133,6 +151,8 @@ __all__ = [
     "answer_format",
     "TrainingDataError",
     "answer_prefix",
+    "backend_spec",
+    "backends_reading",
     "chat_messages",
     "choose_endpoint",
     "cross_fit_baseline",
@@ -141,6 +161,7 @@ __all__ = [
     "field",
     "file_sha256",
     "fill_rubric",
+    "find_backend",
     "list_templates",
     "load_backend",
     "load_baseline",

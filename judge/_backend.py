@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ._results import Judgment
 from ._settings import JudgeSettings
 
-__all__ = ["JudgeBackend", "PromptItem"]
+if TYPE_CHECKING:
+    from ._pairwise import PairwiseJudgment
+
+__all__ = ["JudgeBackend", "OrderItem", "PromptItem"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,11 @@ class PromptItem:
 
     pair_id: int
     prompt: str
+
+
+OrderItem = tuple[tuple[int, int], str]
+"""One order of a comparison: (first_pair_id, second_pair_id) and its rendered pairwise
+prompt (see ``pairwise_prompt``), the product shown as A first."""
 
 
 class JudgeBackend(Protocol):
@@ -38,6 +46,19 @@ class JudgeBackend(Protocol):
         Returns early once ``cancel`` is set; items not yet emitted are simply not judged.
         Raises JudgeError only for a problem that would fail every item (a bad setting).
         """
+        ...
+
+    def compare(
+        self,
+        items: Sequence[OrderItem],
+        settings: JudgeSettings,
+        *,
+        emit: Callable[[PairwiseJudgment], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Judge each order of a comparison (which product better matches the query), the
+        answers the template allows read by ``pairwise_answers``; ``emit`` and ``cancel`` as
+        for ``judge``. A backend whose declaration says ``pairwise=False`` is never asked."""
         ...
 
     def close(self) -> None:

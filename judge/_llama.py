@@ -34,8 +34,10 @@ from llama_cpp import Llama, LlamaGrammar
 if TYPE_CHECKING:
     from llama_cpp.llama_types import CreateCompletionResponse
 
+    from ._pairwise import PairwiseJudgment
+
 from ._answers import AnswerFormat
-from ._backend import PromptItem
+from ._backend import OrderItem, PromptItem
 from ._exceptions import JudgeBackendError, ModelFileError, SettingsError
 from ._grammar import answer_grammar
 from ._model import check_gguf
@@ -97,6 +99,17 @@ class LlamaBackend:
         """Prompt tokens actually evaluated in logprob mode, not reused from the KV cache."""
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: JudgeSettings) -> LlamaBackend:
+        """The settings' model, loaded with their context size, threads, offload and seed."""
+        return cls(
+            settings.model_path(),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            n_gpu_layers=settings.n_gpu_layers,
+            seed=settings.seed,
+        )
+
     def judge(
         self,
         items: Sequence[PromptItem],
@@ -138,6 +151,19 @@ class LlamaBackend:
                     )
                     judgment = Judgment.failed(item.pair_id, failure, latency_ms=ms_since(started))
                 emit(judgment)
+
+    def compare(
+        self,
+        items: Sequence[OrderItem],
+        settings: JudgeSettings,
+        *,
+        emit: Callable[[PairwiseJudgment], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Judge comparison orders one at a time in the given order (see ``_llama_pairwise``)."""
+        from ._llama_pairwise import judge_orders  # it imports this module
+
+        judge_orders(self, items, settings, emit=emit, cancel=cancel)
 
     def check_settings(self, settings: JudgeSettings) -> None:
         """Refuse settings this model was not loaded with: the run's recorded provenance

@@ -19,8 +19,10 @@ is one ``PairwiseJudgment``, so position bias can be measured and removed:
 
 ``debiased_preference`` joins the two orders. Comparisons are judged grouped by query and by
 first product, so consecutive prompts share the instructions, the query and often product A
-as a prefix in llama.cpp's KV cache (``LlamaBackend.next_token_logits`` reuses it).
+as a prefix in llama.cpp's KV cache.
 
+Each backend judges the orders through ``JudgeBackend.compare``, if its declaration says
+``pairwise``: in process by ``_llama_pairwise``, on a server by ``_remote_pairwise``.
 Remote servers (OpenAI-compatible, Ollama) judge the same prompts: in logprob mode over
 completions, the prompt up to ``[RESULT]`` and one token asked for, whose top alternatives
 give P(A), P(B) (and P(tie)) by ``choice_probabilities``; the endpoint probe sets how many
@@ -29,29 +31,22 @@ alternatives are asked for. In generation mode the answer text is read by ``pars
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import threading
-import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._answers import with_answer_prefix
 from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
-from ._grammar import choice_grammar
-from ._payloads import RemoteAnswer
-from ._results import ParseStatus, Progress, RunSummary, ms_since
+from ._results import ParseStatus, Progress, RunSummary
 from ._runner import Tally, load_backend
-from ._settings import Backend, Endpoint, JudgeSettings, Mode
+from ._settings import JudgeSettings
 from ._templates import TemplateInfo, placeholders, render_prompt
 
 if TYPE_CHECKING:
     from ._backend import JudgeBackend
-    from ._llama import LlamaBackend
-    from ._probe import EndpointChoice
-    from ._remote import RemoteBackend
 
 __all__ = [
     "PAIRWISE_MARKER",
@@ -66,7 +61,6 @@ __all__ = [
     "pairwise_completion",
     "pairwise_prompt",
     "parse_choice",
-    "choose_pairwise_settings",
     "run_pairwise",
     "validate_pairwise_template",
 ]
@@ -170,6 +164,76 @@ class PairwiseJudgment:
     prompt_tokens: int | None
     completion_tokens: int | None
 
+    @classmethod
+    def failed(
+        cls, key: tuple[int, int], exc: JudgeBackendError, latency_ms: float
+    ) -> PairwiseJudgment:
+        """The order's judgment when the backend failed on it: no verdict, the error kept."""
+        return cls(
+            *key,
+            winner=None,
+            p_first=None,
+            p_second=None,
+            p_tie=None,
+            raw_output=exc.raw_output or "",
+            parse_status="error",
+            error=str(exc),
+            latency_ms=latency_ms,
+            prompt_tokens=None,
+            completion_tokens=None,
+        )
+
+    @classmethod
+    def chosen(
+        cls,
+        key: tuple[int, int],
+        probs: Mapping[str, float],
+        raw_output: str,
+        latency_ms: float,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> PairwiseJudgment:
+        """The verdict of one order read from P(answer): the likeliest answer wins."""
+        best = max(probs, key=probs.__getitem__)
+        return cls(
+            *key,
+            winner=_winner(best),
+            p_first=probs["A"],
+            p_second=probs["B"],
+            p_tie=probs.get("tie"),
+            raw_output=raw_output,
+            parse_status="logprobs",
+            error=None,
+            latency_ms=latency_ms,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+
+    @classmethod
+    def parsed(
+        cls,
+        key: tuple[int, int],
+        parsed: ParsedChoice,
+        raw_output: str,
+        latency_ms: float,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> PairwiseJudgment:
+        """The verdict of one order read from generated text, the text kept."""
+        return cls(
+            *key,
+            winner=parsed.winner,
+            p_first=None,
+            p_second=None,
+            p_tie=None,
+            raw_output=raw_output,
+            parse_status=parsed.status,
+            error=parsed.reason,
+            latency_ms=latency_ms,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+
     def as_record(self) -> dict[str, Any]:
         """The judgment as a plain dict, keyed by the stored column names."""
         return asdict(self)
@@ -248,10 +312,10 @@ def pairwise_completion(prompt: str, choice: str) -> str:
     >>> pairwise_completion("Which is better?", "B")
     '\\n[RESULT] B'
     """
-    return _ChoiceEnding().after(prompt)[len(prompt) :] + " " + choice
+    return ChoiceEnding().after(prompt)[len(prompt) :] + " " + choice
 
 
-class _ChoiceEnding:
+class ChoiceEnding:
     """Where a remote logprob prompt stops: at ``[RESULT]`` on a line of its own, exactly
     the text in-process scoring evaluates, so both read the same next token."""
 
@@ -291,7 +355,9 @@ def run_pairwise(
         (key for key in orders if key not in done),
         key=lambda k: (str(orders[k][0]["query_id"]), k),
     )
-    answers = pairwise_answers(settings.template)
+    if not settings.spec.pairwise:
+        raise SettingsError(f"backend {settings.backend} cannot compare two products")
+    pairwise_answers(settings.template)  # a template that names no answers fails first
     if orders:  # with no comparison there are no fields to check placeholders against
         validate_pairwise_template(settings.template, set(next(iter(orders.values()))[0]))
     items = [(key, pairwise_prompt(settings.template, *orders[key])) for key in todo]
@@ -301,253 +367,8 @@ def run_pairwise(
         own = backend is None
         loaded = backend or load_backend(settings, api_key=api_key)
         try:
-            if settings.backend is Backend.LLAMA_CPP:
-                _judge_orders(_llama(loaded), items, settings, answers, tally.emit, cancel)
-            else:
-                _judge_remote(_remote(loaded), items, settings, answers, tally.emit, cancel)
+            loaded.compare(items, settings, emit=tally.emit, cancel=cancel)
         finally:
             if own:
                 loaded.close()
     return tally.summary(len(orders), cancel)
-
-
-def _llama(backend: JudgeBackend) -> LlamaBackend:
-    from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
-
-    if not isinstance(backend, LlamaBackend):
-        raise SettingsError("pairwise judging needs the in-process llama.cpp backend")
-    return backend
-
-
-def _remote(backend: JudgeBackend) -> RemoteBackend:
-    from ._remote import RemoteBackend
-
-    if not isinstance(backend, RemoteBackend):
-        raise SettingsError("remote pairwise judging needs a remote backend for its settings")
-    return backend
-
-
-def choose_pairwise_settings(
-    settings: JudgeSettings,
-    first: Mapping[str, Any],
-    second: Mapping[str, Any],
-    *,
-    api_key: str | None = None,
-    backend: RemoteBackend | None = None,
-) -> EndpointChoice:
-    """The endpoint probe for a remote pairwise run on one comparison (shown in this
-    order): which endpoint and ``top_logprobs`` it uses, and why."""
-    from ._probe import choose_pairwise_endpoint
-    from ._remote import RemoteBackend
-
-    return choose_pairwise_endpoint(
-        settings,
-        pairwise_prompt(settings.template, first, second),
-        answers=pairwise_answers(settings.template),
-        ending=_ChoiceEnding(),
-        backend=backend or RemoteBackend(api_key=settings.api_key(api_key)),
-    )
-
-
-def _judge_remote(
-    backend: RemoteBackend,
-    items: Sequence[tuple[tuple[int, int], str]],
-    settings: JudgeSettings,
-    answers: Sequence[str],
-    emit: Callable[[PairwiseJudgment], None],
-    cancel: threading.Event,
-) -> None:
-    from ._probe import choose_pairwise_endpoint, refuse_chat_logprobs
-
-    if settings.endpoint is Endpoint.AUTO:
-        settings = choose_pairwise_endpoint(
-            settings, items[0][1], answers=answers, ending=_ChoiceEnding(), backend=backend
-        ).settings
-    refuse_chat_logprobs(settings)
-
-    def read(
-        key: tuple[int, int], outcome: RemoteAnswer | JudgeBackendError, latency_ms: float
-    ) -> PairwiseJudgment:
-        if isinstance(outcome, JudgeBackendError):
-            return _failed(key, outcome, latency_ms)
-        usage = (outcome.prompt_tokens, outcome.completion_tokens)
-        if settings.mode is Mode.LOGPROBS:
-            alternatives = outcome.tokens[0][1] if outcome.tokens else {}
-            probs = choice_probabilities(alternatives, answers)
-            if probs is not None:
-                return _chosen(key, probs, outcome.text, latency_ms, *usage)
-            listed = ", ".join(answers)
-            reason = f"none of {listed} among the server's alternatives after {PAIRWISE_MARKER}"
-            parsed = ParsedChoice(None, "unparsed", reason)
-        else:
-            parsed = parse_choice(outcome.text, answers)
-        return _parsed(key, parsed, outcome.text, latency_ms, *usage)
-
-    backend.ask_each(items, settings, ending=_ChoiceEnding(), read=read, emit=emit, cancel=cancel)
-
-
-def _judge_orders(
-    backend: LlamaBackend,
-    items: Sequence[tuple[tuple[int, int], str]],
-    settings: JudgeSettings,
-    answers: Sequence[str],
-    emit: Callable[[PairwiseJudgment], None],
-    cancel: threading.Event,
-) -> None:
-    backend.check_settings(settings)
-    with backend.hold():
-        judge_one: Callable[[tuple[int, int], str], PairwiseJudgment]
-        if settings.mode is Mode.LOGPROBS:
-            ids = backend.answer_token_ids(PAIRWISE_MARKER, [f" {a}" for a in answers])
-            judge_one = functools.partial(_score, backend, ids=ids, answers=answers)
-        else:
-            judge_one = functools.partial(_generate, backend, settings=settings, answers=answers)
-        for key, prompt in items:
-            if cancel.is_set():
-                return
-            started = time.perf_counter()
-            try:
-                judgment = judge_one(key, prompt)
-            except (JudgeBackendError, RuntimeError, ValueError) as exc:
-                backend.llm.n_tokens = 0  # after a failed decode the KV cache is not trusted
-                failure = (
-                    exc
-                    if isinstance(exc, JudgeBackendError)
-                    else JudgeBackendError(
-                        f"llama.cpp failed on pairs {key[0]} and {key[1]}: {exc}"
-                    )
-                )
-                judgment = _failed(key, failure, ms_since(started))
-            emit(judgment)
-
-
-def _failed(key: tuple[int, int], exc: JudgeBackendError, latency_ms: float) -> PairwiseJudgment:
-    return PairwiseJudgment(
-        *key,
-        winner=None,
-        p_first=None,
-        p_second=None,
-        p_tie=None,
-        raw_output=exc.raw_output or "",
-        parse_status="error",
-        error=str(exc),
-        latency_ms=latency_ms,
-        prompt_tokens=None,
-        completion_tokens=None,
-    )
-
-
-def _chosen(
-    key: tuple[int, int],
-    probs: Mapping[str, float],
-    raw_output: str,
-    latency_ms: float,
-    prompt_tokens: int | None,
-    completion_tokens: int | None,
-) -> PairwiseJudgment:
-    """The verdict of one order read from P(answer): the likeliest answer wins."""
-    best = max(probs, key=probs.__getitem__)
-    return PairwiseJudgment(
-        *key,
-        winner=_winner(best),
-        p_first=probs["A"],
-        p_second=probs["B"],
-        p_tie=probs.get("tie"),
-        raw_output=raw_output,
-        parse_status="logprobs",
-        error=None,
-        latency_ms=latency_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-    )
-
-
-def _parsed(
-    key: tuple[int, int],
-    parsed: ParsedChoice,
-    raw_output: str,
-    latency_ms: float,
-    prompt_tokens: int | None,
-    completion_tokens: int | None,
-) -> PairwiseJudgment:
-    """The verdict of one order read from generated text, the text kept."""
-    return PairwiseJudgment(
-        *key,
-        winner=parsed.winner,
-        p_first=None,
-        p_second=None,
-        p_tie=None,
-        raw_output=raw_output,
-        parse_status=parsed.status,
-        error=parsed.reason,
-        latency_ms=latency_ms,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-    )
-
-
-def _check_fits(backend: LlamaBackend, key: tuple[int, int], n_tokens: int) -> None:
-    n_ctx = backend.llm.n_ctx()
-    if n_tokens > n_ctx:
-        raise JudgeBackendError(
-            f"pairs {key[0]} and {key[1]} need {n_tokens} tokens but n_ctx is {n_ctx}: raise "
-            "n_ctx or shorten the template or the product descriptions"
-        )
-
-
-def _score(
-    backend: LlamaBackend,
-    key: tuple[int, int],
-    prompt: str,
-    *,
-    ids: list[int],
-    answers: Sequence[str],
-) -> PairwiseJudgment:
-    started = time.perf_counter()
-    tokens = backend.prompt_tokens(with_answer_prefix(prompt, PAIRWISE_MARKER))
-    _check_fits(backend, key, len(tokens))
-    logits = backend.next_token_logits(tokens)
-    chosen = [float(logits[i]) for i in ids]
-    top = max(chosen)
-    weights = [math.exp(x - top) for x in chosen]
-    probs = dict(zip(answers, (w / sum(weights) for w in weights), strict=True))
-    # The most likely token over the whole vocabulary shows when the model would not have
-    # answered A, B or tie at all.
-    top_token = backend.llm.detokenize([int(logits.argmax())]).decode("utf-8", "replace")
-    return _chosen(key, probs, top_token, ms_since(started), len(tokens), 0)
-
-
-def _generate(
-    backend: LlamaBackend,
-    key: tuple[int, int],
-    prompt: str,
-    *,
-    settings: JudgeSettings,
-    answers: Sequence[str],
-) -> PairwiseJudgment:
-    from llama_cpp import LlamaGrammar
-
-    from ._llama import reasoning_room
-
-    started = time.perf_counter()
-    longest = max(len(f"{PAIRWISE_MARKER} {a}") for a in answers)
-    room = reasoning_room(f"{PAIRWISE_MARKER} A", longest, settings.max_tokens)
-    grammar = choice_grammar(PAIRWISE_MARKER, [f" {a}" for a in answers], room, rule="choice")
-    _check_fits(backend, key, len(backend.prompt_tokens(prompt)) + settings.max_tokens)
-    out: Any = backend.llm.create_completion(
-        prompt,
-        max_tokens=settings.max_tokens,
-        temperature=settings.temperature,
-        seed=settings.seed,
-        grammar=LlamaGrammar.from_string(grammar),
-    )
-    text = out["choices"][0]["text"]
-    usage = out["usage"]
-    return _parsed(
-        key,
-        parse_choice(text, answers),
-        text,
-        ms_since(started),
-        usage["prompt_tokens"],
-        usage["completion_tokens"],
-    )

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from ._exceptions import JudgeBackendError, SettingsError
 from ._payloads import AnswerEnding, grade_position
 from ._remote import NoAnswerError, RemoteBackend, said, status_hint
-from ._settings import MAX_TOP_LOGPROBS, Backend, Endpoint, JudgeSettings, Mode
+from ._settings import MAX_TOP_LOGPROBS, Endpoint, JudgeSettings, Mode
 
 __all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint", "choose_pairwise_endpoint"]
 
@@ -80,8 +80,10 @@ def choose_endpoint(
     Raises SettingsError when no candidate endpoint can score, JudgeBackendError when the
     server gives no answer.
     """
-    if settings.backend is Backend.LLAMA_CPP:
-        raise SettingsError("the endpoint probe is for remote backends; llama_cpp has none")
+    if not settings.spec.remote:
+        raise SettingsError(
+            f"the endpoint probe is for remote backends; {settings.backend} has none"
+        )
     if settings.mode is Mode.GENERATE:
         if settings.endpoint is not Endpoint.AUTO:
             return EndpointChoice(settings, f"{settings.endpoint}, as chosen")

@@ -26,11 +26,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
-from ._backend import PromptItem
+from ._backend import OrderItem, PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
 from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
 from ._payloads import (
@@ -44,7 +44,10 @@ from ._payloads import (
 )
 from ._results import Judgment, ms_since
 from ._secrets import Redactor
-from ._settings import Backend, Endpoint, JudgeSettings, Mode
+from ._settings import Endpoint, JudgeSettings, Mode
+
+if TYPE_CHECKING:
+    from ._pairwise import PairwiseJudgment
 
 __all__ = ["NoAnswerError", "RemoteBackend", "said", "status_hint"]
 
@@ -133,10 +136,10 @@ class RemoteBackend:
         got no answer; those pairs have been emitted as errors, the rest are not judged.
         With ``endpoint="auto"`` the endpoint probe picks the endpoint on the first item.
         """
-        if settings.backend is Backend.LLAMA_CPP:
+        if not settings.spec.remote:
             raise SettingsError(
-                "a remote backend cannot judge with backend='llama_cpp' settings: build the "
-                "backend for these settings with load_backend(settings)"
+                f"a remote backend cannot judge with backend='{settings.backend}' settings: "
+                "build the backend for these settings with load_backend(settings)"
             )
         if settings.endpoint is Endpoint.AUTO and items:
             from ._probe import choose_endpoint  # the probe asks through this backend
@@ -148,6 +151,19 @@ class RemoteBackend:
             return self._redactor.judgment(judgment), unanswered
 
         asyncio.run(self._workers(iter(items), settings, emit, cancel, judge_one))
+
+    def compare(
+        self,
+        items: Sequence[OrderItem],
+        settings: JudgeSettings,
+        *,
+        emit: Callable[[PairwiseJudgment], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Judge comparison orders as ``judge`` judges pairs (see ``_remote_pairwise``)."""
+        from ._remote_pairwise import judge_orders  # it imports this module
+
+        judge_orders(self, items, settings, emit=emit, cancel=cancel)
 
     def ask_each(
         self,

@@ -11,33 +11,22 @@ from typing import Any, Generic, Protocol, TypeVar
 from ._backend import JudgeBackend, PromptItem
 from ._exceptions import JudgeError
 from ._results import Judgment, Progress, RunSummary
-from ._settings import Backend, JudgeSettings
+from ._settings import JudgeSettings
 from ._templates import REFERENCE, placeholders, render_prompt, validate_template
 
 __all__ = ["Tally", "load_backend", "run_judge"]
 
 
 def load_backend(settings: JudgeSettings, api_key: str | None = None) -> JudgeBackend:
-    """Build the backend the settings name; for llama_cpp this loads the model (seconds).
+    """Build the backend the settings name (its declaration's loader); for llama_cpp this
+    loads the model (seconds).
 
     The app keeps the result in ``st.cache_resource`` and passes it to ``run_judge``, so a
     model is loaded once, not once per run. The API key, when not given, is read from the
     environment variable named by ``settings.api_key_env``. Raises ModelFileError for a model
     file that is missing, not a GGUF or damaged.
     """
-    if settings.backend is Backend.LLAMA_CPP:
-        from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
-
-        return LlamaBackend(
-            settings.model_path(),
-            n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads,
-            n_gpu_layers=settings.n_gpu_layers,
-            seed=settings.seed,
-        )
-    from ._remote import RemoteBackend
-
-    return RemoteBackend(api_key=settings.api_key(api_key))
+    return settings.spec.build(settings, api_key)
 
 
 def run_judge(

@@ -15,6 +15,7 @@ from grade_scale import WANDS_SCALE, Scale, ScaleError, ScoreMap
 from ._answers import AnswerFormat, answer_format, check_scale
 from ._exceptions import SettingsError
 from ._model import default_model_path, file_sha256
+from ._registry import DEFAULT_BACKEND, Backend, BackendSpec, backend_spec
 from ._secrets import Redactor
 from ._templates import (
     DEFAULT_TEMPLATE,
@@ -25,14 +26,6 @@ from ._templates import (
 )
 
 __all__ = ["MAX_TOP_LOGPROBS", "Backend", "Endpoint", "JudgeSettings", "Mode"]
-
-
-class Backend(StrEnum):
-    """Where the model runs."""
-
-    LLAMA_CPP = "llama_cpp"
-    OPENAI = "openai"
-    OLLAMA = "ollama"
 
 
 class Mode(StrEnum):
@@ -58,11 +51,6 @@ class Endpoint(StrEnum):
 MAX_TOP_LOGPROBS = 20
 """OpenAI's upper limit for top_logprobs (vLLM's default too); enough for a 0-9 scale."""
 
-_DEFAULT_BASE_URLS = {
-    Backend.OPENAI: "https://api.openai.com/v1",
-    Backend.OLLAMA: "http://127.0.0.1:11434",
-}
-
 # Fields recorded as the run's own columns rather than inside params.
 _COLUMNS = ("backend", "model", "template", "scale")
 
@@ -86,7 +74,8 @@ class JudgeSettings:
     it may come from (``api_key_env``) is part of the settings, so settings can be stored.
     """
 
-    backend: Backend = Backend.LLAMA_CPP
+    backend: Backend = DEFAULT_BACKEND
+    """Which backend judges; ``spec`` is its declaration (see ``_registry``)."""
     model: str | None = None
     """GGUF path for llama_cpp (None: the bundled default model), model name for remote."""
     base_url: str | None = None
@@ -151,13 +140,21 @@ class JudgeSettings:
                 raise SettingsError(str(error)) from None
             check_scale(score_map.scores)
             object.__setattr__(self, "score_map", score_map)
-        if self.backend is not Backend.LLAMA_CPP:
+        spec = self.spec
+        if not spec.reads_prompts:
+            raise SettingsError(
+                f"backend {self.backend} reads no prompt ({spec.help}): train it with "
+                "`cli.py judge --backend baseline` or on the Runs page"
+            )
+        if not (spec.logprobs if self.mode is Mode.LOGPROBS else spec.generation):
+            raise SettingsError(f"backend {self.backend} cannot judge in mode {self.mode}")
+        if spec.remote:
             if not self.model:
                 raise SettingsError(
                     f"backend {self.backend} needs a model name, for example model='llama3.1:8b'"
                 )
             if self.base_url is None:
-                object.__setattr__(self, "base_url", _DEFAULT_BASE_URLS[self.backend])
+                object.__setattr__(self, "base_url", spec.default_base_url)
         if self.reference and REFERENCE not in placeholders(self.template):
             raise SettingsError(
                 "reference grading needs a template with a {reference} placeholder, such as "
@@ -175,6 +172,11 @@ class JudgeSettings:
             raise SettingsError(
                 f"timeout_s must be a number of seconds above 0, got {self.timeout_s}"
             )
+
+    @property
+    def spec(self) -> BackendSpec:
+        """The declaration of the backend these settings name."""
+        return backend_spec(self.backend)
 
     def api_key(self, given: str | None = None) -> str | None:
         """The API key a remote run sends: ``given``, else the value of ``api_key_env``.
@@ -204,7 +206,7 @@ class JudgeSettings:
 
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
-        if self.backend is not Backend.LLAMA_CPP:
+        if not self.spec.model_file:
             raise SettingsError(f"backend {self.backend} has no local model file")
         return Path(self.model) if self.model else default_model_path()
 
@@ -214,7 +216,7 @@ class JudgeSettings:
         The API key (``api_key``, or the value of ``api_key_env``) is masked wherever it
         appears in the params, such as a key pasted into ``base_url``.
         """
-        local = self.backend is Backend.LLAMA_CPP
+        local = self.spec.model_file
         redactor = Redactor.for_key(api_key or os.environ.get(self.api_key_env or "") or None)
         params = {
             f.name: redactor.value(_plain(getattr(self, f.name)))

@@ -155,20 +155,22 @@ class _OneAtATime:
         self._lock = threading.Lock()
 
     def judge(self, *args: Any, **kwargs: Any) -> Any:
-        with self.alone() as backend:
-            return backend.judge(*args, **kwargs)
+        with self._alone():
+            return self._backend.judge(*args, **kwargs)
+
+    def compare(self, *args: Any, **kwargs: Any) -> Any:
+        with self._alone():
+            return self._backend.compare(*args, **kwargs)
 
     @contextlib.contextmanager
-    def alone(self) -> Iterator[judge.JudgeBackend]:
-        """The model itself, for this caller only until the block ends (a pairwise run
-        drives it directly)."""
+    def _alone(self) -> Iterator[None]:
         if not self._lock.acquire(timeout=self.WAIT_S):
             raise judge.JudgeError(
                 "the model is busy with another run in this app: wait for it to finish "
                 "(Runs page) or cancel it, then try again"
             )
         try:
-            yield self._backend
+            yield
         finally:
             self._lock.release()
 
@@ -178,20 +180,27 @@ class _OneAtATime:
 
 @st.cache_resource(show_spinner="Loading the judge model…", max_entries=2)
 def _local_model(
-    path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed: int
+    backend: str, path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed: int
 ) -> _OneAtATime:
     settings = judge.JudgeSettings(
-        model=path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed
+        backend=backend,
+        model=path,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_gpu_layers=n_gpu_layers,
+        seed=seed,
     )
     return _OneAtATime(judge.load_backend(settings))
 
 
 def backend_for(settings: judge.JudgeSettings) -> _OneAtATime | None:
-    """The model to hand to jobs: for llama_cpp the one loaded once per process (shared by
-    every session); for a remote endpoint None, so jobs builds a client with the session's key."""
-    if settings.backend is not judge.Backend.LLAMA_CPP:
+    """The model to hand to jobs: for a backend with a model file the one loaded once per
+    process (shared by every session); for a remote endpoint None, so jobs builds a client
+    with the session's key."""
+    if not settings.spec.model_file:
         return None
     return _local_model(
+        settings.backend.value,
         str(settings.model_path()),
         settings.n_ctx,
         settings.n_threads,

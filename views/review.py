@@ -499,7 +499,7 @@ if run_id is not None:
         settings = common.settings_for_run(db, run_id)
     except judge.JudgeError as error:  # a run imported from another tool
         unjudgeable = error
-if settings is not None and settings.backend is not judge.Backend.LLAMA_CPP:
+if settings is not None and settings.spec.remote:
     st.text_input(
         "API key for this run's endpoint (kept for this session only)",
         type="password",

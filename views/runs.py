@@ -132,90 +132,112 @@ def _preview(template: str, score_map: ScoreMap | None, reference: bool) -> bool
     return True
 
 
-def _backend_settings() -> tuple[dict, str | None]:
-    """The backend's settings fields, and the API key (kept in this session only)."""
-    backend = st.segmented_control(
-        "Backend",
-        [b.value for b in judge.Backend],
-        default=judge.Backend.LLAMA_CPP.value,
-        required=True,
-        key="run-backend",
-    )
-    mode = st.segmented_control(
-        "Scoring",
-        [m.value for m in judge.Mode],
-        default=judge.Mode.LOGPROBS.value,
-        required=True,
-        key="run-mode",
-    )
-    if backend == judge.Backend.LLAMA_CPP:
-        c1, c2 = st.columns([3, 1])
-        model = c1.text_input("GGUF model path", value=_default_model(), key="run-model")
-        layers = c2.number_input(
-            "GPU offload layers",
-            -1,
-            999,
-            0,
-            key="run-gpu-layers",
-            help="-1 offloads every layer (Metal/CUDA builds only)",
+def _model_input(col, spec: judge.BackendSpec) -> str:
+    if spec.model_file:
+        return col.text_input("GGUF model path", value=_default_model(), key="run-model")
+    return col.text_input("Model name", key="run-remote-model")
+
+
+_DEFAULTS = judge.JudgeSettings()
+# A widget for each setting this form offers; a backend's declaration says which it reads.
+_WIDGETS: dict[str, Callable[[Any, judge.BackendSpec], Any]] = {
+    "model": _model_input,
+    "base_url": lambda col, spec: (
+        col.text_input(
+            "Endpoint base URL", key="run-base-url", placeholder=f"empty: {spec.default_base_url}"
         )
-        return {"backend": backend, "mode": mode, "model": model, "n_gpu_layers": layers}, None
-    c1, c2 = st.columns(2)
-    base_url = c1.text_input(
-        "Endpoint base URL", key="run-base-url", placeholder="empty: the backend's default"
-    )
-    model = c2.text_input("Model name", key="run-remote-model")
-    c3, c4, c5 = st.columns(3)
-    api_key = c3.text_input(
-        "API key (this session only, never stored)", type="password", key="api-key"
-    )
-    endpoint = c4.selectbox(
+        or None
+    ),
+    "n_gpu_layers": lambda col, spec: col.number_input(
+        "GPU offload layers",
+        -1,
+        999,
+        _DEFAULTS.n_gpu_layers,
+        key="run-gpu-layers",
+        help="-1 offloads every layer (Metal/CUDA builds only)",
+    ),
+    "endpoint": lambda col, spec: col.selectbox(
         "API",
         [e.value for e in judge.Endpoint],
         key="run-endpoint",
         help="auto: a probe on the first pair picks chat or completions and says why "
         "(completions sends the raw prompt, as the in-process judge reads it)",
-    )
-    defaults = judge.JudgeSettings()
-    concurrency = c5.number_input(
-        "Concurrent requests", 1, 64, defaults.concurrency, key="run-concurrency"
-    )
-    c6, c7, c8 = st.columns(3)
-    timeout = c6.number_input(
+    ),
+    "concurrency": lambda col, spec: col.number_input(
+        "Concurrent requests", 1, 64, _DEFAULTS.concurrency, key="run-concurrency"
+    ),
+    "timeout_s": lambda col, spec: col.number_input(
         "Timeout per request (s)",
         1.0,
         3600.0,
-        defaults.timeout_s,
+        _DEFAULTS.timeout_s,
         key="run-timeout",
         help="one attempt, from sending the request to the last byte of the answer",
-    )
-    max_tokens = c7.number_input(
+    ),
+    "max_tokens": lambda col, spec: col.number_input(
         "Max tokens",
         1,
         32768,
-        defaults.max_tokens,
+        _DEFAULTS.max_tokens,
         key="run-max-tokens",
-        help="what a generating model may write; in logprob mode the probe sets it",
-    )
-    retries = c8.number_input(
+        help="what a generating model may write"
+        + ("; in logprob mode the probe sets it" if spec.remote else ""),
+    ),
+    "max_retries": lambda col, spec: col.number_input(
         "Retries",
         0,
         20,
-        defaults.max_retries,
+        _DEFAULTS.max_retries,
         key="run-retries",
         help="after a timeout, a refused connection, HTTP 429 or 5xx, with backoff",
+    ),
+}
+_API_KEY = "api key"  # not a setting: kept in this session only, next to the model name
+
+
+def _backend_settings(*, pairwise: bool = False) -> tuple[dict, str | None]:
+    """The backend's settings fields (those its declaration says it reads and this form
+    offers), and the API key (kept in this session only)."""
+    specs = {
+        spec.name.value: spec
+        for spec in judge.BACKENDS
+        if spec.reads_prompts and (spec.pairwise or not pairwise)
+    }
+    backend = st.segmented_control(
+        "Backend",
+        list(specs),
+        default=judge.DEFAULT_BACKEND.value,
+        required=True,
+        key="run-backend",
+        help="\n\n".join(f"{name}: {spec.help}" for name, spec in specs.items()),
     )
-    return {
-        "backend": backend,
-        "mode": mode,
-        "model": model,
-        "base_url": base_url or None,
-        "endpoint": endpoint,
-        "concurrency": concurrency,
-        "timeout_s": timeout,
-        "max_tokens": max_tokens,
-        "max_retries": retries,
-    }, api_key or None
+    spec = specs[backend]
+    can = {judge.Mode.LOGPROBS: spec.logprobs, judge.Mode.GENERATE: spec.generation}
+    mode = st.segmented_control(
+        "Scoring",
+        [m.value for m in judge.Mode if can[m]],
+        default=judge.Mode.LOGPROBS.value if spec.logprobs else judge.Mode.GENERATE.value,
+        required=True,
+        key="run-mode",
+    )
+    slots = []
+    for name in spec.settings:
+        if name in _WIDGETS:
+            slots.append(name)
+        if name == "model" and spec.remote:
+            slots.append(_API_KEY)
+    fields: dict[str, Any] = {"backend": backend, "mode": mode}
+    api_key = None
+    for start in range(0, len(slots), 3):
+        row = slots[start : start + 3]
+        for name, col in zip(row, st.columns(3), strict=False):
+            if name == _API_KEY:
+                api_key = col.text_input(
+                    "API key (this session only, never stored)", type="password", key="api-key"
+                )
+            else:
+                fields[name] = _WIDGETS[name](col, spec)
+    return fields, api_key or None
 
 
 def _jobs() -> dict[str, BackgroundRun]:
@@ -368,7 +390,7 @@ def pairwise_start_section() -> None:
     if planned is None:
         return
     plan, cell, max_queries = planned
-    fields, api_key = _backend_settings()
+    fields, api_key = _backend_settings(pairwise=True)
     if busy:
         st.caption(busy)
     if not st.button(
@@ -390,7 +412,6 @@ def pairwise_start_section() -> None:
                 name=run_name or None,
                 control=control,
             ),
-            alone=True,
         )
     except judge.JudgeError as error:
         st.error(common.md(error))
@@ -403,20 +424,14 @@ def _work(
     settings: judge.JudgeSettings,
     api_key: str | None,
     run: Callable[[jobs.RunControl], Any],
-    *,
-    alone: bool = False,
 ) -> Callable[..., Any]:
     """The background work of a run, started or resumed: `run` given the job's controls and
-    the session's model (held `alone` for a pairwise run, which drives the model itself), or
-    no model for a remote endpoint, whose client jobs builds with the key. Raises
-    JudgeError when the model cannot be loaded."""
+    the session's model, or no model for a remote endpoint, whose client jobs builds with the
+    key. Raises JudgeError when the model cannot be loaded."""
     shared = common.backend_for(settings)
 
     def work(**control) -> Any:
-        if shared is None or not alone:
-            return run(jobs.RunControl(backend=shared, api_key=api_key, **control))
-        with shared.alone() as backend:
-            return run(jobs.RunControl(backend=backend, api_key=api_key, **control))
+        return run(jobs.RunControl(backend=shared, api_key=api_key, **control))
 
     return work
 
@@ -488,7 +503,7 @@ def resume_section(every) -> None:
         else jobs.settings_for_run(db, run_id)
     )
     api_key = None
-    if settings.backend is not judge.Backend.LLAMA_CPP:
+    if settings.spec.remote:
         api_key = (
             st.text_input("API key (this session only)", type="password", key="resume-api-key")
             or None
@@ -501,7 +516,6 @@ def resume_section(every) -> None:
             settings,
             api_key,
             lambda control: resume(db, run_id, control=control),
-            alone=pairwise,
         )
     except judge.JudgeError as error:
         st.error(common.md(error))
