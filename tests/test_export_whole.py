@@ -23,30 +23,22 @@ from test_export_load import datasets_offline  # noqa: F401  (a fixture)
 WORKER = Path(__file__).with_name("export_kill_worker.py")
 
 
-def _export_in_child(db: Path, folder: Path, seed: int, step: int, *mode: str) -> str:
-    """Run the worker; the steps it took (step 0), or '' when it was killed as asked."""
+def _kill_at_every_step(db: Path, old: Path, base: Path, *mode: str) -> list[int]:
+    """Run the worker; the exit of each fork, step 0 (no kill) first."""
     done = subprocess.run(
-        [sys.executable, str(WORKER), str(db), str(folder), str(seed), str(step), *mode],
+        [sys.executable, str(WORKER), str(db), str(old), str(base), *mode],
         capture_output=True,
         text=True,
         timeout=600,
     )
-    expected = 0 if step == 0 else -signal.SIGKILL
-    assert done.returncode == expected, done.stderr
-    return done.stdout.strip()
+    assert done.returncode == 0, done.stderr
+    exits = [tuple(map(int, line.split())) for line in done.stdout.splitlines()]
+    assert [step for step, _ in exits] == list(range(len(exits)))
+    return [code for _, code in exits]
 
 
 def _contents(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-
-
-def _put_back(folder: Path, contents: dict[str, bytes]) -> None:
-    """Only `folder`, holding `contents`, in its parent: the state before an export."""
-    for path in folder.parent.iterdir():
-        shutil.rmtree(path)
-    folder.mkdir()
-    for name, data in contents.items():
-        (folder / name).write_bytes(data)
 
 
 def _whole(folder: Path) -> dict:
@@ -75,30 +67,30 @@ def _loads_as_the_manifest_says(datasets, folder: Path, manifest: dict, cache: P
 def test_a_kill_at_every_step_leaves_the_old_export_or_the_new(
     sample_db, tmp_path, datasets_offline, mode  # noqa: F811
 ):
-    folder = tmp_path / "exports" / "training"
-    _export_in_child(sample_db, folder, 0, 0)
-    old = _contents(folder)
-    steps = int(_export_in_child(sample_db, folder, 1, 0, *mode))
-    assert steps >= 5  # the files' and folders' flushes, the swap, the old folder's removal
+    old = tmp_path / "old" / "training"
+    jobs.export_training(sample_db, old)
+    before = _contents(old)
+    exits = _kill_at_every_step(sample_db, old, tmp_path / "steps", *mode)
+    # The files' and folders' flushes, the swap and the old folder's removal.
+    assert len(exits) > 5 and exits == [0] + [-signal.SIGKILL] * (len(exits) - 1)
     outcomes = []
-    for step in range(1, steps + 1):
-        _put_back(folder, old)
-        _export_in_child(sample_db, folder, 1, step, *mode)
+    for step in range(1, len(exits)):
+        folder = tmp_path / "steps" / f"step-{step}" / "training"
         if mode and not folder.exists():
             # Killed between the two renames: the old folder is aside, and goes back first.
             _folder.recover(folder)
         manifest = _whole(folder)
-        if _contents(folder) == old:
+        if _contents(folder) == before:
             outcomes.append("old")
         else:
             assert manifest["curation"]["seed"] == 1
             outcomes.append("new")
         _loads_as_the_manifest_says(datasets_offline, folder, manifest, tmp_path / f"hf-{step}")
         # The next export removes whatever the killed one left beside the folder.
-        jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.3))
+        jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.2))
         assert [p.name for p in folder.parent.iterdir()] == ["training"]
-        _whole(folder)
-    # Killed before the swap the old export stands; after it, the new one.
+        assert _whole(folder)["curation"]["validation_share"] == 0.2
+    # Killed before the swap, the old export stands; after it, the new one.
     assert outcomes[0] == "old" and outcomes[-1] == "new", outcomes
     assert outcomes == sorted(outcomes, reverse=True), outcomes
 
