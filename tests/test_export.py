@@ -371,10 +371,10 @@ def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path)
     assert list(tmp_path.glob("x*")) == []
 
 
-def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_path, monkeypatch):
+def test_a_failing_writer_leaves_the_old_export_and_no_partial_one(sample_db, tmp_path):
     out = tmp_path / "chat"
-    out.mkdir()
-    (out / "train.jsonl").write_text("the previous export\n", "utf-8")
+    jobs.export_training(sample_db, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     calls = []
 
     def failing_render(pair):
@@ -393,8 +393,8 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_export(sample_db, out, judge=failing, format="chat")
-    assert (out / "train.jsonl").read_text("utf-8") == "the previous export\n"
-    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
