@@ -434,7 +434,7 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
         assert result.manifest["counts"]["exported"] == len(expected)
 
 
-def test_selection_count_leaves_out_benchmark_queries(sample_db):
+def test_selection_count_is_what_the_manifest_counts_selected(sample_db, tmp_path):
     storage.split_benchmark(
         sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
     )
@@ -443,10 +443,12 @@ def test_selection_count_leaves_out_benchmark_queries(sample_db):
             "SELECT count(*) FROM pairs WHERE query_id IN "
             "(SELECT query_id FROM pairs WHERE split = 'benchmark')"
         ).fetchone()[0]
-    assert storage.selection_count(sample_db, storage.Selection()) == 174 - held
+    assert storage.selection_count(sample_db, storage.Selection()) == 174
+    counts = jobs.export_training(sample_db, tmp_path / "out").manifest["counts"]
+    assert (counts["selected"], counts["dropped"]["benchmark"]) == (174, held)
     run = _judge(sample_db, wrong_every=3)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
-    assert 0 < wrong < 174 - held
+    assert 0 < wrong < 174
 
 
 def _all_in_benchmark(db):
