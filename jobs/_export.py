@@ -99,7 +99,8 @@ def export_training(
     def answer_line(grade: int) -> str:
         return answer.render(grade if score_map is None else score_map.score_of(grade))
 
-    render = functools.partial(judge.render_prompt, text)
+    # A query's and a document's fields are fenced once, not once per pair they are in.
+    render = functools.partial(judge.render_prompt, text, fence=judge.fenced_once())
     judge_text = JudgeText(
         render=render,
         messages=lambda pair: judge.chat_messages(render(pair)),
@@ -173,7 +174,9 @@ def validate_export(
     named = manifest.get("format")
     if named in storage.training.EXPORT_FORMATS and export_format(named).answer is Answer.CHOICE:
         text, _ = pairwise_template(template_name, template_text)
-        answers: tuple[str, ...] = tuple(judge.pairwise_answer(c) for c in judge.pairwise_answers(text))
+        answers: tuple[str, ...] = tuple(
+            judge.pairwise_answer(c) for c in judge.pairwise_answers(text)
+        )
     else:
         answers = _answers(template_name, template_text, scale)
     return storage.validate_export_folder(folder, answers=answers)

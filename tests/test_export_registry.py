@@ -8,13 +8,13 @@ import typing
 
 import pytest
 from app_fixtures import open_app
+from test_export_validate import JUDGE, pair
 
 import cli
 import jobs
 import storage
 from storage.training import EXPORT_FORMATS, Answer, TrainingFormat, export_format
 from storage.training._formats import jsonl_line
-from test_export_validate import JUDGE, pair
 
 # The judge's text with a feedback answer too, which the prometheus format writes.
 WITH_FEEDBACK = dataclasses.replace(
@@ -24,7 +24,7 @@ WITH_FEEDBACK = dataclasses.replace(
 
 def test_the_registry_holds_every_format_name_and_no_other():
     assert tuple(EXPORT_FORMATS) == typing.get_args(TrainingFormat)
-    assert storage.TRAINING_FORMATS == tuple(EXPORT_FORMATS)
+    assert tuple(EXPORT_FORMATS) == storage.TRAINING_FORMATS
 
 
 @pytest.mark.parametrize("declared", EXPORT_FORMATS.values(), ids=list(EXPORT_FORMATS))

@@ -4,12 +4,14 @@ came from; what the export will write is counted before it is written by the sam
 from __future__ import annotations
 
 import pytest
+import test_export_load
 
 import jobs
 import storage
-from test_export_load import datasets_offline  # noqa: F401  (a fixture)
 
 DATASET = storage.SAMPLE_DATASET
+
+datasets_offline = test_export_load.datasets_offline  # the same offline `datasets` fixture
 
 
 def _dataset_split(db) -> dict[str, set[str]]:
@@ -25,7 +27,10 @@ def _dataset_split(db) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("share", [0.0, 0.3])
 def test_an_export_writes_exactly_the_datasets_validation_queries(
-    sample_db, tmp_path, datasets_offline, share  # noqa: F811
+    sample_db,
+    tmp_path,
+    datasets_offline,
+    share,
 ):
     storage.split_training(sample_db, DATASET, storage.TrainingRecipe(validation_share=0.2, seed=5))
     parts = _dataset_split(sample_db)

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import test_export_load
 
 import jobs
 import storage
 from storage.training import _folder
-from test_export_load import datasets_offline  # noqa: F401  (a fixture)
 
 WORKER = Path(__file__).with_name("export_kill_worker.py")
+
+datasets_offline = test_export_load.datasets_offline  # the same offline `datasets` fixture
 
 
 def _kill_at_every_step(db: Path, old: Path, base: Path, *mode: str) -> list[int]:
@@ -65,7 +66,10 @@ def _loads_as_the_manifest_says(datasets, folder: Path, manifest: dict, cache: P
 
 @pytest.mark.parametrize("mode", [(), ("no-exchange",)], ids=["exchange", "two-renames"])
 def test_a_kill_at_every_step_leaves_the_old_export_or_the_new(
-    sample_db, tmp_path, datasets_offline, mode  # noqa: F811
+    sample_db,
+    tmp_path,
+    datasets_offline,
+    mode,
 ):
     old = tmp_path / "old" / "training"
     jobs.export_training(sample_db, old)

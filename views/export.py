@@ -27,18 +27,19 @@ KINDS = {
 }
 FORMATS = {f.label: f for f in storage.training.EXPORT_FORMATS.values()}
 
+
 def left_out_words(left_out: dict[str, int], unit: str = "pair") -> str:
     """'82 pairs in benchmark queries (held out to measure judges); 3 pairs ...'."""
     return "; ".join(f"{common.plural(n, unit)} {common.md(why)}" for why, n in left_out.items())
 
 
-def plan_section(chosen: storage.Selection, format: str, curation: storage.Curation) -> None:
+def plan_section(
+    chosen: storage.Selection, format: storage.training.TrainingFormat, curation: storage.Curation
+) -> None:
     """What the export will write, counted by the export's own rules before it is made, so
     the counts here are the counts of the result."""
     try:
-        plan = storage.training.plan_export(
-            db, selection=chosen, format=format, curation=curation
-        )
+        plan = storage.training.plan_export(db, selection=chosen, format=format, curation=curation)
     except storage.StoreError as error:
         st.warning(common.md(error))
         return

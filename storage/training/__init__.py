@@ -16,6 +16,7 @@ from ._export import ExportPlan, ExportResult, plan_export, write_export
 from ._export_curate import LEFT_OUT, split_words
 from ._folder import export_folder, export_paths
 from ._formats import JudgeText, TrainingFormat
+from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
 from ._registry import (
     EITHER_STYLE,
     EXPORT_FORMATS,
@@ -25,7 +26,6 @@ from ._registry import (
     ExportFormat,
     export_format,
 )
-from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
 from ._select import SELECTION_KINDS, Selection, SelectionKind, selected_dataset, selection_count
 from ._split_warnings import split_warnings
 from ._splits import (

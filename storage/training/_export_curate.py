@@ -32,7 +32,6 @@ LEFT_OUT = {
 """Why a selected pair was not exported, by the manifest's key for the rule."""
 
 
-
 def left_out_counts(dropped: Mapping[str, Any]) -> dict[str, int]:
     """The pairs each rule dropped (`dropped`, by the manifest's keys; rebalancing counted
     per grade), in the words of `LEFT_OUT`, for the rules that dropped any."""
@@ -70,7 +69,10 @@ def split_words(split: Mapping[str, Any]) -> str:
         return words
     share = split["validation_share"]
     if not share:
-        return "no validation file: the dataset has no train / validation split, and no share was asked"
+        return (
+            "no validation file: the dataset has no train / validation split, and no "
+            "validation share was asked"
+        )
     return (
         f"drawn by the export, as the dataset has no train / validation split: "
         f"{share:.0%} of the queries (seed {split['seed']})"

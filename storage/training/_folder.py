@@ -155,7 +155,9 @@ def check_replaceable(target: Path) -> None:
         raise StoreError(f"{target} is a file, not an export folder: give a folder")
     foreign = foreign_entries(target)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
         raise StoreError(
             f"{target} holds {len(foreign)} file(s) an export did not write ({shown}); "
             "an export replaces the whole folder: move them elsewhere or export to another "

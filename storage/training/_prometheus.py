@@ -14,6 +14,7 @@ from typing import Any
 
 from ._formats import INPUT_FIELDS, JudgeText, Pair, _ids
 
+
 def prometheus_record(pair: Pair, judge: JudgeText) -> dict[str, Any]:
     """The instruction row with ``Feedback: <note> [RESULT] N`` as its output."""
     if judge.feedback is None:

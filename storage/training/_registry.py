@@ -102,8 +102,7 @@ _DECLARED = (
     ExportFormat(
         name="chat",
         label="chat (messages: the judge's user message, the assistant's answer)",
-        help="TRL's conversational rows: the judge's messages, then the answer as the "
-        "assistant's",
+        help="TRL's conversational rows: the judge's messages, then the answer as the assistant's",
         answer=Answer.GRADE,
         forms=MESSAGES,
         ids=PAIR_IDS,
@@ -118,8 +117,10 @@ _DECLARED = (
         forms=EITHER,
         ids=PAIR_IDS,
         check=check_prompt_completion,
-        make=lambda judge, conversational: lambda pair: prompt_completion_record(
-            pair, pair["grade"], judge, conversational=conversational
+        make=lambda judge, conversational: (
+            lambda pair: prompt_completion_record(
+                pair, pair["grade"], judge, conversational=conversational
+            )
         ),
     ),
     ExportFormat(
@@ -131,8 +132,10 @@ _DECLARED = (
         forms=EITHER,
         ids=PAIR_IDS,
         check=check_preference,
-        make=lambda judge, conversational: lambda pair: preference_record(
-            pair, pair["grade"], pair["judge_grade"], judge, conversational=conversational
+        make=lambda judge, conversational: (
+            lambda pair: preference_record(
+                pair, pair["grade"], pair["judge_grade"], judge, conversational=conversational
+            )
         ),
         needs_judge_grade=True,
     ),

@@ -24,7 +24,7 @@ from typing import Any
 
 from .._errors import NotFoundError
 from ._checks import Found
-from ._files import file_sha256
+from ._files import file_digest
 from ._folder import MANIFEST, export_paths
 from ._formats import TrainingFormat
 from ._registry import EXPORT_FORMATS, export_format
@@ -78,10 +78,10 @@ def _detect_format(record: dict[str, Any], allowed: set[str]) -> TrainingFormat:
     if "completion" in record:
         return "prompt-completion"
     output = record.get("output")
-    if isinstance(output, str) and output not in allowed:
-        # Feedback before the answer line: the prometheus row.
-        if any(output.endswith(" " + answer) for answer in allowed):
-            return "prometheus"
+    if not isinstance(output, str) or output in allowed:
+        return "instruction"
+    if any(output.endswith(" " + answer) for answer in allowed):
+        return "prometheus"  # feedback before the answer line
     return "instruction"
 
 
@@ -209,15 +209,15 @@ def _check_against_manifest(folder: Path, manifest: dict[str, Any] | None) -> Va
         if not file.is_file():
             problems.append(ValidationProblem(None, name, "is listed but missing"))
             continue
-        with open(file, "rb") as lines:
-            rows = sum(1 for _ in lines)
-        if rows != entry.get("rows"):
+        found = file_digest(file)
+        if found.rows != entry.get("rows"):
+            said = f"has {found.rows} rows, the manifest says {entry.get('rows')}"
+            problems.append(ValidationProblem(None, name, said))
+        if found.sha256 != entry.get("sha256"):
             problems.append(
-                ValidationProblem(None, name, f"has {rows} rows, the manifest says {entry.get('rows')}")
-            )
-        if file_sha256(file) != entry.get("sha256"):
-            problems.append(
-                ValidationProblem(None, name, "sha256 differs from the manifest's: it changed since")
+                ValidationProblem(
+                    None, name, "sha256 differs from the manifest's: it changed since"
+                )
             )
     listed = {MANIFEST, *(str(f.get("name")) for f in files)}
     problems += [
