@@ -14,7 +14,7 @@ It renders no prompt and spells no answer line: those are the judge's, handed in
 from ._curate import Curation
 from ._export import ExportPlan, ExportResult, plan_export, write_export
 from ._export_curate import LEFT_OUT, split_words
-from ._folder import export_folder, export_paths
+from ._folder import export_folder, export_paths, read_manifest
 from ._formats import JudgeText, TrainingFormat
 from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
 from ._registry import (
@@ -41,7 +41,6 @@ from ._splits import (
 from ._validate import (
     ValidationProblem,
     ValidationReport,
-    read_manifest,
     validate_export_folder,
     validate_training_file,
 )

@@ -34,6 +34,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .._errors import StoreError
 
@@ -124,15 +125,25 @@ def recover(target: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The manifest of an export folder, or None when it has none that reads as one."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def _listed(folder: Path) -> set[str]:
     """The names the folder's manifest says an export wrote (itself included); none when
     there is no readable manifest."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
-        files = manifest["files"]
-        return {MANIFEST, *(f["name"] for f in files if isinstance(f["name"], str))}
-    except (OSError, ValueError, TypeError, KeyError):
+    files = (read_manifest(folder) or {}).get("files")
+    if not isinstance(files, list):
         return set()
+    return {
+        MANIFEST,
+        *(f["name"] for f in files if isinstance(f, dict) and isinstance(f.get("name"), str)),
+    }
 
 
 def foreign_entries(folder: Path) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any
 from .._errors import NotFoundError
 from ._checks import Found
 from ._files import file_digest
-from ._folder import MANIFEST, export_paths
+from ._folder import MANIFEST, export_paths, read_manifest
 from ._formats import TrainingFormat
 from ._registry import EXPORT_FORMATS, export_format
 
@@ -183,15 +183,6 @@ def validate_training_file(
         )
         report.problems.sort(key=lambda p: p.line or 0)
     return report
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of an export folder, or None when it has none that reads as one."""
-    try:
-        manifest = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
 
 
 def _check_against_manifest(folder: Path, manifest: dict[str, Any] | None) -> ValidationReport:
