@@ -76,13 +76,15 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         commands,
         "export",
         "Write labelled pairs as a folder of fine-tuning JSONL: train.jsonl, validation.jsonl "
-        "(a split by query) and manifest.json, which datasets.load_dataset(folder) reads as "
-        "exactly the two splits. Formats: instruction (the seed's), chat (messages), "
-        "prompt-completion and preference (DPO), the last two as text or, with "
-        "--conversational, as TRL's conversational messages. Curated by cap per query and "
-        "label rebalancing. Every record holds the prompt the judge reads with the template, "
-        "in the messages the judge sends, and the answer line it writes; the template must "
-        "grade on the dataset's scale. Benchmark pairs are never exported.",
+        "(a split by query: the dataset's own train/validation split when it has one, else "
+        "--validation-share) and manifest.json, which datasets.load_dataset(folder) reads as "
+        "exactly the two splits. The folder is replaced whole (an interrupted export leaves "
+        "the earlier one); a folder holding files no export wrote is refused. Formats: "
+        + "; ".join(f"{f.name}: {f.help}" for f in storage.training.EXPORT_FORMATS.values())
+        + ". Curated by cap per query and label rebalancing. Every record holds the prompt "
+        "the judge reads with the template, in the messages the judge sends, and the answer "
+        "line it writes; the template must grade on the dataset's scale. Benchmark pairs are "
+        "never exported.",
         "python cli.py export --format prompt-completion --conversational --select corrected "
         "--out out/judge-sft --cap-per-query 12 --rebalance 0=0.3,1=0.4,2=0.3 "
         "--validation-share 0.1",
@@ -94,11 +96,16 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         required=True,
         help="the export folder: train.jsonl, validation.jsonl and manifest.json go in it",
     )
-    sub.add_argument("--format", default="instruction", choices=storage.TRAINING_FORMATS)
+    sub.add_argument(
+        "--format",
+        default="instruction",
+        choices=list(storage.training.EXPORT_FORMATS),
+        help="the record format (default instruction; each is described above)",
+    )
     sub.add_argument(
         "--conversational",
         action="store_true",
-        help="prompt-completion and preference records as TRL's conversational messages "
+        help=f"{', '.join(storage.EITHER_STYLE)} records as TRL's conversational messages "
         "(the prompt as the judge's chat messages, answers as assistant messages); chat "
         "records are always messages",
     )
@@ -141,7 +148,8 @@ def add_export(commands: argparse._SubParsersAction) -> None:
         "--validation-share",
         type=float,
         default=0.0,
-        help="share of queries written to the validation file (default 0)",
+        help="share of queries written to the validation file when the dataset has no "
+        "train/validation split of its own (default 0)",
     )
     sub.add_argument("--seed", type=int, default=0, help="seed for sampling and the split")
     add_template(sub, "whose prompt and answer line the records hold")

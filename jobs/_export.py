@@ -19,13 +19,11 @@ from pathlib import Path
 import judge
 import storage
 from grade_scale import ScoreMap
-from storage.training import PAIRWISE_PREFERENCE, JudgeText, selected_dataset, write_export
+from storage.training import Answer, JudgeText, export_format, selected_dataset, write_export
 
-from ._export_pairwise import export_pairwise_preferences
+from ._export_pairwise import export_pairwise_preferences, pairwise_template
 from ._rubrics import fill_dataset_rubric
 
-PROMETHEUS = "prometheus"
-"""The export format of Prometheus' feedback answers (`storage.training`)."""
 PROMETHEUS_TEMPLATE = "prometheus_1_5"
 """The template a prometheus export uses unless told another."""
 
@@ -70,7 +68,8 @@ def export_training(
     with the prometheus_1_5 template unless told another; N is the grade's score
     (`_prometheus_scores`).
     """
-    if format == PAIRWISE_PREFERENCE:
+    answer_kind = export_format(format).answer  # an unknown format is refused here
+    if answer_kind is Answer.CHOICE:
         return export_pairwise_preferences(
             db,
             out,
@@ -80,12 +79,13 @@ def export_training(
             template_name=template_name,
             template_text=template_text,
         )
-    if format == PROMETHEUS and template_name is None and template_text is None:
+    feedback = answer_kind is Answer.FEEDBACK
+    if feedback and template_name is None and template_text is None:
         template_name = PROMETHEUS_TEMPLATE
     template = _template(template_name, template_text)
     dataset, grades, _ = selected_dataset(db, selection)
     score_map = None
-    if format == PROMETHEUS:
+    if feedback:
         score_map = _prometheus_scores(template, grades)
     elif template.scale is not None and template.scale != tuple(grades):
         raise judge.TemplateError(
@@ -99,7 +99,8 @@ def export_training(
     def answer_line(grade: int) -> str:
         return answer.render(grade if score_map is None else score_map.score_of(grade))
 
-    render = functools.partial(judge.render_prompt, text)
+    # A query's and a document's fields are fenced once, not once per pair they are in.
+    render = functools.partial(judge.render_prompt, text, fence=judge.fenced_once())
     judge_text = JudgeText(
         render=render,
         messages=lambda pair: judge.chat_messages(render(pair)),
@@ -164,8 +165,20 @@ def validate_export(
     scale: Sequence[int] | None = None,
 ) -> list[storage.ValidationReport]:
     """Check an export folder (`storage.validate_export_folder`): its train file against its
-    validation file, then the validation file, with the template's answer lines."""
-    answers = _answers(template_name, template_text, scale)
+    validation file, then the validation file, with the template's answer lines, then every
+    file against the manifest. With no template given, the manifest's is taken (its
+    pairwise template's A / B answers for a pairwise export)."""
+    manifest = storage.training.read_manifest(folder) or {}
+    if template_name is None and template_text is None:
+        template_name = manifest.get("prompt_template")
+    named = manifest.get("format")
+    if named in storage.training.EXPORT_FORMATS and export_format(named).answer is Answer.CHOICE:
+        text, _ = pairwise_template(template_name, template_text)
+        answers: tuple[str, ...] = tuple(
+            judge.pairwise_answer(c) for c in judge.pairwise_answers(text)
+        )
+    else:
+        answers = _answers(template_name, template_text, scale)
     return storage.validate_export_folder(folder, answers=answers)
 
 

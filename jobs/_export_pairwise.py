@@ -38,7 +38,7 @@ def export_pairwise_preferences(
             "the pairwise-preference format keeps every decision: leave out the cap per "
             "query and the label rebalancing"
         )
-    text, name = _pairwise_template(template_name, template_text)
+    text, name = pairwise_template(template_name, template_text)
     judge.pairwise_answers(text)  # a template that names no answer lines is refused
     dataset, _, _ = selected_dataset(db, selection)
     judge_text = PairwiseJudgeText(
@@ -60,7 +60,9 @@ def export_pairwise_preferences(
     )
 
 
-def _pairwise_template(name: str | None, text: str | None) -> tuple[str, str | None]:
+def pairwise_template(name: str | None, text: str | None) -> tuple[str, str | None]:
+    """The pairwise template's text and name: `text`, or a shipped one by name (default
+    ``pairwise``; the default grading template's name also means ``pairwise``)."""
     if text is not None:
         if name is not None:
             raise judge.TemplateError(

@@ -55,6 +55,7 @@ from ._exceptions import (
     TemplateError,
     TrainingDataError,
 )
+from ._fenced import fenced_once
 from ._model import default_model_path, file_sha256
 from ._pairwise import (
     PAIRWISE_MARKER,
@@ -159,6 +160,7 @@ __all__ = [
     "default_model_path",
     "feedback_answer",
     "field",
+    "fenced_once",
     "file_sha256",
     "fill_rubric",
     "find_backend",

@@ -25,7 +25,7 @@ import functools
 import hashlib
 import re
 import string
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,7 +243,9 @@ def validate_template(text: str, scale: Collection[int], available_fields: Colle
             )
 
 
-def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
+def render_prompt(
+    template: str, pair: Mapping[str, Any], *, fence: Callable[[Any], str] | None = None
+) -> str:
     """The exact prompt the model reads for one pair; no model call.
 
     Every value goes in as a field (see ``field``), so text in a query or a product cannot
@@ -251,6 +253,9 @@ def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
     without a description still gets its ``Product description:`` line. ``{reference}``
     renders the pair's ``reference`` fields (``reference_block``), or nothing; a
     ``{rubric}`` not filled (``fill_rubric``) renders the default rubric.
+
+    `fence` stands in for ``field`` for a caller that renders many pairs repeating their
+    values (``fenced_once``); it returns what ``field`` returns.
     """
     values: dict[str, str] = {}
     for name in placeholders(template):
@@ -264,7 +269,7 @@ def render_prompt(template: str, pair: Mapping[str, Any]) -> str:
             raise TemplateError(
                 f"pair {pair.get('pair_id')!r} has no field {name!r} used by the template"
             )
-        values[name] = field(pair[name])
+        values[name] = (fence or field)(pair[name])
     return template.format_map(values)
 
 

@@ -371,10 +371,10 @@ def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path)
     assert list(tmp_path.glob("x*")) == []
 
 
-def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_path, monkeypatch):
+def test_a_failing_writer_leaves_the_old_export_and_no_partial_one(sample_db, tmp_path):
     out = tmp_path / "chat"
-    out.mkdir()
-    (out / "train.jsonl").write_text("the previous export\n", "utf-8")
+    jobs.export_training(sample_db, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     calls = []
 
     def failing_render(pair):
@@ -393,8 +393,8 @@ def test_a_failing_writer_leaves_the_old_file_and_no_partial_one(sample_db, tmp_
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_export(sample_db, out, judge=failing, format="chat")
-    assert (out / "train.jsonl").read_text("utf-8") == "the previous export\n"
-    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_instruction_export_reimports_with_the_same_labels(sample_db, tmp_path):
@@ -434,7 +434,7 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
         assert result.manifest["counts"]["exported"] == len(expected)
 
 
-def test_selection_count_leaves_out_benchmark_queries(sample_db):
+def test_selection_count_is_what_the_manifest_counts_selected(sample_db, tmp_path):
     storage.split_benchmark(
         sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
     )
@@ -443,10 +443,12 @@ def test_selection_count_leaves_out_benchmark_queries(sample_db):
             "SELECT count(*) FROM pairs WHERE query_id IN "
             "(SELECT query_id FROM pairs WHERE split = 'benchmark')"
         ).fetchone()[0]
-    assert storage.selection_count(sample_db, storage.Selection()) == 174 - held
+    assert storage.selection_count(sample_db, storage.Selection()) == 174
+    counts = jobs.export_training(sample_db, tmp_path / "out").manifest["counts"]
+    assert (counts["selected"], counts["dropped"]["benchmark"]) == (174, held)
     run = _judge(sample_db, wrong_every=3)
     wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
-    assert 0 < wrong < 174 - held
+    assert 0 < wrong < 174
 
 
 def _all_in_benchmark(db):

@@ -40,7 +40,11 @@ def test_export_then_validate_is_clean(sample_db, tmp_path, capsys):
     assert capsys.readouterr().out.endswith("no problems\n")
     assert run(sample_db, "validate", str(out)) == 0
     reports = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in reports] == [str(train), str(validation)]
+    assert [line.split(":")[0] for line in reports] == [
+        str(train),
+        str(validation),
+        str(out / "manifest.json"),
+    ]
 
 
 def test_validating_a_folder_finds_a_query_in_both_files(sample_db, tmp_path, capsys):

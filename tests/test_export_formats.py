@@ -14,8 +14,8 @@ from storage.training._formats import (
     jsonl_line,
     preference_record,
     prompt_completion_record,
-    record_maker,
 )
+from storage.training._registry import export_format
 
 TRICKY = 'a "quoted" \\ back\\u001f slash / new\nline\ttab\r\x01\x1f\x7f é 日本 😀 \u2028 end'
 
@@ -96,9 +96,11 @@ def test_preference_record_refuses_a_pair_the_judge_got_right():
 
 @pytest.mark.parametrize("conversational", [False, True])
 @pytest.mark.parametrize("format", ["instruction", "chat", "prompt-completion", "preference"])
-def test_record_maker_reads_the_grades_off_the_pair(format, conversational):
+def test_each_formats_maker_reads_the_grades_off_the_pair(format, conversational):
     pair = {**PAIR, "grade": 2, "judge_grade": 0}
-    made = record_maker(format, JUDGE, conversational=conversational)(pair)
+    make = export_format(format).make
+    assert make is not None
+    made = make(JUDGE, conversational)(pair)
     expected = {
         "instruction": lambda: instruction_record(pair, 2, JUDGE),
         "chat": lambda: chat_record(pair, 2, JUDGE),

@@ -113,3 +113,42 @@ def test_a_template_on_another_scale_is_refused_with_both_scales(store):
         )
     ]
     assert not (db.parent / "exports" / "training").exists()
+
+
+def test_the_counts_before_an_export_are_the_counts_after(store):
+    db, _ = store
+    at = open_app("export")
+    at.slider(key="export-validation").set_value(0.2).run()
+    (before,) = [c.value for c in at.caption if " selected: " in c.value]
+    at = _export(at)
+    manifest = json.loads((db.parent / "exports" / "training" / "manifest.json").read_text("utf-8"))
+    counts = manifest["counts"]
+    parts = ", ".join(
+        f"{f['rows']} pairs ({f['queries']} queries) to {f['part']}" for f in manifest["files"]
+    )
+    benchmark = storage.training.LEFT_OUT["benchmark"]
+    left_out = f"Left out: {counts['dropped']['benchmark']} pairs {md(benchmark)}."
+    assert before.startswith(
+        f"{counts['selected']} pairs selected: {counts['exported']} pairs to export, {parts}. "
+        f"{left_out} Split: "
+    )
+    assert [s.value for s in at.success] == [
+        f"{counts['exported']} pairs exported in the instruction format (of "
+        f"{counts['selected']} pairs selected)."
+    ]
+    assert left_out in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../x"])
+def test_a_folder_name_that_leaves_exports_is_refused(store, name):
+    db, _ = store
+    at = open_app("export")
+    at.text_input(key="export-name").set_value(name).run()
+    assert [e.value for e in at.error] == [
+        md(
+            f"folder name {name!r}: give a plain name such as training (letters, digits, "
+            f"- or _; no / or \\, not starting with a dot), so the export stays in "
+            f"{db.parent / 'exports'}"
+        )
+    ]
+    assert "export-run" not in [b.key for b in at.button]  # nothing to click: no export

@@ -172,9 +172,10 @@ def test_preference_rules(tmp_path):
 def test_an_export_folder_is_checked_file_by_file_and_across(tmp_path):
     write(tmp_path / "train.jsonl", instruction("1"), instruction("2"))
     write(tmp_path / "validation.jsonl", instruction("2", "11"))
-    train, validation = validate_export_folder(tmp_path, answers=SCORE.answers)
+    train, validation, manifest = validate_export_folder(tmp_path, answers=SCORE.answers)
     assert (train.rows, validation.rows) == (2, 1)
     assert problems(train) == [(2, "query_id")] and validation.ok
+    assert problems(manifest) == [(None, None)]  # no manifest to hold the files to
     with pytest.raises(NotFoundError, match="has no train.jsonl"):
         validate_export_folder(tmp_path / "empty", answers=SCORE.answers)
 

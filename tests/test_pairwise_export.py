@@ -46,7 +46,8 @@ def test_each_decision_is_written_in_both_orders_with_the_judges_prompt(
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("pairwise-preference export of 2 decisions (4 rows, both orders)")
-    assert "left out: ties 1, benchmark 1" in printed
+    ties, benchmark = storage.training.LEFT_OUT["ties"], storage.training.LEFT_OUT["benchmark"]
+    assert f"left out: 1 {ties}; 1 {benchmark}" in printed
     written = rows(out / "train.jsonl")
     texts = {p["pair_id"]: p for p in storage.pairs_for_judging(decided, "wands-sample")}
     by_doc = {p["doc_id"]: p for p in texts.values()}

@@ -139,6 +139,7 @@ def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, valida
             seed=seed,
         ),
         GRADES,
+        dataset_split={},  # the export's own split, as the recipe draws it
     )
     assert plan.assignments.equals(
         exported.rows[["pair_id", "part"]].rename(columns={"part": "split"})

@@ -25,16 +25,36 @@ KINDS = {
     "Corrected pairs (a reviewer changed the imported grade)": "corrected",
     "The active run's failures (judge grade differs from the label)": "judge_wrong",
 }
-FORMATS = {
-    "instruction (the seed's: instruction, input, output)": "instruction",
-    "chat (messages: the judge's user message, the assistant's answer)": "chat",
-    "prompt-completion (TRL's prompt, completion)": "prompt-completion",
-    "preference / DPO (TRL's prompt, chosen, rejected)": "preference",
-    "prometheus (Feedback: the reviewer's note [RESULT] score; pairs with a note)": "prometheus",
-    "pairwise preference / DPO (the Pairwise page's decisions, both orders)": (
-        storage.training.PAIRWISE_PREFERENCE
-    ),
-}
+FORMATS = {f.label: f for f in storage.training.EXPORT_FORMATS.values()}
+
+
+def left_out_words(left_out: dict[str, int], unit: str = "pair") -> str:
+    """'82 pairs in benchmark queries (held out to measure judges); 3 pairs ...'."""
+    return "; ".join(f"{common.plural(n, unit)} {common.md(why)}" for why, n in left_out.items())
+
+
+def plan_section(
+    chosen: storage.Selection, format: storage.training.TrainingFormat, curation: storage.Curation
+) -> None:
+    """What the export will write, counted by the export's own rules before it is made, so
+    the counts here are the counts of the result."""
+    try:
+        plan = storage.training.plan_export(db, selection=chosen, format=format, curation=curation)
+    except storage.StoreError as error:
+        st.warning(common.md(error))
+        return
+    parts = ", ".join(
+        f"{common.plural(pairs, 'pair')} ({common.plural(queries, 'query')}) to {part}"
+        for part, (pairs, queries) in plan.parts().items()
+    )
+    left_out = plan.left_out()
+    st.caption(
+        f"{common.plural(plan.selected, 'pair')} selected: "
+        f"{common.plural(len(plan.curated.rows), 'pair')} to export, {parts}."
+        + (f" Left out: {left_out_words(left_out)}." if left_out else "")
+        + f" Split: {common.md(storage.training.split_words(plan.curated.split))}."
+    )
+
 
 db = common.database()
 dataset = common.require_dataset()
@@ -68,15 +88,16 @@ query_classes = right.multiselect(
 )
 
 st.subheader("Format")
-format = FORMATS[
+declared = FORMATS[
     st.radio("Format", list(FORMATS), key="export-format", label_visibility="collapsed")
 ]
+format = declared.name
 conversational = format in storage.EITHER_STYLE and st.toggle(
     "Conversational (TRL's messages: the prompt as the judge's chat messages, each answer as "
     "an assistant message)",
     key="export-conversational",
 )
-pairwise = format == storage.training.PAIRWISE_PREFERENCE
+pairwise = declared.answer is storage.training.Answer.CHOICE
 if pairwise:
     pairwise_templates = [t.name for t in judge.list_pairwise_templates()]
     template_name = st.selectbox("Pairwise template", pairwise_templates, key="export-pw-template")
@@ -91,7 +112,7 @@ else:
     # The first template on the dataset's scale: another one is refused by the export. The
     # prometheus format answers as the Prometheus template does.
     on_scale = [name for name, t in templates.items() if list(t.scale) == grades]
-    if format == "prometheus":
+    if declared.answer is storage.training.Answer.FEEDBACK:
         template_name = jobs.PROMETHEUS_TEMPLATE
         score_map = jobs.score_map_for(templates[template_name].scale, grades)
         if score_map is not None:
@@ -126,11 +147,16 @@ seed = c3.number_input("Seed", min_value=0, value=0, key="export-seed")
 rebalance = None
 if st.checkbox("Rebalance labels to target shares", key="export-rebalance"):
     rebalance = common.label_share_inputs(grades, names, "export")
-folder_name = st.text_input("Folder name", "training", key="export-name").strip()
-folder = Path(db).parent / "exports" / Path(folder_name or "training").name
+folder_name = st.text_input("Folder name", "training", key="export-name")
+try:
+    folder = storage.training.export_folder(Path(db).parent / "exports", folder_name)
+except storage.StoreError as error:
+    st.error(common.md(error))
+    st.stop()
 st.caption(
     f"Written to {common.md(folder)}: train.jsonl, validation.jsonl and manifest.json, "
-    "which `datasets.load_dataset(folder)` reads as exactly the two splits."
+    "which `datasets.load_dataset(folder)` reads as exactly the two splits. The folder is "
+    "replaced whole: an interrupted export leaves the earlier one as it was."
 )
 
 chosen = storage.Selection(
@@ -143,10 +169,18 @@ chosen = storage.Selection(
 )
 if pairwise:  # decisions between two products: no pair selection applies
     chosen, cap, rebalance = storage.Selection(dataset=dataset), 0, None
-else:
-    st.caption(
-        f"{common.plural(storage.selection_count(db, chosen), 'pair')} selected, before curation."
+try:
+    curation = storage.Curation(
+        cap_per_query=int(cap) or None,
+        label_shares=rebalance,
+        validation_share=validation_share,
+        seed=int(seed),
     )
+except storage.StoreError as error:
+    st.error(common.md(error))
+    st.stop()
+if not pairwise:
+    plan_section(chosen, format, curation)
 if st.button("Export", type="primary", key="export-run"):
     try:
         result = jobs.export_training(
@@ -155,12 +189,7 @@ if st.button("Export", type="primary", key="export-run"):
             selection=chosen,
             format=format,
             conversational=conversational,
-            curation=storage.Curation(
-                cap_per_query=int(cap) or None,
-                label_shares=rebalance,
-                validation_share=validation_share,
-                seed=int(seed),
-            ),
+            curation=curation,
             template_name=template_name,
         )
     except (storage.StoreError, judge.JudgeError) as error:
@@ -198,12 +227,9 @@ st.dataframe(
 )
 dropped = result.left_out()
 if dropped:
-    st.caption(
-        "Left out: "
-        + "; ".join(
-            f"{common.plural(n, 'pair')} ({common.md(reason)})" for reason, n in dropped.items()
-        )
-    )
+    st.caption(f"Left out: {left_out_words(dropped, unit)}.")
+if "split" in manifest:
+    st.caption(f"Split: {common.md(storage.training.split_words(manifest['split']))}.")
 for path in (*result.files, result.manifest_path):
     if not path.exists():
         st.warning(f"{common.md(path)} is gone: export again.")

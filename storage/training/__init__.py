@@ -2,24 +2,30 @@
 
 Splits by query (a held-out benchmark, train and validation), one set of curation rules
 (`Curation`: cap per query, label rebalancing, validation share) shared by the split recipe
-and the export, the JSONL record formats, the export with its manifest, and the seed's
-checks on a written file. Mostly pure pandas; the store is read and written only by the
-split and export entry points.
+and the export, the JSONL record formats (each declared once in `EXPORT_FORMATS`), the
+export with its manifest in a folder replaced whole, and the seed's checks on a written
+file. Mostly pure pandas; the store is read and written only by the split and export entry
+points.
 
 It renders no prompt and spells no answer line: those are the judge's, handed in as a
 `JudgeText` by `jobs.export_training`, the function a page or the CLI calls.
 """
 
 from ._curate import Curation
-from ._export import ExportResult, export_paths, write_export
-from ._formats import (
+from ._export import ExportPlan, ExportResult, plan_export, write_export
+from ._export_curate import LEFT_OUT, split_words
+from ._folder import export_folder, export_paths, read_manifest
+from ._formats import JudgeText, TrainingFormat
+from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
+from ._registry import (
     EITHER_STYLE,
+    EXPORT_FORMATS,
     PAIRWISE_PREFERENCE,
     TRAINING_FORMATS,
-    JudgeText,
-    TrainingFormat,
+    Answer,
+    ExportFormat,
+    export_format,
 )
-from ._pairwise import PairwiseExportResult, PairwiseJudgeText, write_pairwise_export
 from ._select import SELECTION_KINDS, Selection, SelectionKind, selected_dataset, selection_count
 from ._split_warnings import split_warnings
 from ._splits import (
@@ -41,11 +47,16 @@ from ._validate import (
 
 __all__ = [
     "EITHER_STYLE",
+    "EXPORT_FORMATS",
+    "LEFT_OUT",
     "PAIRWISE_PREFERENCE",
     "SELECTION_KINDS",
     "TRAINING_FORMATS",
+    "Answer",
     "BenchmarkRecipe",
     "Curation",
+    "ExportFormat",
+    "ExportPlan",
     "ExportResult",
     "JudgeText",
     "PairwiseExportResult",
@@ -58,13 +69,18 @@ __all__ = [
     "TrainingRecipe",
     "ValidationProblem",
     "ValidationReport",
+    "export_folder",
+    "export_format",
     "export_paths",
     "plan_benchmark",
+    "plan_export",
     "plan_training",
+    "read_manifest",
     "selected_dataset",
     "selection_count",
     "split_benchmark",
     "split_training",
+    "split_words",
     "split_warnings",
     "validate_export_folder",
     "validate_training_file",

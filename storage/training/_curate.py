@@ -15,7 +15,7 @@ the pairs arrive in; nothing here reads or writes a store.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,9 +154,18 @@ def validation_queries(query_ids: pd.Series, share: float, rng: np.random.Genera
     return set(rng.permutation(queries)[: validation_count(len(queries), share)])
 
 
-def curate(pairs: pd.DataFrame, curation: Curation, scale: Sequence[int]) -> Curated:
+def curate(
+    pairs: pd.DataFrame,
+    curation: Curation,
+    scale: Sequence[int],
+    *,
+    validation: Collection[Any] | None = None,
+) -> Curated:
     """Apply `curation` to labelled `pairs` (pair_id, query_id, grade, and any other columns,
-    which are kept). Shares are checked against `scale` before any work is done."""
+    which are kept). Shares are checked against `scale` before any work is done.
+
+    `validation` names the validation queries when they are decided already (a dataset's
+    own split); then `curation.validation_share` draws none."""
     weights = curation.label_shares
     shares = None if weights is None else target_shares(weights, scale)
     rng = np.random.default_rng(curation.seed)
@@ -174,8 +183,9 @@ def curate(pairs: pd.DataFrame, curation: Curation, scale: Sequence[int]) -> Cur
         quotas = rebalance_quotas(before, shares)
         rank_in_grade = capped.groupby("grade")["_key"].rank(method="first")
         kept = capped[rank_in_grade <= capped["grade"].map(quotas)]
-    validation = validation_queries(kept["query_id"], curation.validation_share, rng)
-    part = np.where(kept["query_id"].isin(validation), "validation", "train")
+    if validation is None:
+        validation = validation_queries(kept["query_id"], curation.validation_share, rng)
+    part = np.where(kept["query_id"].isin(list(validation)), "validation", "train")
     return Curated(
         kept.assign(part=part).drop(columns="_key").reset_index(drop=True),
         len(rows) - len(capped),

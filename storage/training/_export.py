@@ -25,27 +25,16 @@ from .._db import connect, transaction
 from .._errors import NotFoundError, StoreError
 from .._pairs import _PAIR_TEXT, _with_extra_fields
 from ._curate import PARTS, Curation, label_counts
-from ._export_curate import CuratedExport, curate_export
-from ._files import atomic_path, file_sha256
-from ._formats import (
-    EITHER_STYLE,
-    PAIRWISE_PREFERENCE,
-    TRAINING_FORMATS,
-    JudgeText,
-    RecordMaker,
-    TrainingFormat,
-    is_conversational,
-    jsonl_line,
-    record_maker,
-)
-from ._prometheus import PROMETHEUS, prometheus_maker, with_notes
+from ._export_curate import CuratedExport, curate_export, left_out_counts, split_words
+from ._files import Written, write_lines
+from ._folder import MANIFEST, export_paths, staged_folder
+from ._formats import JudgeText, RecordMaker, TrainingFormat, jsonl_line
+from ._registry import export_format, is_conversational
 from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
 
 _V = TypeVar("_V")
 
 _BATCH = 5_000
-# Hundreds of megabytes go to a file in one pass; large writes spare most system calls.
-_WRITE_BUFFER = 1 << 20
 
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
@@ -53,29 +42,6 @@ _CHOSEN_TEXT = f"""
     FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
     WHERE c.part = $part
 """
-
-
-# The file names of an export folder. `train` and `validation` are the split names Hugging
-# Face's `load_dataset(folder)` infers from file names; the manifest's name holds no split
-# keyword, so no loader reads it as data.
-EXPORT_FILES = {
-    "train": "train.jsonl",
-    "validation": "validation.jsonl",
-    "manifest": "manifest.json",
-}
-
-
-def export_paths(folder: str | Path) -> dict[str, Path]:
-    """Where an export to `folder` writes: `train.jsonl`, `validation.jsonl` and
-    `manifest.json` inside it."""
-    folder = Path(folder)
-    if folder.suffix.lower() in (".jsonl", ".json") and not folder.is_dir():
-        files = ", ".join(EXPORT_FILES.values())
-        raise StoreError(
-            f"{folder} names a file, but an export writes a folder ({files}): give a "
-            f"folder, for example {folder.with_suffix('')}"
-        )
-    return {part: folder / name for part, name in EXPORT_FILES.items()}
 
 
 @dataclass(frozen=True)
@@ -92,17 +58,13 @@ class ExportResult:
         return ", ".join(f"{names.get(g, g)} {n:,}" for g, n in file["labels"].items())
 
     def left_out(self) -> dict[str, int]:
-        """Pairs selected but not exported, per reason that has any (rebalancing, counted
-        per grade in the manifest, as one total)."""
-        dropped = {
-            reason: sum(n.values()) if isinstance(n, dict) else n
-            for reason, n in self.manifest["counts"]["dropped"].items()
-        }
-        return {reason: n for reason, n in dropped.items() if n}
+        """Pairs selected but not exported, per reason that has any, in the words of
+        `LEFT_OUT` (rebalancing, counted per grade in the manifest, as one total)."""
+        return left_out_counts(self.manifest["counts"]["dropped"])
 
     def summary(self) -> str:
-        """A few lines for a terminal: rows and labels (by name) per file, and what was left
-        out and why."""
+        """A few lines for a terminal: rows and labels (by name) per file, the split, what
+        was left out and why."""
         m = self.manifest
         lines = [
             f"{self.headline()} from dataset {m['dataset']!r}, prompt template "
@@ -111,7 +73,9 @@ class ExportResult:
         lines += [
             f"  {f['name']}: {self.file_line(f)}, sha256 {f['sha256'][:12]}" for f in m["files"]
         ]
-        left_out = ", ".join(f"{reason} {n:,}" for reason, n in self.left_out().items())
+        if "split" in m:
+            lines.append(f"  split: {split_words(m['split'])}")
+        left_out = "; ".join(f"{n:,} {reason}" for reason, n in self.left_out().items())
         lines.append(f"  left out: {left_out or 'none'}")
         lines.append(f"  manifest: {self.manifest_path}")
         lines.append(
@@ -147,9 +111,8 @@ def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[st
 
 def _write_part(
     con: duckdb.DuckDBPyConnection, part: str, path: Path, make_record: RecordMaker
-) -> None:
-    with open(path, "w", encoding="utf-8", newline="", buffering=_WRITE_BUFFER) as file:
-        file.writelines(jsonl_line(make_record(pair)) for pair in _chosen_pairs(con, part))
+) -> Written:
+    return write_lines(path, (jsonl_line(make_record(pair)) for pair in _chosen_pairs(con, part)))
 
 
 def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any] | None:
@@ -173,28 +136,97 @@ def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:
 
 
 def _check_request(selection: Selection, format: str, conversational: bool) -> None:
-    if format not in TRAINING_FORMATS:
-        raise StoreError(f"format {format!r}: choose one of {TRAINING_FORMATS}")
-    if format == PAIRWISE_PREFERENCE:
+    declared = export_format(format)
+    if declared.make is None:
         raise StoreError(
             "pairwise preferences are reviewers' decisions, not labelled pairs: "
             "write_pairwise_export writes them"
         )
-    if conversational and format not in EITHER_STYLE:
+    if conversational and len(declared.forms) == 1:
         raise StoreError(
             f"the {format} format has one form only; the conversational form is for "
-            f"{' and '.join(EITHER_STYLE)} (chat records are conversational always)"
+            f"formats that have both (chat records are conversational always)"
         )
     if selection.split == "benchmark":
         raise StoreError(
             "the benchmark split is held out to measure judges and is never exported as "
             "training data: select the train or validation split, or no split"
         )
-    if format == "preference" and selection.kind != "judge_wrong":
+    if declared.needs_judge_grade and selection.kind != "judge_wrong":
         raise StoreError(
-            "the preference format needs the judge's wrong answer as `rejected`: "
+            f"the {format} format needs the judge's wrong answer as `rejected`: "
             "select judge_wrong with a run"
         )
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export of a selection writes, before it is written: the dataset, the
+    selected pairs' count and the curated rows (with their parts and what was left out)."""
+
+    dataset: str
+    grades: list[int]
+    names: list[str]
+    selected: int
+    curated: CuratedExport
+
+    def parts(self) -> dict[str, tuple[int, int]]:
+        """Pairs and queries per file that will have any, train first."""
+        rows = self.curated.rows
+        return {
+            part: (len(chosen), int(chosen["query_id"].nunique()))
+            for part in PARTS
+            if len(chosen := rows[rows["part"] == part])
+        }
+
+    def left_out(self) -> dict[str, int]:
+        """Pairs selected but not to be exported, per reason that has any (`LEFT_OUT`)."""
+        return left_out_counts(self.curated.dropped)
+
+
+def dataset_split(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[Any, str]:
+    """Query -> train or validation, for every query in the dataset's own split."""
+    return dict(
+        con.execute(
+            "SELECT query_id, min(split) FROM pairs WHERE dataset = ? "
+            "AND split IN ('train', 'validation') GROUP BY query_id",
+            [dataset],
+        ).fetchall()
+    )
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection, selection: Selection, format: str, curation: Curation
+) -> ExportPlan:
+    dataset, grades, names = resolve_dataset(con, selection)
+    selected = selected_pairs(con, selection, dataset)
+    if selected.empty:
+        reason = why_nothing_selected(con, selection, dataset, dict(zip(grades, names)))
+        raise StoreError(f"nothing to export: {reason}")
+    curated = curate_export(
+        selected,
+        curation,
+        grades,
+        dataset_split=dataset_split(con, dataset),
+        needs_note=export_format(format).needs_note,
+    )
+    if curated.rows.empty:
+        raise StoreError(f"nothing to export: {_why_all_dropped(len(selected), curated.dropped)}")
+    return ExportPlan(dataset, grades, names, len(selected), curated)
+
+
+def plan_export(
+    db: str | Path,
+    *,
+    selection: Selection = Selection(),
+    format: TrainingFormat = "instruction",
+    curation: Curation = Curation(),
+) -> ExportPlan:
+    """What `write_export` with these options would write, by the same rules, with nothing
+    written: a page shows it before the export is made, so the counts agree."""
+    _check_request(selection, format, False)
+    with connect(db) as con:
+        return _plan(con, selection, format, curation)
 
 
 def write_export(
@@ -208,7 +240,12 @@ def write_export(
     curation: Curation = Curation(),
 ) -> ExportResult:
     """Write the selected, curated pairs to the folder `out` (`train.jsonl`, and
-    `validation.jsonl` when `curation.validation_share` > 0) in `format`, then the manifest.
+    `validation.jsonl` when there are validation queries) in `format`, then the manifest.
+
+    The folder is replaced whole (`_folder`): a reader, or a kill at any moment, finds the
+    earlier export or this one, never a mix. A folder holding files no export wrote is
+    refused. The split is the dataset's own train / validation split when it has one,
+    else `curation.validation_share` of the queries (`_export_curate`).
 
     `conversational` asks for TRL's conversational form of the formats that have both
     (prompt-completion, preference); chat records are conversational always.
@@ -220,56 +257,38 @@ def write_export(
     met otherwise are dropped and counted in the manifest.
     """
     _check_request(selection, format, conversational)
+    make_record = export_format(format).make
+    assert make_record is not None  # _check_request refuses a format with no record builder
     paths = export_paths(out)
-    with connect(db) as con, transaction(con):
-        snapshot_at = datetime.now(UTC)
-        dataset, grades, names = resolve_dataset(con, selection)
-        selected = selected_pairs(con, selection, dataset)
-        if format == PROMETHEUS:
-            selected = with_notes(selected)
-        curated = curate_export(selected, curation, grades)
-        if selected.empty:
-            reason = why_nothing_selected(con, selection, dataset, dict(zip(grades, names)))
-            raise StoreError(f"nothing to export: {reason}")
-        if curated.rows.empty:
-            why = _why_all_dropped(len(selected), curated.dropped)
-            raise StoreError(f"nothing to export: {why}")
-        make_record = (
-            prometheus_maker(judge)
-            if format == PROMETHEUS
-            else record_maker(format, judge, conversational=conversational)
+    with staged_folder(out) as staging:
+        with connect(db) as con, transaction(con):
+            snapshot_at = datetime.now(UTC)
+            plan = _plan(con, selection, format, curation)
+            curated = plan.curated
+            con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
+            files = []
+            for part in PARTS:
+                rows = curated.rows[curated.rows["part"] == part]
+                if rows.empty:
+                    continue
+                path = staging / paths[part].name
+                written = _write_part(con, part, path, make_record(judge, conversational))
+                files.append(_file_entry(path, part, rows, plan.grades, written))
+            con.unregister("_chosen")
+            source_run = _source_run(con, selection.run_id)
+        manifest = _manifest(
+            format=format,
+            conversational=is_conversational(format, conversational),
+            plan=plan,
+            selection=selection,
+            curation=curation,
+            judge=judge,
+            source_run=source_run,
+            snapshot_at=snapshot_at,
+            files=files,
         )
-        con.register("_chosen", curated.rows.assign(position=range(len(curated.rows))))
-        files = []
-        for part in PARTS:
-            rows = curated.rows[curated.rows["part"] == part]
-            if rows.empty:
-                # An earlier export's file under this name would pass for part of this one.
-                paths[part].unlink(missing_ok=True)
-                continue
-            with atomic_path(paths[part]) as temporary:
-                _write_part(con, part, temporary, make_record)
-            files.append(_file_entry(paths[part], part, rows, grades))
-        con.unregister("_chosen")
-        source_run = _source_run(con, selection.run_id)
-    manifest = _manifest(
-        format=format,
-        conversational=is_conversational(format, conversational),
-        dataset=dataset,
-        grades=grades,
-        names=names,
-        selection=selection,
-        curation=curation,
-        judge=judge,
-        source_run=source_run,
-        snapshot_at=snapshot_at,
-        selected=len(selected),
-        curated=curated,
-        files=files,
-    )
-    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    with atomic_path(paths["manifest"]) as temporary:
-        temporary.write_text(text, "utf-8")
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        write_lines(staging / MANIFEST, [text])
     # Returned as read back from its text, so callers see exactly what the file says.
     return ExportResult(tuple(paths[f["part"]] for f in files), paths["manifest"], json.loads(text))
 
@@ -281,25 +300,35 @@ def _why_all_dropped(selected: int, dropped: Mapping[str, Any]) -> str:
             f"every selected query is in the benchmark split, which exports never include "
             f"({selected} pairs): make the benchmark smaller or select other pairs"
         )
-    reasons = {
-        "belong to benchmark queries": dropped["benchmark"],
-        "repeat a (query, product) pair": dropped["duplicates"],
-        "are over the cap per query": dropped["cap_per_query"],
-        "were dropped to rebalance the labels": sum(dropped["rebalance"].values()),
-    }
+    held = dropped["benchmark"]
+    if held + dropped["no_note"] == selected:
+        whose = (
+            f"of the {selected} selected pairs, {held} are in benchmark queries and none of "
+            f"the other {selected - held}"
+            if held
+            else f"none of the {selected} selected pairs"
+        )
+        return (
+            f"{whose} has a reviewer's note, which the format writes as the feedback: add "
+            "notes in Review"
+        )
     return f"all {selected} selected pairs were left out: " + ", ".join(
-        f"{n} {why}" for why, n in reasons.items() if n
+        f"{n} {why}" for why, n in left_out_counts(dropped).items()
     )
 
 
-def _file_entry(path: Path, part: str, rows: pd.DataFrame, grades: list[int]) -> dict[str, Any]:
+def _file_entry(
+    path: Path, part: str, rows: pd.DataFrame, grades: list[int], written: Written
+) -> dict[str, Any]:
+    if written.rows != len(rows):  # one record per curated pair: anything else is a bug
+        raise StoreError(f"{path.name}: wrote {written.rows} records for {len(rows)} pairs")
     return {
         "name": path.name,
         "part": part,
-        "rows": len(rows),
+        "rows": written.rows,
         "queries": int(rows["query_id"].nunique()),
         "labels": _by_grade(label_counts(rows["grade"], grades)),
-        "sha256": file_sha256(path),
+        "sha256": written.sha256,
     }
 
 
@@ -307,37 +336,35 @@ def _manifest(
     *,
     format: TrainingFormat,
     conversational: bool,
-    dataset: str,
-    grades: list[int],
-    names: list[str],
+    plan: ExportPlan,
     selection: Selection,
     curation: Curation,
     judge: JudgeText,
     source_run: dict[str, Any] | None,
     snapshot_at: datetime,
-    selected: int,
-    curated: CuratedExport,
     files: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    curated = plan.curated
     newest = curated.rows["labelled_at"].max()
     shares = curation.label_shares
     return {
         "format": format,
         "conversational": conversational,
-        "dataset": dataset,
-        "scale": dict(zip(map(str, grades), names)),
+        "dataset": plan.dataset,
+        "scale": dict(zip(map(str, plan.grades), plan.names)),
         "selection": dataclasses.asdict(selection),
         "curation": {
             **dataclasses.asdict(curation),
             "label_shares": None if shares is None else _by_grade(shares),
         },
+        "split": curated.split,
         "prompt_template": judge.template_name,
         "prompt_sha256": judge.template_sha256,
         "source_run": source_run,
         "label_snapshot_at": snapshot_at.isoformat(),
         "newest_label_at": newest.isoformat(),
         "counts": {
-            "selected": selected,
+            "selected": plan.selected,
             "dropped": {
                 **curated.dropped,
                 "rebalance": _by_grade(curated.dropped["rebalance"]),

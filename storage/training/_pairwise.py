@@ -11,8 +11,10 @@ lines (``[RESULT] A``, ``[RESULT] B``), handed in as a `PairwiseJudgeText` as `j
 it from the pairwise template; this room renders no prompt.
 
 Rows keep ``query_id`` and the two products' ids in the order shown (``product_a``,
-``product_b``). Benchmark queries are never exported; a share of the other queries (not of
-rows) goes to validation, drawn as the pointwise export draws it (`validation_queries`).
+``product_b``). Benchmark queries are never exported; the split is the dataset's own
+train / validation split when it has one, else a share of the other queries (not of rows)
+goes to validation, drawn as the pointwise export draws it (`validation_queries`). The
+folder is replaced whole, as every export folder is (`_folder`).
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from .._db import connect, transaction
 from .._errors import StoreError
 from .._pairs import _PAIR_TEXT, _with_extra_fields
 from ._curate import PARTS, validation_queries
-from ._export import ExportResult, export_paths
-from ._files import atomic_path, file_sha256
-from ._formats import PAIRWISE_PREFERENCE, jsonl_line
+from ._export import ExportResult, dataset_split
+from ._export_curate import DATASET_SPLIT, EXPORT_SPLIT
+from ._files import Written, write_lines
+from ._folder import MANIFEST, export_paths, staged_folder
+from ._formats import jsonl_line
+from ._registry import PAIRWISE_PREFERENCE
 
 Pair = Mapping[str, Any]
 Message = dict[str, str]
@@ -124,69 +129,84 @@ def write_pairwise_export(
     if not 0 <= validation_share < 1:
         raise StoreError(f"validation share must be at least 0 and below 1, got {validation_share}")
     paths = export_paths(out)
-    with connect(db) as con, transaction(con):
-        snapshot_at = datetime.now(UTC)
-        decisions = con.execute(_DECISIONS, {"dataset": dataset}).df()
-        ties = decisions.preference.eq("tie")
-        benchmark = decisions.benchmark_query.astype(bool) & ~ties
-        kept = decisions[~ties & ~benchmark]
-        if kept.empty:
-            raise StoreError(
-                f"nothing to export: dataset {dataset!r} has no reviewer's decision that one "
-                f"product is better ({int(ties.sum())} ties, {int(benchmark.sum())} on "
-                "benchmark queries): record preferences on the Pairwise page"
+    with staged_folder(out) as staging:
+        with connect(db) as con, transaction(con):
+            snapshot_at = datetime.now(UTC)
+            decisions = con.execute(_DECISIONS, {"dataset": dataset}).df()
+            ties = decisions.preference.eq("tie")
+            benchmark = decisions.benchmark_query.astype(bool) & ~ties
+            kept = decisions[~ties & ~benchmark]
+            if kept.empty:
+                raise StoreError(
+                    f"nothing to export: dataset {dataset!r} has no reviewer's decision that "
+                    f"one product is better ({int(ties.sum())} ties, {int(benchmark.sum())} on "
+                    "benchmark queries): record preferences on the Pairwise page"
+                )
+            ids = sorted(set(kept.pair_a) | set(kept.pair_b))
+            # The texts as the judge reads them (`pairs_for_judging`), in the same snapshot.
+            cursor = con.execute(
+                f"SELECT * FROM ({_PAIR_TEXT}) WHERE list_contains($ids, pair_id)", {"ids": ids}
             )
-        ids = sorted(set(kept.pair_a) | set(kept.pair_b))
-        # The texts as the judge reads them (`pairs_for_judging`), in the same snapshot.
-        cursor = con.execute(
-            f"SELECT * FROM ({_PAIR_TEXT}) WHERE list_contains($ids, pair_id)", {"ids": ids}
+            names = [c[0] for c in cursor.description]
+            texts = {row[0]: _with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()}
+            own_split = dataset_split(con, dataset)
+        if own_split:  # the dataset's own split, as the pointwise export takes it
+            validation = {q for q, part in own_split.items() if part == "validation"}
+            split = {
+                "source": DATASET_SPLIT,
+                "unassigned_queries": kept.query_id[~kept.query_id.isin(list(own_split))].nunique(),
+                "validation_share_unused": validation_share > 0,
+            }
+        else:
+            validation = validation_queries(
+                kept.query_id, validation_share, np.random.default_rng(seed)
+            )
+            split = {"source": EXPORT_SPLIT, "validation_share": validation_share, "seed": seed}
+        kept = kept.assign(
+            part=np.where(kept.query_id.isin(list(validation)), "validation", "train")
         )
-        names = [c[0] for c in cursor.description]
-        texts = {row[0]: _with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()}
-    rng = np.random.default_rng(seed)
-    validation = validation_queries(kept.query_id, validation_share, rng)
-    kept = kept.assign(part=np.where(kept.query_id.isin(validation), "validation", "train"))
-    files = []
-    for part in PARTS:
-        rows = kept[kept.part == part]
-        if rows.empty:
-            # An earlier export's file under this name would pass for part of this one.
-            paths[part].unlink(missing_ok=True)
-            continue
-        with atomic_path(paths[part]) as temporary, temporary.open("w", encoding="utf-8") as f:
-            for d in rows.itertuples():
-                a, b = texts[d.pair_a], texts[d.pair_b]
-                a_wins = d.preference == "a"
-                for first, second, first_wins in ((a, b, a_wins), (b, a, not a_wins)):
-                    row = pairwise_rows(
-                        first, second, first_wins, judge, conversational=conversational
-                    )
-                    f.write(jsonl_line(row))
-        files.append(_file_entry(paths[part], part, rows))
-    manifest = {
-        "format": PAIRWISE_PREFERENCE,
-        "conversational": conversational,
-        "dataset": dataset,
-        "prompt_template": judge.template_name,
-        "prompt_sha256": judge.template_sha256,
-        "swap_augmented": True,
-        "validation_share": validation_share,
-        "seed": seed,
-        "label_snapshot_at": snapshot_at.isoformat(),
-        "newest_decision_at": pd.Timestamp(kept.decided_at.max()).isoformat(),
-        "counts": {
-            "selected": len(decisions),
-            "dropped": {"ties": int(ties.sum()), "benchmark": int(benchmark.sum())},
-            "exported": len(kept),
-            "rows": 2 * len(kept),
-        },
-        "files": files,
-    }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    with atomic_path(paths["manifest"]) as temporary:
-        temporary.write_text(text, "utf-8")
+        files = []
+        for part in PARTS:
+            rows = kept[kept.part == part]
+            if rows.empty:
+                continue
+            path = staging / paths[part].name
+            lines = (
+                jsonl_line(pairwise_rows(first, second, wins, judge, conversational=conversational))
+                for d in rows.itertuples()
+                for first, second, wins in _orders(texts[d.pair_a], texts[d.pair_b], d.preference)
+            )
+            files.append(_file_entry(path, part, rows, write_lines(path, lines)))
+        manifest = {
+            "format": PAIRWISE_PREFERENCE,
+            "conversational": conversational,
+            "dataset": dataset,
+            "prompt_template": judge.template_name,
+            "prompt_sha256": judge.template_sha256,
+            "swap_augmented": True,
+            "validation_share": validation_share,
+            "seed": seed,
+            "split": split,
+            "label_snapshot_at": snapshot_at.isoformat(),
+            "newest_decision_at": pd.Timestamp(kept.decided_at.max()).isoformat(),
+            "counts": {
+                "selected": len(decisions),
+                "dropped": {"ties": int(ties.sum()), "benchmark": int(benchmark.sum())},
+                "exported": len(kept),
+                "rows": 2 * len(kept),
+            },
+            "files": files,
+        }
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        write_lines(staging / MANIFEST, [text])
     files_written = tuple(paths[f["part"]] for f in files)
     return PairwiseExportResult(files_written, paths["manifest"], json.loads(text))
+
+
+def _orders(a: Pair, b: Pair, preference: str) -> tuple[tuple[Pair, Pair, bool], ...]:
+    """A decision's two rows: `a` shown first, then `b`, each with whether the first wins."""
+    a_wins = preference == "a"
+    return ((a, b, a_wins), (b, a, not a_wins))
 
 
 class PairwiseExportResult(ExportResult):
@@ -213,14 +233,16 @@ class PairwiseExportResult(ExportResult):
         )
 
 
-def _file_entry(path: Path, part: str, decisions: pd.DataFrame) -> dict[str, Any]:
+def _file_entry(path: Path, part: str, decisions: pd.DataFrame, written: Written) -> dict[str, Any]:
+    if written.rows != 2 * len(decisions):  # two orders per decision: anything else is a bug
+        raise StoreError(f"{path.name}: wrote {written.rows} rows for {len(decisions)} decisions")
     return {
         "name": path.name,
         "part": part,
-        "rows": 2 * len(decisions),
+        "rows": written.rows,
         "decisions": len(decisions),
         "queries": int(decisions.query_id.nunique()),
         # Each decision is written once with A chosen and once with B chosen.
         "labels": {"A": len(decisions), "B": len(decisions)},
-        "sha256": file_sha256(path),
+        "sha256": written.sha256,
     }

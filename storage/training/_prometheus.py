@@ -5,31 +5,14 @@ writes before its score. Each record is the seed's instruction row (the judge's 
 ``instruction``, the fields as ``input``) whose ``output`` is that answer; the score N
 stands for the pair's grade through the judge's score map (``JudgeText.feedback`` writes
 it, so this room spells no answer). Pairs without a note have no feedback to teach and are
-left out.
+left out (`_export_curate`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
-from .._errors import StoreError
-from ._formats import INPUT_FIELDS, JudgeText, Pair, RecordMaker, _ids
-
-PROMETHEUS = "prometheus"
-
-
-def with_notes(selected: pd.DataFrame) -> pd.DataFrame:
-    """The selected pairs whose label in force carries a note; none is an error that says
-    where notes come from."""
-    noted = selected[selected["note"].fillna("").str.strip() != ""]
-    if noted.empty and not selected.empty:
-        raise StoreError(
-            f"nothing to export: none of the {len(selected)} selected pairs has a reviewer's "
-            "note, which the prometheus format writes as the feedback: add notes in Review"
-        )
-    return noted
+from ._formats import INPUT_FIELDS, JudgeText, Pair, _ids
 
 
 def prometheus_record(pair: Pair, judge: JudgeText) -> dict[str, Any]:
@@ -42,8 +25,3 @@ def prometheus_record(pair: Pair, judge: JudgeText) -> dict[str, Any]:
         "input": {name: pair[name] for name in INPUT_FIELDS},
         "output": judge.feedback(pair["note"], pair["grade"]),
     }
-
-
-def prometheus_maker(judge: JudgeText) -> RecordMaker:
-    """The prometheus record of a pair that carries its `grade` and `note`."""
-    return lambda pair: prometheus_record(pair, judge)

@@ -66,13 +66,12 @@ class Selection:
 
 
 def selection_count(db: str | Path, selection: Selection) -> int:
-    """The pairs `selection` picks that an export may write: those of queries outside the
-    benchmark, before the curation's duplicates, cap and rebalancing. A page shows it
-    before the export is made."""
+    """The pairs `selection` picks, benchmark queries' pairs included: what an export's
+    manifest counts as selected, before its rules leave any out (`plan_export` counts
+    those)."""
     with connect(db) as con:
         dataset, _, _ = resolve_dataset(con, selection)
-        selected = selected_pairs(con, selection, dataset)
-    return int((~selected["benchmark_query"].astype(bool)).sum())
+        return len(selected_pairs(con, selection, dataset))
 
 
 def selected_dataset(db: str | Path, selection: Selection) -> tuple[str, list[int], list[str]]:

@@ -1,11 +1,17 @@
 """The seed's checks on a fine-tuning JSONL file, every problem reported with its line.
 
-A file, or an export folder (its train file checked against its validation file).
-Rules: each line is a JSON object with the fields its format requires; answers are only the
-allowed answer lines (the judge's, for the template and scale the file was exported with:
-`SCORE: 2`, `[RESULT] 4`); no (query_id, product_id) appears twice; and, given a second
-file, no query_id is in both (a query-level split leaks nothing). The format is read from
-the first object's keys, and every line is held to it.
+A file, or an export folder (its train file checked against its validation file, and
+every file against the manifest).
+Rules: each line is a JSON object with the fields its format requires (the format's check,
+declared in `_registry`); answers are only the allowed answer lines (the judge's, for the
+template and scale the file was exported with: `SCORE: 2`, `[RESULT] 4`); no record's ids
+(query_id, product_id) appear twice; and, given a second file, no query_id is in both (a
+query-level split leaks nothing). The format is the manifest's, or read from the first
+object's keys, and every line is held to it.
+
+In a folder, each file the manifest lists must have the rows and sha256 it records, and no
+other data file may sit beside them: `datasets.load_dataset(folder)` would read it as part
+of a split.
 """
 
 from __future__ import annotations
@@ -17,22 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import NotFoundError
-from ._export import export_paths
-from ._formats import INPUT_FIELDS, TrainingFormat
-
-# (field, message) pairs a record check appends to; the reader adds the line number.
-Found = list[tuple[str, str]]
+from ._checks import Found
+from ._files import file_digest
+from ._folder import MANIFEST, export_paths, read_manifest
+from ._formats import TrainingFormat
+from ._registry import EXPORT_FORMATS, export_format
 
 
 @dataclass(frozen=True)
 class ValidationProblem:
-    """One broken rule: 1-based line, the field (dotted path, or None for the whole line)."""
+    """One broken rule: 1-based line (None for a folder's file as a whole, then `field` is
+    the file's name), the field (dotted path, or None for the whole line)."""
 
-    line: int
+    line: int | None
     field: str | None
     message: str
 
     def __str__(self) -> str:
+        if self.line is None:  # a file as a whole: `field` names the file, if any
+            return f"{self.field}: {self.message}" if self.field else self.message
         where = f"line {self.line}" + (f", field {self.field}" if self.field else "")
         return f"{where}: {self.message}"
 
@@ -59,133 +68,21 @@ class ValidationReport:
         )
 
 
-def _detect_format(record: dict[str, Any]) -> TrainingFormat:
+def _detect_format(record: dict[str, Any], allowed: set[str]) -> TrainingFormat:
+    if "product_a" in record:
+        return "pairwise-preference"
     if "messages" in record:
         return "chat"
     if "chosen" in record or "rejected" in record:
         return "preference"
     if "completion" in record:
         return "prompt-completion"
+    output = record.get("output")
+    if not isinstance(output, str) or output in allowed:
+        return "instruction"
+    if any(output.endswith(" " + answer) for answer in allowed):
+        return "prometheus"  # feedback before the answer line
     return "instruction"
-
-
-def _text(record: dict[str, Any], key: str, name: str, problems: Found) -> Any:
-    if key not in record:
-        problems.append((name, "required field is missing"))
-        return None
-    value = record[key]
-    if not isinstance(value, str):
-        problems.append((name, f"must be text, got {type(value).__name__}"))
-        return None
-    return value
-
-
-def _answer(
-    record: dict[str, Any], key: str, name: str, allowed: set[str], problems: Found
-) -> str | None:
-    """The answer line at `key`; a standard completion may start with the line break that
-    puts the answer on its own line."""
-    value = _text(record, key, name, problems)
-    if value is not None and value.lstrip("\n") not in allowed:
-        problems.append((name, f"{value!r} is not one of {sorted(allowed)}"))
-        return None
-    return None if value is None else value.lstrip("\n")
-
-
-def _messages(
-    value: Any, name: str, roles: tuple[tuple[str, ...], ...], problems: Found
-) -> list[dict[str, Any]] | None:
-    """A list of {role, content} messages whose roles are one of `roles`, or None (and
-    the problem noted)."""
-    shapes = " or ".join(", ".join(r) for r in roles)
-    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
-        problems.append((name, f"must be a list of messages ({shapes})"))
-        return None
-    found = tuple(m.get("role") for m in value)
-    if found not in roles:
-        problems.append((name, f"roles must be {shapes}, got {', '.join(map(str, found))}"))
-        return None
-    for index, message in enumerate(value):
-        _text(message, "content", f"{name}[{index}].content", problems)
-    return value
-
-
-# The judge sends its prompt as one user message; a system message before it is accepted,
-# as files from other tools (and this tool's earlier exports) carry one.
-_PROMPT_ROLES = (("user",), ("system", "user"))
-_ANSWER_ROLES = (("assistant",),)
-
-
-def _check_instruction(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    if _text(record, "instruction", "instruction", problems) == "":
-        problems.append(("instruction", "is empty"))
-    inputs = record.get("input")
-    if not isinstance(inputs, dict):
-        missing = "input" not in record
-        problems.append(("input", "required object is missing" if missing else "must be an object"))
-    else:
-        for name in INPUT_FIELDS:
-            _text(inputs, name, f"input.{name}", problems)
-    _answer(record, "output", "output", allowed, problems)
-
-
-def _check_chat(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    roles = tuple((*prompt, "assistant") for prompt in _PROMPT_ROLES)
-    messages = _messages(record.get("messages"), "messages", roles, problems)
-    if messages:
-        last = f"messages[{len(messages) - 1}].content"
-        _answer(messages[-1], "content", last, allowed, problems)
-
-
-def _check_prompt(record: dict[str, Any], problems: Found) -> bool | None:
-    """Check `prompt`, text or the judge's messages; whether it is messages (None when it
-    is neither)."""
-    prompt = record.get("prompt")
-    if isinstance(prompt, list):
-        return _messages(prompt, "prompt", _PROMPT_ROLES, problems) is not None
-    if _text(record, "prompt", "prompt", problems) == "":
-        problems.append(("prompt", "is empty"))
-    return False if isinstance(prompt, str) else None
-
-
-def _check_completion(
-    record: dict[str, Any], key: str, conversational: bool | None, allowed: set[str], found: Found
-) -> str | None:
-    """The answer line a completion holds: text, or one assistant message when the prompt
-    is messages (TRL reads both sides in the same form)."""
-    value = record.get(key)
-    if conversational and isinstance(value, list):
-        messages = _messages(value, key, _ANSWER_ROLES, found)
-        return (
-            _answer(messages[0], "content", f"{key}[0].content", allowed, found)
-            if messages
-            else None
-        )
-    if conversational and key in record:
-        found.append((key, "must be a list with one assistant message, as the prompt is messages"))
-        return None
-    return _answer(record, key, key, allowed, found)
-
-
-def _check_prompt_completion(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    conversational = _check_prompt(record, problems)
-    _check_completion(record, "completion", conversational, allowed, problems)
-
-
-def _check_preference(record: dict[str, Any], allowed: set[str], problems: Found) -> None:
-    conversational = _check_prompt(record, problems)
-    chosen = _check_completion(record, "chosen", conversational, allowed, problems)
-    rejected = _check_completion(record, "rejected", conversational, allowed, problems)
-    if chosen is not None and chosen == rejected:
-        problems.append(("rejected", f"is the same answer as chosen ({chosen!r})"))
-
-
-_CHECKS = {
-    "instruction": _check_instruction,
-    "chat": _check_chat,
-    "prompt-completion": _check_prompt_completion,
-    "preference": _check_preference,
-}
 
 
 def _key(value: Any) -> str | None:
@@ -208,26 +105,25 @@ def _parse(raw: bytes) -> dict[str, Any] | str:
     return record
 
 
-def _ids(record: dict[str, Any], found: Found) -> tuple[str, str] | None:
-    query, product = (_key(record.get(key)) for key in ("query_id", "product_id"))
+def _ids(record: dict[str, Any], names: tuple[str, ...], found: Found) -> tuple[str, ...] | None:
+    ids = tuple(_key(record.get(name)) for name in names)
     found += [
-        (key, "required id (text or integer) is missing")
-        for key, value in (("query_id", query), ("product_id", product))
+        (name, "required id (text or integer) is missing")
+        for name, value in zip(names, ids)
         if value is None
     ]
-    return None if query is None or product is None else (query, product)
+    return None if None in ids else ids  # type: ignore[return-value]
 
 
 def _read(
-    path: Path, answers: Collection[str]
-) -> tuple[ValidationReport, dict[tuple[str, str], int]]:
-    """The file's report and the first line of each (query_id, product_id)."""
+    path: Path, answers: Collection[str], format: TrainingFormat | None = None
+) -> tuple[ValidationReport, dict[tuple[str, ...], int]]:
+    """The file's report and the first line of each record's ids (query_id first)."""
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}")
     allowed = set(answers)
     problems: list[ValidationProblem] = []
-    format: TrainingFormat | None = None
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     rows = 0
     with open(path, "rb") as file:
         for number, raw in enumerate(file, start=1):
@@ -236,42 +132,46 @@ def _read(
             if isinstance(record, str):
                 problems.append(ValidationProblem(number, None, record))
                 continue
-            format = format or _detect_format(record)
+            format = format or _detect_format(record, allowed)
+            declared = EXPORT_FORMATS[format]
             found: Found = []
-            pair = _ids(record, found)
-            _CHECKS[format](record, allowed, found)
-            if pair in seen:
-                found.append(
-                    (
-                        "product_id",
-                        f"duplicate of line {seen[pair]}: query {pair[0]}, product {pair[1]}",
-                    )
-                )
-            elif pair is not None:
-                seen[pair] = number
+            ids = _ids(record, declared.ids, found)
+            declared.check(record, allowed, found)
+            if ids in seen:
+                shown = ", ".join(f"{n.removesuffix('_id')} {v}" for n, v in zip(declared.ids, ids))
+                found.append((declared.ids[-1], f"duplicate of line {seen[ids]}: {shown}"))
+            elif ids is not None:
+                seen[ids] = number
             problems += [ValidationProblem(number, name, message) for name, message in found]
     return ValidationReport(path, format, rows, problems), seen
 
 
-def _first_lines(seen: dict[tuple[str, str], int]) -> dict[str, int]:
+def _first_lines(seen: dict[tuple[str, ...], int]) -> dict[str, int]:
     first: dict[str, int] = {}
-    for (query, _), number in seen.items():
+    for (query, *_), number in seen.items():
         first[query] = min(number, first.get(query, number))
     return first
 
 
 def validate_training_file(
-    path: str | Path, other: str | Path | None = None, *, answers: Collection[str]
+    path: str | Path,
+    other: str | Path | None = None,
+    *,
+    answers: Collection[str],
+    format: TrainingFormat | None = None,
 ) -> ValidationReport:
     """Check `path` line by line and, with `other`, that no query is in both files (the
     other file's own problems are its own report's business).
 
     `answers` are the allowed answer lines, every grade of the scale in the judge's answer
-    format (`jobs.validate_training` takes them from a template).
+    format (`jobs.validate_training` takes them from a template). `format` holds every line
+    to that format; by default it is read from the first record.
     """
-    report, seen = _read(Path(path), answers)
+    if format is not None:
+        export_format(format)
+    report, seen = _read(Path(path), answers, format)
     if other is not None:
-        _, other_seen = _read(Path(other), answers)
+        _, other_seen = _read(Path(other), answers, format)
         theirs = _first_lines(other_seen)
         name = Path(other).name
         report.problems.extend(
@@ -281,21 +181,63 @@ def validate_training_file(
             for query, number in _first_lines(seen).items()
             if query in theirs
         )
-        report.problems.sort(key=lambda p: p.line)
+        report.problems.sort(key=lambda p: p.line or 0)
     return report
+
+
+def _check_against_manifest(folder: Path, manifest: dict[str, Any] | None) -> ValidationReport:
+    """The folder as the manifest describes it: each listed file there with its rows and
+    sha256, and no other data file beside them."""
+    path = folder / MANIFEST
+    if manifest is None:
+        problem = f"no readable {MANIFEST}: the files cannot be checked against their export"
+        return ValidationReport(path, None, 0, [ValidationProblem(None, None, problem)])
+    problems = []
+    files = [f for f in manifest.get("files", []) if isinstance(f, dict)]
+    for entry in files:
+        name = str(entry.get("name"))
+        file = folder / name
+        if not file.is_file():
+            problems.append(ValidationProblem(None, name, "is listed but missing"))
+            continue
+        found = file_digest(file)
+        if found.rows != entry.get("rows"):
+            said = f"has {found.rows} rows, the manifest says {entry.get('rows')}"
+            problems.append(ValidationProblem(None, name, said))
+        if found.sha256 != entry.get("sha256"):
+            problems.append(
+                ValidationProblem(
+                    None, name, "sha256 differs from the manifest's: it changed since"
+                )
+            )
+    listed = {MANIFEST, *(str(f.get("name")) for f in files)}
+    problems += [
+        ValidationProblem(
+            None,
+            other.name,
+            "is not part of this export: datasets.load_dataset(folder) would read it as data; "
+            "move it out of the folder",
+        )
+        for other in sorted(folder.iterdir())
+        if other.name not in listed and not other.name.startswith(".")
+    ]
+    rows = sum(f.get("rows", 0) for f in files if isinstance(f.get("rows"), int))
+    return ValidationReport(path, manifest.get("format"), rows, problems)
 
 
 def validate_export_folder(
     folder: str | Path, *, answers: Collection[str]
 ) -> list[ValidationReport]:
     """Check an export folder: `train.jsonl` (against `validation.jsonl`, so no query is in
-    both) and `validation.jsonl` when there is one."""
+    both), `validation.jsonl` when there is one, then the folder against its manifest."""
     paths = export_paths(folder)
     if not paths["train"].is_file():
         raise NotFoundError(f"{folder} has no {paths['train'].name}: is it an export folder?")
-    if not paths["validation"].is_file():
-        return [validate_training_file(paths["train"], answers=answers)]
-    return [
-        validate_training_file(paths["train"], paths["validation"], answers=answers),
-        validate_training_file(paths["validation"], answers=answers),
-    ]
+    manifest = read_manifest(folder)
+    named = manifest.get("format") if manifest else None
+    format = named if named in EXPORT_FORMATS else None
+    validation = paths["validation"] if paths["validation"].is_file() else None
+    reports = [validate_training_file(paths["train"], validation, answers=answers, format=format)]
+    if validation is not None:
+        reports.append(validate_training_file(validation, answers=answers, format=format))
+    return [*reports, _check_against_manifest(Path(folder), manifest)]
