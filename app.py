@@ -74,7 +74,7 @@ def sidebar(db: str) -> None:
             "Active run",
             list(labels),
             key="sidebar-run",
-            format_func=labels.get,
+            format_func=labels.__getitem__,
             on_change=_pick_run,
             index=None,
             placeholder="no run yet: start one on the Runs page",

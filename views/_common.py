@@ -183,7 +183,7 @@ def _local_model(
     backend: str, path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed: int
 ) -> _OneAtATime:
     settings = judge.JudgeSettings(
-        backend=backend,
+        backend=judge.Backend(backend),
         model=path,
         n_ctx=n_ctx,
         n_threads=n_threads,

@@ -64,7 +64,10 @@ class ReviewQueue:
 def describe(queue: Queue, names: dict[int, str]) -> str:
     """What the queue `queue` walks, in words; `names` are the dataset's grade names."""
     if queue.kind is QueueKind.CELL:
-        human, judge = selection.parse_cell(queue.value)
+        cell = selection.parse_cell(queue.value)
+        if cell is None:  # a hand-edited link; the queue of such a cell is empty
+            return f"the cell “{queue.value}”"
+        human, judge = cell
         return f"human {names.get(human, human)} × judge {names.get(judge, judge)}"
     if queue.kind is QueueKind.SEARCH:
         return f"pairs containing “{queue.value}”"

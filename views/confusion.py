@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -24,7 +25,8 @@ PAGE_SIZE = 50
 ANY = "any"
 TRISTATE = {ANY: None, "yes": True, "no": False}
 STALE = {ANY: None, "stale only": True, "fresh only": False}
-SORTS = {
+# Labels for the sort keys `storage.confusion_cell_pairs` takes (its `SortKey`).
+SORTS: dict[str, Literal["confidence", "query", "product_name", "pair_id"]] = {
     "judge confidence": "confidence",
     "query": "query",
     "product name": "product_name",
@@ -125,7 +127,7 @@ def filters_form() -> storage.PairFilters:
         )
     return storage.PairFilters(
         query_class=None if query_class == ANY else query_class,
-        split=None if split == ANY else split,
+        split=None if split == ANY else storage.Split(split),
         min_confidence=None if low <= 0.0 else low,
         max_confidence=None if high >= 1.0 else high,
         stale=STALE[stale],
@@ -339,16 +341,17 @@ def query_tab() -> None:
     st.selectbox(
         "Query",
         list(labels),
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         key="query-pick",
         index=None,
         on_change=_pick_query,
         placeholder="type to find a query",
     )
-    if chosen.query_id not in labels:
+    query_id = chosen.query_id
+    if query_id is None or query_id not in labels:
         st.info("Pick a query to see all its products with their human and judge grades.")
         return
-    rows = storage.query_pairs(db, dataset, chosen.query_id, run_id=run_id)
+    rows = storage.query_pairs(db, dataset, query_id, run_id=run_id)
     rows = rows[~rows["pair_id"].isin(owed)].reset_index(drop=True)
     st.caption(
         f"Every product of this query: the human label and run "
@@ -356,10 +359,10 @@ def query_tab() -> None:
     )
     pair_table(
         rows,
-        f"query-table-{chosen.query_id}",
+        f"query-table-{query_id}",
         ["pair_id", "product_name", "human", "judge", "confidence", "stale", "split"],
         lambda pair_id: open_in_review(
-            Queue(QueueKind.QUERY, chosen.query_id), pair_id, rows["pair_id"].tolist
+            Queue(QueueKind.QUERY, query_id), pair_id, rows["pair_id"].tolist
         ),
     )
 

@@ -3,6 +3,7 @@ counts, and query-level splits."""
 
 from __future__ import annotations
 
+import enum
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,16 @@ st.title("Data")
 common.show_announcement()
 
 
-_SAME = object()
+class _Same(enum.Enum):
+    """The default of `_done`'s `dataset`, where None (no dataset) is a value."""
+
+    SAME = enum.auto()
 
 
-def _done(message: str, details: object = "", *, dataset: object = _SAME) -> None:
+def _done(message: str, details: object = "", *, dataset: str | None | _Same = _Same.SAME) -> None:
     """`common.announce` the change; `dataset` (a name, or None) becomes the active one
     first, so the message shows on it."""
-    if dataset is not _SAME:
+    if not isinstance(dataset, _Same):
         selection.set_dataset(dataset)
     common.announce(message, details)
 
@@ -41,8 +45,8 @@ def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None
     if source == "path":
         text = st.text_input(f"{label} path", key=f"{key}-path")
         return [Path(text).expanduser()] if text else None
-    uploads = st.file_uploader(label, key=f"{key}-upload", accept_multiple_files=multiple)
-    uploads = uploads if multiple else [uploads] if uploads else []
+    chosen = st.file_uploader(label, key=f"{key}-upload", accept_multiple_files=multiple)
+    uploads = chosen if isinstance(chosen, list) else [chosen] if chosen else []
     if not uploads:
         return None
     folder = Path(tempfile.mkdtemp(prefix="workbench-import-"))
@@ -123,10 +127,13 @@ def _trec() -> Importer | None:
     )
 
 
-UNKNOWN = {
-    "add them to the dataset, unlabelled": "add",
-    "skip them (counted)": "skip",
-}
+UNKNOWN = dict(
+    zip(
+        ("add them to the dataset, unlabelled", "skip them (counted)"),
+        storage.importers.UNKNOWN_PAIRS,  # "add", "skip"
+        strict=True,
+    )
+)
 
 
 def _judgement_ai() -> Importer | None:
@@ -197,6 +204,8 @@ def import_section() -> None:
         "Import", type="primary", key="import", disabled=importer is None or not dataset
     ):
         return
+    if importer is None:  # the button is disabled without one
+        return
     try:
         summary = importer(dataset, annotator or None)
     except (storage.StoreError, judge.JudgeError, OSError) as error:
@@ -212,7 +221,9 @@ def import_section() -> None:
     _done(f"Imported into “{dataset}”, now the active dataset.", summary, dataset=dataset)
 
 
-def _guard(recipe: storage.BenchmarkRecipe | storage.TrainingRecipe, key: str) -> bool:
+def _guard(
+    dataset: str, recipe: storage.BenchmarkRecipe | storage.TrainingRecipe, key: str
+) -> bool:
     """True when the split may go ahead: at once, or after the user confirms the warnings
     (a split that takes most of the queries, or leaves nothing to train on)."""
     try:
@@ -245,7 +256,7 @@ def splits_section(dataset: str) -> None:
     recipe = storage.BenchmarkRecipe(
         queries=queries, per_query=per_query, min_per_label=minimum, seed=seed
     )
-    allowed = _guard(recipe, "split-benchmark")
+    allowed = _guard(dataset, recipe, "split-benchmark")
     if st.button(
         "Pick the benchmark (clears the dataset's splits)",
         key="split-benchmark",
@@ -265,12 +276,12 @@ def splits_section(dataset: str) -> None:
     shares = None
     if st.toggle("Rebalance to target label shares", key="train-rebalance"):
         shares = common.label_share_inputs(grades, names, "train")
-    recipe = storage.TrainingRecipe(
+    training = storage.TrainingRecipe(
         cap_per_query=cap or None, label_shares=shares, validation_share=validation, seed=train_seed
     )
-    allowed = _guard(recipe, "split-training")
+    allowed = _guard(dataset, training, "split-training")
     if st.button("Make train and validation splits", key="split-training", disabled=not allowed):
-        _report(lambda: storage.split_training(db, dataset, recipe))
+        _report(lambda: storage.split_training(db, dataset, training))
 
 
 def manage_section(dataset: str) -> None:

@@ -20,10 +20,16 @@ PREVIEW_LINES = 5
 ANY = "any"
 EVERY_CELL = "every wrong cell"
 KINDS = {
-    "All labelled pairs": "labelled",
-    "Reviewed pairs (a reviewer graded them: confirmed or corrected)": "reviewed",
-    "Corrected pairs (a reviewer changed the imported grade)": "corrected",
-    "The active run's failures (judge grade differs from the label)": "judge_wrong",
+    "All labelled pairs": storage.training.SelectionKind.LABELLED,
+    "Reviewed pairs (a reviewer graded them: confirmed or corrected)": (
+        storage.training.SelectionKind.REVIEWED
+    ),
+    "Corrected pairs (a reviewer changed the imported grade)": (
+        storage.training.SelectionKind.CORRECTED
+    ),
+    "The active run's failures (judge grade differs from the label)": (
+        storage.training.SelectionKind.JUDGE_WRONG
+    ),
 }
 FORMATS = {f.label: f for f in storage.training.EXPORT_FORMATS.values()}
 
@@ -67,11 +73,15 @@ st.caption("Benchmark pairs are never exported: they are held out to measure jud
 
 st.subheader("Pairs")
 kind = KINDS[st.radio("Select", list(KINDS), key="export-kind")]
-run_id, cell = None, None
-if kind == "judge_wrong":
+run_id: int | None = None
+cell: tuple[int, int] | None = None
+if kind is storage.training.SelectionKind.JUDGE_WRONG:
     run_id = common.require_run()
     st.caption(f"Run {common.run_title(storage.get_run(db, run_id))}")
-    cells = [EVERY_CELL, *((h, j) for h in grades for j in grades if h != j)]
+    cells: list[str | tuple[int, int]] = [
+        EVERY_CELL,
+        *((h, j) for h in grades for j in grades if h != j),
+    ]
     chosen_cell = st.selectbox(
         "Confusion cell",
         cells,
@@ -80,7 +90,7 @@ if kind == "judge_wrong":
             c if c == EVERY_CELL else f"human {grade_name[c[0]]}, judged {grade_name[c[1]]}"
         ),
     )
-    cell = None if chosen_cell == EVERY_CELL else chosen_cell
+    cell = chosen_cell if isinstance(chosen_cell, tuple) else None  # else EVERY_CELL
 left, right = st.columns(2)
 split = left.selectbox("Split", [ANY, "train", "validation"], key="export-split")
 query_classes = right.multiselect(
@@ -183,7 +193,7 @@ if not pairwise:
     plan_section(chosen, format, curation)
 if st.button("Export", type="primary", key="export-run"):
     try:
-        result = jobs.export_training(
+        made = jobs.export_training(
             db,
             folder,
             selection=chosen,
@@ -195,7 +205,7 @@ if st.button("Export", type="primary", key="export-run"):
     except (storage.StoreError, judge.JudgeError) as error:
         st.error(common.md(error))  # it can quote file names, dataset names and user text
         st.stop()
-    selection.owned()["export-result"] = result
+    selection.owned()["export-result"] = made
 
 result: storage.ExportResult | None = selection.owned().get("export-result")
 if result is None:

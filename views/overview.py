@@ -287,7 +287,7 @@ def across_runs_section(
         "Runs to compare",
         graded,
         default=default,
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         max_selections=len(figures.RUN_COLOURS),
         key=key,
         help="The figures compare the runs on the labelled pairs all of them graded. Leave out "

@@ -78,17 +78,15 @@ def _pick_run() -> None:
 graded = storage.list_runs(db, dataset)
 graded_labels = {int(r["run_id"]): common.run_label(r) for r in graded.to_dict("records")}
 pick, against = st.columns(2)
-run_id = int(
-    pick.selectbox(
-        "Pairwise run", run_ids, format_func=labels.get, key="pw-run", on_change=_pick_run
-    )
+run_id = pick.selectbox(
+    "Pairwise run", run_ids, format_func=labels.__getitem__, key="pw-run", on_change=_pick_run
 )
 _remember(RUN_KEY, str(run_id))
 vs = against.selectbox(
     "Score-comparison against graded run",
     list(graded_labels),
     index=None,
-    format_func=graded_labels.get,
+    format_func=graded_labels.__getitem__,
     placeholder="none",
     key="pw-vs",
 )

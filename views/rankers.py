@@ -514,7 +514,7 @@ st.caption(
 st.dataframe(holes.head(200), hide_index=True, key="rank-holes")
 
 
-def _control() -> jobs.RunControl:
+def _control(run_id: int) -> jobs.RunControl:
     """The shared in-process model for a llama.cpp run; the baseline trains anew instead."""
     try:
         settings = jobs.settings_for_run(db, run_id)
@@ -532,7 +532,7 @@ elif st.button(
     disabled=holes.empty,
 ):
     try:
-        done = jobs.judge_holes(db, dataset, run_id, depth, control=_control())
+        done = jobs.judge_holes(db, dataset, run_id, depth, control=_control(run_id))
     except (judge.JudgeError, storage.StoreError) as error:
         st.error(common.md(f"judging the holes failed: {error}"))
     else:

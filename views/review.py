@@ -45,9 +45,6 @@ author = reviewing.reviewer(db, dataset)  # the sidebar's, when allowed on this 
 
 def _pair_ids(spec: Queue) -> list[int]:
     """The pairs of the queue `spec` over the active run, in review order."""
-    if spec.kind is QueueKind.CELL:
-        human, judge = selection.parse_cell(spec.value)
-        return storage.cell_pair_ids(db, run_id, human=human, judge=judge)
     if spec.kind is QueueKind.SEARCH:
         filters = storage.PairFilters(text=spec.value)
         return storage.search_pair_ids(db, dataset, run_id=run_id, filters=filters)
@@ -56,6 +53,14 @@ def _pair_ids(spec: Queue) -> list[int]:
     if spec.kind is QueueKind.TASK:
         mine = storage.my_queue(db, int(spec.value), author) if author else None
         return [] if mine is None else mine["pair_id"].tolist()
+    if run_id is None:  # only the run-less kinds above come here without a run
+        return []
+    if spec.kind is QueueKind.CELL:
+        cell = selection.parse_cell(spec.value)
+        if cell is None:  # a hand-edited link: an empty queue says to pick a cell
+            return []
+        human, judge = cell
+        return storage.cell_pair_ids(db, run_id, human=human, judge=judge)
     return storage.cell_pair_ids(db, run_id, disagreeing=True)
 
 
@@ -67,14 +72,16 @@ def _in_dataset(pair_id: int) -> bool:
 
 
 wanted = chosen.pair_id  # from a link, a jump, or the queue's own cursor
-review = queue.current()
+kept = queue.current()
 queued_for = st.session_state.get("_review-queue-author")  # a task queue is the reviewer's own
 if (
-    review is None
-    or review.run_id != run_id
-    or review.queue != chosen.queue
-    or (task is not None and queued_for != author)
+    kept is not None
+    and kept.run_id == run_id
+    and kept.queue == chosen.queue
+    and (task is None or queued_for == author)
 ):
+    review = kept
+else:
     if task is not None and wanted is None and author:
         wanted = storage.next_item(db, task.task_id, author)
     review = queue.set_queue(run_id, chosen.queue, _pair_ids(chosen.queue), start=wanted)
@@ -158,7 +165,7 @@ def _text_field(label: str, value: object) -> None:
         st.text(text)
 
 
-def _grade_name(grade: object) -> str:
+def _grade_name(grade: float | None) -> str:
     return "none" if grade is None or pd.isna(grade) else names.get(int(grade), str(grade))
 
 
@@ -181,14 +188,16 @@ def _task_for(pair_id: int) -> int | None:
     return storage.owed_blind_task(db, pair_id, author) if author else None
 
 
-def _review(pair_id: int, **event: object) -> None:
+def _review(pair_id: int, *, grade: int | None = None, unsure: bool = False) -> None:
     if not author:
         st.session_state["review-error"] = reviewing.NO_NAME
         return
     note = st.session_state.get(f"note-{pair_id}") or None
     task_id = _task_for(pair_id)
     try:
-        storage.record_review(db, pair_id, author=author, note=note, task_id=task_id, **event)
+        storage.record_review(
+            db, pair_id, author=author, grade=grade, unsure=unsure, note=note, task_id=task_id
+        )
     except storage.StoreError as error:
         st.session_state["review-error"] = str(error)
         return
@@ -216,6 +225,8 @@ def _undo() -> None:
         st.session_state["review-error"] = reviewing.NO_NAME
         return
     pair_id = review.back_to_last_reviewed()
+    if pair_id is None:  # an empty queue: the page stops before its card
+        return
     try:
         undone = storage.undo_last_review(db, pair_id, author=author)
     except storage.StoreError as error:
@@ -349,10 +360,10 @@ def _actions(pair_id: int) -> None:
     )
 
 
-def _rejudge(settings: judge.JudgeSettings, pair_ids: list[int]) -> None:
+def _rejudge(settings: judge.JudgeSettings, run_id: int, pair_ids: list[int]) -> None:
     bar = st.progress(0.0, text=f"re-judging {len(pair_ids)} pairs…")
 
-    def progress(p) -> None:
+    def progress(p: judge.Progress) -> None:
         bar.progress(
             p.done / max(p.total, 1), text=f"{p.done}/{p.total} pairs, {p.pairs_per_s:.1f} pairs/s"
         )
@@ -392,11 +403,11 @@ def _rejudge_controls(pair_id: int) -> None:
     stale = common.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
     if c1.button("Re-judge this pair", key=f"rejudge-{pair_id}"):
-        _rejudge(settings, [pair_id])
+        _rejudge(settings, run_id, [pair_id])
     if c2.button(f"Re-judge the queue ({len(review.pair_ids):,})", key="rejudge-queue"):
-        _rejudge(settings, review.pair_ids)
+        _rejudge(settings, run_id, review.pair_ids)
     if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale", disabled=not stale):
-        _rejudge(settings, stale)
+        _rejudge(settings, run_id, stale)
     rejudged = selection.owned().get("rejudged")
     if rejudged is not None:
         st.caption("Last re-judge: old and new grade")
@@ -432,6 +443,8 @@ def _card() -> None:
     the pair's labels and history hidden) until this reviewer has given the pair their
     independent label, in a blind task's queue or wherever a pair they owe one is shown."""
     pair_id = review.pair_id
+    if pair_id is None:  # the page stops on an empty queue before its card
+        return
     if task is not None:
         hidden = task.blind and not (
             author and storage.has_labelled(db, task.task_id, pair_id, author)

@@ -39,7 +39,7 @@ common.show_announcement()
 name = reviewing.reviewer(db, dataset)
 
 
-def _grade_name(grade: object) -> str:
+def _grade_name(grade: float | None) -> str:
     return "" if grade is None or pd.isna(grade) else names.get(int(grade), str(grade))
 
 
@@ -66,9 +66,10 @@ def _new_task() -> None:
             listed = [q.strip() for q in value.split(",") if q.strip()]
             pair_set = storage.PairSet(storage.PairSetKind.QUERIES, ids=tuple(listed))
         elif kind == "pairs":
-            pair_set, _ = reviewing.offered_pairs()
-            if pair_set is None:
+            still_offered, _ = reviewing.offered_pairs()
+            if still_offered is None:
                 raise storage.StoreError("the offered pairs are gone: offer them again")
+            pair_set = still_offered
         else:
             pair_set = storage.PairSet(storage.PairSetKind(kind), value)
         plan = jobs.TaskPlan(
@@ -107,7 +108,7 @@ with st.expander("New task", expanded=tasks.empty or fresh):
     }
     if offered is not None:
         sources["pairs"] = f"the {common.plural(len(offered.ids), 'pair')} of {offered.value}"
-    middle.selectbox("Pairs from", list(sources), key="task-from", format_func=sources.get)
+    middle.selectbox("Pairs from", list(sources), key="task-from", format_func=sources.__getitem__)
     middle.text_input(
         "Split name, cell (human_judge, e.g. 2_0) or query ids (comma-separated)",
         key="task-from-value",
@@ -124,10 +125,10 @@ with st.expander("New task", expanded=tasks.empty or fresh):
         "stratified: by query class; random",
     )
     right.number_input("Pairs", min_value=1, step=10, key="task-size")
-    low, mid, high = st.columns(3)
-    low.slider("Overlap (% of pairs given to two reviewers)", 0, 100, 30, key="task-overlap")
-    mid.number_input("Seed", min_value=0, value=0, key="task-seed")
-    high.checkbox("Blind (hide the judge and other labels until graded)", True, key="task-blind")
+    first, second, third = st.columns(3)
+    first.slider("Overlap (% of pairs given to two reviewers)", 0, 100, 30, key="task-overlap")
+    second.number_input("Seed", min_value=0, value=0, key="task-seed")
+    third.checkbox("Blind (hide the judge and other labels until graded)", True, key="task-blind")
     st.button("Create task", key="task-create", on_click=_new_task, type="primary")
     if error := st.session_state.pop("task-error", None):
         st.error(common.md(error))
@@ -347,7 +348,7 @@ for row in disputes.to_dict("records"):
 st.subheader("Agreement")
 
 
-def _number(value: float) -> str:
+def _number(value: float | None) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.2f}"
 
 
