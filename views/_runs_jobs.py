@@ -1,0 +1,76 @@
+"""The Runs page's background job: one judge run at a time per session, kept by dataset so
+its banner shows on its dataset only; starting one, and what it judges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+import jobs
+import judge
+import storage
+from views import _common as common
+from views._background import BackgroundRun
+
+JOBS = "judge-jobs"  # dataset -> its BackgroundRun: a job's banner shows on its dataset only
+
+
+def session_jobs() -> dict[str, BackgroundRun]:
+    return st.session_state.setdefault(JOBS, {})
+
+
+def busy(dataset: str) -> str | None:
+    """Why no run can start now: one in-process model judges one run at a time per session."""
+    running = [name for name, job in session_jobs().items() if job.running]
+    if not running:
+        return None
+    if running[0] == dataset:
+        return "a run of this dataset is judging: wait for it or cancel it"
+    return "another dataset's run is judging in this session: wait for it or cancel it there"
+
+
+def start(
+    dataset: str,
+    work: Callable[..., Any],
+    label: str,
+    kind: storage.RunKind = storage.RunKind.GRADED,
+) -> None:
+    session_jobs()[dataset] = BackgroundRun(label, kind).start(work)
+    st.rerun()
+
+
+def background_work(
+    settings: judge.JudgeSettings,
+    api_key: str | None,
+    run: Callable[[jobs.RunControl], Any],
+) -> Callable[..., Any]:
+    """The background work of a run, started or resumed: `run` given the job's controls and
+    the session's model, or no model for a remote endpoint, whose client jobs builds with the
+    key. Raises JudgeError when the model cannot be loaded."""
+    shared = common.backend_for(settings)
+
+    def work(**control: Any) -> Any:
+        return run(jobs.RunControl(backend=shared, api_key=api_key, **control))
+
+    return work
+
+
+def own_run_id(dataset: str) -> int | None:
+    """The run this session's background job is judging, if any: its own panel shows it."""
+    job = session_jobs().get(dataset)
+    return job.run_id if job is not None and job.running else None
+
+
+def unit(kind: storage.RunKind) -> str:
+    """What a run of `kind` counts: pairs, or orders (a pairwise run judges each comparison
+    twice)."""
+    return "orders" if kind is storage.RunKind.PAIRWISE else "pairs"
+
+
+def kind_label(run: dict[str, Any], *, status: bool = False) -> str:
+    """A run's label in a choice (with its state, as `common.run_label`), and its kind when
+    it is pairwise."""
+    pairwise = " · pairwise" * (run["kind"] == storage.RunKind.PAIRWISE)
+    return f"{common.run_label(run, status=status)}{pairwise}"
