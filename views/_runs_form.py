@@ -159,26 +159,18 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         "Start judging", type="primary", key="start-run", disabled=not usable or busy is not None
     ):
         return
-    try:
-        assert options is not None  # the button is disabled otherwise
-        score_map, reference = options
-        settings = judge.JudgeSettings(
+    assert options is not None  # the button is disabled otherwise
+    score_map, reference = options
+    split = None if scope == WHOLE else storage.Split(scope)
+    runs_jobs.launch(
+        dataset,
+        f"judging {dataset} ({scope})",
+        storage.RunKind.GRADED,
+        lambda: judge.JudgeSettings(
             template=template, scale=scale, score_map=score_map, reference=reference, **fields
-        )
-        split = None if scope == WHOLE else storage.Split(scope)
-        work = runs_jobs.background_work(
-            settings,
-            api_key,
-            lambda control: jobs.judge_dataset(
-                db,
-                dataset=dataset,
-                settings=settings,
-                split=split,
-                name=name or None,
-                control=control,
-            ),
-        )
-    except judge.JudgeError as error:
-        st.error(common.md(error))
-        return
-    runs_jobs.start(dataset, work, f"judging {dataset} ({scope})")
+        ),
+        api_key,
+        lambda settings, control: jobs.judge_dataset(
+            db, dataset=dataset, settings=settings, split=split, name=name or None, control=control
+        ),
+    )

@@ -31,30 +31,30 @@ def busy(dataset: str) -> str | None:
     return "another dataset's run is judging in this session: wait for it or cancel it there"
 
 
-def start(
+def launch(
     dataset: str,
-    work: Callable[..., Any],
     label: str,
-    kind: storage.RunKind = storage.RunKind.GRADED,
-) -> None:
-    session_jobs()[dataset] = BackgroundRun(label, kind).start(work)
-    st.rerun()
-
-
-def background_work(
-    settings: judge.JudgeSettings,
+    kind: storage.RunKind,
+    settings: Callable[[], judge.JudgeSettings],
     api_key: str | None,
-    run: Callable[[jobs.RunControl], Any],
-) -> Callable[..., Any]:
-    """The background work of a run, started or resumed: `run` given the job's controls and
-    the session's model, or no model for a remote endpoint, whose client jobs builds with the
-    key. Raises JudgeError when the model cannot be loaded."""
-    shared = common.backend_for(settings)
+    run: Callable[[judge.JudgeSettings, jobs.RunControl], Any],
+) -> None:
+    """Start a run, or resume one, in the background and rerun to show its progress: `run`
+    is given the `settings` the form makes and the job's controls, with the session's model,
+    or no model for a remote endpoint, whose client jobs builds with the key. Settings the
+    judge refuses, or a model that cannot be loaded, are one error and start nothing."""
+    try:
+        chosen = settings()
+        shared = common.backend_for(chosen)
+    except judge.JudgeError as error:
+        st.error(common.md(error))
+        return
 
     def work(**control: Any) -> Any:
-        return run(jobs.RunControl(backend=shared, api_key=api_key, **control))
+        return run(chosen, jobs.RunControl(backend=shared, api_key=api_key, **control))
 
-    return work
+    session_jobs()[dataset] = BackgroundRun(label, kind).start(work)
+    st.rerun()
 
 
 def own_run_id(dataset: str) -> int | None:

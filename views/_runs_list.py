@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 import jobs
-import judge
 import storage
 from views import _common as common
 from views import _runs_jobs as runs_jobs
@@ -58,19 +57,14 @@ def resume_section(db: str, dataset: str, every: pd.DataFrame) -> None:
     if not st.button("Resume", key="resume", disabled=runs_jobs.busy(dataset) is not None):
         return
     resume = jobs.resume_pairwise if pairwise else jobs.resume_run
-    try:
-        work = runs_jobs.background_work(
-            settings,
-            api_key,
-            lambda control: resume(db, run_id, control=control),
-        )
-    except judge.JudgeError as error:
-        st.error(common.md(error))
-        return
-    if pairwise:
-        runs_jobs.start(dataset, work, f"pairwise run #{run_id} resuming", storage.RunKind.PAIRWISE)
-    else:
-        runs_jobs.start(dataset, work, f"resuming run #{run_id}")
+    runs_jobs.launch(
+        dataset,
+        f"pairwise run #{run_id} resuming" if pairwise else f"resuming run #{run_id}",
+        storage.RunKind.PAIRWISE if pairwise else storage.RunKind.GRADED,
+        lambda: settings,
+        api_key,
+        lambda _, control: resume(db, run_id, control=control),
+    )
 
 
 def runs_table(db: str, every: pd.DataFrame, version: tuple[Any, ...]) -> None:

@@ -86,24 +86,21 @@ def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         "Start pairwise run", type="primary", key="pw-start", disabled=busy is not None
     ):
         return
-    try:
-        settings = judge.JudgeSettings(template=templates[name].text, **fields)
-        work = runs_jobs.background_work(
-            settings,
-            api_key,
-            lambda control: jobs.judge_pairwise(
-                db,
-                dataset=dataset,
-                settings=settings,
-                plan=plan,
-                cell=cell,
-                max_queries=max_queries,
-                name=run_name or None,
-                control=control,
-            ),
-        )
-    except judge.JudgeError as error:
-        st.error(common.md(error))
-        return
     what = "a sampled plan" if cell is None else f"cell {cell.human},{cell.judge} of #{cell.run_id}"
-    runs_jobs.start(dataset, work, f"pairwise run on {dataset} ({what})", storage.RunKind.PAIRWISE)
+    runs_jobs.launch(
+        dataset,
+        f"pairwise run on {dataset} ({what})",
+        storage.RunKind.PAIRWISE,
+        lambda: judge.JudgeSettings(template=templates[name].text, **fields),
+        api_key,
+        lambda settings, control: jobs.judge_pairwise(
+            db,
+            dataset=dataset,
+            settings=settings,
+            plan=plan,
+            cell=cell,
+            max_queries=max_queries,
+            name=run_name or None,
+            control=control,
+        ),
+    )
