@@ -20,16 +20,10 @@ PREVIEW_LINES = 5
 ANY = "any"
 EVERY_CELL = "every wrong cell"
 KINDS = {
-    "All labelled pairs": storage.training.SelectionKind.LABELLED,
-    "Reviewed pairs (a reviewer graded them: confirmed or corrected)": (
-        storage.training.SelectionKind.REVIEWED
-    ),
-    "Corrected pairs (a reviewer changed the imported grade)": (
-        storage.training.SelectionKind.CORRECTED
-    ),
-    "The active run's failures (judge grade differs from the label)": (
-        storage.training.SelectionKind.JUDGE_WRONG
-    ),
+    "All labelled pairs": "labelled",
+    "Reviewed pairs (a reviewer graded them: confirmed or corrected)": "reviewed",
+    "Corrected pairs (a reviewer changed the imported grade)": "corrected",
+    "The active run's failures (judge grade differs from the label)": "judge_wrong",
 }
 FORMATS = {f.label: f for f in storage.training.EXPORT_FORMATS.values()}
 
@@ -75,7 +69,7 @@ st.subheader("Pairs")
 kind = KINDS[st.radio("Select", list(KINDS), key="export-kind")]
 run_id: int | None = None
 cell: tuple[int, int] | None = None
-if kind is storage.training.SelectionKind.JUDGE_WRONG:
+if kind == "judge_wrong":
     run_id = common.require_run()
     st.caption(f"Run {common.run_title(storage.get_run(db, run_id))}")
     cells: list[str | tuple[int, int]] = [
@@ -170,7 +164,7 @@ st.caption(
 )
 
 chosen = storage.Selection(
-    kind=kind,
+    kind=storage.training.SelectionKind(kind),
     dataset=dataset,
     run_id=run_id,
     cell=cell,
