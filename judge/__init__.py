@@ -74,6 +74,7 @@ from ._plan import ComparisonPlan, ReferencePlan, plan_comparisons, plan_referen
 from ._probe import EndpointChoice, choose_endpoint
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
+from ._secrets import LogRedaction
 from ._settings import Backend, Endpoint, JudgeSettings, Mode
 from ._templates import (
     DEFAULT_RUBRIC,
@@ -121,6 +122,7 @@ __all__ = [
     "JudgeError",
     "JudgeSettings",
     "Judgment",
+    "LogRedaction",
     "Mode",
     "ModelFileError",
     "ParseStatus",
