@@ -18,14 +18,14 @@ later schema version added are not expected in an older store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ._db import Db, connect, path_of
-from ._errors import StoreOpenError, shorten
+from ._errors import StoreIOError, StoreOpenError, shorten
 from ._labels import current_labels_from
 
 TABLES = (
@@ -545,6 +545,23 @@ def check_store(db: Db) -> CheckReport:
             if all(table in rows for table in rule.reads):
                 problems += _broken(con, rule)
     return CheckReport(path, rows, tuple(problems), len(expected))
+
+
+def probe_tables(db: Db, tables: Sequence[str]) -> None:
+    """Read `tables` in full, as `check_store` reads every table, and raise `StoreIOError`
+    naming the first that cannot be read (a damaged block): the quick probe a command that
+    writes runs on the tables it uses, before it writes anything."""
+    # A cursor of its own: the connection may have a result its last borrower left unread.
+    with connect(db) as con, con.cursor() as cursor:
+        for table in tables:
+            try:
+                _read_all(cursor, table)
+            except duckdb.Error as error:
+                raise StoreIOError(
+                    path_of(db).resolve(),
+                    f"table {table} cannot be read, so nothing was written: "
+                    f"{shorten(str(error), 160)}",
+                ) from None
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
