@@ -14,9 +14,10 @@ So the text is judged by what it looks like, not by how it is spelled:
 3. Each line is compared in a skeleton form: case folded, combining marks dropped, letters that
    look like Latin ones (Cyrillic, Greek) folded to them. A line is dropped when its skeleton
    holds an answer word (``score``, ``result``) followed within a few non-letters by a digit,
-   a pairwise verdict (``A``, ``B``, ``tie``) or an answer prefix's punctuation, whatever stands between the word's letters, or starts
-   like a field header: ``#``, or a label of the templates' fields followed by a colon
-   (``Product description:``, ``Query:``), or holds a fence-like run of angle brackets.
+   a pairwise verdict (``A``, ``B``, ``tie``) or an answer prefix's punctuation, whatever
+   stands between the word's letters, or starts like a field header: ``#``, or a label of
+   the templates' fields followed by a colon (``Product description:``, ``Query:``), or
+   holds a fence-like run of angle brackets.
 
 4. A ``<`` that could open a model's chat markup (``<end_of_turn>``, ``<|im_start|>``) gets a
    space after it: the in-process judge tokenizes its prompt with special tokens on, so that a
@@ -67,8 +68,7 @@ HEADER_LABELS = (
 _LATIN_LOOKALIKES = str.maketrans(
     "аАвВеЕһҺіІјЈкКмМнНоОрРсСтТуУхХѕЅԁԛԝӏɑ"  # Cyrillic
     "αΑβΒεΕηΗιΙκΚμΜνΝοΟρΡτΤυΥχΧζΖ",  # Greek
-    "aAbBeEhHiIjJkKmMhHoOpPcCtTyYxXsSdqwla"
-    "aAbBeEnHiIkKuMvNoOpPtTuYxXzZ",
+    "aAbBeEhHiIjJkKmMhHoOpPcCtTyYxXsSdqwlaaAbBeEnHiIkKuMvNoOpPtTuYxXzZ",
 )
 _LINE_ENDS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _SENTENCE_ENDS = re.compile(r"(?<=[.!?;])\s+")
@@ -98,9 +98,7 @@ def looks_like_answer_or_header(line: str) -> bool:
     """Whether a line, normalised as a field's text is, could pass for an answer line, a
     field header or a fence."""
     skeleton = _skeleton(line)
-    return bool(
-        _ANSWER.search(skeleton) or _HEADER.match(skeleton) or _FENCE_LIKE.search(skeleton)
-    )
+    return bool(_ANSWER.search(skeleton) or _HEADER.match(skeleton) or _FENCE_LIKE.search(skeleton))
 
 
 def _visible(text: str) -> str:

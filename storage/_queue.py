@@ -254,11 +254,12 @@ class Turn:
         if holder is not None and _live(holder[1]):
             number, pid, label = holder
             return _describe(pid, label), max(mine - number, 0)
+        # Only the last few tickets can still be held: each is unlinked once its turn is over.
         for number in range(max(mine - 64, 0), mine):
             if _ticket_locked(self.queue, number):
-                pid, label = _ticket_owner(self.queue, number)
-                if _live(pid):
-                    return _describe(pid, label), mine - number
+                owner, label = _ticket_owner(self.queue, number)
+                if owner is not None and _live(owner):
+                    return _describe(owner, label), mine - number
         return "another process", 0
 
     def _tell(self, holder: str, ahead: int) -> None:

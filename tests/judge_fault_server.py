@@ -126,7 +126,7 @@ class FaultServer:
         digits = re.fullmatch(r"(?:ok|nochat|nologprobs|cut)(\d)", fault)
         grade = int(digits.group(1)) if digits else 1
         b64 = base64.b64encode(auth.encode()).decode()
-        escaped = "".join("\\u%04x" % ord(c) for c in auth)
+        escaped = "".join(f"\\u{ord(c):04x}" for c in auth)
         content = {
             "chatty": "I would rather not say.",
             "echo": f"You sent {echoed}. SCORE: 1",

@@ -72,9 +72,11 @@ def test_a_store_that_refuses_a_batch_mid_run_ends_the_run_failed(sample_db, mon
 
     failing = jobs._judging.RunWriter(record=record, finish=storage.finish_run)
     monkeypatch.setattr(jobs._judging, "GRADED", failing)
-    with FaultServer(default_fault="ok1") as server:
-        with pytest.raises(storage.StoreIOError, match="Corrupt database file"):
-            remote_judge_job(sample_db, server, limit=80)
+    with (
+        FaultServer(default_fault="ok1") as server,
+        pytest.raises(storage.StoreIOError, match="Corrupt database file"),
+    ):
+        remote_judge_job(sample_db, server, limit=80)
     (run_id,) = run_ids(sample_db)
     assert storage.get_run(sample_db, run_id).status == "failed"
     assert len(storage.run_judgments(sample_db, run_id)) == batches[0]

@@ -360,7 +360,7 @@ def secret_forms(text: str) -> list[str]:
         base64.b64encode(text.encode()).decode(),
         base64.b64encode(SECRET.encode()).decode()[:12],
         urllib.parse.quote(SECRET, safe=""),
-        "".join("\\u%04x" % ord(c) for c in SECRET),
+        "".join(f"\\u{ord(c):04x}" for c in SECRET),
     ]
 
 

@@ -31,7 +31,7 @@ def key_forms(key: str) -> dict[str, str]:
         "base64 of the key": base64.b64encode(key.encode()).decode().rstrip("="),
         "url-safe base64": base64.urlsafe_b64encode(key.encode()).decode().rstrip("="),
         "percent-encoded": urllib.parse.quote(key, safe=""),
-        "\\u-escaped": "".join("\\u%04x" % ord(c) for c in key),
+        "\\u-escaped": "".join(f"\\u{ord(c):04x}" for c in key),
         "bytes repr": repr(key.encode())[2:-1],
     }
 
