@@ -120,11 +120,11 @@ def report(mode: str, found: dict[str, list[float]], threshold: float, unit: str
         count = sum(v > threshold for v in values)
         total += count
         print(
-            f"{mode:<10} {variant:<28} moves {count} of {len(values)}"
+            f"{mode:<10} {variant:<31} moves {count} of {len(values)}"
             f"   largest {max(values):+.3f} {unit}",
             flush=True,
         )
-    print(f"{mode:<10} {'ALL':<28} moves {total} (target 0)", flush=True)
+    print(f"{mode:<10} {'ALL':<31} moves {total} (target 0)", flush=True)
     return total
 
 
