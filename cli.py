@@ -21,7 +21,7 @@ import jobs
 import metrics
 import storage
 from cli_commands import COMMANDS
-from judge import JudgeError
+from judge import JudgeError, LogRedaction
 
 DEFAULT_DB = Path(__file__).resolve().parent / "data" / "workbench.duckdb"
 DB_VARIABLE = "WORKBENCH_DB"
@@ -77,13 +77,15 @@ def _store_path(flag: Path | None) -> tuple[Path, str | None]:
 
 
 def _log_to_stderr(verbosity: int) -> None:
-    """-v: the workbench's own log (runs, waits, first start); -vv: llama.cpp's too."""
+    """-v: the workbench's own log (runs, waits, first start); -vv: llama.cpp's too, and
+    the HTTP libraries'. The API key is masked in every line (`judge.LogRedaction`)."""
     if verbosity:
         logging.basicConfig(
             level=logging.DEBUG if verbosity > 1 else logging.INFO,
             format="%(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        LogRedaction.install(*logging.getLogger().handlers)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ It prints events acknowledged vs stored, judgments planned vs stored, pairs judg
 tracebacks seen, stores changed by a failed import or open, occurrences of the API key in
 the store (every column of every table, and the file's bytes) and in every output
 captured, and the worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
-tracebacks, 0 stores changed, 0 key occurrences, worst wait under 10 s with 5 writers.
+tracebacks, 0 stores changed, 0 key occurrences, worst wait under 5 s with 5 writers.
 No timing asserts: it exits 1 on any loss, duplicate, traceback, store changed, key
 occurrence, and also on a command that hung, a CLI fault ("the workbench failed", which
 hides a traceback behind the error boundary) or a main store that `check` finds broken.
@@ -72,6 +72,8 @@ FAULT_DATASET = "chaos-faults"
 KEY_VARIABLE = "CHAOS_API_KEY"
 REVIEWERS = 3
 WRITERS = 1 + REVIEWERS + 1  # the killed judge run, the reviewers, the remote run
+WORST_WAIT_S = 5.0
+"""The longest a reviewer's write may wait for the store with WRITERS writers at once."""
 # Each fault a fault-server pair acts out, in this order, round after round.
 FAULTS = (
     "ok0",
@@ -587,9 +589,12 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     codes = [r.code for r in w.reviews]
     tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
     waits = [wait for r in w.reviews for wait in r.waits]
-    print(
-        f"worst writer wait {max(waits, default=float('nan')):.2f} s over {len(waits)} "
-        f"reviewer writes, {WRITERS} writers for {w.seconds:.0f} s (target: under 10 s)"
+    worst = max(waits, default=float("nan"))
+    tally.line(
+        f"worst writer wait {worst:.2f} s over {len(waits)} reviewer writes, {WRITERS} "
+        f"writers for {w.seconds:.0f} s (target: under {WORST_WAIT_S:.0f} s)",
+        not worst < WORST_WAIT_S,
+        "the worst writer wait is over its target",
     )
 
 

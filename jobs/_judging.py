@@ -13,6 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,6 +23,18 @@ import storage
 
 from ._rubrics import fill_dataset_rubric, with_references
 
+# What a judging job reads and writes: probed in full before it writes (`storage.probe_tables`),
+# so a damaged block is found before a run is recorded, not halfway through it.
+_JUDGE_TABLES = (
+    "datasets",
+    "queries",
+    "documents",
+    "pairs",
+    "current_labels",
+    "rubrics",
+    "judge_runs",
+    "judgments",
+)
 _FLUSH_EVERY = 32
 _FLUSH_AFTER_S = 2.0
 
@@ -136,6 +149,19 @@ class _Recorder(Generic[_R]):
         with self._lock:
             self._write(ending, open_run=open_run)
 
+    def end_after_error(self, ending: storage.RunStatus | None) -> None:
+        """After the judge loop failed: write what is pending and end the run with `ending`.
+        When the store refuses the pending batch (a damaged block, a full disk), the run
+        is still ended, in a session of its own, so no error leaves it running; when even
+        that fails, the error in flight (raised by the caller) is the one to report."""
+        try:
+            self.close(ending, open_run=False)
+        except Exception:
+            if ending is None or self.run_id is None:
+                return
+            with suppress(Exception), storage.session(self._db) as store:
+                self._writer.finish(store, self.run_id, ending)
+
     def _write(self, ending: storage.RunStatus | None = None, *, open_run: bool = False) -> None:
         with storage.session(self._db) as store:
             run_id = self.run_id
@@ -173,13 +199,17 @@ def record_run(
             summary = judge_all(recorder)
         except KeyboardInterrupt:
             # Ctrl-C is the user stopping the run, not the run failing: it can be resumed.
-            recorder.close(storage.RunStatus.CANCELLED if finish else None, open_run=False)
+            recorder.end_after_error(storage.RunStatus.CANCELLED if finish else None)
             raise
         except BaseException:
-            recorder.close(storage.RunStatus.FAILED if finish else None, open_run=False)
+            recorder.end_after_error(storage.RunStatus.FAILED if finish else None)
             raise
         ending = storage.RunStatus.CANCELLED if summary.cancelled else storage.RunStatus.DONE
-        recorder.close(ending if finish else None, open_run=True)
+        try:
+            recorder.close(ending if finish else None, open_run=True)
+        except BaseException:  # the last batch did not go in: the run did not finish
+            recorder.end_after_error(storage.RunStatus.FAILED if finish else None)
+            raise
     assert recorder.run_id is not None  # opened by the close above
     return recorder.run_id, summary, recorder.results
 
@@ -230,6 +260,7 @@ def judge_dataset(
     if limit is not None and limit < 1:
         raise judge.SettingsError(f"limit must be a number of pairs of at least 1, got {limit}")
     with storage.session(db) as store:
+        store.probe_tables(_JUDGE_TABLES)
         scale = store.dataset_scale(dataset)
         if settings.scale.grades != scale.grades:
             raise judge.SettingsError(
@@ -345,6 +376,7 @@ def _run_pairs(
 def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl()) -> JudgeOutcome:
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
     with storage.session(db) as store:
+        store.probe_tables(_JUDGE_TABLES)
         run = store.get_run(run_id)
         settings = settings_of(run)
         _check_model_unchanged(run, settings)

@@ -89,6 +89,7 @@ from ._registry import (
 from ._remote_pairwise import choose_pairwise_settings
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
+from ._secrets import LogRedaction
 from ._settings import Endpoint, JudgeSettings, Mode
 from ._templates import (
     DEFAULT_RUBRIC,
@@ -139,6 +140,7 @@ __all__ = [
     "JudgeError",
     "JudgeSettings",
     "Judgment",
+    "LogRedaction",
     "OrderItem",
     "Mode",
     "ModelFileError",

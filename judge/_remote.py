@@ -43,7 +43,7 @@ from ._payloads import (
     read_answer,
 )
 from ._results import Judgment, ms_since
-from ._secrets import Redactor
+from ._secrets import Redactor, keep_out_of_logs
 from ._settings import Endpoint, JudgeSettings, Mode
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ class RemoteBackend:
     ) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._redactor = Redactor.for_key(api_key)
+        keep_out_of_logs(api_key)  # httpx and httpcore log URLs and response headers at DEBUG
         self._backoff_s = backoff_s
 
     def judge(

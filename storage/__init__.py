@@ -29,7 +29,7 @@ from ._browse import (
     write_version,
 )
 from ._card import CardJudgment, ReviewCard, review_card
-from ._check import CheckProblem, CheckReport, check_store
+from ._check import CheckProblem, CheckReport, check_store, probe_tables
 from ._datasets import (
     DatasetStats,
     SplitCounts,
@@ -290,6 +290,7 @@ __all__ = [
     "WANDS_SCALE",
     "bootstrap_sample",
     "check_store",
+    "probe_tables",
     "connect",
     "create_run",
     "current_rubric",

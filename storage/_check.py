@@ -21,7 +21,7 @@ not expected in an older store. What migrations repaired (`repairs`) is reported
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ import duckdb
 from words import plural
 
 from ._db import Db, connect, path_of
-from ._errors import StoreOpenError, shorten
+from ._errors import StoreIOError, StoreOpenError, shorten
 from ._labels import current_labels_from
 from ._owned import OWNED, OWNED_BY_TABLE, ROOT, ROOT_KEY, Owned, tables_at
 
@@ -494,6 +494,23 @@ def _repaired(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
             f"{table}: {done} when the store was brought to schema version {version} ({reason})"
         )
     return tuple(lines)
+
+
+def probe_tables(db: Db, tables: Sequence[str]) -> None:
+    """Read `tables` in full, as `check_store` reads every table, and raise `StoreIOError`
+    naming the first that cannot be read (a damaged block): the quick probe a command that
+    writes runs on the tables it uses, before it writes anything."""
+    # A cursor of its own: the connection may have a result its last borrower left unread.
+    with connect(db) as con, con.cursor() as cursor:
+        for table in tables:
+            try:
+                _read_all(cursor, table)
+            except duckdb.Error as error:
+                raise StoreIOError(
+                    path_of(db).resolve(),
+                    f"table {table} cannot be read, so nothing was written: "
+                    f"{shorten(str(error), 160)}",
+                ) from None
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:

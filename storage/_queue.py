@@ -6,8 +6,14 @@ waiter watching the lock of the ticket before its own, a CLH queue), so connecti
 file in arrival order, not whoever happens to retry at the right moment. The queue is made at
 the first lock conflict, so a store only one process uses has no extra file. DuckDB's own lock
 stays the guard: a process outside this code (the DuckDB shell) is waited out by retrying, and
-a broken line (a waiter that gives up) costs order, never safety. While a connection waits,
-the listeners of `on_store_wait` and the `storage` logger hear who holds the file.
+a broken line (a waiter that gives up) costs order, never safety.
+
+A ticket names its owner's pid. A waiter skips the ticket before its own, and watches the one
+before that instead, when that owner is stopped (Ctrl-Z, SIGSTOP: state T in /proc) or gone,
+or has been first in line for `LEASE_S` without opening the store: one suspended process
+must not hold up every writer behind it. Skipping costs order, never safety: DuckDB's lock
+still lets one writer in at a time. While a connection waits, the listeners of
+`on_store_wait` and the `storage` logger hear who holds the file, a live process.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ POLL_S = 0.01
 # A wait shorter than this is not worth a message (a process that keeps the store warm lets
 # go of it within a few polls of another lining up, `_warm.py`).
 TELL_AFTER_S = 0.5
+LEASE_S = 3.0
+"""How long a ticket may be first in line without opening the store before those behind it
+stop waiting for it (a waiter normally opens within a few polls)."""
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _thread = threading.local()
 _log = logging.getLogger("storage")
@@ -175,6 +184,8 @@ class Turn:
             except OSError:
                 os.close(ticket)
                 raise
+            os.ftruncate(ticket, 0)
+            os.pwrite(ticket, f"{os.getpid()} {_process_label()}".encode(), 0)
             os.pwrite(counter, b"%-20d" % (number + 1), 0)
         finally:
             os.close(counter)
@@ -184,32 +195,72 @@ class Turn:
         return number
 
     def _wait_for(self, before: int) -> None:
-        """Wait until the connection holding ticket `before` has closed, given up or died."""
-        name = self.queue / str(before)
-        try:
-            fd = os.open(name, os.O_RDONLY)
-        except FileNotFoundError:
-            return  # first in line
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        """Wait until the connection holding ticket `before` has closed, given up or died;
+        one stopped, gone or past its lease is skipped for the ticket before it."""
+        watched = before
+        while watched >= 0:
+            try:
+                fd = os.open(self.queue / str(watched), os.O_RDONLY)
+            except FileNotFoundError:
+                return  # first in line: every ticket before this one has had its turn
+            try:
+                if self._released(fd, watched):
                     break
-                except BlockingIOError:
-                    self._tell(*self._holder(before + 1))
-                    if time.monotonic() >= self.deadline:
-                        raise StoreLockedError(self.path, self.wait_s) from None
-                    time.sleep(POLL_S)
-        finally:
-            os.close(fd)
-        name.unlink(missing_ok=True)  # only this ticket's owner ever watched it
+            finally:
+                os.close(fd)
+            watched -= 1
+        (self.queue / str(watched)).unlink(missing_ok=True)
+
+    def _released(self, fd: int, watched: int) -> bool:
+        """Wait until ticket `watched` is let go (True) or is to be skipped (False)."""
+        first_since: float | None = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+            if not _live(_ticket_owner(self.queue, watched)[0]):
+                return False
+            if self._first_without_turn(watched):
+                first_since = first_since or time.monotonic()
+                if time.monotonic() >= first_since + LEASE_S:
+                    _log.info(
+                        "skipping ticket %d of %s: first for %.0f s without opening it",
+                        watched,
+                        self.path.name,
+                        LEASE_S,
+                    )
+                    return False
+            else:
+                first_since = None
+            self._tell(*self._holder(self._number))
+            if time.monotonic() >= self.deadline:
+                raise StoreLockedError(self.path, self.wait_s) from None
+            time.sleep(POLL_S)
+
+    def _first_without_turn(self, number: int) -> bool:
+        """Whether ticket `number` is first in line (the one before it let go) while no live
+        process holds the store, so nothing but its owner stands in the way."""
+        if _ticket_locked(self.queue, number - 1):
+            return False
+        holder = _read_holder(self.queue)
+        return holder is None or not _live(holder[1])
 
     def _holder(self, mine: int) -> tuple[str, int]:
-        try:
-            number, pid, label = (self.queue / "holder").read_text().split(" ", 2)
-            return f"pid {pid}" + (f" ({label})" if label else ""), max(mine - int(number), 0)
-        except (OSError, ValueError):
-            return "another process", 0
+        """Who holds the store, as the waiting message names it: the holder recorded beside
+        the queue if it is live, else the first live ticket before `mine`."""
+        holder = _read_holder(self.queue)
+        if holder is not None and _live(holder[1]):
+            number, pid, label = holder
+            return _describe(pid, label), max(mine - number, 0)
+        # Only the last few tickets can still be held: each is unlinked once its turn is over.
+        for number in range(max(mine - 64, 0), mine):
+            if _ticket_locked(self.queue, number):
+                owner, label = _ticket_owner(self.queue, number)
+                if owner is not None and _live(owner):
+                    return _describe(owner, label), mine - number
+        return "another process", 0
 
     def _tell(self, holder: str, ahead: int) -> None:
         if self._told or time.monotonic() < self.arrived + TELL_AFTER_S:
@@ -219,6 +270,71 @@ class Turn:
         _log.info("%s", wait)
         for listener in _listeners.get():
             listener(wait)
+
+
+def _describe(pid: int, label: str) -> str:
+    return f"pid {pid}" + (f" ({label})" if label else "")
+
+
+def _read_holder(queue: Path) -> tuple[int, int, str] | None:
+    """The holder recorded beside the queue: (its ticket number, pid, label)."""
+    try:
+        number, pid, label = (queue / "holder").read_text().split(" ", 2)
+        return int(number), int(pid), label
+    except (OSError, ValueError):
+        return None
+
+
+def _ticket_owner(queue: Path, number: int) -> tuple[int | None, str]:
+    """The pid and label written in ticket `number`; (None, "") when it names none."""
+    try:
+        pid, _, label = (queue / str(number)).read_text().partition(" ")
+        return int(pid), label
+    except (OSError, ValueError):
+        return None, ""
+
+
+def _ticket_locked(queue: Path, number: int) -> bool:
+    """Whether ticket `number` is still held by its owner."""
+    try:
+        fd = os.open(queue / str(number), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _live(pid: int | None) -> bool:
+    """Whether process `pid` exists and is not stopped; True when it cannot be told (no
+    pid written yet, a system without /proc), so only a sure sign skips a ticket."""
+    if pid is None:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if not Path("/proc/self/stat").exists():
+            return _exists(pid)
+        return False
+    except OSError:
+        return True
+    # The command name (in parentheses) may hold spaces: the state follows its last ")".
+    state = stat.rpartition(")")[2].split()[:1]
+    return state not in (["T"], ["t"], ["Z"], ["X"])
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def foreign_waiter(path: Path) -> bool:
@@ -245,7 +361,9 @@ def foreign_waiter(path: Path) -> bool:
             # for a shared one too; it is let go at once.
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return True
+            # A stopped waiter would be skipped by those behind it: no reason to let go.
+            if _live(_ticket_owner(queue, int(name))[0]):
+                return True
         finally:
             os.close(fd)
     return False

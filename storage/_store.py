@@ -42,6 +42,7 @@ class Store(Session):
 
     bootstrap_sample = _sample.bootstrap_sample
     check_store = _check.check_store
+    probe_tables = _check.probe_tables
 
     list_datasets = _datasets.list_datasets
     dataset_names = _datasets.dataset_names

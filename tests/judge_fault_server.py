@@ -16,6 +16,11 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``trickle``: a valid answer sent one byte every 50 ms (several seconds in all);
 - ``echo``: answer 1, in a text that repeats the request's headers;
 - ``echo400``: HTTP 400 whose body repeats the request's headers;
+- ``echoheaders``: answer 1, with the request's Authorization header repeated in response
+  headers, as sent, base64-encoded and percent-encoded;
+- ``echoencoded``: answer 1, in a text that repeats the Authorization header base64-encoded
+  and with every character ``\\u``-escaped;
+- ``redirect``: HTTP 307 to a URL that carries the Authorization header percent-encoded;
 - ``nochat<N>``: chat gets HTTP 400 as vLLM answers for a model with no chat template,
   completions answer N;
 - ``nologprobs<N>``: answer N, never with logprobs;
@@ -35,6 +40,7 @@ Authorization headers it saw.
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import math
@@ -42,6 +48,7 @@ import re
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -108,6 +115,9 @@ class FaultServer:
         if fault == "malformed":
             return 200, {}, b'{"choices": [{"message": {"content": "SCORE: 1"'
         echoed = json.dumps(dict(headers.items()))
+        auth = headers.get("Authorization", "")
+        if fault == "redirect":
+            return 307, {"Location": f"/moved?auth={urllib.parse.quote(auth, safe='')}"}, b""
         if fault == "echo400":
             return 400, {}, f'{{"error": "bad request", "you sent": {echoed}}}'.encode()
         if fault == "huge":
@@ -121,9 +131,22 @@ class FaultServer:
             return 200, {}, _cut(f"data: {json.dumps({'choices': [first]})}\n\n".encode())
         digits = re.fullmatch(r"(?:ok|nochat|nologprobs|cut)(\d)", fault)
         grade = int(digits.group(1)) if digits else 1
-        content = {"chatty": "I would rather not say.", "echo": f"You sent {echoed}. SCORE: 1"}
+        b64 = base64.b64encode(auth.encode()).decode()
+        escaped = "".join(f"\\u{ord(c):04x}" for c in auth)
+        content = {
+            "chatty": "I would rather not say.",
+            "echo": f"You sent {echoed}. SCORE: 1",
+            "echoencoded": f"You sent {b64} or {escaped}. SCORE: 1",
+        }
         answer = _answer(path, request, content.get(fault, f"SCORE: {grade}"), grade)
         body = _events(answer) if request.get("stream") else json.dumps(answer)
+        if fault == "echoheaders":
+            echo = {
+                "X-Echo-Authorization": auth,
+                "X-Echo-Base64": b64,
+                "X-Echo-Quoted": urllib.parse.quote(auth, safe=""),
+            }
+            return 200, echo, body.encode()
         if fault == "trickle":
             return 200, {}, _trickle(body.encode(), self._stop)
         if fault.startswith("cut"):

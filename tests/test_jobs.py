@@ -205,7 +205,7 @@ def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> No
             base_url=f"{server.url}/{KEY}/v1",
             mode="generate",
             api_key_env="JUDGE_STORE_KEY",
-            timeout_s=0.2,
+            timeout_s=30.0,  # these faults answer: a slow machine must not turn them into timeouts
             max_retries=0,
             concurrency=2,
         )
@@ -222,8 +222,8 @@ def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> No
         assert params["base_url"] == f"{server.url}/***/v1"
         _assert_no_table_holds_the_key(sample_db)
 
-        server.default_fault = "hang"  # and a run the breaker stops
-        stopped = dataclasses.replace(settings, max_consecutive_failures=2)
+        server.default_fault = "hang"  # and a run the breaker stops: this server never answers
+        stopped = dataclasses.replace(settings, timeout_s=0.2, max_consecutive_failures=2)
         with pytest.raises(judge.EndpointDownError) as down:
             jobs.judge_dataset(sample_db, dataset=DATASET, settings=stopped, limit=3)
     assert KEY not in str(down.value)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.utils
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
 import tracemalloc
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -318,26 +321,47 @@ def test_an_echoing_server_never_gets_the_key_into_what_the_judge_hands_back(ser
         server,
         base_url=f"{server.url}/{SECRET}/v1",
         api_key_env="JUDGE_FAULT_KEY",
-        timeout_s=0.2,
+        timeout_s=30.0,  # these faults answer: a slow machine must not turn them into timeouts
         max_retries=0,
         concurrency=1,
     )
-    faults = ["echo", "echo400", "malformed", "hang"]
+    faults = ["echo", "echo400", "malformed", "echoheaders", "echoencoded", "redirect"]
     _, results = judge_all([pair(i, f) for i, f in enumerate(faults)], settings)
+    # The hanging server never answers: a short timeout only saves waiting.
+    hangs = dataclasses.replace(settings, timeout_s=0.2)
+    _, hung = judge_all([pair(9, "hang")], hangs)
     assert set(server.auth_headers) == {f"Bearer {SECRET}"}  # it was sent
     assert '"Authorization": "Bearer ***"' in results[0].raw_output
-    assert results[0].grade == 1
+    assert results[0].grade == 1 and results[3].grade == 1 and results[4].grade == 1
     assert '"Authorization": "Bearer ***"' in results[1].raw_output
     assert f"{server.url}/***/v1/chat/completions" in results[1].error
-    assert f"{server.url}/***/v1" in results[3].error
-    handed_back = json.dumps([j.as_record() for j in results.values()])
-    assert SECRET not in handed_back and "sk-echo" not in handed_back
+    # "Bearer " stays, encoded as the server wrote it; the key is masked in each encoding.
+    echoed = r"You sent QmVhcmVyI\S*\*\*\*\S* or (\\u00..){7}\*\*\*. SCORE: 1"
+    assert re.fullmatch(echoed, results[4].raw_output), results[4].raw_output
+    assert "HTTP 307" in results[5].error
+    assert f"{server.url}/***/v1" in hung[9].error
+    handed_back = json.dumps([j.as_record() for j in [*results.values(), *hung.values()]])
+    for form in secret_forms(f"Bearer {SECRET}"):
+        assert form not in handed_back
 
-    down = dataclasses.replace(settings, max_consecutive_failures=1)
+    down = dataclasses.replace(hangs, max_consecutive_failures=1)
     with pytest.raises(EndpointDownError) as stopped:
         run_judge([pair(9, "hang")], down, on_result=lambda j: None)
     assert f"no answer from {server.url}/***/v1, so the run stopped" in str(stopped.value)
     assert "sk-echo" not in str(stopped.value)
+
+
+def secret_forms(text: str) -> list[str]:
+    """The key as a server may echo it: as sent, base64, percent-encoded, \\u-escaped; and
+    the parts of it that would give it away."""
+    return [
+        SECRET,
+        "sk-echo",
+        base64.b64encode(text.encode()).decode(),
+        base64.b64encode(SECRET.encode()).decode()[:12],
+        urllib.parse.quote(SECRET, safe=""),
+        "".join(f"\\u{ord(c):04x}" for c in SECRET),
+    ]
 
 
 def test_a_stream_the_server_cuts_after_the_grade_still_scores(server):

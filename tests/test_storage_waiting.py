@@ -3,13 +3,17 @@ order, say whom they wait for, and lose no acknowledged write."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import assert_label_cache_is_a_rebuild
 
 import storage
+from storage._queue import Turn
 
 WORKER = Path(__file__).resolve().parent / "store_worker.py"
 
@@ -28,6 +32,11 @@ def next_line(process: subprocess.Popen) -> str:
     line = process.stdout.readline()
     assert line, process.stderr.read()
     return line.strip()
+
+
+def go(process: subprocess.Popen, line: str = "go") -> None:
+    process.stdin.write(line + "\n")
+    process.stdin.flush()
 
 
 def review_notes(db: Path) -> list[str]:
@@ -84,3 +93,53 @@ def test_a_store_one_process_uses_has_no_queue_beside_it(sample_db):
         storage.record_review(sample_db, 1, author="ana", grade=2)
     assert heard == []
     assert sorted(p.name for p in sample_db.parent.iterdir()) == [sample_db.name]
+
+
+@pytest.mark.parametrize("ahead", [0, 1], ids=["stopped first in line", "stopped behind one"])
+def test_a_stopped_waiter_does_not_block_a_later_writer(sample_db, ahead):
+    """Ctrl-Z on a process waiting for the store: those behind it go when the store is free,
+    and are told the live holder's pid, not the stopped waiter's."""
+    holder = worker(sample_db, "hold")
+    ahead_of_it = [worker(sample_db, "note", f"ahead{n}") for n in range(ahead)]
+    stopped = worker(sample_db, "note", "stopped")
+    later = worker(sample_db, "note", "later")
+    everyone = (holder, *ahead_of_it, stopped, later)
+    try:
+        assert next_line(holder) == "holding"
+        for waiter in (*ahead_of_it, stopped, later):
+            assert next_line(waiter) == "ready"
+        for waiter in (*ahead_of_it, stopped):
+            go(waiter)
+            assert next_line(waiter).startswith(f"waiting for pid {holder.pid} ")
+        os.kill(stopped.pid, signal.SIGSTOP)
+        go(later)
+        assert next_line(later).startswith(f"waiting for pid {holder.pid} ")
+        go(holder, "")
+        for waiter in (*ahead_of_it, later):
+            assert next_line(waiter).startswith("event ")
+        assert review_notes(sample_db) == [f"ahead{n}" for n in range(ahead)] + ["later"]
+    finally:
+        os.kill(stopped.pid, signal.SIGCONT)
+        for process in everyone:
+            process.communicate()
+    assert stopped.returncode == 0  # it went on once resumed
+    assert review_notes(sample_db)[-1] == "stopped"
+
+
+def test_a_ticket_that_never_takes_its_turn_is_skipped_after_its_lease(sample_db):
+    """A waiter first in line that neither opens the store nor stops (hung, or a debugger
+    holding it) is skipped once its lease is over. Here this test process holds ticket 0 and
+    never opens the store."""
+    turn = Turn(sample_db.resolve(), wait_s=30)
+    turn.queue.mkdir()
+    turn._take_ticket()
+    later = worker(sample_db, "note", "later")
+    try:
+        assert next_line(later) == "ready"
+        go(later)
+        assert next_line(later).startswith(f"waiting for pid {os.getpid()} ")
+        assert next_line(later).startswith("event ")
+    finally:
+        turn.__exit__()
+        later.communicate()
+    assert review_notes(sample_db) == ["later"]
