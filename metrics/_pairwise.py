@@ -57,10 +57,10 @@ __all__ = [
     "FOLLOWS_POSITION_BELOW",
     "PAIRWISE_COLUMNS",
     "TIE_TOLERANCE",
-    "follows_position",
-    "order_winner",
     "bradley_terry",
+    "follows_position",
     "order_agreement",
+    "order_winner",
     "pairwise_figures",
     "preference_cycles",
 ]
