@@ -23,7 +23,7 @@ import storage
 from cli_commands import COMMANDS
 from judge import JudgeError, LogRedaction
 
-DEFAULT_DB = Path(__file__).resolve().parent / "data" / "workbench.duckdb"
+DEFAULT_DB = storage.DEFAULT_STORE
 DB_VARIABLE = "WORKBENCH_DB"
 # What a user can cause or meet and fix: a bad file, a bad store, a bad --scale, a missing
 # model, a dead endpoint, a full disk.

@@ -38,7 +38,7 @@ from ._datasets import (
     dataset_stats,
     list_datasets,
 )
-from ._db import Db, connect, released, schema_version, transaction
+from ._db import DEFAULT_STORE, Db, connect, released, schema_version, transaction
 from ._errors import (
     MESSAGE_LIMIT,
     ImportFormatError,
@@ -202,6 +202,7 @@ from .training import (
 
 __all__ = [
     "ADJUDICATED_RATER",
+    "DEFAULT_STORE",
     "DOCUMENT_FIELDS",
     "EITHER_STYLE",
     "GLOBAL",

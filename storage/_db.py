@@ -37,6 +37,9 @@ from ._connection import (
 from ._connection import transaction as transaction  # re-exported: callers take both here
 from ._errors import StoreIOError
 
+# The store the app and the CLI open when neither --db nor $WORKBENCH_DB names one.
+DEFAULT_STORE = Path(__file__).resolve().parents[1] / "data" / "workbench.duckdb"
+
 
 class Session:
     """One connection to the store at `path` for one unit of work in one thread: opened when

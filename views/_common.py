@@ -26,8 +26,7 @@ import storage
 from views import _selection as selection
 from words import plural
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DB = REPO / "data" / "workbench.duckdb"
+DEFAULT_DB = storage.DEFAULT_STORE
 NO_RUN = "No judge run yet: start one on the Runs page."
 P = ParamSpec("P")
 R = TypeVar("R")
