@@ -324,11 +324,11 @@ def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
             f"chaos faults,f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, 1)
         )
     )
-    storage.import_table(
+    storage.importers.import_table(
         db,
         path,
         dataset=FAULT_DATASET,
-        columns=storage.ColumnMap(query="q", doc_id="d", title="title"),
+        columns=storage.importers.ColumnMap(query="q", doc_id="d", title="title"),
     )
     return len(kinds), sum(kind in NO_ANSWER for kind in kinds)
 

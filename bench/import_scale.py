@@ -34,7 +34,8 @@ import pyarrow.csv as pa_csv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import connect, import_wands, transaction  # noqa: E402
+from storage import connect, transaction  # noqa: E402
+from storage.importers import import_wands  # noqa: E402
 from storage.importers._batch import check_batch, write_batch  # noqa: E402
 from storage.importers._wands import read_wands  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 Builds the folder `bench/import_scale.py` builds (480 queries, about 43k products, 233k
 labels; `--labels` keeps only the first N labels, for a quick check), imports it with
-`storage.import_wands`, and writes one judge run over every labelled pair directly
+`storage.importers.import_wands`, and writes one judge run over every labelled pair directly
 (`storage.create_run` + `storage.record_judgments`, a fixed pattern that fills every cell of
 the confusion matrix). Then it serves the app with `streamlit run` and walks Debian's
 chromium through the loop a reviewer walks, `--repeat` times after one warm-up round:
@@ -229,7 +229,7 @@ def build_store(tmp: Path, labels: int) -> Store:
     if labels < LABELS:
         keep_first_labels(folder, labels)
     db = tmp / "bench.duckdb"
-    summary = storage.import_wands(db, folder, dataset=DATASET)
+    summary = storage.importers.import_wands(db, folder, dataset=DATASET)
     return Store(db=db, run_id=judge_every_pair(db), labels=summary.pairs)
 
 
@@ -237,14 +237,17 @@ def build_store(tmp: Path, labels: int) -> Store:
 
 
 def time_store_calls(log: Path) -> None:
-    """Wrap every public function of `storage` so that each call appends its name and its
-    seconds to `log`. Runs inside the served app, from the sitecustomize `--profile` writes:
-    the pages call `storage.name(...)`, so they get the wrapped functions."""
+    """Wrap every public function of `storage` and its sub-rooms so that each call appends
+    its name and its seconds to `log`. Runs inside the served app, from the sitecustomize
+    `--profile` writes: the pages call `storage.name(...)` and `storage.team.name(...)`, so
+    they get the wrapped functions."""
     context_managers = {"connect", "transaction", "on_store_wait"}  # their time is the body's
-    for name in storage.__all__:
-        fn = getattr(storage, name)
-        if inspect.isfunction(fn) and name not in context_managers:
-            setattr(storage, name, _logged(fn, log))
+    subrooms = (storage.importers, storage.pairwise, storage.rankings, storage.team)
+    for room in (storage, *subrooms, storage.training):
+        for name in room.__all__:
+            fn = getattr(room, name)
+            if inspect.isfunction(fn) and name not in context_managers:
+                setattr(room, name, _logged(fn, log))
 
 
 def _logged(fn: Callable, log: Path) -> Callable:

@@ -108,7 +108,7 @@ def lexical_judge_seconds() -> tuple[int, float, float]:
         folder, db = Path(tmp) / "wands", Path(tmp) / "scale.duckdb"
         folder.mkdir()
         build_folder(folder)
-        storage.import_wands(db, folder, dataset="wands-scale")
+        storage.importers.import_wands(db, folder, dataset="wands-scale")
         grades = storage.dataset_scale(db, "wands-scale").grades
         pairs = pd.DataFrame(storage.pairs_for_judging(db, "wands-scale"), dtype=object)
         rows = storage.search_pairs(db, "wands-scale", run_id=None, limit=len(pairs)).rows

@@ -56,7 +56,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"
-        storage.import_wands(db, REPO / "sample_data", dataset="wands-sample")
+        storage.importers.import_wands(db, REPO / "sample_data", dataset="wands-sample")
 
         baseline_events, baseline, _ = finish(start(db, "relabel", args.relabels, "alone"))
         print(f"baseline: one writer alone, longest relabel {baseline:.3f} s")

@@ -3,7 +3,7 @@
     python bench/rank_metrics.py [--runs 50] [--queries 480] [--depth 100]
 
 Times, in one process and on the same data: (0) reading the ranked documents from a DuckDB
-store as `storage.ranked_documents` does (ids numbered in DuckDB, handed over as
+store as `storage.rankings.ranked_documents` does (ids numbered in DuckDB, handed over as
 categoricals) against a plain read of the string ids; (1) ours, from the frame that read
 returns: every measure (nDCG@10, nDCG@20, RR, P@10, R@100, Judged@10) for every run under
 two qrels plus 1,000 bootstrap draws of Kendall's tau and tau-AP on every measure (target:
@@ -74,9 +74,9 @@ def data(runs: int, queries: int, depth: int, seed: int = 0):
 
 
 def stored(ranked: pd.DataFrame, directory: str) -> tuple[pd.DataFrame, float, float]:
-    """`ranked` written to a store and read back as `storage.ranked_documents` reads it (with
-    run names as categoricals, as jobs name them); the seconds of that read and of a plain
-    read of the same rows with their string ids."""
+    """`ranked` written to a store and read back as `storage.rankings.ranked_documents` reads
+    it (with run names as categoricals, as jobs name them); the seconds of that read and of a
+    plain read of the same rows with their string ids."""
     db = Path(directory) / "bench.duckdb"
     names = list(pd.unique(ranked["run"]))
     rows = ranked.assign(
@@ -95,7 +95,7 @@ def stored(ranked: pd.DataFrame, directory: str) -> tuple[pd.DataFrame, float, f
         con.execute("SELECT * FROM ranked_documents").df()
         plain_s = time.perf_counter() - start
     start = time.perf_counter()
-    read = storage.ranked_documents(db, "bench")
+    read = storage.rankings.ranked_documents(db, "bench")
     read["run"] = pd.Categorical(read["ranking_id"]).rename_categories(
         {i + 1: n for i, n in enumerate(names)}
     )
@@ -143,8 +143,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         read, read_s, plain_s = stored(ranked, directory)
     print(
-        f"store: storage.ranked_documents {read_s:.2f} s (ids numbered in DuckDB); the same "
-        f"rows with string ids {plain_s:.2f} s ({plain_s / read_s:.1f}x)"
+        f"store: storage.rankings.ranked_documents {read_s:.2f} s (ids numbered in DuckDB); "
+        f"the same rows with string ids {plain_s:.2f} s ({plain_s / read_s:.1f}x)"
     )
 
     start = time.perf_counter()

@@ -26,7 +26,7 @@ Part 3 times team review at those two scales: "build a 1,000-pair task by uncert
 part 1's million-judgment run (the draw, the round-robin assignment with 30% overlap and the
 writes, `jobs.create_task`) against pandas loading the run's probabilities and taking the
 1,000 highest entropies; and "next item of my queue" in part 2's WANDS-sized store, for a
-reviewer halfway through a 1,000-pair task (`storage.next_item`), against pandas loading the
+reviewer halfway through a 1,000-pair task (`storage.team.next_item`), against pandas loading the
 task's items and label events and finding the first item without the reviewer's label.
 Targets: under 0.5 s and under 0.1 s of store time.
 
@@ -262,7 +262,7 @@ def wands_store(tmp: Path) -> tuple[Path, int]:
     build_folder(folder)
     db = tmp / "wands.duckdb"
     start = time.perf_counter()
-    summary = storage.import_wands(db, folder, dataset="wands-scale")
+    summary = storage.importers.import_wands(db, folder, dataset="wands-scale")
     run_id = judge_everything(db, "wands-scale")
     print(
         f"\nbuilt {summary.pairs:,} labelled pairs and a run that judged them all in "
@@ -370,8 +370,8 @@ def task_build(db: Path, run_id: int, repeat: int) -> bool:
         plan = jobs.TaskPlan(
             dataset="bench",
             name=next(names),
-            pair_set=storage.PairSet(),
-            strategy=storage.Strategy.UNCERTAINTY,
+            pair_set=storage.team.PairSet(),
+            strategy=storage.team.Strategy.UNCERTAINTY,
             size=1000,
             reviewers=("ana", "bo", "cy"),
             overlap=0.3,
@@ -408,19 +408,19 @@ def queue_step(db: Path, run_id: int, repeat: int) -> bool:
     plan = jobs.TaskPlan(
         dataset="wands-scale",
         name="bench queue",
-        pair_set=storage.PairSet(),
-        strategy=storage.Strategy.RANDOM,
+        pair_set=storage.team.PairSet(),
+        strategy=storage.team.Strategy.RANDOM,
         size=1000,
         reviewers=("ana", "bo", "cy"),
         overlap=0.3,
         run_id=run_id,
     )
     task_id = jobs.create_task(db, plan).task_id
-    mine = storage.my_queue(db, task_id, "ana")["pair_id"].tolist()
+    mine = storage.team.my_queue(db, task_id, "ana")["pair_id"].tolist()
     with storage.session(db):
         for pair_id in mine[: len(mine) // 2]:
             storage.record_review(db, pair_id, author="ana", grade=1, task_id=task_id)
-    ours, upcoming = timed(lambda: storage.next_item(db, task_id, "ana"), repeat * 4)
+    ours, upcoming = timed(lambda: storage.team.next_item(db, task_id, "ana"), repeat * 4)
     baseline, expected = timed(lambda: _pandas_next(db, task_id, "ana"), repeat)
     assert upcoming == expected == mine[len(mine) // 2], (upcoming, expected)
     return _report("next item of my queue", ours, baseline, 0.1)

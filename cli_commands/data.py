@@ -25,7 +25,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _scale_map(text: str) -> dict[int, int]:
     try:
-        return storage.parse_scale_map(text)
+        return storage.importers.parse_scale_map(text)
     except storage.StoreError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -68,7 +68,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     wands.add_argument("--dataset", default="wands", help="dataset name (default: wands)")
     _add_annotator(wands)
     wands.set_defaults(
-        importer=lambda a: storage.import_wands(
+        importer=lambda a: storage.importers.import_wands(
             a.db, a.folder, dataset=a.dataset, author=a.annotator
         )
     )
@@ -115,16 +115,16 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         help="keep only these of the other columns as document fields",
     )
     table.set_defaults(
-        importer=lambda a: storage.import_table(
+        importer=lambda a: storage.importers.import_table(
             a.db,
             a.file,
             dataset=a.dataset,
-            columns=storage.ColumnMap.parse(a.map),
-            labels=storage.parse_label_map(a.labels) if a.labels else None,
+            columns=storage.importers.ColumnMap.parse(a.map),
+            labels=storage.importers.parse_label_map(a.labels) if a.labels else None,
             scale=_scale_of(a) or storage.WANDS_SCALE,
             format=a.format,
             author=a.annotator,
-            extra=storage.ExtraColumns.parse(drop=a.drop_columns, keep=a.keep_columns),
+            extra=storage.importers.ExtraColumns.parse(drop=a.drop_columns, keep=a.keep_columns),
         )
     )
 
@@ -174,7 +174,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     trec.add_argument("--scale", help=scale_help)
     _add_annotator(trec)
     trec.set_defaults(
-        importer=lambda a: storage.import_trec(
+        importer=lambda a: storage.importers.import_trec(
             a.db,
             a.qrels,
             topics=a.topics,
@@ -216,12 +216,12 @@ def add_import(commands: argparse._SubParsersAction) -> None:
     )
     judgement.add_argument(
         "--unknown",
-        choices=storage.UNKNOWN_PAIRS,
+        choices=storage.importers.UNKNOWN_PAIRS,
         default="add",
         help="pairs the dataset lacks: add them unlabelled (default) or skip them (counted)",
     )
     judgement.set_defaults(
-        importer=lambda a: storage.import_judgement_ai(
+        importer=lambda a: storage.importers.import_judgement_ai(
             a.db,
             a.file,
             dataset=dataset_of(a),
@@ -237,7 +237,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
 
 def _split(args: argparse.Namespace) -> int:
     dataset, recipe = dataset_of(args), args.recipe_of(args)
-    warnings = storage.split_warnings(args.db, dataset, recipe)
+    warnings = storage.training.split_warnings(args.db, dataset, recipe)
     if warnings and not args.yes:
         return ask_for_yes("; ".join(warnings))
     print(args.split_with(args.db, dataset, recipe))
@@ -278,8 +278,8 @@ def add_split(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--yes", action="store_true", help="split even when warned")
     bench.set_defaults(
-        split_with=storage.split_benchmark,
-        recipe_of=lambda a: storage.BenchmarkRecipe(
+        split_with=storage.training.split_benchmark,
+        recipe_of=lambda a: storage.training.BenchmarkRecipe(
             queries=a.queries,
             per_query=a.per_query,
             min_per_label=a.min_per_label,
@@ -315,8 +315,8 @@ def add_split(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--yes", action="store_true", help="split even when warned")
     train.set_defaults(
-        split_with=storage.split_training,
-        recipe_of=lambda a: storage.TrainingRecipe(
+        split_with=storage.training.split_training,
+        recipe_of=lambda a: storage.training.TrainingRecipe(
             cap_per_query=a.cap or None,
             label_shares=a.shares,
             validation_share=a.validation,

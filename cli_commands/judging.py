@@ -132,7 +132,7 @@ def _judge(args: argparse.Namespace) -> int:
         return _learned_run(args)
     # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
     compare = args.pairwise or (
-        args.resume is not None and storage.is_pairwise_run(args.db, args.resume)
+        args.resume is not None and storage.pairwise.is_pairwise_run(args.db, args.resume)
     )
     bar = _ProgressBar()
     runs: list[int] = []

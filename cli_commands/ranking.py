@@ -20,18 +20,18 @@ QRELS_HELP = (
 )
 
 
-def _run_summary(args: argparse.Namespace) -> storage.RankingImport:
+def _run_summary(args: argparse.Namespace) -> storage.rankings.RankingImport:
     dataset = dataset_of(args)
     if args.map:
-        return storage.import_run_table(
+        return storage.rankings.import_run_table(
             args.db,
             args.file,
             dataset=dataset,
-            columns=storage.RunColumns.parse(args.map),
+            columns=storage.rankings.RunColumns.parse(args.map),
             name=args.name,
             format=args.format,
         )
-    return storage.import_run_trec(args.db, args.file, dataset=dataset)
+    return storage.rankings.import_run_trec(args.db, args.file, dataset=dataset)
 
 
 def _import_run(args: argparse.Namespace) -> int:
@@ -65,7 +65,7 @@ def add_import_run(forms: argparse._SubParsersAction) -> None:
 
 
 def _list_rankings(args: argparse.Namespace) -> int:
-    runs = storage.list_rankings(args.db, dataset_of(args))
+    runs = storage.rankings.list_rankings(args.db, dataset_of(args))
     if runs.empty:
         print("no ranking run yet: import one with `python cli.py import run`")
     for run in runs.itertuples():
@@ -77,7 +77,7 @@ def _list_rankings(args: argparse.Namespace) -> int:
 
 
 def _rename_ranking(args: argparse.Namespace) -> int:
-    storage.rename_ranking(args.db, dataset_of(args), args.ranking_id, args.name)
+    storage.rankings.rename_ranking(args.db, dataset_of(args), args.ranking_id, args.name)
     print(f"renamed ranking run #{args.ranking_id} to {args.name.strip()!r}")
     return 0
 
@@ -85,7 +85,7 @@ def _rename_ranking(args: argparse.Namespace) -> int:
 def _delete_ranking(args: argparse.Namespace) -> int:
     dataset = dataset_of(args)
     if not args.yes:
-        runs = storage.list_rankings(args.db, dataset)
+        runs = storage.rankings.list_rankings(args.db, dataset)
         found = runs[runs["ranking_id"] == args.ranking_id]
         if found.empty:
             raise storage.NotFoundError(f"dataset {dataset!r} has no ranking run {args.ranking_id}")
@@ -93,7 +93,7 @@ def _delete_ranking(args: argparse.Namespace) -> int:
             f"deleting ranking run #{args.ranking_id} removes its "
             f"{int(found['documents'].iloc[0]):,} ranked documents"
         )
-    removed = storage.delete_ranking(args.db, dataset, args.ranking_id)
+    removed = storage.rankings.delete_ranking(args.db, dataset, args.ranking_id)
     print(f"deleted ranking run #{args.ranking_id}: {removed:,} ranked documents")
     return 0
 
@@ -230,7 +230,7 @@ def add_leaderboard(commands: argparse._SubParsersAction) -> None:
 def _relabel(args: argparse.Namespace) -> int:
     dataset = dataset_of(args)
     if args.undo is not None:
-        reverted = storage.undo_relabel(args.db, dataset, args.undo, author=args.author)
+        reverted = storage.rankings.undo_relabel(args.db, dataset, args.undo, author=args.author)
         print(f"undid relabel batch {args.undo}: {reverted:,} label events reverted")
         return 0
     if args.run is None:

@@ -100,7 +100,7 @@ def _print_agreement(agreement: metrics.RaterAgreement | None) -> None:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    if storage.is_pairwise_run(args.db, args.run):
+    if storage.pairwise.is_pairwise_run(args.db, args.run):
         return pairwise.print_pairwise_metrics(args)
     if args.vs is not None:
         comparison = jobs.compare_runs(

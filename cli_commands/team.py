@@ -24,15 +24,15 @@ _FROM_HELP = (
 _AS_HELP = "who you are: the acting reviewer (names on the command line are self-declared)"
 
 
-def _pair_set(args: argparse.Namespace) -> storage.PairSet:
+def _pair_set(args: argparse.Namespace) -> storage.team.PairSet:
     words = [w for part in args.pairs_from for w in part.split(":", 1)]
     kind, value = words[0], " ".join(words[1:])
     if kind == "all" and not value:
-        return storage.PairSet()
+        return storage.team.PairSet()
     if kind == "split" and value:
-        return storage.PairSet(storage.PairSetKind.SPLIT, value)
+        return storage.team.PairSet(storage.team.PairSetKind.SPLIT, value)
     if kind == "cell" and value:
-        return storage.PairSet(storage.PairSetKind.CELL, value)
+        return storage.team.PairSet(storage.team.PairSetKind.CELL, value)
     if kind == "query-list" and value:
         return jobs.query_list(args.db, args.dataset, Path(value))
     if kind == "search" and value:
@@ -45,7 +45,7 @@ def _create(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         name=args.name,
         pair_set=_pair_set(args),
-        strategy=storage.Strategy(args.strategy),
+        strategy=storage.team.Strategy(args.strategy),
         size=args.size,
         reviewers=tuple(r for r in args.reviewers.split(",") if r.strip()),
         overlap=args.overlap,
@@ -55,8 +55,8 @@ def _create(args: argparse.Namespace) -> int:
         author=args.actor,
     )
     made = jobs.create_task(args.db, plan)
-    task = storage.get_task(args.db, made.task_id)
-    progress = storage.task_progress(args.db, made.task_id)
+    task = storage.team.get_task(args.db, made.task_id)
+    progress = storage.team.task_progress(args.db, made.task_id)
     print(made.summary)
     print(
         f"  over {task.pair_set}{'' if task.run_id is None else f' (run {task.run_id})'}, "
@@ -73,7 +73,7 @@ def _seconds(value: float) -> str:
 def _status(args: argparse.Namespace) -> int:
     if args.task is None:
         datasets = [args.dataset] if args.dataset else storage.dataset_names(args.db)
-        tables = [storage.list_tasks(args.db, d).assign(dataset=d) for d in datasets]
+        tables = [storage.team.list_tasks(args.db, d).assign(dataset=d) for d in datasets]
         rows = [r for t in tables for r in t.to_dict("records")]
         if args.json:
             print_json(rows)
@@ -87,9 +87,9 @@ def _status(args: argparse.Namespace) -> int:
                 f"{r['adjudicated']} adjudicated"
             )
         return 0
-    task = storage.get_task(args.db, args.task, args.dataset)
-    progress = storage.task_progress(args.db, task.task_id)
-    disputes = storage.adjudication_queue(args.db, task.task_id)
+    task = storage.team.get_task(args.db, args.task, args.dataset)
+    progress = storage.team.task_progress(args.db, task.task_id)
+    disputes = storage.team.adjudication_queue(args.db, task.task_id)
     if args.json:
         print_json(
             {
@@ -121,7 +121,7 @@ def _number(value: float) -> str:
 
 
 def _agreement(args: argparse.Namespace) -> int:
-    task_id = None if args.task is None else storage.get_task(args.db, args.task, args.dataset)
+    task_id = None if args.task is None else storage.team.get_task(args.db, args.task, args.dataset)
     result = jobs.team_agreement(
         args.db,
         args.dataset,
@@ -166,7 +166,7 @@ def _agreement(args: argparse.Namespace) -> int:
 
 
 def _guideline_show(args: argparse.Namespace) -> int:
-    found = storage.guideline(args.db, args.dataset, args.version)
+    found = storage.team.guideline(args.db, args.dataset, args.version)
     if found is None:
         print(f"{args.dataset!r} has no guideline yet: `python cli.py guideline set` writes one")
         return 0
@@ -176,7 +176,7 @@ def _guideline_show(args: argparse.Namespace) -> int:
 
 
 def _guideline_set(args: argparse.Namespace) -> int:
-    version = storage.save_guideline(
+    version = storage.team.save_guideline(
         args.db, args.dataset, Path(args.file).read_text(encoding="utf-8"), author=args.author
     )
     print(f"guideline of {args.dataset!r} is version {version}")
@@ -185,16 +185,16 @@ def _guideline_set(args: argparse.Namespace) -> int:
 
 def _reviewers(args: argparse.Namespace) -> int:
     if args.allow is not None:
-        storage.set_allowed_reviewers(
+        storage.team.set_allowed_reviewers(
             args.db, args.dataset, args.allow.split(","), actor=args.actor
         )
     if args.adjudicators is not None:
-        storage.set_adjudicators(
+        storage.team.set_adjudicators(
             args.db, args.dataset, args.adjudicators.split(","), actor=args.actor
         )
-    names = storage.allowed_reviewers(args.db, args.dataset)
-    judges = storage.adjudicators(args.db, args.dataset)
-    owner = storage.dataset_owner(args.db, args.dataset)
+    names = storage.team.allowed_reviewers(args.db, args.dataset)
+    judges = storage.team.adjudicators(args.db, args.dataset)
+    owner = storage.team.dataset_owner(args.db, args.dataset)
     print(", ".join(names) if names else f"anyone may review {args.dataset!r}")
     print(f"adjudicators: {', '.join(judges) if judges else 'any reviewer not party to it'}")
     print(f"owner: {owner or 'nobody yet (the first to set a list)'}")
@@ -227,7 +227,9 @@ def add_task(commands: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--from", dest="pairs_from", nargs="+", default=["all"], metavar="SET", help=_FROM_HELP
     )
-    create.add_argument("--strategy", choices=[s.value for s in storage.Strategy], default="random")
+    create.add_argument(
+        "--strategy", choices=[s.value for s in storage.team.Strategy], default="random"
+    )
     create.add_argument("--size", type=int, help="pairs to take (default: every pair drawn)")
     create.add_argument(
         "--reviewers", required=True, help="comma-separated reviewer names, e.g. ana,bob,cy"

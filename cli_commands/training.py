@@ -42,7 +42,7 @@ def add_template(sub: argparse.ArgumentParser, what: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    selection = storage.Selection(
+    selection = storage.training.Selection(
         kind=storage.training.SelectionKind(
             args.select or ("judge_wrong" if args.run is not None else "labelled")
         ),
@@ -52,7 +52,7 @@ def _export(args: argparse.Namespace) -> int:
         split=args.split,
         query_classes=tuple(args.query_class),
     )
-    curation = storage.Curation(
+    curation = storage.training.Curation(
         cap_per_query=args.cap_per_query or None,
         label_shares=args.rebalance,
         validation_share=args.validation_share,
@@ -105,13 +105,13 @@ def add_export(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--conversational",
         action="store_true",
-        help=f"{', '.join(storage.EITHER_STYLE)} records as TRL's conversational messages "
+        help=f"{', '.join(storage.training.EITHER_STYLE)} records as TRL's conversational messages "
         "(the prompt as the judge's chat messages, answers as assistant messages); chat "
         "records are always messages",
     )
     sub.add_argument(
         "--select",
-        choices=storage.SELECTION_KINDS,
+        choices=storage.training.SELECTION_KINDS,
         help="which labelled pairs: labelled (all), reviewed (a review in force), "
         "corrected (a review changed the imported grade), judge_wrong (--run graded "
         "them otherwise); default: labelled, or judge_wrong with --run",

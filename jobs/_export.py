@@ -42,13 +42,13 @@ def export_training(
     db: str | Path,
     out: str | Path,
     *,
-    selection: storage.Selection = storage.Selection(),
-    format: storage.TrainingFormat = "instruction",
+    selection: storage.training.Selection = storage.training.Selection(),
+    format: storage.training.TrainingFormat = "instruction",
     conversational: bool = False,
-    curation: storage.Curation = storage.Curation(),
+    curation: storage.training.Curation = storage.training.Curation(),
     template_name: str | None = None,
     template_text: str | None = None,
-) -> storage.ExportResult:
+) -> storage.training.ExportResult:
     """Write the selected, curated pairs as fine-tuning JSONL in `format` (in TRL's
     conversational form with `conversational`) to the folder `out`, with the prompt and
     answer line of one judge template, and the manifest beside the files.
@@ -147,14 +147,14 @@ def validate_training(
     template_name: str | None = None,
     template_text: str | None = None,
     scale: Sequence[int] | None = None,
-) -> storage.ValidationReport:
-    """Check a training file by the seed's rules (`storage.validate_training_file`), its
+) -> storage.training.ValidationReport:
+    """Check a training file by the seed's rules (`storage.training.validate_training_file`), its
     answers being the answer lines of the template it was exported with.
 
     `scale` defaults to a shipped template's own; your own template's text needs it.
     """
     answers = _answers(template_name, template_text, scale)
-    return storage.validate_training_file(path, other, answers=answers)
+    return storage.training.validate_training_file(path, other, answers=answers)
 
 
 def validate_export(
@@ -163,10 +163,10 @@ def validate_export(
     template_name: str | None = None,
     template_text: str | None = None,
     scale: Sequence[int] | None = None,
-) -> list[storage.ValidationReport]:
-    """Check an export folder (`storage.validate_export_folder`): its train file against its
-    validation file, then the validation file, with the template's answer lines, then every
-    file against the manifest. With no template given, the manifest's is taken (its
+) -> list[storage.training.ValidationReport]:
+    """Check an export folder (`storage.training.validate_export_folder`): its train file
+    against its validation file, then the validation file, with the template's answer lines,
+    then every file against the manifest. With no template given, the manifest's is taken (its
     pairwise template's A / B answers for a pairwise export)."""
     manifest = storage.training.read_manifest(folder) or {}
     if template_name is None and template_text is None:
@@ -179,7 +179,7 @@ def validate_export(
         )
     else:
         answers = _answers(template_name, template_text, scale)
-    return storage.validate_export_folder(folder, answers=answers)
+    return storage.training.validate_export_folder(folder, answers=answers)
 
 
 def import_instruction(
@@ -191,7 +191,7 @@ def import_instruction(
     author: str | None = None,
     template_name: str | None = None,
     template_text: str | None = None,
-) -> storage.ImportSummary:
+) -> storage.importers.ImportSummary:
     """Read an instruction-tuning file (the seed's, or an export) back into `dataset`, its
     `output` read in the answer format of the template it was written with (`SCORE: N` for
     the default, `[RESULT] N` for a Prometheus rubric).
@@ -204,7 +204,7 @@ def import_instruction(
         scale = storage.WANDS_SCALE if own == storage.WANDS_SCALE.grades else storage.Scale.of(own)
     answer = judge.answer_format(template.text, scale.grades)
     answers = {answer.render(grade): grade for grade in scale.grades}
-    return storage.import_instruction_jsonl(
+    return storage.importers.import_instruction_jsonl(
         db, path, dataset=dataset, answers=answers, scale=scale, author=author
     )
 

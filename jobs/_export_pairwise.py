@@ -15,12 +15,12 @@ def export_pairwise_preferences(
     db: str | Path,
     out: str | Path,
     *,
-    selection: storage.Selection,
+    selection: storage.training.Selection,
     conversational: bool,
-    curation: storage.Curation,
+    curation: storage.training.Curation,
     template_name: str | None = None,
     template_text: str | None = None,
-) -> storage.ExportResult:
+) -> storage.training.ExportResult:
     """Write the reviewers' pairwise decisions on the selection's dataset as DPO rows in
     both orders (see `storage.training.write_pairwise_export`) with a pairwise template's
     prompt and answer lines: `template_text`, or a shipped one by name (default
@@ -28,7 +28,7 @@ def export_pairwise_preferences(
 
     Only the dataset of `selection` and the validation share and seed of `curation` apply:
     the other filters choose labelled pairs, which a decision between two products is not."""
-    if selection != storage.Selection(dataset=selection.dataset):
+    if selection != storage.training.Selection(dataset=selection.dataset):
         raise storage.StoreError(
             "the pairwise-preference format exports the reviewers' decisions between two "
             "products of a dataset: choose no pair selection, run, cell, split or query class"

@@ -27,5 +27,5 @@ def first_start(db: str | Path) -> bool:
         baseline_run(db, storage.SAMPLE_DATASET)
     except judge.JudgeError:  # the sample always trains it; a changed sample may not
         log.exception("the first baseline run over the sample failed")
-    storage.import_run_trec(db, SAMPLE_RANKINGS, dataset=storage.SAMPLE_DATASET)
+    storage.rankings.import_run_trec(db, SAMPLE_RANKINGS, dataset=storage.SAMPLE_DATASET)
     return True

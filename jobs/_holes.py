@@ -34,7 +34,7 @@ def judge_holes(
     """Pool every ranking run's unlabelled top-`depth` documents into pairs and judge them
     with judge run `run_id` (its own settings, as a re-judge does). The lexical baseline is
     trained again over the dataset instead, grading every pair as a new run."""
-    pooled = storage.pool_holes(db, dataset, depth)
+    pooled = storage.rankings.pool_holes(db, dataset, depth)
     run = storage.get_run(db, run_id)
     if _learned(run.backend):
         new_run = baseline_run(db, dataset)

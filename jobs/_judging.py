@@ -108,7 +108,9 @@ class RunWriter:
 
 
 GRADED = RunWriter(record=storage.record_judgments, finish=storage.finish_run)
-PAIRWISE = RunWriter(record=storage.record_pairwise_judgments, finish=storage.finish_pairwise_run)
+PAIRWISE = RunWriter(
+    record=storage.pairwise.record_pairwise_judgments, finish=storage.pairwise.finish_pairwise_run
+)
 
 
 class _Recorder(Generic[_R]):
@@ -260,8 +262,8 @@ def judge_dataset(
     if limit is not None and limit < 1:
         raise judge.SettingsError(f"limit must be a number of pairs of at least 1, got {limit}")
     with storage.session(db) as store:
-        store.probe_tables(_JUDGE_TABLES)
-        scale = store.dataset_scale(dataset)
+        storage.probe_tables(store, _JUDGE_TABLES)
+        scale = storage.dataset_scale(store, dataset)
         if settings.scale.grades != scale.grades:
             raise judge.SettingsError(
                 f"the template grades on {list(settings.scale.grades)} but dataset {dataset!r} "
@@ -270,7 +272,7 @@ def judge_dataset(
             )
         template, rubric_version = fill_dataset_rubric(store, dataset, settings.template)
         settings = dataclasses.replace(settings, template=template)
-        pairs = store.pairs_for_judging(dataset, split=split, pair_ids=pair_ids)
+        pairs = storage.pairs_for_judging(store, dataset, split=split, pair_ids=pair_ids)
     if limit is not None:
         pairs = pairs[:limit]
         pair_ids = [p["pair_id"] for p in pairs]
@@ -296,7 +298,8 @@ def judge_dataset(
         # The scope is stored with the run so that a resume judges the same pairs.
         provenance["params"]["pair_ids"] = None if pair_ids is None else [int(p) for p in pair_ids]
         provenance["params"]["rubric_version"] = rubric_version
-        return store.create_run(
+        return storage.create_run(
+            store,
             name=name or _default_name(provenance, split),
             dataset=dataset,
             split=split,
@@ -369,22 +372,22 @@ def _run_pairs(
     """The run's pairs: the named ones (whatever split they are in now), else its whole
     scope; with their reference products when the run uses them."""
     split = run.split if pair_ids is None else None
-    pairs = store.pairs_for_judging(run.dataset, split=split, pair_ids=pair_ids)
+    pairs = storage.pairs_for_judging(store, run.dataset, split=split, pair_ids=pair_ids)
     return _with_references(store, run.dataset, pairs, settings)[0]
 
 
 def resume_run(db: str | Path, run_id: int, *, control: RunControl = RunControl()) -> JudgeOutcome:
     """Judge the pairs `run_id` has no result for yet, and those that failed; never one twice."""
     with storage.session(db) as store:
-        store.probe_tables(_JUDGE_TABLES)
-        run = store.get_run(run_id)
+        storage.probe_tables(store, _JUDGE_TABLES)
+        run = storage.get_run(store, run_id)
         settings = settings_of(run)
         _check_model_unchanged(run, settings)
-        judged = store.judged_pair_ids(run_id)
+        judged = storage.judged_pair_ids(store, run_id)
         pairs = _run_pairs(store, run, run.params.get("pair_ids"), settings)
 
     def reopen(store: storage.Store) -> int:
-        store.reopen_run(run_id)
+        storage.reopen_run(store, run_id)
         return run_id
 
     _, summary, _ = _judge_into_run(db, reopen, pairs, settings, control, skip=judged)
@@ -401,10 +404,10 @@ def rejudge_pairs(
     pair so the reviewer sees what changed.
     """
     with storage.session(db) as store:
-        run = store.get_run(run_id)
+        run = storage.get_run(store, run_id)
         settings = settings_of(run)
         _check_model_unchanged(run, settings)
-        before = store.run_judgments(run_id, pair_ids)
+        before = storage.run_judgments(store, run_id, pair_ids)
         pairs = _run_pairs(store, run, pair_ids, settings)
     _, _, judgments = _judge_into_run(
         db, lambda store: run_id, pairs, settings, control, skip=set(), finish=False

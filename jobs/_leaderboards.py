@@ -90,7 +90,7 @@ def compare_leaderboards(
 ) -> RankingAgreement:
     """How the leaderboards under `a` (the reference, e.g. human) and `b` (e.g. a judge)
     order the ranking runs of `dataset`, on the same resampled queries in every draw."""
-    if len(storage.list_rankings(db, dataset)) == 1:
+    if len(storage.rankings.list_rankings(db, dataset)) == 1:
         raise storage.StoreError(
             f"dataset {dataset!r} has one ranking run: comparing leaderboards needs two or more"
         )

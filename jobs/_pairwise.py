@@ -101,11 +101,11 @@ def _plan(
     plan: judge.ComparisonPlan,
     max_queries: int | None,
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    pairs = store.pairs_for_judging(dataset, split=split)
+    pairs = storage.pairs_for_judging(store, dataset, split=split)
     if max_queries is not None:
         keep = sorted({p["query_id"] for p in pairs})[:max_queries]
         pairs = [p for p in pairs if p["query_id"] in keep]
-    grades = storage.current_grades(store, [p["pair_id"] for p in pairs])
+    grades = storage.pairwise.current_grades(store, [p["pair_id"] for p in pairs])
     by_id = {p["pair_id"]: p for p in pairs}
     return [(by_id[a], by_id[b]) for a, b in judge.plan_comparisons(pairs, grades, plan)]
 
@@ -114,24 +114,24 @@ def _plan_cell(
     store: storage.Store, dataset: str, cell: CellTarget, seed: int
 ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[str, Any]]:
     """The comparisons of a cell plan, and what the run records of it."""
-    graded = store.get_run(cell.run_id)
+    graded = storage.get_run(store, cell.run_id)
     if graded.dataset != dataset:
         raise storage.StoreError(
             f"run {cell.run_id} judges dataset {graded.dataset!r}, not {dataset!r}: pick a "
             "run of the dataset to compare"
         )
-    targets = store.cell_pair_ids(cell.run_id, human=cell.human, judge=cell.judge)
+    targets = storage.cell_pair_ids(store, cell.run_id, human=cell.human, judge=cell.judge)
     if not targets:
         raise storage.NotFoundError(
             f"run {cell.run_id} has no pair that humans graded {cell.human} and it graded "
             f"{cell.judge}: pick a cell with pairs on the Confusion page"
         )
-    pairs = store.pairs_for_judging(dataset)
+    pairs = storage.pairs_for_judging(store, dataset)
     by_id = {p["pair_id"]: p for p in pairs}
     queries = {by_id[t]["query_id"] for t in targets}
     near = [p for p in pairs if p["query_id"] in queries]
-    grades = storage.current_grades(store, [p["pair_id"] for p in near])
-    top = max(store.dataset_scale(dataset).grades)
+    grades = storage.pairwise.current_grades(store, [p["pair_id"] for p in near])
+    top = max(storage.dataset_scale(store, dataset).grades)
     planned = judge.plan_references(targets, near, grades, reference_grade=top, seed=seed)
     record = {
         "cell": {"run_id": cell.run_id, "human": cell.human, "judge": cell.judge},
@@ -213,7 +213,7 @@ def judge_pairwise(
         aim = (
             "" if cell is None else f" · cell {cell.human},{cell.judge} of #{cell.run_id} vs Exact"
         )
-        return storage.create_pairwise_run(
+        return storage.pairwise.create_pairwise_run(
             store,
             name=name or f"pairwise · {model} · {provenance['prompt_sha256'][:8]}{aim}",
             dataset=dataset,
@@ -226,7 +226,7 @@ def judge_pairwise(
     return PairwiseOutcome(run_id, len(comparisons), summary, choice, skipped)
 
 
-def pairwise_settings(run: storage.PairwiseRun) -> judge.JudgeSettings:
+def pairwise_settings(run: storage.pairwise.PairwiseRun) -> judge.JudgeSettings:
     """The judge settings a stored pairwise run was made with."""
     names = {f for f in judge.JudgeSettings.__dataclass_fields__}
     params = {k: v for k, v in run.params.items() if k in names}
@@ -241,16 +241,18 @@ def resume_pairwise(
     """Judge the orders of `run_id`'s comparisons it has no answer for yet (and its failures)."""
     control = control or RunControl()
     with storage.session(db) as store:
-        run = storage.get_pairwise_run(store, run_id)
+        run = storage.pairwise.get_pairwise_run(store, run_id)
         settings = pairwise_settings(run)
-        done = storage.judged_orders(store, run_id)
+        done = storage.pairwise.judged_orders(store, run_id)
         planned = [tuple(c) for c in run.params.get("comparisons", [])]
         ids = sorted({p for c in planned for p in c})
-        by_id = {p["pair_id"]: p for p in store.pairs_for_judging(run.dataset, pair_ids=ids)}
+        by_id = {
+            p["pair_id"]: p for p in storage.pairs_for_judging(store, run.dataset, pair_ids=ids)
+        }
     comparisons = [(by_id[a], by_id[b]) for a, b in planned if a in by_id and b in by_id]
 
     def reopen(store: storage.Store) -> int:
-        storage.reopen_pairwise_run(store, run_id)
+        storage.pairwise.reopen_pairwise_run(store, run_id)
         return run_id
 
     _, summary = _judge(db, reopen, comparisons, settings, control, skip=done)
@@ -296,12 +298,12 @@ class PairwiseReport:
     """A pairwise run's measures with 95% query-bootstrap intervals, its comparisons and
     the cycles among its verdicts."""
 
-    run: storage.PairwiseRun
+    run: storage.pairwise.PairwiseRun
     figures: pd.DataFrame
     """Columns metric, label, value, low, high, n (see `metrics.pairwise_figures`); empty
     when the run has no comparison yet."""
     comparisons: pd.DataFrame
-    """`storage.pairwise_comparisons` with `with_preferences`'s columns."""
+    """`storage.pairwise.pairwise_comparisons` with `with_preferences`'s columns."""
     cycles: pd.DataFrame
     """query_id, cycle (three pair ids, x > y > z > x), margin; strongest first."""
     vs_run: int | None = None
@@ -316,17 +318,19 @@ def pairwise_report(
     """The measures of pairwise run `run_id` against the current labels; with `vs`, a graded
     run of the same dataset, the score-comparison consistency against its expected grades."""
     with storage.session(db) as store:
-        run = storage.get_pairwise_run(store, run_id)
-        stored = storage.pairwise_comparisons(store, run_id)
+        run = storage.pairwise.get_pairwise_run(store, run_id)
+        stored = storage.pairwise.pairwise_comparisons(store, run_id)
         scores: Mapping[int, Any] = {}
         if vs is not None:
-            other = store.get_run(vs)
+            other = storage.get_run(store, vs)
             if other.dataset != run.dataset:
                 raise storage.StoreError(
                     f"run {vs} judges dataset {other.dataset!r}, pairwise run {run_id} "
                     f"{run.dataset!r}: compare runs of one dataset"
                 )
-            scores = {pair_id: _score_of(j) for pair_id, j in store.run_judgments(vs).items()}
+            scores = {
+                pair_id: _score_of(j) for pair_id, j in storage.run_judgments(store, vs).items()
+            }
     frame = with_preferences(stored)
     frame["reference"] = _references(run, frame)
     if vs is not None:
@@ -350,7 +354,7 @@ def pairwise_report(
     return PairwiseReport(run, figures, frame, cycles, vs, worst)
 
 
-def _references(run: storage.PairwiseRun, frame: pd.DataFrame) -> list[int | None]:
+def _references(run: storage.pairwise.PairwiseRun, frame: pd.DataFrame) -> list[int | None]:
     """Per comparison, the pair a cell plan compared the other with (None: no reference)."""
     refs = {int(t): int(r) for t, r in run.params.get("references", {}).items()}
     return [
@@ -388,13 +392,15 @@ def pairwise_card(db: str | Path, run_id: int, pair_a: int, pair_b: int) -> Pair
     """The card of one comparison of `run_id` (the pairs in either order)."""
     a, b = sorted((int(pair_a), int(pair_b)))
     with storage.session(db) as store:
-        run = storage.get_pairwise_run(store, run_id)
-        frame = with_preferences(storage.pairwise_comparisons(store, run_id))
+        run = storage.pairwise.get_pairwise_run(store, run_id)
+        frame = with_preferences(storage.pairwise.pairwise_comparisons(store, run_id))
         row = frame[(frame.pair_a == a) & (frame.pair_b == b)]
         if row.empty:
             raise storage.NotFoundError(f"pairwise run {run_id} did not compare pairs {a} and {b}")
-        texts = {p["pair_id"]: p for p in store.pairs_for_judging(run.dataset, pair_ids=[a, b])}
-        history = storage.preference_history(store, a, b)
+        texts = {
+            p["pair_id"]: p for p in storage.pairs_for_judging(store, run.dataset, pair_ids=[a, b])
+        }
+        history = storage.pairwise.preference_history(store, a, b)
     comparison = row.iloc[0].to_dict()
     reference = _references(run, row)[0]
     return PairwiseCard(

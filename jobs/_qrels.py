@@ -76,11 +76,11 @@ def qrels_for(
     db: str | Path, dataset: str, source: QrelsSource, sources: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The qrels of `dataset` from `source`: query_id, doc_id, level. `sources` is
-    `storage.label_sources` when the caller has read it already."""
+    `storage.rankings.label_sources` when the caller has read it already."""
     if source.run_id is not None and storage.get_run(db, source.run_id).dataset != dataset:
         raise storage.NotFoundError(f"dataset {dataset!r} has no judge run {source.run_id}")
     if sources is None:
-        sources = storage.label_sources(db, dataset, source.run_id)
+        sources = storage.rankings.label_sources(db, dataset, source.run_id)
     scale = storage.dataset_scale(db, dataset)
     kind = source.kind
     if kind is QrelsKind.HUMAN:

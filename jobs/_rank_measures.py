@@ -34,13 +34,13 @@ class RankSettings:
 
 def ranked_runs(db: str | Path, dataset: str, query_ids: Sequence[str]) -> metrics.RankedRuns:
     """The dataset's ranking runs (by name) encoded on the axis `query_ids`."""
-    runs = storage.list_rankings(db, dataset)
+    runs = storage.rankings.list_rankings(db, dataset)
     if runs.empty:
         raise storage.StoreError(
             f"dataset {dataset!r} has no ranking run: import one (`cli.py import run`, or the "
             "Rankers page)"
         )
-    ranked = storage.ranked_documents(db, dataset)
+    ranked = storage.rankings.ranked_documents(db, dataset)
     names = dict(zip(runs["ranking_id"], runs["name"]))
     # Categorical, so the run names are not hashed again for each of millions of rows.
     ranked["run"] = pd.Categorical(ranked["ranking_id"], categories=list(names)).rename_categories(

@@ -64,7 +64,7 @@ def relabel_what_if(
     """What adopting judge run `run_id`'s grades at `min_confidence` would change, without
     writing a label: the grade transitions and each ranking run's nDCG@10 and RR."""
     scale = storage.dataset_scale(db, dataset)
-    sources = storage.label_sources(db, dataset, run_id)
+    sources = storage.rankings.label_sources(db, dataset, run_id)
     adopt, changes = _adopted(sources, min_confidence)
     new = sources["human"].where(~adopt, sources["judge"])
     labelled = sources["human"].notna()
@@ -93,7 +93,7 @@ def _impact(
     settings: RankSettings,
 ) -> pd.DataFrame:
     columns = ["run", "measure", "before", "after", "difference", "low", "high"]
-    if storage.list_rankings(db, dataset).empty:
+    if storage.rankings.list_rankings(db, dataset).empty:
         return pd.DataFrame(columns=columns)
     runs = ranked_runs(db, dataset, queries_of(before, after))
     measures = list(IMPACT_MEASURES)
@@ -112,8 +112,8 @@ def apply_relabel(
     db: str | Path, dataset: str, run_id: int, min_confidence: float, *, author: str | None
 ) -> int:
     """Write the what-if at `min_confidence` as one relabel batch of `judge` label events
-    (undone as one by `storage.undo_relabel`); returns the batch id."""
-    _, grades = _adopted(storage.label_sources(db, dataset, run_id), min_confidence)
-    return storage.apply_relabel(
+    (undone as one by `storage.rankings.undo_relabel`); returns the batch id."""
+    _, grades = _adopted(storage.rankings.label_sources(db, dataset, run_id), min_confidence)
+    return storage.rankings.apply_relabel(
         db, dataset, run_id, grades, min_confidence=min_confidence, author=author
     )

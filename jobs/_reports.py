@@ -259,15 +259,15 @@ def _report(
 def run_report(db: str | Path, run_id: int, *, n_boot: int = 1000, seed: int = 0) -> RunReport:
     """Metrics of `run_id` against the current human labels, with bootstrap intervals."""
     with storage.session(db) as store:
-        dataset = store.get_run(run_id).dataset
-        scale, raters = store.dataset_scale(dataset), store.rater_labels(dataset)
-        frame = store.run_labels(run_id)
+        dataset = storage.get_run(store, run_id).dataset
+        scale, raters = storage.dataset_scale(store, dataset), storage.rater_labels(store, dataset)
+        frame = storage.run_labels(store, run_id)
     return _report(run_id, scale, raters, frame, n_boot=n_boot, seed=seed)
 
 
 def _dataset_of(store: storage.Store, run_ids: list[int]) -> str:
     """The one dataset `run_ids` judge; runs of two datasets share no pair to compare on."""
-    datasets = {r: store.get_run(r).dataset for r in run_ids}
+    datasets = {r: storage.get_run(store, r).dataset for r in run_ids}
     if len(set(datasets.values())) > 1:
         named = ", ".join(f"#{r} {d}" for r, d in datasets.items())
         raise storage.StoreError(f"runs of different datasets cannot be compared ({named})")
@@ -287,8 +287,8 @@ def shared_pair_reports(
         raise ValueError("shared_pair_reports needs at least one run")
     with storage.session(db) as store:
         dataset = _dataset_of(store, run_ids)
-        scale, raters = store.dataset_scale(dataset), store.rater_labels(dataset)
-        frames = {r: store.run_labels(r) for r in run_ids}
+        scale, raters = storage.dataset_scale(store, dataset), storage.rater_labels(store, dataset)
+        frames = {r: storage.run_labels(store, r) for r in run_ids}
     graded = {r: set(frame.loc[frame["judge"].notna(), "pair_id"]) for r, frame in frames.items()}
     shared = set.intersection(*graded.values())
     restricted = {r: frame[frame["pair_id"].isin(shared)] for r, frame in frames.items()}
@@ -309,8 +309,8 @@ def compare_runs(
     """Paired bootstrap of run B minus run A over the labelled pairs both runs graded, when
     they cover enough of each other's pairs (`metrics.TWO_RUNS`)."""
     with storage.session(db) as store:
-        scale = store.dataset_scale(_dataset_of(store, [run_a, run_b]))
-        a, b = (_graded(store.run_labels(r)) for r in (run_a, run_b))
+        scale = storage.dataset_scale(store, _dataset_of(store, [run_a, run_b]))
+        a, b = (_graded(storage.run_labels(store, r)) for r in (run_a, run_b))
     grades = list(scale.grades)
     both = a.merge(b[["pair_id", "judge"]], on="pair_id", suffixes=("_a", "_b"))
     columns = ["metric", "a", "b", "difference", "low", "high", "excludes_zero"]

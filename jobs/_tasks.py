@@ -1,4 +1,4 @@
-"""Review tasks built and measured: a pair set drawn by a strategy (`storage.draw_pairs`),
+"""Review tasks built and measured: a pair set drawn by a strategy (`storage.team.draw_pairs`),
 assigned round-robin to the reviewers with an overlap share given to two of them; and the
 team's agreement, the store's long table of who graded what handed to
 `metrics.team_agreement`.
@@ -14,7 +14,7 @@ import numpy as np
 
 import metrics
 import storage
-from storage import PairSet, Strategy
+from storage.team import PairSet, Strategy
 from words import plural
 
 
@@ -86,7 +86,7 @@ def query_list(db: storage.Db, dataset: str, path: Path) -> PairSet:
         ids.append(str(query_id))
     if not ids:
         raise storage.StoreError(f"{path} lists no query: write one query id or text a line")
-    return PairSet(storage.PairSetKind.QUERIES, ids=tuple(dict.fromkeys(ids)))
+    return PairSet(storage.team.PairSetKind.QUERIES, ids=tuple(dict.fromkeys(ids)))
 
 
 def search_set(db: storage.Db, dataset: str, text: str, *, run_id: int | None = None) -> PairSet:
@@ -103,13 +103,13 @@ def search_set(db: storage.Db, dataset: str, text: str, *, run_id: int | None = 
             f"no pair of {dataset!r} has {wanted!r} in its query or product text: "
             "search for other words"
         )
-    return PairSet(storage.PairSetKind.PAIRS, f"search:{wanted}", ids=tuple(found))
+    return PairSet(storage.team.PairSetKind.PAIRS, f"search:{wanted}", ids=tuple(found))
 
 
 def _run_for(store: storage.Store, plan: TaskPlan) -> int | None:
     """The run the plan reads: its own, else (when its strategy or cell needs one) the
     dataset's newest finished run."""
-    needs = plan.strategy.needs_run or plan.pair_set.kind is storage.PairSetKind.CELL
+    needs = plan.strategy.needs_run or plan.pair_set.kind is storage.team.PairSetKind.CELL
     if plan.run_id is not None or not needs:
         return plan.run_id
     runs = storage.list_runs(store, plan.dataset)
@@ -160,7 +160,7 @@ def create_task(db: str | Path, plan: TaskPlan) -> CreatedTask:
         raise storage.StoreError(f"a task takes at least one pair, got size {plan.size}")
     with storage.session(db) as store:
         run_id = _run_for(store, plan)
-        pair_ids = storage.draw_pairs(
+        pair_ids = storage.team.draw_pairs(
             store,
             plan.dataset,
             plan.pair_set,
@@ -170,7 +170,7 @@ def create_task(db: str | Path, plan: TaskPlan) -> CreatedTask:
             run_id=run_id,
         )
         items = assign(pair_ids, plan.reviewers, overlap=plan.overlap, seed=plan.seed)
-        task_id = storage.create_task(
+        task_id = storage.team.create_task(
             store,
             plan.dataset,
             plan.name,
@@ -204,7 +204,7 @@ def team_agreement(
     """Agreement among the reviewers of `dataset` (of one task, with `task_id`), each
     reviewer against the adjudicated grades, and the judge of `run_id` against each reviewer."""
     with storage.session(db) as store:
-        table = storage.agreement_labels(store, dataset, task_id=task_id, run_id=run_id)
+        table = storage.team.agreement_labels(store, dataset, task_id=task_id, run_id=run_id)
         scale = storage.dataset_scale(store, dataset)
     raters = set(table["rater"])
     return metrics.team_agreement(
@@ -212,7 +212,9 @@ def team_agreement(
         table["rater"].to_numpy(),
         table["grade"].to_numpy(),
         list(scale.grades),
-        judge=storage.JUDGE_RATER if storage.JUDGE_RATER in raters else None,
-        adjudicated=storage.ADJUDICATED_RATER if storage.ADJUDICATED_RATER in raters else None,
+        judge=storage.team.JUDGE_RATER if storage.team.JUDGE_RATER in raters else None,
+        adjudicated=storage.team.ADJUDICATED_RATER
+        if storage.team.ADJUDICATED_RATER in raters
+        else None,
         n_resamples=n_resamples,
     )

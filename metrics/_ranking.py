@@ -78,7 +78,7 @@ class RankedLists:
 
 def _factorized(values: pd.Series) -> tuple[NDArray[np.int64], pd.Index]:
     """Each value as a code into the distinct values: a categorical column has them already
-    (`storage.ranked_documents` hands ids over so), any other takes one hashing pass."""
+    (`storage.rankings.ranked_documents` hands ids over so), any other takes one hashing pass."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
     codes, distinct = pd.factorize(values, sort=False)

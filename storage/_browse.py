@@ -18,7 +18,7 @@ from ._pairs import STALENESS
 from ._reviewed import review_condition, reviewed_by
 from ._vocab import Split
 from ._warm import file_version
-from .team._tasks import OWED_BLIND
+from .team import OWED_BLIND
 
 # Joins to add to judgments x current_labels, each only when a column of it is used: with a
 # million judgments the narrow join is several times faster than joining the text for all.
@@ -73,7 +73,7 @@ class PairFilters:
     reviewed: the pair is reviewed (True) or not yet (False), as `_reviewed` defines it.
     min/max_confidence, stale: the judgment in the run (so they need a run).
     blind_to: leave out the pairs this reviewer still owes their grade in a blind task
-    (`storage.owed_blind_pairs`): their labels are not the viewer's to see until then.
+    (`storage.team.owed_blind_pairs`): their labels are not the viewer's to see until then.
     """
 
     query_class: str | None = None

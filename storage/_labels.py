@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
-from .team._rules import check_author, guideline_version
+from .team import check_author, guideline_version
 
 
 def current_labels_from(events: str) -> str:

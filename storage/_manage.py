@@ -33,8 +33,8 @@ from ._errors import NotFoundError, StoreError
 from ._owned import OWNED, OWNED_BY_TABLE, ROOT, renamed_columns, rows_under
 from ._runs import RunTable, list_runs
 from ._vocab import RunKind
-from .pairwise._runs import list_pairwise_runs
-from .rankings._labels import relabels_in_force
+from .pairwise import list_pairwise_runs
+from .rankings import relabels_in_force
 
 # What a dataset delete removes and what a run delete removes, children first, each
 # condition over the parameter `$dataset` or `$run_id`: read from the declaration of what a

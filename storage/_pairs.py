@@ -27,7 +27,7 @@ DOCUMENT_FIELDS = {
 # NULL when there is no judgment `j`.
 STALENESS = "LEFT JOIN judgment_staleness s ON s.run_id = j.run_id AND s.pair_id = j.pair_id"
 
-_PAIR_TEXT = f"""
+PAIR_TEXT = f"""
     SELECT p.pair_id, p.dataset, p.query_id, p.doc_id, p.split, q.query, q.query_class,
            {", ".join(f"coalesce(d.{col}, '') AS {name}" for name, col in DOCUMENT_FIELDS.items())},
            d.fields
@@ -37,7 +37,7 @@ _PAIR_TEXT = f"""
 """
 
 
-def _with_extra_fields(row: dict[str, Any]) -> dict[str, Any]:
+def with_extra_fields(row: dict[str, Any]) -> dict[str, Any]:
     extra = json.loads(row.pop("fields") or "{}")
     for key, value in extra.items():
         row.setdefault(key, "" if value is None else str(value))
@@ -64,10 +64,10 @@ def pairs_for_judging(
         params["pair_ids"] = [int(p) for p in pair_ids]
     with connect(db) as con:
         cursor = con.execute(
-            f"{_PAIR_TEXT} WHERE {' AND '.join(where)} ORDER BY p.query_id, p.pair_id", params
+            f"{PAIR_TEXT} WHERE {' AND '.join(where)} ORDER BY p.query_id, p.pair_id", params
         )
         names = [c[0] for c in cursor.description]
-        return [_with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()]
+        return [with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()]
 
 
 def run_labels(db: Db, run_id: int) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from ._db import Db, connect, transaction
 from ._errors import NotFoundError, StoreError
-from .team._rules import check_actor
+from .team import check_actor
 
 __all__ = ["StoredRubric", "current_rubric", "rubric_history", "save_rubric", "top_grade_pairs"]
 

@@ -39,7 +39,7 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def sample_db(db: Path) -> Path:
     """A fresh store with the WANDS sample imported as dataset "wands-sample"."""
-    storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
     return db
 
 

@@ -50,7 +50,9 @@ def export_killed_at(db: str, target: Path, kill_at: int, exchange: bool) -> int
     os.fsync = counted(os.fsync)
     os.rename = counted(os.rename)
     shutil.rmtree = counted(shutil.rmtree)  # type: ignore[assignment]
-    jobs.export_training(db, target, curation=storage.Curation(validation_share=0.3, seed=1))
+    jobs.export_training(
+        db, target, curation=storage.training.Curation(validation_share=0.3, seed=1)
+    )
     return taken[0]
 
 

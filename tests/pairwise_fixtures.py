@@ -10,7 +10,7 @@ def planned_pairwise_run(
     db, comparisons: list[list[int]], name: str = "pw", dataset: str = "wands-sample"
 ) -> int:
     """A pairwise run planning `comparisons` (each judged in both orders), no verdict yet."""
-    return storage.create_pairwise_run(
+    return storage.pairwise.create_pairwise_run(
         db,
         name=name,
         dataset=dataset,
@@ -23,7 +23,7 @@ def planned_pairwise_run(
 
 
 def pairwise_run(db) -> int:
-    run_id = storage.create_pairwise_run(
+    run_id = storage.pairwise.create_pairwise_run(
         db,
         name="pw",
         dataset="wands-sample",
@@ -53,6 +53,6 @@ def pairwise_run(db) -> int:
                     "parse_status": "logprobs",
                 }
             )
-    storage.record_pairwise_judgments(db, run_id, verdicts)
-    storage.finish_pairwise_run(db, run_id, storage.RunStatus.DONE)
+    storage.pairwise.record_pairwise_judgments(db, run_id, verdicts)
+    storage.pairwise.finish_pairwise_run(db, run_id, storage.RunStatus.DONE)
     return run_id

@@ -7,7 +7,7 @@ from pathlib import Path
 from app_fixtures import DATASET
 
 import jobs
-from storage import PairSet, Strategy
+from storage.team import PairSet, Strategy
 
 
 def two_reviewer_task(

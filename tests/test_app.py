@@ -176,12 +176,12 @@ def test_overview_sets_the_judge_beside_two_named_annotators(store, wands_copy):
     shows human-human kappa (Ann vs Bob) and judge-human kappa (the mean of judge vs Ann and
     judge vs Bob), each as scikit-learn computes it on all 174 pairs."""
     db, run_id = store
-    storage.import_wands(db, SAMPLE_FOLDER, dataset=DATASET, author="ann")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset=DATASET, author="ann")
     label = wands_copy / "label.csv"
     lines = label.read_text().splitlines()
     lines[1:21] = [line.rsplit("\t", 1)[0] + "\tExact" for line in lines[1:21]]
     label.write_text("\n".join(lines) + "\n")
-    storage.import_wands(db, wands_copy, dataset=DATASET, author="bob")
+    storage.importers.import_wands(db, wands_copy, dataset=DATASET, author="bob")
 
     raters = storage.rater_labels(db, DATASET).pivot(
         index="pair_id", columns="author", values="grade"
@@ -264,7 +264,7 @@ def test_cell_filters_narrow_the_matrix(store):
 def test_relabel_unsure_note_and_undo_write_label_events(store):
     db, _ = store
     # the sidebar's picker offers them
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"], actor="ana")
+    storage.team.set_allowed_reviewers(db, "wands-sample", ["ana", "bo"], actor="ana")
     at = open_app("review")
     queue = owned(at)["queue"]
     first, second = queue.pair_ids[:2]
@@ -331,7 +331,7 @@ def test_rejudge_the_current_pair_with_the_real_model(store):
     assert shown["pair"].tolist() == [pair_id]
     assert shown["new grade"].iloc[0] in {"Irrelevant", "Partial", "Exact"}
 
-    storage.set_allowed_reviewers(db, "wands-sample", ["ana"], actor="ana")
+    storage.team.set_allowed_reviewers(db, "wands-sample", ["ana"], actor="ana")
     at.run()
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     click(at, f"grade-{pair_id}-0")  # a relabel makes the judgment stale

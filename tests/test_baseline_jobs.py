@@ -125,7 +125,7 @@ def test_a_planted_twin_query_cannot_learn_from_its_twins_labels(
 ) -> None:
     plant_twin_queries(wands_copy)
     db = tmp_path / "twins.duckdb"
-    storage.import_wands(db, wands_copy, dataset="twins")
+    storage.importers.import_wands(db, wands_copy, dataset="twins")
     pairs = pd.DataFrame(storage.pairs_for_judging(db, "twins"))
     twin = set(pairs.loc[pairs["query_id"] == "901", "pair_id"])
     before = jobs.baseline_run(db, "twins")

@@ -22,11 +22,11 @@ def run(capsys, db, *argv):
 def two_datasets(sample_db, tmp_path):
     table = tmp_path / "shop.tsv"
     table.write_text("q\tpid\trel\noak desk\td1\t2\noak desk\td2\t1\nlamp\td3\t0\n")
-    storage.import_table(
+    storage.importers.import_table(
         sample_db,
         table,
         dataset="shop",
-        columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel"),
+        columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid,label=rel"),
     )
     return sample_db
 
@@ -171,8 +171,8 @@ def test_runs_lists_renames_and_deletes_a_pairwise_run(capsys, two_datasets):
         f"renamed run #{compared} to 'swap check'\n",
         "",
     )
-    assert storage.get_pairwise_run(db, compared).name == "swap check"
-    storage.record_preference(db, 3, 6, preferred=6, author="ana")
+    assert storage.pairwise.get_pairwise_run(db, compared).name == "swap check"
+    storage.pairwise.record_preference(db, 3, 6, preferred=6, author="ana")
     assert run(capsys, db, "runs", "delete", compared) == (
         2,
         "",
@@ -181,14 +181,14 @@ def test_runs_lists_renames_and_deletes_a_pairwise_run(capsys, two_datasets):
             "run again with --yes to go ahead\n"
         ),
     )
-    assert storage.is_pairwise_run(db, compared)
+    assert storage.pairwise.is_pairwise_run(db, compared)
     assert run(capsys, db, "runs", "delete", compared, "--yes") == (
         0,
         f"deleted run #{compared}: 1 pairwise run, 8 pairwise verdicts\n",
         "",
     )
-    assert not storage.is_pairwise_run(db, compared)
-    assert storage.current_preference(db, 3, 6) == 6  # the reviewer's, not the run's
+    assert not storage.pairwise.is_pairwise_run(db, compared)
+    assert storage.pairwise.current_preference(db, 3, 6) == 6  # the reviewer's, not the run's
     assert storage.list_all_runs(db)["run_id"].tolist() == [graded]
 
 

@@ -75,9 +75,9 @@ def test_bad_weights_are_refused_by_every_way_in(weights, message):
     with pytest.raises(storage.StoreError, match=message):
         target_shares(weights, GRADES)
     with pytest.raises(storage.StoreError, match=message):
-        storage.TrainingRecipe(label_shares=weights)
+        storage.training.TrainingRecipe(label_shares=weights)
     with pytest.raises(storage.StoreError, match=message):
-        storage.Curation(label_shares=weights)
+        storage.training.Curation(label_shares=weights)
 
 
 def test_a_grade_off_the_scale_is_an_error_not_ignored():

@@ -76,16 +76,16 @@ def _judge(db, wrong_every=2):
 )
 def test_each_format_parses_line_by_line_and_validates(sample_db, tmp_path, format, selection):
     chosen = (
-        storage.Selection(kind=selection, run_id=_judge(sample_db))
+        storage.training.Selection(kind=selection, run_id=_judge(sample_db))
         if selection
-        else (storage.Selection())
+        else (storage.training.Selection())
     )
     result = jobs.export_training(
         sample_db,
         tmp_path / "out" / format,
         format=format,
         selection=chosen,
-        curation=storage.Curation(validation_share=0.2),
+        curation=storage.training.Curation(validation_share=0.2),
     )
     train, validation = result.files
     rows = _lines(train) + _lines(validation)
@@ -117,7 +117,7 @@ def test_instruction_rows_follow_the_pairs_in_query_order(sample_db, tmp_path):
 
 def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
     run = _judge(sample_db)
-    selection = storage.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
+    selection = storage.training.Selection(kind="judge_wrong", run_id=run, cell=(2, 0))
     result = jobs.export_training(
         sample_db,
         tmp_path / "pref",
@@ -158,7 +158,7 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
     # A note alone is a review event but not a correction.
     storage.record_review(sample_db, list(ids.values())[6], author="reviewer", note="looked fine")
     result = jobs.export_training(
-        sample_db, tmp_path / "fixed", selection=storage.Selection(kind="corrected")
+        sample_db, tmp_path / "fixed", selection=storage.training.Selection(kind="corrected")
     )
     rows = _lines(result.files[0])
     exported = {ids[(r["query_id"], r["product_id"])]: r["output"] for r in rows}
@@ -171,7 +171,9 @@ def test_corrected_labels_are_exported_not_the_original_ones(sample_db, tmp_path
 
 def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
     result = jobs.export_training(
-        sample_db, tmp_path / "train", curation=storage.Curation(validation_share=0.3, seed=4)
+        sample_db,
+        tmp_path / "train",
+        curation=storage.training.Curation(validation_share=0.3, seed=4),
     )
     train, validation = (_lines(path) for path in result.files)
     assert validation and train
@@ -183,14 +185,14 @@ def test_no_query_crosses_train_and_validation(sample_db, tmp_path):
 
 def test_exporting_again_without_a_split_removes_the_old_validation_file(sample_db, tmp_path):
     out = tmp_path / "train"
-    jobs.export_training(sample_db, out, curation=storage.Curation(validation_share=0.2))
+    jobs.export_training(sample_db, out, curation=storage.training.Curation(validation_share=0.2))
     result = jobs.export_training(sample_db, out)
     assert result.files == (out / "train.jsonl",)
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "train.jsonl"]
 
 
 def test_split_is_seeded(sample_db, tmp_path):
-    curation = storage.Curation(validation_share=0.3, seed=9)
+    curation = storage.training.Curation(validation_share=0.3, seed=9)
     first = jobs.export_training(sample_db, tmp_path / "a", curation=curation)
     second = jobs.export_training(sample_db, tmp_path / "b", curation=curation)
     assert [f["sha256"] for f in first.manifest["files"]] == [
@@ -205,7 +207,7 @@ def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shar
     result = jobs.export_training(
         sample_db,
         tmp_path / "balanced",
-        curation=storage.Curation(label_shares=shares, cap_per_query=6),
+        curation=storage.training.Curation(label_shares=shares, cap_per_query=6),
     )
     counts = Counter(r["output"] for r in _lines(result.files[0]))
     total = sum(counts.values())
@@ -219,7 +221,7 @@ def test_rebalancing_hits_target_shares_within_one_row(sample_db, tmp_path, shar
 
 def test_cap_per_query(sample_db, tmp_path):
     result = jobs.export_training(
-        sample_db, tmp_path / "capped", curation=storage.Curation(cap_per_query=2)
+        sample_db, tmp_path / "capped", curation=storage.training.Curation(cap_per_query=2)
     )
     per_query = Counter(r["query_id"] for r in _lines(result.files[0]))
     assert max(per_query.values()) == 2
@@ -233,14 +235,14 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
         held_out = con.execute("SELECT count(*) FROM pairs WHERE split = 'benchmark'").fetchone()[0]
     with pytest.raises(storage.StoreError, match="benchmark split is held out"):
         jobs.export_training(
-            sample_db, tmp_path / "bench", selection=storage.Selection(split="benchmark")
+            sample_db, tmp_path / "bench", selection=storage.training.Selection(split="benchmark")
         )
     assert not (tmp_path / "bench").exists()
     result = jobs.export_training(sample_db, tmp_path / "all")
     assert result.manifest["counts"]["dropped"]["benchmark"] == held_out
     assert not {"3", "9", "14"} & {r["query_id"] for r in _lines(result.files[0])}
     train_only = jobs.export_training(
-        sample_db, tmp_path / "train", selection=storage.Selection(split="train")
+        sample_db, tmp_path / "train", selection=storage.training.Selection(split="train")
     )
     assert train_only.manifest["counts"]["exported"] == 174 - held_out
 
@@ -248,8 +250,8 @@ def test_benchmark_split_is_never_exported_as_training(sample_db, tmp_path):
 def test_unpicked_pairs_of_a_benchmark_query_are_not_training(sample_db, tmp_path):
     """A benchmark query's pairs the benchmark did not pick stay unassigned; they are still
     that query's pairs, so the export leaves them out as the training split recipe does."""
-    storage.split_benchmark(
-        sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
+    storage.training.split_benchmark(
+        sample_db, storage.SAMPLE_DATASET, storage.training.BenchmarkRecipe(queries=3, per_query=2)
     )
     with storage.connect(sample_db) as con:
         held_out = {
@@ -277,7 +279,7 @@ def test_query_class_filter(sample_db, tmp_path):
                 "SELECT query_id FROM queries WHERE query_class = 'Accent Chairs'"
             ).fetchall()
         }
-    selection = storage.Selection(query_classes=("Accent Chairs",))
+    selection = storage.training.Selection(query_classes=("Accent Chairs",))
     result = jobs.export_training(sample_db, tmp_path / "c", selection=selection)
     rows = _lines(result.files[0])
     assert rows and {r["query_id"] for r in rows} <= queries
@@ -286,7 +288,7 @@ def test_query_class_filter(sample_db, tmp_path):
 def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
     run = _judge(sample_db, wrong_every=3)
     ids = _pair_ids(sample_db)
-    selection = storage.Selection(kind="judge_wrong", run_id=run)
+    selection = storage.training.Selection(kind="judge_wrong", run_id=run)
     result = jobs.export_training(sample_db, tmp_path / "wrong", selection=selection)
     rows = _lines(result.files[0])
     assert rows and all(ids[(r["query_id"], r["product_id"])] % 3 == 0 for r in rows)
@@ -299,10 +301,10 @@ def test_judge_wrong_exports_only_the_judges_mistakes(sample_db, tmp_path):
         ({"format": "preference"}, "select judge_wrong with a run"),
         ({"format": "yaml"}, "choose one of"),
         (
-            {"selection": storage.Selection(split="validation")},
+            {"selection": storage.training.Selection(split="validation")},
             "nothing to export: of the 174 labelled pairs, none is in the validation split",
         ),
-        ({"selection": storage.Selection(dataset="other")}, "no dataset named 'other'"),
+        ({"selection": storage.training.Selection(dataset="other")}, "no dataset named 'other'"),
     ],
 )
 def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
@@ -323,7 +325,7 @@ def test_export_errors_say_what_to_do(sample_db, tmp_path, kwargs, message):
 )
 def test_selection_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
-        storage.Selection(**kwargs)
+        storage.training.Selection(**kwargs)
 
 
 @pytest.mark.parametrize(
@@ -337,7 +339,7 @@ def test_selection_checks_its_options(kwargs, message):
 )
 def test_curation_checks_its_options(kwargs, message):
     with pytest.raises(storage.StoreError, match=message):
-        storage.Curation(**kwargs)
+        storage.training.Curation(**kwargs)
 
 
 def test_rebalance_shares_are_weights(sample_db, tmp_path):
@@ -345,7 +347,7 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
     shares are normalised, so equal ratios write the same file."""
 
     def export(name, shares):
-        curation = storage.Curation(label_shares=shares, cap_per_query=6, seed=2)
+        curation = storage.training.Curation(label_shares=shares, cap_per_query=6, seed=2)
         return jobs.export_training(sample_db, tmp_path / name, curation=curation)
 
     first, second = export("a", {0: 0.5, 1: 0.6}), export("b", {0: 5, 1: 6})
@@ -356,17 +358,19 @@ def test_rebalance_shares_are_weights(sample_db, tmp_path):
 
 
 def test_rebalancing_to_a_grade_the_selection_lacks_says_so(sample_db, tmp_path):
-    selection = storage.Selection(kind="judge_wrong", run_id=_judge(sample_db), cell=(2, 0))
+    selection = storage.training.Selection(
+        kind="judge_wrong", run_id=_judge(sample_db), cell=(2, 0)
+    )
     with pytest.raises(storage.StoreError, match="no pairs have grade 0, which the target"):
         jobs.export_training(
             sample_db,
             tmp_path / "x",
             selection=selection,
-            curation=storage.Curation(label_shares={0: 1, 2: 1}),
+            curation=storage.training.Curation(label_shares={0: 1, 2: 1}),
         )
     with pytest.raises(storage.StoreError, match="grade 3, which is not on the dataset's scale"):
         jobs.export_training(
-            sample_db, tmp_path / "x", curation=storage.Curation(label_shares={0: 1, 3: 1})
+            sample_db, tmp_path / "x", curation=storage.training.Curation(label_shares={0: 1, 3: 1})
         )
     assert list(tmp_path.glob("x*")) == []
 
@@ -428,32 +432,34 @@ def test_reviewed_selection_takes_every_review_in_force(sample_db, tmp_path):
     storage.record_review(sample_db, ids[3], author="r", grade=(labels[ids[3]] + 1) % 3)
     storage.undo_last_review(sample_db, ids[3], author="r")
     for kind, expected in (("reviewed", ids[:3]), ("corrected", ids[:1])):
-        selection = storage.Selection(kind=kind)
-        assert storage.selection_count(sample_db, selection) == len(expected)
+        selection = storage.training.Selection(kind=kind)
+        assert storage.training.selection_count(sample_db, selection) == len(expected)
         result = jobs.export_training(sample_db, tmp_path / kind, selection=selection)
         assert result.manifest["counts"]["exported"] == len(expected)
 
 
 def test_selection_count_is_what_the_manifest_counts_selected(sample_db, tmp_path):
-    storage.split_benchmark(
-        sample_db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=3, per_query=2)
+    storage.training.split_benchmark(
+        sample_db, storage.SAMPLE_DATASET, storage.training.BenchmarkRecipe(queries=3, per_query=2)
     )
     with storage.connect(sample_db) as con:
         held = con.execute(
             "SELECT count(*) FROM pairs WHERE query_id IN "
             "(SELECT query_id FROM pairs WHERE split = 'benchmark')"
         ).fetchone()[0]
-    assert storage.selection_count(sample_db, storage.Selection()) == 174
+    assert storage.training.selection_count(sample_db, storage.training.Selection()) == 174
     counts = jobs.export_training(sample_db, tmp_path / "out").manifest["counts"]
     assert (counts["selected"], counts["dropped"]["benchmark"]) == (174, held)
     run = _judge(sample_db, wrong_every=3)
-    wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
+    wrong = storage.training.selection_count(
+        sample_db, storage.training.Selection(kind="judge_wrong", run_id=run)
+    )
     assert 0 < wrong < 174
 
 
 def _all_in_benchmark(db):
-    storage.split_benchmark(
-        db, storage.SAMPLE_DATASET, storage.BenchmarkRecipe(queries=100, per_query=1)
+    storage.training.split_benchmark(
+        db, storage.SAMPLE_DATASET, storage.training.BenchmarkRecipe(queries=100, per_query=1)
     )
 
 
@@ -490,22 +496,26 @@ def test_an_empty_export_says_why(sample_db, tmp_path, setup, selection, message
     if setup:
         setup(sample_db)
     with pytest.raises(storage.StoreError) as error:
-        jobs.export_training(sample_db, tmp_path / "x", selection=storage.Selection(**selection))
+        jobs.export_training(
+            sample_db, tmp_path / "x", selection=storage.training.Selection(**selection)
+        )
     assert str(error.value) == f"nothing to export: {message}"
 
 
 def test_an_empty_judge_wrong_export_names_the_run_and_the_cell(sample_db, tmp_path):
     run = _judge(sample_db, wrong_every=10**9)  # only pair ids divisible by 1e9: none here
-    selection = storage.Selection(kind="judge_wrong", run_id=run)
+    selection = storage.training.Selection(kind="judge_wrong", run_id=run)
     with pytest.raises(
         storage.StoreError, match=f"run {run} graded no labelled pair differently from the humans"
     ):
         jobs.export_training(sample_db, tmp_path / "x", selection=selection)
     run = _judge(sample_db, wrong_every=2)  # wrong by +1: human Exact is judged Irrelevant
-    cell = storage.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
+    cell = storage.training.Selection(kind="judge_wrong", run_id=run, cell=(0, 2))
     with pytest.raises(storage.StoreError) as error:
         jobs.export_training(sample_db, tmp_path / "x", selection=cell)
-    wrong = storage.selection_count(sample_db, storage.Selection(kind="judge_wrong", run_id=run))
+    wrong = storage.training.selection_count(
+        sample_db, storage.training.Selection(kind="judge_wrong", run_id=run)
+    )
     assert str(error.value) == (
         f"nothing to export: of the {wrong} pairs run {run} got wrong, "
         "none is in the cell human Irrelevant, judge Exact"

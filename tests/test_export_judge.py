@@ -31,11 +31,11 @@ def graded(request, sample_db, tmp_path):
     table = tmp_path / "pairs.csv"
     pairs.to_csv(table, index=False)
     db, dataset = tmp_path / "graded.duckdb", f"on-{info.name}"
-    storage.import_table(
+    storage.importers.import_table(
         db,
         table,
         dataset=dataset,
-        columns=storage.ColumnMap(
+        columns=storage.importers.ColumnMap(
             query="query",
             doc_id="doc_id",
             query_id="query_id",
@@ -77,9 +77,9 @@ def graded(request, sample_db, tmp_path):
 def _export(db, dataset, info, run, format, conversational=False):
     """The exported file and its records, each with its pair, human label and judge grade."""
     selection = (
-        storage.Selection(kind="judge_wrong", run_id=run)
+        storage.training.Selection(kind="judge_wrong", run_id=run)
         if format == "preference"
-        else storage.Selection(dataset=dataset)
+        else storage.training.Selection(dataset=dataset)
     )
     result = jobs.export_training(
         db,
@@ -191,7 +191,10 @@ def test_a_template_on_another_scale_is_refused(sample_db, tmp_path, info):
     )
     # The prometheus format maps its scores onto the grades instead (test_prometheus.py);
     # the pairwise format takes a pairwise template (test_pairwise_export.py).
-    pointwise = set(storage.TRAINING_FORMATS) - {"prometheus", storage.training.PAIRWISE_PREFERENCE}
+    pointwise = set(storage.training.TRAINING_FORMATS) - {
+        "prometheus",
+        storage.training.PAIRWISE_PREFERENCE,
+    }
     for format in sorted(pointwise):
         with pytest.raises(judge.TemplateError) as refused:
             jobs.export_training(sample_db, tmp_path / "x", format=format, template_name=info.name)

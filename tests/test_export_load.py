@@ -90,9 +90,9 @@ def _wrong_run(db: Path) -> int:
 
 def _export(db: Path, folder: Path, format: str, conversational: bool) -> dict[str, Any]:
     selection = (
-        storage.Selection(kind="judge_wrong", run_id=_wrong_run(db))
+        storage.training.Selection(kind="judge_wrong", run_id=_wrong_run(db))
         if format == "preference"
-        else storage.Selection()
+        else storage.training.Selection()
     )
     result = jobs.export_training(
         db,
@@ -100,7 +100,7 @@ def _export(db: Path, folder: Path, format: str, conversational: bool) -> dict[s
         selection=selection,
         format=format,
         conversational=conversational,
-        curation=storage.Curation(validation_share=0.25, seed=3),
+        curation=storage.training.Curation(validation_share=0.25, seed=3),
     )
     return result.manifest
 

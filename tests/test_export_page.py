@@ -83,7 +83,7 @@ def test_an_impossible_export_says_why_in_escaped_markdown(store):
         jobs.export_training(
             db,
             db.parent / "unused",
-            selection=storage.Selection(kind="corrected", dataset=DATASET),
+            selection=storage.training.Selection(kind="corrected", dataset=DATASET),
         )
     message = str(raised.value)
     assert message.startswith("nothing to export: no pair is corrected yet")

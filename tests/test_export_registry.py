@@ -24,7 +24,7 @@ WITH_FEEDBACK = dataclasses.replace(
 
 def test_the_registry_holds_every_format_name_and_no_other():
     assert tuple(EXPORT_FORMATS) == typing.get_args(TrainingFormat)
-    assert tuple(EXPORT_FORMATS) == storage.TRAINING_FORMATS
+    assert tuple(EXPORT_FORMATS) == storage.training.TRAINING_FORMATS
 
 
 @pytest.mark.parametrize("declared", EXPORT_FORMATS.values(), ids=list(EXPORT_FORMATS))
@@ -56,7 +56,7 @@ def test_each_builders_records_pass_the_formats_own_check_and_are_read_back_as_i
     assert found == []
     path = tmp_path / "one.jsonl"
     path.write_text(jsonl_line(record), "utf-8")
-    report = storage.validate_training_file(path, answers=answers)
+    report = storage.training.validate_training_file(path, answers=answers)
     assert (report.format, report.ok) == (declared.name, True)
 
 

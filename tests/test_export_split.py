@@ -32,12 +32,14 @@ def test_an_export_writes_exactly_the_datasets_validation_queries(
     datasets_offline,
     share,
 ):
-    storage.split_training(sample_db, DATASET, storage.TrainingRecipe(validation_share=0.2, seed=5))
+    storage.training.split_training(
+        sample_db, DATASET, storage.training.TrainingRecipe(validation_share=0.2, seed=5)
+    )
     parts = _dataset_split(sample_db)
     assert parts["validation"] and parts["train"]
     folder = tmp_path / "out"
     result = jobs.export_training(
-        sample_db, folder, curation=storage.Curation(validation_share=share, seed=9)
+        sample_db, folder, curation=storage.training.Curation(validation_share=share, seed=9)
     )
     loaded = datasets_offline.load_dataset(str(folder), cache_dir=str(tmp_path / "hf"))
     assert {split: set(loaded[split]["query_id"]) for split in loaded} == parts
@@ -52,7 +54,9 @@ def test_an_export_writes_exactly_the_datasets_validation_queries(
 
 
 def test_queries_outside_the_datasets_split_go_to_train_and_are_counted(sample_db, tmp_path):
-    storage.split_training(sample_db, DATASET, storage.TrainingRecipe(validation_share=0.2, seed=5))
+    storage.training.split_training(
+        sample_db, DATASET, storage.training.TrainingRecipe(validation_share=0.2, seed=5)
+    )
     parts = _dataset_split(sample_db)
     outside = sorted(parts["train"])[0]
     with storage.connect(sample_db) as con:
@@ -66,7 +70,9 @@ def test_queries_outside_the_datasets_split_go_to_train_and_are_counted(sample_d
 
 def test_without_a_split_of_its_own_the_export_draws_one_and_says_so(sample_db, tmp_path):
     result = jobs.export_training(
-        sample_db, tmp_path / "out", curation=storage.Curation(validation_share=0.3, seed=2)
+        sample_db,
+        tmp_path / "out",
+        curation=storage.training.Curation(validation_share=0.3, seed=2),
     )
     assert result.manifest["split"] == {"source": "export", "validation_share": 0.3, "seed": 2}
     assert (
@@ -76,8 +82,10 @@ def test_without_a_split_of_its_own_the_export_draws_one_and_says_so(sample_db, 
 
 
 def test_the_plan_before_an_export_counts_what_it_writes(sample_db, tmp_path):
-    storage.split_benchmark(sample_db, DATASET, storage.BenchmarkRecipe(queries=3, per_query=4))
-    curation = storage.Curation(validation_share=0.25, cap_per_query=8, seed=1)
+    storage.training.split_benchmark(
+        sample_db, DATASET, storage.training.BenchmarkRecipe(queries=3, per_query=4)
+    )
+    curation = storage.training.Curation(validation_share=0.25, cap_per_query=8, seed=1)
     plan = storage.training.plan_export(sample_db, curation=curation)
     result = jobs.export_training(sample_db, tmp_path / "out", curation=curation)
     counts = result.manifest["counts"]
@@ -89,7 +97,9 @@ def test_the_plan_before_an_export_counts_what_it_writes(sample_db, tmp_path):
 
 
 def test_the_prometheus_refusal_counts_the_selected_pairs_as_the_page_does(sample_db, tmp_path):
-    storage.split_benchmark(sample_db, DATASET, storage.BenchmarkRecipe(queries=3, per_query=4))
+    storage.training.split_benchmark(
+        sample_db, DATASET, storage.training.BenchmarkRecipe(queries=3, per_query=4)
+    )
     with pytest.raises(storage.StoreError) as refused:
         storage.training.plan_export(sample_db, format="prometheus")
     with storage.connect(sample_db) as con:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 import judge
-from storage import NotFoundError, validate_export_folder, validate_training_file
-from storage.training import JudgeText
+from storage import NotFoundError
+from storage.training import JudgeText, validate_export_folder, validate_training_file
 from storage.training._formats import (
     chat_record,
     instruction_record,

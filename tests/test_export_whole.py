@@ -91,7 +91,9 @@ def test_a_kill_at_every_step_leaves_the_old_export_or_the_new(
             outcomes.append("new")
         _loads_as_the_manifest_says(datasets_offline, folder, manifest, tmp_path / f"hf-{step}")
         # The next export removes whatever the killed one left beside the folder.
-        jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.2))
+        jobs.export_training(
+            sample_db, folder, curation=storage.training.Curation(validation_share=0.2)
+        )
         assert [p.name for p in folder.parent.iterdir()] == ["training"]
         assert _whole(folder)["curation"]["validation_share"] == 0.2
     # Killed before the swap, the old export stands; after it, the new one.
@@ -105,7 +107,9 @@ def test_a_folder_holding_files_no_export_wrote_is_refused_untouched(sample_db, 
     (folder / "train_old.jsonl").write_text('{"query_id": "1"}\n', "utf-8")
     before = _contents(folder)
     with pytest.raises(storage.StoreError, match=r"holds 1 file\(s\) an export did not write"):
-        jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.3))
+        jobs.export_training(
+            sample_db, folder, curation=storage.training.Curation(validation_share=0.3)
+        )
     assert _contents(folder) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -122,7 +126,9 @@ def test_temporary_files_of_earlier_versions_go_with_the_old_folder(sample_db, t
     folder = tmp_path / "out"
     jobs.export_training(sample_db, folder)
     (folder / ".train.jsonl.0123456789ab.tmp").write_text("half a line", "utf-8")
-    jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.3))
+    jobs.export_training(
+        sample_db, folder, curation=storage.training.Curation(validation_share=0.3)
+    )
     assert _whole(folder)["curation"]["validation_share"] == 0.3
 
 
@@ -139,7 +145,9 @@ def test_a_plain_folder_name_is_a_folder_inside_exports(tmp_path):
 
 def test_validate_holds_each_file_to_the_manifest(sample_db, tmp_path):
     folder = tmp_path / "out"
-    jobs.export_training(sample_db, folder, curation=storage.Curation(validation_share=0.3))
+    jobs.export_training(
+        sample_db, folder, curation=storage.training.Curation(validation_share=0.3)
+    )
     assert all(report.ok for report in jobs.validate_export(folder))
     train = folder / "train.jsonl"
     lines = train.read_text("utf-8").splitlines(keepends=True)

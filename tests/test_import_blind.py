@@ -33,8 +33,8 @@ def pairs_csv(tmp_path):
 
 
 def import_pairs(db, path, extra=None):
-    return storage.import_table(
-        db, path, dataset="shop", columns=storage.ColumnMap.parse(MAP), extra=extra
+    return storage.importers.import_table(
+        db, path, dataset="shop", columns=storage.importers.ColumnMap.parse(MAP), extra=extra
     )
 
 
@@ -74,9 +74,9 @@ def test_a_flag_stays_when_a_later_import_does_not_raise_it(db, pairs_csv, tmp_p
 @pytest.mark.parametrize(
     ("extra", "kept"),
     [
-        (storage.ExtraColumns(drop=("grade", "bucket")), {"color", "brand", "source"}),
-        (storage.ExtraColumns(keep=("brand",)), {"brand"}),
-        (storage.ExtraColumns(keep=()), set()),
+        (storage.importers.ExtraColumns(drop=("grade", "bucket")), {"color", "brand", "source"}),
+        (storage.importers.ExtraColumns(keep=("brand",)), {"brand"}),
+        (storage.importers.ExtraColumns(keep=()), set()),
     ],
 )
 def test_columns_can_be_dropped_or_kept_by_name(db, pairs_csv, extra, kept):
@@ -144,7 +144,7 @@ def test_a_blind_card_shows_only_declared_fields_never_a_flagged_one(db, pairs_c
     }
     assert withheld == {}
     assert card_fields(db, "p2", blind=True) == ({}, {})  # no guideline: mapped fields only
-    storage.save_guideline(
+    storage.team.save_guideline(
         db, "shop", "Grade by fit.\nCard fields: brand, grade, bucket, color, gone\n"
     )
     shown, withheld = card_fields(db, "p2", blind=True)
@@ -162,7 +162,9 @@ def test_the_name_rule_holds_for_fields_imported_before_the_flags(db, tmp_path):
         "oak desk,p1,Exact,4.5,10,12\noak desk,p2,Exact,3.5,4,4\n"
     )
     import_pairs(db, path)
-    storage.save_guideline(db, "shop", "card fields: average_rating, review_count, rating_count")
+    storage.team.save_guideline(
+        db, "shop", "card fields: average_rating, review_count, rating_count"
+    )
     with storage.connect(db) as con:
         con.execute("UPDATE datasets SET document_fields = NULL")  # a store from before
     shown, withheld = card_fields(db, "p1", blind=True)

@@ -37,7 +37,7 @@ def write(tmp_path, items):
 
 def test_results_become_an_imported_run(sample_db, tmp_path):
     items = results(sample_db)
-    summary = storage.import_judgement_ai(
+    summary = storage.importers.import_judgement_ai(
         sample_db, write(tmp_path, items), dataset="wands-sample", model="gpt-5.5"
     )
     run = storage.get_run(sample_db, summary.run_id)
@@ -58,9 +58,9 @@ def test_results_become_an_imported_run(sample_db, tmp_path):
 
 def test_same_file_twice_is_the_same_run(sample_db, tmp_path):
     path = write(tmp_path, results(sample_db))
-    first = storage.import_judgement_ai(sample_db, path, dataset="wands-sample")
+    first = storage.importers.import_judgement_ai(sample_db, path, dataset="wands-sample")
     before = store_snapshot(sample_db)
-    again = storage.import_judgement_ai(sample_db, path, dataset="wands-sample")
+    again = storage.importers.import_judgement_ai(sample_db, path, dataset="wands-sample")
     assert again.run_id == first.run_id
     snapshot = store_snapshot(sample_db)
     # created_at is rewritten; it is the one timestamp of a judgment, wherever its column is.
@@ -75,7 +75,7 @@ def test_an_unknown_pair_is_skipped_and_counted_when_asked(sample_db, tmp_path):
     items = results(sample_db)
     items[3]["doc_id"] = "no-such-product"
     before = store_snapshot(sample_db)
-    summary = storage.import_judgement_ai(
+    summary = storage.importers.import_judgement_ai(
         sample_db, write(tmp_path, items), dataset="wands-sample", unknown="skip"
     )
     assert (summary.pairs, summary.skipped, summary.new_pairs) == (4, 1, 0)
@@ -106,7 +106,9 @@ def test_bad_items(sample_db, tmp_path, change, message):
     items = results(sample_db)
     change(items)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(sample_db, write(tmp_path, items), dataset="wands-sample")
+        storage.importers.import_judgement_ai(
+            sample_db, write(tmp_path, items), dataset="wands-sample"
+        )
     assert str(caught.value) == message
 
 
@@ -114,10 +116,12 @@ def test_bad_json_and_unknown_dataset(sample_db, tmp_path):
     path = tmp_path / "results.json"
     path.write_text('[\n  {"query": "x",\n  }\n]')
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(sample_db, path, dataset="wands-sample")
+        storage.importers.import_judgement_ai(sample_db, path, dataset="wands-sample")
     assert caught.value.line == 3
     with pytest.raises(storage.NotFoundError, match="no dataset named 'nope'"):
-        storage.import_judgement_ai(sample_db, write(tmp_path, results(sample_db)), dataset="nope")
+        storage.importers.import_judgement_ai(
+            sample_db, write(tmp_path, results(sample_db)), dataset="nope"
+        )
 
 
 def judgement_ai_files(db, folder):
@@ -159,11 +163,11 @@ def judgement_ai_files(db, folder):
 
 def test_judgement_ai_files_as_they_come(sample_db, tmp_path):
     path, *pairs = judgement_ai_files(sample_db, tmp_path)
-    summary = storage.import_judgement_ai(
+    summary = storage.importers.import_judgement_ai(
         sample_db,
         path,
         dataset="wands-sample",
-        scale_map=storage.parse_scale_map("0=0,1=1,2=1,3=2"),
+        scale_map=storage.importers.parse_scale_map("0=0,1=1,2=1,3=2"),
     )
     assert (summary.pairs, summary.new_pairs, summary.skipped) == (6, 1, 0)
     assert summary.notes == (
@@ -212,7 +216,7 @@ def test_judgement_ai_files_as_they_come(sample_db, tmp_path):
 
 def test_judgement_ai_unknown_pairs_skipped_with_a_count(sample_db, tmp_path):
     path, *_ = judgement_ai_files(sample_db, tmp_path)
-    summary = storage.import_judgement_ai(
+    summary = storage.importers.import_judgement_ai(
         sample_db,
         path,
         dataset="wands-sample",
@@ -238,7 +242,9 @@ def test_a_scale_map_that_does_not_fit_says_so(sample_db, tmp_path, scale_map, m
     path, *_ = judgement_ai_files(sample_db, tmp_path)
     before = store_snapshot(sample_db)
     with pytest.raises(storage.StoreError, match=re.escape(message)):
-        storage.import_judgement_ai(sample_db, path, dataset="wands-sample", scale_map=scale_map)
+        storage.importers.import_judgement_ai(
+            sample_db, path, dataset="wands-sample", scale_map=scale_map
+        )
     assert store_snapshot(sample_db) == before
 
 
@@ -248,13 +254,13 @@ def test_a_scale_map_that_does_not_fit_says_so(sample_db, tmp_path, scale_map, m
 )
 def test_scale_map_parse_errors(text, message):
     with pytest.raises(storage.StoreError, match=message):
-        storage.parse_scale_map(text)
+        storage.importers.parse_scale_map(text)
 
 
 def test_a_results_file_given_as_failures_is_named(sample_db, tmp_path):
     path, *_ = judgement_ai_files(sample_db, tmp_path)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(
+        storage.importers.import_judgement_ai(
             sample_db, path, dataset="wands-sample", failures=path, scale_map={3: 2}
         )
     assert str(caught.value) == (
@@ -292,7 +298,7 @@ OUT_OF_RANGE = "is out of range: a score is a grade, a small integer"
 def test_an_out_of_range_score_is_refused_at_its_line(sample_db, tmp_path, score, shown):
     before = store_snapshot(sample_db)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(
+        storage.importers.import_judgement_ai(
             sample_db, write_text(tmp_path, one_item(score=score)), dataset="wands-sample"
         )
     assert (
@@ -335,7 +341,7 @@ def test_an_out_of_range_score_is_refused_at_its_line(sample_db, tmp_path, score
 def test_ids_that_are_not_text_are_refused(sample_db, tmp_path, values, message):
     before = store_snapshot(sample_db)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(
+        storage.importers.import_judgement_ai(
             sample_db, write_text(tmp_path, one_item(**values)), dataset="wands-sample"
         )
     assert str(caught.value) == f"results.json line 2, {message}"
@@ -345,14 +351,14 @@ def test_ids_that_are_not_text_are_refused(sample_db, tmp_path, values, message)
 def test_an_integer_doc_id_is_its_text(sample_db, tmp_path):
     (query, doc_id, grade), *_ = sample_pairs(sample_db, 1)
     path = write_text(tmp_path, one_item(score=grade, query=json.dumps(query), doc_id=doc_id))
-    summary = storage.import_judgement_ai(sample_db, path, dataset="wands-sample")
+    summary = storage.importers.import_judgement_ai(sample_db, path, dataset="wands-sample")
     assert (summary.pairs, summary.new_pairs) == (1, 0)
 
 
 def test_the_failures_file_given_as_results_is_named(sample_db, tmp_path):
     _, *_ = judgement_ai_files(sample_db, tmp_path)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(
+        storage.importers.import_judgement_ai(
             sample_db, tmp_path / "results-failures.json", dataset="wands-sample"
         )
     assert str(caught.value) == (
@@ -374,16 +380,18 @@ def test_the_csv_export_is_named_as_results_or_failures(sample_db, tmp_path):
     path, *_ = judgement_ai_files(sample_db, tmp_path)
     exported = write_text(tmp_path, CSV_EXPORT, "results.csv")
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(sample_db, exported, dataset="wands-sample")
+        storage.importers.import_judgement_ai(sample_db, exported, dataset="wands-sample")
     assert str(caught.value) == f"results.csv {CSV_MESSAGE}"
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_judgement_ai(sample_db, path, dataset="wands-sample", failures=exported)
+        storage.importers.import_judgement_ai(
+            sample_db, path, dataset="wands-sample", failures=exported
+        )
     assert str(caught.value) == f"results.csv {CSV_MESSAGE}"
 
 
 def test_a_repeated_scale_map_score_is_refused():
     with pytest.raises(storage.StoreError) as caught:
-        storage.parse_scale_map("0=0,1=1,2=1,1=2")
+        storage.importers.parse_scale_map("0=0,1=1,2=1,1=2")
     assert str(caught.value) == (
         "the scale map gives score 1 twice (1=1 and 1=2): give each score once"
     )

@@ -18,7 +18,7 @@ import jobs
 import storage
 
 NO_ROWS = "no rows: the file is empty or has only a header; an import needs at least one row"
-MAP = storage.ColumnMap(query="q", doc_id="d", label="rel")
+MAP = storage.importers.ColumnMap(query="q", doc_id="d", label="rel")
 
 
 def wands_with(tmp_path, name, text):
@@ -29,17 +29,17 @@ def wands_with(tmp_path, name, text):
 
 
 def import_table(db, path):
-    return storage.import_table(db, path, dataset="t", columns=MAP)
+    return storage.importers.import_table(db, path, dataset="t", columns=MAP)
 
 
 def header_only_wands(db, tmp_path):
     folder = wands_with(tmp_path, "label.csv", "id\tquery_id\tproduct_id\tlabel\n")
-    return folder / "label.csv", lambda: storage.import_wands(db, folder, dataset="w")
+    return folder / "label.csv", lambda: storage.importers.import_wands(db, folder, dataset="w")
 
 
 def empty_query_file(db, tmp_path):
     folder = wands_with(tmp_path, "query.csv", "")
-    return folder / "query.csv", lambda: storage.import_wands(db, folder, dataset="w")
+    return folder / "query.csv", lambda: storage.importers.import_wands(db, folder, dataset="w")
 
 
 def header_only_csv(db, tmp_path):
@@ -75,7 +75,7 @@ def empty_instruction_file(db, tmp_path):
 def trec_files(db, tmp_path, qrels, topics):
     (tmp_path / "qrels.txt").write_text(qrels)
     (tmp_path / "topics.tsv").write_text(topics)
-    return lambda: storage.import_trec(
+    return lambda: storage.importers.import_trec(
         db, tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv", dataset="r"
     )
 
@@ -91,7 +91,7 @@ def empty_topics(db, tmp_path):
 def empty_judgement_ai_list(db, tmp_path):
     path = tmp_path / "results.json"
     path.write_text("[]")
-    return path, lambda: storage.import_judgement_ai(db, path, dataset="wands-sample")
+    return path, lambda: storage.importers.import_judgement_ai(db, path, dataset="wands-sample")
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,9 @@ def test_an_inferred_scale_takes_no_stray_grade(capsys, db, tmp_path, grade, see
         f"(e.g. --scale {seen})\n"
     )
     assert storage.list_datasets(db) == []
-    storage.import_trec(db, qrels, topics=topics, dataset="r", scale=storage.Scale.parse(seen))
+    storage.importers.import_trec(
+        db, qrels, topics=topics, dataset="r", scale=storage.Scale.parse(seen)
+    )
     assert list(storage.dataset_scale(db, "r")) == [int(g) for g in seen.split(",")]
 
 

@@ -44,7 +44,7 @@ ROWS = [
         "color": "brown",
     },
 ]
-COLUMNS = storage.ColumnMap(
+COLUMNS = storage.importers.ColumnMap(
     query="search", doc_id="pid", title="name", doc_class="kind", label="rel"
 )
 
@@ -65,7 +65,9 @@ def write(tmp_path, kind, rows=ROWS):
 
 @pytest.mark.parametrize("kind", ["csv", "tsv", "jsonl", "parquet"])
 def test_each_format_imports_the_same_store(db, tmp_path, kind):
-    summary = storage.import_table(db, write(tmp_path, kind), dataset="t", columns=COLUMNS)
+    summary = storage.importers.import_table(
+        db, write(tmp_path, kind), dataset="t", columns=COLUMNS
+    )
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (2, 3, 4, 4)
     with storage.connect(db) as con:
         docs = con.execute(
@@ -85,19 +87,22 @@ def test_each_format_imports_the_same_store(db, tmp_path, kind):
         ("oak desk", "d1", 2),
         ("oak desk", "d2", 0),
     ]
-    assert query_ids == {storage.query_id_for("oak desk"), storage.query_id_for("blue lamp")}
+    assert query_ids == {
+        storage.importers.query_id_for("oak desk"),
+        storage.importers.query_id_for("blue lamp"),
+    }
 
 
 def test_reimport_is_idempotent_and_a_changed_label_is_one_event(db, tmp_path):
     path = write(tmp_path, "csv")
-    storage.import_table(db, path, dataset="t", columns=COLUMNS)
+    storage.importers.import_table(db, path, dataset="t", columns=COLUMNS)
     before = store_snapshot(db)
-    again = storage.import_table(db, path, dataset="t", columns=COLUMNS)
+    again = storage.importers.import_table(db, path, dataset="t", columns=COLUMNS)
     assert (again.new_pairs, again.label_events) == (0, 0)
     assert store_snapshot(db) == before
     changed = [dict(r) for r in ROWS]
     changed[1]["rel"] = "Partial"
-    summary = storage.import_table(
+    summary = storage.importers.import_table(
         db, write(tmp_path, "csv", changed), dataset="t", columns=COLUMNS
     )
     assert summary.label_events == 1
@@ -110,30 +115,30 @@ def test_label_mapping_scale_and_query_ids(db, tmp_path):
     ]
     path = write(tmp_path, "csv", rows)
     scale = storage.Scale.parse("1=bad,2=fair,3=good,4=great,5=perfect")
-    storage.import_table(
+    storage.importers.import_table(
         db,
         path,
         dataset="likert",
         scale=scale,
-        columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
+        columns=storage.importers.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
     )
     assert storage.dataset_scale(db, "likert") == scale
-    storage.import_table(
+    storage.importers.import_table(
         db,
         path,
         dataset="mapped",
-        labels=storage.parse_label_map("4=2,1=0"),
-        columns=storage.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
+        labels=storage.importers.parse_label_map("4=2,1=0"),
+        columns=storage.importers.ColumnMap.parse("query=q,query_id=qid,doc_id=doc,label=score"),
     )
     assert storage.dataset_stats(db, "mapped").labels == {0: 1, 1: 0, 2: 1}
 
 
 def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
-    summary = storage.import_table(
+    summary = storage.importers.import_table(
         db,
         write(tmp_path, "csv"),
         dataset="t",
-        columns=storage.ColumnMap(query="search", doc_id="pid"),
+        columns=storage.importers.ColumnMap(query="search", doc_id="pid"),
     )
     assert (summary.pairs, summary.label_events) == (4, 0)
     assert summary.notes == (
@@ -146,7 +151,7 @@ def test_pairs_without_a_label_column_are_imported_unlabelled(db, tmp_path):
 
 
 def test_identical_repeated_rows_are_skipped(db, tmp_path):
-    summary = storage.import_table(
+    summary = storage.importers.import_table(
         db, write(tmp_path, "csv", ROWS + ROWS[:1]), dataset="t", columns=COLUMNS
     )
     assert (summary.pairs, summary.skipped) == (4, 1)
@@ -190,22 +195,24 @@ BROKEN = [  # format, row changed (0-based), column, new value, exact error
 def test_broken_rows_name_file_line_column_and_change_nothing(
     db, tmp_path, kind, row, column, value, message
 ):
-    storage.import_table(db, write(tmp_path, "csv"), dataset="t", columns=COLUMNS)
+    storage.importers.import_table(db, write(tmp_path, "csv"), dataset="t", columns=COLUMNS)
     before = store_snapshot(db)
     rows = [dict(r) for r in ROWS]
     rows[row][column] = value
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_table(db, write(tmp_path, kind, rows), dataset="t", columns=COLUMNS)
-    assert str(caught.value) == message.format(qid=storage.query_id_for("blue lamp"))
+        storage.importers.import_table(
+            db, write(tmp_path, kind, rows), dataset="t", columns=COLUMNS
+        )
+    assert str(caught.value) == message.format(qid=storage.importers.query_id_for("blue lamp"))
     assert store_snapshot(db) == before
 
 
 def test_one_pair_with_two_grades(db, tmp_path):
     path = write(tmp_path, "csv", ROWS + [dict(ROWS[0], rel="Partial")])
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_table(db, path, dataset="t", columns=COLUMNS)
+        storage.importers.import_table(db, path, dataset="t", columns=COLUMNS)
     assert str(caught.value) == (
-        f"pairs.csv line 6, column rel: the pair (query {storage.query_id_for('oak desk')!r}, "
+        f"pairs.csv line 6, column rel: the pair (query {storage.importers.query_id_for('oak desk')!r}, "
         "document 'd1') has grade 1 here but 2 on line 2"
     )
 
@@ -217,21 +224,21 @@ def test_wrong_field_count_and_missing_column(db, tmp_path):
         storage.ImportFormatError,
         match=r"^pairs.csv line 3: expected 3 fields as in the header, got 4$",
     ):
-        storage.import_table(
+        storage.importers.import_table(
             db,
             path,
             dataset="t",
-            columns=storage.ColumnMap(query="search", doc_id="pid", label="rel"),
+            columns=storage.importers.ColumnMap(query="search", doc_id="pid", label="rel"),
         )
     path.write_text("search,pid,rel\noak desk,d1,Exact\n")
     with pytest.raises(
         storage.ImportFormatError, match=r"^pairs.csv line 1: missing column 'name'"
     ):
-        storage.import_table(
+        storage.importers.import_table(
             db,
             path,
             dataset="t",
-            columns=storage.ColumnMap(query="search", doc_id="pid", title="name"),
+            columns=storage.importers.ColumnMap(query="search", doc_id="pid", title="name"),
         )
 
 
@@ -239,19 +246,19 @@ def test_bad_json_line(db, tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"search": "a", "pid": "1"}\n\n{"search": "b", "pid": 2,}\n')
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_table(
-            db, path, dataset="t", columns=storage.ColumnMap(query="search", doc_id="pid")
+        storage.importers.import_table(
+            db, path, dataset="t", columns=storage.importers.ColumnMap(query="search", doc_id="pid")
         )
     assert str(caught.value).startswith("pairs.jsonl line 3: invalid JSON at character 26")
 
 
 def test_mapping_text_errors():
     with pytest.raises(storage.StoreError, match="needs doc_id=COLUMN"):
-        storage.ColumnMap.parse("query=q")
+        storage.importers.ColumnMap.parse("query=q")
     with pytest.raises(storage.StoreError, match="bad column mapping 'colour=c'"):
-        storage.ColumnMap.parse("query=q,doc_id=d,colour=c")
+        storage.importers.ColumnMap.parse("query=q,doc_id=d,colour=c")
     with pytest.raises(storage.StoreError, match="bad label mapping 'Exact'"):
-        storage.parse_label_map("Exact")
+        storage.importers.parse_label_map("Exact")
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
@@ -261,7 +268,7 @@ def test_text_that_is_not_utf8_names_its_line(db, tmp_path, kind):
     data[2] = data[2].replace(b"e", "\u00e9".encode("latin-1"), 1)
     path.write_bytes(b"\n".join(data))
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_table(db, path, dataset="t", columns=COLUMNS)
+        storage.importers.import_table(db, path, dataset="t", columns=COLUMNS)
     assert (
         str(caught.value)
         == f"pairs.{kind} line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"

@@ -51,7 +51,7 @@ def files(tmp_path):
 
 
 def test_qrels_with_tsv_topics_infers_the_scale(db, files):
-    summary = storage.import_trec(
+    summary = storage.importers.import_trec(
         db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
     )
     assert (summary.queries, summary.documents, summary.pairs, summary.label_events) == (2, 3, 4, 4)
@@ -63,7 +63,9 @@ def test_qrels_with_tsv_topics_infers_the_scale(db, files):
 
 
 def test_classic_topics_read_the_same_queries(db, files):
-    storage.import_trec(db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust")
+    storage.importers.import_trec(
+        db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust"
+    )
     with storage.connect(db) as con:
         queries = con.execute("SELECT query_id, query FROM queries ORDER BY 1").fetchall()
     assert queries == [
@@ -74,7 +76,7 @@ def test_classic_topics_read_the_same_queries(db, files):
 
 @pytest.mark.parametrize("docs", ["docs.tsv", "docs.jsonl"])
 def test_documents_file_fills_the_text(db, files, docs):
-    storage.import_trec(
+    storage.importers.import_trec(
         db,
         files["qrels.txt"],
         topics=files["topics.tsv"],
@@ -91,8 +93,10 @@ def test_documents_file_fills_the_text(db, files, docs):
 
 
 def test_documents_added_later_fill_the_stubs_and_reimport_is_idempotent(db, files):
-    storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust")
-    storage.import_trec(
+    storage.importers.import_trec(
+        db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
+    )
+    storage.importers.import_trec(
         db,
         files["qrels.txt"],
         topics=files["topics.tsv"],
@@ -100,7 +104,7 @@ def test_documents_added_later_fill_the_stubs_and_reimport_is_idempotent(db, fil
         dataset="robust",
     )
     before = store_snapshot(db)
-    again = storage.import_trec(
+    again = storage.importers.import_trec(
         db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
     )
     assert (again.new_pairs, again.label_events) == (0, 0)
@@ -149,13 +153,15 @@ BROKEN = [
 
 @pytest.mark.parametrize("name, old, new, message", BROKEN)
 def test_broken_files_name_file_line_column_and_change_nothing(db, files, name, old, new, message):
-    storage.import_trec(db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust")
+    storage.importers.import_trec(
+        db, files["qrels.txt"], topics=files["topics.tsv"], dataset="robust"
+    )
     before = store_snapshot(db)
     text = files[name].read_text()
     assert old in text
     files[name].write_text(text.replace(old, new, 1))
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(
+        storage.importers.import_trec(
             db,
             files["qrels.txt"],
             topics=files["topics.tsv"],
@@ -168,7 +174,7 @@ def test_broken_files_name_file_line_column_and_change_nothing(db, files, name, 
 
 def test_grade_off_a_given_scale(db, files):
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(
+        storage.importers.import_trec(
             db,
             files["qrels.txt"],
             topics=files["topics.tsv"],
@@ -186,7 +192,9 @@ def test_classic_topic_without_a_title(db, files):
         TOPICS_CLASSIC.replace("<title> Poliomyelitis and", "<ttl> Poliomyelitis and")
     )
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust")
+        storage.importers.import_trec(
+            db, files["qrels.txt"], topics=files["topics.txt"], dataset="robust"
+        )
     assert str(caught.value) == "topics.txt line 9, column <title>: topic without <title>"
 
 
@@ -222,7 +230,7 @@ def test_topics_in_the_common_forms(db, files, tmp_path, form):
     name, text = TOPIC_FORMS[form]
     topics = tmp_path / name
     topics.write_text(text, encoding="utf-8")
-    summary = storage.import_trec(
+    summary = storage.importers.import_trec(
         db, files["qrels.txt"], topics=topics, dataset="robust", author="assessor-7"
     )
     assert (summary.queries, summary.pairs) == (2, 4)
@@ -240,7 +248,7 @@ def test_topics_that_match_no_qrels_qid_blame_the_topics_file(db, files, tmp_pat
     topics.write_text("<top>\n<num>Number: 0</num>\n<title>x</title>\n</top>\n")
     before = store_snapshot(db)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
+        storage.importers.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
     assert str(caught.value) == (
         "topics.txt: none of its 1 topic ids (such as '0') is a qid of qrels.txt (such as "
         "'301'): write the topics as qid<TAB>text, <top><num>..<title>..</top> or "
@@ -253,5 +261,5 @@ def test_an_xml_topic_without_a_query_names_its_line(db, files, tmp_path):
     topics = tmp_path / "topics.xml"
     topics.write_text('<topics>\n<topic number="301">\n<narrative>n</narrative>\n</topic>\n')
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
+        storage.importers.import_trec(db, files["qrels.txt"], topics=topics, dataset="robust")
     assert str(caught.value) == "topics.xml line 2: topic without <query> or <title>"

@@ -44,14 +44,14 @@ def test_product_columns_land_where_the_prompt_reads_them(sample_db):
 
 def test_reimport_is_idempotent(sample_db):
     before = store_snapshot(sample_db)
-    summary = storage.import_wands(sample_db, SAMPLE_FOLDER, dataset="wands-sample")
+    summary = storage.importers.import_wands(sample_db, SAMPLE_FOLDER, dataset="wands-sample")
     assert (summary.new_pairs, summary.label_events, summary.updated_documents) == (0, 0, 0)
     assert store_snapshot(sample_db) == before
 
 
 def test_changed_label_appends_one_event(sample_db, wands_copy):
     edit_line(wands_copy / "label.csv", 2, "Partial", "Exact")  # id 0: query 3, product 104
-    summary = storage.import_wands(sample_db, wands_copy, dataset="wands-sample")
+    summary = storage.importers.import_wands(sample_db, wands_copy, dataset="wands-sample")
     assert summary.label_events == 1
     with storage.connect(sample_db) as con:
         pair_id = con.execute(
@@ -74,7 +74,7 @@ def test_changed_text_bumps_updated_at_and_keeps_extra_fields(sample_db, wands_c
         encoding="utf-8",
     )
     edit_line(wands_copy / "product.csv", 3, "\t\t\t\t", "\tcolor : white|size : queen\t12\t4.5\t")
-    summary = storage.import_wands(sample_db, wands_copy, dataset="wands-sample")
+    summary = storage.importers.import_wands(sample_db, wands_copy, dataset="wands-sample")
     assert summary.updated_documents == 1
     with storage.connect(sample_db) as con:
         title, fields, after = con.execute(
@@ -101,7 +101,7 @@ def test_quotes_and_tabs_inside_quoted_fields(db, wands_copy):
         "\tAccent Chairs\t",
         '\t"Accent\tChairs"\t',
     )
-    storage.import_wands(db, wands_copy, dataset="w")
+    storage.importers.import_wands(db, wands_copy, dataset="w")
     with storage.connect(db) as con:
         rows = dict(
             con.execute(
@@ -199,7 +199,7 @@ def test_broken_file_names_file_line_column_and_changes_nothing(
     edit_line(path, line, old, new)
     before = store_snapshot(sample_db)
     with pytest.raises(storage.ImportFormatError) as caught:
-        storage.import_wands(sample_db, wands_copy, dataset="wands-sample")
+        storage.importers.import_wands(sample_db, wands_copy, dataset="wands-sample")
     assert str(caught.value) == message.format(line=line)
     assert (caught.value.path.name, caught.value.line) == (name, line)
     assert store_snapshot(sample_db) == before
@@ -208,9 +208,9 @@ def test_broken_file_names_file_line_column_and_changes_nothing(
 def test_missing_file_and_folder(db, wands_copy):
     (wands_copy / "query.csv").unlink()
     with pytest.raises(storage.ImportFormatError, match="query.csv: no such file"):
-        storage.import_wands(db, wands_copy, dataset="w")
+        storage.importers.import_wands(db, wands_copy, dataset="w")
     with pytest.raises(storage.ImportFormatError, match="no such folder"):
-        storage.import_wands(db, wands_copy / "nope", dataset="w")
+        storage.importers.import_wands(db, wands_copy / "nope", dataset="w")
 
 
 def test_bootstrap_imports_once(db):
@@ -225,7 +225,7 @@ def test_header_spelled_category_underscore_hierarchy(db, wands_copy):
     product.write_text(
         product.read_text().replace("\tcategory hierarchy\t", "\tcategory_hierarchy\t", 1)
     )
-    storage.import_wands(db, wands_copy, dataset="w")
+    storage.importers.import_wands(db, wands_copy, dataset="w")
     with storage.connect(db) as con:
         rows = con.execute("SELECT category, fields FROM documents WHERE doc_id = '104'").fetchall()
     assert rows == [("Bed & Bath / Bedding / Sheets & Pillowcases", None)]

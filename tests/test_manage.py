@@ -26,8 +26,11 @@ def built(tmp_path_factory):
     pd.DataFrame(
         {"q": ["oak desk", "oak desk", "lamp"], "pid": ["d1", "d2", "d3"], "rel": [2, 1, 0]}
     ).to_csv(table, sep="\t", index=False)
-    storage.import_table(
-        db, table, dataset="shop", columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel")
+    storage.importers.import_table(
+        db,
+        table,
+        dataset="shop",
+        columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid,label=rel"),
     )
     shop_run = storage.create_run(
         db,

@@ -136,7 +136,7 @@ def test_shared_reports_of_runs_with_no_common_pair_are_empty(sample_db):
 
 
 def test_shared_reports_refuse_runs_of_two_datasets(sample_db):
-    storage.import_wands(sample_db, SAMPLE_FOLDER, dataset="other")
+    storage.importers.import_wands(sample_db, SAMPLE_FOLDER, dataset="other")
     run_a = _run_over(sample_db, _pair_ids(sample_db)[:5], "here", _always_partial)
     run_b = _run_over(
         sample_db, _pair_ids(sample_db, "other")[:5], "there", _always_partial, dataset="other"
@@ -367,7 +367,7 @@ def test_metric_tables_show_every_row_with_grade_names_and_explain_the_metrics(
 
 def test_overview_shows_only_the_runs_of_the_active_dataset(store):
     db, fixture_run = store
-    storage.import_wands(db, SAMPLE_FOLDER, dataset="other")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="other")
     other = _run_over(
         db, _pair_ids(db, "other"), "run of the other set", _always_partial, dataset="other"
     )

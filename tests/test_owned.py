@@ -130,8 +130,12 @@ COLUMNS = "query_id=qid,query=query,doc_id=pid,title=name,label=rel"
 
 
 def _import(db, table, dataset):
-    return storage.import_table(
-        db, table, dataset=dataset, columns=storage.ColumnMap.parse(COLUMNS), author="import"
+    return storage.importers.import_table(
+        db,
+        table,
+        dataset=dataset,
+        columns=storage.importers.ColumnMap.parse(COLUMNS),
+        author="import",
     )
 
 
@@ -145,7 +149,7 @@ def _fill(db, folder, dataset: str) -> None:
     run_id = jobs.baseline_run(db, dataset, models_dir=folder / "models")
     labels = storage.run_labels(db, run_id)
     first = labels.iloc[0]
-    storage.apply_relabel(
+    storage.rankings.apply_relabel(
         db,
         dataset,
         run_id,
@@ -160,7 +164,7 @@ def _fill(db, folder, dataset: str) -> None:
             [dataset],
         ).fetchall()
     pairwise = planned_pairwise_run(db, [[a[0], b[0]]], dataset=dataset)
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         db,
         pairwise,
         [
@@ -169,25 +173,25 @@ def _fill(db, folder, dataset: str) -> None:
             for x, y in ((a[0], b[0]), (b[0], a[0]))
         ],
     )  # fmt: skip
-    storage.record_preference(db, a[0], b[0], preferred=a[0], author="ana")
-    storage.import_run_trec(db, trec, dataset=dataset)
-    assert storage.pool_holes(db, dataset, 5).hole_pair_ids
-    storage.set_allowed_reviewers(db, dataset, ["ana", "bob"], actor="ana")
-    storage.set_adjudicators(db, dataset, ["bob"], actor="ana")
-    storage.save_guideline(db, dataset, "Exact: the product is what was asked.", author="ana")
+    storage.pairwise.record_preference(db, a[0], b[0], preferred=a[0], author="ana")
+    storage.rankings.import_run_trec(db, trec, dataset=dataset)
+    assert storage.rankings.pool_holes(db, dataset, 5).hole_pair_ids
+    storage.team.set_allowed_reviewers(db, dataset, ["ana", "bob"], actor="ana")
+    storage.team.set_adjudicators(db, dataset, ["bob"], actor="ana")
+    storage.team.save_guideline(db, dataset, "Exact: the product is what was asked.", author="ana")
     created = jobs.create_task(
         db,
         jobs.TaskPlan(
             dataset=dataset,
             name="t1",
-            pair_set=storage.PairSet(),
-            strategy=storage.Strategy.RANDOM,
+            pair_set=storage.team.PairSet(),
+            strategy=storage.team.Strategy.RANDOM,
             size=6,
             reviewers=("ana", "bob"),
             author="ana",
         ),
     )
-    item = storage.next_item(db, created.task_id, "ana")
+    item = storage.team.next_item(db, created.task_id, "ana")
     storage.record_review(db, item, author="ana", grade=2, task_id=created.task_id)
     storage.save_rubric(
         db, dataset, criterion="Is it the product?", descriptions=list("abcde"), author="ana"
@@ -264,9 +268,9 @@ def test_reimport_after_delete_brings_back_no_task_reviewer_or_guideline(full):
     db, folder = full
     storage.delete_dataset(db, "alpha")
     _import(db, folder / "alpha.csv", "alpha")
-    assert storage.allowed_reviewers(db, "alpha") == []
-    assert storage.guideline(db, "alpha") is None
-    assert storage.list_tasks(db, "alpha").empty
+    assert storage.team.allowed_reviewers(db, "alpha") == []
+    assert storage.team.guideline(db, "alpha") is None
+    assert storage.team.list_tasks(db, "alpha").empty
     assert storage.current_rubric(db, "alpha") is None
     assert storage.check_store(db).ok
 
@@ -283,8 +287,8 @@ def test_rename_moves_every_row_and_the_team_follows(full, capsys):
         expected = [tuple("gamma" if v == "beta" else v for v in r) for r in rows]
         assert gamma[table] == sorted(expected if table in renamed else rows, key=repr), table
     assert rows_of(db, "alpha") == alpha
-    assert storage.allowed_reviewers(db, "gamma") == ["ana", "bob"]
-    assert storage.guideline(db, "gamma").text.startswith("Exact:")
+    assert storage.team.allowed_reviewers(db, "gamma") == ["ana", "bob"]
+    assert storage.team.guideline(db, "gamma").text.startswith("Exact:")
     assert cli.main(["--db", str(db), "task", "status", "t1", "--dataset", "gamma"]) == 0
     assert "t1" in capsys.readouterr().out
     assert storage.check_store(db).ok

@@ -60,8 +60,8 @@ def test_delete_reimport_and_rename_take_the_team_along(tmp_path, capsys):
         page = new_page(browser)
         goto(page, url)
         _make_team_work(page)
-        assert storage.allowed_reviewers(db, DATASET) == ["ana", "bob"]
-        assert len(storage.list_tasks(db, DATASET)) == 1
+        assert storage.team.allowed_reviewers(db, DATASET) == ["ana", "bob"]
+        assert len(storage.team.list_tasks(db, DATASET)) == 1
 
         open_page(page, "Data")
         tab(page, "Dataset")
@@ -82,9 +82,9 @@ def test_delete_reimport_and_rename_take_the_team_along(tmp_path, capsys):
         fill(page, "import-dataset", DATASET)
         click(page, "import")
         see(page, f"Imported into “{DATASET}”, now the active dataset.")
-        assert storage.allowed_reviewers(db, DATASET) == []
-        assert storage.guideline(db, DATASET) is None
-        assert storage.list_tasks(db, DATASET).empty
+        assert storage.team.allowed_reviewers(db, DATASET) == []
+        assert storage.team.guideline(db, DATASET) is None
+        assert storage.team.list_tasks(db, DATASET).empty
         assert storage.check_store(db).ok
         open_page(page, "Team review")
         see(page, "No review task yet")
@@ -98,11 +98,11 @@ def test_delete_reimport_and_rename_take_the_team_along(tmp_path, capsys):
         open_page(page, "Team review")
         see(page, "Version 1")
         task = page.locator(".st-key-team-task [role='combobox']").first.input_value()
-        assert task == f"#{storage.list_tasks(db, RENAMED)['task_id'].iloc[0]} t1"
+        assert task == f"#{storage.team.list_tasks(db, RENAMED)['task_id'].iloc[0]} t1"
         assert page.locator(".st-key-allowed-reviewers input").input_value() == "ana, bob"
-    assert storage.allowed_reviewers(db, RENAMED) == ["ana", "bob"]
-    assert storage.allowed_reviewers(db, DATASET) == []
-    assert storage.guideline(db, RENAMED).text.startswith("Exact:")
+    assert storage.team.allowed_reviewers(db, RENAMED) == ["ana", "bob"]
+    assert storage.team.allowed_reviewers(db, DATASET) == []
+    assert storage.team.guideline(db, RENAMED).text.startswith("Exact:")
     assert cli.main(["--db", str(db), "task", "status", "t1", "--dataset", RENAMED]) == 0
     assert "t1" in capsys.readouterr().out
     assert storage.check_store(db).ok

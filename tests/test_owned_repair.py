@@ -86,12 +86,12 @@ def test_migration_10_repairs_what_the_old_delete_and_rename_left(version_9_db, 
         "guidelines: 1 guideline version of dataset 'old', which does not exist",
     ]
     assert storage.schema_version(db) == len(MIGRATIONS)  # opened read-write: brought forward
-    assert storage.allowed_reviewers(db, "again") == []
-    assert storage.guideline(db, "again") is None
-    assert storage.list_tasks(db, "again").empty
-    assert storage.allowed_reviewers(db, "new") == ["ana", "bob"]
-    assert storage.guideline(db, "new").text == "kept text"
-    assert storage.get_task(db, "t1", "new").task_id == 3
+    assert storage.team.allowed_reviewers(db, "again") == []
+    assert storage.team.guideline(db, "again") is None
+    assert storage.team.list_tasks(db, "again").empty
+    assert storage.team.allowed_reviewers(db, "new") == ["ana", "bob"]
+    assert storage.team.guideline(db, "new").text == "kept text"
+    assert storage.team.get_task(db, "t1", "new").task_id == 3
     with storage.connect(db) as con:
         for table in ("reviewers", "guidelines", "review_tasks"):
             assert con.execute(f"SELECT DISTINCT dataset FROM {table} ORDER BY 1").fetchall() == [

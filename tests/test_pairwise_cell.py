@@ -42,7 +42,7 @@ def test_cell_and_run_go_together(store, capsys):
     db, run_id = store
     assert cli.main(["--db", str(db), "judge", "--pairwise", "--cell", "2_1"]) == 2
     assert "--cell and --run go together" in capsys.readouterr().err
-    assert storage.list_pairwise_runs(db).empty
+    assert storage.pairwise.list_pairwise_runs(db).empty
 
 
 @pytest.mark.model
@@ -51,15 +51,15 @@ def test_judge_pairwise_cell_compares_each_pair_with_an_exact(store, capsys):
     argv = ["--db", str(db), "judge", "--pairwise", "--cell", "2_1", "--run", str(run_id)]
     assert cli.main([*argv, "--threads", "2"]) == 0
     out = capsys.readouterr().out
-    [pairwise] = storage.list_pairwise_runs(db).run_id.tolist()
-    run = storage.get_pairwise_run(db, pairwise)
+    [pairwise] = storage.pairwise.list_pairwise_runs(db).run_id.tolist()
+    run = storage.pairwise.get_pairwise_run(db, pairwise)
     targets = storage.cell_pair_ids(db, run_id, human=2, judge=1)
     refs = {int(t): r for t, r in run.params["references"].items()}
     plan = run.params["plan"]
     assert plan["cell"] == {"run_id": run_id, "human": 2, "judge": 1}
     assert plan["targets"] == len(targets) == len(refs) + plan["skipped_targets"]
     by_id = {p["pair_id"]: p for p in storage.pairs_for_judging(db, "wands-sample")}
-    grades = storage.current_grades(db, list(by_id))
+    grades = storage.pairwise.current_grades(db, list(by_id))
     for target, reference in refs.items():
         assert target in targets and reference != target
         assert by_id[reference]["query_id"] == by_id[target]["query_id"]
@@ -67,5 +67,5 @@ def test_judge_pairwise_cell_compares_each_pair_with_an_exact(store, capsys):
     skipped = len(plan["skipped_queries"])
     assert f"{len(refs)} comparisons, {2 * len(refs)} orders judged" in out
     assert (f"{skipped} queries skipped" in out) == (skipped > 0)
-    frame = storage.pairwise_comparisons(db, pairwise)
+    frame = storage.pairwise.pairwise_comparisons(db, pairwise)
     assert len(frame) == len(refs)

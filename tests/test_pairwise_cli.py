@@ -36,7 +36,7 @@ def test_judge_pairwise_refuses_a_grading_template(sample_db, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "'reasoning_0_3' is not a pairwise template: choose one of pairwise, pairwise_ab" in err
-    assert storage.list_pairwise_runs(sample_db).empty
+    assert storage.pairwise.list_pairwise_runs(sample_db).empty
 
 
 def test_judge_resume_names_a_pairwise_run_without_the_pairwise_flag(sample_db, capsys):

@@ -23,12 +23,12 @@ datasets_offline = test_export_load.datasets_offline  # the same offline `datase
 def decided(sample_db):
     """Decisions on four queries: A better, B better, a tie, one undone, one on a
     benchmark query."""
-    storage.record_preference(sample_db, 29, 30, preferred=29, author="ana")  # query 123
-    storage.record_preference(sample_db, 55, 56, preferred=56, author="ana")  # query 131
-    storage.record_preference(sample_db, 61, 62, preferred=None, author="ana")  # a tie
-    storage.record_preference(sample_db, 7, 8, preferred=7, author="ana")
-    storage.undo_last_preference(sample_db, 7, 8, author="ana")  # undone: not a decision
-    storage.record_preference(sample_db, 27, 28, preferred=28, author="ana")  # query 121
+    storage.pairwise.record_preference(sample_db, 29, 30, preferred=29, author="ana")  # query 123
+    storage.pairwise.record_preference(sample_db, 55, 56, preferred=56, author="ana")  # query 131
+    storage.pairwise.record_preference(sample_db, 61, 62, preferred=None, author="ana")  # a tie
+    storage.pairwise.record_preference(sample_db, 7, 8, preferred=7, author="ana")
+    storage.pairwise.undo_last_preference(sample_db, 7, 8, author="ana")  # undone: not a decision
+    storage.pairwise.record_preference(sample_db, 27, 28, preferred=28, author="ana")  # query 121
     with storage.connect(sample_db) as con:
         con.execute("UPDATE pairs SET split = 'benchmark' WHERE query_id = '121'")
     return sample_db
@@ -85,7 +85,7 @@ def test_conversational_rows_split_by_query_load_as_two_splits(decided, tmp_path
         out,
         format="pairwise-preference",
         conversational=True,
-        curation=storage.Curation(validation_share=0.5, seed=3),
+        curation=storage.training.Curation(validation_share=0.5, seed=3),
         template_name="pairwise_ab",
     )
     parts = {f["part"]: f for f in result.manifest["files"]}
@@ -112,7 +112,9 @@ def test_what_a_pairwise_export_cannot_do_is_one_line(decided, sample_db, tmp_pa
     assert cli.main([*db, "--out", str(tmp_path / "x"), "--template", "reasoning_0_3"]) == 2
     assert "'reasoning_0_3' is not a pairwise template" in capsys.readouterr().err
     for event in range(1, 3):
-        storage.undo_last_preference(decided, *((29, 30), (55, 56))[event - 1], author="ana")
+        storage.pairwise.undo_last_preference(
+            decided, *((29, 30), (55, 56))[event - 1], author="ana"
+        )
     assert cli.main([*db, "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
@@ -123,7 +125,7 @@ def test_the_export_page_writes_pairwise_decisions(store):
     from app_fixtures import click, open_app
 
     db, _ = store
-    storage.record_preference(db, 29, 30, preferred=30, author="ana")
+    storage.pairwise.record_preference(db, 29, 30, preferred=30, author="ana")
     at = open_app("export")
     pairwise = next(o for o in at.radio(key="export-format").options if o.startswith("pairwise"))
     at.radio(key="export-format").set_value(pairwise).run()

@@ -16,7 +16,7 @@ COMPARISONS = ((3, 4), (4, 5), (3, 5), (3, 6))
 def _first_shown_always_wins(db) -> int:
     """A judge that names the product shown first in every order: swap consistency 0."""
     run_id = planned_pairwise_run(db, [list(c) for c in COMPARISONS], name="position")
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         db,
         run_id,
         [
@@ -32,7 +32,7 @@ def _first_shown_always_wins(db) -> int:
             for first, second in ((a, b), (b, a))
         ],
     )
-    storage.finish_pairwise_run(db, run_id, storage.RunStatus.DONE)
+    storage.pairwise.finish_pairwise_run(db, run_id, storage.RunStatus.DONE)
     return run_id
 
 

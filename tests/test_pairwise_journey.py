@@ -32,7 +32,7 @@ RUN_WAIT_MS = 900_000  # a few comparisons, in both orders, on a busy 2-core mac
 def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
     db = tmp_path / "pairwise.duckdb"
     build_store(db)
-    storage.import_wands(db, SAMPLE_FOLDER, dataset="shop-import")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="shop-import")
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
         goto(page, f"{url}/pairwise?dataset=shop-import&reviewer=ana")
@@ -45,12 +45,12 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
         click(page, "pw-start")
         see(page, "orders judged", timeout_ms=RUN_WAIT_MS)  # the graded runs' progress line
         assert "shop-import" in page.url
-        [run] = storage.list_pairwise_runs(db, "shop-import").to_dict("records")
-        assert storage.list_pairwise_runs(db, "wands-sample").empty
+        [run] = storage.pairwise.list_pairwise_runs(db, "shop-import").to_dict("records")
+        assert storage.pairwise.list_pairwise_runs(db, "wands-sample").empty
         page.get_by_text("Open the run on the Pairwise page").first.click()
         see(page, "Swap-inconsistent (")
         assert run["status"] == "done" and run["failed"] == 0
-        comparisons = storage.pairwise_comparisons(db, run["run_id"])
+        comparisons = storage.pairwise.pairwise_comparisons(db, run["run_id"])
         assert comparisons.status_ab.notna().all() and comparisons.status_ba.notna().all()
         shoot(page, "pairwise-figures")
         assert "Swap consistency" in body_text(page)
@@ -62,8 +62,8 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
         see(page, "Debiased P(A better than B)")
         click(page, "pw-pref-a")
         see(page, "Reviewers' preference: A is better")
-        assert storage.current_preference(db, a, b) == a
-        assert storage.preference_history(db, a, b)[-1]["author"] == "ana"
+        assert storage.pairwise.current_preference(db, a, b) == a
+        assert storage.pairwise.preference_history(db, a, b)[-1]["author"] == "ana"
         shoot(page, "pairwise-card")
 
         goto(page, page.url)  # a reload opens the same card
@@ -71,8 +71,8 @@ def test_start_a_pairwise_run_decide_an_inconsistent_pair_and_undo(tmp_path):
         see(page, "Reviewers' preference: A is better")
         click(page, "pw-undo")
         see(page, "Reviewers' preference: nothing yet")
-        assert storage.current_preference(db, a, b) is None
-        history = storage.preference_history(db, a, b)
+        assert storage.pairwise.current_preference(db, a, b) is None
+        history = storage.pairwise.preference_history(db, a, b)
         assert [(h["source"], h["reverted"]) for h in history] == [
             ("review", True),
             ("revert", False),

@@ -104,10 +104,10 @@ def test_a_pairwise_run_in_the_store(sample_db, backend):
         control=control,
     )
     assert outcome.summary.judged == 2 * outcome.comparisons
-    stored = storage.pairwise_comparisons(sample_db, outcome.run_id)
+    stored = storage.pairwise.pairwise_comparisons(sample_db, outcome.run_id)
     assert len(stored) == outcome.comparisons
     assert stored.status_ab.eq("logprobs").all() and stored.status_ba.eq("logprobs").all()
-    run = storage.get_pairwise_run(sample_db, outcome.run_id)
+    run = storage.pairwise.get_pairwise_run(sample_db, outcome.run_id)
     assert run.status == storage.RunStatus.DONE
     assert run.params["plan"] == {"per_product": 0.5, "same_grade_share": 0.25, "seed": 1}
     resumed = jobs.resume_pairwise(sample_db, outcome.run_id, control=control)
@@ -140,11 +140,11 @@ def test_ctrl_c_mid_run_stores_cancelled_and_the_resume_finishes(sample_db, back
             control=control,
         )
     run_id = seen[0]
-    run = storage.get_pairwise_run(sample_db, run_id)
+    run = storage.pairwise.get_pairwise_run(sample_db, run_id)
     assert run.status == storage.RunStatus.CANCELLED
-    assert len(storage.judged_orders(sample_db, run_id)) == 3
+    assert len(storage.pairwise.judged_orders(sample_db, run_id)) == 3
     planned = len(run.params["comparisons"])
     resumed = jobs.resume_pairwise(sample_db, run_id, control=jobs.RunControl(backend=backend))
     assert (resumed.summary.skipped, resumed.summary.judged) == (3, 2 * planned - 3)
-    assert storage.get_pairwise_run(sample_db, run_id).status == storage.RunStatus.DONE
-    assert len(storage.judged_orders(sample_db, run_id)) == 2 * planned
+    assert storage.pairwise.get_pairwise_run(sample_db, run_id).status == storage.RunStatus.DONE
+    assert len(storage.pairwise.judged_orders(sample_db, run_id)) == 2 * planned

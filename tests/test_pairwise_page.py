@@ -34,12 +34,12 @@ def test_a_comparison_from_the_url_is_decided_and_undone(store):
     orders = at.dataframe[3].value
     assert orders["verdict"].tolist() == ["first", "first"]
     click(at, "pw-pref-b")
-    assert storage.current_preference(db, 3, 6) == 6
-    assert storage.preference_history(db, 3, 6)[-1]["author"] == "ana"  # the sidebar's
+    assert storage.pairwise.current_preference(db, 3, 6) == 6
+    assert storage.pairwise.preference_history(db, 3, 6)[-1]["author"] == "ana"  # the sidebar's
     assert "Reviewers' preference: **B is better**" in [m.value for m in at.markdown]
     assert at.query_params["pw_cmp"] == "3-6"
     click(at, "pw-undo")
-    assert storage.current_preference(db, 3, 6) is None
+    assert storage.pairwise.current_preference(db, 3, 6) is None
     history = at.dataframe[4].value
     assert history["source"].tolist() == ["review", "revert"]
 

@@ -82,10 +82,10 @@ def test_a_remote_pairwise_run_records_the_probed_endpoint(llama_server_url, sam
     assert outcome.summary.judged == 2 * outcome.comparisons
     assert outcome.endpoint is not None and chosen == [outcome.endpoint]
     assert outcome.endpoint.reason.startswith("completions: A, B, tie come back as logprobs")
-    run = storage.get_pairwise_run(sample_db, outcome.run_id)
+    run = storage.pairwise.get_pairwise_run(sample_db, outcome.run_id)
     assert run.params["endpoint"] == "completions"
     assert 3 <= run.params["top_logprobs"] <= 20  # the fewest that hold A, B, tie, plus room
-    stored = storage.pairwise_comparisons(sample_db, outcome.run_id)
+    stored = storage.pairwise.pairwise_comparisons(sample_db, outcome.run_id)
     sums = stored.p_first_ab + stored.p_second_ab + stored.p_tie_ab
     assert sums.tolist() == pytest.approx([1.0] * len(stored))
 

@@ -12,7 +12,7 @@ from storage import _manage
 
 
 def make_run(db, dataset="wands-sample") -> int:
-    return storage.create_pairwise_run(
+    return storage.pairwise.create_pairwise_run(
         db,
         name="pw",
         dataset=dataset,
@@ -50,18 +50,18 @@ def test_run_ids_are_shared_with_graded_runs_and_orders_are_stored_apart(sample_
     )
     run_id = make_run(sample_db)
     assert run_id == graded + 1
-    assert storage.is_pairwise_run(sample_db, run_id)
-    assert not storage.is_pairwise_run(sample_db, graded)
-    storage.record_pairwise_judgments(
+    assert storage.pairwise.is_pairwise_run(sample_db, run_id)
+    assert not storage.pairwise.is_pairwise_run(sample_db, graded)
+    storage.pairwise.record_pairwise_judgments(
         sample_db,
         run_id,
         [verdict(1, 2, "first", 0.7, 0.2, 0.1), verdict(2, 1, "first", 0.6, 0.3, 0.1)],
     )
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         sample_db, run_id, [verdict(3, 4, None, None, None, status="error")]
     )
-    assert storage.judged_orders(sample_db, run_id) == {(1, 2), (2, 1)}
-    frame = storage.pairwise_comparisons(sample_db, run_id)
+    assert storage.pairwise.judged_orders(sample_db, run_id) == {(1, 2), (2, 1)}
+    frame = storage.pairwise.pairwise_comparisons(sample_db, run_id)
     assert frame[["pair_a", "pair_b"]].values.tolist() == [[1, 2], [3, 4]]
     first = frame.iloc[0]
     assert (first.winner_ab, first.winner_ba) == ("first", "first")
@@ -73,45 +73,49 @@ def test_run_ids_are_shared_with_graded_runs_and_orders_are_stored_apart(sample_
     assert with_pref.preference[0] == pytest.approx(0.55)
     assert with_pref.verdict[0] == "a"
     assert with_pref.swap_consistent.tolist() == [False, None]
-    storage.finish_pairwise_run(sample_db, run_id, storage.RunStatus.DONE)
-    listed = storage.list_pairwise_runs(sample_db, "wands-sample")
+    storage.pairwise.finish_pairwise_run(sample_db, run_id, storage.RunStatus.DONE)
+    listed = storage.pairwise.list_pairwise_runs(sample_db, "wands-sample")
     assert listed[["run_id", "status", "answered", "failed"]].values.tolist() == [
         [run_id, "done", 2, 1]
     ]
 
 
 def test_preferences_keep_history_and_undo(sample_db):
-    assert storage.current_preference(sample_db, 2, 1) is None
-    storage.record_preference(sample_db, 2, 1, preferred=2, author="ana")
-    assert storage.current_preference(sample_db, 1, 2) == 2
-    storage.record_preference(sample_db, 1, 2, preferred=None, author="ana", note="both fine")
-    assert storage.current_preference(sample_db, 1, 2) == "tie"
-    assert storage.undo_last_preference(sample_db, 1, 2, author="ana") is not None
-    assert storage.current_preference(sample_db, 1, 2) == 2
-    history = storage.preference_history(sample_db, 2, 1)
+    assert storage.pairwise.current_preference(sample_db, 2, 1) is None
+    storage.pairwise.record_preference(sample_db, 2, 1, preferred=2, author="ana")
+    assert storage.pairwise.current_preference(sample_db, 1, 2) == 2
+    storage.pairwise.record_preference(
+        sample_db, 1, 2, preferred=None, author="ana", note="both fine"
+    )
+    assert storage.pairwise.current_preference(sample_db, 1, 2) == "tie"
+    assert storage.pairwise.undo_last_preference(sample_db, 1, 2, author="ana") is not None
+    assert storage.pairwise.current_preference(sample_db, 1, 2) == 2
+    history = storage.pairwise.preference_history(sample_db, 2, 1)
     assert [(h["source"], h["preferred"], h["reverted"]) for h in history] == [
         ("review", 2, False),
         ("review", "tie", True),
         ("revert", None, False),
     ]
-    storage.undo_last_preference(sample_db, 1, 2, author="ana")
-    assert storage.current_preference(sample_db, 1, 2) is None
-    assert storage.undo_last_preference(sample_db, 1, 2, author="ana") is None
+    storage.pairwise.undo_last_preference(sample_db, 1, 2, author="ana")
+    assert storage.pairwise.current_preference(sample_db, 1, 2) is None
+    assert storage.pairwise.undo_last_preference(sample_db, 1, 2, author="ana") is None
 
 
 def test_preferences_refuse_what_is_not_a_comparison(sample_db):
     with pytest.raises(storage.StoreError, match="not one of the two compared"):
-        storage.record_preference(sample_db, 1, 2, preferred=3, author="ana")
+        storage.pairwise.record_preference(sample_db, 1, 2, preferred=3, author="ana")
     with pytest.raises(storage.StoreError, match="different queries"):
-        storage.record_preference(sample_db, 1, 100, preferred=1, author="ana")
+        storage.pairwise.record_preference(sample_db, 1, 100, preferred=1, author="ana")
     with pytest.raises(storage.StoreError, match="two different pairs"):
-        storage.record_preference(sample_db, 1, 1, preferred=1, author="ana")
+        storage.pairwise.record_preference(sample_db, 1, 1, preferred=1, author="ana")
 
 
 def test_dataset_delete_removes_pairwise_rows(sample_db):
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
-    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    storage.pairwise.record_pairwise_judgments(
+        sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)]
+    )
+    storage.pairwise.record_preference(sample_db, 1, 2, preferred=1, author="ana")
     storage.delete_dataset(sample_db, "wands-sample")
     with storage.connect(sample_db) as con:
         for table in ("pairwise_runs", "pairwise_judgments", "preference_events"):
@@ -125,18 +129,18 @@ def test_delete_run_takes_a_pairwise_run_with_its_verdicts_and_keeps_preferences
     )  # fmt: skip
     storage.record_judgments(sample_db, graded, [{"pair_id": 1, "grade": 2, "parse_status": "ok"}])
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3), verdict(2, 1, "second", 0.4, 0.6)]
     )
-    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    storage.pairwise.record_preference(sample_db, 1, 2, preferred=1, author="ana")
     gone = storage.Footprint(pairwise_runs=1, pairwise_judgments=2)
     assert storage.run_footprint(sample_db, run_id) == gone
     assert str(gone) == "1 pairwise run, 2 pairwise verdicts"
     assert storage.why_run_cannot_be_deleted(sample_db, run_id) is None
     assert storage.delete_run(sample_db, run_id) == gone
-    assert storage.current_preference(sample_db, 1, 2) == 1
+    assert storage.pairwise.current_preference(sample_db, 1, 2) == 1
     with pytest.raises(storage.NotFoundError, match="no pairwise run"):
-        storage.get_pairwise_run(sample_db, run_id)
+        storage.pairwise.get_pairwise_run(sample_db, run_id)
     with storage.connect(sample_db) as con:
         assert con.execute("SELECT count(*) FROM pairwise_judgments").fetchall() == [(0,)]
     assert storage.run_labels(sample_db, graded)["judge"].tolist() == [2]
@@ -146,7 +150,9 @@ def test_delete_run_takes_a_pairwise_run_with_its_verdicts_and_keeps_preferences
 
 def test_a_failed_pairwise_delete_changes_nothing(sample_db, monkeypatch):
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
+    storage.pairwise.record_pairwise_judgments(
+        sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)]
+    )
     before = store_snapshot(sample_db)
     real_delete = _manage._delete
 
@@ -163,7 +169,7 @@ def test_a_failed_pairwise_delete_changes_nothing(sample_db, monkeypatch):
 def test_rename_run_names_a_pairwise_run(sample_db):
     run_id = make_run(sample_db)
     storage.rename_run(sample_db, run_id, "  swap check ")
-    assert storage.get_pairwise_run(sample_db, run_id).name == "swap check"
+    assert storage.pairwise.get_pairwise_run(sample_db, run_id).name == "swap check"
     with pytest.raises(storage.StoreError, match="a judge run needs a name"):
         storage.rename_run(sample_db, run_id, " ")
 
@@ -184,7 +190,7 @@ def test_list_all_runs_lists_both_kinds_newest_first_with_their_counts(sample_db
     )
     storage.finish_run(sample_db, graded, storage.RunStatus.DONE)
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         sample_db,
         run_id,
         [
@@ -193,7 +199,7 @@ def test_list_all_runs_lists_both_kinds_newest_first_with_their_counts(sample_db
             verdict(3, 4, None, None, None, status="unparsed"),
         ],
     )
-    storage.finish_pairwise_run(sample_db, run_id, storage.RunStatus.CANCELLED)
+    storage.pairwise.finish_pairwise_run(sample_db, run_id, storage.RunStatus.CANCELLED)
     listed = storage.list_all_runs(sample_db, "wands-sample")
     assert listed[["run_id", "kind", "status", "judged", "failed", "unparsed"]].values.tolist() == [
         [run_id, "pairwise", "cancelled", 2, 0, 1],
@@ -209,8 +215,10 @@ def test_list_all_runs_lists_both_kinds_newest_first_with_their_counts(sample_db
 
 def test_dataset_footprint_counts_pairwise_runs_verdicts_and_preferences(sample_db):
     run_id = make_run(sample_db)
-    storage.record_pairwise_judgments(sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)])
-    storage.record_preference(sample_db, 1, 2, preferred=1, author="ana")
+    storage.pairwise.record_pairwise_judgments(
+        sample_db, run_id, [verdict(1, 2, "first", 0.7, 0.3)]
+    )
+    storage.pairwise.record_preference(sample_db, 1, 2, preferred=1, author="ana")
     footprint = storage.dataset_footprint(sample_db, "wands-sample")
     counts = (footprint[t] for t in ("pairwise_runs", "pairwise_judgments", "preference_events"))
     assert tuple(counts) == (1, 1, 1)

@@ -59,7 +59,7 @@ def test_a_grade_is_written_as_the_middle_score_it_covers():
 
 def test_the_map_syntax_is_judgement_ais_and_its_errors_are_one_line():
     assert ScoreMap.parse("1=0, 2=0,3=1,4=1,5=2") == ScoreMap.default(SCORES, (0, 1, 2))
-    assert storage.parse_scale_map("0=0,1=1,2=1,3=2") == {0: 0, 1: 1, 2: 1, 3: 2}
+    assert storage.importers.parse_scale_map("0=0,1=1,2=1,3=2") == {0: 0, 1: 1, 2: 1, 3: 2}
     with pytest.raises(ScaleError, match="bad scale map entry '3:2'"):
         ScoreMap.parse("1=0,3:2")
     with pytest.raises(ScaleError, match=r"sends scores to 7, not on the dataset's scale"):
@@ -252,7 +252,7 @@ def test_prometheus_export_writes_notes_as_feedback_and_loads(
     result = jobs.export_training(
         sample_db,
         tmp_path / "out",
-        selection=storage.Selection(kind="reviewed", dataset=DATASET),
+        selection=storage.training.Selection(kind="reviewed", dataset=DATASET),
         format="prometheus",
     )
     text = (tmp_path / "out" / "train.jsonl").read_text("utf-8")
@@ -277,14 +277,14 @@ def test_prometheus_export_without_notes_says_where_notes_come_from(sample_db, t
         jobs.export_training(
             sample_db,
             tmp_path / "out",
-            selection=storage.Selection(kind="reviewed", dataset=DATASET),
+            selection=storage.training.Selection(kind="reviewed", dataset=DATASET),
             format="prometheus",
         )
     with pytest.raises(judge.TemplateError, match="choose a template that asks for"):
         jobs.export_training(
             sample_db,
             tmp_path / "out",
-            selection=storage.Selection(kind="reviewed", dataset=DATASET),
+            selection=storage.training.Selection(kind="reviewed", dataset=DATASET),
             format="prometheus",
             template_name="wands",
         )

@@ -67,11 +67,11 @@ def _few_pairs_run(db) -> tuple[int, int, int]:
 
 def test_a_judge_run_of_a_few_queries_is_not_compared(store, capsys):
     db, full = store
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     few, pairs, queries = _few_pairs_run(db)
     human = jobs.QrelsSource.parse("human")
     shown = jobs.compare_leaderboards(db, DATASET, human, jobs.QrelsSource.parse(f"judge:{few}"))
-    labelled = storage.label_sources(db, DATASET)
+    labelled = storage.rankings.label_sources(db, DATASET)
     assert shown.coverage.a == metrics.Side(
         int(labelled["human"].notna().sum()), labelled["query_id"].nunique()
     )
@@ -111,7 +111,7 @@ def test_two_runs_compare_only_on_enough_shared_pairs(store, capsys):
 
 def test_the_pages_show_both_sides_and_refuse_the_few_queries_run(store):
     db, full = store
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     few, pairs, queries = _few_pairs_run(db)
     at = open_app("rankers", {"vs": f"judge:{few}"})
     assert not at.error, [e.value for e in at.error]

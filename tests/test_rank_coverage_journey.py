@@ -22,7 +22,7 @@ SAMPLE_RUNS = Path(__file__).resolve().parents[1] / "sample_data" / "rankings.tr
 def test_coverage_on_both_pages_and_a_few_queries_run_not_compared(tmp_path):
     db = tmp_path / "coverage.duckdb"
     full = build_store(db)
-    storage.import_run_trec(db, SAMPLE_RUNS, dataset=DATASET)
+    storage.rankings.import_run_trec(db, SAMPLE_RUNS, dataset=DATASET)
     few, few_pairs = few_queries_run(db)
     pairs = pd.DataFrame(storage.pairs_for_judging(db, DATASET))
     labelled = len(pairs)

@@ -102,7 +102,7 @@ def test_an_unknown_measure_lists_every_registered_one():
 
 def test_the_rankers_page_offers_and_explains_every_registered_measure(store):
     db, _ = store
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     at = open_app("rankers")
     assert not at.exception and not at.error
     picker = at.multiselect(key="rank-measures")

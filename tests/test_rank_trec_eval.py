@@ -159,9 +159,9 @@ def test_web_track_grades_need_their_scale_named_and_parse_as_the_error_says(tmp
 def test_unknown_documents_are_holes_that_pooling_makes_pairs(tmp_path):
     qrels = _qrels_text([("q1", "d1", 1), ("q1", "d2", 0)])
     db = _import(tmp_path, qrels, "q1 Q0 new-doc 1 9 a\nq1 Q0 d1 2 5 a\nq1 Q0 d2 3 1 b\n")
-    holes = storage.pooling_holes(db, DATASET, 10)
+    holes = storage.rankings.pooling_holes(db, DATASET, 10)
     assert holes["doc_id"].tolist() == ["new-doc"]
-    pooled = storage.pool_holes(db, DATASET, 10)
+    pooled = storage.rankings.pool_holes(db, DATASET, 10)
     assert pooled.new_pairs == 1
     with storage.connect(db) as con:
         assert con.execute(
@@ -206,7 +206,7 @@ def test_topics_tsv_of_two_or_three_columns_read_by_header_or_shape(
     (tmp_path / "qrels.txt").write_text("q1 0 d1 1\n")
     (tmp_path / "topics.tsv").write_text(topics)
     db = tmp_path / "s.duckdb"
-    summary = storage.import_trec(
+    summary = storage.importers.import_trec(
         db, tmp_path / "qrels.txt", topics=tmp_path / "topics.tsv", dataset="t"
     )
     with storage.connect(db) as con:
@@ -228,7 +228,7 @@ def test_topics_tsv_of_another_shape_is_an_error_naming_the_line(tmp_path, topic
     (tmp_path / "qrels.txt").write_text("q1 0 d1 1\n")
     (tmp_path / "topics.tsv").write_text(topics)
     with pytest.raises(storage.ImportFormatError, match=message):
-        storage.import_trec(
+        storage.importers.import_trec(
             tmp_path / "s.duckdb",
             tmp_path / "qrels.txt",
             topics=tmp_path / "topics.tsv",

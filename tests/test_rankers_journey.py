@@ -116,7 +116,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         see(page, f"Relabel batch 1: {lower} labels written")
         judged = _rows(db, "SELECT count(*) FROM label_events WHERE source = 'judge'")
         assert judged == [(lower,)]
-        assert storage.relabel_batches(db, DATASET)["author"].tolist() == ["ana"]
+        assert storage.rankings.relabel_batches(db, DATASET)["author"].tolist() == ["ana"]
         assert _rows(db, "SELECT count(*) FROM current_labels WHERE source = 'judge'") == [(lower,)]
         shoot(page, "rankers-applied")
 
@@ -124,5 +124,5 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         see(page, f"Undid relabel batch 1: {lower} labels")
         after = _rows(db, "SELECT pair_id, grade FROM current_labels ORDER BY pair_id")
         assert after == before
-        assert storage.relabel_batches(db, DATASET)["undone"].tolist() == [True]
+        assert storage.rankings.relabel_batches(db, DATASET)["undone"].tolist() == [True]
         assert not page.locator("[data-testid='stException']").count()

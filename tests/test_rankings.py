@@ -19,11 +19,13 @@ def _write(path, text: str):
 
 def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_path):
     run = _write(tmp_path / "r.trec", "3 Q0 104 1 2.0 a\n3 Q0 39589 2 2.0 a\n3 Q0 73 3 5 b\n")
-    first = storage.import_run_trec(sample_db, run, dataset=DATASET)
+    first = storage.rankings.import_run_trec(sample_db, run, dataset=DATASET)
     assert (first.runs, first.rows, first.queries) == (("a", "b"), 3, 1)
-    again = storage.import_run_trec(sample_db, run, dataset=DATASET)
+    again = storage.rankings.import_run_trec(sample_db, run, dataset=DATASET)
     assert again.replaced == ("a", "b")
-    ranked = storage.ranked_documents(sample_db, DATASET).sort_values(["ranking_id", "rank"])
+    ranked = storage.rankings.ranked_documents(sample_db, DATASET).sort_values(
+        ["ranking_id", "rank"]
+    )
     assert ranked[["doc_id", "rank"]].values.tolist() == [["39589", 1], ["104", 2], ["73", 1]]
 
 
@@ -41,18 +43,20 @@ def test_trec_run_import_is_idempotent_and_orders_as_trec_eval(sample_db, tmp_pa
 )
 def test_bad_run_files_name_the_line_and_change_nothing(sample_db, tmp_path, text, message):
     with pytest.raises(storage.ImportFormatError, match=message):
-        storage.import_run_trec(sample_db, _write(tmp_path / "r.trec", text), dataset=DATASET)
-    assert storage.list_rankings(sample_db, DATASET).empty
+        storage.rankings.import_run_trec(
+            sample_db, _write(tmp_path / "r.trec", text), dataset=DATASET
+        )
+    assert storage.rankings.list_rankings(sample_db, DATASET).empty
 
 
 def test_table_with_query_text_and_rank(sample_db, tmp_path):
     table = _write(
         tmp_path / "sys.csv", "q,product,position\nsalon chair,104,2\nsalon chair,73,1\n"
     )
-    columns = storage.RunColumns.parse("query=q,doc_id=product,rank=position")
-    summary = storage.import_run_table(sample_db, table, dataset=DATASET, columns=columns)
+    columns = storage.rankings.RunColumns.parse("query=q,doc_id=product,rank=position")
+    summary = storage.rankings.import_run_table(sample_db, table, dataset=DATASET, columns=columns)
     assert summary.runs == ("sys",)
-    ranked = storage.ranked_documents(sample_db, DATASET).sort_values("rank")
+    ranked = storage.rankings.ranked_documents(sample_db, DATASET).sort_values("rank")
     assert ranked[["query_id", "doc_id", "rank"]].values.tolist() == [
         ["0", "73", 1],
         ["0", "104", 2],
@@ -60,21 +64,21 @@ def test_table_with_query_text_and_rank(sample_db, tmp_path):
 
 
 def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
-    storage.import_run_trec(
+    storage.rankings.import_run_trec(
         sample_db, _write(tmp_path / "r.trec", "3 Q0 104 1 1 a\n3 Q0 73 1 1 b\n"), dataset=DATASET
     )
     ids = dict(
         zip(
-            storage.list_rankings(sample_db, DATASET)["name"],
-            storage.list_rankings(sample_db, DATASET)["ranking_id"],
+            storage.rankings.list_rankings(sample_db, DATASET)["name"],
+            storage.rankings.list_rankings(sample_db, DATASET)["ranking_id"],
         )
     )
     with pytest.raises(storage.StoreError, match="has a ranking run named 'b' already"):
-        storage.rename_ranking(sample_db, DATASET, int(ids["a"]), "b")
-    storage.rename_ranking(sample_db, DATASET, int(ids["a"]), "bm25")
-    assert storage.delete_ranking(sample_db, DATASET, int(ids["b"])) == 1
-    assert storage.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
-    storage.pool_holes(sample_db, DATASET, 10)
+        storage.rankings.rename_ranking(sample_db, DATASET, int(ids["a"]), "b")
+    storage.rankings.rename_ranking(sample_db, DATASET, int(ids["a"]), "bm25")
+    assert storage.rankings.delete_ranking(sample_db, DATASET, int(ids["b"])) == 1
+    assert storage.rankings.list_rankings(sample_db, DATASET)["name"].tolist() == ["bm25"]
+    storage.rankings.pool_holes(sample_db, DATASET, 10)
     goes = storage.dataset_footprint(sample_db, DATASET)
     assert (goes["rankings"], goes["ranked_documents"], goes["relabel_batches"]) == (1, 1, 0)
     assert str(goes).endswith("pairs, 174 label events, 1 ranking run, 1 ranked document")
@@ -86,18 +90,18 @@ def test_rename_delete_and_dataset_delete(sample_db, tmp_path):
 
 def test_relabel_batch_applies_and_undoes_as_one(store):
     db, run_id = store
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     what_if = jobs.relabel_what_if(db, DATASET, run_id, 0.5)
     assert what_if.transitions.values.sum() == 174
     assert len(what_if.changes) == 174 - what_if.transitions.values.trace()
-    before = storage.label_sources(db, DATASET)["human"].tolist()
+    before = storage.rankings.label_sources(db, DATASET)["human"].tolist()
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
     assert storage.dataset_footprint(db, DATASET)["relabel_batches"] == 1
-    after = storage.label_sources(db, DATASET, run_id)
+    after = storage.rankings.label_sources(db, DATASET, run_id)
     assert (after["human"] == after["judge"]).all()
-    assert storage.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
-    assert storage.undo_relabel(db, DATASET, batch, author="ana") == 0
-    assert storage.label_sources(db, DATASET)["human"].tolist() == before
+    assert storage.rankings.undo_relabel(db, DATASET, batch, author="ana") == len(what_if.changes)
+    assert storage.rankings.undo_relabel(db, DATASET, batch, author="ana") == 0
+    assert storage.rankings.label_sources(db, DATASET)["human"].tolist() == before
     assert storage.check_store(db).problems == ()
 
 
@@ -106,8 +110,8 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
     confirmation and its --yes, until the batch is undone; the undone batch stays as history."""
     db, run_id = store
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.5, author="ana")
-    changed = int(storage.relabel_batches(db, DATASET)["pairs"].iloc[0])
-    labels = storage.label_sources(db, DATASET)["human"].tolist()
+    changed = int(storage.rankings.relabel_batches(db, DATASET)["pairs"].iloc[0])
+    labels = storage.rankings.label_sources(db, DATASET)["human"].tolist()
     refusal = (
         f"judge run {run_id} still writes labels through relabel batch {batch} ({changed:,} "
         "labels): undo the relabel batch first (on the Rankers page, or `cli.py relabel "
@@ -121,7 +125,7 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
         assert cli.main(["--db", str(db), "runs", "delete", str(run_id), *confirm]) == 2
         assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {refusal}"
     assert storage.get_run(db, run_id).run_id == run_id
-    assert storage.label_sources(db, DATASET)["human"].tolist() == labels
+    assert storage.rankings.label_sources(db, DATASET)["human"].tolist() == labels
     runs_page = open_app("runs")  # the confirmation says it and cannot be ticked
     assert [w.value.replace("\\", "") for w in runs_page.warning] == [refusal]
     assert runs_page.checkbox(key=f"delete-run-sure-{run_id}").disabled
@@ -133,7 +137,7 @@ def test_a_run_whose_relabel_batch_writes_labels_is_deleted_only_after_the_undo(
     assert cli.main(undo) == 0
     assert storage.why_run_cannot_be_deleted(db, run_id) is None
     assert storage.delete_run(db, run_id) == storage.Footprint(judge_runs=1, judgments=174)
-    history = storage.relabel_batches(db, DATASET)
+    history = storage.rankings.relabel_batches(db, DATASET)
     assert history[["batch_id", "run_id", "pairs", "undone"]].values.tolist() == [
         [batch, run_id, changed, True]
     ]
@@ -169,7 +173,7 @@ def test_cli_leaderboard_and_errors(store, capsys):
 
 def test_rankers_page_says_what_each_number_means(store):
     db, run_id = store
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     at = open_app("rankers")
     assert not at.error, [e.value for e in at.error]
     tables = {tuple(frame.value.columns): frame.value for frame in at.dataframe}

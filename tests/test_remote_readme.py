@@ -66,7 +66,7 @@ def test_every_remote_command_of_the_readme_is_one_this_module_runs() -> None:
 @pytest.fixture(scope="module")
 def benchmark_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("readme") / "store.duckdb"
-    storage.import_wands(db, REPO / "sample_data", dataset="wands-sample")
+    storage.importers.import_wands(db, REPO / "sample_data", dataset="wands-sample")
     split = ["split", "benchmark", "--queries", "2", "--per-query", "4", "--min-per-label", "1"]
     assert cli.main(["--db", str(db), *split]) == 0
     return db

@@ -30,7 +30,7 @@ def _fields_that_give_the_label_away(db) -> None:
         con.execute(
             "UPDATE datasets SET document_fields = ?", [json.dumps(flags | {"brand": None})]
         )
-    storage.save_guideline(db, DATASET, "Judge the fit.\nCard fields: brand, grade, bucket\n")
+    storage.team.save_guideline(db, DATASET, "Judge the fit.\nCard fields: brand, grade, bucket\n")
 
 
 def test_a_blind_card_shows_declared_fields_and_withholds_revealing_ones(sample_db, monkeypatch):
@@ -38,7 +38,7 @@ def test_a_blind_card_shows_declared_fields_and_withholds_revealing_ones(sample_
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     _fields_that_give_the_label_away(db)
     made = _blind_task(db)  # six pairs of the sample for ana and bo
-    first = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
+    first = storage.team.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
     at = open_app("review", {"queue": f"task:{made.task_id}"})
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     captions = [c.value.replace("\\", "") for c in at.caption]

@@ -19,8 +19,8 @@ def _blind_task(db, **plan) -> jobs.CreatedTask:
         jobs.TaskPlan(
             dataset=DATASET,
             name="blind week",
-            pair_set=storage.PairSet(),
-            strategy=storage.Strategy.RANDOM,
+            pair_set=storage.team.PairSet(),
+            strategy=storage.team.Strategy.RANDOM,
             size=6,
             reviewers=("ana", "bo"),
             **plan,
@@ -39,7 +39,7 @@ def test_a_search_on_a_run_less_task_queue_lists_the_pairs_and_takes_a_grade(
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     assert storage.list_runs(db, DATASET).empty
     made = _blind_task(db)
-    mine = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()
+    mine = storage.team.my_queue(db, made.task_id, "ana")["pair_id"].tolist()
     at = open_app("review", {"queue": f"task:{made.task_id}"})
     at.selectbox(key="reviewer-pick").set_value("ana").run()
     click(at, f"grade-{mine[0]}-2")  # one item done: ana's place is her second item
@@ -92,9 +92,9 @@ def test_a_pair_owed_in_a_blind_task_stays_blind_when_a_search_reaches_it(sample
     db = sample_db
     monkeypatch.setenv("WORKBENCH_DB", str(db))
     made = _blind_task(db, overlap=0.0)
-    owed = storage.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
-    assert storage.owed_blind_task(db, owed, "ana") == made.task_id
-    assert storage.owed_blind_task(db, owed, "bo") is None  # not his item
+    owed = storage.team.my_queue(db, made.task_id, "ana")["pair_id"].tolist()[0]
+    assert storage.team.owed_blind_task(db, owed, "ana") == made.task_id
+    assert storage.team.owed_blind_task(db, owed, "bo") is None  # not his item
     word = storage.review_card(db, owed, None).query
     at = open_app("review", {"queue": f"search:{word}", "pair": str(owed)})
     at.selectbox(key="reviewer-pick").set_value("ana").run()
@@ -106,8 +106,8 @@ def test_a_pair_owed_in_a_blind_task_stays_blind_when_a_search_reaches_it(sample
     click(at, f"grade-{owed}-1")
     newest = storage.label_history(db, owed)[-1]
     assert (newest["author"], newest["grade"], newest["task_id"]) == ("ana", 1, made.task_id)
-    assert storage.has_labelled(db, made.task_id, owed, "ana")
-    assert storage.owed_blind_task(db, owed, "ana") is None
+    assert storage.team.has_labelled(db, made.task_id, owed, "ana")
+    assert storage.team.owed_blind_task(db, owed, "ana") is None
 
     at.button(key="previous").click().run()  # back on the pair, graded: nothing hidden now
     assert owned(at)["queue"].pair_id == owed

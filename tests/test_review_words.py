@@ -37,8 +37,14 @@ def test_each_kind_of_review_counts_once_under_its_word(sample_db):
         sample_db, DATASET, run_id=None, filters=storage.PairFilters(reviewed=True)
     )
     assert set(reviewed) == {p[1], p[2], p[3], p[4]}
-    assert storage.selection_count(sample_db, storage.Selection(kind="reviewed")) == 4
-    assert storage.selection_count(sample_db, storage.Selection(kind="corrected")) == 0
+    assert (
+        storage.training.selection_count(sample_db, storage.training.Selection(kind="reviewed"))
+        == 4
+    )
+    assert (
+        storage.training.selection_count(sample_db, storage.training.Selection(kind="corrected"))
+        == 0
+    )
 
 
 def test_a_pair_graded_only_in_review_is_reviewed_but_neither_confirmed_nor_corrected(db, tmp_path):
@@ -46,14 +52,14 @@ def test_a_pair_graded_only_in_review_is_reviewed_but_neither_confirmed_nor_corr
     pd.DataFrame({"q": ["oak desk", "oak desk"], "pid": ["d1", "d2"]}).to_csv(
         table, sep="\t", index=False
     )
-    storage.import_table(
-        db, table, dataset="new", columns=storage.ColumnMap.parse("query=q,doc_id=pid")
+    storage.importers.import_table(
+        db, table, dataset="new", columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid")
     )
     first, second = storage.search_pair_ids(db, "new", run_id=None)
     storage.record_review(db, first, author="r", grade=2)
     assert _words(db, "new") == (1, 0, 0)
     assert storage.dataset_stats(db, "new").labelled_pairs == 1
-    assert storage.selection_count(db, storage.Selection(kind="reviewed")) == 1
-    assert storage.selection_count(db, storage.Selection(kind="corrected")) == 0
+    assert storage.training.selection_count(db, storage.training.Selection(kind="reviewed")) == 1
+    assert storage.training.selection_count(db, storage.training.Selection(kind="corrected")) == 0
     unreviewed = storage.PairFilters(reviewed=False)
     assert storage.search_pair_ids(db, "new", run_id=None, filters=unreviewed) == [second]

@@ -233,7 +233,7 @@ def test_progress_is_read_while_a_run_judges(sample_db: Path) -> None:
 def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
     graded = _run(sample_db)
     pairwise = planned_pairwise_run(sample_db, [[3, 4], [4, 5], [3, 5]])
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         sample_db,
         pairwise,
         [
@@ -254,7 +254,7 @@ def test_a_pairwise_run_counts_its_planned_orders(sample_db: Path) -> None:
     ]
     assert (listed[0].judged, listed[0].failed, listed[0].unparsed) == (1, 1, 1)
     assert listed[0].fraction == 0.5
-    storage.finish_pairwise_run(sample_db, pairwise, storage.RunStatus.DONE)
+    storage.pairwise.finish_pairwise_run(sample_db, pairwise, storage.RunStatus.DONE)
     assert [p.run_id for p in jobs.running_progress(sample_db, DATASET)] == [graded]
     assert jobs.run_progress(sample_db, pairwise).status == "done"
 
@@ -263,7 +263,7 @@ def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path)
     """As a graded run: verdicts made before a resume say nothing about the process that
     judges the pairwise run now (its resume is recorded, migration 9)."""
     run_id = planned_pairwise_run(sample_db, [[3, 4], [4, 5]])
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         sample_db,
         run_id,
         [{"first_pair_id": 3, "second_pair_id": 4, "winner": "first", "parse_status": "logprobs"}],
@@ -277,10 +277,10 @@ def test_a_resumed_pairwise_run_is_silent_only_since_its_resume(sample_db: Path)
             "UPDATE pairwise_judgments SET created_at = ? WHERE run_id = ?",
             [T0 - timedelta(hours=1), run_id],
         )
-    storage.finish_pairwise_run(sample_db, run_id, "failed")
-    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is None
-    storage.reopen_pairwise_run(sample_db, run_id)
-    assert storage.get_pairwise_run(sample_db, run_id).resumed_at is not None
+    storage.pairwise.finish_pairwise_run(sample_db, run_id, "failed")
+    assert storage.pairwise.get_pairwise_run(sample_db, run_id).resumed_at is None
+    storage.pairwise.reopen_pairwise_run(sample_db, run_id)
+    assert storage.pairwise.get_pairwise_run(sample_db, run_id).resumed_at is not None
     with storage.connect(sample_db) as con:
         con.execute("UPDATE pairwise_runs SET resumed_at = ? WHERE run_id = ?", [T0, run_id])
 

@@ -23,7 +23,7 @@ def _sidebar_run_ids(at) -> list[int]:
 def test_the_runs_table_lists_a_pairwise_run_with_its_kind_and_counts(store):
     db, graded = store
     pw = pairwise_run(db)  # 4 comparisons, 8 orders
-    storage.finish_pairwise_run(db, pw, storage.RunStatus.CANCELLED)
+    storage.pairwise.finish_pairwise_run(db, pw, storage.RunStatus.CANCELLED)
     at = open_app("runs")
     assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value.set_index("run_id")
@@ -57,12 +57,12 @@ def test_a_link_naming_a_pairwise_run_falls_back_to_a_graded_run(store):
 def test_rename_and_delete_a_pairwise_run_on_the_runs_page(store):
     db, graded = store
     pw = pairwise_run(db)
-    storage.record_preference(db, 3, 6, preferred=6, author="ana")
+    storage.pairwise.record_preference(db, 3, 6, preferred=6, author="ana")
     at = open_app("runs")
     at.selectbox(key="manage-run").set_value(pw).run()
     at.text_input(key=f"rename-run-{pw}").input("swap check").run()
     click(at, "rename-run")
-    assert storage.get_pairwise_run(db, pw).name == "swap check"
+    assert storage.pairwise.get_pairwise_run(db, pw).name == "swap check"
     assert at.dataframe[0].value.set_index("run_id").loc[pw, "name"] == "swap check"
     sure = at.checkbox(key=f"delete-run-sure-{pw}")
     assert sure.label == (
@@ -70,8 +70,8 @@ def test_rename_and_delete_a_pairwise_run_on_the_runs_page(store):
     )
     sure.check().run()
     click(at, "delete-run")
-    assert not storage.is_pairwise_run(db, pw)
-    assert storage.current_preference(db, 3, 6) == 6
+    assert not storage.pairwise.is_pairwise_run(db, pw)
+    assert storage.pairwise.current_preference(db, 3, 6) == 6
     assert at.dataframe[0].value["run_id"].tolist() == [graded]
     assert at.sidebar.selectbox(key="sidebar-run").value == graded
 
@@ -81,7 +81,7 @@ def test_a_cancelled_pairwise_run_resumes_on_the_runs_page(store):
     db, graded = store
     template = judge.list_pairwise_templates()[0]
     comparisons = [[3, 4], [4, 5]]
-    pw = storage.create_pairwise_run(
+    pw = storage.pairwise.create_pairwise_run(
         db,
         name="cut short",
         dataset=DATASET,
@@ -91,7 +91,7 @@ def test_a_cancelled_pairwise_run_resumes_on_the_runs_page(store):
         prompt_sha256="0" * 64,
         params={"comparisons": comparisons},
     )
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         db,
         pw,
         [
@@ -99,7 +99,7 @@ def test_a_cancelled_pairwise_run_resumes_on_the_runs_page(store):
              "p_second": 0.4, "parse_status": "logprobs"},
         ],
     )  # fmt: skip
-    storage.finish_pairwise_run(db, pw, storage.RunStatus.CANCELLED)
+    storage.pairwise.finish_pairwise_run(db, pw, storage.RunStatus.CANCELLED)
     at = open_app("runs", query={"runs-tab": "Start a run"})
     at.selectbox(key="resume-run").set_value(pw).run()
     click(at, "resume")
@@ -109,9 +109,9 @@ def test_a_cancelled_pairwise_run_resumes_on_the_runs_page(store):
     at.run()  # the progress fragment reports the end
     at.run()
     assert not at.exception, at.exception
-    assert storage.get_pairwise_run(db, pw).status == "done"
-    assert storage.judged_orders(db, pw) == {(3, 4), (4, 3), (4, 5), (5, 4)}
-    kept = storage.pairwise_comparisons(db, pw).set_index(["pair_a", "pair_b"])
+    assert storage.pairwise.get_pairwise_run(db, pw).status == "done"
+    assert storage.pairwise.judged_orders(db, pw) == {(3, 4), (4, 3), (4, 5), (5, 4)}
+    kept = storage.pairwise.pairwise_comparisons(db, pw).set_index(["pair_a", "pair_b"])
     assert kept.loc[(3, 4), "p_first_ab"] == 0.6  # the order judged before is skipped
     done = " ".join(s.value for s in at.success).replace("\\", "")
     assert f"pairwise run #{pw} resuming finished: run #{pw}, 3 orders judged, 1 skipped" in done
@@ -122,7 +122,7 @@ def _verdicts_ago(db, run_id: int, orders: list[tuple[int, int]], seconds: float
                   status: str = "logprobs") -> None:  # fmt: skip
     """Record `orders` as one batch written `seconds` before `now` (the store's clock read
     once), as another process judging the run writes them."""
-    storage.record_pairwise_judgments(
+    storage.pairwise.record_pairwise_judgments(
         db,
         run_id,
         [
@@ -178,7 +178,9 @@ def test_a_pairwise_run_judged_elsewhere_shows_its_orders_until_it_ends(store):
     table = at.dataframe[0].value.set_index("run_id")
     assert table.loc[pw, ["status", "judged", "failed"]].tolist() == ["running", 5, 1]
 
-    storage.finish_pairwise_run(db, pw, storage.RunStatus.DONE)  # the CLI ends: the bar goes
+    storage.pairwise.finish_pairwise_run(
+        db, pw, storage.RunStatus.DONE
+    )  # the CLI ends: the bar goes
     at.run()
     assert not at.exception, at.exception
     assert _bars(at) == []

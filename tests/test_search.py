@@ -38,11 +38,11 @@ def built(tmp_path_factory):
     pd.DataFrame(WILDCARD_ROWS, columns=["q", "title", "desc", "rel"]).assign(
         pid=[f"p{i}" for i in range(len(WILDCARD_ROWS))]
     ).to_csv(table, sep="\t", index=False)
-    storage.import_table(
+    storage.importers.import_table(
         db,
         table,
         dataset="shop",
-        columns=storage.ColumnMap.parse(
+        columns=storage.importers.ColumnMap.parse(
             "query=q,doc_id=pid,title=title,description=desc,label=rel"
         ),
     )

@@ -19,11 +19,11 @@ def _other_dataset(db: Path, tmp_path: Path) -> None:
         "query,sku,name,grade\nteak bench,b1,Teak garden bench,Exact\n"
         "teak bench,b2,Steel stool,Irrelevant\nlinen sheet,s1,Linen sheet,Exact\n"
     )
-    storage.import_table(
+    storage.importers.import_table(
         db,
         table,
         dataset=OTHER,
-        columns=storage.ColumnMap.parse("query=query,doc_id=sku,title=name,label=grade"),
+        columns=storage.importers.ColumnMap.parse("query=query,doc_id=sku,title=name,label=grade"),
     )
 
 

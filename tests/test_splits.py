@@ -11,7 +11,7 @@ import pytest
 
 import jobs
 import storage
-from storage import BenchmarkRecipe, TrainingRecipe
+from storage.training import BenchmarkRecipe, TrainingRecipe
 from storage.training._export_curate import curate_export
 
 GRADES = [0, 1, 2]
@@ -39,7 +39,7 @@ def splits_by_query(pairs, assignments):
 
 def test_benchmark_has_n_queries_m_pairs_and_label_minimums():
     pairs = synthetic_pairs()
-    plan = storage.plan_benchmark(
+    plan = storage.training.plan_benchmark(
         pairs, BenchmarkRecipe(queries=20, per_query=10, min_per_label=2), GRADES
     )
     picked = plan.assignments.merge(pairs, on="pair_id")
@@ -61,10 +61,10 @@ def test_benchmark_has_n_queries_m_pairs_and_label_minimums():
 def test_benchmark_is_reproducible_and_the_seed_matters():
     pairs = synthetic_pairs()
     recipe = BenchmarkRecipe(queries=15, per_query=8, seed=3)
-    first = storage.plan_benchmark(pairs, recipe, GRADES).assignments
+    first = storage.training.plan_benchmark(pairs, recipe, GRADES).assignments
     shuffled = pairs.sample(frac=1, random_state=0)
-    assert first.equals(storage.plan_benchmark(shuffled, recipe, GRADES).assignments)
-    other = storage.plan_benchmark(
+    assert first.equals(storage.training.plan_benchmark(shuffled, recipe, GRADES).assignments)
+    other = storage.training.plan_benchmark(
         pairs, BenchmarkRecipe(queries=15, per_query=8, seed=4), GRADES
     ).assignments
     assert set(other["pair_id"]) != set(first["pair_id"])
@@ -72,7 +72,7 @@ def test_benchmark_is_reproducible_and_the_seed_matters():
 
 def test_benchmark_prefers_queries_with_every_grade():
     pairs = synthetic_pairs()
-    plan = storage.plan_benchmark(
+    plan = storage.training.plan_benchmark(
         pairs, BenchmarkRecipe(queries=10, per_query=6, min_per_label=2), GRADES
     )
     picked = plan.assignments.merge(pairs, on="pair_id")
@@ -84,7 +84,7 @@ def test_training_caps_rebalances_and_holds_out_whole_queries():
     recipe = TrainingRecipe(
         cap_per_query=12, label_shares={0: 0.3, 1: 0.45, 2: 0.25}, validation_share=0.2, seed=1
     )
-    plan = storage.plan_training(pairs, recipe, GRADES)
+    plan = storage.training.plan_training(pairs, recipe, GRADES)
     joined = plan.assignments.merge(pairs, on="pair_id")
     assert (joined.groupby("query_id").size() <= 12).all()
     assert (splits_by_query(pairs, plan.assignments) == 1).all()
@@ -99,7 +99,9 @@ def test_training_caps_rebalances_and_holds_out_whole_queries():
         "rebalancing to the target label shares",
     }
     assert report.splits["train"]["pairs"] + report.splits["validation"]["pairs"] == len(joined)
-    assert plan.assignments.equals(storage.plan_training(pairs, recipe, GRADES).assignments)
+    assert plan.assignments.equals(
+        storage.training.plan_training(pairs, recipe, GRADES).assignments
+    )
 
 
 def as_selected(pairs):
@@ -120,7 +122,7 @@ def as_selected(pairs):
 )
 def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, validation, seed):
     pairs = synthetic_pairs()
-    plan = storage.plan_training(
+    plan = storage.training.plan_training(
         pairs,
         TrainingRecipe(
             cap_per_query=cap,
@@ -132,7 +134,7 @@ def test_the_split_recipe_and_the_export_pick_the_same_pairs(cap, shares, valida
     )
     exported = curate_export(
         as_selected(pairs),
-        storage.Curation(
+        storage.training.Curation(
             cap_per_query=cap,
             label_shares=shares,
             validation_share=validation,
@@ -168,11 +170,13 @@ def split_db(db):
             "label": pairs["grade"].astype("string").fillna(""),
         }
     ).to_csv(table, index=False)
-    storage.import_table(
+    storage.importers.import_table(
         db,
         table,
         dataset="syn",
-        columns=storage.ColumnMap(query="query", query_id="qid", doc_id="doc", label="label"),
+        columns=storage.importers.ColumnMap(
+            query="query", query_id="qid", doc_id="doc", label="label"
+        ),
     )
     return db
 
@@ -185,8 +189,10 @@ def store_splits(db):
 
 
 def test_store_recipes_never_put_a_query_in_two_splits(split_db):
-    bench = storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8))
-    train = storage.split_training(
+    bench = storage.training.split_benchmark(
+        split_db, "syn", BenchmarkRecipe(queries=10, per_query=8)
+    )
+    train = storage.training.split_training(
         split_db, "syn", TrainingRecipe(cap_per_query=10, validation_share=0.25)
     )
     frame = store_splits(split_db)
@@ -202,39 +208,45 @@ def test_store_recipes_never_put_a_query_in_two_splits(split_db):
 
 
 def test_store_split_is_reproducible_and_training_keeps_the_benchmark(split_db):
-    storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8, seed=5))
-    storage.split_training(split_db, "syn", TrainingRecipe(seed=2))
+    storage.training.split_benchmark(
+        split_db, "syn", BenchmarkRecipe(queries=10, per_query=8, seed=5)
+    )
+    storage.training.split_training(split_db, "syn", TrainingRecipe(seed=2))
     first = store_splits(split_db)
-    storage.split_training(split_db, "syn", TrainingRecipe(seed=9))
+    storage.training.split_training(split_db, "syn", TrainingRecipe(seed=9))
     moved = store_splits(split_db)
     assert (moved["split"] == "benchmark").equals(first["split"] == "benchmark")
-    storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8, seed=5))
-    storage.split_training(split_db, "syn", TrainingRecipe(seed=2))
+    storage.training.split_benchmark(
+        split_db, "syn", BenchmarkRecipe(queries=10, per_query=8, seed=5)
+    )
+    storage.training.split_training(split_db, "syn", TrainingRecipe(seed=2))
     assert store_splits(split_db).equals(first)
 
 
 def test_benchmark_on_the_sample_and_errors(sample_db):
-    report = storage.split_benchmark(
+    report = storage.training.split_benchmark(
         sample_db, "wands-sample", BenchmarkRecipe(queries=5, per_query=4)
     )
     assert report.splits["benchmark"]["queries"] == 5
     assert str(report).startswith("benchmark: 5 queries, 20 pairs, labels 0: ")
     with pytest.raises(storage.NotFoundError):
-        storage.split_benchmark(sample_db, "nope")
+        storage.training.split_benchmark(sample_db, "nope")
     with pytest.raises(storage.StoreError, match="validation share"):
-        storage.split_training(sample_db, "wands-sample", TrainingRecipe(validation_share=1.5))
+        storage.training.split_training(
+            sample_db, "wands-sample", TrainingRecipe(validation_share=1.5)
+        )
 
 
 def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_path):
     """Both read the store: the export leaves out the benchmark queries as the split does."""
-    storage.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8))
+    storage.training.split_benchmark(split_db, "syn", BenchmarkRecipe(queries=10, per_query=8))
     options = {"cap_per_query": 7, "validation_share": 0.25, "seed": 3}
     shares = {0: 0.3, 1: 0.4, 2: 0.3}
-    storage.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
+    storage.training.split_training(split_db, "syn", TrainingRecipe(**options, label_shares=shares))
     result = jobs.export_training(
         split_db,
         tmp_path / "train",
-        curation=storage.Curation(**options, label_shares=shares),
+        curation=storage.training.Curation(**options, label_shares=shares),
     )
     with storage.connect(split_db) as con:
         stored = set(
@@ -252,7 +264,7 @@ def test_a_stored_split_and_an_export_of_the_same_request_agree(split_db, tmp_pa
 
 
 def _warnings(db, recipe):
-    return storage.split_warnings(db, "wands-sample", recipe)
+    return storage.training.split_warnings(db, "wands-sample", recipe)
 
 
 def test_split_warnings_say_what_a_benchmark_would_take(sample_db):
@@ -276,24 +288,24 @@ def test_split_warnings_say_what_a_benchmark_would_take(sample_db):
 
 def test_split_warnings_say_when_a_training_split_would_be_empty(sample_db, db, tmp_path):
     assert _warnings(sample_db, TrainingRecipe()) == []
-    storage.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe(queries=35))
+    storage.training.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe(queries=35))
     assert _warnings(sample_db, TrainingRecipe()) == [
         "the validation split would have no pairs: 1 query outside the benchmark cannot be "
         "split into train and validation"
     ]
     assert _warnings(sample_db, TrainingRecipe(validation_share=0)) == []
-    storage.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe())
+    storage.training.split_benchmark(sample_db, "wands-sample", BenchmarkRecipe())
     assert _warnings(sample_db, TrainingRecipe()) == [
         "the training split would have no pairs: every labelled query is in the benchmark "
         "(make the benchmark smaller)"
     ]
     table = tmp_path / "unlabelled.tsv"
     table.write_text("q\tpid\noak desk\td1\n")
-    storage.import_table(
-        db, table, dataset="bare", columns=storage.ColumnMap.parse("query=q,doc_id=pid")
+    storage.importers.import_table(
+        db, table, dataset="bare", columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid")
     )
-    assert storage.split_warnings(db, "bare", BenchmarkRecipe()) == [
+    assert storage.training.split_warnings(db, "bare", BenchmarkRecipe()) == [
         "the benchmark would have no pairs: the dataset has no labelled pair"
     ]
     with pytest.raises(storage.NotFoundError, match="no dataset named 'nope'"):
-        storage.split_warnings(db, "nope", BenchmarkRecipe())
+        storage.training.split_warnings(db, "nope", BenchmarkRecipe())

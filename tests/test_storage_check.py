@@ -17,8 +17,8 @@ def judged_db(sample_db):
     storage.record_review(sample_db, 1, author="ana", grade=0, note="not a match")
     storage.record_review(sample_db, 2, author="ana", grade=2)
     storage.undo_last_review(sample_db, 2, author="ana")
-    storage.split_benchmark(
-        sample_db, "wands-sample", storage.BenchmarkRecipe(queries=3, per_query=4)
+    storage.training.split_benchmark(
+        sample_db, "wands-sample", storage.training.BenchmarkRecipe(queries=3, per_query=4)
     )
     run_id = storage.create_run(
         sample_db,
@@ -111,8 +111,8 @@ def test_many_problems_of_one_kind_are_counted_not_listed(judged_db):
 
 
 def test_ranking_runs_pooled_pairs_and_relabel_batches_are_checked(judged_db):
-    storage.import_run_trec(judged_db, "sample_data/rankings.trec", dataset="wands-sample")
-    pooled = storage.pool_holes(judged_db, "wands-sample", 5)
+    storage.rankings.import_run_trec(judged_db, "sample_data/rankings.trec", dataset="wands-sample")
+    pooled = storage.rankings.pool_holes(judged_db, "wands-sample", 5)
     assert storage.check_store(judged_db).ok
     first, second = pooled.hole_pair_ids[:2]
     execute(
@@ -161,8 +161,8 @@ def test_pairwise_runs_verdicts_and_preferences_are_checked(judged_db):
     from pairwise_fixtures import pairwise_run
 
     run_id = pairwise_run(judged_db)
-    storage.record_preference(judged_db, 3, 4, preferred=3, author="ana")
-    storage.undo_last_preference(judged_db, 3, 4, author="ana")
+    storage.pairwise.record_preference(judged_db, 3, 4, preferred=3, author="ana")
+    storage.pairwise.undo_last_preference(judged_db, 3, 4, author="ana")
     assert storage.check_store(judged_db).ok
     execute(
         judged_db,

@@ -28,7 +28,7 @@ def test_every_export_file_has_the_umask_mode(sample_db, tmp_path, umask, mask, 
         sample_db,
         tmp_path / "out",
         format=format,
-        curation=storage.Curation(validation_share=0.2),
+        curation=storage.training.Curation(validation_share=0.2),
     )
     written = [*result.files, result.manifest_path]
     assert len(written) == 3

@@ -70,7 +70,7 @@ def test_unsure_mark_and_note_keep_the_grade(pair):
 def test_review_survives_reimport_of_the_same_file(pair):
     db, pair_id = pair
     storage.record_review(db, pair_id, author="ana", grade=2)
-    storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
     assert storage.current_label(db, pair_id).grade == 2
     assert len(storage.label_history(db, pair_id)) == 2
 
@@ -94,12 +94,12 @@ def test_import_fast_path_equals_the_general_refresh(pair, wands_copy):
     storage.record_review(db, pair_id + 2, author="ana", grade=2)
     storage.undo_last_review(db, pair_id + 2, author="ana")
     assert_label_cache_is_a_rebuild(db)
-    storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample", author="bob")
+    storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample", author="bob")
     assert_label_cache_is_a_rebuild(db)
     label = wands_copy / "label.csv"
     lines = label.read_text().splitlines()
     lines[1:21] = [line.rsplit("\t", 1)[0] + "\tExact" for line in lines[1:21]]
     label.write_text("\n".join(lines) + "\n")
-    storage.import_wands(db, wands_copy, dataset="wands-sample")
-    storage.import_wands(db, wands_copy, dataset="second")
+    storage.importers.import_wands(db, wands_copy, dataset="wands-sample")
+    storage.importers.import_wands(db, wands_copy, dataset="second")
     assert assert_label_cache_is_a_rebuild(db) == 2 * 174

@@ -32,7 +32,7 @@ def version_db(db, version: int, monkeypatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(storage._connection, "MIGRATIONS", MIGRATIONS[:version])
         patch.setattr(storage._connection, "SCHEMA_VERSION", version)
-        storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
+        storage.importers.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample")
         # Written as that version's workbench wrote them: today's review path reads tables
         # (allowed reviewers, guidelines) an old store does not have yet.
         with storage.connect(db) as con:
@@ -78,7 +78,9 @@ def test_migrated_store_keeps_counting_ids_and_labels(version_1_db):
     assert event_id == events + 1  # the sequence carried over, no id is reused
     assert storage.current_label(db, 3).grade == 1
     assert storage.current_label(db, 1).note == "not a match"
-    summary = storage.import_wands(db, SAMPLE_FOLDER, dataset="wands-sample", author="bob")
+    summary = storage.importers.import_wands(
+        db, SAMPLE_FOLDER, dataset="wands-sample", author="bob"
+    )
     assert (summary.new_pairs, summary.label_events) == (0, 174)
     assert assert_label_cache_is_a_rebuild(db) == 174
 

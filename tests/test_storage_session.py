@@ -38,8 +38,8 @@ def opened(monkeypatch) -> list[Path]:
 def test_a_session_opens_one_connection_for_every_call_in_it(sample_db, opened):
     with storage.session(sample_db) as store:
         assert opened == []  # opened at the first call, not before
-        stats = store.dataset_stats("wands-sample")
-        event = store.record_review(1, author="ana", grade=0)
+        stats = storage.dataset_stats(store, "wands-sample")
+        event = storage.record_review(store, 1, author="ana", grade=0)
         # A plain call given the path inside the block uses the session too.
         assert storage.current_label(sample_db, 1).event_id == event
         assert storage.current_label(str(sample_db), 1).event_id == event
@@ -51,19 +51,12 @@ def test_a_session_opens_one_connection_for_every_call_in_it(sample_db, opened):
     assert len(opened) == 3  # outside a session, a connection per call
 
 
-def test_store_methods_are_the_storage_functions(sample_db):
-    with storage.session(sample_db) as store:
-        assert store.confusion_counts.__func__ is storage.confusion_counts
-        assert storage.Store.dataset_stats.__doc__ == storage.dataset_stats.__doc__
-        assert store.list_datasets() == storage.list_datasets(store)
-
-
 def test_a_session_inside_a_session_joins_it(sample_db, opened):
     with storage.session(sample_db) as outer:
         with storage.session(str(sample_db)) as inner:
             assert inner is outer
-            inner.current_label(1)
-        outer.current_label(2)  # still open
+            storage.current_label(inner, 1)
+        storage.current_label(outer, 2)  # still open
     assert len(opened) == 1
 
 
@@ -76,10 +69,10 @@ def test_a_transaction_inside_a_session_is_still_all_or_nothing(sample_db):
             storage.connect(store) as con,
             storage.transaction(con),
         ):
-            store.record_review(1, author="ana", grade=0)
+            storage.record_review(store, 1, author="ana", grade=0)
             raise RuntimeError("after the review")
-        assert store.current_label(1).source == "import"
-        store.record_review(1, author="ana", grade=0)  # and the session goes on
+        assert storage.current_label(store, 1).source == "import"
+        storage.record_review(store, 1, author="ana", grade=0)  # and the session goes on
     assert storage.current_label(sample_db, 1).source == "review"
 
 
@@ -89,7 +82,8 @@ def test_a_half_read_result_does_not_stop_the_next_call(sample_db):
     with storage.session(sample_db) as store:
         with storage.connect(store) as con:
             con.execute("SELECT pair_id FROM pairs").fetchone()
-        run_id = store.create_run(
+        run_id = storage.create_run(
+            store,
             name="r",
             dataset="wands-sample",
             backend="baseline",
@@ -98,15 +92,17 @@ def test_a_half_read_result_does_not_stop_the_next_call(sample_db):
             prompt_sha256="0",
             scale=[0, 1, 2],
         )
-        assert store.record_judgments(run_id, [{"pair_id": 1, "parse_status": "strict"}]) == 1
+        assert (
+            storage.record_judgments(store, run_id, [{"pair_id": 1, "parse_status": "strict"}]) == 1
+        )
 
 
 def test_a_read_only_session_refuses_a_write_and_changes_nothing(sample_db):
     before = sample_db.read_bytes()
     with storage.session(sample_db, read_only=True) as store:
-        assert store.dataset_stats("wands-sample").pairs == 174
+        assert storage.dataset_stats(store, "wands-sample").pairs == 174
         with pytest.raises(duckdb.Error, match="read-only"):
-            store.record_review(1, author="ana", grade=0)
+            storage.record_review(store, 1, author="ana", grade=0)
     assert sample_db.read_bytes() == before
 
 
@@ -115,11 +111,11 @@ def test_a_session_belongs_to_its_thread(sample_db, opened):
     path (even from a copy of this context) it opens its own connection."""
     results: dict[str, object] = {}
     with storage.session(sample_db) as store:
-        store.current_label(1)
+        storage.current_label(store, 1)
 
         def other() -> None:
             try:
-                store.current_label(1)
+                storage.current_label(store, 1)
             except RuntimeError as error:
                 results["store"] = str(error)
             results["path"] = storage.current_label(sample_db, 2).grade
@@ -137,7 +133,7 @@ def test_released_lets_go_of_the_file_until_the_block_ends(sample_db, opened):
     """A judging job keeps no connection while the model works: another process can write
     meanwhile, and the session opens again at its next call."""
     with storage.session(sample_db) as store:
-        store.current_label(1)
+        storage.current_label(store, 1)
         with storage.released(sample_db):
             worker = subprocess.run(
                 [
@@ -155,7 +151,7 @@ def test_released_lets_go_of_the_file_until_the_block_ends(sample_db, opened):
             )
             assert worker.stdout.startswith("event ")
             storage.current_label(sample_db, 1)  # its own connection
-        assert store.current_label(1).grade == 0
+        assert storage.current_label(store, 1).grade == 0
     assert len(opened) == 3
 
 
@@ -164,8 +160,8 @@ def test_a_write_acknowledged_in_a_session_survives_kill_9(sample_db):
     code = (
         "import os, signal, sys; sys.path.insert(0, sys.argv[2]); import storage\n"
         "with storage.session(sys.argv[1]) as store:\n"
-        "    print(store.record_review(1, author='ana', grade=0), flush=True)\n"
-        "    store.current_label(2)\n"
+        "    print(storage.record_review(store, 1, author='ana', grade=0), flush=True)\n"
+        "    storage.current_label(store, 2)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     process = subprocess.run(
@@ -213,7 +209,7 @@ def test_a_session_opened_while_another_thread_opens_and_closes_the_file_gets_it
         counts = []
         for _ in range(150):
             with storage.session(sample_db) as store:
-                counts.append(len(store.list_datasets()))
+                counts.append(len(storage.list_datasets(store)))
     finally:
         done.set()
         for thread in churners:

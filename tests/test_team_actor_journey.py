@@ -33,8 +33,8 @@ def test_the_sidebar_reviewer_is_who_every_page_writes_as(tmp_path: Path) -> Non
     db = tmp_path / "actor.duckdb"
     build_store(db)
     pairwise = pairwise_run(db)
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
-    storage.set_allowed_reviewers(db, DATASET, ["ann", "bob"], actor="ann")
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.team.set_allowed_reviewers(db, DATASET, ["ann", "bob"], actor="ann")
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
         goto(page, f"{url}/review")
@@ -50,7 +50,7 @@ def test_the_sidebar_reviewer_is_who_every_page_writes_as(tmp_path: Path) -> Non
         goto(page, f"{url}/pairwise?pw_run={pairwise}&pw_cmp=3-6&reviewer=bob")
         click(page, "pw-pref-b")
         see(page, "Reviewers' preference: B is better")
-        [event] = storage.preference_history(db, 3, 6)
+        [event] = storage.pairwise.preference_history(db, 3, 6)
         assert (event["author"], event["preferred"]) == ("bob", 6)
 
         goto(page, page.url)  # a reload keeps the reviewer
@@ -59,13 +59,13 @@ def test_the_sidebar_reviewer_is_who_every_page_writes_as(tmp_path: Path) -> Non
         assert sidebar_value(page, "Reviewer") == "bob"
         click(page, "rank-apply")
         see(page, "Relabel batch 1:")
-        assert storage.relabel_batches(db, DATASET)["author"].tolist() == ["bob"]
+        assert storage.rankings.relabel_batches(db, DATASET)["author"].tolist() == ["bob"]
 
         goto(page, f"{url}/rankers?dataset={DATASET}&reviewer=carl")  # not allowed
         click(page, "rank-undo")
         see(page, "'carl' is not a reviewer of dataset 'wands-sample'")
-        assert storage.relabel_batches(db, DATASET)["undone"].tolist() == [False]
+        assert storage.rankings.relabel_batches(db, DATASET)["undone"].tolist() == [False]
         goto(page, f"{url}/pairwise?pw_run={pairwise}&pw_cmp=3-6&reviewer=carl")
         click(page, "pw-pref-a")
         see(page, "'carl' is not a reviewer of dataset 'wands-sample'")
-        assert len(storage.preference_history(db, 3, 6)) == 1
+        assert len(storage.pairwise.preference_history(db, 3, 6)) == 1

@@ -20,7 +20,7 @@ import storage
 def team(store):
     """The judged sample with ann and bob allowed (ann owns the lists)."""
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ["ann", "bob"], actor="ann")
+    storage.team.set_allowed_reviewers(db, DATASET, ["ann", "bob"], actor="ann")
     return db, run_id
 
 
@@ -35,31 +35,31 @@ def test_pairwise_writes_as_the_sidebar_reviewer_and_the_store_refuses_others(te
     assert "pw-reviewer" not in [t.key for t in at.text_input]  # no box of its own
     click(at, "pw-pref-b")
     assert any("'carl' is not a reviewer of dataset 'wands-sample'" in e for e in _errors(at))
-    assert storage.preference_history(db, 3, 6) == []
+    assert storage.pairwise.preference_history(db, 3, 6) == []
     at.selectbox(key="reviewer-pick").set_value("bob").run()
     assert at.query_params["reviewer"] == "bob"
     click(at, "pw-pref-b")
-    [event] = storage.preference_history(db, 3, 6)
+    [event] = storage.pairwise.preference_history(db, 3, 6)
     assert (event["author"], event["preferred"]) == ("bob", 6)
 
 
 def test_rankers_applies_and_undoes_as_the_sidebar_reviewer(team):
     db, run_id = team
-    storage.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
+    storage.rankings.import_run_trec(db, "sample_data/rankings.trec", dataset=DATASET)
     at = open_app("rankers", query={"reviewer": "carl"})
     assert "rank-author" not in [t.key for t in at.text_input]
     at.slider(key="rank-confidence").set_value(0.5).run()
     click(at, "rank-apply")
     assert any("'carl' is not a reviewer" in e for e in _errors(at))
-    assert storage.relabel_batches(db, DATASET).empty
+    assert storage.rankings.relabel_batches(db, DATASET).empty
     at.selectbox(key="reviewer-pick").set_value("bob").run()
     click(at, "rank-apply")
-    batches = storage.relabel_batches(db, DATASET)
+    batches = storage.rankings.relabel_batches(db, DATASET)
     assert batches["author"].tolist() == ["bob"] and batches["pairs"].iloc[0] > 0
     at.selectbox(key="reviewer-pick").set_value("ann").run()
     click(at, "rank-undo")  # bob's batch: ann does not undo it
     assert any("applied by bob: only they undo it" in e for e in _errors(at))
-    assert storage.relabel_batches(db, DATASET)["undone"].tolist() == [False]
+    assert storage.rankings.relabel_batches(db, DATASET)["undone"].tolist() == [False]
 
 
 def _listed(at) -> set[int]:
@@ -75,9 +75,9 @@ def _listed(at) -> set[int]:
 def test_the_confusion_browser_leaves_out_what_the_viewer_still_owes(team):
     db, run_id = team
     task_id = two_reviewer_task(db, run_id, ("ann", "bob"), author="ann")
-    for pair_id in storage.my_queue(db, task_id, "bob")["pair_id"]:
+    for pair_id in storage.team.my_queue(db, task_id, "bob")["pair_id"]:
         storage.record_review(db, int(pair_id), author="bob", grade=0, task_id=task_id)
-    owed = storage.owed_blind_pairs(db, DATASET, "ann")
+    owed = storage.team.owed_blind_pairs(db, DATASET, "ann")
     hidden = storage.review_card(db, min(owed), run_id)
     cell = {"cell": f"0_{hidden.judgment.grade}", "run": str(run_id)}
     as_bob = open_app("confusion", query={**cell, "reviewer": "bob"})  # bob has graded
@@ -113,8 +113,11 @@ def test_a_task_link_of_another_dataset_is_refused(team, tmp_path):
     pd.DataFrame({"q": ["oak desk", "lamp"], "pid": ["d1", "d2"], "rel": [2, 0]}).to_csv(
         table, sep="\t", index=False
     )
-    storage.import_table(
-        db, table, dataset="shop", columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel")
+    storage.importers.import_table(
+        db,
+        table,
+        dataset="shop",
+        columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid,label=rel"),
     )
     task_id = two_reviewer_task(db, None, ("ann", "bob"), author="ann", dataset="shop", size=2)
     at = open_app(
@@ -136,9 +139,9 @@ def test_the_team_lists_change_by_their_owners_hand_only(team):
     at = open_app("team", query={"reviewer": "ann"})
     at.text_input(key="adjudicators").input("bob").run()
     assert not _errors(at)
-    assert storage.adjudicators(db, DATASET) == ["bob"]
+    assert storage.team.adjudicators(db, DATASET) == ["bob"]
     at.text_input(key="allowed-reviewers").input("ann, bob, cleo").run()
-    assert storage.allowed_reviewers(db, DATASET) == ["ann", "bob", "cleo"]
+    assert storage.team.allowed_reviewers(db, DATASET) == ["ann", "bob", "cleo"]
 
 
 @pytest.mark.parametrize(

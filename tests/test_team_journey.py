@@ -66,7 +66,7 @@ def nominal_alpha(units: dict[int, list[int]]) -> float:
 def _review_my_queue(page, db: Path, task_id: int, reviewer: str) -> list[int]:
     """Open my queue from the Team page and grade every item by key, checking the card is
     blind before each grade and not after. Returns the pairs graded, in order."""
-    mine = storage.my_queue(db, task_id, reviewer)["pair_id"].tolist()
+    mine = storage.team.my_queue(db, task_id, reviewer)["pair_id"].tolist()
     click(page, "open-my-queue")
     heading(page, "Review queue")
     see(page, f"my items of review task {task_id}, {len(mine)} pair")
@@ -119,7 +119,7 @@ def test_three_blind_reviewers_overlap_adjudication_and_agreement(tmp_path: Path
         )  # fmt: skip
         == 0
     )
-    task_id = storage.get_task(db, "blind week", DATASET).task_id
+    task_id = storage.team.get_task(db, "blind week", DATASET).task_id
     judging = subprocess.Popen(
         [sys.executable, str(REPO / "cli.py"), "--db", str(db), "judge",
          "--limit", str(JUDGED_BY_CLI), "--name", "cli run"],
@@ -166,7 +166,7 @@ def test_three_blind_reviewers_overlap_adjudication_and_agreement(tmp_path: Path
                 click(lead, f"adjudicate-{pair_id}-1")
             assert {
                 int(p)
-                for p in storage.adjudication_queue(db, task_id).query("final_grade == 1")[
+                for p in storage.team.adjudication_queue(db, task_id).query("final_grade == 1")[
                     "pair_id"
                 ]
             } == disputed

@@ -16,7 +16,7 @@ GUIDELINE = "Exact: every attribute of the query matches"
 @pytest.fixture
 def unjudged(sample_db, monkeypatch):
     """The sample imported, with a guideline and no judge run; the app opens it."""
-    storage.save_guideline(sample_db, DATASET, GUIDELINE, author="lead")
+    storage.team.save_guideline(sample_db, DATASET, GUIDELINE, author="lead")
     monkeypatch.setenv("WORKBENCH_DB", str(sample_db))
     return sample_db
 
@@ -40,11 +40,11 @@ def test_a_task_on_a_dataset_with_no_run_is_reviewed_from_my_queue(unjudged):
     at.number_input(key="task-size").set_value(4)
     at.slider(key="task-overlap").set_value(50)
     click(at, "task-create")
-    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    [task] = storage.team.list_tasks(db, DATASET).to_dict("records")
     assert (task["pairs"], task["items"], task["run_id"]) == (4, 6, None)
     task_id = int(task["task_id"])
 
-    mine = storage.my_queue(db, task_id, "ana")["pair_id"].tolist()
+    mine = storage.team.my_queue(db, task_id, "ana")["pair_id"].tolist()
     assert len(mine) == 3
     click(at, "open-my-queue")
     at.switch_page(str(REPO / "views" / "review.py")).run()
@@ -70,8 +70,8 @@ def test_a_task_on_a_dataset_with_no_run_is_reviewed_from_my_queue(unjudged):
         ("ana", 0, task_id, 1),
         ("ana", 1, task_id, 1),
     ]
-    assert storage.next_item(db, task_id, "ana") is None
-    progress = storage.task_progress(db, task_id).set_index("reviewer")
+    assert storage.team.next_item(db, task_id, "ana") is None
+    progress = storage.team.task_progress(db, task_id).set_index("reviewer")
     assert (progress.loc["ana", "done"], progress.loc["ana", "left"]) == (3, 0)
 
     # A reload is a new session on the same URL: the queue and the reviewer come back.

@@ -15,7 +15,7 @@ def _metrics(at) -> dict[str, str]:
 
 def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ["ana", "bo", "dee"], actor="ana")
+    storage.team.set_allowed_reviewers(db, DATASET, ["ana", "bo", "dee"], actor="ana")
     at = open_app("team")
     assert "No review task yet: create one above." in [i.value for i in at.info]
     at.selectbox(key="reviewer-pick").set_value("ana").run()  # the sidebar's reviewer
@@ -24,20 +24,20 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     at.number_input(key="task-size").set_value(6)
     at.slider(key="task-overlap").set_value(100)
     click(at, "task-create")
-    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    [task] = storage.team.list_tasks(db, DATASET).to_dict("records")
     assert (task["name"], task["pairs"], task["items"], task["blind"]) == ("week 1", 6, 12, True)
     assert at.query_params["task"] == str(task["task_id"])
     assert [m.value.replace("\\", "") for m in at.success] == [
         f"Task {task['task_id']} “week 1”: 6 pairs drawn by the severe strategy, assigned to ana, bo"
     ]
 
-    assert storage.get_task(db, task["task_id"]).created_by == "ana"
-    upcoming = storage.next_item(db, task["task_id"], "ana")
+    assert storage.team.get_task(db, task["task_id"]).created_by == "ana"
+    upcoming = storage.team.next_item(db, task["task_id"], "ana")
     click(at, "open-my-queue")
     at.switch_page(str(REPO / "views" / "review.py")).run()  # where st.switch_page went
     assert (
         owned(at)["queue"].pair_ids
-        == storage.my_queue(db, task["task_id"], "ana")["pair_id"].tolist()
+        == storage.team.my_queue(db, task["task_id"], "ana")["pair_id"].tolist()
     )
     assert owned(at)["queue"].pair_id == upcoming
     assert "Judge" not in _metrics(at) and "Human label" not in _metrics(at)  # blind
@@ -51,7 +51,7 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
     assert storage.label_history(db, upcoming)[-1]["task_id"] == task["task_id"]
 
     for who, grade in (("ana", 0), ("bo", 2)):
-        while (pair_id := storage.next_item(db, task["task_id"], who)) is not None:
+        while (pair_id := storage.team.next_item(db, task["task_id"], who)) is not None:
             storage.record_review(db, pair_id, author=who, grade=grade, task_id=task["task_id"])
     at.switch_page(str(REPO / "views" / "team.py")).run()
     assert not at.exception
@@ -69,7 +69,7 @@ def test_new_task_my_blind_queue_adjudication_and_guideline(store):
 
     at.text_area(key="guideline-text").input("# Exact\nevery attribute matches").run()
     click(at, "guideline-save")
-    assert storage.guideline(db, DATASET).version == 1
+    assert storage.team.guideline(db, DATASET).version == 1
     assert "# Exact\nevery attribute matches" in [m.value for m in at.markdown]
 
 
@@ -82,7 +82,7 @@ def test_a_task_drawn_short_of_its_size_says_so(store):
     at.number_input(key="task-size").set_value(100_000)
     click(at, "task-create")
     assert [e.value for e in at.error] == []
-    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    [task] = storage.team.list_tasks(db, DATASET).to_dict("records")
     both = storage.run_labels(db, run_id).dropna(subset=["judge"])
     disagreements = int((both["human"] != both["judge"]).sum())
     assert task["pairs"] == disagreements < 100_000

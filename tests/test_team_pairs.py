@@ -13,8 +13,8 @@ WORD = "chair"
 
 
 def _task_pairs(db, task_id: int) -> set[int]:
-    return set(storage.my_queue(db, task_id, "ana")["pair_id"]) | set(
-        storage.my_queue(db, task_id, "bo")["pair_id"]
+    return set(storage.team.my_queue(db, task_id, "ana")["pair_id"]) | set(
+        storage.team.my_queue(db, task_id, "bo")["pair_id"]
     )
 
 
@@ -39,7 +39,7 @@ def test_a_filtered_confusion_cell_becomes_a_task_on_the_team_page(store):
     at.selectbox(key="task-strategy").set_value("random")
     at.slider(key="task-overlap").set_value(0)
     click(at, "task-create")
-    [task] = storage.list_tasks(db, DATASET).to_dict("records")
+    [task] = storage.team.list_tasks(db, DATASET).to_dict("records")
     assert task["pair_set"] == f"pairs:cell 2_1 of run {run_id}, filtered"
     assert task["pairs"] == len(wanted)
     assert _task_pairs(db, int(task["task_id"])) == set(wanted)

@@ -8,7 +8,7 @@ from app_fixtures import DATASET
 
 import jobs
 import storage
-from storage import PairSet, PairSetKind, Strategy
+from storage.team import PairSet, PairSetKind, Strategy
 
 
 def test_an_adjudicated_pair_is_reviewed_by_the_adjudicator(store):
@@ -36,7 +36,7 @@ def test_an_adjudicated_pair_is_reviewed_by_the_adjudicator(store):
         storage.undo_last_review(db, pair_id, author="bo")
         storage.undo_last_review(db, pair_id, author="ana")
     assert storage.dataset_stats(db, DATASET).reviewed_pairs == before.reviewed_pairs
-    assert len(storage.adjudication_queue(db, task_id, pending_only=True)) == 2
+    assert len(storage.team.adjudication_queue(db, task_id, pending_only=True)) == 2
 
     storage.record_review(  # one kept as imported, one changed
         db, kept, author="lead", grade=imported[kept], task_id=task_id, adjudication=True
@@ -59,4 +59,4 @@ def test_an_adjudicated_pair_is_reviewed_by_the_adjudicator(store):
         db, DATASET, run_id=None, filters=storage.PairFilters(reviewed=True)
     )
     assert {kept, other} <= set(reviewed)
-    assert storage.adjudication_queue(db, task_id, pending_only=True).empty
+    assert storage.team.adjudication_queue(db, task_id, pending_only=True).empty

@@ -37,9 +37,9 @@ def team(store):
     """(db, run id, task id, a disputed pair, a relabel batch by ana): ana owns the lists,
     ana, bo and dee may review; ana and bo graded one pair of their task differently."""
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ALLOWED, actor="ana")
+    storage.team.set_allowed_reviewers(db, DATASET, ALLOWED, actor="ana")
     task_id = _duo(db, run_id)
-    pair_id = int(storage.my_queue(db, task_id, "ana")["pair_id"].iloc[0])
+    pair_id = int(storage.team.my_queue(db, task_id, "ana")["pair_id"].iloc[0])
     storage.record_review(db, pair_id, author="ana", grade=0, task_id=task_id)
     storage.record_review(db, pair_id, author="bo", grade=2, task_id=task_id)
     batch = jobs.apply_relabel(db, DATASET, run_id, 0.9, author="ana")
@@ -64,13 +64,21 @@ WRITERS: list[tuple[str, Writer, str]] = [
     ),
     (
         "preference",
-        lambda t, who: storage.record_preference(t[0], 1, 2, preferred=1, author=who),
+        lambda t, who: storage.pairwise.record_preference(t[0], 1, 2, preferred=1, author=who),
         "bo",
     ),
-    ("preference undo", lambda t, who: storage.undo_last_preference(t[0], 1, 2, author=who), "bo"),
+    (
+        "preference undo",
+        lambda t, who: storage.pairwise.undo_last_preference(t[0], 1, 2, author=who),
+        "bo",
+    ),
     ("relabel", lambda t, who: jobs.apply_relabel(t[0], DATASET, t[1], 0.5, author=who), "bo"),
-    ("relabel undo", lambda t, who: storage.undo_relabel(t[0], DATASET, t[4], author=who), "ana"),
-    ("guideline", lambda t, who: storage.save_guideline(t[0], DATASET, "g", author=who), "bo"),
+    (
+        "relabel undo",
+        lambda t, who: storage.rankings.undo_relabel(t[0], DATASET, t[4], author=who),
+        "ana",
+    ),
+    ("guideline", lambda t, who: storage.team.save_guideline(t[0], DATASET, "g", author=who), "bo"),
     (
         "rubric",
         lambda t, who: storage.save_rubric(
@@ -81,12 +89,14 @@ WRITERS: list[tuple[str, Writer, str]] = [
     ("task", lambda t, who: _duo(t[0], t[1], name="second", author=who), "bo"),
     (
         "allowed list",
-        lambda t, who: storage.set_allowed_reviewers(t[0], DATASET, [*ALLOWED, who], actor=who),
+        lambda t, who: storage.team.set_allowed_reviewers(
+            t[0], DATASET, [*ALLOWED, who], actor=who
+        ),
         "ana",
     ),
     (
         "adjudicators",
-        lambda t, who: storage.set_adjudicators(t[0], DATASET, ["dee"], actor=who),
+        lambda t, who: storage.team.set_adjudicators(t[0], DATASET, ["dee"], actor=who),
         "ana",
     ),
 ]
@@ -131,26 +141,26 @@ def test_the_cli_refuses_a_name_outside_the_allowed_list(team, tmp_path, capsys,
 
 def test_the_first_to_set_a_list_owns_them_and_only_they_change_them(store, capsys):
     db, _ = store
-    assert storage.dataset_owner(db, DATASET) is None
+    assert storage.team.dataset_owner(db, DATASET) is None
     with pytest.raises(storage.StoreError, match="needs to know who you are"):
-        storage.set_allowed_reviewers(db, DATASET, ["ana"], actor=None)
+        storage.team.set_allowed_reviewers(db, DATASET, ["ana"], actor=None)
     code, _, err = run(capsys, db, "reviewers", DATASET, "--allow", "ana,bo")
-    assert (code, storage.allowed_reviewers(db, DATASET)) == (2, [])
+    assert (code, storage.team.allowed_reviewers(db, DATASET)) == (2, [])
     assert "give --as NAME" in err
     assert run(capsys, db, "reviewers", DATASET, "--allow", "ana,bo", "--as", "bo")[0] == 0
-    assert storage.dataset_owner(db, DATASET) == "bo"
+    assert storage.team.dataset_owner(db, DATASET) == "bo"
     with pytest.raises(storage.StoreError) as refused:
-        storage.set_allowed_reviewers(db, DATASET, [], actor="ana")  # allowed, not the owner
+        storage.team.set_allowed_reviewers(db, DATASET, [], actor="ana")  # allowed, not the owner
     assert str(refused.value) == (
         "the reviewers of 'wands-sample' are set by its owner, bo (you are ana): "
         "ask them for the change"
     )
-    assert storage.set_adjudicators(db, DATASET, ["ana"], actor="bo") == ["ana"]
+    assert storage.team.set_adjudicators(db, DATASET, ["ana"], actor="bo") == ["ana"]
     with pytest.raises(storage.StoreError, match="'cy' is not a reviewer"):
-        storage.set_adjudicators(db, DATASET, ["cy"], actor="bo")  # adjudicators are reviewers
-    assert storage.adjudicators(db, DATASET) == ["ana"]
-    assert storage.set_allowed_reviewers(db, DATASET, [], actor="bo") == []  # anyone again
-    assert storage.dataset_owner(db, DATASET) == "bo"  # and still bo's to change
+        storage.team.set_adjudicators(db, DATASET, ["cy"], actor="bo")  # adjudicators are reviewers
+    assert storage.team.adjudicators(db, DATASET) == ["ana"]
+    assert storage.team.set_allowed_reviewers(db, DATASET, [], actor="bo") == []  # anyone again
+    assert storage.team.dataset_owner(db, DATASET) == "bo"  # and still bo's to change
 
 
 def test_a_party_to_a_dispute_does_not_adjudicate_it(team):
@@ -164,14 +174,14 @@ def test_a_party_to_a_dispute_does_not_adjudicate_it(team):
             f"{party} graded pair {pair_id} in this task: a party to the dispute does not "
             "adjudicate it; ask someone other than ana or bo"
         )
-    storage.set_adjudicators(db, DATASET, ["ana"], actor="ana")
+    storage.team.set_adjudicators(db, DATASET, ["ana"], actor="ana")
     with pytest.raises(storage.StoreError, match="dee is not an adjudicator of dataset"):
         storage.record_review(
             db, pair_id, author="dee", grade=1, task_id=task_id, adjudication=True
         )
-    storage.set_adjudicators(db, DATASET, [], actor="ana")
+    storage.team.set_adjudicators(db, DATASET, [], actor="ana")
     storage.record_review(db, pair_id, author="dee", grade=1, task_id=task_id, adjudication=True)
-    [dispute] = storage.adjudication_queue(db, task_id).to_dict("records")
+    [dispute] = storage.team.adjudication_queue(db, task_id).to_dict("records")
     assert (dispute["pair_id"], dispute["final_grade"]) == (pair_id, 1)
 
 
@@ -194,14 +204,14 @@ def test_undo_undoes_only_ones_own_events(team):
     storage.undo_last_review(db, 7, author="bo")
     assert storage.current_label(db, 7).grade == imported
 
-    storage.record_preference(db, 1, 2, preferred=1, author="ana")
-    storage.record_preference(db, 1, 2, preferred=2, author="bo")
-    storage.undo_last_preference(db, 1, 2, author="ana")
-    assert storage.current_preference(db, 1, 2) == 2  # bo's preference stays in force
-    assert storage.undo_last_preference(db, 1, 2, author="ana") is None
+    storage.pairwise.record_preference(db, 1, 2, preferred=1, author="ana")
+    storage.pairwise.record_preference(db, 1, 2, preferred=2, author="bo")
+    storage.pairwise.undo_last_preference(db, 1, 2, author="ana")
+    assert storage.pairwise.current_preference(db, 1, 2) == 2  # bo's preference stays in force
+    assert storage.pairwise.undo_last_preference(db, 1, 2, author="ana") is None
 
     with pytest.raises(storage.StoreError, match="applied by ana: only they undo it"):
-        storage.undo_relabel(db, DATASET, team[4], author="bo")
+        storage.rankings.undo_relabel(db, DATASET, team[4], author="bo")
 
 
 def test_a_task_is_found_only_in_its_own_dataset(team, tmp_path):
@@ -210,15 +220,18 @@ def test_a_task_is_found_only_in_its_own_dataset(team, tmp_path):
     pd.DataFrame({"q": ["oak desk", "lamp"], "pid": ["d1", "d2"], "rel": [2, 0]}).to_csv(
         table, sep="\t", index=False
     )
-    storage.import_table(
-        db, table, dataset="shop", columns=storage.ColumnMap.parse("query=q,doc_id=pid,label=rel")
+    storage.importers.import_table(
+        db,
+        table,
+        dataset="shop",
+        columns=storage.importers.ColumnMap.parse("query=q,doc_id=pid,label=rel"),
     )
-    assert storage.get_task(db, task_id, DATASET).task_id == task_id
-    assert storage.get_task(db, task_id).created_by == "ana"
+    assert storage.team.get_task(db, task_id, DATASET).task_id == task_id
+    assert storage.team.get_task(db, task_id).created_by == "ana"
     with pytest.raises(
         storage.NotFoundError, match=f"there is no task {task_id} in dataset 'shop'"
     ):
-        storage.get_task(db, task_id, "shop")
+        storage.team.get_task(db, task_id, "shop")
     shop_pair = storage.search_pair_ids(db, "shop", run_id=None)[0]
     with pytest.raises(storage.StoreError, match=f"task {task_id} is not a task of dataset 'shop'"):
         storage.record_review(db, shop_pair, author="ana", grade=0, task_id=task_id)
@@ -226,10 +239,10 @@ def test_a_task_is_found_only_in_its_own_dataset(team, tmp_path):
 
 def test_blind_lists_leave_out_the_pairs_the_viewer_still_owes(team):
     db, run_id, task_id, _, _ = team
-    queue = storage.my_queue(db, task_id, "ana")
+    queue = storage.team.my_queue(db, task_id, "ana")
     owed = set(queue.loc[~queue["done"], "pair_id"].astype(int))
-    assert storage.owed_blind_pairs(db, DATASET, "ana") == owed and len(owed) == 5
-    assert storage.owed_blind_pairs(db, DATASET, "dee") == set()  # not in the task
+    assert storage.team.owed_blind_pairs(db, DATASET, "ana") == owed and len(owed) == 5
+    assert storage.team.owed_blind_pairs(db, DATASET, "dee") == set()  # not in the task
     blind = storage.PairFilters(blind_to="ana")
     every = storage.confusion_counts(db, run_id)
     seen = storage.confusion_counts(db, run_id, filters=blind)
@@ -252,7 +265,7 @@ def test_blind_lists_leave_out_the_pairs_the_viewer_still_owes(team):
     assert found.total == everything.total - len(owed)
     graded = min(owed)
     storage.record_review(db, graded, author="ana", grade=1, task_id=task_id)
-    assert storage.owed_blind_pairs(db, DATASET, "ana") == owed - {graded}
+    assert storage.team.owed_blind_pairs(db, DATASET, "ana") == owed - {graded}
 
 
 def test_a_note_is_stored_once(store):

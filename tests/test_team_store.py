@@ -15,7 +15,7 @@ from sklearn.metrics import cohen_kappa_score
 import cli
 import jobs
 import storage
-from storage import PairSet, PairSetKind, Strategy
+from storage.team import PairSet, PairSetKind, Strategy
 
 
 def run(capsys, db, *argv):
@@ -98,7 +98,7 @@ def test_strategies_order_the_pairs_as_they_say(judged):
         ).fetchall()
 
     def draw(strategy, size=None):
-        return storage.draw_pairs(db, DATASET, PairSet(), strategy, size=size, run_id=run_id)
+        return storage.team.draw_pairs(db, DATASET, PairSet(), strategy, size=size, run_id=run_id)
 
     disagree = {p for p, h, j, *_ in rows if h != j}
     severe = draw(Strategy.SEVERE)
@@ -115,14 +115,14 @@ def test_strategies_order_the_pairs_as_they_say(judged):
     n_classes = len(set(classes.values()))
     assert len({classes[p] for p in stratified}) == min(5, n_classes)
     assert draw(Strategy.RANDOM, 5) == draw(Strategy.RANDOM, 5)  # seeded
-    other = storage.draw_pairs(db, DATASET, PairSet(), Strategy.RANDOM, size=5, seed=9)
+    other = storage.team.draw_pairs(db, DATASET, PairSet(), Strategy.RANDOM, size=5, seed=9)
     assert other != draw(Strategy.RANDOM, 5)
-    cell = storage.draw_pairs(
+    cell = storage.team.draw_pairs(
         db, DATASET, PairSet(PairSetKind.CELL, "2_1"), Strategy.RANDOM, size=None, run_id=run_id
     )
     assert set(cell) == {p for p, h, j, *_ in rows if (h, j) == (2, 1)}
     with pytest.raises(storage.StoreError, match="need a run"):
-        storage.draw_pairs(db, DATASET, PairSet(), Strategy.SEVERE, size=3)
+        storage.team.draw_pairs(db, DATASET, PairSet(), Strategy.SEVERE, size=3)
 
 
 def test_create_task_says_what_it_drew_against_the_size_asked(judged):
@@ -142,7 +142,7 @@ def test_create_task_says_what_it_drew_against_the_size_asked(judged):
     assert (short.pairs, short.size, short.short) == (severe, 500, True)
     assert (
         short.pairs
-        == storage.list_tasks(db, DATASET).set_index("task_id").loc[short.task_id, "pairs"]
+        == storage.team.list_tasks(db, DATASET).set_index("task_id").loc[short.task_id, "pairs"]
     )
     assert short.summary == (
         f"Task {short.task_id} “all”: {severe} pairs of the 500 asked (every pair its source can "
@@ -152,16 +152,16 @@ def test_create_task_says_what_it_drew_against_the_size_asked(judged):
 
 def test_queues_independent_labels_adjudication_and_check(judged):
     db, run_id = judged
-    storage.save_guideline(db, DATASET, "# Exact\nevery attribute matches", author="lead")
+    storage.team.save_guideline(db, DATASET, "# Exact\nevery attribute matches", author="lead")
     task_id = _task(db, run_id)
-    task = storage.get_task(db, task_id)
+    task = storage.team.get_task(db, task_id)
     assert (task.name, task.blind, task.overlap, task.pair_set) == ("week 1", True, 0.3, "all")
-    queues = {who: storage.my_queue(db, task_id, who) for who in ("ana", "bo", "cy")}
+    queues = {who: storage.team.my_queue(db, task_id, who) for who in ("ana", "bo", "cy")}
     assert sorted(len(q) for q in queues.values()) == [4, 4, 5]
     grades = {"ana": 0, "bo": 1, "cy": 2}
     events = 0
     for who in ("ana", "bo", "cy"):
-        while (pair_id := storage.next_item(db, task_id, who)) is not None:
+        while (pair_id := storage.team.next_item(db, task_id, who)) is not None:
             assert pair_id in set(queues[who]["pair_id"])
             storage.record_review(
                 db, pair_id, author=who, grade=grades[who], task_id=task_id, note=f"{who} note"
@@ -171,16 +171,16 @@ def test_queues_independent_labels_adjudication_and_check(judged):
             storage.record_review(db, pair_id, author=who, grade=1, task_id=task_id)
             storage.undo_last_review(db, pair_id, author=who)
     assert events == 13
-    mine = storage.my_queue(db, task_id, "ana")
+    mine = storage.team.my_queue(db, task_id, "ana")
     assert mine["done"].all() and set(mine["grade"]) == {0}
-    progress = storage.task_progress(db, task_id).set_index("reviewer")
+    progress = storage.team.task_progress(db, task_id).set_index("reviewer")
     assert progress["done"].sum() == 13 and progress["left"].sum() == 0
     assert (progress["median_seconds"] >= 0).all()
-    [listed] = storage.list_tasks(db, DATASET).to_dict("records")
+    [listed] = storage.team.list_tasks(db, DATASET).to_dict("records")
     assert (listed["pairs"], listed["items"], listed["done"]) == (10, 13, 13)
     assert listed["median_seconds"] >= 0 and listed["to_adjudicate"] == 3
 
-    disputes = storage.adjudication_queue(db, task_id)
+    disputes = storage.team.adjudication_queue(db, task_id)
     assert len(disputes) == 3  # every overlap pair: no two reviewers gave the same grade
     row = disputes.iloc[0]
     assert {row["reviewer_a"], row["reviewer_b"]} <= set(grades)
@@ -188,7 +188,7 @@ def test_queues_independent_labels_adjudication_and_check(judged):
     assert row["note_a"] == f"{row['reviewer_a']} note"
     pair_id = int(row["pair_id"])
     storage.record_review(db, pair_id, author="lead", grade=1, task_id=task_id, adjudication=True)
-    assert len(storage.adjudication_queue(db, task_id, pending_only=True)) == 2
+    assert len(storage.team.adjudication_queue(db, task_id, pending_only=True)) == 2
     assert storage.current_label(db, pair_id).source == "adjudication"
     last = storage.label_history(db, pair_id)[-1]
     assert (last["source"], last["task_id"], last["guideline_version"]) == (
@@ -207,41 +207,41 @@ def test_queues_independent_labels_adjudication_and_check(judged):
 
 def test_allowed_reviewers_and_guideline_versions(judged):
     db, run_id = judged
-    kept = storage.set_allowed_reviewers(db, DATASET, [" ana", "bo", "", "ana"], actor="ana")
+    kept = storage.team.set_allowed_reviewers(db, DATASET, [" ana", "bo", "", "ana"], actor="ana")
     assert kept == ["ana", "bo"]
     with pytest.raises(storage.StoreError, match="'cy' is not a reviewer of dataset"):
         storage.record_review(db, 1, author="cy", grade=0)
     with pytest.raises(storage.StoreError, match="not reviewers of 'wands-sample': cy"):
         _task(db, run_id)
     storage.record_review(db, 1, author="bo", grade=0)
-    assert storage.guideline(db, DATASET) is None
+    assert storage.team.guideline(db, DATASET) is None
     with pytest.raises(storage.StoreError, match="an unnamed author is not a reviewer"):
-        storage.save_guideline(db, DATASET, "v1 text")
-    assert storage.save_guideline(db, DATASET, "v1 text", author="ana") == 1
-    assert storage.save_guideline(db, DATASET, "v1 text", author="ana") == 1  # no version
-    assert storage.save_guideline(db, DATASET, "v2 text", author="ana") == 2
-    assert storage.guideline(db, DATASET).text == "v2 text"
-    assert storage.guideline(db, DATASET, 1).text == "v1 text"  # kept, never overwritten
+        storage.team.save_guideline(db, DATASET, "v1 text")
+    assert storage.team.save_guideline(db, DATASET, "v1 text", author="ana") == 1
+    assert storage.team.save_guideline(db, DATASET, "v1 text", author="ana") == 1  # no version
+    assert storage.team.save_guideline(db, DATASET, "v2 text", author="ana") == 2
+    assert storage.team.guideline(db, DATASET).text == "v2 text"
+    assert storage.team.guideline(db, DATASET, 1).text == "v1 text"  # kept, never overwritten
     storage.record_review(db, 2, author="ana", grade=0)
     assert storage.label_history(db, 2)[-1]["guideline_version"] == 2
 
 
 def test_the_guideline_changes_by_its_owners_hand_only(judged):
     db, _ = judged
-    assert storage.guideline_owner(db, DATASET) is None
-    storage.save_guideline(db, DATASET, "unsigned")  # no name: nobody owns it yet
-    assert storage.guideline_owner(db, DATASET) is None
-    assert storage.save_guideline(db, DATASET, "ana's", author="ana") == 2
-    assert storage.guideline_owner(db, DATASET) == "ana"
+    assert storage.team.guideline_owner(db, DATASET) is None
+    storage.team.save_guideline(db, DATASET, "unsigned")  # no name: nobody owns it yet
+    assert storage.team.guideline_owner(db, DATASET) is None
+    assert storage.team.save_guideline(db, DATASET, "ana's", author="ana") == 2
+    assert storage.team.guideline_owner(db, DATASET) == "ana"
     for who in ("bo", None):
         with pytest.raises(storage.StoreError) as refused:
-            storage.save_guideline(db, DATASET, "bo's", author=who)
+            storage.team.save_guideline(db, DATASET, "bo's", author=who)
         assert str(refused.value) == (
             f"the guideline of 'wands-sample' is ana's: only they save new versions "
             f"(you are {who or 'unnamed'}); ask them for the change"
         )
-    assert storage.guideline(db, DATASET).text == "ana's"  # nothing of a refused save stored
-    assert storage.save_guideline(db, DATASET, "ana's second", author="ana") == 3
+    assert storage.team.guideline(db, DATASET).text == "ana's"  # nothing of a refused save stored
+    assert storage.team.save_guideline(db, DATASET, "ana's second", author="ana") == 3
 
 
 def test_check_names_an_item_of_a_missing_pair(judged):
@@ -259,7 +259,7 @@ def test_agreement_is_the_hand_computation(judged):
     rng = np.random.default_rng(3)
     given: dict[str, dict[int, int]] = {"ana": {}, "bo": {}}
     for who in ("ana", "bo"):
-        for pair_id in storage.my_queue(db, task_id, who)["pair_id"]:
+        for pair_id in storage.team.my_queue(db, task_id, who)["pair_id"]:
             grade = int(rng.integers(0, 3))
             given[who][int(pair_id)] = grade
             storage.record_review(db, int(pair_id), author=who, grade=grade, task_id=task_id)
@@ -278,7 +278,7 @@ def test_agreement_is_the_hand_computation(judged):
     assert human["kind"] == "human-human" and human["n_pairs"] == 12
     assert human["kappa"] == pytest.approx(cohen_kappa_score(a, b))
     assert human["kappa_quadratic"] == pytest.approx(cohen_kappa_score(a, b, weights="quadratic"))
-    judged_row = table.loc[("ana", storage.JUDGE_RATER)]
+    judged_row = table.loc[("ana", storage.team.JUDGE_RATER)]
     assert judged_row["kappa"] == pytest.approx(cohen_kappa_score(a, [judge[p] for p in pairs]))
     assert (result.n_units, result.n_raters) == (12, 2)
 
@@ -328,7 +328,7 @@ def test_cli_task_status_agreement_guideline_and_errors(judged, capsys, tmp_path
     assert out.splitlines()[1:] == ["# Exact", "all attributes match"]
 
     for who in ("ana", "bo", "cy"):
-        for pair_id in storage.my_queue(db, 1, who)["pair_id"]:
+        for pair_id in storage.team.my_queue(db, 1, who)["pair_id"]:
             storage.record_review(db, int(pair_id), author=who, grade=2, task_id=1)
     code, out, _ = run(capsys, db, "agreement", DATASET, "--task", "w1", "--json",
                        "--resamples", "20")  # fmt: skip

@@ -103,10 +103,10 @@ def sidebar(db: str, dataset: str | None) -> None:
             st.button("Log out", on_click=st.logout, key="reviewer-logout")
         return
     name = selection.current().reviewer
-    allowed = [] if dataset is None else storage.allowed_reviewers(db, dataset)
+    allowed = [] if dataset is None else storage.team.allowed_reviewers(db, dataset)
     known = allowed or sorted(
         (set() if dataset is None else set(common.reviewers(db, dataset)))
-        | (set() if dataset is None else set(storage.task_reviewers(db, dataset)))
+        | (set() if dataset is None else set(storage.team.task_reviewers(db, dataset)))
         | ({name} if name else set())
     )
     st.session_state[_PICK] = name if name in known or not allowed else None
@@ -133,20 +133,20 @@ def reviewer(db: str, dataset: str) -> str | None:
     name = current()
     if not name:
         return None
-    allowed = storage.allowed_reviewers(db, dataset)
+    allowed = storage.team.allowed_reviewers(db, dataset)
     if allowed and name not in allowed:
         st.error(common.md(f"{name} is not a reviewer of “{dataset}”: ask to be added."))
         return None
     return name
 
 
-def offer_pairs(pairs: storage.PairSet) -> None:
+def offer_pairs(pairs: storage.team.PairSet) -> None:
     """Open the Team page with its New task form set to draw from `pairs`."""
     selection.owned()[_OFFER] = (pairs, True)
     st.switch_page(TEAM_PAGE)
 
 
-def offered_pairs() -> tuple[storage.PairSet | None, bool]:
+def offered_pairs() -> tuple[storage.team.PairSet | None, bool]:
     """The pairs another page offered the New task form, and whether this is the first time
     the form shows them (it then presets itself to them); (None, False) when none."""
     offer = selection.owned().get(_OFFER)

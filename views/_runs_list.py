@@ -44,7 +44,7 @@ def resume_section(db: str, dataset: str, every: pd.DataFrame) -> None:
     )
     pairwise = records[run_id]["kind"] == storage.RunKind.PAIRWISE
     settings = (
-        jobs.pairwise_settings(storage.get_pairwise_run(db, run_id))
+        jobs.pairwise_settings(storage.pairwise.get_pairwise_run(db, run_id))
         if pairwise
         else jobs.settings_for_run(db, run_id)
     )

@@ -46,7 +46,7 @@ chosen = selection.current()
 # Blind means blind here too: the pairs this reviewer still owes a blind task's grade are
 # left out of every list and count below until they have graded them.
 viewer = reviewing.current()
-owed = storage.owed_blind_pairs(db, dataset, viewer)
+owed = storage.team.owed_blind_pairs(db, dataset, viewer)
 
 st.title("Confusion browser")
 st.caption(
@@ -308,8 +308,8 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
         ):
             filtered = "" if filters == storage.PairFilters() else ", filtered"
             reviewing.offer_pairs(
-                storage.PairSet(
-                    storage.PairSetKind.PAIRS,
+                storage.team.PairSet(
+                    storage.team.PairSetKind.PAIRS,
                     f"cell {selection.format_cell(cell)} of run {run_id}{filtered}",
                     ids=tuple(ids),
                 )

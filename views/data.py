@@ -57,7 +57,7 @@ def _files(label: str, key: str, *, multiple: bool = False) -> list[Path] | None
 
 # An importer made from the form: it takes the dataset name and the annotator's name (None
 # when left empty) and imports.
-Importer = Callable[[str, str | None], storage.ImportSummary]
+Importer = Callable[[str, str | None], storage.importers.ImportSummary]
 
 
 def _wands() -> Importer | None:
@@ -67,7 +67,9 @@ def _wands() -> Importer | None:
     if not files:
         return None
     folder = files[0] if files[0].is_dir() else files[0].parent
-    return lambda dataset, author: storage.import_wands(db, folder, dataset=dataset, author=author)
+    return lambda dataset, author: storage.importers.import_wands(
+        db, folder, dataset=dataset, author=author
+    )
 
 
 def _table() -> Importer | None:
@@ -92,14 +94,14 @@ def _table() -> Importer | None:
     )
     if not files or not columns:
         return None
-    return lambda dataset, author: storage.import_table(
+    return lambda dataset, author: storage.importers.import_table(
         db,
         files[0],
         dataset=dataset,
-        columns=storage.ColumnMap.parse(columns),
-        labels=storage.parse_label_map(labels) if labels else None,
+        columns=storage.importers.ColumnMap.parse(columns),
+        labels=storage.importers.parse_label_map(labels) if labels else None,
         author=author,
-        extra=storage.ExtraColumns.parse(drop=dropped, keep=kept or None),
+        extra=storage.importers.ExtraColumns.parse(drop=dropped, keep=kept or None),
     )
 
 
@@ -122,7 +124,7 @@ def _trec() -> Importer | None:
     topics = _files("Topics (qid<TAB>text, <top>…</top> or <topic number=…>)", "topics")
     if not qrels or not topics:
         return None
-    return lambda dataset, author: storage.import_trec(
+    return lambda dataset, author: storage.importers.import_trec(
         db, qrels[0], topics=topics[0], dataset=dataset, author=author
     )
 
@@ -155,12 +157,12 @@ def _judgement_ai() -> Importer | None:
     unknown = UNKNOWN[st.radio("Pairs the dataset does not have", list(UNKNOWN), key="jai-unknown")]
     if not results:
         return None
-    return lambda dataset, _: storage.import_judgement_ai(
+    return lambda dataset, _: storage.importers.import_judgement_ai(
         db,
         results[0],
         dataset=dataset,
         model=model or "unknown",
-        scale_map=storage.parse_scale_map(scale_map) if scale_map else None,
+        scale_map=storage.importers.parse_scale_map(scale_map) if scale_map else None,
         failures=failures[0] if failures else None,
         unknown=unknown,
     )
@@ -222,12 +224,14 @@ def import_section() -> None:
 
 
 def _guard(
-    dataset: str, recipe: storage.BenchmarkRecipe | storage.TrainingRecipe, key: str
+    dataset: str,
+    recipe: storage.training.BenchmarkRecipe | storage.training.TrainingRecipe,
+    key: str,
 ) -> bool:
     """True when the split may go ahead: at once, or after the user confirms the warnings
     (a split that takes most of the queries, or leaves nothing to train on)."""
     try:
-        warnings = storage.split_warnings(db, dataset, recipe)
+        warnings = storage.training.split_warnings(db, dataset, recipe)
     except storage.StoreError as error:
         st.error(common.md(error))
         return False
@@ -236,7 +240,7 @@ def _guard(
     return not warnings or st.checkbox("Split anyway", key=f"{key}-anyway")
 
 
-def _report(make_split: Callable[[], storage.SplitReport]) -> None:
+def _report(make_split: Callable[[], storage.training.SplitReport]) -> None:
     try:
         report = make_split()
     except storage.StoreError as error:
@@ -253,7 +257,7 @@ def splits_section(dataset: str) -> None:
     per_query = c2.number_input("Pairs per query", 1, 1_000, 10, key="bench-per-query")
     minimum = c3.number_input("At least, of each label", 0, 100, 2, key="bench-min")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="bench-seed")
-    recipe = storage.BenchmarkRecipe(
+    recipe = storage.training.BenchmarkRecipe(
         queries=queries, per_query=per_query, min_per_label=minimum, seed=seed
     )
     allowed = _guard(dataset, recipe, "split-benchmark")
@@ -262,7 +266,7 @@ def splits_section(dataset: str) -> None:
         key="split-benchmark",
         disabled=not allowed,
     ):
-        _report(lambda: storage.split_benchmark(db, dataset, recipe))
+        _report(lambda: storage.training.split_benchmark(db, dataset, recipe))
 
     st.subheader("Training and validation: the other queries")
     scale = storage.dataset_scale(db, dataset)
@@ -276,12 +280,12 @@ def splits_section(dataset: str) -> None:
     shares = None
     if st.toggle("Rebalance to target label shares", key="train-rebalance"):
         shares = common.label_share_inputs(grades, names, "train")
-    training = storage.TrainingRecipe(
+    training = storage.training.TrainingRecipe(
         cap_per_query=cap or None, label_shares=shares, validation_share=validation, seed=train_seed
     )
     allowed = _guard(dataset, training, "split-training")
     if st.button("Make train and validation splits", key="split-training", disabled=not allowed):
-        _report(lambda: storage.split_training(db, dataset, training))
+        _report(lambda: storage.training.split_training(db, dataset, training))
 
 
 def manage_section(dataset: str) -> None:

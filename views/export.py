@@ -34,7 +34,9 @@ def left_out_words(left_out: dict[str, int], unit: str = "pair") -> str:
 
 
 def plan_section(
-    chosen: storage.Selection, format: storage.training.TrainingFormat, curation: storage.Curation
+    chosen: storage.training.Selection,
+    format: storage.training.TrainingFormat,
+    curation: storage.training.Curation,
 ) -> None:
     """What the export will write, counted by the export's own rules before it is made, so
     the counts here are the counts of the result."""
@@ -96,7 +98,7 @@ declared = FORMATS[
     st.radio("Format", list(FORMATS), key="export-format", label_visibility="collapsed")
 ]
 format = declared.name
-conversational = format in storage.EITHER_STYLE and st.toggle(
+conversational = format in storage.training.EITHER_STYLE and st.toggle(
     "Conversational (TRL's messages: the prompt as the judge's chat messages, each answer as "
     "an assistant message)",
     key="export-conversational",
@@ -163,7 +165,7 @@ st.caption(
     "replaced whole: an interrupted export leaves the earlier one as it was."
 )
 
-chosen = storage.Selection(
+chosen = storage.training.Selection(
     kind=storage.training.SelectionKind(kind),
     dataset=dataset,
     run_id=run_id,
@@ -172,9 +174,9 @@ chosen = storage.Selection(
     query_classes=tuple(query_classes),
 )
 if pairwise:  # decisions between two products: no pair selection applies
-    chosen, cap, rebalance = storage.Selection(dataset=dataset), 0, None
+    chosen, cap, rebalance = storage.training.Selection(dataset=dataset), 0, None
 try:
-    curation = storage.Curation(
+    curation = storage.training.Curation(
         cap_per_query=int(cap) or None,
         label_shares=rebalance,
         validation_share=validation_share,
@@ -201,7 +203,7 @@ if st.button("Export", type="primary", key="export-run"):
         st.stop()
     selection.owned()["export-result"] = made
 
-result: storage.ExportResult | None = selection.owned().get("export-result")
+result: storage.training.ExportResult | None = selection.owned().get("export-result")
 if result is None:
     st.stop()
 

@@ -332,14 +332,14 @@ def _pairwise_report(
 def pairwise_section(graded_run: int | None) -> None:
     """The latest pairwise run's consistency figures, each explained and linked to the
     Pairwise page; score-comparison against `graded_run` (the active run) when there is one."""
-    pairwise_runs = storage.list_pairwise_runs(db, dataset)
+    pairwise_runs = storage.pairwise.list_pairwise_runs(db, dataset)
     st.header("Pairwise consistency")
     if pairwise_runs.empty:
         st.caption("No pairwise run on this dataset yet: start one on the Runs page.")
         return
     latest = pairwise_runs.iloc[0]
     pw = int(latest.run_id)
-    pw_report = _pairwise_report(db, pw, graded_run, storage.pairwise_version(db, pw))
+    pw_report = _pairwise_report(db, pw, graded_run, storage.pairwise.pairwise_version(db, pw))
     vs = "" if graded_run is None else f", score-comparison against run #{graded_run}"
     st.caption(
         f"The latest pairwise run, #{pw} {common.md(latest['name'])} ({latest.status}): "

@@ -57,7 +57,7 @@ st.page_link(
     query_params={"runs-tab": "Start a run"},
 )
 
-runs = storage.list_pairwise_runs(db, dataset)
+runs = storage.pairwise.list_pairwise_runs(db, dataset)
 if runs.empty:
     st.info("No pairwise run on this dataset yet: start one on the Runs page (link above).")
     st.stop()
@@ -97,7 +97,7 @@ def _report(db: str, run_id: int, vs: int | None, version: tuple[Any, ...]) -> j
     return jobs.pairwise_report(db, run_id, vs=vs)
 
 
-report = _report(db, run_id, vs, storage.pairwise_version(db, run_id))
+report = _report(db, run_id, vs, storage.pairwise.pairwise_version(db, run_id))
 if report.comparisons.empty:
     st.info("This run has no verdict yet.")
     st.stop()
@@ -249,7 +249,7 @@ def _card(comparison: str) -> None:
         f"Debiased P(A better than B): {row['preference']:.3f}; the judge's verdict: "
         f"{row['verdict'] or 'none'}."
     )
-    current = storage.current_preference(db, a, b)
+    current = storage.pairwise.current_preference(db, a, b)
     said = {a: "A is better", b: "B is better", "tie": "a tie"}.get(current, "nothing yet")
     st.markdown(f"Reviewers' preference: **{said}**")
     author = reviewing.current()  # the sidebar's; the store says whether it may write
@@ -263,14 +263,16 @@ def _card(comparison: str) -> None:
     ):
         if column.button(text, key=key, disabled=not author):
             try:
-                storage.record_preference(db, a, b, preferred=preferred, author=author or "")
+                storage.pairwise.record_preference(
+                    db, a, b, preferred=preferred, author=author or ""
+                )
             except storage.StoreError as error:
                 st.error(common.md(f"{error}"))
             else:
                 common.announce(f"Recorded for {a} vs {b} as {author}: {text.lower()}.")
     if buttons[3].button("Undo", key="pw-undo", disabled=not author):
         try:
-            undone = storage.undo_last_preference(db, a, b, author=author or "")
+            undone = storage.pairwise.undo_last_preference(db, a, b, author=author or "")
         except storage.StoreError as error:
             st.error(common.md(f"{error}"))
         else:

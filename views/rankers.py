@@ -49,13 +49,13 @@ def _import(upload: Any, form: str, mapping: str, name: str) -> None:
         path.write_bytes(upload.getvalue())
         try:
             if form == _TREC:
-                summary = storage.import_run_trec(db, path, dataset=dataset)
+                summary = storage.rankings.import_run_trec(db, path, dataset=dataset)
             else:
-                summary = storage.import_run_table(
+                summary = storage.rankings.import_run_table(
                     db,
                     path,
                     dataset=dataset,
-                    columns=storage.RunColumns.parse(mapping),
+                    columns=storage.rankings.RunColumns.parse(mapping),
                     name=name.strip() or None,
                 )
         except (storage.StoreError, OSError) as error:
@@ -102,7 +102,7 @@ with st.expander("Import a ranking run", key="rank-import-box"):
         _import(upload, form, mapping, name)
 
 
-rankings = storage.list_rankings(db, dataset)
+rankings = storage.rankings.list_rankings(db, dataset)
 if rankings.empty:
     st.info("This dataset has no ranking run yet: import a run file above.")
     st.stop()
@@ -152,7 +152,7 @@ right.selectbox(
 )
 selection.update(qrels=reference, vs=versus)
 selection.publish()
-version = (storage.data_version(db), storage.ranking_version(db))
+version = (storage.data_version(db), storage.rankings.ranking_version(db))
 
 
 measures = tuple(
@@ -488,7 +488,7 @@ if st.button(
             f"Relabel batch {batch}: {common.plural(len(what_if.changes), 'label')} written"
         )
 
-batches = storage.relabel_batches(db, dataset)
+batches = storage.rankings.relabel_batches(db, dataset)
 if len(batches):
     st.caption("Relabel batches, newest first")
     st.dataframe(batches, hide_index=True, key="rank-batches")
@@ -497,7 +497,7 @@ if len(batches):
         newest = int(live["batch_id"].iloc[0])
         if st.button(f"Undo relabel batch {newest}", key="rank-undo", disabled=not author):
             try:
-                reverted = storage.undo_relabel(db, dataset, newest, author=author)
+                reverted = storage.rankings.undo_relabel(db, dataset, newest, author=author)
             except storage.StoreError as error:
                 st.error(common.md(f"{error}"))
             else:
@@ -505,7 +505,7 @@ if len(batches):
 
 st.subheader("Holes: unlabelled documents in the runs' top k")
 depth = int(st.number_input("Depth k", 1, 1000, 10, key="rank-depth"))
-holes = storage.pooling_holes(db, dataset, depth)
+holes = storage.rankings.pooling_holes(db, dataset, depth)
 st.caption(
     f"{common.plural(len(holes), 'hole')} at depth {depth}: documents some run ranks in its "
     "top k that nobody labelled. Judging them makes them pairs (flagged as from pooling) "

@@ -29,7 +29,7 @@ chosen = selection.current()
 # pairs by their text: the card then has no judge.
 try:  # a link to another dataset's task finds none: its items are not this dataset's to show
     task = (
-        storage.get_task(db, chosen.queue.value, dataset)
+        storage.team.get_task(db, chosen.queue.value, dataset)
         if chosen.queue.kind is QueueKind.TASK
         else None
     )
@@ -51,7 +51,7 @@ def _pair_ids(spec: Queue) -> list[int]:
     if spec.kind is QueueKind.QUERY:
         return storage.query_pairs(db, dataset, spec.value, run_id=run_id)["pair_id"].tolist()
     if spec.kind is QueueKind.TASK:
-        mine = storage.my_queue(db, int(spec.value), author) if author else None
+        mine = storage.team.my_queue(db, int(spec.value), author) if author else None
         return [] if mine is None else mine["pair_id"].tolist()
     if run_id is None:  # only the run-less kinds above come here without a run
         return []
@@ -83,7 +83,7 @@ if (
     review = kept
 else:
     if task is not None and wanted is None and author:
-        wanted = storage.next_item(db, task.task_id, author)
+        wanted = storage.team.next_item(db, task.task_id, author)
     review = queue.set_queue(run_id, chosen.queue, _pair_ids(chosen.queue), start=wanted)
     st.session_state["_review-queue-author"] = author
 if wanted is not None and wanted != review.pair_id:
@@ -185,7 +185,7 @@ def _task_for(pair_id: int) -> int | None:
     a jump that reaches it finds its card as blind as the task's queue shows it."""
     if task is not None:
         return task.task_id
-    return storage.owed_blind_task(db, pair_id, author) if author else None
+    return storage.team.owed_blind_task(db, pair_id, author) if author else None
 
 
 def _review(pair_id: int, *, grade: int | None = None, unsure: bool = False) -> None:
@@ -425,7 +425,7 @@ def review_card() -> None:
 def _show_guideline(*, open_: bool) -> None:
     """The dataset's guideline: open beside a blind card (where the judge would be), else
     one click away above it."""
-    found = storage.guideline(db, dataset)
+    found = storage.team.guideline(db, dataset)
     if found is None:
         if open_:
             st.caption("No guideline for this dataset yet: write one on the Team review page.")
@@ -447,7 +447,7 @@ def _card() -> None:
         return
     if task is not None:
         hidden = task.blind and not (
-            author and storage.has_labelled(db, task.task_id, pair_id, author)
+            author and storage.team.has_labelled(db, task.task_id, pair_id, author)
         )
     else:
         hidden = _task_for(pair_id) is not None

@@ -44,7 +44,7 @@ def _grade_name(grade: float | None) -> str:
 
 
 # Tasks ------------------------------------------------------------------------------------
-tasks = storage.list_tasks(db, dataset)
+tasks = storage.team.list_tasks(db, dataset)
 offered, fresh = reviewing.offered_pairs()  # pairs another page made a task of
 if fresh and offered is not None:
     st.session_state["task-from"] = "pairs"
@@ -64,19 +64,19 @@ def _new_task() -> None:
     try:
         if kind == "queries":
             listed = [q.strip() for q in value.split(",") if q.strip()]
-            pair_set = storage.PairSet(storage.PairSetKind.QUERIES, ids=tuple(listed))
+            pair_set = storage.team.PairSet(storage.team.PairSetKind.QUERIES, ids=tuple(listed))
         elif kind == "pairs":
             still_offered, _ = reviewing.offered_pairs()
             if still_offered is None:
                 raise storage.StoreError("the offered pairs are gone: offer them again")
             pair_set = still_offered
         else:
-            pair_set = storage.PairSet(storage.PairSetKind(kind), value)
+            pair_set = storage.team.PairSet(storage.team.PairSetKind(kind), value)
         plan = jobs.TaskPlan(
             dataset=dataset,
             name=state["task-name"],
             pair_set=pair_set,
-            strategy=storage.Strategy(state["task-strategy"]),
+            strategy=storage.team.Strategy(state["task-strategy"]),
             size=int(state["task-size"]),
             reviewers=tuple(r for r in state["task-reviewers"].split(",") if r.strip()),
             overlap=float(state["task-overlap"]) / 100,
@@ -116,9 +116,11 @@ with st.expander("New task", expanded=tasks.empty or fresh):
     )
     right.selectbox(
         "Strategy",
-        [s.value for s in storage.Strategy],
+        [s.value for s in storage.team.Strategy],
         # severe, confident and uncertainty read a judge run: with none, random is the choice
-        index=list(storage.Strategy).index(storage.Strategy.RANDOM) if run_id is None else 0,
+        index=list(storage.team.Strategy).index(storage.team.Strategy.RANDOM)
+        if run_id is None
+        else 0,
         key="task-strategy",
         help="severe: human Exact judged Irrelevant and back first; confident: judge "
         "confidence x grade distance; uncertainty: entropy of the judge's probabilities; "
@@ -154,15 +156,15 @@ else:
 def _save_guideline() -> None:
     text = st.session_state.get("guideline-text") or ""
     try:
-        storage.save_guideline(db, dataset, text, author=name)
+        storage.team.save_guideline(db, dataset, text, author=name)
     except storage.StoreError as error:
         st.session_state["guideline-error"] = str(error)
 
 
 def guideline_section() -> None:
     st.subheader("Guideline")
-    current = storage.guideline(db, dataset)
-    owner = storage.guideline_owner(db, dataset)
+    current = storage.team.guideline(db, dataset)
+    owner = storage.team.guideline_owner(db, dataset)
     st.caption(
         common.md(
             "Every save is a new version, and each label records the version in force. "
@@ -204,7 +206,7 @@ def _save_list(key: str, save: Callable[..., list[str]]) -> None:
 
 
 def reviewers_section() -> None:
-    lists_owner = storage.dataset_owner(db, dataset)
+    lists_owner = storage.team.dataset_owner(db, dataset)
     st.subheader("Reviewers")
     st.caption(
         common.md(
@@ -217,9 +219,9 @@ def reviewers_section() -> None:
     not_owner = lists_owner is not None and actor != lists_owner
     lists = (
         ("allowed-reviewers", "Allowed reviewers (comma-separated; empty: anyone may review)",
-         storage.allowed_reviewers, storage.set_allowed_reviewers),
+         storage.team.allowed_reviewers, storage.team.set_allowed_reviewers),
         ("adjudicators", "Adjudicators (comma-separated; empty: any reviewer who is not a "
-         "party to the dispute)", storage.adjudicators, storage.set_adjudicators),
+         "party to the dispute)", storage.team.adjudicators, storage.team.set_adjudicators),
     )  # fmt: skip
     for key, label, read, save in lists:
         st.session_state[key] = ", ".join(read(db, dataset))
@@ -254,11 +256,11 @@ st.selectbox(
     format_func=lambda t: f"#{t} {titles[t]}",
     on_change=_pick_task,
 )
-task = storage.get_task(db, shown)
+task = storage.team.get_task(db, shown)
 
 # My queue and progress ----------------------------------------------------------------------
 st.subheader("Progress")
-progress = storage.task_progress(db, task.task_id)
+progress = storage.team.task_progress(db, task.task_id)
 st.dataframe(
     progress.drop(columns="task_id").rename(columns={"median_seconds": "median s / pair"}),
     hide_index=True,
@@ -271,7 +273,7 @@ def _open_my_queue(reviewer: str, start: int | None, card_run: int | None) -> No
     queue.open_queue(
         card_run,
         Queue(QueueKind.TASK, str(task_id)),
-        lambda: storage.my_queue(db, task_id, reviewer)["pair_id"].tolist(),
+        lambda: storage.team.my_queue(db, task_id, reviewer)["pair_id"].tolist(),
         start=start,
     )
 
@@ -280,11 +282,11 @@ st.subheader("My queue")
 if name is None:
     st.info(reviewing.NO_NAME)
 else:
-    mine = storage.my_queue(db, task.task_id, name)
+    mine = storage.team.my_queue(db, task.task_id, name)
     if mine.empty:
         st.info(common.md(f"Task #{task.task_id} gives {name} no pair."))
     else:
-        upcoming = storage.next_item(db, task.task_id, name)
+        upcoming = storage.team.next_item(db, task.task_id, name)
         done = int(mine["done"].sum())
         st.caption(
             f"{done} of {len(mine)} done"
@@ -305,7 +307,7 @@ else:
 
 # Adjudication ---------------------------------------------------------------------------------
 st.subheader("Adjudication")
-disputes = storage.adjudication_queue(db, task.task_id)
+disputes = storage.team.adjudication_queue(db, task.task_id)
 
 
 def _adjudicate(pair_id: int, grade: int) -> None:

@@ -10,6 +10,7 @@ error names the file, the line and the column.
 from ._batch import ImportSummary
 from ._instruction import import_instruction_jsonl
 from ._judgement_ai import UNKNOWN_PAIRS, failures_beside, import_judgement_ai, parse_scale_map
+from ._read import SourceTable, first_row, read_fields, read_table
 from ._table import ColumnMap, ExtraColumns, import_table, parse_label_map, query_id_for
 from ._trec import import_trec
 from ._wands import import_wands
@@ -19,7 +20,9 @@ __all__ = [
     "ColumnMap",
     "ExtraColumns",
     "ImportSummary",
+    "SourceTable",
     "failures_beside",
+    "first_row",
     "import_instruction_jsonl",
     "import_judgement_ai",
     "import_table",
@@ -28,4 +31,6 @@ __all__ = [
     "parse_label_map",
     "parse_scale_map",
     "query_id_for",
+    "read_fields",
+    "read_table",
 ]

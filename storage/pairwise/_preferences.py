@@ -17,7 +17,7 @@ import duckdb
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
-from ..team._rules import check_actor
+from ..team import check_actor
 
 _LIVE = """
     SELECT max(event_id) FROM preference_events

@@ -7,7 +7,13 @@ pairs; relabel batches that write a judge run's grades as label events and undo 
 """
 
 from ._import import RankingImport, RunColumns, import_run_table, import_run_trec
-from ._labels import apply_relabel, label_sources, relabel_batches, undo_relabel
+from ._labels import (
+    apply_relabel,
+    label_sources,
+    relabel_batches,
+    relabels_in_force,
+    undo_relabel,
+)
 from ._pooling import Pooled, pool_holes, pooled_pair_ids, pooling_holes
 from ._runs import (
     delete_ranking,
@@ -33,6 +39,7 @@ __all__ = [
     "ranked_documents",
     "ranking_version",
     "relabel_batches",
+    "relabels_in_force",
     "rename_ranking",
     "undo_relabel",
 ]

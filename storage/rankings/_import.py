@@ -32,7 +32,7 @@ from words import plural
 
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt
-from ..importers._read import SourceTable, first_row, read_fields, read_table
+from ..importers import SourceTable, first_row, read_fields, read_table
 
 TREC_RUN_COLUMNS = ("qid", "Q0", "docid", "rank", "score", "tag")
 

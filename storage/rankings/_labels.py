@@ -17,7 +17,7 @@ import pandas as pd
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
 from .._labels import refresh_current_labels
-from ..team._rules import check_actor
+from ..team import check_actor
 
 # The judge events of relabel batches still in force: not reverted by their batch's undo.
 _IN_FORCE = """

@@ -20,10 +20,11 @@ from ._people import (
     set_adjudicators,
     set_allowed_reviewers,
 )
-from ._rules import check_author
+from ._rules import check_actor, check_author, guideline_version
 from ._tasks import (
     ADJUDICATED_RATER,
     JUDGE_RATER,
+    OWED_BLIND,
     Task,
     adjudication_queue,
     agreement_labels,
@@ -42,6 +43,7 @@ from ._tasks import (
 __all__ = [
     "ADJUDICATED_RATER",
     "JUDGE_RATER",
+    "OWED_BLIND",
     "Guideline",
     "PairSet",
     "PairSetKind",
@@ -51,6 +53,7 @@ __all__ = [
     "adjudicators",
     "agreement_labels",
     "allowed_reviewers",
+    "check_actor",
     "check_author",
     "create_task",
     "dataset_owner",
@@ -58,6 +61,7 @@ __all__ = [
     "get_task",
     "guideline",
     "guideline_owner",
+    "guideline_version",
     "has_labelled",
     "list_tasks",
     "my_queue",

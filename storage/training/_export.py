@@ -23,7 +23,7 @@ from words import plural
 
 from .._db import connect, transaction
 from .._errors import NotFoundError, StoreError
-from .._pairs import _PAIR_TEXT, _with_extra_fields
+from .._pairs import PAIR_TEXT, with_extra_fields
 from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export, left_out_counts, split_words
 from ._files import Written, write_lines
@@ -39,7 +39,7 @@ _BATCH = 5_000
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
     SELECT t.*, c.grade, c.judge_grade, c.note, c.position
-    FROM ({_PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
+    FROM ({PAIR_TEXT}) AS t JOIN _chosen AS c USING (pair_id)
     WHERE c.part = $part
 """
 
@@ -106,7 +106,7 @@ def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[st
     names = [c[0] for c in cursor.description]
     while batch := cursor.fetchmany(_BATCH):
         for row in batch:
-            yield _with_extra_fields(dict(zip(names, row)))
+            yield with_extra_fields(dict(zip(names, row)))
 
 
 def _write_part(

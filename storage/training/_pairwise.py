@@ -33,7 +33,7 @@ from words import plural
 
 from .._db import connect, transaction
 from .._errors import StoreError
-from .._pairs import _PAIR_TEXT, _with_extra_fields
+from .._pairs import PAIR_TEXT, with_extra_fields
 from ._curate import PARTS, validation_queries
 from ._export import ExportResult, dataset_split
 from ._export_curate import DATASET_SPLIT, EXPORT_SPLIT
@@ -145,10 +145,10 @@ def write_pairwise_export(
             ids = sorted(set(kept.pair_a) | set(kept.pair_b))
             # The texts as the judge reads them (`pairs_for_judging`), in the same snapshot.
             cursor = con.execute(
-                f"SELECT * FROM ({_PAIR_TEXT}) WHERE list_contains($ids, pair_id)", {"ids": ids}
+                f"SELECT * FROM ({PAIR_TEXT}) WHERE list_contains($ids, pair_id)", {"ids": ids}
             )
             names = [c[0] for c in cursor.description]
-            texts = {row[0]: _with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()}
+            texts = {row[0]: with_extra_fields(dict(zip(names, row))) for row in cursor.fetchall()}
             own_split = dataset_split(con, dataset)
         if own_split:  # the dataset's own split, as the pointwise export takes it
             validation = {q for q, part in own_split.items() if part == "validation"}
