@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
+
+from file_digest import file_digest
 
 from ._exceptions import ModelFileError
 
@@ -62,8 +63,4 @@ def _unreadable(path: str | Path, exc: OSError) -> ModelFileError:
 
 @functools.lru_cache(maxsize=32)
 def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path).sha256

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
+from file_digest import file_digest
 from grade_scale import ScaleError, parse_grade_map
 
 from .._db import Db, connect, transaction
@@ -127,9 +128,9 @@ def import_judgement_ai(
     failed = _read_list(side, _failure) if side.is_file() else _frame([])
     items = _read_list(path, _result, allow_empty=len(failed) > 0)
     judged = pd.concat([items, failed], ignore_index=True)
-    params = {"file": path.name, "sha256": _sha256(path)}
+    params = {"file": path.name, "sha256": file_digest(path).sha256}
     if len(failed):
-        params |= {"failures_file": side.name, "failures_sha256": _sha256(side)}
+        params |= {"failures_file": side.name, "failures_sha256": file_digest(side).sha256}
     if scale_map is not None:
         params["scale_map"] = ",".join(f"{s}={g}" for s, g in sorted(scale_map.items()))
     with connect(db) as con, transaction(con):
@@ -165,10 +166,6 @@ def import_judgement_ai(
         run_id=run_id,
         notes=tuple(notes),
     )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _frame(rows: list[list[Any]]) -> pd.DataFrame:

@@ -7,13 +7,13 @@ every export format is as readable as the user's other files.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-_CHUNK = 1 << 20
+from file_digest import file_digest as digest_of
+
 # Hundreds of megabytes go to a file in one pass; large writes spare most system calls.
 _WRITE_BUFFER = 1 << 20
 
@@ -43,10 +43,5 @@ def write_lines(path: Path, lines: Iterable[str]) -> Written:
 def file_digest(path: str | Path) -> Written:
     """A file's lines (its newlines: a JSONL record holds none of its own) and the hex
     sha256 of its bytes, read in one pass."""
-    digest = hashlib.sha256()
-    rows = 0
-    with open(path, "rb") as file:
-        while chunk := file.read(_CHUNK):
-            digest.update(chunk)
-            rows += chunk.count(b"\n")
-    return Written(rows, digest.hexdigest())
+    lines, sha256 = digest_of(path)
+    return Written(lines, sha256)
