@@ -80,6 +80,7 @@ from ._rubrics import StoredRubric, current_rubric, rubric_history, save_rubric,
 from ._runs import (
     JUDGMENT_COLUMNS,
     Run,
+    RunRecord,
     RunTally,
     create_run,
     finish_run,
@@ -94,7 +95,7 @@ from ._runs import (
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
 from ._store import Store, session
-from ._vocab import RunKind, RunStatus, Split
+from ._vocab import RESUMABLE, RunKind, RunStatus, Split
 from ._warm import KEEP_WARM_S, keep_warm
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "KEEP_WARM_S",
     "MESSAGE_LIMIT",
     "OWNED",
+    "RESUMABLE",
     "SAMPLE_DATASET",
     "WANDS_SCALE",
     "CardJudgment",
@@ -122,6 +124,7 @@ __all__ = [
     "ReviewCard",
     "Run",
     "RunKind",
+    "RunRecord",
     "RunStatus",
     "RunTally",
     "Scale",

@@ -32,6 +32,9 @@ class RunKind(StrEnum):
 ENDINGS = frozenset({RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED})
 """The statuses a judging run ends with (`finish_run`)."""
 
+RESUMABLE = frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED})
+"""The statuses of a run a resume may go on with: not done, nor imported from another tool."""
+
 
 class Split(StrEnum):
     """The part of a dataset a pair belongs to, always assigned per query: `TRAIN` and

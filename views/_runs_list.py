@@ -17,7 +17,6 @@ from views import _runs_jobs as runs_jobs
 from views import _selection as selection
 
 PAIRWISE_PAGE = str(Path(__file__).resolve().parent / "pairwise.py")
-RESUMABLE = ("running", "cancelled", "failed")  # not done, nor imported from another tool
 HEADLINE = {
     "kappa_quadratic": "kappa",
     "accuracy": "accuracy",
@@ -28,7 +27,7 @@ HEADLINE = {
 
 def resume_section(db: str, dataset: str, every: pd.DataFrame) -> None:
     """Resume an unfinished run of either kind: it judges only what it has no answer for."""
-    unfinished = every[every["status"].isin(RESUMABLE)]
+    unfinished = every[every["status"].isin(storage.RESUMABLE)]
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return
