@@ -226,7 +226,7 @@ def judge_pairwise(
     return PairwiseOutcome(run_id, len(comparisons), summary, choice, skipped)
 
 
-def pairwise_settings(run: storage.pairwise.PairwiseRun) -> judge.JudgeSettings:
+def pairwise_settings(run: storage.RunRecord) -> judge.JudgeSettings:
     """The judge settings a stored pairwise run was made with."""
     names = {f for f in judge.JudgeSettings.__dataclass_fields__}
     params = {k: v for k, v in run.params.items() if k in names}
@@ -298,7 +298,7 @@ class PairwiseReport:
     """A pairwise run's measures with 95% query-bootstrap intervals, its comparisons and
     the cycles among its verdicts."""
 
-    run: storage.pairwise.PairwiseRun
+    run: storage.RunRecord
     figures: pd.DataFrame
     """Columns metric, label, value, low, high, n (see `metrics.pairwise_figures`); empty
     when the run has no comparison yet."""
@@ -354,7 +354,7 @@ def pairwise_report(
     return PairwiseReport(run, figures, frame, cycles, vs, worst)
 
 
-def _references(run: storage.pairwise.PairwiseRun, frame: pd.DataFrame) -> list[int | None]:
+def _references(run: storage.RunRecord, frame: pd.DataFrame) -> list[int | None]:
     """Per comparison, the pair a cell plan compared the other with (None: no reference)."""
     refs = {int(t): int(r) for t, r in run.params.get("references", {}).items()}
     return [

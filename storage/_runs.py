@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import duckdb
 import pandas as pd
 
 from grade_scale import Scale
@@ -39,12 +40,11 @@ JUDGMENT_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class Run:
-    """One judge run as `get_run` reads it: what made its judgments, and where it stands.
-
-    `scale` is the run's grades, named as its dataset names them. `params` are the judge
-    settings stored with it (decoded JSON); `resumed_at` is the last time it was set back to
-    running, if ever.
+class RunRecord:
+    """What every run records, graded or pairwise (`get_pairwise_run` reads a pairwise run
+    as this): what made its judgments, and where it stands. `params` are the judge settings
+    stored with it (decoded JSON; a pairwise run's hold its comparison plan too);
+    `resumed_at` is the last time it was set back to running, if ever.
     """
 
     run_id: int
@@ -56,12 +56,30 @@ class Run:
     model_sha256: str | None
     prompt_template: str
     prompt_sha256: str
-    scale: Scale
     params: Mapping[str, Any]
     status: RunStatus
     started_at: datetime
     finished_at: datetime | None
     resumed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Run(RunRecord):
+    """One graded judge run as `get_run` reads it. `scale` is the run's grades, named as its
+    dataset names them."""
+
+    scale: Scale
+
+
+def decode_run(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of `judge_runs` or `pairwise_runs` as a run's fields: the stored words as
+    their enums and the params as decoded JSON."""
+    return {
+        **row,
+        "split": None if row["split"] is None else Split(row["split"]),
+        "params": json.loads(row["params"] or "{}"),
+        "status": RunStatus(row["status"]),
+    }
 
 
 RunTable = Literal["judge_runs", "pairwise_runs"]
@@ -212,25 +230,23 @@ def reopen_run(db: Db, run_id: int) -> None:
 def get_run(db: Db, run_id: int) -> Run:
     """One run's provenance and status."""
     with connect(db) as con:
-        cursor = con.execute(
-            "SELECT r.*, d.grades AS dataset_grades, d.grade_names FROM judge_runs r "
-            "LEFT JOIN datasets d USING (dataset) WHERE r.run_id = ?",
-            [run_id],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise NotFoundError(f"no judge run {run_id}")
-        run = dict(zip([d[0] for d in cursor.description], row))
-    names = dict(zip(run.pop("dataset_grades") or (), run.pop("grade_names") or ()))
-    return Run(
-        **{
-            **run,
-            "split": None if run["split"] is None else Split(run["split"]),
-            "scale": Scale.of(run["scale"], [names.get(g, str(g)) for g in run["scale"]]),
-            "params": json.loads(run["params"] or "{}"),
-            "status": RunStatus(run["status"]),
-        }
+        return read_run(con, run_id)
+
+
+def read_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Run:
+    """`get_run` on an open connection (inside a writer's transaction)."""
+    cursor = con.execute(
+        "SELECT r.*, d.grades AS dataset_grades, d.grade_names FROM judge_runs r "
+        "LEFT JOIN datasets d USING (dataset) WHERE r.run_id = ?",
+        [run_id],
     )
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFoundError(f"no judge run {run_id}")
+    run = dict(zip([d[0] for d in cursor.description], row))
+    names = dict(zip(run.pop("dataset_grades") or (), run.pop("grade_names") or ()))
+    scale = Scale.of(run["scale"], [names.get(g, str(g)) for g in run["scale"]])
+    return Run(**{**decode_run(run), "scale": scale})
 
 
 def list_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:

@@ -97,7 +97,9 @@ def crossings(path: Path, source: str) -> list[str]:
         elif strict and name and name.startswith("_") and owner is not None and owner != room:
             found.append(f"{where}:{line}: imports the private name {name} from {target}")
         if target == "storage" and name in in_subroom:
-            found.append(f"{where}:{line}: imports storage.{name}: it is storage.{in_subroom[name]}")
+            found.append(
+                f"{where}:{line}: imports storage.{name}: it is storage.{in_subroom[name]}"
+            )
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)

@@ -6,6 +6,7 @@ runs' sequence, so a run id names one run of either kind (`is_pairwise_run`).
 """
 
 from ._preferences import (
+    PREFERENCES_IN_FORCE,
     current_grades,
     current_preference,
     preference_history,
@@ -14,7 +15,6 @@ from ._preferences import (
 )
 from ._runs import (
     PAIRWISE_JUDGMENT_COLUMNS,
-    PairwiseRun,
     create_pairwise_run,
     finish_pairwise_run,
     get_pairwise_run,
@@ -29,7 +29,7 @@ from ._runs import (
 
 __all__ = [
     "PAIRWISE_JUDGMENT_COLUMNS",
-    "PairwiseRun",
+    "PREFERENCES_IN_FORCE",
     "create_pairwise_run",
     "current_grades",
     "current_preference",

@@ -19,13 +19,26 @@ from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
 from ..team import check_actor
 
-_LIVE = """
-    SELECT max(event_id) FROM preference_events
-    WHERE pair_a = $a AND pair_b = $b AND source = 'review'
-      AND author = coalesce($author::VARCHAR, author)
-      AND event_id NOT IN (
-          SELECT reverts FROM preference_events
-          WHERE pair_a = $a AND pair_b = $b AND source = 'revert')
+LIVE_PREFERENCES = """
+    SELECT * FROM preference_events
+    WHERE source = 'review'
+      AND event_id NOT IN (SELECT reverts FROM preference_events WHERE source = 'revert')
+"""
+"""The reviewers' preference events in force: reviews that no undo (a `revert` event naming
+the review) took back. The preference between two products is the newest of them
+(`PREFERENCES_IN_FORCE`); every reader of a preference starts here."""
+
+PREFERENCES_IN_FORCE = f"""
+    SELECT pair_a, pair_b, arg_max(preference, event_id) AS preference,
+           max(created_at) AS decided_at
+    FROM ({LIVE_PREFERENCES}) GROUP BY pair_a, pair_b
+"""
+"""Per two products (pair_a < pair_b), the preference in force and when it was decided."""
+
+# A reviewer's newest review in force on two products (any reviewer's with no author).
+_LIVE = f"""
+    SELECT max(event_id) FROM ({LIVE_PREFERENCES})
+    WHERE pair_a = $a AND pair_b = $b AND author = coalesce($author::VARCHAR, author)
 """
 
 

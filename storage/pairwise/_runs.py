@@ -7,18 +7,16 @@ orders of one comparison are two rows, so a resumed run skips the orders it has.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError
-from .._runs import end_run, insert_run, set_running
+from .._runs import RunRecord, decode_run, end_run, insert_run, set_running
 from .._vocab import RunStatus, Split
+from ._preferences import PREFERENCES_IN_FORCE
 
 PAIRWISE_JUDGMENT_COLUMNS = (
     "first_pair_id",
@@ -34,27 +32,6 @@ PAIRWISE_JUDGMENT_COLUMNS = (
     "prompt_tokens",
     "completion_tokens",
 )
-
-
-@dataclass(frozen=True)
-class PairwiseRun:
-    """One pairwise run as `get_pairwise_run` reads it; `params` are the judge settings and
-    the comparison plan stored with it."""
-
-    run_id: int
-    name: str
-    dataset: str
-    split: Split | None
-    backend: str
-    model: str
-    model_sha256: str | None
-    prompt_template: str
-    prompt_sha256: str
-    params: Mapping[str, Any]
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None
-    resumed_at: datetime | None
 
 
 def create_pairwise_run(
@@ -145,7 +122,7 @@ def is_pairwise_run(db: Db, run_id: int) -> bool:
     return found is not None
 
 
-def get_pairwise_run(db: Db, run_id: int) -> PairwiseRun:
+def get_pairwise_run(db: Db, run_id: int) -> RunRecord:
     """One pairwise run's provenance and status."""
     with connect(db) as con:
         cursor = con.execute("SELECT * FROM pairwise_runs WHERE run_id = ?", [run_id])
@@ -153,14 +130,7 @@ def get_pairwise_run(db: Db, run_id: int) -> PairwiseRun:
         if row is None:
             raise NotFoundError(f"no pairwise run {run_id}: see the Pairwise page for the runs")
         run = dict(zip([d[0] for d in cursor.description], row))
-    return PairwiseRun(
-        **{
-            **run,
-            "split": None if run["split"] is None else Split(run["split"]),
-            "params": json.loads(run["params"] or "{}"),
-            "status": RunStatus(run["status"]),
-        }
-    )
+    return RunRecord(**decode_run(run))
 
 
 def list_pairwise_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
@@ -182,20 +152,14 @@ def list_pairwise_runs(db: Db, dataset: str | None = None) -> pd.DataFrame:
         ).df()
 
 
-_COMPARISONS = """
+_COMPARISONS = f"""
 WITH orders AS (
     SELECT least(first_pair_id, second_pair_id) AS pair_a,
            greatest(first_pair_id, second_pair_id) AS pair_b,
            first_pair_id < second_pair_id AS a_first, *
     FROM pairwise_judgments WHERE run_id = $run
-), live AS (
-    SELECT * FROM preference_events
-    WHERE source = 'review'
-      AND event_id NOT IN (
-          SELECT reverts FROM preference_events WHERE source = 'revert')
 ), preferred AS (
-    SELECT pair_a, pair_b, arg_max(preference, event_id) AS human_preference
-    FROM live GROUP BY pair_a, pair_b
+    SELECT pair_a, pair_b, preference AS human_preference FROM ({PREFERENCES_IN_FORCE})
 )
 SELECT p.query_id, q.query, o.pair_a, o.pair_b,
        any_value(o.winner) FILTER (WHERE o.a_first) AS winner_ab,

@@ -22,8 +22,9 @@ import pandas as pd
 from words import plural
 
 from .._db import connect, transaction
-from .._errors import NotFoundError, StoreError
+from .._errors import StoreError
 from .._pairs import PAIR_TEXT, with_extra_fields
+from .._runs import read_run
 from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export, left_out_counts, split_words
 from ._files import Written, write_lines
@@ -115,19 +116,26 @@ def _write_part(
     return write_lines(path, (jsonl_line(make_record(pair)) for pair in _chosen_pairs(con, part)))
 
 
+# What a manifest records of the run its pairs were selected by.
+_SOURCE_RUN = (
+    "run_id",
+    "name",
+    "backend",
+    "model",
+    "model_sha256",
+    "prompt_template",
+    "prompt_sha256",
+    "started_at",
+    "finished_at",
+)
+
+
 def _source_run(con: duckdb.DuckDBPyConnection, run_id: int | None) -> dict[str, Any] | None:
     if run_id is None:
         return None
-    cursor = con.execute(
-        "SELECT run_id, name, backend, model, model_sha256, prompt_template, prompt_sha256, "
-        "started_at, finished_at FROM judge_runs WHERE run_id = ?",
-        [run_id],
-    )
-    row = cursor.fetchone()
-    if row is None:
-        raise NotFoundError(f"no judge run {run_id}")
-    run = dict(zip([c[0] for c in cursor.description], row))
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in run.items()}
+    run = read_run(con, run_id)
+    fields = {k: getattr(run, k) for k in _SOURCE_RUN}
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
 
 
 def _by_grade(values: Mapping[int, _V]) -> dict[str, _V]:

@@ -34,6 +34,7 @@ from words import plural
 from .._db import connect, transaction
 from .._errors import StoreError
 from .._pairs import PAIR_TEXT, with_extra_fields
+from ..pairwise import PREFERENCES_IN_FORCE
 from ._curate import PARTS, validation_queries
 from ._export import ExportResult, dataset_split
 from ._export_curate import DATASET_SPLIT, EXPORT_SPLIT
@@ -41,6 +42,7 @@ from ._files import Written, write_lines
 from ._folder import MANIFEST, export_paths, staged_folder
 from ._formats import jsonl_line
 from ._registry import PAIRWISE_PREFERENCE
+from ._splits import BENCHMARK_QUERIES
 
 Pair = Mapping[str, Any]
 Message = dict[str, str]
@@ -68,20 +70,12 @@ class PairwiseJudgeText:
 
 # Reviewers' decisions in force between two pairs of `dataset`, with whether the query of
 # the two is a benchmark query; ties are kept here and counted by the caller.
-_DECISIONS = """
-WITH live AS (
-    SELECT * FROM preference_events
-    WHERE source = 'review'
-      AND event_id NOT IN (SELECT reverts FROM preference_events WHERE source = 'revert')
-), decided AS (
-    SELECT pair_a, pair_b, arg_max(preference, event_id) AS preference,
-           max(created_at) AS decided_at
-    FROM live GROUP BY pair_a, pair_b
-)
+_DECISIONS = f"""
 SELECT d.pair_a, d.pair_b, d.preference, d.decided_at, p.query_id,
-       EXISTS (SELECT 1 FROM pairs b WHERE b.dataset = p.dataset AND b.query_id = p.query_id
-               AND b.split = 'benchmark') AS benchmark_query
-FROM decided d JOIN pairs p ON p.pair_id = d.pair_a
+       p.query_id IN (
+           SELECT query_id FROM ({BENCHMARK_QUERIES}) WHERE dataset = $dataset
+       ) AS benchmark_query
+FROM ({PREFERENCES_IN_FORCE}) d JOIN pairs p ON p.pair_id = d.pair_a
 WHERE p.dataset = $dataset
 ORDER BY p.query_id, d.pair_a, d.pair_b
 """

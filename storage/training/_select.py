@@ -15,7 +15,7 @@ import pandas as pd
 from .._db import connect
 from .._errors import NotFoundError, StoreError
 from .._reviewed import review_condition
-from ._splits import SPLITS
+from ._splits import BENCHMARK_QUERIES, SPLITS
 
 
 class SelectionKind(StrEnum):
@@ -149,7 +149,7 @@ def selected_pairs(
         f"""
         SELECT p.pair_id, p.query_id, p.doc_id, q.query, p.split,
                p.query_id IN (
-                   SELECT query_id FROM pairs WHERE dataset = $dataset AND split = 'benchmark'
+                   SELECT query_id FROM ({BENCHMARK_QUERIES}) WHERE dataset = $dataset
                ) AS benchmark_query,
                c.grade,
                {"j.grade" if judged else "NULL::INTEGER"} AS judge_grade,

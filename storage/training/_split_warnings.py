@@ -17,7 +17,13 @@ import pandas as pd
 from words import plural
 
 from ._curate import validation_count
-from ._splits import BenchmarkRecipe, TrainingRecipe, plan_split, read_split_input
+from ._splits import (
+    BenchmarkRecipe,
+    TrainingRecipe,
+    outside_benchmark,
+    plan_split,
+    read_split_input,
+)
 
 
 def split_warnings(
@@ -30,10 +36,7 @@ def split_warnings(
     splits = plan_split(pairs, grades, recipe).report.splits
     if isinstance(recipe, BenchmarkRecipe):
         return _benchmark_warnings(_labelled_queries(pairs), splits)
-    held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
-    return _training_warnings(
-        _labelled_queries(pairs[~pairs["query_id"].isin(held_out)]), recipe, splits
-    )
+    return _training_warnings(_labelled_queries(outside_benchmark(pairs)), recipe, splits)
 
 
 def _labelled_queries(pairs: pd.DataFrame) -> int:

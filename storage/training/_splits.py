@@ -27,6 +27,17 @@ from ._curate import Curation, curate
 
 SPLITS = ("train", "validation", "benchmark")
 
+BENCHMARK_QUERIES = "SELECT DISTINCT dataset, query_id FROM pairs WHERE split = 'benchmark'"
+"""A benchmark query is a query with a pair in the benchmark split: the split is per query,
+so none of its pairs, labelled or not, is training data. `outside_benchmark` is the same
+rule over a frame of pairs."""
+
+
+def outside_benchmark(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `pairs` (query_id, split) whose query is not a benchmark query."""
+    held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
+    return pairs[~pairs["query_id"].isin(held_out)]
+
 
 @dataclass(frozen=True, kw_only=True)
 class BenchmarkRecipe:
@@ -200,8 +211,7 @@ def plan_split(
     have no benchmark pair."""
     if isinstance(recipe, BenchmarkRecipe):
         return plan_benchmark(pairs, recipe, grades)
-    held_out = pairs.loc[pairs["split"] == "benchmark", "query_id"].unique()
-    return plan_training(pairs[~pairs["query_id"].isin(held_out)], recipe, grades)
+    return plan_training(outside_benchmark(pairs), recipe, grades)
 
 
 def read_split_input(db: str | Path, dataset: str) -> tuple[pd.DataFrame, list[int]]:
