@@ -36,7 +36,7 @@ Ranking runs (search systems) under qrels: `ranked_lists` arranges the ranked do
 as runs x queries x ranks of relevance levels (`encode_runs` once, then `.lists(qrels)` for
 each of several qrels), `per_query_measures` gives the measures of the registry `MEASURES`
 (nDCG@k, RR, P@k, R@k, Judged@k, AP@k as trec_eval defines them; a new measure is one entry
-there), `bootstrap_means` their query-bootstrap
+there: `metrics/README.md`), `bootstrap_means` their query-bootstrap
 intervals, and `leaderboard_agreement` Kendall's tau and tau-AP between the leaderboards of
 two qrels, the pairs of systems that flip and whether the winner changes.
 

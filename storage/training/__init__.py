@@ -2,10 +2,10 @@
 
 Splits by query (a held-out benchmark, train and validation), one set of curation rules
 (`Curation`: cap per query, label rebalancing, validation share) shared by the split recipe
-and the export, the JSONL record formats (each declared once in `EXPORT_FORMATS`), the
-export with its manifest in a folder replaced whole, and the seed's checks on a written
-file. Mostly pure pandas; the store is read and written only by the split and export entry
-points.
+and the export, the JSONL record formats (each declared once in `EXPORT_FORMATS`,
+`_registry.py`; how to add one: `README.md` here), the export with its manifest in a folder
+replaced whole, and the seed's checks on a written file. Mostly pure pandas; the store is
+read and written only by the split and export entry points.
 
 It renders no prompt and spells no answer line: those are the judge's, handed in as a
 `JudgeText` by `jobs.export_training`, the function a page or the CLI calls.
