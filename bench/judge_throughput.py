@@ -309,21 +309,20 @@ def main() -> None:
         with llama_server(default_model_path()) as url:
             print(remote_logprob_throughput(url, pairs, judge_pps, grades))
         return
+    pairs = sample_pairs(args.remote_pairs)
+    if not args.only_pairwise:
+        print(
+            f"judge throughput, WANDS sample ({len(pairs)} pairs), {default_model_path().name}, "
+            "2 threads"
+        )
     pairwise, compared, pairwise_cps, pairwise_verdicts = pairwise_throughput(
         args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
     )
+    print(pairwise)
     if args.only_pairwise:
-        print(pairwise)
         with llama_server(default_model_path()) as url:
             print(pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts))
         return
-
-    pairs = sample_pairs(args.remote_pairs)
-    print(
-        f"judge throughput, WANDS sample ({len(pairs)} pairs), {default_model_path().name}, "
-        "2 threads"
-    )
-    print(pairwise)
     settings = JudgeSettings(n_threads=2, n_ctx=2048)
     backend = load_backend(settings)
     timed_run(pairs[:4], settings, backend=backend)  # page the weights in
