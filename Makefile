@@ -17,7 +17,7 @@ else
 LLAMA_CMAKE_ARGS ?=
 endif
 
-.PHONY: setup run test bench browser lint
+.PHONY: setup run test bench bench-quick browser lint
 
 # --no-cache-dir for llama-cpp-python: pip's wheel cache ignores CMAKE_ARGS and would reuse
 # a wheel built with other flags.
@@ -48,5 +48,15 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: setup
-	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
+# Each bench prints its lines as its parts finish (-u: unbuffered, also into a pipe or a log).
+bench: setup browser
+	for script in bench/[!_]*.py; do $(PY) -u $$script || exit 1; done
+
+# Every bench in its quick mode (the same ratios on less work), each run to the end even when
+# one before it failed; CI runs it after the tests, so a bench that breaks fails CI.
+bench-quick: setup browser
+	@failed=""; for script in bench/[!_]*.py; do \
+		echo "== $$script --quick"; start=$$(date +%s); \
+		$(PY) -u $$script --quick || failed="$$failed $$script"; \
+		echo "== $$script: $$(( $$(date +%s) - start )) s"; \
+	done; test -z "$$failed" || { echo "benches that failed:$$failed"; exit 1; }

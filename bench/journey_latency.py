@@ -38,6 +38,8 @@ app showed an error or never showed what a step waits for. `--profile` also prin
 last round, the store calls each step made inside the served app and how long each took.
 
     .venv/bin/python bench/journey_latency.py [--labels 20000] [--repeat 7] [--profile]
+
+`--quick` prints the same lines on 20,000 labels and 2 rounds.
 """
 
 from __future__ import annotations
@@ -552,6 +554,7 @@ def report_calls(
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it finishes, piped too
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--labels",
@@ -565,7 +568,12 @@ def main() -> int:
         action="store_true",
         help="also print the store calls of each step, timed inside the app",
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="the same lines on 20,000 labels and 2 rounds"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.labels, args.repeat = min(args.labels, 20_000), 2
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         start = time.perf_counter()

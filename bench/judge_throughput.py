@@ -33,7 +33,10 @@
     ``--only-pairwise`` runs (f) and (g) alone; ``--only-remote`` runs (e) with the
     in-process judge it is measured against.
 
-Run: ``.venv/bin/python bench/judge_throughput.py`` (about six minutes on 2 cores).
+Each line is printed as its part finishes. Run: ``.venv/bin/python bench/judge_throughput.py``
+(about six minutes on 2 cores). ``--quick`` prints the same lines on fewer pairs, turns and
+comparisons, and (d) on the WANDS sample itself rather than a WANDS-sized copy (its 30 s
+target is for the full size).
 """
 
 from __future__ import annotations
@@ -101,13 +104,17 @@ def long_batch_tokens_per_s(backend, texts: list[str], n_tokens: int) -> float:
     return n_tokens / elapsed
 
 
-def lexical_judge_seconds() -> tuple[int, float, float]:
-    """Pairs of a WANDS-sized store, seconds the baseline takes on them in memory (features,
-    5-fold cross-fitted training, judging) and seconds of ``jobs.baseline_run`` end to end."""
+def lexical_judge_seconds(full_size: bool) -> tuple[int, float, float]:
+    """Pairs of a WANDS-sized store (or of the sample, when not ``full_size``), seconds the
+    baseline takes on them in memory (features, 5-fold cross-fitted training, judging) and
+    seconds of ``jobs.baseline_run`` end to end."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, db = Path(tmp) / "wands", Path(tmp) / "scale.duckdb"
-        folder.mkdir()
-        build_folder(folder)
+        if full_size:
+            folder.mkdir()
+            build_folder(folder)
+        else:
+            folder = REPO / "sample_data"
         storage.importers.import_wands(db, folder, dataset="wands-scale")
         grades = storage.dataset_scale(db, "wands-scale").grades
         pairs = pd.DataFrame(storage.pairs_for_judging(db, "wands-scale"), dtype=object)
@@ -267,6 +274,7 @@ def remote_logprob_throughput(
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # each part's line as it finishes, piped too
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-pairs", type=int, default=8)
     parser.add_argument(
@@ -282,25 +290,39 @@ def main() -> None:
     parser.add_argument("--only-pairwise", action="store_true", help="run (f) and (g) alone")
     parser.add_argument("--only-remote", action="store_true", help="run (e) alone")
     parser.add_argument(
-        "--remote-pairs", type=int, help="with --only-remote: the first N pairs (default all)"
+        "--remote-pairs", type=int, help="judge the first N pairs of the sample (default all)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the same lines in a few minutes: 24 pairs, one turn, 2 baseline pairs of up to "
+        "64 tokens, 4 comparisons (1 generated), (d) on the sample",
     )
     args = parser.parse_args()
+    if args.quick:
+        args.turns, args.baseline_pairs, args.baseline_max_tokens = 1, 2, 64
+        args.pairwise_comparisons, args.pairwise_generated = 4, 1
+        args.remote_pairs = args.remote_pairs or 24
     if args.only_remote:
         pairs = sample_pairs(args.remote_pairs)
         judge_pps, grades = in_process_judge(pairs, args.turns)
         with llama_server(default_model_path()) as url:
             print(remote_logprob_throughput(url, pairs, judge_pps, grades))
         return
+    pairs = sample_pairs(args.remote_pairs)
+    if not args.only_pairwise:
+        print(
+            f"judge throughput, WANDS sample ({len(pairs)} pairs), {default_model_path().name}, "
+            "2 threads"
+        )
     pairwise, compared, pairwise_cps, pairwise_verdicts = pairwise_throughput(
         args.pairwise_comparisons, args.pairwise_generated, args.baseline_max_tokens
     )
+    print(pairwise)
     if args.only_pairwise:
-        print(pairwise)
         with llama_server(default_model_path()) as url:
             print(pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts))
         return
-
-    pairs = sample_pairs()
     settings = JudgeSettings(n_threads=2, n_ctx=2048)
     backend = load_backend(settings)
     timed_run(pairs[:4], settings, backend=backend)  # page the weights in
@@ -321,6 +343,12 @@ def main() -> None:
     judge_pps = len(judged) / judge_s
     in_process_grades = {j.pair_id: j.grade for j in judged}
     backend.close()
+    print(
+        f"(b) judge evaluated {evaluated} of {prompt_tokens} prompt tokens (the rest reused from "
+        f"the KV cache): {evaluated / judge_s:.0f} tokens/s | llama.cpp, same tokens as one long "
+        f"sequence: {llama_tps:.0f} tokens/s | ratio {evaluated / judge_s / llama_tps:.2f}x "
+        f"(target >= 0.9x); prompt tokens covered per second {prompt_tokens / judge_s:.0f}"
+    )
 
     with llama_server(default_model_path()) as url:
         baseline_settings = JudgeSettings(
@@ -336,13 +364,19 @@ def main() -> None:
         )
         timed_run(pairs[:1], baseline_settings)  # the server loads lazily
         baseline, baseline_s = timed_run(pairs[: args.baseline_pairs], baseline_settings)
-        remote_logprob = remote_logprob_throughput(url, pairs, judge_pps, in_process_grades)
-        pairwise_remote = pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts)
-    baseline_pps = len(baseline) / baseline_s
-    statuses = {
-        s: sum(j.parse_status == s for j in baseline)
-        for s in ("strict", "fallback", "unparsed", "error")
-    }
+        baseline_pps = len(baseline) / baseline_s
+        statuses = {
+            s: sum(j.parse_status == s for j in baseline)
+            for s in ("strict", "fallback", "unparsed", "error")
+        }
+        print(
+            f"(a) in-process logprob judge {judge_pps:.2f} pairs/s | baseline: llama_cpp.server, "
+            f"one request at a time, reasoning then SCORE (max_tokens={args.baseline_max_tokens}"
+            f"), {len(baseline)} pairs {baseline_pps:.3f} pairs/s, parsed {statuses} | "
+            f"ratio {judge_pps / baseline_pps:.1f}x (target >= 5x)"
+        )
+        print(remote_logprob_throughput(url, pairs, judge_pps, in_process_grades))
+        print(pairwise_remote_line(url, compared, pairwise_cps, pairwise_verdicts))
 
     concurrency = 16
     with FaultServer(slow_s=args.delay) as server:
@@ -354,47 +388,33 @@ def main() -> None:
             template="{product_name} SCORE: N",
             concurrency=concurrency,
         )
+        rounds = 2 if args.quick else 10
         delayed = [
-            make_pair(i, product_name=f"pair={i} fault=slow") for i in range(10 * concurrency)
+            make_pair(i, product_name=f"pair={i} fault=slow") for i in range(rounds * concurrency)
         ]
         remote_results, remote_s = timed_run(delayed, remote)
     remote_pps = len(remote_results) / remote_s
     ideal_pps = concurrency / args.delay
-
-    lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds()
-    lexical_pps = lexical_pairs / lexical_s
-
-    model = default_model_path().name
-    print(f"judge throughput, WANDS sample ({len(pairs)} pairs), {model}, 2 threads")
-    print(
-        f"(a) in-process logprob judge {judge_pps:.2f} pairs/s | baseline: llama_cpp.server, one "
-        f"request at a time, reasoning then SCORE (max_tokens={args.baseline_max_tokens}), "
-        f"{len(baseline)} pairs {baseline_pps:.3f} pairs/s, parsed {statuses} | "
-        f"ratio {judge_pps / baseline_pps:.1f}x (target >= 5x)"
-    )
-    print(
-        f"(b) judge evaluated {evaluated} of {prompt_tokens} prompt tokens (the rest reused from "
-        f"the KV cache): {evaluated / judge_s:.0f} tokens/s | llama.cpp, same tokens as one long "
-        f"sequence: {llama_tps:.0f} tokens/s | ratio {evaluated / judge_s / llama_tps:.2f}x "
-        f"(target >= 0.9x); prompt tokens covered per second {prompt_tokens / judge_s:.0f}"
-    )
     print(
         f"(c) remote backend, concurrency {concurrency}, server delay {args.delay}s: "
         f"{remote_pps:.1f} pairs/s | ideal {ideal_pps:.1f} pairs/s | ratio "
         f"{remote_pps / ideal_pps:.2f}x (target >= 0.8x)"
     )
-    print(remote_logprob)
+
+    lexical_pairs, lexical_s, lexical_run_s = lexical_judge_seconds(full_size=not args.quick)
+    lexical_pps = lexical_pairs / lexical_s
+    target = (
+        f"target < {LEXICAL_TARGET_S:.0f} s: {'ok' if lexical_s < LEXICAL_TARGET_S else 'MISSED'}"
+        if not args.quick
+        else "the sample: the target is for the WANDS size"
+    )
     print(
         f"(d) baseline judge (lexical features + logistic regression), {lexical_pairs} pairs, "
         f"5-fold cross-fitting: features + training + judging in memory {lexical_s:.1f} s "
-        f"(target < {LEXICAL_TARGET_S:.0f} s: "
-        f"{'ok' if lexical_s < LEXICAL_TARGET_S else 'MISSED'}), {lexical_pps:,.0f} pairs/s | "
-        f"in-process GGUF judge of (a) {judge_pps:.2f} pairs/s | ratio "
-        f"{lexical_pps / judge_pps:,.0f}x; end to end with the store (read pairs and labels, "
-        f"write the judgments) {lexical_run_s:.1f} s"
+        f"({target}), {lexical_pps:,.0f} pairs/s | in-process GGUF judge of (a) "
+        f"{judge_pps:.2f} pairs/s | ratio {lexical_pps / judge_pps:,.0f}x; end to end with the "
+        f"store (read pairs and labels, write the judgments) {lexical_run_s:.1f} s"
     )
-    print(pairwise)
-    print(pairwise_remote)
 
 
 if __name__ == "__main__":

