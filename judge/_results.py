@@ -39,10 +39,17 @@ class Judgment:
     """What the model wrote before a strict answer line (Prometheus' feedback)."""
     reference_pair_id: int | None = None
     """The pair whose product the prompt showed as the reference, if any."""
+    endpoint: str | None = None
+    """The remote endpoint that answered (for a pair that got no answer, the last one
+    asked), without credentials or query string; None in process."""
 
     def as_record(self) -> dict[str, Any]:
         """The judgment as a plain dict, keyed by the ``judgments`` column names."""
         return dataclasses.asdict(self)
+
+    def answered_by(self, endpoint: str) -> Judgment:
+        """This judgment, recording the endpoint that answered."""
+        return dataclasses.replace(self, endpoint=endpoint)
 
     @classmethod
     def scored(

@@ -35,6 +35,7 @@ JUDGMENT_COLUMNS = (
     "completion_tokens",
     "feedback",
     "reference_pair_id",
+    "endpoint",
 )
 
 
@@ -163,7 +164,7 @@ def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) 
                    confidence::DOUBLE, raw_output::VARCHAR, parse_status::VARCHAR,
                    error::VARCHAR, latency_ms::DOUBLE, prompt_tokens::INTEGER,
                    completion_tokens::INTEGER, feedback::VARCHAR,
-                   reference_pair_id::BIGINT, current_timestamp
+                   reference_pair_id::BIGINT, endpoint::VARCHAR, current_timestamp
             FROM _records
             """,
             [run_id],

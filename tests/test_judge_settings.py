@@ -80,6 +80,7 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
     assert record["params"]["api_key_env"] == "JUDGE_TEST_KEY"
     assert set(record["params"]) == {
         "base_url",
+        "extra_base_urls",
         "api_key_env",
         "mode",
         "n_ctx",
