@@ -51,7 +51,8 @@ class _ProgressBar:
         eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
         print(
             f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {progress.done}/{progress.total} "
-            f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
+            f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}"
+            f"{jobs.endpoints_text(progress.per_endpoint)}  ",
             end="",
             file=sys.stderr,
             flush=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grade_scale import ScoreMap
@@ -155,6 +155,9 @@ class Progress:
     pairs_per_s: float
     eta_s: float | None
     failures: int
+    per_endpoint: Mapping[str, float] = field(default_factory=dict)
+    """Pairs per second each remote endpoint answered so far, by endpoint (a fleet's
+    throughput; empty in process)."""
 
 
 @dataclass(frozen=True)
