@@ -47,6 +47,7 @@ class DelayServer:
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
+        self._closer = threading.Thread(target=self._close, daemon=True)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def __enter__(self) -> DelayServer:
@@ -55,13 +56,22 @@ class DelayServer:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+        self._closer.join()
 
     def kill(self) -> None:
-        """Stop answering and close the listening socket: new connections are refused."""
+        """Die now: requests waiting and to come get no answer, and once the server loop
+        has stopped, new connections are refused."""
+        with self._lock:
+            self._die()
+
+    def _die(self) -> None:
         if not self.dead.is_set():
             self.dead.set()
-            threading.Thread(target=self._httpd.shutdown, daemon=True).start()
-            self._httpd.socket.close()
+            self._closer.start()
+
+    def _close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
 
     def _answer(self) -> bool:
         """Whether to answer the request now in hand (counted), or drop it (dead)."""
@@ -70,8 +80,7 @@ class DelayServer:
                 return False
             self.answered += 1
             if self.die_after is not None and self.answered >= self.die_after:
-                self.dead.set()
-                self._httpd.socket.close()
+                self._die()
             return True
 
 
