@@ -1,9 +1,11 @@
 """Remote backend: OpenAI-compatible or Ollama servers over httpx.AsyncClient.
 
-``concurrency`` workers share one client; each failed attempt on 429, 5xx, a timeout or a
-dropped connection is retried with exponential backoff and jitter, waiting as long as a
-``Retry-After`` header asks. Other 4xx answers and malformed bodies are not retried: sending
-the same request again would get the same answer.
+Requests go through a ``Fleet`` of the settings' base URLs (one URL: a fleet of one), each
+endpoint with its own client, ``concurrency`` slots and circuit breaker (see ``_fleet``);
+each result records the endpoint that answered. Each failed attempt on 429, 5xx, a timeout
+or a dropped connection is retried on its endpoint with exponential backoff and jitter,
+waiting as long as a ``Retry-After`` header asks. Other 4xx answers and malformed bodies are
+not retried: sending the same request again would get the same answer.
 
 Three limits keep a bad server from costing much. An attempt has ``timeout_s`` from sending
 the request to the last byte of the response, however slowly the bytes trickle in. A body is

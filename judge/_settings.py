@@ -1,4 +1,11 @@
-"""Run settings: one frozen dataclass, choices as enums, and the provenance stored per run."""
+"""Run settings: frozen dataclasses, choices as enums, and the provenance stored per run.
+
+``JudgeSettings`` is one object of two parts: ``ConnectionSettings``, what the backend needs
+(backend, model, base URLs, limits, sampling), which the registry's loaders read, and
+``PromptSettings``, what the prompt needs (template, scale, score map, reference, mode). It
+is built, replaced and stored with flat keyword fields, as before the split, so the stored
+params of a run made before it still load.
+"""
 
 from __future__ import annotations
 
