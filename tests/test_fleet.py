@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_fixtures import DATASET
+from app_fixtures import DATASET, click, open_app
 
 import cli
 import jobs
@@ -203,3 +203,39 @@ def test_with_every_endpoint_out_the_soonest_back_is_asked() -> None:
         assert await fleet.take() is a
 
     asyncio.run(scenario())
+
+
+def test_the_runs_page_takes_one_base_url_per_line(store, servers: list[DelayServer]) -> None:
+    db, _ = store
+    at = open_app("runs", query={"runs-tab": "Start a run"})
+    at.selectbox(key="run-scope").set_value("benchmark").run()
+    at.segmented_control(key="run-backend").set_value("openai").run()
+    at.text_area(key="run-base-url").input("\n".join(s.url for s in servers) + "\n")
+    at.text_input(key="run-remote-model").input("my-judge")
+    at.selectbox(key="run-endpoint").set_value("completions").run()
+    at = click(at, "start-run")
+    job = at.session_state["judge-jobs"][DATASET]
+    job.wait(timeout=120)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    run_id = job.outcome.run_id
+    assert jobs.settings_for_run(db, run_id).base_urls == tuple(s.url for s in servers)
+    counts = storage.endpoint_counts(db, run_id)
+    assert set(counts) == set(answered(servers))
+    assert sum(counts.values()) == len(storage.run_judgments(db, run_id))
+
+
+def test_a_bad_url_on_the_runs_page_is_one_error_and_starts_nothing(store) -> None:
+    db, _ = store
+    runs = len(storage.list_runs(db))
+    at = open_app("runs", query={"runs-tab": "Start a run"})
+    at.segmented_control(key="run-backend").set_value("openai").run()
+    at.text_area(key="run-base-url").input("http://127.0.0.1:9/v1\ngpu-2:8000/v1")
+    at.text_input(key="run-remote-model").input("my-judge").run()
+    at = click(at, "start-run")
+    assert [e.value.replace("\\", "") for e in at.error] == [
+        "base_url 'gpu-2:8000/v1' (2 of 2) is not an http(s) URL with a host: write it as "
+        "http://HOST:PORT/v1 (an OpenAI-compatible root) or http://HOST:11434 (Ollama)"
+    ]
+    assert len(storage.list_runs(db)) == runs
