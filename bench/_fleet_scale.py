@@ -19,6 +19,7 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,9 +30,13 @@ DELAY_S = 1.0
 CONCURRENCY = 4  # per endpoint
 
 
+GRADE_1 = {"0": 0.1, "1": 0.7, "2": 0.1, "3": 0.1}
+
+
 class DelayServer:
     """An OpenAI-compatible completions endpoint on 127.0.0.1 that answers every request
-    after ``delay_s`` with grade 1 most likely (0.7; the other grades 0.1 each).
+    after ``delay_s`` with one token: the likeliest of ``tokens`` (token -> probability, the
+    alternatives it reports; by default grade 1 at 0.7, the other grades 0.1 each).
 
     ``answered`` counts the requests it answered. With ``die_after`` it dies once it has
     answered that many: later requests, and those waiting when it died, get their connection
@@ -39,8 +44,14 @@ class DelayServer:
     Use as ``with DelayServer() as server:``; ``server.url`` is its API root (``/v1``).
     """
 
-    def __init__(self, delay_s: float = DELAY_S, die_after: int | None = None) -> None:
+    def __init__(
+        self,
+        delay_s: float = DELAY_S,
+        die_after: int | None = None,
+        tokens: Mapping[str, float] = GRADE_1,
+    ) -> None:
         self.delay_s = delay_s
+        self.tokens = dict(tokens)
         self.die_after = die_after
         self.answered = 0
         self.dead = threading.Event()
@@ -84,9 +95,10 @@ class DelayServer:
             return True
 
 
-def _body(request: dict[str, Any]) -> bytes:
-    top = {str(g): math.log(0.7 if g == 1 else 0.1) for g in range(4)}
-    choice = {"text": "1", "logprobs": {"tokens": ["1"], "top_logprobs": [top]}}
+def _body(request: dict[str, Any], tokens: Mapping[str, float]) -> bytes:
+    top = {token: math.log(p) for token, p in tokens.items()}
+    text = max(tokens, key=lambda token: tokens[token])
+    choice = {"text": text, "logprobs": {"tokens": [text], "top_logprobs": [top]}}
     usage = {"prompt_tokens": 50, "completion_tokens": 1}
     if not request.get("stream"):
         return json.dumps({"choices": [choice], "usage": usage}).encode()
@@ -113,7 +125,7 @@ def _handler(server: DelayServer) -> type[BaseHTTPRequestHandler]:
             if server.dead.wait(server.delay_s) or not server._answer():
                 self.close_connection = True  # killed: no answer, the connection closes
                 return
-            body = _body(request)
+            body = _body(request, server.tokens)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

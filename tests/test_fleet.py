@@ -38,17 +38,17 @@ def servers(request: pytest.FixtureRequest) -> Iterator[list[DelayServer]]:
 
 
 def fleet_settings(servers: list[DelayServer], **changes: Any) -> judge.JudgeSettings:
-    return judge.JudgeSettings(
-        backend="openai",
-        model="m",
-        endpoint="completions",
-        top_logprobs=4,
-        concurrency=2,
-        max_retries=1,
-        timeout_s=30.0,
+    fields: dict[str, Any] = {
+        "backend": "openai",
+        "model": "m",
+        "endpoint": "completions",
+        "top_logprobs": 4,
+        "concurrency": 2,
+        "max_retries": 1,
+        "timeout_s": 30.0,
         **judge.base_url_fields([s.url for s in servers]),
-        **changes,
-    )
+    }
+    return judge.JudgeSettings(**{**fields, **changes})
 
 
 def answered(servers: list[DelayServer]) -> dict[str, int]:
@@ -239,3 +239,25 @@ def test_a_bad_url_on_the_runs_page_is_one_error_and_starts_nothing(store) -> No
         "http://HOST:PORT/v1 (an OpenAI-compatible root) or http://HOST:11434 (Ollama)"
     ]
     assert len(storage.list_runs(db)) == runs
+
+
+def test_a_pairwise_run_through_a_fleet_records_who_answered_each_order(sample_db: Path) -> None:
+    choices = {"A": 0.6, "B": 0.3, "tie": 0.1}
+    with ExitStack() as stack:
+        servers = [stack.enter_context(DelayServer(0.05, tokens=choices)) for _ in range(3)]
+        settings = fleet_settings(
+            servers, template=judge.list_pairwise_templates()[0].text, top_logprobs=3
+        )
+        outcome = jobs.judge_pairwise(
+            sample_db,
+            dataset=DATASET,
+            settings=settings,
+            plan=judge.ComparisonPlan(per_product=0.5, seed=2),
+            max_queries=2,
+        )
+    assert (outcome.summary.judged, outcome.summary.errors) == (2 * outcome.comparisons, 0)
+    counts = storage.endpoint_counts(sample_db, outcome.run_id, storage.RunKind.PAIRWISE)
+    assert sum(counts.values()) == 2 * outcome.comparisons
+    assert set(counts) == set(answered(servers))
+    stored = storage.pairwise_comparisons(sample_db, outcome.run_id)
+    assert stored.p_first_ab.tolist() == pytest.approx([0.6] * len(stored))
