@@ -77,6 +77,10 @@ def test_a_fleet_judges_every_pair_once_when_one_server_dies_mid_run(
     dead = judge.endpoint_label(servers[1].url)
     assert judging[dead] == 5 - probed[dead] and sum(judging.values()) == PAIRS
     assert all(n > PAIRS / 3 for e, n in judging.items() if e != dead)
+    # The Runs page's bar: the speed of the recent batches, split by endpoint.
+    progress = jobs.run_progress(sample_db, outcome.run_id)
+    assert progress.pairs_per_s is not None and set(progress.per_endpoint) <= set(judging)
+    assert sum(progress.per_endpoint.values()) == pytest.approx(progress.pairs_per_s)
 
 
 def test_a_fleet_run_resumes_with_its_list_of_endpoints(
@@ -127,7 +131,11 @@ def test_the_cli_takes_base_url_again_for_a_fleet(
     urls = [arg for s in servers for arg in ("--base-url", s.url)]
     flags = ["--backend", "openai", "--model", "m", "--endpoint", "completions"]
     code = cli.main(["--db", str(sample_db), "judge", *flags, *urls, "--limit", "30"])
-    assert code == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0, err
+    last = err.split("\r")[-1]  # the progress line as it ended
+    assert "30/30" in last and "per endpoint: " in last
+    assert all(f"{label} " in last for label in answered(servers)), last
     (run_id,) = storage.list_runs(sample_db)["run_id"]
     assert jobs.settings_for_run(sample_db, int(run_id)).base_urls == tuple(s.url for s in servers)
     counts = storage.endpoint_counts(sample_db, int(run_id))
