@@ -6,6 +6,8 @@ breaker of ``judge._fleet`` on a clock of its own."""
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -269,3 +271,15 @@ def test_a_pairwise_run_through_a_fleet_records_who_answered_each_order(sample_d
     assert set(counts) == set(answered(servers))
     stored = storage.pairwise_comparisons(sample_db, outcome.run_id)
     assert stored.p_first_ab.tolist() == pytest.approx([0.6] * len(stored))
+
+
+def test_the_readme_fleet_command_is_one_the_cli_takes() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n### A fleet of OpenAI-compatible servers\n")[1].split("\n#")[0]
+    (line,) = re.findall(r"^\$py cli\.py (judge .*)$", section.replace("\\\n", " "), re.M)
+    args = cli._parser().parse_args(shlex.split(line))
+    assert len(args.base_url) == 3
+    settings = judge.JudgeSettings(
+        backend=args.backend, model=args.model, **judge.base_url_fields(args.base_url)
+    )
+    assert settings.base_urls == tuple(args.base_url)
