@@ -78,7 +78,8 @@ def test_a_fleet_judges_every_pair_once_when_one_server_dies_mid_run(
     # The dead server answered 5 before it died; its share of the rest went to the others.
     dead = judge.endpoint_label(servers[1].url)
     assert judging[dead] == 5 - probed[dead] and sum(judging.values()) == PAIRS
-    assert all(n > PAIRS / 3 for e, n in judging.items() if e != dead)
+    live = [n for e, n in judging.items() if e != dead]
+    assert len(live) == 2 and min(live) > judging[dead]
     # The Runs page's bar: the speed of the recent batches, split by endpoint.
     progress = jobs.run_progress(sample_db, outcome.run_id)
     assert progress.pairs_per_s is not None and set(progress.per_endpoint) <= set(judging)
