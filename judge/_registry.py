@@ -115,6 +115,7 @@ _REMOTE = (
 _REMOTE_MODULES = (
     "judge/_remote.py",
     "judge/_remote_pairwise.py",
+    "judge/_fleet.py",
     "judge/_payloads.py",
     "judge/_probe.py",
 )
