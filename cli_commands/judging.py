@@ -51,7 +51,8 @@ class _ProgressBar:
         eta = "" if progress.eta_s is None else f" ETA {progress.eta_s:.0f}s"
         print(
             f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {progress.done}/{progress.total} "
-            f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}  ",
+            f"{progress.pairs_per_s:.1f} pairs/s{eta} failures {progress.failures}"
+            f"{jobs.endpoints_text(progress.per_endpoint)}  ",
             end="",
             file=sys.stderr,
             flush=True,
@@ -70,7 +71,7 @@ def _settings(args: argparse.Namespace, template: str | None = None) -> judge.Ju
     return judge.JudgeSettings(
         backend=args.backend,
         model=args.model,
-        base_url=args.base_url,
+        **judge.base_url_fields(args.base_url or ()),
         api_key_env=args.api_key_env,
         template=template,
         mode=args.mode,
@@ -250,7 +251,11 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     remote = _REMOTE_DEFAULTS
     sub.add_argument(
         "--base-url",
-        help="remote API root, e.g. http://127.0.0.1:8000/v1" + _read_by("base_url"),
+        action="append",
+        metavar="URL",
+        help="remote API root, e.g. http://127.0.0.1:8000/v1; give it again for a fleet of "
+        "servers with the same model: each request goes to the least busy one that is up, "
+        "a dead one is taken out and tried again later" + _read_by("base_url"),
     )
     sub.add_argument(
         "--api-key-env",

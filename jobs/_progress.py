@@ -8,7 +8,8 @@ batch landed, and how fast the recent batches came. A run whose process died kee
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +46,9 @@ class RunProgress:
     eta_s: float | None
     idle_s: float
     stalled: bool
+    per_endpoint: Mapping[str, float] = field(default_factory=dict)
+    """Results per second each remote endpoint answered over the recent batches, by
+    endpoint (a fleet's throughput); empty in process or before a speed is known."""
 
     @property
     def fraction(self) -> float:
@@ -52,13 +56,21 @@ class RunProgress:
         return min(self.done / self.planned, 1.0) if self.planned else 0.0
 
 
-def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProgress:
+def progress_of(
+    tally: storage.RunTally,
+    now: datetime | None = None,
+    recent_by_endpoint: Mapping[str, int] | None = None,
+) -> RunProgress:
     """Turn a run's stored tally into speed, time left and silence, as seen at `now` (by
-    default the store's clock when the tally was read, the clock its times were written by)."""
+    default the store's clock when the tally was read, the clock its times were written by);
+    `recent_by_endpoint` splits the tally's recent results by the endpoint that answered."""
     now = now or tally.read_at
     rate = None
+    per_endpoint: dict[str, float] = {}
     if tally.recent_done and tally.last_at is not None and tally.recent_from is not None:
-        rate = tally.recent_done / (tally.last_at - tally.recent_from).total_seconds()
+        span_s = (tally.last_at - tally.recent_from).total_seconds()
+        rate = tally.recent_done / span_s
+        per_endpoint = {e: n / span_s for e, n in (recent_by_endpoint or {}).items()}
     remaining = max(tally.planned - tally.done, 0)
     # Silence counts from the newest sign of life: a judgment, or a resume (the judgments
     # before a resume say nothing about the process now judging).
@@ -82,7 +94,24 @@ def progress_of(tally: storage.RunTally, now: datetime | None = None) -> RunProg
         eta_s=None if rate is None else remaining / rate,
         idle_s=idle_s,
         stalled=tally.status is storage.RunStatus.RUNNING and idle_s >= STALLED_AFTER_S,
+        per_endpoint=per_endpoint,
     )
+
+
+def endpoints_text(per_endpoint: Mapping[str, float], unit: str = "pairs") -> str:
+    """A fleet's throughput for a progress line, "; per endpoint: URL 3.1 pairs/s, ...";
+    empty for a run with one endpoint or none, whose line already says its speed."""
+    if len(per_endpoint) < 2:
+        return ""
+    rates = ", ".join(f"{e} {r:.1f} {unit}/s" for e, r in per_endpoint.items())
+    return f"; per endpoint: {rates}"
+
+
+def _with_endpoints(db: str | Path, tally: storage.RunTally, now: datetime | None) -> RunProgress:
+    recent = None
+    if tally.recent_from is not None:
+        recent = storage.endpoint_counts(db, tally.run_id, tally.kind, since=tally.recent_from)
+    return progress_of(tally, now, recent)
 
 
 def run_progress(db: str | Path, run_id: int, *, now: datetime | None = None) -> RunProgress:
@@ -90,7 +119,7 @@ def run_progress(db: str | Path, run_id: int, *, now: datetime | None = None) ->
     tallies = storage.run_tallies(db, run_ids=[run_id], window_s=RATE_WINDOW_S)
     if not tallies:
         raise storage.NotFoundError(f"no judge run {run_id}")
-    return progress_of(tallies[0], now)
+    return _with_endpoints(db, tallies[0], now)
 
 
 def running_progress(
@@ -101,4 +130,4 @@ def running_progress(
     tallies = storage.run_tallies(
         db, dataset=dataset, status=storage.RunStatus.RUNNING, window_s=RATE_WINDOW_S
     )
-    return [progress_of(t, now) for t in tallies]
+    return [_with_endpoints(db, t, now) for t in tallies]

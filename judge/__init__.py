@@ -90,7 +90,15 @@ from ._remote_pairwise import choose_pairwise_settings
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
 from ._secrets import LogRedaction
-from ._settings import Endpoint, JudgeSettings, Mode
+from ._settings import (
+    ConnectionSettings,
+    Endpoint,
+    JudgeSettings,
+    Mode,
+    PromptSettings,
+    base_url_fields,
+    endpoint_label,
+)
 from ._templates import (
     DEFAULT_RUBRIC,
     DEFAULT_TEMPLATE,
@@ -132,6 +140,7 @@ __all__ = [
     "BaselineModel",
     "BaselineSettings",
     "ComparisonPlan",
+    "ConnectionSettings",
     "CrossFitted",
     "Endpoint",
     "EndpointChoice",
@@ -149,6 +158,7 @@ __all__ = [
     "ParseStatus",
     "Progress",
     "PromptItem",
+    "PromptSettings",
     "ReferencePlan",
     "Rubric",
     "RunSummary",
@@ -161,6 +171,7 @@ __all__ = [
     "answer_prefix",
     "backend_spec",
     "backends_reading",
+    "base_url_fields",
     "chat_messages",
     "choice_probabilities",
     "choose_endpoint",
@@ -169,6 +180,7 @@ __all__ = [
     "cross_fit_baseline",
     "debiased_preference",
     "default_model_path",
+    "endpoint_label",
     "feedback_answer",
     "fenced_once",
     "field",

@@ -43,7 +43,7 @@ from ._grammar import answer_grammar
 from ._model import check_gguf
 from ._parsing import distribution_from_logits, parse_grade
 from ._results import Judgment, ms_since
-from ._settings import Backend, JudgeSettings, Mode
+from ._settings import Backend, ConnectionSettings, JudgeSettings, Mode
 
 __all__ = ["LlamaBackend", "reasoning_room"]
 
@@ -100,7 +100,7 @@ class LlamaBackend:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: JudgeSettings) -> LlamaBackend:
+    def from_settings(cls, settings: ConnectionSettings) -> LlamaBackend:
         """The settings' model, loaded with their context size, threads, offload and seed."""
         return cls(
             settings.model_path(),

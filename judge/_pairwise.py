@@ -35,7 +35,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._answers import with_answer_prefix
@@ -163,6 +163,12 @@ class PairwiseJudgment:
     latency_ms: float
     prompt_tokens: int | None
     completion_tokens: int | None
+    endpoint: str | None = None
+    """The remote endpoint that answered, as ``Judgment.endpoint``."""
+
+    def answered_by(self, endpoint: str) -> PairwiseJudgment:
+        """This verdict, recording the endpoint that answered."""
+        return replace(self, endpoint=endpoint)
 
     @classmethod
     def failed(

@@ -30,7 +30,7 @@ from ._exceptions import SettingsError
 
 if TYPE_CHECKING:
     from ._backend import JudgeBackend
-    from ._settings import JudgeSettings
+    from ._settings import ConnectionSettings, JudgeSettings
 
 __all__ = [
     "BACKENDS",
@@ -52,7 +52,7 @@ class Backend(StrEnum):
     BASELINE = "baseline"
 
 
-Loader = Callable[["JudgeSettings", "str | None"], "JudgeBackend"]
+Loader = Callable[["ConnectionSettings", "str | None"], "JudgeBackend"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +71,8 @@ class BackendSpec:
     default_base_url: str | None = None
     modules: tuple[str, ...]
     load: Loader | None
-    """Builds the backend for settings and an API key; None when it reads no prompts."""
+    """Builds the backend from the settings' backend part (``JudgeSettings.connection``)
+    and an API key; None when it reads no prompts."""
 
     def build(self, settings: JudgeSettings, api_key: str | None) -> JudgeBackend:
         """The backend for these settings (for llama_cpp this loads the model: seconds)."""
@@ -80,16 +81,16 @@ class BackendSpec:
                 f"backend {self.name} reads no prompts: {self.help}; it is trained with "
                 "`cli.py judge --backend baseline` or the Runs page's baseline section"
             )
-        return self.load(settings, api_key)
+        return self.load(settings.connection, api_key)
 
 
-def _load_llama(settings: JudgeSettings, api_key: str | None) -> JudgeBackend:
+def _load_llama(settings: ConnectionSettings, api_key: str | None) -> JudgeBackend:
     from ._llama import LlamaBackend  # imported here: llama_cpp takes a while to import
 
     return LlamaBackend.from_settings(settings)
 
 
-def _load_remote(settings: JudgeSettings, api_key: str | None) -> JudgeBackend:
+def _load_remote(settings: ConnectionSettings, api_key: str | None) -> JudgeBackend:
     from ._remote import RemoteBackend
 
     return RemoteBackend(api_key=settings.api_key(api_key))
@@ -98,6 +99,7 @@ def _load_remote(settings: JudgeSettings, api_key: str | None) -> JudgeBackend:
 _LLM = ("mode", "template", "scale", "score_map", "reference", "temperature", "seed")
 _REMOTE = (
     "base_url",
+    "extra_base_urls",
     "model",
     "api_key_env",
     "endpoint",
@@ -113,6 +115,7 @@ _REMOTE = (
 _REMOTE_MODULES = (
     "judge/_remote.py",
     "judge/_remote_pairwise.py",
+    "judge/_fleet.py",
     "judge/_payloads.py",
     "judge/_probe.py",
 )

@@ -1,9 +1,11 @@
 """Remote backend: OpenAI-compatible or Ollama servers over httpx.AsyncClient.
 
-``concurrency`` workers share one client; each failed attempt on 429, 5xx, a timeout or a
-dropped connection is retried with exponential backoff and jitter, waiting as long as a
-``Retry-After`` header asks. Other 4xx answers and malformed bodies are not retried: sending
-the same request again would get the same answer.
+Requests go through a ``Fleet`` of the settings' base URLs (one URL: a fleet of one), each
+endpoint with its own client, ``concurrency`` slots and circuit breaker (see ``_fleet``);
+each result records the endpoint that answered. Each failed attempt on 429, 5xx, a timeout
+or a dropped connection is retried on its endpoint with exponential backoff and jitter,
+waiting as long as a ``Retry-After`` header asks. Other 4xx answers and malformed bodies are
+not retried: sending the same request again would get the same answer.
 
 Three limits keep a bad server from costing much. An attempt has ``timeout_s`` from sending
 the request to the last byte of the response, however slowly the bytes trickle in. A body is
@@ -17,6 +19,7 @@ has the API key masked (see ``_secrets``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email.utils
 import json
@@ -26,12 +29,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 import httpx
 
 from ._backend import OrderItem, PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
+from ._fleet import Fleet, FleetEndpoint
 from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
 from ._payloads import (
     AnswerEnding,
@@ -44,7 +48,7 @@ from ._payloads import (
 )
 from ._results import Judgment, ms_since
 from ._secrets import Redactor, keep_out_of_logs
-from ._settings import Endpoint, JudgeSettings, Mode
+from ._settings import Endpoint, JudgeSettings, Mode, endpoint_label
 
 if TYPE_CHECKING:
     from ._pairwise import PairwiseJudgment
@@ -80,6 +84,8 @@ def said(body: str | None) -> str:
 class _Outcome(Protocol):
     @property
     def error(self) -> str | None: ...
+
+    def answered_by(self, endpoint: str) -> Self: ...
 
 
 _Item = TypeVar("_Item")
@@ -231,9 +237,9 @@ class RemoteBackend:
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own client."""
 
-    def _client(self, settings: JudgeSettings) -> httpx.AsyncClient:
+    def _client(self, settings: JudgeSettings, base_url: str | None = None) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=settings.base_url or "",
+            base_url=base_url or settings.base_url or "",
             headers=self._headers,
             timeout=settings.timeout_s,
             limits=httpx.Limits(max_connections=settings.concurrency),
@@ -247,8 +253,38 @@ class RemoteBackend:
         cancel: threading.Event,
         judge_one: Callable[[httpx.AsyncClient, _Item], Awaitable[tuple[_Out, bool]]],
     ) -> None:
+        """Judge the items through the settings' endpoints (a ``Fleet``; one URL is a fleet
+        of one), ``concurrency`` requests in flight per endpoint."""
         unanswered_in_a_row = 0
-        async with self._client(settings) as client:
+        async with contextlib.AsyncExitStack() as clients:
+            fleet = Fleet(
+                [
+                    FleetEndpoint(
+                        # A key pasted into the URL's path is masked as everywhere else.
+                        self.mask(endpoint_label(url)),
+                        await clients.enter_async_context(self._client(settings, url)),
+                    )
+                    for url in settings.base_urls
+                ],
+                settings.concurrency,
+            )
+
+            async def judged(item: _Item) -> tuple[_Out, bool]:
+                """The item's result from the first endpoint that answers, moving on after
+                one that gives no answer while another is up (see ``_fleet``), and whether
+                it got no answer at all."""
+                tried: list[FleetEndpoint] = []
+                while True:
+                    endpoint = await fleet.take(tried)
+                    try:
+                        result, unanswered = await judge_one(endpoint.client, item)
+                    except BaseException:
+                        fleet.drop(endpoint)  # cancelled: says nothing about the endpoint
+                        raise
+                    await fleet.give_back(endpoint, answered=not unanswered)
+                    tried.append(endpoint)
+                    if not (unanswered and fleet.can_move(tried)):
+                        return result.answered_by(endpoint.label), unanswered
 
             async def worker() -> None:
                 nonlocal unanswered_in_a_row
@@ -256,18 +292,21 @@ class RemoteBackend:
                 for item in items:
                     if cancel.is_set():
                         return
-                    judgment, unanswered = await judge_one(client, item)
+                    judgment, unanswered = await judged(item)
                     emit(judgment)
                     unanswered_in_a_row = unanswered_in_a_row + 1 if unanswered else 0
                     if unanswered_in_a_row >= settings.max_consecutive_failures:
+                        urls = ", ".join(self._redactor.text(url) for url in settings.base_urls)
                         raise EndpointDownError(
                             f"{unanswered_in_a_row} pairs in a row got no answer from "
-                            f"{self._redactor.text(settings.base_url or '')}, so the run "
-                            f"stopped (the last: {judgment.error}); check that the server "
-                            "is up, then resume the run"
+                            f"{urls}, so the run stopped (the last: {judgment.error}); check "
+                            "that the server is up, then resume the run"
                         )
 
-            tasks = [asyncio.create_task(worker()) for _ in range(settings.concurrency)]
+            tasks = [
+                asyncio.create_task(worker())
+                for _ in range(settings.concurrency * len(fleet.endpoints))
+            ]
             try:
                 pending = set(tasks)
                 while pending and not cancel.is_set():
@@ -355,12 +394,12 @@ class RemoteBackend:
                     reply = await _send(client, request, settings.max_answer_bytes)
             except (TimeoutError, httpx.TimeoutException):
                 failure = JudgeBackendError(
-                    f"no answer within timeout_s={settings.timeout_s}s from {settings.base_url}: "
+                    f"no answer within timeout_s={settings.timeout_s}s from {_root(client)}: "
                     "raise timeout_s or lower concurrency"
                 )
             except httpx.TransportError as exc:
                 failure = JudgeBackendError(
-                    f"cannot reach {settings.base_url} ({type(exc).__name__}: {exc}): check "
+                    f"cannot reach {_root(client)} ({type(exc).__name__}: {exc}): check "
                     "base_url and that the server is running"
                 )
             else:
@@ -385,6 +424,11 @@ class RemoteBackend:
         # workers that failed together do not retry together.
         delay = min(_MAX_BACKOFF_S, self._backoff_s * 2**attempt)
         return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _root(client: httpx.AsyncClient) -> str:
+    """The API root a client sends to, as given (httpx adds a closing slash)."""
+    return str(client.base_url).rstrip("/")
 
 
 async def _send(client: httpx.AsyncClient, request: RemoteRequest, cap: int) -> _Reply:

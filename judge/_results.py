@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grade_scale import ScoreMap
@@ -39,10 +39,17 @@ class Judgment:
     """What the model wrote before a strict answer line (Prometheus' feedback)."""
     reference_pair_id: int | None = None
     """The pair whose product the prompt showed as the reference, if any."""
+    endpoint: str | None = None
+    """The remote endpoint that answered (for a pair that got no answer, the last one
+    asked), without credentials or query string; None in process."""
 
     def as_record(self) -> dict[str, Any]:
         """The judgment as a plain dict, keyed by the ``judgments`` column names."""
         return dataclasses.asdict(self)
+
+    def answered_by(self, endpoint: str) -> Judgment:
+        """This judgment, recording the endpoint that answered."""
+        return dataclasses.replace(self, endpoint=endpoint)
 
     @classmethod
     def scored(
@@ -148,6 +155,9 @@ class Progress:
     pairs_per_s: float
     eta_s: float | None
     failures: int
+    per_endpoint: Mapping[str, float] = field(default_factory=dict)
+    """Pairs per second each remote endpoint answered so far, by endpoint (a fleet's
+    throughput; empty in process)."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time
@@ -91,6 +92,9 @@ class _Outcome(Protocol):
     @property
     def parse_status(self) -> str: ...
 
+    @property
+    def endpoint(self) -> str | None: ...
+
 
 _O = TypeVar("_O", bound=_Outcome)
 
@@ -107,6 +111,7 @@ class Tally(Generic[_O]):
     ) -> None:
         self.total = total
         self.done = self.errors = self.unparsed = 0
+        self.by_endpoint: collections.Counter[str] = collections.Counter()
         self._on_result = on_result
         self._on_progress = on_progress
         self._started = time.perf_counter()
@@ -134,9 +139,15 @@ class Tally(Generic[_O]):
         self.done += 1
         self.errors += judgment.parse_status == "error"
         self.unparsed += judgment.parse_status == "unparsed"
+        if judgment.endpoint is not None:
+            self.by_endpoint[judgment.endpoint] += 1
         if self._on_progress is not None:
             elapsed = self.elapsed_s()
             rate = self.done / elapsed if elapsed > 0 else 0.0
+            per_endpoint = {
+                endpoint: count / elapsed if elapsed > 0 else 0.0
+                for endpoint, count in sorted(self.by_endpoint.items())
+            }
             self._on_progress(
                 Progress(
                     done=self.done,
@@ -144,5 +155,6 @@ class Tally(Generic[_O]):
                     pairs_per_s=rate,
                     eta_s=(self.total - self.done) / rate if rate > 0 else None,
                     failures=self.errors + self.unparsed,
+                    per_endpoint=per_endpoint,
                 )
             )

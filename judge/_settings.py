@@ -1,10 +1,19 @@
-"""Run settings: one frozen dataclass, choices as enums, and the provenance stored per run."""
+"""Run settings: frozen dataclasses, choices as enums, and the provenance stored per run.
+
+``JudgeSettings`` is one object of two parts: ``ConnectionSettings``, what the backend needs
+(backend, model, base URLs, limits, sampling), which the registry's loaders read, and
+``PromptSettings``, what the prompt needs (template, scale, score map, reference, mode). It
+is built, replaced and stored with flat keyword fields, as before the split, so the stored
+params of a run made before it still load.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
+import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +34,18 @@ from ._templates import (
     template_sha256,
 )
 
-__all__ = ["MAX_TOP_LOGPROBS", "Backend", "Endpoint", "JudgeSettings", "Mode"]
+__all__ = [
+    "MAX_TOP_LOGPROBS",
+    "Backend",
+    "ConnectionSettings",
+    "Endpoint",
+    "JudgeSettings",
+    "Mode",
+    "PromptSettings",
+    "base_url_fields",
+    "check_base_urls",
+    "endpoint_label",
+]
 
 
 class Mode(StrEnum):
@@ -67,20 +87,9 @@ _LEAST = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class JudgeSettings:
-    """Everything that decides a judge run's results, except the API key.
+class PromptSettings:
+    """What the prompt needs: the template, the grades it asks for, how the grade is read."""
 
-    The key is passed to ``run_judge`` at run time; only the name of the environment variable
-    it may come from (``api_key_env``) is part of the settings, so settings can be stored.
-    """
-
-    backend: Backend = DEFAULT_BACKEND
-    """Which backend judges; ``spec`` is its declaration (see ``_registry``)."""
-    model: str | None = None
-    """GGUF path for llama_cpp (None: the bundled default model), model name for remote."""
-    base_url: str | None = None
-    """Remote API root, e.g. ``http://127.0.0.1:8000/v1`` (OpenAI) or ``http://127.0.0.1:11434``."""
-    api_key_env: str | None = None
     template: str = field(default_factory=lambda: load_template(DEFAULT_TEMPLATE))
     mode: Mode = Mode.LOGPROBS
     scale: Scale = WANDS_SCALE
@@ -93,38 +102,9 @@ class JudgeSettings:
     reference: bool = False
     """Show each pair a reference product of its query (the template's ``{reference}``):
     the pairs handed to the judge carry it (``jobs`` picks it)."""
-    n_ctx: int = 2048
-    n_threads: int | None = None
-    n_gpu_layers: int = 0
-    """Layers offloaded to the GPU (Metal/CUDA builds only); -1 offloads all of them."""
-    concurrency: int = 4
-    timeout_s: float = 60.0
-    """Seconds one attempt at a remote request may take, from sending it to its last byte."""
-    max_retries: int = 3
-    max_answer_bytes: int = 256 * 1024
-    """A remote response body is read up to this size; the rest is dropped, unread, and the
-    judgment says the answer was cut."""
-    max_consecutive_failures: int = 8
-    """A remote run stops after this many pairs in a row got no answer (timeouts, refused
-    connections, 429/5xx after every retry); it can be resumed once the server is back."""
-    max_tokens: int = 256
-    """Tokens a remote or generating model may write. In logprob mode over chat, the probe
-    sets it to the tokens the model takes to reach its grade; over completions it is 1."""
-    top_logprobs: int = MAX_TOP_LOGPROBS
-    """Alternatives a remote server returns per token in logprob mode; the probe lowers it
-    to the fewest that hold the grade tokens (see ``_probe``)."""
-    temperature: float = 0.0
-    seed: int = 0
-    endpoint: Endpoint = Endpoint.AUTO
 
     def __post_init__(self) -> None:
-        for name, kind in (("backend", Backend), ("mode", Mode), ("endpoint", Endpoint)):
-            value = getattr(self, name)
-            try:
-                object.__setattr__(self, name, kind(value))
-            except ValueError:
-                choices = ", ".join(member.value for member in kind)
-                raise SettingsError(f"{name} {value!r} is not one of {choices}") from None
+        _coerce(self, "mode", Mode)
         check_scale(self.scale)
         if not isinstance(self.scale, Scale):
             object.__setattr__(self, "scale", Scale.of(self.scale))
@@ -140,14 +120,71 @@ class JudgeSettings:
                 raise SettingsError(str(error)) from None
             check_scale(score_map.scores)
             object.__setattr__(self, "score_map", score_map)
-        spec = self.spec
-        if not spec.reads_prompts:
+        if self.reference and REFERENCE not in placeholders(self.template):
             raise SettingsError(
-                f"backend {self.backend} reads no prompt ({spec.help}): train it with "
-                "`cli.py judge --backend baseline` or on the Runs page"
+                "reference grading needs a template with a {reference} placeholder, such as "
+                "prometheus_1_5: add {reference} where the reference product should go"
             )
-        if not (spec.logprobs if self.mode is Mode.LOGPROBS else spec.generation):
-            raise SettingsError(f"backend {self.backend} cannot judge in mode {self.mode}")
+
+    @property
+    def answer_scale(self) -> tuple[int, ...]:
+        """What the template asks the model for: the scores of ``score_map``, else the
+        grades of ``scale``."""
+        return self.score_map.scores if self.score_map is not None else self.scale.grades
+
+    def answer_format(self) -> AnswerFormat:
+        """The answer line the template asks for, on ``answer_scale``."""
+        return answer_format(self.template, self.answer_scale)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionSettings:
+    """What the backend needs: which backend, the model, where it runs, how hard to try.
+
+    The API key is not here: it is passed at run time; only the name of the environment
+    variable it may come from (``api_key_env``) is a setting, so settings can be stored.
+    """
+
+    backend: Backend = DEFAULT_BACKEND
+    """Which backend judges; ``spec`` is its declaration (see ``_registry``)."""
+    model: str | None = None
+    """GGUF path for llama_cpp (None: the bundled default model), model name for remote."""
+    base_url: str | None = None
+    """Remote API root, e.g. ``http://127.0.0.1:8000/v1`` (OpenAI) or ``http://127.0.0.1:11434``."""
+    extra_base_urls: tuple[str, ...] = ()
+    """More roots serving the same model: with them the run judges through a fleet
+    (``_fleet``), each request to the least busy endpoint that is up. See ``base_urls``."""
+    api_key_env: str | None = None
+    n_ctx: int = 2048
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    """Layers offloaded to the GPU (Metal/CUDA builds only); -1 offloads all of them."""
+    concurrency: int = 4
+    """Requests in flight at once, per endpoint."""
+    timeout_s: float = 60.0
+    """Seconds one attempt at a remote request may take, from sending it to its last byte."""
+    max_retries: int = 3
+    max_answer_bytes: int = 256 * 1024
+    """A remote response body is read up to this size; the rest is dropped, unread, and the
+    judgment says the answer was cut."""
+    max_consecutive_failures: int = 8
+    """A remote run stops after this many pairs in a row got no answer (timeouts, refused
+    connections, 429/5xx after every retry, from every endpoint); it can be resumed once a
+    server is back."""
+    max_tokens: int = 256
+    """Tokens a remote or generating model may write. In logprob mode over chat, the probe
+    sets it to the tokens the model takes to reach its grade; over completions it is 1."""
+    top_logprobs: int = MAX_TOP_LOGPROBS
+    """Alternatives a remote server returns per token in logprob mode; the probe lowers it
+    to the fewest that hold the grade tokens (see ``_probe``)."""
+    temperature: float = 0.0
+    seed: int = 0
+    endpoint: Endpoint = Endpoint.AUTO
+
+    def __post_init__(self) -> None:
+        _coerce(self, "backend", Backend)
+        _coerce(self, "endpoint", Endpoint)
+        spec = self.spec
         if spec.remote:
             if not self.model:
                 raise SettingsError(
@@ -155,11 +192,9 @@ class JudgeSettings:
                 )
             if self.base_url is None:
                 object.__setattr__(self, "base_url", spec.default_base_url)
-        if self.reference and REFERENCE not in placeholders(self.template):
-            raise SettingsError(
-                "reference grading needs a template with a {reference} placeholder, such as "
-                "prometheus_1_5: add {reference} where the reference product should go"
-            )
+        object.__setattr__(self, "extra_base_urls", tuple(self.extra_base_urls))
+        if spec.remote:
+            check_base_urls(self.base_urls)
         for name, least in _LEAST.items():
             if getattr(self, name) < least:
                 raise SettingsError(f"{name} must be at least {least}, got {getattr(self, name)}")
@@ -172,6 +207,11 @@ class JudgeSettings:
             raise SettingsError(
                 f"timeout_s must be a number of seconds above 0, got {self.timeout_s}"
             )
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """Every endpoint a remote run sends to: ``base_url`` first, then ``extra_base_urls``."""
+        return ((self.base_url,) if self.base_url else ()) + self.extra_base_urls
 
     @property
     def spec(self) -> BackendSpec:
@@ -194,21 +234,40 @@ class JudgeSettings:
             )
         return value
 
-    @property
-    def answer_scale(self) -> tuple[int, ...]:
-        """What the template asks the model for: the scores of ``score_map``, else the
-        grades of ``scale``."""
-        return self.score_map.scores if self.score_map is not None else self.scale.grades
-
-    def answer_format(self) -> AnswerFormat:
-        """The answer line the template asks for, on ``answer_scale``."""
-        return answer_format(self.template, self.answer_scale)
-
     def model_path(self) -> Path:
         """The GGUF file an in-process backend loads."""
         if not self.spec.model_file:
             raise SettingsError(f"backend {self.backend} has no local model file")
         return Path(self.model) if self.model else default_model_path()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgeSettings(ConnectionSettings, PromptSettings):
+    """Everything that decides a judge run's results, except the API key: the backend's
+    part (``connection``) and the prompt's part (``prompt``) in one object, built and
+    stored with flat keyword fields as before the split, so a stored run's params load."""
+
+    def __post_init__(self) -> None:
+        PromptSettings.__post_init__(self)
+        ConnectionSettings.__post_init__(self)
+        spec = self.spec
+        if not spec.reads_prompts:
+            raise SettingsError(
+                f"backend {self.backend} reads no prompt ({spec.help}): train it with "
+                "`cli.py judge --backend baseline` or on the Runs page"
+            )
+        if not (spec.logprobs if self.mode is Mode.LOGPROBS else spec.generation):
+            raise SettingsError(f"backend {self.backend} cannot judge in mode {self.mode}")
+
+    @property
+    def connection(self) -> ConnectionSettings:
+        """The backend's part: what ``BackendSpec.build`` reads."""
+        return ConnectionSettings(**_values(self, ConnectionSettings))
+
+    @property
+    def prompt(self) -> PromptSettings:
+        """The prompt's part: template, grades, mode."""
+        return PromptSettings(**_values(self, PromptSettings))
 
     def provenance(self, api_key: str | None = None) -> dict[str, Any]:
         """What storage records for a run: model, model file and prompt fingerprints, params.
@@ -232,6 +291,56 @@ class JudgeSettings:
             "scale": list(self.scale),
             "params": params,
         }
+
+
+def base_url_fields(urls: Sequence[str]) -> dict[str, Any]:
+    """The settings fields for a list of endpoints (the CLI's repeated ``--base-url``, the
+    Runs page's lines): the first is ``base_url``, the others ``extra_base_urls``; with
+    none, the backend's default root."""
+    return {"base_url": urls[0] if urls else None, "extra_base_urls": tuple(urls[1:])}
+
+
+def _values(settings: JudgeSettings, part: type) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(part)}
+
+
+def _coerce(settings: object, name: str, kind: type[StrEnum]) -> None:
+    value = getattr(settings, name)
+    try:
+        object.__setattr__(settings, name, kind(value))
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise SettingsError(f"{name} {value!r} is not one of {choices}") from None
+
+
+def check_base_urls(urls: Sequence[str]) -> None:
+    """SettingsError unless each of ``urls`` is an http(s) URL with a host, and none is
+    given twice; the message names the bad one and its place in the list."""
+    for place, url in enumerate(urls, 1):
+        where = f" ({place} of {len(urls)})" if len(urls) > 1 else ""
+        try:
+            parts = urllib.parse.urlsplit(url)
+            good = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number
+            good = False
+        if not good:
+            raise SettingsError(
+                f"base_url {url!r}{where} is not an http(s) URL with a host: write it as "
+                "http://HOST:PORT/v1 (an OpenAI-compatible root) or http://HOST:11434 (Ollama)"
+            )
+    if len(set(urls)) < len(urls):
+        raise SettingsError(f"base_url lists an endpoint twice: {', '.join(urls)}")
+
+
+def endpoint_label(url: str) -> str:
+    """An endpoint as a judgment records it: scheme, host, port and path, without the
+    credentials, query string or fragment a URL may carry (a key is never stored)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def _plain(value: Any) -> Any:

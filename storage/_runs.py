@@ -36,6 +36,7 @@ JUDGMENT_COLUMNS = (
     "completion_tokens",
     "feedback",
     "reference_pair_id",
+    "endpoint",
 )
 
 
@@ -181,13 +182,30 @@ def record_judgments(db: Db, run_id: int, records: Iterable[Mapping[str, Any]]) 
                    confidence::DOUBLE, raw_output::VARCHAR, parse_status::VARCHAR,
                    error::VARCHAR, latency_ms::DOUBLE, prompt_tokens::INTEGER,
                    completion_tokens::INTEGER, feedback::VARCHAR,
-                   reference_pair_id::BIGINT, current_timestamp
+                   reference_pair_id::BIGINT, endpoint::VARCHAR, current_timestamp
             FROM _records
             """,
             [run_id],
         )
         con.unregister("_records")
     return len(frame)
+
+
+def endpoint_counts(
+    db: Db, run_id: int, kind: RunKind = RunKind.GRADED, *, since: datetime | None = None
+) -> dict[str, int]:
+    """How many results of `run_id` each remote endpoint answered (written after `since`,
+    when given), by endpoint: a fleet's shares. Results with no endpoint (judged in process,
+    or before endpoints were recorded) are left out."""
+    table = "judgments" if kind is RunKind.GRADED else "pairwise_judgments"
+    with connect(db) as con:
+        rows = con.execute(
+            f"SELECT endpoint, count(*) FROM {table} WHERE run_id = $run "
+            "AND endpoint IS NOT NULL AND ($since IS NULL OR created_at > $since) "
+            "GROUP BY endpoint ORDER BY endpoint",
+            {"run": run_id, "since": since},
+        ).fetchall()
+    return {str(endpoint): int(count) for endpoint, count in rows}
 
 
 def judged_pair_ids(db: Db, run_id: int) -> set[int]:

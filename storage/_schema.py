@@ -624,6 +624,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE datasets ADD COLUMN document_fields JSON;
     """,
+    # 14: which endpoint of a fleet answered each judgment (its URL without credentials or
+    # query string; NULL in process and before this migration), so per-endpoint counts and
+    # throughput are read from the store.
+    """
+    ALTER TABLE judgments ADD COLUMN endpoint VARCHAR;
+    ALTER TABLE pairwise_judgments ADD COLUMN endpoint VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -226,7 +226,7 @@ def test_the_runs_page_offers_the_declared_backends_and_their_settings(store, pa
     for spec in offered:
         at.segmented_control(key="run-backend").set_value(spec.name.value).run()
         assert not at.exception
-        widgets = {w.key for w in [*at.number_input, *at.text_input]}
+        widgets = {w.key for w in [*at.number_input, *at.text_input, *at.text_area]}
         for setting, key in keys.items():
             assert (key in widgets) == (setting in spec.settings), (spec.name, key)
         assert ("api-key" in widgets) == spec.remote

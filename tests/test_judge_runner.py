@@ -113,5 +113,7 @@ def test_as_record_has_exactly_the_judgments_columns(server):
         "completion_tokens",
         "feedback",
         "reference_pair_id",
+        "endpoint",
     ]
     assert records[0]["grade"] == 2 and records[0]["parse_status"] == "strict"
+    assert records[0]["endpoint"] == server.url

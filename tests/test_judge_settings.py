@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
 import pytest
 
+import judge
 from judge import Backend, JudgeSettings, Mode, SettingsError, TemplateError, load_template
 
 
@@ -80,6 +82,7 @@ def test_remote_provenance_has_no_file_hash_and_no_key(monkeypatch):
     assert record["params"]["api_key_env"] == "JUDGE_TEST_KEY"
     assert set(record["params"]) == {
         "base_url",
+        "extra_base_urls",
         "api_key_env",
         "mode",
         "n_ctx",
@@ -142,3 +145,25 @@ def test_api_key_comes_from_the_call_or_the_environment(monkeypatch):
     monkeypatch.setenv("JUDGE_TEST_KEY", "sk-env")
     assert settings.api_key() == "sk-env"
     assert JudgeSettings(backend="openai", model="m").api_key() is None
+
+
+def test_settings_are_the_backends_part_and_the_prompts_part():
+    connection = {f.name for f in dataclasses.fields(judge.ConnectionSettings)}
+    prompt = {f.name for f in dataclasses.fields(judge.PromptSettings)}
+    assert not connection & prompt
+    assert connection | prompt == {f.name for f in dataclasses.fields(JudgeSettings)}
+    for spec in judge.BACKENDS:
+        assert set(spec.settings) <= connection | prompt, spec.name
+    url = "http://127.0.0.1:9/v1"
+    settings = JudgeSettings(
+        backend="openai", model="m", base_url=url, concurrency=3, mode="generate"
+    )
+    assert settings.connection == judge.ConnectionSettings(
+        backend="openai", model="m", base_url=url, concurrency=3
+    )
+    assert settings.prompt == judge.PromptSettings(template=settings.template, mode="generate")
+    # The registry builds a backend from the backend's part alone.
+    given = []
+    spec = dataclasses.replace(settings.spec, load=lambda part, key: given.append(part))
+    spec.build(settings, None)
+    assert given == [settings.connection] and not hasattr(given[0], "template")

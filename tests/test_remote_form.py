@@ -15,7 +15,7 @@ def test_the_remote_form_runs_with_its_limits_and_says_which_endpoint(store):
         at = open_app("runs", query={"runs-tab": "Start a run"})
         at.selectbox(key="run-scope").set_value("benchmark").run()
         at.segmented_control(key="run-backend").set_value("openai").run()
-        at.text_input(key="run-base-url").input(server.url)
+        at.text_area(key="run-base-url").input(server.url)
         at.text_input(key="run-remote-model").input("my-judge")
         at.number_input(key="run-timeout").set_value(7.0)
         at.number_input(key="run-max-tokens").set_value(12)

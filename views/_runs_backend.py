@@ -27,12 +27,16 @@ _DEFAULTS = judge.JudgeSettings()
 # A widget for each setting this form offers; a backend's declaration says which it reads.
 _WIDGETS: dict[str, Callable[[Any, judge.BackendSpec], Any]] = {
     "model": _model_input,
-    "base_url": lambda col, spec: (
-        col.text_input(
-            "Endpoint base URL", key="run-base-url", placeholder=f"empty: {spec.default_base_url}"
-        )
-        or None
-    ),
+    # One URL per line: several make a fleet (see judge._fleet); the form's fields take
+    # them as ``judge.base_url_fields`` splits them.
+    "base_url": lambda col, spec: col.text_area(
+        "Endpoint base URLs",
+        key="run-base-url",
+        placeholder=f"empty: {spec.default_base_url}",
+        height=68,
+        help="one per line; with several, each request goes to the least busy server that is "
+        "up, a dead one is taken out and tried again later",
+    ).split(),
     "n_gpu_layers": lambda col, spec: col.number_input(
         "GPU offload layers",
         -1,
@@ -120,6 +124,8 @@ def backend_settings(*, pairwise: bool = False) -> tuple[dict[str, Any], str | N
                 api_key = col.text_input(
                     "API key (this session only, never stored)", type="password", key="api-key"
                 )
+            elif name == "base_url":
+                fields.update(judge.base_url_fields(_WIDGETS[name](col, spec)))
             else:
                 fields[name] = _WIDGETS[name](col, spec)
     return fields, api_key or None

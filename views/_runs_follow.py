@@ -32,7 +32,7 @@ def report_progress(job: BackgroundRun, top_grade: str) -> None:
                 text=common.md(
                     f"{job.label}: {p.done:,}/{p.total:,} {unit}, "
                     f"{p.pairs_per_s:.1f} {unit}/s{eta}, "
-                    f"{p.failures} failures"
+                    f"{p.failures} failures{jobs.endpoints_text(p.per_endpoint, unit)}"
                 ),
             )
         st.button("Cancel", key="cancel-run", on_click=job.cancel.set)
@@ -104,6 +104,7 @@ def _stored_progress_text(p: jobs.RunProgress) -> str:
                 "measuring the speed"
                 if p.pairs_per_s is None or p.eta_s is None  # None together: see RunProgress
                 else f"{p.pairs_per_s:.1f} {unit}/s, about {_duration(p.eta_s)} left"
+                + jobs.endpoints_text(p.per_endpoint, unit)
             )
         parts.append(f"last judgment {_duration(p.idle_s)} ago")
     failures = p.failed + p.unparsed

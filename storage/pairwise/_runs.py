@@ -31,6 +31,7 @@ PAIRWISE_JUDGMENT_COLUMNS = (
     "latency_ms",
     "prompt_tokens",
     "completion_tokens",
+    "endpoint",
 )
 
 
@@ -84,7 +85,8 @@ def record_pairwise_judgments(db: Db, run_id: int, records: Iterable[Mapping[str
             SELECT ?, first_pair_id::BIGINT, second_pair_id::BIGINT, winner::VARCHAR,
                    p_first::DOUBLE, p_second::DOUBLE, p_tie::DOUBLE, raw_output::VARCHAR,
                    parse_status::VARCHAR, error::VARCHAR, latency_ms::DOUBLE,
-                   prompt_tokens::INTEGER, completion_tokens::INTEGER, current_timestamp
+                   prompt_tokens::INTEGER, completion_tokens::INTEGER, endpoint::VARCHAR,
+                   current_timestamp
             FROM _verdicts
             """,
             [run_id],
