@@ -624,7 +624,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE datasets ADD COLUMN document_fields JSON;
     """,
-    # 14: which endpoint of a fleet answered each judgment (its URL without credentials or
+    # 13: which endpoint of a fleet answered each judgment (its URL without credentials or
     # query string; NULL in process and before this migration), so per-endpoint counts and
     # throughput are read from the store.
     """
