@@ -22,6 +22,9 @@ A template may ask for scores on another scale than the dataset's (Prometheus' 1
 settings' ``score_map`` turns them into grades. ``{rubric}`` takes a dataset's score
 rubric (``fill_rubric``) and ``{reference}`` a reference product the caller picks.
 
+Batch files (``batch_request``, ``read_result_line``) carry the same requests and answers
+to and from ``vllm run-batch`` and the OpenAI Batch API.
+
 Pairwise judging (``run_pairwise``) asks which of two products better matches a query, in
 both orders, from the next-token distribution over ``[RESULT] A|B|tie`` or by generation.
 """
@@ -46,6 +49,18 @@ from ._baseline import (
 from ._baseline_features import FEATURE_NAMES as BASELINE_FEATURES
 from ._baseline_file import load_baseline, save_baseline
 from ._baseline_stack import LOGP_FLOOR, run_features
+from ._batch import (
+    BATCH_URLS,
+    BatchKey,
+    BatchLineError,
+    BatchResult,
+    batch_custom_id,
+    batch_request,
+    judgment_from_result,
+    read_batch_custom_id,
+    read_result_line,
+    verdict_from_result,
+)
 from ._exceptions import (
     EndpointDownError,
     JudgeBackendError,
@@ -116,6 +131,7 @@ __all__ = [
     "ANSWER_PREFIXES",
     "BACKENDS",
     "BASELINE_FEATURES",
+    "BATCH_URLS",
     "DEFAULT_BACKEND",
     "DEFAULT_RUBRIC",
     "DEFAULT_TEMPLATE",
@@ -131,6 +147,9 @@ __all__ = [
     "BackendSpec",
     "BaselineModel",
     "BaselineSettings",
+    "BatchKey",
+    "BatchLineError",
+    "BatchResult",
     "ComparisonPlan",
     "CrossFitted",
     "Endpoint",
@@ -161,6 +180,8 @@ __all__ = [
     "answer_prefix",
     "backend_spec",
     "backends_reading",
+    "batch_custom_id",
+    "batch_request",
     "chat_messages",
     "choice_probabilities",
     "choose_endpoint",
@@ -175,6 +196,7 @@ __all__ = [
     "file_sha256",
     "fill_rubric",
     "find_backend",
+    "judgment_from_result",
     "list_pairwise_templates",
     "list_templates",
     "load_backend",
@@ -192,6 +214,8 @@ __all__ = [
     "plan_references",
     "query_folds",
     "query_group",
+    "read_batch_custom_id",
+    "read_result_line",
     "render_prompt",
     "run_features",
     "run_judge",
@@ -201,4 +225,5 @@ __all__ = [
     "template_sha256",
     "validate_pairwise_template",
     "validate_template",
+    "verdict_from_result",
 ]
