@@ -15,6 +15,13 @@ the names callers use are re-exported here.
 
 from grade_scale import WANDS_SCALE, Scale, ScaleError
 
+from ._batches import (
+    RunBatch,
+    latest_run_batch,
+    record_run_batch,
+    run_scope_pair_ids,
+    update_run_batch,
+)
 from ._browse import (
     CellPage,
     PairFilters,
@@ -243,6 +250,7 @@ __all__ = [
     "RankingImport",
     "ReviewCard",
     "Run",
+    "RunBatch",
     "RunColumns",
     "RunKind",
     "RunStatus",
@@ -319,6 +327,7 @@ __all__ = [
     "label_distribution",
     "label_history",
     "label_sources",
+    "latest_run_batch",
     "list_all_runs",
     "list_datasets",
     "list_pairwise_runs",
@@ -355,6 +364,7 @@ __all__ = [
     "record_pairwise_judgments",
     "record_preference",
     "record_review",
+    "record_run_batch",
     "relabel_batches",
     "released",
     "rename_dataset",
@@ -368,6 +378,7 @@ __all__ = [
     "run_footprint",
     "run_judgments",
     "run_labels",
+    "run_scope_pair_ids",
     "run_tallies",
     "save_guideline",
     "save_rubric",
@@ -390,6 +401,7 @@ __all__ = [
     "undo_last_preference",
     "undo_last_review",
     "undo_relabel",
+    "update_run_batch",
     "validate_export_folder",
     "validate_training_file",
     "why_run_cannot_be_deleted",
