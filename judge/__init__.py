@@ -104,7 +104,7 @@ from ._registry import (
 from ._remote_pairwise import choose_pairwise_settings
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
-from ._secrets import LogRedaction
+from ._secrets import LogRedaction, Redactor, keep_out_of_logs
 from ._settings import Endpoint, JudgeSettings, Mode
 from ._templates import (
     DEFAULT_RUBRIC,
@@ -168,6 +168,7 @@ __all__ = [
     "ParseStatus",
     "Progress",
     "PromptItem",
+    "Redactor",
     "ReferencePlan",
     "Rubric",
     "RunSummary",
@@ -197,6 +198,7 @@ __all__ = [
     "fill_rubric",
     "find_backend",
     "judgment_from_result",
+    "keep_out_of_logs",
     "list_pairwise_templates",
     "list_templates",
     "load_backend",
