@@ -27,7 +27,7 @@ import judge
 import storage
 
 from ._judging import RunControl, _run_pairs, judge_dataset, settings_of
-from ._pairwise import judge_pairwise, pairwise_settings
+from ._pairwise import pairwise_settings
 
 # Rows written per store session while importing: bounded memory, few sessions.
 _CHUNK = 20_000
@@ -85,13 +85,15 @@ class _NotNow:
         """Nothing to release."""
 
 
-def _for_later(settings: judge.JudgeSettings, control: RunControl) -> RunControl:
-    """A control that records the run and judges nothing. An `auto` endpoint leaves the
-    backend to the job, so that it probes the server first and the run records its pick."""
+def batch_control(endpoint: judge.Endpoint, control: RunControl | None = None) -> RunControl:
+    """`control` (default: none) changed so that `judge_dataset` or `judge_pairwise` records
+    a new run and judges nothing: the run ends cancelled, to be resumed by a batch. With
+    `endpoint` auto the job keeps its own backend, so it probes the server first and the
+    run records the endpoint picked; else nothing is sent anywhere."""
     stopped = threading.Event()
     stopped.set()
-    backend = None if settings.endpoint is judge.Endpoint.AUTO else _NotNow()
-    return dataclasses.replace(control, backend=backend, cancel=stopped)
+    backend = None if endpoint is judge.Endpoint.AUTO else _NotNow()
+    return dataclasses.replace(control or RunControl(), backend=backend, cancel=stopped)
 
 
 def open_batch_run(
@@ -99,22 +101,16 @@ def open_batch_run(
     *,
     dataset: str,
     settings: judge.JudgeSettings,
-    pairwise: judge.ComparisonPlan | None = None,
     split: storage.Split | None = None,
     limit: int | None = None,
     name: str | None = None,
     control: RunControl | None = None,
 ) -> int:
-    """Record a new run over `dataset` as `judge_dataset` (or, with a comparison plan,
-    `judge_pairwise`) would, judging nothing; returns its id. Without a server to probe,
-    name the endpoint (completions asks for one answer token)."""
-    judge.batch_request(settings, "", "")  # refuse a backend whose requests are no batch lines
-    later = _for_later(settings, control or RunControl())
-    if pairwise is not None:
-        return judge_pairwise(
-            db, dataset=dataset, settings=settings, plan=pairwise, split=split, name=name,
-            control=later,
-        ).run_id  # fmt: skip
+    """Record a new graded run over `dataset` as `judge_dataset` would, judging nothing
+    (see `batch_control`); returns its id. Without a server to probe, name the endpoint:
+    completions asks for the one answer token after the answer prefix."""
+    judge.check_batch_settings(settings)
+    later = batch_control(settings.endpoint, control)
     outcome = judge_dataset(
         db, dataset=dataset, settings=settings, split=split, limit=limit, name=name, control=later
     )

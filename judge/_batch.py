@@ -45,8 +45,9 @@ __all__ = [
     "BatchKey",
     "BatchLineError",
     "BatchResult",
-    "batch_request",
     "batch_custom_id",
+    "batch_request",
+    "check_batch_settings",
     "judgment_from_result",
     "read_batch_custom_id",
     "read_result_line",
@@ -98,15 +99,20 @@ def batch_request(
 ) -> dict[str, Any]:
     """The batch line (as a dict) asking for one rendered prompt's answer; a logprob prompt
     ends at the answer prefix, or at ``[RESULT]`` for a pairwise comparison."""
+    check_batch_settings(settings)
+    ending: AnswerEnding = ChoiceEnding() if pairwise else settings.answer_format()
+    request = build_request(settings, prompt, ending)
+    body = {k: v for k, v in request.body.items() if k not in ("stream", "stream_options")}
+    return {"custom_id": key_id, "method": "POST", "url": f"/v1{request.path}", "body": body}
+
+
+def check_batch_settings(settings: JudgeSettings) -> None:
+    """Raise SettingsError unless the settings' requests can go in a batch file."""
     if settings.backend is not Backend.OPENAI:
         raise SettingsError(
             f"batch files are OpenAI's format, read by vLLM and the OpenAI Batch API: use "
             f"--backend openai, not {settings.backend}"
         )
-    ending: AnswerEnding = ChoiceEnding() if pairwise else settings.answer_format()
-    request = build_request(settings, prompt, ending)
-    body = {k: v for k, v in request.body.items() if k not in ("stream", "stream_options")}
-    return {"custom_id": key_id, "method": "POST", "url": f"/v1{request.path}", "body": body}
 
 
 def read_result_line(line: str, settings: JudgeSettings) -> BatchResult:
