@@ -102,12 +102,12 @@ class BatchServer:
     async def _upload(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
-        form = await request.form()
-        upload = form.get("file")
-        if form.get("purpose") != "batch" or upload is None or isinstance(upload, str):
-            return JSONResponse({"error": {"message": "purpose=batch and a file"}}, 400)
-        file_id = f"file-{next(_ids)}"
-        self.files[file_id] = await upload.read()
+        async with request.form() as form:
+            upload = form.get("file")
+            if form.get("purpose") != "batch" or upload is None or isinstance(upload, str):
+                return JSONResponse({"error": {"message": "purpose=batch and a file"}}, 400)
+            file_id = f"file-{next(_ids)}"
+            self.files[file_id] = await upload.read()
         return JSONResponse(
             {
                 "id": file_id,
