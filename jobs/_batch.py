@@ -231,12 +231,15 @@ def _graded_kind(store: storage.Store, run_id: int, mask: judge.Redactor) -> _Ki
         pairs = _run_pairs(store, run, run.params.get("pair_ids"), settings)
         references = {p["pair_id"]: p["reference"]["pair_id"] for p in pairs if p.get("reference")}
 
+    answer_line = settings.answer_format()
+
     def record(result: judge.BatchResult, pair_id: Any) -> Mapping[str, Any]:
-        judgment = judge.judgment_from_result(pair_id, result, settings)
+        judgment = judge.judgment_from_result(pair_id, result, settings, answer_line=answer_line)
         # What run_judge hands on for a remote judgment: a score as a grade, the reference.
         if settings.score_map is not None:
             judgment = judgment.on_grades(settings.score_map, settings.scale.grades)
-        record = mask.value(judgment.as_record())
+        # The judgment's fields as they are (as_record copies each list: slow by the million).
+        record = dict(vars(mask.judgment(judgment)))
         record["reference_pair_id"] = references.get(pair_id)
         record["latency_ms"] = None  # the engine answered in a batch: no latency of its own
         return record

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError, JudgeError, SettingsError
 from ._pairwise import ChoiceEnding, PairwiseJudgment, pairwise_answers
 from ._payloads import AnswerEnding, RemoteAnswer, build_request, read_answer
@@ -160,14 +161,27 @@ def _engine_error(error: Any, response: Any) -> JudgeBackendError:
     )
 
 
-def judgment_from_result(pair_id: int, result: BatchResult, settings: JudgeSettings) -> Judgment:
+def judgment_from_result(
+    pair_id: int,
+    result: BatchResult,
+    settings: JudgeSettings,
+    *,
+    answer_line: AnswerFormat | None = None,
+) -> Judgment:
     """A graded run's judgment of ``pair_id`` from its batch line, as a remote run reads
-    the same answer; a failed line is a failed judgment keeping its error."""
+    the same answer; a failed line is a failed judgment keeping its error. ``answer_line``
+    is ``settings.answer_format()``, given by a caller that reads many lines."""
     if isinstance(result.outcome, JudgeBackendError):
         return Judgment.failed(pair_id, result.outcome, latency_ms=_NO_LATENCY)
-    prefix_sent = build_request(settings, "", settings.answer_format()).answer_prefix_sent
+    answer_line = answer_line or settings.answer_format()
+    prefix_sent = build_request(settings, "", answer_line).answer_prefix_sent
     return judgment_from_answer(
-        pair_id, result.outcome, settings, prefix_sent=prefix_sent, latency_ms=_NO_LATENCY
+        pair_id,
+        result.outcome,
+        settings,
+        prefix_sent=prefix_sent,
+        latency_ms=_NO_LATENCY,
+        answer_line=answer_line,
     )
 
 

@@ -10,6 +10,7 @@ it.
 
 from __future__ import annotations
 
+from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError
 from ._parsing import distribution_from_top_logprobs, parse_grade
 from ._payloads import RemoteAnswer, grade_alternatives
@@ -27,11 +28,13 @@ def judgment_from_answer(
     prefix_sent: bool,
     latency_ms: float,
     ended_early: bool = False,
+    answer_line: AnswerFormat | None = None,
 ) -> Judgment:
     """The judgment ``answer`` gives for ``pair_id``. ``ended_early``: the server closed a
     stream before its end, so a logprob answer without the grade failed rather than being
-    parsed."""
-    answer_line = settings.answer_format()
+    parsed. ``answer_line`` is ``settings.answer_format()``, given by a caller that reads
+    many answers with the same settings."""
+    answer_line = answer_line or settings.answer_format()
     preceding = answer_line.prefix if prefix_sent else ""
     usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
     if settings.mode is Mode.LOGPROBS:
