@@ -53,11 +53,12 @@ def write_section(
     except _PROBLEMS as error:
         st.error(common.md(error))
         return
-    st.success(common.md(f"Run #{run_id}: {written.requests:,} requests to {written.url} written."))
-    st.code(
+    # Announced after a rerun, so the import below already lists the new run.
+    common.announce(
+        f"Run #{run_id}: {written.requests:,} requests to {written.url} written to "
+        f"{written.path.resolve()}.",
         f"vllm run-batch -i {written.path.resolve()} -o results.jsonl --model MODEL\n"
         f"python cli.py import batch-results results.jsonl --run {run_id}",
-        language="bash",
     )
 
 
