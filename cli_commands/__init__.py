@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import check, data, judging, manage, ranking, report, rubric, team, training
+from . import batch, check, data, judging, manage, ranking, report, rubric, team, training
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import,
@@ -15,6 +15,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_stats,
     rubric.add_rubric,
     judging.add_judge,
+    batch.add_batch,
     report.add_metrics,
     ranking.add_rank_metrics,
     ranking.add_leaderboard,

@@ -13,6 +13,7 @@ import jobs
 import storage
 
 from ._common import dataset_of, grade_shares, print_json, subcommand
+from .batch import add_import_batch_results
 from .manage import ask_for_yes
 from .ranking import add_import_run
 from .training import add_template, template_args
@@ -233,6 +234,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         )
     )
     add_import_run(forms)
+    add_import_batch_results(forms)
 
 
 def _split(args: argparse.Namespace) -> int:

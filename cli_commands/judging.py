@@ -12,7 +12,7 @@ import judge
 import storage
 from judge import JudgeError
 
-from . import pairwise
+from . import batch, pairwise
 from ._common import dataset_of, subcommand
 
 # The remote limits' defaults, shown in --help; JudgeSettings owns them.
@@ -131,6 +131,8 @@ def _learned_run(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or not judge.backend_spec(args.backend).reads_prompts:
         return _learned_run(args)
+    if args.batch_file is not None:
+        return batch.write_batch_file(args, _settings, _on_dataset_scale, _say_endpoint)
     # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
     compare = args.pairwise or (
         args.resume is not None and storage.pairwise.is_pairwise_run(args.db, args.resume)
@@ -205,6 +207,7 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--dataset", help="dataset name (default: the only one in the store)")
     sub.add_argument("--split", type=storage.Split, choices=list(storage.Split))
     pairwise.add_pairwise_flags(sub)
+    batch.add_batch_flags(sub)
     sub.add_argument("--limit", type=int, help="judge only the first N pairs (by query)")
     sub.add_argument("--name", help="a name for the run")
     sub.add_argument(

@@ -4,7 +4,8 @@ progress of runs that another process is judging; pairwise runs (two products of
 compared in both orders) and their report; score ranking runs under qrels from the
 labels or a judge and compare the leaderboards (ranking impact); build review tasks and
 measure the team's agreement; export training data in the judge's own prompt and answer
-line, and check it.
+line, and check it; hand a run to `vllm run-batch` or the OpenAI Batch API as a request
+file and import their results.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
@@ -18,6 +19,16 @@ from ._baseline import (
     stack_run,
     why_not_stackable,
 )
+from ._batch import (
+    REFUSALS,
+    BatchImport,
+    BatchRequests,
+    batch_control,
+    import_batch_results,
+    open_batch_run,
+    write_batch_requests,
+)
+from ._batch_api import IMPORTED, WORKING, batch_status, fetch_batch, submit_batch
 from ._export import (
     PROMETHEUS_TEMPLATE,
     export_training,
@@ -99,11 +110,16 @@ __all__ = [
     "DEFAULT_RUBRIC_VERSION",
     "FIGURE_LABELS",
     "IMPACT_MEASURES",
+    "IMPORTED",
     "MIN_QUERIES_FOR_THRESHOLDS",
     "PROMETHEUS_TEMPLATE",
     "RATE_WINDOW_S",
+    "REFUSALS",
     "STACK_BACKEND",
     "STALLED_AFTER_S",
+    "WORKING",
+    "BatchImport",
+    "BatchRequests",
     "Calibration",
     "CellTarget",
     "CreatedTask",
@@ -128,20 +144,25 @@ __all__ = [
     "apply_relabel",
     "assign",
     "baseline_run",
+    "batch_control",
+    "batch_status",
     "compare_leaderboards",
     "compare_runs",
     "create_task",
     "dataset_rubric",
     "endpoints_text",
     "export_training",
+    "fetch_batch",
     "fill_dataset_rubric",
     "first_start",
+    "import_batch_results",
     "import_instruction",
     "judge_dataset",
     "judge_holes",
     "judge_pairwise",
     "leaderboard",
     "metric_label",
+    "open_batch_run",
     "pairwise_card",
     "pairwise_report",
     "pairwise_settings",
@@ -162,6 +183,7 @@ __all__ = [
     "settings_of",
     "shared_pair_reports",
     "stack_run",
+    "submit_batch",
     "team_agreement",
     "validate_export",
     "validate_training",
@@ -169,4 +191,5 @@ __all__ = [
     "why_not_stackable",
     "with_preferences",
     "with_references",
+    "write_batch_requests",
 ]

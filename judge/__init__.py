@@ -22,6 +22,9 @@ A template may ask for scores on another scale than the dataset's (Prometheus' 1
 settings' ``score_map`` turns them into grades. ``{rubric}`` takes a dataset's score
 rubric (``fill_rubric``) and ``{reference}`` a reference product the caller picks.
 
+Batch files (``batch_request``, ``read_result_line``) carry the same requests and answers
+to and from ``vllm run-batch`` and the OpenAI Batch API.
+
 Pairwise judging (``run_pairwise``) asks which of two products better matches a query, in
 both orders, from the next-token distribution over ``[RESULT] A|B|tie`` or by generation.
 """
@@ -46,6 +49,19 @@ from ._baseline import (
 from ._baseline_features import FEATURE_NAMES as BASELINE_FEATURES
 from ._baseline_file import load_baseline, save_baseline
 from ._baseline_stack import LOGP_FLOOR, run_features
+from ._batch import (
+    BATCH_URLS,
+    BatchKey,
+    BatchLineError,
+    BatchResult,
+    batch_custom_id,
+    batch_request,
+    check_batch_settings,
+    judgment_from_result,
+    read_batch_custom_id,
+    read_result_line,
+    verdict_from_result,
+)
 from ._exceptions import (
     EndpointDownError,
     JudgeBackendError,
@@ -89,7 +105,7 @@ from ._registry import (
 from ._remote_pairwise import choose_pairwise_settings
 from ._results import Judgment, ParseStatus, Progress, RunSummary
 from ._runner import load_backend, run_judge
-from ._secrets import LogRedaction
+from ._secrets import LogRedaction, Redactor, keep_out_of_logs
 from ._settings import (
     ConnectionSettings,
     Endpoint,
@@ -124,6 +140,7 @@ __all__ = [
     "ANSWER_PREFIXES",
     "BACKENDS",
     "BASELINE_FEATURES",
+    "BATCH_URLS",
     "DEFAULT_BACKEND",
     "DEFAULT_RUBRIC",
     "DEFAULT_TEMPLATE",
@@ -139,6 +156,9 @@ __all__ = [
     "BackendSpec",
     "BaselineModel",
     "BaselineSettings",
+    "BatchKey",
+    "BatchLineError",
+    "BatchResult",
     "ComparisonPlan",
     "ConnectionSettings",
     "CrossFitted",
@@ -159,6 +179,7 @@ __all__ = [
     "Progress",
     "PromptItem",
     "PromptSettings",
+    "Redactor",
     "ReferencePlan",
     "Rubric",
     "RunSummary",
@@ -172,7 +193,10 @@ __all__ = [
     "backend_spec",
     "backends_reading",
     "base_url_fields",
+    "batch_custom_id",
+    "batch_request",
     "chat_messages",
+    "check_batch_settings",
     "choice_probabilities",
     "choose_endpoint",
     "choose_pairwise_settings",
@@ -187,6 +211,8 @@ __all__ = [
     "file_sha256",
     "fill_rubric",
     "find_backend",
+    "judgment_from_result",
+    "keep_out_of_logs",
     "list_pairwise_templates",
     "list_templates",
     "load_backend",
@@ -204,6 +230,8 @@ __all__ = [
     "plan_references",
     "query_folds",
     "query_group",
+    "read_batch_custom_id",
+    "read_result_line",
     "render_prompt",
     "run_features",
     "run_judge",
@@ -213,4 +241,5 @@ __all__ = [
     "template_sha256",
     "validate_pairwise_template",
     "validate_template",
+    "verdict_from_result",
 ]

@@ -36,19 +36,19 @@ import httpx
 from ._backend import OrderItem, PromptItem
 from ._exceptions import EndpointDownError, JudgeBackendError, SettingsError
 from ._fleet import Fleet, FleetEndpoint
-from ._parsing import ParsedGrade, distribution_from_top_logprobs, parse_grade
+from ._parsing import ParsedGrade
 from ._payloads import (
     AnswerEnding,
     RemoteAnswer,
     RemoteRequest,
     build_request,
-    grade_alternatives,
     merge_stream,
     read_answer,
 )
 from ._results import Judgment, ms_since
+from ._scoring import judgment_from_answer
 from ._secrets import Redactor, keep_out_of_logs
-from ._settings import Endpoint, JudgeSettings, Mode, endpoint_label
+from ._settings import Endpoint, JudgeSettings, endpoint_label
 
 if TYPE_CHECKING:
     from ._pairwise import PairwiseJudgment
@@ -346,38 +346,15 @@ class RemoteBackend:
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))
             return failed, isinstance(exc, NoAnswerError)
-        preceding = answer_line.prefix if request.answer_prefix_sent else ""
-        latency_ms = ms_since(started)
-        if settings.mode is Mode.LOGPROBS:
-            alternatives = grade_alternatives(answer.tokens, answer_line, preceding)
-            dist = distribution_from_top_logprobs(alternatives or {}, answer_line.scale)
-            if dist is not None:
-                scored = Judgment.scored(
-                    item.pair_id,
-                    dist,
-                    raw_output=answer.text,
-                    latency_ms=latency_ms,
-                    prompt_tokens=answer.prompt_tokens,
-                    completion_tokens=answer.completion_tokens,
-                )
-                return scored, False
-            if ended_early:
-                cut_short = JudgeBackendError(
-                    "the server ended the streamed answer before the grade (llama-cpp-python's "
-                    "server does when another request waits, unless started with "
-                    "--interrupt_requests false): use --concurrency 1, then resume the run",
-                    raw_output=answer.text,
-                )
-                return Judgment.failed(item.pair_id, cut_short, latency_ms=latency_ms), False
-        parsed = parse_grade(preceding + answer.text, answer_line)
-        return Judgment.parsed(
+        judgment = judgment_from_answer(
             item.pair_id,
-            parsed,
-            raw_output=answer.text,
-            latency_ms=latency_ms,
-            prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens,
-        ), False
+            answer,
+            settings,
+            prefix_sent=request.answer_prefix_sent,
+            latency_ms=ms_since(started),
+            ended_early=ended_early,
+        )
+        return judgment, False
 
     async def _post(
         self, client: httpx.AsyncClient, request: RemoteRequest, settings: JudgeSettings

@@ -30,7 +30,7 @@ from ._probe import EndpointChoice, choose_pairwise_endpoint, refuse_chat_logpro
 from ._remote import RemoteBackend
 from ._settings import Endpoint, JudgeSettings, Mode
 
-__all__ = ["choose_pairwise_settings", "judge_orders"]
+__all__ = ["choose_pairwise_settings", "judge_orders", "verdict_from_answer"]
 
 
 def choose_pairwise_settings(
@@ -72,19 +72,32 @@ def judge_orders(
     def read(
         key: tuple[int, int], outcome: RemoteAnswer | JudgeBackendError, latency_ms: float
     ) -> PairwiseJudgment:
-        if isinstance(outcome, JudgeBackendError):
-            return PairwiseJudgment.failed(key, outcome, latency_ms)
-        usage = (outcome.prompt_tokens, outcome.completion_tokens)
-        if settings.mode is Mode.LOGPROBS:
-            alternatives = outcome.tokens[0][1] if outcome.tokens else {}
-            probs = choice_probabilities(alternatives, answers)
-            if probs is not None:
-                return PairwiseJudgment.chosen(key, probs, outcome.text, latency_ms, *usage)
-            listed = ", ".join(answers)
-            reason = f"none of {listed} among the server's alternatives after {PAIRWISE_MARKER}"
-            parsed = ParsedChoice(None, "unparsed", reason)
-        else:
-            parsed = parse_choice(outcome.text, answers)
-        return PairwiseJudgment.parsed(key, parsed, outcome.text, latency_ms, *usage)
+        return verdict_from_answer(key, outcome, settings, answers, latency_ms)
 
     backend.ask_each(items, settings, ending=ChoiceEnding(), read=read, emit=emit, cancel=cancel)
+
+
+def verdict_from_answer(
+    key: tuple[int, int],
+    outcome: RemoteAnswer | JudgeBackendError,
+    settings: JudgeSettings,
+    answers: Sequence[str],
+    latency_ms: float,
+) -> PairwiseJudgment:
+    """The verdict on one order (``key``) from a server's answer or failure: in logprob mode
+    from the alternatives of the one token after ``[RESULT]``, else from the answer text.
+    Remote runs and batch results read answers here."""
+    if isinstance(outcome, JudgeBackendError):
+        return PairwiseJudgment.failed(key, outcome, latency_ms)
+    usage = (outcome.prompt_tokens, outcome.completion_tokens)
+    if settings.mode is Mode.LOGPROBS:
+        alternatives = outcome.tokens[0][1] if outcome.tokens else {}
+        probs = choice_probabilities(alternatives, answers)
+        if probs is not None:
+            return PairwiseJudgment.chosen(key, probs, outcome.text, latency_ms, *usage)
+        listed = ", ".join(answers)
+        reason = f"none of {listed} among the server's alternatives after {PAIRWISE_MARKER}"
+        parsed = ParsedChoice(None, "unparsed", reason)
+    else:
+        parsed = parse_choice(outcome.text, answers)
+    return PairwiseJudgment.parsed(key, parsed, outcome.text, latency_ms, *usage)

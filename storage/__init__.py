@@ -19,6 +19,13 @@ builds on the core's modules; nothing imports another room's private module
 from grade_scale import WANDS_SCALE, Scale, ScaleError
 
 from . import importers, pairwise, rankings, team, training
+from ._batches import (
+    RunBatch,
+    latest_run_batch,
+    record_run_batch,
+    run_scope_pair_ids,
+    update_run_batch,
+)
 from ._browse import (
     CellPage,
     PairFilters,
@@ -124,6 +131,7 @@ __all__ = [
     "PairFilters",
     "ReviewCard",
     "Run",
+    "RunBatch",
     "RunKind",
     "RunRecord",
     "RunStatus",
@@ -163,6 +171,7 @@ __all__ = [
     "keep_warm",
     "label_distribution",
     "label_history",
+    "latest_run_batch",
     "list_all_runs",
     "list_datasets",
     "list_runs",
@@ -179,6 +188,7 @@ __all__ = [
     "rater_labels",
     "record_judgments",
     "record_review",
+    "record_run_batch",
     "released",
     "rename_dataset",
     "rename_run",
@@ -189,6 +199,7 @@ __all__ = [
     "run_footprint",
     "run_judgments",
     "run_labels",
+    "run_scope_pair_ids",
     "run_tallies",
     "save_rubric",
     "schema_version",
@@ -202,6 +213,7 @@ __all__ = [
     "training",
     "transaction",
     "undo_last_review",
+    "update_run_batch",
     "why_run_cannot_be_deleted",
     "write_version",
 ]

@@ -631,6 +631,23 @@ MIGRATIONS: list[str] = [
     ALTER TABLE judgments ADD COLUMN endpoint VARCHAR;
     ALTER TABLE pairwise_judgments ADD COLUMN endpoint VARCHAR;
     """,
+    # 14: batch jobs handed to the OpenAI Batch API for a run, so that a later process picks
+    # a job up by its id (storage/_batches.py). The dataset is kept on the row, as a run of
+    # either kind (graded or pairwise) may own it; the run is named by id.
+    """
+    CREATE TABLE run_batches (
+        dataset         VARCHAR NOT NULL,
+        run_id          BIGINT NOT NULL,
+        remote_batch    VARCHAR PRIMARY KEY,
+        base_url        VARCHAR NOT NULL,
+        status          VARCHAR NOT NULL,
+        input_file_id   VARCHAR NOT NULL,
+        output_file_id  VARCHAR,
+        error_file_id   VARCHAR,
+        created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        updated_at      TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -143,10 +143,18 @@ def _fill(db, folder, dataset: str) -> None:
     """One row or more in every table for `dataset`, each written by the workbench's own
     writers: import, a baseline judge run, a relabel batch, a pairwise run and a preference,
     a ranking run and pooling, a team task with reviewers, a guideline and a review in it,
-    and a rubric."""
+    a rubric, and a batch job of the run."""
     table, trec = _write_dataset(folder, dataset)
     _import(db, table, dataset)
     run_id = jobs.baseline_run(db, dataset, models_dir=folder / "models")
+    storage.record_run_batch(
+        db,
+        run_id,
+        remote_batch=f"batch_{dataset}",
+        base_url="http://127.0.0.1:9/v1",
+        status="in_progress",
+        input_file_id=f"file-{dataset}",
+    )
     labels = storage.run_labels(db, run_id)
     first = labels.iloc[0]
     storage.rankings.apply_relabel(

@@ -128,4 +128,4 @@ def test_migration_10_repairs_what_the_old_delete_and_rename_left(version_9_db, 
     assert cli.main(["--db", str(db), "check"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[:-1] == [f"repaired: {line}" for line in report.repaired]
-    assert lines[-1].startswith("store.duckdb: no problems in 23 tables")
+    assert lines[-1].startswith("store.duckdb: no problems in 24 tables")

@@ -11,6 +11,7 @@ import judge
 import storage
 from grade_scale import ScoreMap
 from views import _common as common
+from views import _runs_batch as runs_batch
 from views import _runs_jobs as runs_jobs
 from views import _runs_pairwise_form as pairwise_form
 from views._runs_backend import backend_settings
@@ -155,20 +156,26 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     fields, api_key = backend_settings()
     if busy:
         st.caption(busy)
+    score_map, reference = options or (None, False)
+    split = None if scope == WHOLE else storage.Split(scope)
+
+    def settings() -> judge.JudgeSettings:
+        return judge.JudgeSettings(
+            template=template, scale=scale, score_map=score_map, reference=reference, **fields
+        )
+
+    if runs_batch.batch_instead():
+        runs_batch.write_section(db, dataset, settings, split, name or None, usable=usable)
+        return
     if not st.button(
         "Start judging", type="primary", key="start-run", disabled=not usable or busy is not None
     ):
         return
-    assert options is not None  # the button is disabled otherwise
-    score_map, reference = options
-    split = None if scope == WHOLE else storage.Split(scope)
     runs_jobs.launch(
         dataset,
         f"judging {dataset} ({scope})",
         storage.RunKind.GRADED,
-        lambda: judge.JudgeSettings(
-            template=template, scale=scale, score_map=score_map, reference=reference, **fields
-        ),
+        settings,
         api_key,
         lambda settings, control: jobs.judge_dataset(
             db, dataset=dataset, settings=settings, split=split, name=name or None, control=control

@@ -6,8 +6,9 @@ two graded runs. Only a graded run ever becomes the active run of the other page
 
 Each job is a module of its own: `_runs_form` (and `_runs_pairwise_form`, `_runs_backend`)
 the start form, `_runs_baseline` the baseline and learned head, `_runs_follow` the progress,
-`_runs_list` the table, resume, rename and delete, `_runs_compare` the comparison; the
-session's background job is `_runs_jobs`."""
+`_runs_list` the table, resume, rename and delete, `_runs_compare` the comparison,
+`_runs_batch` a batch file instead of judging and a batch's results; the session's
+background job is `_runs_jobs`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import streamlit as st
 
 import storage
 from views import _common as common
+from views import _runs_batch as runs_batch
 from views import _runs_follow as follow
 from views import _runs_jobs as runs_jobs
 from views._runs_baseline import baseline_section
@@ -54,6 +56,7 @@ if start_tab.open:
         baseline_section(db, dataset, runs)
         st.subheader("Resume")
         resume_section(db, dataset, every)
+        runs_batch.import_section(db, every)
 if runs_tab.open:
     with runs_tab:
         if version is None:
