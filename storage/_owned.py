@@ -116,7 +116,7 @@ OWNED: tuple[Owned, ...] = (
     # The dataset's owner and adjudicators.
     Owned("team_roles", 11, _BY_DATASET, ("team role", "team roles")),
     # A run's batch jobs on the OpenAI Batch API; the run (graded or pairwise) by id only.
-    Owned("run_batches", 13, _BY_DATASET, ("batch job", "batch jobs"), loose=("run_id",)),
+    Owned("run_batches", 14, _BY_DATASET, ("batch job", "batch jobs"), loose=("run_id",)),
 )
 
 # Tables that hold no dataset's rows, and the migration that added them.
