@@ -3,13 +3,15 @@ judge or a stacking head on the labels and record its grades; report on runs and
 progress of runs that another process is judging; pairwise runs (two products of a query
 compared in both orders) and their report; score ranking runs under qrels from the
 labels or a judge and compare the leaderboards (ranking impact); build review tasks and
-measure the team's agreement; export training data in the judge's own prompt and answer
-line, and check it.
+measure the team's agreement; draw audits of whole queries and estimate from them
+(human-only, judge-only, prediction-powered); export training data in the judge's own
+prompt and answer line, and check it.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
+from ._audit import MIN_AUDITED_QUERIES, AuditPlan, CreatedAudit, create_audit
 from ._baseline import (
     BASELINE_BACKEND,
     BASELINE_NAME,
@@ -17,6 +19,17 @@ from ._baseline import (
     baseline_run,
     stack_run,
     why_not_stackable,
+)
+from ._estimate import (
+    ASSUMES,
+    METHODS,
+    AuditBasis,
+    AuditEstimates,
+    AuditProgress,
+    AuditRefused,
+    audit_basis,
+    audit_progress,
+    estimate_audit,
 )
 from ._export import (
     PROMETHEUS_TEMPLATE,
@@ -92,19 +105,28 @@ from ._tasks import (
 )
 
 __all__ = [
+    "ASSUMES",
     "BASELINE_BACKEND",
     "BASELINE_NAME",
     "DEFAULT_MEASURES",
     "DEFAULT_RUBRIC_VERSION",
     "FIGURE_LABELS",
     "IMPACT_MEASURES",
+    "METHODS",
+    "MIN_AUDITED_QUERIES",
     "MIN_QUERIES_FOR_THRESHOLDS",
     "PROMETHEUS_TEMPLATE",
     "RATE_WINDOW_S",
     "STACK_BACKEND",
     "STALLED_AFTER_S",
+    "AuditBasis",
+    "AuditEstimates",
+    "AuditPlan",
+    "AuditProgress",
+    "AuditRefused",
     "Calibration",
     "CellTarget",
+    "CreatedAudit",
     "CreatedTask",
     "JudgeOutcome",
     "JudgedHoles",
@@ -126,11 +148,15 @@ __all__ = [
     "WhatIf",
     "apply_relabel",
     "assign",
+    "audit_basis",
+    "audit_progress",
     "baseline_run",
     "compare_leaderboards",
     "compare_runs",
+    "create_audit",
     "create_task",
     "dataset_rubric",
+    "estimate_audit",
     "export_training",
     "fill_dataset_rubric",
     "first_start",

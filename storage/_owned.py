@@ -115,6 +115,11 @@ OWNED: tuple[Owned, ...] = (
     Owned("rubrics", 8, _BY_DATASET, ("rubric version", "rubric versions")),
     # The dataset's owner and adjudicators.
     Owned("team_roles", 11, _BY_DATASET, ("team role", "team roles")),
+    # An audit task's design (migration 15, 13 until the merge): the judge run it read is
+    # kept by id only, as a task's run is.
+    Owned("audit_draws", 13, (("task_id", "review_tasks"),), None, loose=("run_id",)),
+    # Every query of the population at draw time, with its inclusion probability.
+    Owned("audit_queries", 13, (("task_id", "review_tasks"),), ("audit query", "audit queries")),
 )
 
 # Tables that hold no dataset's rows, and the migration that added them.
