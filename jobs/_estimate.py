@@ -30,7 +30,7 @@ import storage
 
 from ._audit import MIN_AUDITED_QUERIES
 from ._qrels import QrelsKind, QrelsSource, graded_qrels, qrels_for
-from ._rank_measures import RankSettings, per_query, ranked_runs
+from ._rank_measures import DEFAULT_MEASURES, RankSettings, per_query, ranked_runs
 
 HUMAN, JUDGE, PPI = "human only", "judge only", "prediction-powered"
 METHODS = (HUMAN, JUDGE, PPI)
@@ -38,6 +38,13 @@ ASSUMES = (
     "Assumes the audited queries were drawn by the stored design and the judge run was "
     "finished before the draw; the judge-only interval is about the judge's own mean and "
     "ignores its bias."
+)
+
+
+# Judged@k measures how much of a list a qrels grades, not the list's quality: the judge
+# grades everything, so it is no figure to estimate.
+ESTIMATED = RankSettings(
+    measures=tuple(m for m in DEFAULT_MEASURES if metrics.measures_of([m])[0].kind != "Judged")
 )
 
 
@@ -217,7 +224,7 @@ def label_estimates(db: str | Path, basis: AuditBasis) -> pd.DataFrame:
 
 
 def ranking_estimates(
-    db: str | Path, basis: AuditBasis, settings: RankSettings = RankSettings()
+    db: str | Path, basis: AuditBasis, settings: RankSettings = ESTIMATED
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each ranking run's measures over the population three ways, and the
     prediction-powered difference of every two runs."""
@@ -267,7 +274,7 @@ def estimate_audit(
     db: str | Path,
     task_id: int,
     run_id: int | None = None,
-    settings: RankSettings = RankSettings(),
+    settings: RankSettings = ESTIMATED,
 ) -> AuditEstimates:
     """Every estimate the audit task `task_id` supports, with judge run `run_id` (default:
     the run the audit was drawn with)."""
