@@ -30,6 +30,7 @@ from ._estimate import (
     audit_basis,
     audit_progress,
     estimate_audit,
+    query_figures,
 )
 from ._export import (
     PROMETHEUS_TEMPLATE,
@@ -171,6 +172,7 @@ __all__ = [
     "pairwise_settings",
     "progress_of",
     "qrels_for",
+    "query_figures",
     "query_list",
     "rejudge_pairs",
     "relabel_what_if",

@@ -169,6 +169,33 @@ def _figures(sources: pd.DataFrame, grades: list[int], names: dict[int, str]) ->
     return pd.DataFrame(columns).astype(float)
 
 
+def query_figures(
+    db: str | Path, dataset: str, run_id: int, settings: RankSettings = ESTIMATED
+) -> pd.DataFrame:
+    """Every per-query figure of `dataset` under its current human labels and under judge
+    run `run_id`, one row per query: `human:FIGURE` and `judge:FIGURE` for the label figures
+    and for each ranking run's measures (`RUN MEASURE`). What an audit samples from, as
+    bench/ppi_coverage.py simulates it on a fully labelled dataset."""
+    sources = storage.label_sources(db, dataset, run_id)
+    scale = storage.dataset_scale(db, dataset)
+    table = _figures(sources, list(scale.grades), dict(zip(scale.grades, scale.names)))
+    if storage.list_rankings(db, dataset).empty:
+        return table
+    lowest = min(scale.grades)
+    qrels = {
+        "human": graded_qrels(sources, sources["human"], lowest),
+        "judge": qrels_for(db, dataset, QrelsSource(QrelsKind.JUDGE, run_id), sources),
+    }
+    runs = ranked_runs(db, dataset, list(table.index))
+    columns = {}
+    for side, graded in qrels.items():
+        values = per_query(runs, graded, settings)
+        for m, measure in enumerate(map(str, metrics.measures_of(settings.measures))):
+            for r, run in enumerate(runs.runs):
+                columns[f"{side}:{run} {measure}"] = values[m, r]
+    return table.join(pd.DataFrame(columns, index=list(table.index)))
+
+
 @dataclass(frozen=True)
 class AuditEstimates:
     """Every estimate of an audit: `labels` (accuracy and each grade's share: figure,

@@ -16,8 +16,8 @@ population mean of `y`.
   whatever the judge's errors; narrower than human-only when the judge tracks the humans.
 - PPI++ (Angelopoulos, Duchi, Zrnic, "PPI++: Efficient prediction-powered inference",
   2024): the same with lambda tuned to the variance-minimising value
-  ``cov(w(y - t), w(yhat - t)) / ((1 + n/N) var([w(yhat - t), yhat_all - t]))``, clipped to
-  [0, 1], so it is never much wider than human-only (lambda 0 is human-only).
+  ``cov(w y, w yhat) / ((1 + n/N) var([w yhat, yhat_all]))``, clipped to [0, 1], so it is
+  never much wider than human-only (lambda 0 is human-only).
 - Active draws (Zrnic, Candès, "Active statistical inference", ICML 2024): queries drawn
   with inclusion probabilities ``pi`` (`metrics.audit_design`) get weights
   ``w = n / (N * pi)``, which makes ``mean(w * ...)`` the Horvitz-Thompson estimate: unbiased
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -89,6 +90,7 @@ class MeanEstimate:
         }
 
 
+@cache
 def _z(confidence: float) -> float:
     return float(norm.ppf(1 - (1 - confidence) / 2))
 
@@ -122,13 +124,15 @@ def tuned_lambda(
 ) -> float:
     """PPI++'s power-tuning weight of the judge, in [0, 1] (see the module docstring).
 
-    0 when the judge's values do not vary (nothing to learn from them)."""
+    With weights, the variance minimised is the Horvitz-Thompson one, of ``w * y - lambda *
+    w * yhat``: the weighted values are centred after weighting. (ppi-python centres before
+    weighting, which with unequal weights leaves the weights' own spread in the covariance;
+    on equal weights the two are the same.) 0 when the judge's values do not vary."""
     Y, F, FA, W = _inputs(y, yhat, yhat_all, weights)
     n, N = len(Y), len(FA)
-    theta = float(FA.mean() + (W * (Y - F)).mean())
-    grads, grads_hat = W * (Y - theta), W * (F - theta)
-    cov = float(((grads - grads.mean()) * (grads_hat - grads_hat.mean())).mean())
-    spread = float(np.var(np.concatenate([grads_hat, FA - theta]), ddof=1))
+    a, b = W * Y, W * F
+    cov = float(((a - a.mean()) * (b - b.mean())).mean())
+    spread = float(np.var(np.concatenate([b, FA]), ddof=1))
     if spread == 0:
         return 0.0
     return float(np.clip(cov / ((1 + n / N) * spread), 0.0, 1.0))
