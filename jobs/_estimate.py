@@ -283,7 +283,7 @@ def ranking_estimates(
             mask, keep = ma & mb, ~np.isnan(fa_all) & ~np.isnan(fb_all)
             if mask.sum() < 2 or keep.sum() < 2:
                 continue
-            found = metrics.ppi_mean(
+            difference = metrics.ppi_mean(
                 (ya - yb)[mask],
                 (fa - fb)[mask],
                 (fa_all - fb_all)[keep],
@@ -291,8 +291,8 @@ def ranking_estimates(
             )
             differences.append(
                 {"measure": measure, "run_a": a, "run_b": b}
-                | found.as_dict()
-                | {"distinguishable": bool(found.low > 0 or found.high < 0)}
+                | difference.as_dict()
+                | {"distinguishable": bool(difference.low > 0 or difference.high < 0)}
             )
     return pd.DataFrame(rows), pd.DataFrame(differences)
 

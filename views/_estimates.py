@@ -43,7 +43,8 @@ def _pick_audit(db: str, dataset: str, key: str) -> int | None:
         int(r.task_id): f"#{r.task_id} {r.name} ({r.design}, {common.plural(r.size, 'query')})"
         for r in audits.itertuples()
     }
-    return int(st.selectbox("Audit task", list(titles), format_func=titles.get, key=key))
+    picked = st.selectbox("Audit task", list(titles), format_func=lambda t: titles[t], key=key)
+    return None if picked is None else int(picked)
 
 
 def _three_wide(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -56,7 +57,7 @@ def _three_wide(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         "-" if math.isnan(e) else f"{int(n)} + judge = {e:.0f}"
         for n, e in zip(ppi["n"], ppi["effective_n"])
     ]
-    return wide.assign(**{"worth (audited queries)": worth}).reset_index()
+    return wide.assign(**{"worth (audited queries)": worth})
 
 
 def _figure(rows: pd.DataFrame, measure: str) -> go.Figure:
@@ -114,7 +115,8 @@ def rankers_section(db: str, dataset: str, version: tuple) -> None:
             "audit's design). The last column: how many audited queries the human-only "
             "estimate would need for the prediction-powered interval's width."
         )
-        st.dataframe(_three_wide(rows, ["run"]), hide_index=True, key="estimate-table")
+        # A plain table: a few rows, and each cell's text stays selectable and readable.
+        st.table(_three_wide(rows, ["run"]))
         st.plotly_chart(_figure(rows, measure), key="estimate-figure")
         pairs = found.differences[found.differences["measure"] == measure]
         if len(pairs):
