@@ -67,7 +67,7 @@ def test_version_1_store_migrates_with_every_row_kept(version_1_db):
     assert {t: rows for t, rows in after.items() if t not in before} == {
         t: [] for t in after if t not in before
     }
-    assert after["meta"] == [("schema_version", "12")]
+    assert after["meta"] == [("schema_version", "13")]
     assert set(INDEX_FREE) | {"queries", "datasets", "judgments"} <= primary_keys(db)
 
 
