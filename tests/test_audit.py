@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from app_fixtures import DATASET, build_store
+from app_fixtures import DATASET, build_store, stored_run
 
 import cli
 import jobs
@@ -185,3 +186,28 @@ def test_the_live_interval_narrows_and_says_what_a_target_needs(
     assert list(progress.curve["audited"]) == [10, 11, 12]
     assert np.all(progress.curve["low"] <= progress.curve["estimate"])
     assert progress.needed is None or progress.needed > 12
+
+
+def test_an_active_audit_needs_the_judges_probabilities(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    storage.bootstrap_sample(db)
+    pairs = storage.label_sources(db, DATASET)
+    run_id = stored_run(
+        db,
+        [
+            {"pair_id": int(p), "grade": 1, "raw_output": "SCORE: 1", "parse_status": "parsed",
+             "latency_ms": 1.0}
+            for p in pairs["pair_id"]
+        ],
+        name="no probabilities",
+    )  # fmt: skip
+    storage.finish_run(db, run_id, storage.RunStatus.DONE)
+    plan = jobs.AuditPlan(
+        dataset=DATASET, name="a", size=10, reviewers=("ana",), design=storage.Design.ACTIVE
+    )
+    with pytest.raises(storage.StoreError, match="gives no grade probabilities on every pair"):
+        jobs.create_audit(db, plan)
+    assert storage.audit_tasks(db, DATASET).empty
+    # A uniform draw reads no probabilities.
+    uniform = jobs.create_audit(db, replace(plan, design=storage.Design.UNIFORM))
+    assert uniform.run_id == run_id and uniform.queries == 10
