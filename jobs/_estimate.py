@@ -88,8 +88,15 @@ def _check_run(db: str | Path, run: storage.Run, drawn_at: pd.Timestamp, task_id
         )
 
 
-def audit_basis(db: str | Path, task_id: int, run_id: int | None = None) -> AuditBasis:
-    """Check the audit and the judge run and gather what the estimates stand on."""
+def audit_basis(
+    db: str | Path,
+    task_id: int,
+    run_id: int | None = None,
+    *,
+    minimum: int = MIN_AUDITED_QUERIES,
+) -> AuditBasis:
+    """Check the audit and the judge run and gather what the estimates stand on; fewer
+    than `minimum` audited queries are refused (the live view draws from 2 on)."""
     task = storage.get_task(db, task_id)
     draw = storage.get_audit(db, task_id)
     if draw is None:
@@ -115,10 +122,10 @@ def audit_basis(db: str | Path, task_id: int, run_id: int | None = None) -> Audi
             f"audit task {task_id} has no stored inclusion probability for some of its "
             "queries: its design is unknown, so no weighted estimate can be made"
         )
-    if len(audited) < MIN_AUDITED_QUERIES:
+    if len(audited) < minimum:
         raise AuditRefused(
             f"audit task {task_id} has {len(audited)} audited queries (every pair of a drawn "
-            f"query reviewed); an estimate needs at least {MIN_AUDITED_QUERIES}: review more"
+            f"query reviewed); an estimate needs at least {minimum}: review more"
         )
     # The reviewed part of the draw is taken as a random part of it (the queue follows the
     # draw's random order), so each audited query's probability is scaled by that share.
@@ -313,8 +320,9 @@ def estimate_audit(
 @dataclass(frozen=True)
 class AuditProgress:
     """How the prediction-powered interval of the judge's accuracy narrowed as audited
-    queries came in (`curve`: audited, estimate, low, high, width, human_width), and how
-    many audited queries would reach `target_width` (None: out of reach)."""
+    queries came in (`curve`: audited, estimate, low, high, width, human_width, trusted:
+    from `MIN_AUDITED_QUERIES` on), and how many audited queries would reach
+    `target_width` (None: out of reach)."""
 
     curve: pd.DataFrame
     target_width: float
@@ -326,8 +334,8 @@ def audit_progress(
     db: str | Path, task_id: int, *, target_width: float = 0.1, run_id: int | None = None
 ) -> AuditProgress:
     """The interval of the judge's accuracy after each audited query, in the order they
-    were completed (from `MIN_AUDITED_QUERIES` on)."""
-    basis = audit_basis(db, task_id, run_id)
+    were completed, from the second on."""
+    basis = audit_basis(db, task_id, run_id, minimum=2)
     queries = storage.audit_queries(db, task_id)
     order = queries[queries["audited"]].sort_values("audited_at")["query_id"].tolist()
     sources = storage.label_sources(db, basis.dataset, basis.run_id)
@@ -338,7 +346,7 @@ def audit_progress(
     judge_all = table["judge:accuracy"].dropna().to_numpy(float)
     weight = dict(zip(basis.audited, basis.weights))
     rows, last = [], None
-    for k in range(MIN_AUDITED_QUERIES, len(order) + 1):
+    for k in range(2, len(order) + 1):
         part = table.loc[order[:k]].dropna(subset=["human:accuracy", "judge:accuracy"])
         if len(part) < 2:
             continue
@@ -356,6 +364,7 @@ def audit_progress(
                 "high": last.high,
                 "width": last.width,
                 "human_width": human.width,
+                "trusted": k >= MIN_AUDITED_QUERIES,
             }
         )
     needed = None if last is None else metrics.queries_for_width(last, target_width)

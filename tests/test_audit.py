@@ -183,7 +183,13 @@ def test_the_live_interval_narrows_and_says_what_a_target_needs(
 ) -> None:
     db, _, task_id = audited
     progress = jobs.audit_progress(db, task_id, target_width=0.05)
-    assert list(progress.curve["audited"]) == [10, 11, 12]
+    assert list(progress.curve["audited"]) == list(range(2, 13))
+    assert list(progress.curve["trusted"]) == [k >= jobs.MIN_AUDITED_QUERIES for k in range(2, 13)]
+    # Once every drawn query is audited, the curve ends on the estimate itself.
+    found = jobs.estimate_audit(db, task_id).labels
+    ppi = found[(found["figure"] == "accuracy") & (found["method"] == "prediction-powered")]
+    last = progress.curve.iloc[-1]
+    assert (last["low"], last["high"]) == pytest.approx((ppi["low"].iloc[0], ppi["high"].iloc[0]))
     assert np.all(progress.curve["low"] <= progress.curve["estimate"])
     assert progress.needed is None or progress.needed > 12
 

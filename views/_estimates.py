@@ -248,10 +248,16 @@ def live_interval(db: str, task_id: int, version: tuple) -> None:
         if progress.needed is None
         else f"About {common.plural(progress.needed, 'audited query')} would make it {wanted} wide."
     )
+    trust = (
+        ""
+        if last.trusted
+        else f" Below {jobs.MIN_AUDITED_QUERIES} audited queries the interval is drawn but "
+        "not to be trusted, and the estimate views refuse it."
+    )
     st.caption(
         f"The judge's accuracy over all {common.plural(progress.population, 'query')}, "
         f"prediction-powered, after each audited query: now {now} from "
-        f"{common.plural(int(last.audited), 'audited query')}. {reach}"
+        f"{common.plural(int(last.audited), 'audited query')}. {reach}{trust}"
     )
     curve = progress.curve
     fig = go.Figure(
@@ -262,8 +268,9 @@ def live_interval(db: str, task_id: int, version: tuple) -> None:
             go.Scatter(x=curve["audited"], y=curve["low"], mode="lines", name="95% low"),
         ]
     )  # fmt: skip
+    fig.add_vline(x=jobs.MIN_AUDITED_QUERIES, line_dash="dot", line_color="grey")
     fig.update_layout(
-        xaxis_title="audited queries", yaxis_title="judge accuracy", height=300,
-        margin={"t": 20},
+        xaxis_title="audited queries (dotted: the minimum an estimate needs)",
+        yaxis_title="judge accuracy (all queries)", height=300, margin={"t": 20},
     )  # fmt: skip
     st.plotly_chart(fig, key="audit-curve")
