@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 import metrics
 import storage
+from words import plural
 
 from ._audit import MIN_AUDITED_QUERIES
 from ._qrels import QrelsKind, QrelsSource, graded_qrels, qrels_for
@@ -70,8 +71,9 @@ class AuditBasis:
     def covers(self) -> str:
         """What every figure covers, in words."""
         return (
-            f"{len(self.audited)} audited queries (of {self.drawn} drawn, {self.design} design) "
-            f"and judge run #{self.run_id} on all {len(self.population)} queries"
+            f"{plural(len(self.audited), 'audited query')} (of {self.drawn:,} drawn, "
+            f"{self.design} design) and judge run #{self.run_id} on all "
+            f"{plural(len(self.population), 'query')}"
         )
 
 
