@@ -4,17 +4,11 @@ simulation with a known truth."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
+from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
 
 import metrics
-
-with warnings.catch_warnings():
-    # numba, which ppi-python imports, may warn about its own caching on import.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
 
 
 def _population(seed: int, N: int = 300, n: int = 40) -> tuple[np.ndarray, ...]:
