@@ -7,7 +7,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import batch, check, data, judging, manage, ranking, report, rubric, team, training
+from . import (
+    batch,
+    check,
+    data,
+    estimate,
+    judging,
+    manage,
+    ranking,
+    report,
+    rubric,
+    team,
+    training,
+)
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_import,
@@ -26,6 +38,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     team.add_agreement,
     team.add_guideline,
     team.add_reviewers,
+    estimate.add_estimate,
     manage.add_datasets,
     manage.add_runs,
     ranking.add_rankings,

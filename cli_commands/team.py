@@ -40,7 +40,31 @@ def _pair_set(args: argparse.Namespace) -> storage.team.PairSet:
     raise storage.StoreError(f"--from {' '.join(args.pairs_from)!r}: expected {_FROM_HELP}")
 
 
+def _create_audit(args: argparse.Namespace) -> int:
+    if args.size is None:
+        raise storage.StoreError("an audit needs --size: the number of queries to draw")
+    made = jobs.create_audit(
+        args.db,
+        jobs.AuditPlan(
+            dataset=args.dataset,
+            name=args.name,
+            size=args.size,
+            reviewers=tuple(r for r in args.reviewers.split(",") if r.strip()),
+            design=storage.team.Design(args.audit),
+            seed=args.seed,
+            run_id=args.run,
+            blind=args.blind,
+            author=args.actor,
+        ),
+    )
+    print(made.summary)
+    print(f"  estimate with `python cli.py estimate {made.task_id}` once the queries are reviewed")
+    return 0
+
+
 def _create(args: argparse.Namespace) -> int:
+    if args.audit is not None:
+        return _create_audit(args)
     plan = jobs.TaskPlan(
         dataset=args.dataset,
         name=args.name,
@@ -217,7 +241,8 @@ def add_task(commands: argparse._SubParsersAction) -> None:
         "create",
         "Draw pairs of DATASET by a strategy and assign them round-robin to the reviewers; "
         "the overlap share of them goes to two reviewers each (double labelling). Severe, "
-        "confident and uncertainty read a judge run (--run, default the newest finished one).",
+        "confident and uncertainty read a judge run (--run, default the newest finished one). "
+        "With --audit, whole queries are drawn for `cli.py estimate`.",
         "python cli.py task create wands-sample --name week1 --from cell:2_0 "
         "--strategy severe --size 100 --reviewers ana,bob,cy --overlap 0.3 --blind --as ana",
         _create,
@@ -230,7 +255,16 @@ def add_task(commands: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--strategy", choices=[s.value for s in storage.team.Strategy], default="random"
     )
-    create.add_argument("--size", type=int, help="pairs to take (default: every pair drawn)")
+    create.add_argument(
+        "--size", type=int, help="pairs to take (default: every pair drawn); queries with --audit"
+    )
+    create.add_argument(
+        "--audit",
+        choices=[d.value for d in storage.team.Design],
+        help="draw --size whole queries for an audit instead (uniform, or active: where the "
+        "judge run expects to err), recording each query's inclusion probability; --from, "
+        "--strategy and --overlap do not apply",
+    )
     create.add_argument(
         "--reviewers", required=True, help="comma-separated reviewer names, e.g. ana,bob,cy"
     )

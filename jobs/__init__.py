@@ -3,14 +3,16 @@ judge or a stacking head on the labels and record its grades; report on runs and
 progress of runs that another process is judging; pairwise runs (two products of a query
 compared in both orders) and their report; score ranking runs under qrels from the
 labels or a judge and compare the leaderboards (ranking impact); build review tasks and
-measure the team's agreement; export training data in the judge's own prompt and answer
-line, and check it; hand a run to `vllm run-batch` or the OpenAI Batch API as a request
-file and import their results.
+measure the team's agreement; draw audits of whole queries and estimate from them
+(human-only, judge-only, prediction-powered); export training data in the judge's own
+prompt and answer line, and check it; hand a run to `vllm run-batch` or the OpenAI Batch
+API as a request file and import their results.
 
 The judge knows no database and the store calls no model; the app's pages and the CLI meet
 them here, so neither holds logic the other would need.
 """
 
+from ._audit import MIN_AUDITED_QUERIES, AuditPlan, CreatedAudit, create_audit
 from ._baseline import (
     BASELINE_BACKEND,
     BASELINE_NAME,
@@ -29,6 +31,18 @@ from ._batch import (
     write_batch_requests,
 )
 from ._batch_api import IMPORTED, WORKING, batch_status, fetch_batch, submit_batch
+from ._estimate import (
+    ASSUMES,
+    METHODS,
+    AuditBasis,
+    AuditEstimates,
+    AuditProgress,
+    AuditRefused,
+    audit_basis,
+    audit_progress,
+    estimate_audit,
+    query_figures,
+)
 from ._export import (
     PROMETHEUS_TEMPLATE,
     export_training,
@@ -104,6 +118,7 @@ from ._tasks import (
 )
 
 __all__ = [
+    "ASSUMES",
     "BASELINE_BACKEND",
     "BASELINE_NAME",
     "DEFAULT_MEASURES",
@@ -111,6 +126,8 @@ __all__ = [
     "FIGURE_LABELS",
     "IMPACT_MEASURES",
     "IMPORTED",
+    "METHODS",
+    "MIN_AUDITED_QUERIES",
     "MIN_QUERIES_FOR_THRESHOLDS",
     "PROMETHEUS_TEMPLATE",
     "RATE_WINDOW_S",
@@ -118,10 +135,16 @@ __all__ = [
     "STACK_BACKEND",
     "STALLED_AFTER_S",
     "WORKING",
+    "AuditBasis",
+    "AuditEstimates",
+    "AuditPlan",
+    "AuditProgress",
+    "AuditRefused",
     "BatchImport",
     "BatchRequests",
     "Calibration",
     "CellTarget",
+    "CreatedAudit",
     "CreatedTask",
     "JudgeOutcome",
     "JudgedHoles",
@@ -143,14 +166,18 @@ __all__ = [
     "WhatIf",
     "apply_relabel",
     "assign",
+    "audit_basis",
+    "audit_progress",
     "baseline_run",
     "batch_control",
     "batch_status",
     "compare_leaderboards",
     "compare_runs",
+    "create_audit",
     "create_task",
     "dataset_rubric",
     "endpoints_text",
+    "estimate_audit",
     "export_training",
     "fetch_batch",
     "fill_dataset_rubric",
@@ -168,6 +195,7 @@ __all__ = [
     "pairwise_settings",
     "progress_of",
     "qrels_for",
+    "query_figures",
     "query_list",
     "rejudge_pairs",
     "relabel_what_if",

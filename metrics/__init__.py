@@ -51,6 +51,12 @@ raters of their own): `krippendorff_alpha` (ordinal or nominal, missing grades a
 `team_agreement`, alpha across the humans with a bootstrap interval over pairs, Cohen's kappa
 for every two raters and whether the judge's kappa reaches the humans' range.
 
+Prediction-powered estimates (few human-labelled queries, a judge on all of them):
+`ppi_mean` (PPI, and PPI++ with `tuned_lambda`; inverse-probability weighted for an active
+audit), `human_mean`, `judge_mean`, each a `MeanEstimate` with its 95% interval and
+effective sample size, and `queries_for_width`; an audit's design is
+`inclusion_probabilities`, drawn by `systematic_draw`, weighted by `audit_weights`.
+
 Every comparison of two sets of grades states its `coverage` (pairs and queries on each
 side and in common) and is read as not comparable below the one `CoverageRule`.
 
@@ -61,6 +67,7 @@ each from the same query ids and pass both to `paired_bootstrap`. Bad input rais
 """
 
 from ._agreement import RaterAgreement, rater_agreement
+from ._audit_design import audit_weights, inclusion_probabilities, systematic_draw
 from ._bootstrap import bootstrap_intervals, paired_bootstrap
 from ._breakdown import breakdown
 from ._calibration import (
@@ -105,6 +112,14 @@ from ._pairwise import (
     pairwise_figures,
     preference_cycles,
 )
+from ._ppi import (
+    MeanEstimate,
+    human_mean,
+    judge_mean,
+    ppi_mean,
+    queries_for_width,
+    tuned_lambda,
+)
 from ._ranking import (
     RankedLists,
     RankedRuns,
@@ -147,6 +162,7 @@ __all__ = [
     "CoverageRule",
     "Cutoff",
     "LeaderboardAgreement",
+    "MeanEstimate",
     "Measure",
     "MeasureDefinition",
     "MetricsInputError",
@@ -158,6 +174,7 @@ __all__ = [
     "ThresholdValidation",
     "accuracy",
     "apply_thresholds",
+    "audit_weights",
     "bootstrap_intervals",
     "bootstrap_means",
     "bradley_terry",
@@ -172,6 +189,9 @@ __all__ = [
     "expected_calibration_error",
     "expected_grade",
     "follows_position",
+    "human_mean",
+    "inclusion_probabilities",
+    "judge_mean",
     "kendall_tau",
     "krippendorff_alpha",
     "leaderboard_agreement",
@@ -187,8 +207,10 @@ __all__ = [
     "pairwise_figures",
     "per_query_confusions",
     "per_query_measures",
+    "ppi_mean",
     "precision_recall_f1",
     "preference_cycles",
+    "queries_for_width",
     "ranked_lists",
     "rater_agreement",
     "relevance_levels",
@@ -196,9 +218,11 @@ __all__ = [
     "row_shares",
     "severe_error_rate",
     "summarize",
+    "systematic_draw",
     "tau_ap",
     "team_agreement",
     "transition_table",
     "tune_thresholds",
+    "tuned_lambda",
     "weighted_means",
 ]

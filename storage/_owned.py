@@ -117,6 +117,11 @@ OWNED: tuple[Owned, ...] = (
     Owned("team_roles", 11, _BY_DATASET, ("team role", "team roles")),
     # A run's batch jobs on the OpenAI Batch API; the run (graded or pairwise) by id only.
     Owned("run_batches", 14, _BY_DATASET, ("batch job", "batch jobs"), loose=("run_id",)),
+    # An audit task's design (migration 15): the judge run it read is
+    # kept by id only, as a task's run is.
+    Owned("audit_draws", 15, (("task_id", "review_tasks"),), None, loose=("run_id",)),
+    # Every query of the population at draw time, with its inclusion probability.
+    Owned("audit_queries", 15, (("task_id", "review_tasks"),), ("audit query", "audit queries")),
 )
 
 # Tables that hold no dataset's rows, and the migration that added them.

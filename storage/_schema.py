@@ -648,6 +648,29 @@ MIGRATIONS: list[str] = [
         updated_at      TIMESTAMP NOT NULL DEFAULT current_timestamp
     );
     """,
+    # 15: audit tasks. An audit is
+    # a review task that draws queries (not pairs) with recorded inclusion probabilities, so
+    # a prediction-powered estimate can weight each audited query by its design (jobs/
+    # _estimate.py). `audit_draws` holds the design, its seed, the judge run it read and when
+    # it was drawn (an estimate refuses a judge run made after); `audit_queries` holds every
+    # query of the population at draw time with its probability and whether it was drawn.
+    """
+    CREATE TABLE audit_draws (
+        task_id     BIGINT PRIMARY KEY,
+        design      VARCHAR NOT NULL CHECK (design IN ('uniform', 'active')),
+        seed        BIGINT NOT NULL,
+        run_id      BIGINT,
+        size        INTEGER NOT NULL,
+        drawn_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE audit_queries (
+        task_id                 BIGINT NOT NULL,
+        query_id                VARCHAR NOT NULL,
+        inclusion_probability   DOUBLE,
+        drawn                   BOOLEAN NOT NULL,
+        PRIMARY KEY (task_id, query_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,7 +20,7 @@ from storage import _check, _owned
 from storage._schema import MIGRATIONS, SCHEMA_VERSION
 
 DATASETS = ("alpha", "beta")
-QUERIES = 8
+QUERIES = 10  # an audit draws at least 10 (jobs.MIN_AUDITED_QUERIES)
 DOCS = 6
 
 
@@ -102,7 +102,7 @@ def test_each_table_is_declared_with_the_migration_that_added_it(db, monkeypatch
 
 
 def _write_dataset(folder, dataset: str):
-    """A CSV of 8 queries, each with 4 of 6 products labelled, and a ranking run over
+    """A CSV of 10 queries, each with 4 of 6 products labelled, and a ranking run over
     them that also ranks each query's 2 unlabelled products (holes for pooling)."""
     rows, ranked = [], []
     for q in range(QUERIES):
@@ -142,8 +142,8 @@ def _import(db, table, dataset):
 def _fill(db, folder, dataset: str) -> None:
     """One row or more in every table for `dataset`, each written by the workbench's own
     writers: import, a baseline judge run, a relabel batch, a pairwise run and a preference,
-    a ranking run and pooling, a team task with reviewers, a guideline and a review in it,
-    a rubric, and a batch job of the run."""
+    a ranking run and pooling, a team task with reviewers, a guideline and a review in it, an
+    audit task, a rubric, and a batch job of the run."""
     table, trec = _write_dataset(folder, dataset)
     _import(db, table, dataset)
     run_id = jobs.baseline_run(db, dataset, models_dir=folder / "models")
@@ -201,6 +201,12 @@ def _fill(db, folder, dataset: str) -> None:
     )
     item = storage.team.next_item(db, created.task_id, "ana")
     storage.record_review(db, item, author="ana", grade=2, task_id=created.task_id)
+    jobs.create_audit(
+        db,
+        jobs.AuditPlan(
+            dataset=dataset, name="audit", size=QUERIES, reviewers=("bob",), author="ana"
+        ),
+    )
     storage.save_rubric(
         db, dataset, criterion="Is it the product?", descriptions=list("abcde"), author="ana"
     )
@@ -258,7 +264,7 @@ def test_delete_takes_every_row_of_the_dataset_and_no_other(full, capsys):
         t: len(rows) for t, rows in rows_of(db, "alpha").items()
     }
     words = str(footprint)
-    for said in ("2 allowed reviewers", "1 review task", "6 task items", "1 guideline version",
+    for said in ("2 allowed reviewers", "2 review tasks", "56 task items", "10 audit queries", "1 guideline version",
                  "1 rubric version", "1 relabel batch", "1 pairwise run", "1 ranking run"):  # fmt: skip
         assert said in words
     assert cli.main(["--db", str(db), "datasets", "delete", "alpha"]) == 2

@@ -46,7 +46,7 @@ def test_a_sound_store_is_clean_and_untouched(judged_db, capsys):
     assert cli.main(["--db", str(judged_db), "check"]) == 0
     out = capsys.readouterr().out
     rows = sum(report.rows.values())
-    assert out == f"store.duckdb: no problems in 24 tables ({rows:,} rows read)\n"
+    assert out == f"store.duckdb: no problems in 26 tables ({rows:,} rows read)\n"
     assert judged_db.read_bytes() == before and judged_db.stat().st_mtime_ns == mtime
     assert [p.name for p in judged_db.parent.iterdir()] == ["store.duckdb"]
 
@@ -80,7 +80,7 @@ def test_every_damage_done_by_hand_is_named(judged_db, capsys):
     ]
     assert cli.main(["--db", str(judged_db), "check"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 24 tables")
+    assert lines[:-1] == problems and lines[-1].startswith("store.duckdb: 7 problems in 26 tables")
     assert judged_db.read_bytes() == before
 
 

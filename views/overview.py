@@ -15,6 +15,7 @@ import jobs
 import metrics
 import storage
 from views import _common as common
+from views import _estimates as estimates
 from views import _figures as figures
 
 MAX_RUNS = 6  # runs the cross-run figures compare unless the user picks others
@@ -395,6 +396,7 @@ st.caption(
     f"{common.plural(report.n_unjudged, 'labelled pair')} without a judge grade. "
     "Intervals: 95% bootstrap over queries."
 )
+estimates.overview_line(db, dataset, version)
 if report.n_pairs:
     metrics_section(report)
     calibration_section(report.calibration, list(report.scale.names))

@@ -21,6 +21,7 @@ import judge
 import metrics
 import storage
 from views import _common as common
+from views import _estimates as estimates
 from views import _reviewer as reviewing
 from views import _selection as selection
 
@@ -427,6 +428,8 @@ else:
                     "flipped in draws": st.column_config.NumberColumn(format="percent"),
                 },
             )
+
+estimates.rankers_section(db, dataset, version)
 
 st.subheader("What if the judge relabelled?")
 if run_id is None:

@@ -19,6 +19,7 @@ import jobs
 import metrics
 import storage
 from views import _common as common
+from views import _estimates as estimates
 from views import _queue as queue
 from views import _reviewer as reviewing
 from views import _selection as selection
@@ -134,6 +135,8 @@ with st.expander("New task", expanded=tasks.empty or fresh):
     st.button("Create task", key="task-create", on_click=_new_task, type="primary")
     if error := st.session_state.pop("task-error", None):
         st.error(common.md(error))
+
+estimates.audit_form(db, dataset, name, run_id)
 
 if made := st.session_state.pop("task-made", None):
     (st.info if made.short else st.success)(common.md(made.summary))
@@ -266,6 +269,7 @@ st.dataframe(
     hide_index=True,
     key="task-progress",
 )
+estimates.live_interval(db, task.task_id, storage.data_version(db))
 
 
 def _open_my_queue(reviewer: str, start: int | None, card_run: int | None) -> None:

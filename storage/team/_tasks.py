@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._db import Db, connect, transaction
 from .._errors import NotFoundError, StoreError
+from ._audit import AuditSpec, record_audit
 from ._draw import PairSet, Strategy
 from ._rules import check_actor, listed
 
@@ -58,10 +59,13 @@ def create_task(
     seed: int,
     run_id: int | None = None,
     author: str | None = None,
+    audit: AuditSpec | None = None,
 ) -> int:
     """Store a task and its `items` (pair id, reviewer, position in that reviewer's queue),
     created by `author`; returns the task id. A name is unique within its dataset; the
-    creator and every reviewer given items must be allowed on the dataset (`_rules`)."""
+    creator and every reviewer given items must be allowed on the dataset (`_rules`).
+    An audit task also stores its draw and its population's queries (`_audit`), in the same
+    transaction, and records its strategy as the draw's design."""
     name = name.strip()
     if not name:
         raise StoreError("a task needs a name")
@@ -82,13 +86,25 @@ def create_task(
         task_id = con.execute(
             "INSERT INTO review_tasks (dataset, name, pair_set, strategy, run_id, overlap, "
             "blind, seed, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING task_id",
-            [dataset, name, pair_set.spec, str(strategy), run_id, overlap, blind, seed, author],
+            [
+                dataset,
+                name,
+                pair_set.spec,
+                str(strategy) if audit is None else f"audit {audit.design}",
+                run_id,
+                overlap,
+                blind,
+                seed,
+                author,
+            ],
         ).fetchall()[0][0]
         frame = pd.DataFrame(items, columns=["pair_id", "reviewer", "position"])
         frame.insert(0, "task_id", int(task_id))
         con.register("_items", frame)
         con.execute("INSERT INTO task_items SELECT * FROM _items")
         con.unregister("_items")
+        if audit is not None:
+            record_audit(con, int(task_id), audit)
     return int(task_id)
 
 
