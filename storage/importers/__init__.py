@@ -8,17 +8,23 @@ error names the file, the line and the column.
 """
 
 from ._batch import ImportSummary
+from ._columns import HEADERS, REQUIRED, MappingSuggestion, suggest_mapping
 from ._instruction import import_instruction_jsonl
 from ._judgement_ai import UNKNOWN_PAIRS, failures_beside, import_judgement_ai, parse_scale_map
+from ._preview import TablePreview, preview_table
 from ._table import ColumnMap, ExtraColumns, import_table, parse_label_map, query_id_for
 from ._trec import import_trec
 from ._wands import import_wands
 
 __all__ = [
+    "HEADERS",
+    "REQUIRED",
     "UNKNOWN_PAIRS",
     "ColumnMap",
     "ExtraColumns",
     "ImportSummary",
+    "MappingSuggestion",
+    "TablePreview",
     "failures_beside",
     "import_instruction_jsonl",
     "import_judgement_ai",
@@ -27,5 +33,7 @@ __all__ = [
     "import_wands",
     "parse_label_map",
     "parse_scale_map",
+    "preview_table",
     "query_id_for",
+    "suggest_mapping",
 ]
