@@ -101,10 +101,10 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         "table",
         "A CSV, TSV, JSONL or Parquet file with one pair a row, read through a column "
         "mapping (our name=your column; query and doc_id required; query_id, query_class, "
-        "title, doc_class, category, description, label optional), given with --map or, without it, "
-        "suggested from the header (WANDS, TREC and common names) and printed; --yes imports "
-        "with the suggestion. Other columns that read "
-        "the same on every row of a document are kept with it (the summary lists them; "
+        "title, doc_class, category, description, label optional), given with --map or, "
+        "without it, suggested from the header (WANDS, TREC and common names) and printed; "
+        "--yes imports with the suggestion. Other columns that read the same on every "
+        "row of a document are kept with it (the summary lists them; "
         "--drop-columns or --keep-columns choose), and one that gives the label away (named "
         "like a grade or score, or the same value on every row of a label) is flagged and "
         "never shown on a blind review card.",

@@ -89,6 +89,7 @@ from ._runs import (
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
+from ._speed import Speed, measured_speed
 from ._store import Store, session
 from ._vocab import RunKind, RunStatus, Split
 from ._warm import KEEP_WARM_S, keep_warm
@@ -250,6 +251,7 @@ __all__ = [
     "Scale",
     "ScaleError",
     "Selection",
+    "Speed",
     "Split",
     "SplitCounts",
     "SplitPlan",
@@ -325,6 +327,7 @@ __all__ = [
     "list_rankings",
     "list_runs",
     "list_tasks",
+    "measured_speed",
     "my_queue",
     "next_item",
     "on_store_wait",

@@ -153,6 +153,15 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     with right:
         usable = options is not None and _preview(db, dataset, scale, template, *options)
     fields, api_key = backend_settings()
+    split = None if scope == WHOLE else storage.Split(scope)
+    price = jobs.graded_price(
+        db,
+        dataset=dataset,
+        backend=fields["backend"],
+        model=fields.get("model") or None,
+        split=split,
+    )
+    st.container(key="run-price").caption(common.md(price))
     if busy:
         st.caption(busy)
     if not st.button(
@@ -161,7 +170,6 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         return
     assert options is not None  # the button is disabled otherwise
     score_map, reference = options
-    split = None if scope == WHOLE else storage.Split(scope)
     runs_jobs.launch(
         dataset,
         f"judging {dataset} ({scope})",

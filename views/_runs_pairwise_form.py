@@ -80,6 +80,20 @@ def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         return
     plan, cell, max_queries = planned
     fields, api_key = backend_settings(pairwise=True)
+    try:
+        price = jobs.pairwise_price(
+            db,
+            dataset=dataset,
+            backend=fields["backend"],
+            model=fields.get("model") or None,
+            plan=plan,
+            cell=cell,
+            max_queries=max_queries,
+        )
+    except (storage.StoreError, judge.JudgeError) as error:
+        st.error(common.md(error))
+        return
+    st.container(key="pw-price").caption(common.md(price))
     if busy:
         st.caption(busy)
     if not st.button(
