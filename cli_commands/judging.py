@@ -143,10 +143,20 @@ def _judge(args: argparse.Namespace) -> int:
         elif args.resume is not None:
             outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
+            settings = _on_dataset_scale(args, _settings(args))
+            price = jobs.graded_price(
+                args.db,
+                dataset=dataset_of(args),
+                backend=settings.backend.value,
+                model=settings.model,
+                split=args.split,
+                limit=args.limit,
+            )
+            print(price, file=sys.stderr)
             outcome = jobs.judge_dataset(
                 args.db,
                 dataset=dataset_of(args),
-                settings=_on_dataset_scale(args, _settings(args)),
+                settings=settings,
                 split=args.split,
                 limit=args.limit,
                 name=args.name,
