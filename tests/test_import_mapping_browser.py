@@ -20,10 +20,16 @@ def _waits(page) -> str:
 
 def _set_column(page, row: int, column: str) -> None:
     """In the mapping table, set row `row`'s "your column" cell to `column` as a user does:
-    double-click the cell (the last column, at the grid's right), type, confirm."""
+    select the cell (the last column, at the grid's right), open its editor, type, confirm."""
     grid = page.locator("[class*='st-key-table-map-'] [data-testid='stDataFrameResizable']").first
-    width = grid.bounding_box()["width"]
-    grid.dblclick(position={"x": width - 40, "y": 35 * (row + 1) + 17})
+    width, y = grid.bounding_box()["width"], 35 * (row + 1) + 17
+    # A click on the cell already selected (the last edit moves the selection down a row)
+    # opens its editor: select another cell of the row first.
+    grid.click(position={"x": 20, "y": y})
+    grid.click(position={"x": width - 40, "y": y})
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
     page.keyboard.type(column)
     page.keyboard.press("Enter")
     settle(page)

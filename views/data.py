@@ -72,6 +72,9 @@ def _wands() -> Importer | None:
     return lambda dataset, author: storage.import_wands(db, folder, dataset=dataset, author=author)
 
 
+_ROW_PX = 35  # Streamlit's row height in a table, the header's too
+
+
 def _mapping_table(preview: storage.importers.TablePreview) -> dict[str, str]:
     """The suggested mapping as an editable table (our name -> one of the file's columns);
     our name -> column as the user left it."""
@@ -93,6 +96,7 @@ def _mapping_table(preview: storage.importers.TablePreview) -> dict[str, str]:
             "your column": st.column_config.SelectboxColumn(options=preview.headers),
         },
         hide_index=True,
+        height=_ROW_PX * (len(frame) + 1) + 3,  # every name in view, none behind a scroll
         key=f"table-map-{header.hexdigest()[:12]}",
     )
     for note in suggestion.notes:
