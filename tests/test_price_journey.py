@@ -67,7 +67,7 @@ def test_the_pairwise_form_says_the_orders_and_the_time_before_start(tmp_path):
     assert price.seconds is not None and "about" in str(price)
     with serve(db, tmp_path / "streamlit.log") as url, launch() as browser:
         page = new_page(browser)
-        goto(page, f"{url}/runs?dataset={DATASET}")
+        goto(page, f"{url}/runs?dataset={DATASET}&runs-tab=Start+a+run")
         segment(page, "run-kind", "Pairwise")
         fill(page, "pw-per-product", "0.5")
         fill(page, "pw-max-queries", "1")
