@@ -13,7 +13,7 @@ from grade_scale import ScoreMap
 from views import _common as common
 from views import _runs_jobs as runs_jobs
 from views import _runs_pairwise_form as pairwise_form
-from views._runs_backend import backend_settings
+from views._runs_backend import backend_settings, priced_model
 
 GRADED, PAIRWISE = "Graded", "Pairwise"
 WHOLE = "whole dataset"
@@ -154,13 +154,7 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         usable = options is not None and _preview(db, dataset, scale, template, *options)
     fields, api_key = backend_settings()
     split = None if scope == WHOLE else storage.Split(scope)
-    price = jobs.graded_price(
-        db,
-        dataset=dataset,
-        backend=fields["backend"],
-        model=fields.get("model") or None,
-        split=split,
-    )
+    price = jobs.graded_price(db, dataset=dataset, split=split, **priced_model(fields))
     st.container(key="run-price").caption(common.md(price))
     if busy:
         st.caption(busy)

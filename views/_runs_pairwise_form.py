@@ -10,7 +10,7 @@ import judge
 import storage
 from views import _common as common
 from views import _runs_jobs as runs_jobs
-from views._runs_backend import backend_settings
+from views._runs_backend import backend_settings, priced_model
 
 SAMPLED, CELL = "Sampled per query", "Confusion cell vs an Exact"
 CELL_REQUEST = "pairwise-cell"  # (run, human, judge) the Confusion page asks to compare
@@ -82,14 +82,9 @@ def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     fields, api_key = backend_settings(pairwise=True)
     try:
         price = jobs.pairwise_price(
-            db,
-            dataset=dataset,
-            backend=fields["backend"],
-            model=fields.get("model") or None,
-            plan=plan,
-            cell=cell,
-            max_queries=max_queries,
-        )
+            db, dataset=dataset, plan=plan, cell=cell, max_queries=max_queries,
+            **priced_model(fields),
+        )  # fmt: skip
     except (storage.StoreError, judge.JudgeError) as error:
         st.error(common.md(error))
         return
