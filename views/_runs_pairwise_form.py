@@ -66,6 +66,31 @@ def _pairwise_plan(
     return judge.ComparisonPlan(seed=int(seed)), jobs.CellTarget(run, human, judged), None
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _price(
+    db: str,
+    dataset: str,
+    plan: judge.ComparisonPlan,
+    cell: jobs.CellTarget | None,
+    max_queries: int | None,
+    version: tuple[int, ...],
+    *,
+    backend: str,
+    model: str | None,
+) -> jobs.Price:
+    """`jobs.pairwise_price`, kept while the store is unchanged (`version`): planning reads
+    every pair of the dataset, too slow to repeat at each change of the form."""
+    return jobs.pairwise_price(
+        db,
+        dataset=dataset,
+        plan=plan,
+        cell=cell,
+        max_queries=max_queries,
+        backend=backend,
+        model=model,
+    )
+
+
 def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     busy = runs_jobs.busy(dataset)
     templates = {t.name: t for t in judge.list_pairwise_templates()}
@@ -81,10 +106,9 @@ def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     plan, cell, max_queries = planned
     fields, api_key = backend_settings(pairwise=True)
     try:
-        price = jobs.pairwise_price(
-            db, dataset=dataset, plan=plan, cell=cell, max_queries=max_queries,
-            **priced_model(fields),
-        )  # fmt: skip
+        price = _price(
+            db, dataset, plan, cell, max_queries, storage.write_version(db), **priced_model(fields)
+        )
     except (storage.StoreError, judge.JudgeError) as error:
         st.error(common.md(error))
         return
