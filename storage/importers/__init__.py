@@ -4,7 +4,9 @@ Each format (a WANDS folder, any table through a column mapping, TREC qrels, ins
 JSONL, judgement-ai results) reads its file(s) into one normalised batch; every batch is
 checked against the rules no format may break, then written in one transaction, so a bad
 file changes nothing and the same file imported twice changes nothing the second time. An
-error names the file, the line and the column.
+error names the file, the line and the column. A table's mapping is suggested from its
+header (`suggest_mapping`, from the one list of headers we read, `HEADERS`) and previewed
+before it imports (`preview_table`).
 """
 
 from ._batch import ImportSummary
