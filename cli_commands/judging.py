@@ -137,6 +137,8 @@ def _judge(args: argparse.Namespace) -> int:
     bar = _ProgressBar()
     runs: list[int] = []
     control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
+    if args.resume is not None:
+        print(jobs.resume_price(args.db, args.resume), file=sys.stderr)
     try:
         if compare:
             compared = pairwise.judge_pairwise(args, _settings, control)

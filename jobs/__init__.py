@@ -52,7 +52,7 @@ from ._pairwise import (
     resume_pairwise,
     with_preferences,
 )
-from ._price import UNKNOWN, Price, graded_price, pairwise_price, rejudge_price
+from ._price import UNKNOWN, Price, graded_price, pairwise_price, rejudge_price, resume_price
 from ._progress import (
     RATE_WINDOW_S,
     STALLED_AFTER_S,
@@ -157,6 +157,7 @@ __all__ = [
     "rejudge_price",
     "relabel_what_if",
     "resume_pairwise",
+    "resume_price",
     "resume_run",
     "run_progress",
     "run_report",

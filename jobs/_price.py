@@ -19,6 +19,7 @@ import storage
 from words import plural
 
 from ._pairwise import CellTarget, planned_comparisons
+from ._progress import RATE_WINDOW_S
 
 UNKNOWN = "time unknown until the first batch"
 
@@ -125,15 +126,32 @@ def pairwise_price(
     )
 
 
+def _run_speed(db: str | Path, run_id: int, kind: storage.RunKind) -> storage.Speed:
+    """The measured speed of the model run `run_id` (of `kind`) was made with."""
+    run = (storage.get_run if kind is storage.RunKind.GRADED else storage.get_pairwise_run)(
+        db, run_id
+    )
+    return storage.measured_speed(
+        db, kind, backend=run.backend, model=run.model, model_sha256=run.model_sha256
+    )
+
+
 def rejudge_price(db: str | Path, run_id: int, pair_ids: Sequence[int]) -> Price:
     """The price of `jobs.rejudge_pairs(db, run_id, pair_ids)`, at the speed of the run's
     own model."""
-    run = storage.get_run(db, run_id)
-    speed = storage.measured_speed(
-        db,
-        storage.RunKind.GRADED,
-        backend=run.backend,
-        model=run.model,
-        model_sha256=run.model_sha256,
-    )
+    speed = _run_speed(db, run_id, storage.RunKind.GRADED)
     return Price(planned=len(set(pair_ids)), noun="pair", speed=speed)
+
+
+def resume_price(db: str | Path, run_id: int) -> Price:
+    """The price of resuming run `run_id` (graded or pairwise): what it has no answer for
+    yet, and its failures, at the speed of its own model."""
+    pairwise = storage.is_pairwise_run(db, run_id)
+    kind = storage.RunKind.PAIRWISE if pairwise else storage.RunKind.GRADED
+    speed = _run_speed(db, run_id, kind)  # an unknown run: the store's own error
+    [tally] = storage.run_tallies(db, run_ids=[run_id], window_s=RATE_WINDOW_S)
+    return Price(
+        planned=tally.planned - tally.done + tally.failed,
+        noun="order" if pairwise else "pair",
+        speed=speed,
+    )

@@ -165,3 +165,15 @@ def test_durations_read_in_the_unit_that_fits():
         "1.5 h",
         "10.0 h",
     ]
+
+
+def test_a_resume_is_priced_at_what_is_left_and_its_failures(sample_db):
+    run_id = stored_run(sample_db, params={"pair_ids": [1, 2, 3, 4, 5]})
+    failed = [{**_batch([3], 1000.0)[0], "grade": None, "parse_status": "error", "error": "x"}]
+    storage.record_judgments(sample_db, run_id, [*_batch([1, 2], 1000.0), *failed])
+    price = jobs.resume_price(sample_db, run_id)  # pairs 4 and 5, and the failed 3
+    assert (price.planned, price.noun, price.seconds) == (3, "pair", pytest.approx(3.0))
+
+    pairwise = planned_pairwise_run(sample_db, [[1, 2], [3, 4]])
+    resumed = jobs.resume_price(sample_db, pairwise)  # two comparisons, no order judged yet
+    assert (resumed.planned, resumed.noun, resumed.seconds) == (4, "order", None)
