@@ -24,6 +24,29 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_table(args: argparse.Namespace) -> int:
+    """`import table`: with --map as it says; without, the mapping the file's header
+    suggests, printed first (on stderr) and used only with --yes."""
+    if args.map:
+        args.columns = storage.importers.ColumnMap.parse(args.map)
+        return _import(args)
+    suggestion = storage.importers.preview_table(args.file, args.format).suggestion()
+    said = f"--map {suggestion.text()}" if suggestion.columns else "none (no header matched)"
+    print(f"suggested mapping: {said}", file=sys.stderr)
+    for note in suggestion.notes:
+        print(f"  {note}", file=sys.stderr)
+    columns = suggestion.column_map()
+    if columns is None:
+        raise storage.StoreError(
+            f"no column of {args.file.name} reads as {' or '.join(suggestion.missing)}: "
+            "name it with --map, e.g. --map query=search_term,doc_id=product_uid"
+        )
+    if not args.yes:
+        return ask_for_yes("nothing imported yet: check the suggested mapping above")
+    args.columns = columns
+    return _import(args)
+
+
 def _scale_map(text: str) -> dict[int, int]:
     try:
         return storage.importers.parse_scale_map(text)
@@ -79,19 +102,29 @@ def add_import(commands: argparse._SubParsersAction) -> None:
         "table",
         "A CSV, TSV, JSONL or Parquet file with one pair a row, read through a column "
         "mapping (our name=your column; query and doc_id required; query_id, query_class, "
-        "title, doc_class, category, description, label optional). Other columns that read "
-        "the same on every row of a document are kept with it (the summary lists them; "
+        "title, doc_class, category, description, label optional), given with --map or, "
+        "without it, suggested from the header (WANDS, TREC and common names) and printed; "
+        "--yes imports with the suggestion. Other columns that read the same on every "
+        "row of a document are kept with it (the summary lists them; "
         "--drop-columns or --keep-columns choose), and one that gives the label away (named "
         "like a grade or score, or the same value on every row of a label) is flagged and "
         "never shown on a blind review card.",
         "python cli.py import table pairs.csv --dataset shop "
         "--map query=search_term,doc_id=product_uid,title=name,label=relevance "
         "--labels Exact=2,Partial=1,Irrelevant=0",
-        _import,
+        _import_table,
     )
     table.add_argument("file", type=Path)
     table.add_argument("--dataset", required=True)
-    table.add_argument("--map", required=True, metavar="NAME=COLUMN,...", help="the column mapping")
+    table.add_argument(
+        "--map",
+        metavar="NAME=COLUMN,...",
+        help="the column mapping (default: the one suggested from the file's header, "
+        "printed first and used only with --yes)",
+    )
+    table.add_argument(
+        "--yes", action="store_true", help="import with the suggested mapping (without --map)"
+    )
     table.add_argument(
         "--labels",
         metavar="LABEL=GRADE,...",
@@ -120,7 +153,7 @@ def add_import(commands: argparse._SubParsersAction) -> None:
             a.db,
             a.file,
             dataset=a.dataset,
-            columns=storage.importers.ColumnMap.parse(a.map),
+            columns=a.columns,
             labels=storage.importers.parse_label_map(a.labels) if a.labels else None,
             scale=_scale_of(a) or storage.WANDS_SCALE,
             format=a.format,

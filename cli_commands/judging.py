@@ -140,16 +140,28 @@ def _judge(args: argparse.Namespace) -> int:
     bar = _ProgressBar()
     runs: list[int] = []
     control = jobs.RunControl(on_progress=bar, on_run=runs.append, on_endpoint=_say_endpoint)
+    if args.resume is not None:
+        print(jobs.resume_price(args.db, args.resume), file=sys.stderr)
     try:
         if compare:
             compared = pairwise.judge_pairwise(args, _settings, control)
         elif args.resume is not None:
             outcome = jobs.resume_run(args.db, args.resume, control=control)
         else:
+            settings = _on_dataset_scale(args, _settings(args))
+            price = jobs.graded_price(
+                args.db,
+                dataset=dataset_of(args),
+                backend=settings.backend.value,
+                model=settings.model,
+                split=args.split,
+                limit=args.limit,
+            )
+            print(price, file=sys.stderr)
             outcome = jobs.judge_dataset(
                 args.db,
                 dataset=dataset_of(args),
-                settings=_on_dataset_scale(args, _settings(args)),
+                settings=settings,
                 split=args.split,
                 limit=args.limit,
                 name=args.name,

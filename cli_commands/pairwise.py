@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -70,16 +71,27 @@ def judge_pairwise(
     cell = None if args.cell is None else jobs.CellTarget(args.run, *args.cell)
     # A cell plan compares within the graded run's dataset unless --dataset names another.
     in_run = cell is not None and args.dataset is None
+    dataset = storage.get_run(args.db, args.run).dataset if in_run else dataset_of(args)
+    settings = settings_of(args, _template(args))
+    plan = judge.ComparisonPlan(per_product=args.per_product)
+    planned = {"cell": cell, "split": args.split, "max_queries": args.max_queries}
+    price = jobs.pairwise_price(
+        args.db,
+        dataset=dataset,
+        backend=settings.backend.value,
+        model=settings.model,
+        plan=plan,
+        **planned,
+    )
+    print(price, file=sys.stderr)
     return jobs.judge_pairwise(
         args.db,
-        dataset=storage.get_run(args.db, args.run).dataset if in_run else dataset_of(args),
-        settings=settings_of(args, _template(args)),
-        plan=judge.ComparisonPlan(per_product=args.per_product),
-        cell=cell,
-        split=args.split,
-        max_queries=args.max_queries,
+        dataset=dataset,
+        settings=settings,
+        plan=plan,
         name=args.name,
         control=control,
+        **planned,
     )
 
 

@@ -144,28 +144,17 @@ def _plan_cell(
     return [(by_id[t], by_id[r]) for t, r in planned.comparisons], record
 
 
-def judge_pairwise(
+def planned_comparisons(
     db: str | Path,
     *,
     dataset: str,
-    settings: judge.JudgeSettings,
-    plan: judge.ComparisonPlan | None = None,
+    plan: judge.ComparisonPlan,
     cell: CellTarget | None = None,
     split: storage.Split | None = None,
     max_queries: int | None = None,
-    name: str | None = None,
-    control: RunControl | None = None,
-) -> PairwiseOutcome:
-    """Plan comparisons over `dataset` (one split, or its first `max_queries` queries by id)
-    from the current labels, and judge each in both orders into a new pairwise run.
-
-    With `cell`, the plan is targeted instead (see `CellTarget`; `plan` gives only its seed):
-    each comparison is (target, reference), and the run records each target's reference
-    (`params["references"]`) and the queries skipped for want of one. The plan (default
-    `judge.ComparisonPlan()`) is stored with the run, so a resume judges the same
-    comparisons."""
-    plan = plan or judge.ComparisonPlan()
-    control = control or RunControl()
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[str, Any]]:
+    """The comparisons `judge_pairwise` makes with these arguments, and what its run records
+    of the plan; an error when there is nothing to compare."""
     if max_queries is not None and max_queries < 1:
         raise judge.SettingsError(f"max_queries must be at least 1, got {max_queries}")
     plan_record: dict[str, Any] = {
@@ -189,6 +178,34 @@ def judge_pairwise(
             f"dataset {dataset!r} has no query with two products to compare"
             + (f" in split {str(split)!r}" if split else "")
         )
+    return comparisons, plan_record
+
+
+def judge_pairwise(
+    db: str | Path,
+    *,
+    dataset: str,
+    settings: judge.JudgeSettings,
+    plan: judge.ComparisonPlan | None = None,
+    cell: CellTarget | None = None,
+    split: storage.Split | None = None,
+    max_queries: int | None = None,
+    name: str | None = None,
+    control: RunControl | None = None,
+) -> PairwiseOutcome:
+    """Plan comparisons over `dataset` (one split, or its first `max_queries` queries by id)
+    from the current labels, and judge each in both orders into a new pairwise run.
+
+    With `cell`, the plan is targeted instead (see `CellTarget`; `plan` gives only its seed):
+    each comparison is (target, reference), and the run records each target's reference
+    (`params["references"]`) and the queries skipped for want of one. The plan (default
+    `judge.ComparisonPlan()`) is stored with the run, so a resume judges the same
+    comparisons."""
+    plan = plan or judge.ComparisonPlan()
+    control = control or RunControl()
+    comparisons, plan_record = planned_comparisons(
+        db, dataset=dataset, plan=plan, cell=cell, split=split, max_queries=max_queries
+    )
     judge.validate_pairwise_template(settings.template, comparisons[0][0].keys())
     choice = None
     if settings.spec.remote and control.backend is None:

@@ -102,6 +102,7 @@ from ._runs import (
 )
 from ._sample import SAMPLE_DATASET, bootstrap_sample
 from ._search import pair_dataset, query_choices, query_pairs, search_pair_ids, search_pairs
+from ._speed import Speed, measured_speed
 from ._store import Store, session
 from ._vocab import RESUMABLE, RunKind, RunStatus, Split
 from ._warm import KEEP_WARM_S, keep_warm
@@ -138,6 +139,7 @@ __all__ = [
     "RunTally",
     "Scale",
     "ScaleError",
+    "Speed",
     "Split",
     "SplitCounts",
     "Store",
@@ -175,6 +177,7 @@ __all__ = [
     "list_all_runs",
     "list_datasets",
     "list_runs",
+    "measured_speed",
     "on_store_wait",
     "pair_choices",
     "pair_dataset",

@@ -129,3 +129,8 @@ def backend_settings(*, pairwise: bool = False) -> tuple[dict[str, Any], str | N
             else:
                 fields[name] = _WIDGETS[name](col, spec)
     return fields, api_key or None
+
+
+def priced_model(fields: dict[str, Any]) -> dict[str, Any]:
+    """Of the settings fields, the model a price is measured for (`jobs.graded_price`)."""
+    return {"backend": fields["backend"], "model": fields.get("model") or None}

@@ -14,7 +14,7 @@ from views import _common as common
 from views import _runs_batch as runs_batch
 from views import _runs_jobs as runs_jobs
 from views import _runs_pairwise_form as pairwise_form
-from views._runs_backend import backend_settings
+from views._runs_backend import backend_settings, priced_model
 
 GRADED, PAIRWISE = "Graded", "Pairwise"
 WHOLE = "whole dataset"
@@ -154,10 +154,12 @@ def graded_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     with right:
         usable = options is not None and _preview(db, dataset, scale, template, *options)
     fields, api_key = backend_settings()
+    split = None if scope == WHOLE else storage.Split(scope)
+    price = jobs.graded_price(db, dataset=dataset, split=split, **priced_model(fields))
+    st.container(key="run-price").caption(common.md(price))
     if busy:
         st.caption(busy)
     score_map, reference = options or (None, False)
-    split = None if scope == WHOLE else storage.Split(scope)
 
     def settings() -> judge.JudgeSettings:
         return judge.JudgeSettings(

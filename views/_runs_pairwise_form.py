@@ -10,7 +10,7 @@ import judge
 import storage
 from views import _common as common
 from views import _runs_jobs as runs_jobs
-from views._runs_backend import backend_settings
+from views._runs_backend import backend_settings, priced_model
 
 SAMPLED, CELL = "Sampled per query", "Confusion cell vs an Exact"
 CELL_REQUEST = "pairwise-cell"  # (run, human, judge) the Confusion page asks to compare
@@ -66,6 +66,31 @@ def _pairwise_plan(
     return judge.ComparisonPlan(seed=int(seed)), jobs.CellTarget(run, human, judged), None
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _price(
+    db: str,
+    dataset: str,
+    plan: judge.ComparisonPlan,
+    cell: jobs.CellTarget | None,
+    max_queries: int | None,
+    version: tuple[int, ...],
+    *,
+    backend: str,
+    model: str | None,
+) -> jobs.Price:
+    """`jobs.pairwise_price`, kept while the store is unchanged (`version`): planning reads
+    every pair of the dataset, too slow to repeat at each change of the form."""
+    return jobs.pairwise_price(
+        db,
+        dataset=dataset,
+        plan=plan,
+        cell=cell,
+        max_queries=max_queries,
+        backend=backend,
+        model=model,
+    )
+
+
 def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
     busy = runs_jobs.busy(dataset)
     templates = {t.name: t for t in judge.list_pairwise_templates()}
@@ -80,6 +105,14 @@ def pairwise_start_section(db: str, dataset: str, scale: storage.Scale) -> None:
         return
     plan, cell, max_queries = planned
     fields, api_key = backend_settings(pairwise=True)
+    try:
+        price = _price(
+            db, dataset, plan, cell, max_queries, storage.write_version(db), **priced_model(fields)
+        )
+    except (storage.StoreError, judge.JudgeError) as error:
+        st.error(common.md(error))
+        return
+    st.container(key="pw-price").caption(common.md(price))
     if busy:
         st.caption(busy)
     if not st.button(

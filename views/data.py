@@ -4,10 +4,12 @@ counts, and query-level splits."""
 from __future__ import annotations
 
 import enum
+import hashlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import jobs
@@ -72,13 +74,66 @@ def _wands() -> Importer | None:
     )
 
 
-def _table() -> Importer | None:
+_ROW_PX = 35  # Streamlit's row height in a table, the header's too
+
+
+def _mapping_table(preview: storage.importers.TablePreview) -> dict[str, str]:
+    """The suggested mapping as an editable table (our name -> one of the file's columns);
+    our name -> column as the user left it."""
+    suggestion = preview.suggestion()
+    frame = pd.DataFrame(
+        {
+            "our name": list(storage.importers.HEADERS),
+            "required": [n in storage.importers.REQUIRED for n in storage.importers.HEADERS],
+            "your column": [suggestion.columns.get(n) for n in storage.importers.HEADERS],
+        }
+    )
+    # Keyed by the file's name and header: another file opens on its own suggestion.
+    header = hashlib.sha1("\x1f".join([preview.table.path.name, *preview.headers]).encode())
+    edited = st.data_editor(
+        frame,
+        column_config={
+            "our name": st.column_config.TextColumn(disabled=True),
+            "required": st.column_config.CheckboxColumn(disabled=True),
+            "your column": st.column_config.SelectboxColumn(options=preview.headers),
+        },
+        hide_index=True,
+        height=_ROW_PX * (len(frame) + 1) + 3,  # every name in view, none behind a scroll
+        key=f"table-map-{header.hexdigest()[:12]}",
+    )
+    for note in suggestion.notes:
+        st.caption(common.md(note))
+    return {
+        ours: str(theirs)
+        for ours, theirs in zip(edited["our name"], edited["your column"], strict=True)
+        if isinstance(theirs, str) and theirs
+    }
+
+
+def _table() -> Importer | str | None:
     files = _files("Table (CSV, TSV, JSONL or Parquet)", "table")
-    columns = st.text_input(
-        "Column mapping (our name=your column)",
+    if not files:
+        return None
+    try:
+        preview = storage.importers.preview_table(files[0])
+    except (storage.StoreError, OSError) as error:
+        st.error(common.md(error))
+        return "choose a file that reads as a table"
+    st.caption(
+        "Which of your columns holds what: suggested from the header, change a cell to fix it."
+    )
+    named = _mapping_table(preview)
+    typed = st.text_input(
+        "Or the column mapping as text (replaces the table)",
         key="table-columns",
         placeholder="query=search_term,doc_id=product_uid,title=product_name,label=relevance",
     )
+    if typed:
+        try:
+            named = storage.importers.ColumnMap.parse(typed).named()
+        except storage.StoreError as error:
+            st.error(common.md(error))
+            return "fix the column mapping"
     labels = st.text_input(
         "Label mapping (optional)", key="table-labels", placeholder="Exact=2,Partial=1,Irrelevant=0"
     )
@@ -92,16 +147,31 @@ def _table() -> Importer | None:
     kept = keep.text_input(
         "Keep only these other columns (optional)", key="table-keep-columns", placeholder="brand"
     )
-    if not files or not columns:
-        return None
+    extra = storage.importers.ExtraColumns.parse(drop=dropped, keep=kept or None)
+    st.caption(f"What lands where: the first {common.plural(preview.rows, 'row')}")
+    st.dataframe(preview.landing(named), hide_index=True, key="table-landing")
+    try:
+        others = preview.extra_fields(named, extra)
+    except storage.StoreError as error:
+        st.error(common.md(error))
+        return "fix the columns to drop or keep"
+    if not others.empty:
+        st.caption(
+            "Your other columns: kept as document fields (one that differs between rows of a "
+            "document is left out at import)"
+        )
+        st.dataframe(others, hide_index=True, key="table-extra")
+    missing = [name for name in storage.importers.REQUIRED if name not in named]
+    if missing:
+        return f"map a column to {' and '.join(missing)}"
     return lambda dataset, author: storage.importers.import_table(
         db,
         files[0],
         dataset=dataset,
-        columns=storage.importers.ColumnMap.parse(columns),
+        columns=storage.importers.ColumnMap(**named),
         labels=storage.importers.parse_label_map(labels) if labels else None,
         author=author,
-        extra=storage.importers.ExtraColumns.parse(drop=dropped, keep=kept or None),
+        extra=extra,
     )
 
 
@@ -202,11 +272,20 @@ def import_section() -> None:
                 f"“{common.md(dataset)}” exists: the import adds to it (pairs already there "
                 "are kept, changed labels become new label events)."
             )
-    if not st.button(
-        "Import", type="primary", key="import", disabled=importer is None or not dataset
-    ):
+    waiting = (
+        importer
+        if isinstance(importer, str)
+        else "choose the file(s)"
+        if importer is None
+        else "name the dataset"
+        if not dataset
+        else None
+    )
+    if waiting is not None:
+        st.caption(f"Import waits: {waiting}.")
+    if not st.button("Import", type="primary", key="import", disabled=waiting is not None):
         return
-    if importer is None:  # the button is disabled without one
+    if importer is None or isinstance(importer, str):  # the button is disabled then
         return
     try:
         summary = importer(dataset, annotator or None)

@@ -408,6 +408,12 @@ def _rejudge_controls(pair_id: int) -> None:
         _rejudge(settings, run_id, review.pair_ids)
     if c3.button(f"Re-judge stale pairs ({len(stale):,})", key="rejudge-stale", disabled=not stale):
         _rejudge(settings, run_id, stale)
+    prices = st.container(key="rejudge-price")
+    prices.caption(
+        common.md(f"Re-judge the queue: {jobs.rejudge_price(db, run_id, review.pair_ids)}")
+    )
+    if stale:
+        prices.caption(common.md(f"Re-judge stale pairs: {jobs.rejudge_price(db, run_id, stale)}"))
     rejudged = selection.owned().get("rejudged")
     if rejudged is not None:
         st.caption("Last re-judge: old and new grade")
