@@ -24,7 +24,8 @@ class CardJudgment:
     """A pair's judgment in one run, as the card shows it: the grade, the probabilities and
     what they make, how the answer was read, the raw output, and whether it is `stale` (the
     label or the document changed after it was made); the model's `feedback` before its
-    answer line and the `reference_pair_id` it was shown, if any."""
+    answer line, the `reference_pair_id` it was shown and the fleet `endpoint` that
+    answered, if any."""
 
     grade: int | None
     probs: list[float] | None
@@ -40,6 +41,7 @@ class CardJudgment:
     stale: bool
     feedback: str | None = None
     reference_pair_id: int | None = None
+    endpoint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,8 @@ def _show_judgment(judgment: storage.CardJudgment | None) -> None:
         st.error(common.md(judgment.error))
     if judgment.reference_pair_id is not None:
         st.caption(f"Judged against pair #{judgment.reference_pair_id} as its reference")
+    if judgment.endpoint is not None:
+        st.caption(common.md(f"Answered by {judgment.endpoint}"))
     _text_field("Feedback", judgment.feedback)  # the model's text before its answer line
     st.caption("Raw model output")
     st.code(judgment.raw_output or "", language=None, wrap_lines=True)
