@@ -212,6 +212,7 @@ def test_pairwise_orders_go_out_and_come_back(sample_db, tmp_path, capsys):
         ),
         (["import", "batch-results", "{tmp}/none.jsonl", "--run", "77"], "no judge run 77"),
         (["batch", "status", "--run", "77"], "run 77 has no batch job"),
+        (["judge", *REMOTE, "--submit"], "--submit uploads a request file: add --batch-file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(sample_db, tmp_path, capsys, args, says):
