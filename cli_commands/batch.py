@@ -52,6 +52,8 @@ def write_batch_file(
     on_endpoint: Callable[[judge.EndpointChoice], None],
 ) -> int:
     """`cli.py judge --batch-file FILE`: the run recorded (or resumed), its requests written."""
+    if args.batch_file is None:
+        raise judge.SettingsError("--submit uploads a request file: add --batch-file FILE")
     control = jobs.RunControl(on_endpoint=on_endpoint)
     if args.resume is not None:
         run_id = args.resume

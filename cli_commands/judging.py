@@ -131,7 +131,7 @@ def _learned_run(args: argparse.Namespace) -> int:
 def _judge(args: argparse.Namespace) -> int:
     if args.stack is not None or not judge.backend_spec(args.backend).reads_prompts:
         return _learned_run(args)
-    if args.batch_file is not None:
+    if args.batch_file is not None or args.submit:
         return batch.write_batch_file(args, _settings, _on_dataset_scale, _say_endpoint)
     # Run ids are shared by graded and pairwise runs: `--resume N` resumes either kind.
     compare = args.pairwise or (

@@ -197,14 +197,15 @@ class _Reading:
             self.refused["malformed"] += 1
             return None
         run, key = named
-        reason = (
-            "other run" if run != run_id
-            else "unknown pair" if key not in self.scope
-            else "duplicate" if key in self.seen
-            else "already judged" if key in self.judged
-            else None
-        )  # fmt: skip
-        self.seen.add(key)
+        if run != run_id:
+            reason: str | None = "other run"
+        elif key not in self.scope:
+            reason = "unknown pair"
+        elif key in self.seen:
+            reason = "duplicate"
+        else:
+            self.seen.add(key)
+            reason = "already judged" if key in self.judged else None
         if reason is not None:
             self.refused[reason] += 1
             return None

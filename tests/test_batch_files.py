@@ -105,7 +105,9 @@ def test_a_results_file_imports_what_is_valid_and_says_what_it_skipped(sample_db
     capsys.readouterr()
     ids = [r["custom_id"] for r in lines_of(requests)]
     answered, failed, missing = ids[:6], ids[6:8], ids[8:]
-    lines, expected = [], {}
+    # Another run's line for a pair of this run, before this run's own: refused, and no
+    # reason to refuse this run's line as a repeat.
+    lines, expected = [output(f"run-{run_id + 5}-{answered[1].split('-', 2)[2]}", "{}")], {}
     for n, custom_id in enumerate(answered):
         logprobs = {"0": -0.5 - n / 10, "1": -1.5, "2": -2.0 + n / 10, "x": -0.1}
         lines.append(output(custom_id, completion(logprobs)))
@@ -117,7 +119,6 @@ def test_a_results_file_imports_what_is_valid_and_says_what_it_skipped(sample_db
     errors_file.write_text(output(failed[1], None, error=error) + "\n")
     lines += [
         output(answered[0], completion({"2": -0.1})),  # a repeat: the first line counts
-        output(f"run-{run_id + 5}-pair-1", completion({"1": -0.1})),  # another run's
         output(f"run-{run_id}-pair-999999", completion({"1": -0.1})),  # no such pair
         "{not json",
         json.dumps({"custom_id": ids[0]}),  # neither a response nor an error
@@ -212,6 +213,7 @@ def test_pairwise_orders_go_out_and_come_back(sample_db, tmp_path, capsys):
         ),
         (["import", "batch-results", "{tmp}/none.jsonl", "--run", "77"], "no judge run 77"),
         (["batch", "status", "--run", "77"], "run 77 has no batch job"),
+        (["judge", *REMOTE, "--submit"], "--submit uploads a request file: add --batch-file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(sample_db, tmp_path, capsys, args, says):
