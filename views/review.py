@@ -20,6 +20,11 @@ from views import _selection as selection
 from views._selection import Queue, QueueKind
 
 LONG_TEXT = 600  # characters of a field shown before "show all"
+NO_RUN = (
+    "No judge run yet, so there is no judge's grade to review. Start one on the Runs page "
+    "(the lexical baseline trains in seconds), find pairs above to label them without a "
+    "judge, or open a review task on the Team review page."
+)
 
 db = common.database()
 dataset = common.require_dataset()
@@ -37,7 +42,7 @@ except storage.NotFoundError as error:
     st.error(common.md(f"{error}: open a task of “{dataset}” on the Team review page."))
     st.stop()
 _RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
-run_id = common.active_run() if chosen.queue.kind in _RUN_LESS else common.require_run()
+run_id = common.active_run()  # without one, the other queues are empty: the search still works
 run = None if run_id is None else common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 author = reviewing.reviewer(db, dataset)  # the sidebar's, when allowed on this dataset
@@ -95,11 +100,12 @@ if wanted is not None and wanted != review.pair_id:
 selection.publish()
 
 st.title("Review queue")
-st.caption(
-    ("No judge run" if run is None else f"Run {common.run_title(run)}")
-    + f": {common.md(queue.describe(review.queue, names))}, "
-    f"{common.plural(len(review.pair_ids), 'pair')}."
-)
+if run is not None or chosen.queue.kind in _RUN_LESS:
+    st.caption(
+        ("No judge run" if run is None else f"Run {common.run_title(run)}")
+        + f": {common.md(queue.describe(review.queue, names))}, "
+        f"{common.plural(len(review.pair_ids), 'pair')}."
+    )
 
 
 _LEFT = "review-left-for-search"  # the queue and pair a search left, to come back to
@@ -144,6 +150,9 @@ jump.number_input(
 )
 if task is not None and not author:
     st.info(reviewing.NO_NAME)
+    st.stop()
+if run_id is None and chosen.queue.kind not in _RUN_LESS:
+    st.info(NO_RUN)
     st.stop()
 if not review.pair_ids:
     st.info("Nothing to review here: pick a cell on the Confusion browser page, or search.")
@@ -398,7 +407,8 @@ def _rejudge_controls(pair_id: int) -> None:
         return
     st.divider()
     if settings is None:
-        st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
+        why = str(unjudgeable)
+        st.caption(common.md(why[:1].upper() + why[1:]))
         return
     stale = common.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
