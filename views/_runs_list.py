@@ -29,6 +29,9 @@ HEADLINE = {
 def resume_section(db: str, dataset: str, every: pd.DataFrame) -> None:
     """Resume an unfinished run of either kind: it judges only what it has no answer for."""
     unfinished = every[every["status"].isin(RESUMABLE)]
+    if every.empty:
+        st.caption("This dataset has no run yet, so none to resume.")
+        return
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return

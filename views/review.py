@@ -333,6 +333,16 @@ def _show_judgment(judgment: storage.CardJudgment | None) -> None:
     if judgment.reference_pair_id is not None:
         st.caption(f"Judged against pair #{judgment.reference_pair_id} as its reference")
     _text_field("Feedback", judgment.feedback)  # the model's text before its answer line
+    if run is not None and run.backend in (jobs.BASELINE_BACKEND, jobs.STACK_BACKEND):
+        # A learned judge writes no text: its raw_output names the cross-fitting fold.
+        st.caption(
+            common.md(
+                "No model text: a logistic regression trained on the labels graded this "
+                f"pair, the one of cross-fitting {judgment.raw_output}, which never saw "
+                "this pair's query."
+            )
+        )
+        return
     st.caption("Raw model output")
     st.code(judgment.raw_output or "", language=None, wrap_lines=True)
 

@@ -391,15 +391,16 @@ else:
         )
     else:
         verdict = (
-            "inside the range of the reviewers with each other, so on these pairs it grades "
-            "about as consistently as one of them"
+            "which reaches the reviewers' agreement with each other, so on these pairs it "
+            "grades about as consistently as one of them"
             if agreement.judge_in_human_range
-            else "outside the range of the reviewers with each other, so on these pairs it "
-            "does not yet grade like one of them"
+            else "below the reviewers' agreement with each other, so on these pairs it does "
+            "not yet grade like one of them"
         )
         st.caption(
-            f"Reviewers agree with each other at quadratic kappa {_number(low)} to "
-            f"{_number(high)}; the judge (run #{run_id}) agrees with them {verdict}."
+            f"Reviewers agree with each other at quadratic kappa {common.span(low, high)}; "
+            f"the judge (run #{run_id}) agrees with them at {_number(agreement.judge_kappa)} "
+            f"on average, {verdict}."
         )
 
 guideline_section()
