@@ -24,7 +24,7 @@ import jobs
 import judge
 import storage
 from views import _selection as selection
-from words import plural, span
+from words import plural
 
 DEFAULT_DB = storage.DEFAULT_STORE
 NO_RUN = "No judge run yet: start one on the Runs page."

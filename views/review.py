@@ -442,6 +442,50 @@ def review_card() -> None:
         _card()
 
 
+def _next_cell() -> tuple[int, int, int] | None:
+    """The disagreement cell after this queue's (human grade, then judge grade, wrapping
+    round) that has pairs, with their count; None when there is none."""
+    if run_id is None:
+        return None
+    counts = common.confusion_counts(db, run_id)
+    cells = [
+        (int(h), int(j), int(counts.loc[h, j]))
+        for h in counts.index
+        for j in counts.columns
+        if h != j and counts.loc[h, j] > 0
+    ]
+    here = selection.parse_cell(review.queue.value) if review.queue.kind is QueueKind.CELL else None
+    later = [c for c in cells if here is None or c[:2] > here]
+    others = [c for c in cells if c[:2] != here]
+    return (later or others or [None])[0]
+
+
+def _finished() -> None:
+    """The queue's last pair is reviewed: say so, and offer what comes next."""
+    st.success(f"Queue finished: {common.plural(review.reviewed_count, 'pair')} reviewed.")
+    offers = st.columns(3, vertical_alignment="center")
+    if review.queue.kind is QueueKind.TASK:
+        offers[0].page_link(queue.TEAM_PAGE, label="Your next task is on the Team review page")
+    elif (cell := _next_cell()) is not None:
+        human, judged, n = cell
+        offers[0].button(
+            common.md(f"Next cell: human {names[human]} × judge {names[judged]}"),
+            key="review-next-cell",
+            help=common.plural(n, "pair"),
+            on_click=selection.update,
+            kwargs={
+                "queue": Queue(QueueKind.CELL, selection.format_cell((human, judged))),
+                "pair_id": None,
+            },
+        )
+    stale = [] if run_id is None else common.stale_pair_ids(db, run_id)
+    if stale:
+        offers[1].caption(
+            f"{common.plural(len(stale), 'judgment')} of this run "
+            f"{'is' if len(stale) == 1 else 'are'} stale: re-judge them below the card."
+        )
+
+
 def _show_guideline(*, open_: bool) -> None:
     """The dataset's guideline: open beside a blind card (where the judge would be), else
     one click away above it."""
@@ -495,6 +539,8 @@ def _card() -> None:
     )
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
+    if review.finished:
+        _finished()
     card = storage.review_card(db, pair_id, run_id, blind=hidden)
     if task is not None and not hidden and run_id is not None:
         _show_guideline(open_=False)

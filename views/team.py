@@ -23,6 +23,7 @@ from views import _queue as queue
 from views import _reviewer as reviewing
 from views import _selection as selection
 from views._selection import Queue, QueueKind
+from words import span
 
 db = common.database()
 dataset = common.require_dataset()
@@ -398,7 +399,7 @@ else:
             "not yet grade like one of them"
         )
         st.caption(
-            f"Reviewers agree with each other at quadratic kappa {common.span(low, high)}; "
+            f"Reviewers agree with each other at quadratic kappa {span(low, high)}; "
             f"the judge (run #{run_id}) agrees with them at {_number(agreement.judge_kappa)} "
             f"on average, {verdict}."
         )
