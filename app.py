@@ -67,7 +67,7 @@ def sidebar(db: str) -> None:
             datasets,
             key="sidebar-dataset",
             on_change=_pick_dataset,
-            placeholder="no dataset yet: import one on the Data page",
+            placeholder="none yet: import on Data",
         )
         labels = {r["run_id"]: common.run_label(r, status=True) for r in runs.to_dict("records")}
         st.session_state["sidebar-run"] = chosen.run_id
@@ -78,7 +78,7 @@ def sidebar(db: str) -> None:
             format_func=labels.__getitem__,
             on_change=_pick_run,
             index=None,
-            placeholder="no run yet: start one on the Runs page",
+            placeholder="none yet: start one on Runs",
         )
         reviewing.sidebar(db, chosen.dataset)
 

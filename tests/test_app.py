@@ -112,7 +112,7 @@ def test_overview_shows_the_run_metrics_with_intervals_and_the_figures(store):
 def test_overview_counts_the_queries_that_have_pairs(store):
     at = open_app("overview")
     shown = _metric_values(at)
-    assert (shown["Queries with pairs"], shown["Pairs"], shown["Labelled"]) == ("36", "174", "174")
+    assert (shown["Queries"], shown["Pairs"], shown["Labelled"]) == ("36", "174", "174")
     assert "The dataset lists 480 queries; 444 of them have no pairs." in [
         c.value for c in at.caption
     ]

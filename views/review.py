@@ -293,22 +293,22 @@ def _show_history(card: storage.ReviewCard) -> None:
             column_order=[
                 "grade",
                 "author",
+                "created_at",
                 "source",
                 "note",
                 "unsure",
                 "reverted",
-                "created_at",
                 "event_id",
             ],
             column_config={
                 "grade": st.column_config.TextColumn("grade", width="small"),
                 "author": st.column_config.TextColumn("by", width="small"),
                 "source": st.column_config.TextColumn("source", width="small"),
-                "note": st.column_config.TextColumn("note", width="large"),
+                "note": st.column_config.TextColumn("note", width="medium"),
                 "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
                 "reverted": st.column_config.CheckboxColumn("undone", width="small"),
                 "created_at": st.column_config.DatetimeColumn(
-                    "when", format="YYYY-MM-DD HH:mm", width="small"
+                    "when", format="YYYY-MM-DD HH:mm", width=130
                 ),
                 "event_id": st.column_config.NumberColumn("event", width="small"),
             },

@@ -147,7 +147,16 @@ else:
         column_config={
             "overlap": st.column_config.NumberColumn("overlap", format="percent"),
             "median_seconds": st.column_config.NumberColumn("median s / pair", format="%.1f"),
+            "task_id": st.column_config.NumberColumn("task_id", format="%d", width=70),
+            "name": st.column_config.TextColumn("name", width=120),
+            "created_at": st.column_config.DatetimeColumn(
+                "created_at", format="YYYY-MM-DD HH:mm", width=135
+            ),
+            **{c: st.column_config.NumberColumn(c, width=60) for c in ("done", "items", "pairs")},
         },
+        column_order=("task_id", "name", "created_at", "done", "items", "pairs", "pair_set",
+                      "strategy", "blind", "overlap", "median_seconds", "to_adjudicate",
+                      "adjudicated"),
     )  # fmt: skip
 
 
