@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_fixtures import DATASET, EXACT, PARTIAL, build_store, stored_run
+from app_fixtures import DATASET, EXACT, PARTIAL, build_store
 from browser import click, goto, launch, new_page, serve
 from team_fixtures import two_reviewer_task
 from widths_probe import cut_columns, measure
+from words_fixtures import imported_dataset
 
 import storage
 
@@ -31,33 +32,13 @@ ESSENTIAL: dict[str, set[str]] = {
 }
 
 
-def _imported(db: Path, tmp_path: Path) -> int:
-    """A CSV of two queries imported as IMPORTED, with a judged run (its id)."""
-    table = tmp_path / "pairs.csv"
-    rows = [
-        ("oak desk", "d1", "Oak writing desk", "Exact"),
-        ("oak desk", "d2", "Pine desk with a long name for a product", "Partial"),
-        ("oak desk", "d3", "Desk lamp", "Irrelevant"),
-        ("velvet sofa", "s1", "Green velvet sofa", "Exact"),
-        ("velvet sofa", "s2", "Leather armchair", "Irrelevant"),
-    ]
-    table.write_text("query,doc_id,title,label\n" + "".join(f"{','.join(r)}\n" for r in rows))
-    storage.import_table(
-        db,
-        table,
-        dataset=IMPORTED,
-        columns=storage.ColumnMap(query="query", doc_id="doc_id", title="title", label="label"),
-    )
-    pairs = storage.pairs_for_judging(db, IMPORTED)
-    return stored_run(
-        db,
-        dataset=IMPORTED,
-        status="done",
-        judgments=[
-            {"pair_id": p["pair_id"], "grade": i % 3, "parse_status": "parsed", "raw_output": "1"}
-            for i, p in enumerate(pairs)
-        ],
-    )
+ROWS = [
+    ("oak desk", "d1", "Oak writing desk", "Exact"),
+    ("oak desk", "d2", "Pine desk with a long name for a product", "Partial"),
+    ("oak desk", "d3", "Desk lamp", "Irrelevant"),
+    ("velvet sofa", "s1", "Green velvet sofa", "Exact"),
+    ("velvet sofa", "s2", "Leather armchair", "Irrelevant"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +48,7 @@ def widths_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     db = folder / "widths.duckdb"
     runs = {DATASET: build_store(db)}
     two_reviewer_task(db, runs[DATASET], ("ana", "bo"), author="ana")
-    runs[IMPORTED] = _imported(db, folder)
+    runs[IMPORTED] = imported_dataset(db, folder, IMPORTED, ROWS)
     two_reviewer_task(db, runs[IMPORTED], ("ana", "bo"), author="ana", dataset=IMPORTED, size=2)
     return db, runs
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_fixtures import REPO, stored_run
+from app_fixtures import REPO
 from streamlit.testing.v1 import AppTest
+from words_fixtures import imported_dataset
 
 import jobs
 import judge
-import storage
 
 WRONG_PLURAL = re.compile(r"\b1 (queries|pairs|runs|judgments|reviewers|orders)\b")
 WRONG_SINGULAR = re.compile(r"\b([02-9]|\d{2,}) (query|pair|run)\b")
@@ -34,6 +33,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "export": ("", ("",)),
 }
 ONE_QUERY = "one-query"
+GRADES = ("Irrelevant", "Partial", "Exact")
 
 
 def _nodes(node: object) -> Iterator[object]:
@@ -63,34 +63,6 @@ def wrong_words(text: str) -> list[str]:
     ]
 
 
-def _one_query_dataset(db: Path, tmp_path: Path) -> int:
-    """An imported CSV of one query and three products, labelled, with a judged run (its
-    id)."""
-    table = tmp_path / "one.csv"
-    table.write_text(
-        "query,doc_id,title,label\n"
-        "oak desk,d1,Oak writing desk,Exact\n"
-        "oak desk,d2,Pine desk,Partial\n"
-        "oak desk,d3,Desk lamp,Irrelevant\n"
-    )
-    storage.import_table(
-        db,
-        table,
-        dataset=ONE_QUERY,
-        columns=storage.ColumnMap(query="query", doc_id="doc_id", title="title", label="label"),
-    )
-    pairs = storage.pairs_for_judging(db, ONE_QUERY)
-    return stored_run(
-        db,
-        dataset=ONE_QUERY,
-        status="done",
-        judgments=[
-            {"pair_id": p["pair_id"], "grade": 1, "parse_status": "parsed", "raw_output": "1"}
-            for p in pairs
-        ],
-    )
-
-
 def _rendered(page: str, query: dict[str, str]) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.query_params.update(query)
@@ -105,7 +77,8 @@ def test_every_page_says_counts_in_the_right_number_and_grades_by_name(store, tm
     db, run_id = store
     query = {"dataset": "wands-sample", "run": str(run_id)}
     if on == "imported":
-        query = {"dataset": ONE_QUERY, "run": str(_one_query_dataset(db, tmp_path))}
+        rows = [("oak desk", f"d{g}", f"desk {g}", name) for g, name in enumerate(GRADES)]
+        query = {"dataset": ONE_QUERY, "run": str(imported_dataset(db, tmp_path, ONE_QUERY, rows))}
     found = {}
     for page, (key, tabs) in PAGES.items():
         for tab in tabs:

@@ -21,18 +21,24 @@ def _go(at, page: str):
     return at
 
 
-def test_a_runs_outcome_banner_goes_once_the_user_opens_another_page(store, monkeypatch):
+def _started(monkeypatch, work):
+    """The Runs page with `work` started in place of jobs.judge_dataset (on a remote backend,
+    so no model is loaded), and its background job."""
     import jobs
 
-    def failing_job(db, **_):
-        raise RuntimeError("the endpoint hung up")
-
-    monkeypatch.setattr(jobs, "judge_dataset", failing_job)
+    monkeypatch.setattr(jobs, "judge_dataset", work)
     at = open_app("runs", query={"runs-tab": "Start a run"})
     at.segmented_control(key="run-backend").set_value("ollama").run()
     at.text_input(key="run-remote-model").input("any-model").run()
     click(at, "start-run")
-    job = at.session_state["judge-jobs"][DATASET]
+    return at, at.session_state["judge-jobs"][DATASET]
+
+
+def test_a_runs_outcome_banner_goes_once_the_user_opens_another_page(store, monkeypatch):
+    def failing_job(db, **_):
+        raise RuntimeError("the endpoint hung up")
+
+    at, job = _started(monkeypatch, failing_job)
     job.wait(timeout=30)
     at.run()  # the progress fragment reports the end
     outcome = [_plain(e.value) for e in at.error if "the endpoint hung up" in e.value]
@@ -47,18 +53,11 @@ def test_a_runs_outcome_banner_goes_once_the_user_opens_another_page(store, monk
 
 
 def test_a_run_still_judging_keeps_its_panel_while_the_user_is_elsewhere(store, monkeypatch):
-    import jobs
-
     def waiting_job(db, *, control, **_):
         control.cancel.wait(30)
         raise RuntimeError("cancelled by the user")
 
-    monkeypatch.setattr(jobs, "judge_dataset", waiting_job)
-    at = open_app("runs", query={"runs-tab": "Start a run"})
-    at.segmented_control(key="run-backend").set_value("ollama").run()
-    at.text_input(key="run-remote-model").input("any-model").run()
-    click(at, "start-run")
-    job = at.session_state["judge-jobs"][DATASET]
+    at, job = _started(monkeypatch, waiting_job)
     _go(at, "overview")
     assert at.session_state["judge-jobs"][DATASET] is job
     _go(at, "runs")
@@ -91,12 +90,18 @@ def test_the_preference_export_asks_for_the_failures_in_the_pages_words(store):
     assert at.button(key="export-run").disabled
 
 
-def test_a_cell_queue_says_when_it_is_finished_and_offers_the_next_cell(store):
-    db, run_id = store
+def _reviewing_cell(db, run_id: int):
+    """The Review queue on the cell human Exact x judge Partial, as the reviewer ana; the
+    cell's pairs."""
     storage.set_allowed_reviewers(db, DATASET, ["ana"], actor="ana")
-    cell = storage.cell_pair_ids(db, run_id, human=EXACT, judge=PARTIAL)
     at = open_app("review", {"queue": f"cell:{EXACT}_{PARTIAL}"})
     at.selectbox(key="reviewer-pick").set_value("ana").run()
+    return at, storage.cell_pair_ids(db, run_id, human=EXACT, judge=PARTIAL)
+
+
+def test_a_cell_queue_says_when_it_is_finished_and_offers_the_next_cell(store):
+    db, run_id = store
+    at, cell = _reviewing_cell(db, run_id)
     for pair_id in cell:
         assert not at.success
         click(at, f"grade-{pair_id}-{EXACT}")  # confirmed: the judge was wrong
@@ -121,10 +126,7 @@ def test_a_cell_queue_says_when_it_is_finished_and_offers_the_next_cell(store):
 
 def test_undo_after_the_last_pair_takes_the_finished_message_back(store):
     db, run_id = store
-    storage.set_allowed_reviewers(db, DATASET, ["ana"], actor="ana")
-    cell = storage.cell_pair_ids(db, run_id, human=EXACT, judge=PARTIAL)
-    at = open_app("review", {"queue": f"cell:{EXACT}_{PARTIAL}"})
-    at.selectbox(key="reviewer-pick").set_value("ana").run()
+    at, cell = _reviewing_cell(db, run_id)
     for pair_id in cell:
         click(at, f"grade-{pair_id}-{PARTIAL}")
     assert at.success

@@ -457,7 +457,7 @@ def _next_cell() -> tuple[int, int, int] | None:
     here = selection.parse_cell(review.queue.value) if review.queue.kind is QueueKind.CELL else None
     later = [c for c in cells if here is None or c[:2] > here]
     others = [c for c in cells if c[:2] != here]
-    return (later or others or [None])[0]
+    return next(iter(later or others), None)
 
 
 def _finished() -> None:
