@@ -22,6 +22,7 @@ import storage
 from views import _common as common
 from views import _queue as review_queue
 from views import _reviewer as reviewing
+from views import _runs_jobs as runs_jobs
 from views import _selection as selection
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +30,7 @@ PAGES = (  # file in views/, title, Material icon
     ("overview", "Overview", "monitoring"),
     ("confusion", "Confusion browser", "grid_on"),
     ("review", "Review queue", "rate_review"),
-    ("runs", "Runs", "play_circle"),
+    ("runs", runs_jobs.RUNS_TITLE, "play_circle"),
     ("rankers", "Rankers", "leaderboard"),
     ("pairwise", "Pairwise", "compare_arrows"),
     ("team", "Team review", "groups"),
@@ -66,7 +67,7 @@ def sidebar(db: str) -> None:
             datasets,
             key="sidebar-dataset",
             on_change=_pick_dataset,
-            placeholder="no dataset yet: import one on the Data page",
+            placeholder="none yet: import on Data",
         )
         labels = {r["run_id"]: common.run_label(r, status=True) for r in runs.to_dict("records")}
         st.session_state["sidebar-run"] = chosen.run_id
@@ -77,7 +78,7 @@ def sidebar(db: str) -> None:
             format_func=labels.__getitem__,
             on_change=_pick_run,
             index=None,
-            placeholder="no run yet: start one on the Runs page",
+            placeholder="none yet: start one on Runs",
         )
         reviewing.sidebar(db, chosen.dataset)
 
@@ -117,6 +118,7 @@ def main() -> None:
         # One store connection for the whole script run (the sidebar and the page).
         with storage.on_store_wait(_show_wait), storage.session(db):
             navigation = st.navigation(pages)
+            runs_jobs.leave_finished(navigation.title)
             review_queue.follow()  # a callback opened a queue but could not switch itself
             sidebar(db)
             selection.publish()

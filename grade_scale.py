@@ -7,6 +7,8 @@ it as it would a tuple; its names are what a person reads.
 
     >>> WANDS_SCALE.describe()
     '0=Irrelevant, 1=Partial, 2=Exact'
+    >>> WANDS_SCALE.counts({0: 22, 1: 29, 2: 11})
+    'Irrelevant 22, Partial 29, Exact 11'
     >>> list(Scale.parse("3=great,1=bad")), Scale.parse("3=great,1=bad").names
     ([1, 3], ('bad', 'great'))
 
@@ -75,6 +77,13 @@ class Scale(Sequence[int]):
     def describe(self) -> str:
         """'0=Irrelevant, 1=Partial, 2=Exact'."""
         return ", ".join(f"{g}={n}" for g, n in zip(self.grades, self.names))
+
+    def counts(self, per_grade: Mapping[int, int]) -> str:
+        """'Irrelevant 22, Partial 29, Exact 11': a count per grade as a person reads it, by
+        name and in the scale's order (grades off the scale last, by number). The one way
+        every page and command shows how many pairs each grade has."""
+        order = [*self.grades, *sorted(g for g in per_grade if g not in self.grades)]
+        return ", ".join(f"{self.name_of(g)} {per_grade[g]:,}" for g in order if g in per_grade)
 
     def __len__(self) -> int:
         return len(self.grades)

@@ -11,6 +11,7 @@ from typing import Any
 
 import jobs
 import storage
+from words import plural
 
 from ._common import dataset_of, grade_shares, print_json, subcommand
 from .batch import add_import_batch_results
@@ -372,17 +373,18 @@ def _stats(args: argparse.Namespace) -> int:
         print("the store is empty: import a dataset with `python cli.py import`")
     for s in stats:
         print(
-            f"{s.dataset}: {s.queries} queries ({s.queries_with_pairs} with pairs), "
-            f"{s.documents} documents, {s.pairs} pairs, "
-            f"{s.labelled_pairs} labelled, {s.reviewed_pairs} reviewed "
-            f"({s.confirmed_pairs} confirmed, {s.corrected_pairs} corrected)"
+            f"{s.dataset}: {plural(s.queries, 'query')} ({s.queries_with_pairs:,} with pairs), "
+            f"{plural(s.documents, 'document')}, {plural(s.pairs, 'pair')}, "
+            f"{s.labelled_pairs:,} labelled, {s.reviewed_pairs:,} reviewed "
+            f"({s.confirmed_pairs:,} confirmed, {s.corrected_pairs:,} corrected)"
         )
         total = max(sum(s.labels.values()), 1)
         for grade, name in zip(s.scale.grades, s.scale.names):
             count = s.labels[grade]
             print(f"  {grade} {name:<12} {count:>8}  {100 * count / total:5.1f}%")
         for split, counts in s.splits.items():
-            print(f"  split {split:<11} {counts.queries:>6} queries {counts.pairs:>8} pairs")
+            shown = f"{plural(counts.queries, 'query')}, {plural(counts.pairs, 'pair')}"
+            print(f"  split {split:<11} {shown}")
     return 0
 
 

@@ -11,6 +11,7 @@ import jobs
 import judge
 import storage
 from judge import JudgeError
+from words import plural
 
 from . import batch, pairwise
 from ._common import dataset_of, subcommand
@@ -188,14 +189,14 @@ def _judge(args: argparse.Namespace) -> int:
     summary = outcome.summary
     state = "cancelled" if summary.cancelled else "finished"
     print(
-        f"run {outcome.run_id} {state}: {summary.judged} judged, {summary.skipped} already done, "
-        f"{summary.errors} errors, {summary.unparsed} unparsed, "
+        f"run {outcome.run_id} {state}: {summary.judged:,} judged, {summary.skipped:,} already "
+        f"done, {plural(summary.errors, 'error')}, {summary.unparsed:,} unparsed, "
         f"{summary.pairs_per_s:.2f} pairs/s over {summary.elapsed_s:.1f} s"
     )
     if outcome.without_reference:
         print(
-            f"{outcome.without_reference} pairs judged without a reference: their query has "
-            "no other pair the humans graded Exact"
+            f"{plural(outcome.without_reference, 'pair')} judged without a reference: their "
+            "query has no other pair the humans graded Exact"
         )
     if summary.errors:
         print(f"resume with: python cli.py judge --resume {outcome.run_id}")

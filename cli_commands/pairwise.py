@@ -11,6 +11,7 @@ from typing import Any
 import jobs
 import judge
 import storage
+from words import plural
 
 from ._common import dataset_of, print_json
 from .training import confusion_cell
@@ -99,13 +100,14 @@ def print_outcome(outcome: jobs.PairwiseOutcome) -> None:
     summary = outcome.summary
     state = "cancelled" if summary.cancelled else "finished"
     print(
-        f"pairwise run {outcome.run_id} {state}: {outcome.comparisons} comparisons, "
-        f"{summary.judged} orders judged, {summary.skipped} already done, {summary.errors} "
-        f"errors, {summary.unparsed} unparsed, {summary.pairs_per_s:.2f} orders/s"
+        f"pairwise run {outcome.run_id} {state}: {plural(outcome.comparisons, 'comparison')}, "
+        f"{plural(summary.judged, 'order')} judged, {summary.skipped:,} already done, "
+        f"{plural(summary.errors, 'error')}, {summary.unparsed:,} unparsed, "
+        f"{summary.pairs_per_s:.2f} orders/s"
     )
     if outcome.skipped_queries:
         print(
-            f"{outcome.skipped_queries} queries skipped: no other product graded Exact "
+            f"{plural(outcome.skipped_queries, 'query')} skipped: no other product graded Exact "
             "to compare with"
         )
     if summary.errors:

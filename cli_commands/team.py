@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jobs
 import storage
+from words import span
 
 from ._common import print_json, subcommand
 
@@ -184,8 +185,11 @@ def _agreement(args: argparse.Namespace) -> int:
         )
     if result.judge_in_human_range is not None:
         low, high = result.human_range
-        verdict = "inside" if result.judge_in_human_range else "outside"
-        print(f"  the judge's quadratic kappa is {verdict} the humans' [{low:.3f}, {high:.3f}]")
+        verdict = "reaches" if result.judge_in_human_range else "is below"
+        print(
+            f"  the judge's quadratic kappa {result.judge_kappa:.3f} {verdict} the humans' "
+            f"with each other, {span(low, high, 3)}"
+        )
     return 0
 
 

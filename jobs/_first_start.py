@@ -16,11 +16,15 @@ SAMPLE_RANKINGS = Path(__file__).resolve().parents[1] / "sample_data" / "ranking
 
 
 def first_start(db: str | Path) -> bool:
-    """Import the bundled WANDS sample into a store with no dataset, and judge it once with
-        the lexical baseline (seconds), so the Overview and the Confusion browser show a real
-        matrix before any LLM has run: the bundled 270M GGUF has no judging signal; and import
-    the sample ranking runs, so the Rankers page shows a leaderboard. Returns True
-        when it imported. A store that has any dataset is left alone."""
+    """Import the bundled WANDS sample into a store with no dataset, judge it once with the
+    lexical baseline (seconds, so the Overview and the Confusion browser show a real matrix
+    before any LLM has run: the bundled 270M GGUF has no judging signal), and import the
+    sample ranking runs, so the Rankers page shows a leaderboard. Returns True when it
+    imported.
+
+    The app calls it on every start, so an empty store gets the sample whoever created it
+    (the CLI makes the file on its first command); a store that has any dataset is left
+    alone (the README says so, with the command that adds the sample)."""
     if not storage.bootstrap_sample(db):
         return False
     try:

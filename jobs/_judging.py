@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import judge
 import storage
 
+from ._baseline import BASELINE_BACKEND, STACK_BACKEND
 from ._rubrics import fill_dataset_rubric, with_references
 
 # What a judging job reads and writes: probed in full before it writes (`storage.probe_tables`),
@@ -340,8 +341,7 @@ def settings_of(run: storage.Run) -> judge.JudgeSettings:
     backend = judge.find_backend(run.backend)
     if backend is None or not backend.reads_prompts:
         raise judge.SettingsError(
-            f"run {run.run_id} was imported from {run.backend}; it cannot be judged again here. "
-            "Start a new run on the Runs page or with `cli.py judge`."
+            f"run {run.run_id} cannot be judged again pair by pair: {_made_without_prompts(run)}"
         )
     return judge.JudgeSettings(
         backend=backend.name,
@@ -349,6 +349,24 @@ def settings_of(run: storage.Run) -> judge.JudgeSettings:
         template=run.prompt_template,
         scale=run.scale,
         **params,
+    )
+
+
+def _made_without_prompts(run: storage.Run) -> str:
+    """What made a run that has no prompt to send again, and what to do instead."""
+    if run.backend == STACK_BACKEND:
+        return (
+            f"it is a learned head stacked on run {run.params.get('stacked_on')}, trained on "
+            "the labels rather than prompted; train a new head on the Runs page"
+        )
+    if run.backend == BASELINE_BACKEND:
+        return (
+            "it is the lexical baseline, trained on the labels rather than prompted; train it "
+            "again on the Runs page or with `cli.py judge --backend baseline`"
+        )
+    return (
+        f"it was imported from {run.backend}; start a new run on the Runs page or with "
+        "`cli.py judge`"
     )
 
 

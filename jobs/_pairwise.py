@@ -19,6 +19,7 @@ import pandas as pd
 import judge
 import metrics
 import storage
+from words import plural
 
 from ._judging import PAIRWISE, OpenRun, RunControl, record_run
 
@@ -170,7 +171,7 @@ def planned_comparisons(
     if cell is not None and not comparisons:
         raise storage.NotFoundError(
             f"none of the {plan_record['targets']} pairs of the cell has another product "
-            f"graded Exact for its query ({len(plan_record['skipped_queries'])} queries "
+            f"graded Exact for its query ({plural(len(plan_record['skipped_queries']), 'query')} "
             "skipped): grade a reference product Exact, or pick another cell"
         )
     if not comparisons:

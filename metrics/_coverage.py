@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from words import plural
+
 
 @dataclass(frozen=True)
 class CoverageRule:
@@ -44,7 +46,7 @@ class Side:
     queries: int
 
     def __str__(self) -> str:
-        return f"{self.pairs:,} pairs over {self.queries:,} queries"
+        return f"{plural(self.pairs, 'pair')} over {plural(self.queries, 'query')}"
 
 
 def _share(part: int, whole: int) -> float:
@@ -91,8 +93,7 @@ class Coverage:
         need = f"at least {self.rule.min_share:.0%} of each is needed"
         if self.rule.both_sides:
             return (
-                f"the two sides share {self.common.pairs:,} pairs over "
-                f"{self.common.queries:,} queries, {pairs} of the {side.pairs:,} pairs and "
+                f"the two sides share {self.common}, {pairs} of the {side.pairs:,} pairs and "
                 f"{queries} of the {side.queries:,} queries one side grades; {need}"
             )
         return (

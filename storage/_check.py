@@ -234,7 +234,7 @@ _RANKING_RULES: tuple[_Rule, ...] = (
         "WHERE o.dataset = r.dataset AND o.doc_id = d.doc_id) "
         "GROUP BY ALL ORDER BY d.ranking_id, d.doc_id",
         "ranking run {ranking_id} ({name!r}): document {doc_id!r} is not a document of "
-        "{dataset!r} (rows for {n} queries)",
+        "{dataset!r} (ranked rows: {n})",
         ("ranked_documents", "rankings", "documents"),
     ),
     _Rule(

@@ -76,7 +76,7 @@ def test_table_trec_instruction_and_judgement_ai_forms(capsys, db, tmp_path):
         "--dataset",
         "r",
     )
-    assert code == 0 and out.startswith("r: 1 queries, 2 documents, 2 pairs")
+    assert code == 0 and out.startswith("r: 1 query, 2 documents, 2 pairs")
     line = {
         "query_id": 1,
         "product_id": 2,
@@ -88,7 +88,7 @@ def test_table_trec_instruction_and_judgement_ai_forms(capsys, db, tmp_path):
     code, out, _ = run(
         capsys, "--db", db, "import", "instruction", tmp_path / "train.jsonl", "--dataset", "i"
     )
-    assert code == 0 and "1 new label events" in out
+    assert code == 0 and "1 new label event" in out
     (tmp_path / "results.json").write_text(
         json.dumps([{"query": "oak desk", "doc_id": "d1", "score": 1}])
     )
@@ -254,8 +254,8 @@ def test_judgement_ai_with_a_scale_map_and_its_failures(capsys, sample_db, tmp_p
     code, out, err = run(capsys, *argv, "--unknown", "skip")
     assert code == 0, err
     assert out.strip().endswith(
-        "1 rows skipped; judge run 1; 1 failed judgments from run-failures.json; "
-        "1 pairs not in 'wands-sample' skipped"
+        "1 row skipped; judge run 1; 1 failed judgment from run-failures.json; "
+        "1 pair not in 'wands-sample' skipped"
     )
     with pytest.raises(SystemExit) as usage:
         run(capsys, *argv[:5], "--scale-map", "0=0,1")

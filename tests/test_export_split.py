@@ -63,7 +63,7 @@ def test_queries_outside_the_datasets_split_go_to_train_and_are_counted(sample_d
         con.execute("UPDATE pairs SET split = NULL WHERE query_id = ?", [outside])
     result = jobs.export_training(sample_db, tmp_path / "out")
     assert result.manifest["split"]["unassigned_queries"] == 1
-    assert "1 queries outside it went to train" in result.summary()
+    assert "1 query outside it went to train" in result.summary()
     train = {f["part"]: f["queries"] for f in result.manifest["files"]}["train"]
     assert train == len(parts["train"])
 

@@ -79,7 +79,7 @@ def test_an_unknown_pair_is_skipped_and_counted_when_asked(sample_db, tmp_path):
         sample_db, write(tmp_path, items), dataset="wands-sample", unknown="skip"
     )
     assert (summary.pairs, summary.skipped, summary.new_pairs) == (4, 1, 0)
-    assert "1 pairs not in 'wands-sample' skipped" in str(summary)
+    assert "1 pair not in 'wands-sample' skipped" in str(summary)
     after = store_snapshot(sample_db)
     assert after["pairs"] == before["pairs"] and after["documents"] == before["documents"]
 
@@ -171,8 +171,8 @@ def test_judgement_ai_files_as_they_come(sample_db, tmp_path):
     )
     assert (summary.pairs, summary.new_pairs, summary.skipped) == (6, 1, 0)
     assert summary.notes == (
-        "1 failed judgments from results-failures.json",
-        "1 pairs not in 'wands-sample' added unlabelled",
+        "1 failed judgment from results-failures.json",
+        "1 pair not in 'wands-sample' added unlabelled",
     )
     with storage.connect(sample_db) as con:
         rows = con.execute(

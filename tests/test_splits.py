@@ -228,7 +228,11 @@ def test_benchmark_on_the_sample_and_errors(sample_db):
         sample_db, "wands-sample", BenchmarkRecipe(queries=5, per_query=4)
     )
     assert report.splits["benchmark"]["queries"] == 5
-    assert str(report).startswith("benchmark: 5 queries, 20 pairs, labels 0: ")
+    labels = report.splits["benchmark"]["labels"]
+    assert str(report).startswith(
+        f"benchmark: 5 queries, 20 pairs, labels Irrelevant {labels[0]}, Partial {labels[1]}, "
+        f"Exact {labels[2]}"
+    )
     with pytest.raises(storage.NotFoundError):
         storage.training.split_benchmark(sample_db, "nope")
     with pytest.raises(storage.StoreError, match="validation share"):

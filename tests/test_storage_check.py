@@ -134,7 +134,7 @@ def test_ranking_runs_pooled_pairs_and_relabel_batches_are_checked(judged_db):
         f"current_labels: pair {second}: the current label is not a rebuild of its label events "
         "(no cached row; cached grade None, rebuilt 1)",
         "ranked_documents: ranking run 2 ('tfidf-name'): document 'ghost' is not a document of "
-        "'wands-sample' (rows for 1 queries)",
+        "'wands-sample' (ranked rows: 1)",
         "ranked_documents: ranking run 1, query '121': 20 documents ranked 2 to 21; ranks run "
         "1, 2, 3 ... with no gap or repeat",
         "ranked_documents: ranking run 3, query '123': rank 2 is out of trec_eval's order "

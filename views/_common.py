@@ -229,6 +229,7 @@ def run_title(run: dict[str, Any] | storage.Run) -> str:
 
 
 REVIEW_WORDS = {
+    "Queries": "queries that have at least one pair (a query listed without pairs is not counted)",
     "Reviewed": "a reviewer graded the pair, marked it unsure or noted it, and did not undo it",
     "Confirmed": "reviewed, and the grade is still the imported one",
     "Corrected": "the grade differs from the imported one",
@@ -238,7 +239,7 @@ REVIEW_WORDS = {
 def dataset_summary(stats: storage.DatasetStats) -> None:
     """A dataset's counts as metrics, then its labels and its splits as small tables."""
     labels = (
-        ("Queries with pairs", "queries_with_pairs"),
+        ("Queries", "queries_with_pairs"),
         ("Products", "documents"),
         ("Pairs", "pairs"),
         ("Labelled", "labelled_pairs"),
@@ -261,7 +262,10 @@ def dataset_summary(stats: storage.DatasetStats) -> None:
         hide_index=True,
     )
     right.dataframe(
-        pd.DataFrame({s: vars(c) for s, c in stats.splits.items()}).T.rename_axis("split")
+        pd.DataFrame({s: vars(c) for s, c in stats.splits.items()})
+        .T.rename_axis("split")
+        .reset_index(),
+        hide_index=True,
     )
 
 

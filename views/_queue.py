@@ -18,6 +18,7 @@ _KEY = "queue"
 _PENDING = "queue-pending"
 _OPENED = "_queue-opened"
 REVIEW_PAGE = str(Path(__file__).resolve().parent / "review.py")
+TEAM_PAGE = str(Path(__file__).resolve().parent / "team.py")  # where a finished task's next is
 
 
 @dataclass
@@ -27,31 +28,44 @@ class ReviewQueue:
     pair_ids: list[int]
     position: int = 0
     reviewed: list[int] = field(default_factory=list)
+    finished: bool = False  # the last pair was just reviewed: the page says so, offers the next
+
+    @property
+    def reviewed_count(self) -> int:
+        """How many distinct pairs of this queue were reviewed here."""
+        return len(set(self.reviewed) & set(self.pair_ids))
 
     @property
     def pair_id(self) -> int | None:
         return self.pair_ids[self.position] if self.pair_ids else None
 
     def move(self, step: int) -> None:
+        self.finished = False
         if self.pair_ids:
             self.position = min(max(self.position + step, 0), len(self.pair_ids) - 1)
         selection.update(pair_id=self.pair_id)
 
     def go_to(self, pair_id: int) -> None:
         """Put the cursor on `pair_id`, adding it at the front when the queue lacks it."""
+        self.finished = False
         if pair_id not in self.pair_ids:
             self.pair_ids.insert(0, pair_id)
         self.position = self.pair_ids.index(pair_id)
         selection.update(pair_id=pair_id)
 
     def reviewed_current(self) -> None:
-        """Remember the current pair for Undo, and step to the next one."""
+        """Remember the current pair for Undo, and step to the next one; after the last one,
+        the queue is finished and the cursor stays, so its card can still be undone."""
         self.reviewed.append(self.pair_ids[self.position])
+        if self.position == len(self.pair_ids) - 1:
+            self.finished = True
+            return
         self.move(1)
 
     def back_to_last_reviewed(self) -> int | None:
         """The pair Undo applies to: the last one reviewed here (the cursor moves back to it),
         else the current pair."""
+        self.finished = False
         if self.reviewed:
             pair_id = self.reviewed.pop()
             if pair_id in self.pair_ids:

@@ -109,7 +109,7 @@ def _stored_progress_text(p: jobs.RunProgress) -> str:
         parts.append(f"last judgment {_duration(p.idle_s)} ago")
     failures = p.failed + p.unparsed
     if failures:
-        parts.append(f"{failures:,} failure" + ("s" if failures > 1 else ""))
+        parts.append(common.plural(failures, "failure"))
     return ", ".join(parts)
 
 

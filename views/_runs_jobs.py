@@ -15,6 +15,7 @@ from views import _common as common
 from views._background import BackgroundRun
 
 JOBS = "judge-jobs"  # dataset -> its BackgroundRun: a job's banner shows on its dataset only
+RUNS_TITLE = "Runs"  # the page whose visit a finished run's banner belongs to
 
 
 def session_jobs() -> dict[str, BackgroundRun]:
@@ -55,6 +56,17 @@ def launch(
 
     session_jobs()[dataset] = BackgroundRun(label, kind).start(work)
     st.rerun()
+
+
+def leave_finished(page_title: str) -> None:
+    """A run's outcome banner belongs to the visit that saw it end: once shown, it goes when
+    the user opens another page (on the Runs page, the next run started replaces it). A run
+    still judging, or one that ended unseen, keeps its panel for the next visit."""
+    if page_title == RUNS_TITLE:
+        return
+    held = session_jobs()
+    for dataset in [d for d, job in held.items() if job.reported and not job.running]:
+        del held[dataset]
 
 
 def own_run_id(dataset: str) -> int | None:

@@ -17,6 +17,7 @@ from views import _runs_jobs as runs_jobs
 from views import _selection as selection
 
 PAIRWISE_PAGE = str(Path(__file__).resolve().parent / "pairwise.py")
+HEADER = 85  # px: the widest header of the numbers ("macro-F1", "unparsed") whole
 HEADLINE = {
     "kappa_quadratic": "kappa",
     "accuracy": "accuracy",
@@ -28,6 +29,9 @@ HEADLINE = {
 def resume_section(db: str, dataset: str, every: pd.DataFrame) -> None:
     """Resume an unfinished run of either kind: it judges only what it has no answer for."""
     unfinished = every[every["status"].isin(storage.RESUMABLE)]
+    if every.empty:
+        st.caption("This dataset has no run yet, so none to resume.")
+        return
     if unfinished.empty:
         st.caption("Every run of this dataset is finished.")
         return
@@ -94,21 +98,21 @@ def runs_table(db: str, every: pd.DataFrame, version: tuple[Any, ...]) -> None:
     ]
     for metric, column in HEADLINE.items():
         table[column] = [v.get(metric, float("nan")) for v in values]
-    first = ["run_id", "name", "kind", "status", "judged", "failed", "unparsed"]
-    first += HEADLINE.values()
+    # The headline metrics beside the name, where 1280 px shows them; the counts after.
+    first = ["run_id", "name", *HEADLINE.values(), "status", "kind", "judged", "failed", "unparsed"]
     st.dataframe(
         table,
         hide_index=True,
         column_order=[*first, *table.columns.drop(first)],
         column_config={
-            "run_id": st.column_config.NumberColumn("run", format="%d", width="small"),
+            "run_id": st.column_config.NumberColumn("run", format="%d", width=50),
             "name": st.column_config.TextColumn("name", width="medium"),
             "kind": st.column_config.TextColumn(
                 "kind", width="small", help="graded: a grade per pair; pairwise: A or B"
             ),
             "status": st.column_config.TextColumn("status", width="small"),
             **{
-                c: st.column_config.NumberColumn(c, format="%d", width="small", help=h)
+                c: st.column_config.NumberColumn(c, format="%d", width=HEADER, help=h)
                 for c, h in (
                     ("judged", "pairs graded; pairwise: orders answered, two per comparison"),
                     ("failed", "pairs (pairwise: orders) the judge failed on"),
@@ -117,7 +121,7 @@ def runs_table(db: str, every: pd.DataFrame, version: tuple[Any, ...]) -> None:
             },
             "prompt_sha": st.column_config.TextColumn("template sha256"),
             **{
-                c: st.column_config.NumberColumn(format="%.3f", width="small")
+                c: st.column_config.NumberColumn(format="%.3f", width=HEADER)
                 for c in HEADLINE.values()
             },
         },

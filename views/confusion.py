@@ -150,15 +150,15 @@ def _with_names(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 PAIR_COLUMNS = {
-    "pair_id": st.column_config.NumberColumn("pair", format="%d", width="small"),
-    "query": st.column_config.TextColumn("query", width="medium"),
-    "product_name": st.column_config.TextColumn("product", width="medium"),
-    "human": st.column_config.TextColumn("human", width="small"),
-    "judge": st.column_config.TextColumn("judge", width="small"),
+    "pair_id": st.column_config.NumberColumn("pair", format="%d", width=60),
+    "query": st.column_config.TextColumn("query", width=150),
+    "product_name": st.column_config.TextColumn("product", width=170),
+    "human": st.column_config.TextColumn("human", width=85),
+    "judge": st.column_config.TextColumn("judge", width=85),
     "confidence": st.column_config.ProgressColumn(
-        "confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+        "confidence", min_value=0.0, max_value=1.0, format="%.2f", width=95
     ),
-    "stale": st.column_config.CheckboxColumn("stale", width="small"),
+    "stale": st.column_config.CheckboxColumn("stale", width=60),
     "split": st.column_config.TextColumn("split", width="small"),
 }
 
@@ -260,7 +260,7 @@ def matrix_tab(filters: storage.PairFilters) -> None:
 
 def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
     human, judge = cell
-    head, compare = st.columns([4, 1], vertical_alignment="bottom")
+    head, compare = st.columns([3, 1], vertical_alignment="bottom")
     head.subheader(common.md(f"Human {names[human]} × judge {names[judge]}"))
     if compare.button(
         "Compare with an Exact",
@@ -292,7 +292,7 @@ def cell_section(cell: tuple[int, int], filters: storage.PairFilters) -> None:
             offset=offset,
             limit=limit,
         ),
-        ["pair_id", "query", "product_name", "human", "judge", "confidence", "stale", "split"],
+        ["pair_id", "query", "product_name", "human", "judge", "split", "stale", "confidence"],
         lambda pair_id: open_in_review(queue, pair_id, cell_ids),
     )
     if total:

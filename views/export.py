@@ -25,6 +25,7 @@ KINDS = {
     "Corrected pairs (a reviewer changed the imported grade)": "corrected",
     "The active run's failures (judge grade differs from the label)": "judge_wrong",
 }
+FAILURES = next(label for label, kind in KINDS.items() if kind == "judge_wrong")
 FORMATS = {f.label: f for f in storage.training.EXPORT_FORMATS.values()}
 
 
@@ -185,9 +186,17 @@ try:
 except storage.StoreError as error:
     st.error(common.md(error))
     st.stop()
-if not pairwise:
+needs_failures = declared.needs_judge_grade and kind != "judge_wrong"
+if needs_failures:  # said in this page's words; the store's refusal names the CLI's
+    st.warning(
+        f"The {format} format writes the judge's wrong grade as the "
+        f"rejected answer: under Pairs, select “{FAILURES.split(' (')[0]}”."
+    )
+elif not pairwise:
     plan_section(chosen, format, curation)
-if st.button("Export", type="primary", key="export-run"):
+# A result belongs to the export that made it: another format or selection hides it.
+asked = (chosen, format, conversational, curation, template_name, folder)
+if st.button("Export", type="primary", key="export-run", disabled=needs_failures):
     try:
         made = jobs.export_training(
             db,
@@ -201,10 +210,10 @@ if st.button("Export", type="primary", key="export-run"):
     except (storage.StoreError, judge.JudgeError) as error:
         st.error(common.md(error))  # it can quote file names, dataset names and user text
         st.stop()
-    selection.owned()["export-result"] = made
+    selection.owned()["export-result"] = (asked, made)
 
-result: storage.training.ExportResult | None = selection.owned().get("export-result")
-if result is None:
+made_for, result = selection.owned().get("export-result", (None, None))
+if result is None or made_for != asked:
     st.stop()
 
 

@@ -245,9 +245,13 @@ def _card(comparison: str) -> None:
         ],
     )
     st.dataframe(orders, hide_index=True, key="pw-orders")
+    verdict = {
+        "a": f"product A (pair {a}) is better",
+        "b": f"product B (pair {b}) is better",
+        "tie": "a tie",
+    }.get(row["verdict"] or "", "none (no order answered)")
     st.caption(
-        f"Debiased P(A better than B): {row['preference']:.3f}; the judge's verdict: "
-        f"{row['verdict'] or 'none'}."
+        f"Debiased P(A better than B): {row['preference']:.3f}; the judge's verdict: {verdict}."
     )
     current = storage.pairwise.current_preference(db, a, b)
     said = {a: "A is better", b: "B is better", "tie": "a tie"}.get(current, "nothing yet")

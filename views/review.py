@@ -20,6 +20,11 @@ from views import _selection as selection
 from views._selection import Queue, QueueKind
 
 LONG_TEXT = 600  # characters of a field shown before "show all"
+NO_RUN = (
+    "No judge run yet, so there is no judge's grade to review. Start one on the Runs page "
+    "(the lexical baseline trains in seconds), find pairs above to label them without a "
+    "judge, or open a review task on the Team review page."
+)
 
 db = common.database()
 dataset = common.require_dataset()
@@ -37,7 +42,7 @@ except storage.NotFoundError as error:
     st.error(common.md(f"{error}: open a task of “{dataset}” on the Team review page."))
     st.stop()
 _RUN_LESS = (QueueKind.TASK, QueueKind.SEARCH)
-run_id = common.active_run() if chosen.queue.kind in _RUN_LESS else common.require_run()
+run_id = common.active_run()  # without one, the other queues are empty: the search still works
 run = None if run_id is None else common.get_run(db, run_id)
 names = common.grade_names(db, dataset)
 author = reviewing.reviewer(db, dataset)  # the sidebar's, when allowed on this dataset
@@ -95,11 +100,12 @@ if wanted is not None and wanted != review.pair_id:
 selection.publish()
 
 st.title("Review queue")
-st.caption(
-    ("No judge run" if run is None else f"Run {common.run_title(run)}")
-    + f": {common.md(queue.describe(review.queue, names))}, "
-    f"{common.plural(len(review.pair_ids), 'pair')}."
-)
+if run is not None or chosen.queue.kind in _RUN_LESS:
+    st.caption(
+        ("No judge run" if run is None else f"Run {common.run_title(run)}")
+        + f": {common.md(queue.describe(review.queue, names))}, "
+        f"{common.plural(len(review.pair_ids), 'pair')}."
+    )
 
 
 _LEFT = "review-left-for-search"  # the queue and pair a search left, to come back to
@@ -144,6 +150,9 @@ jump.number_input(
 )
 if task is not None and not author:
     st.info(reviewing.NO_NAME)
+    st.stop()
+if run_id is None and chosen.queue.kind not in _RUN_LESS:
+    st.info(NO_RUN)
     st.stop()
 if not review.pair_ids:
     st.info("Nothing to review here: pick a cell on the Confusion browser page, or search.")
@@ -284,22 +293,22 @@ def _show_history(card: storage.ReviewCard) -> None:
             column_order=[
                 "grade",
                 "author",
+                "created_at",
                 "source",
                 "note",
                 "unsure",
                 "reverted",
-                "created_at",
                 "event_id",
             ],
             column_config={
                 "grade": st.column_config.TextColumn("grade", width="small"),
                 "author": st.column_config.TextColumn("by", width="small"),
                 "source": st.column_config.TextColumn("source", width="small"),
-                "note": st.column_config.TextColumn("note", width="large"),
+                "note": st.column_config.TextColumn("note", width="medium"),
                 "unsure": st.column_config.CheckboxColumn("unsure", width="small"),
                 "reverted": st.column_config.CheckboxColumn("undone", width="small"),
                 "created_at": st.column_config.DatetimeColumn(
-                    "when", format="YYYY-MM-DD HH:mm", width="small"
+                    "when", format="YYYY-MM-DD HH:mm", width=130
                 ),
                 "event_id": st.column_config.NumberColumn("event", width="small"),
             },
@@ -326,6 +335,16 @@ def _show_judgment(judgment: storage.CardJudgment | None) -> None:
     if judgment.endpoint is not None:
         st.caption(common.md(f"Answered by {judgment.endpoint}"))
     _text_field("Feedback", judgment.feedback)  # the model's text before its answer line
+    if run is not None and run.backend in (jobs.BASELINE_BACKEND, jobs.STACK_BACKEND):
+        # A learned judge writes no text: its raw_output names the cross-fitting fold.
+        st.caption(
+            common.md(
+                "No model text: a logistic regression trained on the labels graded this "
+                f"pair, the one of cross-fitting {judgment.raw_output}, which never saw "
+                "this pair's query."
+            )
+        )
+        return
     st.caption("Raw model output")
     st.code(judgment.raw_output or "", language=None, wrap_lines=True)
 
@@ -400,7 +419,8 @@ def _rejudge_controls(pair_id: int) -> None:
         return
     st.divider()
     if settings is None:
-        st.caption(common.md(f"This run cannot be judged again here: {unjudgeable}"))
+        why = str(unjudgeable)
+        st.caption(common.md(why[:1].upper() + why[1:]))
         return
     stale = common.stale_pair_ids(db, run_id)
     c1, c2, c3 = st.columns(3)
@@ -428,6 +448,50 @@ def review_card() -> None:
         if (action := st.session_state.pop(_ACTION, None)) is not None:
             action()
         _card()
+
+
+def _next_cell() -> tuple[int, int, int] | None:
+    """The disagreement cell after this queue's (human grade, then judge grade, wrapping
+    round) that has pairs, with their count; None when there is none."""
+    if run_id is None:
+        return None
+    counts = common.confusion_counts(db, run_id)
+    cells = [
+        (int(h), int(j), int(counts.loc[h, j]))
+        for h in counts.index
+        for j in counts.columns
+        if h != j and counts.loc[h, j] > 0
+    ]
+    here = selection.parse_cell(review.queue.value) if review.queue.kind is QueueKind.CELL else None
+    later = [c for c in cells if here is None or c[:2] > here]
+    others = [c for c in cells if c[:2] != here]
+    return next(iter(later or others), None)
+
+
+def _finished() -> None:
+    """The queue's last pair is reviewed: say so, and offer what comes next."""
+    st.success(f"Queue finished: {common.plural(review.reviewed_count, 'pair')} reviewed.")
+    offers = st.columns(3, vertical_alignment="center")
+    if review.queue.kind is QueueKind.TASK:
+        offers[0].page_link(queue.TEAM_PAGE, label="Your next task is on the Team review page")
+    elif (cell := _next_cell()) is not None:
+        human, judged, n = cell
+        offers[0].button(
+            common.md(f"Next cell: human {names[human]} × judge {names[judged]}"),
+            key="review-next-cell",
+            help=common.plural(n, "pair"),
+            on_click=selection.update,
+            kwargs={
+                "queue": Queue(QueueKind.CELL, selection.format_cell((human, judged))),
+                "pair_id": None,
+            },
+        )
+    stale = [] if run_id is None else common.stale_pair_ids(db, run_id)
+    if stale:
+        offers[1].caption(
+            f"{common.plural(len(stale), 'judgment')} of this run "
+            f"{'is' if len(stale) == 1 else 'are'} stale: re-judge them below the card."
+        )
 
 
 def _show_guideline(*, open_: bool) -> None:
@@ -483,6 +547,8 @@ def _card() -> None:
     )
     if error := st.session_state.pop("review-error", None):
         st.error(common.md(error))
+    if review.finished:
+        _finished()
     card = storage.review_card(db, pair_id, run_id, blind=hidden)
     if task is not None and not hidden and run_id is not None:
         _show_guideline(open_=False)

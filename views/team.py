@@ -24,6 +24,7 @@ from views import _queue as queue
 from views import _reviewer as reviewing
 from views import _selection as selection
 from views._selection import Queue, QueueKind
+from words import span
 
 db = common.database()
 dataset = common.require_dataset()
@@ -151,7 +152,16 @@ else:
         column_config={
             "overlap": st.column_config.NumberColumn("overlap", format="percent"),
             "median_seconds": st.column_config.NumberColumn("median s / pair", format="%.1f"),
+            "task_id": st.column_config.NumberColumn("task_id", format="%d", width=70),
+            "name": st.column_config.TextColumn("name", width=120),
+            "created_at": st.column_config.DatetimeColumn(
+                "created_at", format="YYYY-MM-DD HH:mm", width=135
+            ),
+            **{c: st.column_config.NumberColumn(c, width=60) for c in ("done", "items", "pairs")},
         },
+        column_order=("task_id", "name", "created_at", "done", "items", "pairs", "pair_set",
+                      "strategy", "blind", "overlap", "median_seconds", "to_adjudicate",
+                      "adjudicated"),
     )  # fmt: skip
 
 
@@ -397,15 +407,16 @@ else:
         )
     else:
         verdict = (
-            "inside the range of the reviewers with each other, so on these pairs it grades "
-            "about as consistently as one of them"
+            "which reaches the reviewers' agreement with each other, so on these pairs it "
+            "grades about as consistently as one of them"
             if agreement.judge_in_human_range
-            else "outside the range of the reviewers with each other, so on these pairs it "
-            "does not yet grade like one of them"
+            else "below the reviewers' agreement with each other, so on these pairs it does "
+            "not yet grade like one of them"
         )
         st.caption(
-            f"Reviewers agree with each other at quadratic kappa {_number(low)} to "
-            f"{_number(high)}; the judge (run #{run_id}) agrees with them {verdict}."
+            f"Reviewers agree with each other at quadratic kappa {span(low, high)}; "
+            f"the judge (run #{run_id}) agrees with them at {_number(agreement.judge_kappa)} "
+            f"on average, {verdict}."
         )
 
 guideline_section()

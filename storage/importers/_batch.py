@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from grade_scale import Scale
+from words import plural
 
 from .._blind import record_document_fields
 from .._datasets import ensure_dataset
@@ -104,9 +105,11 @@ class ImportSummary:
 
     def __str__(self) -> str:
         text = (
-            f"{self.dataset}: {self.queries} queries, {self.documents} documents, "
-            f"{self.pairs} pairs ({self.new_pairs} new), {self.updated_documents} documents "
-            f"changed, {self.label_events} new label events, {self.skipped} rows skipped"
+            f"{self.dataset}: {plural(self.queries, 'query')}, "
+            f"{plural(self.documents, 'document')}, {plural(self.pairs, 'pair')} "
+            f"({self.new_pairs:,} new), {plural(self.updated_documents, 'document')} changed, "
+            f"{plural(self.label_events, 'new label event')}, "
+            f"{plural(self.skipped, 'row')} skipped"
         )
         if self.run_id is not None:
             text += f"; judge run {self.run_id}"

@@ -37,6 +37,7 @@ import pandas as pd
 
 from file_digest import file_digest
 from grade_scale import ScaleError, parse_grade_map
+from words import plural
 
 from .._db import Db, connect, transaction
 from .._errors import ImportFormatError, NotFoundError, StoreError, excerpt, shorten
@@ -151,11 +152,11 @@ def import_judgement_ai(
         con.unregister("_imported_judgments")
     notes = []
     if len(failed):
-        notes.append(f"{len(failed)} failed judgments from {side.name}")
+        notes.append(f"{plural(len(failed), 'failed judgment')} from {side.name}")
     if added:
-        notes.append(f"{added} pairs not in {dataset!r} added unlabelled")
+        notes.append(f"{plural(added, 'pair')} not in {dataset!r} added unlabelled")
     if skipped:
-        notes.append(f"{skipped} pairs not in {dataset!r} skipped")
+        notes.append(f"{plural(skipped, 'pair')} not in {dataset!r} skipped")
     return ImportSummary(
         dataset=dataset,
         queries=int(matched["query"].nunique()),

@@ -89,8 +89,8 @@ class RankingImport:
 
     def __str__(self) -> str:
         text = (
-            f"{self.dataset}: {len(self.runs)} ranking run(s) ({', '.join(self.runs)}), "
-            f"{self.rows:,} ranked documents over {self.queries:,} queries"
+            f"{self.dataset}: {plural(len(self.runs), 'ranking run')} ({', '.join(self.runs)}), "
+            f"{plural(self.rows, 'ranked document')} over {plural(self.queries, 'query')}"
         )
         if self.new_documents:
             text += (

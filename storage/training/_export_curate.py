@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from words import plural
+
 from ._curate import Curation, curate
 
 LEFT_OUT = {
@@ -63,7 +65,8 @@ def split_words(split: Mapping[str, Any]) -> str:
     if split["source"] == DATASET_SPLIT:
         words = "the dataset's own train / validation split (queries as the Data page split them)"
         if split["unassigned_queries"]:
-            words += f"; {split['unassigned_queries']:,} queries outside it went to train"
+            outside = plural(split["unassigned_queries"], "query")
+            words += f"; {outside} outside it went to train"
         if split["validation_share_unused"]:
             words += "; the validation share asked for was not used"
         return words

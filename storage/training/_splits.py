@@ -21,8 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grade_scale import Scale
+from words import plural
+
+from .._datasets import _scale
 from .._db import connect, transaction
-from .._errors import NotFoundError, StoreError
+from .._errors import StoreError
 from ._curate import Curation, curate
 
 SPLITS = ("train", "validation", "benchmark")
@@ -69,19 +73,21 @@ class TrainingRecipe(Curation):
 @dataclass(frozen=True)
 class SplitReport:
     """What a recipe produced: per split its queries, pairs and pairs per grade, and how
-    many labelled pairs were left out for each reason."""
+    many labelled pairs were left out for each reason; `scale` names the grades."""
 
     splits: Mapping[str, Mapping[str, Any]]
     dropped: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    scale: Scale | None = None
 
     def __str__(self) -> str:
+        scale = self.scale or Scale.of(g for s in self.splits.values() for g in s["labels"])
         lines = [
-            f"{name}: {s['queries']} queries, {s['pairs']} pairs, labels "
-            + ", ".join(f"{g}: {n}" for g, n in s["labels"].items())
+            f"{name}: {plural(s['queries'], 'query')}, {plural(s['pairs'], 'pair')}, labels "
+            + scale.counts(s["labels"])
             for name, s in self.splits.items()
         ]
-        lines += [f"left out: {n} pairs ({reason})" for reason, n in self.dropped.items()]
+        lines += [f"left out: {plural(n, 'pair')} ({reason})" for reason, n in self.dropped.items()]
         return "\n".join([*lines, *self.notes])
 
 
@@ -112,10 +118,13 @@ def plan_benchmark(
     order = np.concatenate([rng.permutation(np.asarray(tier, dtype=object)) for tier in tiers])
     chosen = set(order[: recipe.queries])
     notes = []
-    if int(complete.sum()) < recipe.queries:
+    fit = int(complete.sum())
+    if fit < recipe.queries:
         notes.append(
-            f"only {int(complete.sum())} queries have {recipe.min_per_label} pairs of every grade "
-            f"and {recipe.per_query} labelled pairs; {min(len(order), recipe.queries)} picked"
+            f"only {plural(fit, 'query')} {'has' if fit == 1 else 'have'} "
+            f"{plural(recipe.min_per_label, 'pair')} of every grade and "
+            f"{plural(recipe.per_query, 'labelled pair')}; "
+            f"{min(len(order), recipe.queries):,} picked"
         )
 
     picked = labelled[labelled["query_id"].isin(chosen)].copy()
@@ -171,7 +180,8 @@ def _report(
                 "pairs": len(part),
                 "labels": {int(g): int(counts.get(g, 0)) for g in grades},
             }
-    return SplitReport(splits, {k: v for k, v in dropped.items() if v}, tuple(notes))
+    scale = grades if isinstance(grades, Scale) else Scale.of(grades)
+    return SplitReport(splits, {k: v for k, v in dropped.items() if v}, tuple(notes), scale)
 
 
 def split_benchmark(
@@ -214,23 +224,21 @@ def plan_split(
     return plan_training(outside_benchmark(pairs), recipe, grades)
 
 
-def read_split_input(db: str | Path, dataset: str) -> tuple[pd.DataFrame, list[int]]:
-    """The pairs of `dataset` with their current grade and split, and its grades: what
+def read_split_input(db: str | Path, dataset: str) -> tuple[pd.DataFrame, Scale]:
+    """The pairs of `dataset` with their current grade and split, and its scale: what
     `plan_split` takes."""
     with connect(db) as con:
         return _read(con, dataset)
 
 
-def _read(con: Any, dataset: str) -> tuple[pd.DataFrame, list[int]]:
-    rows = con.execute("SELECT grades FROM datasets WHERE dataset = ?", [dataset]).fetchall()
-    if not rows:
-        raise NotFoundError(f"no dataset named {dataset!r}")
+def _read(con: Any, dataset: str) -> tuple[pd.DataFrame, Scale]:
+    scale = _scale(con, dataset)
     pairs = con.execute(
         "SELECT p.pair_id, p.query_id, c.grade, p.split FROM pairs p "
         "LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ? ORDER BY p.pair_id",
         [dataset],
     ).df()
-    return pairs.astype({"grade": "Int64"}), list(rows[0][0])
+    return pairs.astype({"grade": "Int64"}), scale
 
 
 def _write(con: Any, dataset: str, assignments: pd.DataFrame) -> None:
