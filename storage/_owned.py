@@ -7,7 +7,9 @@ An owned row belongs to a dataset through its *links*: a column naming the datas
 run, a task, a ranking run, a relabel batch). A row with several links belongs to the
 dataset any of them leads to; a link whose row is gone leaves an orphan, which `check`
 names. A column that names another row without making this one belong to it is *loose*:
-it may outlive that row (a review task drawn from a run that was deleted since).
+it may outlive that row (a review task drawn from a run that was deleted since). A column
+naming a run of either kind, graded or pairwise (their ids come from one sequence), is its
+`run` column: the row goes with that run when the run is deleted, and outlives nothing.
 
 Everything that must treat a dataset's rows as one set reads this declaration and nothing
 else: delete (children before parents), rename (every `dataset` link is rewritten), the
@@ -28,8 +30,9 @@ ROOT_KEY = "dataset"
 @dataclass(frozen=True)
 class Owned:
     """One owned table: the migration that added it, the column other tables link to it by
-    (`key`), its links as (column, parent table), its loose id columns, and its rows in
-    words (singular, plural), or None when a delete's words leave them out."""
+    (`key`), its links as (column, parent table), its loose id columns, the column naming a
+    run of either kind it goes with (`run`), and its rows in words (singular, plural), or
+    None when a delete's words leave them out."""
 
     table: str
     since: int
@@ -37,9 +40,11 @@ class Owned:
     noun: tuple[str, str] | None
     key: str | None = None
     loose: tuple[str, ...] = ()
+    run: str | None = None
 
 
 _BY_DATASET = ((ROOT_KEY, ROOT),)
+_RUN_TABLES = ("judge_runs", "pairwise_runs")
 
 # In the order a delete's words list them.
 OWNED: tuple[Owned, ...] = (
@@ -116,7 +121,7 @@ OWNED: tuple[Owned, ...] = (
     # The dataset's owner and adjudicators.
     Owned("team_roles", 11, _BY_DATASET, ("team role", "team roles")),
     # A run's batch jobs on the OpenAI Batch API; the run (graded or pairwise) by id only.
-    Owned("run_batches", 14, _BY_DATASET, ("batch job", "batch jobs"), loose=("run_id",)),
+    Owned("run_batches", 14, _BY_DATASET, ("batch job", "batch jobs"), run="run_id"),
     # An audit task's design (migration 15): the judge run it read is
     # kept by id only, as a task's run is.
     Owned("audit_draws", 15, (("task_id", "review_tasks"),), None, loose=("run_id",)),
@@ -155,7 +160,10 @@ def _members(table: str, root: str, param: str, seen: frozenset[str]) -> str | N
     if table == root:
         return f"{OWNED_BY_TABLE[root].key} = ${param}"
     tests = []
-    for column, parent in OWNED_BY_TABLE[table].links:
+    owned = OWNED_BY_TABLE[table]
+    if owned.run is not None and root in _RUN_TABLES:
+        tests.append(f"{owned.run} = ${param}")
+    for column, parent in owned.links:
         if parent == root:
             tests.append(f"{column} = ${param}")  # no subquery: DuckDB skips row groups
         elif parent not in seen:

@@ -58,7 +58,7 @@ def undeclared(con) -> list[str]:
             continue
         if table in _owned.GLOBAL:
             problems.append(f"{table}: both owned and global")
-        declared = {column for column, _ in owned.links} | set(owned.loose)
+        declared = {column for column, _ in owned.links} | set(owned.loose) | ({owned.run} - {None})
         for column in sorted(_id_columns(owned, columns) - declared):
             problems.append(f"{table}.{column}: not declared a link or loose")
         for column in sorted(declared - set(columns)):
@@ -316,3 +316,23 @@ def test_footprint_words_and_counts():
                                            "current_labels": 2})  # fmt: skip
     with pytest.raises(ValueError, match="not tables a dataset owns: runs"):
         storage.Footprint(runs=1)
+
+
+def test_a_run_delete_takes_its_batch_jobs_and_the_other_runs_keep_theirs(db, tmp_path):
+    table, _ = _write_dataset(tmp_path, "solo")
+    _import(db, table, "solo")
+    kept, deleted = (jobs.baseline_run(db, "solo", models_dir=tmp_path / m) for m in "ab")
+    for run_id in (kept, deleted):
+        storage.record_run_batch(
+            db,
+            run_id,
+            remote_batch=f"batch_{run_id}",
+            base_url="http://127.0.0.1:9/v1",
+            status="in_progress",
+            input_file_id=f"file-{run_id}",
+        )
+    assert storage.run_footprint(db, deleted)["run_batches"] == 1
+    assert storage.delete_run(db, deleted)["run_batches"] == 1
+    with pytest.raises(storage.NotFoundError):
+        storage.latest_run_batch(db, deleted)
+    assert storage.latest_run_batch(db, kept).remote_batch == f"batch_{kept}"

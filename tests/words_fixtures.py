@@ -20,7 +20,9 @@ def imported_dataset(db: Path, folder: Path, name: str, rows: Sequence[Sequence[
         db,
         table,
         dataset=name,
-        columns=storage.importers.ColumnMap(query="query", doc_id="doc_id", title="title", label="label"),
+        columns=storage.importers.ColumnMap(
+            query="query", doc_id="doc_id", title="title", label="label"
+        ),
     )
     pairs = storage.pairs_for_judging(db, name)
     return stored_run(
