@@ -17,16 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDER = REPO / "sample_data"
 
 
-# Before pytest-xdist's own hook, which reads the xdist_group marks.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in a module that drives chromium (imports from tests/browser.py) is marked
     `browser`, so `-m "not browser"` leaves out every browser test, including the next one
-    whose module forgets the mark.
-
-    Browser tests also share one xdist group, so they run one after another on one worker
-    (`--dist loadgroup` in pytest.ini): each serves the app and drives a chromium, and two
-    at once on two cores starve each other's script runs towards the 60 s waits."""
+    whose module forgets the mark."""
     for item in items:
         module = getattr(item, "module", None)
         if module is not None and any(
@@ -34,8 +28,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             for value in vars(module).values()
         ):
             item.add_marker(pytest.mark.browser)
-        if item.get_closest_marker("browser") is not None:
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture

@@ -290,15 +290,16 @@ def test_an_answer_trickling_in_fails_at_the_timeout(server):
 def test_a_run_stops_after_consecutive_pairs_get_no_answer(server):
     pairs = [pair(i, "hang") for i in range(10)]
     seen = []
-    # The hanging server never answers: a short timeout only saves waiting.
+    # The hanging server never answers, but the count of requests below needs each one to
+    # reach it before the client gives up: a loaded machine did not within 0.2 s.
     settings = remote(
-        server, timeout_s=0.2, max_retries=1, concurrency=1, max_consecutive_failures=3
+        server, timeout_s=3.0, max_retries=1, concurrency=1, max_consecutive_failures=3
     )
     with pytest.raises(EndpointDownError) as stopped:
         run_judge(pairs, settings, on_result=seen.append, backend=RemoteBackend(backoff_s=0.01))
     assert str(stopped.value) == (
         f"3 pairs in a row got no answer from {server.url}, so the run stopped (the last: no "
-        f"answer within timeout_s=0.2s from {server.url}: raise timeout_s or lower "
+        f"answer within timeout_s=3.0s from {server.url}: raise timeout_s or lower "
         "concurrency (gave up after 2 attempts)); check that the server is up, then resume "
         "the run"
     )
