@@ -297,13 +297,13 @@ def _replace(con: duckdb.DuckDBPyConnection, dataset: str, source: str) -> set[s
     # trec_eval's order: score descending, ties by document id descending.
     con.execute(
         """
-            INSERT INTO ranked_documents (ranking_id, query_id, doc_id, rank, score)
-            SELECT i.ranking_id, r.query_id, r.doc_id,
-                   row_number() OVER (PARTITION BY i.ranking_id, r.query_id
-                                      ORDER BY r.score DESC, r.doc_id DESC),
-                   r.score
-            FROM _ranked_in r JOIN _ranking_ids i USING (run)
-            """
+        INSERT INTO ranked_documents (ranking_id, query_id, doc_id, rank, score)
+        SELECT i.ranking_id, r.query_id, r.doc_id,
+               row_number() OVER (PARTITION BY i.ranking_id, r.query_id
+                                  ORDER BY r.score DESC, r.doc_id DESC),
+               r.score
+        FROM _ranked_in r JOIN _ranking_ids i USING (run)
+        """
     )
     con.execute("DROP TABLE _ranking_ids")
     return existing
