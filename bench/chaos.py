@@ -109,7 +109,8 @@ OPEN_COMMANDS = {
     "check": ["check"],
     "judge --limit 1": ["judge", "--dataset", SAMPLE, "--limit", "1"],
 }
-WRITING_COMMANDS = {"judge --limit 1"}  # the others only read the store (export writes files)
+# None may change a damaged store, whatever it exits with: the readers only read (export
+# writes files elsewhere), and `judge` must refuse a store that fails its probe.
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -631,7 +632,6 @@ def open_damaged(
             f"{name}: {command}",
             db,
             [a.format(folder=folder) for a in args],
-            writes=command in WRITING_COMMANDS,
         )
         for command, args in OPEN_COMMANDS.items()
     ]
