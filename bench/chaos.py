@@ -4,8 +4,9 @@ On a temporary store holding the bundled WANDS sample (and a small dataset whose
 names tell the fault server what to act out), in one go:
 
 1. writers at once, on the same store: a CLI judge run (the bundled GGUF, logprobs)
-   SIGKILLed at random moments (first while it starts up, then each a random delay after
-   its attempt's first judgment) and resumed each time (`judge --resume ID`; a kill before the first
+   SIGKILLed (first while it starts up, then each once the store holds more of the run's
+   judgments than when the attempt started, the store asked and not the clock; the full run
+   adds a random delay) and resumed each time (`judge --resume ID`; a kill before the first
    judgment leaves no run, so that attempt starts again) until done; three
    reviewer processes relabelling random pairs all along, each printing every acknowledged
    event and how long each write waited; a remote judge run against
@@ -13,17 +14,25 @@ names tell the fault server what to act out), in one go:
    JSON, 8 MiB bodies, header echo in an answer and in an error) with a secret API key
    given through --api-key-env and short --timeout / --max-retries, resumed again and
    again (its failures retried) until the killed run is done, so five writers share the
-   store all along;
+   store all along; and a fourth reviewer SIGSTOPped (Ctrl-Z) the moment it waits in the
+   store's fair queue, left stopped until the writers are done; then a `-vv` remote run
+   against servers that echo the key in response headers, a redirect and bodies;
 2. 150+ malformed files across every importer (bench/_chaos_files.py), each imported
    through the CLI into a copy of the sample store, plus one valid file per importer as a
    control;
-3. 15 damaged store files (bench/_chaos_stores.py), each opened by `stats`, `metrics 1`,
-   `export`, `check` and `judge --limit 1`.
+3. every damaged store file of bench/_chaos_stores.py (15), each opened by `stats`,
+   `metrics 1`, `export`, `check` and `judge --limit 1`.
+
+Every command of 2. and 3. has the store compared before and after, whatever it exits with:
+byte-identical, else logically identical (the same rows in every table, read from copies),
+else changed; a change counts against a failed import and against any command on a damaged
+store.
 
 It prints events acknowledged vs stored, judgments planned vs stored, pairs judged twice,
-tracebacks seen, stores changed by a failed import or open, occurrences of the API key in
-the store (every column of every table, and the file's bytes) and in every output
-captured, and the worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
+tracebacks seen, stores changed by a failed import or by any open of a damaged store,
+occurrences of the API key (as sent, base64, percent-encoded, \\u-escaped) in the store
+(every column of every table, and the file's bytes) and in every output captured, and the
+worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
 tracebacks, 0 stores changed, 0 key occurrences, worst wait under 5 s with 5 writers.
 No timing asserts: it exits 1 on any loss, duplicate, traceback, store changed, key
 occurrence, and also on a command that hung, a CLI fault ("the workbench failed", which
