@@ -4,8 +4,9 @@ On a temporary store holding the bundled WANDS sample (and a small dataset whose
 names tell the fault server what to act out), in one go:
 
 1. writers at once, on the same store: a CLI judge run (the bundled GGUF, logprobs)
-   SIGKILLed at random moments (first while it starts up, then each a random delay after
-   its attempt's first judgment) and resumed each time (`judge --resume ID`; a kill before the first
+   SIGKILLed (first while it starts up, then each once the store holds more of the run's
+   judgments than when the attempt started, the store asked and not the clock; the full run
+   adds a random delay) and resumed each time (`judge --resume ID`; a kill before the first
    judgment leaves no run, so that attempt starts again) until done; three
    reviewer processes relabelling random pairs all along, each printing every acknowledged
    event and how long each write waited; a remote judge run against
@@ -13,17 +14,25 @@ names tell the fault server what to act out), in one go:
    JSON, 8 MiB bodies, header echo in an answer and in an error) with a secret API key
    given through --api-key-env and short --timeout / --max-retries, resumed again and
    again (its failures retried) until the killed run is done, so five writers share the
-   store all along;
+   store all along; and a fourth reviewer SIGSTOPped (Ctrl-Z) the moment it waits in the
+   store's fair queue, left stopped until the writers are done; then a `-vv` remote run
+   against servers that echo the key in response headers, a redirect and bodies;
 2. 150+ malformed files across every importer (bench/_chaos_files.py), each imported
    through the CLI into a copy of the sample store, plus one valid file per importer as a
    control;
-3. 15 damaged store files (bench/_chaos_stores.py), each opened by `stats`, `metrics 1`,
-   `export`, `check` and `judge --limit 1`.
+3. every damaged store file of bench/_chaos_stores.py (15), each opened by `stats`,
+   `metrics 1`, `export`, `check` and `judge --limit 1`.
+
+Every command of 2. and 3. has the store compared before and after, whatever it exits with:
+byte-identical, else logically identical (the same rows in every table, read from copies),
+else changed; a change counts against a failed import and against any command on a damaged
+store.
 
 It prints events acknowledged vs stored, judgments planned vs stored, pairs judged twice,
-tracebacks seen, stores changed by a failed import or open, occurrences of the API key in
-the store (every column of every table, and the file's bytes) and in every output
-captured, and the worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
+tracebacks seen, stores changed by a failed import or by any open of a damaged store,
+occurrences of the API key (as sent, base64, percent-encoded, \\u-escaped) in the store
+(every column of every table, and the file's bytes) and in every output captured, and the
+worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
 tracebacks, 0 stores changed, 0 key occurrences, worst wait under 5 s with 5 writers.
 No timing asserts: it exits 1 on any loss, duplicate, traceback, store changed, key
 occurrence, and also on a command that hung, a CLI fault ("the workbench failed", which
@@ -37,14 +46,18 @@ from __future__ import annotations
 import argparse
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import itertools
+import math
 import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,9 +71,11 @@ from typing import IO, TypeVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
+import duckdb  # noqa: E402
 from _chaos_files import ImportCase, import_cases  # noqa: E402
 from _chaos_stores import DAMAGES, write_damaged  # noqa: E402
 from judge_fault_server import FaultServer  # noqa: E402
+from test_log_redaction import key_forms  # noqa: E402
 
 import storage  # noqa: E402
 
@@ -72,6 +87,9 @@ FAULT_DATASET = "chaos-faults"
 KEY_VARIABLE = "CHAOS_API_KEY"
 REVIEWERS = 3
 WRITERS = 1 + REVIEWERS + 1  # the killed judge run, the reviewers, the remote run
+# Beside them, one more reviewer stopped (SIGSTOP) while it waits in the store's queue.
+ECHO_DATASET = "chaos-echoes"
+ECHO_FAULTS = ("echoheaders", "redirect", "echoencoded", "echo400")
 WORST_WAIT_S = 5.0
 """The longest a reviewer's write may wait for the store with WRITERS writers at once."""
 # Each fault a fault-server pair acts out, in this order, round after round.
@@ -100,6 +118,8 @@ OPEN_COMMANDS = {
     "check": ["check"],
     "judge --limit 1": ["judge", "--dataset", SAMPLE, "--limit", "1"],
 }
+# None may change a damaged store, whatever it exits with: the readers only read (export
+# writes files elsewhere), and `judge` must refuse a store that fails its probe.
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -111,16 +131,15 @@ class Profile:
     pairs: int  # judged by the killed run
     fault_rounds: int  # pairs of the remote run: this many of each fault
     malformed: int | None  # malformed files imported (None: all of them); controls always
-    stores: int
+    run_kill_s: tuple[float, float]  # a mid-run kill's delay once the run holds judgments
 
 
-FULL = Profile(kills=5, pairs=24, fault_rounds=4, malformed=None, stores=len(DAMAGES))
-QUICK = Profile(kills=2, pairs=12, fault_rounds=2, malformed=40, stores=6)
-# A kill lands this long after its attempt started (the startup kill: loading the model,
-# opening the store) or after the attempt's first judgment (the others: judging, writing).
+FULL = Profile(kills=5, pairs=24, fault_rounds=4, malformed=None, run_kill_s=(0.0, 8.0))
+# The quick run kills at the moment the run holds judgments, so its kill always lands mid-run.
+QUICK = Profile(kills=2, pairs=8, fault_rounds=1, malformed=30, run_kill_s=(0.0, 0.0))
+# The startup kill lands this long after its attempt started (loading the model, opening the
+# store); the others once the run's row exists and holds judgments, then `run_kill_s` later.
 STARTUP_KILL_S = (0.5, 4.0)
-RUN_KILL_S = (0.0, 8.0)
-PROGRESS = re.compile(r"\] \d+/\d+ ")  # the judge's progress bar: a pair was judged
 
 
 # -- processes and their output -----------------------------------------------------------
@@ -151,7 +170,7 @@ class Processes:
     def start(
         self, label: str, argv: Sequence[str], env: dict[str, str] | None = None
     ) -> tuple[str, subprocess.Popen]:
-        label = f"{next(self._numbers):04d}-{re.sub(r'[^A-Za-z0-9.]+', '-', label)[:80]}"
+        label = f"{next(self._numbers):04d}-{name_of(label)}"
         with self._log(label, "out") as out, self._log(label, "err") as err:
             process = subprocess.Popen(
                 [sys.executable, *argv], stdout=out, stderr=err, env=env, cwd=REPO
@@ -174,17 +193,6 @@ class Processes:
 
     def _read(self, label: str, stream: str) -> str:
         return (self.folder / f"{label}.{stream}").read_text(errors="replace")
-
-    def wait_for(
-        self, label: str, process: subprocess.Popen, pattern: re.Pattern[str], timeout_s: float
-    ) -> bool:
-        """Wait until `pattern` shows on the process's stderr; False if it ended first."""
-        deadline = time.monotonic() + timeout_s
-        while process.poll() is None and time.monotonic() < deadline:
-            if pattern.search(self._read(label, "err")):
-                return True
-            time.sleep(0.2)
-        return process.poll() is None
 
     @staticmethod
     def kill(process: subprocess.Popen) -> None:
@@ -224,21 +232,48 @@ def run_named(db: Path, name: str) -> int | None:
     return query(db, "SELECT max(run_id) FROM judge_runs WHERE name = ?", [name])[0][0]
 
 
-def fingerprint(db: Path) -> tuple:
-    """What a write to the store would change: the file, its write-ahead log, its queue."""
+def _sidecars(db: Path) -> tuple[Path, Path]:
+    """The store file and its write-ahead log: what a write changes (the queue beside them
+    is not the store's content)."""
+    return db, db.with_name(db.name + ".wal")
 
-    def of(path: Path) -> tuple:
-        if not path.exists():
-            return (path.name, None)
-        status = path.stat()
-        return (
-            path.name,
-            status.st_size,
-            status.st_mtime_ns,
-            hashlib.sha256(path.read_bytes()).hexdigest(),
-        )
 
-    return of(db), of(db.with_name(db.name + ".wal")), db.with_name(db.name + ".queue").exists()
+def fingerprint(db: Path) -> tuple[str | None, ...]:
+    """The sha256 of the store file and of its write-ahead log (None: absent)."""
+    return tuple(
+        hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        for path in _sidecars(db)
+    )
+
+
+def snapshot(db: Path, folder: Path) -> Path:
+    """A copy of the store and its log in `folder`, to read its content after a command."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / db.name
+    for path, to in zip(_sidecars(db), _sidecars(copy)):
+        if path.exists():
+            shutil.copyfile(path, to)
+    return copy
+
+
+def content(db: Path) -> str | None:
+    """A digest of every row of every table, read from a throwaway copy (DuckDB replays a
+    log when it opens a file); None when DuckDB cannot read the file."""
+    with tempfile.TemporaryDirectory(prefix="chaos-read-") as folder:
+        copy = snapshot(db, Path(folder))
+        digest = hashlib.sha256()
+        try:
+            with duckdb.connect(str(copy), read_only=True) as con:
+                tables = con.execute(
+                    "SELECT schema_name, table_name FROM duckdb_tables() "
+                    "WHERE database_name = current_database() ORDER BY ALL"
+                ).fetchall()
+                for schema, table in tables:
+                    rows = con.execute(f'SELECT * FROM "{schema}"."{table}" ORDER BY ALL')
+                    digest.update(f"{schema}.{table}{rows.fetchall()!r}".encode())
+        except duckdb.Error:
+            return None
+    return digest.hexdigest()
 
 
 def key_in_store(db: Path, key: str) -> dict[str, int]:
@@ -266,6 +301,7 @@ class KilledRun:
     run_id: int | None
     kills: int
     kills_before_a_run: int  # the run was not there yet: the next attempt started afresh
+    stored_at_kills: list[int]  # the run's judgments in the store when each mid-run kill landed
     last: Outcome
 
 
@@ -277,32 +313,54 @@ def judge_args(run_id: int | None, pairs: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Kill:
-    """SIGKILL an attempt `delay_s` after it starts or, `mid_run`, after its first judgment."""
+    """SIGKILL an attempt `delay_s` after it starts or, `mid_run`, `delay_s` after the store
+    holds more of the run's judgments than when the attempt started."""
 
     mid_run: bool
     delay_s: float
 
 
-def kill_plan(kills: int, rng: random.Random) -> list[Kill]:
+def kill_plan(profile: Profile, rng: random.Random) -> list[Kill]:
     """The startup kill first, so that it always meets a store with no run yet."""
     return [
         Kill(False, rng.uniform(*STARTUP_KILL_S)),
-        *(Kill(True, rng.uniform(*RUN_KILL_S)) for _ in range(kills - 1)),
+        *(Kill(True, rng.uniform(*profile.run_kill_s)) for _ in range(profile.kills - 1)),
     ]
+
+
+def stored_judgments(db: Path) -> int:
+    return query(
+        db,
+        "SELECT count(*) FROM judgments JOIN judge_runs USING (run_id) WHERE name = ?",
+        [KILLED_RUN],
+    )[0][0]
+
+
+def wait_for_judgments(db: Path, process: subprocess.Popen, above: int) -> bool:
+    """Wait until the run's row exists and holds more than `above` judgments (the store is
+    asked, not the clock); False if the attempt ended first."""
+    deadline = time.monotonic() + JUDGE_TIMEOUT_S
+    while process.poll() is None and time.monotonic() < deadline:
+        if stored_judgments(db) > above:
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.Random) -> KilledRun:
     """Start (or resume) the run, SIGKILL it as planned, again, then let it finish."""
     kills = before_a_run = 0
-    for kill in [*kill_plan(profile.kills, rng), None]:
+    stored_at_kills = []
+    for kill in [*kill_plan(profile, rng), None]:
         run_id = run_named(db, KILLED_RUN)
+        stored = stored_judgments(db)
         label, process = procs.start(
             "judge", [str(CLI), "--db", str(db), *judge_args(run_id, profile.pairs)]
         )
         if kill is None:
             break
-        if kill.mid_run and not procs.wait_for(label, process, PROGRESS, JUDGE_TIMEOUT_S):
-            break  # it finished before judging anything: nothing left to kill
+        if kill.mid_run and not wait_for_judgments(db, process, stored):
+            break  # it finished before storing anything: nothing left to kill
         try:
             process.wait(kill.delay_s)
             break  # it finished first
@@ -310,26 +368,33 @@ def judge_with_kills(db: Path, procs: Processes, profile: Profile, rng: random.R
             procs.kill(process)
         kills += 1
         before_a_run += run_named(db, KILLED_RUN) is None
+        if kill.mid_run:
+            stored_at_kills.append(stored_judgments(db))
     last = procs.finish(label, process, JUDGE_TIMEOUT_S)
-    return KilledRun(run_named(db, KILLED_RUN), kills, before_a_run, last)
+    return KilledRun(run_named(db, KILLED_RUN), kills, before_a_run, stored_at_kills, last)
 
 
-def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
-    """Import one unlabelled pair per fault and round; (pairs, pairs that get no answer)."""
-    kinds = [kind for _ in range(rounds) for kind in FAULTS]
-    path = folder / "faults.csv"
+def import_faults(db: Path, folder: Path, dataset: str, kinds: Sequence[str], first: int) -> None:
+    """One unlabelled pair per fault of `kinds`, numbered from `first` for the server."""
+    path = folder / f"{dataset}.csv"
     path.write_text(
         "q,d,title\n"
         + "".join(
-            f"chaos faults,f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, 1)
+            f"{dataset},f{n:03d},pair={n} fault={kind}\n" for n, kind in enumerate(kinds, first)
         )
     )
     storage.importers.import_table(
         db,
         path,
-        dataset=FAULT_DATASET,
+        dataset=dataset,
         columns=storage.importers.ColumnMap(query="q", doc_id="d", title="title"),
     )
+
+
+def fault_dataset(db: Path, folder: Path, rounds: int) -> tuple[int, int]:
+    """Import one unlabelled pair per fault and round; (pairs, pairs that get no answer)."""
+    kinds = [kind for _ in range(rounds) for kind in FAULTS]
+    import_faults(db, folder, FAULT_DATASET, kinds, 1)
     return len(kinds), sum(kind in NO_ANSWER for kind in kinds)
 
 
@@ -381,8 +446,8 @@ def start_reviewers(
         db, "SELECT min(pair_id), max(pair_id) FROM pairs WHERE dataset = ?", [SAMPLE]
     )[0]
     reviewers = []
-    for n in range(REVIEWERS):
-        author = f"chaos-reviewer-{n}"
+    for n in range(REVIEWERS + 1):
+        author = f"chaos-reviewer-{n}" if n < REVIEWERS else "chaos-stopped-waiter"
         argv = [str(REVIEWER), str(db), author, str(first), str(last), str(seed + n), str(stop)]
         reviewers.append((author, *procs.start(author, argv)))
     return reviewers
@@ -400,34 +465,80 @@ def review_of(author: str, outcome: Outcome) -> Review:
     )
 
 
+def waiting_in_line(db: Path, pid: int) -> bool:
+    """Whether process `pid` holds a ticket in the store's fair queue (storage/_queue.py)
+    while it does not have the store file open: it is waiting for its turn."""
+    queue = db.with_name(db.name + ".queue")
+    try:
+        tickets = [t for t in queue.iterdir() if t.name.isdigit()]
+        if not any(t.read_text().startswith(f"{pid} ") and _locked(t) for t in tickets):
+            return False
+        fds = Path(f"/proc/{pid}/fd")
+        return not any(os.path.realpath(fd) == str(db.resolve()) for fd in fds.iterdir())
+    except OSError:  # a ticket or a descriptor gone while read: not now
+        return False
+
+
+def _locked(ticket: Path) -> bool:
+    fd = os.open(ticket, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def stop_while_waiting(db: Path, process: subprocess.Popen, give_up: threading.Event) -> float:
+    """SIGSTOP `process` (Ctrl-Z) the moment it waits in the store's queue, and leave it
+    stopped; the time it was stopped at, or NaN if it was never caught waiting."""
+    while not give_up.is_set() and process.poll() is None:
+        if waiting_in_line(db, process.pid):
+            os.kill(process.pid, signal.SIGSTOP)
+            if waiting_in_line(db, process.pid):  # still: it did not get the store meanwhile
+                return time.monotonic()
+            os.kill(process.pid, signal.SIGCONT)
+        time.sleep(0.01)
+    return float("nan")
+
+
 @dataclass(frozen=True)
 class Writers:
     killed: KilledRun
     killed_pairs: int  # judgments the killed run should hold
     remote_pairs: int  # and the remote run
     remote: list[Outcome]  # the remote run, then its resumes
-    reviews: list[Review]
+    reviews: list[Review]  # the stopped waiter's last
+    stopped_s: float  # how long the stopped waiter stayed stopped (NaN: never caught waiting)
     seconds: float
 
 
 def writers_at_once(
     db: Path, procs: Processes, profile: Profile, rng: random.Random, server: FaultServer, key: str
 ) -> Writers:
+    """The writers at once, and a reviewer stopped while it waits in line among them."""
     fault_pairs, unanswered = fault_dataset(db, procs.folder, profile.fault_rounds)
     stop = procs.folder / "stop-reviewers"
     started = time.monotonic()
     reviewers = start_reviewers(db, procs, stop, rng.randrange(1 << 30))
+    *_, waiter = reviewers[-1]
     done = threading.Event()
     try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
             remote = pool.submit(remote_runs, db, procs, server.url, key, unanswered, done)
+            stopped = pool.submit(stop_while_waiting, db, waiter, done)
             try:
                 killed = judge_with_kills(db, procs, profile, rng)
             finally:
                 done.set()
             remote_outcomes = remote.result()
+            stopped_at = stopped.result()
     finally:
         stop.touch()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(waiter.pid, signal.SIGCONT)
+    stopped_s = time.monotonic() - stopped_at
     outcomes = [procs.finish(label, process, CLI_TIMEOUT_S) for _, label, process in reviewers]
     return Writers(
         killed,
@@ -435,29 +546,75 @@ def writers_at_once(
         fault_pairs,
         remote_outcomes,
         [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
+        stopped_s,
         time.monotonic() - started,
     )
+
+
+def echo_run(db: Path, procs: Processes, server: FaultServer, key: str) -> Outcome:
+    """A `-vv` remote run whose server echoes the key in response headers, a redirect and
+    bodies (plain, base64, \\u-escaped): the log must not show it in any form."""
+    import_faults(db, procs.folder, ECHO_DATASET, ECHO_FAULTS, 1001)
+    args = [
+        *("-vv", "--db", str(db), "judge", "--dataset", ECHO_DATASET, "--name", ECHO_DATASET),
+        *("--backend", "openai", "--model", "chaos", "--base-url", f"{server.url}/v1"),
+        *("--api-key-env", KEY_VARIABLE, "--mode", "generate", "--endpoint", "chat"),
+        *REMOTE_LIMITS,
+    ]
+    env = {**os.environ, KEY_VARIABLE: key}
+    return procs.finish(*procs.start("echo-judge-vv", [str(CLI), *args], env), JUDGE_TIMEOUT_S)
 
 
 # -- 2. malformed imports and 3. damaged stores --------------------------------------------
 
 
+SAME_BYTES, SAME_CONTENT, CHANGED = "byte-identical", "logically identical", "changed"
+
+
 @dataclass(frozen=True)
 class Attempt:
-    """One command on one input: what it printed, and whether it changed the store."""
+    """One command on one input: what it printed, and what became of the store."""
 
     name: str
     valid: bool  # an input that must be taken (an import control)
     outcome: Outcome
-    changed: bool
+    store: str  # SAME_BYTES, SAME_CONTENT (other bytes, the same rows) or CHANGED
+    writes: bool  # the command writes when it succeeds: a change then is its job
+
+    @property
+    def wrongly_changed(self) -> bool:
+        """Changed by a command that failed, or that only reads."""
+        return self.store == CHANGED and not (self.writes and self.outcome.code == 0)
 
 
 def attempt(
-    procs: Processes, name: str, db: Path, args: Sequence[str], valid: bool = False
+    procs: Processes,
+    name: str,
+    db: Path,
+    args: Sequence[str],
+    *,
+    valid: bool = False,
+    writes: bool = False,
 ) -> Attempt:
+    """Run a command on `db`, whatever it exits with comparing the store before and after:
+    the bytes, and when they differ, the rows (DuckDB may rewrite a file it only read, by
+    replaying its log)."""
     before = fingerprint(db)
-    outcome = procs.cli(name, db, args)
-    return Attempt(name, valid, outcome, fingerprint(db) != before)
+    kept = snapshot(db, Path(tempfile.mkdtemp(prefix="before-", dir=procs.folder.parent)))
+    try:
+        outcome = procs.cli(name, db, args)
+        if fingerprint(db) == before:
+            store = SAME_BYTES
+        else:
+            was = content(kept)
+            store = SAME_CONTENT if was is not None and was == content(db) else CHANGED
+    finally:
+        shutil.rmtree(kept.parent)
+    return Attempt(name, valid, outcome, store, writes)
+
+
+def name_of(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", label)[:80]
 
 
 def import_one(
@@ -471,7 +628,8 @@ def import_one(
     db = work / "store.duckdb"
     shutil.copy2(pristine, db)
     try:
-        return attempt(procs, case.name, db, ["import", *case.build(work)], case.valid)
+        args = ["import", *case.build(work)]
+        return attempt(procs, case.name, db, args, valid=case.valid, writes=True)
     finally:
         shutil.rmtree(work)
 
@@ -481,7 +639,12 @@ def open_damaged(
 ) -> list[Attempt]:
     db = write_damaged(name, judged, folder, seed)
     return [
-        attempt(procs, f"{name}: {command}", db, [a.format(folder=folder) for a in args])
+        attempt(
+            procs,
+            f"{name}: {command}",
+            db,
+            [a.format(folder=folder) for a in args],
+        )
         for command, args in OPEN_COMMANDS.items()
     ]
 
@@ -510,19 +673,13 @@ def malformed_imports(
 
 
 def damaged_opens(
-    judged: Path,
-    folder: Path,
-    procs: Processes,
-    profile: Profile,
-    rng: random.Random,
-    seed: int,
-    jobs: int,
+    judged: Path, folder: Path, procs: Processes, seed: int, jobs: int
 ) -> list[Attempt]:
-    names = rng.sample(sorted(DAMAGES), profile.stores)
+    """Every damaged store of DAMAGES, each opened by every command of OPEN_COMMANDS."""
     opens = in_parallel(
         jobs,
-        lambda name: open_damaged(name, judged, folder / name.replace(" ", "-"), seed, procs),
-        names,
+        lambda name: open_damaged(name, judged, folder / name_of(name), seed, procs),
+        sorted(DAMAGES),
     )
     return [a for store in opens for a in store]
 
@@ -551,8 +708,8 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     )
     tally.line(
         f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
-        f"lost {len(acked - stored)} ({REVIEWERS} reviewers; writes that gave up "
-        f"waiting {sum(r.gave_up for r in w.reviews)})",
+        f"lost {len(acked - stored)} ({REVIEWERS} reviewers and the stopped waiter; writes "
+        f"that gave up waiting {sum(r.gave_up for r in w.reviews)})",
         len(acked - stored),
         "events lost",
     )
@@ -575,9 +732,15 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     k = w.killed
     tally.line(
         f"killed judge run {k.run_id}: {k.kills} SIGKILLs ({k.kills_before_a_run} while "
-        f"no run existed yet), last attempt exit {k.last.code}",
+        f"no run existed yet; the others mid-run, with {k.stored_at_kills} of its "
+        f"{w.killed_pairs} judgments stored), last attempt exit {k.last.code}",
         k.last.code != 0 or k.run_id is None,
         "the killed run did not finish",
+    )
+    tally.line(
+        f"  kills that landed mid-run {len(k.stored_at_kills)} (target: at least 1)",
+        not k.stored_at_kills,
+        "no kill landed mid-run",
     )
     codes = [o.code for o in w.remote]
     tally.line(
@@ -588,11 +751,20 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     )
     codes = [r.code for r in w.reviews]
     tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
-    waits = [wait for r in w.reviews for wait in r.waits]
+    waits = [wait for r in w.reviews[:-1] for wait in r.waits]
     worst = max(waits, default=float("nan"))
+    waiter = w.reviews[-1]
+    tally.line(
+        f"stopped waiter: SIGSTOPped in the store's queue for {w.stopped_s:.0f} s, then "
+        f"resumed; its writes {len(waiter.waits)}, the longest "
+        f"{max(waiter.waits, default=0):.1f} s (stopped time included)",
+        math.isnan(w.stopped_s),
+        "the stopped waiter was never caught waiting",
+    )
     tally.line(
         f"worst writer wait {worst:.2f} s over {len(waits)} reviewer writes, {WRITERS} "
-        f"writers for {w.seconds:.0f} s (target: under {WORST_WAIT_S:.0f} s)",
+        f"writers and a stopped waiter for {w.seconds:.0f} s (target: under "
+        f"{WORST_WAIT_S:.0f} s)",
         not worst < WORST_WAIT_S,
         "the worst writer wait is over its target",
     )
@@ -610,14 +782,19 @@ def judgments_of(db: Path, run_id: int | None) -> dict[str, int]:
 
 
 def report_attempts(kind: str, attempts: Sequence[Attempt], tally: Tally) -> None:
-    """Exit codes, and the stores changed by a command that failed, hangs and CLI faults."""
-    changed = [a for a in attempts if a.changed and a.outcome.code != 0]
+    """Exit codes; what became of the store after each command, and those changed by a
+    command that failed or only reads; hangs and CLI faults."""
+    changed = [a for a in attempts if a.wrongly_changed]
+    states = collections.Counter(
+        f"{a.store} after exit {'0' if a.outcome.code == 0 else 'non-0'}" for a in attempts
+    )
     hung = [a for a in attempts if a.outcome.hung]
     faults = [a for a in attempts if a.outcome.fault]
     codes = collections.Counter(str(a.outcome.code) for a in attempts)
     print(f"{kind}: {len(attempts)} commands, exit codes {dict(sorted(codes.items()))}")
+    print(f"  the store after each command, compared with before: {dict(sorted(states.items()))}")
     tally.line(
-        f"  stores changed by a failed command {len(changed)}" + _names(changed),
+        f"  stores changed by a failed or read-only command {len(changed)}" + _names(changed),
         len(changed),
         f"{kind}: stores changed",
     )
@@ -674,8 +851,13 @@ def report_logs(procs: Processes, key: str, sent: int, db: Path, tally: Tally) -
         len(tracebacks),
         "tracebacks",
     )
-    in_logs = sum(text.count(key) for _, text in texts)
-    in_store = key_in_store(db, key)
+    forms = key_forms(key)
+    in_logs = {name: n for name, form in forms.items() if (n := count_in(texts, form))}
+    in_store = {
+        f"{name} in {where}": n
+        for name, form in forms.items()
+        for where, n in key_in_store(db, form).items()
+    }
     # The echo faults send the key back: stored texts that show it masked prove it came.
     masked = query(
         db,
@@ -683,11 +865,33 @@ def report_logs(procs: Processes, key: str, sent: int, db: Path, tally: Tally) -
         "OR contains(error, '***')",
     )[0][0]
     tally.line(
-        f"API key occurrences: store {sum(in_store.values())} {in_store or ''}, outputs "
-        f"{in_logs} (the key went out in {sent} requests; echoed back, it is stored "
-        f"masked in {masked} judgments)",
-        in_logs + sum(in_store.values()),
+        f"API key occurrences ({len(forms)} forms: as sent, base64, \\u-escaped, "
+        f"percent-encoded...): store {sum(in_store.values())} {in_store or ''}, outputs "
+        f"{sum(in_logs.values())} {in_logs or ''} (the key went out in {sent} requests; echoed "
+        f"back, it is stored masked in {masked} judgments)",
+        sum(in_logs.values()) + sum(in_store.values()),
         "key occurrences",
+    )
+
+
+def count_in(texts: Sequence[tuple[str, str]], form: str) -> int:
+    return sum(text.count(form) for _, text in texts)
+
+
+def report_echo_run(echo: Outcome, key: str, tally: Tally) -> None:
+    """The `-vv` run against the echoing server: its HTTP debug lines, and no key in them."""
+    debug = echo.err.count("DEBUG httpcore") + echo.out.count("DEBUG httpcore")
+    found = {
+        name: n
+        for name, form in key_forms(key).items()
+        if (n := count_in([("", echo.err + echo.out)], form))
+    }
+    tally.line(
+        f"-vv run against a server echoing the key ({', '.join(ECHO_FAULTS)}): exit "
+        f"{echo.code}, {debug} httpcore debug lines, key occurrences {sum(found.values())} "
+        f"{found or ''}",
+        sum(found.values()) + (debug == 0) + (echo.code != 0),
+        "the -vv run",
     )
 
 
@@ -701,6 +905,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="imports and opens run in parallel")
     parser.add_argument("--keep", type=Path, help="work in this new folder and keep it")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure shows as it is worked out
     profile = QUICK if args.quick else FULL
     if args.keep:
         args.keep.mkdir(parents=True)
@@ -723,8 +928,9 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
     try:
         with FaultServer() as server:
             writers = writers_at_once(db, procs, profile, rng, server, key)
+            report_writers(db, writers, tally)
+            report_echo_run(echo_run(db, procs, server, key), key, tally)
             sent = sum(h == f"Bearer {key}" for h in server.auth_headers)
-        report_writers(db, writers, tally)
         check = procs.cli("check-main", db, ["check"])
         tally.line(
             f"check of the main store: exit {check.code}",
@@ -735,7 +941,7 @@ def chaos(folder: Path, profile: Profile, seed: int, jobs: int) -> int:
         report_imports(
             malformed_imports(pristine, folder / "imports", procs, profile, rng, seed, jobs), tally
         )
-        report_opens(damaged_opens(db, folder / "stores", procs, profile, rng, seed, jobs), tally)
+        report_opens(damaged_opens(db, folder / "stores", procs, seed, jobs), tally)
         report_logs(procs, key, sent, db, tally)
     finally:
         procs.stop_all()

@@ -24,14 +24,17 @@ import storage
 from ._baseline import BASELINE_BACKEND, STACK_BACKEND
 from ._rubrics import fill_dataset_rubric, with_references
 
-# What a judging job reads and writes: probed in full before it writes (`storage.probe_tables`),
-# so a damaged block is found before a run is recorded, not halfway through it.
+# What a judging job reads and writes, and what its judgments are read back with (a judgment's
+# staleness reads the label events): probed in full before it writes (`storage.probe_tables`),
+# so a damaged block is found before a run is recorded, not halfway through it or when its
+# first result is shown.
 _JUDGE_TABLES = (
     "datasets",
     "queries",
     "documents",
     "pairs",
     "current_labels",
+    "label_events",
     "rubrics",
     "judge_runs",
     "judgments",

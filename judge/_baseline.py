@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from ._baseline_features import FEATURE_NAMES, Vocabulary
@@ -278,6 +277,10 @@ def _fit_fold(
     x = features[rows]
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0  # a constant column carries no signal; leave it at 0
+    # Imported here: scikit-learn (with scipy.stats) is a quarter of a gigabyte that every
+    # command importing `judge` would carry, `cli.py import run` of a big run file included.
+    from sklearn.linear_model import LogisticRegression
+
     regression = LogisticRegression(C=settings.regularization, max_iter=1000)
     regression.fit((x - mean) / scale, y)
     at = [grades.index(int(g)) for g in regression.classes_]

@@ -38,7 +38,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from ._exceptions import SettingsError
 
@@ -128,6 +127,8 @@ class Vocabulary:
         return np.column_stack(columns)
 
     def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        from sklearn.preprocessing import normalize  # only when fitting: see _baseline's import
+
         weights = counts.copy()
         weights.data = (1.0 + np.log(weights.data)) * self.idf[weights.indices]
         return normalize(weights, norm="l2", copy=False)

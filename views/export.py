@@ -14,6 +14,7 @@ import jobs
 import judge
 import storage
 from views import _common as common
+from views import _reviewer as reviewing
 from views import _selection as selection
 
 PREVIEW_LINES = 5
@@ -166,6 +167,15 @@ st.caption(
     "replaced whole: an interrupted export leaves the earlier one as it was."
 )
 
+# Blind means blind in an export too: the pairs this reviewer still owes a blind task's grade
+# are left out, as on every page that shows labels.
+viewer = reviewing.current()
+owed = storage.team.owed_blind_pairs(db, dataset, viewer)
+if owed:
+    st.caption(
+        f"{common.plural(len(owed), 'pair')} you still owe a blind task's grade are left out "
+        "until you have graded them."
+    )
 chosen = storage.training.Selection(
     kind=storage.training.SelectionKind(kind),
     dataset=dataset,
@@ -173,6 +183,7 @@ chosen = storage.training.Selection(
     cell=cell,
     split=None if split == ANY else split,
     query_classes=tuple(query_classes),
+    blind_to=viewer if owed else None,
 )
 if pairwise:  # decisions between two products: no pair selection applies
     chosen, cap, rebalance = storage.training.Selection(dataset=dataset), 0, None

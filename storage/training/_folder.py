@@ -16,6 +16,11 @@ file flushed to disk, then swapped in by renames:
 What a killed export leaves behind (a half-written sibling, the old folder under a hidden
 name) is removed by the next export to the same folder, before it writes anything.
 
+One export writes a folder at a time: each holds a lock beside it (``.training.lock``, naming
+its process) from the clean-up to the swap, and a second export to the same folder is refused
+at once with one line naming the folder and the export that holds it, nothing written (it
+would otherwise remove the first one's half-written sibling as a killed export's leftover).
+
 An export replaces a folder only when everything in it is an export's own: its manifest and
 the files that manifest lists (and the temporary files of earlier versions). Anything else
 (a file of the user's, a second ``.jsonl`` that `datasets.load_dataset(folder)` would read
@@ -36,7 +41,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock; two exports to one folder at once are not told apart
+    fcntl = None  # type: ignore[assignment]
+
 from .._errors import StoreError
+from .._queue import _process_label
 
 # The file names of an export folder. `train` and `validation` are the split names Hugging
 # Face's `load_dataset(folder)` infers from file names; the manifest's name holds no split
@@ -194,12 +205,53 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 
 @contextmanager
+def _only_export(target: Path) -> Iterator[None]:
+    """Hold `target`'s export lock while the block runs; refuse when another export holds it.
+    The lock file is removed on the way out: a process that opened it meanwhile finds, once
+    it holds the lock, that the path names another file, and opens again."""
+    if fcntl is None:
+        yield
+        return
+    lock = target.with_name(f".{target.name}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "starting"
+            os.close(fd)
+            raise StoreError(
+                f"another export is writing {target} right now ({holder}): wait for it to "
+                "finish, or export to another folder (nothing was written)"
+            ) from None
+        try:
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {_process_label()}".encode(), 0)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
+@contextmanager
 def staged_folder(target: str | Path) -> Iterator[Path]:
     """Yield a fresh empty folder beside `target` to write an export into; when the block
     ends without error, it replaces `target` whole. On error it is removed and `target` is
-    left as it was."""
+    left as it was. Another export to `target` meanwhile is refused (`_only_export`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _only_export(target), _staged(target) as staging:
+        yield staging
+
+
+@contextmanager
+def _staged(target: Path) -> Iterator[Path]:
     recover(target)
     check_replaceable(target)
     staging = target.with_name(f".{target.name}.{secrets.token_hex(6)}.new")

@@ -15,6 +15,7 @@ import pandas as pd
 from .._db import connect
 from .._errors import NotFoundError, StoreError
 from .._reviewed import review_condition
+from ..team import OWED_BLIND
 from ._splits import BENCHMARK_QUERIES, SPLITS
 
 
@@ -39,6 +40,9 @@ class Selection:
     (run `run_id` gave a grade other than the current label; `cell` = (human grade, judge
     grade) keeps one confusion cell). `split` and `query_classes`
     narrow any kind. `dataset` None means the run's dataset, or the store's only dataset.
+    `blind_to`: leave out the pairs this reviewer still owes their grade in a blind task, as
+    every page that shows labels does (`owed_blind_pairs`), so an export made by them does
+    not show a co-reviewer's labels either.
     """
 
     kind: SelectionKind = SelectionKind.LABELLED
@@ -47,6 +51,7 @@ class Selection:
     cell: tuple[int, int] | None = None
     split: str | None = None
     query_classes: tuple[str, ...] = ()
+    blind_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in SELECTION_KINDS:
@@ -145,6 +150,9 @@ def selected_pairs(
     if selection.query_classes:
         where.append("list_contains($classes, q.query_class)")
         params["classes"] = list(selection.query_classes)
+    if selection.blind_to:
+        where.append(f"p.pair_id NOT IN (SELECT pair_id FROM ({OWED_BLIND}))")
+        params["blind_to"] = selection.blind_to
     return con.execute(
         f"""
         SELECT p.pair_id, p.query_id, p.doc_id, q.query, p.split,
