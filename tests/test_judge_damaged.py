@@ -38,7 +38,7 @@ def remote_judge(db: Path, server: FaultServer, *extra: str) -> int:
     )
 
 
-@pytest.mark.parametrize("table", ["pairs", "documents", "judgments"])
+@pytest.mark.parametrize("table", ["pairs", "documents", "label_events", "judgments"])
 def test_judge_refuses_a_store_whose_tables_fail_the_probe(sample_db, capsys, table):
     if table == "judgments":  # a run to damage
         with FaultServer(default_fault="ok1") as server:
@@ -50,7 +50,8 @@ def test_judge_refuses_a_store_whose_tables_fail_the_probe(sample_db, capsys, ta
     with FaultServer(default_fault="ok1") as server:
         assert remote_judge(sample_db, server, "--limit", "3") == 2
         assert sum(server.requests.values()) == 0  # refused before any pair was judged
-    err = capsys.readouterr().err
+    # The price line may come first (it reads no label events); the refusal is the last line.
+    err = capsys.readouterr().err.splitlines(keepends=True)[-1]
     # Refused by the probe, or by a read before it that meets the damaged block.
     assert err.startswith(f"error: {sample_db}: the store could not be read or written (")
     assert err.endswith("if it is damaged, `python cli.py check` lists what is wrong\n")
