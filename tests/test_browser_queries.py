@@ -231,7 +231,9 @@ def test_the_write_version_moves_with_every_write_and_no_read(store):
     storage.list_runs(db)
     assert storage.write_version(db) == first
     with storage.session(db) as session:
-        session.record_review(storage.cell_pair_ids(db, run_id)[0], author="t", note="seen")
+        storage.record_review(
+            session, storage.cell_pair_ids(db, run_id)[0], author="t", note="seen"
+        )
         during = storage.write_version(db)
         assert during != first
     after = storage.write_version(db)

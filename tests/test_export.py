@@ -141,6 +141,7 @@ def test_manifest_records_files_checksums_and_provenance(sample_db, tmp_path):
         "cell": [2, 0],
         "split": None,
         "query_classes": [],
+        "blind_to": None,  # made from the page, the reviewer whose owed pairs were left out
     }
     assert manifest["source_run"]["run_id"] == run
     assert manifest["label_snapshot_at"]
