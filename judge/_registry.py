@@ -113,6 +113,7 @@ _REMOTE = (
     *_LLM,
 )
 _REMOTE_MODULES = (
+    "judge/_batch.py",  # batch files carry the OpenAI-compatible backend's own requests
     "judge/_remote.py",
     "judge/_remote_pairwise.py",
     "judge/_fleet.py",

@@ -12,7 +12,7 @@ instead of a number.
 >>> b = a.iloc[:1]
 >>> found = coverage(a, b)
 >>> found.comparable, str(found.common)
-(False, '1 pairs over 1 queries')
+(False, '1 pair over 1 query')
 """
 
 from __future__ import annotations
