@@ -61,10 +61,11 @@ def dataset_names(db: Db) -> list[str]:
 def dataset_scale(db: Db, dataset: str) -> Scale:
     """The scale `dataset` is labelled on."""
     with connect(db) as con:
-        return _scale(con, dataset)
+        return scale_on(con, dataset)
 
 
-def _scale(con: duckdb.DuckDBPyConnection, dataset: str) -> Scale:
+def scale_on(con: duckdb.DuckDBPyConnection, dataset: str) -> Scale:
+    """`dataset_scale` on a connection a caller already holds (inside its transaction)."""
     row = con.execute(
         "SELECT grades, grade_names FROM datasets WHERE dataset = ?", [dataset]
     ).fetchone()
@@ -109,7 +110,7 @@ class DatasetStats:
 def dataset_stats(db: Db, dataset: str) -> DatasetStats:
     """The counts of `dataset` (see `DatasetStats`)."""
     with connect(db) as con:
-        scale = _scale(con, dataset)
+        scale = scale_on(con, dataset)
         queries, documents, pairs, labelled, with_pairs = con.execute(
             """
             SELECT

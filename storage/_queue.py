@@ -90,7 +90,7 @@ def _held() -> set[Path]:
     return _thread.paths
 
 
-def _process_label() -> str:
+def process_label() -> str:
     words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:2]]
     return shorten(" ".join(words), 40)
 
@@ -166,7 +166,7 @@ class Turn:
     def opened(self) -> None:
         """Tell those in line who holds the file now, for their waiting message."""
         if self._ticket is not None:
-            self._write_holder(self._number, str(os.getpid()), _process_label())
+            self._write_holder(self._number, str(os.getpid()), process_label())
 
     def _write_holder(self, number: int, pid: str, label: str) -> None:
         with suppress(OSError):  # only the waiting message reads it
@@ -185,7 +185,7 @@ class Turn:
                 os.close(ticket)
                 raise
             os.ftruncate(ticket, 0)
-            os.pwrite(ticket, f"{os.getpid()} {_process_label()}".encode(), 0)
+            os.pwrite(ticket, f"{os.getpid()} {process_label()}".encode(), 0)
             os.pwrite(counter, b"%-20d" % (number + 1), 0)
         finally:
             os.close(counter)

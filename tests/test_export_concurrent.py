@@ -31,7 +31,7 @@ def test_a_second_export_to_a_folder_being_written_is_refused_with_one_line(
             jobs.export_training(sample_db, out, curation=storage.training.Curation(seed=3))
         assert str(refused.value) == (
             f"another export is writing {out} right now (pid {os.getpid()}, "
-            f"{_folder._process_label()}): wait for it to finish, or export to another "
+            f"{_folder.process_label()}): wait for it to finish, or export to another "
             "folder (nothing was written)"
         )
         code = cli.main(["--db", str(sample_db), "export", "--out", str(out)])

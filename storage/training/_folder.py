@@ -47,7 +47,7 @@ except ImportError:  # Windows: no lock; two exports to one folder at once are n
     fcntl = None  # type: ignore[assignment]
 
 from .._errors import StoreError
-from .._queue import _process_label
+from .._queue import process_label
 
 # The file names of an export folder. `train` and `validation` are the split names Hugging
 # Face's `load_dataset(folder)` infers from file names; the manifest's name holds no split
@@ -232,7 +232,7 @@ def _only_export(target: Path) -> Iterator[None]:
         os.close(fd)
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, {_process_label()}".encode(), 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {process_label()}".encode(), 0)
         yield
     finally:
         lock.unlink(missing_ok=True)

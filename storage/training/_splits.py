@@ -24,7 +24,7 @@ import pandas as pd
 from grade_scale import Scale
 from words import plural
 
-from .._datasets import _scale
+from .._datasets import scale_on
 from .._db import connect, transaction
 from .._errors import StoreError
 from ._curate import Curation, curate
@@ -232,7 +232,7 @@ def read_split_input(db: str | Path, dataset: str) -> tuple[pd.DataFrame, Scale]
 
 
 def _read(con: Any, dataset: str) -> tuple[pd.DataFrame, Scale]:
-    scale = _scale(con, dataset)
+    scale = scale_on(con, dataset)
     pairs = con.execute(
         "SELECT p.pair_id, p.query_id, c.grade, p.split FROM pairs p "
         "LEFT JOIN current_labels c USING (pair_id) WHERE p.dataset = ? ORDER BY p.pair_id",
