@@ -58,7 +58,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         )
         see(page, "rankings.trec")
         click(page, "rank-import")
-        see(page, "Imported wands-sample: 4 ranking run(s)")
+        see(page, "Imported wands-sample: 4 ranking runs")
         assert _rows(db, "SELECT count(*) FROM rankings") == [(4,)]
 
         # A table through a column mapping: a bad mapping is one error, then the import.
@@ -72,7 +72,7 @@ def test_import_a_run_see_the_leaderboard_relabel_and_undo(tmp_path):
         see(page, "a run's column mapping needs score=COLUMN or rank=COLUMN")
         fill(page, "rank-columns", "query_id=qid,doc_id=product,score=bm25")
         click(page, "rank-import")
-        see(page, "Imported wands-sample: 1 ranking run(s) (bm25)")
+        see(page, "Imported wands-sample: 1 ranking run (bm25)")
         assert _rows(
             db,
             "SELECT d.doc_id, d.rank FROM ranked_documents d JOIN rankings r USING (ranking_id) "
