@@ -48,7 +48,6 @@ import collections
 import concurrent.futures
 import contextlib
 import dataclasses
-import fcntl
 import functools
 import hashlib
 import itertools
@@ -78,6 +77,7 @@ from judge_fault_server import FaultServer  # noqa: E402
 from test_log_redaction import key_forms  # noqa: E402
 
 import storage  # noqa: E402
+from storage import _queue  # noqa: E402
 
 CLI = REPO / "cli.py"
 REVIEWER = REPO / "bench" / "_chaos_reviewer.py"
@@ -471,23 +471,13 @@ def waiting_in_line(db: Path, pid: int) -> bool:
     queue = db.with_name(db.name + ".queue")
     try:
         tickets = [t for t in queue.iterdir() if t.name.isdigit()]
-        if not any(t.read_text().startswith(f"{pid} ") and _locked(t) for t in tickets):
+        mine = (t for t in tickets if t.read_text().startswith(f"{pid} "))
+        if not any(_queue._ticket_locked(queue, int(t.name)) for t in mine):
             return False
         fds = Path(f"/proc/{pid}/fd")
         return not any(os.path.realpath(fd) == str(db.resolve()) for fd in fds.iterdir())
     except OSError:  # a ticket or a descriptor gone while read: not now
         return False
-
-
-def _locked(ticket: Path) -> bool:
-    fd = os.open(ticket, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def stop_while_waiting(db: Path, process: subprocess.Popen, give_up: threading.Event) -> float:
