@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from processes import MODEL_THREADS
 from streamlit.testing.v1 import AppTest
 
 import judge
@@ -53,7 +54,7 @@ def build_store(db: Path, *, every: int = 3, name: str = "fixture run") -> int:
     with `judged_grade(..., every)`; returns the run id."""
     storage.bootstrap_sample(db)
     pairs = storage.pairs_for_judging(db, DATASET)
-    settings = judge.JudgeSettings(n_threads=2)
+    settings = judge.JudgeSettings(n_threads=MODEL_THREADS)
     run_id = storage.create_run(
         db, name=name, dataset=DATASET, status="done", **settings.provenance()
     )

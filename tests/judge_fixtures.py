@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
-from processes import free_port, stop
+from processes import MODEL_THREADS, free_port, stop
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -64,7 +64,7 @@ def sample_pairs(limit: int | None = None) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def llama_server(
-    model: Path, *, n_ctx: int = 2048, n_threads: int = 2, options: Sequence[str] = ()
+    model: Path, *, n_ctx: int = 2048, n_threads: int = MODEL_THREADS, options: Sequence[str] = ()
 ) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server on a free 127.0.0.1 port, with more
     command-line ``options`` (``--chat_format gemma``); yields the API root (``.../v1``)

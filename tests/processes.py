@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+
+MODEL_THREADS = max(
+    1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+)
+"""Threads a model in a test (in process or a llama.cpp server) runs on: the machine's cores
+shared among the pytest workers. llama.cpp's threads spin while they wait for each other, so
+two workers each running two threads on two cores are far slower than one thread each."""
 
 
 def free_port() -> int:

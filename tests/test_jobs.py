@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from app_fixtures import stored_run
 from judge_fault_server import FaultServer
+from processes import MODEL_THREADS
 
 import cli
 import jobs
@@ -232,7 +233,7 @@ def test_the_api_key_never_reaches_the_store(sample_db: Path, monkeypatch) -> No
 
 @pytest.fixture(scope="module")
 def llama_backend():
-    settings = judge.JudgeSettings(n_threads=2)
+    settings = judge.JudgeSettings(n_threads=MODEL_THREADS)
     backend = judge.load_backend(settings)
     yield backend
     backend.close()
@@ -240,7 +241,7 @@ def llama_backend():
 
 @pytest.mark.model
 def test_judge_resume_and_rejudge_with_the_real_model(sample_db: Path, llama_backend) -> None:
-    settings = judge.JudgeSettings(n_threads=2)
+    settings = judge.JudgeSettings(n_threads=MODEL_THREADS)
     pair_ids = [p["pair_id"] for p in storage.pairs_for_judging(sample_db, DATASET)][:6]
     outcome = jobs.judge_dataset(
         sample_db,
@@ -312,7 +313,7 @@ def test_cli_judge_limit_then_resume(sample_db: Path, capsys) -> None:
 def test_a_setup_error_after_the_model_loaded_leaves_no_run(sample_db: Path, llama_backend) -> None:
     """The backend refuses settings before its first judgment (no room for the answer line
     here): the run is never recorded."""
-    settings = judge.JudgeSettings(n_threads=2, mode="generate", max_tokens=7)
+    settings = judge.JudgeSettings(n_threads=MODEL_THREADS, mode="generate", max_tokens=7)
     with pytest.raises(judge.JudgeBackendError, match="max_tokens=7 may not leave room"):
         jobs.judge_dataset(
             sample_db,

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from injection_variants import CONTROL, VARIANTS
 from judge_fixtures import sample_pairs
+from processes import MODEL_THREADS
 
 from judge import (
     AnswerFormat,
@@ -31,7 +32,7 @@ from judge._templates import logprob_prompt
 
 pytestmark = pytest.mark.model
 
-SETTINGS = JudgeSettings(n_threads=2, n_ctx=2048)
+SETTINGS = JudgeSettings(n_threads=MODEL_THREADS, n_ctx=2048)
 
 
 @pytest.fixture(scope="module")

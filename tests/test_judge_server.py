@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from judge_fixtures import sample_pairs
+from processes import MODEL_THREADS
 
 from judge import JudgeSettings, load_backend, run_judge
 
@@ -38,7 +39,7 @@ def test_completions_logprobs_match_the_in_process_judge(server_url, pairs):
     summary, served = judge(pairs, remote)
     assert (summary.judged, summary.errors) == (len(pairs), 0)
 
-    local = JudgeSettings(n_threads=2)
+    local = JudgeSettings(n_threads=MODEL_THREADS)
     backend = load_backend(local)
     try:
         _, in_process = judge(pairs, local, backend=backend)

@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 from judge_fixtures import sample_pairs
+from processes import MODEL_THREADS
 
 import jobs
 import judge
@@ -16,7 +17,7 @@ import storage
 pytestmark = pytest.mark.model
 
 SETTINGS = judge.JudgeSettings(
-    n_threads=2, n_ctx=2048, template=judge.list_pairwise_templates()[0].text
+    n_threads=MODEL_THREADS, n_ctx=2048, template=judge.list_pairwise_templates()[0].text
 )
 
 

@@ -9,6 +9,7 @@ import math
 
 import pytest
 from judge_fixtures import sample_pairs
+from processes import MODEL_THREADS
 
 import jobs
 import judge
@@ -41,7 +42,7 @@ def compare(comparisons, settings, **kwargs):
 def test_remote_logprobs_match_the_in_process_judge(llama_server_url, comparisons):
     summary, served = compare(comparisons, remote(llama_server_url))
     assert (summary.total, summary.judged, summary.errors, summary.unparsed) == (4, 4, 0, 0)
-    local = judge.JudgeSettings(n_threads=2, template=TEMPLATE)
+    local = judge.JudgeSettings(n_threads=MODEL_THREADS, template=TEMPLATE)
     _, in_process = compare(comparisons, local)
     assert set(served) == set(in_process) == {(0, 1), (1, 0), (2, 3), (3, 2)}
     for key, verdict in served.items():

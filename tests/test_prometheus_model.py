@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 from app_fixtures import DATASET
 from judge_fixtures import sample_pairs
+from processes import MODEL_THREADS
 
 import jobs
 import judge
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.model
 
 TEMPLATE = judge.load_template("prometheus_1_5")
 SCORES = (1, 2, 3, 4, 5)
-ON_SCORES = judge.JudgeSettings(template=TEMPLATE, scale=SCORES, n_threads=2, n_ctx=2048)
+ON_SCORES = judge.JudgeSettings(
+    template=TEMPLATE, scale=SCORES, n_threads=MODEL_THREADS, n_ctx=2048
+)
 ON_GRADES = dataclasses.replace(
     ON_SCORES, scale=storage.WANDS_SCALE, score_map=ScoreMap.default(SCORES, (0, 1, 2))
 )
