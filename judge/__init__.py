@@ -103,7 +103,7 @@ from ._registry import (
     find_backend,
 )
 from ._remote_pairwise import choose_pairwise_settings
-from ._results import Judgment, ParseStatus, Progress, RunSummary
+from ._results import Judgment, ParseStatus, Progress, Reply, RunSummary
 from ._runner import load_backend, run_judge
 from ._secrets import LogRedaction, Redactor, keep_out_of_logs
 from ._settings import (
@@ -181,6 +181,7 @@ __all__ = [
     "PromptSettings",
     "Redactor",
     "ReferencePlan",
+    "Reply",
     "Rubric",
     "RunSummary",
     "SettingsError",

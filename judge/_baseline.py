@@ -37,7 +37,8 @@ from threadpoolctl import threadpool_limits
 
 from ._baseline_features import FEATURE_NAMES, Vocabulary
 from ._exceptions import SettingsError, TrainingDataError
-from ._results import Judgment
+from ._parsing import GradeDistribution
+from ._results import Judgment, Reply
 
 __all__ = [
     "HELD_OUT_SPLIT",
@@ -144,18 +145,10 @@ class BaselineModel:
         # There is no answer text: raw_output says which fold's model graded the pair.
         where = [f"fold {k + 1} of {self.settings.folds}" for k in range(self.settings.folds)]
         return [
-            Judgment(
-                pair_id=int(pair_id),
-                grade=int(grades[b]),
-                probs=p,
-                expected_grade=float(e),
-                confidence=float(p[b]),
-                raw_output=where[k],
-                parse_status="logprobs",
-                error=None,
-                latency_ms=latency_ms,
-                prompt_tokens=None,
-                completion_tokens=None,
+            Judgment.scored(
+                int(pair_id),
+                GradeDistribution(int(grades[b]), p, float(e), float(p[b])),
+                Reply(where[k], latency_ms),
             )
             for pair_id, p, b, e, k in zip(
                 pairs["pair_id"].tolist(),

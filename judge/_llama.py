@@ -42,7 +42,7 @@ from ._exceptions import JudgeBackendError, ModelFileError, SettingsError
 from ._grammar import answer_grammar
 from ._model import check_gguf
 from ._parsing import distribution_from_logits, parse_grade
-from ._results import Judgment, ms_since
+from ._results import Judgment, Reply, ms_since
 from ._settings import Backend, ConnectionSettings, JudgeSettings, Mode
 
 __all__ = ["LlamaBackend", "reasoning_room"]
@@ -242,12 +242,7 @@ class LlamaBackend:
         # have answered with a grade at all.
         top_token = self.llm.detokenize([int(np.argmax(logits))]).decode("utf-8", "replace")
         return Judgment.scored(
-            item.pair_id,
-            dist,
-            raw_output=top_token,
-            latency_ms=ms_since(started),
-            prompt_tokens=len(tokens),
-            completion_tokens=0,
+            item.pair_id, dist, Reply(top_token, ms_since(started), len(tokens), 0)
         )
 
     def _generate(
@@ -266,14 +261,9 @@ class LlamaBackend:
         # Without stream=True llama-cpp-python returns one response, never an iterator.
         out = cast("CreateCompletionResponse", out)
         text = out["choices"][0]["text"]
-        return Judgment.parsed(
-            item.pair_id,
-            parse_grade(text, answer),
-            raw_output=text,
-            latency_ms=ms_since(started),
-            prompt_tokens=out["usage"]["prompt_tokens"],
-            completion_tokens=out["usage"]["completion_tokens"],
-        )
+        usage = out["usage"]
+        reply = Reply(text, ms_since(started), usage["prompt_tokens"], usage["completion_tokens"])
+        return Judgment.parsed(item.pair_id, parse_grade(text, answer), reply)
 
     @staticmethod
     def _grammar(answer: AnswerFormat, settings: JudgeSettings) -> LlamaGrammar:

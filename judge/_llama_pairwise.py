@@ -23,7 +23,7 @@ from ._exceptions import JudgeBackendError
 from ._grammar import choice_grammar
 from ._llama import LlamaBackend, reasoning_room
 from ._pairwise import PAIRWISE_MARKER, PairwiseJudgment, pairwise_answers, parse_choice
-from ._results import ms_since
+from ._results import Reply, ms_since
 from ._settings import JudgeSettings, Mode
 
 __all__ = ["judge_orders"]
@@ -94,7 +94,7 @@ def _score(
     # The most likely token over the whole vocabulary shows when the model would not have
     # answered A, B or tie at all.
     top_token = backend.llm.detokenize([int(logits.argmax())]).decode("utf-8", "replace")
-    return PairwiseJudgment.chosen(key, probs, top_token, ms_since(started), len(tokens), 0)
+    return PairwiseJudgment.chosen(key, probs, Reply(top_token, ms_since(started), len(tokens), 0))
 
 
 def _generate(
@@ -119,11 +119,5 @@ def _generate(
     )
     text = out["choices"][0]["text"]
     usage = out["usage"]
-    return PairwiseJudgment.parsed(
-        key,
-        parse_choice(text, answers),
-        text,
-        ms_since(started),
-        usage["prompt_tokens"],
-        usage["completion_tokens"],
-    )
+    reply = Reply(text, ms_since(started), usage["prompt_tokens"], usage["completion_tokens"])
+    return PairwiseJudgment.parsed(key, parse_choice(text, answers), reply)

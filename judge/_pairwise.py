@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._answers import with_answer_prefix
 from ._exceptions import JudgeBackendError, JudgeError, SettingsError, TemplateError
-from ._results import ParseStatus, Progress, RunSummary
+from ._results import ParseStatus, Progress, Reply, RunSummary
 from ._runner import Tally, load_backend
 from ._settings import JudgeSettings
 from ._templates import TemplateInfo, placeholders, render_prompt
@@ -181,23 +181,14 @@ class PairwiseJudgment:
             p_first=None,
             p_second=None,
             p_tie=None,
-            raw_output=exc.raw_output or "",
             parse_status="error",
             error=str(exc),
-            latency_ms=latency_ms,
-            prompt_tokens=None,
-            completion_tokens=None,
+            **Reply.failed(exc, latency_ms).fields(),
         )
 
     @classmethod
     def chosen(
-        cls,
-        key: tuple[int, int],
-        probs: Mapping[str, float],
-        raw_output: str,
-        latency_ms: float,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
+        cls, key: tuple[int, int], probs: Mapping[str, float], reply: Reply
     ) -> PairwiseJudgment:
         """The verdict of one order read from P(answer): the likeliest answer wins."""
         best = max(probs, key=probs.__getitem__)
@@ -207,24 +198,13 @@ class PairwiseJudgment:
             p_first=probs["A"],
             p_second=probs["B"],
             p_tie=probs.get("tie"),
-            raw_output=raw_output,
             parse_status="logprobs",
             error=None,
-            latency_ms=latency_ms,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            **reply.fields(),
         )
 
     @classmethod
-    def parsed(
-        cls,
-        key: tuple[int, int],
-        parsed: ParsedChoice,
-        raw_output: str,
-        latency_ms: float,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
-    ) -> PairwiseJudgment:
+    def parsed(cls, key: tuple[int, int], parsed: ParsedChoice, reply: Reply) -> PairwiseJudgment:
         """The verdict of one order read from generated text, the text kept."""
         return cls(
             *key,
@@ -232,12 +212,9 @@ class PairwiseJudgment:
             p_first=None,
             p_second=None,
             p_tie=None,
-            raw_output=raw_output,
             parse_status=parsed.status,
             error=parsed.reason,
-            latency_ms=latency_ms,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            **reply.fields(),
         )
 
     def as_record(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from ._payloads import (
     merge_stream,
     read_answer,
 )
-from ._results import Judgment, ms_since
+from ._results import Judgment, Reply, ms_since
 from ._scoring import judgment_from_answer
 from ._secrets import Redactor, keep_out_of_logs
 from ._settings import Endpoint, JudgeSettings, endpoint_label
@@ -336,12 +336,7 @@ class RemoteBackend:
         except _AnswerCut as exc:
             cut = ParsedGrade(None, "unparsed", str(exc))
             return Judgment.parsed(
-                item.pair_id,
-                cut,
-                raw_output=exc.body or "",
-                latency_ms=ms_since(started),
-                prompt_tokens=None,
-                completion_tokens=None,
+                item.pair_id, cut, Reply(exc.body or "", ms_since(started))
             ), False
         except JudgeBackendError as exc:
             failed = Judgment.failed(item.pair_id, exc, latency_ms=ms_since(started))

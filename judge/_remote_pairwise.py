@@ -28,6 +28,7 @@ from ._pairwise import (
 from ._payloads import RemoteAnswer
 from ._probe import EndpointChoice, choose_pairwise_endpoint, refuse_chat_logprobs
 from ._remote import RemoteBackend
+from ._results import Reply
 from ._settings import Endpoint, JudgeSettings, Mode
 
 __all__ = ["choose_pairwise_settings", "judge_orders", "verdict_from_answer"]
@@ -89,15 +90,15 @@ def verdict_from_answer(
     Remote runs and batch results read answers here."""
     if isinstance(outcome, JudgeBackendError):
         return PairwiseJudgment.failed(key, outcome, latency_ms)
-    usage = (outcome.prompt_tokens, outcome.completion_tokens)
+    reply = Reply(outcome.text, latency_ms, outcome.prompt_tokens, outcome.completion_tokens)
     if settings.mode is Mode.LOGPROBS:
         alternatives = outcome.tokens[0][1] if outcome.tokens else {}
         probs = choice_probabilities(alternatives, answers)
         if probs is not None:
-            return PairwiseJudgment.chosen(key, probs, outcome.text, latency_ms, *usage)
+            return PairwiseJudgment.chosen(key, probs, reply)
         listed = ", ".join(answers)
         reason = f"none of {listed} among the server's alternatives after {PAIRWISE_MARKER}"
         parsed = ParsedChoice(None, "unparsed", reason)
     else:
         parsed = parse_choice(outcome.text, answers)
-    return PairwiseJudgment.parsed(key, parsed, outcome.text, latency_ms, *usage)
+    return PairwiseJudgment.parsed(key, parsed, reply)

@@ -1,4 +1,5 @@
-"""What a run hands back: one Judgment per pair, Progress while it runs, a RunSummary at the end."""
+"""What a run hands back: one Judgment per pair (read from the model's Reply), Progress while it
+runs, a RunSummary at the end."""
 
 from __future__ import annotations
 
@@ -13,11 +14,33 @@ from grade_scale import ScoreMap
 from ._exceptions import JudgeBackendError
 from ._parsing import GradeDistribution, ParsedGrade, grade_distribution
 
-__all__ = ["Judgment", "ParseStatus", "Progress", "RunSummary", "ms_since"]
+__all__ = ["Judgment", "ParseStatus", "Progress", "Reply", "RunSummary", "ms_since"]
 
 ParseStatus = Literal["logprobs", "strict", "fallback", "unparsed", "error"]
 """How the grade was obtained. "unparsed" (the model answered, out of format or scale) is final;
 "error" (no answer from the backend) is retried when the run is resumed."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one call to a model gave back, before it is read as a grade or a verdict: the text
+    kept as ``raw_output``, how long the call took, and its token counts where the backend
+    says them. Graded and pairwise judgments store these four as their own columns."""
+
+    raw_output: str
+    latency_ms: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    @classmethod
+    def failed(cls, exc: JudgeBackendError, latency_ms: float) -> Reply:
+        """The reply of a call that failed: what the model wrote, else the server's body."""
+        raw = exc.raw_output if exc.raw_output is not None else (exc.body or "")
+        return cls(raw, latency_ms)
+
+    def fields(self) -> dict[str, Any]:
+        """The reply as a judgment's keyword arguments."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -52,16 +75,7 @@ class Judgment:
         return dataclasses.replace(self, endpoint=endpoint)
 
     @classmethod
-    def scored(
-        cls,
-        pair_id: int,
-        dist: GradeDistribution,
-        *,
-        raw_output: str,
-        latency_ms: float,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
-    ) -> Judgment:
+    def scored(cls, pair_id: int, dist: GradeDistribution, reply: Reply) -> Judgment:
         """A judgment read from the next-token distribution over the grades."""
         return cls(
             pair_id=pair_id,
@@ -69,25 +83,13 @@ class Judgment:
             probs=list(dist.probs),
             expected_grade=dist.expected_grade,
             confidence=dist.confidence,
-            raw_output=raw_output,
             parse_status="logprobs",
             error=None,
-            latency_ms=latency_ms,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            **reply.fields(),
         )
 
     @classmethod
-    def parsed(
-        cls,
-        pair_id: int,
-        parsed: ParsedGrade,
-        *,
-        raw_output: str,
-        latency_ms: float,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
-    ) -> Judgment:
+    def parsed(cls, pair_id: int, parsed: ParsedGrade, reply: Reply) -> Judgment:
         """A judgment read from generated text; ``error`` says why when it is unparsed."""
         return cls(
             pair_id=pair_id,
@@ -95,13 +97,10 @@ class Judgment:
             probs=None,
             expected_grade=None,
             confidence=None,
-            raw_output=raw_output,
             parse_status=parsed.status,
             error=parsed.reason,
-            latency_ms=latency_ms,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
             feedback=parsed.feedback,
+            **reply.fields(),
         )
 
     def on_grades(self, score_map: ScoreMap, scale: Sequence[int]) -> Judgment:
@@ -126,19 +125,15 @@ class Judgment:
     @classmethod
     def failed(cls, pair_id: int, exc: JudgeBackendError, *, latency_ms: float) -> Judgment:
         """A judgment for a pair the backend could not answer; the raw output or body is kept."""
-        raw = exc.raw_output if exc.raw_output is not None else (exc.body or "")
         return cls(
             pair_id=pair_id,
             grade=None,
             probs=None,
             expected_grade=None,
             confidence=None,
-            raw_output=raw,
             parse_status="error",
             error=str(exc),
-            latency_ms=latency_ms,
-            prompt_tokens=None,
-            completion_tokens=None,
+            **Reply.failed(exc, latency_ms).fields(),
         )
 
 

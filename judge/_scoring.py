@@ -14,7 +14,7 @@ from ._answers import AnswerFormat
 from ._exceptions import JudgeBackendError
 from ._parsing import distribution_from_top_logprobs, parse_grade
 from ._payloads import RemoteAnswer, grade_alternatives
-from ._results import Judgment
+from ._results import Judgment, Reply
 from ._settings import JudgeSettings, Mode
 
 __all__ = ["judgment_from_answer"]
@@ -36,14 +36,12 @@ def judgment_from_answer(
     many answers with the same settings."""
     answer_line = answer_line or settings.answer_format()
     preceding = answer_line.prefix if prefix_sent else ""
-    usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
+    reply = Reply(answer.text, latency_ms, answer.prompt_tokens, answer.completion_tokens)
     if settings.mode is Mode.LOGPROBS:
         alternatives = grade_alternatives(answer.tokens, answer_line, preceding)
         dist = distribution_from_top_logprobs(alternatives or {}, answer_line.scale)
         if dist is not None:
-            return Judgment.scored(
-                pair_id, dist, raw_output=answer.text, latency_ms=latency_ms, **usage
-            )
+            return Judgment.scored(pair_id, dist, reply)
         if ended_early:
             cut_short = JudgeBackendError(
                 "the server ended the streamed answer before the grade (llama-cpp-python's "
@@ -53,4 +51,4 @@ def judgment_from_answer(
             )
             return Judgment.failed(pair_id, cut_short, latency_ms=latency_ms)
     parsed = parse_grade(preceding + answer.text, answer_line)
-    return Judgment.parsed(pair_id, parsed, raw_output=answer.text, latency_ms=latency_ms, **usage)
+    return Judgment.parsed(pair_id, parsed, reply)

@@ -16,7 +16,7 @@ from judge_fixtures import sample_pairs
 import cli
 import jobs
 import judge
-from judge import BACKENDS, Backend, JudgeSettings, PairwiseJudgment
+from judge import BACKENDS, Backend, JudgeSettings, PairwiseJudgment, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 # Benchmarks and tests measure and drive concrete backends on purpose; the rest is the app.
@@ -174,7 +174,7 @@ class _ThirdPartyBackend:
             assert all(name in prompt for name in self.names)
             self.asked.append(key)
             probs = {a: 1.0 if a == "A" else 0.0 for a in answers}
-            emit(PairwiseJudgment.chosen(key, probs, "A", 1.0, None, None))
+            emit(PairwiseJudgment.chosen(key, probs, Reply("A", 1.0)))
 
     def close(self) -> None:
         raise AssertionError("the caller owns a backend it hands in")
