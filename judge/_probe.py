@@ -20,7 +20,9 @@ fine-tuned on chat records reads its chat template), the named one otherwise. Th
 passes is used, with ``top_logprobs`` lowered to the fewest alternatives that held every
 grade on the probe pair, plus one per grade of room. None passing is a SettingsError that
 gives each candidate's reason. A server that gives no answer at all (it is down, or slower
-than ``timeout_s``) stops the probe at once with that error.
+than ``timeout_s``) stops the probe at once with that error; in a fleet (several base URLs,
+one model) the probe moves to the next endpoint instead, and the choice made on the first
+that answers holds for all, so a dead first server does not stop a run the others can do.
 
 In generate mode nothing is sent: the model's text is parsed whatever the endpoint, and
 ``auto`` means chat.
@@ -34,13 +36,13 @@ held every answer (`` A``, `` B``, `` tie``), plus one per answer of room.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._exceptions import JudgeBackendError, SettingsError
 from ._payloads import AnswerEnding, grade_position
 from ._remote import NoAnswerError, RemoteBackend, said, status_hint
-from ._settings import MAX_TOP_LOGPROBS, Endpoint, JudgeSettings, Mode
+from ._settings import MAX_TOP_LOGPROBS, Endpoint, JudgeSettings, Mode, base_url_fields
 
 __all__ = ["PROBE_TOKENS", "EndpointChoice", "choose_endpoint", "choose_pairwise_endpoint"]
 
@@ -90,6 +92,10 @@ def choose_endpoint(
         chat = dataclasses.replace(settings, endpoint=Endpoint.CHAT)
         return EndpointChoice(chat, "chat: generation reads the answer text on any endpoint")
     backend = backend or RemoteBackend(api_key=settings.api_key(api_key))
+    if len(settings.base_urls) > 1:
+        return _on_first_that_answers(
+            settings, lambda one: choose_endpoint(one, prompt, backend=backend)
+        )
     candidates = (
         [Endpoint.CHAT, Endpoint.COMPLETIONS]
         if settings.endpoint is Endpoint.AUTO
@@ -129,6 +135,27 @@ def choose_endpoint(
             + f"; {fix}"
         )
     )
+
+
+def _on_first_that_answers(
+    settings: JudgeSettings, probe: Callable[[JudgeSettings], EndpointChoice]
+) -> EndpointChoice:
+    """``probe`` on each endpoint of a fleet in turn until one answers; its choice, for the
+    whole fleet. No answer from any is the first endpoint's error."""
+    urls = settings.base_urls
+    silent: list[NoAnswerError] = []
+    for place, url in enumerate(urls, 1):
+        try:
+            choice = probe(dataclasses.replace(settings, **base_url_fields([url])))
+        except NoAnswerError as error:
+            silent.append(error)
+            continue
+        fleet = dataclasses.replace(choice.settings, **base_url_fields(urls))
+        where = f"probed on endpoint {place} of {len(urls)}"
+        if silent:
+            where += f"; {len(silent)} before it gave no answer"
+        return EndpointChoice(fleet, f"{choice.reason} ({where})")
+    raise silent[0]
 
 
 def _try(backend: RemoteBackend, settings: JudgeSettings, prompt: str) -> JudgeSettings:
@@ -209,6 +236,13 @@ def choose_pairwise_endpoint(
     if settings.mode is Mode.GENERATE:
         return choose_endpoint(settings, prompt, backend=backend)
     refuse_chat_logprobs(settings)
+    if len(settings.base_urls) > 1:
+        return _on_first_that_answers(
+            settings,
+            lambda one: choose_pairwise_endpoint(
+                one, prompt, answers=answers, ending=ending, backend=backend
+            ),
+        )
     completions = dataclasses.replace(settings, endpoint=Endpoint.COMPLETIONS)
     look = dataclasses.replace(completions, top_logprobs=MAX_TOP_LOGPROBS)
     cannot = f"{settings.base_url} cannot score comparisons by logprobs with {settings.model!r}"

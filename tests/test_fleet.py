@@ -116,6 +116,47 @@ def test_a_fleet_run_resumes_with_its_list_of_endpoints(
     assert all(after[e] > before.get(e, 0) for e in after), (before, after)
 
 
+@pytest.mark.parametrize("pairwise", [False, True], ids=["graded", "pairwise"])
+def test_a_dead_first_server_does_not_stop_the_fleet(
+    sample_db: Path, servers: list[DelayServer], pairwise: bool
+) -> None:
+    servers[0].kill()
+    chosen: list[judge.EndpointChoice] = []
+    control = jobs.RunControl(on_endpoint=chosen.append)
+    if pairwise:
+        for server in servers[1:]:
+            server.tokens = {"A": 0.6, "B": 0.3, "tie": 0.1}
+        template = judge.list_pairwise_templates()[0].text
+        settings = fleet_settings(servers, template=template, top_logprobs=3)
+        plan = judge.ComparisonPlan(per_product=0.5, seed=2)
+        outcome: Any = jobs.judge_pairwise(
+            sample_db, dataset=DATASET, settings=settings, plan=plan, max_queries=1, control=control
+        )
+        kind, expected = storage.RunKind.PAIRWISE, 2 * outcome.comparisons
+    else:
+        outcome = jobs.judge_dataset(
+            sample_db, dataset=DATASET, settings=fleet_settings(servers), limit=20, control=control
+        )
+        kind, expected = storage.RunKind.GRADED, 20
+    assert (outcome.summary.judged, outcome.summary.errors) == (expected, 0)
+    assert chosen[0].reason.endswith("(probed on endpoint 2 of 3; 1 before it gave no answer)")
+    # The run keeps the whole list: the dead server is the fleet's to take out, not the probe's.
+    assert chosen[0].settings.base_urls == tuple(s.url for s in servers)
+    counts = storage.endpoint_counts(sample_db, outcome.run_id, kind)
+    assert sum(counts.values()) == expected
+    assert set(counts) == {judge.endpoint_label(s.url) for s in servers[1:]}
+
+
+def test_a_fleet_with_no_server_up_is_the_first_ones_error(
+    sample_db: Path, servers: list[DelayServer]
+) -> None:
+    for server in servers:
+        server.kill()
+    with pytest.raises(judge.JudgeBackendError, match=re.escape(servers[0].url)):
+        jobs.judge_dataset(sample_db, dataset=DATASET, settings=fleet_settings(servers), limit=5)
+    assert storage.list_runs(sample_db).empty
+
+
 def test_an_old_runs_stored_settings_still_load(sample_db: Path) -> None:
     settings = judge.JudgeSettings(backend="openai", model="m", base_url="http://127.0.0.1:9/v1")
     provenance = settings.provenance()
