@@ -27,6 +27,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     data.add_stats,
     rubric.add_rubric,
     judging.add_judge,
+    judging.add_rejudge,
     batch.add_batch,
     report.add_metrics,
     ranking.add_rank_metrics,

@@ -1,5 +1,6 @@
 """What the commands share: a subcommand whose --help ends with an example, the dataset a
-command works on, strict JSON on stdout, and the grade=share argument type."""
+command works on, strict JSON on stdout, and the grade=share and confusion-cell argument
+types."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ def add_rename_delete(
     )
     deleting.add_argument(key, type=key_type, metavar=key.upper())
     deleting.add_argument("--yes", action="store_true", help="delete without asking")
+
+
+def confusion_cell(text: str) -> tuple[int, int]:
+    """`2,1` or `2_1` as (human grade 2, judge grade 1)."""
+    try:
+        human, judged = (int(g) for g in text.replace("_", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected HUMAN,JUDGE grades like 2,1, got {text!r}"
+        ) from None
+    return human, judged
 
 
 def dataset_of(args: argparse.Namespace) -> str:

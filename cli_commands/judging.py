@@ -14,7 +14,7 @@ from judge import JudgeError
 from words import plural
 
 from . import batch, pairwise
-from ._common import dataset_of, subcommand
+from ._common import confusion_cell, dataset_of, subcommand
 
 # The remote limits' defaults, shown in --help; JudgeSettings owns them.
 _REMOTE_DEFAULTS = judge.JudgeSettings()
@@ -354,4 +354,68 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
         metavar="RUN_ID",
         help="judge what RUN_ID has not judged yet (and its failures) with the "
         "settings it was started with; the options above apply to new runs only",
+    )
+
+
+def _rejudge(args: argparse.Namespace) -> int:
+    if args.stale:
+        pair_ids = storage.stale_pair_ids(args.db, args.run)
+    elif args.cell is not None:
+        human, judged = args.cell
+        pair_ids = storage.cell_pair_ids(args.db, args.run, human=human, judge=judged)
+    else:
+        pair_ids = list(dict.fromkeys(args.pair))
+    if not pair_ids:
+        which = "stale pairs" if args.stale else f"pairs in cell {args.cell[0]},{args.cell[1]}"
+        print(f"run {args.run} has no {which}: nothing to re-judge")
+        return 0
+    print(jobs.rejudge_price(args.db, args.run, pair_ids), file=sys.stderr)
+    bar = _ProgressBar()
+    try:
+        results = jobs.rejudge_pairs(
+            args.db, args.run, pair_ids, control=jobs.RunControl(on_progress=bar)
+        )
+    finally:
+        bar.end()
+    scale = storage.dataset_scale(args.db, storage.get_run(args.db, args.run).dataset)
+
+    def name(grade: int | None) -> str:
+        return "no grade" if grade is None else scale.name_of(grade)
+
+    changed = [r for r in results if r.old_grade != r.new_grade]
+    for result in changed:
+        print(f"pair {result.pair_id}: {name(result.old_grade)} -> {name(result.new_grade)}")
+    print(
+        f"run {args.run}: {plural(len(results), 'pair')} re-judged, "
+        f"{plural(len(changed), 'grade')} changed"
+    )
+    return 0
+
+
+def add_rejudge(commands: argparse._SubParsersAction) -> None:
+    sub = subcommand(
+        commands,
+        "rejudge",
+        "Judge some pairs of a graded run again with the run's own settings, replacing their "
+        "judgments (the Review page's re-judge buttons): after a relabel or a fixed product "
+        "text made a judgment stale. Prints the price first, then each grade that changed.",
+        "python cli.py rejudge 3 --stale",
+        _rejudge,
+    )
+    sub.add_argument("run", type=int, metavar="RUN_ID", help="the graded run")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--pair", type=int, nargs="+", metavar="PAIR_ID", help="these pairs of the run's dataset"
+    )
+    which.add_argument(
+        "--stale",
+        action="store_true",
+        help="every pair whose judgment is stale: its product changed after it, or its grade "
+        "in force differs from the one when it was judged",
+    )
+    which.add_argument(
+        "--cell",
+        type=confusion_cell,
+        metavar="HUMAN,JUDGE",
+        help="every pair of this confusion cell of the run, e.g. 2,1: human Exact judged Partial",
     )

@@ -13,8 +13,7 @@ import judge
 import storage
 from words import plural
 
-from ._common import dataset_of, print_json
-from .training import confusion_cell
+from ._common import confusion_cell, dataset_of, print_json
 
 
 def add_pairwise_flags(sub: argparse.ArgumentParser) -> None:

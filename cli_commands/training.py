@@ -9,18 +9,7 @@ import jobs
 import judge
 import storage
 
-from ._common import grade_shares, subcommand
-
-
-def confusion_cell(text: str) -> tuple[int, int]:
-    """`2,1` or `2_1` as (human grade 2, judge grade 1)."""
-    try:
-        human, judged = (int(g) for g in text.replace("_", ",").split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected HUMAN,JUDGE grades like 2,1, got {text!r}"
-        ) from None
-    return human, judged
+from ._common import confusion_cell, grade_shares, subcommand
 
 
 def template_args(args: argparse.Namespace) -> dict[str, str | None]:

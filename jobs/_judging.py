@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import judge
 import storage
+from words import plural
 
 from ._baseline import BASELINE_BACKEND, STACK_BACKEND
 from ._rubrics import fill_dataset_rubric, with_references
@@ -430,6 +431,13 @@ def rejudge_pairs(
         _check_model_unchanged(run, settings)
         before = storage.run_judgments(store, run_id, pair_ids)
         pairs = _run_pairs(store, run, pair_ids, settings)
+    missing = sorted(set(pair_ids) - {p["pair_id"] for p in pairs})
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
+        raise storage.NotFoundError(
+            f"{plural(len(missing), 'pair')} ({shown}) not in dataset {run.dataset!r} of run "
+            f"{run_id}: name pairs of that dataset"
+        )
     _, _, judgments = _judge_into_run(
         db, lambda store: run_id, pairs, settings, control, skip=set(), finish=False
     )

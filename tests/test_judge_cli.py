@@ -227,3 +227,49 @@ def test_a_long_judge_error_is_printed_whole(sample_db: Path, capsys) -> None:
         "python cli.py judge --resume 1"
     )
     assert len(line) > len("error: ") + storage.MESSAGE_LIMIT
+
+
+def test_rejudge_replaces_the_stale_or_named_judgments_and_says_what_changed(
+    sample_db: Path, capsys
+) -> None:
+    with FaultServer(default_fault="ok2") as server:
+        assert judge_cli(sample_db, *remote_args(server, "--limit", "5")) == 0
+        judged = sorted(storage.run_judgments(sample_db, 1))
+        stale = judged[0]
+        graded = storage.current_label(sample_db, stale).grade
+        storage.record_review(sample_db, stale, author="ana", grade=(graded + 1) % 3)
+        assert storage.stale_pair_ids(sample_db, 1) == [stale]
+        capsys.readouterr()
+
+        server.default_fault = "ok0"  # the judge now answers otherwise
+        assert cli.main(["--db", str(sample_db), "rejudge", "1", "--stale"]) == 0
+        out, err = capsys.readouterr()
+        assert out.splitlines() == [
+            f"pair {stale}: Exact -> Irrelevant",
+            "run 1: 1 pair re-judged, 1 grade changed",
+        ]
+        assert "1 pair" in err  # the price, before the work
+        grades = {p: j["grade"] for p, j in storage.run_judgments(sample_db, 1).items()}
+        assert grades == {p: 0 if p == stale else 2 for p in judged}
+
+        cell = storage.cell_pair_ids(sample_db, 1, judge=2)
+        assert cli.main(["--db", str(sample_db), "rejudge", "1", "--pair", *map(str, cell)]) == 0
+        assert capsys.readouterr().out.endswith(
+            f"run 1: {len(cell)} pairs re-judged, {len(cell)} grades changed\n"
+        )
+        assert {j["grade"] for j in storage.run_judgments(sample_db, 1).values()} == {0}
+        assert cli.main(["--db", str(sample_db), "rejudge", "1", "--cell", "2,2"]) == 0
+        assert capsys.readouterr().out == "run 1 has no pairs in cell 2,2: nothing to re-judge\n"
+        assert storage.get_run(sample_db, 1).status == "done"
+
+
+def test_rejudge_of_a_pair_outside_the_runs_dataset_is_one_line(sample_db: Path, capsys) -> None:
+    with FaultServer(default_fault="ok2") as server:
+        assert judge_cli(sample_db, *remote_args(server, "--limit", "2")) == 0
+        before = storage.run_judgments(sample_db, 1)
+        assert cli.main(["--db", str(sample_db), "rejudge", "1", "--pair", "99999"]) == 2
+        assert error_line(capsys) == (
+            "error: 1 pair (99999) not in dataset 'wands-sample' of run 1: name pairs of "
+            "that dataset"
+        )
+        assert storage.run_judgments(sample_db, 1) == before
