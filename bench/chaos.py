@@ -99,7 +99,7 @@ WORST_WAIT_S = 5.0
 (WAIT_RATIO scales it to this machine's speed now)."""
 LONE_WRITES = 8
 """Writes of the lone writer, before the others start: its longest is one turn at the store
-on this machine now (about 5 s, its pauses included)."""
+on this machine now (7 s at load 5 on 2 cores, its start and pauses included)."""
 TURNS_AHEAD = WRITERS + 1
 ROOM = 8
 WAIT_RATIO = TURNS_AHEAD * ROOM
