@@ -1,7 +1,8 @@
 """A reviewer process for bench/chaos.py: relabels random pairs of a store, as a person
-clicking through the review card would, until a stop file appears.
+clicking through the review card would, until a stop file appears (or, given WRITES, after
+that many writes: the lone writer whose longest write is the bench's baseline).
 
-    _chaos_reviewer.py DB AUTHOR FIRST_PAIR LAST_PAIR SEED STOP_FILE
+    _chaos_reviewer.py DB AUTHOR FIRST_PAIR LAST_PAIR SEED STOP_FILE [WRITES]
 
 For every write the store acknowledged it prints `event EVENT_ID PAIR_ID GRADE SECONDS`
 (SECONDS: the whole call, the wait for the store included), flushed at once, so what the
@@ -33,13 +34,19 @@ def relabel(db: str, author: str, pair_id: int, grade: int) -> None:
     print("event", event, pair_id, grade, f"{time.monotonic() - started:.3f}", flush=True)
 
 
-def main(db: str, author: str, first: int, last: int, seed: int, stop: Path) -> None:
+def main(
+    db: str, author: str, first: int, last: int, seed: int, stop: Path, writes: int | None
+) -> None:
     rng = random.Random(seed)
-    while not stop.exists():
+    done = 0
+    while not stop.exists() and done != writes:
         relabel(db, author, rng.randint(first, last), rng.randrange(3))
+        done += 1
         time.sleep(rng.uniform(*PAUSE_S))
 
 
 if __name__ == "__main__":
-    db, author, first, last, seed, stop = sys.argv[1:]
-    main(db, author, int(first), int(last), int(seed), Path(stop))
+    db, author, first, last, seed, stop, *writes = sys.argv[1:]
+    main(
+        db, author, int(first), int(last), int(seed), Path(stop), int(writes[0]) if writes else None
+    )

@@ -3,13 +3,14 @@
 On a temporary store holding the bundled WANDS sample (and a small dataset whose product
 names tell the fault server what to act out), in one go:
 
-1. writers at once, on the same store: a CLI judge run (the bundled GGUF, logprobs)
-   SIGKILLed (first while it starts up, then each once the store holds more of the run's
-   judgments than when the attempt started, the store asked and not the clock; the full run
-   adds a random delay) and resumed each time (`judge --resume ID`; a kill before the first
-   judgment leaves no run, so that attempt starts again) until done; three
-   reviewer processes relabelling random pairs all along, each printing every acknowledged
-   event and how long each write waited; a remote judge run against
+1. a reviewer process writing alone a few times (its longest write: the baseline of the
+   wait target), then writers at once, on the same store: a CLI judge run (the bundled
+   GGUF, logprobs) SIGKILLed (first while it starts up, then each once the store holds
+   more of the run's judgments than when the attempt started, the store asked and not the
+   clock; the full run adds a random delay) and resumed each time (`judge --resume ID`; a
+   kill before the first judgment leaves no run, so that attempt starts again) until done;
+   three reviewer processes relabelling random pairs all along, each printing every
+   acknowledged event and how long each write waited; a remote judge run against
    tests/judge_fault_server.py (503, 429 + Retry-After, hangs, a trickling body, truncated
    JSON, 8 MiB bodies, header echo in an answer and in an error) with a secret API key
    given through --api-key-env and short --timeout / --max-retries, resumed again and
@@ -32,11 +33,14 @@ It prints events acknowledged vs stored, judgments planned vs stored, pairs judg
 tracebacks seen, stores changed by a failed import or by any open of a damaged store,
 occurrences of the API key (as sent, base64, percent-encoded, \\u-escaped) in the store
 (every column of every table, and the file's bytes) and in every output captured, and the
-worst writer wait. Targets (issue 12): 0 lost, 0 duplicates, 0
-tracebacks, 0 stores changed, 0 key occurrences, worst wait under 5 s with 5 writers.
-No timing asserts: it exits 1 on any loss, duplicate, traceback, store changed, key
-occurrence, and also on a command that hung, a CLI fault ("the workbench failed", which
-hides a traceback behind the error boundary) or a main store that `check` finds broken.
+worst writer wait, in seconds and against the lone writer's longest write. Targets (issues 12
+and 30): 0 lost, 0 duplicates, 0 tracebacks, 0 stores changed, 0 key occurrences, and with 5
+writers and the stopped waiter no write giving up and the worst wait under 5 s or 48x the
+lone writer's longest write, whichever is more (WAIT_RATIO: 6 turns at the store ahead of a
+write at most, times 8 for room), so that a loaded machine does not fail it for load alone.
+It exits 1 on any of these, and also on a command that hung, a CLI fault ("the workbench
+failed", which hides a traceback behind the error boundary) or a main store that `check`
+finds broken.
 
     .venv/bin/python bench/chaos.py [--quick] [--seed 0] [--jobs 2] [--keep DIR]
 """
@@ -91,7 +95,25 @@ WRITERS = 1 + REVIEWERS + 1  # the killed judge run, the reviewers, the remote r
 ECHO_DATASET = "chaos-echoes"
 ECHO_FAULTS = ("echoheaders", "redirect", "echoencoded", "echo400")
 WORST_WAIT_S = 5.0
-"""The longest a reviewer's write may wait for the store with WRITERS writers at once."""
+"""The issue's target for a reviewer's longest write with WRITERS writers at once; a floor
+(WAIT_RATIO scales it to this machine's speed now)."""
+LONE_WRITES = 8
+"""Writes of the lone writer, before the others start: its longest is one turn at the store
+on this machine now (7 s at load 5 on 2 cores, its start and pauses included)."""
+TURNS_AHEAD = WRITERS + 1
+ROOM = 8
+WAIT_RATIO = TURNS_AHEAD * ROOM
+"""A reviewer's longest write may take this many times the lone writer's longest. The queue
+lets a writer wait at most for those ahead of it (TURNS_AHEAD: the other writers, itself,
+and the stopped waiter, skipped once seen stopped), each holding the store about one write;
+ROOM covers what the lone writer does not see: the judge's writes (a run's plan, a batch of
+judgments) outlast a relabel, the model's threads and the other writers share the CPUs, a
+loaded machine deschedules a writer while it holds the store, and the longest of a few lone
+writes falls short of the longest of hundreds (the quick run measured 18x at load 9 on 2
+cores). A writer blocked until it gives up (the stopped waiter's fault before the queue
+skipped it: storage's LOCK_WAIT_S, 30 s) fails the target by giving up, whatever the
+machine's load; on a quiet machine (a lone writer's longest write 0.1-0.3 s) the bound is
+5-15 s, half those 30 s or less."""
 # Each fault a fault-server pair acts out, in this order, round after round.
 FAULTS = (
     "ok0",
@@ -439,18 +461,31 @@ class Review:
     code: int | None
 
 
-def start_reviewers(
-    db: Path, procs: Processes, stop: Path, seed: int
-) -> list[tuple[str, str, subprocess.Popen]]:
+def reviewer_argv(db: Path, author: str, seed: int, stop: Path) -> list[str]:
+    """A reviewer of the sample's pairs, until `stop` exists."""
     first, last = query(
         db, "SELECT min(pair_id), max(pair_id) FROM pairs WHERE dataset = ?", [SAMPLE]
     )[0]
+    return [str(REVIEWER), str(db), author, str(first), str(last), str(seed), str(stop)]
+
+
+def start_reviewers(
+    db: Path, procs: Processes, stop: Path, seed: int
+) -> list[tuple[str, str, subprocess.Popen]]:
     reviewers = []
     for n in range(REVIEWERS + 1):
         author = f"chaos-reviewer-{n}" if n < REVIEWERS else "chaos-stopped-waiter"
-        argv = [str(REVIEWER), str(db), author, str(first), str(last), str(seed + n), str(stop)]
+        argv = reviewer_argv(db, author, seed + n, stop)
         reviewers.append((author, *procs.start(author, argv)))
     return reviewers
+
+
+def lone_writer(db: Path, procs: Processes, seed: int, stop: Path) -> Review:
+    """The reviewer process writing alone, LONE_WRITES times: its longest write is what one
+    turn at the store takes on this machine now, the baseline of the wait target."""
+    author = "chaos-lone-writer"
+    argv = [*reviewer_argv(db, author, seed, stop), str(LONE_WRITES)]
+    return review_of(author, procs.finish(*procs.start(author, argv), CLI_TIMEOUT_S))
 
 
 def review_of(author: str, outcome: Outcome) -> Review:
@@ -499,6 +534,7 @@ class Writers:
     killed_pairs: int  # judgments the killed run should hold
     remote_pairs: int  # and the remote run
     remote: list[Outcome]  # the remote run, then its resumes
+    alone: Review  # the lone writer, before the others started
     reviews: list[Review]  # the stopped waiter's last
     stopped_s: float  # how long the stopped waiter stayed stopped (NaN: never caught waiting)
     seconds: float
@@ -510,8 +546,10 @@ def writers_at_once(
     """The writers at once, and a reviewer stopped while it waits in line among them."""
     fault_pairs, unanswered = fault_dataset(db, procs.folder, profile.fault_rounds)
     stop = procs.folder / "stop-reviewers"
+    seed = rng.randrange(1 << 30)
+    alone = lone_writer(db, procs, seed + REVIEWERS + 1, stop)
     started = time.monotonic()
-    reviewers = start_reviewers(db, procs, stop, rng.randrange(1 << 30))
+    reviewers = start_reviewers(db, procs, stop, seed)
     *_, waiter = reviewers[-1]
     done = threading.Event()
     try:
@@ -535,6 +573,7 @@ def writers_at_once(
         profile.pairs,
         fault_pairs,
         remote_outcomes,
+        alone,
         [review_of(author, o) for (author, _, _), o in zip(reviewers, outcomes)],
         stopped_s,
         time.monotonic() - started,
@@ -690,7 +729,7 @@ class Tally:
 
 
 def report_writers(db: Path, w: Writers, tally: Tally) -> None:
-    acked = {e for r in w.reviews for e in r.events}
+    acked = {e for r in (w.alone, *w.reviews) for e in r.events}
     stored = set(
         query(
             db, "SELECT event_id, pair_id, grade, author FROM label_events WHERE source = 'review'"
@@ -698,8 +737,8 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
     )
     tally.line(
         f"label events acknowledged {len(acked)}, stored {len(acked & stored)}, "
-        f"lost {len(acked - stored)} ({REVIEWERS} reviewers and the stopped waiter; writes "
-        f"that gave up waiting {sum(r.gave_up for r in w.reviews)})",
+        f"lost {len(acked - stored)} (the lone writer, {REVIEWERS} reviewers and the stopped "
+        f"waiter; writes that gave up waiting {sum(r.gave_up for r in w.reviews)})",
         len(acked - stored),
         "events lost",
     )
@@ -739,10 +778,12 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
         any(c != 0 for c in codes),
         "the remote run did not finish",
     )
-    codes = [r.code for r in w.reviews]
-    tally.line(f"reviewer exit codes {codes}", any(c != 0 for c in codes), "a reviewer failed")
-    waits = [wait for r in w.reviews[:-1] for wait in r.waits]
-    worst = max(waits, default=float("nan"))
+    codes = [r.code for r in (w.alone, *w.reviews)]
+    tally.line(
+        f"reviewer exit codes {codes} (the lone writer first)",
+        any(c != 0 for c in codes),
+        "a reviewer failed",
+    )
     waiter = w.reviews[-1]
     tally.line(
         f"stopped waiter: SIGSTOPped in the store's queue for {w.stopped_s:.0f} s, then "
@@ -751,11 +792,24 @@ def report_writers(db: Path, w: Writers, tally: Tally) -> None:
         math.isnan(w.stopped_s),
         "the stopped waiter was never caught waiting",
     )
+    report_wait(w.alone, w.reviews[:-1], w.seconds, tally)
+
+
+def report_wait(alone: Review, reviews: Sequence[Review], seconds: float, tally: Tally) -> None:
+    """The worst wait of the reviewers beside the other writers, in seconds and against the
+    lone writer's longest write; over its target, or any write that gave up, fails."""
+    waits = [wait for r in reviews for wait in r.waits]
+    worst = max(waits, default=math.nan)
+    lone = max(alone.waits, default=math.nan)  # none: it failed, and the run with it
+    target = max(WORST_WAIT_S, WAIT_RATIO * lone)
+    gave_up = sum(r.gave_up for r in (alone, *reviews))
     tally.line(
-        f"worst writer wait {worst:.2f} s over {len(waits)} reviewer writes, {WRITERS} "
-        f"writers and a stopped waiter for {w.seconds:.0f} s (target: under "
-        f"{WORST_WAIT_S:.0f} s)",
-        not worst < WORST_WAIT_S,
+        f"worst writer wait {worst:.2f} s ({worst / lone:.1f}x the lone writer's longest "
+        f"write, {lone:.3f} s of {len(alone.waits)}) over {len(waits)} reviewer writes, "
+        f"{WRITERS} writers and a stopped waiter for {seconds:.0f} s; writes that gave up "
+        f"{gave_up} (target: under max({WORST_WAIT_S:.0f} s, {WAIT_RATIO}x) = {target:.1f} s, "
+        "none given up)",
+        not worst < target or gave_up,
         "the worst writer wait is over its target",
     )
 
