@@ -9,6 +9,7 @@ prompt and answer line (`JudgeText`), and the records go to the file as JSONL li
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,13 +30,14 @@ from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export, left_out_counts, split_words
 from ._files import Written, write_lines
 from ._folder import MANIFEST, export_paths, staged_folder
-from ._formats import JudgeText, RecordMaker, TrainingFormat, jsonl_line
+from ._formats import JudgeText, RecordMaker, TrainingFormat, jsonl_lines
 from ._registry import export_format, is_conversational
 from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
 
 _V = TypeVar("_V")
 
 _BATCH = 5_000
+_DOCUMENTS_KEPT = 1 << 16
 
 # The curated pairs of one part joined with their text; `position` is the export order.
 _CHOSEN_TEXT = f"""
@@ -105,15 +107,18 @@ def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[st
     """The registered `_chosen` pairs of `part` with every text field, in export order."""
     cursor = con.execute(f"{_CHOSEN_TEXT} ORDER BY position", {"part": part})
     names = [c[0] for c in cursor.description]
+    # A document's extra fields come back in every pair it is in: each is parsed once (a
+    # bounded number kept: every document of full WANDS).
+    parse = functools.lru_cache(maxsize=_DOCUMENTS_KEPT)(json.loads)
     while batch := cursor.fetchmany(_BATCH):
         for row in batch:
-            yield with_extra_fields(dict(zip(names, row)))
+            yield with_extra_fields(dict(zip(names, row)), parse)
 
 
 def _write_part(
     con: duckdb.DuckDBPyConnection, part: str, path: Path, make_record: RecordMaker
 ) -> Written:
-    return write_lines(path, (jsonl_line(make_record(pair)) for pair in _chosen_pairs(con, part)))
+    return write_lines(path, jsonl_lines(map(make_record, _chosen_pairs(con, part))))
 
 
 # What a manifest records of the run its pairs were selected by.
