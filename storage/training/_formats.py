@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _escape
+from json.encoder import encode_basestring_ascii as _escape_ascii
 from typing import Any, Literal
 
 from .._pairs import DOCUMENT_FIELDS
@@ -151,33 +152,35 @@ def jsonl_line(record: Mapping[str, Any]) -> str:
     return _ENCODER.encode(record) + "\n"
 
 
-def jsonl_lines(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """`jsonl_line` of each record, byte for byte, for the records of one file.
+class _Escaped(dict[str, str]):
+    """Strings as JSON text, each one-line string escaped once: a query's and a document's
+    values come back in every pair they are in. A string with a line break (a rendered
+    prompt, one per pair) is escaped each time and not kept. Looked up as a dict, so a
+    value met before costs no Python call."""
 
-    A query's and a document's values come back in every pair they are in: each distinct
-    one-line string is escaped once and remembered. A string with a line break (a rendered
-    prompt, one per pair) is escaped each time and not kept. Measured on 233k instruction
-    records, this halves the time spent encoding."""
+    def __missing__(self, text: str) -> str:
+        # ASCII text escapes the same either way (but DEL, which only the ASCII escaper
+        # escapes), and the ASCII escaper takes half the time.
+        if text.isascii() and "\x7f" not in text:
+            escaped = _escape_ascii(text)
+        else:
+            escaped = _escape(text)
+        if "\n" not in text and len(self) < _REMEMBERED:
+            self[text] = escaped
+        return escaped
+
+
+def jsonl_lines(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """`jsonl_line` of each record, byte for byte, for the records of one file, each
+    distinct one-line value escaped once (`_Escaped`). Measured on 233k instruction records,
+    this halves the time spent encoding."""
     if _C_MAKE_ENCODER is None:
         yield from map(jsonl_line, records)
         return
-    made: dict[str, str] = {}
-
-    def string(text: str) -> str:
-        if "\n" in text:
-            return _escape(text)
-        try:
-            return made[text]
-        except KeyError:
-            escaped = _escape(text)
-            if len(made) < _REMEMBERED:
-                made[text] = escaped
-            return escaped
-
     encode = _C_MAKE_ENCODER(
         {},
         _ENCODER.default,
-        string,
+        _Escaped().__getitem__,
         None,
         _ENCODER.key_separator,
         _ENCODER.item_separator,
