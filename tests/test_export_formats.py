@@ -123,7 +123,6 @@ def test_jsonl_line_keeps_text_byte_for_byte():
 def test_jsonl_lines_writes_each_record_as_jsonl_line_does():
     every_ascii = "".join(map(chr, range(128)))
     values = [every_ascii, TRICKY, "plain", "", "é", "one\nline\x7f", "x\x7f", "\u2028"]
-    values += ['a "b" \\ c\n\nd\\"', "é 日本\n😀 \\n", "tab\there\n", "\n", '"', "\\"]
     records = [
         {"text": v, "same": v, "nested": {"k": [v, 3, None, True, 1.5]}, v: "as key"}
         for v in values + values  # each value met again, as a document's are

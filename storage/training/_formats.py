@@ -152,22 +152,6 @@ def jsonl_line(record: Mapping[str, Any]) -> str:
     return _ENCODER.encode(record) + "\n"
 
 
-def _json_string(text: str) -> str:
-    """`text` as a JSON string, as the encoder writes it (`ensure_ascii=False`).
-
-    JSON escapes a backslash, a quote and every character below a space, and nothing else
-    here. Text with none of those but line breaks (a prompt) is written by replacing
-    those three, half the time of the escaper, which looks at each character."""
-    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    if body.isprintable():  # no other character below a space (nor DEL, nor U+2028...)
-        return f'"{body}"'
-    # ASCII text escapes the same either way (but DEL, which only the ASCII escaper
-    # escapes), and the ASCII escaper is the faster.
-    if text.isascii() and "\x7f" not in text:
-        return _escape_ascii(text)
-    return _escape(text)
-
-
 class _Escaped(dict[str, str]):
     """Strings as JSON text, each one-line string escaped once: a query's and a document's
     values come back in every pair they are in. A string with a line break (a rendered
@@ -175,7 +159,12 @@ class _Escaped(dict[str, str]):
     value met before costs no Python call."""
 
     def __missing__(self, text: str) -> str:
-        escaped = _json_string(text)
+        # ASCII text escapes the same either way (but DEL, which only the ASCII escaper
+        # escapes), and the ASCII escaper takes half the time.
+        if text.isascii() and "\x7f" not in text:
+            escaped = _escape_ascii(text)
+        else:
+            escaped = _escape(text)
         if "\n" not in text and len(self) < _REMEMBERED:
             self[text] = escaped
         return escaped
