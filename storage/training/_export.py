@@ -30,7 +30,7 @@ from ._curate import PARTS, Curation, label_counts
 from ._export_curate import CuratedExport, curate_export, left_out_counts, split_words
 from ._files import Written, write_lines
 from ._folder import MANIFEST, export_paths, staged_folder
-from ._formats import JudgeText, RecordMaker, TrainingFormat, jsonl_lines
+from ._formats import JudgeText, RecordMaker, TrainingFormat, jsonl_line
 from ._registry import export_format, is_conversational
 from ._select import Selection, resolve_dataset, selected_pairs, why_nothing_selected
 
@@ -119,7 +119,7 @@ def _chosen_pairs(con: duckdb.DuckDBPyConnection, part: str) -> Iterator[dict[st
 def _write_part(
     con: duckdb.DuckDBPyConnection, part: str, path: Path, make_record: RecordMaker
 ) -> Written:
-    return write_lines(path, jsonl_lines(map(make_record, _chosen_pairs(con, part))))
+    return write_lines(path, map(jsonl_line, map(make_record, _chosen_pairs(con, part))))
 
 
 # What a manifest records of the run its pairs were selected by.
