@@ -96,6 +96,7 @@ def export_training(
     text, _ = fill_dataset_rubric(db, dataset, template.text)
     answer = judge.answer_format(text, grades if score_map is None else score_map.scores)
 
+    @functools.cache  # every record ends with one of a few lines: each is made once
     def answer_line(grade: int) -> str:
         return answer.render(grade if score_map is None else score_map.score_of(grade))
 

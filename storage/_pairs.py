@@ -7,7 +7,7 @@ description); the judge and the exporters read them under the names prompt templ
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -37,10 +37,15 @@ PAIR_TEXT = f"""
 """
 
 
-def with_extra_fields(row: dict[str, Any]) -> dict[str, Any]:
-    extra = json.loads(row.pop("fields") or "{}")
-    for key, value in extra.items():
-        row.setdefault(key, "" if value is None else str(value))
+def with_extra_fields(
+    row: dict[str, Any], parse: Callable[[str], dict[str, Any]] = json.loads
+) -> dict[str, Any]:
+    """The row with its document's extra `fields` (JSON text, read by `parse`) as text
+    values beside the others; a field of the row's own keeps its value."""
+    extra = row.pop("fields")
+    if extra:  # a document without extra fields has nothing to parse
+        for key, value in parse(extra).items():
+            row.setdefault(key, "" if value is None else str(value))
     row["query_class"] = row["query_class"] or ""
     return row
 

@@ -119,6 +119,16 @@ def test_jsonl_line_keeps_text_byte_for_byte():
     assert "é 日本 😀" in line  # UTF-8 as is, not \u escapes
 
 
+def test_jsonl_line_writes_what_json_dumps_writes():
+    every_ascii = "".join(map(chr, range(128)))
+    values = [every_ascii, TRICKY, "plain", "", "é", "one\nline\x7f", "\u2028", 'a "b" \\ c']
+    records = [{"text": v, "nested": {"k": [v, 3, None, True, 1.5]}, v: "as key"} for v in values]
+    records.append(instruction_record(PAIR, 2, JUDGE))
+    assert [jsonl_line(r) for r in records] == [
+        json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
+    ]
+
+
 @pytest.mark.parametrize(
     ("total", "shares"),
     [
