@@ -20,11 +20,7 @@ SAMPLE_FOLDER = REPO / "sample_data"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in a module that drives chromium (imports from tests/browser.py) is marked
     `browser`, so `-m "not browser"` leaves out every browser test, including the next one
-    whose module forgets the mark.
-
-    Then the modules that hold a browser or model test, the long ones, go first: the workers
-    take modules in this order (`--dist loadfile`), so the short ones fill in at the end
-    instead of one worker finishing a long journey alone."""
+    whose module forgets the mark."""
     for item in items:
         module = getattr(item, "module", None)
         if module is not None and any(
@@ -32,12 +28,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             for value in vars(module).values()
         ):
             item.add_marker(pytest.mark.browser)
-    long_modules = {
-        item.nodeid.split("::")[0]
-        for item in items
-        if item.get_closest_marker("browser") or item.get_closest_marker("model")
-    }
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)
 
 
 @pytest.fixture
