@@ -358,6 +358,8 @@ def add_judge(commands: argparse._SubParsersAction) -> None:
 
 
 def _rejudge(args: argparse.Namespace) -> int:
+    # The run first: a pairwise run's id (or none) is refused, not "nothing stale".
+    scale = storage.get_run(args.db, args.run).scale
     if args.stale:
         pair_ids = storage.stale_pair_ids(args.db, args.run)
     elif args.cell is not None:
@@ -377,7 +379,6 @@ def _rejudge(args: argparse.Namespace) -> int:
         )
     finally:
         bar.end()
-    scale = storage.dataset_scale(args.db, storage.get_run(args.db, args.run).dataset)
 
     def name(grade: int | None) -> str:
         return "no grade" if grade is None else scale.name_of(grade)

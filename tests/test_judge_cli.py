@@ -273,3 +273,5 @@ def test_rejudge_of_a_pair_outside_the_runs_dataset_is_one_line(sample_db: Path,
             "that dataset"
         )
         assert storage.run_judgments(sample_db, 1) == before
+        assert cli.main(["--db", str(sample_db), "rejudge", "7", "--stale"]) == 2
+        assert error_line(capsys) == "error: no judge run 7"
