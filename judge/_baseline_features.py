@@ -32,14 +32,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from ._exceptions import SettingsError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["FEATURE_NAMES", "PAIR_COLUMNS", "Vocabulary"]
 
@@ -91,7 +94,7 @@ class Vocabulary:
         # count, so its entries per column are the document frequencies.
         columns = _columns(doc_tokens, pa.array(terms, type=pa.large_string()))
         rows = doc_rows % max(len(docs), 1)
-        present = sp.csr_matrix(
+        present = _csr_matrix(
             (np.ones(len(columns)), (rows, columns)), shape=(len(docs), len(terms))
         )
         df = np.bincount(present.indices, minlength=len(terms))
@@ -188,7 +191,15 @@ def _term_counts(texts: pd.Series, vocabulary: pa.Array) -> sp.csr_matrix:
     known = columns >= 0
     shape = (len(texts), len(vocabulary))
     # Repeated (row, column) entries are summed, which is the count.
-    return sp.csr_matrix((np.ones(known.sum()), (rows[known], columns[known])), shape=shape)
+    return _csr_matrix((np.ones(known.sum()), (rows[known], columns[known])), shape=shape)
+
+
+def _csr_matrix(*args: object, **kwargs: object) -> sp.csr_matrix:
+    # scipy.sparse is imported when a baseline is fitted, not when the judge room is:
+    # every CLI command imports the room, and scipy would add about 20 MB and 0.1 s to each.
+    import scipy.sparse
+
+    return scipy.sparse.csr_matrix(*args, **kwargs)
 
 
 def _codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
